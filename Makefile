@@ -1,0 +1,50 @@
+# Athar — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
+
+# Extra prerequisites contributed by sub-makefiles (the Rasa NLU service adds its env and model).
+RUN_PREREQS :=
+TEST_PREREQS :=
+-include nlu/rasa.mk
+
+.PHONY: run test bench venv db postgres chat clean help
+
+help:
+	@echo "make run    set up and chat with Athar (terminal, or Telegram when ATHAR_TELEGRAM_TOKEN is set)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make bench  run the benchmarks"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Athar needs Python 3.11+ ($(PYTHON) not found): install it (pyenv install 3.11, or your package manager) or run make PYTHON=python3.12"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Athar into $(VENV)/ ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+db: venv
+	@$(BIN)/athar db upgrade
+
+postgres:
+	@scripts/ensure-postgres.sh
+
+run: venv db $(RUN_PREREQS)
+	@$(BIN)/athar run
+
+chat: venv db
+	@$(BIN)/athar chat
+
+test: venv postgres $(TEST_PREREQS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv postgres $(TEST_PREREQS)
+	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

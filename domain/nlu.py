@@ -1,0 +1,58 @@
+"""The NLU port: what the dialogues need to know about a free-text message.
+
+Labels follow the NLU contract (shared/docs/NLU.md). Any engine (Rasa over HTTP, the
+keyword fallback, a future model) returns an `Understanding`.
+"""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+DIALOGUE_INTENTS: tuple[str, ...] = (
+    "greet", "goodbye", "thanks", "affirm", "deny", "help", "back", "skip", "restart",
+    "cancel", "change_language", "dont_know", "menu",
+)
+STATEMENT_INTENTS: tuple[str, ...] = ("describe_activity", "describe_output", "describe_effect")
+OTHER_INTENTS: tuple[str, ...] = ("out_of_scope", "nlu_fallback")
+ALL_INTENTS: tuple[str, ...] = DIALOGUE_INTENTS + STATEMENT_INTENTS + OTHER_INTENTS
+
+PUBLICS: tuple[str, ...] = ("youth", "women", "disability", "migrants", "children", "elderly")
+DOMAINS: tuple[str, ...] = (
+    "employment_income", "education_training", "health_wellbeing", "social_ties",
+    "civic_participation", "access_services", "empowerment", "culture_sport", "living_environment",
+)
+ENTITY_TYPES: tuple[str, ...] = ("public", "domain", "number", "percent", "duration")
+
+
+class Intent(BaseModel):
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Entity(BaseModel):
+    entity: str
+    value: str | float
+    start: int = 0
+    end: int = 0
+
+
+class Understanding(BaseModel):
+    text: str
+    language: str | None = None  # one of the Lang tags
+    intent: Intent
+    entities: list[Entity] = Field(default_factory=list)
+    engine: str = "rasa"  # "rasa" | "fallback" | "none"
+
+    def first(self, entity: str) -> Entity | None:
+        return next((e for e in self.entities if e.entity == entity), None)
+
+    def values(self, entity: str) -> list[str | float]:
+        return [e.value for e in self.entities if e.entity == entity]
+
+
+@runtime_checkable
+class NLU(Protocol):
+    """Understands one message. Must never raise for bad text; must be thread-safe."""
+
+    def parse(self, text: str, *, hint: str | None = None) -> Understanding: ...
