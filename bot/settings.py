@@ -1,0 +1,147 @@
+"""Settings: config.yml plus ATHAR_* environment variables, validated at start.
+
+Secrets are read from the environment only; a secret written in config.yml is refused.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from domain.language import Lang
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.yml"
+
+SECRET_KEYS = {
+    "telegram_token", "telegram_webhook_secret", "whatsapp_token", "whatsapp_app_secret",
+    "whatsapp_verify_token", "pseudonym_key",
+}
+
+
+class SettingsError(ValueError):
+    """Raised with a message that names the bad key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NluSettings(_Section):
+    url: str | None = "http://127.0.0.1:5005"
+    timeout_seconds: float = Field(3.0, gt=0, le=60)
+    autostart: bool = True
+    max_chars: int = Field(1000, ge=50, le=20000)
+
+
+class TelegramSettings(_Section):
+    api_url: str = "https://api.telegram.org/bot"
+    bot_username: str = "AtharBot"
+
+
+class InviteSettings(_Section):
+    valid_days: int = Field(30, ge=1, le=365)
+
+
+class PollSettings(_Section):
+    min_group_size: int = Field(5, ge=1, le=100)
+    retention_months: int = Field(36, ge=1, le=120)
+
+
+class LoggingSettings(_Section):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {}
+        data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise SettingsError(f"{self.path}: expected a mapping of settings")
+        leaked = SECRET_KEYS & set(data)
+        if leaked:
+            raise SettingsError(
+                f"{self.path}: '{sorted(leaked)[0]}' is a secret: set it in the environment "
+                f"(ATHAR_{sorted(leaked)[0].upper()}), never in config.yml"
+            )
+        return data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATHAR_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///var/athar.db"
+    default_language: Lang = Lang.FR
+    nlu: NluSettings = NluSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    invites: InviteSettings = InviteSettings()
+    polls: PollSettings = PollSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    # Secrets: environment only.
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    pseudonym_key: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        path = Path(os.environ.get("ATHAR_CONFIG", DEFAULT_CONFIG))
+        return (init_settings, env_settings, _YamlSource(settings_cls, path))
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the project root."""
+        url = self.database_url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            path = ROOT / url[len(prefix):]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return prefix + str(path)
+        if url.startswith("postgresql://"):
+            return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate settings; raise SettingsError naming the bad key."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        env = "ATHAR_" + "__".join(str(p) for p in err["loc"]).upper()
+        raise SettingsError(
+            f"invalid setting '{key}' (config.yml or {env}): {err['msg']}"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
