@@ -1,0 +1,168 @@
+"""Ports: what the application needs from storage, as Protocols (implemented in storage/).
+
+One UnitOfWork per incoming message: the dispatcher opens it, handlers use its repositories,
+the dispatcher commits once. Repositories never commit.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Protocol
+
+from pydantic import BaseModel, Field
+
+from domain.records import (
+    AuditEntry, Identity, Invite, LessonProgress, Poll, Project, Respondent, Response, Story, User,
+    utcnow,
+)
+
+
+class ConversationRecord(BaseModel):
+    """The persisted conversation of one chat on one channel."""
+    channel: str
+    chat_id: str
+    user_id: int | None = None
+    language: str | None = None
+    state: dict[str, Any] = Field(default_factory=dict)  # JSON, see domain.dialogue.DialogueState
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProjectSummary(BaseModel):
+    id: int
+    commune_id: str
+    title: str
+    phase: str
+    n_effects: int = 0
+    n_indicators: int = 0
+
+
+class OutboxItem(BaseModel):
+    id: int | None = None
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]  # a rendered, channel-neutral message (see domain.messages.Rendered)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    attempts: int = 0
+
+
+class UserRepo(Protocol):
+    def get(self, user_id: int) -> User | None: ...
+    def by_identity(self, channel: str, external_id: str) -> User | None: ...
+    def add(self, user: User, identity: Identity | None = None) -> User: ...
+    def save(self, user: User) -> User: ...
+    def link_identity(self, identity: Identity) -> None: ...
+    def identities(self, user_id: int) -> list[Identity]: ...
+    def list(self, commune_id: str | None = None) -> list[User]: ...
+
+
+class InviteRepo(Protocol):
+    def add(self, invite: Invite) -> Invite: ...
+    def by_code(self, code: str) -> Invite | None: ...
+    def save(self, invite: Invite) -> Invite: ...
+
+
+class ConversationRepo(Protocol):
+    def lock(self, channel: str, chat_id: str) -> ConversationRecord:
+        """Create the row if needed, lock it for this unit of work (SELECT … FOR UPDATE on
+        PostgreSQL; a write transaction on SQLite) and return it as stored."""
+        ...
+
+    def save(self, record: ConversationRecord) -> None: ...
+    def get(self, channel: str, chat_id: str) -> ConversationRecord | None: ...
+
+
+class InboxRepo(Protocol):
+    def record(self, channel: str, message_id: str) -> bool:
+        """Record an external message id. True if new; False if it was already processed."""
+        ...
+
+
+class OutboxRepo(Protocol):
+    def add(self, item: OutboxItem) -> OutboxItem: ...
+    def pending(self, channel: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
+    def mark_sent(self, item_id: int) -> None: ...
+    def mark_failed(self, item_id: int) -> None: ...
+
+
+class ProjectRepo(Protocol):
+    def add(self, project: Project) -> Project: ...
+    def get(self, project_id: int) -> Project | None:
+        """The whole aggregate: publics, stakeholders, effects with indicators and measurements."""
+        ...
+
+    def save(self, project: Project) -> Project:
+        """Replace the stored aggregate with this one (children added, changed, removed); ids set."""
+        ...
+
+    def delete(self, project_id: int) -> bool: ...
+    def list(self, commune_id: str | None = None) -> list[ProjectSummary]: ...
+
+
+class PollRepo(Protocol):
+    def add(self, poll: Poll) -> Poll: ...
+    def get(self, poll_id: int) -> Poll | None: ...
+    def by_token(self, token: str) -> Poll | None: ...
+    def save(self, poll: Poll) -> Poll: ...
+    def list(self, project_id: int | None = None) -> list[Poll]: ...
+
+
+class RespondentRepo(Protocol):
+    def get(self, respondent_id: int) -> Respondent | None: ...
+    def find(self, poll_id: int, pseudonym: str) -> Respondent | None: ...
+    def add(self, respondent: Respondent) -> Respondent: ...
+    def save(self, respondent: Respondent) -> Respondent: ...
+    def list(self, poll_id: int) -> list[Respondent]: ...
+    def count_refusals(self, poll_id: int) -> int: ...
+    def add_refusal(self, poll_id: int) -> None: ...
+
+
+class ResponseRepo(Protocol):
+    def upsert(self, response: Response) -> Response:
+        """One answer per (respondent, question): answering again replaces it."""
+        ...
+
+    def for_respondent(self, respondent_id: int) -> list[Response]: ...
+    def for_poll(self, poll_id: int) -> list[Response]: ...
+
+
+class StoryRepo(Protocol):
+    def add(self, story: Story) -> Story: ...
+    def save(self, story: Story) -> Story: ...
+    def list(self, project_id: int | None = None) -> list[Story]: ...
+
+
+class LessonRepo(Protocol):
+    def get(self, user_id: int, lesson_id: str) -> LessonProgress | None: ...
+    def save(self, progress: LessonProgress) -> LessonProgress: ...
+
+
+class AuditRepo(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+    def list(self, limit: int = 100) -> list[AuditEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    users: UserRepo
+    invites: InviteRepo
+    conversations: ConversationRepo
+    inbox: InboxRepo
+    outbox: OutboxRepo
+    projects: ProjectRepo
+    polls: PollRepo
+    respondents: RespondentRepo
+    responses: ResponseRepo
+    stories: StoryRepo
+    lessons: LessonRepo
+    audit: AuditRepo
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(self, *exc: object) -> None:
+        """Roll back anything not committed, release the connection."""
+        ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

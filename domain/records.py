@@ -1,0 +1,199 @@
+"""Domain records (DESIGN §5): what Athar remembers. Pure pydantic, no persistence concerns.
+
+Ids are integers assigned by storage (None until saved). Timestamps are timezone-aware UTC.
+Enumerations are plain string literals so they serialise to JSON and to the database as-is.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["official", "staff", "coordinator", "admin"]
+ROLES: tuple[str, ...] = ("official", "staff", "coordinator", "admin")
+Channel = Literal["console", "telegram", "whatsapp"]
+PublicCategory = Literal["youth", "women", "disability", "migrants", "children", "elderly", "other"]
+EffectLevel = Literal["output", "outcome", "impact"]
+Polarity = Literal["positive", "negative"]
+Wave = Literal["baseline", "follow-up"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+
+class User(Record):
+    id: int | None = None
+    display_name: str | None = None
+    role: Role | None = None
+    commune_id: str | None = None
+    language: str | None = None
+    unreachable: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def registered(self) -> bool:
+        return self.role is not None
+
+    def can_see_commune(self, commune_id: str | None) -> bool:
+        if self.role in ("coordinator", "admin"):
+            return True
+        return self.role in ("official", "staff") and commune_id is not None and commune_id == self.commune_id
+
+
+class Identity(Record):
+    """A channel identity (Telegram user id, WhatsApp phone, console user name) of a User."""
+    channel: Channel
+    external_id: str
+    user_id: int
+
+
+class Invite(Record):
+    id: int | None = None
+    code: str
+    commune_id: str | None
+    role: Role
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
+    used_by: int | None = None
+
+
+class TargetPublic(Record):
+    id: int | None = None
+    category: PublicCategory
+    detail: str | None = None
+    expected_number: int | None = Field(default=None, ge=0)
+
+
+class Stakeholder(Record):
+    id: int | None = None
+    group: str  # party id from the knowledge base (families, non_selected_peers, ...) or free text
+    kind: str | None = None  # direct / indirect / intermediary / institution / could_lose
+    how_affected: str | None = None
+    polarity: Polarity | None = None
+
+
+class Measurement(Record):
+    id: int | None = None
+    period: str  # "2026-S1", "2026-11", a date...
+    value: float
+    disaggregated: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = None
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class Indicator(Record):
+    id: int | None = None
+    label: str
+    definition: str | None = None
+    unit: str | None = None
+    calculation: str | None = None
+    baseline_value: float | None = None
+    baseline_date: date | None = None
+    baseline_source: str | None = None
+    baseline_plan: str | None = None
+    target_value: float | None = None
+    target_date: date | None = None
+    source: str | None = None
+    frequency: str | None = None
+    collector: str | None = None
+    disaggregation: list[str] = Field(default_factory=list)
+    library_id: str | None = None
+    poll_question: str | None = None
+    measurements: list[Measurement] = Field(default_factory=list)
+
+
+class Effect(Record):
+    id: int | None = None
+    statement: str
+    level: EffectLevel = "outcome"
+    expected: bool = True
+    polarity: Polarity = "positive"
+    domain: str | None = None
+    public: str | None = None
+    party: str | None = None  # stakeholder group it concerns (unexpected effects)
+    horizon: str | None = None
+    baseline_text: str | None = None
+    indicators: list[Indicator] = Field(default_factory=list)
+
+
+class Project(Record):
+    id: int | None = None
+    commune_id: str
+    title: str
+    problem: str | None = None
+    activities: list[str] = Field(default_factory=list)
+    phase: str = "design"
+    period_start: date | None = None
+    period_end: date | None = None
+    period_text: str | None = None
+    created_by: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    publics: list[TargetPublic] = Field(default_factory=list)
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
+    effects: list[Effect] = Field(default_factory=list)
+
+
+class Poll(Record):
+    id: int | None = None
+    project_id: int
+    wave: Wave = "baseline"
+    title: str | None = None
+    questions: list[dict[str, Any]] = Field(default_factory=list)
+    token: str
+    is_open: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Respondent(Record):
+    id: int | None = None
+    poll_id: int
+    pseudonym: str  # keyed hash of channel identity + project: never a name or a phone number
+    consent: bool
+    consent_at: datetime = Field(default_factory=utcnow)
+    language: str | None = None
+    profile: dict[str, Any] = Field(default_factory=dict)  # sex, age band, disability, public
+    completed_at: datetime | None = None
+
+
+class Response(Record):
+    id: int | None = None
+    respondent_id: int
+    question: str
+    value: Any = None
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class Story(Record):
+    id: int | None = None
+    project_id: int | None = None
+    respondent_id: int | None = None
+    text: str | None = None
+    media_ref: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    polarity: Polarity | None = None
+    significant: bool = False
+    significance_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LessonProgress(Record):
+    user_id: int
+    lesson_id: str
+    step: int = 0
+    completed: bool = False
+
+
+class AuditEntry(Record):
+    id: int | None = None
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = None
+    action: str
+    target: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
