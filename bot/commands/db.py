@@ -1,0 +1,44 @@
+"""`athar db upgrade` / `athar db current`: the database schema (Alembic migrations)."""
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.engine import make_url
+
+from bot.settings import get_settings
+
+
+def _where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from storage.migrate import head, upgrade
+
+    url = get_settings().sqlalchemy_url
+    revision = upgrade(url)
+    print(f"database {_where(url)} is at revision {revision} (newest: {head()})")
+    return 0
+
+
+def _current(args: argparse.Namespace) -> int:
+    from storage.migrate import current, head
+
+    url = get_settings().sqlalchemy_url
+    revision = current(url)
+    newest = head()
+    if revision is None:
+        print(f"database {_where(url)} has no schema yet: run `athar db upgrade`")
+        return 1
+    state = "up to date" if revision == newest else f"behind (newest: {newest}): run `athar db upgrade`"
+    print(f"database {_where(url)} is at revision {revision}, {state}")
+    return 0 if revision == newest else 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("db", help="database schema: upgrade, current")
+    sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = sub.add_parser("upgrade", help="create or migrate the database to the newest schema")
+    up.set_defaults(func=_upgrade)
+    cur = sub.add_parser("current", help="show the schema revision of the database")
+    cur.set_defaults(func=_current)

@@ -1,0 +1,84 @@
+"""Engines and the unit-of-work factory.
+
+SQLite (the embedded default): WAL journal, foreign keys ON, a busy timeout, and every
+transaction opened with `BEGIN IMMEDIATE` (the SQLAlchemy recipe "Using SQLAlchemy to emit BEGIN
+in lieu of SQLite's transaction control"), so a unit of work holds the write lock from its first
+statement to its commit: `ConversationRepo.lock()` then really serialises two messages of one
+chat, and a read-then-write never fails half-way with SQLITE_BUSY.
+
+PostgreSQL (production): psycopg 3, pool_pre_ping; row locks with SELECT … FOR UPDATE.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from domain.ports import UnitOfWork
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (SQLAlchemy would pick psycopg2)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://"):]
+    return url
+
+
+def _sqlite_is_memory(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:" or "mode=memory" in url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine configured for Athar on SQLite or PostgreSQL (extra kwargs go to create_engine)."""
+    url = normalise_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        memory = _sqlite_is_memory(url)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy emit BEGIN itself (pysqlite's legacy mode would defer it).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            try:
+                if not memory:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            finally:
+                cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    raise ValueError(f"unsupported database URL {make_url(url).render_as_string()!r}: "
+                     "use sqlite:///path or postgresql+psycopg://user@host/db")
+
+
+def make_uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
+    """A callable that opens a new SqlUnitOfWork (one Session each) on this engine."""
+    from storage.uow import SqlUnitOfWork
+
+    sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    def factory() -> UnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    return factory
+
