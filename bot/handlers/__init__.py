@@ -1,0 +1,56 @@
+"""Dialogue handlers, one module per dialogue.
+
+Each module exposes `setup(h: Handlers)` and registers its dialogues, its entries in the main
+menu and the /start payloads it understands. Handlers call domain rules and repositories through
+ports (ctx.uow); they never import telegram, a WhatsApp library or sqlalchemy, and they hold no
+user-facing sentence: only catalog keys.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+from domain.dialogue import Ctx, Registry
+from domain.messages import Msg, Reply
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    data: str  # button data, "menu:<name>"
+    label: Msg
+    dialogue: str
+    order: int = 100
+    roles: tuple[str, ...] = ("official", "staff", "coordinator", "admin")
+
+
+# A /start payload handler: returns replies if it recognises the payload, else None.
+PayloadHandler = Callable[[Ctx, str], "list[Reply] | None"]
+
+
+@dataclass
+class Handlers:
+    registry: Registry = field(default_factory=Registry)
+    menu: list[MenuEntry] = field(default_factory=list)
+    payloads: list[PayloadHandler] = field(default_factory=list)
+
+    def add_menu(self, entry: MenuEntry) -> None:
+        self.menu.append(entry)
+        self.menu.sort(key=lambda e: (e.order, e.data))
+
+    def menu_for(self, role: str | None) -> list[MenuEntry]:
+        return [e for e in self.menu if role in e.roles]
+
+
+def load_handlers() -> Handlers:
+    h = Handlers()
+    import bot.handlers as pkg
+    for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if mod.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"bot.handlers.{mod.name}")
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(h)
+    return h

@@ -1,0 +1,66 @@
+"""The composition root: settings → database, NLU, knowledge, catalogs, handlers → dispatcher."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from domain.dialogue import Engine
+from domain.nlu import NLU
+
+from bot.dispatcher import Dispatcher, Services
+from bot.handlers import load_handlers
+from bot.i18n import default_catalog
+from bot.settings import Settings, get_settings
+from knowledge.loader import load_communes
+
+log = logging.getLogger("athar")
+
+
+@dataclass
+class App:
+    settings: Settings
+    db_engine: Any
+    uow_factory: Any
+    services: Services
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        close = getattr(self.services.nlu, "close", None)
+        if callable(close):
+            close()
+        self.db_engine.dispose()
+
+
+def make_nlu(settings: Settings) -> NLU | None:
+    try:
+        from nlu.service import make_nlu as _make
+    except ImportError:  # the NLU package is being built (issue 3); run without it until then
+        return None
+    return _make(settings.nlu.url, timeout=settings.nlu.timeout_seconds,
+                 max_chars=settings.nlu.max_chars)
+
+
+def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto",
+              database_url: str | None = None, migrate: bool = False) -> App:
+    from storage.db import make_engine, make_uow_factory
+
+    settings = settings or get_settings()
+    url = database_url or settings.sqlalchemy_url
+    if migrate:
+        from storage.migrate import upgrade
+        upgrade(url)
+    db_engine = make_engine(url)
+    uow_factory = make_uow_factory(db_engine)
+    handlers = load_handlers()
+    services = Services(
+        engine=Engine(handlers.registry),
+        handlers=handlers,
+        catalog=default_catalog(),
+        nlu=make_nlu(settings) if nlu == "auto" else nlu,  # type: ignore[arg-type]
+        communes=load_communes(),
+        settings=settings,
+    )
+    dispatcher = Dispatcher(uow_factory, services,
+                            default_language=settings.default_language.value)
+    return App(settings, db_engine, uow_factory, services, dispatcher)

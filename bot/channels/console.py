@@ -1,0 +1,77 @@
+"""The terminal channel: `athar chat`.
+
+Interactive on a terminal; scriptable with piped standard input (one message per line, the bot's
+replies printed, buttons as numbered options, end of input ends the session). Lines starting
+with "/" are commands (/help, /menu, /cancel, /back, /skip, /language, /start PAYLOAD).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import TextIO
+
+from domain.messages import Incoming, Rendered
+
+from bot.dispatcher import Dispatcher
+
+CHANNEL = "console"
+
+
+def to_incoming(line: str, user: str, lang_hint: str | None = None) -> Incoming:
+    text = line.rstrip("\r\n")
+    m = re.fullmatch(r"\s*/([A-Za-z_]{1,32})(?:\s+(.*))?\s*", text)
+    if m:
+        return Incoming(channel=CHANNEL, chat_id=user, user_ref=user, command=m.group(1),
+                        command_arg=(m.group(2) or "").strip() or None, lang_hint=lang_hint)
+    return Incoming(channel=CHANNEL, chat_id=user, user_ref=user, text=text, lang_hint=lang_hint)
+
+
+def format_reply(r: Rendered) -> str:
+    lines = [r.text]
+    for i, b in enumerate(r.buttons, 1):
+        lines.append(f"  {i}) {b.label}")
+    if r.attachment:
+        lines.append(f"  [{r.attachment.get('kind')}: {r.attachment.get('path')}]")
+    return "\n".join(lines)
+
+
+def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
+                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+                interactive: bool | None = None) -> int:
+    interactive = stdin.isatty() if interactive is None else interactive
+
+    def show(replies: list[Rendered]) -> None:
+        for r in replies:
+            print(format_reply(r), file=stdout)
+            print(file=stdout)
+        stdout.flush()
+
+    resumed, current = dispatcher.current_prompt(CHANNEL, user, user)
+    if lang and lang != current:
+        out = dispatcher.handle(Incoming(channel=CHANNEL, chat_id=user, user_ref=user,
+                                         button=f"lang:{lang}", lang_hint=lang))
+        dispatcher.mark_sent(out.outbox_ids)
+        resumed, current = dispatcher.current_prompt(CHANNEL, user, user)
+    show(resumed)
+    while True:
+        if interactive:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=stdout)
+                break
+        else:
+            line = stdin.readline()
+            if line == "":
+                break
+            print(f"> {line.rstrip()}", file=stdout)
+        try:
+            outcome = dispatcher.handle(to_incoming(line, user, lang))
+        except Exception:  # keep the session alive; the message was rolled back as a whole
+            logging.getLogger("athar.console").exception("message failed")
+            show([dispatcher.render_error(current)])
+            continue
+        show(outcome.replies)
+        dispatcher.mark_sent(outcome.outbox_ids)
+    return 0

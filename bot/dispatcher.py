@@ -1,0 +1,316 @@
+"""The dispatcher: one incoming message, end to end (DESIGN §3).
+
+1. open one unit of work; lock and load the conversation; drop a duplicate delivery;
+2. resolve the user; global intents first (help, cancel, back, skip, menu, language);
+3. the active dialogue handles the rest (free text goes through the NLU);
+4. save the state and the replies (outbox) and commit once; render the replies after the commit.
+
+A failure anywhere rolls back the whole message: the old state stays, nothing is half written.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from domain.dialogue import (
+    BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, fold, has_words,
+)
+from domain.language import ALL_LANGS, Lang
+from domain.messages import MAX_TEXT, Button, Incoming, Msg, Rendered, Reply, msg
+from domain.nlu import NLU, Intent, Understanding
+from domain.ports import OutboxItem, UnitOfWorkFactory
+
+from bot.handlers import Handlers
+from bot.i18n import Catalog
+
+log = logging.getLogger("athar.dispatcher")
+
+GLOBAL_COMMANDS = {"help", "cancel", "back", "skip", "menu", "language", "start", "restart"}
+# Free text is read as a global intent only when it is short and the NLU is sure.
+GLOBAL_INTENTS = {"help", "cancel", "back", "skip", "menu", "change_language", "restart"}
+GLOBAL_MIN_CONFIDENCE = 0.80
+GLOBAL_MAX_WORDS = 5
+LANG_PREFIX = "lang:"
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+@dataclass
+class Outcome:
+    replies: list[Rendered] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+    duplicate: bool = False
+    language: str = Lang.FR.value
+
+
+@dataclass
+class Services:
+    """What handlers may use besides the unit of work (ctx.services)."""
+    engine: Engine
+    handlers: Handlers
+    catalog: Catalog
+    nlu: NLU | None = None
+    communes: tuple[Any, ...] = ()
+    settings: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def commune_name(self, commune_id: str | None, lang: str) -> str:
+        for c in self.communes:
+            if c.id == commune_id:
+                return c.name(lang)
+        return commune_id or ""
+
+
+class Dispatcher:
+    def __init__(self, uow_factory: UnitOfWorkFactory, services: Services,
+                 default_language: str = Lang.FR.value, use_outbox: bool = True):
+        self.uow_factory = uow_factory
+        self.services = services
+        self.engine = services.engine
+        self.catalog = services.catalog
+        self.default_language = default_language
+        self.use_outbox = use_outbox
+
+    # -- public ----------------------------------------------------------------------------
+    def handle(self, incoming: Incoming) -> Outcome:
+        started = time.perf_counter()
+        incoming = self._clean(incoming)
+        understanding = self._understand(incoming)
+        with self.uow_factory() as uow:
+            conv = uow.conversations.lock(incoming.channel, incoming.chat_id)
+            if incoming.message_id and not uow.inbox.record(incoming.channel, incoming.message_id):
+                log.info("duplicate message dropped", extra={"conv": _key(incoming)})
+                return Outcome(duplicate=True)
+            user = uow.users.by_identity(incoming.channel, incoming.user_ref)
+            state = DialogueState.model_validate(conv.state or {})
+            lang = conv.language or (user.language if user else None)
+            ctx = Ctx(state=state, lang=lang or "", uow=uow, user=user, services=self.services,
+                      chat=incoming)
+            ctx.render = lambda m: self.catalog.render_msg(m, ctx.lang or self.default_language)
+            replies = self._route(ctx, incoming, understanding)
+            if ctx.extra.pop("ask_language", False):
+                replies = [self._language_question(ctx)]
+            replies = ctx.notes + replies
+            lang = ctx.lang or self.default_language
+            if ctx.user is not None and ctx.user.language != lang and ctx.user.id is not None:
+                ctx.user.language = lang
+                uow.users.save(ctx.user)
+            conv.state = state.model_dump(mode="json")
+            conv.language = ctx.lang or None
+            conv.user_id = ctx.user.id if ctx.user is not None else conv.user_id
+            conv.version += 1
+            uow.conversations.save(conv)
+            ids: list[int] = []
+            if self.use_outbox:
+                for r in replies:
+                    item = uow.outbox.add(OutboxItem(
+                        channel=incoming.channel, chat_id=incoming.chat_id,
+                        payload={"reply": r.model_dump(mode="json"), "language": lang}))
+                    ids.append(item.id or 0)
+            uow.commit()
+        # Rendered only after the commit: what is sent always matches what was saved.
+        rendered = [self.catalog.render(r, lang) for r in replies]
+        log.debug("handled in %.1f ms", (time.perf_counter() - started) * 1000,
+                  extra={"conv": _key(incoming)})
+        return Outcome(replies=rendered, outbox_ids=ids, language=lang)
+
+    def current_prompt(self, channel: str, chat_id: str, user_ref: str) -> tuple[list[Rendered], str | None]:
+        """The question a conversation is waiting on (to resume a session), read-only."""
+        with self.uow_factory() as uow:
+            conv = uow.conversations.get(channel, chat_id)
+            if conv is None or not conv.state.get("dialogue"):
+                return [], conv.language if conv else None
+            user = uow.users.by_identity(channel, user_ref)
+            state = DialogueState.model_validate(conv.state)
+            lang = conv.language or self.default_language
+            ctx = Ctx(state=state, lang=lang, uow=uow, user=user, services=self.services)
+            ctx.render = lambda m: self.catalog.render_msg(m, lang)
+            replies = self.engine.prompt(ctx)
+            uow.rollback()
+        return [self.catalog.render(r, lang) for r in replies], conv.language
+
+    def mark_sent(self, outbox_ids: list[int]) -> None:
+        if not outbox_ids:
+            return
+        with self.uow_factory() as uow:
+            for i in outbox_ids:
+                uow.outbox.mark_sent(i)
+            uow.commit()
+
+    def render_error(self, lang: str | None) -> Rendered:
+        return self.catalog.render(Reply.of("common.error"), lang or self.default_language)
+
+    # -- steps -----------------------------------------------------------------------------
+    def _clean(self, incoming: Incoming) -> Incoming:
+        text = incoming.text
+        if text is not None:
+            text = unicodedata.normalize("NFC", text.replace("\x00", ""))[:MAX_TEXT]
+        return incoming.model_copy(update={"text": text})
+
+    def _understand(self, incoming: Incoming) -> Understanding | None:
+        """Free text goes to the NLU, outside the database transaction (it may be slow)."""
+        text = (incoming.text or "").strip()
+        if incoming.button or incoming.command or not text or self.services.nlu is None:
+            return None
+        if not has_words(text):
+            return None
+        try:
+            return self.services.nlu.parse(text, hint=incoming.lang_hint)
+        except Exception:  # the NLU port must not raise; if it does, go on without it
+            log.exception("NLU failed")
+            return None
+
+    def _route(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply]:
+        st = ctx.state
+        first_contact = not ctx.lang
+        if first_contact:
+            guess = (u.language if u else None) or _hint(incoming.lang_hint) or self.default_language
+            ctx.lang = guess
+            st.data.setdefault("guess", guess)
+
+        # a typed number selects an offered button, unless the question expects a number
+        if incoming.text and not incoming.button and st.offered and st.expects != "number":
+            digits = incoming.text.strip().translate(_DIGITS)
+            if re.fullmatch(r"\d{1,2}", digits) and 1 <= int(digits) <= len(st.offered):
+                incoming = incoming.model_copy(update={"button": st.offered[int(digits) - 1],
+                                                       "text": None})
+        # 1. commands
+        if incoming.command:
+            return self._command(ctx, incoming.command.lower(), incoming.command_arg)
+        # 2. buttons that work everywhere
+        if incoming.button:
+            b = incoming.button
+            if b.startswith(LANG_PREFIX):
+                return self._set_language(ctx, b[len(LANG_PREFIX):], incoming)
+            if b == CANCEL_DATA:
+                return self._cancel(ctx)
+            if b == BACK_DATA:
+                return self.engine.back(ctx)
+            if b == SKIP_DATA:
+                return self.engine.skip(ctx)
+            if st.dialogue is None:
+                return self._default(ctx)
+            return self.engine.answer(ctx, Answer(button=b))
+        # 3. media
+        if incoming.media is not None and not incoming.text:
+            if st.dialogue and st.step and self._step_accepts_media(st):
+                return self.engine.answer(ctx, Answer(media=incoming.media))
+            return [Reply.of("common.media_not_expected")] + self._prompt_or_default(ctx)
+        # 4. free text
+        text = (incoming.text or "").strip()
+        if st.dialogue is None:
+            if first_contact or not text:
+                return self._default(ctx)
+            if u is not None and self._is_global(u, text):
+                return self._global(ctx, u.intent.name)
+            return self._default(ctx)
+        if not text:
+            return [Reply.of("common.empty")] + self.engine.prompt(ctx)
+        if u is not None and self._is_global(u, text):
+            return self._global(ctx, u.intent.name)
+        lang_choice = self._typed_language(text)
+        if lang_choice and st.step != "language":
+            return self._set_language(ctx, lang_choice, incoming)
+        return self.engine.answer(ctx, Answer(text=text, understanding=u))
+
+    def _is_global(self, u: Understanding, text: str) -> bool:
+        return (u.intent.name in GLOBAL_INTENTS and u.intent.confidence >= GLOBAL_MIN_CONFIDENCE
+                and len(text.split()) <= GLOBAL_MAX_WORDS)
+
+    def _command(self, ctx: Ctx, command: str, arg: str | None) -> list[Reply]:
+        if command == "start":
+            if arg:
+                for handler in self.services.handlers.payloads:
+                    replies = handler(ctx, arg)
+                    if replies is not None:
+                        return replies
+            if ctx.state.dialogue:
+                return self.engine.prompt(ctx)
+            return self._default(ctx)
+        if command == "language":
+            return self._global(ctx, "change_language")
+        if command in ("help", "cancel", "back", "skip", "menu", "restart"):
+            return self._global(ctx, command)
+        return [Reply.of("common.unknown_command", command=command[:32])] + \
+            self._prompt_or_default(ctx)
+
+    def _global(self, ctx: Ctx, intent: str) -> list[Reply]:
+        if intent == "help":
+            return [Reply.of("help.general"), Reply.of("help.commands")] + \
+                self._prompt_or_default(ctx)
+        if intent == "cancel":
+            return self._cancel(ctx)
+        if intent == "back":
+            return self.engine.back(ctx)
+        if intent == "skip":
+            return self.engine.skip(ctx)
+        if intent == "change_language":
+            return [self._language_question(ctx)]
+        if intent in ("menu", "restart"):
+            ctx.state.reset()
+            return self._default(ctx)
+        return self._prompt_or_default(ctx)
+
+    def _cancel(self, ctx: Ctx) -> list[Reply]:
+        if ctx.state.dialogue in (None, "menu"):
+            ctx.state.reset()
+            return [Reply.of("nav.nothing_to_cancel")] + self._default(ctx)
+        ctx.state.reset()
+        return [Reply.of("nav.cancelled")] + self._default(ctx)
+
+    def _set_language(self, ctx: Ctx, tag: str, incoming: Incoming) -> list[Reply]:
+        if tag not in [lang.value for lang in ALL_LANGS]:
+            return [Reply.of("common.button_expired")] + self._prompt_or_default(ctx)
+        ctx.lang = tag
+        st = ctx.state
+        if st.dialogue and st.step == "language":
+            st.data["language_chosen"] = True
+            return self.engine.answer(ctx, Answer(button=LANG_PREFIX + tag))
+        return [Reply.of("language.changed")] + self._prompt_or_default(ctx, language_chosen=True)
+
+    def _language_question(self, ctx: Ctx) -> Reply:
+        from bot.handlers.onboarding import language_options
+        ctx.state.offered = [o.data for o in language_options(ctx)]
+        ctx.state.expects = "choice"
+        return Reply(lines=[msg("language.ask")],
+                     buttons=[Button(data=o.data, label=o.label) for o in language_options(ctx)])
+
+    def _typed_language(self, text: str) -> str | None:
+        key = fold(text)
+        for lang in ALL_LANGS:
+            if key == fold(self.catalog.render_msg(msg(f"langname.{lang.value}"), lang.value)):
+                return lang.value
+        return None
+
+    def _step_accepts_media(self, st: DialogueState) -> bool:
+        d = self.services.handlers.registry.get(st.dialogue)
+        try:
+            return d.step(st.step).kind == "any"
+        except KeyError:
+            return False
+
+    def _prompt_or_default(self, ctx: Ctx, language_chosen: bool = False) -> list[Reply]:
+        if ctx.state.dialogue:
+            return self.engine.prompt(ctx)
+        return self._default(ctx, language_chosen=language_chosen)
+
+    def _default(self, ctx: Ctx, language_chosen: bool = False) -> list[Reply]:
+        """No active dialogue: registered users get the menu, others the onboarding."""
+        if ctx.user is not None and ctx.user.registered:
+            return self.engine.start(ctx, "menu")
+        data = {"guess": ctx.lang}
+        if language_chosen:
+            data["language_chosen"] = True
+        return self.engine.start(ctx, "onboarding", data)
+
+
+def _hint(code: str | None) -> str | None:
+    lang = Lang.parse(code)
+    return lang.value if lang else None
+
+
+def _key(incoming: Incoming) -> str:
+    return f"{incoming.channel}:{incoming.chat_id}"

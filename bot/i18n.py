@@ -1,0 +1,149 @@
+"""Text catalogs: every user-facing sentence, in fr, ar, ary and ary-Latn.
+
+Catalog files are `bot/catalogs/*.yml`. Each leaf is a mapping with exactly the four variants:
+
+    nav:
+      back: {fr: "Retour", ar: "رجوع", ary: "رجع", ary-Latn: "Rje3"}
+
+The flattened key is the path (`nav.back`). Placeholders are `{name}` (str.format syntax).
+Arabic-script variants are right-to-left: interpolated values of the other direction (numbers,
+Latin words in an Arabic sentence, Arabic words in a French one) are wrapped in Unicode isolates
+(FSI … PDI) so they do not scramble the line.
+"""
+from __future__ import annotations
+
+import string
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from domain.language import ALL_LANGS, Lang
+from domain.messages import Msg, Rendered, RenderedButton, Reply
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
+LANG_TAGS = tuple(lang.value for lang in ALL_LANGS)
+FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
+
+
+class CatalogError(ValueError):
+    pass
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]], source: Path) -> None:
+    if not isinstance(node, dict):
+        raise CatalogError(f"{source}: '{prefix}' must be a mapping")
+    if node and all(isinstance(v, str) for v in node.values()):
+        out_key = prefix
+        if out_key in out:
+            raise CatalogError(f"{source}: key '{out_key}' defined twice")
+        out[out_key] = {str(k): v for k, v in node.items()}
+        return
+    for k, v in node.items():
+        _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, source)
+
+
+def load_entries(directory: Path = CATALOG_DIR) -> dict[str, dict[str, str]]:
+    entries: dict[str, dict[str, str]] = {}
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        _flatten(data, "", entries, path)
+    return entries
+
+
+def check_entries(entries: dict[str, dict[str, str]]) -> list[str]:
+    """Problems: a variant missing or empty, or placeholders that differ between variants."""
+    problems = []
+    for key, variants in sorted(entries.items()):
+        missing = [t for t in LANG_TAGS if not (variants.get(t) or "").strip()]
+        extra = sorted(set(variants) - set(LANG_TAGS))
+        if missing:
+            problems.append(f"{key}: missing {', '.join(missing)}")
+        if extra:
+            problems.append(f"{key}: unknown variant(s) {', '.join(extra)}")
+        ph = {t: placeholders(variants[t]) for t in LANG_TAGS if variants.get(t)}
+        if len({frozenset(v) for v in ph.values()}) > 1:
+            problems.append(f"{key}: placeholders differ: " +
+                            "; ".join(f"{t}={sorted(v)}" for t, v in ph.items()))
+    return problems
+
+
+def _strong_dir(text: str) -> str | None:
+    for ch in text:
+        bidi = unicodedata.bidirectional(ch)
+        if bidi == "L":
+            return "ltr"
+        if bidi in ("R", "AL"):
+            return "rtl"
+    return None
+
+
+def needs_isolate(value: str, rtl: bool) -> bool:
+    if rtl:
+        # digits and Latin inside Arabic text
+        return any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
+
+
+class Catalog:
+    def __init__(self, entries: dict[str, dict[str, str]]):
+        problems = check_entries(entries)
+        if problems:
+            raise CatalogError("catalog problems:\n  " + "\n  ".join(problems[:20]))
+        self.entries = entries
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def keys(self) -> Iterable[str]:
+        return self.entries.keys()
+
+    def text(self, key: str, lang: str, **params: Any) -> str:
+        variants = self.entries.get(key)
+        if variants is None:
+            raise KeyError(f"catalog key {key!r} is missing")
+        template = variants.get(lang) or variants[Lang.FR.value]
+        rtl = Lang(lang).rtl if lang in LANG_TAGS else False
+        safe = {}
+        for name in placeholders(template):
+            raw = params.get(name, "")
+            value = self._value(raw, lang)
+            safe[name] = f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
+        out = template.format(**safe)
+        if rtl:
+            out = "\n".join(RLM + line if line and _strong_dir(line) != "rtl" else line
+                            for line in out.split("\n"))
+        return out
+
+    def _value(self, raw: Any, lang: str) -> str:
+        if isinstance(raw, Msg):
+            return self.text(raw.key, lang, **raw.params)
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw))
+        return "" if raw is None else str(raw)
+
+    def render_msg(self, m: Msg, lang: str) -> str:
+        return self.text(m.key, lang, **m.params)
+
+    def render(self, reply: Reply, lang: str) -> Rendered:
+        text = "\n".join(self.render_msg(m, lang) for m in reply.lines)
+        buttons = [RenderedButton(data=b.data, label=self.render_msg(b.label, lang))
+                   for b in reply.buttons]
+        attachment = None
+        if reply.attachment is not None:
+            attachment = reply.attachment.model_dump()
+            if reply.attachment.caption is not None:
+                attachment["caption"] = self.render_msg(reply.attachment.caption, lang)
+        return Rendered(text=text, buttons=buttons, rtl=Lang(lang).rtl if lang in LANG_TAGS else False,
+                        language=lang, attachment=attachment)
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    return Catalog(load_entries())

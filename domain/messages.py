@@ -1,0 +1,80 @@
+"""Channel-neutral messages.
+
+Incoming: what a channel adapter hands to the dispatcher. Reply: what handlers return — catalog
+keys with parameters, never literal sentences. Rendered: a reply in one language, ready for any
+channel adapter (which knows its own limits).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MAX_TEXT = 10_000  # longer messages are cut by the dispatcher before anything else sees them
+
+
+class Media(BaseModel):
+    kind: Literal["voice", "audio", "photo", "document", "video", "location", "other"]
+    ref: str  # channel file id / URL / path; never the content
+    mime: str | None = None
+    size: int | None = None
+    duration: int | None = None
+
+
+class Incoming(BaseModel):
+    channel: str
+    chat_id: str
+    user_ref: str  # the sender's channel identity
+    message_id: str | None = None  # external id, used to drop duplicate deliveries
+    text: str | None = None
+    button: str | None = None  # callback data of a pressed button
+    command: str | None = None  # "start", "help", ... without the slash
+    command_arg: str | None = None  # deep-link payload of /start
+    media: Media | None = None
+    lang_hint: str | None = None  # e.g. Telegram's language_code
+
+
+class Msg(BaseModel):
+    """A catalog key and its parameters."""
+    key: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def msg(key: str, **params: Any) -> Msg:
+    return Msg(key=key, params=params)
+
+
+class Button(BaseModel):
+    data: str = Field(max_length=64)  # short, stable, ≤ 64 bytes (Telegram callback data)
+    label: Msg
+
+
+class Attachment(BaseModel):
+    kind: Literal["document", "photo"]
+    path: str
+    filename: str | None = None
+    caption: Msg | None = None
+
+
+class Reply(BaseModel):
+    lines: list[Msg]
+    buttons: list[Button] = Field(default_factory=list)
+    attachment: Attachment | None = None
+
+    @classmethod
+    def of(cls, key: str, buttons: list[Button] | None = None, **params: Any) -> "Reply":
+        return cls(lines=[msg(key, **params)], buttons=buttons or [])
+
+
+class RenderedButton(BaseModel):
+    data: str
+    label: str
+
+
+class Rendered(BaseModel):
+    """A reply rendered in one language: what adapters send."""
+    text: str
+    buttons: list[RenderedButton] = Field(default_factory=list)
+    rtl: bool = False
+    language: str = "fr"
+    attachment: dict[str, Any] | None = None
