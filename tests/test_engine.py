@@ -1,0 +1,122 @@
+"""The dialogue engine on a toy dialogue (no database: the engine is pure)."""
+from __future__ import annotations
+
+from domain.dialogue import (
+    BACK_DATA, CONFIRM_DATA, EDIT, EDIT_DATA, SKIP_DATA, SUMMARY, Answer, Ctx, Dialogue,
+    DialogueState, Engine, Invalid, Option, Registry, Step, parse_number,
+)
+from domain.messages import msg
+from domain.nlu import Entity, Intent, Understanding
+
+done: list[dict] = []
+
+
+def make_engine() -> Engine:
+    reg = Registry()
+    reg.add(Dialogue(
+        id="toy", then=None,
+        on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
+        steps=[
+            Step("title", prompt=msg("t.title"), label=msg("t.title"), max_len=20),
+            Step("public", prompt=msg("t.public"), kind="choice", label=msg("t.public"),
+                 options=[Option("pub:youth", msg("pub.youth")), Option("pub:women", msg("pub.women"))]),
+            Step("number", prompt=msg("t.number"), kind="number", optional=True,
+                 min_value=1, max_value=100000, label=msg("t.number")),
+            Step("why", prompt=msg("t.why"), label=msg("t.why"),
+                 parse=lambda ctx, a, v: Invalid(msg("t.activity")) if v and v.startswith("organiser") else v),
+        ],
+    ))
+    return Engine(reg)
+
+
+def ctx() -> Ctx:
+    labels = {"pub.youth": "Jeunes", "pub.women": "Femmes"}
+    return Ctx(state=DialogueState(), lang="fr", uow=None, render=lambda m: labels.get(m.key, m.key))
+
+
+def keys(replies) -> list[str]:
+    return [m.key for r in replies for m in r.lines]
+
+
+def test_a_whole_dialogue_with_back_skip_edit_and_confirm():
+    e, c = make_engine(), ctx()
+    r = e.start(c, "toy")
+    assert keys(r) == ["t.title"] and c.state.step == "title"
+    assert "common.empty" in keys(e.answer(c, Answer(text="   ")))
+    assert "common.need_words" in keys(e.answer(c, Answer(text="🙂🙂")))
+    assert "common.too_long" in keys(e.answer(c, Answer(text="x" * 21)))
+    assert c.state.step == "title"
+    e.answer(c, Answer(text="Ateliers emploi"))
+    assert c.state.step == "public"
+    # a typed label, case and accents aside, selects the option; so does its number
+    assert "common.choose_option" in keys(e.answer(c, Answer(text="hommes")))
+    e.answer(c, Answer(text="FEMMES"))
+    assert c.state.data["public"] == "pub:women"
+    e.back(c)
+    assert c.state.step == "public"
+    e.answer(c, Answer(text="1"))
+    assert c.state.data["public"] == "pub:youth"
+    # number: words are refused, the bounds hold, skip is allowed
+    assert "common.need_number" in keys(e.answer(c, Answer(text="beaucoup")))
+    assert "common.number_too_big" in keys(e.answer(c, Answer(text="999999")))
+    e.answer(c, Answer(button=SKIP_DATA))
+    assert c.state.data["number"] is None and c.state.step == "why"
+    # a hook refuses an activity with its own explanation, then accepts a change
+    assert "t.activity" in keys(e.answer(c, Answer(text="organiser des ateliers")))
+    r = e.answer(c, Answer(text="Les jeunes trouvent un emploi"))
+    assert c.state.step == SUMMARY and "summary.title" in keys(r)
+    # edit one field from the summary, come back to the summary
+    e.answer(c, Answer(button=EDIT_DATA))
+    assert c.state.step == EDIT
+    e.answer(c, Answer(button="edit:number"))
+    assert c.state.step == "number"
+    e.answer(c, Answer(text="١٢٠ jeunes"))  # Arabic-Indic digits
+    assert c.state.step == SUMMARY and c.state.data["number"] == 120.0
+    done.clear()
+    e.answer(c, Answer(button=CONFIRM_DATA))
+    assert done == [{"title": "Ateliers emploi", "public": "pub:youth", "number": 120.0,
+                     "why": "Les jeunes trouvent un emploi"}]
+    assert c.state.dialogue is None
+
+
+def test_required_steps_cannot_be_skipped_and_back_at_start_says_so():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy")
+    assert "nav.cannot_skip" in keys(e.skip(c))
+    assert "nav.at_first_step" in keys(e.back(c))
+    assert c.state.step == "title"
+
+
+def test_an_old_button_is_refused_kindly():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy")
+    e.answer(c, Answer(text="Titre"))
+    assert "common.button_expired" in keys(e.answer(c, Answer(button="menu:new_project")))
+    assert c.state.step == "public"
+
+
+def test_number_from_the_nlu_entity_wins():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy")
+    e.answer(c, Answer(text="Titre"))
+    e.answer(c, Answer(button="pub:youth"))
+    u = Understanding(text="mia w 3echrin", intent=Intent(name="out_of_scope", confidence=0.5),
+                      entities=[Entity(entity="number", value=120)])
+    e.answer(c, Answer(text="mia w 3echrin", understanding=u))
+    assert c.state.data["number"] == 120
+
+
+def test_state_is_json_round_trippable():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy")
+    e.answer(c, Answer(text="Titre"))
+    dumped = c.state.model_dump(mode="json")
+    again = DialogueState.model_validate(dumped)
+    assert again == c.state and again.history == ["title"]
+
+
+def test_parse_number():
+    assert parse_number("120 jeunes") == 120
+    assert parse_number("٣٠٪") == 30
+    assert parse_number("2,5") == 2.5
+    assert parse_number("aucun") is None
