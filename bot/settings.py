@@ -33,10 +33,19 @@ class _Section(BaseModel):
 
 
 class NluSettings(_Section):
-    url: str | None = "http://127.0.0.1:5005"
+    url: str | None = "http://127.0.0.1:5005"  # empty or "none": no Rasa, the fallback parser only
     timeout_seconds: float = Field(3.0, gt=0, le=60)
     autostart: bool = True
     max_chars: int = Field(1000, ge=50, le=20000)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None or v.strip().lower() in ("", "none", "off"):
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL, or empty for none")
+        return v.rstrip("/")
 
 
 class TelegramSettings(_Section):
