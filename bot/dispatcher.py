@@ -234,7 +234,7 @@ class Dispatcher:
             return self._global(ctx, "change_language")
         if command in ("help", "cancel", "back", "skip", "menu", "restart"):
             return self._global(ctx, command)
-        return [Reply.of("common.unknown_command", command=command[:32])] + \
+        return [Reply.of("common.unknown_command", command="/" + command[:32])] + \
             self._prompt_or_default(ctx)
 
     def _global(self, ctx: Ctx, intent: str) -> list[Reply]:

@@ -14,6 +14,7 @@ from bot.i18n import default_catalog
 from knowledge.loader import load_communes
 
 _ids = itertools.count(1)
+BIDI_CONTROLS = {ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f"}
 
 
 def make_dispatcher(uow_factory, nlu=None) -> Dispatcher:
@@ -56,7 +57,8 @@ class Chat:
 
     @staticmethod
     def text(replies: list[Rendered]) -> str:
-        return "\n".join(r.text for r in replies)
+        """The replies' text without the invisible bidi controls (tested on their own)."""
+        return "\n".join(r.text for r in replies).translate(BIDI_CONTROLS)
 
     @staticmethod
     def buttons(replies: list[Rendered]) -> list[str]:
