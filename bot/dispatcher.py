@@ -55,6 +55,7 @@ class Services:
     nlu: NLU | None = None
     communes: tuple[Any, ...] = ()
     settings: Any = None
+    knowledge: Any = None  # knowledge.loader's KnowledgeBase, when loaded
     extras: dict[str, Any] = field(default_factory=dict)
 
     def commune_name(self, commune_id: str | None, lang: str) -> str:

@@ -1,0 +1,60 @@
+"""Shared by the project dialogues: which projects a user may see, and choosing one.
+
+Access rule: officials and staff see and change only their commune's projects; coordinators and
+admins see all. Every read of a project by id goes through `load_project`, which enforces it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.dialogue import Answer, Ctx, Invalid, Option, Step
+from domain.messages import msg
+from domain.ports import ProjectSummary
+from domain.records import Project
+
+PROJECT_PREFIX = "prj:"
+MAX_LISTED = 30
+
+
+def visible_projects(ctx: Ctx) -> list[ProjectSummary]:
+    user = ctx.user
+    if user is None or not user.registered:
+        return []
+    if user.role in ("coordinator", "admin"):
+        return ctx.uow.projects.list(None)
+    return ctx.uow.projects.list(user.commune_id)
+
+
+def load_project(ctx: Ctx, project_id: Any) -> Project | None:
+    """The project if it exists and the user may see it, else None (the same for both cases,
+    so that a forbidden id reveals nothing)."""
+    try:
+        pid = int(project_id)
+    except (TypeError, ValueError):
+        return None
+    project = ctx.uow.projects.get(pid)
+    if project is None or ctx.user is None or not ctx.user.can_see_commune(project.commune_id):
+        return None
+    return project
+
+
+def project_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=p.title[:60]))
+            for p in visible_projects(ctx)[:MAX_LISTED]]
+
+
+def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        n = len(project_options(ctx))
+        return Invalid(msg("projects.none") if n == 0 else msg("common.choose_option", n=n))
+    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX):])
+    if project is None:
+        return Invalid(msg("projects.not_found"))
+    return project.id
+
+
+def choose_project_step(step_id: str = "project_id") -> Step:
+    """A first step that asks which project, passed over when the dialogue was started with one
+    (`data={"project_id": id}`)."""
+    return Step(step_id, prompt=msg("projects.choose"), kind="choice", options=project_options,
+                parse=_choose, when=lambda ctx: ctx.state.data.get(step_id) is None)
