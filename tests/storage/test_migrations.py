@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from storage.db import make_engine
+from storage.db import make_engine, make_uow_factory
 from storage.migrate import current, downgrade, head, upgrade
 from storage.tables import metadata
 
@@ -58,6 +59,20 @@ def test_upgrade_is_idempotent_and_downgrade_works(empty_db_url):
     assert upgrade(empty_db_url) == head()
 
 
+def _add_inbox_rows(url: str, ages_in_days: list[int]) -> None:
+    from storage.tables import InboxRow
+    engine = make_engine(url)
+    now = datetime.now(timezone.utc)
+    try:
+        with make_uow_factory(engine)() as uow:
+            for i, age in enumerate(ages_in_days):
+                uow.session.add(InboxRow(channel="telegram", message_id=str(i),
+                                         received_at=now - timedelta(days=age)))
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
 def test_cli_db_upgrade_and_current(tmp_path, monkeypatch, capsys):
     from bot.cli import main
     from bot.settings import get_settings
@@ -72,6 +87,9 @@ def test_cli_db_upgrade_and_current(tmp_path, monkeypatch, capsys):
         assert f"at revision {head()}" in capsys.readouterr().out
         assert main(["db", "current"]) == 0
         assert "up to date" in capsys.readouterr().out
+        _add_inbox_rows(f"sqlite:///{db}", ages_in_days=[0, 2, 3])
+        assert main(["db", "prune", "--inbox-days", "1"]) == 0
+        assert "forgot 2 processed" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
     assert current(f"sqlite:///{db}") == head()
