@@ -1,0 +1,539 @@
+"""The knowledge base as domain models: indicator library, publics, domains, circle of effects,
+effect examples and templates, glossary, lessons and the coaching lexicon.
+
+Pure: standard library and pydantic only. The YAML files in `knowledge/` are validated into
+these models at load time; every model forbids unknown fields, so a typo fails loudly.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from domain.language import Lang
+from domain.nlu import DOMAINS, PUBLICS
+
+LANG_TAGS: tuple[str, ...] = tuple(lang.value for lang in Lang)
+
+# Contract enums. Publics and domains follow the NLU contract; "other" is a public the
+# dialogues offer as a button although the NLU never extracts it.
+PUBLIC_IDS: tuple[str, ...] = PUBLICS + ("other",)
+DOMAIN_IDS: tuple[str, ...] = DOMAINS
+LEVELS: tuple[str, ...] = ("output", "outcome", "impact")
+UNITS: tuple[str, ...] = ("number", "percent", "score", "yes_no", "days", "mad")
+FREQUENCIES: tuple[str, ...] = (
+    "per_activity", "monthly", "quarterly", "semester", "yearly", "baseline_endline",
+)
+DISAGGREGATIONS: tuple[str, ...] = ("sex", "age_band", "disability", "migrant_status", "location")
+PARTY_IDS: tuple[str, ...] = (
+    "participants", "families", "non_selected_peers", "host_community", "associations",
+    "commune_actors", "state_services", "people_losing_out",
+)
+# The sections of the starter library (DOMAIN.md §3.4 A-J), K = living environment (ours), and
+# the institutional set.
+INDICATOR_GROUPS: tuple[str, ...] = tuple("ABCDEFGHIJK") + ("institutional",)
+GLOSSARY_LEVELS: tuple[str, ...] = (
+    "input", "activity", "output", "outcome", "impact", "result", "method",
+)
+DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "start", "stop", "keep")
+
+Level = Literal["output", "outcome", "impact"]
+PublicId = Literal["youth", "women", "disability", "migrants", "children", "elderly", "other"]
+DomainId = Literal[
+    "employment_income", "education_training", "health_wellbeing", "social_ties",
+    "civic_participation", "access_services", "empowerment", "culture_sport", "living_environment",
+]
+Unit = Literal["number", "percent", "score", "yes_no", "days", "mad"]
+Frequency = Literal["per_activity", "monthly", "quarterly", "semester", "yearly", "baseline_endline"]
+Disaggregation = Literal["sex", "age_band", "disability", "migrant_status", "location"]
+PartyId = Literal[
+    "participants", "families", "non_selected_peers", "host_community", "associations",
+    "commune_actors", "state_services", "people_losing_out",
+]
+Polarity = Literal["positive", "negative"]
+Direction = Literal["increase", "decrease", "start", "stop", "keep"]
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}` placeholders used in a text."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _lang_tag(lang: Lang | str) -> str:
+    tag = lang.value if isinstance(lang, Lang) else str(lang)
+    if tag not in LANG_TAGS:
+        raise KeyError(f"unknown language variant {tag!r}")
+    return tag
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Text(_Strict):
+    """A text in French and MSA at least; Darija variants are optional and fall back
+    (ary -> ar, ary-Latn -> fr) when missing. Used for reference-sheet prose."""
+
+    fr: NonEmpty
+    ar: NonEmpty
+    ary: NonEmpty | None = None
+    ary_latn: NonEmpty | None = Field(default=None, alias="ary-Latn")
+
+    @model_validator(mode="after")
+    def _same_placeholders(self) -> "Text":
+        _check_placeholders(self._variants())
+        return self
+
+    def _variants(self) -> dict[str, str]:
+        out = {"fr": self.fr, "ar": self.ar}
+        if self.ary is not None:
+            out["ary"] = self.ary
+        if self.ary_latn is not None:
+            out["ary-Latn"] = self.ary_latn
+        return out
+
+    def get(self, lang: Lang | str) -> str:
+        tag = _lang_tag(lang)
+        if tag == "fr":
+            return self.fr
+        if tag == "ar":
+            return self.ar
+        if tag == "ary":
+            return self.ary or self.ar
+        return self.ary_latn or self.fr
+
+
+class Text4(Text):
+    """A user-facing text: all four variants are required and non-empty."""
+
+    ary: NonEmpty
+    ary_latn: NonEmpty = Field(alias="ary-Latn")
+
+
+def _check_placeholders(variants: dict[str, str]) -> None:
+    sets = {tag: placeholders(t) for tag, t in variants.items()}
+    ref = sets["fr"]
+    for tag, found in sets.items():
+        if found != ref:
+            raise ValueError(
+                f"placeholders differ between variants: fr has {sorted(ref)}, {tag} has {sorted(found)}"
+            )
+
+
+class Terms(_Strict):
+    """Word lists per variant (synonyms, lexicon entries). Every variant needs at least one."""
+
+    fr: list[NonEmpty] = Field(min_length=1)
+    ar: list[NonEmpty] = Field(min_length=1)
+    ary: list[NonEmpty] = Field(min_length=1)
+    ary_latn: list[NonEmpty] = Field(min_length=1, alias="ary-Latn")
+
+    def get(self, lang: Lang | str) -> list[str]:
+        tag = _lang_tag(lang)
+        return {"fr": self.fr, "ar": self.ar, "ary": self.ary, "ary-Latn": self.ary_latn}[tag]
+
+
+def _unique(values: list, what: str) -> list:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"duplicate {what}: {sorted(set(map(str, seen)))}")
+    return values
+
+
+def _require_unique_ids(items: list, what: str) -> None:
+    _unique([i.id for i in items], f"{what} id")
+
+
+# --- publics and domains -------------------------------------------------------------------
+
+
+class Public(_Strict):
+    id: PublicId
+    label: Text4
+    description: Text4
+    synonyms: Terms | None = None
+
+
+class DomainArea(_Strict):
+    """A domain of change (NLU `domain` entity)."""
+
+    id: DomainId
+    label: Text4
+    description: Text4
+    synonyms: Terms | None = None
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+
+class Calculation(_Strict):
+    numerator: Text
+    denominator: Text | None = None
+
+
+class Indicator(_Strict):
+    id: Slug
+    group: Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "institutional"]
+    label: Text4
+    definition: Text
+    unit: Unit
+    calculation: Calculation
+    level: Level
+    publics: list[PublicId] = Field(min_length=1)
+    domain: DomainId
+    source: Text
+    frequency: Frequency
+    disaggregation: list[Disaggregation] = Field(default_factory=list)
+    direction: Literal["increase", "decrease"] = "increase"
+    tool: str | None = None
+    sensitive: bool = False
+    poll_question: Slug | None = None
+
+    @field_validator("publics")
+    @classmethod
+    def _publics_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v, "public")
+
+    @field_validator("disaggregation")
+    @classmethod
+    def _disagg_unique(cls, v: list[str]) -> list[str]:
+        return _unique(v, "disaggregation")
+
+    @model_validator(mode="after")
+    def _percent_needs_denominator(self) -> "Indicator":
+        if self.unit == "percent" and self.calculation.denominator is None:
+            raise ValueError("a percent indicator needs calculation.denominator")
+        return self
+
+
+# --- circle of effects -----------------------------------------------------------------------
+
+
+class ExampleEffect(_Strict):
+    polarity: Polarity
+    text: Text4
+
+
+class Party(_Strict):
+    """A group in the "circle of effects": who else may change because of the project."""
+
+    id: PartyId
+    label: Text4
+    prompt: Text4
+    examples: list[ExampleEffect] = Field(min_length=2)
+    unexpected_prompts: list[Text4] = Field(min_length=1)
+
+    @field_validator("examples")
+    @classmethod
+    def _both_polarities(cls, v: list[ExampleEffect]) -> list[ExampleEffect]:
+        if {e.polarity for e in v} != {"positive", "negative"}:
+            raise ValueError("needs at least one positive and one negative example")
+        return v
+
+
+class Prompt(_Strict):
+    id: Slug
+    text: Text4
+
+
+# --- effect examples (results ladders) -------------------------------------------------------
+
+
+class EffectExample(_Strict):
+    """An activity -> output -> effect ladder for one public and domain (teaching example)."""
+
+    id: Slug
+    public: PublicId
+    domain: DomainId
+    activity: Text4
+    output: Text4
+    effect: Text4
+    level: Literal["outcome", "impact"] = "outcome"
+    unexpected: ExampleEffect | None = None
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+class EffectTemplate(_Strict):
+    """A pattern to propose a better wording for an effect; placeholders are {horizon}, {who},
+    {change}, and optionally {target}, {place}."""
+
+    id: Slug
+    text: Text4
+    description: str = ""
+
+    @property
+    def fields(self) -> set[str]:
+        return placeholders(self.text.fr)
+
+    @model_validator(mode="after")
+    def _core_placeholders(self) -> "EffectTemplate":
+        missing = {"who", "change"} - self.fields
+        if missing:
+            raise ValueError(f"template lacks placeholder(s) {sorted(missing)}")
+        return self
+
+    def render(self, lang: Lang | str, **values: str) -> str:
+        missing = self.fields - values.keys()
+        if missing:
+            raise KeyError(f"missing value(s) for {sorted(missing)}")
+        return self.text.get(lang).format(**values)
+
+
+class DirectionWord(_Strict):
+    id: Direction
+    label: Text4
+
+
+class HorizonTemplate(_Strict):
+    id: Slug
+    text: Text4
+
+
+class Templates(_Strict):
+    effects: list[EffectTemplate] = Field(min_length=1)
+    directions: list[DirectionWord]
+    horizons: list[HorizonTemplate] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids(self) -> "Templates":
+        _require_unique_ids(self.effects, "effect template")
+        _require_unique_ids(self.horizons, "horizon")
+        _require_unique_ids(self.directions, "direction")
+        missing = set(DIRECTIONS) - {d.id for d in self.directions}
+        if missing:
+            raise ValueError(f"directions missing {sorted(missing)}")
+        return self
+
+    def effect(self, template_id: str) -> EffectTemplate:
+        return next(t for t in self.effects if t.id == template_id)
+
+    def horizon(self, horizon_id: str) -> HorizonTemplate:
+        return next(h for h in self.horizons if h.id == horizon_id)
+
+    def propose(
+        self,
+        lang: Lang | str,
+        template_id: str,
+        horizon_id: str,
+        horizon_values: dict[str, str | int],
+        **values: str,
+    ) -> str:
+        """Render an effect proposal, e.g. propose("fr", "with_share", "end_of_year",
+        {"year": 2026}, who="les jeunes formés", change="ont un emploi", target="30")."""
+        horizon = self.horizon(horizon_id)
+        needed = placeholders(horizon.text.fr)
+        missing = needed - horizon_values.keys()
+        if missing:
+            raise KeyError(f"missing horizon value(s) for {sorted(missing)}")
+        rendered = horizon.text.get(lang).format(**{k: str(v) for k, v in horizon_values.items()})
+        return self.effect(template_id).render(lang, horizon=rendered, **values)
+
+
+# --- glossary --------------------------------------------------------------------------------
+
+
+class TrapOption(_Strict):
+    level: Literal["output", "outcome", "impact", "result"]
+    label: Text4
+
+
+class Trap(_Strict):
+    """A word whose meaning depends on the framework: the bot asks before using it."""
+
+    note: Text4
+    question: Text4
+    options: list[TrapOption] = Field(min_length=2)
+
+
+class GlossaryTerm(_Strict):
+    id: Slug
+    level: Literal["input", "activity", "output", "outcome", "impact", "result", "method"]
+    term: Text4
+    gloss: Text4
+    also: Terms | None = None
+    triggers: list[NonEmpty] = Field(default_factory=list)
+    trap: Trap | None = None
+
+    @model_validator(mode="after")
+    def _trap_has_triggers(self) -> "GlossaryTerm":
+        if self.trap is not None and not self.triggers:
+            raise ValueError("a trap needs the trigger words that raise it")
+        return self
+
+
+# --- lessons ---------------------------------------------------------------------------------
+
+
+class Card(_Strict):
+    title: Text4
+    body: Text4
+
+
+class Lesson(_Strict):
+    """A chat micro-module: a few short cards read one at a time."""
+
+    id: Slug
+    number: int = Field(ge=1)
+    title: Text4
+    goal: Text4
+    cards: list[Card] = Field(min_length=3, max_length=5)
+    artefact: Text4
+
+
+# --- coaching lexicon ------------------------------------------------------------------------
+
+
+class ActivityVerb(_Strict):
+    id: Slug
+    forms: Terms
+    so_what: Text4
+
+
+class OutputPattern(_Strict):
+    """Regular expressions (per variant) that spot a counted delivery such as "120 jeunes formés"."""
+
+    id: Slug
+    patterns: Terms
+    example: Text4
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, v: Terms) -> Terms:
+        for tag in LANG_TAGS:
+            for p in v.get(tag):
+                try:
+                    re.compile(p)
+                except re.error as exc:
+                    raise ValueError(f"{tag} pattern {p!r} is not a valid regex: {exc}") from exc
+        return v
+
+
+class CoachingLexicon(_Strict):
+    activity_verbs: list[ActivityVerb] = Field(min_length=1)
+    output_patterns: list[OutputPattern] = Field(min_length=1)
+    actor_subjects: Terms
+    change_verbs: Terms
+
+    @model_validator(mode="after")
+    def _ids(self) -> "CoachingLexicon":
+        _require_unique_ids(self.activity_verbs, "activity verb")
+        _require_unique_ids(self.output_patterns, "output pattern")
+        return self
+
+    def activity_verbs_in(self, text: str, lang: Lang | str) -> list[str]:
+        """Ids of activity verbs whose forms occur as words in `text` (case-insensitive)."""
+        low = _fold(text)
+        found = []
+        for verb in self.activity_verbs:
+            if any(_has_word(low, _fold(form)) for form in verb.forms.get(lang)):
+                found.append(verb.id)
+        return found
+
+    def output_match(self, text: str, lang: Lang | str) -> str | None:
+        """Id of the first output pattern matching `text`, or None."""
+        for pat in self.output_patterns:
+            if any(re.search(p, text, re.IGNORECASE) for p in pat.patterns.get(lang)):
+                return pat.id
+        return None
+
+    def has_change_verb(self, text: str, lang: Lang | str) -> bool:
+        low = _fold(text)
+        return any(_has_word(low, _fold(v)) for v in self.change_verbs.get(lang))
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _has_word(haystack: str, needle: str) -> bool:
+    # a form matches at a word start; it may be a stem ("sensibilis" matches "sensibiliser")
+    return re.search(r"(?<!\w)" + re.escape(needle), haystack) is not None
+
+
+# --- the aggregate ---------------------------------------------------------------------------
+
+
+class KnowledgeBase(_Strict):
+    indicators: tuple[Indicator, ...]
+    publics: tuple[Public, ...]
+    domains: tuple[DomainArea, ...]
+    parties: tuple[Party, ...]
+    unexpected_prompts: tuple[Prompt, ...]
+    effect_examples: tuple[EffectExample, ...]
+    templates: Templates
+    glossary: tuple[GlossaryTerm, ...]
+    lessons: tuple[Lesson, ...]
+    coaching: CoachingLexicon
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+    def public(self, public_id: str) -> Public | None:
+        return next((p for p in self.publics if p.id == public_id), None)
+
+    def domain(self, domain_id: str) -> DomainArea | None:
+        return next((d for d in self.domains if d.id == domain_id), None)
+
+    def party(self, party_id: str) -> Party | None:
+        return next((p for p in self.parties if p.id == party_id), None)
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return next((m for m in self.lessons if m.id == lesson_id), None)
+
+    def term(self, term_id: str) -> GlossaryTerm | None:
+        return next((t for t in self.glossary if t.id == term_id), None)
+
+    def traps_in(self, text: str) -> list[GlossaryTerm]:
+        """Glossary terms with a trap whose trigger word appears in `text`."""
+        low = _fold(text)
+        return [
+            t for t in self.glossary
+            if t.trap is not None and any(_has_word(low, _fold(w)) for w in t.triggers)
+        ]
+
+    def examples_for(self, *, domain: str | None = None, public: str | None = None) -> list[EffectExample]:
+        return [
+            e for e in self.effect_examples
+            if (domain is None or e.domain == domain) and (public is None or e.public == public)
+        ]
+
+
+def suggest_indicators(
+    kb: KnowledgeBase,
+    domain: str | None,
+    public: str | None,
+    level: str | None,
+    limit: int = 3,
+) -> list[Indicator]:
+    """Library indicators that fit an effect, best first.
+
+    Score: domain match 4, public match 2, level match 1. Indicators matching neither the domain
+    nor the public are never proposed. Ties keep the library order, so results are stable.
+    """
+    if limit <= 0:
+        return []
+    scored: list[tuple[int, int, Indicator]] = []
+    for pos, ind in enumerate(kb.indicators):
+        d = domain is not None and ind.domain == domain
+        p = public is not None and public in ind.publics
+        if not (d or p):
+            continue
+        score = 4 * d + 2 * p + (level is not None and ind.level == level)
+        scored.append((-score, pos, ind))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [ind for _, _, ind in scored[:limit]]

@@ -1,0 +1,68 @@
+"""Indicator suggestions: domain match first, then public, then level; stable and bounded."""
+from __future__ import annotations
+
+from domain.knowledge import Calculation, Indicator, KnowledgeBase, Text, Text4, suggest_indicators
+from knowledge.loader import load_knowledge
+
+
+def _t4(s: str) -> Text4:
+    return Text4.model_validate({"fr": s, "ar": "نص", "ary": "كلام", "ary-Latn": s})
+
+
+def _ind(iid: str, domain: str, publics: list[str], level: str) -> Indicator:
+    return Indicator(
+        id=iid, group="A", label=_t4(iid), definition=Text(fr="d", ar="د"), unit="number",
+        calculation=Calculation(numerator=Text(fr="n", ar="ن")), level=level, publics=publics,
+        domain=domain, source=Text(fr="s", ar="م"), frequency="yearly",
+    )
+
+
+def _kb(*indicators: Indicator) -> KnowledgeBase:
+    real = load_knowledge()
+    return real.model_copy(update={"indicators": tuple(indicators)})
+
+
+def test_domain_outranks_public_which_outranks_level():
+    kb = _kb(
+        _ind("level_only", "social_ties", ["elderly"], "outcome"),
+        _ind("public_only", "social_ties", ["youth"], "output"),
+        _ind("public_level", "social_ties", ["youth"], "outcome"),
+        _ind("domain_only", "employment_income", ["elderly"], "output"),
+        _ind("domain_public", "employment_income", ["youth"], "output"),
+        _ind("all_three", "employment_income", ["youth", "women"], "outcome"),
+    )
+    got = [i.id for i in suggest_indicators(kb, "employment_income", "youth", "outcome", limit=10)]
+    assert got == ["all_three", "domain_public", "domain_only", "public_level", "public_only"]
+
+
+def test_no_match_on_domain_or_public_is_never_proposed():
+    kb = _kb(_ind("unrelated", "social_ties", ["elderly"], "outcome"))
+    assert suggest_indicators(kb, "employment_income", "youth", "outcome") == []
+
+
+def test_limit_and_ties_keep_library_order():
+    kb = _kb(*[_ind(f"i{n}", "culture_sport", ["youth"], "outcome") for n in range(6)])
+    assert [i.id for i in suggest_indicators(kb, "culture_sport", "youth", "outcome")] == ["i0", "i1", "i2"]
+    assert [i.id for i in suggest_indicators(kb, "culture_sport", None, None, limit=2)] == ["i0", "i1"]
+    assert suggest_indicators(kb, "culture_sport", "youth", "outcome", limit=0) == []
+
+
+def test_unknown_public_still_ranks_by_domain():
+    kb = _kb(_ind("a", "health_wellbeing", ["women"], "output"), _ind("b", "health_wellbeing", ["women"], "outcome"))
+    assert [i.id for i in suggest_indicators(kb, "health_wellbeing", "other", "outcome")] == ["b", "a"]
+
+
+def test_real_library_gives_fitting_suggestions_for_every_domain_and_public():
+    kb = load_knowledge()
+    for d in [x.id for x in kb.domains]:
+        for p in ("youth", "women", "disability", "migrants"):
+            got = suggest_indicators(kb, d, p, "outcome")
+            assert len(got) == 3, (d, p)
+            assert got[0].domain == d, (d, p)
+
+
+def test_real_library_youth_employment_example():
+    kb = load_knowledge()
+    got = suggest_indicators(kb, "employment_income", "youth", "outcome")
+    assert got[0].id == "trainees_in_work_6_months"
+    assert all(i.domain == "employment_income" and "youth" in i.publics for i in got)

@@ -1,0 +1,115 @@
+"""Effect templates render in every variant; the coaching lexicon spots activities and outputs."""
+from __future__ import annotations
+
+import pytest
+
+from domain.knowledge import LANG_TAGS, EffectTemplate, placeholders
+from knowledge.loader import load_knowledge
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge()
+
+
+def test_propose_a_rewrite_in_french(kb):
+    text = kb.templates.propose(
+        "fr", "with_share", "end_of_year", {"year": 2026},
+        who="les 120 jeunes formés", change="ont un emploi, un stage ou une activité", target="30",
+    )
+    assert text == "D'ici fin 2026, au moins 30 % parmi les 120 jeunes formés ont un emploi, un stage ou une activité."
+
+
+def test_every_template_and_horizon_renders_in_every_variant(kb):
+    values = {"who": "W", "change": "C", "target": "7", "place": "Belfaa"}
+    for tpl in kb.templates.effects:
+        for hz in kb.templates.horizons:
+            for tag in LANG_TAGS:
+                out = kb.templates.propose(tag, tpl.id, hz.id, {"year": 2026, "months": 6, "date": "06/2026"},
+                                           **{k: v for k, v in values.items() if k in tpl.fields})
+                assert "{" not in out and "W" in out and "C" in out, (tpl.id, hz.id, tag)
+
+
+def test_missing_value_is_an_error(kb):
+    with pytest.raises(KeyError):
+        kb.templates.effect("basic").render("fr", who="x", horizon="y")
+
+
+def test_template_must_name_who_and_change():
+    with pytest.raises(ValueError, match="who"):
+        EffectTemplate.model_validate(
+            {"id": "bad", "text": {"fr": "{horizon} {change}", "ar": "{horizon} {change}",
+                                   "ary": "{horizon} {change}", "ary-Latn": "{horizon} {change}"}}
+        )
+
+
+def test_placeholders_helper():
+    assert placeholders("D'ici {horizon}, {who} {change}.") == {"horizon", "who", "change"}
+
+
+def test_directions_cover_the_five_ways_to_change(kb):
+    assert {d.id for d in kb.templates.directions} == {"increase", "decrease", "start", "stop", "keep"}
+
+
+@pytest.mark.parametrize(
+    "lang, text, verb",
+    [
+        ("fr", "Organiser 10 ateliers de recherche d'emploi", "organiser"),
+        ("fr", "Sensibiliser les parents à la scolarisation des filles", "sensibiliser"),
+        ("fr", "Former 25 enseignants", "former"),
+        ("fr", "Distribuer 30 fauteuils roulants", "distribuer"),
+        ("fr", "Construire une rampe d'accès", "construire"),
+        ("ar", "تنظيم 10 ورشات للبحث عن الشغل", "organiser"),
+        ("ar", "توزيع 200 حقيبة مدرسية", "distribuer"),
+        ("ary", "غادي نديرو 10 ديال الورشات", "organiser"),
+        ("ary", "نفرقو القفف على العائلات", "distribuer"),
+        ("ary-Latn", "ghadi ndiro 10 dyal les ateliers", "organiser"),
+        ("ary-Latn", "ghadi nkawno chabab f l informatique", "former"),
+    ],
+)
+def test_activity_verbs_are_spotted(kb, lang, text, verb):
+    assert verb in kb.coaching.activity_verbs_in(text, lang)
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("fr", "120 jeunes formés"),
+        ("fr", "40 femmes inscrites au cours"),
+        ("fr", "3 séances tenues"),
+        ("fr", "200 kits distribués"),
+        ("fr", "une rampe construite"),
+        ("ar", "120 شابا تم تكوينهم"),
+        ("ar", "تم بناء ممر منحدر"),
+        ("ary", "120 شاب تكونو"),
+        ("ary", "200 قفة تفرقات"),
+        ("ary-Latn", "120 chab tkawno"),
+        ("ary-Latn", "rampe tbnat"),
+    ],
+)
+def test_outputs_are_spotted(kb, lang, text):
+    assert kb.coaching.output_match(text, lang) is not None
+
+
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("fr", "Les jeunes formés trouvent un emploi"),
+        ("fr", "Les femmes décident elles-mêmes de l'usage de leur revenu"),
+        ("ar", "يجد الشباب المستفيدون عملا"),
+        ("ary", "الشباب غادي يلقاو خدمة"),
+        ("ary-Latn", "chabab ghadi yl9aw khedma"),
+    ],
+)
+def test_effects_are_neither_activity_nor_output_and_have_a_change_verb(kb, lang, text):
+    assert kb.coaching.activity_verbs_in(text, lang) == []
+    assert kb.coaching.output_match(text, lang) is None
+    assert kb.coaching.has_change_verb(text, lang)
+
+
+def test_every_example_ladder_is_classified_consistently(kb):
+    """The teaching ladders double as fixtures: the effect rung never looks like an output."""
+    for ex in kb.effect_examples:
+        for tag in LANG_TAGS:
+            assert kb.coaching.output_match(ex.effect.get(tag), tag) is None, (ex.id, tag)
+            assert kb.coaching.activity_verbs_in(ex.activity.get(tag), tag), (ex.id, tag)
