@@ -12,7 +12,7 @@ from bot.dispatcher import Dispatcher, Services
 from bot.handlers import load_handlers
 from bot.i18n import default_catalog
 from bot.settings import Settings, get_settings
-from knowledge.loader import load_communes
+from knowledge.loader import load_communes, load_knowledge
 
 log = logging.getLogger("athar")
 
@@ -59,6 +59,7 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
         catalog=default_catalog(),
         nlu=make_nlu(settings) if nlu == "auto" else nlu,  # type: ignore[arg-type]
         communes=load_communes(),
+        knowledge=load_knowledge(),
         settings=settings,
     )
     dispatcher = Dispatcher(uow_factory, services,
