@@ -113,7 +113,7 @@ class SqlUserRepo(_Repo):
     def save(self, user: User) -> User:
         if user.id is None:
             return self.add(user)
-        row = self.session.get(UserRow, user.id)
+        row = self.session.get(UserRow, user.id, populate_existing=True)
         if row is None:
             raise LookupError(f"user {user.id} does not exist")
         _apply(row, _values(user, UserRow, exclude={"id"}))
@@ -160,7 +160,7 @@ class SqlInviteRepo(_Repo):
     def save(self, invite: Invite) -> Invite:
         if invite.id is None:
             return self.add(invite)
-        row = self.session.get(InviteRow, invite.id)
+        row = self.session.get(InviteRow, invite.id, populate_existing=True)
         if row is None:
             raise LookupError(f"invite {invite.id} does not exist")
         _apply(row, _values(invite, InviteRow, exclude={"id"}))
@@ -211,7 +211,8 @@ class SqlConversationRepo(_Repo):
 
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""
-        rows = self.session.scalars(select(ConversationRow).where(ConversationRow.user_id == user_id)
+        rows = self.session.scalars(select(ConversationRow)
+                                    .where(ConversationRow.user_id == user_id)
                                     .order_by(ConversationRow.updated_at.desc()))
         return [_record(ConversationRecord, r) for r in rows]
 
@@ -223,7 +224,8 @@ class SqlInboxRepo(_Repo):
         if it commits, True if it rolls back."""
         stmt = _insert(self.session, InboxRow).values(
             channel=channel, message_id=str(message_id), received_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["channel", "message_id"]).returning(InboxRow.channel)
+        ).on_conflict_do_nothing(index_elements=["channel", "message_id"])
+        stmt = stmt.returning(InboxRow.channel)
         return self.session.execute(stmt).first() is not None
 
     def prune(self, before: datetime) -> int:
@@ -243,7 +245,8 @@ class SqlOutboxRepo(_Repo):
     def pending(self, channel: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Unsent items, oldest first. On PostgreSQL they are locked for this unit of work and
         items locked by another worker are skipped, so two senders never take the same item."""
-        stmt = select(OutboxRow).where(OutboxRow.sent_at.is_(None)).order_by(OutboxRow.id).limit(limit)
+        stmt = (select(OutboxRow).where(OutboxRow.sent_at.is_(None))
+                .order_by(OutboxRow.id).limit(limit))
         if channel is not None:
             stmt = stmt.where(OutboxRow.channel == channel)
         if _is_postgres(self.session):
@@ -300,7 +303,8 @@ class SqlProjectRepo(_Repo):
             select(IndicatorRow).join(EffectRow, IndicatorRow.effect_id == EffectRow.id)
             .where(EffectRow.project_id == project_id).order_by(IndicatorRow.position)).all()
         measurements = self.session.scalars(
-            select(MeasurementRow).join(IndicatorRow, MeasurementRow.indicator_id == IndicatorRow.id)
+            select(MeasurementRow)
+            .join(IndicatorRow, MeasurementRow.indicator_id == IndicatorRow.id)
             .join(EffectRow, IndicatorRow.effect_id == EffectRow.id)
             .where(EffectRow.project_id == project_id).order_by(MeasurementRow.position)).all()
         return self._build(row, publics, stakeholders, effects, indicators, measurements)
@@ -309,10 +313,15 @@ class SqlProjectRepo(_Repo):
         """Replace the stored aggregate with `project`: children with a known id are updated,
         children without an id (or with an id this project does not hold) are inserted, stored
         children absent from `project` are deleted. An indicator may move to another effect of
-        the project, a measurement to another indicator, keeping its id."""
+        the project, a measurement to another indicator, keeping its id. Concurrent saves of one
+        project are serialised; the last one wins."""
         if project.id is None:
             return self.add(project)
-        row = self.session.get(ProjectRow, project.id)
+        # Lock the project row: two saves of one project (two officials of a commune, in two
+        # chats) run one after the other instead of interleaving their child updates.
+        row = self.session.scalars(
+            select(ProjectRow).where(ProjectRow.id == project.id).with_for_update()
+            .execution_options(populate_existing=True)).first()
         if row is None:
             raise LookupError(f"project {project.id} does not exist")
         return self._write(row, project)
@@ -360,19 +369,22 @@ class SqlProjectRepo(_Repo):
             _apply(row, values)
             pid = row.id
             old_publics = {r.id: r for r in session.scalars(
-                select(TargetPublicRow).where(TargetPublicRow.project_id == pid))}
+                select(TargetPublicRow).where(TargetPublicRow.project_id == pid)
+                .execution_options(populate_existing=True))}
             old_stakeholders = {r.id: r for r in session.scalars(
-                select(StakeholderRow).where(StakeholderRow.project_id == pid))}
+                select(StakeholderRow).where(StakeholderRow.project_id == pid)
+                .execution_options(populate_existing=True))}
             old_effects = {r.id: r for r in session.scalars(
-                select(EffectRow).where(EffectRow.project_id == pid))}
+                select(EffectRow).where(EffectRow.project_id == pid)
+                .execution_options(populate_existing=True))}
             old_indicators = {r.id: r for r in session.scalars(
                 select(IndicatorRow).join(EffectRow, IndicatorRow.effect_id == EffectRow.id)
-                .where(EffectRow.project_id == pid))}
+                .where(EffectRow.project_id == pid).execution_options(populate_existing=True))}
             old_measurements = {r.id: r for r in session.scalars(
                 select(MeasurementRow)
                 .join(IndicatorRow, MeasurementRow.indicator_id == IndicatorRow.id)
                 .join(EffectRow, IndicatorRow.effect_id == EffectRow.id)
-                .where(EffectRow.project_id == pid))}
+                .where(EffectRow.project_id == pid).execution_options(populate_existing=True))}
         parent = {"project_id": row.id}
         publics = _sync_children(session, TargetPublicRow, old_publics, project.publics, parent,
                                  set())
@@ -445,7 +457,7 @@ class SqlPollRepo(_Repo):
     def save(self, poll: Poll) -> Poll:
         if poll.id is None:
             return self.add(poll)
-        row = self.session.get(PollRow, poll.id)
+        row = self.session.get(PollRow, poll.id, populate_existing=True)
         if row is None:
             raise LookupError(f"poll {poll.id} does not exist")
         _apply(row, _values(poll, PollRow, exclude={"id"}, json={"questions"}))
@@ -486,7 +498,7 @@ class SqlRespondentRepo(_Repo):
     def save(self, respondent: Respondent) -> Respondent:
         if respondent.id is None:
             return self.add(respondent)
-        row = self.session.get(RespondentRow, respondent.id)
+        row = self.session.get(RespondentRow, respondent.id, populate_existing=True)
         if row is None:
             raise LookupError(f"respondent {respondent.id} does not exist")
         _apply(row, _values(respondent, RespondentRow, exclude={"id"}, json={"profile"}))
@@ -547,7 +559,7 @@ class SqlStoryRepo(_Repo):
     def save(self, story: Story) -> Story:
         if story.id is None:
             return self.add(story)
-        row = self.session.get(StoryRow, story.id)
+        row = self.session.get(StoryRow, story.id, populate_existing=True)
         if row is None:
             raise LookupError(f"story {story.id} does not exist")
         _apply(row, _values(story, StoryRow, exclude={"id"}, json={"tags"}))

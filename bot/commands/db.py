@@ -33,7 +33,8 @@ def _current(args: argparse.Namespace) -> int:
     if revision is None:
         print(f"database {_where(url)} has no schema yet: run `athar db upgrade`")
         return 1
-    state = "up to date" if revision == newest else f"behind (newest: {newest}): run `athar db upgrade`"
+    state = ("up to date" if revision == newest
+             else f"behind (newest: {newest}): run `athar db upgrade`")
     print(f"database {_where(url)} is at revision {revision}, {state}")
     return 0 if revision == newest else 1
 

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from domain.ports import OutboxItem
-from domain.records import Poll, Project, Respondent, Response
+from domain.records import Effect, Indicator, Poll, Project, Respondent, Response
 
 N_THREADS = 2
 
@@ -177,3 +177,33 @@ def test_two_outbox_senders_never_take_the_same_item(uow_factory):
     assert sorted(taken_a + taken_b) == ids
     with uow_factory() as uow:
         assert uow.outbox.pending() == []
+
+
+def test_concurrent_saves_of_one_project_leave_one_whole_version(uow_factory):
+    """Two officials edit the same project at once, each removing a different effect and adding
+    one: no error, and the stored project is exactly one of the two versions (last wins)."""
+    with uow_factory() as uow:
+        base = uow.projects.add(Project(commune_id="x", title="t", effects=[
+            Effect(statement=f"e{i}", indicators=[Indicator(label=f"i{i}")]) for i in range(4)]))
+        uow.commit()
+
+    def editor(i):
+        with uow_factory() as uow:
+            mine = uow.projects.get(base.id)
+            del mine.effects[i]
+            mine.effects[0].indicators[0].label = f"edited by {i}"
+            mine.effects.append(Effect(statement=f"new by {i}"))
+            time.sleep(0.05)
+            saved = uow.projects.save(mine)
+            time.sleep(0.05)
+            uow.commit()
+            return [(e.statement, [x.label for x in e.indicators]) for e in saved.effects]
+
+    for _ in range(3):
+        versions = _run(2, editor)
+        with uow_factory() as uow:
+            got = uow.projects.get(base.id)
+            stored = [(e.statement, [x.label for x in e.indicators]) for e in got.effects]
+            assert stored in versions
+            uow.projects.save(base)  # back to the start for the next round
+            uow.commit()

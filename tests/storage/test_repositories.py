@@ -1,4 +1,4 @@
-"""Round trips through every repository, on SQLite and PostgreSQL (fixtures in tests/conftest.py)."""
+"""Round trips through every repository, on SQLite and PostgreSQL (tests/conftest.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -250,7 +250,8 @@ def test_response_upsert_replaces(uow_factory):
     with uow_factory() as uow:
         mine = uow.responses.for_respondent(r1.id)
         assert [(x.question, x.value) for x in mine] == [("q1", 5), ("q2", ["x", "y"])]
-        assert [(x.respondent_id, x.question, x.value) for x in uow.responses.for_poll(poll.id)] == [
+        by_poll = uow.responses.for_poll(poll.id)
+        assert [(x.respondent_id, x.question, x.value) for x in by_poll] == [
             (r1.id, "q1", 5), (r1.id, "q2", ["x", "y"]), (r2.id, "q1", {"k": "v"}),
             (r2.id, "q3", None)]
         assert uow.responses.for_poll(poll.id + 1) == []
