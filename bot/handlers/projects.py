@@ -1,0 +1,167 @@
+"""The "projects" dialogue ("my projects"): list the projects the user may see, open one as a
+compact card, then edit it, go on with its parties, effects, indicators or measurements, or
+delete it after a confirmation.
+
+Every action reloads the project through `load_project`, which applies the access rule: an id
+the user may not see (forged button data included) behaves as if it did not exist.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+from domain.messages import Msg, msg
+from domain.records import AuditEntry, Project
+
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._projects import (
+    MAX_LISTED, PROJECT_PREFIX, load_project, visible_projects,
+)
+from bot.handlers.project import (
+    choice_error, is_programme_wide, open_for_edit, public_text,
+)
+
+DIALOGUE = "projects"
+EDIT, DELETE = "card:edit", "card:delete"
+# card button -> dialogue it opens with {"project_id": id}, when that dialogue is registered
+FOLLOW_UPS = (
+    ("card:parties", "parties", "myprojects.parties"),
+    ("card:effects", "effects", "myprojects.effects"),
+    ("card:indicators", "indicators", "myprojects.indicators"),
+    ("card:measures", "measures", "myprojects.measures"),
+)
+DEL_YES, DEL_NO = "del:yes", "del:no"
+
+
+def _start(ctx: Ctx) -> None:
+    if not visible_projects(ctx):
+        ctx.say("projects.none")
+        ctx.services.engine.start(ctx, "menu")
+
+
+def list_options(ctx: Ctx) -> list[Option]:
+    wide = is_programme_wide(ctx)
+    out = []
+    for p in visible_projects(ctx)[:MAX_LISTED]:
+        title = p.title[:50]
+        if wide:
+            title = f"{title} · {ctx.services.commune_name(p.commune_id, ctx.lang)}"
+        out.append(Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=title)))
+    return out
+
+
+def _list_prompt(ctx: Ctx) -> Msg:
+    return msg("myprojects.list", n=len(visible_projects(ctx)))
+
+
+def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return choice_error(answer, len(list_options(ctx)))
+    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX):])
+    if project is None:
+        return Invalid(msg("projects.not_found"))
+    return project.id
+
+
+def _project(ctx: Ctx) -> Project | None:
+    return load_project(ctx, ctx.state.data.get("project_id"))
+
+
+def card_lines(ctx: Ctx, project: Project) -> list[Msg]:
+    n_indicators = sum(len(e.indicators) for e in project.effects)
+    n_measures = sum(len(i.measurements) for e in project.effects for i in e.indicators)
+    groups = {s.group for s in project.stakeholders}
+    publics = "; ".join(public_text(ctx, {"category": p.category, "detail": p.detail,
+                                          "number": p.expected_number})
+                        for p in project.publics)
+    if project.period_start:
+        period = f"{project.period_start:%m/%Y} → " + (
+            f"{project.period_end:%m/%Y}" if project.period_end else "")
+    else:
+        period = project.period_text or "—"
+    return [msg("myprojects.card", title=project.title,
+                commune=ctx.services.commune_name(project.commune_id, ctx.lang),
+                period=period, publics=publics or "—"),
+            msg("myprojects.counts", parties=len(groups), effects=len(project.effects),
+                indicators=n_indicators, measures=n_measures)]
+
+
+def _card_prompt(ctx: Ctx) -> list[Msg]:
+    project = _project(ctx)
+    if project is None:
+        return [msg("projects.not_found")]
+    return card_lines(ctx, project) + [msg("myprojects.what_now")]
+
+
+def card_options(ctx: Ctx) -> list[Option]:
+    registry = ctx.services.handlers.registry
+    opts = [Option(EDIT, msg("myprojects.edit"))]
+    opts += [Option(data, msg(key)) for data, dialogue, key in FOLLOW_UPS if dialogue in registry]
+    return opts + [Option(DELETE, msg("myprojects.delete"))]
+
+
+def _card(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    project = _project(ctx)
+    if project is None:
+        ctx.say("projects.not_found")
+        return Start("menu")
+    if choice is None:
+        return choice_error(answer, len(card_options(ctx)))
+    if choice == EDIT:
+        open_for_edit(ctx, project)
+        return None  # the conversation moved to the project dialogue's summary
+    if choice == DELETE:
+        return choice
+    for data, dialogue, _ in FOLLOW_UPS:
+        if choice == data:
+            return Start(dialogue, {"project_id": project.id})
+    return choice_error(answer, len(card_options(ctx)))
+
+
+def _delete_prompt(ctx: Ctx) -> list[Msg]:
+    project = _project(ctx)
+    if project is None:
+        return [msg("projects.not_found")]
+    n_indicators = sum(len(e.indicators) for e in project.effects)
+    return [msg("myprojects.delete_confirm", title=project.title, effects=len(project.effects),
+                indicators=n_indicators)]
+
+
+def delete_options(ctx: Ctx) -> list[Option]:
+    return [Option(DEL_YES, msg("myprojects.delete_yes")), Option(DEL_NO, msg("myprojects.delete_no"))]
+
+
+def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None and answer.intent == "deny":
+        choice = DEL_NO
+    if choice == DEL_NO:
+        ctx.say("myprojects.kept")
+        return Goto("action")
+    if choice != DEL_YES:  # deleting needs the button (or its number): never a guess
+        return choice_error(answer, 2)
+    project = _project(ctx)
+    if project is None:
+        ctx.say("projects.not_found")
+        return Start("menu")
+    ctx.uow.projects.delete(project.id)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id, action="project.deleted",
+                                 target=f"project:{project.id}",
+                                 detail={"commune": project.commune_id, "title": project.title}))
+    ctx.say("myprojects.deleted", title=project.title)
+    return "deleted"
+
+
+def setup(h: Handlers) -> None:
+    h.registry.add(Dialogue(
+        id=DIALOGUE, confirm=False, on_start=_start,
+        steps=[
+            Step("project_id", prompt=_list_prompt, kind="choice", options=list_options,
+                 parse=_choose, when=lambda ctx: ctx.state.data.get("project_id") is None),
+            Step("action", prompt=_card_prompt, kind="choice", options=card_options,
+                 parse=_card, store=False),
+            Step("confirm_delete", prompt=_delete_prompt, kind="choice", options=delete_options,
+                 parse=_delete, store=False),
+        ],
+    ))
+    h.add_menu(MenuEntry(data="menu:my_projects", label=msg("menu.my_projects"),
+                         dialogue=DIALOGUE, order=20))
