@@ -70,6 +70,16 @@ def matches_label(ctx: Ctx, key: str, text: str) -> bool:
     return any(folded == fold(catalog.text(key, lang.value)) for lang in ALL_LANGS)
 
 
+def matches_words(ctx: Ctx, key: str, text: str) -> bool:
+    """Typed text is one of the |-separated words of catalog entry `key`, in any variant."""
+    catalog = getattr(ctx.services, "catalog", None)
+    folded = fold(text)
+    if catalog is None or not folded:
+        return False
+    return any(folded == fold(w) for lang in ALL_LANGS
+               for w in catalog.text(key, lang.value).split("|"))
+
+
 def public_label(category: str) -> Msg:
     return msg(f"project.public.{category if category in ALL_PUBLICS else 'other'}")
 
@@ -251,9 +261,9 @@ def _more(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             choice = MORE_YES
         elif answer.intent in ("deny", "dont_know"):
             choice = MORE_NO
-        elif matches_label(ctx, "common.yes", answer.text or ""):
+        elif matches_words(ctx, "project.yes_words", answer.text or ""):
             choice = MORE_YES
-        elif matches_label(ctx, "common.no", answer.text or ""):
+        elif matches_words(ctx, "project.no_words", answer.text or ""):
             choice = MORE_NO
     k = _index(ctx)
     if choice == MORE_YES:
@@ -397,10 +407,10 @@ def _period(ctx: Ctx, answer: Answer, text: Any) -> Any:
     raw = " ".join(str(text).split())
     start, end = parse_period(raw, month_names(ctx))
     if start is None:
+        # no year: keep a free text that still speaks of time ("18 mois", "3 ans"), refuse a
+        # bare number ("5") or words without any figure ("beaucoup")
         number = parse_number(raw)
-        if number is not None and not has_letters(raw.replace(str(int(number)), "")):
-            return Invalid(msg("project.period_unclear"))  # a bare number: "5", "12"
-        if not has_letters(raw):
+        if number is None or not has_letters(raw):
             return Invalid(msg("project.period_unclear"))
         ctx.say("project.period_as_text")
         return {"start": None, "end": None, "text": raw}

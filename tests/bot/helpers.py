@@ -11,7 +11,7 @@ from bot.commands.admin import create_invite
 from bot.dispatcher import Dispatcher, Services
 from bot.handlers import load_handlers
 from bot.i18n import default_catalog
-from knowledge.loader import load_communes
+from knowledge.loader import load_communes, load_knowledge
 
 _ids = itertools.count(1)
 BIDI_CONTROLS = {ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f"}
@@ -20,7 +20,8 @@ BIDI_CONTROLS = {ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f"}
 def make_dispatcher(uow_factory, nlu=None) -> Dispatcher:
     handlers = load_handlers()
     services = Services(engine=Engine(handlers.registry), handlers=handlers,
-                        catalog=default_catalog(), nlu=nlu, communes=load_communes())
+                        catalog=default_catalog(), nlu=nlu, communes=load_communes(),
+                        knowledge=load_knowledge())
     return Dispatcher(uow_factory, services)
 
 
