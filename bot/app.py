@@ -62,6 +62,8 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
         knowledge=load_knowledge(),
         settings=settings,
     )
+    from bot.poll_support import install as install_polls
+    install_polls(services, settings, url)
     dispatcher = Dispatcher(uow_factory, services,
                             default_language=settings.default_language.value)
     return App(settings, db_engine, uow_factory, services, dispatcher)

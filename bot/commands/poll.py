@@ -1,0 +1,185 @@
+"""`athar poll ...`: create, invite, close and read the results of beneficiary polls.
+
+  athar poll create --project ID --wave baseline|follow-up [--modules migrants,wellbeing,wg]
+  athar poll invite ID [-o DIR]      QR code PNG + A4 poster PDF (French and Arabic)
+  athar poll close ID
+  athar poll results ID [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("poll", help="beneficiary perception polls")
+    psub = p.add_subparsers(dest="poll_command", metavar="ACTION")
+    c = psub.add_parser("create", help="create a poll for a project; prints its id and link")
+    c.add_argument("--project", type=int, required=True, help="project id")
+    c.add_argument("--wave", choices=["baseline", "follow-up"], required=True)
+    c.add_argument("--modules", default=None,
+                   help="optional modules, comma-separated: migrants, wellbeing, wg "
+                        "(a follow-up without it reuses the baseline's questions)")
+    c.add_argument("--title", default=None)
+    c.set_defaults(func=create)
+    i = psub.add_parser("invite", help="QR code (PNG) and A4 poster (PDF) for a poll")
+    i.add_argument("poll_id", type=int)
+    i.add_argument("-o", "--output", default=".", help="directory for the files (default: .)")
+    i.set_defaults(func=invite)
+    cl = psub.add_parser("close", help="close a poll: no more answers")
+    cl.add_argument("poll_id", type=int)
+    cl.set_defaults(func=close)
+    r = psub.add_parser("results", help="results of a poll (and the comparison with its baseline)")
+    r.add_argument("poll_id", type=int)
+    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.set_defaults(func=results)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def _app() -> Any:
+    from bot.app import build_app
+    from bot.settings import get_settings
+    return build_app(get_settings(), nlu=None, migrate=True)
+
+
+def create(args: argparse.Namespace) -> int:
+    from bot.handlers.polls import create_poll, invitation_link
+    from domain.records import AuditEntry
+    app = _app()
+    try:
+        bank = app.services.extras["poll_bank"]
+        modules = None
+        if args.modules is not None:
+            modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+            unknown = set(modules) - set(bank.optional_modules)
+            if unknown:
+                print(f"athar: unknown module(s) {', '.join(sorted(unknown))}; choose among "
+                      f"{', '.join(bank.optional_modules)}", file=sys.stderr)
+                return 2
+        with app.uow_factory() as uow:
+            project = uow.projects.get(args.project)
+            if project is None:
+                print(f"athar: no project {args.project}", file=sys.stderr)
+                return 2
+            poll = create_poll(uow, bank, project, args.wave, modules, title=args.title)
+            uow.audit.add(AuditEntry(action="poll.created", target=str(poll.id),
+                                     detail={"project": project.id, "wave": poll.wave}))
+            uow.commit()
+        if "pseudonym_key" not in app.services.extras:
+            print("athar: warning: ATHAR_PSEUDONYM_KEY is not set: the bot will refuse answers "
+                  "until it is", file=sys.stderr)
+        print(f"Poll {poll.id} ({poll.wave}) for project {project.id}: {len(poll.questions)} questions.")
+        print(f"Invitation link: {invitation_link(app.settings.telegram.bot_username, poll.token)}")
+        print(poll.id)
+        return 0
+    finally:
+        app.close()
+
+
+def close(args: argparse.Namespace) -> int:
+    from domain.records import AuditEntry
+    app = _app()
+    try:
+        with app.uow_factory() as uow:
+            poll = uow.polls.get(args.poll_id)
+            if poll is None:
+                print(f"athar: no poll {args.poll_id}", file=sys.stderr)
+                return 2
+            poll.is_open = False
+            uow.polls.save(poll)
+            uow.audit.add(AuditEntry(action="poll.closed", target=str(poll.id)))
+            uow.commit()
+        print(f"Poll {args.poll_id} is closed.")
+        return 0
+    finally:
+        app.close()
+
+
+def invite(args: argparse.Namespace) -> int:
+    from bot.handlers.polls import invitation_link
+    from bot.poll_support import make_invitation
+    app = _app()
+    try:
+        with app.uow_factory() as uow:
+            poll = uow.polls.get(args.poll_id)
+            project = uow.projects.get(poll.project_id) if poll else None
+        if poll is None:
+            print(f"athar: no poll {args.poll_id}", file=sys.stderr)
+            return 2
+        link = invitation_link(app.settings.telegram.bot_username, poll.token)
+        commune = app.services.commune_name(project.commune_id if project else None, "fr")
+        files = make_invitation(app.services.catalog, poll, link, Path(args.output),
+                                commune=commune, title=poll.title or "")
+        print(f"Invitation link: {link}")
+        for f in files:
+            print(f)
+        if not poll.is_open:
+            print("athar: warning: this poll is closed", file=sys.stderr)
+        return 0
+    finally:
+        app.close()
+
+
+def results(args: argparse.Namespace) -> int:
+    from bot.handlers.polls import comparison_of, results_of
+    app = _app()
+    try:
+        with app.uow_factory() as uow:
+            poll = uow.polls.get(args.poll_id)
+            if poll is None:
+                print(f"athar: no poll {args.poll_id}", file=sys.stderr)
+                return 2
+            res = results_of(uow, poll, app.settings.polls.min_group_size)
+            cmp = comparison_of(uow, poll)
+        if args.json:
+            out = {"results": res.model_dump(mode="json"),
+                   "comparison": cmp.model_dump(mode="json") if cmp else None}
+            print(json.dumps(out, ensure_ascii=False, indent=2))
+            return 0
+        print(format_results(res, cmp))
+        return 0
+    finally:
+        app.close()
+
+
+def _f(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{x:.{digits}f}".rstrip("0").rstrip(".") if digits else str(x)
+
+
+def _p(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def format_results(res: Any, cmp: Any) -> str:
+    lines = [f"Poll {res.poll_id} ({res.wave}, {'open' if res.is_open else 'closed'}): "
+             f"{res.respondents} respondents, {res.completed} completed, {res.refusals} refusals"]
+    lines.append(f"{'question':<16} {'n':>4} {'skip':>4} {'median':>6}  distribution")
+    for q in res.questions:
+        dist = " ".join(f"{k}:{v}" for k, v in q.distribution.items())
+        lines.append(f"{q.id:<16} {q.n:>4} {q.skipped:>4} {_f(q.median):>6}  {dist}")
+    if cmp is not None:
+        lines.append("")
+        lines.append(f"Compared with baseline poll {cmp.baseline_poll_id}: {cmp.n_linked} people "
+                     "answered both")
+        lines.append(f"{'question':<16} {'pairs':>5} {'better':>6} {'same':>5} {'worse':>5} "
+                     f"{'sign p':>7} {'wilc. p':>7} | {'n0':>4} {'n1':>4} {'med0':>5} {'med1':>5} {'MW p':>6}")
+        unp = {u.id: u for u in cmp.unpaired}
+        for p in cmp.paired:
+            u = unp[p.id]
+            lines.append(f"{p.id:<16} {p.n_pairs:>5} {p.improved:>6} {p.same:>5} {p.worse:>5} "
+                         f"{_p(p.sign_p):>7} {_p(p.wilcoxon_p):>7} | {u.n_baseline:>4} "
+                         f"{u.n_followup:>4} {_f(u.median_baseline):>5} {_f(u.median_followup):>5} "
+                         f"{_p(u.p):>6}")
+    if res.stories:
+        lines.append("")
+        lines.append(f"Stories ({len(res.stories)}):")
+        for s in res.stories:
+            star = "*" if s.significant else " "
+            text = (s.text or "[voice note]").replace("\n", " ")[:100]
+            lines.append(f"{star} #{s.id} [{', '.join(s.tags)}; {s.polarity or '?'}] {text}")
+            if s.significant and s.reason:
+                lines.append(f"    why: {s.reason}")
+    return "\n".join(lines)

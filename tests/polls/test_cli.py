@@ -1,0 +1,56 @@
+"""`athar poll create|close|results` on a SQLite file."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.polls.helpers import make_project
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    from bot.cli import main
+    from bot.settings import get_settings
+    from storage.db import make_engine, make_uow_factory
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    monkeypatch.setenv("ATHAR_DATABASE_URL", url)
+    monkeypatch.setenv("ATHAR_PSEUDONYM_KEY", "cli-test-key")
+    monkeypatch.setenv("ATHAR_NLU__URL", "")
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    yield main, make_uow_factory(engine)
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def test_create_results_and_close(cli, capsys):
+    main, uow_factory = cli
+    pid = make_project(uow_factory, publics=("youth", "women"))
+    assert main(["poll", "create", "--project", str(pid), "--wave", "baseline",
+                 "--modules", "wg,migrants"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    poll_id = int(out[-1])
+    assert any(f"t.me/AtharBot?start=p_" in line for line in out)
+    with uow_factory() as uow:
+        poll = uow.polls.get(poll_id)
+        ids = [q["id"] for q in poll.questions]
+        assert poll.wave == "baseline" and "public" in ids and "wg_see" in ids and "mig_home" in ids
+        assert poll.token.startswith("p_") and len(poll.token) >= 20
+        assert poll.token in "\n".join(out)
+    assert main(["poll", "results", str(poll_id), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["results"]["respondents"] == 0 and data["comparison"] is None
+    assert main(["poll", "close", str(poll_id)]) == 0
+    with uow_factory() as uow:
+        assert uow.polls.get(poll_id).is_open is False
+    assert main(["poll", "create", "--project", "999", "--wave", "baseline"]) == 2
+    assert main(["poll", "create", "--project", str(pid), "--wave", "follow-up",
+                 "--modules", "astrology"]) == 2
+    assert main(["poll", "create", "--project", str(pid), "--wave", "follow-up"]) == 0
+    follow_id = int(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["poll", "results", str(follow_id)]) == 0
+    assert f"Compared with baseline poll {poll_id}" in capsys.readouterr().out
