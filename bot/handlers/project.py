@@ -520,18 +520,33 @@ def _save(ctx: Ctx) -> list[Reply]:
     ctx.uow.audit.add(AuditEntry(user_id=user.id, action=action, target=f"project:{saved.id}",
                                  detail={"commune": commune, "title": saved.title}))
     ctx.say("project.saved" if old is None else "project.updated", title=saved.title)
-    return ctx.services.engine.start(ctx, NEXT_DIALOGUE, {"project_id": saved.id})
+    return offer_next(ctx, saved.id)
 
 
 # -- what next ---------------------------------------------------------------------------------
 def next_options(ctx: Ctx) -> list[Option]:
     registry = ctx.services.handlers.registry
+    after = ctx.state.data.get("after")
     opts = []
-    if "parties" in registry:
+    if "parties" in registry and after != "parties":
         opts.append(Option(NEXT_PARTIES, msg("project.next_parties")))
     if "effects" in registry:
         opts.append(Option(NEXT_EFFECTS, msg("project.next_effects")))
     return opts + [Option(NEXT_MENU, msg("project.next_menu"))]
+
+
+def offer_next(ctx: Ctx, project_id: int, after: str | None = None) -> list[Reply]:
+    """After saving: offer the follow-up dialogues of the project, or the menu if none."""
+    engine = ctx.services.engine
+    replies = engine.start(ctx, NEXT_DIALOGUE, {"project_id": project_id, "after": after})
+    if [o.data for o in next_options(ctx)] == [NEXT_MENU]:
+        return engine.start(ctx, "menu")
+    return replies
+
+
+def _next_prompt(ctx: Ctx) -> Msg:
+    after = ctx.state.data.get("after")
+    return msg("project.next_after_parties" if after == "parties" else "project.next_question")
 
 
 def _next(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -542,6 +557,9 @@ def _next(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("effects", {"project_id": pid})
     if choice == NEXT_MENU or answer.intent in ("deny", "menu"):
         return Start("menu")
+    entry = next((e for e in ctx.services.handlers.menu if e.data == answer.button), None)
+    if entry is not None and ctx.user is not None and ctx.user.role in entry.roles:
+        return Start(entry.dialogue)  # a main-menu button pressed instead: go there
     return choice_error(answer, len(next_options(ctx)))
 
 
@@ -578,7 +596,7 @@ def setup(h: Handlers) -> None:
     ))
     h.registry.add(Dialogue(
         id=NEXT_DIALOGUE, confirm=False, then=None,
-        steps=[Step("choice", prompt=msg("project.next_question"), kind="choice",
+        steps=[Step("choice", prompt=_next_prompt, kind="choice",
                     options=next_options, parse=_next, store=False)],
     ))
     h.add_menu(MenuEntry(data="menu:new_project", label=msg("menu.new_project"),

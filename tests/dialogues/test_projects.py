@@ -101,7 +101,7 @@ def test_commune_users_cannot_reach_another_communes_project(uow_factory, role):
     assert "Tanger" not in chat.text(r) and chat.state()["step"] == "project_id"
     # open Berkane's card, then forge the stored id: edit, delete and follow-ups all refuse
     chat.press(f"prj:{berkane}")
-    for button in ("card:edit", "card:delete"):
+    for button in ("card:edit", "card:delete", "card:parties"):
         tamper(chat, project_id=tanger)
         r = chat.press(button)
         expect(r, "projects.not_found", "fr")
