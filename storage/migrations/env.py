@@ -12,6 +12,11 @@ from storage.tables import UtcDateTime, metadata
 
 config = context.config
 
+# Several workers may start with `upgrade()` at once on one PostgreSQL database: they take this
+# transaction-level advisory lock in turn, so the second finds the schema at head and does
+# nothing. (On SQLite the migration transaction starts with BEGIN IMMEDIATE: same effect.)
+MIGRATION_LOCK_KEY = 0x41746861  # "Atha"
+
 
 def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
     """Write our UTC type as the plain column type it stores, so revisions never import
@@ -19,6 +24,11 @@ def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def _lock(connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
 
 
 def _configure(connection) -> None:
@@ -36,6 +46,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure(connection)
         with context.begin_transaction():
+            _lock(connection)
             context.run_migrations()
         return
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
@@ -46,6 +57,7 @@ def run_migrations_online() -> None:
         with engine.connect() as conn:
             _configure(conn)
             with context.begin_transaction():
+                _lock(conn)
                 context.run_migrations()
             conn.commit()
     finally:

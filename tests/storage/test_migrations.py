@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -48,6 +49,22 @@ def test_upgrade_from_empty_creates_every_table(empty_db_url):
 def test_migrated_schema_matches_the_models(empty_db_url):
     """A change to storage/tables.py without its migration fails here."""
     upgrade(empty_db_url)
+    assert _diff(empty_db_url) == []
+
+
+def test_two_workers_upgrading_at_once(empty_db_url):
+    """Two worker processes started together both run `upgrade()`: neither fails, the schema is
+    at head. (Processes, not threads: Alembic's `context` is process-global.)"""
+    code = ("import sys, time; from storage.migrate import upgrade; "
+            "t = float(sys.argv[2]); time.sleep(max(0, t - time.time())); "
+            "print(upgrade(sys.argv[1]))")
+    start = f"{time.time() + 2:.3f}"  # both start migrating at the same moment
+    procs = [subprocess.Popen([sys.executable, "-c", code, empty_db_url, start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-1500:] for _, err in outs]
+    assert [out.strip() for out, _ in outs] == [head(), head()]
     assert _diff(empty_db_url) == []
 
 
