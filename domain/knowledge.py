@@ -59,6 +59,8 @@ PartyId = Literal[
     "commune_actors", "state_services", "people_losing_out",
 ]
 Polarity = Literal["positive", "negative"]
+# How a party relates to the project (matches domain.records.Stakeholder.kind).
+PartyKind = Literal["direct", "indirect", "intermediary", "institution", "could_lose"]
 Direction = Literal["increase", "decrease", "start", "stop", "keep"]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
@@ -231,6 +233,7 @@ class Party(_Strict):
     """A group in the "circle of effects": who else may change because of the project."""
 
     id: PartyId
+    kind: PartyKind
     label: Text4
     prompt: Text4
     examples: list[ExampleEffect] = Field(min_length=2)
@@ -460,9 +463,15 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Arabic and Darija glue short words to the next one: wa/fa/bi/li/ka and the article al
+# ("فالتكوين" = in the training). A form may follow them.
+_AR_PROCLITICS = r"(?:[وفبلك]?(?:ال|ل)?)"
+
+
 def _has_word(haystack: str, needle: str) -> bool:
-    # a form matches at a word start; it may be a stem ("sensibilis" matches "sensibiliser")
-    return re.search(r"(?<!\w)" + re.escape(needle), haystack) is not None
+    """A form matches at a word start; it may be a stem ("sensibilis" matches "sensibiliser")."""
+    prefix = _AR_PROCLITICS if needle[:1] and "\u0600" <= needle[0] <= "\u06ff" else ""
+    return re.search(r"(?<!\w)" + prefix + re.escape(needle), haystack) is not None
 
 
 # --- the aggregate ---------------------------------------------------------------------------

@@ -63,6 +63,8 @@ def test_directions_cover_the_five_ways_to_change(kb):
         ("ar", "توزيع 200 حقيبة مدرسية", "distribuer"),
         ("ary", "غادي نديرو 10 ديال الورشات", "organiser"),
         ("ary", "نفرقو القفف على العائلات", "distribuer"),
+        ("ary", "غادي نسجلو العيالات فالتكوين ديال الخياطة", "former"),
+        ("ar", "وبالتحسيس نغير العقليات", "sensibiliser"),
         ("ary-Latn", "ghadi ndiro 10 dyal les ateliers", "organiser"),
         ("ary-Latn", "ghadi nkawno chabab f l informatique", "former"),
     ],
@@ -105,6 +107,11 @@ def test_effects_are_neither_activity_nor_output_and_have_a_change_verb(kb, lang
     assert kb.coaching.activity_verbs_in(text, lang) == []
     assert kb.coaching.output_match(text, lang) is None
     assert kb.coaching.has_change_verb(text, lang)
+
+
+def test_arabic_forms_do_not_match_inside_other_words(kb):
+    # "وضعية" (situation) must not look like an activity, nor "الجمعيات" (associations).
+    assert kb.coaching.activity_verbs_in("الناس في وضعية إعاقة والجمعيات", "ar") == []
 
 
 def test_every_example_ladder_is_classified_consistently(kb):
