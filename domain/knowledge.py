@@ -465,7 +465,7 @@ def _fold(text: str) -> str:
 
 # Arabic and Darija glue short words to the next one: wa/fa/bi/li/ka and the article al
 # ("فالتكوين" = in the training). A form may follow them.
-_AR_PROCLITICS = r"(?:[وفبلك]?(?:ال|ل)?)"
+_AR_PROCLITICS = r"(?:[وف]?[بلك]?(?:ال|ل)?)"
 
 
 def _has_word(haystack: str, needle: str) -> bool:
