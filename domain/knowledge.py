@@ -190,7 +190,7 @@ class Indicator(_Strict):
     id: Slug
     group: Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "institutional"]
     label: Text4
-    definition: Text
+    definition: Text4
     unit: Unit
     calculation: Calculation
     level: Level
@@ -474,6 +474,41 @@ def _has_word(haystack: str, needle: str) -> bool:
     return re.search(r"(?<!\w)" + prefix + re.escape(needle), haystack) is not None
 
 
+# --- display labels of the fixed lists ------------------------------------------------------
+
+PARTY_KINDS: tuple[str, ...] = ("direct", "indirect", "intermediary", "institution", "could_lose")
+POLARITIES: tuple[str, ...] = ("positive", "negative")
+
+
+class Labels(_Strict):
+    """Labels in four variants for every id of the fixed lists (units, frequencies...)."""
+
+    units: dict[str, Text4]
+    frequencies: dict[str, Text4]
+    levels: dict[str, Text4]
+    disaggregations: dict[str, Text4]
+    polarities: dict[str, Text4]
+    party_kinds: dict[str, Text4]
+
+    @model_validator(mode="after")
+    def _exact_keys(self) -> "Labels":
+        expected = {
+            "units": UNITS, "frequencies": FREQUENCIES, "levels": LEVELS,
+            "disaggregations": DISAGGREGATIONS, "polarities": POLARITIES, "party_kinds": PARTY_KINDS,
+        }
+        for name, ids in expected.items():
+            got = set(getattr(self, name))
+            if got != set(ids):
+                raise ValueError(
+                    f"{name}: missing {sorted(set(ids) - got)}, unknown {sorted(got - set(ids))}"
+                )
+        return self
+
+    def label(self, kind: str, value: str, lang: Lang | str) -> str:
+        """e.g. label("units", "percent", "fr") -> "Pourcentage (%)"."""
+        return getattr(self, kind)[value].get(lang)
+
+
 # --- the aggregate ---------------------------------------------------------------------------
 
 
@@ -488,6 +523,7 @@ class KnowledgeBase(_Strict):
     glossary: tuple[GlossaryTerm, ...]
     lessons: tuple[Lesson, ...]
     coaching: CoachingLexicon
+    labels: Labels
 
     def indicator(self, indicator_id: str) -> Indicator | None:
         return next((i for i in self.indicators if i.id == indicator_id), None)

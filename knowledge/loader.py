@@ -24,6 +24,7 @@ from domain.knowledge import (
     GlossaryTerm,
     Indicator,
     KnowledgeBase,
+    Labels,
     Lesson,
     Party,
     Prompt,
@@ -176,6 +177,11 @@ def load_coaching_lexicon(base: Path = HERE) -> CoachingLexicon:
     return validate_doc("coaching.yml", CoachingLexicon, base)
 
 
+@lru_cache(maxsize=8)
+def load_labels(base: Path = HERE) -> Labels:
+    return validate_doc("labels.yml", Labels, base)
+
+
 def _require_all(path: Path, key: str, expected: tuple[str, ...], found: list[str]) -> None:
     missing = [x for x in expected if x not in found]
     if missing:
@@ -197,6 +203,7 @@ def load_knowledge(base: Path = HERE) -> KnowledgeBase:
         glossary=load_glossary(base),
         lessons=load_lessons(base),
         coaching=load_coaching_lexicon(base),
+        labels=load_labels(base),
     )
     _require_all(base / "publics.yml", "publics", PUBLIC_IDS, [p.id for p in kb.publics])
     _require_all(base / "domains.yml", "domains", DOMAIN_IDS, [d.id for d in kb.domains])

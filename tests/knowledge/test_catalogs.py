@@ -142,3 +142,15 @@ def test_darija_is_not_a_copy_of_msa(kb):
     texts = [t for t in _all_text4(kb) if len(t.ar) > 40]
     same = [t.fr for t in texts if t.ar == t.ary]
     assert len(same) <= len(texts) // 20, same[:5]
+
+
+def test_labels_cover_every_value_used_by_the_library(kb):
+    for ind in kb.indicators:
+        for tag in LANG_TAGS:
+            assert kb.labels.label("units", ind.unit, tag)
+            assert kb.labels.label("frequencies", ind.frequency, tag)
+            assert kb.labels.label("levels", ind.level, tag)
+            for dim in ind.disaggregation:
+                assert kb.labels.label("disaggregations", dim, tag)
+    for party in kb.parties:
+        assert kb.labels.label("party_kinds", party.kind, "ary")

@@ -155,3 +155,12 @@ def test_bad_output_regex_is_rejected(kb_copy):
     base = kb_copy("coaching.yml", bad)
     with pytest.raises(KnowledgeError, match=r"coaching\.yml.*output_patterns\[people_counted\]\.patterns"):
         load_knowledge(base)
+
+
+def test_labels_must_cover_exactly_the_fixed_lists(kb_copy):
+    def drop(d):
+        del d["frequencies"]["semester"]
+
+    base = kb_copy("labels.yml", drop)
+    with pytest.raises(KnowledgeError, match=r"labels\.yml.*frequencies: missing \['semester'\]"):
+        load_knowledge(base)

@@ -11,7 +11,7 @@ def _t4(s: str) -> Text4:
 
 def _ind(iid: str, domain: str, publics: list[str], level: str) -> Indicator:
     return Indicator(
-        id=iid, group="A", label=_t4(iid), definition=Text(fr="d", ar="د"), unit="number",
+        id=iid, group="A", label=_t4(iid), definition=_t4("d"), unit="number",
         calculation=Calculation(numerator=Text(fr="n", ar="ن")), level=level, publics=publics,
         domain=domain, source=Text(fr="s", ar="م"), frequency="yearly",
     )
