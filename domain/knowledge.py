@@ -427,10 +427,21 @@ class OutputPattern(_Strict):
 
 
 class CoachingLexicon(_Strict):
+    # regex of the short words Arabic and Darija glue to the next word (wa-, fa-, bi-, li-, al-)
+    arabic_proclitics: str
     activity_verbs: list[ActivityVerb] = Field(min_length=1)
     output_patterns: list[OutputPattern] = Field(min_length=1)
     actor_subjects: Terms
     change_verbs: Terms
+
+    @field_validator("arabic_proclitics")
+    @classmethod
+    def _proclitics_compile(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a valid regex: {exc}") from exc
+        return v
 
     @model_validator(mode="after")
     def _ids(self) -> "CoachingLexicon":
@@ -443,7 +454,7 @@ class CoachingLexicon(_Strict):
         low = _fold(text)
         found = []
         for verb in self.activity_verbs:
-            if any(_has_word(low, _fold(form)) for form in verb.forms.get(lang)):
+            if any(_has_word(low, _fold(form), self.arabic_proclitics) for form in verb.forms.get(lang)):
                 found.append(verb.id)
         return found
 
@@ -456,21 +467,21 @@ class CoachingLexicon(_Strict):
 
     def has_change_verb(self, text: str, lang: Lang | str) -> bool:
         low = _fold(text)
-        return any(_has_word(low, _fold(v)) for v in self.change_verbs.get(lang))
+        return any(_has_word(low, _fold(v), self.arabic_proclitics) for v in self.change_verbs.get(lang))
 
 
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-# Arabic and Darija glue short words to the next one: wa/fa/bi/li/ka and the article al
-# ("فالتكوين" = in the training). A form may follow them.
-_AR_PROCLITICS = r"(?:[وف]?[بلك]?(?:ال|ل)?)"
+def _is_arabic(text: str) -> bool:
+    return bool(text) and 0x0600 <= ord(text[0]) <= 0x06FF
 
 
-def _has_word(haystack: str, needle: str) -> bool:
-    """A form matches at a word start; it may be a stem ("sensibilis" matches "sensibiliser")."""
-    prefix = _AR_PROCLITICS if needle[:1] and "\u0600" <= needle[0] <= "\u06ff" else ""
+def _has_word(haystack: str, needle: str, proclitics: str = "") -> bool:
+    """A form matches at a word start; it may be a stem ("sensibilis" matches "sensibiliser").
+    Arabic-script forms may follow the `proclitics` pattern (glued short words)."""
+    prefix = proclitics if _is_arabic(needle) else ""
     return re.search(r"(?<!\w)" + prefix + re.escape(needle), haystack) is not None
 
 
@@ -548,7 +559,8 @@ class KnowledgeBase(_Strict):
         low = _fold(text)
         return [
             t for t in self.glossary
-            if t.trap is not None and any(_has_word(low, _fold(w)) for w in t.triggers)
+            if t.trap is not None
+            and any(_has_word(low, _fold(w), self.coaching.arabic_proclitics) for w in t.triggers)
         ]
 
     def examples_for(self, *, domain: str | None = None, public: str | None = None) -> list[EffectExample]:
