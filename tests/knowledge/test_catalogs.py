@@ -154,3 +154,17 @@ def test_labels_cover_every_value_used_by_the_library(kb):
                 assert kb.labels.label("disaggregations", dim, tag)
     for party in kb.parties:
         assert kb.labels.label("party_kinds", party.kind, "ary")
+
+
+def test_poll_links_name_real_poll_questions(kb):
+    """`poll_question` feeds domain.polls.measurement_from_results: it must be a question id of
+    the poll question bank, and the indicator a percentage (the favourable share)."""
+    from knowledge.polls import load_question_bank
+
+    bank = load_question_bank()
+    ids = {q.id for m in bank.module_ids for q in bank.module_questions(m)}
+    linked = [i for i in kb.indicators if i.poll_question is not None]
+    assert len(linked) >= 10
+    for ind in linked:
+        assert ind.poll_question in ids, (ind.id, ind.poll_question)
+        assert ind.unit == "percent", ind.id
