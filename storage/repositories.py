@@ -514,6 +514,16 @@ class SqlRespondentRepo(_Repo):
         return int(self.session.scalar(
             select(func.count(PollRefusalRow.id)).where(PollRefusalRow.poll_id == poll_id)) or 0)
 
+    def purge(self, consented_before: datetime) -> int:
+        """Not in the port: erase respondents who consented before the date, with their
+        responses and stories (ON DELETE CASCADE): the retention promised at consent.
+        Refusal counts hold no personal data and stay. Returns how many were erased."""
+        result = self.session.execute(
+            delete(RespondentRow).where(RespondentRow.consent_at < consented_before)
+            .execution_options(synchronize_session=False))
+        self.session.expire_all()
+        return int(result.rowcount or 0)
+
     def add_refusal(self, poll_id: int) -> None:
         """Count a refusal of consent: only the poll and the time are kept."""
         self.session.add(PollRefusalRow(poll_id=poll_id, at=utcnow()))

@@ -1,18 +1,33 @@
-"""`athar db upgrade` / `athar db current`: the database schema (Alembic migrations);
-`athar db prune`: forget old processed message ids."""
+"""`athar db …`: the database.
+
+- `upgrade`  create or migrate the schema (Alembic) to the newest revision;
+- `current`  show the revision (exit 1 when the database is missing or behind);
+- `prune`    forget processed message ids older than --inbox-days, and erase poll respondents
+             (with their answers and stories) who consented more than `polls.retention_months`
+             ago, as promised in the consent step. Run it daily (cron, systemd timer).
+"""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import make_url
-
-from datetime import timedelta
 
 from bot.settings import get_settings
 
 
 def _where(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the last day of a shorter month)."""
+    index = moment.year * 12 + (moment.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = datetime(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -43,26 +58,39 @@ def _prune(args: argparse.Namespace) -> int:
     from domain.records import utcnow
     from storage.db import make_engine, make_uow_factory
 
-    engine = make_engine(get_settings().sqlalchemy_url)
+    settings = get_settings()
+    months = settings.polls.retention_months
+    now = utcnow()
+    engine = make_engine(settings.sqlalchemy_url)
     try:
         with make_uow_factory(engine)() as uow:
-            n = uow.inbox.prune(utcnow() - timedelta(days=args.inbox_days))
+            n_ids = uow.inbox.prune(now - timedelta(days=args.inbox_days))
+            n_resp = uow.respondents.purge(months_before(now, months))
             uow.commit()
     finally:
         engine.dispose()
-    print(f"forgot {n} processed message id(s) older than {args.inbox_days} day(s)")
+    print(f"forgot {n_ids} processed message id(s) older than {args.inbox_days} day(s)")
+    print(f"erased {n_resp} poll respondent(s) who consented more than {months} month(s) ago")
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("db", help="database schema: upgrade, current")
+    parser = subparsers.add_parser("db", help="database: upgrade, current, prune")
     sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = sub.add_parser("upgrade", help="create or migrate the database to the newest schema")
     up.set_defaults(func=_upgrade)
     cur = sub.add_parser("current", help="show the schema revision of the database")
     cur.set_defaults(func=_current)
-    prune = sub.add_parser("prune", help="forget processed message ids older than --inbox-days")
-    prune.add_argument("--inbox-days", type=int, default=30, metavar="N",
-                       help="keep the ids of the last N days (default 30; channels redeliver "
-                            "for hours at most)")
+    prune = sub.add_parser("prune", help="forget old message ids; erase respondents past the "
+                                         "retention period (polls.retention_months)")
+    prune.add_argument("--inbox-days", type=_positive, default=30, metavar="N",
+                       help="keep the processed message ids of the last N days (default 30; "
+                            "channels redeliver for hours at most)")
     prune.set_defaults(func=_prune)

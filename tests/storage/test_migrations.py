@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from domain.records import Poll, Project, Respondent
 from storage.db import make_engine, make_uow_factory
 from storage.migrate import current, downgrade, head, upgrade
 from storage.tables import metadata
@@ -90,6 +91,33 @@ def _add_inbox_rows(url: str, ages_in_days: list[int]) -> None:
         engine.dispose()
 
 
+def _add_respondents(url: str, ages_in_days: list[int]) -> None:
+    engine = make_engine(url)
+    now = datetime.now(timezone.utc)
+    try:
+        with make_uow_factory(engine)() as uow:
+            project = uow.projects.add(Project(commune_id="x", title="t"))
+            poll = uow.polls.add(Poll(project_id=project.id, token="tok"))
+            for i, age in enumerate(ages_in_days):
+                uow.respondents.add(Respondent(poll_id=poll.id, pseudonym=str(i), consent=True,
+                                               consent_at=now - timedelta(days=age)))
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
+def test_months_before():
+    from bot.commands.db import months_before
+    utc = timezone.utc
+    assert months_before(datetime(2026, 11, 29, 10, 5, tzinfo=utc), 36) == datetime(
+        2023, 11, 29, 10, 5, tzinfo=utc)
+    assert months_before(datetime(2026, 3, 31, tzinfo=utc), 1) == datetime(2026, 2, 28, tzinfo=utc)
+    assert months_before(datetime(2028, 3, 31, tzinfo=utc), 1) == datetime(2028, 2, 29, tzinfo=utc)
+    assert months_before(datetime(2026, 1, 15, tzinfo=utc), 1) == datetime(2025, 12, 15, tzinfo=utc)
+    assert months_before(datetime(2026, 12, 31, tzinfo=utc), 12) == datetime(
+        2025, 12, 31, tzinfo=utc)
+
+
 def test_cli_db_upgrade_and_current(tmp_path, monkeypatch, capsys):
     from bot.cli import main
     from bot.settings import get_settings
@@ -105,8 +133,15 @@ def test_cli_db_upgrade_and_current(tmp_path, monkeypatch, capsys):
         assert main(["db", "current"]) == 0
         assert "up to date" in capsys.readouterr().out
         _add_inbox_rows(f"sqlite:///{db}", ages_in_days=[0, 2, 3])
+        _add_respondents(f"sqlite:///{db}", ages_in_days=[10, 300, 400])
+        monkeypatch.setenv("ATHAR_POLLS__RETENTION_MONTHS", "12")
+        get_settings.cache_clear()
         assert main(["db", "prune", "--inbox-days", "1"]) == 0
-        assert "forgot 2 processed" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "forgot 2 processed" in out
+        assert "erased 1 poll respondent(s) who consented more than 12 month(s) ago" in out
+        with pytest.raises(SystemExit):
+            main(["db", "prune", "--inbox-days", "0"])
     finally:
         get_settings.cache_clear()
     assert current(f"sqlite:///{db}") == head()

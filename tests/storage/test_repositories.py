@@ -233,6 +233,30 @@ def test_respondent_add_twice_keeps_the_first(uow_factory):
         assert [r.language for r in uow.respondents.list(poll.id)] == ["fr"]
 
 
+def test_respondent_purge_erases_answers_and_stories_keeps_refusals(uow_factory):
+    now = datetime.now(UTC)
+    with uow_factory() as uow:
+        poll = _poll(uow)
+        old = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="old", consent=True,
+                                             consent_at=now - timedelta(days=400)))
+        new = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="new", consent=True,
+                                             consent_at=now - timedelta(days=10)))
+        for r in (old, new):
+            uow.responses.upsert(Response(respondent_id=r.id, question="q1", value=r.pseudonym))
+            uow.stories.add(Story(project_id=poll.project_id, respondent_id=r.id, text=r.pseudonym))
+        uow.respondents.add_refusal(poll.id)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.respondents.purge(now - timedelta(days=365)) == 1
+        uow.commit()
+    with uow_factory() as uow:
+        assert [r.pseudonym for r in uow.respondents.list(poll.id)] == ["new"]
+        assert [x.value for x in uow.responses.for_poll(poll.id)] == ["new"]
+        assert [s.text for s in uow.stories.list(poll.project_id)] == ["new"]
+        assert uow.respondents.count_refusals(poll.id) == 1
+        assert uow.respondents.purge(now - timedelta(days=365)) == 0
+
+
 def test_response_upsert_replaces(uow_factory):
     with uow_factory() as uow:
         poll = _poll(uow)
