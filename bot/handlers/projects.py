@@ -25,11 +25,16 @@ DIALOGUE = "projects"
 EDIT, DELETE = "card:edit", "card:delete"
 # card button -> dialogue it opens with {"project_id": id}, when that dialogue is registered
 FOLLOW_UPS = (
-    ("card:parties", "parties", "myprojects.parties"),
-    ("card:effects", "effects", "myprojects.effects"),
-    ("card:indicators", "indicators", "myprojects.indicators"),
-    ("card:measures", "measures", "myprojects.measures"),
+    ("card:parties", ("parties",), "myprojects.parties"),
+    ("card:effects", ("effects",), "myprojects.effects"),
+    ("card:indicators", ("indicators",), "myprojects.indicators"),
+    ("card:measures", ("measures", "measurements"), "myprojects.measures"),
 )
+
+
+def _follow_up(ctx: Ctx, candidates: tuple[str, ...]) -> str | None:
+    registry = ctx.services.handlers.registry
+    return next((d for d in candidates if d in registry), None)
 DEL_YES, DEL_NO = "del:yes", "del:no"
 
 
@@ -94,9 +99,9 @@ def _card_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def card_options(ctx: Ctx) -> list[Option]:
-    registry = ctx.services.handlers.registry
     opts = [Option(EDIT, msg("myprojects.edit"))]
-    opts += [Option(data, msg(key)) for data, dialogue, key in FOLLOW_UPS if dialogue in registry]
+    opts += [Option(data, msg(key)) for data, candidates, key in FOLLOW_UPS
+             if _follow_up(ctx, candidates)]
     return opts + [Option(DELETE, msg("myprojects.delete"))]
 
 
@@ -112,8 +117,9 @@ def _card(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return None  # the conversation moved to the project dialogue's summary
     if choice == DELETE:
         return choice
-    for data, dialogue, _ in FOLLOW_UPS:
-        if choice == data:
+    for data, candidates, _ in FOLLOW_UPS:
+        dialogue = _follow_up(ctx, candidates)
+        if choice == data and dialogue:
             return Start(dialogue, {"project_id": project.id})
     return choice_error(answer, len(card_options(ctx)))
 
