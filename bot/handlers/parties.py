@@ -21,7 +21,7 @@ from domain.records import AuditEntry, Effect, Project, Stakeholder
 
 from bot.handlers import Handlers
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
-from bot.handlers.project import choice_error, has_letters, matches_words, offer_next
+from bot.handlers.project import choice_error, has_letters, matches_words, offer_next, said
 
 DIALOGUE = "parties"
 YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
@@ -156,15 +156,15 @@ def _affected(ctx: Ctx, answer: Answer, text: Any) -> Any:
     if b is not None and b not in (YES, NO, UNKNOWN):
         return Invalid(msg("common.button_expired"))
     if b == YES or (b is None and (matches_words(ctx, "project.yes_words", typed)
-                                   or answer.intent == "affirm")):
+                                   or said(answer, "affirm"))):
         _answer(ctx, True).update(affected="yes")
         return "yes"
     if b == NO or (b is None and (matches_words(ctx, "project.no_words", typed)
-                                  or answer.intent == "deny")):
+                                  or said(answer, "deny"))):
         _answers(ctx)[_party(ctx, True).id] = {"affected": "no"}
         return "no"
     if b == UNKNOWN or (b is None and (matches_words(ctx, "parties.dk_words", typed)
-                                       or answer.intent == "dont_know")):
+                                       or said(answer, "dont_know"))):
         _answers(ctx)[_party(ctx, True).id] = {"affected": "unknown"}
         return "unknown"
     if not has_letters(typed):
@@ -252,10 +252,10 @@ def _unexpected_prompt(ctx: Ctx) -> list[Msg]:
 
 def _unexpected(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     typed = answer.text or ""
-    if choice is None and (answer.intent == "affirm"
+    if choice is None and (said(answer, "affirm")
                            or matches_words(ctx, "project.yes_words", typed)):
         choice = KEEP
-    if choice is None and (answer.intent == "deny"
+    if choice is None and (said(answer, "deny")
                            or matches_words(ctx, "project.no_words", typed)):
         choice = DROP
     if choice is None:

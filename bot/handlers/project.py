@@ -70,6 +70,19 @@ def matches_label(ctx: Ctx, key: str, text: str) -> bool:
     return any(folded == fold(catalog.text(key, lang.value)) for lang in ALL_LANGS)
 
 
+SURE = 0.80  # an NLU intent stands for a button only when the parser is this sure
+SHORT = 4  # ... and the message is this short (a sentence is an answer, not a "yes")
+
+
+def said(answer: Answer, *intents: str) -> bool:
+    """The typed answer is one of `intents` (yes, no, don't know...) according to the NLU."""
+    u = answer.understanding
+    if u is None or answer.button or u.intent.name not in intents:
+        return False
+    text = answer.text or ""
+    return u.intent.confidence >= SURE and len(text.split()) <= SHORT and has_letters(text)
+
+
 def matches_words(ctx: Ctx, key: str, text: str) -> bool:
     """Typed text is one of the |-separated words of catalog entry `key`, in any variant."""
     catalog = getattr(ctx.services, "catalog", None)
@@ -231,7 +244,7 @@ def _number_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _number(ctx: Ctx, answer: Answer, number: Any) -> Any:
-    if answer.button == NUMBER_UNKNOWN or (number is None and answer.intent == "dont_know"):
+    if answer.button == NUMBER_UNKNOWN or (number is None and said(answer, "dont_know")):
         _current(ctx)["number"] = None
         ctx.say("project.number_later")
         return None
@@ -257,9 +270,9 @@ def _more_prompt(ctx: Ctx) -> list[Msg]:
 
 def _more(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
-        if answer.intent == "affirm":
+        if said(answer, "affirm"):
             choice = MORE_YES
-        elif answer.intent in ("deny", "dont_know"):
+        elif said(answer, "deny", "dont_know"):
             choice = MORE_NO
         elif matches_words(ctx, "project.yes_words", answer.text or ""):
             choice = MORE_YES
@@ -555,7 +568,7 @@ def _next(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("parties", {"project_id": pid})
     if choice == NEXT_EFFECTS:
         return Start("effects", {"project_id": pid})
-    if choice == NEXT_MENU or answer.intent in ("deny", "menu"):
+    if choice == NEXT_MENU or said(answer, "deny", "menu"):
         return Start("menu")
     entry = next((e for e in ctx.services.handlers.menu if e.data == answer.button), None)
     if entry is not None and ctx.user is not None and ctx.user.role in entry.roles:

@@ -18,7 +18,7 @@ from bot.handlers._projects import (
     MAX_LISTED, PROJECT_PREFIX, load_project, visible_projects,
 )
 from bot.handlers.project import (
-    choice_error, is_programme_wide, open_for_edit, public_text,
+    choice_error, is_programme_wide, open_for_edit, public_text, said,
 )
 
 DIALOGUE = "projects"
@@ -138,7 +138,7 @@ def delete_options(ctx: Ctx) -> list[Option]:
 
 
 def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    if choice is None and answer.intent == "deny":
+    if choice is None and said(answer, "deny"):
         choice = DEL_NO
     if choice == DEL_NO:
         ctx.say("myprojects.kept")
