@@ -14,9 +14,7 @@ from domain.messages import Msg, msg
 from domain.records import AuditEntry, Project
 
 from bot.handlers import Handlers, MenuEntry
-from bot.handlers._projects import (
-    MAX_LISTED, PROJECT_PREFIX, load_project, visible_projects,
-)
+from bot.handlers._projects import PROJECT_PREFIX, load_project, visible_projects
 from bot.handlers.project import (
     choice_error, is_programme_wide, open_for_edit, public_text, said,
 )
@@ -36,6 +34,8 @@ def _follow_up(ctx: Ctx, candidates: tuple[str, ...]) -> str | None:
     registry = ctx.services.handlers.registry
     return next((d for d in candidates if d in registry), None)
 DEL_YES, DEL_NO = "del:yes", "del:no"
+MORE = "prj:more"
+PAGE = 8  # projects per page: fits a WhatsApp list with "more" and "back"
 
 
 def _start(ctx: Ctx) -> None:
@@ -45,13 +45,20 @@ def _start(ctx: Ctx) -> None:
 
 
 def list_options(ctx: Ctx) -> list[Option]:
+    """One page of projects (PAGE at most), then "more" when there are others."""
     wide = is_programme_wide(ctx)
+    projects = visible_projects(ctx)
+    page = int(ctx.state.data.get("page") or 0)
+    if page * PAGE >= len(projects):
+        page = 0
     out = []
-    for p in visible_projects(ctx)[:MAX_LISTED]:
+    for p in projects[page * PAGE:(page + 1) * PAGE]:
         title = p.title[:50]
         if wide:
             title = f"{title} · {ctx.services.commune_name(p.commune_id, ctx.lang)}"
         out.append(Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=title)))
+    if len(projects) > PAGE:
+        out.append(Option(MORE, msg("myprojects.more")))
     return out
 
 
@@ -62,6 +69,10 @@ def _list_prompt(ctx: Ctx) -> Msg:
 def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return choice_error(answer, len(list_options(ctx)))
+    if choice == MORE:
+        page = int(ctx.state.data.get("page") or 0) + 1
+        ctx.state.data["page"] = page if page * PAGE < len(visible_projects(ctx)) else 0
+        return Goto("project_id", None)
     project = load_project(ctx, str(choice)[len(PROJECT_PREFIX):])
     if project is None:
         return Invalid(msg("projects.not_found"))

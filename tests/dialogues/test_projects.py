@@ -165,3 +165,22 @@ def test_a_coordinator_sees_and_changes_every_commune(uow_factory):
     chat.press("del:yes")
     with uow_factory() as uow:
         assert uow.projects.get(tanger) is None
+
+
+def test_a_long_list_comes_in_pages(sqlite_uow_factory):
+    from domain.records import Project
+    with sqlite_uow_factory() as uow:
+        ids = [uow.projects.add(Project(commune_id="berkane", title=f"Projet {i}")).id
+               for i in range(11)]
+        uow.commit()
+    chat = registered_chat(sqlite_uow_factory)
+    r = chat.press("menu:my_projects")
+    expect(r, "myprojects.list", "fr", n=11)
+    assert chat.buttons(r) == [f"prj:{i}" for i in ids[:8]] + ["prj:more"]
+    r = chat.press("prj:more")
+    assert chat.buttons(r)[:4] == [f"prj:{i}" for i in ids[8:]] + ["prj:more"]
+    r = chat.say("2")  # the second project of this page
+    assert "Projet 9" in expect(r, "myprojects.what_now", "fr")
+    r = chat.press("sys:back")
+    r = chat.press("prj:more")  # after the last page, the first one again
+    assert chat.buttons(r)[0] == f"prj:{ids[0]}"
