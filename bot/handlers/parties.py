@@ -27,12 +27,11 @@ DIALOGUE = "parties"
 YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
 POSITIVE, NEGATIVE, BOTH = "pol:positive", "pol:negative", "pol:both"
 KEEP, DROP = "unexp:yes", "unexp:no"
-LOSING_OUT = "people_losing_out"
-KIND = {
+KIND = {  # fallback when the knowledge base gives no kind
     "participants": "direct", "families": "indirect", "non_selected_peers": "indirect",
     "host_community": "indirect", "associations": "intermediary",
     "commune_actors": "institution", "state_services": "institution",
-    LOSING_OUT: "could_lose",
+    "people_losing_out": "could_lose",
 }
 
 
@@ -207,7 +206,7 @@ def _how(ctx: Ctx, answer: Answer, text: Any) -> Any:
 
 def _after_how(ctx: Ctx, at_affected: bool = False) -> str:
     party = _party(ctx, at_affected)
-    if party.id == LOSING_OUT:  # losing out is negative by definition: offer to follow it
+    if kind_of(party) == "could_lose":  # negative by definition: offer to follow it
         _answer(ctx, at_affected)["polarity"] = "negative"
         return "unexpected"
     return "polarity"
@@ -292,13 +291,17 @@ def _show_circle(ctx: Ctx, value: Any) -> Msg:
     return msg("common.raw", text="".join(lines))
 
 
-def stakeholders_for(group: str, a: dict[str, Any]) -> list[Stakeholder]:
+def kind_of(party: Any) -> str | None:
+    return getattr(party, "kind", None) or KIND.get(party.id)
+
+
+def stakeholders_for(party: Any, a: dict[str, Any]) -> list[Stakeholder]:
     """The stakeholder records of one answered group ("both" gives a positive and a negative)."""
     if a.get("affected") != "yes":
         return []
     pol = a.get("polarity")
     polarities = ["positive", "negative"] if pol == "both" else [pol]
-    return [Stakeholder(group=group, kind=KIND.get(group), how_affected=a.get("how"),
+    return [Stakeholder(group=party.id, kind=kind_of(party), how_affected=a.get("how"),
                         polarity=p) for p in polarities]
 
 
@@ -314,7 +317,7 @@ def _save(ctx: Ctx) -> list[Reply]:
     new: list[Stakeholder] = []
     for p in parties(ctx):
         if p.id in answers:
-            for s in stakeholders_for(p.id, answers[p.id]):
+            for s in stakeholders_for(p, answers[p.id]):
                 s.id = old.get((s.group, s.polarity))
                 new.append(s)
     project.stakeholders = kept + new
