@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
 RUN_PREREQS :=
 TEST_PREREQS :=
 -include nlu/rasa.mk
+-include exports/exports.mk
 
 .PHONY: run test bench venv db postgres chat clean help
 

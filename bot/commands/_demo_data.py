@@ -1,0 +1,327 @@
+"""Realistic, fictitious demo records (athar demo seed, the export tests and the benchmark).
+
+Three communes, one project each, with publics, parties, expected and unexpected effects,
+indicators with baselines, targets and measurements, a baseline and a follow-up poll answered by
+the same pseudonymous people, and stories of change. Names, numbers and stories are invented.
+Everything is built as domain records; the caller stores them through the repositories.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from domain.records import (
+    Effect, Indicator, Measurement, Poll, Project, Respondent, Response, Stakeholder, Story,
+    TargetPublic,
+)
+
+DEMO_COMMUNES = ("berkane", "belfaa", "ait_zineb")
+
+
+def _at(y: int, m: int, d: int = 15) -> datetime:
+    return datetime(y, m, d, 10, 0, tzinfo=timezone.utc)
+
+
+def _m(period: str, value: float, when: datetime, source: str, **dis: Any) -> Measurement:
+    return Measurement(period=period, value=value, source=source, recorded_at=when,
+                       disaggregated=dis)
+
+
+# -- poll questions (the shape the poll exports read: name, type, label per language, choices) -
+def _choices(*pairs: tuple[str, str, str]) -> list[dict[str, Any]]:
+    return [{"name": n, "label": {"fr": fr, "ar": ar}} for n, fr, ar in pairs]
+
+
+SCALE5 = _choices(("1", "Pas du tout", "إطلاقاً"), ("2", "Un peu", "قليلاً"),
+                  ("3", "Moyennement", "متوسط"), ("4", "Beaucoup", "كثيراً"),
+                  ("5", "Tout à fait", "تماماً"))
+FREQ3 = _choices(("never", "Jamais", "أبداً"), ("sometimes", "Parfois", "أحياناً"),
+                 ("often", "Souvent", "غالباً"))
+YESNO = _choices(("yes", "Oui", "نعم"), ("no", "Non", "لا"))
+
+
+def poll_questions(kind: str) -> list[dict[str, Any]]:
+    """A short perception module (DOMAIN §4.2): 6 items plus one open question."""
+    services = {
+        "employment": _choices(("training", "Formation", "التكوين"), ("forum", "Forum emploi", "منتدى التشغيل"),
+                               ("coaching", "Accompagnement", "المواكبة")),
+        "migrants": _choices(("health", "Santé", "الصحة"), ("school", "École", "المدرسة"),
+                             ("papers", "Démarches administratives", "الإجراءات الإدارية")),
+        "school": _choices(("bus", "Transport scolaire", "النقل المدرسي"),
+                           ("support", "Soutien scolaire", "الدعم المدرسي"),
+                           ("canteen", "Cantine", "المطعم المدرسي")),
+    }[kind]
+    return [
+        {"name": "confidence", "type": "select_one", "choices": SCALE5,
+         "label": {"fr": "Je me sens capable d'atteindre mes objectifs", "ar": "أشعر أنني قادر على تحقيق أهدافي"}},
+        {"name": "count_on", "type": "select_one", "choices": FREQ3,
+         "label": {"fr": "J'ai des personnes sur qui compter en dehors de ma famille", "ar": "لدي أشخاص أعتمد عليهم خارج أسرتي"}},
+        {"name": "respected", "type": "select_one", "choices": SCALE5,
+         "label": {"fr": "Je me sens respecté·e dans mon quartier", "ar": "أشعر بالاحترام في حيي"}},
+        {"name": "know_help", "type": "select_one", "choices": YESNO,
+         "label": {"fr": "Je sais où m'adresser pour obtenir de l'aide", "ar": "أعرف أين أتوجه للحصول على المساعدة"}},
+        {"name": "services_used", "type": "select_multiple", "choices": services,
+         "label": {"fr": "Quels services avez-vous utilisés ?", "ar": "ما الخدمات التي استفدت منها؟"}},
+        {"name": "months", "type": "integer",
+         "label": {"fr": "Depuis combien de mois participez-vous ?", "ar": "منذ كم شهراً تشارك؟"}},
+        {"name": "change", "type": "text", "relevant": "${know_help} = 'yes'",
+         "label": {"fr": "Qu'est-ce qui a changé pour vous ?", "ar": "ما الذي تغير بالنسبة لك؟"}},
+    ]
+
+
+@dataclass
+class DemoPoll:
+    poll: Poll
+    respondents: list[Respondent] = field(default_factory=list)
+    responses: dict[str, list[Response]] = field(default_factory=dict)  # pseudonym → answers
+
+
+@dataclass
+class DemoProject:
+    project: Project
+    polls: list[DemoPoll] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+
+
+# -- projects ----------------------------------------------------------------------------------
+def berkane() -> Project:
+    src = "Fiches de présence et suivi du BASCS"
+    return Project(
+        commune_id="berkane", title="Passerelle emploi jeunes", phase="running",
+        problem="Dans les quartiers périphériques, beaucoup de jeunes de 18 à 30 ans sont sans emploi ni formation, surtout les jeunes femmes et les jeunes à besoins spécifiques.",
+        activities=["Orienter 150 jeunes avec la Maison des jeunes",
+                    "Organiser 8 sessions de formation aux métiers de l'agrumiculture et de la logistique",
+                    "Accompagner 40 porteurs de petits projets",
+                    "Tenir 2 forums emploi avec les entreprises locales"],
+        period_start=date(2025, 1, 1), period_end=date(2026, 12, 31),
+        publics=[TargetPublic(category="youth", detail="18-30 ans, quartiers Hay Al Qods et Lazaret", expected_number=150),
+                 TargetPublic(category="women", detail="jeunes femmes sans diplôme", expected_number=60),
+                 TargetPublic(category="disability", detail="jeunes avec une difficulté motrice ou auditive", expected_number=12)],
+        stakeholders=[
+            Stakeholder(group="families", kind="indirect", how_affected="Un revenu de plus dans le foyer, moins d'inquiétude pour l'avenir", polarity="positive"),
+            Stakeholder(group="non_selected_peers", kind="could_lose", how_affected="Les jeunes non retenus peuvent se sentir écartés", polarity="negative"),
+            Stakeholder(group="associations", kind="intermediary", how_affected="Deux associations de quartier relaient l'orientation", polarity="positive"),
+            Stakeholder(group="commune_actors", kind="institution", how_affected="Le BASCS apprend à suivre l'insertion des jeunes", polarity="positive")],
+        effects=[
+            Effect(statement="Les jeunes de Berkane, y compris les jeunes femmes et les jeunes à besoins spécifiques, accèdent à un revenu plus stable d'ici 2027",
+                   level="impact", domain="employment_income", public="youth", horizon="2027",
+                   indicators=[Indicator(label="% des participants déclarant un revenu mensuel plus régulier qu'au départ", unit="%",
+                                         baseline_value=21, baseline_date=date(2025, 2, 1), baseline_source="Sondage de départ",
+                                         target_value=50, target_date=date(2026, 12, 31), source="Sondage de suivi Athar", frequency="annuelle",
+                                         measurements=[_m("2026-S1", 34, _at(2026, 6, 30), "Sondage de suivi Athar")])]),
+            Effect(statement="D'ici fin 2026, les jeunes formés trouvent un emploi, un stage ou lancent une activité dans les 6 mois qui suivent la formation",
+                   level="outcome", domain="employment_income", public="youth", horizon="fin 2026",
+                   indicators=[Indicator(label="% des jeunes formés en emploi, stage ou auto-emploi 6 mois après la formation", unit="%",
+                                         baseline_value=18, baseline_date=date(2025, 1, 15), baseline_source="Enquête BASCS 2024",
+                                         target_value=45, target_date=date(2026, 12, 31), source="Appels de suivi à 6 mois", frequency="semestrielle",
+                                         disaggregation=["sex", "age_band", "disability"],
+                                         measurements=[_m("2025-S2", 22, _at(2025, 12, 20), "Appels de suivi", female=19, male=25),
+                                                       _m("2026-S1", 31, _at(2026, 6, 25), "Appels de suivi", female=28, male=34)]),
+                               Indicator(label="Nombre d'activités génératrices de revenus créées et actives après 6 mois", unit="activités",
+                                         baseline_value=0, baseline_date=date(2025, 1, 15), target_value=25, target_date=date(2026, 12, 31),
+                                         source="Registre d'accompagnement", frequency="semestrielle",
+                                         measurements=[_m("2025-S2", 6, _at(2025, 12, 20), src), _m("2026-S1", 13, _at(2026, 6, 25), src)])]),
+            Effect(statement="Les jeunes femmes participantes se sentent plus confiantes pour chercher un emploi",
+                   level="outcome", domain="empowerment", public="women", horizon="fin 2026",
+                   indicators=[Indicator(label="Score moyen de confiance en soi (échelle de 1 à 5)", unit="points",
+                                         baseline_value=2.4, baseline_date=date(2025, 2, 1), baseline_source="Sondage de départ",
+                                         target_value=3.5, target_date=date(2026, 12, 31), source="Sondages Athar (départ et suivi)",
+                                         frequency="semestrielle", poll_question="confidence",
+                                         measurements=[_m("2026-S1", 3.1, _at(2026, 6, 30), "Sondage de suivi Athar")])]),
+            Effect(statement="150 jeunes orientés et 120 jeunes formés aux métiers porteurs", level="output",
+                   indicators=[Indicator(label="Nombre de jeunes ayant terminé une formation", unit="jeunes",
+                                         baseline_value=0, target_value=120, target_date=date(2026, 6, 30),
+                                         source="Fiches de présence", frequency="trimestrielle",
+                                         measurements=[_m("2025-S2", 48, _at(2025, 12, 10), src, female=21, male=27),
+                                                       _m("2026-S1", 97, _at(2026, 6, 20), src, female=44, male=53)])]),
+            Effect(statement="Deux forums emploi tenus avec au moins 15 entreprises", level="output",
+                   indicators=[Indicator(label="Nombre d'entreprises présentes aux forums", unit="entreprises",
+                                         baseline_value=0, target_value=15, source="Listes des forums", frequency="par forum",
+                                         measurements=[_m("2025-S2", 9, _at(2025, 11, 5), "Liste du forum")])]),
+            Effect(statement="Des familles encouragent davantage leurs filles à suivre une formation",
+                   expected=False, polarity="positive", party="families", domain="empowerment"),
+            Effect(statement="Des jeunes non retenus se découragent et cessent de fréquenter la Maison des jeunes",
+                   expected=False, polarity="negative", party="non_selected_peers", domain="social_ties"),
+        ],
+    )
+
+
+def belfaa() -> Project:
+    return Project(
+        commune_id="belfaa", title="Accueil et orientation des nouveaux habitants", phase="running",
+        problem="Les travailleurs agricoles venus d'autres pays connaissent mal les services de la commune et y ont peu recours, surtout pour la santé et la scolarité des enfants.",
+        activities=["Ouvrir le bureau d'accueil trois demi-journées par semaine",
+                    "Former 6 agents d'accueil à l'orientation et à l'interculturel",
+                    "Organiser des permanences mobiles dans les douars agricoles",
+                    "Tenir des rencontres mensuelles avec les associations de migrants"],
+        period_start=date(2025, 3, 1), period_end=date(2026, 12, 31),
+        publics=[TargetPublic(category="migrants", detail="nouveaux habitants, travailleurs agricoles", expected_number=400),
+                 TargetPublic(category="children", detail="enfants des nouveaux habitants en âge scolaire", expected_number=80)],
+        stakeholders=[
+            Stakeholder(group="host_community", kind="indirect", how_affected="Des voisins partagent davantage les espaces publics", polarity="positive"),
+            Stakeholder(group="state_services", kind="institution", how_affected="Le centre de santé reçoit plus de demandes", polarity=None),
+            Stakeholder(group="associations", kind="intermediary", how_affected="Relais d'information dans les douars", polarity="positive")],
+        effects=[
+            Effect(statement="Les nouveaux habitants de Belfaa vivent mieux intégrés dans la commune d'ici 2027", level="impact",
+                   domain="access_services", public="migrants"),
+            Effect(statement="Les nouveaux habitants savent où s'adresser et utilisent davantage les services de santé et l'école",
+                   level="outcome", domain="access_services", public="migrants", horizon="2026",
+                   indicators=[Indicator(label="% des nouveaux habitants interrogés qui savent où s'adresser pour obtenir de l'aide", unit="%",
+                                         baseline_value=35, baseline_date=date(2025, 3, 20), baseline_source="Sondage de départ",
+                                         target_value=70, target_date=date(2026, 12, 31), source="Sondages Athar", frequency="semestrielle",
+                                         poll_question="know_help",
+                                         measurements=[_m("2026-S1", 58, _at(2026, 6, 30), "Sondage de suivi Athar")]),
+                               Indicator(label="Nombre d'enfants de nouveaux habitants inscrits à l'école", unit="enfants",
+                                         baseline_value=22, baseline_date=date(2025, 3, 1), target_value=60, target_date=date(2026, 9, 30),
+                                         source="Direction provinciale de l'éducation", frequency="annuelle",
+                                         measurements=[_m("2025-S2", 37, _at(2025, 10, 15), "Listes des écoles")])]),
+            Effect(statement="Les agents d'accueil orientent les nouveaux habitants avec respect et dans une langue qu'ils comprennent",
+                   level="outcome", domain="access_services", public="migrants",
+                   indicators=[Indicator(label="Part des usagers satisfaits de l'accueil", unit="%", baseline_plan="Premier sondage à la sortie du bureau en avril 2025",
+                                         target_value=80, source="Questionnaire de sortie", frequency="trimestrielle",
+                                         measurements=[_m("2025-S2", 72, _at(2025, 12, 15), "Questionnaire de sortie")])]),
+            Effect(statement="Bureau d'accueil ouvert et 6 agents formés", level="output",
+                   indicators=[Indicator(label="Nombre de personnes reçues au bureau d'accueil", unit="personnes",
+                                         baseline_value=0, target_value=600, source="Registre du bureau", frequency="mensuelle",
+                                         measurements=[_m("2025-S2", 214, _at(2025, 12, 31), "Registre du bureau"),
+                                                       _m("2026-S1", 431, _at(2026, 6, 30), "Registre du bureau")])]),
+            Effect(statement="Des habitants de longue date viennent aussi au bureau pour leurs propres démarches",
+                   expected=False, polarity="positive", party="host_community"),
+        ],
+    )
+
+
+def ait_zineb() -> Project:
+    return Project(
+        commune_id="ait_zineb", title="النقل المدرسي لفتيات الدواوير", phase="running",
+        problem="تنقطع فتيات كثيرات عن الدراسة بعد المرحلة الابتدائية بسبب بعد الإعدادية عن الدواوير وصعوبة التنقل.",
+        activities=["تشغيل حافلتين للنقل المدرسي بين الدواوير والإعدادية",
+                    "تنظيم لقاءات تحسيسية مع الأسر في الدواوير",
+                    "تقديم دروس الدعم في دار الطالبة",
+                    "تتبع الحضور الشهري للتلميذات"],
+        period_start=date(2025, 9, 1), period_end=date(2027, 6, 30),
+        publics=[TargetPublic(category="children", detail="فتيات من 12 إلى 16 سنة في 24 دواراً", expected_number=120),
+                 TargetPublic(category="women", detail="أمهات التلميذات", expected_number=90)],
+        stakeholders=[
+            Stakeholder(group="families", kind="direct", how_affected="تقل مصاريف التنقل ويطمئن الآباء على بناتهم", polarity="positive"),
+            Stakeholder(group="associations", kind="intermediary", how_affected="جمعية الدوار تسير الحافلة", polarity="positive"),
+            Stakeholder(group="people_losing_out", kind="could_lose", how_affected="أصحاب سيارات النقل غير المنظم يفقدون زبناءهم", polarity="negative")],
+        effects=[
+            Effect(statement="تواصل فتيات دواوير آيت زينب دراستهن إلى نهاية المرحلة الإعدادية", level="impact",
+                   domain="education_training", public="children"),
+            Effect(statement="بحلول 2027 تنتقل نسبة أكبر من الفتيات من الابتدائي إلى الإعدادي وتواظبن على الحضور",
+                   level="outcome", domain="education_training", public="children", horizon="2027",
+                   indicators=[Indicator(label="نسبة الفتيات المنتقلات من الابتدائي إلى الإعدادي", unit="%",
+                                         baseline_value=54, baseline_date=date(2025, 9, 1), baseline_source="المديرية الإقليمية",
+                                         target_value=80, target_date=date(2027, 6, 30), source="لوائح التسجيل", frequency="سنوية",
+                                         measurements=[_m("2026-S1", 66, _at(2026, 3, 1), "لوائح التسجيل")]),
+                               Indicator(label="معدل الحضور الشهري للتلميذات المستفيدات", unit="%",
+                                         baseline_value=71, target_value=90, source="سجلات الحضور", frequency="شهرية",
+                                         measurements=[_m("2025-S2", 83, _at(2025, 12, 31), "سجلات الحضور"),
+                                                       _m("2026-S1", 87, _at(2026, 5, 31), "سجلات الحضور")])]),
+            Effect(statement="تشعر الأمهات بالاطمئنان على سلامة بناتهن في الطريق إلى المدرسة", level="outcome",
+                   domain="health_wellbeing", public="women",
+                   indicators=[Indicator(label="نسبة الأمهات المطمئنات على تنقل بناتهن", unit="%", baseline_plan="سؤال في استطلاع الانطلاق",
+                                         target_value=75, source="استطلاعات أثر", frequency="سنوية", poll_question="respected")]),
+            Effect(statement="حافلتان تعملان طيلة السنة الدراسية", level="output",
+                   indicators=[Indicator(label="عدد أيام تشغيل الحافلتين", unit="أيام", baseline_value=0, target_value=170,
+                                         source="دفتر السائق", frequency="شهرية",
+                                         measurements=[_m("2025-S2", 74, _at(2025, 12, 31), "دفتر السائق")])]),
+            Effect(statement="صارت بعض الأسر تسمح لبناتها بالمشاركة في أنشطة دار الشباب", expected=False,
+                   polarity="positive", party="families"),
+            Effect(statement="ازدحام الحافلة في أيام المطر يؤخر وصول بعض التلميذات", expected=False,
+                   polarity="negative", party="participants"),
+        ],
+    )
+
+
+PROJECT_BUILDERS = {"berkane": berkane, "belfaa": belfaa, "ait_zineb": ait_zineb}
+POLL_KIND = {"berkane": "employment", "belfaa": "migrants", "ait_zineb": "school"}
+LANG = {"berkane": "fr", "belfaa": "fr", "ait_zineb": "ar"}
+
+STORIES = {
+    "fr": [
+        ("Avant la formation je restais à la maison. Maintenant je travaille quatre jours par semaine dans une station de conditionnement et j'aide ma mère.", ["emploi", "revenu"], "positive", True,
+         "Le changement touche à la fois le revenu et la place de la jeune femme dans sa famille."),
+        ("J'ai appris à parler aux employeurs sans avoir honte de mon handicap.", ["confiance"], "positive", False, None),
+        ("Mon frère n'a pas été pris et il dit que ça ne sert à rien d'essayer.", ["exclusion"], "negative", False, None),
+        ("Au bureau, on m'a expliqué comment inscrire mes enfants à l'école, en français et en darija.", ["accès", "école"], "positive", False, None),
+    ],
+    "ar": [
+        ("كنت سأترك الدراسة بعد الابتدائي، والآن أذهب كل يوم بالحافلة إلى الإعدادية مع صديقاتي.", ["تعليم"], "positive", True,
+         "قصة تبين كيف غيّر النقل المدرسي مسار فتاة كانت ستنقطع عن الدراسة."),
+        ("أمي أصبحت تشارك في اجتماعات جمعية الدوار بعد اللقاءات التحسيسية.", ["مشاركة"], "positive", False, None),
+        ("في أيام المطر تمتلئ الحافلة ونصل متأخرات إلى القسم.", ["نقل"], "negative", False, None),
+    ],
+}
+
+
+def pseudonym(commune: str, i: int) -> str:
+    return hashlib.sha256(f"demo:{commune}:{i}".encode()).hexdigest()[:16]
+
+
+def _answers(rng: random.Random, questions: list[dict[str, Any]], boost: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for q in questions:
+        name, kind = q["name"], q["type"]
+        if kind == "select_one" and q["choices"] is SCALE5:
+            base = rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5])
+            out[name] = str(max(1, min(5, base + (1 if rng.random() < boost else 0))))
+        elif kind == "select_one" and q["choices"] is FREQ3:
+            w = [0.35 - boost / 4, 0.45, 0.2 + boost / 4]
+            out[name] = rng.choices(["never", "sometimes", "often"], weights=w)[0]
+        elif kind == "select_one":
+            out[name] = "yes" if rng.random() < 0.35 + boost * 0.5 else "no"
+        elif kind == "select_multiple":
+            picked = [c["name"] for c in q["choices"] if rng.random() < 0.3 + boost * 0.4]
+            out[name] = picked or [q["choices"][0]["name"]]
+        elif kind == "integer":
+            out[name] = rng.randint(0, 3) + int(boost * 10)
+    return out
+
+
+def build_demo(commune_id: str, seed: int = 7, n_respondents: int = 28,
+               project: Project | None = None, lang: str | None = None) -> DemoProject:
+    """A project with two poll waves and stories. `project` is saved first by the caller, who
+    then stores the polls (their project_id is set with `attach`)."""
+    rng = random.Random(f"{seed}:{commune_id}")
+    base = commune_id if commune_id in PROJECT_BUILDERS else DEMO_COMMUNES[rng.randrange(3)]
+    proj = project or PROJECT_BUILDERS[base]().model_copy(update={"commune_id": commune_id})
+    lang = lang or LANG[base]
+    questions = poll_questions(POLL_KIND[base])
+    demo = DemoProject(project=proj)
+    start = proj.period_start or date(2025, 1, 1)
+    for wave, boost, when in (("baseline", 0.0, start + timedelta(days=20)),
+                              ("follow-up", 0.45, date(2026, 6, 10))):
+        title = {"fr": f"Sondage de {'départ' if wave == 'baseline' else 'suivi'}",
+                 "ar": "استطلاع الانطلاق" if wave == "baseline" else "استطلاع التتبع"}[lang]
+        poll = Poll(project_id=proj.id or 0, wave=wave, title=title, questions=questions,
+                    token=f"demo-{commune_id}-{wave}"[:32], is_open=wave == "follow-up",
+                    created_at=datetime(when.year, when.month, when.day, 8, tzinfo=timezone.utc))
+        dp = DemoPoll(poll=poll)
+        n = n_respondents if wave == "baseline" else n_respondents - 3  # a few lost to follow-up
+        for i in range(n):
+            ps = pseudonym(commune_id, i)
+            r = random.Random(f"{seed}:{commune_id}:{i}")
+            at = datetime(when.year, when.month, when.day, 9, tzinfo=timezone.utc) + timedelta(hours=3 * i)
+            profile = {"sex": "female" if r.random() < 0.55 else "male",
+                       "age_band": r.choice(["15-17", "18-24", "18-24", "25-34"]),
+                       "disability": "yes" if r.random() < 0.1 else "no"}
+            dp.respondents.append(Respondent(poll_id=0, pseudonym=ps, consent=True, consent_at=at,
+                                             language=lang, profile=profile,
+                                             completed_at=at + timedelta(minutes=6)))
+            answers = _answers(random.Random(f"{seed}:{commune_id}:{i}:{wave}"), questions, boost)
+            if answers.get("know_help") == "yes" and wave == "follow-up" and i % 3 == 0:
+                answers["change"] = STORIES[lang][i % len(STORIES[lang])][0]
+            dp.responses[ps] = [Response(respondent_id=0, question=k, value=v,
+                                         answered_at=at + timedelta(minutes=1 + j))
+                                for j, (k, v) in enumerate(answers.items())]
+        demo.polls.append(dp)
+    for text, tags, pol, significant, why in STORIES[lang]:
+        demo.stories.append(Story(project_id=proj.id, text=text, tags=list(tags), polarity=pol,
+                                  significant=significant, significance_reason=why,
+                                  created_at=datetime(2026, 6, 15, tzinfo=timezone.utc)))
+    return demo

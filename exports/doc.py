@@ -1,0 +1,105 @@
+"""A small, neutral document model that every writer understands.
+
+Builders (logframe, reports, poll results) describe *what* a document says as a list of blocks;
+writers (DOCX, ODT, PDF via HTML, Markdown, XLSX) decide *how* each format shows it. So the
+content is written once, and French and Arabic (right-to-left) are handled once per format.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+RTL_LANGS = ("ar", "ary")
+FSI, PDI = "\u2068", "\u2069"  # Unicode first-strong isolate: keeps "2026-S1" whole in Arabic
+
+
+def text_dir(text: str) -> str | None:
+    """"rtl" or "ltr" after the first strong character (the Unicode paragraph rule), else None."""
+    for ch in str(text):
+        bidi = unicodedata.bidirectional(ch)
+        if bidi == "L":
+            return "ltr"
+        if bidi in ("R", "AL"):
+            return "rtl"
+    return None
+
+
+def is_rtl_text(text: str, default: bool) -> bool:
+    d = text_dir(text)
+    return default if d is None else d == "rtl"
+
+
+def isolate(value: str, rtl: bool) -> str:
+    """Wrap a value of the other direction (numbers, Latin words in Arabic; Arabic in French)."""
+    if not value:
+        return value
+    if rtl:
+        needs = any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
+    else:
+        needs = any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
+    return f"{FSI}{value}{PDI}" if needs else value
+
+
+@dataclass
+class Heading:
+    text: str
+    level: int = 1  # 1 = section, 2 = subsection, 3 = minor
+
+
+@dataclass
+class Para:
+    text: str
+    style: str = "body"  # body | note | meta | placeholder (a space left for the reader to fill)
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    widths: list[float] | None = None  # relative column widths
+    sheet: str | None = None  # worksheet name when written to XLSX
+    numeric: set[int] = field(default_factory=set)  # columns holding numbers (aligned, typed)
+    group_rows: set[int] = field(default_factory=set)  # rows shown as a band (a level title)
+
+
+@dataclass
+class Image:
+    path: Path
+    width_cm: float = 15.0
+    caption: str | None = None
+
+
+@dataclass
+class PageBreak:
+    pass
+
+
+Block = Union[Heading, Para, Bullets, Table, Image, PageBreak]
+
+
+@dataclass
+class Document:
+    title: str
+    lang: str
+    blocks: list[Block] = field(default_factory=list)
+    subtitle: str | None = None
+    landscape: bool = False
+    meta: dict[str, str] = field(default_factory=dict)  # shown under the title (label → value)
+
+    @property
+    def rtl(self) -> bool:
+        return self.lang in RTL_LANGS
+
+    def add(self, *blocks: Block) -> "Document":
+        self.blocks.extend(blocks)
+        return self
+
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
