@@ -1,0 +1,307 @@
+"""Poll results as files: KoboToolbox-shaped XLSX and CSV, a FLOIP Flow Results package, charts.
+
+The questions are read from `Poll.questions` (the snapshot each poll keeps: `id`, `kind`, `text`
+and `short` per language, `options` with `value` and `label` per language). Kinds: select-one
+kinds (scale5, yes_no, choice, wg4, sex, age_band, public), `text` (the answer is a story:
+`{"story": id}` or the text itself), and, for forms imported from XLSForm, `select_multiple`
+(a list of values) and `integer`.
+
+Kobo shape ("XML values and headers"): one row per submission, the question ids as headers,
+option values as cells, a select-multiple as a space-separated cell plus one 0/1 column per
+option (`q/option`), then `meta/instanceID`, `_id`, `_uuid`, `_submission_time`, `_index`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from domain.records import Poll, Respondent, Response, Story
+
+SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
+MULTI_KINDS = ("select_multiple", "multi")
+NUMBER_KINDS = ("integer", "decimal", "number")
+PROFILE_KEYS = ("sex", "age_band", "disability", "public")
+FALLBACK = {"ar": ("ar", "ary", "fr"), "fr": ("fr", "ary-Latn", "ar"), "ary": ("ary", "ar", "fr"),
+            "ary-Latn": ("ary-Latn", "fr", "ar")}
+NAMESPACE = uuid.UUID("6f1c2a52-5e0c-4d1e-9a7b-1f2e3d4c5b6a")  # Athar submissions (uuid5)
+
+
+def pick(variants: Any, lang: str) -> str:
+    if isinstance(variants, str):
+        return variants
+    if not isinstance(variants, dict):
+        return ""
+    for tag in FALLBACK.get(lang, (lang, "fr", "ar")):
+        if variants.get(tag):
+            return str(variants[tag])
+    return next((str(v) for v in variants.values() if v), "")
+
+
+def qid(q: dict[str, Any]) -> str:
+    return str(q.get("id") or q.get("name"))
+
+
+def qkind(q: dict[str, Any]) -> str:
+    return str(q.get("kind") or q.get("type") or "text")
+
+
+def qlabel(q: dict[str, Any], lang: str, short: bool = False) -> str:
+    if short and q.get("short"):
+        return pick(q["short"], lang)
+    return pick(q.get("text") or q.get("label") or {}, lang)
+
+
+def options(q: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(q.get("options") or q.get("choices") or [])
+
+
+def ovalue(o: dict[str, Any]) -> str:
+    return str(o.get("value", o.get("name")))
+
+
+def olabel(o: dict[str, Any], lang: str) -> str:
+    return pick(o.get("label") or {}, lang)
+
+
+def is_select_one(q: dict[str, Any]) -> bool:
+    return qkind(q) in SELECT_ONE_KINDS
+
+
+def is_multi(q: dict[str, Any]) -> bool:
+    return qkind(q) in MULTI_KINDS
+
+
+def is_number(q: dict[str, Any]) -> bool:
+    return qkind(q) in NUMBER_KINDS
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def instance_id(poll: Poll, respondent: Respondent) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{poll.token}:{poll.id}:{respondent.pseudonym}"))
+
+
+def _story_text(value: Any, stories: dict[int, Story]) -> Any:
+    if isinstance(value, dict) and "story" in value:
+        s = stories.get(value.get("story"))  # type: ignore[arg-type]
+        return (s.text or "") if s is not None else ""
+    return value
+
+
+def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
+                stories: Iterable[Story] = ()) -> list[dict[str, Any]]:
+    """One dict per respondent who consented: profile, answers by question id, timestamps."""
+    by_story = {s.id: s for s in stories if s.id is not None}
+    answers: dict[int, dict[str, Response]] = {}
+    for r in responses:
+        answers.setdefault(r.respondent_id, {})[r.question] = r
+    out = []
+    for resp in sorted(respondents, key=lambda r: (r.consent_at, r.id or 0)):
+        if not resp.consent:
+            continue
+        given = answers.get(resp.id or -1, {})
+        times = [a.answered_at for a in given.values()]
+        out.append({
+            "respondent": resp,
+            "start": resp.consent_at,
+            "end": resp.completed_at or (max(times) if times else resp.consent_at),
+            "values": {k: _story_text(a.value, by_story) for k, a in given.items()},
+        })
+    return out
+
+
+def kobo_columns(poll: Poll) -> list[str]:
+    cols = ["start", "end"]
+    ids = [qid(q) for q in poll.questions]
+    cols += [k for k in PROFILE_KEYS if k not in ids]
+    for q in poll.questions:
+        cols.append(qid(q))
+        if is_multi(q):
+            cols += [f"{qid(q)}/{ovalue(o)}" for o in options(q)]
+    return cols + ["pseudonym", "__version__", "meta/instanceID", "_id", "_uuid",
+                   "_submission_time", "_index", "_status"]
+
+
+def kobo_rows(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
+              stories: Iterable[Story] = ()) -> tuple[list[str], list[list[Any]]]:
+    cols = kobo_columns(poll)
+    rows = []
+    version = f"athar-{poll.id}-{poll.wave}"
+    for i, sub in enumerate(submissions(poll, respondents, responses, stories), start=1):
+        r: Respondent = sub["respondent"]
+        vals = sub["values"]
+        row: dict[str, Any] = {"start": _iso(sub["start"]), "end": _iso(sub["end"])}
+        for k in PROFILE_KEYS:
+            if k in cols:
+                row[k] = r.profile.get(k)
+        for q in poll.questions:
+            v = vals.get(qid(q))
+            if is_multi(q):
+                chosen = [str(x) for x in (v or [])] if isinstance(v, list) else \
+                    ([] if v in (None, "") else str(v).split())
+                row[qid(q)] = " ".join(chosen) if v is not None else None
+                for o in options(q):
+                    row[f"{qid(q)}/{ovalue(o)}"] = (1 if ovalue(o) in chosen else 0) if v is not None else None
+            else:
+                row[qid(q)] = v
+        uid = instance_id(poll, r)
+        row.update({"pseudonym": r.pseudonym, "__version__": version,
+                    "meta/instanceID": f"uuid:{uid}", "_id": r.id, "_uuid": uid,
+                    "_submission_time": _iso(sub["end"]), "_index": i,
+                    "_status": "submitted_via_web"})
+        rows.append([row.get(c) for c in cols])
+    return cols, rows
+
+
+def write_kobo_csv(path: Path, poll: Poll, respondents, responses, stories=()) -> Path:
+    """Kobo's CSV export uses `;` between fields; we do the same (UTF-8 with a BOM for Excel)."""
+    cols, rows = kobo_rows(poll, respondents, responses, stories)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(cols)
+        for row in rows:
+            w.writerow(["" if v is None else v for v in row])
+    return path
+
+
+def write_kobo_xlsx(path: Path, poll: Poll, respondents, responses, stories=(),
+                    lang: str = "fr", labels: dict[str, str] | None = None) -> Path:
+    """The data sheet (named like Kobo's) plus a `labels` sheet: the question and option texts
+    in the export language, so the values can be read without the form."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    labels = labels or {}
+    cols, rows = kobo_rows(poll, respondents, responses, stories)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = (poll.title or f"poll {poll.id}")[:31].replace("/", "-")
+    ws.append(cols)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+    ws.freeze_panes = "A2"
+    lab = wb.create_sheet("labels")
+    lab.sheet_view.rightToLeft = lang in ("ar", "ary")
+    lab.append([labels.get("name", "name"), labels.get("label", "label"),
+                labels.get("value", "value"), labels.get("choice", "choice")])
+    for c in lab[1]:
+        c.font = Font(bold=True)
+    for q in poll.questions:
+        lab.append([qid(q), qlabel(q, lang), None, None])
+        for o in options(q):
+            lab.append([qid(q), None, ovalue(o), olabel(o, lang)])
+    for sheet in (ws, lab):
+        for col in sheet.columns:
+            width = max(len(str(c.value or "")) for c in col[:50])
+            sheet.column_dimensions[col[0].column_letter].width = max(8, min(50, width + 2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return v
+
+
+# -- FLOIP Flow Results ---------------------------------------------------------------------------
+FLOIP_FIELDS = [
+    {"name": "timestamp", "title": "Timestamp", "type": "datetime"},
+    {"name": "row_id", "title": "Row ID", "type": "string"},
+    {"name": "contact_id", "title": "Contact ID", "type": "string"},
+    {"name": "question_id", "title": "Question ID", "type": "string"},
+    {"name": "response", "title": "Response", "type": "any"},
+    {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
+]
+ISO639_3 = {"fr": "fra", "ar": "ara", "ary": "ary", "ary-Latn": "ary"}
+
+
+def floip_question(q: dict[str, Any], lang: str) -> dict[str, Any]:
+    if is_select_one(q):
+        return {"type": "select_one", "label": qlabel(q, lang),
+                "type_options": {"choices": [ovalue(o) for o in options(q)]}}
+    if is_multi(q):
+        return {"type": "select_many", "label": qlabel(q, lang),
+                "type_options": {"choices": [ovalue(o) for o in options(q)]}}
+    if is_number(q):
+        return {"type": "numeric", "label": qlabel(q, lang), "type_options": {}}
+    return {"type": "open", "label": qlabel(q, lang), "type_options": {}}
+
+
+def _floip_ts(dt: datetime) -> str:
+    # RFC 3339 with an explicit +00:00 offset (the specification asks for it instead of Z)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(
+        timezone.utc).isoformat(timespec="seconds")
+
+
+def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "fr",
+                  created: datetime | None = None) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The Flow Results descriptor (datapackage.json) and its data rows."""
+    name = f"athar-poll-{poll.id}-{poll.wave}".lower()
+    created_at = created or datetime.now(timezone.utc)
+    questions = {qid(q): floip_question(q, lang) for q in poll.questions}
+    resp_by_id = {r.id: r for r in respondents if r.consent}
+    by_story = {s.id: s for s in stories if s.id is not None}
+    rows: list[list[Any]] = []
+    ordered = sorted((r for r in responses if r.respondent_id in resp_by_id),
+                     key=lambda r: (r.answered_at, r.respondent_id, r.question))
+    qmap = {qid(q): q for q in poll.questions}
+    for i, r in enumerate(ordered, start=1):
+        q = qmap.get(r.question)
+        if q is None:
+            continue
+        value = _story_text(r.value, by_story)
+        if value is None:
+            continue
+        if is_select_one(q):
+            value = str(value)
+        elif is_multi(q):
+            value = [str(v) for v in (value if isinstance(value, list) else str(value).split())]
+        meta = {"choice_order": [ovalue(o) for o in options(q)]} if (is_select_one(q) or is_multi(q)) else None
+        contact = resp_by_id[r.respondent_id].pseudonym
+        rows.append([_floip_ts(r.answered_at), r.id if r.id is not None else i, contact,
+                     r.question, value, meta])
+    descriptor = {
+        "profile": "flow-results-package",
+        "flow_results_specification_version": "1.0.0-rc1",
+        "created": _floip_ts(poll.created_at),
+        "modified": _floip_ts(created_at),
+        "id": str(uuid.uuid5(NAMESPACE, f"floip:{poll.token}:{poll.id}")),
+        "name": name,
+        "title": poll.title or name,
+        "resources": [{
+            "path": f"{name}-responses.json",
+            "name": f"{name}-responses",
+            "format": "json",
+            "mediatype": "application/json",
+            "encoding": "utf-8",
+            "schema": {"language": ISO639_3.get(lang, "fra"), "fields": FLOIP_FIELDS,
+                       "questions": questions},
+        }],
+    }
+    return descriptor, rows
+
+
+def write_floip(path: Path, poll: Poll, respondents, responses, stories=(), lang: str = "fr") -> Path:
+    """A zip holding `datapackage.json` and the responses file it points to."""
+    descriptor, rows = floip_package(poll, respondents, responses, stories, lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))
+        z.writestr(descriptor["resources"][0]["path"], json.dumps(rows, ensure_ascii=False))
+    return path
