@@ -16,10 +16,18 @@ FSI, PDI = "\u2068", "\u2069"  # Unicode first-strong isolate: keeps "2026-S1" w
 
 
 def text_dir(text: str) -> str | None:
-    """"rtl" or "ltr" after the first strong character (the Unicode paragraph rule), else None."""
+    """"rtl" or "ltr" after the first strong character (the Unicode paragraph rule, which skips
+    isolated runs: a French title inside an Arabic sentence does not make it left-to-right)."""
+    depth = 0
     for ch in str(text):
         bidi = unicodedata.bidirectional(ch)
-        if bidi == "L":
+        if bidi in ("FSI", "LRI", "RLI"):
+            depth += 1
+        elif bidi == "PDI":
+            depth = max(0, depth - 1)
+        elif depth:
+            continue
+        elif bidi == "L":
             return "ltr"
         if bidi in ("R", "AL"):
             return "rtl"

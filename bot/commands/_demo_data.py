@@ -30,46 +30,15 @@ def _m(period: str, value: float, when: datetime, source: str, **dis: Any) -> Me
                        disaggregated=dis)
 
 
-# -- poll questions (the shape the poll exports read: name, type, label per language, choices) -
-def _choices(*pairs: tuple[str, str, str]) -> list[dict[str, Any]]:
-    return [{"name": n, "label": {"fr": fr, "ar": ar}} for n, fr, ar in pairs]
+# -- poll questions: from the question bank (knowledge/polls.yml), as a real poll would -----
+POLL_MODULES = {"employment": [], "migrants": ["migrants"], "school": ["wellbeing"]}
 
 
-SCALE5 = _choices(("1", "Pas du tout", "إطلاقاً"), ("2", "Un peu", "قليلاً"),
-                  ("3", "Moyennement", "متوسط"), ("4", "Beaucoup", "كثيراً"),
-                  ("5", "Tout à fait", "تماماً"))
-FREQ3 = _choices(("never", "Jamais", "أبداً"), ("sometimes", "Parfois", "أحياناً"),
-                 ("often", "Souvent", "غالباً"))
-YESNO = _choices(("yes", "Oui", "نعم"), ("no", "Non", "لا"))
-
-
-def poll_questions(kind: str) -> list[dict[str, Any]]:
-    """A short perception module (DOMAIN §4.2): 6 items plus one open question."""
-    services = {
-        "employment": _choices(("training", "Formation", "التكوين"), ("forum", "Forum emploi", "منتدى التشغيل"),
-                               ("coaching", "Accompagnement", "المواكبة")),
-        "migrants": _choices(("health", "Santé", "الصحة"), ("school", "École", "المدرسة"),
-                             ("papers", "Démarches administratives", "الإجراءات الإدارية")),
-        "school": _choices(("bus", "Transport scolaire", "النقل المدرسي"),
-                           ("support", "Soutien scolaire", "الدعم المدرسي"),
-                           ("canteen", "Cantine", "المطعم المدرسي")),
-    }[kind]
-    return [
-        {"name": "confidence", "type": "select_one", "choices": SCALE5,
-         "label": {"fr": "Je me sens capable d'atteindre mes objectifs", "ar": "أشعر أنني قادر على تحقيق أهدافي"}},
-        {"name": "count_on", "type": "select_one", "choices": FREQ3,
-         "label": {"fr": "J'ai des personnes sur qui compter en dehors de ma famille", "ar": "لدي أشخاص أعتمد عليهم خارج أسرتي"}},
-        {"name": "respected", "type": "select_one", "choices": SCALE5,
-         "label": {"fr": "Je me sens respecté·e dans mon quartier", "ar": "أشعر بالاحترام في حيي"}},
-        {"name": "know_help", "type": "select_one", "choices": YESNO,
-         "label": {"fr": "Je sais où m'adresser pour obtenir de l'aide", "ar": "أعرف أين أتوجه للحصول على المساعدة"}},
-        {"name": "services_used", "type": "select_multiple", "choices": services,
-         "label": {"fr": "Quels services avez-vous utilisés ?", "ar": "ما الخدمات التي استفدت منها؟"}},
-        {"name": "months", "type": "integer",
-         "label": {"fr": "Depuis combien de mois participez-vous ?", "ar": "منذ كم شهراً تشارك؟"}},
-        {"name": "change", "type": "text", "relevant": "${know_help} = 'yes'",
-         "label": {"fr": "Qu'est-ce qui a changé pour vous ?", "ar": "ما الذي تغير بالنسبة لك؟"}},
-    ]
+def poll_questions(kind: str, bank: Any = None) -> list[dict[str, Any]]:
+    if bank is None:
+        from knowledge.polls import load_question_bank
+        bank = load_question_bank()
+    return [q.model_dump() for q in bank.build(modules=POLL_MODULES[kind])]
 
 
 @dataclass
@@ -129,7 +98,7 @@ def berkane() -> Project:
                    indicators=[Indicator(label="Score moyen de confiance en soi (échelle de 1 à 5)", unit="points",
                                          baseline_value=2.4, baseline_date=date(2025, 2, 1), baseline_source="Sondage de départ",
                                          target_value=3.5, target_date=date(2026, 12, 31), source="Sondages Athar (départ et suivi)",
-                                         frequency="semestrielle", poll_question="confidence",
+                                         frequency="semestrielle", poll_question="autonomy",
                                          measurements=[_m("2026-S1", 3.1, _at(2026, 6, 30), "Sondage de suivi Athar")])]),
             Effect(statement="150 jeunes orientés et 120 jeunes formés aux métiers porteurs", level="output",
                    indicators=[Indicator(label="Nombre de jeunes ayant terminé une formation", unit="jeunes",
@@ -172,7 +141,7 @@ def belfaa() -> Project:
                    indicators=[Indicator(label="% des nouveaux habitants interrogés qui savent où s'adresser pour obtenir de l'aide", unit="%",
                                          baseline_value=35, baseline_date=date(2025, 3, 20), baseline_source="Sondage de départ",
                                          target_value=70, target_date=date(2026, 12, 31), source="Sondages Athar", frequency="semestrielle",
-                                         poll_question="know_help",
+                                         poll_question="help",
                                          measurements=[_m("2026-S1", 58, _at(2026, 6, 30), "Sondage de suivi Athar")]),
                                Indicator(label="Nombre d'enfants de nouveaux habitants inscrits à l'école", unit="enfants",
                                          baseline_value=22, baseline_date=date(2025, 3, 1), target_value=60, target_date=date(2026, 9, 30),
@@ -225,7 +194,7 @@ def ait_zineb() -> Project:
             Effect(statement="تشعر الأمهات بالاطمئنان على سلامة بناتهن في الطريق إلى المدرسة", level="outcome",
                    domain="health_wellbeing", public="women",
                    indicators=[Indicator(label="نسبة الأمهات المطمئنات على تنقل بناتهن", unit="%", baseline_plan="سؤال في استطلاع الانطلاق",
-                                         target_value=75, source="استطلاعات أثر", frequency="سنوية", poll_question="respected")]),
+                                         target_value=75, source="استطلاعات أثر", frequency="سنوية", poll_question="respect")]),
             Effect(statement="حافلتان تعملان طيلة السنة الدراسية", level="output",
                    indicators=[Indicator(label="عدد أيام تشغيل الحافلتين", unit="أيام", baseline_value=0, target_value=170,
                                          source="دفتر السائق", frequency="شهرية",
@@ -263,35 +232,38 @@ def pseudonym(commune: str, i: int) -> str:
     return hashlib.sha256(f"demo:{commune}:{i}".encode()).hexdigest()[:16]
 
 
-def _answers(rng: random.Random, questions: list[dict[str, Any]], boost: float) -> dict[str, Any]:
+def _answers(rng: random.Random, questions: list[dict[str, Any]], boost: float,
+             profile: dict[str, Any]) -> dict[str, Any]:
+    """Plausible answers: scale items centred on "a little"/"average" at baseline, shifted up
+    for some people at follow-up (boost); functioning items mostly "no difficulty"."""
     out: dict[str, Any] = {}
     for q in questions:
-        name, kind = q["name"], q["type"]
-        if kind == "select_one" and q["choices"] is SCALE5:
+        qid, kind = q["id"], q["kind"]
+        if kind in ("sex", "age_band", "public"):
+            out[qid] = profile.get(kind) or q["options"][0]["value"]
+        elif kind == "scale5":
             base = rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5])
-            out[name] = str(max(1, min(5, base + (1 if rng.random() < boost else 0))))
-        elif kind == "select_one" and q["choices"] is FREQ3:
-            w = [0.35 - boost / 4, 0.45, 0.2 + boost / 4]
-            out[name] = rng.choices(["never", "sometimes", "often"], weights=w)[0]
-        elif kind == "select_one":
-            out[name] = "yes" if rng.random() < 0.35 + boost * 0.5 else "no"
-        elif kind == "select_multiple":
-            picked = [c["name"] for c in q["choices"] if rng.random() < 0.3 + boost * 0.4]
-            out[name] = picked or [q["choices"][0]["name"]]
-        elif kind == "integer":
-            out[name] = rng.randint(0, 3) + int(boost * 10)
+            out[qid] = max(1, min(5, base + (1 if rng.random() < boost else 0)
+                                  + (1 if rng.random() < boost / 3 else 0)))
+        elif kind == "yes_no":
+            out[qid] = "yes" if rng.random() < 0.35 + boost * 0.5 else "no"
+        elif kind == "wg4":
+            out[qid] = rng.choices([1, 2, 3, 4], weights=[80, 14, 5, 1])[0]
+        elif kind == "choice":
+            out[qid] = rng.choice(q["options"])["value"]
     return out
 
 
 def build_demo(commune_id: str, seed: int = 7, n_respondents: int = 28,
-               project: Project | None = None, lang: str | None = None) -> DemoProject:
+               project: Project | None = None, lang: str | None = None,
+               bank: Any = None) -> DemoProject:
     """A project with two poll waves and stories. `project` is saved first by the caller, who
     then stores the polls (their project_id is set with `attach`)."""
     rng = random.Random(f"{seed}:{commune_id}")
     base = commune_id if commune_id in PROJECT_BUILDERS else DEMO_COMMUNES[rng.randrange(3)]
     proj = project or PROJECT_BUILDERS[base]().model_copy(update={"commune_id": commune_id})
     lang = lang or LANG[base]
-    questions = poll_questions(POLL_KIND[base])
+    questions = poll_questions(POLL_KIND[base], bank)
     demo = DemoProject(project=proj)
     start = proj.period_start or date(2025, 1, 1)
     for wave, boost, when in (("baseline", 0.0, start + timedelta(days=20)),
@@ -308,14 +280,12 @@ def build_demo(commune_id: str, seed: int = 7, n_respondents: int = 28,
             r = random.Random(f"{seed}:{commune_id}:{i}")
             at = datetime(when.year, when.month, when.day, 9, tzinfo=timezone.utc) + timedelta(hours=3 * i)
             profile = {"sex": "female" if r.random() < 0.55 else "male",
-                       "age_band": r.choice(["15-17", "18-24", "18-24", "25-34"]),
-                       "disability": "yes" if r.random() < 0.1 else "no"}
+                       "age_band": r.choice(["15-17", "18-24", "18-24", "25-34"])}
             dp.respondents.append(Respondent(poll_id=0, pseudonym=ps, consent=True, consent_at=at,
                                              language=lang, profile=profile,
                                              completed_at=at + timedelta(minutes=6)))
-            answers = _answers(random.Random(f"{seed}:{commune_id}:{i}:{wave}"), questions, boost)
-            if answers.get("know_help") == "yes" and wave == "follow-up" and i % 3 == 0:
-                answers["change"] = STORIES[lang][i % len(STORIES[lang])][0]
+            answers = _answers(random.Random(f"{seed}:{commune_id}:{i}:{wave}"), questions, boost,
+                               profile)
             dp.responses[ps] = [Response(respondent_id=0, question=k, value=v,
                                          answered_at=at + timedelta(minutes=1 + j))
                                 for j, (k, v) in enumerate(answers.items())]
@@ -325,3 +295,98 @@ def build_demo(commune_id: str, seed: int = 7, n_respondents: int = 28,
                                   significant=significant, significance_reason=why,
                                   created_at=datetime(2026, 6, 15, tzinfo=timezone.utc)))
     return demo
+
+
+@dataclass
+class Stored:
+    """What `materialise` produced: records with their ids, ready for the exports."""
+    project: Project
+    polls: list[tuple[Poll, list[Respondent], list[Response]]] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+
+
+def materialise(demo: DemoProject, store: Any) -> Stored:
+    """Store a demo project through `store` (an object with add_project, add_poll,
+    add_respondent, add_response, add_story returning the record with its id): the project, then
+    each poll with its respondents and answers; the stories are told by the first follow-up
+    respondents, who answer the open question with them (`{"story": id}`), as in a real poll."""
+    project = store.add_project(demo.project)
+    out = Stored(project=project)
+    story_authors: dict[str, Respondent] = {}
+    for dp in demo.polls:
+        poll = store.add_poll(dp.poll.model_copy(update={"project_id": project.id}))
+        respondents, responses = [], []
+        for r in dp.respondents:
+            saved = store.add_respondent(r.model_copy(update={"poll_id": poll.id}))
+            respondents.append(saved)
+            for a in dp.responses.get(r.pseudonym, []):
+                responses.append(store.add_response(a.model_copy(update={"respondent_id": saved.id})))
+            if dp.poll.wave == "follow-up":
+                story_authors.setdefault(r.pseudonym, saved)
+        out.polls.append((poll, respondents, responses))
+    authors = list(story_authors.values())
+    text_q = next((q["id"] for dp in demo.polls for q in dp.poll.questions if q["kind"] == "text"), None)
+    for k, s in enumerate(demo.stories):
+        author = authors[k] if k < len(authors) else None
+        story = store.add_story(s.model_copy(update={
+            "project_id": project.id, "respondent_id": author.id if author else None}))
+        out.stories.append(story)
+        if author is not None and text_q:
+            resp = store.add_response(Response(respondent_id=author.id, question=text_q,
+                                               value={"story": story.id},
+                                               answered_at=story.created_at))
+            for poll, rs, answers in out.polls:
+                if any(r.id == author.id for r in rs):
+                    answers.append(resp)
+    return out
+
+
+class MemoryStore:
+    """Ids assigned in memory (tests and benchmarks, no database)."""
+
+    def __init__(self, start: int = 1):
+        import itertools
+        self._ids = itertools.count(start)
+
+    def _with_id(self, record: Any) -> Any:
+        return record.model_copy(update={"id": next(self._ids)})
+
+    def add_project(self, p: Project) -> Project:
+        p = self._with_id(p)
+        for e in p.effects:
+            e.id = next(self._ids)
+            for i in e.indicators:
+                i.id = next(self._ids)
+        return p
+
+    add_poll = add_respondent = add_response = add_story = _with_id
+
+
+class UowStore:
+    """Ids assigned by the database, through the repositories of a unit of work."""
+
+    def __init__(self, uow: Any):
+        self.uow = uow
+
+    def add_project(self, p: Project) -> Project:
+        return self.uow.projects.add(p)
+
+    def add_poll(self, p: Poll) -> Poll:
+        return self.uow.polls.add(p)
+
+    def add_respondent(self, r: Respondent) -> Respondent:
+        return self.uow.respondents.add(r)
+
+    def add_response(self, r: Response) -> Response:
+        return self.uow.responses.upsert(r)
+
+    def add_story(self, s: Story) -> Story:
+        return self.uow.stories.add(s)
+
+
+def project_data(stored: Stored) -> Any:
+    """The report input of one stored demo project (exports.reports.ProjectData)."""
+    from exports.reports import PollData, ProjectData
+    return ProjectData(project=stored.project,
+                       polls=[PollData(p, list(r), list(a)) for p, r, a in stored.polls],
+                       stories=list(stored.stories))

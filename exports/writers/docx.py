@@ -10,7 +10,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Emu, Pt, RGBColor
 
 from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, text_dir
 
@@ -116,7 +116,7 @@ def write_docx(doc: Document, path: Path) -> None:
     margin = Cm(1.3) if doc.landscape else Cm(1.8)
     sec.left_margin = sec.right_margin = margin
     sec.top_margin = sec.bottom_margin = Cm(1.5)
-    usable = (sec.page_width - sec.left_margin - sec.right_margin)
+    usable = Emu(sec.page_width - sec.left_margin - sec.right_margin)
     if rtl:
         _set(sec._sectPr, "w:bidi")
     _page_number_footer(sec, Labels(doc.lang).t("doc.page"), rtl)

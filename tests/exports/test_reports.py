@@ -1,0 +1,113 @@
+"""Semester and final reports on demo-sized data: content in both languages, page limits."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.commands._demo_data import DEMO_COMMUNES, MemoryStore, build_demo, materialise, project_data
+from exports.reports import (
+    MAX_PAGES, CommuneData, ReportInput, build_report, export_report, latest_semester_with_data,
+    semester_bounds,
+)
+
+from tests.exports.readback import docx_text, odt_text, pdf_pages, pdf_text
+
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def demo(communes_by_id):
+    store = MemoryStore()
+    return {c: project_data(materialise(build_demo(c), store)) for c in DEMO_COMMUNES}
+
+
+@pytest.fixture(scope="module")
+def communes_by_id():
+    from knowledge.loader import load_communes
+    return {c.id: c for c in load_communes()}
+
+
+def one(demo, communes_by_id, cid, kind, **kw):
+    return ReportInput(kind=kind, communes=[CommuneData(cid, communes_by_id[cid], [demo[cid]])],
+                       today=TODAY, **kw)
+
+
+def programme(demo, communes_by_id, kind, ids=DEMO_COMMUNES):
+    return ReportInput(kind=kind, programme=True, today=TODAY,
+                       communes=[CommuneData(c, communes_by_id[c], [demo[c]]) for c in ids])
+
+
+def test_the_default_period_is_the_last_semester_with_data(demo, communes_by_id):
+    data = one(demo, communes_by_id, "berkane", "semester")
+    assert latest_semester_with_data(data.communes, TODAY) == "2026-S1"
+    assert semester_bounds("2026-S2") == (date(2026, 7, 1), date(2026, 12, 31))
+
+
+def test_semester_report_sections_and_values_in_french(demo, communes_by_id, tmp_path):
+    doc = build_report(one(demo, communes_by_id, "berkane", "semester"), "fr", tmp_path)
+    text = "\n".join(getattr(b, "text", "") for b in doc.blocks)
+    for title in ("En bref", "Projet : Passerelle emploi jeunes", "Activités de la période",
+                  "Effets attendus et effets observés", "Résultats des sondages",
+                  "Histoires de changement", "Effets inattendus", "Recommandations"):
+        assert title in text, title
+    assert doc.meta["Période"] == "1er semestre 2026"
+    table = doc.tables()[0]
+    row = next(r for r in table.rows if r[1].startswith("% des jeunes formés"))
+    # baseline 18, target 45, 2026-S1 value 31: (31-18)/(45-18) = 48%
+    assert row[2:6] == ["18%", "45%", "31%", "48%"]
+    assert row[6] == "en retard"  # 75% of the project period has passed
+    images = [b for b in doc.blocks if type(b).__name__ == "Image"]
+    assert len(images) == 1 and images[0].path.stat().st_size > 5000
+    poll_table = doc.tables()[1]
+    assert poll_table.headers[:3] == ["Question", "Favorable au départ", "Favorable au suivi"]
+    improved, same, worse = (int(x) for x in poll_table.rows[0][4:7])
+    assert improved + same + worse == int(poll_table.rows[0][3]) == 25  # 25 linked people
+
+
+def test_small_groups_are_never_published(demo, communes_by_id, tmp_path):
+    data = one(demo, communes_by_id, "berkane", "semester", min_group_size=30)
+    doc = build_report(data, "fr", tmp_path)
+    assert not [b for b in doc.blocks if type(b).__name__ == "Image"]
+    assert any("Moins de 30 réponses" in getattr(b, "text", "") for b in doc.blocks)
+
+
+@pytest.mark.parametrize("fmt,reader", [("docx", docx_text), ("odt", odt_text)])
+def test_editable_reports_read_back_in_both_languages(fmt, reader, demo, communes_by_id, tmp_path):
+    fr = reader(export_report(one(demo, communes_by_id, "belfaa", "final"), fmt, "fr", tmp_path / f"f.{fmt}"))
+    for s in ("Rapport final", "Accueil et orientation des nouveaux habitants", "Annexe A — Méthodes",
+              "Annexe B — Outils", "Recommandations", "Valeur finale"):
+        assert s in fr, s
+    ar = reader(export_report(one(demo, communes_by_id, "ait_zineb", "semester"), fmt, "ar", tmp_path / f"a.{fmt}"))
+    for s in ("التقرير نصف السنوي", "النقل المدرسي لفتيات الدواوير", "نتائج الاستطلاعات", "قصص التغيير",
+              "الآثار غير المتوقعة", "التوصيات", "النصف الأول من سنة 2026"):
+        assert s in ar, s
+    assert "Recommandations" not in ar
+
+
+def test_semester_pdfs_stay_within_five_pages(demo, communes_by_id, tmp_path):
+    p1 = export_report(one(demo, communes_by_id, "berkane", "semester"), "pdf", "fr", tmp_path / "c.pdf")
+    assert 1 <= pdf_pages(p1) <= MAX_PAGES["semester"]
+    assert "Recommandations" in pdf_text(p1)
+    p2 = export_report(programme(demo, communes_by_id, "semester"), "pdf", "ar", tmp_path / "p.pdf")
+    assert 1 <= pdf_pages(p2) <= MAX_PAGES["semester"]
+    text = pdf_text(p2)
+    assert "نظرة عامة حسب الجماعة" in text and "التوصيات" in text
+
+
+def test_final_pdfs_stay_within_ten_pages(demo, communes_by_id, tmp_path):
+    p1 = export_report(one(demo, communes_by_id, "ait_zineb", "final"), "pdf", "ar", tmp_path / "c.pdf")
+    assert 1 <= pdf_pages(p1) <= MAX_PAGES["final"]
+    assert "الملحق أ — المناهج" in pdf_text(p1)
+
+
+def test_the_whole_programme_of_ten_communes_fits(communes_by_id, tmp_path):
+    store = MemoryStore()
+    ids = list(communes_by_id)
+    assert len(ids) == 10
+    demo10 = {c: project_data(materialise(build_demo(c), store)) for c in ids}
+    for kind in ("semester", "final"):
+        path = export_report(programme(demo10, communes_by_id, kind, ids), "pdf", "fr",
+                             tmp_path / f"{kind}.pdf")
+        assert pdf_pages(path) <= MAX_PAGES[kind], kind
+        assert "Gourrama" in pdf_text(path)
