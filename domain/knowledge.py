@@ -426,6 +426,16 @@ class OutputPattern(_Strict):
         return v
 
 
+class DirectionWords(_Strict):
+    """Words that show the direction of a change (effect checklist: "it has a direction")."""
+
+    increase: Terms
+    decrease: Terms
+    start: Terms
+    stop: Terms
+    keep: Terms
+
+
 class CoachingLexicon(_Strict):
     # regex of the short words Arabic and Darija glue to the next word (wa-, fa-, bi-, li-, al-)
     arabic_proclitics: str
@@ -433,6 +443,20 @@ class CoachingLexicon(_Strict):
     output_patterns: list[OutputPattern] = Field(min_length=1)
     actor_subjects: Terms
     change_verbs: Terms
+    direction_words: DirectionWords
+    horizon_patterns: Terms  # regexes: "d'ici fin 2026", "dans 6 mois", "بحلول"...
+    means_words: Terms  # "grâce à...": the means belong to the activities, not to the effect
+
+    @field_validator("horizon_patterns")
+    @classmethod
+    def _horizon_compile(cls, v: Terms) -> Terms:
+        for tag in LANG_TAGS:
+            for p in v.get(tag):
+                try:
+                    re.compile(p)
+                except re.error as exc:
+                    raise ValueError(f"{tag} pattern {p!r} is not a valid regex: {exc}") from exc
+        return v
 
     @field_validator("arabic_proclitics")
     @classmethod
@@ -465,9 +489,26 @@ class CoachingLexicon(_Strict):
                 return pat.id
         return None
 
-    def has_change_verb(self, text: str, lang: Lang | str) -> bool:
+    def _any_word(self, text: str, words: list[str]) -> bool:
         low = _fold(text)
-        return any(_has_word(low, _fold(v), self.arabic_proclitics) for v in self.change_verbs.get(lang))
+        return any(_has_word(low, _fold(w), self.arabic_proclitics) for w in words)
+
+    def has_change_verb(self, text: str, lang: Lang | str) -> bool:
+        return self._any_word(text, self.change_verbs.get(lang))
+
+    def has_actor_subject(self, text: str, lang: Lang | str) -> bool:
+        """The sentence names us (the commune, the project) rather than the people who change."""
+        return self._any_word(text, self.actor_subjects.get(lang))
+
+    def directions_in(self, text: str, lang: Lang | str) -> list[str]:
+        """Directions of change the text expresses (ids of DIRECTIONS, in that order)."""
+        return [d for d in DIRECTIONS if self._any_word(text, getattr(self.direction_words, d).get(lang))]
+
+    def has_horizon(self, text: str, lang: Lang | str) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in self.horizon_patterns.get(lang))
+
+    def has_means(self, text: str, lang: Lang | str) -> bool:
+        return self._any_word(text, self.means_words.get(lang))
 
 
 def _fold(text: str) -> str:

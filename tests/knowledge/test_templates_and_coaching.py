@@ -120,3 +120,60 @@ def test_every_example_ladder_is_classified_consistently(kb):
         for tag in LANG_TAGS:
             assert kb.coaching.output_match(ex.effect.get(tag), tag) is None, (ex.id, tag)
             assert kb.coaching.activity_verbs_in(ex.activity.get(tag), tag), (ex.id, tag)
+
+
+@pytest.mark.parametrize(
+    "lang, text, direction",
+    [
+        ("fr", "Les femmes décident plus souvent de l'usage de leurs revenus", "increase"),
+        ("fr", "Les dépôts sauvages diminuent", "decrease"),
+        ("fr", "Les jeunes commencent à chercher un stage", "start"),
+        ("fr", "Les filles n'ont plus peur de rentrer le soir", "stop"),
+        ("ar", "تتراجع المطارح العشوائية", "decrease"),
+        ("ary", "العيالات ولاو كيقراو الوراق بوحدهم", "start"),
+        ("ary", "الضغط نقص عليهم", "decrease"),
+        ("ary-Latn", "chabab ba9yin khddamin mn b3d 12 chher", "keep"),
+        ("ary-Latn", "lbi3a katzid", "increase"),
+    ],
+)
+def test_direction_of_change_is_found(kb, lang, text, direction):
+    assert direction in kb.coaching.directions_in(text, lang)
+
+
+def test_no_direction_in_a_flat_statement(kb):
+    assert kb.coaching.directions_in("Les jeunes et l'emploi", "fr") == []
+
+
+@pytest.mark.parametrize(
+    "lang, text, expected",
+    [
+        ("fr", "D'ici fin 2026, les jeunes formés ont un emploi", True),
+        ("fr", "Dans 6 mois, les femmes lisent une ordonnance", True),
+        ("fr", "Les jeunes ont un emploi", False),
+        ("ar", "بحلول نهاية 2026، يجد الشباب عملا", True),
+        ("ary", "من هنا 6 شهور، الشباب يلقاو خدمة", True),
+        ("ary", "الشباب يلقاو خدمة", False),
+        ("ary-Latn", "men hna 6 chhor, chabab yl9aw khedma", True),
+        ("ary-Latn", "chabab yl9aw khedma", False),
+    ],
+)
+def test_horizon_is_detected(kb, lang, text, expected):
+    assert kb.coaching.has_horizon(text, lang) is expected
+
+
+def test_means_and_actor_subject(kb):
+    assert kb.coaching.has_means("Grâce à la formation, les jeunes trouvent un emploi", "fr")
+    assert kb.coaching.has_means("بفضل التكوين، الشباب لقاو خدمة", "ary")
+    assert not kb.coaching.has_means("Les jeunes trouvent un emploi", "fr")
+    assert kb.coaching.has_actor_subject("La commune va organiser 10 ateliers", "fr")
+    assert kb.coaching.has_actor_subject("7na ghadi ndiro 10 dyal les ateliers", "ary-Latn")
+    assert not kb.coaching.has_actor_subject("Les jeunes trouvent un emploi", "fr")
+
+
+def test_every_template_proposal_has_a_horizon(kb):
+    """What the bot proposes passes its own horizon check, in every variant."""
+    for hz in kb.templates.horizons:
+        for tag in LANG_TAGS:
+            out = kb.templates.propose(tag, "basic", hz.id, {"year": 2026, "months": 6, "date": "06/2026"},
+                                       who="W", change="C")
+            assert kb.coaching.has_horizon(out, tag), (hz.id, tag, out)
