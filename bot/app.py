@@ -64,6 +64,8 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
     )
     from bot.poll_support import install as install_polls
     install_polls(services, settings, url)
+    from bot.exporting import install as install_exports
+    install_exports(services, settings)
     dispatcher = Dispatcher(uow_factory, services,
                             default_language=settings.default_language.value)
     return App(settings, db_engine, uow_factory, services, dispatcher)

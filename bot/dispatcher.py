@@ -235,6 +235,11 @@ class Dispatcher:
             return self._global(ctx, "change_language")
         if command in ("help", "cancel", "back", "skip", "menu", "restart"):
             return self._global(ctx, command)
+        dialogue = self.services.handlers.commands.get(command)
+        if dialogue is not None:
+            if ctx.user is not None and ctx.user.registered:
+                return self.engine.start(ctx, dialogue)
+            return self._default(ctx)
         return [Reply.of("common.unknown_command", command="/" + command[:32])] + \
             self._prompt_or_default(ctx)
 

@@ -1,24 +1,36 @@
 """Export jobs: load the records through the ports, call the pure writers of `exports/`.
 
 Used by the `athar export` CLI and by the /export dialogue (through `services.extras["exporter"]`,
-so handlers never import the writers). `Exporter.run(uow, job)` is synchronous and touches only
-what it reads: the Telegram channel may run it in a worker thread with its own unit of work.
+so handlers never import the writers). `Exporter.run(uow, job)` is synchronous and only reads:
+the Telegram channel may run it in a worker thread with its own unit of work.
 """
 from __future__ import annotations
 
 import re
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from domain.commune import Commune
 from domain.ports import UnitOfWork
+from domain.records import Poll
 
 from bot.settings import ROOT
 
 EXPORT_DIR = ROOT / "var" / "exports"
+REPORTS = ("report_semester", "report_final")
+FORMATS: dict[str, tuple[str, ...]] = {
+    "logframe": ("xlsx", "docx", "odt", "pdf", "md", "json"),
+    "results": ("xlsx", "csv", "floip", "png"),
+    "report_semester": ("docx", "odt", "pdf", "md"),
+    "report_final": ("docx", "odt", "pdf", "md"),
+    "xlsform": ("xlsx",),
+}
+EXTENSIONS = {"floip": "zip"}
 
 
 class ExportError(ValueError):
@@ -36,26 +48,32 @@ class ExportJob:
     lang: str = "fr"
     project_id: int | None = None
     poll_id: int | None = None
-    commune_id: str | None = None  # None: the whole programme (reports)
-    period: str | None = None  # "2026-S1" for a semester report
+    commune_id: str | None = None  # reports: one commune; None with programme=True: all
+    programme: bool = False
+    period: str | None = None  # "2026-S1" for a semester report (default: last one with data)
     options: dict[str, Any] = field(default_factory=dict)
 
 
-FORMATS: dict[str, tuple[str, ...]] = {
-    "logframe": ("xlsx", "docx", "odt", "pdf", "md", "json"),
-}
-
-
 def slug(text: str) -> str:
-    import unicodedata
     t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:40] or "export"
 
 
+def latest_poll(polls: list[Poll]) -> Poll | None:
+    """The poll results are about by default: the newest follow-up, else the newest poll."""
+    if not polls:
+        return None
+    key = lambda p: (p.wave == "follow-up", p.created_at, p.id or 0)  # noqa: E731
+    return max(polls, key=key)
+
+
 class Exporter:
-    def __init__(self, communes: tuple[Commune, ...] | list[Commune], out_dir: Path | None = None):
+    def __init__(self, communes: tuple[Commune, ...] | list[Commune], out_dir: Path | None = None,
+                 min_group_size: int = 5):
         self.communes = {c.id: c for c in communes}
+        self.order = [c.id for c in communes]
         self.out_dir = Path(out_dir or EXPORT_DIR)
+        self.min_group_size = min_group_size
 
     def commune(self, commune_id: str | None) -> Commune | None:
         return self.communes.get(commune_id or "")
@@ -64,22 +82,137 @@ class Exporter:
         return FORMATS.get(what, ())
 
     def default_path(self, job: ExportJob, stem: str) -> Path:
-        ext = "zip" if job.fmt == "floip" else job.fmt
+        self.prune()
+        ext = EXTENSIONS.get(job.fmt, job.fmt)
         name = f"{job.what}-{slug(stem)}-{job.lang}-{time.strftime('%Y%m%d')}-{uuid.uuid4().hex[:6]}.{ext}"
         return self.out_dir / name
 
+    def prune(self, max_age_hours: float = 24.0) -> None:
+        """Files sent more than a day ago are removed (they hold pseudonymous answers)."""
+        if not self.out_dir.is_dir():
+            return
+        limit = time.time() - max_age_hours * 3600
+        for f in self.out_dir.iterdir():
+            try:
+                if f.is_file() and f.stat().st_mtime < limit:
+                    f.unlink()
+            except OSError:
+                pass
+
     def run(self, uow: UnitOfWork, job: ExportJob, path: Path | None = None) -> Path:
+        if job.what not in FORMATS:
+            raise ExportError("export.failed", f"unknown export {job.what!r}")
         if job.fmt not in self.formats(job.what):
-            raise ExportError("export.bad_format", f"{job.what} cannot be written as {job.fmt}")
+            raise ExportError("export.failed", f"{job.what} cannot be written as {job.fmt}")
+        if job.lang not in ("fr", "ar"):
+            job.lang = "ar" if job.lang == "ary" else "fr"
         if job.what == "logframe":
             return self._logframe(uow, job, path)
-        raise ExportError("export.unknown", f"unknown export {job.what!r}")
+        if job.what in ("results", "xlsform"):
+            return self._poll(uow, job, path)
+        return self._report(uow, job, path)
+
+    def run_with(self, uow_factory: Any, job: ExportJob, path: Path | None = None) -> Path:
+        """The same job in its own read-only unit of work (for a worker thread)."""
+        with uow_factory() as uow:
+            try:
+                return self.run(uow, job, path)
+            finally:
+                uow.rollback()
 
     # -- jobs ----------------------------------------------------------------------------------
+    def _project(self, uow: UnitOfWork, project_id: Any):
+        project = uow.projects.get(int(project_id or 0))
+        if project is None:
+            raise ExportError("export.no_project", f"no project {project_id}")
+        return project
+
     def _logframe(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
         from exports.service import export_logframe
-        project = uow.projects.get(int(job.project_id or 0))
-        if project is None:
-            raise ExportError("export.no_project", f"no project {job.project_id}")
+        project = self._project(uow, job.project_id)
         path = path or self.default_path(job, project.title)
         return export_logframe(project, job.fmt, job.lang, path, self.commune(project.commune_id))
+
+    def _poll(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
+        if job.poll_id is not None:
+            poll = uow.polls.get(int(job.poll_id))
+            if poll is None or (job.project_id is not None and poll.project_id != int(job.project_id)):
+                raise ExportError("export.no_poll", f"no poll {job.poll_id}")
+        else:
+            self._project(uow, job.project_id)
+            poll = latest_poll(uow.polls.list(int(job.project_id or 0)))
+            if poll is None:
+                raise ExportError("export.no_poll", f"project {job.project_id} has no poll")
+        project = self._project(uow, poll.project_id)
+        path = path or self.default_path(job, f"{project.title}-{poll.wave}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if job.what == "xlsform":
+            from exports.xlsform import form_id_for, write_xlsform
+            title = poll.title or project.title
+            return write_xlsform(path, poll.questions, title, form_id_for(title, poll.id),
+                                 default_lang=job.lang)
+        respondents = uow.respondents.list(poll.id)
+        responses = uow.responses.for_poll(poll.id)
+        stories = uow.stories.list(project.id)
+        if job.fmt == "png":
+            return self._charts(uow, job, project, poll, path)
+        from exports import poll_results as pr
+        if job.fmt == "csv":
+            return pr.write_kobo_csv(path, poll, respondents, responses, stories)
+        if job.fmt == "floip":
+            return pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang)
+        return pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang)
+
+    def _charts(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> Path:
+        from exports.reports import poll_chart
+        data = self.project_data(uow, project)
+        if not poll_chart(data, job.lang, path, self.min_group_size, focus=poll.id):
+            raise ExportError("export.too_few", f"poll {poll.id}: fewer answers than the minimum")
+        return path
+
+    def _report(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
+        from exports.reports import CommuneData, ReportInput, export_report
+        if job.programme:
+            ids = self.order
+        else:
+            if job.commune_id not in self.communes:
+                raise ExportError("export.failed", f"unknown commune {job.commune_id!r}")
+            ids = [job.commune_id]
+        communes = []
+        for cid in ids:
+            projects = [self.project_data(uow, uow.projects.get(s.id))
+                        for s in uow.projects.list(cid)]
+            projects = [p for p in projects if p is not None]
+            if projects or not job.programme:
+                communes.append(CommuneData(cid, self.commune(cid), projects))
+        if not any(c.projects for c in communes):
+            raise ExportError("export.nothing", "no project to report on")
+        kind = "final" if job.what == "report_final" else "semester"
+        data = ReportInput(kind=kind, communes=communes, programme=job.programme,
+                           period=job.period, min_group_size=self.min_group_size,
+                           today=datetime.now(timezone.utc).date())
+        stem = "programme" if job.programme else (job.commune_id or "commune")
+        path = path or self.default_path(job, stem)
+        return export_report(data, job.fmt, job.lang, path)
+
+    def project_data(self, uow: UnitOfWork, project) -> Any:
+        from exports.reports import PollData, ProjectData
+        if project is None:
+            return None
+        polls = []
+        for poll in uow.polls.list(project.id):
+            polls.append(PollData(poll, uow.respondents.list(poll.id),
+                                  uow.responses.for_poll(poll.id),
+                                  uow.respondents.count_refusals(poll.id)))
+        return ProjectData(project, polls, uow.stories.list(project.id))
+
+
+def install(services: Any, settings: Any) -> None:
+    """Put the exporter where handlers find it (services.extras["exporter"])."""
+    polls = getattr(settings, "polls", None)
+    services.extras["exporter"] = Exporter(
+        services.communes, min_group_size=getattr(polls, "min_group_size", 5) if polls else 5)
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()

@@ -561,3 +561,36 @@ def export_report(data: ReportInput, fmt: str, lang: str, path: str | Path) -> P
         return write(build_report(data, lang, workdir), fmt, path)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
+               focus: int | None = None) -> Path | None:
+    """The chart of a project's polls as one PNG: baseline against follow-up when both exist,
+    else the distribution of the answers of the (focus) poll. None when groups are too small."""
+    L = Labels(lang)
+    b, f = pick_waves(pd.polls)
+    if focus is not None and not any(x is not None and x.poll.id == focus for x in (b, f)):
+        chosen = next((p for p in pd.polls if p.poll.id == focus), None)
+        b, f = (chosen, None) if chosen and chosen.poll.wave == "baseline" else (None, chosen)
+    if b is not None and f is not None:
+        rows = [CompareRow(qlabel(c.question, L.lang, short=True), pct(*c.fav_b), pct(*c.fav_f),
+                           c.fav_b[1], c.fav_f[1])
+                for c in compare_waves(b, f)
+                if c.fav_b and c.fav_f and min(c.fav_b[1], c.fav_f[1]) >= min_group_size]
+        if rows:
+            return compare_chart(path, rows, L.t("report.chart_compare"),
+                                 (L.t("report.baseline"), L.t("report.followup")), rtl=L.rtl)
+    pl = f or b
+    if pl is None:
+        return None
+    answers = answers_of(pl)
+    qs = [q for q in pl.poll.questions if qkind(q) == "scale5"]
+    if not qs or len(answers) < min_group_size:
+        return None
+    rows2 = []
+    for q in qs:
+        vals = [str(a.get(qid(q))) for a in answers.values() if a.get(qid(q)) is not None]
+        rows2.append(DistributionRow(qlabel(q, L.lang, short=True),
+                                     [vals.count(ovalue(o)) for o in options(q)], len(vals)))
+    return distribution_chart(path, rows2, L.t("report.chart_distribution"),
+                              [olabel(o, L.lang) for o in options(qs[0])], rtl=L.rtl)

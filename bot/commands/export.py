@@ -1,10 +1,16 @@
-"""`athar export logframe|results|report …`: documents from the records, written to a file.
+"""`athar export …`: documents from the records, written to a file (its path is printed).
 
     athar export logframe --project 3 --format docx --lang ar -o cadre.docx
+    athar export results --project 3 --format xlsx -o resultats.xlsx     (or --poll 7)
+    athar export report --kind semester --commune Berkane --format pdf --lang fr -o rapport.pdf
+    athar export report --kind final --all --format odt -o programme.odt
+    athar export xlsform --poll 7 -o questionnaire.xlsx
+    athar export import-xlsform questionnaire.xlsx --project 3 --wave baseline
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -18,10 +24,10 @@ def _app():
 
 
 def _run(job, output: str | None) -> int:
-    from bot.exporting import ExportError, Exporter
+    from bot.exporting import ExportError
     app = _app()
     try:
-        exporter = Exporter(app.services.communes)
+        exporter = app.services.extras["exporter"]
         with app.uow_factory() as uow:
             try:
                 path = exporter.run(uow, job, Path(output) if output else None)
@@ -40,14 +46,167 @@ def _logframe(args: argparse.Namespace) -> int:
                           project_id=args.project), args.output)
 
 
+def _results(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    if args.poll is None and args.project is None:
+        print("athar: give --poll ID or --project ID", file=sys.stderr)
+        return 2
+    return _run(ExportJob(what="results", fmt=args.format, lang=args.lang, project_id=args.project,
+                          poll_id=args.poll), args.output)
+
+
+def _xlsform(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    if args.poll is None and args.project is None:
+        print("athar: give --poll ID or --project ID", file=sys.stderr)
+        return 2
+    return _run(ExportJob(what="xlsform", fmt="xlsx", lang=args.lang, project_id=args.project,
+                          poll_id=args.poll), args.output)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    from domain.commune import find_commune
+    from knowledge.loader import load_communes
+    if args.period and not re.fullmatch(r"\d{4}-S[12]", args.period):
+        print("athar: --period looks like 2026-S1 or 2026-S2", file=sys.stderr)
+        return 2
+    commune_id = None
+    if not args.all:
+        if not args.commune:
+            print("athar: give --commune NAME or --all", file=sys.stderr)
+            return 2
+        found = find_commune(list(load_communes()), args.commune)
+        if found is None:
+            print(f"athar: unknown commune {args.commune!r}", file=sys.stderr)
+            return 2
+        commune_id = found.id
+    what = "report_final" if args.kind == "final" else "report_semester"
+    return _run(ExportJob(what=what, fmt=args.format, lang=args.lang, commune_id=commune_id,
+                          programme=args.all, period=args.period), args.output)
+
+
+def adapt(questions: list[dict]) -> tuple[list[dict], list[str]]:
+    """Questions the poll dialogue can ask: a select_multiple becomes one yes/no question per
+    option, an integer a text question, and skip logic is dropped (each change is reported)."""
+    out, notes = [], []
+    yes_no = [{"value": "yes", "emoji": "👍", "label": {"fr": "Oui", "ar": "نعم", "ary": "إيه", "ary-Latn": "Ah"}},
+              {"value": "no", "emoji": "👎", "label": {"fr": "Non", "ar": "لا", "ary": "لا", "ary-Latn": "La"}}]
+    for q in questions:
+        q = dict(q)
+        if q.pop("relevant", None):
+            notes.append(f"{q['id']}: skip logic dropped (asked to everyone)")
+        if q["kind"] == "select_multiple":
+            for o in q["options"]:
+                oid = re.sub(r"[^a-z0-9_]", "_", f"{q['id']}_{o['value']}".lower())[:40]
+                text = {t: f"{q['text'][t]} — {o['label'][t]}" for t in q["text"]}
+                out.append({"id": oid, "kind": "yes_no", "module": "custom", "text": text,
+                            "options": yes_no})
+            notes.append(f"{q['id']}: one yes/no question per option")
+            continue
+        if q["kind"] == "integer":
+            q["kind"] = "text"
+            notes.append(f"{q['id']}: number asked as a text answer")
+        q.pop("scale", None) if q["kind"] != "scale5" else None
+        for o in q.get("options", []):
+            o.setdefault("emoji", "")
+        out.append(q)
+    return out, notes
+
+
+def _import_xlsform(args: argparse.Namespace) -> int:
+    from domain.polls import Question
+    from domain.records import AuditEntry, Poll
+    from exports.xlsform import XLSFormError, read_xlsform
+    from pydantic import ValidationError
+
+    from bot.handlers.polls import new_token
+    try:
+        form = read_xlsform(Path(args.file))
+    except (XLSFormError, OSError) as exc:
+        print(f"athar: {exc}", file=sys.stderr)
+        return 2
+    for w in form.warnings:
+        print(f"athar: note: {w}", file=sys.stderr)
+    questions = form.questions
+    unsupported = [q["id"] for q in questions if q["kind"] in ("select_multiple", "integer") or q.get("relevant")]
+    if unsupported and not args.adapt:
+        print("athar: the chat poll cannot ask yet: " + ", ".join(unsupported) +
+              " (select_multiple, integer, skip logic); run again with --adapt to turn them into "
+              "questions it can ask", file=sys.stderr)
+        return 2
+    if args.adapt:
+        questions, notes = adapt(questions)
+        for n in notes:
+            print(f"athar: adapted: {n}", file=sys.stderr)
+    try:
+        checked = [Question.model_validate(q).model_dump() for q in questions]
+    except ValidationError as exc:
+        print(f"athar: the form does not make a valid poll: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    app = _app()
+    try:
+        with app.uow_factory() as uow:
+            project = uow.projects.get(args.project)
+            if project is None:
+                print(f"athar: no project {args.project}", file=sys.stderr)
+                return 2
+            token = new_token()
+            poll = uow.polls.add(Poll(project_id=project.id, wave=args.wave, questions=checked,
+                                      title=args.title or form.title or None, token=token))
+            uow.audit.add(AuditEntry(action="poll.imported", target=str(poll.id),
+                                     detail={"project": project.id, "file": Path(args.file).name}))
+            uow.commit()
+        print(f"Poll {poll.id} ({poll.wave}) for project {project.id}: {len(checked)} questions.")
+        print(poll.id)
+        return 0
+    finally:
+        app.close()
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from bot.exporting import FORMATS
-    p = sub.add_parser("export", help="export logframes, poll results and reports to files")
+    p = sub.add_parser("export", help="export logframes, poll results, reports and forms to files")
     esub = p.add_subparsers(dest="export_command", metavar="WHAT")
+
+    def common(q: argparse.ArgumentParser, what: str, default: str) -> None:
+        q.add_argument("--format", default=default, choices=FORMATS[what])
+        q.add_argument("--lang", default="fr", choices=LANGS)
+        q.add_argument("-o", "--output", default=None, help="file to write (default: var/exports/…)")
+
     lf = esub.add_parser("logframe", help="the logframe (cadre logique) of a project")
     lf.add_argument("--project", type=int, required=True, help="project id")
-    lf.add_argument("--format", default="json", choices=FORMATS["logframe"])
-    lf.add_argument("--lang", default="fr", choices=LANGS)
-    lf.add_argument("-o", "--output", default=None, help="file to write (default: var/exports/…)")
+    common(lf, "logframe", "json")
     lf.set_defaults(func=_logframe)
+
+    rs = esub.add_parser("results", help="poll answers (Kobo-shaped XLSX/CSV, FLOIP) or a chart")
+    rs.add_argument("--poll", type=int, default=None)
+    rs.add_argument("--project", type=int, default=None, help="its newest follow-up poll")
+    common(rs, "results", "xlsx")
+    rs.set_defaults(func=_results)
+
+    rp = esub.add_parser("report", help="a semester or final report")
+    rp.add_argument("--kind", default="semester", choices=("semester", "final"))
+    where = rp.add_mutually_exclusive_group()
+    where.add_argument("--commune", default=None, help="commune name or id")
+    where.add_argument("--all", action="store_true", help="the whole programme")
+    rp.add_argument("--period", default=None, help="semester, e.g. 2026-S1 (default: the last one with data)")
+    common(rp, "report_semester", "pdf")
+    rp.set_defaults(func=_report)
+
+    xf = esub.add_parser("xlsform", help="a poll's questionnaire as an XLSForm")
+    xf.add_argument("--poll", type=int, default=None)
+    xf.add_argument("--project", type=int, default=None)
+    xf.add_argument("--lang", default="fr", choices=LANGS, help="default language of the form")
+    xf.add_argument("-o", "--output", default=None)
+    xf.set_defaults(func=_xlsform)
+
+    xi = esub.add_parser("import-xlsform", help="create a poll from an XLSForm")
+    xi.add_argument("file")
+    xi.add_argument("--project", type=int, required=True)
+    xi.add_argument("--wave", default="baseline", choices=("baseline", "follow-up"))
+    xi.add_argument("--title", default=None)
+    xi.add_argument("--adapt", action="store_true",
+                    help="turn select_multiple, integer and skip logic into questions the chat can ask")
+    xi.set_defaults(func=_import_xlsform)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])

@@ -34,10 +34,15 @@ class Handlers:
     registry: Registry = field(default_factory=Registry)
     menu: list[MenuEntry] = field(default_factory=list)
     payloads: list[PayloadHandler] = field(default_factory=list)
+    commands: dict[str, str] = field(default_factory=dict)  # /command -> the dialogue it starts
 
     def add_menu(self, entry: MenuEntry) -> None:
         self.menu.append(entry)
         self.menu.sort(key=lambda e: (e.order, e.data))
+
+    def add_command(self, name: str, dialogue: str) -> None:
+        """A slash command (without the slash) that starts a dialogue for registered users."""
+        self.commands[name] = dialogue
 
     def menu_for(self, role: str | None) -> list[MenuEntry]:
         return [e for e in self.menu if role in e.roles]

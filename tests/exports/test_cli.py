@@ -41,3 +41,70 @@ def test_logframe_json_and_docx(db, tmp_path, capsys):
 def test_unknown_project_is_an_error(db, tmp_path, capsys):
     assert main(["export", "logframe", "--project", "999", "-o", str(tmp_path / "x.json")]) == 2
     assert "999" in capsys.readouterr().err
+
+
+def test_demo_seed_then_every_export_from_the_command_line(db, tmp_path, capsys):
+    assert main(["demo", "seed", "--respondents", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "berkane: project" in out and "ait_zineb: project" in out
+    assert main(["demo", "seed"]) == 0  # a second seed does not duplicate
+    assert "already there" in capsys.readouterr().out
+    with db() as uow:
+        projects = uow.projects.list(None)
+        assert len(projects) == 3
+        pid = next(p.id for p in projects if p.commune_id == "belfaa")
+        polls = uow.polls.list(pid)
+        assert [p.wave for p in polls] == ["baseline", "follow-up"]
+        assert all(p.token.startswith("p_") or len(p.token) >= 16 for p in polls)
+    res = tmp_path / "r.csv"
+    assert main(["export", "results", "--project", str(pid), "--format", "csv", "-o", str(res)]) == 0
+    assert res.read_text(encoding="utf-8-sig").splitlines()[0].startswith("start;end;")
+    rep = tmp_path / "rep.docx"
+    assert main(["export", "report", "--kind", "semester", "--commune", "Belfaa", "--format", "docx",
+                 "--lang", "ar", "-o", str(rep)]) == 0
+    assert "التقرير نصف السنوي" in docx_text(rep)
+    assert main(["export", "report", "--all", "--kind", "final", "--period", "2026-S1",
+                 "--format", "md", "-o", str(tmp_path / "p.md")]) == 0
+    assert "Aït Zineb" in (tmp_path / "p.md").read_text(encoding="utf-8")
+    form = tmp_path / "form.xlsx"
+    assert main(["export", "xlsform", "--project", str(pid), "-o", str(form)]) == 0
+    from pyxform.xls2xform import convert
+    assert "<h:title>" in convert(str(form)).xform
+    # the form comes back in as a new poll
+    capsys.readouterr()
+    assert main(["export", "import-xlsform", str(form), "--project", str(pid), "--wave", "follow-up",
+                 "--title", "Suivi 2"]) == 0
+    new_id = int(capsys.readouterr().out.split()[-1])
+    with db() as uow:
+        new = uow.polls.get(new_id)
+        assert new.title == "Suivi 2" and [q["id"] for q in new.questions] == \
+            [q["id"] for q in polls[1].questions]
+
+
+def test_import_refuses_what_the_chat_cannot_ask_unless_adapted(db, tmp_path, capsys):
+    from openpyxl import Workbook
+    with db() as uow:
+        pid = uow.projects.add(berkane()).id
+        uow.commit()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label::French (fr)", "label::Arabic (ar)", "relevant"])
+    ws.append(["select_one yn", "trained", "Formé ?", "هل تكونت؟", ""])
+    ws.append(["select_multiple svc", "services", "Services", "الخدمات", "${trained} = 'yes'"])
+    ws.append(["integer", "months", "Mois", "الأشهر", ""])
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label::French (fr)", "label::Arabic (ar)"])
+    for row in (["yn", "yes", "Oui", "نعم"], ["yn", "no", "Non", "لا"],
+                ["svc", "job", "Emploi", "الشغل"], ["svc", "health", "Santé", "الصحة"]):
+        ch.append(row)
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    assert main(["export", "import-xlsform", str(path), "--project", str(pid)]) == 2
+    assert "services" in capsys.readouterr().err
+    assert main(["export", "import-xlsform", str(path), "--project", str(pid), "--adapt"]) == 0
+    poll_id = int(capsys.readouterr().out.split()[-1])
+    with db() as uow:
+        kinds = {q["id"]: q["kind"] for q in uow.polls.get(poll_id).questions}
+    assert kinds == {"trained": "yes_no", "services_job": "yes_no", "services_health": "yes_no",
+                     "months": "text"}

@@ -1,0 +1,213 @@
+"""/export: what (logframe, poll results, semester or final report, XLSForm) → scope (a commune
+or the whole programme, for coordinators; officials get their own commune) → project and poll
+when needed → format → language → a progress message, then the file as a document.
+
+Generation runs in `generate()` through `services.extras["exporter"]` (bot/exporting.py), so this
+module never imports the writers; the dispatcher is synchronous, so it runs in the handler for
+now, and a channel may call the same exporter off its event loop.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
+from domain.messages import Attachment, Reply, msg
+
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._projects import choose_project_step, load_project
+
+WHAT = ("logframe", "results", "report_semester", "report_final", "xlsform")
+WHAT_LABEL = {"logframe": "export.what_logframe", "results": "export.what_results",
+              "report_semester": "export.what_semester", "report_final": "export.what_final",
+              "xlsform": "export.what_xlsform"}
+REPORTS = ("report_semester", "report_final")
+POLL_BASED = ("results", "xlsform")
+NO_LANGUAGE = ("csv", "json")
+COORDINATORS = ("coordinator", "admin")
+P_WHAT, P_SCOPE, P_COMMUNE, P_POLL, P_FMT, P_LANG = "exp:w:", "exp:s:", "exp:c:", "exp:p:", "exp:f:", "exp:l:"
+
+
+def _data(ctx: Ctx) -> dict[str, Any]:
+    return ctx.state.data
+
+
+def _exporter(ctx: Ctx) -> Any:
+    return (ctx.services.extras or {}).get("exporter") if ctx.services is not None else None
+
+
+def _coordinator(ctx: Ctx) -> bool:
+    return ctx.user is not None and ctx.user.role in COORDINATORS
+
+
+def _tail(prefix: str):
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is None:
+            return Invalid(msg("common.button_expired") if answer.button else
+                           msg("common.choose_option", n=len(ctx.state.offered) or 1))
+        return str(choice)[len(prefix):]
+    return parse
+
+
+# -- steps ----------------------------------------------------------------------------------------
+def what_options(ctx: Ctx) -> list[Option]:
+    return [Option(P_WHAT + w, msg(WHAT_LABEL[w])) for w in WHAT]
+
+
+def scope_options(ctx: Ctx) -> list[Option]:
+    return [Option(P_SCOPE + "commune", msg("export.scope_commune")),
+            Option(P_SCOPE + "all", msg("export.scope_all"))]
+
+
+def commune_options(ctx: Ctx) -> list[Option]:
+    return [Option(P_COMMUNE + c.id, msg("common.raw", text=c.name(ctx.lang)))
+            for c in ctx.services.communes]
+
+
+def _polls(ctx: Ctx) -> list[Any]:
+    pid = _data(ctx).get("project_id")
+    return ctx.uow.polls.list(int(pid)) if pid is not None else []
+
+
+def poll_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"{P_POLL}{p.id}", msg("common.raw", text=f"{(p.title or p.wave)[:50]} "
+                                                              f"({p.created_at:%d/%m/%Y})"))
+            for p in sorted(_polls(ctx), key=lambda p: p.created_at)]
+
+
+def format_options(ctx: Ctx) -> list[Option]:
+    exporter = _exporter(ctx)
+    formats = exporter.formats(_data(ctx).get("what")) if exporter else ()
+    return [Option(P_FMT + f, msg(f"export.fmt.{f}")) for f in formats]
+
+
+def lang_options(ctx: Ctx) -> list[Option]:
+    langs = ["ar", "fr"] if ctx.lang in ("ar", "ary") else ["fr", "ar"]
+    return [Option(P_LANG + x, msg(f"export.lang_{x}")) for x in langs]
+
+
+def _project_parse(base: Step):
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        value = base.parse(ctx, answer, choice) if base.parse else choice
+        if isinstance(value, Invalid) or _data(ctx).get("what") not in POLL_BASED:
+            return value
+        if not ctx.uow.polls.list(int(value)):
+            return Invalid(msg("export.no_poll"))
+        return value
+    return parse
+
+
+def _poll_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    value = _tail(P_POLL)(ctx, answer, choice)
+    if isinstance(value, Invalid):
+        return value
+    ids = {str(p.id) for p in _polls(ctx)}
+    return int(value) if value in ids else Invalid(msg("common.button_expired"))
+
+
+def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    value = _tail(P_COMMUNE)(ctx, answer, choice)
+    if isinstance(value, Invalid):
+        return value
+    return value if any(c.id == value for c in ctx.services.communes) else Invalid(msg("common.button_expired"))
+
+
+def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    value = _tail(P_FMT)(ctx, answer, choice)
+    if isinstance(value, Invalid):
+        return value
+    exporter = _exporter(ctx)
+    return value if exporter and value in exporter.formats(_data(ctx).get("what")) else \
+        Invalid(msg("common.button_expired"))
+
+
+def _is(*whats: str):
+    return lambda ctx: _data(ctx).get("what") in whats
+
+
+def steps() -> list[Step]:
+    base = choose_project_step("project_id")
+    project = dataclasses.replace(
+        base, parse=_project_parse(base),
+        when=lambda ctx: _data(ctx).get("what") not in REPORTS and (base.when is None or base.when(ctx)))
+    return [
+        Step("what", prompt=msg("export.what"), kind="choice", options=what_options, parse=_tail(P_WHAT)),
+        Step("scope", prompt=msg("export.scope"), kind="choice", options=scope_options,
+             parse=_tail(P_SCOPE), when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx)),
+        Step("commune", prompt=msg("export.commune"), kind="choice", options=commune_options,
+             parse=_commune_parse,
+             when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx)
+             and _data(ctx).get("scope") == "commune"),
+        project,
+        Step("poll", prompt=msg("export.poll"), kind="choice", options=poll_options, parse=_poll_parse,
+             when=lambda ctx: _is(*POLL_BASED)(ctx) and len(_polls(ctx)) > 1),
+        Step("fmt", prompt=msg("export.format"), kind="choice", options=format_options,
+             parse=_fmt_parse, when=lambda ctx: len(format_options(ctx)) > 1),
+        Step("lang", prompt=msg("export.lang"), kind="choice", options=lang_options, parse=_tail(P_LANG),
+             when=lambda ctx: _chosen_format(ctx) not in NO_LANGUAGE),
+    ]
+
+
+def _chosen_format(ctx: Ctx) -> str | None:
+    fmt = _data(ctx).get("fmt")
+    if fmt is None:
+        opts = format_options(ctx)
+        if len(opts) == 1:
+            fmt = opts[0].data[len(P_FMT):]
+    return fmt
+
+
+# -- the job --------------------------------------------------------------------------------------
+def job_of(ctx: Ctx) -> dict[str, Any]:
+    """The export job as plain data (what a worker needs to produce the file)."""
+    d = _data(ctx)
+    what = d.get("what")
+    job: dict[str, Any] = {"what": what, "fmt": _chosen_format(ctx),
+                           "lang": d.get("lang") or ("ar" if ctx.lang in ("ar", "ary") else "fr")}
+    if what in REPORTS:
+        if _coordinator(ctx):
+            job["programme"] = d.get("scope") == "all"
+            job["commune_id"] = d.get("commune")
+        else:
+            job["programme"] = False
+            job["commune_id"] = ctx.user.commune_id if ctx.user is not None else None
+    else:
+        job["project_id"] = d.get("project_id")
+        job["poll_id"] = d.get("poll")
+    return job
+
+
+def generate(exporter: Any, uow: Any, job: dict[str, Any]) -> Path:
+    """Produce the file of a job (synchronous: call it in a worker thread when needed)."""
+    from bot.exporting import ExportJob
+    return exporter.run(uow, ExportJob(**job))
+
+
+def _complete(ctx: Ctx) -> list[Reply]:
+    exporter = _exporter(ctx)
+    if exporter is None:
+        return [Reply.of("export.unavailable")]
+    job = job_of(ctx)
+    if job.get("project_id") is not None and load_project(ctx, job["project_id"]) is None:
+        return [Reply.of("export.no_project")]
+    if job["what"] in REPORTS and not job["programme"] and (
+            not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"])):
+        return [Reply.of("export.failed")]
+    progress = Reply.of("export.progress")
+    try:
+        path = generate(exporter, ctx.uow, job)
+    except Exception as exc:  # a job that cannot run is told, never crashes the conversation
+        key = getattr(exc, "key", None)
+        import logging
+        logging.getLogger("athar.export").warning("export failed: %s", exc)
+        return [progress, Reply.of(key if key else "export.failed")]
+    return [progress, Reply(lines=[msg("export.ready", name=path.name)],
+                            attachment=Attachment(kind="document", path=str(path), filename=path.name))]
+
+
+def setup(h: Handlers) -> None:
+    h.registry.add(Dialogue(id="export", steps=steps(), on_complete=_complete, confirm=False,
+                            then="menu"))
+    h.add_menu(MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80))
+    h.add_command("export", "export")
