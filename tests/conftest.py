@@ -87,10 +87,36 @@ class _Postgres:
         for name in list(self.schemas):
             self.drop_schema(name)
 
+    def drop_stale(self) -> None:
+        """Drop schemas left by test runs on this machine that were killed (their pid is gone).
+        Only for a local server: another machine's pids mean nothing here."""
+        if self._make_url(_pg_base_url()).host not in ("127.0.0.1", "localhost", "::1", None):
+            return
+        engine = _pg_admin_engine()
+        try:
+            with engine.connect() as conn:
+                names = [r[0] for r in conn.exec_driver_sql(
+                    "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'athar_test_')")]
+        finally:
+            engine.dispose()
+        for name in names:
+            try:
+                pid = int(name.split("_")[2])
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                self.drop_schema(name)
+            except (ValueError, IndexError, PermissionError):
+                continue
+
 
 @pytest.fixture(scope="session")
 def _postgres() -> Iterator[_Postgres]:
     pg = _Postgres()
+    if pg.error is None:
+        try:
+            pg.drop_stale()
+        except Exception:  # noqa: BLE001 - housekeeping only, never a reason to fail a run
+            pass
     yield pg
     if pg.error is None:
         pg.drop_all()
