@@ -23,6 +23,7 @@ from domain.language import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, Button, Incoming, Msg, Rendered, Reply, msg
 from domain.nlu import NLU, Intent, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
+from domain.records import AuditEntry, Story
 
 from bot.handlers import Handlers
 from bot.i18n import Catalog
@@ -35,6 +36,9 @@ GLOBAL_INTENTS = {"help", "cancel", "back", "skip", "menu", "change_language", "
 GLOBAL_MIN_CONFIDENCE = 0.80
 GLOBAL_MAX_WORDS = 5
 LANG_PREFIX = "lang:"
+MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
+             "photo": "media.stored_photo", "document": "media.stored_file",
+             "video": "media.stored_file"}
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -199,7 +203,7 @@ class Dispatcher:
         if incoming.media is not None and not incoming.text:
             if st.dialogue and st.step and self._step_accepts_media(st):
                 return self.engine.answer(ctx, Answer(media=incoming.media))
-            return [Reply.of("common.media_not_expected")] + self._prompt_or_default(ctx)
+            return self._keep_media(ctx, incoming) + self._prompt_or_default(ctx)
         # 4. free text
         text = (incoming.text or "").strip()
         if st.dialogue is None:
@@ -290,6 +294,23 @@ class Dispatcher:
             if key == fold(self.catalog.render_msg(msg(f"langname.{lang.value}"), lang.value)):
                 return lang.value
         return None
+
+    def _keep_media(self, ctx: Ctx, incoming: Incoming) -> list[Reply]:
+        """A voice note, photo or file nobody asked for is still kept (a story may come as a
+        voice note): stored as a story without project, its sender in the audit log."""
+        media = incoming.media
+        ack = MEDIA_ACK.get(media.kind) if media is not None else None
+        if media is None or ack is None:
+            return [Reply.of("common.media_not_expected")]
+        story = ctx.uow.stories.add(Story(
+            media_ref=f"{incoming.channel}:{media.kind}:{media.ref}",
+            tags=["media", media.kind, "unsolicited"]))
+        ctx.uow.audit.add(AuditEntry(
+            user_id=ctx.user.id if ctx.user is not None else None, action="media.received",
+            target=f"story:{story.id}",
+            detail={"channel": incoming.channel, "chat": incoming.chat_id, "kind": media.kind,
+                    "size": media.size, "duration": media.duration, "mime": media.mime}))
+        return [Reply.of(ack)]
 
     def _step_accepts_media(self, st: DialogueState) -> bool:
         d = self.services.handlers.registry.get(st.dialogue)

@@ -51,6 +51,27 @@ class NluSettings(_Section):
 class TelegramSettings(_Section):
     api_url: str = "https://api.telegram.org/bot"
     bot_username: str = "AtharBot"
+    webhook_url: str | None = None  # public HTTPS URL of /telegram, registered by `athar web`
+    max_rate: float = Field(30, ge=0)  # messages per second for the whole bot (0: no pacing)
+    max_retries: int = Field(3, ge=0, le=10)  # retries after a 429 or a network error
+
+
+# Exact environment names that also set a nested key (ATHAR_<SECTION>__<KEY> always works too,
+# and wins when both are set).
+ENV_ALIASES = {"ATHAR_TELEGRAM_API_URL": ("telegram", "api_url")}
+
+
+class _AliasSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, (section, key) in ENV_ALIASES.items():
+            value = os.environ.get(name)
+            if value:
+                out.setdefault(section, {})[key] = value
+        return out
 
 
 class InviteSettings(_Section):
@@ -122,7 +143,7 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
                                    dotenv_settings, file_secret_settings):
         path = Path(os.environ.get("ATHAR_CONFIG", DEFAULT_CONFIG))
-        return (init_settings, env_settings, _YamlSource(settings_cls, path))
+        return (init_settings, env_settings, _AliasSource(settings_cls), _YamlSource(settings_cls, path))
 
     @property
     def sqlalchemy_url(self) -> str:

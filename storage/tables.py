@@ -148,6 +148,20 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InboundRow(Base):
+    """A channel update recorded before it is acknowledged (webhook 200, getUpdates offset) and
+    deleted once the dispatcher has committed it: a crash in between never loses it."""
+    __tablename__ = "inbound_updates"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    chat_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # ---------------------------------------------------------------------------------------------
 # The project aggregate
 

@@ -1,0 +1,110 @@
+"""Durable plumbing shared by the channel adapters (SQL on the engine, outside the dispatcher).
+
+- Inbound updates: a channel update is recorded here *before* it is acknowledged (the webhook's
+  200, the getUpdates offset) and deleted once the dispatcher has committed it, so a crash in
+  between never loses it; a restart processes what is left. A second delivery of the same update
+  id is recorded once.
+- Outbox resending: replies are written to the outbox by the dispatcher in the same commit as
+  the state; an item still unsent after a grace period (crash, network down) is claimed and sent
+  again. An item is claimed by bumping its attempts counter with a compare-and-set, so two
+  workers sweeping at the same time never both send it.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from domain.ports import OutboxItem
+from domain.records import utcnow
+from storage.tables import InboundRow, OutboxRow
+
+MAX_INBOUND_ATTEMPTS = 5
+MAX_SEND_ATTEMPTS = 6
+GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
+
+
+class ChannelStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    # -- inbound ------------------------------------------------------------------------------
+    def record(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]) -> list[bool]:
+        """Record (external_id, chat_key, payload) items in one transaction; for each, True if
+        it is new, False if that id was already recorded (a duplicate delivery)."""
+        dialect = postgresql if self._postgres else sqlite
+        now = utcnow()
+        out = []
+        with self.engine.begin() as conn:
+            for external_id, chat_key, payload in items:
+                stmt = dialect.insert(InboundRow).values(
+                    channel=channel, external_id=str(external_id), chat_key=chat_key,
+                    payload=payload, received_at=now, attempts=0,
+                ).on_conflict_do_nothing(index_elements=["channel", "external_id"]) \
+                    .returning(InboundRow.id)
+                out.append(conn.execute(stmt).first() is not None)
+        return out
+
+    def done(self, channel: str, external_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(InboundRow).where(InboundRow.channel == channel,
+                                                  InboundRow.external_id == str(external_id)))
+
+    def failed(self, channel: str, external_id: str) -> int:
+        """Count a failed processing; the update is dropped after MAX_INBOUND_ATTEMPTS.
+        Returns the attempts so far (0 when dropped or unknown)."""
+        with self.engine.begin() as conn:
+            where = (InboundRow.channel == channel, InboundRow.external_id == str(external_id))
+            conn.execute(update(InboundRow).where(*where).values(attempts=InboundRow.attempts + 1))
+            attempts = conn.execute(select(InboundRow.attempts).where(*where)).scalar()
+            if attempts is not None and attempts >= MAX_INBOUND_ATTEMPTS:
+                conn.execute(delete(InboundRow).where(*where))
+                return 0
+            return int(attempts or 0)
+
+    def pending(self, channel: str, min_age: float = 0.0, limit: int = 500) -> list[dict[str, Any]]:
+        """Recorded, not yet processed updates older than `min_age` seconds, oldest first."""
+        before = utcnow() - timedelta(seconds=min_age)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(InboundRow.external_id, InboundRow.payload)
+                .where(InboundRow.channel == channel, InboundRow.received_at <= before)
+                .order_by(InboundRow.id).limit(limit)).all()
+        return [dict(r.payload) for r in rows]
+
+    def count_pending(self, channel: str) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(InboundRow.id).where(InboundRow.channel == channel)).all())
+
+    # -- outbox -------------------------------------------------------------------------------
+    def due(self, channel: str, min_age: float = 0.0, limit: int = 200) -> list[OutboxItem]:
+        """Unsent items of `channel` created at least `min_age` seconds ago, oldest first."""
+        before = utcnow() - timedelta(seconds=min_age)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxRow).where(OutboxRow.sent_at.is_(None), OutboxRow.channel == channel,
+                                        OutboxRow.attempts < MAX_SEND_ATTEMPTS,
+                                        OutboxRow.created_at <= before)
+                .order_by(OutboxRow.id).limit(limit)).all()
+        return [OutboxItem(id=r.id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
+                           created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts)
+                for r in rows]
+
+    def claim(self, item: OutboxItem) -> bool:
+        """Take an item for sending: True for exactly one of several concurrent callers."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(OutboxRow).where(
+                OutboxRow.id == item.id, OutboxRow.attempts == item.attempts,
+                OutboxRow.sent_at.is_(None)).values(attempts=item.attempts + 1))
+            return (result.rowcount or 0) == 1
+
+    def give_up(self, ids: list[int]) -> None:
+        """Items that can never be delivered (the user blocked the bot): never resent."""
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None))
+                         .values(attempts=GAVE_UP))

@@ -1,0 +1,553 @@
+"""The Telegram channel, on python-telegram-bot 22.x used as the transport only.
+
+PTB sends and parses; the dispatcher and the database keep every piece of state (no
+ConversationHandler, no PTB persistence). One update goes:
+
+    received (getUpdates or the webhook) → recorded in `inbound_updates` (then acknowledged)
+    → the PTB application routes it to `TelegramChannel._on_update` (per-chat order kept by an
+      asyncio lock) → callback query answered at once → `Dispatcher.handle` in a worker thread
+      (one commit: state, processed id, replies in the outbox) → inbound row deleted
+    → replies sent (split at 4096 characters, inline keyboards, documents and photos)
+    → outbox items marked sent.
+
+Faults: a 429 is waited out and retried by PTB's AIORateLimiter (retries switched on); network
+errors and 5xx are retried here with a short backoff; a 403 (the user blocked the bot) marks the
+user unreachable and the pending replies given up. Whatever could not be sent stays in the
+outbox and is resent by the periodic sweep, which also processes recorded updates that a crash
+left behind.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from telegram import (
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
+
+from bot.channels.store import ChannelStore
+
+log = logging.getLogger("athar.telegram")
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096  # Telegram counts UTF-16 code units
+MAX_CAPTION = 1024
+START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?", re.DOTALL)
+MENU_COMMANDS = ("start", "menu", "help", "language", "cancel")
+MENU_LANGUAGES = ("fr", "ar")
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing: a Telegram update → an Incoming message
+
+def chat_key(payload: dict[str, Any]) -> str | None:
+    """The chat an update belongs to, from the raw JSON (used to keep per-chat order)."""
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        part = payload.get(kind)
+        if not isinstance(part, dict):
+            continue
+        if kind == "callback_query":
+            msg = part.get("message") or {}
+            chat = (msg.get("chat") or {}).get("id") or (part.get("from") or {}).get("id")
+        else:
+            chat = (part.get("chat") or {}).get("id")
+        return str(chat) if chat is not None else None
+    return None
+
+
+def _seconds(obj: Any) -> int | None:
+    with warnings.catch_warnings():  # PTB 22.2+ warns that `duration` becomes a timedelta
+        warnings.simplefilter("ignore")
+        d = obj.duration
+    if d is None:
+        return None
+    return int(d.total_seconds()) if hasattr(d, "total_seconds") else int(d)
+
+
+def _media(message: Any) -> Media | None:
+    if message.voice:
+        v = message.voice
+        return Media(kind="voice", ref=v.file_id, mime=v.mime_type, size=v.file_size,
+                     duration=_seconds(v))
+    if message.audio:
+        a = message.audio
+        return Media(kind="audio", ref=a.file_id, mime=a.mime_type, size=a.file_size,
+                     duration=_seconds(a))
+    if message.photo:
+        p = max(message.photo, key=lambda s: (s.width * s.height, s.file_size or 0))
+        return Media(kind="photo", ref=p.file_id, mime="image/jpeg", size=p.file_size)
+    if message.video or message.video_note:
+        v = message.video or message.video_note
+        return Media(kind="video", ref=v.file_id, mime=getattr(v, "mime_type", None),
+                     size=v.file_size)
+    if message.document:
+        d = message.document
+        return Media(kind="document", ref=d.file_id, mime=d.mime_type, size=d.file_size)
+    if message.location:
+        loc = message.location
+        return Media(kind="location", ref=f"{loc.latitude:.6f},{loc.longitude:.6f}")
+    if message.sticker:
+        return Media(kind="other", ref=message.sticker.file_id)
+    return None
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The channel-neutral message of an update, or None for updates Athar ignores (edited
+    messages, member changes, service messages, other bots)."""
+    uid = str(update.update_id)
+    cq = update.callback_query
+    if cq is not None:
+        if cq.data is None:
+            return None
+        chat = cq.message.chat.id if cq.message is not None else cq.from_user.id
+        return Incoming(channel=CHANNEL, chat_id=str(chat), user_ref=str(cq.from_user.id),
+                        message_id=uid, button=cq.data, lang_hint=cq.from_user.language_code)
+    m = update.message
+    if m is None or m.from_user is None or m.from_user.is_bot:
+        return None
+    base = dict(channel=CHANNEL, chat_id=str(m.chat.id), user_ref=str(m.from_user.id),
+                message_id=uid, lang_hint=m.from_user.language_code)
+    if m.text is not None:
+        c = COMMAND.fullmatch(m.text.strip())
+        if c and m.text.lstrip().startswith("/"):
+            name, arg = c.group(1).lower(), (c.group(2) or "").strip() or None
+            if name == "start" and arg is not None and not START_PAYLOAD.fullmatch(arg):
+                arg = None  # deep-link payloads are at most 64 of A-Z a-z 0-9 _ -
+            return Incoming(**base, command=name, command_arg=arg)
+        return Incoming(**base, text=m.text)
+    media = _media(m)
+    if media is not None:
+        return Incoming(**base, media=media)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering: limits and keyboards
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> int:
+    """The largest index i such that text[:i] fits in `limit` UTF-16 units."""
+    if utf16_len(text) <= limit:
+        return len(text)
+    lo, hi = 0, min(len(text), limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if utf16_len(text[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a text into messages of at most `limit` UTF-16 units: at a paragraph break if
+    possible, else a line break, else a space, else anywhere. Nothing is lost but the break."""
+    chunks: list[str] = []
+    rest = text
+    while utf16_len(rest) > limit:
+        head = rest[:_cut(rest, limit)]
+        for sep in ("\n\n", "\n", " "):
+            i = head.rfind(sep)
+            if i > 0:
+                chunks.append(rest[:i])
+                rest = rest[i + len(sep):]
+                break
+        else:
+            chunks.append(head)
+            rest = rest[len(head):]
+    chunks.append(rest)
+    kept = [c for c in chunks if c.strip()]  # Telegram refuses an empty message
+    return kept or [text[:_cut(text, limit)]]
+
+
+def layout(buttons: list[RenderedButton]) -> list[list[RenderedButton]]:
+    """Short labels share a row (emoji scales, yes/no); longer ones get a row each."""
+    if not buttons:
+        return []
+    longest = max(len(b.label) for b in buttons)
+    per_row = 5 if longest <= 3 else 2 if longest <= 14 else 1
+    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def keyboard(buttons: list[RenderedButton]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                 for row in layout(buttons)])
+
+
+def file_url(api_url: str) -> str:
+    """The file download base URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[:-len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+# ---------------------------------------------------------------------------------------------
+# The channel
+
+@dataclass
+class Stats:
+    handled: int = 0
+    duplicates: int = 0
+    sent: int = 0
+    failed_sends: int = 0
+    latencies: list[float] = field(default_factory=list)  # update received → last reply sent, s
+
+
+class TelegramChannel:
+    """Receives updates, runs them through the dispatcher, sends the replies."""
+
+    def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
+                 sweep_interval: float = 10.0, threads: int = 8, poll_timeout: int = 25,
+                 max_retries: int = 3, retry_backoff: float = 0.25):
+        self.athar = athar
+        self.dispatcher = athar.dispatcher
+        self.catalog = athar.services.catalog
+        self.application = application
+        self.bot = application.bot
+        self.store = ChannelStore(athar.db_engine)
+        self.grace = grace
+        self.sweep_interval = sweep_interval
+        self.poll_timeout = poll_timeout
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.stats = Stats()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-tg")
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._inflight: set[str] = set()
+        self._received: dict[str, float] = {}
+        self._sweeper: asyncio.Task | None = None
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def build(cls, athar: Any, settings: Any | None = None, **kwargs: Any) -> "TelegramChannel":
+        settings = settings or athar.settings
+        if settings.telegram_token is None:
+            raise ValueError("ATHAR_TELEGRAM_TOKEN is not set")
+        api_url = settings.telegram.api_url or DEFAULT_API_URL
+        limiter = AIORateLimiter(overall_max_rate=settings.telegram.max_rate,
+                                 max_retries=settings.telegram.max_retries)
+        application = (
+            ApplicationBuilder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(api_url)
+            .base_file_url(file_url(api_url))
+            .rate_limiter(limiter)
+            .updater(None)
+            .connection_pool_size(64)
+            .pool_timeout(30)
+            .get_updates_read_timeout(60)
+            .build()
+        )
+        kwargs.setdefault("max_retries", settings.telegram.max_retries)
+        return cls(athar, application, **kwargs)
+
+    async def start(self, sweep: bool = True) -> None:
+        await self.application.initialize()
+        if sweep:
+            await self.sweep(min_age=0.0)
+            self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.drain()
+        await self.application.shutdown()
+        self._pool.shutdown(wait=True)
+
+    async def drain(self) -> None:
+        """Wait for every update being processed."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # -- receiving ------------------------------------------------------------------------
+    async def receive(self, payloads: list[dict[str, Any]]) -> list[bool]:
+        """Record updates (one transaction), then schedule the new ones. Returns, per update,
+        whether it was new. Only after this returns may the updates be acknowledged."""
+        items = []
+        for p in payloads:
+            if not isinstance(p.get("update_id"), int):
+                raise ValueError("an update without an integer update_id")
+            items.append((str(p["update_id"]), chat_key(p), p))
+        now = time.perf_counter()
+        fresh = await self._db(self.store.record, CHANNEL, items)
+        for p, new in zip(payloads, fresh):
+            if new:
+                self._received[str(p["update_id"])] = now
+                self._schedule(p)
+            else:
+                self.stats.duplicates += 1
+                log.info("duplicate update %s not recorded again", p["update_id"])
+        return fresh
+
+    def _schedule(self, payload: dict[str, Any]) -> None:
+        uid = str(payload["update_id"])
+        if uid in self._inflight:
+            return
+        self._inflight.add(uid)
+        task = asyncio.create_task(self._process(payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, payload: dict[str, Any]) -> None:
+        uid = str(payload["update_id"])
+        key = chat_key(payload) or uid
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:  # FIFO: updates of one chat are handled in the order received
+                update = Update.de_json(payload, self.bot)
+                await self.application.process_update(update)
+        finally:
+            self._inflight.discard(uid)
+            self._received.pop(uid, None)
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                self._locks.pop(key, None)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        uid = str(update.update_id)
+        try:
+            if update.callback_query is not None:
+                await self._answer_callback(update.callback_query.id)
+            if update.my_chat_member is not None:
+                await self._member_changed(update)
+                await self._db(self.store.done, CHANNEL, uid)
+                return
+            incoming = to_incoming(update)
+            if incoming is None:
+                await self._db(self.store.done, CHANNEL, uid)
+                return
+            outcome = await self._db(self.dispatcher.handle, incoming)
+            await self._db(self.store.done, CHANNEL, uid)
+        except Exception:
+            left = await self._db(self.store.failed, CHANNEL, uid)
+            log.exception("update %s failed (%s)", uid,
+                          f"attempt {left}, kept for a retry" if left else "dropped")
+            raise
+        if outcome.duplicate:
+            self.stats.duplicates += 1
+            return
+        self.stats.handled += 1
+        await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
+        started = self._received.get(uid)
+        if started is not None:
+            self.stats.latencies.append(time.perf_counter() - started)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Already logged (with the update id) in _on_update; PTB would log it a second time.
+        return None
+
+    async def _answer_callback(self, query_id: str) -> None:
+        """Every callback query is answered (the button stops spinning), even a stale one."""
+        try:
+            await self._call(self.bot.answer_callback_query, callback_query_id=query_id)
+        except TelegramError as exc:
+            log.info("callback query not answered: %s", exc)
+
+    async def _member_changed(self, update: Update) -> None:
+        change = update.my_chat_member
+        status = change.new_chat_member.status
+        blocked = status in ("kicked", "left")
+        if status in ("kicked", "left", "member"):
+            await self._db(self._set_unreachable, str(change.from_user.id), blocked)
+
+    def _set_unreachable(self, user_ref: str, flag: bool) -> None:
+        with self.athar.uow_factory() as uow:
+            user = uow.users.by_identity(CHANNEL, user_ref)
+            if user is None or user.unreachable == flag:
+                return
+            user.unreachable = flag
+            uow.users.save(user)
+            uow.commit()
+        log.info("telegram user marked %s", "unreachable" if flag else "reachable again")
+
+    # -- sending --------------------------------------------------------------------------
+    async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call the Bot API; network errors, 5xx and a 429 the rate limiter gave up on are
+        retried with a growing pause. 400 and 403 are not retried."""
+        attempt = 0
+        while True:
+            try:
+                return await method(**kwargs)
+            except RetryAfter as exc:
+                if attempt >= self.max_retries:
+                    raise
+                pause = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
+                    else float(exc.retry_after)
+                await asyncio.sleep(pause + 0.1)
+            except BadRequest:
+                raise
+            except NetworkError as exc:  # includes TimedOut and HTTP 5xx
+                if attempt >= self.max_retries:
+                    raise
+                log.info("network error, retrying: %s", exc)
+                await asyncio.sleep(self.retry_backoff * (2 ** attempt))
+            attempt += 1
+
+    async def send(self, chat_id: str, reply: Rendered) -> None:
+        markup = keyboard(reply.buttons)
+        att = reply.attachment
+        chunks = split_text(reply.text) if reply.text.strip() else []
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            await self._call(self.bot.send_message, chat_id=chat_id, text=chunk,
+                             reply_markup=markup if last and not att else None)
+        if att:
+            path = Path(att["path"])
+            caption = (att.get("caption") or "")
+            caption = caption[:_cut(caption, MAX_CAPTION)] or None
+            extra = dict(chat_id=chat_id, caption=caption, reply_markup=markup)
+            if att.get("kind") == "photo":
+                await self._call(self.bot.send_photo, photo=path, **extra)
+            else:
+                await self._call(self.bot.send_document, document=path,
+                                 filename=att.get("filename") or path.name, **extra)
+
+    async def deliver(self, chat_id: str, replies: list[Rendered], outbox_ids: list[int]) -> bool:
+        """Send replies in order; mark what was sent. Stops at the first failure: the rest stays
+        in the outbox for the sweep (or is given up when the user blocked the bot)."""
+        ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
+        sent: list[int] = []
+        ok = True
+        for i, (reply, item_id) in enumerate(zip(replies, ids)):
+            try:
+                await self.send(chat_id, reply)
+            except Forbidden:
+                log.warning("the user blocked the bot: replies given up")
+                await self._db(self._set_unreachable, chat_id, True)
+                await self._db(self.store.give_up, [x for x in ids[i:] if x])
+                self.stats.failed_sends += len(replies) - i
+                ok = False
+                break
+            except Exception as exc:  # noqa: BLE001 - kept in the outbox, resent by the sweep
+                log.warning("reply not sent, kept in the outbox: %s", exc)
+                self.stats.failed_sends += len(replies) - i
+                ok = False
+                break
+            self.stats.sent += 1
+            if item_id:
+                sent.append(item_id)
+        if sent:
+            await self._db(self.dispatcher.mark_sent, sent)
+        return ok
+
+    # -- recovery -------------------------------------------------------------------------
+    async def sweep(self, min_age: float | None = None) -> None:
+        """Process recorded updates left behind and resend unsent replies older than
+        `min_age` seconds (default: the grace period, so live work is never taken over)."""
+        age = self.grace if min_age is None else min_age
+        for payload in await self._db(self.store.pending, CHANNEL, age):
+            self._schedule(payload)
+        await self.drain()
+        items = await self._db(self.store.due, CHANNEL, age)
+        for item in items:
+            if not await self._db(self.store.claim, item):
+                continue
+            reply = Reply.model_validate(item.payload["reply"])
+            rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
+            lock = self._locks.setdefault(item.chat_id, asyncio.Lock())
+            async with lock:
+                await self.deliver(item.chat_id, [rendered], [item.id or 0])
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self.sweep()
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("sweep failed")
+
+    # -- polling --------------------------------------------------------------------------
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling: each batch is recorded before the next getUpdates acknowledges it."""
+        await self._call(self.bot.delete_webhook, drop_pending_updates=False)
+        offset: int | None = None
+        pause = 0.5
+        while not stop.is_set():
+            fetch = asyncio.create_task(self.bot.get_updates(
+                offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            stopping = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if fetch not in done:
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+                break
+            stopping.cancel()
+            try:
+                updates = fetch.result()
+            except (BadRequest, Forbidden) as exc:
+                raise RuntimeError(f"getUpdates refused: {exc}") from exc
+            except TelegramError as exc:
+                log.warning("getUpdates failed, retrying in %.1fs: %s", pause, exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+                continue
+            pause = 0.5
+            if not updates:
+                continue
+            payloads = [u.to_dict() for u in updates]
+            while True:
+                try:
+                    await self.receive(payloads)
+                    break
+                except Exception:  # noqa: BLE001 - not acknowledged: record them again
+                    log.exception("could not record updates, retrying")
+                    await asyncio.sleep(1.0)
+            offset = updates[-1].update_id + 1
+
+    async def set_commands(self) -> None:
+        """The command menu in French and Arabic (and French for everyone else)."""
+        for lang in (None,) + MENU_LANGUAGES:
+            commands = [BotCommand(c, self.catalog.text(f"telegram.commands.{c}", lang or "fr"))
+                        for c in MENU_COMMANDS]
+            await self._call(self.bot.set_my_commands, commands=commands, language_code=lang)
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self._call(self.bot.set_webhook, url=url, secret_token=secret,
+                         allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+
+
+async def run_polling(athar: Any, settings: Any, stop: asyncio.Event | None = None,
+                      ready: Callable[["TelegramChannel"], None] | None = None,
+                      **kwargs: Any) -> TelegramChannel:
+    """Run the bot with long polling until `stop` is set (or the task is cancelled)."""
+    stop = stop or asyncio.Event()
+    channel = TelegramChannel.build(athar, settings, **kwargs)
+    await channel.start()
+    try:
+        await channel.set_commands()
+        if ready is not None:
+            ready(channel)
+        await channel.poll(stop)
+    finally:
+        await channel.stop()
+    return channel
