@@ -308,6 +308,8 @@ class BotApiEmulator:
                         status = 0
                     with self._changed:
                         self.webhook_deliveries.append((update["update_id"], status))
+                        if status == 200:
+                            self.confirmed = max(self.confirmed, update["update_id"] + 1)
                         self._changed.notify_all()
                     if status == 200:
                         break

@@ -1,0 +1,100 @@
+"""Telegram webhooks as an ASGI application (Starlette), served by `athar web` (uvicorn).
+
+POST /telegram is answered only after the update is recorded in the database (python-telegram-
+bot's own webhook server answers 200 before processing, so a crash would lose the update):
+
+1. the X-Telegram-Bot-Api-Secret-Token header is compared with ATHAR_TELEGRAM_WEBHOOK_SECRET in
+   constant time (hmac.compare_digest); missing or wrong: 403;
+2. a body over 64 KB is refused (413) before it is parsed: by its Content-Length, and while it is
+   read when no length is given;
+3. the update is recorded (inbound_updates; the same update_id twice is recorded once) and only
+   then is 200 returned; if the database is unavailable the answer is 503 and Telegram retries;
+4. it is then processed in the background of this worker (dispatcher, replies, outbox); a worker
+   that dies leaves it recorded, and any worker's sweep picks it up.
+
+Nothing lives in process memory that another worker needs: run as many workers as you like.
+GET /healthz answers "ok".
+"""
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger("athar.web")
+
+MAX_BODY = 64 * 1024
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+PATH = "/telegram"
+
+
+def create_app(settings: Any = None, *, athar: Any = None,
+               channel_kwargs: dict[str, Any] | None = None) -> Starlette:
+    """The ASGI app. With no arguments (uvicorn's factory, one call per worker) settings come
+    from config.yml and the environment."""
+    from bot.settings import SettingsError, get_settings
+
+    settings = settings or get_settings()
+    if settings.telegram_token is None:
+        raise SettingsError("ATHAR_TELEGRAM_TOKEN is not set")
+    if settings.telegram_webhook_secret is None:
+        raise SettingsError("ATHAR_TELEGRAM_WEBHOOK_SECRET is not set: webhooks need a secret")
+    expected = settings.telegram_webhook_secret.get_secret_value().encode()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        from bot.app import build_app
+        from bot.channels.telegram import TelegramChannel
+
+        own = athar is None
+        a = athar if athar is not None else build_app(settings)
+        channel = TelegramChannel.build(a, settings, **(channel_kwargs or {}))
+        await channel.start()
+        app.state.channel = channel
+        try:
+            yield
+        finally:
+            await channel.stop()
+            if own:
+                a.close()
+
+    async def telegram_update(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER)
+        if given is None or not hmac.compare_digest(
+                given.encode("utf-8", "surrogateescape"), expected):
+            log.warning("webhook call refused: missing or wrong secret token")
+            return Response(status_code=403)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return Response(status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY:
+                return Response(status_code=413)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) \
+                or isinstance(payload.get("update_id"), bool):
+            return Response(status_code=400)
+        try:
+            await request.app.state.channel.receive([payload])
+        except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Telegram retries
+            log.exception("update %s could not be recorded", payload.get("update_id"))
+            return Response(status_code=503)
+        return Response(status_code=200)
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(PATH, telegram_update, methods=["POST"]),
+                             Route("/healthz", health, methods=["GET"])], lifespan=lifespan)

@@ -1,0 +1,152 @@
+"""Webhook mode: the ASGI app under uvicorn on 127.0.0.1; the emulator plays Telegram and POSTs
+updates with the secret token given to setWebhook."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.bot.helpers import invite
+from tests.telegram.conftest import make_settings
+from tests.telegram.emulator import ServerThread, buttons
+
+U = 601
+SECRET = "s3cret-Token_1"  # make_settings' webhook secret
+
+
+class WebBot:
+    """`bot.channels.web.create_app` served by uvicorn in a thread, as `athar web` serves it."""
+
+    def __init__(self, emulator, db_url, register=True, **channel_kwargs):
+        from bot.channels.web import create_app
+        self.settings = make_settings(emulator, db_url)
+        channel_kwargs.setdefault("grace", 0.0)
+        self.app = create_app(self.settings, channel_kwargs=channel_kwargs)
+        self.server = ServerThread(self.app).start()
+        self.url = f"http://127.0.0.1:{self.server.port}/telegram"
+        if register:
+            from bot.commands.web import _prepare
+            asyncio.run(_prepare(self.settings, self.url))
+
+    @property
+    def channel(self):
+        return self.app.state.channel
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def web_bot(emulator):
+    bots = []
+
+    def start(db_url, **kw):
+        bot = WebBot(emulator, db_url, **kw)
+        bots.append(bot)
+        return bot
+
+    yield start
+    for b in bots:
+        b.stop()
+
+
+def _client():
+    return httpx.Client(trust_env=False, timeout=30)
+
+
+def _inbound(db_url) -> int:
+    from bot.channels.store import ChannelStore
+    from storage.db import make_engine
+    engine = make_engine(db_url)
+    try:
+        return ChannelStore(engine).count_pending("telegram")
+    finally:
+        engine.dispose()
+
+
+def test_a_dialogue_through_the_webhook(emulator, web_bot, db_url):
+    from storage.db import make_engine, make_uow_factory
+    engine = make_engine(db_url)
+    code = invite(make_uow_factory(engine), role="official", commune="Berkane")
+    engine.dispose()
+    web_bot(db_url)
+    assert emulator.webhook["secret"] == SECRET
+    assert emulator.calls_of("setMyCommands")
+    emulator.command(U, "/start")
+    emulator.wait_sent(U, 1)
+    emulator.press(U, "lang:ar")
+    n = len(emulator.wait_sent(U, 2))
+    emulator.text(U, code)
+    emulator.wait(lambda: any("menu:help" in buttons(c) for c in emulator.sent(U)[n:]))
+    assert {status for _, status in emulator.webhook_deliveries} == {200}
+    assert len(emulator.calls_of("answerCallbackQuery")) == 1
+
+
+def test_the_secret_is_required(emulator, web_bot, sqlite_db_url):
+    bot = web_bot(sqlite_db_url)
+    update = {"update_id": 5, "message": {
+        "message_id": 1, "date": 1700000000, "chat": {"id": U, "type": "private"},
+        "from": {"id": U, "is_bot": False, "first_name": "A"}, "text": "/start"}}
+    with _client() as c:
+        assert c.post(bot.url, json=update).status_code == 403
+        assert c.post(bot.url, json=update, headers={
+            "X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+        assert c.post(bot.url, json=update, headers={
+            "X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}).status_code == 403
+        assert c.post(bot.url, json=update, headers={
+            "X-Telegram-Bot-Api-Secret-Token": "é".encode("latin-1")}).status_code == 403
+    assert _inbound(sqlite_db_url) == 0 and emulator.sent(U) == []
+    with _client() as c:
+        assert c.post(bot.url, json=update, headers={
+            "X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
+    emulator.wait_sent(U, 1)
+
+
+def test_big_or_broken_bodies_are_refused_before_parsing(emulator, web_bot, sqlite_db_url):
+    bot = web_bot(sqlite_db_url)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    big = b'{"update_id": 1, "pad": "' + b"x" * (64 * 1024) + b'"}'
+
+    def chunks():  # no Content-Length: the body is counted while it is read
+        for i in range(0, len(big), 8192):
+            yield big[i:i + 8192]
+    with _client() as c:
+        assert c.post(bot.url, content=big, headers=headers).status_code == 413
+        assert c.post(bot.url, content=chunks(), headers=headers).status_code == 413
+        assert c.post(bot.url, content=b"{not json", headers=headers).status_code == 400
+        assert c.post(bot.url, json={"no": "id"}, headers=headers).status_code == 400
+        assert c.post(bot.url, json=[1, 2], headers=headers).status_code == 400
+        assert c.get(bot.url.replace("/telegram", "/healthz")).text == "ok"
+    assert _inbound(sqlite_db_url) == 0
+
+
+def test_the_same_update_twice_is_handled_once(emulator, web_bot, sqlite_db_url):
+    bot = web_bot(sqlite_db_url)
+    update = emulator.command(U, "/start")
+    emulator.wait_sent(U, 1)
+    with _client() as c:  # Telegram retries a delivery it thinks failed
+        r = c.post(bot.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert r.status_code == 200
+    emulator.push(dict(update))  # and once more through the emulator
+    emulator.wait(lambda: len(emulator.webhook_deliveries) >= 2)
+    emulator.press(U, "lang:fr")
+    emulator.wait_sent(U, 2)
+    sent = emulator.sent(U)
+    assert len(sent) == 2  # /start answered once, then the language answer
+    assert bot.channel.stats.duplicates == 2
+
+
+def test_an_acknowledged_update_survives_a_crash(emulator, web_bot, sqlite_db_url):
+    """Recorded, acknowledged (200), then the worker dies before processing it: the next
+    worker's start-up sweep processes it and the reply goes out."""
+    bot = web_bot(sqlite_db_url)
+    bot.channel._schedule = lambda payload: None  # the crash: recorded, never processed
+    emulator.command(U, "/start")
+    emulator.wait(lambda: [s for _, s in emulator.webhook_deliveries] == [200])
+    assert _inbound(sqlite_db_url) == 1 and emulator.sent(U) == []
+    bot.stop()
+    web_bot(sqlite_db_url)  # restart
+    sent = emulator.wait_sent(U, 1)
+    assert "lang:fr" in buttons(sent[0])
+    assert _inbound(sqlite_db_url) == 0
