@@ -19,6 +19,7 @@ left behind.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 import time
@@ -210,7 +211,8 @@ class Stats:
     duplicates: int = 0
     sent: int = 0
     failed_sends: int = 0
-    latencies: list[float] = field(default_factory=list)  # update received → last reply sent, s
+    # update received → last reply sent, in seconds (the most recent ones)
+    latencies: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10_000))
 
 
 class TelegramChannel:
@@ -265,10 +267,12 @@ class TelegramChannel:
         kwargs.setdefault("max_retries", settings.telegram.max_retries)
         return cls(athar, application, **kwargs)
 
-    async def start(self, sweep: bool = True) -> None:
+    async def start(self, sweep: bool = True, alone: bool = False) -> None:
+        """`alone`: no other worker runs (polling), so everything left over is taken at once;
+        with webhook workers only what is older than the grace period."""
         await self.application.initialize()
         if sweep:
-            await self.sweep(min_age=0.0)
+            await self.sweep(min_age=0.0 if alone else None)
             self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def stop(self) -> None:
@@ -323,7 +327,12 @@ class TelegramChannel:
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:  # FIFO: updates of one chat are handled in the order received
-                update = Update.de_json(payload, self.bot)
+                try:
+                    update = Update.de_json(payload, self.bot)
+                except Exception:  # noqa: BLE001 - counted, dropped after a few attempts
+                    log.exception("update %s cannot be parsed", uid)
+                    await self._db(self.store.failed, CHANNEL, uid)
+                    return
                 await self.application.process_update(update)
         finally:
             self._inflight.discard(uid)
@@ -401,8 +410,10 @@ class TelegramChannel:
             except RetryAfter as exc:
                 if attempt >= self.max_retries:
                     raise
-                pause = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") \
-                    else float(exc.retry_after)
+                with warnings.catch_warnings():  # PTB 22.2+: becomes a timedelta
+                    warnings.simplefilter("ignore")
+                    pause = exc.retry_after
+                pause = pause.total_seconds() if hasattr(pause, "total_seconds") else float(pause)
                 await asyncio.sleep(pause + 0.1)
             except BadRequest:
                 raise
@@ -542,7 +553,7 @@ async def run_polling(athar: Any, settings: Any, stop: asyncio.Event | None = No
     """Run the bot with long polling until `stop` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
     channel = TelegramChannel.build(athar, settings, **kwargs)
-    await channel.start()
+    await channel.start(alone=True)  # only one process may call getUpdates
     try:
         await channel.set_commands()
         if ready is not None:

@@ -76,8 +76,11 @@ class ServerThread:
 
 
 class BotApiEmulator:
-    def __init__(self, token: str = TOKEN):
+    def __init__(self, token: str = TOKEN, deliverers: int = 1):
         self.token = token
+        self.deliverers = deliverers  # concurrent webhook connections (Telegram: up to 40)
+        self.listeners: list[Callable[[Call], None]] = []  # called with every recorded call
+        self.ack_latencies: list[float] = []  # webhook POST → answer, seconds
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.calls: list[Call] = []
@@ -123,10 +126,12 @@ class BotApiEmulator:
                 emulator.loop = asyncio.get_running_loop()
                 emulator._new_update = asyncio.Event()
                 emulator._deliveries = asyncio.Queue()
-                emulator._deliverer = asyncio.create_task(emulator._deliver_forever())
+                emulator._deliverer = [asyncio.create_task(emulator._deliver_forever())
+                                       for _ in range(emulator.deliverers)]
 
             async def __aexit__(self_inner, *exc):
-                emulator._deliverer.cancel()
+                for task in emulator._deliverer:
+                    task.cancel()
 
         return _Ctx()
 
@@ -193,6 +198,8 @@ class BotApiEmulator:
         with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
+        for listener in self.listeners:
+            listener(call)
         if fault is not None:
             return fault
         handler = getattr(self, "_m_" + method, None)
@@ -301,12 +308,16 @@ class BotApiEmulator:
                     headers = {}
                     if hook.get("secret"):
                         headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret"]
+                    started = time.perf_counter()
                     try:
                         r = await client.post(hook["url"], json=update, headers=headers)
                         status = r.status_code
                     except httpx.HTTPError:
                         status = 0
+                    took = time.perf_counter() - started
                     with self._changed:
+                        if status == 200:
+                            self.ack_latencies.append(took)
                         self.webhook_deliveries.append((update["update_id"], status))
                         if status == 200:
                             self.confirmed = max(self.confirmed, update["update_id"] + 1)

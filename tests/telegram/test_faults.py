@@ -24,13 +24,14 @@ def _pending(url) -> list:
 
 
 def test_429_is_waited_out_and_the_reply_delivered(emulator, polling_bot, sqlite_db_url):
-    polling_bot(sqlite_db_url)
+    bot = polling_bot(sqlite_db_url)
     emulator.inject("sendMessage", 429, count=1, retry_after=1)
     emulator.command(U, "/start")
     sent = emulator.wait_sent(U, 1)
     tries = emulator.calls_of("sendMessage", chat=U, ok=None)
     assert [c.status for c in tries] == [429, 200]
     assert tries[0].params["text"] == tries[1].params["text"] == sent[0].params["text"]
+    bot.run(lambda ch: ch.drain())
     assert _pending(sqlite_db_url) == []
 
 

@@ -135,3 +135,45 @@ def test_athar_telegram_command_polls_with_the_exact_api_url_variable(emulator, 
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert TOKEN not in err  # the token never appears in the logs
+
+
+PROJECT = [("press", "menu:new_project"), ("say", "Café des jeunes"),
+           ("say", "Pas de lieu pour se voir"), ("press", "pub:youth"), ("say", "15-25 ans"),
+           ("say", "80"), ("press", "pmore:no"), ("say", "ouvrir un café associatif"),
+           ("press", "act:done"), ("say", "2026"), ("press", "sys:confirm")]
+
+
+def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling_bot,
+                                                               sqlite_db_url):
+    """/start with an invitation, then a whole project by button presses and short answers,
+    in Arabic with French names: the isolates that keep them in place reach Telegram intact."""
+    engine, uows = _db(sqlite_db_url)
+    code = invite(uows, role="official", commune="Berkane")
+    bot = polling_bot(sqlite_db_url)
+    emulator.command(U, "/start", lang="ar")
+    emulator.wait_sent(U, 1)
+    emulator.press(U, "lang:ar", lang="ar")
+    emulator.wait_sent(U, 2)
+    emulator.text(U, code, lang="ar")
+    emulator.wait(lambda: any("menu:new_project" in buttons(c) for c in emulator.sent(U)))
+    bot.run(lambda ch: ch.drain())
+    for kind, value in PROJECT:
+        n = len(emulator.sent(U))
+        if kind == "press":
+            offered = [d for c in emulator.sent(U)[-3:] for d in buttons(c)]
+            assert value in offered, (value, offered)
+            emulator.press(U, value, lang="ar")
+        else:
+            emulator.text(U, value, lang="ar")
+        emulator.wait_sent(U, n + 1)
+        bot.run(lambda ch: ch.drain())
+    with uows() as uow:
+        (summary,) = uow.projects.list()
+        project = uow.projects.get(summary.id)
+    assert project.title == "Café des jeunes"
+    assert [(p.category, p.expected_number) for p in project.publics] == [("youth", 80)]
+    said = "\n".join(texts(emulator.sent(U)))
+    assert "\u2068Café des jeunes\u2069" in said  # French inside Arabic, isolated
+    answered = {c.params["callback_query_id"] for c in emulator.calls_of("answerCallbackQuery")}
+    assert len(answered) == sum(1 for u in emulator.updates if "callback_query" in u)
+    engine.dispose()
