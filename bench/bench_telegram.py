@@ -161,6 +161,23 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         for uid in ids:
             emu.command(uid, "/menu")
         emu.wait(lambda: len(warm) == len(ids), timeout=300)
+        # one message at a time (no queueing): the latency of the path itself
+        solo = {"button": Kind("button", 0, []), "text": Kind("text", 0, [])}
+        for i in range(40):
+            k = solo["button" if i % 2 == 0 else "text"]
+            uid = ids[0] if k.name == "button" else ids[-1]
+            with lock:
+                free[kinds[0].name if k.name == "button" else kinds[1].name].remove(uid)
+                inflight[uid] = (time.perf_counter(), k)
+            if k.name == "button":
+                emu.press(uid, BUTTON)
+            else:
+                emu.text(uid, FREE_TEXTS[i % len(FREE_TEXTS)])
+            emu.wait(lambda: uid not in inflight, timeout=60)
+        for k in solo.values():
+            result["solo_" + k.name] = {"p50_ms": round(_pct(k.latencies, 50), 1),
+                                        "p95_ms": round(_pct(k.latencies, 95), 1)}
+        solo_acks = list(emu.ack_latencies)
         emu.ack_latencies.clear()
         # the measured run: two open-loop schedules, each user one message at a time
         rnd = random.Random(5)
@@ -201,6 +218,8 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
                 "p95_ms": round(_pct(k.latencies, 95), 1),
                 "saturated": k.saturated}
         if mode == "webhook":
+            result["solo_ack"] = {"p50_ms": round(_pct(solo_acks, 50), 1),
+                                  "p99_ms": round(_pct(solo_acks, 99), 1)}
             acks = list(emu.ack_latencies)
             result["ack"] = {"n": len(acks), "p50_ms": round(_pct(acks, 50), 1),
                              "p99_ms": round(_pct(acks, 99), 1)}
@@ -259,6 +278,11 @@ def _run(args: argparse.Namespace) -> int:
               + (f" | unfinished {r['unfinished']}" if r.get("unfinished") else "")
               + (f" | saturated b={b['saturated']} t={t['saturated']}"
                  if b["saturated"] or t["saturated"] else ""))
+        sb, st = r["solo_button"], r["solo_text"]
+        print(f"{'':8} one message at a time: button p50 {sb['p50_ms']} ms p95 {sb['p95_ms']} ms,"
+              f" free text p50 {st['p50_ms']} ms p95 {st['p95_ms']} ms"
+              + (f", ack p50 {r['solo_ack']['p50_ms']} ms p99 {r['solo_ack']['p99_ms']} ms"
+                 if "solo_ack" in r else ""))
         if "ack" in r:
             a = r["ack"]
             print(f"{'':8} webhook acknowledgement: p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms "

@@ -11,8 +11,9 @@
 """
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,9 +27,57 @@ MAX_SEND_ATTEMPTS = 6
 GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
 
 
-class ChannelStore:
+class Gate:
+    """On SQLite, one writer at a time: transactions of this process take turns on a lock
+    instead of polling SQLite's busy handler (which sleeps up to 100 ms between tries and made
+    webhook acknowledgements wait behind a crowd of dispatcher threads). A no-op on PostgreSQL,
+    whose row locks let transactions of different chats run side by side."""
+
     def __init__(self, engine: Engine):
+        self.lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+
+    def __enter__(self) -> None:
+        if self.lock is not None:
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def wrap(self, uow_factory: Callable[[], Any]) -> Callable[[], Any]:
+        """A unit-of-work factory whose units of work hold the gate while open."""
+        if self.lock is None or getattr(uow_factory, "gate", None) is self:
+            return uow_factory
+        gate = self
+
+        class _Gated:
+            def __init__(self) -> None:
+                self.uow = uow_factory()
+
+            def __enter__(self) -> Any:
+                gate.__enter__()
+                try:
+                    return self.uow.__enter__()
+                except BaseException:
+                    gate.__exit__()
+                    raise
+
+            def __exit__(self, *exc: object) -> None:
+                try:
+                    self.uow.__exit__(*exc)
+                finally:
+                    gate.__exit__()
+
+        _Gated.gate = gate  # type: ignore[attr-defined]
+        factory = _Gated
+        factory.gate = gate  # type: ignore[attr-defined]
+        return factory
+
+
+class ChannelStore:
+    def __init__(self, engine: Engine, gate: Gate | None = None):
         self.engine = engine
+        self.gate = gate or Gate(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
     # -- inbound ------------------------------------------------------------------------------
@@ -38,7 +87,7 @@ class ChannelStore:
         dialect = postgresql if self._postgres else sqlite
         now = utcnow()
         out = []
-        with self.engine.begin() as conn:
+        with self.gate, self.engine.begin() as conn:
             for external_id, chat_key, payload in items:
                 stmt = dialect.insert(InboundRow).values(
                     channel=channel, external_id=str(external_id), chat_key=chat_key,
@@ -48,15 +97,21 @@ class ChannelStore:
                 out.append(conn.execute(stmt).first() is not None)
         return out
 
-    def done(self, channel: str, external_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(InboundRow).where(InboundRow.channel == channel,
-                                                  InboundRow.external_id == str(external_id)))
+    def done(self, channel: str, external_id: str | None, sent: list[int] = ()) -> None:
+        """One transaction: the update is processed (its row goes) and these outbox items
+        were sent."""
+        with self.gate, self.engine.begin() as conn:
+            if external_id is not None:
+                conn.execute(delete(InboundRow).where(InboundRow.channel == channel,
+                                                      InboundRow.external_id == str(external_id)))
+            if sent:
+                conn.execute(update(OutboxRow).where(OutboxRow.id.in_(list(sent)))
+                             .values(sent_at=utcnow(), attempts=OutboxRow.attempts + 1))
 
     def failed(self, channel: str, external_id: str) -> int:
         """Count a failed processing; the update is dropped after MAX_INBOUND_ATTEMPTS.
         Returns the attempts so far (0 when dropped or unknown)."""
-        with self.engine.begin() as conn:
+        with self.gate, self.engine.begin() as conn:
             where = (InboundRow.channel == channel, InboundRow.external_id == str(external_id))
             conn.execute(update(InboundRow).where(*where).values(attempts=InboundRow.attempts + 1))
             attempts = conn.execute(select(InboundRow.attempts).where(*where)).scalar()
@@ -68,7 +123,7 @@ class ChannelStore:
     def pending(self, channel: str, min_age: float = 0.0, limit: int = 500) -> list[dict[str, Any]]:
         """Recorded, not yet processed updates older than `min_age` seconds, oldest first."""
         before = utcnow() - timedelta(seconds=min_age)
-        with self.engine.connect() as conn:
+        with self.gate, self.engine.connect() as conn:
             rows = conn.execute(
                 select(InboundRow.external_id, InboundRow.payload)
                 .where(InboundRow.channel == channel, InboundRow.received_at <= before)
@@ -76,14 +131,14 @@ class ChannelStore:
         return [dict(r.payload) for r in rows]
 
     def count_pending(self, channel: str) -> int:
-        with self.engine.connect() as conn:
+        with self.gate, self.engine.connect() as conn:
             return len(conn.execute(select(InboundRow.id).where(InboundRow.channel == channel)).all())
 
     # -- outbox -------------------------------------------------------------------------------
     def due(self, channel: str, min_age: float = 0.0, limit: int = 200) -> list[OutboxItem]:
         """Unsent items of `channel` created at least `min_age` seconds ago, oldest first."""
         before = utcnow() - timedelta(seconds=min_age)
-        with self.engine.connect() as conn:
+        with self.gate, self.engine.connect() as conn:
             rows = conn.execute(
                 select(OutboxRow).where(OutboxRow.sent_at.is_(None), OutboxRow.channel == channel,
                                         OutboxRow.attempts < MAX_SEND_ATTEMPTS,
@@ -95,7 +150,7 @@ class ChannelStore:
 
     def claim(self, item: OutboxItem) -> bool:
         """Take an item for sending: True for exactly one of several concurrent callers."""
-        with self.engine.begin() as conn:
+        with self.gate, self.engine.begin() as conn:
             result = conn.execute(update(OutboxRow).where(
                 OutboxRow.id == item.id, OutboxRow.attempts == item.attempts,
                 OutboxRow.sent_at.is_(None)).values(attempts=item.attempts + 1))
@@ -105,6 +160,6 @@ class ChannelStore:
         """Items that can never be delivered (the user blocked the bot): never resent."""
         if not ids:
             return
-        with self.engine.begin() as conn:
+        with self.gate, self.engine.begin() as conn:
             conn.execute(update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None))
                          .values(attempts=GAVE_UP))

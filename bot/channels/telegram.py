@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import re
 import time
@@ -194,6 +195,25 @@ def keyboard(buttons: list[RenderedButton]) -> InlineKeyboardMarkup | None:
                                  for row in layout(buttons)])
 
 
+def coalesce(replies: list[Rendered], ids: list[int]) -> list[tuple[Rendered, list[int]]]:
+    """Consecutive plain replies (no keyboard, no file) are joined to the next one when the
+    result still fits in one message: fewer calls against Telegram's 30 per second and one
+    per second per chat, and the keyboard stays under the text it belongs to."""
+    out: list[tuple[Rendered, list[int]]] = []
+    for reply, item_id in zip(replies, ids):
+        item_ids = [item_id] if item_id else []
+        if out:
+            prev, prev_ids = out[-1]
+            text = prev.text + "\n\n" + reply.text
+            if not prev.buttons and not prev.attachment and not reply.attachment \
+                    and prev.text.strip() and reply.text.strip() \
+                    and prev.language == reply.language and utf16_len(text) <= MAX_TEXT:
+                out[-1] = (reply.model_copy(update={"text": text}), prev_ids + item_ids)
+                continue
+        out.append((reply, item_ids))
+    return out
+
+
 def file_url(api_url: str) -> str:
     """The file download base URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
     base = api_url.rstrip("/")
@@ -227,6 +247,8 @@ class TelegramChannel:
         self.application = application
         self.bot = application.bot
         self.store = ChannelStore(athar.db_engine)
+        # SQLite: this process's transactions take turns (see bot.channels.store.Gate)
+        self.dispatcher.uow_factory = self.store.gate.wrap(self.dispatcher.uow_factory)
         self.grace = grace
         self.sweep_interval = sweep_interval
         self.poll_timeout = poll_timeout
@@ -320,13 +342,25 @@ class TelegramChannel:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process(self, payload: dict[str, Any]) -> None:
-        uid = str(payload["update_id"])
-        key = chat_key(payload) or uid
+    @contextlib.asynccontextmanager
+    async def _chat(self, key: str):
+        """One chat at a time, first come first served (asyncio.Lock is FIFO)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:  # FIFO: updates of one chat are handled in the order received
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                self._locks.pop(key, None)
+
+    async def _process(self, payload: dict[str, Any]) -> None:
+        uid = str(payload["update_id"])
+        key = chat_key(payload) or uid
+        try:
+            async with self._chat(key):  # updates of one chat are handled in the order received
                 try:
                     update = Update.de_json(payload, self.bot)
                 except Exception:  # noqa: BLE001 - counted, dropped after a few attempts
@@ -337,10 +371,6 @@ class TelegramChannel:
         finally:
             self._inflight.discard(uid)
             self._received.pop(uid, None)
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key]
-                self._locks.pop(key, None)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         uid = str(update.update_id)
@@ -356,17 +386,20 @@ class TelegramChannel:
                 await self._db(self.store.done, CHANNEL, uid)
                 return
             outcome = await self._db(self.dispatcher.handle, incoming)
-            await self._db(self.store.done, CHANNEL, uid)
         except Exception:
             left = await self._db(self.store.failed, CHANNEL, uid)
             log.exception("update %s failed (%s)", uid,
                           f"attempt {left}, kept for a retry" if left else "dropped")
             raise
+        # The dispatcher committed: from here a crash only means a duplicate (dropped) and
+        # replies resent from the outbox. The inbound row goes with the sent marks, in one go.
         if outcome.duplicate:
             self.stats.duplicates += 1
+            await self._db(self.store.done, CHANNEL, uid)
             return
         self.stats.handled += 1
-        await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
+        sent = await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
+        await self._db(self.store.done, CHANNEL, uid, sent)
         started = self._received.get(uid)
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
@@ -443,33 +476,29 @@ class TelegramChannel:
                 await self._call(self.bot.send_document, document=path,
                                  filename=att.get("filename") or path.name, **extra)
 
-    async def deliver(self, chat_id: str, replies: list[Rendered], outbox_ids: list[int]) -> bool:
-        """Send replies in order; mark what was sent. Stops at the first failure: the rest stays
-        in the outbox for the sweep (or is given up when the user blocked the bot)."""
+    async def deliver(self, chat_id: str, replies: list[Rendered], outbox_ids: list[int]) -> list[int]:
+        """Send replies in order; return the outbox ids sent (for the caller to mark). Stops at
+        the first failure: the rest stays in the outbox for the sweep (or is given up when the
+        user blocked the bot)."""
         ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
+        batches = coalesce(replies, ids)
         sent: list[int] = []
-        ok = True
-        for i, (reply, item_id) in enumerate(zip(replies, ids)):
+        for i, (reply, item_ids) in enumerate(batches):
             try:
                 await self.send(chat_id, reply)
             except Forbidden:
                 log.warning("the user blocked the bot: replies given up")
                 await self._db(self._set_unreachable, chat_id, True)
-                await self._db(self.store.give_up, [x for x in ids[i:] if x])
-                self.stats.failed_sends += len(replies) - i
-                ok = False
+                await self._db(self.store.give_up, [x for _, b in batches[i:] for x in b])
+                self.stats.failed_sends += len(batches) - i
                 break
             except Exception as exc:  # noqa: BLE001 - kept in the outbox, resent by the sweep
                 log.warning("reply not sent, kept in the outbox: %s", exc)
-                self.stats.failed_sends += len(replies) - i
-                ok = False
+                self.stats.failed_sends += len(batches) - i
                 break
             self.stats.sent += 1
-            if item_id:
-                sent.append(item_id)
-        if sent:
-            await self._db(self.dispatcher.mark_sent, sent)
-        return ok
+            sent.extend(item_ids)
+        return sent
 
     # -- recovery -------------------------------------------------------------------------
     async def sweep(self, min_age: float | None = None) -> None:
@@ -485,9 +514,9 @@ class TelegramChannel:
                 continue
             reply = Reply.model_validate(item.payload["reply"])
             rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
-            lock = self._locks.setdefault(item.chat_id, asyncio.Lock())
-            async with lock:
-                await self.deliver(item.chat_id, [rendered], [item.id or 0])
+            async with self._chat(item.chat_id):
+                sent = await self.deliver(item.chat_id, [rendered], [item.id or 0])
+            await self._db(self.store.done, CHANNEL, None, sent)
 
     async def _sweep_forever(self) -> None:
         while True:

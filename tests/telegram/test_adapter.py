@@ -110,3 +110,20 @@ def test_the_exact_api_url_variable_is_read(monkeypatch):
     assert load_settings().telegram.api_url == "http://127.0.0.1:10/bot"
     monkeypatch.delenv("ATHAR_TELEGRAM_API_URL")
     assert load_settings().telegram.api_url == "http://127.0.0.1:10/bot"
+
+
+def test_plain_replies_are_joined_to_the_next_one_when_they_fit():
+    from bot.channels.telegram import coalesce
+    from domain.messages import Rendered
+    a = Rendered(text="Aide.")
+    b = Rendered(text="Commandes.")
+    menu = Rendered(text="Menu ?", buttons=[RenderedButton(data="menu:x", label="X")])
+    after = Rendered(text="Après le clavier.")
+    out = coalesce([a, b, menu, after], [1, 2, 3, 4])
+    assert [(r.text, ids) for r, ids in out] == [
+        ("Aide.\n\nCommandes.\n\nMenu ?", [1, 2, 3]), ("Après le clavier.", [4])]
+    assert out[0][0].buttons == menu.buttons
+    big = Rendered(text="x" * 3000)
+    assert [ids for _, ids in coalesce([big, big], [1, 2])] == [[1], [2]]  # would not fit
+    doc = Rendered(text="Le fichier", attachment={"kind": "document", "path": "/x"})
+    assert [ids for _, ids in coalesce([a, doc], [1, 2])] == [[1], [2]]
