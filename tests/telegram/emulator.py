@@ -88,6 +88,7 @@ class BotApiEmulator:
         self._again: list[dict[str, Any]] = []
         self.confirmed = 0  # every update with a smaller id was confirmed by getUpdates' offset
         self.webhook: dict[str, Any] | None = None
+        self.closing = False
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, status)
         self.faults: dict[str, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
@@ -116,6 +117,9 @@ class BotApiEmulator:
         return self
 
     def stop(self) -> None:
+        self.closing = True  # long polls end now rather than being cancelled at shutdown
+        if self.loop is not None and self._new_update is not None:
+            self.loop.call_soon_threadsafe(self._new_update.set)
         self.server.stop()
 
     def _lifespan(self, app: Any):
@@ -249,7 +253,7 @@ class BotApiEmulator:
             if ready:
                 return ready[:100]
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self.closing:
                 return []
             try:
                 await asyncio.wait_for(self._new_update.wait(), left)

@@ -177,3 +177,47 @@ def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling
     answered = {c.params["callback_query_id"] for c in emulator.calls_of("answerCallbackQuery")}
     assert len(answered) == sum(1 for u in emulator.updates if "callback_query" in u)
     engine.dispose()
+
+
+def test_a_poll_invitation_deep_link_opens_the_poll(emulator, polling_bot, sqlite_db_url):
+    from tests.polls.helpers import make_poll, make_project
+    engine, uows = _db(sqlite_db_url)
+    poll = make_poll(uows, make_project(uows))
+    engine.dispose()
+    bot = polling_bot(sqlite_db_url)
+    assert len(poll.token) <= 64
+    emulator.command(U, f"/start {poll.token}", lang="ar")
+    emulator.wait(lambda: any("lang:ary" in buttons(c) or "pc:yes" in buttons(c)
+                              for c in emulator.sent(U)))
+    if not any("pc:yes" in buttons(c) for c in emulator.sent(U)):
+        emulator.press(U, "lang:ary", lang="ar")
+        emulator.wait(lambda: any("pc:yes" in buttons(c) for c in emulator.sent(U)))
+    emulator.press(U, "pc:yes", lang="ar")
+    emulator.wait(lambda: any(d.startswith("pq:0:") for d in buttons(emulator.sent(U)[-1])))
+    bot.run(lambda ch: ch.drain())
+
+
+def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
+    from bot.i18n import default_catalog
+    engine, uows = _db(sqlite_db_url)
+    code = invite(uows)
+    engine.dispose()
+    bot = polling_bot(sqlite_db_url)
+    cat = default_catalog()
+    emulator.command(U, f"/start inv_{code}")
+    emulator.wait(lambda: any("menu:help" in buttons(c) for c in emulator.sent(U)))
+    expected = {"/help": "help.commands", "/language": "language.ask",
+                "/cancel": "nav.nothing_to_cancel", "/menu": "menu.title"}
+    for command, key in expected.items():
+        n = len(emulator.sent(U))
+        emulator.command(U, command)
+        emulator.wait_sent(U, n + 1)
+        bot.run(lambda ch: ch.drain())
+        said = "\n".join(texts(emulator.sent(U)[n:]))
+        assert cat.text(key, "fr") in said, command
+    # the command menu, in French and Arabic, from the catalog
+    calls = {c.params.get("language_code"): c.params["commands"]
+             for c in emulator.calls_of("setMyCommands")}
+    assert [c["command"] for c in calls["ar"]] == ["start", "menu", "help", "language", "cancel"]
+    assert calls["ar"][2]["description"] == cat.text("telegram.commands.help", "ar")
+    assert calls["fr"][2]["description"] == cat.text("telegram.commands.help", "fr")
