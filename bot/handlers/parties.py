@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Effect, Project, Stakeholder
 

@@ -17,8 +17,7 @@ from datetime import date
 from typing import Any
 
 from domain.dialogue import (
-    SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold, has_words,
-    parse_number,
+    SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold, parse_number,
 )
 from domain.language import ALL_LANGS
 from domain.messages import Msg, Reply, msg

@@ -146,10 +146,11 @@ def test_other_groups_and_effects_of_the_project_are_kept(uow_factory):
     _, tanger = seed_projects(uow_factory)
     chat = registered_chat(uow_factory, role="coordinator", commune=None, lang="ar")
     r = _open_parties(chat, tanger)
-    # the stored host-community answer is shown when its turn comes
     for _ in range(3):
-        chat.command("skip")
-    r = chat.command("skip")  # past the host community, whose answer is kept
+        r = chat.command("skip")
+    # the stored host-community answer is shown when its turn comes, and Skip keeps it
+    expect(r, "parties.current", "ar", answer="plus de contacts (إيجابي)")
+    chat.command("skip")
     chat.press("party:done")
     chat.press("sys:confirm")
     with uow_factory() as uow:
