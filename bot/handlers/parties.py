@@ -21,7 +21,9 @@ from domain.records import AuditEntry, Effect, Project, Stakeholder
 
 from bot.handlers import Handlers
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
-from bot.handlers.project import choice_error, has_letters, matches_words, offer_next, said
+from bot.handlers.project import (
+    choice_error, dont_know, has_letters, matches_words, offer_next, said,
+)
 
 DIALOGUE = "parties"
 YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
@@ -162,8 +164,7 @@ def _affected(ctx: Ctx, answer: Answer, text: Any) -> Any:
                                   or said(answer, "deny"))):
         _answers(ctx)[_party(ctx, True).id] = {"affected": "no"}
         return "no"
-    if b == UNKNOWN or (b is None and (matches_words(ctx, "parties.dk_words", typed)
-                                       or said(answer, "dont_know"))):
+    if b == UNKNOWN or (b is None and dont_know(ctx, answer)):
         _answers(ctx)[_party(ctx, True).id] = {"affected": "unknown"}
         return "unknown"
     if not has_letters(typed):

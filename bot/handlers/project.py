@@ -242,14 +242,31 @@ def _number_prompt(ctx: Ctx) -> list[Msg]:
     return lines
 
 
+# A number written as a word of its own: digits glued to letters are Arabizi letters
+# ("ma3rftch", "7ta"), not numbers.
+STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)?(?![^\W\d_])")
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def real_number(answer: Answer) -> bool:
+    """The number the engine read is really there: found by the NLU, or written as digits."""
+    if answer.understanding is not None and answer.understanding.first("number") is not None:
+        return True
+    return STANDALONE_NUMBER.search((answer.text or "").translate(DIGITS)) is not None
+
+
+def dont_know(ctx: Ctx, answer: Answer) -> bool:
+    return said(answer, "dont_know") or matches_words(ctx, "project.dk_words", answer.text or "")
+
+
 def _number(ctx: Ctx, answer: Answer, number: Any) -> Any:
-    if answer.button == NUMBER_UNKNOWN or (number is None and said(answer, "dont_know")):
+    if answer.button == NUMBER_UNKNOWN or (not answer.button and dont_know(ctx, answer)):
         _current(ctx)["number"] = None
         ctx.say("project.number_later")
         return None
     if answer.button:
         return Invalid(msg("common.button_expired"))
-    if number is None:
+    if number is None or not real_number(answer):
         return Invalid(msg("project.need_number"))
     if not float(number).is_integer():
         return Invalid(msg("project.need_whole_number"))

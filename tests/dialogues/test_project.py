@@ -163,6 +163,7 @@ def test_a_wrong_answer_at_every_step_is_explained_and_changes_nothing(sqlite_uo
     _walk_to(chat, "public_number")
     expect(chat.say("beaucoup"), "project.need_number", lang)
     expect(chat.say("x" * 10_000), "project.need_number", lang)
+    expect(chat.say("b7al chi 3echra"), "project.need_number", lang)  # Arabizi letters, no number
     chat.command("cancel")
     _walk_to(chat, "title")
     expect(chat.say("x" * 10_000), "common.too_long", lang, n=10_000, max=120)
@@ -280,6 +281,26 @@ def test_the_conversation_resumes_after_a_restart(uow_factory):
     with uow_factory() as uow:
         (s,) = uow.projects.list()
         assert uow.projects.get(s.id).publics[0].expected_number == 80
+
+
+@pytest.mark.parametrize("lang,words,number,dont_know", [
+    ("ary-Latn", "mia w3echrin", 120, "ma3rftch"),
+    ("ary", "عشرين", 20, "ما عرفتش"),
+    ("fr", "cent vingt jeunes", 120, "je ne sais pas"),
+])
+def test_numbers_in_words_and_dont_know(sqlite_uow_factory, lang, words, number, dont_know):
+    pytest.importorskip("nlu.service", reason="number words need the NLU fallback parser")
+    chat = registered_chat(sqlite_uow_factory, lang=lang)
+    _walk_to(chat, "public_number")
+    r = chat.say(words)
+    expect(r, "project.ask_more", lang)
+    assert chat.state()["data"]["publics"][0]["number"] == number
+    chat.press("pmore:yes")
+    chat.press("pub:women")
+    chat.command("skip")
+    r = chat.say(dont_know)  # typed, no button: still "not known yet"
+    expect(r, "project.number_later", lang)
+    assert chat.state()["data"]["publics"][1]["number"] is None
 
 
 def test_a_coordinator_chooses_the_commune_first(uow_factory):
