@@ -1,6 +1,7 @@
 """`athar export …`: documents from the records, written to a file (its path is printed).
 
     athar export logframe --project 3 --format docx --lang ar -o cadre.docx
+    athar export logframe --project 3 --format json      # prints the JSON
     athar export results --project 3 --format xlsx -o resultats.xlsx     (or --poll 7)
     athar export report --kind semester --commune Berkane --format pdf --lang fr -o rapport.pdf
     athar export report --kind final --all --format odt -o programme.odt
@@ -12,9 +13,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 LANGS = ("fr", "ar")
+TEXT_FORMATS = ("json", "md")
 
 
 def _app():
@@ -23,13 +26,18 @@ def _app():
     return build_app(get_settings(), nlu=None, migrate=True)
 
 
-def _run(job, output: str | None) -> int:
+def _run(job, output: str | None, to_stdout: bool = False) -> int:
     from bot.exporting import ExportError
     app = _app()
     try:
         exporter = app.services.extras["exporter"]
         with app.uow_factory() as uow:
             try:
+                if to_stdout:  # a text format printed instead of written to a file
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = exporter.run(uow, job, Path(tmp) / f"export.{job.fmt}")
+                        sys.stdout.write(path.read_text(encoding="utf-8") + "\n")
+                    return 0
                 path = exporter.run(uow, job, Path(output) if output else None)
             except ExportError as exc:
                 print(f"athar: {exc}", file=sys.stderr)
@@ -42,8 +50,13 @@ def _run(job, output: str | None) -> int:
 
 def _logframe(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+    # JSON goes to standard output unless a file is named; "-o -" prints any text format
+    if args.output == "-" and args.format not in TEXT_FORMATS:
+        print(f"athar: {args.format} cannot be printed; use -o FILE", file=sys.stderr)
+        return 2
+    to_stdout = args.output == "-" or (args.format == "json" and args.output is None)
     return _run(ExportJob(what="logframe", fmt=args.format, lang=args.lang,
-                          project_id=args.project), args.output)
+                          project_id=args.project), args.output, to_stdout=to_stdout)
 
 
 def _results(args: argparse.Namespace) -> int:
@@ -176,7 +189,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     lf = esub.add_parser("logframe", help="the logframe (cadre logique) of a project")
     lf.add_argument("--project", type=int, required=True, help="project id")
-    common(lf, "logframe", "json")
+    common(lf, "logframe", "json")  # JSON without -o: printed on standard output
     lf.set_defaults(func=_logframe)
 
     rs = esub.add_parser("results", help="poll answers (Kobo-shaped XLSX/CSV, FLOIP) or a chart")
