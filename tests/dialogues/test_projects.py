@@ -184,3 +184,38 @@ def test_a_long_list_comes_in_pages(sqlite_uow_factory):
     r = chat.press("sys:back")
     r = chat.press("prj:more")  # after the last page, the first one again
     assert chat.buttons(r)[0] == f"prj:{ids[0]}"
+
+
+def _with_exporter(chat, tmp_path):
+    from bot.exporting import Exporter
+    from knowledge.loader import load_communes
+    chat.dispatcher.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path)
+    return chat
+
+
+def test_an_official_cannot_export_another_communes_project(sqlite_uow_factory, tmp_path):
+    berkane, tanger = seed_projects(sqlite_uow_factory)
+    chat = _with_exporter(registered_chat(sqlite_uow_factory), tmp_path)
+    chat.command("export")
+    r = chat.press("exp:w:logframe")
+    assert [b for b in chat.buttons(r) if b.startswith("prj:")] == [f"prj:{berkane}"]
+    r = chat.press(f"prj:{tanger}")  # forged button data: refused, nothing revealed
+    expect(r, "projects.choose", "fr")
+    assert chat.state()["step"] == "project_id" and "Tanger" not in chat.text(r)
+    chat.press(f"prj:{berkane}")
+    tamper(chat, project_id=tanger)  # forged after the choice
+    r = chat.press("exp:f:json")
+    expect(r, "export.no_project", "fr")
+    assert not [x for x in r if x.attachment] and not list(tmp_path.iterdir())
+
+
+def test_a_coordinator_exports_any_commune(sqlite_uow_factory, tmp_path):
+    _, tanger = seed_projects(sqlite_uow_factory)
+    chat = _with_exporter(registered_chat(sqlite_uow_factory, role="coordinator", commune=None),
+                          tmp_path)
+    chat.command("export")
+    chat.press("exp:w:logframe")
+    chat.press(f"prj:{tanger}")
+    r = chat.press("exp:f:json")
+    (doc,) = [x.attachment for x in r if x.attachment]
+    assert "Accueil migrants Tanger" in open(doc["path"], encoding="utf-8").read()
