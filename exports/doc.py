@@ -75,6 +75,7 @@ class Table:
     sheet: str | None = None  # worksheet name when written to XLSX
     numeric: set[int] = field(default_factory=set)  # columns holding numbers (aligned, typed)
     group_rows: set[int] = field(default_factory=set)  # rows shown as a band (a level title)
+    compact: bool = False  # smaller type (long programme-wide tables)
 
 
 @dataclass

@@ -356,6 +356,8 @@ class ReportBuilder:
             for e in p.effects:
                 if not e.expected or (e.level == "output" and programme):
                     continue
+                if programme and not e.indicators:
+                    continue
                 for k, ind in enumerate(e.indicators or [None]):  # type: ignore[list-item]
                     lead = (commune if first_of_commune else "") if programme else \
                         (e.statement if k == 0 else "")
@@ -370,7 +372,7 @@ class ReportBuilder:
                                  L.number(ind.target_value, ind.unit), L.number(v, ind.unit),
                                  "" if prog is None else f"{prog:.0f}%",
                                  self.t(f"report.status_{status(ind, v, p, self.at)}")])
-        return Table(headers=headers, rows=rows, widths=widths)
+        return Table(headers=headers, rows=rows, widths=widths, compact=programme)
 
     # -- polls -------------------------------------------------------------------------------------
     def poll_block(self, doc: Document, pd: ProjectData) -> None:
@@ -569,9 +571,12 @@ def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
     else the distribution of the answers of the (focus) poll. None when groups are too small."""
     L = Labels(lang)
     b, f = pick_waves(pd.polls)
-    if focus is not None and not any(x is not None and x.poll.id == focus for x in (b, f)):
+    if focus is not None:
         chosen = next((p for p in pd.polls if p.poll.id == focus), None)
-        b, f = (chosen, None) if chosen and chosen.poll.wave == "baseline" else (None, chosen)
+        if chosen is None or chosen.poll.wave == "baseline":
+            b, f = chosen, None  # a baseline on its own: the distribution of its answers
+        else:
+            f = chosen  # a follow-up: against the baseline when there is one
     if b is not None and f is not None:
         rows = [CompareRow(qlabel(c.question, L.lang, short=True), pct(*c.fav_b), pct(*c.fav_f),
                            c.fav_b[1], c.fav_f[1])

@@ -72,7 +72,7 @@ def _shade(cell, fill: str) -> None:
     _set(tcPr, "w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": fill})
 
 
-def _cell_text(cell, text: str, rtl: bool, bold: bool = False, right: bool = False) -> None:
+def _cell_text(cell, text: str, rtl: bool, bold: bool = False, size: float = 8.5) -> None:
     lines = str(text).split("\n")
     p = cell.paragraphs[0]
     for i, line in enumerate(lines):
@@ -80,7 +80,7 @@ def _cell_text(cell, text: str, rtl: bool, bold: bool = False, right: bool = Fal
             p = cell.add_paragraph()
         run = p.add_run(line)
         run.bold = bold
-        run.font.size = Pt(8.5)
+        run.font.size = Pt(size)
         _rtl_paragraph(p, rtl)
         p.paragraph_format.space_after = Pt(0)
 
@@ -197,7 +197,7 @@ def _table(d, b: Table, rtl: bool, usable) -> None:
             _shade(merged, "EEF3F7")
             continue
         for i, value in enumerate(row[:ncol]):
-            _cell_text(cells[i], value, rtl)
+            _cell_text(cells[i], value, rtl, size=7.5 if b.compact else 8.5)
     for row in t.rows:
         for i, c in enumerate(row.cells):
             if i < len(col_w):

@@ -111,3 +111,17 @@ def test_the_whole_programme_of_ten_communes_fits(communes_by_id, tmp_path):
                              tmp_path / f"{kind}.pdf")
         assert pdf_pages(path) <= MAX_PAGES[kind], kind
         assert "Gourrama" in pdf_text(path)
+
+
+def test_the_results_chart_follows_the_chosen_poll(demo, tmp_path):
+    from PIL import Image
+
+    from exports.reports import poll_chart
+    pd = demo["belfaa"]
+    base, follow = (p.poll.id for p in pd.polls)
+    wide = poll_chart(pd, "ar", tmp_path / "c.png", focus=follow)
+    dist = poll_chart(pd, "fr", tmp_path / "d.png", focus=base)
+    assert wide is not None and dist is not None
+    with Image.open(wide) as a, Image.open(dist) as b:
+        assert a.size != b.size  # two bars per question against one stacked bar per question
+    assert poll_chart(pd, "fr", tmp_path / "none.png", min_group_size=100, focus=follow) is None
