@@ -99,7 +99,10 @@ class Exporter:
             except OSError:
                 pass
 
-    def run(self, uow: UnitOfWork, job: ExportJob, path: Path | None = None) -> Path:
+    def run(self, uow: UnitOfWork, job: ExportJob | dict[str, Any], path: Path | None = None) -> Path:
+        """Produce the file of a job (an ExportJob, or the same as a plain dict)."""
+        if isinstance(job, dict):
+            job = ExportJob(**job)
         if job.what not in FORMATS:
             raise ExportError("export.failed", f"unknown export {job.what!r}")
         if job.fmt not in self.formats(job.what):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.commune import Commune
+from domain.polls import sign_test
 from domain.records import Effect, Indicator, Measurement, Poll, Project, Respondent, Response, Story
 
 from exports.charts import CompareRow, DistributionRow, compare_chart, distribution_chart
@@ -412,16 +413,18 @@ class ReportBuilder:
                 fb = f"{c.fav_b[0]}/{c.fav_b[1]}" if c.fav_b and c.fav_b[1] >= minimum else "—"
                 ff = f"{c.fav_f[0]}/{c.fav_f[1]}" if c.fav_f and c.fav_f[1] >= minimum else "—"
                 paired = c.pairs >= minimum
+                p = sign_test(c.improved, c.worse) if paired else None
                 table_rows.append([qlabel(c.question, self.lang, short=True), fb, ff,
                                    str(c.pairs) if paired else "—",
                                    str(c.improved) if paired else "—", str(c.same) if paired else "—",
-                                   str(c.worse) if paired else "—"])
+                                   str(c.worse) if paired else "—",
+                                   "—" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")])
             doc.add(Table(headers=[self.t("report.col_question"), self.t("report.col_fav_baseline"),
                                    self.t("report.col_fav_followup"), self.t("report.col_pairs"),
                                    self.t("report.col_improved"), self.t("report.col_same"),
-                                   self.t("report.col_worse")],
-                          rows=table_rows, widths=[4, 1.5, 1.5, 1.2, 1, 1, 1],
-                          numeric={3, 4, 5, 6}),
+                                   self.t("report.col_worse"), self.t("report.col_p")],
+                          rows=table_rows, widths=[4, 1.5, 1.5, 1.2, 1, 1, 1, 1.2],
+                          numeric={3, 4, 5, 6, 7}),
                     Para(self.t("report.paired_note"), style="note"))
 
     def distribution(self, doc: Document, pl: PollData | None) -> None:

@@ -9,6 +9,7 @@ now, and a channel may call the same exporter off its event loop.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ REPORTS = ("report_semester", "report_final")
 POLL_BASED = ("results", "xlsform")
 NO_LANGUAGE = ("csv", "json")
 COORDINATORS = ("coordinator", "admin")
+log = logging.getLogger("athar.export")
 P_WHAT, P_SCOPE, P_COMMUNE, P_POLL, P_FMT, P_LANG = "exp:w:", "exp:s:", "exp:c:", "exp:p:", "exp:f:", "exp:l:"
 
 
@@ -180,8 +182,7 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
 
 def generate(exporter: Any, uow: Any, job: dict[str, Any]) -> Path:
     """Produce the file of a job (synchronous: call it in a worker thread when needed)."""
-    from bot.exporting import ExportJob
-    return exporter.run(uow, ExportJob(**job))
+    return exporter.run(uow, dict(job))
 
 
 def _complete(ctx: Ctx) -> list[Reply]:
@@ -199,8 +200,7 @@ def _complete(ctx: Ctx) -> list[Reply]:
         path = generate(exporter, ctx.uow, job)
     except Exception as exc:  # a job that cannot run is told, never crashes the conversation
         key = getattr(exc, "key", None)
-        import logging
-        logging.getLogger("athar.export").warning("export failed: %s", exc)
+        log.warning("export failed: %s", exc)
         return [progress, Reply.of(key if key else "export.failed")]
     return [progress, Reply(lines=[msg("export.ready", name=path.name)],
                             attachment=Attachment(kind="document", path=str(path), filename=path.name))]

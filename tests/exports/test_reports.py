@@ -63,6 +63,9 @@ def test_semester_report_sections_and_values_in_french(demo, communes_by_id, tmp
     assert poll_table.headers[:3] == ["Question", "Favorable au départ", "Favorable au suivi"]
     improved, same, worse = (int(x) for x in poll_table.rows[0][4:7])
     assert improved + same + worse == int(poll_table.rows[0][3]) == 25  # 25 linked people
+    from domain.polls import sign_test
+    p = sign_test(improved, worse)
+    assert poll_table.rows[0][7] == ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def test_small_groups_are_never_published(demo, communes_by_id, tmp_path):
