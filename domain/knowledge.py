@@ -20,6 +20,7 @@ from pydantic import (
 
 from domain.language import Lang
 from domain.nlu import DOMAINS, PUBLICS
+from domain.records import Indicator as RecordIndicator
 
 LANG_TAGS: tuple[str, ...] = tuple(lang.value for lang in Lang)
 
@@ -635,3 +636,26 @@ def suggest_indicators(
         scored.append((-score, pos, ind))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [ind for _, _, ind in scored[:limit]]
+
+
+def indicator_draft(kb: KnowledgeBase, indicator: Indicator, lang: Lang | str) -> RecordIndicator:
+    """A project indicator (domain.records.Indicator) pre-filled from a library indicator, in the
+    user's language; baseline and target stay empty for the user to fill (SMART dialogue)."""
+    tag = _lang_tag(lang)
+    num = indicator.calculation.numerator.get(tag)
+    den = indicator.calculation.denominator
+    calculation = num if den is None else f"{num} / {den.get(tag)}"
+    unit = {"percent": "%", "mad": "MAD"}.get(indicator.unit)
+    if indicator.unit == "days":
+        unit = kb.labels.label("units", "days", tag).lower()
+    return RecordIndicator(
+        label=indicator.label.get(tag),
+        definition=indicator.definition.get(tag),
+        unit=unit,
+        calculation=calculation,
+        source=indicator.source.get(tag),
+        frequency=indicator.frequency,
+        disaggregation=list(indicator.disaggregation),
+        library_id=indicator.id,
+        poll_question=indicator.poll_question,
+    )

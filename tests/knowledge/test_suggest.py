@@ -66,3 +66,19 @@ def test_real_library_youth_employment_example():
     got = suggest_indicators(kb, "employment_income", "youth", "outcome")
     assert got[0].id == "trainees_in_work_6_months"
     assert all(i.domain == "employment_income" and "youth" in i.publics for i in got)
+
+
+def test_indicator_draft_prefills_a_project_indicator():
+    from domain.knowledge import indicator_draft
+
+    kb = load_knowledge()
+    ind = kb.indicator("trainees_in_work_6_months")
+    draft = indicator_draft(kb, ind, "ary")
+    assert draft.library_id == ind.id and draft.label == ind.label.ary
+    assert draft.definition == ind.definition.ary and draft.unit == "%"
+    assert ind.calculation.denominator.ar in draft.calculation  # ary falls back to MSA
+    assert draft.disaggregation == ind.disaggregation and draft.baseline_value is None
+    days = indicator_draft(kb, kb.indicator("days_to_get_document_disability"), "fr")
+    assert days.unit == "jours" and days.poll_question is None
+    linked = indicator_draft(kb, kb.indicator("feel_accepted_in_neighbourhood"), "fr")
+    assert linked.poll_question == "respect"
