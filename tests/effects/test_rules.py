@@ -1,0 +1,233 @@
+"""Pure rules of domain/effects.py, table-driven, in the four language variants."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from domain.effects import (
+    Horizon, check_effect, change_clause, choose_template, classify, find_horizon, level_for,
+    period_key, plain, progress, smart_check,
+)
+from domain.records import Indicator, Measurement
+
+from tests.effects.lexicon_data import LEXICON
+
+CLASSIFY = [
+    # (variant, text, expected kind)
+    ("fr", "organiser 10 ateliers de recherche d'emploi", "activity"),
+    ("fr", "La commune va sensibiliser les parents", "activity"),
+    ("fr", "Nous allons former 40 femmes", "activity"),
+    ("fr", "120 jeunes formés", "output"),
+    ("fr", "3 séances tenues et 200 kits distribués", "output"),
+    ("fr", "les jeunes trouvent du travail", "effect"),
+    ("fr", "120 jeunes formés trouvent un emploi", "effect"),  # counting people who do differently
+    ("fr", "Les femmes se sentent plus écoutées", "effect"),
+    ("fr", "sensibiliser les femmes pour qu'elles utilisent le centre", "activity"),  # means
+    ("ar", "تنظيم 10 ورشات للبحث عن الشغل", "activity"),
+    ("ar", "الجماعة ستنظم دورات تكوين", "activity"),
+    ("ar", "120 شابا تم تكوينهم", "output"),
+    ("ar", "يجد الشباب عملا بعد التكوين", "effect"),
+    ("ary", "غادي نديرو 10 ديال الورشات", "activity"),
+    ("ary", "120 شاب تكونو", "output"),
+    ("ary", "الشباب غادي يلقاو خدمة", "effect"),
+    ("ary-Latn", "ghadi ndiro 10 dyal les ateliers", "activity"),
+    ("ary-Latn", "120 chab tkawno", "output"),
+    ("ary-Latn", "chabab ghadi yl9aw khedma", "effect"),
+    ("ary-Latn", "200 9ouffa tfer9o", "output"),
+]
+
+
+@pytest.mark.parametrize("lang,text,kind", CLASSIFY, ids=[f"{c[0]}-{i}" for i, c in enumerate(CLASSIFY)])
+def test_classify_by_rules(lang, text, kind):
+    assert classify(text, LEXICON).kind == kind
+
+
+def test_the_activity_verb_is_named_for_its_so_what_question():
+    c = classify("Organiser 10 ateliers", LEXICON)
+    assert (c.kind, c.activity_verb) == ("activity", "organiser")
+    assert "leading_verb" in c.reasons
+    assert classify("120 jeunes formés", LEXICON).output_pattern == "people_counted"
+
+
+def test_accents_case_and_arabic_letter_variants_do_not_matter():
+    assert classify("ORGANISER des ateliers", LEXICON).kind == "activity"
+    assert classify("les jeunes Trouvent un emploi", LEXICON).kind == "effect"
+    assert classify("les femmes s'ameliorent", Lexicon_with(change=["amélior"])).kind == "effect"
+    assert plain("إعلان أمل") == "اعلان امل"
+    assert plain("١٢٠ شاب") == "120 شاب"
+
+
+def Lexicon_with(change):
+    from domain.effects import Lexicon
+    return Lexicon(change_verbs=change)
+
+
+@pytest.mark.parametrize("intent,conf,expected", [
+    ("describe_effect", 0.9, "effect"),      # rules silent: the NLU decides
+    ("describe_output", 0.7, "output"),
+    ("describe_activity", 0.3, "unknown"),   # too unsure: ignored
+    (None, 0.0, "unknown"),
+])
+def test_the_nlu_decides_when_the_rules_are_silent(intent, conf, expected):
+    assert classify("l'accès au centre de santé", LEXICON, intent, conf).kind == expected
+
+
+def test_a_strong_rule_beats_the_nlu_and_a_weak_one_yields_to_it():
+    # "organiser …" at the start is strong: the NLU cannot turn it into an effect
+    assert classify("organiser 10 ateliers", LEXICON, "describe_effect", 0.95).kind == "activity"
+    # an activity noun alone is weak: a confident NLU wins, an unsure one does not
+    text = "la formation des jeunes au numérique"
+    assert classify(text, LEXICON).kind == "activity"
+    assert classify(text, LEXICON, "describe_output", 0.9).kind == "output"
+    assert classify(text, LEXICON, "describe_output", 0.6).kind == "activity"
+
+
+CHECKS = [
+    # (text, durations from the NLU, expected missing parts, public found)
+    ("les jeunes trouvent du travail d'ici fin 2026", [], (), "youth"),
+    ("les jeunes trouvent du travail", [], ("horizon",), "youth"),
+    ("ils trouvent du travail", [6], ("who",), None),
+    ("l'emploi des femmes", [], ("change", "direction", "horizon"), "women"),
+    ("plus d'emploi", [], ("who", "change", "horizon"), None),
+    ("يجد الشباب عملا", [12], (), "youth"),
+    ("الشباب غادي يلقاو خدمة", [], ("horizon",), "youth"),
+    ("chabab ghadi yl9aw khedma 2027", [], (), "youth"),
+    ("l3yalat ky7esso b rashom", [], ("horizon",), "women"),
+]
+
+
+@pytest.mark.parametrize("text,durations,missing,public", CHECKS)
+def test_check_effect_finds_the_missing_parts(text, durations, missing, public):
+    c = check_effect(text, LEXICON, durations=durations, today=date(2026, 1, 10))
+    assert c.missing == missing
+    assert c.public == public
+    assert c.complete == (not missing)
+
+
+def test_check_effect_uses_the_nlu_entities_and_the_domain():
+    c = check_effect("ils vont mieux", LEXICON, publics=["women"], domains=["health_wellbeing"],
+                     durations=[6], kind="effect")
+    assert c.public == "women" and c.domain == "health_wellbeing" and c.change
+    assert c.horizon == Horizon(months=6)
+    assert check_effect("les jeunes trouvent du travail", LEXICON).domain == "employment_income"
+    assert check_effect("les jeunes travaillent plus", LEXICON).direction == "increase"
+    assert check_effect("les jeunes trouvent", LEXICON).direction == "implied"
+
+
+def test_horizons():
+    assert find_horizon("d'ici 2026", today=date(2025, 5, 1)) == Horizon(year=2026)
+    assert find_horizon("en 2019", today=date(2025, 5, 1)) == Horizon()  # past: not a horizon
+    assert find_horizon("dans six mois", durations=[6.0]) == Horizon(months=6)
+    assert find_horizon("120 jeunes") == Horizon()
+    assert Horizon.parse(Horizon(months=18).as_text()) == Horizon(months=18)
+    assert Horizon.parse(Horizon(year=2027).as_text()) == Horizon(year=2027)
+    assert Horizon.parse("soon") == Horizon()
+    assert level_for(Horizon(months=6)) == "outcome"
+    assert level_for(Horizon(months=48)) == "impact"
+    assert level_for(Horizon(year=2031), today=date(2026, 1, 1)) == "impact"
+
+
+@pytest.mark.parametrize("text,public,clause", [
+    ("Les jeunes trouvent du travail", "youth", "trouvent du travail"),
+    ("les jeunes formés trouvent un emploi d'ici 2026", "youth", "formés trouvent un emploi"),
+    ("ils trouvent du travail.", None, "trouvent du travail"),
+    ("الشباب غادي يلقاو خدمة", "youth", "غادي يلقاو خدمة"),
+    ("chabab ghadi yl9aw khedma", "youth", "ghadi yl9aw khedma"),
+    ("homa yl9aw khedma", None, "yl9aw khedma"),
+    ("trouver un emploi stable", None, "trouver un emploi stable"),
+])
+def test_change_clause(text, public, clause):
+    assert change_clause(text, LEXICON, public) == clause
+
+
+def test_template_choice():
+    assert choose_template(None, False) == "basic"
+    assert choose_template(30, True) == "with_share"
+    assert choose_template(40, False) == "with_count"
+
+
+# -- SMART -----------------------------------------------------------------------------------
+def good_indicator(**kw) -> Indicator:
+    base = dict(label="% de jeunes en emploi 6 mois après", definition="emploi, stage ou auto-emploi",
+                unit="percent", calculation="jeunes en emploi / jeunes formés", baseline_value=10,
+                baseline_date=date(2026, 1, 1), baseline_source="enquête", target_value=30,
+                target_date=date(2026, 12, 31), source="enquête de suivi", frequency="semester",
+                collector="BASCS", disaggregation=["sex", "age_band"])
+    base.update(kw)
+    return Indicator(**base)
+
+
+def codes(ind, **kw):
+    return [f.code for f in smart_check(ind, today=date(2026, 2, 1), **kw)]
+
+
+def test_a_complete_indicator_has_no_finding():
+    assert codes(good_indicator()) == []
+
+
+@pytest.mark.parametrize("changes,expected", [
+    (dict(baseline_value=None, baseline_date=None, baseline_source=None), ["no_baseline"]),
+    (dict(baseline_value=None, baseline_date=None, baseline_source=None,
+          baseline_plan="sondage en mars"), []),
+    (dict(target_date=None), ["target_without_date"]),
+    (dict(target_value=None, target_date=None), ["no_target"]),
+    (dict(unit=None), ["no_unit"]),
+    (dict(target_value=5), ["target_not_above_baseline"]),
+    (dict(target_value=10), ["target_not_above_baseline"]),
+    (dict(disaggregation=[]), ["no_disaggregation"]),
+    (dict(calculation=None), ["percent_without_calculation"]),
+    (dict(target_value=130), ["percent_out_of_range"]),
+    (dict(target_date=date(2025, 12, 1)), ["target_date_before_baseline"]),
+    (dict(source=None), ["no_source"]),
+    (dict(definition=""), ["no_definition"]),
+    (dict(frequency=None, collector=None), ["no_frequency", "no_collector"]),
+    (dict(baseline_date=None, baseline_source=None), ["baseline_without_date", "baseline_without_source"]),
+])
+def test_smart_findings_are_specific(changes, expected):
+    assert codes(good_indicator(**changes)) == expected
+
+
+def test_smart_direction_disaggregation_and_dates():
+    dec = good_indicator(unit="days", calculation=None, baseline_value=30, target_value=10)
+    assert codes(dec, direction="decrease") == []
+    assert codes(dec) == ["target_not_above_baseline"]
+    assert codes(good_indicator(disaggregation=[]), people_based=False) == []
+    yn = good_indicator(unit="yes_no", baseline_value=0, target_value=2, disaggregation=[])
+    assert codes(yn) == ["yes_no_not_0_or_1"]
+    past = good_indicator(baseline_date=None, baseline_source="x", target_date=date(2025, 6, 1))
+    assert "target_date_past" in codes(past)
+    # problems come before advice
+    sev = [f.severity for f in smart_check(good_indicator(frequency=None, target_date=None))]
+    assert sev == sorted(sev, key=lambda s: s != "problem")
+
+
+# -- progress ----------------------------------------------------------------------------------
+def m(period, value, day=1):
+    return Measurement(period=period, value=value,
+                       recorded_at=datetime(2026, 1, day, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("period,key", [
+    ("2026", (2026, 12)), ("2026-S1", (2026, 6)), ("2026 s2", (2026, 12)), ("2026-T2", (2026, 6)),
+    ("2026-Q3", (2026, 9)), ("2026-11", (2026, 11)), ("11/2026", (2026, 11)),
+    ("2026-11-30", (2026, 11)), ("bientôt", (0, 0)), ("2026-13", (0, 0)),
+])
+def test_period_keys(period, key):
+    assert period_key(period) == key
+
+
+def test_progress_between_baseline_and_target():
+    ind = good_indicator(measurements=[m("2026-S2", 25, 1), m("2026-S1", 15, 2)])
+    p = progress(ind)
+    assert (p.baseline, p.latest, p.latest_period, p.target) == (10, 25, "2026-S2", 30)
+    assert p.percent == 75 and not p.reached and p.n_measurements == 2
+    assert progress(good_indicator(measurements=[m("2027", 31)])).reached
+    down = progress(good_indicator(baseline_value=30, target_value=10, measurements=[m("2026", 20)]))
+    assert down.percent == 50
+    worse = progress(good_indicator(measurements=[m("2026", 5)]))
+    assert worse.percent == -25 and not worse.reached
+    empty = progress(good_indicator())
+    assert empty.latest is None and empty.percent is None and empty.n_measurements == 0
+    no_base = progress(good_indicator(baseline_value=None, measurements=[m("2026", 31)]))
+    assert no_base.percent is None and no_base.reached
