@@ -447,6 +447,8 @@ class CoachingLexicon(_Strict):
     direction_words: DirectionWords
     horizon_patterns: Terms  # regexes: "d'ici fin 2026", "dans 6 mois", "بحلول"...
     means_words: Terms  # "grâce à...": the means belong to the activities, not to the effect
+    # pronouns dropped at the start of a change clause when a wording is proposed (optional)
+    subject_pronouns: Terms | None = None
 
     @field_validator("horizon_patterns")
     @classmethod
