@@ -29,10 +29,10 @@ NLU_KINDS = {"describe_activity": "activity", "describe_output": "output",
 NLU_MIN_CONFIDENCE = 0.5  # below this the NLU statement intent is ignored
 NLU_OVERRIDES_WEAK = 0.8  # a confident NLU beats a rule that rests on one weak clue
 
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي",
-                       "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4",
-                       "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9"})
-_TATWEEL = "\u0640"
+# Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic digits
+_ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 0x0649: 0x064A,
+                       **{0x0660 + i: 0x30 + i for i in range(10)}})
+_TATWEEL = chr(0x0640)
 _YEAR = re.compile(r"(?<!\d)(20[2-4]\d)(?!\d)")
 
 
@@ -44,7 +44,7 @@ def plain_map(text: str) -> tuple[str, list[int]]:
         for ch in unicodedata.normalize("NFKD", c):
             if unicodedata.combining(ch) or ch == _TATWEEL:
                 continue
-            ch = "'" if ch == "’" else ch.translate(_ALEF)
+            ch = "'" if ch == "\u2019" else ch.translate(_ALEF)
             out.append(ch)
             index.append(i)
     return "".join(out), index
@@ -56,10 +56,27 @@ def plain(text: str) -> str:
     return plain_map(text)[0]
 
 
+_AL = chr(0x0627) + chr(0x0644)  # the Arabic article
+# up to two one-letter proclitics (wa, fa, bi, ka, li) and the article may precede an Arabic word
+_PROCLITICS = "(?:[" + "".join(chr(c) for c in (0x0648, 0x0641, 0x0628, 0x0643, 0x0644)) + "]{0,2}" \
+    + "(?:" + _AL + ")?)"
+
+
+def _is_arabic(word: str) -> bool:
+    return any(0x0600 <= ord(c) <= 0x06FF for c in word)
+
+
 def _word_re(form: str, whole: bool = False) -> re.Pattern[str]:
-    # a form matches at the start of a word; it may be a stem ("sensibilis" → "sensibiliser");
-    # with `whole`, the match runs on to the end of the word it starts
-    return re.compile(r"(?<!\w)" + re.escape(plain(form)) + (r"\w*" if whole else ""), re.IGNORECASE)
+    """A form matches at the start of a word; it may be a stem ("sensibilis" → "sensibiliser").
+    An Arabic form also matches with or without its article and after a proclitic ("العمل" finds
+    "عملا", "بالعمل"). With `whole`, the match runs on to the end of the word it starts."""
+    f = plain(form).strip()
+    head = ""
+    if _is_arabic(f):
+        if f.startswith(_AL) and len(f) > 3:
+            f = f[2:]
+        head = _PROCLITICS
+    return re.compile(r"(?<!\w)" + head + re.escape(f) + (r"\w*" if whole else ""), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -224,18 +241,19 @@ class Horizon:
         return self.months is not None or self.year is not None
 
     def as_text(self) -> str:
+        """Stored form: a year ("2026", by the end of it) or an ISO 8601 duration ("P6M")."""
         if self.year is not None:
             return str(self.year)
-        return f"{self.months}m" if self.months is not None else ""
+        return f"P{self.months}M" if self.months is not None else ""
 
     @classmethod
     def parse(cls, value: Any) -> "Horizon":
-        """Read back `as_text` ("2026", "6m")."""
-        s = str(value or "").strip()
+        """Read back `as_text`."""
+        s = str(value or "").strip().upper()
         if re.fullmatch(r"\d{4}", s):
             return cls(year=int(s))
-        if re.fullmatch(r"\d{1,3}m", s):
-            return cls(months=int(s[:-1]))
+        if re.fullmatch(r"P\d{1,3}M", s):
+            return cls(months=int(s[1:-1]))
         return cls()
 
 
@@ -301,14 +319,18 @@ def check_effect(text: str, lexicon: Lexicon, *, publics: Sequence[str] = (),
 def change_clause(text: str, lexicon: Lexicon, public: str | None = None) -> str:
     """The change part of a statement, so that a template can put its own "who" and horizon
     around it: "Les jeunes formés trouvent du travail d'ici 2026" → "formés trouvent du travail".
-    The group named before the change verb and a leading pronoun are dropped, and so is a year
-    at the very end (with the one or two short words that introduce it)."""
+    The group named before the change verb and a leading pronoun are dropped; a group named right
+    after the verb (Arabic verb-subject order: "يجد الشباب عملا") is cut out; a year at the very
+    end goes too, with the one or two short words that introduce it."""
     p, index = plain_map(text)
     start, end = 0, len(p)
+    cut: tuple[int, int] | None = None
     span = lexicon.public_span(p, public)
     change = lexicon.change_verb_span(p)
     if span is not None and span[0] <= 30 and (change is None or span[1] <= change[0]):
         start = span[1]
+    elif span is not None and change is not None and 0 <= span[0] - change[1] <= 2:
+        cut = span
     start += len(p[start:]) - len(p[start:].lstrip(" ,.:;-"))
     for pron in lexicon.pronouns:
         pm = re.compile(r"(?i)" + re.escape(plain(pron)) + r"(?!\w)\s*").match(p, start)
@@ -322,7 +344,12 @@ def change_clause(text: str, lexicon: Lexicon, public: str | None = None) -> str
         end -= 1
     if end <= start:
         return ""
-    return text[index[start]:index[end - 1] + 1]
+    keep = [(start, end)]
+    if cut is not None and start <= cut[0] and cut[1] <= end:
+        after = cut[1] + len(p[cut[1]:end]) - len(p[cut[1]:end].lstrip())
+        keep = [(start, cut[0]), (after, end)]
+    parts = [text[index[a]:index[b - 1] + 1] for a, b in keep if b > a]
+    return " ".join(x.strip() for x in parts if x.strip())
 
 
 def choose_template(target: float | None, target_is_share: bool) -> str:

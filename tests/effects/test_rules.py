@@ -136,6 +136,8 @@ def test_horizons():
     ("chabab ghadi yl9aw khedma", "youth", "ghadi yl9aw khedma"),
     ("homa yl9aw khedma", None, "yl9aw khedma"),
     ("trouver un emploi stable", None, "trouver un emploi stable"),
+    ("يجد الشباب عملا", "youth", "يجد عملا"),
+    ("les jeunes trouvent du travail en fin 2026.", "youth", "trouvent du travail"),
 ])
 def test_change_clause(text, public, clause):
     assert change_clause(text, LEXICON, public) == clause

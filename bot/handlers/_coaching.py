@@ -1,0 +1,140 @@
+"""Shared by the effect, unexpected-effect, indicator and measure dialogues: the knowledge base
+as data for the pure rules of domain/effects.py, and small rendering helpers.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from domain.dialogue import Ctx, Option
+from domain.effects import Lexicon
+from domain.language import ALL_LANGS
+from domain.messages import Msg, msg
+from domain.records import Effect, Project
+
+from bot.handlers._projects import load_project, visible_projects
+
+LANGS = tuple(lang.value for lang in ALL_LANGS)
+PUBLIC_IDS = ("youth", "women", "disability", "migrants", "children", "elderly", "other")
+_LEXICONS: dict[int, Lexicon] = {}
+
+
+def kb(ctx: Ctx) -> Any:
+    """The knowledge base (knowledge.loader.load_knowledge()), set by the composition root."""
+    knowledge = getattr(ctx.services, "knowledge", None) if ctx.services is not None else None
+    if knowledge is None:
+        raise RuntimeError("the knowledge base is not loaded (Services.knowledge)")
+    return knowledge
+
+
+def _all(terms: Any) -> list[str]:
+    if terms is None:
+        return []
+    out: list[str] = []
+    for tag in LANGS:
+        out.extend(terms.get(tag))
+    return out
+
+
+def lexicon(ctx: Ctx) -> Lexicon:
+    """The coaching lexicon with the four variants merged (people mix them in one message)."""
+    base = kb(ctx)
+    key = id(base)
+    if key not in _LEXICONS:
+        co = base.coaching
+        _LEXICONS[key] = Lexicon(
+            activity_verbs={v.id: _all(v.forms) for v in co.activity_verbs},
+            output_patterns={p.id: _all(p.patterns) for p in co.output_patterns},
+            actor_subjects=_all(co.actor_subjects),
+            change_verbs=_all(co.change_verbs),
+            publics={p.id: _all(p.synonyms) for p in base.publics if p.synonyms is not None},
+            domains={d.id: _all(d.synonyms) for d in base.domains if d.synonyms is not None},
+            directions={k: _all(v) for k, v in (getattr(co, "direction_words", None) or {}).items()},
+            pronouns=_all(getattr(co, "subject_pronouns", None)),
+        )
+    return _LEXICONS[key]
+
+
+def text(ctx: Ctx, t: Any) -> str:
+    """A knowledge-base text (Text / Text4) in the conversation's language."""
+    return t.get(ctx.lang if ctx.lang in LANGS else "fr")
+
+
+def raw(ctx: Ctx, t: Any) -> Msg:
+    return msg("common.raw", text=text(ctx, t))
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def current_project(ctx: Ctx) -> Project | None:
+    """The project of the running dialogue, re-read with the access check every time."""
+    return load_project(ctx, ctx.state.data.get("project_id"))
+
+
+def check_project_on_start(ctx: Ctx) -> None:
+    """A dialogue started with {"project_id": id} the user may not see asks for a project instead
+    (the same answer whether the id is forbidden or does not exist); with no project at all, the
+    user is told so and lands on the menu."""
+    pid = ctx.state.data.get("project_id")
+    if pid is not None and load_project(ctx, pid) is None:
+        ctx.state.data["project_id"] = None
+        ctx.say("projects.not_found")
+    if ctx.state.data.get("project_id") is None and not visible_projects(ctx):
+        ctx.say("projects.none")
+        ctx.services.engine.start(ctx, "menu")
+
+
+def project_public_ids(project: Project | None) -> list[str]:
+    out: list[str] = []
+    for p in (project.publics if project else []):
+        if p.category not in out:
+            out.append(p.category)
+    return out
+
+
+def public_options(ctx: Ctx, project: Project | None) -> list[Option]:
+    ids = project_public_ids(project) or [p.id for p in kb(ctx).publics]
+    out = []
+    for pid in ids:
+        pub = kb(ctx).public(pid)
+        out.append(Option(f"pub:{pid}", raw(ctx, pub.label) if pub else msg("common.raw", text=pid)))
+    return out
+
+
+def who(public: str | None) -> Msg:
+    """"the young people", "women"… with the article the templates expect."""
+    return msg(f"effects.who.{public if public in PUBLIC_IDS else 'other'}")
+
+
+def domain_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"dom:{d.id}", raw(ctx, d.label)) for d in kb(ctx).domains]
+
+
+def find_effect(project: Project | None, effect_id: Any) -> Effect | None:
+    if project is None:
+        return None
+    try:
+        eid = int(effect_id)
+    except (TypeError, ValueError):
+        return None
+    return next((e for e in project.effects if e.id == eid), None)
+
+
+def fmt_number(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def entity_values(answer: Any, name: str) -> list[Any]:
+    u = getattr(answer, "understanding", None)
+    return list(u.values(name)) if u is not None else []
+
+
+def intent_of(answer: Any) -> tuple[str | None, float]:
+    u = getattr(answer, "understanding", None)
+    if u is None:
+        return None, 0.0
+    return u.intent.name, u.intent.confidence

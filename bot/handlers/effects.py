@@ -1,0 +1,475 @@
+"""Dialogue "effects": coaching an official from a project idea to well-worded expected effects.
+
+The heart of the loop (DESIGN §4, DOMAIN §1.4 and §2.1):
+- an activity ("organiser 10 ateliers") or an output ("120 jeunes formés") is recognised, said
+  kindly in one line with an example for this public, and the question comes back as "after that,
+  what will be different for them?";
+- "I don't know" offers examples from the knowledge base as buttons;
+- a real effect is checked for who, what changes, direction and horizon; only the missing parts
+  are asked; then a better wording is proposed from a template: [That's right] [Edit] [Figure];
+- the effect is stored with its level, domain, public, polarity and horizon.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.dialogue import (
+    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+)
+from domain.effects import (
+    Horizon, change_clause, check_effect, choose_template, classify, find_horizon,
+    horizon_template, level_for,
+)
+from domain.messages import Msg, Reply, msg
+from domain.records import Effect
+
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._coaching import (
+    check_project_on_start, current_project, domain_options, entity_values, fmt_number,
+    intent_of, kb, lexicon, project_public_ids, public_options, raw, text, today, who,
+)
+from bot.handlers._projects import choose_project_step
+
+DIALOGUE = "effects"
+NEXT = "effects_next"
+DONT_KNOW = "eff:dk"
+WRITE_OWN = "eff:own"
+OK, EDIT_WORDING, FIGURE = "eff:ok", "eff:edit", "eff:fig"
+MAX_EXAMPLES = 3
+
+
+# -- state helpers ---------------------------------------------------------------------------
+def _public(ctx: Ctx) -> str | None:
+    d = ctx.state.data
+    if d.get("public"):
+        return d["public"]
+    ids = project_public_ids(current_project(ctx))
+    return ids[0] if len(ids) == 1 else None
+
+
+def _flag(name: str):
+    return lambda ctx: bool(ctx.state.data.get(name))
+
+
+def _flag_or_review(name: str):
+    """Asked only when needed, but always listed in the summary and the edit menu."""
+    return lambda ctx: ctx.state.step in (SUMMARY, EDIT) or bool(ctx.state.data.get(name))
+
+
+def _examples(ctx: Ctx, domain: str | None = None) -> list[Any]:
+    base = kb(ctx)
+    public = _public(ctx)
+    out = list(base.examples_for(public=public, domain=domain)) if domain else []
+    out += [e for e in base.examples_for(public=public) if e not in out]
+    out += [e for e in base.effect_examples if e not in out]
+    return out
+
+
+def _coach_lines(ctx: Ctx, kind: str, txt: str, answer: Answer) -> list[Msg]:
+    """One kind line saying what the answer is, and an example of an effect for this public."""
+    d = ctx.state.data
+    rounds = int(d.get("coach_rounds") or 0)
+    d["coach_rounds"] = rounds + 1
+    domains = [str(v) for v in entity_values(answer, "domain")] + lexicon(ctx).domains_in(txt)
+    examples = _examples(ctx, domains[0] if domains else d.get("domain"))
+    lines = [msg(f"effects.coach.{kind}", who=who(_public(ctx)))]
+    if examples:
+        ex = examples[rounds % len(examples)]
+        lines.append(msg("effects.coach.example", example=text(ctx, ex.effect)))
+    if rounds >= 1:
+        lines.append(msg("effects.coach.examples_hint"))
+    return lines
+
+
+# -- the statement -----------------------------------------------------------------------------
+def _statement_prompt(ctx: Ctx) -> Msg | list[Msg]:
+    d = ctx.state.data
+    w = who(_public(ctx))
+    if d.get("coach") == "activity":
+        verb = next((v for v in kb(ctx).coaching.activity_verbs if v.id == d.get("coach_verb")), None)
+        if verb is not None:
+            return raw(ctx, verb.so_what)
+        return msg("effects.ask_after_activity", who=w)
+    if d.get("coach") == "output":
+        return msg("effects.ask_after_output", who=w)
+    return msg("effects.ask", who=w)
+
+
+def _parse_statement(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
+    d = ctx.state.data
+    intent, conf = intent_of(answer)
+    if answer.button == DONT_KNOW or (intent == "dont_know" and conf >= 0.5):
+        d["show_examples"] = True
+        return Goto("examples")
+    if txt is None:
+        return Invalid(msg("common.button_expired"))
+    c = classify(txt, lexicon(ctx), intent, conf)
+    if c.kind in ("activity", "output"):
+        d["coach"], d["coach_verb"] = c.kind, c.activity_verb
+        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
+    return _take_effect(ctx, answer, txt, c.kind)
+
+
+def _take_effect(ctx: Ctx, answer: Answer, txt: str, kind: str) -> str:
+    """An effect, maybe vague: keep what it says, note what is missing."""
+    d = ctx.state.data
+    lex = lexicon(ctx)
+    chk = check_effect(txt, lex, publics=[str(v) for v in entity_values(answer, "public")],
+                       domains=[str(v) for v in entity_values(answer, "domain")],
+                       durations=entity_values(answer, "duration"), kind=kind,  # type: ignore[arg-type]
+                       today=today())
+    public = chk.public or _public(ctx)
+    percents = entity_values(answer, "percent")
+    d.update(
+        public=public, coach=None, coach_verb=None, show_examples=False, from_example=None,
+        own=False, own_text=None, want_target=False,
+        change=change_clause(txt, lex, chk.public) if chk.change else None,
+        direction=None if chk.direction == "implied" else chk.direction,
+        direction_chosen=False,
+        horizon=chk.horizon.as_text() or None,
+        domain=chk.domain,
+        ask_change=not chk.change,
+        ask_direction=not chk.change and chk.direction is None,
+        ask_horizon=not chk.horizon.known,
+        ask_domain=chk.domain is None,
+        target=_percent(percents[0]) if percents else None,
+        target_share=bool(percents),
+    )
+    if d["target"] is None:
+        d["target_share"] = False
+    missing = [p for p in ("change", "horizon") if d[f"ask_{p}"]]
+    ctx.say("effects.coach.vague" if missing else "effects.coach.good")
+    return txt
+
+
+def _percent(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if 0 < x <= 100 else None
+
+
+# -- examples (when the user does not know) ----------------------------------------------------
+def _shown_examples(ctx: Ctx) -> list[Any]:
+    return _examples(ctx, ctx.state.data.get("domain"))[:MAX_EXAMPLES]
+
+
+def _examples_prompt(ctx: Ctx) -> list[Msg]:
+    lines = [msg("effects.examples_intro", who=who(_public(ctx)))]
+    for i, ex in enumerate(_shown_examples(ctx), 1):
+        lines.append(msg("effects.example_line", n=i, text=text(ctx, ex.effect)))
+    return lines
+
+
+def _example_options(ctx: Ctx) -> list[Option]:
+    opts = [Option(f"ex:{ex.id}"[:64], msg("effects.example_pick", n=i))
+            for i, ex in enumerate(_shown_examples(ctx), 1)]
+    return opts + [Option(WRITE_OWN, msg("effects.write_own"))]
+
+
+def _parse_example(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    d = ctx.state.data
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_example_options(ctx))))
+    if choice == WRITE_OWN:
+        d["show_examples"] = False
+        d["coach"] = None
+        return Goto("statement")
+    ex = next((e for e in _shown_examples(ctx) if f"ex:{e.id}"[:64] == choice), None)
+    if ex is None:
+        return Invalid(msg("common.button_expired"))
+    h = find_horizon(text(ctx, ex.effect), today=today())
+    d.update(from_example=ex.id, domain=ex.domain, public=_public(ctx) or ex.public, own=False,
+             own_text=None, want_target=False, change=None, direction=None, target=None,
+             target_share=False, ask_change=False, ask_direction=False,
+             horizon=h.as_text() or None, ask_horizon=not h.known, ask_domain=False)
+    return choice
+
+
+# -- the missing parts ---------------------------------------------------------------------------
+def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
+    d = ctx.state.data
+    if txt is None:
+        return Invalid(msg("common.button_expired"))
+    intent, conf = intent_of(answer)
+    lex = lexicon(ctx)
+    c = classify(txt, lex, intent, conf)
+    if c.kind in ("activity", "output"):
+        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
+    chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"),
+                       today=today())
+    d["change"] = change_clause(txt, lex, chk.public) or txt
+    direction = chk.direction
+    d["direction"] = None if direction == "implied" else direction
+    d["ask_direction"] = direction is None and lex.change_verb_span(txt) is None
+    if d.get("ask_horizon") and chk.horizon.known:
+        d["horizon"], d["ask_horizon"] = chk.horizon.as_text(), False
+    if d.get("ask_domain") and chk.domain:
+        d["domain"], d["ask_domain"] = chk.domain, False
+    return txt
+
+
+def _direction_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"dir:{x.id}", raw(ctx, x.label)) for x in kb(ctx).templates.directions]
+
+
+def _parse_direction(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_direction_options(ctx))))
+    ctx.state.data["direction_chosen"] = True
+    return str(choice)[4:]
+
+
+def _end_year(ctx: Ctx) -> int:
+    project = current_project(ctx)
+    now = today()
+    if project is not None and project.period_end is not None and project.period_end.year >= now.year:
+        return project.period_end.year
+    return now.year if now.month < 10 else now.year + 1
+
+
+def _horizon_options(ctx: Ctx) -> list[Option]:
+    return [Option("hz:6", msg("effects.horizon_months", n=6)),
+            Option("hz:12", msg("effects.horizon_months", n=12)),
+            Option(f"hz:y{_end_year(ctx)}", msg("effects.horizon_year", year=_end_year(ctx)))]
+
+
+def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is not None:
+        v = str(choice)[3:]
+        h = Horizon(year=int(v[1:])) if v.startswith("y") else Horizon(months=int(v))
+    else:
+        if answer.button:
+            return Invalid(msg("common.button_expired"))
+        raw_text = (answer.text or "").strip()
+        h = find_horizon(raw_text, entity_values(answer, "duration"), today())
+        if not h.known and raw_text.isdigit() and 1 <= int(raw_text) <= 120:
+            h = Horizon(months=int(raw_text))
+        if not h.known:
+            return Invalid(msg("effects.horizon_invalid"))
+    return h.as_text()
+
+
+def _show_horizon(ctx: Ctx, value: Any) -> Msg:
+    h = Horizon.parse(value)
+    if h.year is not None:
+        return msg("effects.horizon_year", year=h.year)
+    if h.months is not None:
+        return msg("effects.horizon_months", n=h.months)
+    return msg("summary.empty")
+
+
+# -- the figure ------------------------------------------------------------------------------------
+TARGET_BUTTONS = ("30", "50")
+
+
+def _target_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"tg:{v}p", msg("effects.target_share", n=v)) for v in TARGET_BUTTONS]
+
+
+def _parse_target(ctx: Ctx, answer: Answer, number: Any) -> Any:
+    d = ctx.state.data
+    if answer.button:
+        if answer.button.startswith("tg:") and answer.button.endswith("p"):
+            d["target"], d["target_share"] = float(answer.button[3:-1]), True
+            return d["target"]
+        return Invalid(msg("common.button_expired"))
+    if number is None:
+        return Invalid(msg("common.need_number"))
+    share = bool(entity_values(answer, "percent")) or "%" in (answer.text or "")
+    if share and number > 100:
+        return Invalid(msg("effects.share_too_big"))
+    if number <= 0:
+        return Invalid(msg("common.number_too_small", min=1))
+    d["target"], d["target_share"] = float(number), share
+    return d["target"]
+
+
+# -- the proposal ------------------------------------------------------------------------------------
+def compose(ctx: Ctx) -> str:
+    """The wording to propose (or the user's own, or the chosen example), always up to date."""
+    d = ctx.state.data
+    if d.get("own_text"):
+        return str(d["own_text"])
+    if d.get("from_example"):
+        ex = next((e for e in kb(ctx).effect_examples if e.id == d["from_example"]), None)
+        if ex is not None:
+            return text(ctx, ex.effect)
+    h = Horizon.parse(d.get("horizon"))
+    if not h.known:
+        h = Horizon(months=12)
+    hid, hvals = horizon_template(h)
+    change = str(d.get("change") or "")
+    if d.get("direction_chosen") and d.get("direction"):
+        change = ctx.render(msg(f"effects.direction_phrase.{d['direction']}", what=change))
+    target = d.get("target")
+    values = {"who": ctx.render(who(_public(ctx))), "change": change}
+    if target is not None:
+        values["target"] = fmt_number(target)
+    tid = choose_template(target, bool(d.get("target_share")))
+    return kb(ctx).templates.propose(ctx.lang if ctx.lang else "fr", tid, hid, hvals, **values)
+
+
+def _proposal_prompt(ctx: Ctx) -> list[Msg]:
+    d = ctx.state.data
+    key = "effects.proposal_example" if d.get("from_example") else "effects.proposal"
+    return [msg(key, text=compose(ctx))]
+
+
+def _proposal_options(ctx: Ctx) -> list[Option]:
+    d = ctx.state.data
+    opts = [Option(OK, msg("effects.ok")), Option(EDIT_WORDING, msg("effects.edit"))]
+    if not d.get("from_example") and not d.get("own_text"):
+        label = "effects.change_figure" if d.get("target") is not None else "effects.add_figure"
+        opts.append(Option(FIGURE, msg(label)))
+    return opts
+
+
+def _parse_proposal(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    d = ctx.state.data
+    if choice == OK:
+        d["own"] = False
+        return choice
+    if choice == EDIT_WORDING:
+        d["own"] = True
+        return Goto("own_wording", choice)
+    if choice == FIGURE:
+        d["want_target"] = True
+        return Goto("target", choice)
+    if answer.intent == "affirm":
+        return OK
+    return Invalid(msg("common.choose_option", n=len(_proposal_options(ctx))))
+
+
+def _own_prompt(ctx: Ctx) -> list[Msg]:
+    return [msg("effects.ask_own", text=compose(ctx))]
+
+
+def _parse_own(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
+    if txt is None:
+        return Invalid(msg("common.button_expired"))
+    intent, conf = intent_of(answer)
+    c = classify(txt, lexicon(ctx), intent, conf)
+    if c.kind in ("activity", "output"):
+        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
+    ctx.state.data["own_text"] = txt
+    return txt
+
+
+def _parse_domain(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(domain_options(ctx))))
+    ctx.state.data["domain"] = str(choice)[4:]
+    return ctx.state.data["domain"]
+
+
+def _parse_public(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(public_options(ctx, current_project(ctx)))))
+    ctx.state.data["public"] = str(choice)[4:]
+    return ctx.state.data["public"]
+
+
+def _when_public(ctx: Ctx) -> bool:
+    if ctx.state.step in (SUMMARY, EDIT):
+        return True
+    return len(project_public_ids(current_project(ctx))) != 1
+
+
+def _show_public(ctx: Ctx, value: Any) -> Msg:
+    pub = kb(ctx).public(_public(ctx) or "")
+    return raw(ctx, pub.label) if pub else msg("summary.empty")
+
+
+def _show_domain(ctx: Ctx, value: Any) -> Msg:
+    dom = kb(ctx).domain(ctx.state.data.get("domain") or "")
+    return raw(ctx, dom.label) if dom else msg("summary.empty")
+
+
+# -- saving ----------------------------------------------------------------------------------------
+def _save(ctx: Ctx) -> list[Reply]:
+    d = ctx.state.data
+    project = current_project(ctx)
+    if project is None:
+        return [Reply.of("projects.not_found")]
+    h = Horizon.parse(d.get("horizon"))
+    effect = Effect(statement=compose(ctx)[:2000], level=level_for(h, today()),  # type: ignore[arg-type]
+                    expected=True, polarity="positive", domain=d.get("domain"),
+                    public=_public(ctx), horizon=h.as_text() or None)
+    project.effects.append(effect)
+    ctx.uow.projects.save(project)
+    ctx.say("effects.saved", title=project.title, n=len(project.effects))
+    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
+
+
+def _on_start(ctx: Ctx) -> None:
+    check_project_on_start(ctx)
+
+
+# -- what next ---------------------------------------------------------------------------------------
+def _next_options_for(h: Handlers):
+    def options(ctx: Ctx) -> list[Option]:
+        opts = [Option("nx:more", msg("effects.next.more"))]
+        if "unexpected" in h.registry:
+            opts.append(Option("nx:unexpected", msg("effects.next.unexpected")))
+        if "indicators" in h.registry:
+            opts.append(Option("nx:indicators", msg("effects.next.indicators")))
+        return opts + [Option("nx:menu", msg("nav.menu"))]
+
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is None:
+            return Invalid(msg("common.choose_option", n=len(options(ctx))))
+        pid = ctx.state.data.get("project_id")
+        if choice == "nx:more":
+            return Start(DIALOGUE, {"project_id": pid})
+        if choice == "nx:unexpected":
+            return Start("unexpected", {"project_id": pid})
+        if choice == "nx:indicators":
+            return Start("indicators", {"project_id": pid})
+        return Start("menu")
+
+    return options, parse
+
+
+def setup(h: Handlers) -> None:
+    h.registry.add(Dialogue(
+        id=DIALOGUE, on_start=_on_start, on_complete=_save,
+        summary_title=msg("effects.summary_title"),
+        steps=[
+            choose_project_step(),
+            Step("public", prompt=msg("effects.ask_public"), kind="choice",
+                 options=lambda ctx: public_options(ctx, current_project(ctx)),
+                 parse=_parse_public, when=_when_public, label=msg("effects.label.public"),
+                 show=_show_public),
+            Step("statement", prompt=_statement_prompt, kind="text", max_len=400,
+                 options=[Option(DONT_KNOW, msg("effects.dont_know"))], parse=_parse_statement),
+            Step("examples", prompt=_examples_prompt, kind="choice", options=_example_options,
+                 parse=_parse_example, when=_flag("show_examples")),
+            Step("change", prompt=lambda ctx: msg("effects.ask_change", who=who(_public(ctx))),
+                 kind="text", max_len=300, parse=_parse_change, when=_flag("ask_change")),
+            Step("direction", prompt=msg("effects.ask_direction"), kind="choice",
+                 options=_direction_options, parse=_parse_direction, when=_flag("ask_direction")),
+            Step("horizon", prompt=msg("effects.ask_horizon"), kind="choice",
+                 options=_horizon_options, parse=_parse_horizon,
+                 when=_flag_or_review("ask_horizon"), label=msg("effects.label.horizon"),
+                 show=_show_horizon),
+            Step("target", prompt=msg("effects.ask_target"), kind="number", options=_target_options,
+                 parse=_parse_target, optional=True, when=_flag("want_target"), next="proposal"),
+            Step("proposal", prompt=_proposal_prompt, kind="choice", options=_proposal_options,
+                 parse=_parse_proposal, label=msg("effects.label.statement"),
+                 show=lambda ctx, v: msg("common.raw", text=compose(ctx))),
+            Step("own_wording", prompt=_own_prompt, kind="text", max_len=400, parse=_parse_own,
+                 when=_flag("own")),
+            Step("domain", prompt=msg("effects.ask_domain"), kind="choice", options=domain_options,
+                 parse=_parse_domain, when=_flag_or_review("ask_domain"),
+                 label=msg("effects.label.domain"), show=_show_domain),
+        ],
+    ))
+    options, parse = _next_options_for(h)
+    h.registry.add(Dialogue(
+        id=NEXT, confirm=False, then=None,
+        steps=[Step("next", prompt=msg("effects.next.ask"), kind="choice", options=options,
+                    parse=parse, store=False)],
+    ))
+    h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30))

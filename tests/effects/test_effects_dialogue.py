@@ -1,0 +1,212 @@
+"""The "effects" dialogue through the real dispatcher: coaching, proposal, storage, access."""
+from __future__ import annotations
+
+import pytest
+
+from tests.effects.fakes import make_project, registered_chat
+
+# (lang, activity, output, effect, the coaching words expected, a word of the proposal)
+FLOWS = {
+    "fr": ("organiser 10 ateliers de recherche d'emploi", "120 jeunes formés",
+           "ils trouvent du travail", ("activité", "réalisation"), "les jeunes trouvent du travail"),
+    "ar": ("تنظيم 10 ورشات للبحث عن الشغل", "120 شابا تم تكوينهم", "يجد الشباب عملا",
+           ("نشاط", "مُخرَج"), "الشباب يجد عملا"),
+    "ary": ("غادي نديرو 10 ديال الورشات", "120 شاب تكونو", "الشباب غادي يلقاو خدمة",
+            ("نشاط", "مُخرَج"), "الشباب غادي يلقاو خدمة"),
+    "ary-Latn": ("ghadi ndiro 10 dyal les ateliers", "120 chab tkawno", "chabab ghadi yl9aw khedma",
+                 ("nacha6", "mokhraj"), "chabab ghadi yl9aw khedma"),
+}
+
+
+def start_effects(chat, pid):
+    chat.press("menu:effects")
+    return chat.press(f"prj:{pid}")
+
+
+@pytest.mark.parametrize("lang", list(FLOWS))
+def test_coached_from_activity_to_a_stored_effect(sqlite_uow_factory, lang):
+    uf = sqlite_uow_factory
+    activity, output, effect, (w_act, w_out), proposal = FLOWS[lang]
+    pid = make_project(uf)
+    chat = registered_chat(uf, lang)
+    r = start_effects(chat, pid)
+    assert "eff:dk" in chat.buttons(r)
+    r = chat.say(activity)
+    assert w_act in chat.text(r)
+    assert chat.state()["step"] == "statement"  # asked again, differently
+    r = chat.say(output)
+    assert w_out in chat.text(r)
+    r = chat.say(effect)
+    assert chat.buttons(r)[:2] == ["hz:6", "hz:12"]  # the horizon is the missing part
+    r = chat.press("hz:6")
+    assert proposal in chat.text(r)
+    assert chat.buttons(r)[:3] == ["eff:ok", "eff:edit", "eff:fig"]
+    r = chat.press("eff:fig")
+    r = chat.press("tg:30p")
+    assert "30" in chat.text(r) and proposal.split()[-1] in chat.text(r)
+    r = chat.press("eff:ok")
+    assert chat.buttons(r) == ["sys:confirm", "sys:edit", "sys:cancel"]  # domain found by itself
+    r = chat.press("sys:confirm")
+    assert "nx:more" in chat.buttons(r)
+    with uf() as uow:
+        (e,) = uow.projects.get(pid).effects
+    assert (e.public, e.domain, e.horizon, e.level, e.polarity, e.expected) == \
+        ("youth", "employment_income", "P6M", "outcome", "positive", True)
+    assert "30" in e.statement and proposal.split()[-1] in e.statement
+
+
+def test_french_flow_on_both_databases(uow_factory):
+    pid = make_project(uow_factory)
+    chat = registered_chat(uow_factory, "fr")
+    start_effects(chat, pid)
+    r = chat.say("Les jeunes formés trouvent un emploi d'ici fin 2026")
+    text = chat.text(r)
+    assert "vrai effet" in text and "« D'ici fin 2026, les jeunes formés trouvent un emploi. »" in text
+    chat.press("eff:ok")
+    chat.press("sys:confirm")
+    with uow_factory() as uow:
+        (e,) = uow.projects.get(pid).effects
+    assert (e.statement, e.horizon, e.domain) == \
+        ("D'ici fin 2026, les jeunes formés trouvent un emploi.", "2026", "employment_income")
+
+
+@pytest.mark.parametrize("lang,words", [
+    ("fr", "je ne sais pas"), ("ar", "لا أعرف"), ("ary", "ما عرفتش"), ("ary-Latn", "ma3rftch")])
+def test_dont_know_offers_examples_as_buttons(sqlite_uow_factory, lang, words):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, lang)
+    start_effects(chat, pid)
+    r = chat.say(words)
+    buttons = chat.buttons(r)
+    assert buttons[:3] == ["ex:youth_job_workshops", "ex:youth_micro_projects", "ex:youth_council"]
+    assert "eff:own" in buttons
+    r = chat.press("eff:own")  # back to writing one's own
+    assert chat.state()["step"] == "statement"
+    r = chat.press("eff:dk")
+    chat.press("ex:youth_micro_projects")
+    r = chat.press("hz:12")
+    assert "eff:fig" not in chat.buttons(r)  # an example keeps its own figures
+    chat.press("eff:ok")
+    chat.press("sys:confirm")
+    with uf() as uow:
+        (e,) = uow.projects.get(pid).effects
+    assert e.domain == "employment_income" and e.horizon == "P12M"
+    assert ("10" in e.statement) and e.public == "youth"
+
+
+def test_a_vague_effect_is_made_precise_part_by_part(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf, publics=("youth", "women"))
+    chat = registered_chat(uf, "fr")
+    r = start_effects(chat, pid)
+    assert chat.buttons(r)[:2] == ["pub:youth", "pub:women"]  # two publics: which one?
+    chat.press("pub:women")
+    r = chat.say("la situation des femmes")  # no change verb, no direction, no horizon
+    assert "Précisons" in chat.text(r) and chat.state()["step"] == "change"
+    r = chat.say("le suivi de grossesse")
+    assert chat.buttons(r)[:5] == ["dir:increase", "dir:decrease", "dir:start", "dir:stop", "dir:keep"]
+    r = chat.press("dir:increase")
+    r = chat.press("hz:12")
+    assert "« D'ici 12 mois, les femmes ont davantage : le suivi de grossesse. »" in chat.text(r)
+    r = chat.press("eff:ok")
+    assert "dom:health_wellbeing" in chat.buttons(r)  # no domain word: asked with buttons
+    r = chat.press("dom:health_wellbeing")
+    text = chat.text(r)
+    assert "Femmes" in text and "Santé" in text
+    chat.press("sys:confirm")
+    with uf() as uow:
+        (e,) = uow.projects.get(pid).effects
+    assert (e.public, e.domain, e.horizon) == ("women", "health_wellbeing", "P12M")
+
+
+def test_an_activity_typed_as_ones_own_wording_is_coached_too(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    chat.say("les jeunes trouvent du travail dans 6 mois")
+    chat.press("eff:edit")
+    r = chat.say("former 40 jeunes")
+    assert "activité" in chat.text(r) and chat.state()["step"] == "own_wording"
+    r = chat.say("Dans 6 mois, 40 jeunes ont un emploi stable")
+    assert "Dans 6 mois, 40 jeunes ont un emploi stable" in chat.text(r)
+    assert chat.buttons(r)[0] == "sys:confirm"
+
+
+def test_a_wrong_answer_at_every_step(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    chat.press("menu:effects")
+    r = chat.say("le projet bleu")  # project: not a choice
+    assert "Je n'ai pas reconnu ce choix" in chat.text(r)
+    chat.press(f"prj:{pid}")
+    r = chat.say("👍👍")  # statement: no words
+    assert "quelques mots" in chat.text(r)
+    r = chat.press("hz:6")  # a button of another question
+    assert "question précédente" in chat.text(r)
+    chat.say("les jeunes trouvent du travail")
+    r = chat.say("bientôt")  # horizon: not understood
+    assert "Je n'ai pas compris l'échéance" in chat.text(r)
+    r = chat.say("18")  # a bare number of months is fine
+    assert "D'ici 18 mois" in chat.text(r)
+    r = chat.say("bof")  # proposal: not a choice
+    assert "Je n'ai pas reconnu ce choix" in chat.text(r)
+    chat.press("eff:fig")
+    r = chat.say("beaucoup")  # figure: not a number
+    assert "J'attends un nombre" in chat.text(r)
+    r = chat.say("150 %")
+    assert "ne peut pas dépasser 100" in chat.text(r)
+    r = chat.say("40")  # a number of people
+    assert "au moins 40 parmi les jeunes" in chat.text(r)
+    chat.press("eff:ok")
+    r = chat.say("peut-être")  # summary: not a choice
+    assert "Je n'ai pas reconnu ce choix" in chat.text(r)
+    assert chat.state()["step"] == "__summary__"
+
+
+def test_back_edit_and_resume(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    chat.say("les jeunes trouvent du travail")
+    r = chat.press("sys:back")  # from the horizon back to the statement
+    assert chat.state()["step"] == "statement"
+    chat.say("les jeunes trouvent du travail")
+    chat.press("hz:6")
+    # the conversation resumes where it was
+    prompt, _ = chat.dispatcher.current_prompt("console", "u1", "u1")
+    assert "D'ici 6 mois, les jeunes trouvent du travail" in prompt[0].text
+    chat.press("eff:ok")
+    chat.press("sys:edit")
+    r = chat.press("edit:horizon")
+    r = chat.press("hz:12")  # the wording follows the new horizon
+    assert "D'ici 12 mois, les jeunes trouvent du travail" in chat.text(r)
+    chat.press("sys:confirm")
+    with uf() as uow:
+        assert uow.projects.get(pid).effects[0].horizon == "P12M"
+
+
+def test_an_official_of_another_commune_cannot_reach_the_project(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf, commune="berkane")
+    chat = registered_chat(uf, "fr", user="tanger1", commune="Tanger")
+    r = chat.press("menu:effects")  # no project of their own yet: told so, back to the menu
+    assert "pas encore de projet" in chat.text(r) and chat.state()["dialogue"] == "menu"
+    own = make_project(uf, commune="tanger", title="Projet de Tanger")
+    r = chat.press("menu:effects")
+    assert chat.buttons(r)[0] == f"prj:{own}" and f"prj:{pid}" not in chat.buttons(r)
+    r = chat.press(f"prj:{pid}")  # a forged button
+    assert "Ateliers emploi jeunes" not in chat.text(r)
+    assert chat.state()["step"] == "project_id" and chat.state()["data"].get("project_id") is None
+    # a dialogue started with a forged id asks for a project instead
+    from domain.dialogue import Ctx, DialogueState
+    with uf() as uow:
+        user = uow.users.by_identity("console", "tanger1")
+        services = chat.dispatcher.services
+        ctx = Ctx(state=DialogueState(), lang="fr", uow=uow, user=user, services=services)
+        services.engine.start(ctx, "effects", {"project_id": pid})
+        assert ctx.state.step == "project_id" and ctx.state.data["project_id"] is None
+        assert [n.lines[0].key for n in ctx.notes] == ["projects.not_found"]
