@@ -508,3 +508,43 @@ def progress(ind: Any) -> Progress:
             reached = latest >= target
     return Progress(baseline=base, latest=latest, latest_period=last.period if last else None,
                     target=target, share=share, reached=reached, n_measurements=len(ms))
+
+
+# -- dates typed in a chat ----------------------------------------------------------------------
+def parse_day(text: str, today: date | None = None, *, end: bool = False) -> date | None:
+    """A date typed as 2026-03-15, 15/03/2026, 03/2026 or 2026 (Latin or Arabic-Indic digits).
+    A month or a year alone means its first day, or its last day with `end` (targets)."""
+    t = plain(text or "").strip()
+    try:
+        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", t)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = re.search(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)", t)
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        m = re.search(r"(?<!\d)(\d{1,2})[/.-](\d{4})(?!\d)", t)
+        if m:
+            y, mo = int(m.group(2)), int(m.group(1))
+            return _month_end(y, mo) if end else date(y, mo, 1)
+        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})(?!\d)", t)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            return _month_end(y, mo) if end else date(y, mo, 1)
+        m = re.search(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)", t)
+        if m:
+            y = int(m.group(1))
+            return date(y, 12, 31) if end else date(y, 1, 1)
+    except ValueError:  # 31/02/2026 and the like
+        return None
+    return None
+
+
+def _month_end(year: int, month: int) -> date:
+    nxt = date(year + month // 12, month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def add_months(d: date, months: int) -> date:
+    """The last day of the month `months` after `d` (a target date "in 12 months")."""
+    y, m = divmod(d.month - 1 + months, 12)
+    return _month_end(d.year + y, m + 1)

@@ -398,9 +398,10 @@ def _save(ctx: Ctx) -> list[Reply]:
                     expected=True, polarity="positive", domain=d.get("domain"),
                     public=_public(ctx), horizon=h.as_text() or None)
     project.effects.append(effect)
-    ctx.uow.projects.save(project)
-    ctx.say("effects.saved", title=project.title, n=len(project.effects))
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
+    saved = ctx.uow.projects.save(project)
+    ctx.say("effects.saved", title=project.title, n=len(saved.effects))
+    return ctx.services.engine.start(ctx, NEXT, {"project_id": saved.id,
+                                                 "effect_id": saved.effects[-1].id})
 
 
 def _on_start(ctx: Ctx) -> None:
@@ -426,7 +427,8 @@ def _next_options_for(h: Handlers):
         if choice == "nx:unexpected":
             return Start("unexpected", {"project_id": pid})
         if choice == "nx:indicators":
-            return Start("indicators", {"project_id": pid})
+            return Start("indicators", {"project_id": pid,
+                                        "effect_id": ctx.state.data.get("effect_id")})
         return Start("menu")
 
     return options, parse

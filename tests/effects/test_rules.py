@@ -233,3 +233,21 @@ def test_progress_between_baseline_and_target():
     assert empty.latest is None and empty.percent is None and empty.n_measurements == 0
     no_base = progress(good_indicator(baseline_value=None, measurements=[m("2026", 31)]))
     assert no_base.percent is None and no_base.reached
+
+
+@pytest.mark.parametrize("text,end,expected", [
+    ("2026-03-15", False, date(2026, 3, 15)), ("15/03/2026", False, date(2026, 3, 15)),
+    ("03/2026", False, date(2026, 3, 1)), ("03/2026", True, date(2026, 3, 31)),
+    ("2026-02", True, date(2026, 2, 28)), ("fin 2026", True, date(2026, 12, 31)),
+    ("2025", False, date(2025, 1, 1)), ("٢٠٢٦-٠٣-١٥", False, date(2026, 3, 15)),
+    ("31/02/2026", False, None), ("bientôt", False, None), ("13/2026", False, None),
+])
+def test_parse_day(text, end, expected):
+    from domain.effects import parse_day
+    assert parse_day(text, end=end) == expected
+
+
+def test_add_months():
+    from domain.effects import add_months
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2026, 11, 29), 12) == date(2027, 11, 30)

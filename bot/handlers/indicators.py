@@ -1,0 +1,562 @@
+"""Dialogue "indicators": how will we know an effect happened? (DESIGN §4, DOMAIN §3)
+
+Pick an effect of the project; 2-3 indicators of the library that fit its domain, public and
+level, or one's own; then the reference sheet step by step, with buttons wherever possible and a
+[Keep] button for what the library already says: unit, definition, calculation, baseline (value,
+date, source, or a plan to measure it), target (value, date), source of verification, frequency,
+who collects, disaggregation (sex, age band, disability through the Washington Group questions,
+migrant status, place). A SMART check with specific feedback comes before the summary.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.dialogue import (
+    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+)
+from domain.effects import add_months, parse_day, smart_check
+from domain.knowledge import suggest_indicators
+from domain.messages import Msg, Reply, msg
+from domain.records import Indicator
+
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._coaching import (
+    check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon, raw, text,
+    today,
+)
+from bot.handlers._projects import choose_project_step
+
+DIALOGUE = "indicators"
+NEXT = "indicators_next"
+OWN = "ind:own"
+KEEP = "keep"
+UNITS = ("number", "percent", "score", "yes_no")  # offered as buttons
+ALL_UNITS = UNITS + ("days", "mad")  # the library also has durations and amounts
+FREQUENCIES = ("per_activity", "monthly", "quarterly", "semester", "yearly", "baseline_endline")
+DISAGGREGATIONS = ("sex", "age_band", "disability", "migrant_status", "location")
+DONE = "dis:done"
+KNOWN, TO_MEASURE, HELP = "base:known", "base:plan", "base:help"
+
+
+def _d(ctx: Ctx) -> dict[str, Any]:
+    return ctx.state.data
+
+
+def _effect(ctx: Ctx) -> Any:
+    return find_effect(current_project(ctx), _d(ctx).get("effect_id"))
+
+
+def _library(ctx: Ctx) -> Any:
+    lib = _d(ctx).get("library_id")
+    return kb(ctx).indicator(lib) if lib else None
+
+
+# -- the effect -------------------------------------------------------------------------------------
+def _effect_options(ctx: Ctx) -> list[Option]:
+    project = current_project(ctx)
+    effects = sorted(project.effects if project else [], key=lambda e: not e.expected)
+    opts = [Option(f"eff:{e.id}", msg("common.raw", text=_short(e.statement))) for e in effects]
+    if not opts:
+        opts.append(Option("go:effects", msg("indicators.describe_effect")))
+    return opts
+
+
+def _short(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _effect_prompt(ctx: Ctx) -> Msg:
+    project = current_project(ctx)
+    return msg("indicators.ask_effect" if project and project.effects else "indicators.no_effects")
+
+
+def _parse_effect(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice == "go:effects":
+        return Start("effects", {"project_id": _d(ctx).get("project_id")})
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_effect_options(ctx))))
+    effect = find_effect(current_project(ctx), str(choice)[4:])
+    if effect is None:
+        return Invalid(msg("common.button_expired"))
+    return effect.id
+
+
+# -- suggestions --------------------------------------------------------------------------------------
+def _suggestions(ctx: Ctx) -> list[Any]:
+    effect = _effect(ctx)
+    if effect is None:
+        return []
+    taken = {i.library_id for i in effect.indicators if i.library_id}
+    found = suggest_indicators(kb(ctx), effect.domain, effect.public, effect.level, limit=3 + len(taken))
+    return [i for i in found if i.id not in taken][:3]
+
+
+def _pick_prompt(ctx: Ctx) -> list[Msg]:
+    effect = _effect(ctx)
+    found = _suggestions(ctx)
+    lines = [msg("indicators.for_effect", effect=effect.statement if effect else "")]
+    if found:
+        lines.append(msg("indicators.suggest_intro", n=len(found)))
+        lines += [msg("indicators.suggest_line", n=i, label=text(ctx, ind.label))
+                  for i, ind in enumerate(found, 1)]
+    else:
+        lines.append(msg("indicators.no_suggestion"))
+    return lines
+
+
+def _pick_options(ctx: Ctx) -> list[Option]:
+    opts = [Option(f"ind:{ind.id}"[:64], msg("indicators.pick", n=i))
+            for i, ind in enumerate(_suggestions(ctx), 1)]
+    return opts + [Option(OWN, msg("indicators.write_own"))]
+
+
+def _parse_pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    d = _d(ctx)
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_pick_options(ctx))))
+    for k in ("label", "unit", "definition", "calculation", "source", "frequency"):
+        d[k] = None
+    if choice == OWN:
+        d.update(library_id=None, own=True, disaggregation=[], direction=None)
+        return choice
+    ind = next((i for i in _suggestions(ctx) if f"ind:{i.id}"[:64] == choice), None)
+    if ind is None:
+        return Invalid(msg("common.button_expired"))
+    calc = text(ctx, ind.calculation.numerator)
+    if ind.calculation.denominator is not None:
+        calc = f"{calc} / {text(ctx, ind.calculation.denominator)}"
+    d.update(library_id=ind.id, own=False, label=text(ctx, ind.label), unit=ind.unit,
+             definition=text(ctx, ind.definition), calculation=calc,
+             source=text(ctx, ind.source), frequency=ind.frequency,
+             disaggregation=list(ind.disaggregation), direction=ind.direction,
+             suggested=dict(unit=ind.unit, definition=True, calculation=True, source=True,
+                            frequency=ind.frequency))
+    return choice
+
+
+# -- fields with a [Keep] button when the library already gives a value -------------------------------
+def _suggested(ctx: Ctx, field: str) -> bool:
+    return bool(_d(ctx).get("library_id")) and bool((_d(ctx).get("suggested") or {}).get(field))
+
+
+def _keep_or(ctx: Ctx, field: str, opts: list[Option]) -> list[Option]:
+    return ([Option(KEEP, msg("indicators.keep"))] if _suggested(ctx, field) else []) + opts
+
+
+def _with_current(ctx: Ctx, field: str, key: str) -> list[Msg]:
+    lines = [msg(key)]
+    if _suggested(ctx, field) and _d(ctx).get(field):
+        lines.append(msg("indicators.current", value=_shown(ctx, field, _d(ctx)[field])))
+    return lines
+
+
+def _text_field(field: str):
+    def parse(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+        if answer.button == KEEP and _suggested(ctx, field):
+            return _d(ctx).get(field)
+        if answer.button:
+            return _button_text(ctx, field, answer.button)
+        return txt
+    return parse
+
+
+# ready-made answers offered as buttons for some text fields (stored in the user's language)
+PRESETS = {
+    "source": ("attendance", "poll", "register", "survey"),
+    "collector": ("bascs", "association", "me"),
+    "baseline_plan": ("poll", "register", "survey"),
+    "baseline_source": ("attendance", "poll", "register", "survey"),
+}
+
+
+def _preset_options(field: str):
+    def options(ctx: Ctx) -> list[Option]:
+        opts = [Option(f"pre:{p}", msg(f"indicators.preset.{field}.{p}")) for p in PRESETS[field]]
+        return _keep_or(ctx, field, opts)
+    return options
+
+
+def _button_text(ctx: Ctx, field: str, button: str) -> Any:
+    p = button[4:] if button.startswith("pre:") else None
+    if p in PRESETS.get(field, ()):
+        return ctx.render(msg(f"indicators.preset.{field}.{p}"))
+    return Invalid(msg("common.button_expired"))
+
+
+def _parse_label(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+    if txt is None:
+        return Invalid(msg("common.button_expired"))
+    return txt
+
+
+def _unit_options(ctx: Ctx) -> list[Option]:
+    return _keep_or(ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}")) for u in UNITS])
+
+
+def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice == KEEP:
+        return _d(ctx).get("unit")
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_unit_options(ctx))))
+    return str(choice)[5:]
+
+
+def _frequency_options(ctx: Ctx) -> list[Option]:
+    return _keep_or(ctx, "frequency", [Option(f"freq:{f}", msg(f"indicators.frequency.{f}"))
+                                       for f in FREQUENCIES])
+
+
+def _parse_frequency(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice == KEEP:
+        return _d(ctx).get("frequency")
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_frequency_options(ctx))))
+    return str(choice)[5:]
+
+
+# -- baseline and target -----------------------------------------------------------------------------
+def _baseline_options(ctx: Ctx) -> list[Option]:
+    return [Option(KNOWN, msg("indicators.base_known")), Option(TO_MEASURE, msg("indicators.base_plan")),
+            Option(HELP, msg("indicators.base_help"))]
+
+
+def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice == HELP or answer.intent == "dont_know":
+        return Invalid(msg("indicators.baseline_explained"))
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=3))
+    return "known" if choice == KNOWN else "plan"
+
+
+def _is(field: str, value: str):
+    return lambda ctx: _d(ctx).get(field) == value
+
+
+def _check_value(ctx: Ctx, value: float) -> Any:
+    unit = _d(ctx).get("unit")
+    if unit == "percent" and not 0 <= value <= 100:
+        return Invalid(msg("indicators.percent_range"))
+    if unit == "yes_no" and value not in (0, 1):
+        return Invalid(msg("indicators.yes_no_values"))
+    return value
+
+
+def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
+    if answer.button == "yn:1":
+        return 1.0
+    if answer.button == "yn:0":
+        return 0.0
+    if number is None:
+        return Invalid(msg("common.need_number"))
+    return _check_value(ctx, float(number))
+
+
+def _value_options(ctx: Ctx) -> list[Option]:
+    if _d(ctx).get("unit") == "yes_no":
+        return [Option("yn:1", msg("indicators.answer_yes")), Option("yn:0", msg("indicators.answer_no"))]
+    return []
+
+
+def _unit_hint(ctx: Ctx) -> Msg:
+    unit = _d(ctx).get("unit")
+    return msg(f"indicators.unit_hint.{unit if unit in ALL_UNITS else 'number'}")
+
+
+def _baseline_value_prompt(ctx: Ctx) -> list[Msg]:
+    return [msg("indicators.ask_baseline_value"), _unit_hint(ctx)]
+
+
+def _date_options(kind: str):
+    def options(ctx: Ctx) -> list[Option]:
+        now = today()
+        if kind == "baseline":
+            return [Option(f"day:{now.replace(day=1).isoformat()}", msg("indicators.this_month")),
+                    Option(f"day:{date(now.year, 1, 1).isoformat()}", msg("indicators.start_of_year",
+                                                                           year=now.year))]
+        end = _project_end(ctx)
+        return [Option(f"day:{end.isoformat()}", msg("indicators.end_of_year", year=end.year)),
+                Option(f"day:{add_months(now, 12).isoformat()}", msg("indicators.in_months", n=12))]
+    return options
+
+
+def _project_end(ctx: Ctx) -> date:
+    project = current_project(ctx)
+    now = today()
+    if project is not None and project.period_end is not None and project.period_end > now:
+        return project.period_end
+    return date(now.year if now.month < 10 else now.year + 1, 12, 31)
+
+
+def _date_parser(kind: str):
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is not None:
+            return str(choice)[4:]
+        if answer.button:
+            return Invalid(msg("common.button_expired"))
+        day = parse_day(answer.text or "", today(), end=kind == "target")
+        if day is None:
+            return Invalid(msg("indicators.date_invalid"))
+        if kind == "baseline" and day > today():
+            return Invalid(msg("indicators.baseline_in_future"))
+        if kind == "target":
+            base = _d(ctx).get("baseline_date")
+            if day <= today() or (base and day <= date.fromisoformat(base)):
+                return Invalid(msg("indicators.target_in_past"))
+        return day.isoformat()
+    return parse
+
+
+def _target_prompt(ctx: Ctx) -> list[Msg]:
+    d = _d(ctx)
+    lines = [msg("indicators.ask_target_value")]
+    if d.get("baseline_value") is not None and d.get("baseline") == "known":
+        lines.append(msg("indicators.baseline_was", value=fmt_number(d["baseline_value"])))
+    lines.append(_unit_hint(ctx))
+    return lines
+
+
+# -- disaggregation (multi-select) -------------------------------------------------------------------
+def _dis_prompt(ctx: Ctx) -> list[Msg]:
+    return [msg("indicators.ask_disaggregation")]
+
+
+def _dis_options(ctx: Ctx) -> list[Option]:
+    chosen = _d(ctx).get("disaggregation") or []
+    opts = [Option(f"dis:{x}", msg("common.raw", text=("✅ " if x in chosen else "⬜ ")
+                                   + ctx.render(msg(f"indicators.dis.{x}"))))
+            for x in DISAGGREGATIONS]
+    return opts + [Option(DONE, msg("indicators.dis_done"))]
+
+
+def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    chosen = list(_d(ctx).get("disaggregation") or [])
+    if choice == DONE:
+        return chosen
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(DISAGGREGATIONS) + 1))
+    x = str(choice)[4:]
+    if x in chosen:
+        chosen.remove(x)
+    else:
+        chosen.append(x)
+        if x == "disability":
+            ctx.say("indicators.washington_group")
+        if x == "migrant_status":
+            ctx.say("indicators.migrant_note")
+    return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in chosen])
+
+
+# -- SMART check -------------------------------------------------------------------------------------
+def draft(ctx: Ctx) -> Indicator:
+    d = _d(ctx)
+    known = d.get("baseline") == "known"
+
+    def day(key: str) -> date | None:
+        return date.fromisoformat(d[key]) if d.get(key) else None
+
+    return Indicator(
+        label=str(d.get("label") or "")[:500], definition=d.get("definition"), unit=d.get("unit"),
+        calculation=d.get("calculation"),
+        baseline_value=d.get("baseline_value") if known else None,
+        baseline_date=day("baseline_date") if known else None,
+        baseline_source=d.get("baseline_source") if known else None,
+        baseline_plan=d.get("baseline_plan") if not known else None,
+        target_value=d.get("target_value"), target_date=day("target_date"),
+        source=d.get("source"), frequency=d.get("frequency"), collector=d.get("collector"),
+        disaggregation=list(d.get("disaggregation") or []), library_id=d.get("library_id"),
+    )
+
+
+def _direction(ctx: Ctx) -> str:
+    d = _d(ctx)
+    if d.get("direction"):
+        return str(d["direction"])
+    effect = _effect(ctx)
+    found = lexicon(ctx).direction_in(effect.statement) if effect else None
+    return "decrease" if found in ("decrease", "stop") else "increase"
+
+
+def findings(ctx: Ctx) -> list[Any]:
+    ind = draft(ctx)
+    lib = _library(ctx)
+    people = bool(lib.publics) if lib is not None else True
+    return smart_check(ind, people_based=people, direction=_direction(ctx), today=today())
+
+
+FIX_STEP = {"unit": "unit", "definition": "definition", "calculation": "calculation",
+            "baseline_value": "baseline", "baseline_date": "baseline_date",
+            "baseline_source": "baseline_source", "target_value": "target_value",
+            "target_date": "target_date", "source": "source", "frequency": "frequency",
+            "collector": "collector", "disaggregation": "disaggregation"}
+
+
+def _smart_prompt(ctx: Ctx) -> list[Msg]:
+    found = findings(ctx)
+    if not found:
+        return [msg("indicators.smart_ok")]
+    lines = [msg("indicators.smart_intro", n=len(found))]
+    lines += [msg(f"indicators.smart.{f.code}") for f in found[:5]]
+    return lines
+
+
+def _smart_options(ctx: Ctx) -> list[Option]:
+    found = findings(ctx)
+    if not found:
+        return [Option("smart:go", msg("indicators.smart_continue"))]
+    return [Option(f"fix:{found[0].field}", msg("indicators.smart_fix")),
+            Option("smart:go", msg("indicators.smart_anyway"))]
+
+
+def _parse_smart(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_smart_options(ctx))))
+    if str(choice).startswith("fix:"):
+        step = FIX_STEP.get(str(choice)[4:], "unit")
+        # fix one field, then straight to the summary (which shows the check again)
+        ctx.state.editing = step != "baseline"
+        return Goto(step, None)
+    return len(findings(ctx))
+
+
+def _show_smart(ctx: Ctx, value: Any) -> Msg:
+    n = len(findings(ctx))
+    return msg("indicators.smart_short_ok") if n == 0 else msg("indicators.smart_short", n=n)
+
+
+# -- summary display ---------------------------------------------------------------------------------
+def _shown(ctx: Ctx, field: str, value: Any) -> Msg:
+    if value is None or value == "" or value == []:
+        return msg("summary.empty")
+    if field == "unit":
+        return msg(f"indicators.unit.{value}") if value in ALL_UNITS else msg("common.raw", text=value)
+    if field == "frequency":
+        return msg(f"indicators.frequency.{value}") if value in FREQUENCIES else msg("common.raw", text=value)
+    if field == "disaggregation":
+        return msg("common.raw", text=", ".join(ctx.render(msg(f"indicators.dis.{x}")) for x in value))
+    if field in ("baseline_value", "target_value"):
+        return msg("common.raw", text=fmt_number(value))
+    if field == "baseline":
+        return msg("indicators.base_known" if value == "known" else "indicators.base_plan")
+    return msg("common.raw", text=str(value))
+
+
+def _show(field: str):
+    return lambda ctx, value: _shown(ctx, field, value)
+
+
+# -- saving ------------------------------------------------------------------------------------------
+def _save(ctx: Ctx) -> list[Reply]:
+    project = current_project(ctx)
+    effect = find_effect(project, _d(ctx).get("effect_id"))
+    if project is None or effect is None:
+        return [Reply.of("projects.not_found")]
+    effect.indicators.append(draft(ctx))
+    ctx.uow.projects.save(project)
+    ctx.say("indicators.saved", n=len(effect.indicators))
+    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "effect_id": effect.id})
+
+
+def _on_start(ctx: Ctx) -> None:
+    check_project_on_start(ctx)
+    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("effect_id") is not None and _effect(ctx) is None:
+        _d(ctx)["effect_id"] = None
+
+
+def _next_dialogue(h: Handlers) -> Dialogue:
+    def options(ctx: Ctx) -> list[Option]:
+        opts = [Option("nx:same", msg("indicators.next.same")),
+                Option("nx:other", msg("indicators.next.other"))]
+        if "measures" in h.registry:
+            opts.append(Option("nx:measure", msg("indicators.next.measure")))
+        return opts + [Option("nx:menu", msg("nav.menu"))]
+
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is None:
+            return Invalid(msg("common.choose_option", n=len(options(ctx))))
+        pid, eid = _d(ctx).get("project_id"), _d(ctx).get("effect_id")
+        if choice == "nx:same":
+            return Start(DIALOGUE, {"project_id": pid, "effect_id": eid})
+        if choice == "nx:other":
+            return Start(DIALOGUE, {"project_id": pid})
+        if choice == "nx:measure":
+            return Start("measures", {"project_id": pid})
+        return Start("menu")
+
+    return Dialogue(id=NEXT, confirm=False, then=None,
+                    steps=[Step("next", prompt=msg("indicators.next.ask"), kind="choice",
+                                options=options, parse=parse, store=False)])
+
+
+def _when_own(ctx: Ctx) -> bool:
+    return bool(_d(ctx).get("own"))
+
+
+def _review(ctx: Ctx) -> bool:
+    return ctx.state.step in (SUMMARY, EDIT)
+
+
+def setup(h: Handlers) -> None:
+    lbl = lambda key: msg(f"indicators.label.{key}")  # noqa: E731
+    h.registry.add(Dialogue(
+        id=DIALOGUE, on_start=_on_start, on_complete=_save,
+        summary_title=msg("indicators.summary_title"),
+        steps=[
+            choose_project_step(),
+            Step("effect_id", prompt=_effect_prompt, kind="choice", options=_effect_options,
+                 parse=_parse_effect, when=lambda ctx: _d(ctx).get("effect_id") is None),
+            Step("pick", prompt=_pick_prompt, kind="choice", options=_pick_options, parse=_parse_pick),
+            Step("label", prompt=msg("indicators.ask_label"), kind="text", max_len=300,
+                 parse=_parse_label, when=lambda ctx: _when_own(ctx) or _review(ctx),
+                 label=lbl("label"), show=_show("label")),
+            Step("unit", prompt=lambda ctx: _with_current(ctx, "unit", "indicators.ask_unit"),
+                 kind="choice", options=_unit_options, parse=_parse_unit, label=lbl("unit"),
+                 show=_show("unit")),
+            Step("definition", prompt=lambda ctx: _with_current(ctx, "definition", "indicators.ask_definition"),
+                 kind="text", max_len=600, options=lambda ctx: _keep_or(ctx, "definition", []),
+                 parse=_text_field("definition"), label=lbl("definition"), show=_show("definition")),
+            Step("calculation", prompt=lambda ctx: _with_current(ctx, "calculation", "indicators.ask_calculation"),
+                 kind="text", max_len=400, options=lambda ctx: _keep_or(ctx, "calculation", []),
+                 parse=_text_field("calculation"), optional=True,
+                 when=lambda ctx: _d(ctx).get("unit") in ("percent", "score") or _review(ctx),
+                 label=lbl("calculation"), show=_show("calculation")),
+            Step("baseline", prompt=msg("indicators.ask_baseline"), kind="choice",
+                 options=_baseline_options, parse=_parse_baseline, label=lbl("baseline"),
+                 show=_show("baseline")),
+            Step("baseline_value", prompt=_baseline_value_prompt, kind="number", options=_value_options,
+                 parse=_parse_value, when=_is("baseline", "known"), label=lbl("baseline_value"),
+                 show=_show("baseline_value")),
+            Step("baseline_date", prompt=msg("indicators.ask_baseline_date"), kind="choice",
+                 options=_date_options("baseline"), parse=_date_parser("baseline"),
+                 when=_is("baseline", "known"), label=lbl("baseline_date"), show=_show("baseline_date")),
+            Step("baseline_source", prompt=msg("indicators.ask_baseline_source"), kind="text",
+                 max_len=300, options=_preset_options("baseline_source"),
+                 parse=_text_field("baseline_source"), when=_is("baseline", "known"),
+                 label=lbl("baseline_source"), show=_show("baseline_source")),
+            Step("baseline_plan", prompt=msg("indicators.ask_baseline_plan"), kind="text",
+                 max_len=400, options=_preset_options("baseline_plan"),
+                 parse=_text_field("baseline_plan"), when=_is("baseline", "plan"),
+                 label=lbl("baseline_plan"), show=_show("baseline_plan")),
+            Step("target_value", prompt=_target_prompt, kind="number", options=_value_options,
+                 parse=_parse_value, label=lbl("target_value"), show=_show("target_value")),
+            Step("target_date", prompt=msg("indicators.ask_target_date"), kind="choice",
+                 options=_date_options("target"), parse=_date_parser("target"),
+                 label=lbl("target_date"), show=_show("target_date")),
+            Step("source", prompt=lambda ctx: _with_current(ctx, "source", "indicators.ask_source"),
+                 kind="text", max_len=300, options=_preset_options("source"),
+                 parse=_text_field("source"), label=lbl("source"), show=_show("source")),
+            Step("frequency", prompt=msg("indicators.ask_frequency"), kind="choice",
+                 options=_frequency_options, parse=_parse_frequency, label=lbl("frequency"),
+                 show=_show("frequency")),
+            Step("collector", prompt=msg("indicators.ask_collector"), kind="text", max_len=200,
+                 options=_preset_options("collector"), parse=_text_field("collector"),
+                 label=lbl("collector"), show=_show("collector")),
+            Step("disaggregation", prompt=_dis_prompt, kind="choice", options=_dis_options,
+                 parse=_parse_dis, label=lbl("disaggregation"), show=_show("disaggregation")),
+            Step("smart", prompt=_smart_prompt, kind="choice", options=_smart_options,
+                 parse=_parse_smart, label=lbl("smart"), show=_show_smart),
+        ],
+    ))
+    h.registry.add(_next_dialogue(h))
+    h.add_menu(MenuEntry(data="menu:indicators", label=msg("indicators.menu"), dialogue=DIALOGUE,
+                         order=40))

@@ -1,0 +1,197 @@
+"""Dialogue "unexpected": effects nobody planned, positive or negative (DOMAIN §2.3-2.5).
+
+For a group of the "circle of effects" (the project's impacted parties first, then the standard
+circle of the knowledge base) the bot asks its question, a "negative programme theory" prompt and
+one good and one bad example; the user says in a few words what happened or could happen, whether
+it is positive or negative, and when. Reachable after the expected effects, and from the menu
+("Something we did not expect") to record one later. Stored as an Effect with expected=False.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+from domain.messages import Msg, Reply, msg
+from domain.records import Effect
+
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._coaching import (
+    check_project_on_start, current_project, kb, lexicon, raw, text, today,
+)
+from bot.handlers._projects import choose_project_step
+
+DIALOGUE = "unexpected"
+NEXT = "unexpected_next"
+OTHER = "party:other"
+ANOTHER = "unx:another"
+
+
+def _d(ctx: Ctx) -> dict[str, Any]:
+    return ctx.state.data
+
+
+def _party_ids(ctx: Ctx) -> list[str]:
+    known = [p.id for p in kb(ctx).parties]
+    project = current_project(ctx)
+    first = [s.group for s in (project.stakeholders if project else []) if s.group in known]
+    ordered = list(dict.fromkeys(first))
+    return ordered + [p for p in known if p not in ordered]
+
+
+def _party_options(ctx: Ctx) -> list[Option]:
+    opts = []
+    for pid in _party_ids(ctx):
+        party = kb(ctx).party(pid)
+        opts.append(Option(f"party:{pid}", raw(ctx, party.label)))
+    return opts + [Option(OTHER, msg("unexpected.other_group"))]
+
+
+def _parse_party(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_party_options(ctx))))
+    _d(ctx)["prompt_round"] = 0
+    return str(choice)[6:]
+
+
+def _party(ctx: Ctx) -> Any:
+    return kb(ctx).party(_d(ctx).get("party") or "")
+
+
+def _what_prompt(ctx: Ctx) -> list[Msg]:
+    party = _party(ctx)
+    if party is None:
+        return [msg("unexpected.ask_what_other", group=_d(ctx).get("party_other") or "")]
+    lines: list[Msg] = [raw(ctx, party.prompt)]
+    rnd = int(_d(ctx).get("prompt_round") or 0)
+    questions = list(party.unexpected_prompts) + list(kb(ctx).unexpected_prompts)
+    if questions:
+        q = questions[rnd % len(questions)]
+        lines.append(msg("unexpected.think", question=text(ctx, getattr(q, "text", q))))
+    pos = next((e for e in party.examples if e.polarity == "positive"), None)
+    neg = next((e for e in party.examples if e.polarity == "negative"), None)
+    if pos is not None and neg is not None and rnd == 0:
+        lines.append(msg("unexpected.examples", good=text(ctx, pos.text), bad=text(ctx, neg.text)))
+    lines.append(msg("unexpected.ask_what"))
+    return lines
+
+
+def _what_options(ctx: Ctx) -> list[Option]:
+    return [Option("unx:idea", msg("unexpected.another_question")),
+            Option(ANOTHER, msg("unexpected.another_group"))]
+
+
+def _parse_what(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+    d = _d(ctx)
+    if answer.button == ANOTHER:
+        return Goto("party")
+    if answer.button == "unx:idea" or answer.intent == "dont_know":
+        d["prompt_round"] = int(d.get("prompt_round") or 0) + 1
+        return Goto("what")
+    if txt is None:
+        return Invalid(msg("common.button_expired"))
+    return txt
+
+
+def _polarity_options(ctx: Ctx) -> list[Option]:
+    return [Option("pol:positive", msg("unexpected.positive")),
+            Option("pol:negative", msg("unexpected.negative"))]
+
+
+def _parse_polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=2))
+    return str(choice)[4:]
+
+
+def _when_options(ctx: Ctx) -> list[Option]:
+    now = today()
+    return [Option(f"when:{now.year}-{now.month:02d}", msg("unexpected.when_month")),
+            Option(f"when:{now.year}", msg("unexpected.when_year")),
+            Option("when:possible", msg("unexpected.when_possible"))]
+
+
+def _parse_when(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=3))
+    return str(choice)[5:]
+
+
+def _show_party(ctx: Ctx, value: Any) -> Msg:
+    party = _party(ctx)
+    return raw(ctx, party.label) if party else msg("common.raw", text=_d(ctx).get("party_other") or "")
+
+
+def _show_polarity(ctx: Ctx, value: Any) -> Msg:
+    return msg("unexpected.positive" if value == "positive" else "unexpected.negative")
+
+
+def _show_when(ctx: Ctx, value: Any) -> Msg:
+    if value == "possible":
+        return msg("unexpected.when_possible")
+    return msg("common.raw", text=str(value or ""))
+
+
+def _save(ctx: Ctx) -> list[Reply]:
+    d = _d(ctx)
+    project = current_project(ctx)
+    if project is None:
+        return [Reply.of("projects.not_found")]
+    what = str(d.get("what") or "")
+    domains = lexicon(ctx).domains_in(what)
+    party = d.get("party") if d.get("party") != "other" else (d.get("party_other") or "other")
+    when = d.get("when")
+    project.effects.append(Effect(
+        statement=what[:2000], level="outcome", expected=False,
+        polarity="negative" if d.get("polarity") == "negative" else "positive",
+        domain=domains[0] if domains else None, party=str(party)[:200],
+        horizon=None if when in (None, "possible") else str(when)))
+    ctx.uow.projects.save(project)
+    ctx.say("unexpected.saved_happened" if when not in (None, "possible") else "unexpected.saved_possible")
+    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
+
+
+def _next_dialogue(h: Handlers) -> Dialogue:
+    def options(ctx: Ctx) -> list[Option]:
+        opts = [Option("nx:again", msg("unexpected.next.again"))]
+        if "indicators" in h.registry:
+            opts.append(Option("nx:indicators", msg("effects.next.indicators")))
+        return opts + [Option("nx:menu", msg("nav.menu"))]
+
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is None:
+            return Invalid(msg("common.choose_option", n=len(options(ctx))))
+        pid = _d(ctx).get("project_id")
+        if choice == "nx:again":
+            return Start(DIALOGUE, {"project_id": pid})
+        if choice == "nx:indicators":
+            return Start("indicators", {"project_id": pid})
+        return Start("menu")
+
+    return Dialogue(id=NEXT, confirm=False, then=None,
+                    steps=[Step("next", prompt=msg("unexpected.next.ask"), kind="choice",
+                                options=options, parse=parse, store=False)])
+
+
+def setup(h: Handlers) -> None:
+    lbl = lambda key: msg(f"unexpected.label.{key}")  # noqa: E731
+    h.registry.add(Dialogue(
+        id=DIALOGUE, on_start=check_project_on_start, on_complete=_save,
+        summary_title=msg("unexpected.summary_title"),
+        steps=[
+            choose_project_step(),
+            Step("party", prompt=msg("unexpected.ask_party"), kind="choice", options=_party_options,
+                 parse=_parse_party, label=lbl("party"), show=_show_party),
+            Step("party_other", prompt=msg("unexpected.ask_party_other"), kind="text", max_len=100,
+                 when=lambda ctx: _d(ctx).get("party") == "other"),
+            Step("what", prompt=_what_prompt, kind="text", max_len=600, options=_what_options,
+                 parse=_parse_what, label=lbl("what")),
+            Step("polarity", prompt=msg("unexpected.ask_polarity"), kind="choice",
+                 options=_polarity_options, parse=_parse_polarity, label=lbl("polarity"),
+                 show=_show_polarity),
+            Step("when", prompt=msg("unexpected.ask_when"), kind="choice", options=_when_options,
+                 parse=_parse_when, label=lbl("when"), show=_show_when),
+        ],
+    ))
+    h.registry.add(_next_dialogue(h))
+    h.add_menu(MenuEntry(data="menu:unexpected", label=msg("unexpected.menu"), dialogue=DIALOGUE,
+                         order=60))
