@@ -195,6 +195,10 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
     actor = lexicon.has_actor_subject(text)
     counted = lexicon.output_pattern_in(text)
     change = lexicon.change_verb_span(text) is not None
+    # counting test, weak form: a statement that opens on a count ("40 femmes présentes…")
+    leading_count = re.match(r"\W*\d+(?:[.,]\d+)?(?![\d.,]|\s*%)", plain(text)) is not None
+    # a share of people ("30 % des jeunes…") is how effects are usually stated
+    share = re.search(r"\d\s*%", plain(text)) is not None
     reasons: list[str] = []
     if verbs:
         reasons.append("activity_verb")
@@ -204,6 +208,10 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
         reasons.append("actor_subject")
     if counted:
         reasons.append("counted")
+    if leading_count:
+        reasons.append("leading_count")
+    if share:
+        reasons.append("share")
     if change:
         reasons.append("change_verb")
     nlu_kind = NLU_KINDS.get(intent or "") if confidence >= NLU_MIN_CONFIDENCE else None
@@ -221,6 +229,10 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
         rule = "output"
     elif verbs or actor:
         rule, weak = "activity", True
+    elif leading_count and not change:
+        rule, weak = "output", True
+    elif share:
+        rule, weak = "effect", True
     if rule is None or (weak and nlu_kind and nlu_kind != rule and confidence >= NLU_OVERRIDES_WEAK):
         kind = nlu_kind or "unknown"
     else:

@@ -103,11 +103,23 @@ def _parse_statement(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
         return Goto("examples")
     if txt is None:
         return Invalid(msg("common.button_expired"))
+    _trap_note(ctx, txt)
     c = classify(txt, lexicon(ctx), intent, conf)
     if c.kind in ("activity", "output"):
         d["coach"], d["coach_verb"] = c.kind, c.activity_verb
         return Invalid(_coach_lines(ctx, c.kind, txt, answer))
     return _take_effect(ctx, answer, txt, c.kind)
+
+
+def _trap_note(ctx: Ctx, txt: str) -> None:
+    """A word whose level depends on the framework ("résultat", "réalisation", "impact"): say
+    once, in one line, what it may mean (DOMAIN §1.3)."""
+    said = ctx.state.data.setdefault("traps_said", [])
+    for term in kb(ctx).traps_in(txt):
+        if term.id not in said and term.trap is not None:
+            said.append(term.id)
+            ctx.say("effects.trap", note=text(ctx, term.trap.note))
+            return
 
 
 def _take_effect(ctx: Ctx, answer: Answer, txt: str, kind: str) -> str:

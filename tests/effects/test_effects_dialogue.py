@@ -8,7 +8,7 @@ from tests.effects.fakes import make_project, registered_chat
 # (lang, activity, output, effect, the coaching words expected, a word of the proposal)
 FLOWS = {
     "fr": ("organiser 10 ateliers de recherche d'emploi", "120 jeunes formés",
-           "ils trouvent du travail", ("activité", "réalisation"), "les jeunes trouvent du travail"),
+           "ils trouvent du travail", ("activité", "produit du projet"), "les jeunes trouvent du travail"),
     "ar": ("تنظيم 10 ورشات للبحث عن الشغل", "120 شابا تم تكوينهم", "يجد الشباب عملا",
            ("نشاط", "مُخرَج"), "الشباب يجد عملا"),
     "ary": ("غادي نديرو 10 ديال الورشات", "120 شاب تكونو", "الشباب غادي يلقاو خدمة",
@@ -164,6 +164,17 @@ def test_a_wrong_answer_at_every_step(sqlite_uow_factory):
     r = chat.say("peut-être")  # summary: not a choice
     assert "Je n'ai pas reconnu ce choix" in chat.text(r)
     assert chat.state()["step"] == "__summary__"
+
+
+def test_a_framework_dependent_word_is_explained_once(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    r = chat.say("le résultat c'est organiser 10 ateliers")
+    assert "À noter" in chat.text(r) and "activité" in chat.text(r)
+    r = chat.say("résultat : 120 jeunes formés")
+    assert "À noter" not in chat.text(r)
 
 
 def test_back_edit_and_resume(sqlite_uow_factory):

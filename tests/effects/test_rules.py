@@ -251,3 +251,19 @@ def test_add_months():
     from domain.effects import add_months
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 29), 12) == date(2027, 11, 30)
+
+
+@pytest.mark.parametrize("text,kind,clue", [
+    ("40 femmes présentes à au moins 75 % des séances", "output", "leading_count"),
+    ("25 شاب يلقاو خدمة", "effect", "change_verb"),   # a change verb wins over the count
+    ("au moins 30 % des filles du quartier", "effect", "share"),
+    ("30% mn chabab 3ndhom khedma", "effect", "share"),  # a share is not a count
+])
+def test_weak_counting_and_share_clues(text, kind, clue):
+    c = classify(text, LEXICON)
+    assert c.kind == kind and clue in c.reasons
+
+
+def test_weak_clues_yield_to_a_confident_nlu():
+    assert classify("40 femmes présentes", LEXICON, "describe_effect", 0.9).kind == "effect"
+    assert classify("au moins 30 % des filles", LEXICON, "describe_output", 0.9).kind == "output"
