@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from domain.dialogue import Ctx, Option
-from domain.effects import Lexicon
+from domain.effects import DIRECTIONS, Lexicon
 from domain.language import ALL_LANGS
 from domain.messages import Msg, msg
 from domain.records import Effect, Project
@@ -49,10 +49,18 @@ def lexicon(ctx: Ctx) -> Lexicon:
             change_verbs=_all(co.change_verbs),
             publics={p.id: _all(p.synonyms) for p in base.publics if p.synonyms is not None},
             domains={d.id: _all(d.synonyms) for d in base.domains if d.synonyms is not None},
-            directions={k: _all(v) for k, v in (getattr(co, "direction_words", None) or {}).items()},
+            directions=_directions(getattr(co, "direction_words", None)),
             pronouns=_all(getattr(co, "subject_pronouns", None)),
         )
     return _LEXICONS[key]
+
+
+def _directions(words: Any) -> dict[str, list[str]]:
+    if words is None:
+        return {}
+    if isinstance(words, dict):
+        return {k: _all(v) for k, v in words.items()}
+    return {d: _all(getattr(words, d, None)) for d in DIRECTIONS}
 
 
 def text(ctx: Ctx, t: Any) -> str:
