@@ -197,6 +197,9 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
     change = lexicon.change_verb_span(text) is not None
     # counting test, weak form: a statement that opens on a count ("40 femmes présentes…")
     leading_count = re.match(r"\W*\d+(?:[.,]\d+)?(?![\d.,]|\s*%)", plain(text)) is not None
+    # or that counts things somewhere ("un festival, 2 000 visiteurs"), a year aside
+    count_inside = re.search(r"(?<![\d.,])(?!20\d\d(?!\d))\d+(?:[.,]\d+)?(?![\d.,]|\s*%)\s+\w",
+                             plain(text)) is not None
     # a share of people ("30 % des jeunes…") is how effects are usually stated
     share = re.search(r"\d\s*%", plain(text)) is not None
     reasons: list[str] = []
@@ -210,6 +213,8 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
         reasons.append("counted")
     if leading_count:
         reasons.append("leading_count")
+    if count_inside and not leading_count:
+        reasons.append("counted_inside")
     if share:
         reasons.append("share")
     if change:
@@ -229,7 +234,7 @@ def classify(text: str, lexicon: Lexicon, intent: str | None = None,
         rule = "output"
     elif verbs or actor:
         rule, weak = "activity", True
-    elif leading_count and not change:
+    elif (leading_count or count_inside) and not change:
         rule, weak = "output", True
     elif share:
         rule, weak = "effect", True
