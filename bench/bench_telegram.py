@@ -161,6 +161,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         for uid in ids:
             emu.command(uid, "/menu")
         emu.wait(lambda: len(warm) == len(ids), timeout=300)
+        emu.ack_latencies.clear()
         # one message at a time (no queueing): the latency of the path itself
         solo = {"button": Kind("button", 0, []), "text": Kind("text", 0, [])}
         for i in range(40):

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from typing import Any, Callable
@@ -30,23 +31,63 @@ GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user
 class Gate:
     """On SQLite, one writer at a time: transactions of this process take turns on a lock
     instead of polling SQLite's busy handler (which sleeps up to 100 ms between tries and made
-    webhook acknowledgements wait behind a crowd of dispatcher threads). A no-op on PostgreSQL,
-    whose row locks let transactions of different chats run side by side."""
+    webhook acknowledgements wait behind a crowd of dispatcher threads). Recording an update
+    (what an acknowledgement waits for) goes first: it waits for the transaction in progress
+    only. Re-entrant per thread. A no-op on PostgreSQL, whose row locks let transactions of
+    different chats run side by side."""
 
     def __init__(self, engine: Engine):
-        self.lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self.enabled = engine.dialect.name == "sqlite"
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent = 0
+
+    def acquire(self, urgent: bool = False) -> None:
+        if not self.enabled:
+            return
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if urgent:
+                self._urgent += 1
+            try:
+                while self._owner is not None or (not urgent and self._urgent):
+                    self._cond.wait()
+            finally:
+                if urgent:
+                    self._urgent -= 1
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        if not self.enabled:
+            return
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
 
     def __enter__(self) -> None:
-        if self.lock is not None:
-            self.lock.acquire()
+        self.acquire()
 
     def __exit__(self, *exc: object) -> None:
-        if self.lock is not None:
-            self.lock.release()
+        self.release()
+
+    @contextlib.contextmanager
+    def first(self):
+        """Hold the gate ahead of the ordinary waiters."""
+        self.acquire(urgent=True)
+        try:
+            yield
+        finally:
+            self.release()
 
     def wrap(self, uow_factory: Callable[[], Any]) -> Callable[[], Any]:
         """A unit-of-work factory whose units of work hold the gate while open."""
-        if self.lock is None or getattr(uow_factory, "gate", None) is self:
+        if not self.enabled or getattr(uow_factory, "gate", None) is self:
             return uow_factory
         gate = self
 
@@ -87,7 +128,7 @@ class ChannelStore:
         dialect = postgresql if self._postgres else sqlite
         now = utcnow()
         out = []
-        with self.gate, self.engine.begin() as conn:
+        with self.gate.first(), self.engine.begin() as conn:
             for external_id, chat_key, payload in items:
                 stmt = dialect.insert(InboundRow).values(
                     channel=channel, external_id=str(external_id), chat_key=chat_key,

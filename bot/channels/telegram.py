@@ -256,6 +256,8 @@ class TelegramChannel:
         self.retry_backoff = retry_backoff
         self.stats = Stats()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-tg")
+        # recording (what an acknowledgement waits for) never queues behind dialogue work
+        self._ingest = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athar-tg-in")
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -281,7 +283,7 @@ class TelegramChannel:
             .base_file_url(file_url(api_url))
             .rate_limiter(limiter)
             .updater(None)
-            .connection_pool_size(64)
+            .connection_pool_size(16)
             .pool_timeout(30)
             .get_updates_read_timeout(60)
             .build()
@@ -304,6 +306,7 @@ class TelegramChannel:
         await self.drain()
         await self.application.shutdown()
         self._pool.shutdown(wait=True)
+        self._ingest.shutdown(wait=True)
 
     async def drain(self) -> None:
         """Wait for every update being processed."""
@@ -323,7 +326,8 @@ class TelegramChannel:
                 raise ValueError("an update without an integer update_id")
             items.append((str(p["update_id"]), chat_key(p), p))
         now = time.perf_counter()
-        fresh = await self._db(self.store.record, CHANNEL, items)
+        fresh = await asyncio.get_running_loop().run_in_executor(
+            self._ingest, self.store.record, CHANNEL, items)
         for p, new in zip(payloads, fresh):
             if new:
                 self._received[str(p["update_id"])] = now

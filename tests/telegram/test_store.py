@@ -1,0 +1,83 @@
+"""The channel store: recording updates once, claiming outbox items once, the SQLite gate."""
+from __future__ import annotations
+
+import threading
+
+from bot.channels.store import ChannelStore, Gate
+from domain.ports import OutboxItem
+
+
+def _store(url):
+    from storage.db import make_engine
+    engine = make_engine(url)
+    return engine, ChannelStore(engine)
+
+
+def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
+    engine, store = _store(db_url)
+    p = {"update_id": 1, "message": {"chat": {"id": 5}}}
+    assert store.record("telegram", [("1", "5", p), ("1", "5", p)]) == [True, False]
+    assert store.record("whatsapp", [("1", "5", p)]) == [True]  # ids are per channel
+    assert store.pending("telegram") == [p]
+    assert [store.failed("telegram", "1") for _ in range(5)] == [1, 2, 3, 4, 0]
+    assert store.pending("telegram") == []  # dropped after too many failures
+    from storage.db import make_uow_factory
+    with make_uow_factory(engine)() as uow:
+        item = uow.outbox.add(OutboxItem(channel="telegram", chat_id="5", payload={}))
+        uow.commit()
+    (due,) = store.due("telegram")
+    assert store.claim(due) is True and store.claim(due) is False  # a second sweeper loses
+    store.give_up([due.id])
+    assert store.due("telegram") == []
+    engine.dispose()
+
+
+def test_the_gate_lets_recording_go_first(sqlite_db_url):
+    engine, store = _store(sqlite_db_url)
+    gate = store.gate
+    assert gate.enabled
+    order: list[str] = []
+    gate.acquire()  # a transaction in progress
+    waiting = []
+
+    def ordinary(name):
+        waiting.append(name)
+        with gate:
+            order.append(name)
+
+    def urgent():
+        waiting.append("record")
+        with gate.first():
+            order.append("record")
+    threads = [threading.Thread(target=ordinary, args=(f"t{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    while len(waiting) < 3:
+        pass
+    u = threading.Thread(target=urgent)
+    u.start()
+    while len(waiting) < 4:
+        pass
+    import time
+    deadline = time.monotonic() + 10
+    while gate._urgent == 0 and time.monotonic() < deadline:  # the recorder is waiting
+        time.sleep(0.01)
+    gate.acquire()  # re-entrant for the holder
+    gate.release()
+    gate.release()
+    for t in threads + [u]:
+        t.join(10)
+    assert order[0] == "record" and sorted(order[1:]) == ["t0", "t1", "t2"]
+    engine.dispose()
+
+
+def test_the_gate_is_a_no_op_on_postgres():
+    class E:
+        class dialect:
+            name = "postgresql"
+    gate = Gate(E)
+    assert not gate.enabled
+    with gate, gate.first():
+        pass
+    factory = object()
+    assert gate.wrap(factory) is factory
