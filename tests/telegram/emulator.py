@@ -89,6 +89,7 @@ class BotApiEmulator:
         self.confirmed = 0  # every update with a smaller id was confirmed by getUpdates' offset
         self.webhook: dict[str, Any] | None = None
         self.closing = False
+        self._keyboards: dict[int | None, list[Call]] = {}  # chat → its last calls with buttons
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, status)
         self.faults: dict[str, list[dict[str, Any]]] = {}
         self.blocked: set[int] = set()
@@ -201,6 +202,10 @@ class BotApiEmulator:
         call = Call(method, params, files, status=fault.status_code if fault else 200)
         with self._changed:
             self.calls.append(call)
+            if call.status == 200 and _button_data(call):
+                recent = self._keyboards.setdefault(_chat(call), [])
+                recent.append(call)
+                del recent[:-5]
             self._changed.notify_all()
         for listener in self.listeners:
             listener(call)
@@ -372,8 +377,8 @@ class BotApiEmulator:
         """Press the button `data` on the last bot message to `uid` that shows it."""
         with self._lock:
             source = None
-            for call in reversed(self.calls):
-                if call.status == 200 and _chat(call) == uid and data in _button_data(call):
+            for call in reversed(self._keyboards.get(uid, [])):
+                if data in _button_data(call):
                     source = call
                     break
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
