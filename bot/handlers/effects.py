@@ -212,9 +212,13 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"),
                        today=today())
     d["change"] = change_clause(txt, lex, chk.public) or txt
-    direction = chk.direction
-    d["direction"] = None if direction == "implied" else direction
-    d["ask_direction"] = direction is None and lex.change_verb_span(txt) is None
+    own_direction = lex.direction_in(txt)
+    if own_direction or lex.change_verb_span(txt) is not None:  # the answer says it itself
+        d.update(direction=own_direction, ask_direction=False, direction_chosen=False)
+    elif d.get("direction"):  # said in the first sentence ("plus d'emploi pour les jeunes")
+        d.update(ask_direction=False, direction_chosen=True)
+    else:
+        d["ask_direction"] = True
     if d.get("ask_horizon") and chk.horizon.known:
         d["horizon"], d["ask_horizon"] = chk.horizon.as_text(), False
     if d.get("ask_domain") and chk.domain:

@@ -120,6 +120,19 @@ def test_a_vague_effect_is_made_precise_part_by_part(sqlite_uow_factory):
     assert (e.public, e.domain, e.horizon) == ("women", "health_wellbeing", "P12M")
 
 
+def test_a_direction_said_first_is_kept_when_the_change_comes_later(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    r = chat.say("plus d'emploi pour les jeunes")  # a direction, no change verb, no horizon
+    assert chat.state()["step"] == "change"
+    r = chat.say("un emploi stable")
+    assert chat.buttons(r)[0] == "hz:6"  # the direction is not asked again
+    r = chat.press("hz:6")
+    assert "« D'ici 6 mois, les jeunes ont davantage : un emploi stable. »" in chat.text(r)
+
+
 def test_an_activity_typed_as_ones_own_wording_is_coached_too(sqlite_uow_factory):
     uf = sqlite_uow_factory
     pid = make_project(uf)
