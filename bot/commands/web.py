@@ -42,6 +42,7 @@ async def _prepare(settings, webhook_url: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bot.commands.run import nlu_context
     from bot.logs import setup_logging
     from bot.settings import get_settings
     from storage.migrate import upgrade
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(settings.logging.level)
     upgrade(settings.sqlalchemy_url)
     asyncio.run(_prepare(settings, args.webhook_url or settings.telegram.webhook_url))
-    uvicorn.run("bot.channels.web:create_app", factory=True, host=args.host, port=args.port,
-                workers=max(1, args.workers), log_level=settings.logging.level.lower(),
-                access_log=False)
+    with nlu_context(settings):  # a local Rasa, shared by the workers, when configured
+        uvicorn.run("bot.channels.web:create_app", factory=True, host=args.host, port=args.port,
+                    workers=max(1, args.workers), log_level=settings.logging.level.lower(),
+                    access_log=False)
     return 0

@@ -150,3 +150,38 @@ def test_an_acknowledged_update_survives_a_crash(emulator, web_bot, sqlite_db_ur
     sent = emulator.wait_sent(U, 1)
     assert "lang:fr" in buttons(sent[0])
     assert _inbound(sqlite_db_url) == 0
+
+
+def test_athar_web_serves_the_webhook(emulator, tmp_path):
+    """`athar web` (what production runs): migrates, registers the webhook with the secret,
+    serves POST /telegram with uvicorn, stops on SIGTERM; without a secret it refuses to start."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from tests.telegram.emulator import TOKEN, free_port
+    port = free_port()
+    env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emulator.api_url,
+           "ATHAR_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}", "ATHAR_NLU__URL": "",
+           "NO_PROXY": "127.0.0.1,localhost"}
+    env.pop("ATHAR_TELEGRAM_WEBHOOK_SECRET", None)
+    cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port),
+           "--webhook-url", f"http://127.0.0.1:{port}/telegram"]
+    refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "ATHAR_TELEGRAM_WEBHOOK_SECRET" in refused.stderr
+    env["ATHAR_TELEGRAM_WEBHOOK_SECRET"] = SECRET
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        emulator.wait(lambda: emulator.webhook is not None, timeout=60)
+        assert emulator.webhook == {"url": f"http://127.0.0.1:{port}/telegram", "secret": SECRET}
+        emulator.command(U, "/start")  # retried by the emulator until uvicorn is up
+        sent = emulator.wait_sent(U, 1, timeout=60)
+        assert "lang:fr" in buttons(sent[0])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught
+    assert proc.returncode in (0, -signal.SIGTERM), err
+    assert "Application shutdown complete" in err
+    assert TOKEN not in err and SECRET not in err
