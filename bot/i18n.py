@@ -46,7 +46,9 @@ def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]], source: Pat
         out[out_key] = {str(k): v for k, v in node.items()}
         return
     for k, v in node.items():
-        _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, source)
+        if not isinstance(k, str):  # YAML reads yes/no/on/off as booleans: quote such keys
+            raise CatalogError(f"{source}: key {k!r} under '{prefix}' is not a string; quote it")
+        _flatten(v, f"{prefix}.{k}" if prefix else k, out, source)
 
 
 def load_entries(directory: Path = CATALOG_DIR) -> dict[str, dict[str, str]]:
