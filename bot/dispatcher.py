@@ -214,7 +214,7 @@ class Dispatcher:
             return self._default(ctx)
         if not text:
             return [Reply.of("common.empty")] + self.engine.prompt(ctx)
-        if u is not None and self._is_global(u, text):
+        if u is not None and self._is_global(u, text) and not self._literal_step(st):
             return self._global(ctx, u.intent.name)
         lang_choice = self._typed_language(text)
         if lang_choice and st.step != "language":
@@ -311,6 +311,12 @@ class Dispatcher:
             detail={"channel": incoming.channel, "chat": incoming.chat_id, "kind": media.kind,
                     "size": media.size, "duration": media.duration, "mime": media.mime}))
         return [Reply.of(ack)]
+
+    def _literal_step(self, st: DialogueState) -> bool:
+        try:
+            return self.services.handlers.registry.get(st.dialogue).step(st.step).literal
+        except KeyError:
+            return False
 
     def _step_accepts_media(self, st: DialogueState) -> bool:
         d = self.services.handlers.registry.get(st.dialogue)

@@ -112,6 +112,7 @@ class Step:
     label: Msg | None = None  # name of the field in the summary and the edit menu
     show: Callable[["Ctx", Any], Msg] | None = None  # how the value appears in the summary
     store: bool = True  # store the value in state.data[id]
+    literal: bool = False  # typed text is an answer, never a global intent (codes, names)
 
 
 @dataclass
@@ -434,9 +435,11 @@ class Engine:
             Option(EDIT_DATA, msg("summary.edit")),
             Option(CANCEL_DATA, msg("nav.cancel")),
         ], answer)
-        if choice is None and answer.intent in ("affirm", "thanks"):
+        sure = (answer.understanding is not None and answer.understanding.intent.confidence >= 0.8
+                and len((answer.text or "").split()) <= 4)
+        if choice is None and sure and answer.intent in ("affirm", "thanks"):
             choice = CONFIRM_DATA
-        if choice is None and answer.intent == "deny":
+        if choice is None and sure and answer.intent == "deny":
             choice = EDIT_DATA
         if choice == CONFIRM_DATA:
             return self._finish(ctx, d)

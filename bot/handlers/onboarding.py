@@ -96,7 +96,7 @@ def setup(h: Handlers) -> None:
             Step("language", prompt=[msg("onboarding.hello"), msg("language.ask")], kind="choice",
                  options=language_options, parse=_language,
                  when=lambda ctx: not ctx.state.data.get("language_chosen")),
-            Step("code", prompt=msg("onboarding.ask_code"), kind="text", max_len=64,
+            Step("code", prompt=msg("onboarding.ask_code"), kind="text", max_len=64, literal=True,
                  options=[Option(NO_CODE, msg("onboarding.no_code"))], parse=_code),
         ],
     ))

@@ -180,3 +180,16 @@ def test_two_messages_at_once_leave_a_consistent_state(uow_factory):
     # 8 deliveries of 4 distinct messages: each handled exactly once, serially
     assert _version(chat) == v0 + 4
     assert chat.state()["dialogue"] == "menu"
+
+
+def test_an_invite_code_is_never_read_as_a_command(uow_factory):
+    """Even when the NLU is sure that the code means 'menu', the code step takes it literally."""
+    class SureMenu(KeywordNLU):
+        def parse(self, text, *, hint=None):
+            return Understanding(text=text, language="fr", intent=Intent(name="menu", confidence=0.99))
+
+    chat = Chat(make_dispatcher(uow_factory, nlu=SureMenu()))
+    chat.press("lang:fr")
+    code = invite(uow_factory)
+    r = chat.say(code)
+    assert "élu·e de la commune de Berkane" in chat.text(r)
