@@ -18,7 +18,9 @@ from typing import Any
 
 log = logging.getLogger("athar.polls")
 
-KEY_FILE = Path(__file__).resolve().parent.parent / "var" / "pseudonym.key"
+VAR = Path(__file__).resolve().parent.parent / "var"
+KEY_FILE = VAR / "pseudonym.key"
+OUT_DIR = VAR / "polls"  # QR codes, posters and charts sent by the bot
 
 
 def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY_FILE) -> bytes | None:
@@ -44,11 +46,65 @@ def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY
     return key.encode("ascii")
 
 
-def install(services: Any, settings: Any, database_url: str, key: bytes | None = None) -> None:
-    """Put the poll services into services.extras."""
+def install(services: Any, settings: Any, database_url: str, key: bytes | None = None,
+            out_dir: Path = OUT_DIR) -> None:
+    """Put the poll services into services.extras: the question bank, the key, and the makers
+    of invitations (QR + poster) and charts used by the officials' dialogue."""
     from knowledge.polls import load_question_bank
     services.extras["poll_bank"] = load_question_bank()
     if key is None and settings is not None:
         key = resolve_pseudonym_key(settings, database_url)
     if key is not None:
         services.extras["pseudonym_key"] = key
+    catalog = services.catalog
+
+    def invitation(poll: Any, link: str, commune: str, title: str) -> list[Path]:
+        return make_invitation(catalog, poll, link, Path(out_dir), commune=commune, title=title)
+
+    def chart(poll: Any, results: Any, lang: str, render: Any) -> Path:
+        return make_chart(catalog, poll, results, lang, Path(out_dir))
+
+    services.extras["poll_invitation"] = invitation
+    services.extras["poll_chart"] = chart
+
+
+def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -> Path:
+    """A bar chart (PNG) of the answers to the emoji-scale questions of a poll."""
+    from domain.polls import questions_of
+    from exports.poll_chart import ChartRow, poll_chart_png
+
+    qs = {q.id: q for q in questions_of(poll)}
+    rows, legend = [], None
+    for r in results.questions:
+        q = qs.get(r.id)
+        if q is None or q.kind != "scale5" or r.n == 0:
+            continue
+        rows.append(ChartRow(label=q.short_in(lang), counts=list(r.distribution.values()), n=r.n))
+        if legend is None:
+            legend = [o.label.get(lang) or o.label["fr"] for o in q.options]
+    title = catalog.text("polls.official.chart_title", lang, id=poll.id,
+                         wave=catalog.text(f"polls.official.wave.{poll.wave}", lang))
+    from exports.poll_poster import clean
+    return poll_chart_png(outdir / f"poll-{poll.id}-{lang}.png", rows, title=clean(title),
+                          legend=legend, rtl=lang in ("ar", "ary"))
+
+
+def make_invitation(catalog: Any, poll: Any, link: str, outdir: Path, commune: str = "",
+                    title: str = "") -> list[Path]:
+    """The QR code PNG and the A4 poster PDF (French and Arabic) of a poll, in outdir."""
+    from exports.poll_poster import PosterText, poster_pdf, qr_png
+
+    outdir = Path(outdir)
+    png = qr_png(link, outdir / f"poll-{poll.id}-qr.png")
+
+    def block(lang: str) -> PosterText:
+        t = lambda key, **kw: catalog.text(key, lang, **kw)  # noqa: E731
+        return PosterText(title=t("polls.poster.title"),
+                          lines=[t("polls.poster.step1"), t("polls.poster.step2"),
+                                 t("polls.poster.step3")],
+                          rtl=lang in ("ar", "ary"))
+
+    header = catalog.text("polls.poster.header", "fr", commune=commune, title=title) if commune else ""
+    pdf = poster_pdf(outdir / f"poll-{poll.id}-poster.pdf", link, [block("fr"), block("ar")],
+                     header=header)
+    return [png, pdf]

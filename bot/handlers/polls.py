@@ -23,13 +23,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
-from domain.messages import Msg, Reply, msg
+from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
-    Question, compare, poll_results, profile_update, pseudonym, questions_of, tag_story,
+    Question, compare, custom_question, poll_results, profile_update, pseudonym, questions_of,
+    tag_story,
 )
-from domain.records import Poll, Respondent, Response, Story
+from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
-from bot.handlers import Handlers
+from bot.handlers import Handlers, MenuEntry
+from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.onboarding import language_options
 
 TOKEN_PREFIX = "p_"
@@ -315,6 +317,7 @@ def _after_end(ctx: Ctx, answer: Answer, pre: Any) -> Any:
 
 
 def setup(h: Handlers) -> None:
+    setup_officials(h)
     h.payloads.append(poll_payload)
     h.registry.add(Dialogue(
         id="poll_answer", confirm=False, then=None,
@@ -382,3 +385,290 @@ def comparison_of(uow: Any, poll: Poll) -> Any:
                    uow.responses.for_poll(base.id),
                    poll, [r for r in uow.respondents.list(poll.id) if r.consent],
                    uow.responses.for_poll(poll.id))
+
+
+# == officials ====================================================================================
+MENU = "menu:poll"
+ACT_NEW, ACT_RESULTS, ACT_INVITE, ACT_CLOSE, ACT_MSC = "pa:new", "pa:res", "pa:inv", "pa:close", "pa:msc"
+WAVE_BASE, WAVE_FOLLOW = "pw:baseline", "pw:follow-up"
+MOD_PREFIX, MOD_DONE = "pm:", "pm:done"
+POLL_PREFIX, STORY_PREFIX = "pp:", "ps:"
+MAX_POLLS_LISTED, MAX_STORIES_LISTED = 20, 12
+
+
+def _action(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=5))
+    if choice == ACT_NEW:
+        return Start("poll_new")
+    return Start("poll_pick", {"action": choice})
+
+
+def _wave(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=2))
+    return choice.split(":", 1)[1]
+
+
+def _has_baseline(ctx: Ctx) -> bool:
+    pid = ctx.state.data.get("project_id")
+    return pid is not None and any(p.wave == "baseline" for p in ctx.uow.polls.list(int(pid)))
+
+
+def _module_options(ctx: Ctx) -> list[Option]:
+    bank = _bank(ctx)
+    chosen = ctx.state.data.get("chosen") or []
+    opts = [Option(f"{MOD_PREFIX}{m}", msg("polls.official.module_on" if m in chosen else
+                                          "polls.official.module_off",
+                                          name=msg(f"polls.official.module.{m}")))
+            for m in (bank.optional_modules if bank is not None else [])]
+    return opts + [Option(MOD_DONE, msg("polls.official.modules_done"))]
+
+
+def _modules(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_module_options(ctx))))
+    if choice == MOD_DONE:
+        return list(ctx.state.data.get("chosen") or [])
+    m = choice[len(MOD_PREFIX):]
+    chosen = list(ctx.state.data.get("chosen") or [])
+    chosen.remove(m) if m in chosen else chosen.append(m)
+    ctx.state.data["chosen"] = chosen
+    return Goto("modules", value=chosen)
+
+
+def _show_modules(ctx: Ctx, value: Any) -> Msg:
+    if not value:
+        return msg("polls.official.modules_none")
+    return msg("common.raw", text=", ".join(ctx.render(msg(f"polls.official.module.{m}")) for m in value))
+
+
+def _show_wave(ctx: Ctx, value: Any) -> Msg:
+    return msg(f"polls.official.wave.{value}") if value else msg("summary.empty")
+
+
+def _create(ctx: Ctx) -> list[Reply]:
+    bank = _bank(ctx)
+    data = ctx.state.data
+    project = load_project(ctx, data.get("project_id"))
+    if project is None or bank is None:
+        return [Reply.of("polls.unavailable")]
+    custom = []
+    if data.get("custom"):
+        text = {ctx.lang: str(data["custom"])}
+        custom.append(custom_question("custom_1", text, "scale5", bank))
+    reuse = data.get("wave") == "follow-up" and data.get("modules") is None and not custom
+    poll = create_poll(ctx.uow, bank, project, data.get("wave") or "baseline",
+                       None if reuse else list(data.get("modules") or []), custom=custom)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None, action="poll.created",
+                                 target=str(poll.id), detail={"project": project.id, "wave": poll.wave}))
+    return [Reply.of("polls.official.created", id=poll.id, n=len(poll.questions),
+                     title=project.title)] + _invitation_replies(ctx, poll, project)
+
+
+def _link(ctx: Ctx, poll: Poll) -> str:
+    settings = getattr(ctx.services, "settings", None)
+    bot = getattr(getattr(settings, "telegram", None), "bot_username", None) or "AtharBot"
+    return invitation_link(bot, poll.token)
+
+
+def _invitation_replies(ctx: Ctx, poll: Poll, project: Any) -> list[Reply]:
+    link = _link(ctx, poll)
+    make = ctx.services.extras.get("poll_invitation") if ctx.services else None
+    if make is None:
+        return [Reply.of("polls.official.link", link=link)]
+    commune = ctx.services.commune_name(project.commune_id, "fr") if project else ""
+    try:
+        png, pdf = make(poll, link, commune, poll.title or "")
+    except Exception:  # a document problem must not lose the poll
+        return [Reply.of("polls.official.link", link=link)]
+    caption = msg("polls.poster.caption", id=poll.id, link=link)
+    return [Reply(lines=[msg("polls.official.link", link=link)],
+                  attachment=Attachment(kind="photo", path=str(png), filename=png.name, caption=caption)),
+            Reply(lines=[msg("polls.official.poster")],
+                  attachment=Attachment(kind="document", path=str(pdf), filename=pdf.name))]
+
+
+# -- picking a poll (results, invitation, close, stories) ----------------------------------------
+def _visible_polls(ctx: Ctx) -> list[tuple[Poll, str]]:
+    out = []
+    for p in visible_projects(ctx):
+        for poll in ctx.uow.polls.list(p.id):
+            out.append((poll, p.title))
+    out.sort(key=lambda x: -(x[0].id or 0))
+    return out[:MAX_POLLS_LISTED]
+
+
+def _poll_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"{POLL_PREFIX}{poll.id}", msg(
+        "polls.official.poll_label", id=poll.id, title=title[:40],
+        wave=msg(f"polls.official.wave.{poll.wave}"),
+        state=msg("polls.official.open" if poll.is_open else "polls.official.closed")))
+        for poll, title in _visible_polls(ctx)]
+
+
+def _load_poll(ctx: Ctx, poll_id: Any) -> tuple[Poll | None, Any]:
+    try:
+        poll = ctx.uow.polls.get(int(poll_id))
+    except (TypeError, ValueError):
+        return None, None
+    project = load_project(ctx, poll.project_id) if poll is not None else None
+    return (poll, project) if project is not None else (None, None)
+
+
+def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        n = len(_poll_options(ctx))
+        return Invalid(msg("polls.official.no_polls") if n == 0 else msg("common.choose_option", n=n))
+    poll, project = _load_poll(ctx, choice[len(POLL_PREFIX):])
+    if poll is None:
+        return Invalid(msg("polls.official.no_polls"))
+    action = ctx.state.data.get("action")
+    if action == ACT_MSC:
+        return Start("poll_msc", {"poll": poll.id})
+    if action == ACT_CLOSE:
+        poll.is_open = False
+        ctx.uow.polls.save(poll)
+        ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                     action="poll.closed", target=str(poll.id)))
+        ctx.notes.append(Reply.of("polls.official.closed_now", id=poll.id))
+    elif action == ACT_INVITE:
+        ctx.notes.extend(_invitation_replies(ctx, poll, project))
+    else:
+        ctx.notes.extend(_results_replies(ctx, poll))
+    return Start("menu")
+
+
+def _min_group(ctx: Ctx) -> int:
+    settings = getattr(ctx.services, "settings", None)
+    return int(getattr(getattr(settings, "polls", None), "min_group_size", 5))
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+
+def _results_replies(ctx: Ctx, poll: Poll) -> list[Reply]:
+    res = results_of(ctx.uow, poll, _min_group(ctx))
+    cmp = comparison_of(ctx.uow, poll)
+    qs = {q.id: q for q in questions_of(poll)}
+    lines = [msg("polls.official.summary", id=poll.id, wave=msg(f"polls.official.wave.{poll.wave}"),
+                 n=res.respondents, done=res.completed, refusals=res.refusals)]
+    for r in res.questions:
+        q = qs[r.id]
+        if r.kind == "text":
+            lines.append(msg("polls.official.stories_line", label=q.short_in(ctx.lang), n=r.n))
+        elif r.favourable is not None:
+            lines.append(msg("polls.official.q_line", label=q.short_in(ctx.lang), n=r.n,
+                             median=_fmt(r.median), pct=round(100 * r.favourable)))
+    if res.respondents < _min_group(ctx):
+        lines.append(msg("polls.official.small_n", min=_min_group(ctx)))
+    if cmp is not None:
+        lines.append(msg("polls.official.compare", base=cmp.baseline_poll_id, linked=cmp.n_linked))
+        for p in cmp.paired:
+            if p.n_pairs:
+                lines.append(msg("polls.official.pair_line", label=qs[p.id].short_in(ctx.lang),
+                                 better=p.improved, same=p.same, worse=p.worse,
+                                 p=_fmt(p.sign_p if p.sign_p is None else round(p.sign_p, 3))))
+    replies = [Reply(lines=lines)]
+    chart = ctx.services.extras.get("poll_chart") if ctx.services else None
+    if chart is not None and res.respondents:
+        try:
+            path = chart(poll, res, ctx.lang, ctx.render)
+            replies.append(Reply(lines=[msg("polls.official.chart")],
+                                 attachment=Attachment(kind="photo", path=str(path), filename=path.name)))
+        except Exception:  # the summary is enough when the chart fails
+            pass
+    return replies
+
+
+# -- Most Significant Change ------------------------------------------------------------------------
+def _stories(ctx: Ctx) -> list[Story]:
+    poll, _ = _load_poll(ctx, ctx.state.data.get("poll"))
+    if poll is None:
+        return []
+    ids = {r.id for r in ctx.uow.respondents.list(poll.id)}
+    return [s for s in ctx.uow.stories.list(poll.project_id) if s.respondent_id in ids and s.text]
+
+
+def _story_prompt(ctx: Ctx) -> list[Msg]:
+    stories = _stories(ctx)[:MAX_STORIES_LISTED]
+    if not stories:
+        return [msg("polls.official.no_stories")]
+    lines = [msg("polls.official.stories_title")]
+    for n, s in enumerate(stories, 1):
+        tags = ", ".join(ctx.render(msg(f"polls.official.tag.{t}")) for t in s.tags
+                         if t in ("autonomy", "relations", "services", "other"))
+        mark = "⭐ " if s.significant else ""
+        lines.append(msg("polls.official.story_line", n=n, text=mark + (s.text or "")[:200],
+                         tags=tags, polarity=msg(f"polls.official.polarity.{s.polarity or 'unknown'}")))
+    lines.append(msg("polls.official.choose_story"))
+    return lines
+
+
+def _story_options(ctx: Ctx) -> list[Option]:
+    return [Option(f"{STORY_PREFIX}{s.id}", msg("common.raw", text=f"{n}"))
+            for n, s in enumerate(_stories(ctx)[:MAX_STORIES_LISTED], 1)]
+
+
+def _story(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        if not _stories(ctx):
+            ctx.notes.append(Reply.of("polls.official.no_stories"))
+            return Start("menu")
+        return Invalid(msg("common.choose_option", n=len(_story_options(ctx))))
+    return int(choice[len(STORY_PREFIX):])
+
+
+def _mark(ctx: Ctx) -> list[Reply]:
+    data = ctx.state.data
+    story = next((s for s in _stories(ctx) if s.id == data.get("story")), None)
+    if story is None:
+        return [Reply.of("polls.official.no_stories")]
+    story.significant = True
+    story.significance_reason = str(data.get("reason") or "")
+    ctx.uow.stories.save(story)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None, action="story.significant",
+                                 target=str(story.id)))
+    return [Reply.of("polls.official.marked")]
+
+
+def setup_officials(h: Handlers) -> None:
+    h.add_menu(MenuEntry(data=MENU, label=msg("polls.official.menu"), dialogue="poll", order=70,
+                         roles=("official", "staff", "coordinator", "admin")))
+    h.registry.add(Dialogue(id="poll", confirm=False, steps=[
+        Step("action", prompt=msg("polls.official.what"), kind="choice", store=False, parse=_action,
+             options=[Option(ACT_NEW, msg("polls.official.new")),
+                      Option(ACT_RESULTS, msg("polls.official.results")),
+                      Option(ACT_INVITE, msg("polls.official.invite")),
+                      Option(ACT_MSC, msg("polls.official.msc")),
+                      Option(ACT_CLOSE, msg("polls.official.close"))]),
+    ]))
+    h.registry.add(Dialogue(
+        id="poll_new", on_complete=_create, summary_title=msg("polls.official.summary_title"),
+        steps=[
+            choose_project_step(),
+            Step("wave", prompt=msg("polls.official.ask_wave"), kind="choice", parse=_wave,
+                 options=[Option(WAVE_BASE, msg("polls.official.wave.baseline")),
+                          Option(WAVE_FOLLOW, msg("polls.official.wave.follow-up"))],
+                 label=msg("polls.official.wave_label"), show=_show_wave),
+            Step("modules", prompt=msg("polls.official.ask_modules"), kind="choice",
+                 options=_module_options, parse=_modules, label=msg("polls.official.modules_label"),
+                 show=_show_modules,
+                 when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
+            Step("custom", prompt=msg("polls.official.ask_custom"), kind="text", optional=True,
+                 max_len=200, label=msg("polls.official.custom_label"),
+                 when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
+        ]))
+    h.registry.add(Dialogue(id="poll_pick", confirm=False, steps=[
+        Step("poll", prompt=msg("polls.official.choose_poll"), kind="choice", options=_poll_options,
+             parse=_pick, store=False),
+    ]))
+    h.registry.add(Dialogue(
+        id="poll_msc", on_complete=_mark, confirm=False,
+        steps=[
+            Step("story", prompt=_story_prompt, kind="choice", options=_story_options, parse=_story),
+            Step("reason", prompt=msg("polls.official.ask_reason"), kind="text", max_len=500),
+        ]))
