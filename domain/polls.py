@@ -256,8 +256,19 @@ class QuestionBank(_Model):
         return out
 
 
+_PARSED: dict[str, list[Question]] = {}
+
+
 def questions_of(poll: Poll) -> list[Question]:
-    return [Question.model_validate(q) for q in poll.questions]
+    """The poll's questions (parsed once per poll token: a poll's questions never change)."""
+    cached = _PARSED.get(poll.token)
+    if cached is not None and len(cached) == len(poll.questions):
+        return list(cached)
+    parsed = [Question.model_validate(q) for q in poll.questions]
+    if len(_PARSED) > 256:
+        _PARSED.clear()
+    _PARSED[poll.token] = parsed
+    return list(parsed)
 
 
 def custom_question(qid: str, text: dict[str, str], kind: str = "scale5",

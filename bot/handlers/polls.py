@@ -41,6 +41,8 @@ PREVIOUS = "pq:prev"
 CONSENT_YES = "pc:yes"
 CONSENT_NO = "pc:no"
 MAX_STORY = 2000
+LOCK_CHANNEL = "poll-lock"
+LOCKED_KINDS = ("sex", "age_band", "public", "wg4", "text")
 DEFAULT_RETENTION_MONTHS = 36
 
 
@@ -85,9 +87,21 @@ def _pseudonym(ctx: Ctx, poll: Poll) -> str | None:
     return pseudonym(key, ctx.chat.channel, ctx.chat.user_ref, poll.project_id)
 
 
-def _respondent(ctx: Ctx, poll: Poll) -> Respondent | None:
+def _lock_person(ctx: Ctx, pseudo: str) -> None:
+    """Serialise the answers of one person (a pseudonym) across chats until the commit: the
+    same person writing from two chats at once must not lose a profile field or leave a
+    stray story. A row of the conversations table, keyed by the pseudonym (never by the chat),
+    serves as the lock (SELECT … FOR UPDATE on PostgreSQL)."""
+    ctx.uow.conversations.lock(LOCK_CHANNEL, pseudo)
+
+
+def _respondent(ctx: Ctx, poll: Poll, lock: bool = False) -> Respondent | None:
     p = _pseudonym(ctx, poll)
-    return ctx.uow.respondents.find(poll.id, p) if p else None
+    if not p:
+        return None
+    if lock:
+        _lock_person(ctx, p)
+    return ctx.uow.respondents.find(poll.id, p)
 
 
 def _end(ctx: Ctx, *lines: Msg) -> list[Reply]:
@@ -234,10 +248,12 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
         return _end_start(ctx, msg("polls.closed"))
     if not poll.is_open:
         return _end_start(ctx, msg("polls.closed"))
-    respondent = _respondent(ctx, poll)
+    q = qs[i]
+    # read-modify-write answers (profile, story) are serialised per person; a plain scale
+    # answer is a single atomic upsert and needs no lock
+    respondent = _respondent(ctx, poll, lock=q.kind in LOCKED_KINDS or i + 1 >= len(qs))
     if respondent is None:  # consent was not given in this conversation (or the key changed)
         return _end_start(ctx, msg("polls.unavailable"))
-    q = qs[i]
     button = answer.button
     if button == PREVIOUS:
         ctx.state.data["i"] = max(i - 1, 0)

@@ -33,3 +33,15 @@ def make_poll(uow_factory, project_id: int, wave="baseline", modules=None):
         poll = create_poll(uow, load_question_bank(), project, wave, modules)
         uow.commit()
         return poll
+
+
+def make_short_poll(uow_factory, project_id: int, ids=("sex", "relations", "respect", "change")):
+    """A poll with only some of the default questions (load tests and benchmarks)."""
+    from domain.records import Poll
+    from bot.handlers.polls import new_token
+    by_id = {q.id: q for q in load_question_bank().build()}
+    with uow_factory() as uow:
+        poll = uow.polls.add(Poll(project_id=project_id, token=new_token(),
+                                  questions=[by_id[i].model_dump() for i in ids]))
+        uow.commit()
+        return poll

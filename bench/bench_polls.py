@@ -1,0 +1,239 @@
+"""Poll burst benchmark (issue 6): 1,000 respondents × 8 answers on PostgreSQL.
+
+1. Through the dispatcher: every respondent opens the deep link, picks a language, consents and
+   answers 8 questions; in each round all respondents send their next message at the same time
+   from a thread pool (16 threads). Some answers are delivered twice (a webhook retry).
+2. Through the Telegram emulator (when the Telegram channel and its emulator are present): the
+   real bot (`athar telegram`, polling, its own process) against the Bot API emulator; each
+   respondent sends their next answer as soon as the previous one was answered.
+
+Reported: throughput (answers per second), p50/p95 from an answer to the next question, the
+number of outgoing messages per answer (must be 1: Telegram allows about one message per second
+per chat), and the database check: expected, stored, missing, duplicated and wrong answers.
+
+    python -m bench.bench_polls [--respondents 1000] [--threads 16] [--skip-telegram]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+QUESTIONS = ("sex", "age_band", "relations", "contacts", "respect", "help", "voice", "change")
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _pg_base() -> str:
+    from storage.db import normalise_url
+    return normalise_url(os.environ.get("ATHAR_TEST_PG_URL", PG_DEFAULT))
+
+
+def _schema() -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+    from storage.db import make_engine
+    name = f"athar_bench_polls_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(_pg_base())
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    engine.dispose()
+    url = make_url(_pg_base()).update_query_dict({"options": f"-csearch_path={name}"})
+    return name, url.render_as_string(hide_password=False)
+
+
+def _drop(name: str) -> None:
+    from storage.db import make_engine
+    engine = make_engine(_pg_base())
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    engine.dispose()
+
+
+def _setup(url: str):
+    from storage.db import make_engine, make_uow_factory
+    from storage.migrate import upgrade
+    from tests.polls.helpers import make_project, make_short_poll
+    upgrade(url)
+    engine = make_engine(url, pool_size=20, max_overflow=10)
+    uows = make_uow_factory(engine)
+    pid = make_project(uows)
+    return engine, uows, make_short_poll(uows, pid, QUESTIONS)
+
+
+def _ms(x: float) -> str:
+    return f"{x * 1000:.1f} ms"
+
+
+def run_dispatcher(respondents: int, threads: int) -> bool:
+    from tests.polls.helpers import poll_dispatcher
+    from tests.polls.load import burst, check
+    name, url = _schema()
+    try:
+        engine, uows, poll = _setup(url)
+        d = poll_dispatcher(uows)
+        res = burst(d.handle, poll, respondents, workers=threads, duplicate_every=50)
+        got = check(uows, poll, respondents)
+        engine.dispose()
+    finally:
+        _drop(name)
+    ok = (got["missing"] == 0 and got["duplicated"] == 0 and got["wrong"] == 0
+          and got["stored_answers"] == got["expected_answers"]
+          and res.single_reply == res.answers and res.duplicates_dropped == res.duplicates_sent)
+    print(f"dispatcher, PostgreSQL, {threads} threads: {respondents} respondents × "
+          f"{len(QUESTIONS)} answers ({res.messages} messages incl. link, language, consent)")
+    print(f"  throughput      {res.answers / res.seconds:.0f} answers/s "
+          f"({res.messages / res.seconds:.0f} messages/s, {res.seconds:.1f} s)")
+    print(f"  answer → next   p50 {_ms(res.p(0.50))}  p95 {_ms(res.p(0.95))}  max {_ms(res.p(1.0))}")
+    print(f"  one message per answer: {res.single_reply}/{res.answers}; duplicate deliveries "
+          f"dropped: {res.duplicates_dropped}/{res.duplicates_sent}")
+    print(f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
+          f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}, "
+          f"respondents {got['respondents']}, completed {got['completed']}")
+    print(f"  {'OK' if ok else 'FAILED'}")
+    return ok
+
+
+def run_telegram(respondents: int) -> bool | None:
+    try:
+        from tests.telegram.emulator import TOKEN, BotApiEmulator
+    except ImportError:
+        print("telegram: skipped (the Telegram channel and its emulator are not installed here)")
+        return None
+    import subprocess
+    import tempfile
+
+    from domain.polls import questions_of
+    from tests.polls.load import check, expected_value
+    name, url = _schema()
+    engine, uows, poll = _setup(url)
+    qs = questions_of(poll)
+    base_uid = 500_000
+    # each respondent's script after /start: language, consent, then the 8 answers
+    scripts: dict[int, list[tuple[str, str]]] = {}
+    for n in range(respondents):
+        steps = [("press", f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"), ("press", "pc:yes")]
+        for i, q in enumerate(qs):
+            steps.append(("text", f"story {n}") if q.kind == "text"
+                         else ("press", f"pq:{i}:{expected_value(n, i, q)}"))
+        scripts[base_uid + n] = steps
+    lock = threading.Lock()
+    pos = {uid: -1 for uid in scripts}  # index of the step in flight (-1: /start)
+    sent_at: dict[int, float] = {}
+    out_count: dict[int, int] = {uid: 0 for uid in scripts}
+    latencies: list[float] = []
+    per_answer: list[int] = []
+    ready: list[int] = []
+    done = threading.Event()
+    finished = [0]
+
+    emu = BotApiEmulator(deliverers=16).start()
+
+    def on_call(call) -> None:
+        if call.status != 200 or call.method not in ("sendMessage", "editMessageText"):
+            return
+        chat = int(call.params.get("chat_id", 0) or 0)
+        with lock:
+            if chat not in pos:
+                return
+            out_count[chat] += 1
+            k = pos[chat]
+            if chat in sent_at:
+                if k >= 2:  # an answer (not the link, language or consent)
+                    latencies.append(call.at - sent_at[chat])
+                del sent_at[chat]
+                ready.append(chat)
+
+    emu.listeners.append(on_call)
+    env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emu.api_url,
+           "ATHAR_DATABASE_URL": url, "ATHAR_TELEGRAM__MAX_RATE": "0",
+           "ATHAR_LOGGING__LEVEL": "WARNING", "ATHAR_PSEUDONYM_KEY": "bench-key",
+           "NO_PROXY": "127.0.0.1,localhost", "ATHAR_NLU__AUTOSTART": "false",
+           "ATHAR_NLU__URL": ""}
+    tmp = tempfile.TemporaryDirectory(prefix="athar-bench-polls-")
+    log = open(Path(tmp.name) / "bot.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "telegram"], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    ok = False
+    try:
+        emu.wait(lambda: bool(emu.calls_of("getUpdates")), timeout=120)
+        t0 = time.perf_counter()
+        for uid in scripts:
+            with lock:
+                sent_at[uid] = time.perf_counter()
+                out_count[uid] = 0
+            emu.command(uid, f"/start {poll.token}")
+        deadline = time.monotonic() + 1800
+        while finished[0] < respondents and time.monotonic() < deadline:
+            with lock:
+                batch, ready[:] = list(ready), []
+            if not batch:
+                time.sleep(0.002)
+                continue
+            for uid in batch:
+                with lock:
+                    if pos[uid] >= 2:
+                        per_answer.append(out_count[uid])
+                    pos[uid] += 1
+                    k = pos[uid]
+                    if k >= len(scripts[uid]):
+                        finished[0] += 1
+                        continue
+                    out_count[uid] = 0
+                    sent_at[uid] = time.perf_counter()
+                kind, value = scripts[uid][k]
+                if kind == "press":
+                    emu.press(uid, value)
+                else:
+                    emu.text(uid, value)
+        seconds = time.perf_counter() - t0
+        time.sleep(1.0)  # late extra messages, if any, would show in out_count
+        got = check(uows, poll, respondents)
+        answers = len(latencies)
+        xs = sorted(latencies)
+        p = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0  # noqa: E731
+        single = sum(1 for c in per_answer if c == 1)
+        ok = (finished[0] == respondents and got["missing"] == 0 and got["duplicated"] == 0
+              and got["wrong"] == 0 and single == len(per_answer))
+        print(f"telegram emulator (athar telegram, polling), PostgreSQL: {respondents} respondents × "
+              f"{len(QUESTIONS)} answers, each sending the next answer when the question arrives")
+        print(f"  throughput      {answers / seconds:.0f} answers/s ({seconds:.1f} s)")
+        print(f"  answer → next   p50 {_ms(p(0.50))}  p95 {_ms(p(0.95))}  max {_ms(p(1.0))}")
+        print(f"  one message per answer: {single}/{len(per_answer)}")
+        print(f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
+              f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}")
+        print(f"  {'OK' if ok else 'FAILED'}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        emu.stop()
+        log.close()
+        engine.dispose()
+        _drop(name)
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench_polls")
+    parser.add_argument("--respondents", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--skip-telegram", action="store_true")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    ok = run_dispatcher(args.respondents, args.threads)
+    if not args.skip_telegram:
+        tg = run_telegram(args.respondents)
+        ok = ok and tg is not False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
