@@ -260,11 +260,13 @@ class Dispatcher:
         if intent == "change_language":
             return [self._language_question(ctx)]
         if intent in ("menu", "restart"):
+            ctx.extra["left"] = ctx.state.dialogue
             ctx.state.reset()
             return self._default(ctx)
         return self._prompt_or_default(ctx)
 
     def _cancel(self, ctx: Ctx) -> list[Reply]:
+        ctx.extra["left"] = ctx.state.dialogue
         if ctx.state.dialogue in (None, "menu"):
             ctx.state.reset()
             return [Reply.of("nav.nothing_to_cancel")] + self._default(ctx)
@@ -334,6 +336,11 @@ class Dispatcher:
         """No active dialogue: registered users get the menu, others the onboarding."""
         if ctx.user is not None and ctx.user.registered:
             return self.engine.start(ctx, "menu")
+        # an unregistered user leaving a dialogue that has its own way out (a beneficiary
+        # cancelling a poll) is not sent to the officials' onboarding
+        leave = self.services.handlers.on_leave.get(ctx.extra.pop("left", None) or "")
+        if leave is not None:
+            return leave(ctx)
         data = {"guess": ctx.lang}
         if language_chosen:
             data["language_chosen"] = True

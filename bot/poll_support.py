@@ -71,7 +71,7 @@ def install(services: Any, settings: Any, database_url: str, key: bytes | None =
 def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -> Path:
     """A bar chart (PNG) of the answers to the emoji-scale questions of a poll."""
     from domain.polls import questions_of
-    from exports.poll_chart import ChartRow, poll_chart_png
+    from exports.charts import DistributionRow, distribution_chart
 
     qs = {q.id: q for q in questions_of(poll)}
     rows, legend = [], None
@@ -79,14 +79,15 @@ def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -
         q = qs.get(r.id)
         if q is None or q.kind != "scale5" or r.n == 0:
             continue
-        rows.append(ChartRow(label=q.short_in(lang), counts=list(r.distribution.values()), n=r.n))
+        rows.append(DistributionRow(label=q.short_in(lang), counts=list(r.distribution.values()),
+                                    n=r.n))
         if legend is None:
             legend = [o.label.get(lang) or o.label["fr"] for o in q.options]
     title = catalog.text("polls.official.chart_title", lang, id=poll.id,
                          wave=catalog.text(f"polls.official.wave.{poll.wave}", lang))
     from exports.poll_poster import clean
-    return poll_chart_png(outdir / f"poll-{poll.id}-{lang}.png", rows, title=clean(title),
-                          legend=legend, rtl=lang in ("ar", "ary"))
+    return distribution_chart(outdir / f"poll-{poll.id}-{lang}.png", rows, title=clean(title),
+                              legend=legend or [], rtl=lang in ("ar", "ary"))
 
 
 def make_invitation(catalog: Any, poll: Any, link: str, outdir: Path, commune: str = "",

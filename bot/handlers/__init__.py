@@ -35,6 +35,9 @@ class Handlers:
     menu: list[MenuEntry] = field(default_factory=list)
     payloads: list[PayloadHandler] = field(default_factory=list)
     commands: dict[str, str] = field(default_factory=dict)  # /command -> the dialogue it starts
+    # dialogue id -> replies for an unregistered user who cancels or leaves it (instead of the
+    # onboarding), e.g. a beneficiary leaving a poll
+    on_leave: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
 
     def add_menu(self, entry: MenuEntry) -> None:
         self.menu.append(entry)

@@ -105,7 +105,10 @@ def _respondent(ctx: Ctx, poll: Poll, lock: bool = False) -> Respondent | None:
 
 
 def _end(ctx: Ctx, *lines: Msg) -> list[Reply]:
-    """Park the chat in the neutral end state (the same after a refusal and after finishing)."""
+    """Park the chat in the neutral end state (the same after a refusal and after finishing);
+    a registered user goes back to the menu."""
+    if ctx.user is not None and ctx.user.registered:
+        return [Reply(lines=[line]) for line in lines] + ctx.services.engine.start(ctx, "menu")
     ctx.extra["poll_end_lines"] = list(lines)
     return ctx.services.engine.start(ctx, "poll_end")
 
@@ -335,6 +338,9 @@ def _after_end(ctx: Ctx, answer: Answer, pre: Any) -> Any:
 def setup(h: Handlers) -> None:
     setup_officials(h)
     h.payloads.append(poll_payload)
+    h.on_leave["poll_answer"] = lambda ctx: _end(ctx)
+    h.on_leave["poll_q"] = lambda ctx: _end(ctx, msg("polls.stopped"))
+    h.on_leave["poll_end"] = lambda ctx: _end(ctx)
     h.registry.add(Dialogue(
         id="poll_answer", confirm=False, then=None,
         steps=[

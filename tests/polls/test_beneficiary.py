@@ -230,3 +230,25 @@ def test_consent_can_be_typed(setup, uow_factory):
     chat.say("2")  # the second language button: العربية
     r = chat.say("نعم")
     assert "السؤال 1 من 10" in chat.text(r)
+
+
+@pytest.mark.parametrize("how", ["cancel", "menu", "restart"])
+def test_leaving_a_poll_never_leads_to_the_officials_onboarding(setup, uow_factory, how):
+    d, pid, poll = setup
+    chat = Chat(d, user=f"leaver-{how}")
+    start(chat, poll)
+    chat.press("pq:0:female")
+    r = chat.command(how)
+    text = chat.text(r)
+    assert "invitation" not in text and "scannez à nouveau" in text
+    assert chat.state()["dialogue"] == "poll_end"
+    if how == "cancel":
+        assert "gardées" in text
+    with uow_factory() as uow:  # the answer given before leaving is kept
+        [resp] = uow.respondents.list(poll.id)
+        assert {r.question for r in uow.responses.for_respondent(resp.id)} == {"sex"}
+    # leaving before consent: nothing stored, no onboarding either
+    other = Chat(d, user=f"early-{how}")
+    other.command("start", poll.token)
+    r = other.command(how)
+    assert "invitation" not in other.text(r) and other.state()["dialogue"] == "poll_end"
