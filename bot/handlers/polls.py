@@ -660,6 +660,7 @@ def _mark(ctx: Ctx) -> list[Reply]:
 def setup_officials(h: Handlers) -> None:
     h.add_menu(MenuEntry(data=MENU, label=msg("polls.official.menu"), dialogue="poll", order=70,
                          roles=("official", "staff", "coordinator", "admin")))
+    h.add_command("poll", "poll")
     h.registry.add(Dialogue(id="poll", confirm=False, steps=[
         Step("action", prompt=msg("polls.official.what"), kind="choice", store=False, parse=_action,
              options=[Option(ACT_NEW, msg("polls.official.new")),

@@ -122,3 +122,9 @@ def test_an_official_only_sees_polls_of_their_commune(official):
     assert f"pp:{poll.id}" not in chat.buttons(r)
     r = chat.press(f"pp:{poll.id}")
     assert "Tanger" not in chat.text(r)
+
+
+def test_the_poll_command(official):
+    chat, uow_factory = official
+    r = chat.command("poll")
+    assert "pa:new" in chat.buttons(r)
