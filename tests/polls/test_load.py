@@ -15,7 +15,8 @@ def test_a_thousand_respondents_at_once(uow_factory, db_url):
         pytest.skip("the load test runs on PostgreSQL (SQLite serialises every write anyway)")
     d = poll_dispatcher(uow_factory)
     pid = make_project(uow_factory)
-    poll = make_short_poll(uow_factory, pid)  # 4 questions: 7 messages per person
+    # 3 questions (a profile answer, a scale, the story): 6 messages per person
+    poll = make_short_poll(uow_factory, pid, ("sex", "respect", "change"))
     n, refusers = 1000, 40
     res = burst(d.handle, poll, n, workers=12, refusers=refusers, duplicate_every=50)
     got = check(uow_factory, poll, n, refusers)
