@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="optional modules, comma-separated: migrants, wellbeing, wg "
                         "(a follow-up without it reuses the baseline's questions)")
     c.add_argument("--title", default=None)
+    c.add_argument("--question", action="append", default=[], metavar="TEXT",
+                   help="a custom question answered on the emoji scale (repeatable), placed "
+                        "before the open question")
+    c.add_argument("--question-lang", default="fr", choices=["fr", "ar", "ary", "ary-Latn"],
+                   help="language of the --question texts (other variants fall back to it)")
     c.set_defaults(func=create)
     i = psub.add_parser("invite", help="QR code (PNG) and A4 poster (PDF) for a poll")
     i.add_argument("poll_id", type=int)
@@ -35,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = psub.add_parser("results", help="results of a poll (and the comparison with its baseline)")
     r.add_argument("poll_id", type=int)
     r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.add_argument("--record-indicators", action="store_true",
+                   help="add the results as measurements of the project's indicators linked to "
+                        "a question of this poll (Indicator.poll_question)")
     r.set_defaults(func=results)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
@@ -47,6 +55,7 @@ def _app() -> Any:
 
 def create(args: argparse.Namespace) -> int:
     from bot.handlers.polls import create_poll, invitation_link
+    from domain.polls import custom_question
     from domain.records import AuditEntry
     app = _app()
     try:
@@ -64,7 +73,10 @@ def create(args: argparse.Namespace) -> int:
             if project is None:
                 print(f"athar: no project {args.project}", file=sys.stderr)
                 return 2
-            poll = create_poll(uow, bank, project, args.wave, modules, title=args.title)
+            custom = [custom_question(f"custom_{i}", {args.question_lang: text.strip()}, "scale5", bank)
+                      for i, text in enumerate(args.question, 1) if text.strip()]
+            poll = create_poll(uow, bank, project, args.wave, modules, custom=custom,
+                               title=args.title)
             uow.audit.add(AuditEntry(action="poll.created", target=str(poll.id),
                                      detail={"project": project.id, "wave": poll.wave}))
             uow.commit()
@@ -134,15 +146,45 @@ def results(args: argparse.Namespace) -> int:
                 return 2
             res = results_of(uow, poll, app.settings.polls.min_group_size)
             cmp = comparison_of(uow, poll)
+            recorded = record_indicators(uow, poll, res) if args.record_indicators else []
+            uow.commit()
         if args.json:
             out = {"results": res.model_dump(mode="json"),
-                   "comparison": cmp.model_dump(mode="json") if cmp else None}
+                   "comparison": cmp.model_dump(mode="json") if cmp else None,
+                   "recorded": [{"indicator": lbl, **m.model_dump(mode="json")}
+                                for lbl, m in recorded]}
             print(json.dumps(out, ensure_ascii=False, indent=2))
             return 0
         print(format_results(res, cmp))
+        for label, m in recorded:
+            print(f"indicator '{label}': {m.value:g} % ({m.period}, n={m.disaggregated.get('n')})")
         return 0
     finally:
         app.close()
+
+
+def record_indicators(uow: Any, poll: Any, res: Any) -> list[tuple[str, Any]]:
+    """Append the poll's results to the project's indicators linked to one of its questions
+    (one measurement per indicator and poll: recording again replaces it)."""
+    from domain.polls import measurement_from_results
+    project = uow.projects.get(poll.project_id)
+    if project is None:
+        return []
+    period = f"{poll.wave} {poll.created_at:%Y-%m}"
+    source = f"poll:{poll.id}:{poll.wave}"
+    out = []
+    for effect in project.effects:
+        for ind in effect.indicators:
+            if not ind.poll_question:
+                continue
+            m = measurement_from_results(ind, res, period)
+            if m is None:
+                continue
+            ind.measurements = [x for x in ind.measurements if x.source != source] + [m]
+            out.append((ind.label, m))
+    if out:
+        uow.projects.save(project)
+    return out
 
 
 def _f(x: float | None, digits: int = 1) -> str:
@@ -160,6 +202,15 @@ def format_results(res: Any, cmp: Any) -> str:
     for q in res.questions:
         dist = " ".join(f"{k}:{v}" for k, v in q.distribution.items())
         lines.append(f"{q.id:<16} {q.n:>4} {q.skipped:>4} {_f(q.median):>6}  {dist}")
+    shown = [(qid, key, groups) for qid, keys in res.breakdowns.items()
+             for key, groups in keys.items() if groups]
+    if shown:
+        lines.append("")
+        lines.append("Breakdowns (median, n; groups under the minimum size are hidden):")
+        for qid, key, groups in shown:
+            cells = ", ".join(f"{g.group}: hidden" if g.suppressed else
+                              f"{g.group}: {_f(g.median)} (n={g.n})" for g in groups)
+            lines.append(f"  {qid:<16} by {key:<10} {cells}")
     if cmp is not None:
         lines.append("")
         lines.append(f"Compared with baseline poll {cmp.baseline_poll_id}: {cmp.n_linked} people "

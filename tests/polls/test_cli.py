@@ -54,3 +54,41 @@ def test_create_results_and_close(cli, capsys):
     follow_id = int(capsys.readouterr().out.strip().splitlines()[-1])
     assert main(["poll", "results", str(follow_id)]) == 0
     assert f"Compared with baseline poll {poll_id}" in capsys.readouterr().out
+
+
+def test_custom_questions_breakdowns_and_indicators(cli, capsys):
+    from domain.records import Effect, Indicator, Project
+    from tests.bot.helpers import Chat
+    from tests.polls.helpers import poll_dispatcher
+    from tests.polls.test_beneficiary import answer_all, start
+    main, uow_factory = cli
+    with uow_factory() as uow:
+        project = uow.projects.add(Project(commune_id="berkane", title="P", effects=[
+            Effect(statement="Les jeunes se sentent respectés", indicators=[
+                Indicator(label="% respectés", unit="%", poll_question="respect"),
+                Indicator(label="sans lien")])]))
+        uow.commit()
+    assert main(["poll", "create", "--project", str(project.id), "--wave", "baseline",
+                 "--question", "Le bus passe-t-il assez souvent ?"]) == 0
+    poll_id = int(capsys.readouterr().out.strip().splitlines()[-1])
+    with uow_factory() as uow:
+        poll = uow.polls.get(poll_id)
+    assert [q["id"] for q in poll.questions][-2:] == ["custom_1", "change"]
+    assert poll.questions[-2]["text"] == {"fr": "Le bus passe-t-il assez souvent ?"}
+    d = poll_dispatcher(uow_factory)
+    for n in range(7):
+        c = Chat(d, user=f"r{n}")
+        start(c, poll)
+        answer_all(c, poll, {"sex": "female" if n < 6 else "male", "respect": 5 if n < 4 else 2})
+    assert main(["poll", "results", str(poll_id), "--record-indicators"]) == 0
+    out = capsys.readouterr().out
+    assert "respect" in out and "by sex" in out and "male: hidden" in out and "female: hidden" in out
+    assert "indicator '% respectés': 57.1 %" in out
+    with uow_factory() as uow:
+        linked, other = uow.projects.get(project.id).effects[0].indicators
+    assert [m.value for m in linked.measurements] == [57.1] and other.measurements == []
+    # recording again replaces the poll's measurement
+    assert main(["poll", "results", str(poll_id), "--record-indicators", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["recorded"][0]["value"] == 57.1
+    with uow_factory() as uow:
+        assert len(uow.projects.get(project.id).effects[0].indicators[0].measurements) == 1
