@@ -1,0 +1,145 @@
+"""Language identification for the four tags: fr, ar, ary (Darija, Arabic script), ary-Latn.
+
+Our own component, not Rasa's and not a general library (they do not know Arabizi):
+1. the script decides the pair: Arabic letters → ar or ary; Latin letters → fr or ary-Latn;
+2. within the pair, a naive Bayes over character n-grams (1-4, on normalised, padded words) and
+   words, trained on Athar's own training examples (nlu/rasa/data/nlu_<tag>.yml, language = file),
+3. plus dialect markers: Darija words (ديال، شنو، واش، دابا، غادي، بغيت…; wach, chno, dyal, bghit…)
+   and Arabizi digits inside words (3afak, la2, 7na, 9raya) push towards Darija; French function
+   words and MSA-only words push the other way.
+The model is built once per process from the YAML files (a fraction of a second).
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+from nlu import trainingdata
+from nlu.normalize import is_arabic_char, normalize
+
+DATA_DIR = trainingdata.DATA_DIR
+TAGS = ("fr", "ar", "ary", "ary-Latn")
+
+ARY_MARKERS = {
+    "ديال", "ديال", "ديالي", "ديالك", "ديالهم", "ديالنا", "شنو", "اشنو", "واش", "كيفاش", "بزاف", "دابا",
+    "غادي", "غاديين", "كاين", "كاينه", "كاينين", "ماشي", "بغيت", "باغي", "باغيين", "بغينا", "علاش", "فين",
+    "شحال", "بشحال", "هادشي", "هادي", "هاداك", "هداك", "والو", "مزيان", "واخا", "صافي", "عافاك", "ولاو",
+    "ولات", "كنتمناو", "حنا", "نتا", "نتي", "راني", "راه", "خاصني", "خاص", "شي", "اللي", "لي", "غير",
+    "كيحسو", "كيشاركو", "درنا", "فرقنا", "حومه", "الحومه", "فالحومه", "مابقاش", "ماعرفتش", "عاوني", "دوز",
+    "بلاش", "حبس", "لاباس", "كيداير", "بسلامه", "تهلا", "شكون", "كلشي", "بحال", "ملي", "يلقاو", "ديما",
+}
+AR_MARKERS = {
+    "الذي", "التي", "الذين", "هذا", "هذه", "ذلك", "سوف", "لقد", "ليس", "لست", "أيضا", "ايضا", "كيف", "ماذا",
+    "لماذا", "أين", "اين", "نعم", "حسنا", "يمكنك", "أريد", "اريد", "لدي", "لديهم", "أصبح", "اصبح", "تم",
+    "قد", "إلى", "الى", "عن", "من", "لم", "لن", "سيتم", "ستقوم", "نعمل", "خلال", "بفضل", "الآن", "الان",
+}
+LATN_ARY_MARKERS = {
+    "wach", "chno", "achno", "dyal", "dyali", "dyalhom", "dyalek", "bghit", "baghi", "ghadi", "kayn", "kayna",
+    "bzaf", "bzzaf", "daba", "3afak", "wakha", "safi", "mzyan", "la2", "walo", "machi", "kifach", "3lach",
+    "fin", "ch7al", "hadchi", "hadi", "had", "wlaw", "rah", "rani", "khasni", "chi", "li", "ghir", "m3a",
+    "3la", "mn", "b3d", "f", "l", "w", "o", "nta", "nti", "7na", "homa", "kolchi", "bhal", "mli", "dima",
+    "labas", "bslama", "chokran", "khoya", "khti", "salam", "kay", "ki", "douz", "lour", "rje3", "7bes",
+    "blach", "ma3reftch", "mafhmtch", "lah", "inchallah", "wallah", "ewa", "iyeh", "ih", "lla", "la",
+}
+FR_MARKERS = {
+    "le", "la", "les", "des", "de", "du", "est", "et", "pour", "avec", "je", "nous", "vous", "une", "un",
+    "pas", "que", "qui", "dans", "sur", "au", "aux", "ont", "sont", "ce", "cette", "il", "elle", "ils",
+    "on", "leur", "leurs", "plus", "tres", "mais", "ou", "bien", "merci", "oui", "non", "bonjour", "ne",
+    "été", "ete", "avons", "allons", "va", "vont", "mon", "ma", "mes", "s'il", "plait", "svp", "c'est",
+}
+_WORD_RE = re.compile(r"[a-z0-9'\u0600-\u06ff]+")
+_ARABIZI_DIGIT_RE = re.compile(r"(?:[a-z][2379]|[2379][a-z])")
+
+
+def load_examples(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
+    """Training examples per language tag (annotations removed)."""
+    out: dict[str, list[str]] = {t: [] for t in TAGS}
+    for ex in trainingdata.load(data_dir):
+        out[ex.language].append(ex.text)
+    return out
+
+
+def _features(norm: str) -> list[str]:
+    feats: list[str] = []
+    for w in _WORD_RE.findall(norm):
+        feats.append("w:" + w)
+        p = f" {w} "
+        for n in (1, 2, 3, 4):
+            for i in range(len(p) - n + 1):
+                feats.append(p[i:i + n])
+    return feats
+
+
+class _NB:
+    def __init__(self, docs: dict[str, list[str]], alpha: float = 0.2):
+        self.alpha = alpha
+        self.counts: dict[str, Counter[str]] = {}
+        self.totals: dict[str, int] = {}
+        vocab: set[str] = set()
+        for tag, texts in docs.items():
+            c: Counter[str] = Counter()
+            for t in texts:
+                c.update(_features(normalize(t)))
+            self.counts[tag] = c
+            self.totals[tag] = sum(c.values())
+            vocab.update(c)
+        self.v = max(1, len(vocab))
+
+    def scores(self, feats: list[str], tags: tuple[str, ...]) -> dict[str, float]:
+        out = {}
+        for tag in tags:
+            c, tot = self.counts.get(tag, Counter()), self.totals.get(tag, 0)
+            denom = math.log(tot + self.alpha * self.v)
+            out[tag] = sum(math.log(c.get(f, 0) + self.alpha) - denom for f in feats)
+        return out
+
+
+_MODEL: _NB | None = None
+_LOCK = threading.Lock()
+
+
+def _model() -> _NB:
+    global _MODEL
+    if _MODEL is None:
+        with _LOCK:
+            if _MODEL is None:
+                _MODEL = _NB(load_examples())
+    return _MODEL
+
+
+def identify(text: str) -> tuple[str | None, float]:
+    """(tag, confidence) for `text`; (None, 0.0) when it holds no letters."""
+    norm = normalize(text or "")
+    arabic = sum(1 for c in norm if is_arabic_char(c) and c.isalpha())
+    latin = sum(1 for c in norm if "a" <= c <= "z")
+    if arabic == 0 and latin == 0:
+        return None, 0.0
+    words = _WORD_RE.findall(norm)
+    feats = _features(norm)
+    if arabic >= latin:
+        pair = ("ar", "ary")
+        bonus = 2.5 * sum(1 for w in words if w in ARY_MARKERS or _strip_clitic(w) in ARY_MARKERS)
+        bonus -= 1.5 * sum(1 for w in words if w in AR_MARKERS)
+    else:
+        pair = ("fr", "ary-Latn")
+        bonus = 2.0 * sum(1 for w in words if w in LATN_ARY_MARKERS)
+        bonus += 3.0 * len(_ARABIZI_DIGIT_RE.findall(norm))
+        bonus -= 2.0 * sum(1 for w in words if w in FR_MARKERS)
+    s = _model().scores(feats, pair)
+    # scale the NB log-odds so long texts do not become absurdly certain, then add the markers
+    n = max(1, len(feats))
+    diff = (s[pair[1]] - s[pair[0]]) * min(1.0, 12.0 / math.sqrt(n)) + bonus
+    p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, diff))))
+    if p >= 0.5:
+        return pair[1], round(p, 4)
+    return pair[0], round(1.0 - p, 4)
+
+
+def _strip_clitic(w: str) -> str:
+    for pre in ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل"):
+        if w.startswith(pre) and len(w) - len(pre) >= 3:
+            return w[len(pre):]
+    return w

@@ -1,0 +1,227 @@
+"""Lexicons of target publics and domains in the four variants, and a matcher for them.
+
+Surface forms are written as people type them; they are normalised (nlu.normalize) when the
+matcher is built. Arabic forms are written without the article: the matcher accepts the clitics
+و ف ب ل ك د and the article ال / لل in front ("للشباب", "فالحومة"); Arabizi forms accept
+l / el / d / f / b in front ("lchabab", "fl7ouma"). The same lists feed the Rasa lookup tables and
+synonyms when training.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nlu.normalize import is_arabic_char, map_span, normalize_with_map, normalize
+
+PUBLIC_FORMS: dict[str, list[str]] = {
+    "youth": [
+        "jeunes", "jeune", "jeunesse", "adolescents", "adolescentes", "jeunes diplômés",
+        "شباب", "شبان", "يافعين", "اليافعين", "فتيان",
+        "دراري", "الدراري", "شبيبة",
+        "chabab", "chbab", "chebab", "shabab", "drari", "lchabab", "jeun",
+    ],
+    "women": [
+        "femmes", "femme", "filles", "jeunes filles", "mères", "cooperatives féminines",
+        "نساء", "النساء", "المرأة", "امرأة", "نسوة", "الفتيات", "فتيات", "الأمهات",
+        "عيالات", "العيالات", "نسا", "البنات", "بنات", "الموليات",
+        "l3yalat", "3yalat", "3yalat", "l3ayalat", "nsa", "nssa", "lbnat", "bnat", "lmra",
+    ],
+    "disability": [
+        "personnes handicapées", "handicapés", "handicapées", "handicapé", "handicap",
+        "situation de handicap", "besoins spécifiques", "mobilité réduite", "PSH",
+        "إعاقة", "الإعاقة", "ذوي الإعاقة", "معاقين", "المعاقين", "الأشخاص في وضعية إعاقة",
+        "الاحتياجات الخاصة", "ذوي الاحتياجات الخاصة", "وضعية إعاقة",
+        "المعاقين", "اللي عندهم إعاقة", "الهانديكاب",
+        "m3a9in", "mo3a9in", "m3aqin", "i3a9a", "l'i3a9a", "li 3ndhom i3a9a", "handicapi", "lhandicap",
+    ],
+    "migrants": [
+        "migrants", "migrantes", "migrant", "réfugiés", "réfugiées", "subsahariens", "étrangers",
+        "مهاجرين", "المهاجرين", "المهاجرون", "مهاجرون", "اللاجئين", "لاجئين", "الأجانب",
+        "الميگرون", "الأفارقة",
+        "mohajirin", "lmohajirin", "mhajrin", "lmhajrin", "l'mohajirin", "migri", "lafari9a", "afari9a",
+    ],
+    "children": [
+        "enfants", "enfant", "écoliers", "petits", "élèves du primaire", "tout-petits",
+        "أطفال", "الأطفال", "طفل", "الطفل", "الطفولة", "تلاميذ الابتدائي",
+        "الدراري الصغار", "دراري صغار", "الصغار", "الولاد", "البراهش", "ولاد صغار",
+        "drari sghar", "sghar", "ssghar", "lwlad", "wlad", "lbrahech", "brahech", "atfal", "l'atfal",
+    ],
+    "elderly": [
+        "personnes âgées", "âgés", "âgées", "aînés", "seniors", "retraités", "anciens",
+        "المسنين", "مسنين", "المسنون", "كبار السن", "الشيوخ", "المتقاعدين",
+        "الشيباني", "الشيابين", "كبار فالسن", "الناس الكبار", "العواجز",
+        "chyoukh", "chyou5", "chibani", "chyab", "lchyab", "kbar f sen", "kbar fsen", "lkbar", "l3wajez",
+        "nas lkbar", "mosinin", "lmosinin",
+    ],
+}
+
+DOMAIN_FORMS: dict[str, list[str]] = {
+    "employment_income": [
+        "emploi", "travail", "revenu", "revenus", "salaire", "stage", "stages", "insertion professionnelle",
+        "auto-emploi", "chômage", "activité génératrice de revenus", "AGR", "boulot", "job",
+        "الشغل", "شغل", "التشغيل", "تشغيل", "الدخل", "دخل", "مدخول", "البطالة", "فرص عمل", "سوق الشغل",
+        "منصب شغل", "التدريب المهني",
+        "خدمة", "الخدمة", "الفلوس", "المدخول", "الخدمة ديالهم",
+        "khedma", "khdma", "lkhedma", "lkhdma", "l5edma", "5edma", "flous", "lflous", "dkhel", "chghol",
+        "lmadkhoul", "stage", "travail",
+    ],
+    "education_training": [
+        "formation", "formations", "éducation", "école", "scolarité", "scolarisation", "apprentissage",
+        "alphabétisation", "soutien scolaire", "études", "décrochage scolaire",
+        "التعليم", "تعليم", "التكوين", "تكوين", "التربية", "المدرسة", "مدرسة", "الدراسة", "محو الأمية",
+        "التمدرس", "الهدر المدرسي", "الدعم المدرسي",
+        "القراية", "قراية", "الليكول", "المدرسة",
+        "9raya", "l9raya", "qraya", "lqraya", "formation", "madrasa", "lmadrasa", "lakol", "lycee", "takwin",
+        "ta3lim", "tt3lim",
+    ],
+    "health_wellbeing": [
+        "santé", "bien-être", "soins", "médical", "médicale", "maladie", "maladies", "nutrition",
+        "santé mentale", "hygiène",
+        "الصحة", "صحة", "الرعاية الصحية", "الرفاه", "الصحة النفسية", "العلاج", "المرض",
+        "السبيطار", "الطبيب", "الدوا", "الصحة ديالهم",
+        "sse7a", "se7a", "sa7a", "s7a", "sbitar", "sbitar", "tbib", "ttbib", "dwa", "ddwa", "saha",
+    ],
+    "social_ties": [
+        "liens sociaux", "lien social", "relations", "solidarité", "cohésion sociale", "voisins",
+        "vivre-ensemble", "vivre ensemble", "isolement", "entraide",
+        "الروابط الاجتماعية", "العلاقات الاجتماعية", "التضامن", "التماسك الاجتماعي", "العزلة", "الجيران",
+        "العيش المشترك", "التآزر",
+        "العلاقات", "العلاقة بين الناس", "الجيران", "التعاون بين الناس",
+        "l3ala9at", "3ala9at", "l3ala9a", "jiran", "ljiran", "tadamon", "tta3awn", "t3awn",
+    ],
+    "civic_participation": [
+        "participation citoyenne", "participation", "vie locale", "citoyenneté", "vote", "conseil communal",
+        "décisions de la commune", "vie de la commune", "bénévolat",
+        "المشاركة المواطنة", "المشاركة", "الحياة المحلية", "المواطنة", "الشأن المحلي", "التطوع",
+        "العمل الجمعوي", "التصويت",
+        "الشأن المحلي", "القرارات ديال الجماعة",
+        "mocharaka", "lmocharaka", "mucharaka", "tatawo3", "chan lmahalli", "l9rarat dyal jma3a",
+    ],
+    "access_services": [
+        "accès aux services", "services publics", "service public", "administration", "démarches",
+        "état civil", "transport", "services de base", "documents administratifs",
+        "الولوج إلى الخدمات", "الخدمات العمومية", "الخدمات", "الإدارة", "الخدمات الأساسية", "الحالة المدنية",
+        "النقل", "الوثائق الإدارية",
+        "الوراق", "الإدارة", "الطوبيس", "الخدمات ديال الجماعة",
+        "lkhadamat", "khadamat", "lidara", "l'idara", "lwra9", "wra9", "tobis", "ttobis", "transport",
+    ],
+    "empowerment": [
+        "autonomie", "confiance en soi", "estime de soi", "prise de décision", "leadership",
+        "pouvoir d'agir", "autonomisation",
+        "التمكين", "تمكين", "الثقة بالنفس", "الاستقلالية", "القيادة", "اتخاذ القرار",
+        "الثقة فالراس", "الثقة فراسهم", "الثقة فراسهوم", "يعتامدو على راسهم",
+        "t9a f rashom", "t9a f rasshom", "ti9a f nafs", "tamkin", "l'autonomie", "ti9a", "tti9a", "t9a",
+    ],
+    "culture_sport": [
+        "culture", "culturel", "culturelle", "culturelles", "sport", "sportif", "sportive", "sportives",
+        "théâtre", "musique", "football", "bibliothèque",
+        "الثقافة", "ثقافة", "الرياضة", "رياضة", "الأنشطة الرياضية", "الأنشطة الثقافية", "المسرح", "الموسيقى",
+        "الكورة", "الرياضة", "المكتبة",
+        "riyada", "rriyada", "sport", "lkora", "kora", "t9afa", "taqafa", "ttaqafa", "lmasra7", "lmousi9a",
+    ],
+    "living_environment": [
+        "cadre de vie", "environnement", "propreté", "espaces verts", "déchets", "assainissement",
+        "éclairage public", "logement", "quartier",
+        "البيئة", "إطار العيش", "النظافة", "المساحات الخضراء", "النفايات", "التطهير", "الإنارة العمومية",
+        "السكن", "الحي",
+        "الحومة", "الزبل", "الضو", "الدرب",
+        "n9aya", "nn9aya", "l7ouma", "7ouma", "zbel", "zzbel", "lbi2a", "bi2a", "ddaw", "derb", "lhouma",
+    ],
+}
+
+_AR_PREFIX = r"(?:[وفبلكد]?(?:ال|لل)?)"
+_LAT_PREFIX = r"(?:(?:l|el|d|f|b|fl|bl|dl|w)'?)?"
+
+
+@dataclass(frozen=True)
+class Match:
+    entity: str
+    value: str
+    start: int
+    end: int
+
+
+def _stem_ar(form: str) -> str:
+    if form.startswith("ال") and len(form) > 4:
+        return form[2:]
+    return form
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    pats: list[tuple[str, re.Pattern[str]]] = []
+    for entity, table in (("public", PUBLIC_FORMS), ("domain", DOMAIN_FORMS)):
+        forms: list[tuple[str, str]] = []
+        for value, surfaces in table.items():
+            for s in surfaces:
+                n = normalize(s)
+                forms.append((n, value))
+        # longest first so "drari sghar" beats "drari"
+        alts: list[str] = []
+        values: dict[str, str] = {}
+        for n, value in sorted(set(forms), key=lambda f: -len(f[0])):
+            if any(is_arabic_char(c) for c in n):
+                stem = _stem_ar(n)
+                key = f"g{len(values)}"
+                alts.append(f"(?P<{key}>{_AR_PREFIX}{re.escape(stem)})")
+            else:
+                key = f"g{len(values)}"
+                alts.append(f"(?P<{key}>{_LAT_PREFIX}{re.escape(n)})")
+            values[key] = value
+        rx = re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])")
+        pats.append((entity, rx))
+        _VALUES[entity] = values
+    return pats
+
+
+_VALUES: dict[str, dict[str, str]] = {}
+
+
+def find_entities(text: str) -> list[Match]:
+    """Publics and domains mentioned in `text` (normalised values, original spans)."""
+    norm, mapping = normalize_with_map(text or "")
+    out: list[Match] = []
+    for entity, rx in _patterns():
+        values = _VALUES[entity]
+        for m in rx.finditer(norm):
+            key = m.lastgroup
+            if key is None:
+                continue
+            a, b = map_span(mapping, m.start(), m.end())
+            out.append(Match(entity, values[key], a, b))
+    out.sort(key=lambda m: m.start)
+    return out
+
+
+def canonical(entity: str, surface_or_value: str) -> str | None:
+    """The normalised value for a Rasa entity (already a value, or a surface form)."""
+    table = PUBLIC_FORMS if entity == "public" else DOMAIN_FORMS if entity == "domain" else None
+    if table is None:
+        return None
+    if surface_or_value in table:
+        return surface_or_value
+    found = [m for m in find_entities(surface_or_value) if m.entity == entity]
+    return found[0].value if found else None
+
+
+def lookup_forms(entity: str) -> dict[str, list[str]]:
+    """value → normalised surface forms, with common Arabic clitic variants (for Rasa lookups)."""
+    table = PUBLIC_FORMS if entity == "public" else DOMAIN_FORMS
+    out: dict[str, list[str]] = {}
+    for value, surfaces in table.items():
+        seen: list[str] = []
+        for s in surfaces:
+            n = normalize(s)
+            variants = [n]
+            if any(is_arabic_char(c) for c in n):
+                stem = _stem_ar(n)
+                variants = [stem, "ال" + stem, "لل" + stem, "و" + "ال" + stem, "ف" + "ال" + stem,
+                            "ب" + "ال" + stem, "د" + "ال" + stem, "ل" + stem]
+            elif " " not in n:
+                variants = [n, "l" + n, "el" + n] if n[0] not in "l" else [n]
+            for v in variants:
+                if v not in seen:
+                    seen.append(v)
+        out[value] = seen
+    return out

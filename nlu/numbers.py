@@ -1,0 +1,282 @@
+"""Numbers, percentages and durations in the four variants, as normalised values.
+
+Works on any text: it normalises it (nlu.normalize) and maps spans back to the original.
+- number: digits (also Arabic-Indic), decimals with . or , and number words in French, MSA,
+  Darija in Arabic script and Arabizi ("khmsa w 3chrin", "quatre-vingt-dix", "خمسة وعشرين").
+- percent: a number followed by %, "pour cent", "في المائة", "f lmya"...
+- duration: months or years as a number of months ("6 mois" → 6, "ستة أشهر" → 6, "3am" → 12,
+  "عامين" → 24, "2 semaines" → 0.5).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nlu.normalize import map_span, normalize_with_map
+
+# Number words, normalised spelling (see nlu.normalize) → value.
+_WORDS: dict[str, float] = {}
+
+
+def _add(value: float, *words: str) -> None:
+    for w in words:
+        _WORDS[w] = value
+
+
+# French
+_add(0, "zero")
+_add(1, "un", "une")
+_add(2, "deux"); _add(3, "trois"); _add(4, "quatre"); _add(5, "cinq"); _add(6, "six")
+_add(7, "sept"); _add(8, "huit"); _add(9, "neuf"); _add(10, "dix"); _add(11, "onze")
+_add(12, "douze"); _add(13, "treize"); _add(14, "quatorze"); _add(15, "quinze"); _add(16, "seize")
+_add(20, "vingt", "vingts"); _add(30, "trente"); _add(40, "quarante"); _add(50, "cinquante")
+_add(60, "soixante"); _add(80, "quatrevingt", "quatrevingts"); _add(100, "cent", "cents")
+_add(1000, "mille"); _add(1_000_000, "million", "millions")
+# MSA (normalised: ة→ه, أ→ا, ى→ي)
+_add(0, "صفر")
+_add(1, "واحد", "واحده")
+_add(2, "اثنان", "اثنين", "اثنتان", "اثنتين")
+_add(3, "ثلاث", "ثلاثه"); _add(4, "اربع", "اربعه"); _add(5, "خمس", "خمسه"); _add(6, "ست", "سته")
+_add(7, "سبع", "سبعه"); _add(8, "ثمان", "ثماني", "ثمانيه"); _add(9, "تسع", "تسعه")
+_add(10, "عشر", "عشره")
+_add(20, "عشرون", "عشرين"); _add(30, "ثلاثون", "ثلاثين"); _add(40, "اربعون", "اربعين")
+_add(50, "خمسون", "خمسين"); _add(60, "ستون", "ستين"); _add(70, "سبعون", "سبعين")
+_add(80, "ثمانون", "ثمانين"); _add(90, "تسعون", "تسعين")
+_add(100, "مائه", "ميه", "مئه", "مايه", "مية"); _add(200, "مائتان", "مائتين", "مئتين", "ميتين", "ميتين")
+_add(1000, "الف", "الاف"); _add(2000, "الفين", "الفان"); _add(1_000_000, "مليون", "ملايين")
+_add(11, "احدعشر"); _add(12, "اثناعشر")
+# Darija, Arabic script
+_add(2, "جوج", "زوج"); _add(3, "تلاته", "تلت", "تلات"); _add(4, "ربعه"); _add(8, "تمنيه", "تمن", "تمانيه")
+_add(9, "تسعود"); _add(11, "حضاش", "حداش"); _add(12, "طناش"); _add(13, "طلطاش", "تلطاش")
+_add(14, "ربعطاش"); _add(15, "خمسطاش"); _add(16, "سطاش"); _add(17, "سبعطاش"); _add(18, "تمنطاش")
+_add(19, "تسعطاش"); _add(30, "تلاتين"); _add(40, "ربعين"); _add(80, "تمانين")
+# Darija, Latin script (Arabizi)
+_add(0, "sifr", "ziro")
+_add(1, "wahd", "wa7d", "wahed", "wa7ed", "wa7da", "wahda")
+_add(2, "jouj", "joj", "zouj", "zoj", "jooj", "tnin")
+_add(3, "tlata", "tlat", "tlt", "tleta")
+_add(4, "rb3a", "reb3a", "rab3a", "rba3", "arba3a", "reb3")
+_add(5, "khmsa", "khamsa", "khemsa", "5msa", "khams", "5amsa")
+_add(6, "stta", "seta", "setta", "satta", "sta", "sett")
+_add(7, "sb3a", "sab3a", "seb3a", "sbe3")
+_add(8, "tmnia", "tmenia", "tmania", "tmnya", "tmanya", "tmen")
+_add(9, "ts3oud", "ts3od", "tes3oud", "ts3ud", "ts3a", "tes3a", "tsa3")
+_add(10, "3chra", "3achra", "3achara", "3ashra")
+_add(11, "7dach", "hdach", "7dach"); _add(12, "tnach", "tnash")
+_add(13, "tltach", "tlettach", "teltach"); _add(14, "rb3tach", "rba3tach", "rbe3tach")
+_add(15, "khmstach", "khamstach", "5mstach"); _add(16, "sttach", "settach", "stach")
+_add(17, "sb3tach", "sba3tach", "sbe3tach"); _add(18, "tmntach", "tmentach", "tmantach")
+_add(19, "ts3tach", "tsa3tach", "tse3tach")
+_add(20, "3chrin", "3achrin", "3echrin", "3ichrin", "3ochrin", "3eshrin")
+_add(30, "tlatin", "tlatine", "tletin"); _add(40, "rb3in", "reb3in", "rab3in", "rba3in")
+_add(50, "khmsin", "khamsin", "khemsin", "5msin", "5amsin")
+_add(60, "sttin", "settin", "sattin", "stin"); _add(70, "sb3in", "sab3in", "seb3in")
+_add(80, "tmanin", "tamanin", "tmenin"); _add(90, "ts3in", "tes3in", "tas3in")
+_add(100, "mya", "myya", "mia", "miya", "mitin_", "meya"); _add(200, "mitin", "mytin", "miatin")
+_add(1000, "alf", "alaf"); _add(2000, "alfin", "alfayn"); _add(1_000_000, "mlyon", "melyoun", "mlyoun")
+
+# Words that are also articles ("un atelier", "wahd nhar"): a number only next to another
+# number word, a unit, or alone.
+_ARTICLES = {"un", "une", "wahd", "wahed", "wa7d", "wa7ed", "wahda", "wa7da", "واحد", "واحده"}
+_CONJ = {"et", "w", "o", "و", "-"}
+_PERCENT_WORDS = {"pourcent", "pourcents"}
+_NUM_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?=[%a-z\u0600-\u06ff])")
+_TOKEN_RE = re.compile(r"\d+[.,]\d+(?![a-z\u0600-\u06ff])|[a-z0-9\u0600-\u06ff]+|%|-")
+_GLUED_RE = re.compile(r"^(\d+)([a-z\u0600-\u06ff]+)$")
+
+_PERCENT_AFTER = [
+    r"%", r"pour ?cents?", r"p\.? ?c\.?", r"pourcents?",
+    r"في ?الما[يئ]?ه", r"في ?المي?ه", r"بالما[يئ]?ه", r"بالمي?ه", r"فالمي?ه", r"ف ?الميه", r"في ?الميه",
+    r"f ?l ?my+a", r"f ?l ?mi+a", r"fl ?mya", r"f ?l ?meya", r"bl ?mya", r"b ?l ?mia", r"pour ?100",
+]
+_PERCENT_RE = re.compile(r"^\s*(?:" + "|".join(_PERCENT_AFTER) + r")(?![a-z\u0600-\u06ff])")
+
+# Duration units: normalised spelling → months per unit.
+_UNITS: dict[str, float] = {}
+for _w in ("mois", "شهر", "اشهر", "شهور", "chhar", "chher", "chhor", "chhour", "chhur", "shhar",
+           "shhour", "chahr", "chehr", "chhar", "month", "months", "mwa"):
+    _UNITS[_w] = 1.0
+for _w in ("an", "ans", "annee", "annees", "سنه", "سنوات", "سنين", "سنينات", "عام", "اعوام", "عوام",
+           "sna", "snin", "snawat", "3am", "3wam", "l3am", "3amat", "sana", "year", "years"):
+    _UNITS[_w] = 12.0
+for _w in ("semaine", "semaines", "اسبوع", "اسابيع", "سيمانه", "simana", "simanat", "ssmana", "smana",
+           "week", "weeks", "جمعه"):
+    _UNITS[_w] = 12.0 / 52.0
+for _w in ("semestre", "semestres"):
+    _UNITS[_w] = 6.0
+for _w in ("trimestre", "trimestres"):
+    _UNITS[_w] = 3.0
+# Words that carry their own count (duals and bare units that mean "one").
+_SELF_DURATION: dict[str, float] = {
+    "شهرين": 2, "chahrayn": 2, "chehrayn": 2, "shahrayn": 2, "شهران": 2,
+    "عامين": 24, "عامان": 24, "سنتين": 24, "سنتان": 24, "3amayn": 24, "3amin": 24, "3amine": 24,
+    "عام": 12, "سنه": 12, "3am": 12, "l3am": 12, "sna": 12, "sana": 12, "an": 12, "annee": 12,
+    "شهر": 1, "chhar": 1, "chahr": 1, "mois": 1, "semestre": 6, "trimestre": 3,
+    "اسبوعين": 0.46, "simanatayn": 0.46, "ssimantin": 0.46, "سيمانتين": 0.46,
+    "اسبوع": 0.23, "simana": 0.23, "semaine": 0.23,
+}
+# Bare unit words only count as a duration after one of these (or a number): "pendant un an".
+_BARE_UNIT_OK = {"عامين", "عامان", "سنتين", "سنتان", "3amayn", "3amin", "3amine", "شهرين", "شهران",
+                 "chahrayn", "chehrayn", "shahrayn", "semestre", "trimestre", "اسبوعين",
+                 "3am", "l3am", "عام", "سنه", "sna", "sana", "شهر", "chhar", "chahr"}
+_RANGE_WORDS = {"a", "-", "ila", "الى", "ل", "l", "au", "jusqu'a"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    entity: str  # "number" | "percent" | "duration"
+    value: float
+    start: int
+    end: int
+
+
+def _tokens(norm: str) -> list[tuple[str, int, int]]:
+    toks: list[tuple[str, int, int]] = []
+    for m in _TOKEN_RE.finditer(norm):
+        tok, s, e = m.group(0), m.start(), m.end()
+        g = _GLUED_RE.match(tok)
+        if g and tok not in _WORDS and tok not in _SELF_DURATION and (
+                g.group(2) in _UNITS or len(g.group(1)) >= 2 or g.group(2) in _PERCENT_WORDS):
+            k = len(g.group(1))
+            toks.append((g.group(1), s, s + k))
+            toks.append((g.group(2), s + k, e))
+            continue
+        toks.append((tok, s, e))
+    # merge "quatre" "-"? "vingt" into quatrevingt
+    merged: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t[0] == "quatre":
+            j = i + 1
+            if j < len(toks) and toks[j][0] == "-":
+                j += 1
+            if j < len(toks) and toks[j][0] in ("vingt", "vingts"):
+                merged.append(("quatrevingt", t[1], toks[j][2]))
+                i = j + 1
+                continue
+        merged.append(t)
+        i += 1
+    return merged
+
+
+def _word_value(tok: str) -> float | None:
+    if tok in _WORDS:
+        return _WORDS[tok]
+    # Arabic conjunction prefix و ("وعشرين"), Darija "w"/"o" glued ("wo3chrin").
+    if len(tok) > 2 and tok[0] == "و" and tok[1:] in _WORDS:
+        return _WORDS[tok[1:]]
+    if len(tok) > 3 and tok[:1] in ("w", "o") and tok[1:] in _WORDS and tok[1:][0].isdigit():
+        return _WORDS[tok[1:]]
+    return None
+
+
+def _digit_value(tok: str) -> float | None:
+    if tok[:1].isdigit():
+        try:
+            return float(tok.replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _combine(values: list[float]) -> float:
+    total, current = 0.0, 0.0
+    for v in values:
+        if v == 100 or v == 200:
+            current = (current or 1) * v if v == 100 else current + v
+        elif v >= 1000:
+            total += (current or 1) * v
+            current = 0.0
+        else:
+            current += v
+    return total + current
+
+
+def extract(text: str) -> list[Quantity]:
+    """Every number, percent and duration in `text`, with spans in the original text."""
+    norm, mapping = normalize_with_map(text or "")
+    toks = _tokens(norm)
+    out: list[Quantity] = []
+    i = 0
+    n = len(toks)
+    while i < n:
+        tok, s, e = toks[i]
+        dv = _digit_value(tok)
+        if dv is not None:
+            value, j = dv, i + 1
+            # "1 200" style thousands are not joined; "2.5" handled by the regex.
+        else:
+            wv = _word_value(tok)
+            if wv is None:
+                # A bare unit word that carries its own count ("3am", "عامين", "شهرين").
+                if tok in _SELF_DURATION and tok in _BARE_UNIT_OK:
+                    prev = toks[i - 1][0] if i > 0 else ""
+                    if tok in ("3am", "l3am", "عام", "سنه", "sna", "sana", "شهر", "chhar", "chahr") and prev in (
+                            "had", "هاد", "هذا", "هذه", "هذه", "ce", "cette", "l", "dial", "ديال", "nfs"):
+                        i += 1
+                        continue
+                    a, b = map_span(mapping, s, e)
+                    out.append(Quantity("duration", float(_SELF_DURATION[tok]), a, b))
+                i += 1
+                continue
+            vals = [wv]
+            j = i + 1
+            while j < n:
+                t2 = toks[j][0]
+                if t2 in _CONJ:
+                    k = j
+                    while k < n and toks[k][0] in _CONJ:
+                        k += 1
+                    if k < n and _word_value(toks[k][0]) is not None and k - j <= 3:
+                        vals.append(_word_value(toks[k][0]))  # type: ignore[arg-type]
+                        j = k + 1
+                        continue
+                    break
+                v2 = _word_value(t2)
+                if v2 is not None:
+                    vals.append(v2)
+                    j += 1
+                    continue
+                break
+            value = _combine(vals)
+            if len(vals) == 1 and tok in _ARTICLES:
+                nxt = toks[j][0] if j < n else ""
+                alone = n == 1
+                if not alone and nxt not in _UNITS and not _PERCENT_RE.match(norm[e:]):
+                    i += 1
+                    continue
+        start, end = s, toks[j - 1][2]
+        rest = norm[end:]
+        pm = _PERCENT_RE.match(rest)
+        if pm:
+            a, b = map_span(mapping, start, end + pm.end())
+            out.append(Quantity("percent", value, a, b))
+            # skip tokens covered by the percent sign words
+            stop = end + pm.end()
+            while j < n and toks[j][1] < stop:
+                j += 1
+            i = j
+            continue
+        unit = toks[j][0] if j < n else None
+        if unit is not None and unit in _UNITS:
+            prev = toks[i - 1][0] if i > 0 else ""
+            prev2 = toks[i - 2][0] if i > 1 else ""
+            is_age_range = prev in _RANGE_WORDS and (prev2[:1].isdigit() or _word_value(prev2) is not None)
+            nxt_is_range = j + 1 < n and False
+            if not is_age_range and not nxt_is_range:
+                a, b = map_span(mapping, start, toks[j][2])
+                out.append(Quantity("duration", round(value * _UNITS[unit], 2), a, b))
+                i = j + 1
+                continue
+        a, b = map_span(mapping, start, end)
+        out.append(Quantity("number", value, a, b))
+        i = j
+    return out
+
+
+def first_number(text: str) -> float | None:
+    for q in extract(text):
+        if q.entity == "number":
+            return q.value
+    return None

@@ -1,0 +1,27 @@
+# Rasa NLU service: its own Python 3.10 environment and the trained model, both cached outside
+# the repository by content hash (building the env takes minutes, training about a minute).
+ATHAR_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/athar
+RASA_REQ := nlu/requirements-rasa.txt
+RASA_ENV_DIR := $(ATHAR_CACHE)/rasa-venv-$(shell sha256sum $(RASA_REQ) | cut -c1-16)
+RASA_VENV := .venv-rasa
+
+RUN_PREREQS += rasa-model
+TEST_PREREQS += rasa-model
+
+.PHONY: rasa-venv rasa-model
+
+rasa-venv: $(RASA_ENV_DIR)/.complete
+	@if [ "$$(readlink $(RASA_VENV) 2>/dev/null)" != "$(RASA_ENV_DIR)" ]; then rm -rf $(RASA_VENV); ln -s $(RASA_ENV_DIR) $(RASA_VENV); fi
+
+$(RASA_ENV_DIR)/.complete: $(RASA_REQ)
+	@PY="$$(nlu/find-python310.sh)" || exit 1; \
+	echo "Building Rasa's Python 3.10 environment in $(RASA_ENV_DIR) (a few minutes, once) ..."; \
+	rm -rf "$(RASA_ENV_DIR)" && mkdir -p "$(ATHAR_CACHE)" && \
+	"$$PY" -m venv "$(RASA_ENV_DIR)" && \
+	"$(RASA_ENV_DIR)/bin/python" -m pip install --quiet --upgrade "pip<24" wheel && \
+	"$(RASA_ENV_DIR)/bin/python" -m pip install --quiet -r $(RASA_REQ) && \
+	"$(RASA_ENV_DIR)/bin/rasa" --version >/dev/null && touch $@
+
+# Trains only when the training data, pipeline or normaliser changed (athar nlu train hashes them).
+rasa-model: venv rasa-venv
+	@$(BIN)/athar nlu train

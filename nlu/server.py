@@ -1,0 +1,129 @@
+"""Start a local Rasa server when the configured NLU URL is local and nothing answers there."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from nlu import trainer
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def is_local(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def answering(url: str, timeout: float = 1.0) -> bool:
+    """True when a Rasa server with a loaded model answers at `url`."""
+    try:
+        r = httpx.get(url.rstrip("/") + "/status", timeout=timeout, trust_env=False)
+        return r.status_code == 200 and bool(r.json().get("model_file"))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalRasa:
+    """A `rasa run --enable-api` child process on 127.0.0.1."""
+
+    def __init__(self, port: int, model: Path, log_file: Path):
+        self.port = port
+        self.model = model
+        self.log_file = log_file
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [str(trainer.rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.port),
+                "-m", str(self.model), "--log-file", str(self.log_file)]
+
+    def start(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_file.with_suffix(".out"), "ab")
+        self.proc = subprocess.Popen(self.command(), cwd=str(trainer.ROOT), env=trainer.rasa_env(),
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        out.close()
+
+    def wait_ready(self, timeout: float = 240.0, log: Callable[[str], None] = print) -> None:
+        t0 = time.monotonic()
+        last = 0.0
+        while True:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"Rasa exited with code {self.proc.returncode}; see {self.log_file}.out")
+            if answering(self.url, timeout=1.0):
+                log(f"NLU ready after {time.monotonic() - t0:.0f} s")
+                return
+            elapsed = time.monotonic() - t0
+            if elapsed > timeout:
+                self.stop()
+                raise RuntimeError(f"Rasa did not answer within {timeout:.0f} s; see {self.log_file}.out")
+            if elapsed - last >= 5:
+                log(f"Loading the NLU model ... {elapsed:.0f} s")
+                last = elapsed
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=5)
+
+    def kill(self) -> None:
+        """Stop at once (tests: a crash in the middle of a conversation)."""
+        p = self.proc
+        if p is not None and p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Path | None = None,
+               timeout: float = 240.0) -> Iterator[LocalRasa | None]:
+    """If `url` is local and nothing answers there, run Rasa on its port until the block ends.
+
+    Does nothing (yields None) when the URL is remote, empty, or already answering.
+    """
+    if not url or not is_local(url) or answering(url):
+        yield None
+        return
+    model = model or trainer.model_path()
+    if not model.exists():
+        raise RuntimeError(f"no trained NLU model at {model}: run `athar nlu train` (or make run)")
+    if not trainer.rasa_bin().exists():
+        raise RuntimeError(f"{trainer.rasa_bin()} is missing: run `make rasa-venv`")
+    port = urlparse(url).port or 5005
+    server = LocalRasa(port, model, trainer.ROOT / "var" / "log" / f"rasa-{port}.log")
+    log(f"Starting the NLU server (Rasa) on 127.0.0.1:{port} ...")
+    server.start()
+    try:
+        server.wait_ready(timeout=timeout, log=log)
+        yield server
+    finally:
+        server.stop()

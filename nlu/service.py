@@ -1,0 +1,131 @@
+"""The NLU the app uses: Rasa over HTTP, with our language id and entity normalisation, and the
+fallback parser whenever Rasa is down, slow or answers garbage. Never raises.
+
+- Empty, emoji-only or punctuation-only text never reaches Rasa (Rasa calls it `affirm` with
+  confidence 1.0): intent `nlu_fallback`, engine "none".
+- Text is cut to `max_chars` before anything else (a 20,000-character text blocks Rasa for seconds).
+- The text sent to Rasa is normalised with nlu.normalize, like the training data.
+- A circuit breaker: after a failure Rasa is skipped for a short, growing cool-down (1 s … 30 s), so
+  a dead Rasa costs one timeout, not one per message; then one message tries again.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from domain.nlu import ALL_INTENTS, NLU, ENTITY_TYPES, Entity, Intent, Understanding
+from nlu import lexicon, numbers
+from nlu.client import RasaClient, RasaError
+from nlu.fallback import FallbackNLU, _script_ok
+from nlu.langid import identify
+from nlu.normalize import has_letters_or_digits, map_span, normalize_with_map
+
+log = logging.getLogger(__name__)
+
+
+class _Breaker:
+    def __init__(self, first: float = 1.0, longest: float = 30.0, clock=time.monotonic):
+        self.first, self.longest, self.clock = first, longest, clock
+        self._until = 0.0
+        self._wait = first
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            return self.clock() >= self._until
+
+    def success(self) -> None:
+        with self._lock:
+            self._until = 0.0
+            self._wait = self.first
+
+    def failure(self) -> None:
+        with self._lock:
+            self._until = self.clock() + self._wait
+            self._wait = min(self.longest, self._wait * 2)
+
+
+class ResilientNLU:
+    """Implements domain.nlu.NLU."""
+
+    def __init__(self, client: RasaClient | None, *, fallback: FallbackNLU | None = None,
+                 max_chars: int = 1000, breaker: _Breaker | None = None):
+        self.client = client
+        self.fallback = fallback or FallbackNLU()
+        self.max_chars = max_chars
+        self.breaker = breaker or _Breaker()
+
+    def parse(self, text: str, *, hint: str | None = None) -> Understanding:
+        original = text if isinstance(text, str) else ""
+        try:
+            return self._parse(original, hint)
+        except Exception:  # pragma: no cover - the port must never raise
+            log.exception("NLU failed; answering nlu_fallback")
+            return Understanding(text=original, language=hint,
+                                 intent=Intent(name="nlu_fallback", confidence=0.0), engine="none")
+
+    def _parse(self, original: str, hint: str | None) -> Understanding:
+        cut = original[: self.max_chars]
+        if not has_letters_or_digits(cut):
+            return Understanding(text=original, language=hint,
+                                 intent=Intent(name="nlu_fallback", confidence=0.0), engine="none")
+        lang, conf = identify(cut)
+        if hint and (lang is None or conf < 0.7) and _script_ok(hint, cut):
+            lang = hint
+        if self.client is not None and self.breaker.allow():
+            norm, mapping = normalize_with_map(cut)
+            try:
+                body = self.client.parse(norm)
+                u = self._from_rasa(original, cut, lang, body, mapping)
+                self.breaker.success()
+                return u
+            except RasaError as exc:
+                self.breaker.failure()
+                log.warning("Rasa unavailable (%s); using the fallback parser", exc)
+        u = self.fallback.parse(cut, hint=hint)
+        return u.model_copy(update={"text": original, "language": lang})
+
+    def _from_rasa(self, original: str, cut: str, lang: str | None, body: dict[str, Any],
+                   mapping: list[int]) -> Understanding:
+        name = body["intent"]["name"]
+        if name not in ALL_INTENTS:
+            raise RasaError(f"unknown intent {name!r}")
+        ents: list[Entity] = []
+        spans: list[tuple[int, int]] = []
+        for e in body["entities"]:
+            kind = e["entity"]
+            if kind not in ("public", "domain"):
+                continue  # numbers/percent/duration come from our own extractor
+            start, end = map_span(mapping, e["start"], e["end"])
+            value = lexicon.canonical(kind, str(e.get("value", ""))) or lexicon.canonical(kind, cut[start:end])
+            if value is None:
+                continue
+            if any(not (end <= s or start >= t) for s, t in spans):
+                continue
+            ents.append(Entity(entity=kind, value=value, start=start, end=end))
+            spans.append((start, end))
+        # what the lookup tables missed (clitics, multi-word forms), from the same lexicon
+        for m in lexicon.find_entities(cut):
+            if any(not (m.end <= s or m.start >= t) for s, t in spans):
+                continue
+            ents.append(Entity(entity=m.entity, value=m.value, start=m.start, end=m.end))
+            spans.append((m.start, m.end))
+        for q in numbers.extract(cut):
+            ents.append(Entity(entity=q.entity, value=q.value, start=q.start, end=q.end))
+        ents = [e for e in ents if e.entity in ENTITY_TYPES]
+        ents.sort(key=lambda e: (e.start, e.end))
+        return Understanding(text=original, language=lang,
+                             intent=Intent(name=name, confidence=round(body["intent"]["confidence"], 4)),
+                             entities=ents, engine="rasa")
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+def make_nlu(url: str | None, *, timeout: float = 3.0, max_chars: int = 1000) -> NLU:
+    """The app's NLU: Rasa at `url` with the fallback parser; `url=None` → fallback only."""
+    client = RasaClient(url, timeout=timeout) if url else None
+    return ResilientNLU(client, max_chars=max_chars)

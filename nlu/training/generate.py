@@ -1,0 +1,208 @@
+"""Generate the Rasa training files and the held-out evaluation split from our own phrasings.
+
+    python -m nlu.training.generate      # rewrites nlu/rasa/data/*.yml and nlu/eval/heldout.jsonl
+
+Deterministic (fixed seed). Every example is normalised to decide duplicates; one in five
+(by a hash of the normalised text) goes to the held-out split, which is never used for training.
+The Rasa files hold the raw text with entity annotations; `athar nlu train` normalises them with
+nlu.normalize before training, exactly as the client normalises messages before parsing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+
+from nlu.lexicon import find_entities, lookup_forms
+from nlu.normalize import normalize
+from nlu.training import statements as S
+from nlu.training.phrases import DIALOGUE, PREFIXES, SUFFIXES
+
+LANGS = ("fr", "ar", "ary", "ary-Latn")
+NLU_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = NLU_DIR / "rasa" / "data"
+HELDOUT = NLU_DIR / "eval" / "heldout.jsonl"
+SEED = 20261129
+DIALOGUE_TARGET = 44   # per intent and variant, before the split
+STATEMENT_TARGET = 240
+OOS_TARGET = 60
+
+Example = dict  # {"text", "language", "intent", "entities": [{"entity", "value"}]}
+
+
+def _dialogue(rng: random.Random, lang: str, intent: str) -> list[str]:
+    core = DIALOGUE[intent][lang]
+    out = list(dict.fromkeys(core))
+    tries = 0
+    while len(out) < DIALOGUE_TARGET and tries < 2000:
+        tries += 1
+        c = rng.choice(core)
+        p = rng.choice(PREFIXES[lang]) if rng.random() < 0.5 else ""
+        s = rng.choice(SUFFIXES[lang]) if rng.random() < 0.6 or not p else ""
+        t = p + c + s
+        if rng.random() < 0.2 and lang in ("fr", "ary-Latn"):
+            t = t.capitalize()
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _pub_de(lang: str, pub: str) -> str:
+    if lang == "fr" and pub.startswith("les "):
+        return "des " + pub[4:]
+    return pub
+
+
+def _fill(rng: random.Random, lang: str, template: str) -> tuple[str, list[dict]]:
+    ents: list[dict] = []
+    # entities in the fixed words of the template (slots removed)
+    fixed = re.sub(r"\{\w+\}", " ", template)
+    for m in find_entities(fixed):
+        ents.append({"entity": m.entity, "value": m.value})
+    text = template
+    if "{pub" in text:
+        pub, pv = rng.choice(S.PUB[lang])
+        ents.append({"entity": "public", "value": pv})
+        if lang == "fr" and text.startswith("{pub}"):
+            text = text.replace("{pub}", pub[0].upper() + pub[1:] if rng.random() < 0.3 else pub, 1)
+        text = text.replace("{pub_de}", _pub_de(lang, pub)).replace("{pub}", pub)
+    if "{dom}" in text:
+        dom, dv = rng.choice(S.DOM[lang])
+        ents.append({"entity": "domain", "value": dv})
+        text = text.replace("{dom}", dom)
+    while "{n}" in text:
+        text = text.replace("{n}", rng.choice(S.NUM[lang]), 1)
+    if "{pct}" in text:
+        text = text.replace("{pct}", rng.choice(S.PCT[lang]))
+    text = re.sub(r"\s+", " ", text).strip()
+    uniq = []
+    for e in ents:
+        if e not in uniq:
+            uniq.append(e)
+    return text, uniq
+
+
+def _statements(rng: random.Random, lang: str, grammar: dict[str, list[str]], keys: tuple[str, str, str],
+                target: int) -> list[tuple[str, list[dict]]]:
+    a, b, c = keys
+    out: dict[str, tuple[str, list[dict]]] = {}
+    tries = 0
+    while len(out) < target and tries < target * 30:
+        tries += 1
+        template = rng.choice(grammar[a]) + rng.choice(grammar[b]) + rng.choice(grammar[c])
+        text, ents = _fill(rng, lang, template)
+        if rng.random() < 0.3:
+            text = text[0].upper() + text[1:]
+        if rng.random() < 0.25:
+            text += rng.choice([".", " !", "."])
+        key = normalize(text)
+        if key not in out:
+            out[key] = (text, ents)
+    return list(out.values())
+
+
+def _oos(rng: random.Random, lang: str) -> list[str]:
+    out: list[str] = []
+    cities = S.CITIES_AR if lang in ("ar", "ary") else S.CITIES
+    tries = 0
+    while len(out) < OOS_TARGET and tries < 3000:
+        tries += 1
+        t = rng.choice(S.OUT_OF_SCOPE[lang]).replace("{city}", rng.choice(cities)).replace(
+            "{dish}", rng.choice(S.DISHES[lang]))
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def build() -> list[Example]:
+    rng = random.Random(SEED)
+    examples: list[Example] = []
+    for lang in LANGS:
+        for intent in DIALOGUE:
+            for t in _dialogue(rng, lang, intent):
+                examples.append({"text": t, "language": lang, "intent": intent, "entities": []})
+        for intent, grammar, keys in (
+            ("describe_activity", S.ACTIVITY[lang], ("subj", "verb", "tail")),
+            ("describe_output", S.OUTPUT[lang], ("pre", "core", "post")),
+            ("describe_effect", S.EFFECT[lang], ("pre", "core", "post")),
+        ):
+            for t, ents in _statements(rng, lang, grammar, keys, STATEMENT_TARGET):
+                examples.append({"text": t, "language": lang, "intent": intent, "entities": ents})
+        for t in _oos(rng, lang):
+            examples.append({"text": t, "language": lang, "intent": "out_of_scope", "entities": []})
+    # One normalised text, one label: drop later duplicates (same phrase in two variants/intents).
+    seen: set[str] = set()
+    uniq: list[Example] = []
+    for ex in examples:
+        key = normalize(ex["text"])
+        if key in seen or not key:
+            continue
+        seen.add(key)
+        uniq.append(ex)
+    return uniq
+
+
+def is_heldout(text: str) -> bool:
+    h = hashlib.sha256(normalize(text).encode("utf-8")).digest()
+    return h[0] % 5 == 0
+
+
+def _annotate(text: str) -> str:
+    """Rasa markup for the publics and domains the lexicon finds in `text`."""
+    out, pos = [], 0
+    for m in find_entities(text):
+        if m.start < pos:
+            continue
+        surface = text[m.start:m.end]
+        if any(ch in surface for ch in "[]{}()"):
+            continue
+        out.append(text[pos:m.start])
+        out.append(f'[{surface}]{{"entity": "{m.entity}", "value": "{m.value}"}}')
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _yaml_block(lines: list[str]) -> str:
+    return "".join(f"      - {ln}\n" for ln in lines)
+
+
+def write(examples: list[Example]) -> tuple[int, int]:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    HELDOUT.parent.mkdir(parents=True, exist_ok=True)
+    train = [e for e in examples if not is_heldout(e["text"])]
+    held = [e for e in examples if is_heldout(e["text"])]
+    for lang in LANGS:
+        by_intent: dict[str, list[str]] = {}
+        for e in train:
+            if e["language"] == lang:
+                by_intent.setdefault(e["intent"], []).append(_annotate(e["text"]))
+        parts = ['version: "3.1"\n', f"# Generated by nlu/training/generate.py ({lang}); edit the phrasings there.\n",
+                 "nlu:\n"]
+        for intent, lines in by_intent.items():
+            parts.append(f"  - intent: {intent}\n    examples: |\n{_yaml_block(lines)}")
+        (DATA_DIR / f"nlu_{lang}.yml").write_text("".join(parts), encoding="utf-8")
+    # Lookup tables and synonyms (normalised forms, with Arabic clitic variants).
+    parts = ['version: "3.1"\n', "# Generated by nlu/training/generate.py from nlu/lexicon.py.\n", "nlu:\n"]
+    for entity in ("public", "domain"):
+        forms = lookup_forms(entity)
+        allf = sorted({f for fs in forms.values() for f in fs})
+        parts.append(f"  - lookup: {entity}\n    examples: |\n{_yaml_block(allf)}")
+        for value, fs in forms.items():
+            parts.append(f"  - synonym: {value}\n    examples: |\n{_yaml_block(sorted(set(fs)))}")
+    (DATA_DIR / "lookups.yml").write_text("".join(parts), encoding="utf-8")
+    with HELDOUT.open("w", encoding="utf-8") as fh:
+        for e in held:
+            fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    return len(train), len(held)
+
+
+def main() -> None:
+    n_train, n_held = write(build())
+    print(f"wrote {n_train} training examples to {DATA_DIR} and {n_held} held-out to {HELDOUT}")
+
+
+if __name__ == "__main__":
+    main()
