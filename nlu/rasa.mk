@@ -13,14 +13,17 @@ TEST_PREREQS += rasa-model
 rasa-venv: $(RASA_ENV_DIR)/.complete
 	@if [ "$$(readlink $(RASA_VENV) 2>/dev/null)" != "$(RASA_ENV_DIR)" ]; then rm -rf $(RASA_VENV); ln -s $(RASA_ENV_DIR) $(RASA_VENV); fi
 
-$(RASA_ENV_DIR)/.complete: $(RASA_REQ)
+# No prerequisite: the directory name holds the hash of the requirements (mtimes change on clone).
+$(RASA_ENV_DIR)/.complete:
 	@PY="$$(nlu/find-python310.sh)" || exit 1; \
 	echo "Building Rasa's Python 3.10 environment in $(RASA_ENV_DIR) (a few minutes, once) ..."; \
 	rm -rf "$(RASA_ENV_DIR)" && mkdir -p "$(ATHAR_CACHE)" && \
 	"$$PY" -m venv "$(RASA_ENV_DIR)" && \
-	"$(RASA_ENV_DIR)/bin/python" -m pip install --quiet --upgrade "pip<24" wheel && \
-	"$(RASA_ENV_DIR)/bin/python" -m pip install --quiet -r $(RASA_REQ) && \
-	"$(RASA_ENV_DIR)/bin/rasa" --version >/dev/null && touch $@
+	{ "$(RASA_ENV_DIR)/bin/python" -m pip install --quiet --upgrade "pip<24" wheel && \
+	  "$(RASA_ENV_DIR)/bin/python" -m pip install --quiet -r $(RASA_REQ) && \
+	  "$(RASA_ENV_DIR)/bin/rasa" --version; } > "$(RASA_ENV_DIR).log" 2>&1 \
+	|| { tail -30 "$(RASA_ENV_DIR).log"; echo "Building Rasa's environment failed (log: $(RASA_ENV_DIR).log)"; exit 1; }
+	@touch $@
 
 # Trains only when the training data, pipeline or normaliser changed (athar nlu train hashes them).
 rasa-model: venv rasa-venv

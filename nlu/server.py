@@ -108,22 +108,35 @@ def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Pa
                timeout: float = 240.0) -> Iterator[LocalRasa | None]:
     """If `url` is local and nothing answers there, run Rasa on its port until the block ends.
 
-    Does nothing (yields None) when the URL is remote, empty, or already answering.
+    Does nothing (yields None) when the URL is remote, empty, or already answering; when Rasa
+    cannot be started (no Rasa env, no model, does not come up) it says so and yields None: the
+    app's NLU then answers with the fallback parser.
     """
     if not url or not is_local(url) or answering(url):
         yield None
         return
     model = model or trainer.model_path()
-    if not model.exists():
-        raise RuntimeError(f"no trained NLU model at {model}: run `athar nlu train` (or make run)")
+    problem = None
     if not trainer.rasa_bin().exists():
-        raise RuntimeError(f"{trainer.rasa_bin()} is missing: run `make rasa-venv`")
+        problem = f"{trainer.rasa_bin()} is missing (make rasa-venv builds it)"
+    elif not model.exists():
+        problem = f"no trained NLU model at {model} (athar nlu train)"
+    if problem:
+        log(f"NLU server not started: {problem}; the fallback parser answers instead")
+        yield None
+        return
     port = urlparse(url).port or 5005
     server = LocalRasa(port, model, trainer.ROOT / "var" / "log" / f"rasa-{port}.log")
     log(f"Starting the NLU server (Rasa) on 127.0.0.1:{port} ...")
     server.start()
     try:
-        server.wait_ready(timeout=timeout, log=log)
+        try:
+            server.wait_ready(timeout=timeout, log=log)
+        except RuntimeError as exc:
+            log(f"NLU server not started: {exc}; the fallback parser answers instead")
+            server.stop()
+            yield None
+            return
         yield server
     finally:
         server.stop()

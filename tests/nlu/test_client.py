@@ -1,0 +1,191 @@
+"""The Rasa client and the resilient service, against a mock transport (no server)."""
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import pytest
+
+from domain.nlu import NLU
+from nlu.client import RasaClient, RasaError, validate
+from nlu.service import ResilientNLU, _Breaker, make_nlu
+
+
+class FakeRasa:
+    """A mock transport that records what it was sent and answers with `reply(text)`."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.sent: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        with self.lock:
+            self.sent.append(body["text"])
+        return self.reply(body["text"])
+
+
+def ok(intent="help", confidence=0.93, entities=()):
+    return lambda text: httpx.Response(200, json={"text": text, "intent": {"name": intent, "confidence": confidence},
+                                                  "entities": list(entities)})
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def service(reply, *, max_chars=1000, clock=None):
+    fake = FakeRasa(reply)
+    client = RasaClient("http://rasa.test", timeout=1.0, transport=httpx.MockTransport(fake))
+    nlu = ResilientNLU(client, max_chars=max_chars, breaker=_Breaker(clock=clock or Clock()))
+    return nlu, fake
+
+
+def test_a_good_answer_is_used():
+    nlu, fake = service(ok("help", 0.93))
+    u = nlu.parse("wach momkin t3awni?")
+    assert isinstance(nlu, NLU)
+    assert (u.engine, u.intent.name, u.intent.confidence, u.language) == ("rasa", "help", 0.93, "ary-Latn")
+    assert fake.sent == ["wach momkin t3awni?"]
+
+
+def test_text_is_normalised_before_it_is_sent():
+    nlu, fake = service(ok("describe_effect"))
+    nlu.parse("الشَّبابُ غـــادي يلقاو خدمة ٣٠")
+    assert fake.sent == ["الشباب غادي يلقاو خدمه 30"]
+
+
+def test_rasa_entities_are_mapped_back_and_normalised():
+    raw = "دعم الشَّباب في الصحة"
+    norm = "دعم الشباب في الصحه"
+    s = norm.index("الشباب")
+    ents = [{"entity": "public", "value": "youth", "start": s, "end": s + 6, "extractor": "RegexEntityExtractor"},
+            {"entity": "domain", "value": "الصحه", "start": norm.index("الصحه"), "end": len(norm)}]
+    nlu, _ = service(ok("describe_activity", 0.8, ents))
+    u = nlu.parse(raw)
+    got = [(e.entity, e.value, raw[e.start:e.end]) for e in u.entities]
+    assert got == [("public", "youth", "الشَّباب"), ("domain", "health_wellbeing", "الصحة")]
+
+
+def test_numbers_come_from_our_extractor_even_with_rasa():
+    nlu, _ = service(ok("describe_output"))
+    u = nlu.parse("3echrin dyal chabab f 6 chhor, 30 f lmya")
+    assert {(e.entity, e.value) for e in u.entities} >= {("number", 20.0), ("duration", 6.0), ("percent", 30.0),
+                                                         ("public", "youth")}
+
+
+@pytest.mark.parametrize("reply", [
+    lambda t: httpx.Response(500, text="boom"),
+    lambda t: httpx.Response(200, text="<html>not json</html>"),
+    lambda t: httpx.Response(200, json=["a", "list"]),
+    lambda t: httpx.Response(200, json={"intent": {"name": "help"}}),
+    lambda t: httpx.Response(200, json={"intent": {"name": "help", "confidence": 7}}),
+    lambda t: httpx.Response(200, json={"intent": {"name": "no_such_intent", "confidence": 0.9}, "entities": []}),
+    lambda t: httpx.Response(200, json={"intent": {"name": "help", "confidence": 0.9}, "entities": "x"}),
+], ids=["http500", "html", "list", "no-confidence", "confidence>1", "unknown-intent", "entities-not-list"])
+def test_garbage_falls_back(reply):
+    nlu, fake = service(reply)
+    u = nlu.parse("je ne comprends pas")
+    assert u.engine == "fallback"
+    assert u.intent.name == "help"
+    assert len(fake.sent) == 1
+
+
+def test_timeouts_and_refused_connections_fall_back():
+    def slow(text):
+        raise httpx.ReadTimeout("slow")
+
+    nlu, _ = service(slow)
+    assert nlu.parse("annuler").intent.name == "cancel"
+    nlu = make_nlu("http://127.0.0.1:9", timeout=0.5)  # nothing listens on port 9
+    u = nlu.parse("bslama")
+    assert (u.engine, u.intent.name) == ("fallback", "goodbye")
+
+
+def test_breaker_skips_a_dead_rasa_then_tries_again():
+    clock = Clock()
+    calls = {"n": 0}
+
+    def flaky(text):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.ConnectError("refused")
+        return ok("affirm", 0.9)(text)
+
+    nlu, fake = service(flaky, clock=clock)
+    assert nlu.parse("oui").engine == "fallback"
+    assert nlu.parse("oui").engine == "fallback"      # breaker open: Rasa not asked
+    assert len(fake.sent) == 1
+    clock.t += 1.5
+    assert nlu.parse("oui").engine == "rasa"          # cool-down over: tried again, and it works
+    assert len(fake.sent) == 2
+
+
+def test_breaker_cool_down_grows_and_resets():
+    clock = Clock()
+    b = _Breaker(first=1.0, longest=4.0, clock=clock)
+    for wait in (1.0, 2.0, 4.0, 4.0):
+        b.failure()
+        assert not b.allow()
+        clock.t += wait - 0.01
+        assert not b.allow()
+        clock.t += 0.02
+        assert b.allow()
+    b.success()
+    b.failure()
+    clock.t += 1.01
+    assert b.allow()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂", "👍👍👍", "?!", "...", "😀 !", "\n"])
+def test_empty_emoji_and_punctuation_never_reach_rasa(text):
+    nlu, fake = service(ok("affirm", 1.0))
+    u = nlu.parse(text)
+    assert (u.engine, u.intent.name) == ("none", "nlu_fallback")
+    assert fake.sent == []
+
+
+def test_long_text_is_cut_before_it_is_sent():
+    nlu, fake = service(ok("describe_effect"), max_chars=1000)
+    text = "les jeunes trouvent un emploi " * 700   # 21,000 characters
+    u = nlu.parse(text)
+    assert u.engine == "rasa" and u.text == text
+    assert len(fake.sent) == 1 and len(fake.sent[0]) <= 1000
+    assert all(e.end <= 1000 for e in u.entities)
+
+
+def test_one_shared_client_across_threads():
+    nlu, fake = service(ok("thanks", 0.99))
+    results = []
+
+    def work():
+        for _ in range(20):
+            results.append(nlu.parse("merci").intent.name)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["thanks"] * 160 and len(fake.sent) == 160
+
+
+def test_validate_keeps_only_what_we_use():
+    body = validate({"text": "x", "intent": {"name": "greet", "confidence": 1}, "entities": [],
+                     "intent_ranking": [], "response_selector": {}})
+    assert body["intent"] == {"name": "greet", "confidence": 1.0}
+    with pytest.raises(RasaError):
+        validate({"intent": {"name": "greet", "confidence": 0.5},
+                  "entities": [{"entity": "public", "start": 5, "end": 2}]})
+
+
+def test_no_url_means_fallback_only():
+    nlu = make_nlu(None)
+    u = nlu.parse("merci")
+    assert (u.engine, u.intent.name) == ("fallback", "thanks")

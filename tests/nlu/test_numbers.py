@@ -1,0 +1,64 @@
+"""Numbers, percentages and durations in the four variants (table-driven)."""
+import pytest
+
+from nlu.numbers import extract
+
+CASES = [
+    # text, [(entity, value, surface)]
+    ("120 jeunes", [("number", 120, "120")]),
+    ("١٢٠ شاب", [("number", 120, "١٢٠")]),
+    ("۴۵ نفر", [("number", 45, "۴۵")]),
+    ("2,5 tonnes", [("number", 2.5, "2,5")]),
+    ("vingt", [("number", 20, "vingt")]),
+    ("vingt-et-un ateliers", [("number", 21, "vingt-et-un")]),
+    ("quatre-vingt-dix", [("number", 90, "quatre-vingt-dix")]),
+    ("soixante-dix-sept", [("number", 77, "soixante-dix-sept")]),
+    ("deux mille trois cents", [("number", 2300, "deux mille trois cents")]),
+    ("un atelier", []),                                    # an article, not a number
+    ("عشرين", [("number", 20, "عشرين")]),
+    ("خمسة وعشرين", [("number", 25, "خمسة وعشرين")]),
+    ("ثلاثة آلاف", [("number", 3000, "ثلاثة آلاف")]),
+    ("مية وعشرين", [("number", 120, "مية وعشرين")]),
+    ("جوج ديال الورشات", [("number", 2, "جوج")]),
+    ("تلاتين", [("number", 30, "تلاتين")]),
+    ("3echrin", [("number", 20, "3echrin")]),
+    ("3chrin drari", [("number", 20, "3chrin")]),
+    ("khmsa w 3chrin", [("number", 25, "khmsa w 3chrin")]),
+    ("wahd w tlatin", [("number", 31, "wahd w tlatin")]),
+    ("jouj", [("number", 2, "jouj")]),
+    ("3afak", []),                                         # Arabizi letter, not a number
+    ("30 %", [("percent", 30, "30 %")]),
+    ("30%", [("percent", 30, "30%")]),
+    ("trente pour cent", [("percent", 30, "trente pour cent")]),
+    ("٣٠ في المائة", [("percent", 30, "٣٠ في المائة")]),
+    ("خمسين في المئة", [("percent", 50, "خمسين في المئة")]),
+    ("40 فالمية", [("percent", 40, "40 فالمية")]),
+    ("30 f lmya", [("percent", 30, "30 f lmya")]),
+    ("sb3in f lmia", [("percent", 70, "sb3in f lmia")]),
+    ("6 mois", [("duration", 6, "6 mois")]),
+    ("six mois", [("duration", 6, "six mois")]),
+    ("un an", [("duration", 12, "un an")]),
+    ("2 ans", [("duration", 24, "2 ans")]),
+    ("ستة أشهر", [("duration", 6, "ستة أشهر")]),
+    ("سنتين", [("duration", 24, "سنتين")]),
+    ("عامين", [("duration", 24, "عامين")]),
+    ("3 سنوات", [("duration", 36, "3 سنوات")]),
+    ("تلاتة شهور", [("duration", 3, "تلاتة شهور")]),
+    ("jouj chhor", [("duration", 2, "jouj chhor")]),
+    ("3am", [("duration", 12, "3am")]),
+    ("khamsa snin", [("duration", 60, "khamsa snin")]),
+    ("had l3am", []),                                      # "this year" is a date, not a duration
+    ("jeunes de 18 à 30 ans", [("number", 18, "18"), ("number", 30, "30")]),  # an age range
+]
+
+
+@pytest.mark.parametrize("text, expected", CASES, ids=[c[0] for c in CASES])
+def test_quantities(text, expected):
+    got = [(q.entity, q.value, text[q.start:q.end]) for q in extract(text)]
+    assert got == [(e, float(v), s) for e, v, s in expected]
+
+
+def test_quantities_inside_a_sentence_keep_their_offsets():
+    text = "D'ici 2 ans, 30 % des 120 jeunes formés ont un emploi"
+    got = [(q.entity, q.value, text[q.start:q.end]) for q in extract(text)]
+    assert got == [("duration", 24.0, "2 ans"), ("percent", 30.0, "30 %"), ("number", 120.0, "120")]

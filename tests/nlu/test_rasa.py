@@ -1,0 +1,103 @@
+"""The real trained model on the real Rasa server (started once per session, see conftest)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nlu.evaluate import evaluate, format_report
+
+pytestmark = pytest.mark.rasa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_heldout_meets_the_contract_bar(rasa_nlu, heldout):
+    rep = evaluate(rasa_nlu, heldout)
+    report = format_report(rep)
+    assert rep.engines == {"rasa": len(heldout)}, report
+    for lang in ("fr", "ar", "ary", "ary-Latn"):
+        assert rep.intent_accuracy(lang) >= 0.90, report
+        assert rep.lang_accuracy(lang) >= 0.95, report
+        assert rep.entity_prf(lang, "public")[2] >= 0.85, report
+        assert rep.entity_prf(lang, "domain")[2] >= 0.85, report
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("wach momkin t3awni?", "help"),
+    ("الشباب غادي يلقاو خدمة", "describe_effect"),
+    ("يحصل الشباب المستفيدون على عمل", "describe_effect"),
+    ("Les jeunes formés trouvent un emploi", "describe_effect"),
+    ("chabab ghadi yl9aw khedma", "describe_effect"),
+    ("organiser 10 ateliers de recherche d'emploi", "describe_activity"),
+    ("120 jeunes ont été formés", "describe_output"),
+    ("la2", "deny"),
+    ("wakha", "affirm"),
+])
+def test_contract_examples(rasa_nlu, text, intent):
+    u = rasa_nlu.parse(text)
+    assert (u.engine, u.intent.name) == ("rasa", intent)
+
+
+def test_rasa_answers_the_same_in_every_script_spelling(rasa_nlu):
+    a = rasa_nlu.parse("شكراااا بزاااف")
+    b = rasa_nlu.parse("شكرا بزاف")
+    assert a.intent == b.intent and a.intent.name == "thanks"
+
+
+def test_stop_rasa_in_the_middle_of_a_conversation(rasa_model):
+    """Rasa dies between two messages: the conversation goes on with the fallback parser."""
+    from nlu.server import LocalRasa, free_port
+    from nlu.service import make_nlu
+
+    server = LocalRasa(free_port(), rasa_model, rasa_model.parent / "test-kill.log")
+    server.start()
+    try:
+        server.wait_ready(timeout=300, log=lambda m: None)
+        nlu = make_nlu(server.url, timeout=2.0)
+        first = nlu.parse("salam")
+        second = nlu.parse("ghadi nnadmo 3echrin dyal les ateliers l chabab")
+        assert (first.engine, first.intent.name) == ("rasa", "greet")
+        assert (second.engine, second.intent.name) == ("rasa", "describe_activity")
+        server.kill()
+        t0 = time.monotonic()
+        answers = [nlu.parse(t) for t in ("3afak 3awni", "wakha", "chabab ghadi yl9aw khedma", "bslama")]
+        elapsed = time.monotonic() - t0
+        assert [(u.engine, u.intent.name) for u in answers] == [
+            ("fallback", "help"), ("fallback", "affirm"), ("fallback", "describe_effect"), ("fallback", "goodbye")]
+        assert answers[2].first("public").value == "youth"
+        assert elapsed < 10  # one failed connection, not one timeout per message
+        nlu.close()
+    finally:
+        server.stop()
+
+
+def _cli(args, stdin: str, url: str | None = None, timeout=300):
+    env = dict(os.environ)
+    if url:
+        env["ATHAR_NLU__URL"] = url
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin.encode("utf-8"),
+                          capture_output=True, env=env, cwd=ROOT, timeout=timeout)
+
+
+def test_cli_parse_jsonl_with_rasa(rasa_server):
+    lines = ["wach momkin t3awni?", "", "🙂", "120 jeunes ont été formés", "30 f lmya dyal l3yalat"]
+    proc = _cli(["nlu", "parse", "--jsonl"], "\n".join(lines) + "\n", url=rasa_server.url)
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+    assert [o["text"] for o in out] == lines
+    assert [o["engine"] for o in out] == ["rasa", "none", "none", "rasa", "rasa"]
+    assert out[0]["language"] == "ary-Latn" and out[0]["intent"]["name"] == "help"
+    assert 0 < out[0]["intent"]["confidence"] <= 1
+    assert {"entity": "number", "value": 120.0, "start": 0, "end": 3} in out[3]["entities"]
+    assert {(e["entity"], e["value"]) for e in out[4]["entities"]} == {("percent", 30.0), ("public", "women")}
+
+
+def test_cli_train_skips_when_the_data_is_unchanged(rasa_model):
+    proc = _cli(["nlu", "train"], "", timeout=120)
+    assert proc.returncode == 0
+    assert "skipped" in proc.stdout.decode()
