@@ -120,6 +120,20 @@ class _IntentNB:
         return sorted(((k, v / z) for k, v in exp.items()), key=lambda kv: -kv[1])
 
 
+_NB_SHARED: _IntentNB | None = None
+_NB_LOCK = threading.Lock()
+
+
+def _shared_classifier() -> _IntentNB:
+    """One classifier per process (read-only once built), shared by every FallbackNLU."""
+    global _NB_SHARED
+    if _NB_SHARED is None:
+        with _NB_LOCK:
+            if _NB_SHARED is None:
+                _NB_SHARED = _IntentNB([(e.text, e.intent) for e in trainingdata.load()])
+    return _NB_SHARED
+
+
 class FallbackNLU:
     """Keyword/pattern parser with the NLU port's contract (never raises)."""
 
@@ -139,10 +153,7 @@ class FallbackNLU:
 
     def _classifier(self) -> _IntentNB:
         if self._nb is None:
-            with self._lock:
-                if self._nb is None:
-                    exs = [(e.text, e.intent) for e in trainingdata.load()]
-                    self._nb = _IntentNB(exs)
+            self._nb = _shared_classifier()
         return self._nb
 
     def classify(self, text: str) -> tuple[str, float]:
