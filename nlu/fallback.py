@@ -100,9 +100,13 @@ class _IntentNB:
             vocab.update(f)
             prior[intent] += 1
         self.v = max(1, len(vocab))
+        self.vocab = frozenset(f for f in vocab if f.startswith("w:"))
         total = sum(prior.values()) or 1
         self.logprior = {k: math.log(v / total) for k, v in prior.items()}
         self.denom = {k: math.log(sum(c.values()) + alpha * self.v) for k, c in self.counts.items()}
+
+    def knows(self, word: str) -> bool:
+        return ("w:" + word) in self.vocab
 
     def predict(self, norm: str) -> list[tuple[str, float]]:
         feats = _features(norm)[:4000]
@@ -165,25 +169,45 @@ class FallbackNLU:
         if stripped in self._phrases:
             return self._phrases[stripped], 0.95
         short = len(words) <= 6
+        padded = f" {stripped} "
+        contained = None
         if short:
-            padded = f" {stripped} "
             for key in self._by_len:
-                if len(key) >= 3 and len(key) >= 0.4 * len(stripped) and f" {key} " in padded:
-                    return self._phrases[key], 0.85
-        if len(words) <= 5:
+                if len(key) >= 3 and f" {key} " in padded:
+                    if len(key) >= 0.6 * len(stripped):
+                        return self._phrases[key], 0.85
+                    if contained is None and len(key) >= 4:
+                        contained = self._phrases[key]
+        if len(words) <= 6:
             for intent, rx in _PATTERNS:
-                if rx.search(stripped) or rx.search(norm):
-                    return intent, 0.8
-        preds = self._classifier().predict(norm)
+                m = rx.search(stripped)
+                if m:
+                    if (m.end() - m.start()) >= 0.5 * len(stripped) and len(words) <= 5:
+                        return intent, 0.8
+                    contained = contained or intent
+        if contained is not None:
+            # a known phrase inside a short message: likely, but not sure enough to be taken as a
+            # command by the dispatcher (which needs 0.8) - "Accueil et orientation Tanger" is a title
+            return contained, 0.65
+        nb = self._classifier()
+        known = sum(1 for w in words if nb.knows(w))
+        if known == 0 or (short and known < 0.34 * len(words)):
+            return "nlu_fallback", 0.0  # gibberish or words we never saw: do not guess
+        preds = nb.predict(norm)
         if not preds:
             return "nlu_fallback", 0.0
         intent, p = preds[0]
-        if not short and intent not in ("describe_activity", "describe_output", "describe_effect", "out_of_scope"):
+        statements = ("describe_activity", "describe_output", "describe_effect", "out_of_scope")
+        content = len(words) >= 3 and (any(ch.isdigit() for ch in norm) or lexicon.find_entities(norm))
+        if (not short or content) and intent not in statements:
             # a long message is rarely a bare dialogue act: take the best statement instead
-            stmt = [kv for kv in preds if kv[0] in ("describe_activity", "describe_output", "describe_effect",
-                                                    "out_of_scope")]
+            stmt = [kv for kv in preds if kv[0] in statements]
             if stmt and stmt[0][1] > 0.15:
                 intent, p = stmt[0]
+        if intent not in statements:
+            # Dialogue acts come from the phrases and patterns above, never from a statistical
+            # guess on a few words ("beaucoup" is not "merci beaucoup").
+            return "nlu_fallback", round(min(p, 0.3), 4)
         if p < 0.3:
             return "nlu_fallback", round(p, 4)
         return intent, round(min(p, 0.9), 4)
