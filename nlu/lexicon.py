@@ -160,7 +160,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
         # longest first so "drari sghar" beats "drari"
         alts: list[str] = []
         values: dict[str, str] = {}
-        for n, value in sorted(set(forms), key=lambda f: -len(f[0])):
+        for n, value in sorted(set(forms), key=lambda f: (-len(f[0]), f[0], f[1])):
             if any(is_arabic_char(c) for c in n):
                 stem = _stem_ar(n)
                 key = f"g{len(values)}"
