@@ -72,6 +72,7 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "التعليم", "تعليم", "التكوين", "تكوين", "التربية", "المدرسة", "مدرسة", "الدراسة", "محو الأمية",
         "التمدرس", "الهدر المدرسي", "الدعم المدرسي",
         "القراية", "قراية", "الليكول", "المدرسة",
+        "دراسي", "الدراسيه", "مدرسي", "الاعدادي", "الثانوي", "collège", "lycée",
         "9raya", "l9raya", "qraya", "lqraya", "formation", "madrasa", "lmadrasa", "lakol", "lycee", "takwin",
         "ta3lim", "tt3lim",
     ],
@@ -80,6 +81,7 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "santé mentale", "hygiène",
         "الصحة", "صحة", "الرعاية الصحية", "الرفاه", "الصحة النفسية", "العلاج", "المرض",
         "السبيطار", "الطبيب", "الدوا", "الصحة ديالهم",
+        "صحي", "الصحيه", "sanitaire", "sanitaires",
         "sse7a", "se7a", "sa7a", "s7a", "sbitar", "sbitar", "tbib", "ttbib", "dwa", "ddwa", "saha",
     ],
     "social_ties": [
@@ -111,6 +113,7 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "pouvoir d'agir", "autonomisation",
         "التمكين", "تمكين", "الثقة بالنفس", "الاستقلالية", "القيادة", "اتخاذ القرار",
         "الثقة فالراس", "الثقة فراسهم", "الثقة فراسهوم", "يعتامدو على راسهم",
+        "confiance en eux", "confiance en elles", "ثقه بانفسهم", "ثقتهم بانفسهم", "الثقه في النفس",
         "t9a f rashom", "t9a f rasshom", "ti9a f nafs", "tamkin", "l'autonomie", "ti9a", "tti9a", "t9a",
     ],
     "culture_sport": [
@@ -132,6 +135,18 @@ DOMAIN_FORMS: dict[str, list[str]] = {
 
 _AR_PREFIX = r"(?:[وفبلكد]?(?:ال|لل)?)"
 _LAT_PREFIX = r"(?:(?:l|el|d|f|b|fl|bl|dl|w)'?)?"
+
+
+_AR_SUFFIX = r"(?:ه|ها|هم|هن|هما|نا|ي|ك|كم)"
+
+
+def _ar_body(stem: str) -> str:
+    """An Arabic form with the pronoun suffixes it can take (دراسه → دراستهن, صحه → صحتهم)."""
+    if " " in stem:
+        return re.escape(stem)
+    if stem.endswith("ه") and len(stem) > 2:
+        return f"{re.escape(stem[:-1])}(?:ه|ت{_AR_SUFFIX})"
+    return f"{re.escape(stem)}{_AR_SUFFIX}?"
 
 
 @dataclass(frozen=True)
@@ -164,7 +179,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
             if any(is_arabic_char(c) for c in n):
                 stem = _stem_ar(n)
                 key = f"g{len(values)}"
-                alts.append(f"(?P<{key}>{_AR_PREFIX}{re.escape(stem)})")
+                alts.append(f"(?P<{key}>{_AR_PREFIX}{_ar_body(stem)})")
             else:
                 key = f"g{len(values)}"
                 alts.append(f"(?P<{key}>{_LAT_PREFIX}{re.escape(n)})")
