@@ -33,10 +33,7 @@ class App:
 
 
 def make_nlu(settings: Settings) -> NLU | None:
-    try:
-        from nlu.service import make_nlu as _make
-    except ImportError:  # the NLU package is being built (issue 3); run without it until then
-        return None
+    from nlu.service import make_nlu as _make
     return _make(settings.nlu.url, timeout=settings.nlu.timeout_seconds,
                  max_chars=settings.nlu.max_chars)
 

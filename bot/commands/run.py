@@ -21,10 +21,7 @@ def nlu_context(settings):
     """The local Rasa server for the session, when configured and available."""
     if not (settings.nlu.url and settings.nlu.autostart):
         return contextlib.nullcontext()
-    try:
-        from nlu.server import local_rasa
-    except ImportError:
-        return contextlib.nullcontext()
+    from nlu.server import local_rasa
     return local_rasa(settings.nlu.url, log=lambda m: print(m, file=sys.stderr))
 
 

@@ -16,7 +16,6 @@ from bot.handlers import Handlers
 NO_CODE = "onb:nocode"
 
 
-
 def normalise_code(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
