@@ -8,7 +8,13 @@ Values stored in `Response.value`:
   scale5   1..5 (5 = best)          wg4     1..4 (4 = cannot do at all)
   yes_no   "yes" / "no"            choice, sex, age_band, public   the option's value (str)
   text     {"story": <Story.id>}  (the story itself is a `Story` record)
+  multi    a sorted list of option values (str), never empty (select_multiple)
+  integer  an int within the question's optional min..max
   None     the question was skipped
+
+A question may carry a `relevant` condition (XLSForm skip logic, a simple grammar: `${q} = 'v'`,
+`${q} != 'v'`, `selected(${q}, 'v')`, joined by `and`/`or`) on earlier questions; it is asked
+only when the condition holds, and its answers count only for respondents for whom it holds.
 
 Statistics are implemented in pure Python for small samples (DOMAIN §4.6): counts, medians,
 paired improved/same/worse with an exact sign test and a Wilcoxon signed-rank test, an unpaired
@@ -30,8 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
-QuestionKind = Literal["scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text"]
+QuestionKind = Literal["scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text",
+                       "multi", "integer"]
 ORDINAL_KINDS = ("scale5", "wg4", "yes_no")
+NO_OPTION_KINDS = ("text", "integer")  # the kinds answered without a list of options
 PROFILE_KINDS = ("sex", "age_band", "public")  # copied into Respondent.profile
 KIND_SCALE = {"wg4": "wg4", "yes_no": "yes_no", "sex": "sex", "age_band": "age_band",
               "public": "public"}
@@ -39,6 +47,42 @@ BREAKDOWN_KEYS = ("sex", "age_band", "disability", "public")
 MAX_QUESTIONS = 30
 QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SCALE5_EMOJI = ("😞", "🙁", "😐", "🙂", "😀")
+MULTI_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")  # no spaces: Kobo joins them with spaces
+INTEGER_LIMIT = 10 ** 9
+
+# skip logic: one condition, joined by and/or (XLSForm `relevant`, the simple forms only)
+_COND = r"(?:\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'|selected\(\s*\$\{(\w+)\}\s*,\s*'([^']*)'\s*\))"
+SIMPLE_RELEVANT = re.compile(rf"^\s*{_COND}(\s+(and|or)\s+{_COND})*\s*$")
+
+
+def relevant_refs(relevant: str | None) -> list[str]:
+    """The question ids a `relevant` condition reads (lower case, in order)."""
+    return [r.lower() for r in re.findall(r"\$\{(\w+)\}", relevant or "")]
+
+
+def relevant_holds(relevant: str | None, answers: dict[str, Any]) -> bool:
+    """Whether a question with this `relevant` condition is asked, given the earlier answers
+    (question id -> stored value). `and` and `or` are read left to right, as written."""
+    if not relevant:
+        return True
+    tokens = re.split(r"\s+(and|or)\s+", relevant.strip())
+    result = _cond(tokens[0], answers)
+    for op, cond in zip(tokens[1::2], tokens[2::2]):
+        result = (result and _cond(cond, answers)) if op == "and" else (result or _cond(cond, answers))
+    return result
+
+
+def _cond(text: str, answers: dict[str, Any]) -> bool:
+    m = re.fullmatch(_COND, text.strip())
+    if not m:
+        return True
+    if m.group(1):
+        value = answers.get(m.group(1).lower())
+        got = " ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
+        return (got == m.group(3)) if m.group(2) == "=" else (got != m.group(3))
+    value = answers.get(m.group(4).lower())
+    chosen = [str(v) for v in value] if isinstance(value, list) else str(value or "").split()
+    return m.group(5) in chosen
 
 
 def _four(v: dict[str, str], what: str) -> dict[str, str]:
@@ -74,6 +118,9 @@ class Question(_Model):
     short: dict[str, str] = Field(default_factory=dict)
     scale: str | None = None  # which label set a scale5 question uses
     options: list[ScaleOption] = Field(default_factory=list)
+    min: int | None = None  # integer questions: the smallest and largest accepted answers
+    max: int | None = None
+    relevant: str | None = None  # skip logic on earlier questions (see SIMPLE_RELEVANT)
 
     @field_validator("id")
     @classmethod
@@ -86,8 +133,31 @@ class Question(_Model):
     def _check(self) -> "Question":
         if not any((self.text.get(t) or "").strip() for t in LANGS):
             raise ValueError(f"question {self.id}: no text")
-        if self.kind != "text" and not self.options:
+        if self.kind not in NO_OPTION_KINDS and not self.options:
             raise ValueError(f"question {self.id}: a {self.kind} question needs options")
+        if self.kind in NO_OPTION_KINDS and self.options:
+            raise ValueError(f"question {self.id}: a {self.kind} question has no options")
+        if self.kind == "multi":
+            bad = [o.value for o in self.options
+                   if not isinstance(o.value, str) or not MULTI_VALUE.match(o.value)]
+            if bad:
+                raise ValueError(f"question {self.id}: the option values of a multi question are "
+                                 f"words without spaces ({bad[0]!r})")
+        if (self.min is not None or self.max is not None) and self.kind != "integer":
+            raise ValueError(f"question {self.id}: only an integer question has min and max")
+        for bound in (self.min, self.max):
+            if bound is not None and abs(bound) > INTEGER_LIMIT:
+                raise ValueError(f"question {self.id}: min and max are within ±{INTEGER_LIMIT}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"question {self.id}: min is larger than max")
+        if self.relevant is not None:
+            self.relevant = self.relevant.strip() or None
+        if self.relevant:
+            if not SIMPLE_RELEVANT.match(self.relevant):
+                raise ValueError(f"question {self.id}: relevant {self.relevant!r} is not a simple "
+                                 "condition")
+            if self.id in relevant_refs(self.relevant):
+                raise ValueError(f"question {self.id}: relevant refers to the question itself")
         if self.kind == "scale5" and [o.value for o in self.options] != [1, 2, 3, 4, 5]:
             raise ValueError(f"question {self.id}: a scale5 question has the values 1..5")
         if self.kind == "wg4" and [o.value for o in self.options] != [1, 2, 3, 4]:
@@ -111,16 +181,57 @@ class Question(_Model):
     def values(self) -> list[int | str]:
         return [o.value for o in self.options]
 
-    def coerce(self, raw: Any) -> int | str | None:
+    def coerce(self, raw: Any) -> Any:
         """The stored value for a raw answer (a button's value, a digit...), or None when the
-        answer is not one of this question's options (out of range, wrong type)."""
+        answer is not one of this question's options (out of range, wrong type). A multi
+        answer (a list, or values separated by spaces or commas) becomes the sorted list of
+        its values, None when empty or when one value is not an option; an integer answer an
+        int within min..max."""
         if self.kind == "text":
             return None
+        if self.kind == "multi":
+            if isinstance(raw, str):
+                raw = [v for v in re.split(r"[\s,]+", raw) if v]
+            if not isinstance(raw, (list, tuple, set)) or not raw:
+                return None
+            allowed = set(self.values())
+            chosen = {str(v) for v in raw}
+            if not chosen <= allowed:
+                return None
+            return sorted(chosen)
+        if self.kind == "integer":
+            return self.integer(raw)
         for o in self.options:
             if raw == o.value or (isinstance(o.value, int) and isinstance(raw, str)
                                   and raw.strip() == str(o.value)):
                 return o.value
         return None
+
+    def integer(self, raw: Any) -> int | None:
+        """An int within min..max from an int, a whole float or a string of digits; else None."""
+        if isinstance(raw, bool):
+            return None
+        if isinstance(raw, float):
+            if not raw.is_integer():
+                return None
+            raw = int(raw)
+        if isinstance(raw, str):
+            if not re.fullmatch(r"\s*-?\d{1,10}\s*", raw):
+                return None
+            raw = int(raw)
+        if not isinstance(raw, int) or abs(raw) > INTEGER_LIMIT:
+            return None
+        if (self.min is not None and raw < self.min) or (self.max is not None and raw > self.max):
+            return None
+        return raw
+
+    def toggled(self, current: Any, value: str) -> list[str] | None:
+        """A multi answer after ticking or unticking one option (None when nothing is left)."""
+        chosen = set(self.coerce(current) or [])
+        if value not in self.values():
+            return self.coerce(sorted(chosen)) if chosen else None
+        chosen.symmetric_difference_update({value})
+        return sorted(chosen) or None
 
     def match_typed(self, typed: str, lang: str) -> int | str | None:
         """An option chosen by typing its emoji or its label (any variant); None if no match."""
@@ -148,6 +259,23 @@ class Question(_Model):
         if self.kind == "yes_no":
             return {"yes": 1.0, "no": 0.0}.get(value)
         return None
+
+    def applies(self, answers: dict[str, Any]) -> bool:
+        """Whether the question is asked to someone with these answers (its skip logic)."""
+        return relevant_holds(self.relevant, answers)
+
+
+def check_questions(questions: Sequence[Question]) -> None:
+    """Poll-level checks: unique ids, and skip logic only on earlier questions."""
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise ValueError(f"question {q.id} appears twice")
+        missing = [r for r in relevant_refs(q.relevant) if r not in seen]
+        if missing:
+            raise ValueError(f"question {q.id}: relevant refers to {missing[0]!r}, which is not an "
+                             "earlier question")
+        seen.add(q.id)
 
 
 def _pick(variants: dict[str, str], lang: str) -> str:
@@ -191,7 +319,7 @@ class QuestionBank(_Model):
     def _check(self) -> "QuestionBank":
         for m in self.modules:
             for q in self.module_questions(m.id):  # validates every question
-                if q.kind != "text" and not q.options:
+                if q.kind not in NO_OPTION_KINDS and not q.options:
                     raise ValueError(f"{q.id}: no options")
         ids = [q.id for m in self.modules for q in self.module_questions(m.id)]
         dup = {i for i in ids if ids.count(i) > 1}
@@ -217,7 +345,7 @@ class QuestionBank(_Model):
             data.setdefault("module", module_id)
             kind = data.get("kind")
             scale = data.get("scale") or KIND_SCALE.get(str(kind))
-            if kind != "text" and "options" not in data:
+            if kind not in NO_OPTION_KINDS and "options" not in data:
                 if scale not in self.scales:
                     raise ValueError(f"question {data.get('id')}: unknown scale {scale!r}")
                 data["options"] = [o.model_dump() for o in self.scales[scale]]
@@ -253,6 +381,7 @@ class QuestionBank(_Model):
         ids = [q.id for q in out]
         if len(set(ids)) != len(ids):
             raise ValueError("two questions have the same id")
+        check_questions(out)
         return out
 
 
@@ -276,7 +405,7 @@ def custom_question(qid: str, text: dict[str, str], kind: str = "scale5",
     """A question written by an official (its text in the variants they gave)."""
     data: dict[str, Any] = {"id": qid, "kind": kind, "module": "custom", "text": text,
                             "short": text}
-    if kind != "text":
+    if kind not in NO_OPTION_KINDS:
         if bank is None:
             raise ValueError("a custom scale question needs the question bank")
         key = scale if kind == "scale5" else KIND_SCALE.get(kind, kind)
@@ -450,6 +579,17 @@ class QuestionResult(_Model):
     distribution: dict[str, int]  # option value (as text) -> count, in option order
     median: float | None = None
     favourable: float | None = None  # share answering 4-5 (scale5) or yes (yes_no)
+    minimum: float | None = None  # integer questions
+    maximum: float | None = None
+    not_asked: int = 0  # answer rows of respondents the skip logic passed over (not counted)
+
+    def share(self, value: Any) -> float | None:
+        """The share of the respondents who answered (n) that chose this option; for a multi
+        question each option is counted once per respondent, so shares may add up to more
+        than 1."""
+        if not self.n:
+            return None
+        return self.distribution.get(str(value), 0) / self.n
 
 
 class GroupResult(_Model):
@@ -532,15 +672,28 @@ def _favourable(q: Question, vals: list[Any]) -> float | None:
     return None
 
 
-def question_result(q: Question, values: list[Any]) -> QuestionResult:
-    answered = [v for v in values if q.coerce(v) is not None]
-    counts = Counter(answered)
+def question_result(q: Question, values: list[Any], not_asked: int = 0) -> QuestionResult:
+    """Counts for one question from the stored values of the respondents it was asked to
+    (None = skipped). Multi: each option counted once per respondent; integer: median, min and
+    max of the numbers."""
+    answered = [q.coerce(v) for v in values]
+    answered = [v for v in answered if v is not None]
+    if q.kind == "multi":
+        counts = Counter(o for v in answered for o in set(v))
+    else:
+        counts = Counter(answered)
     dist = {str(v): counts.get(v, 0) for v in q.values()}
+    if q.kind == "integer":
+        nums = [float(v) for v in answered]
+        return QuestionResult(id=q.id, kind=q.kind, module=q.module, n=len(answered),
+                              skipped=len(values) - len(answered), distribution={},
+                              median=median(nums), minimum=min(nums) if nums else None,
+                              maximum=max(nums) if nums else None, not_asked=not_asked)
     scores = [s for s in (q.score(v) for v in answered) if s is not None]
     return QuestionResult(id=q.id, kind=q.kind, module=q.module, n=len(answered),
                           skipped=len(values) - len(answered), distribution=dist,
                           median=median(scores) if q.ordinal else None,
-                          favourable=_favourable(q, answered))
+                          favourable=_favourable(q, answered), not_asked=not_asked)
 
 
 def suppress(groups: list[GroupResult], min_group_size: int) -> list[GroupResult]:
@@ -561,8 +714,9 @@ def breakdown(q: Question, respondents: Sequence[Respondent], answers: dict[int,
     groups: dict[str, list[Any]] = defaultdict(list)
     for r in respondents:
         group = r.profile.get(key)
-        value = answers.get(r.id or -1, {}).get(q.id)
-        if group is None or q.coerce(value) is None:
+        given = answers.get(r.id or -1, {})
+        value = given.get(q.id)
+        if group is None or q.coerce(value) is None or not q.applies(given):
             continue
         groups[str(group)].append(value)
     out = []
@@ -582,14 +736,18 @@ def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Seque
     answers = answers_by_respondent(r for r in responses if r.respondent_id in ids)
     results, breakdowns = [], {}
     for q in qs:
+        # a respondent the skip logic passed over is not a missing answer: left out entirely
+        # (a stale answer, given before an earlier answer changed, is not counted either)
+        asked = [a for a in answers.values() if q.id in a and q.applies(a)]
+        not_asked = sum(1 for a in answers.values() if q.id in a) - len(asked)
         if q.kind == "text":
-            vals = [a.get(q.id) for a in answers.values() if q.id in a]
+            vals = [a.get(q.id) for a in asked]
             n = sum(1 for v in vals if v is not None)
             results.append(QuestionResult(id=q.id, kind=q.kind, module=q.module, n=n,
-                                          skipped=len(vals) - n, distribution={}))
+                                          skipped=len(vals) - n, distribution={},
+                                          not_asked=not_asked))
             continue
-        values = [a[q.id] for a in answers.values() if q.id in a]
-        results.append(question_result(q, values))
+        results.append(question_result(q, [a[q.id] for a in asked], not_asked))
         if q.ordinal:
             breakdowns[q.id] = {k: breakdown(q, respondents, answers, k, min_group_size)
                                 for k in BREAKDOWN_KEYS}
@@ -620,8 +778,13 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
         if qid not in bq or not q.ordinal or bq[qid].kind != q.kind:
             continue
         diffs = []
+        bq_q = bq[qid]
+
+        def asked_score(question: Question, given: dict[str, Any]) -> float | None:
+            return question.score(given.get(qid)) if question.applies(given) else None
+
         for p in linked:
-            b, f = q.score(b_by_pseudo[p].get(qid)), q.score(f_by_pseudo[p].get(qid))
+            b, f = asked_score(bq_q, b_by_pseudo[p]), asked_score(q, f_by_pseudo[p])
             if b is not None and f is not None:
                 diffs.append(f - b)
         sign = -1.0 if q.kind == "wg4" else 1.0  # for wg4 a lower value is better
@@ -632,8 +795,8 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
                                    same=len(diffs) - better - worse, worse=worse,
                                    median_change=median(diffs), sign_p=sign_test(better, worse),
                                    wilcoxon_p=wil.p))
-        b_all = [s for s in (q.score(a.get(qid)) for a in b_ans.values()) if s is not None]
-        f_all = [s for s in (q.score(a.get(qid)) for a in f_ans.values()) if s is not None]
+        b_all = [s for s in (asked_score(bq_q, a) for a in b_ans.values()) if s is not None]
+        f_all = [s for s in (asked_score(q, a) for a in f_ans.values()) if s is not None]
         mw = mann_whitney_u(b_all, f_all)
         unpaired.append(UnpairedResult(id=qid, n_baseline=len(b_all), n_followup=len(f_all),
                                        median_baseline=median(b_all), median_followup=median(f_all),

@@ -3,8 +3,9 @@
 The questions are read from `Poll.questions` (the snapshot each poll keeps: `id`, `kind`, `text`
 and `short` per language, `options` with `value` and `label` per language). Kinds: select-one
 kinds (scale5, yes_no, choice, wg4, sex, age_band, public), `text` (the answer is a story:
-`{"story": id}` or the text itself), and, for forms imported from XLSForm, `select_multiple`
-(a list of values) and `integer`.
+`{"story": id}` or the text itself), `multi` (select_multiple: a list of values) and `integer`.
+An answer to a question whose skip logic (`relevant`) does not hold for the respondent (left
+over after an earlier answer changed) is left out, as Kobo does.
 
 Kobo shape ("XML values and headers"): one row per submission, the question ids as headers,
 option values as cells, a select-multiple as a space-separated cell plus one 0/1 column per
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from domain.polls import relevant_holds
 from domain.records import Poll, Respondent, Response, Story
 
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
@@ -112,11 +114,13 @@ def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequen
             continue
         given = answers.get(resp.id or -1, {})
         times = [a.answered_at for a in given.values()]
+        raw = {k: a.value for k, a in given.items()}
+        asked = {qid(q) for q in poll.questions if relevant_holds(q.get("relevant"), raw)}
         out.append({
             "respondent": resp,
             "start": resp.consent_at,
             "end": resp.completed_at or (max(times) if times else resp.consent_at),
-            "values": {k: _story_text(a.value, by_story) for k, a in given.items()},
+            "values": {k: _story_text(a.value, by_story) for k, a in given.items() if k in asked},
         })
     return out
 
@@ -239,7 +243,9 @@ def floip_question(q: dict[str, Any], lang: str) -> dict[str, Any]:
         return {"type": "select_many", "label": qlabel(q, lang),
                 "type_options": {"choices": [ovalue(o) for o in options(q)]}}
     if is_number(q):
-        return {"type": "numeric", "label": qlabel(q, lang), "type_options": {}}
+        rng = [q["min"], q["max"]] if q.get("min") is not None and q.get("max") is not None else None
+        return {"type": "numeric", "label": qlabel(q, lang),
+                "type_options": {"range": rng} if rng else {}}
     return {"type": "open", "label": qlabel(q, lang), "type_options": {}}
 
 
@@ -261,9 +267,12 @@ def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "f
     ordered = sorted((r for r in responses if r.respondent_id in resp_by_id),
                      key=lambda r: (r.answered_at, r.respondent_id, r.question))
     qmap = {qid(q): q for q in poll.questions}
+    given: dict[int, dict[str, Any]] = {}
+    for r in ordered:
+        given.setdefault(r.respondent_id, {})[r.question] = r.value
     for i, r in enumerate(ordered, start=1):
         q = qmap.get(r.question)
-        if q is None:
+        if q is None or not relevant_holds(q.get("relevant"), given[r.respondent_id]):
             continue
         value = _story_text(r.value, by_story)
         if value is None:

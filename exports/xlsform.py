@@ -5,9 +5,12 @@ poll questions (select_one, select_multiple, integer, text; simple `relevant` sk
 Imported questions use the shape `Poll.questions` keeps (`id`, `kind`, `text` and option
 labels in fr, ar, ary, ary-Latn). A language the form does not have is filled from the nearest
 one (ary from ar, ary-Latn from fr). Kinds: a 1..5 list becomes `scale5`, a yes/no list `yes_no`,
-another list `choice`; `select_multiple`, `integer` and `text` keep their XLSForm names.
+another list `choice`, a `select_multiple` `multi`; `integer` and `text` keep their names, and an
+integer's `constraint` of the form `. >= a and . <= b` becomes its min and max.
 `relevant` is kept as written when it is a simple condition on an earlier question
-(`${q} = 'v'`, `${q} != 'v'`, `selected(${q}, 'v')`, joined by `and`/`or`).
+(`${q} = 'v'`, `${q} != 'v'`, `selected(${q}, 'v')`, joined by `and`/`or`; the grammar and its
+evaluator live in domain.polls). Types Athar cannot ask (date, geopoint, decimal...) are listed in
+`ImportedForm.unsupported` and left out.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from domain.polls import SIMPLE_RELEVANT, relevant_holds, relevant_refs  # noqa: F401 (re-exported)
+
 LANGS = ("fr", "ar", "ary", "ary-Latn")
 LANG_NAMES = {"fr": "French", "ar": "Arabic", "ary": "Moroccan Arabic", "ary-Latn": "Moroccan Arabic Latin"}
 NEAREST = {"fr": ("fr", "ary-Latn", "ar", "ary"), "ar": ("ar", "ary", "fr", "ary-Latn"),
@@ -25,8 +30,9 @@ SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "pub
 SKIPPED_TYPES = {"note", "begin group", "end group", "begin_group", "end_group", "begin repeat",
                  "end repeat", "start", "end", "today", "deviceid", "calculate", "username",
                  "phonenumber", "simserial", "subscriberid", "audit"}
-_COND = r"(?:\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'|selected\(\s*\$\{(\w+)\}\s*,\s*'([^']*)'\s*\))"
-SIMPLE_RELEVANT = re.compile(rf"^\s*{_COND}(\s+(and|or)\s+{_COND})*\s*$")
+MULTI_KINDS = ("multi", "select_multiple")
+_BOUND = r"\.\s*(>=|<=|>|<)\s*(-?\d{1,10})"
+SIMPLE_CONSTRAINT = re.compile(rf"^\s*{_BOUND}(?:\s+and\s+{_BOUND})?\s*$")
 
 
 class XLSFormError(ValueError):
@@ -49,13 +55,14 @@ def _text(variants: Any, lang: str) -> str:
 # -- out --------------------------------------------------------------------------------------------
 def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
                  default_lang: str = "fr") -> dict[str, list[list[Any]]]:
-    survey = [["type", "name"] + [lang_column("label", t) for t in LANGS] + ["relevant", "required"]]
+    survey = [["type", "name"] + [lang_column("label", t) for t in LANGS]
+              + ["relevant", "constraint", "required"]]
     choices = [["list_name", "name"] + [lang_column("label", t) for t in LANGS]]
     lists: dict[tuple, str] = {}
     for q in questions:
         kind, qid = q["kind"], q["id"]
         opts = q.get("options") or []
-        if kind in SELECT_ONE_KINDS or kind == "select_multiple":
+        if kind in SELECT_ONE_KINDS or kind in MULTI_KINDS:
             key = tuple((str(o["value"]), tuple(_text(o.get("label"), t) for t in LANGS)) for o in opts)
             name = lists.get(key)
             if name is None:
@@ -65,17 +72,46 @@ def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
                 lists[key] = name
                 for o in opts:
                     choices.append([name, str(o["value"])] + [_text(o.get("label"), t) for t in LANGS])
-            xtype = f"{'select_multiple' if kind == 'select_multiple' else 'select_one'} {name}"
+            xtype = f"{'select_multiple' if kind in MULTI_KINDS else 'select_one'} {name}"
         elif kind in ("integer", "decimal"):
             xtype = kind
         else:
             xtype = "text"
         survey.append([xtype, qid] + [_text(q.get("text"), t) for t in LANGS]
-                      + [q.get("relevant") or None, None])
+                      + [q.get("relevant") or None, constraint_of(q), None])
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     settings = [["form_title", "form_id", "version", "default_language"],
                 [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"]]
     return {"survey": survey, "choices": choices, "settings": settings}
+
+
+def constraint_of(q: dict[str, Any]) -> str | None:
+    """The XLSForm constraint of an integer question's min and max (None without bounds)."""
+    parts = []
+    if q.get("min") is not None:
+        parts.append(f". >= {int(q['min'])}")
+    if q.get("max") is not None:
+        parts.append(f". <= {int(q['max'])}")
+    return " and ".join(parts) or None
+
+
+def bounds_of(constraint: str) -> tuple[int | None, int | None] | None:
+    """min and max from `. >= a`, `. <= b`, `. > a`, `. < b` or two of them joined by `and`;
+    None when the constraint says something else."""
+    m = SIMPLE_CONSTRAINT.match(constraint or "")
+    if not m:
+        return None
+    lo: int | None = None
+    hi: int | None = None
+    for op, num in ((m.group(1), m.group(2)), (m.group(3), m.group(4))):
+        if op is None:
+            continue
+        n = int(num)
+        if op in (">=", ">"):
+            lo = n + (1 if op == ">" else 0)
+        else:
+            hi = n - (1 if op == "<" else 0)
+    return lo, hi
 
 
 def write_xlsform(path: Path, questions: list[dict[str, Any]], title: str, form_id: str,
@@ -115,6 +151,7 @@ class ImportedForm:
     title: str
     questions: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # questions left out (type not asked)
 
 
 def _sheet(wb, name: str):
@@ -226,7 +263,7 @@ def read_xlsform(source: str | Path | bytes) -> ImportedForm:
                     raise XLSFormError(f"choices of {name!r}: option {o['value']!r} has no label")
             values = [o["value"] for o in opts]
             if base == "select_multiple":
-                q["kind"] = "select_multiple"
+                q["kind"] = "multi"
             elif values == ["1", "2", "3", "4", "5"]:
                 q["kind"], q["scale"] = "scale5", parts[1]
                 for o in opts:
@@ -236,20 +273,28 @@ def read_xlsform(source: str | Path | bytes) -> ImportedForm:
             else:
                 q["kind"] = "choice"
             q["options"] = opts
-        elif base in ("integer", "text"):
-            q["kind"] = base
-        elif base in ("decimal", "string"):
-            q["kind"] = "integer" if base == "decimal" else "text"
-            out.warnings.append(f"{name}: {base} read as {q['kind']}")
+        elif base in ("integer", "text", "string"):
+            q["kind"] = "text" if base == "string" else base
         else:
+            out.unsupported.append(name)
             out.warnings.append(f"{name}: type {xtype!r} is not supported, question left out")
             continue
+        constraint = (row.get("constraint") or "").strip()
+        if q["kind"] == "integer" and constraint:
+            bounds = bounds_of(constraint)
+            if bounds is None:
+                out.warnings.append(f"{name}: constraint {constraint!r} is not a simple range, "
+                                    "not checked")
+            else:
+                lo, hi = bounds
+                if lo is not None and hi is not None and lo > hi:
+                    raise XLSFormError(f"{name}: constraint {constraint!r} accepts no number")
+                q.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
         relevant = (row.get("relevant") or "").strip()
         if relevant:
-            refs = re.findall(r"\$\{(\w+)\}", relevant)
             if not SIMPLE_RELEVANT.match(relevant):
                 raise XLSFormError(f"{name}: relevant {relevant!r} is not a simple condition")
-            missing = [r for r in refs if r.lower() not in ids]
+            missing = [r for r in relevant_refs(relevant) if r not in ids]
             if missing:
                 raise XLSFormError(f"{name}: relevant refers to {missing[0]!r}, which is not an earlier question")
             q["relevant"] = relevant
@@ -258,27 +303,3 @@ def read_xlsform(source: str | Path | bytes) -> ImportedForm:
     if not out.questions:
         raise XLSFormError("the form has no question Athar can ask")
     return out
-
-
-def relevant_holds(relevant: str | None, answers: dict[str, Any]) -> bool:
-    """Whether a question with this `relevant` condition is asked, given the earlier answers."""
-    if not relevant:
-        return True
-    tokens = re.split(r"\s+(and|or)\s+", relevant.strip())
-    result = _cond(tokens[0], answers)
-    for op, cond in zip(tokens[1::2], tokens[2::2]):
-        result = (result and _cond(cond, answers)) if op == "and" else (result or _cond(cond, answers))
-    return result
-
-
-def _cond(text: str, answers: dict[str, Any]) -> bool:
-    m = re.fullmatch(_COND, text.strip())
-    if not m:
-        return True
-    if m.group(1):
-        value = answers.get(m.group(1).lower())
-        got = " ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
-        return (got == m.group(3)) if m.group(2) == "=" else (got != m.group(3))
-    value = answers.get(m.group(4).lower())
-    chosen = [str(v) for v in value] if isinstance(value, list) else str(value or "").split()
-    return m.group(5) in chosen

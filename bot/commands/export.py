@@ -99,36 +99,8 @@ def _report(args: argparse.Namespace) -> int:
                           programme=args.all, period=args.period), args.output)
 
 
-def adapt(questions: list[dict]) -> tuple[list[dict], list[str]]:
-    """Questions the poll dialogue can ask: a select_multiple becomes one yes/no question per
-    option, an integer a text question, and skip logic is dropped (each change is reported)."""
-    out, notes = [], []
-    yes_no = [{"value": "yes", "emoji": "👍", "label": {"fr": "Oui", "ar": "نعم", "ary": "إيه", "ary-Latn": "Ah"}},
-              {"value": "no", "emoji": "👎", "label": {"fr": "Non", "ar": "لا", "ary": "لا", "ary-Latn": "La"}}]
-    for q in questions:
-        q = dict(q)
-        if q.pop("relevant", None):
-            notes.append(f"{q['id']}: skip logic dropped (asked to everyone)")
-        if q["kind"] == "select_multiple":
-            for o in q["options"]:
-                oid = re.sub(r"[^a-z0-9_]", "_", f"{q['id']}_{o['value']}".lower())[:40]
-                text = {t: f"{q['text'][t]} — {o['label'][t]}" for t in q["text"]}
-                out.append({"id": oid, "kind": "yes_no", "module": "custom", "text": text,
-                            "options": yes_no})
-            notes.append(f"{q['id']}: one yes/no question per option")
-            continue
-        if q["kind"] == "integer":
-            q["kind"] = "text"
-            notes.append(f"{q['id']}: number asked as a text answer")
-        q.pop("scale", None) if q["kind"] != "scale5" else None
-        for o in q.get("options", []):
-            o.setdefault("emoji", "")
-        out.append(q)
-    return out, notes
-
-
 def _import_xlsform(args: argparse.Namespace) -> int:
-    from domain.polls import Question
+    from domain.polls import Question, check_questions
     from domain.records import AuditEntry, Poll
     from exports.xlsform import XLSFormError, read_xlsform
     from pydantic import ValidationError
@@ -141,22 +113,21 @@ def _import_xlsform(args: argparse.Namespace) -> int:
         return 2
     for w in form.warnings:
         print(f"athar: note: {w}", file=sys.stderr)
-    questions = form.questions
-    unsupported = [q["id"] for q in questions if q["kind"] in ("select_multiple", "integer") or q.get("relevant")]
-    if unsupported and not args.adapt:
-        print("athar: the chat poll cannot ask yet: " + ", ".join(unsupported) +
-              " (select_multiple, integer, skip logic); run again with --adapt to turn them into "
-              "questions it can ask", file=sys.stderr)
+    if form.unsupported and not args.adapt:
+        print("athar: the chat poll cannot ask " + ", ".join(form.unsupported) + " (only "
+              "select_one, select_multiple, integer and text); run again with --adapt to import "
+              "the form without them", file=sys.stderr)
         return 2
-    if args.adapt:
-        questions, notes = adapt(questions)
-        for n in notes:
-            print(f"athar: adapted: {n}", file=sys.stderr)
     try:
-        checked = [Question.model_validate(q).model_dump() for q in questions]
+        parsed = [Question.model_validate(q) for q in form.questions]
+        check_questions(parsed)
     except ValidationError as exc:
         print(f"athar: the form does not make a valid poll: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
+    except ValueError as exc:
+        print(f"athar: the form does not make a valid poll: {exc}", file=sys.stderr)
+        return 2
+    checked = [q.model_dump() for q in parsed]
     app = _app()
     try:
         with app.uow_factory() as uow:
@@ -220,6 +191,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     xi.add_argument("--wave", default="baseline", choices=("baseline", "follow-up"))
     xi.add_argument("--title", default=None)
     xi.add_argument("--adapt", action="store_true",
-                    help="turn select_multiple, integer and skip logic into questions the chat can ask")
+                    help="leave out the questions of types the chat cannot ask (date, geopoint, "
+                         "decimal...) instead of refusing the form")
     xi.set_defaults(func=_import_xlsform)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])

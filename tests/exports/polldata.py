@@ -28,11 +28,12 @@ QUESTIONS = [
      "text": four("Je sais où m'adresser pour obtenir de l'aide", "أعرف أين أتوجه للحصول على المساعدة"),
      "short": four("Sait où demander de l'aide", "يعرف أين يطلب المساعدة"),
      "options": [{"value": "yes", "label": four("Oui", "نعم")}, {"value": "no", "label": four("Non", "لا")}]},
-    {"id": "services", "kind": "select_multiple", "module": "custom",
+    {"id": "services", "kind": "multi", "module": "custom",
      "text": four("Services utilisés", "الخدمات المستعملة"),
      "options": [{"value": "health", "label": four("Santé", "الصحة")},
                  {"value": "school", "label": four("École", "المدرسة")}]},
-    {"id": "months", "kind": "integer", "module": "custom", "text": four("Mois de participation", "أشهر المشاركة")},
+    {"id": "months", "kind": "integer", "module": "custom", "min": 0, "max": 24,
+     "text": four("Mois de participation", "أشهر المشاركة")},
     {"id": "change", "kind": "text", "module": "change", "text": four("Qu'est-ce qui a changé ?", "ما الذي تغير؟")},
 ]
 
@@ -58,7 +59,7 @@ def make_wave(wave: str, n: int, boost: float, start_id: int = 1, poll_id: int =
             "respected": min(5, rng.randint(1, 4) + (1 if rng.random() < boost else 0)),
             "count_on": min(5, rng.randint(1, 4) + (1 if rng.random() < boost else 0)),
             "know_help": "yes" if rng.random() < 0.3 + boost else "no",
-            "services": [s for s in ("health", "school") if rng.random() < 0.5],
+            "services": [s for s in ("health", "school") if rng.random() < 0.5] or None,
             "months": rng.randint(0, 12),
         }
         if i % 4 == 0:

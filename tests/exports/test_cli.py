@@ -81,30 +81,80 @@ def test_demo_seed_then_every_export_from_the_command_line(db, tmp_path, capsys)
             [q["id"] for q in polls[1].questions]
 
 
-def test_import_refuses_what_the_chat_cannot_ask_unless_adapted(db, tmp_path, capsys):
+def five_feature_form(path, extra_rows=()):
+    """An XLSForm with select_one, select_multiple, integer (with a range), text and skip
+    logic, built with openpyxl."""
     from openpyxl import Workbook
-    with db() as uow:
-        pid = uow.projects.add(berkane()).id
-        uow.commit()
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
-    ws.append(["type", "name", "label::French (fr)", "label::Arabic (ar)", "relevant"])
-    ws.append(["select_one yn", "trained", "Formé ?", "هل تكونت؟", ""])
-    ws.append(["select_multiple svc", "services", "Services", "الخدمات", "${trained} = 'yes'"])
-    ws.append(["integer", "months", "Mois", "الأشهر", ""])
+    ws.append(["type", "name", "label::French (fr)", "label::Arabic (ar)", "relevant", "constraint"])
+    ws.append(["select_one yn", "trained", "Formé ?", "هل تكونت؟", None, None])
+    ws.append(["select_multiple svc", "services", "Services", "الخدمات", "${trained} = 'yes'", None])
+    ws.append(["integer", "months", "Depuis combien de mois ?", "منذ كم شهرا؟",
+               "selected(${services}, 'job')", ". >= 0 and . <= 60"])
+    ws.append(["text", "change", "Qu'est-ce qui a changé ?", "ما الذي تغير؟", None, None])
+    for row in extra_rows:
+        ws.append(list(row))
     ch = wb.create_sheet("choices")
     ch.append(["list_name", "name", "label::French (fr)", "label::Arabic (ar)"])
     for row in (["yn", "yes", "Oui", "نعم"], ["yn", "no", "Non", "لا"],
-                ["svc", "job", "Emploi", "الشغل"], ["svc", "health", "Santé", "الصحة"]):
+                ["svc", "job", "Emploi", "الشغل"], ["svc", "health", "Santé", "الصحة"],
+                ["svc", "school", "École", "المدرسة"]):
         ch.append(row)
-    path = tmp_path / "f.xlsx"
+    st = wb.create_sheet("settings")
+    st.append(["form_title", "form_id", "default_language"])
+    st.append(["Suivi jeunes", "suivi_jeunes", "French (fr)"])
     wb.save(path)
+    return path
+
+
+def test_an_xlsform_with_all_five_features_imports_natively(db, tmp_path, capsys):
+    from pyxform.xls2xform import convert
+    with db() as uow:
+        pid = uow.projects.add(berkane()).id
+        uow.commit()
+    path = five_feature_form(tmp_path / "f.xlsx")
+    xml = convert(str(path), warnings=[]).xform  # the form is a valid XLSForm
+    assert "selected(" in xml and "/data/months" in xml and "constraint=" in xml
+    assert main(["export", "import-xlsform", str(path), "--project", str(pid)]) == 0
+    poll_id = int(capsys.readouterr().out.split()[-1])
+    with db() as uow:
+        poll = uow.polls.get(poll_id)
+    from domain.polls import questions_of
+    qs = {q.id: q for q in questions_of(poll)}
+    assert [q["id"] for q in poll.questions] == ["trained", "services", "months", "change"]
+    assert qs["trained"].kind == "yes_no" and qs["services"].kind == "multi"
+    assert qs["services"].values() == ["job", "health", "school"]
+    assert (qs["months"].kind, qs["months"].min, qs["months"].max) == ("integer", 0, 60)
+    assert qs["change"].kind == "text"
+    assert qs["services"].relevant == "${trained} = 'yes'"
+    assert qs["months"].relevant == "selected(${services}, 'job')"
+    assert poll.title == "Suivi jeunes"
+    # and it goes out again as the same questions
+    out = tmp_path / "again.xlsx"
+    assert main(["export", "xlsform", "--poll", str(poll_id), "-o", str(out)]) == 0
+    convert(str(out), warnings=[])
+    from exports.xlsform import read_xlsform
+    back = read_xlsform(out)
+    for orig, q in zip(poll.questions, back.questions):
+        for key in ("id", "kind", "relevant", "min", "max"):
+            assert q.get(key) == orig.get(key), key
+        assert [o["value"] for o in q.get("options", [])] == [o["value"] for o in orig["options"]]
+
+
+def test_import_refuses_types_the_chat_cannot_ask_unless_adapted(db, tmp_path, capsys):
+    with db() as uow:
+        pid = uow.projects.add(berkane()).id
+        uow.commit()
+    path = five_feature_form(tmp_path / "f.xlsx", extra_rows=[
+        ("date", "since", "Depuis quand ?", "منذ متى؟", None, None),
+        ("geopoint", "where", "Où ?", "أين؟", None, None)])
     assert main(["export", "import-xlsform", str(path), "--project", str(pid)]) == 2
-    assert "services" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "since, where" in err and "--adapt" in err
     assert main(["export", "import-xlsform", str(path), "--project", str(pid), "--adapt"]) == 0
     poll_id = int(capsys.readouterr().out.split()[-1])
     with db() as uow:
         kinds = {q["id"]: q["kind"] for q in uow.polls.get(poll_id).questions}
-    assert kinds == {"trained": "yes_no", "services_job": "yes_no", "services_health": "yes_no",
-                     "months": "text"}
+    assert kinds == {"trained": "yes_no", "services": "multi", "months": "integer", "change": "text"}

@@ -36,7 +36,7 @@ def test_kobo_headers_are_question_names_then_kobo_meta(wave):
     assert first["age_band"] == "18-24"  # profile kept even without a question
     assert first["change"].startswith("Histoire baseline 0")  # the story text, not its id
     chosen = first["services"].split() if first["services"] else []
-    assert first["services/health"] == (1 if "health" in chosen else 0)
+    assert first["services/health"] == ((1 if "health" in chosen else 0) if chosen else None)
     assert len({r[cols.index("_uuid")] for r in rows}) == 12
 
 
@@ -89,8 +89,9 @@ def test_floip_package_follows_the_flow_results_layout(wave, tmp_path):
         if r[3] == "services":
             assert isinstance(r[4], list)
     assert "refused" not in {r[2] for r in rows}
-    n_answers = sum(1 for r in responses)
+    n_answers = sum(1 for r in responses if r.value is not None)
     assert len(rows) == n_answers
+    assert qs["months"]["type_options"] == {"range": [0, 24]}
 
 
 def test_floip_labels_follow_the_language(wave):
@@ -98,3 +99,36 @@ def test_floip_labels_follow_the_language(wave):
     schema = desc["resources"][0]["schema"]
     assert schema["language"] == "ara"
     assert schema["questions"]["know_help"]["label"] == "أعرف أين أتوجه للحصول على المساعدة"
+
+
+def test_multi_integer_and_skip_logic_read_back(tmp_path):
+    """A multi question as a space-separated cell plus 0/1 columns, an integer as a number, and
+    an answer whose skip logic no longer holds left out of every export."""
+    from openpyxl import load_workbook
+    questions = [dict(q) for q in QUESTIONS]
+    months = next(q for q in questions if q["id"] == "months")
+    months["relevant"] = "selected(${services}, 'health')"
+    poll, respondents, responses, stories = make_wave("baseline", 12, 0.0, questions=questions)
+    answers: dict[int, dict] = {}
+    for r in responses:
+        answers.setdefault(r.respondent_id, {})[r.question] = r.value
+    asked = {rid for rid, a in answers.items() if "health" in (a.get("services") or [])}
+    assert 0 < len(asked) < 12
+    x = write_kobo_xlsx(tmp_path / "r.xlsx", poll, respondents, responses, stories)
+    data = load_workbook(x).worksheets[0]
+    header = [c.value for c in data[1]]
+    for row in data.iter_rows(min_row=2, values_only=True):
+        cell = dict(zip(header, row))
+        chosen = (cell["services"] or "").split()
+        assert chosen == sorted(chosen)
+        for opt in ("health", "school"):
+            assert cell[f"services/{opt}"] == (1 if opt in chosen else 0 if cell["services"] else None)
+        if cell["_id"] in asked:
+            assert isinstance(cell["months"], int) and 0 <= cell["months"] <= 24
+        else:
+            assert cell["months"] is None  # not asked: blank, not a stale value
+    desc, rows = floip_package(poll, respondents, responses, stories)
+    month_rows = [r for r in rows if r[3] == "months"]
+    assert len(month_rows) == len(asked)
+    assert all(isinstance(r[4], int) for r in month_rows)
+    assert all(r[4] == sorted(r[4]) for r in rows if r[3] == "services")
