@@ -113,6 +113,8 @@ class Step:
     show: Callable[["Ctx", Any], Msg] | None = None  # how the value appears in the summary
     store: bool = True  # store the value in state.data[id]
     literal: bool = False  # typed text is an answer, never a global intent (codes, names)
+    kind_of: Callable[["Ctx"], str] | None = None  # the kind, when it depends on the context
+    #                                                (one step asking questions of several kinds)
 
 
 @dataclass
@@ -235,7 +237,7 @@ class Engine:
         if st.history:
             nav.append(Button(data=BACK_DATA, label=msg("nav.back")))
         st.offered = [b.data for b in buttons + nav]
-        st.expects = step.kind
+        st.expects = self._kind(ctx, step)
         return [Reply(lines=lines, buttons=buttons + nav)]
 
     def back(self, ctx: Ctx) -> list[Reply]:
@@ -303,17 +305,22 @@ class Engine:
             st.data[step.id] = value
         return self._advance(ctx, d, step)
 
+    @staticmethod
+    def _kind(ctx: Ctx, step: Step) -> str:
+        return step.kind_of(ctx) if step.kind_of is not None else step.kind
+
     def _parse(self, ctx: Ctx, step: Step, answer: Answer) -> Any:
         pre: Any = None
         text = (answer.text or "").strip()
-        if step.kind == "choice":
+        kind = self._kind(ctx, step)
+        if kind == "choice":
             options = list(self._options(ctx, step))
             pre = self._match_option(ctx, options, answer)
             if pre is None and step.parse is None:
                 if answer.button:
                     return Invalid(msg("common.button_expired"))
                 return Invalid(msg("common.choose_option", n=len(options)))
-        elif step.kind == "number":
+        elif kind == "number":
             if answer.button:
                 pre = None
             else:
@@ -325,7 +332,7 @@ class Engine:
                         return Invalid(msg("common.number_too_small", min=_fmt(step.min_value)))
                     if step.max_value is not None and pre > step.max_value:
                         return Invalid(msg("common.number_too_big", max=_fmt(step.max_value)))
-        elif step.kind == "text":
+        elif kind == "text":
             if answer.button and not text:
                 if step.parse is None:
                     return Invalid(msg("common.need_text"))

@@ -72,6 +72,22 @@ def relevant_holds(relevant: str | None, answers: dict[str, Any]) -> bool:
     return result
 
 
+def asked_ids(questions: Sequence[Any], answers: dict[str, Any]) -> set[str]:
+    """The questions someone with these answers is asked, as XLSForm reads skip logic: in
+    question order, a question whose condition does not hold is not asked and its (stale)
+    answer reads as empty for the conditions after it. `questions` are `Question`s or their
+    dumps."""
+    seen = dict(answers)
+    out: set[str] = set()
+    for q in questions:
+        qid, rel = (q.id, q.relevant) if isinstance(q, Question) else (q.get("id"), q.get("relevant"))
+        if relevant_holds(rel, seen):
+            out.add(str(qid))
+        else:
+            seen.pop(qid, None)
+    return out
+
+
 def _cond(text: str, answers: dict[str, Any]) -> bool:
     m = re.fullmatch(_COND, text.strip())
     if not m:
@@ -259,10 +275,6 @@ class Question(_Model):
         if self.kind == "yes_no":
             return {"yes": 1.0, "no": 0.0}.get(value)
         return None
-
-    def applies(self, answers: dict[str, Any]) -> bool:
-        """Whether the question is asked to someone with these answers (its skip logic)."""
-        return relevant_holds(self.relevant, answers)
 
 
 def check_questions(questions: Sequence[Question]) -> None:
@@ -710,13 +722,15 @@ def suppress(groups: list[GroupResult], min_group_size: int) -> list[GroupResult
 
 
 def breakdown(q: Question, respondents: Sequence[Respondent], answers: dict[int, dict[str, Any]],
-              key: str, min_group_size: int) -> list[GroupResult]:
+              key: str, min_group_size: int,
+              asked: dict[int, set[str]] | None = None) -> list[GroupResult]:
     groups: dict[str, list[Any]] = defaultdict(list)
     for r in respondents:
         group = r.profile.get(key)
-        given = answers.get(r.id or -1, {})
-        value = given.get(q.id)
-        if group is None or q.coerce(value) is None or not q.applies(given):
+        value = answers.get(r.id or -1, {}).get(q.id)
+        if group is None or q.coerce(value) is None:
+            continue
+        if asked is not None and q.id not in asked.get(r.id or -1, set()):
             continue
         groups[str(group)].append(value)
     out = []
@@ -734,11 +748,12 @@ def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Seque
     qs = questions_of(poll)
     ids = {r.id for r in respondents}
     answers = answers_by_respondent(r for r in responses if r.respondent_id in ids)
+    asked_by = {rid: asked_ids(qs, a) for rid, a in answers.items()}
     results, breakdowns = [], {}
     for q in qs:
         # a respondent the skip logic passed over is not a missing answer: left out entirely
         # (a stale answer, given before an earlier answer changed, is not counted either)
-        asked = [a for a in answers.values() if q.id in a and q.applies(a)]
+        asked = [a for rid, a in answers.items() if q.id in a and q.id in asked_by[rid]]
         not_asked = sum(1 for a in answers.values() if q.id in a) - len(asked)
         if q.kind == "text":
             vals = [a.get(q.id) for a in asked]
@@ -749,7 +764,7 @@ def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Seque
             continue
         results.append(question_result(q, [a[q.id] for a in asked], not_asked))
         if q.ordinal:
-            breakdowns[q.id] = {k: breakdown(q, respondents, answers, k, min_group_size)
+            breakdowns[q.id] = {k: breakdown(q, respondents, answers, k, min_group_size, asked_by)
                                 for k in BREAKDOWN_KEYS}
     views = [StoryView(id=s.id, text=s.text, media=bool(s.media_ref), tags=list(s.tags),
                        polarity=s.polarity, significant=s.significant,
@@ -761,6 +776,15 @@ def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Seque
                        refusals=refusals, questions=results, breakdowns=breakdowns, stories=views)
 
 
+def _asked_only(questions: list[Question], answers: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Each respondent's answers without those to questions the skip logic passed over."""
+    out = {}
+    for rid, a in answers.items():
+        keep = asked_ids(questions, a)
+        out[rid] = {k: v for k, v in a.items() if k in keep}
+    return out
+
+
 def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Sequence[Response],
             followup: Poll, f_respondents: Sequence[Respondent],
             f_responses: Sequence[Response]) -> Comparison:
@@ -768,8 +792,8 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
     pseudonym answered both) and unpaired (everyone who answered each wave)."""
     bq = {q.id: q for q in questions_of(baseline)}
     fq = {q.id: q for q in questions_of(followup)}
-    b_ans = answers_by_respondent(b_responses)
-    f_ans = answers_by_respondent(f_responses)
+    b_ans = _asked_only(list(bq.values()), answers_by_respondent(b_responses))
+    f_ans = _asked_only(list(fq.values()), answers_by_respondent(f_responses))
     b_by_pseudo = {r.pseudonym: b_ans.get(r.id or -1, {}) for r in b_respondents}
     f_by_pseudo = {r.pseudonym: f_ans.get(r.id or -1, {}) for r in f_respondents}
     linked = sorted(set(b_by_pseudo) & set(f_by_pseudo))
@@ -778,13 +802,8 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
         if qid not in bq or not q.ordinal or bq[qid].kind != q.kind:
             continue
         diffs = []
-        bq_q = bq[qid]
-
-        def asked_score(question: Question, given: dict[str, Any]) -> float | None:
-            return question.score(given.get(qid)) if question.applies(given) else None
-
         for p in linked:
-            b, f = asked_score(bq_q, b_by_pseudo[p]), asked_score(q, f_by_pseudo[p])
+            b, f = q.score(b_by_pseudo[p].get(qid)), q.score(f_by_pseudo[p].get(qid))
             if b is not None and f is not None:
                 diffs.append(f - b)
         sign = -1.0 if q.kind == "wg4" else 1.0  # for wg4 a lower value is better
@@ -795,8 +814,8 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
                                    same=len(diffs) - better - worse, worse=worse,
                                    median_change=median(diffs), sign_p=sign_test(better, worse),
                                    wilcoxon_p=wil.p))
-        b_all = [s for s in (asked_score(bq_q, a) for a in b_ans.values()) if s is not None]
-        f_all = [s for s in (asked_score(q, a) for a in f_ans.values()) if s is not None]
+        b_all = [s for s in (q.score(a.get(qid)) for a in b_ans.values()) if s is not None]
+        f_all = [s for s in (q.score(a.get(qid)) for a in f_ans.values()) if s is not None]
         mw = mann_whitney_u(b_all, f_all)
         unpaired.append(UnpairedResult(id=qid, n_baseline=len(b_all), n_followup=len(f_all),
                                        median_baseline=median(b_all), median_followup=median(f_all),

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from domain.polls import relevant_holds
+from domain.polls import asked_ids
 from domain.records import Poll, Respondent, Response, Story
 
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
@@ -114,8 +114,7 @@ def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequen
             continue
         given = answers.get(resp.id or -1, {})
         times = [a.answered_at for a in given.values()]
-        raw = {k: a.value for k, a in given.items()}
-        asked = {qid(q) for q in poll.questions if relevant_holds(q.get("relevant"), raw)}
+        asked = asked_ids(poll.questions, {k: a.value for k, a in given.items()})
         out.append({
             "respondent": resp,
             "start": resp.consent_at,
@@ -270,9 +269,10 @@ def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "f
     given: dict[int, dict[str, Any]] = {}
     for r in ordered:
         given.setdefault(r.respondent_id, {})[r.question] = r.value
+    asked = {rid: asked_ids(poll.questions, a) for rid, a in given.items()}
     for i, r in enumerate(ordered, start=1):
         q = qmap.get(r.question)
-        if q is None or not relevant_holds(q.get("relevant"), given[r.respondent_id]):
+        if q is None or r.question not in asked[r.respondent_id]:
             continue
         value = _story_text(r.value, by_story)
         if value is None:

@@ -25,7 +25,7 @@ from exports.charts import CompareRow, DistributionRow, compare_chart, distribut
 from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table
 from exports.labels import Labels
 from exports.logframe import concerns, logframe_dict, logframe_table
-from domain.polls import relevant_holds
+from domain.polls import asked_ids
 from exports.poll_results import is_select_one, olabel, options, ovalue, qid, qkind, qlabel
 
 Kind = Literal["semester", "final"]
@@ -159,12 +159,16 @@ def _int(v: Any) -> int | None:
 
 
 def answers_of(pd: PollData) -> dict[str, dict[str, Any]]:
-    """Answers by pseudonym, for consenting respondents."""
+    """Answers by pseudonym, for consenting respondents (without answers to questions the skip
+    logic passed over)."""
     ids = {r.id: r.pseudonym for r in pd.respondents if r.consent}
     out: dict[str, dict[str, Any]] = {}
     for r in pd.responses:
         if r.respondent_id in ids:
             out.setdefault(ids[r.respondent_id], {})[r.question] = r.value
+    for p, a in out.items():
+        keep = asked_ids(pd.poll.questions, a)
+        out[p] = {k: v for k, v in a.items() if k in keep}
     return out
 
 
@@ -207,17 +211,13 @@ def compare_waves(b: PollData | None, f: PollData | None) -> list[QuestionCompar
     out = []
     for q in ordinal_questions(ref.poll):
         i = qid(q)
-        rel_b, rel_f = (bq.get(i) or {}).get("relevant"), q.get("relevant")
-        fav_b = favourable(q, [a.get(i) for a in ab.values() if relevant_holds(rel_b, a)]) \
-            if b and i in bq else None
-        fav_f = favourable(q, [a.get(i) for a in af.values() if relevant_holds(rel_f, a)]) if f else None
+        fav_b = favourable(q, [a.get(i) for a in ab.values()]) if b and i in bq else None
+        fav_f = favourable(q, [a.get(i) for a in af.values()]) if f else None
         qc = QuestionCompare(q, fav_b, fav_f)
         if b and f and i in bq:
             sign = -1 if qkind(q) == "wg4" else 1
             for p in set(ab) & set(af):
                 vb, vf = _score(q, ab[p].get(i)), _score(q, af[p].get(i))
-                if not (relevant_holds(rel_b, ab[p]) and relevant_holds(rel_f, af[p])):
-                    continue
                 if vb is None or vf is None:
                     continue
                 qc.pairs += 1

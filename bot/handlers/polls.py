@@ -13,6 +13,13 @@ conversation state, so the chat is never linked to its answers in the database.
 Each answer gets exactly one outgoing message (the next question, notes folded into it), which
 fits Telegram's one-message-per-second-per-chat limit.
 
+Question kinds: one option button per answer (scale, yes/no, choice, profile); `multi` (several
+answers): each button ticks or unticks an option (✅) and the ticked set is stored at once — one
+commit per press, nothing kept in the conversation state — then "Done" moves on; typed numbers
+("1 3", "1,3") give the whole set at once. `integer`: digits, Arabic-Indic digits or number words
+(the NLU's `number` entity), checked against the question's min and max. A question whose skip
+logic (`relevant`) does not hold for this person's earlier answers is passed over.
+
 Officials (menu "Poll"): create a poll for a project, see results (summary and chart), close a
 poll, get its invitation, and pick the most significant story with a reason.
 """
@@ -22,10 +29,12 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+import re
+
+from domain.dialogue import ARABIC_INDIC, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
-    Question, compare, custom_question, poll_results, profile_update, pseudonym, questions_of,
+    Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym, questions_of,
     tag_story,
 )
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
@@ -38,11 +47,12 @@ TOKEN_PREFIX = "p_"
 ANSWER = "pq:"  # pq:<index>:<value>
 SKIP = "pq:skip"
 PREVIOUS = "pq:prev"
+DONE = "pq:done"  # a multi question: the ticked options are the answer
 CONSENT_YES = "pc:yes"
 CONSENT_NO = "pc:no"
 MAX_STORY = 2000
 LOCK_CHANNEL = "poll-lock"
-LOCKED_KINDS = ("sex", "age_band", "public", "wg4", "text")
+LOCKED_KINDS = ("sex", "age_band", "public", "wg4", "text", "multi")
 DEFAULT_RETENTION_MONTHS = 36
 
 
@@ -177,9 +187,11 @@ def _consent(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     else:
         respondent.consent, respondent.consent_at, respondent.language = True, _now(), ctx.lang
         ctx.uow.respondents.save(respondent)
-        answered = {r.question for r in ctx.uow.responses.for_respondent(respondent.id)}
+        given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+        answered = set(given)
         qs = questions_of(poll)
-        pending = [i for i, q in enumerate(qs) if q.id not in answered]
+        asked = asked_ids(qs, given)
+        pending = [i for i, q in enumerate(qs) if q.id not in answered and q.id in asked]
         if pending and answered:
             start = pending[0]
             ctx.extra["poll_lines"] = [msg("polls.resume")]
@@ -210,9 +222,29 @@ def _current(ctx: Ctx) -> tuple[Poll | None, list[Question], int]:
     return poll, qs, min(max(i, 0), max(len(qs) - 1, 0))
 
 
-def _option_label(q: Question, o: Any, lang: str) -> Msg:
+def _option_label(q: Question, o: Any, lang: str, ticked: bool = False) -> Msg:
     label = o.label.get(lang) or next(iter(o.label.values()))
-    return msg("common.raw", text=f"{o.emoji} {label}".strip())
+    mark = "✅" if ticked else o.emoji
+    return msg("common.raw", text=f"{mark} {label}".strip())
+
+
+def _option_text(o: Any, lang: str) -> str:
+    return o.label.get(lang) or next(iter(o.label.values()))
+
+
+def _given(ctx: Ctx, poll: Poll) -> dict[str, Any]:
+    """This person's stored answers (question id -> value), read through the pseudonym."""
+    respondent = _respondent(ctx, poll)
+    if respondent is None or respondent.id is None:
+        return {}
+    return {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+
+
+def _kind(ctx: Ctx) -> str:
+    """How the engine reads a typed answer: a number for integer questions (so that a typed
+    number is not taken as a button), otherwise anything."""
+    _, qs, i = _current(ctx)
+    return "number" if qs and qs[i].kind == "integer" else "any"
 
 
 def _question_prompt(ctx: Ctx) -> list[Msg]:
@@ -225,15 +257,26 @@ def _question_prompt(ctx: Ctx) -> list[Msg]:
     lines.append(msg("common.raw", text=q.text_in(ctx.lang)))
     if q.kind == "text":
         lines.append(msg("polls.text_hint"))
+    elif q.kind == "multi":
+        lines.append(msg("polls.multi_hint"))
+    elif q.kind == "integer":
+        lines.append(msg("polls.integer_range", min=q.min, max=q.max)
+                     if q.min is not None and q.max is not None else msg("polls.integer_hint"))
     return lines
 
 
 def _question_options(ctx: Ctx) -> list[Option]:
-    _, qs, i = _current(ctx)
+    poll, qs, i = _current(ctx)
     if not qs:
         return []
     q = qs[i]
-    opts = [Option(f"{ANSWER}{i}:{o.value}"[:64], _option_label(q, o, ctx.lang)) for o in q.options]
+    ticked: list[Any] = []
+    if q.kind == "multi" and poll is not None:
+        ticked = q.coerce(_given(ctx, poll).get(q.id)) or []
+    opts = [Option(f"{ANSWER}{i}:{o.value}"[:64], _option_label(q, o, ctx.lang, o.value in ticked))
+            for o in q.options]
+    if q.kind == "multi":
+        opts.append(Option(DONE, msg("polls.multi_done")))
     opts.append(Option(SKIP, msg("polls.skip")))
     if i > 0:
         opts.append(Option(PREVIOUS, msg("polls.previous")))
@@ -245,6 +288,54 @@ def _again(ctx: Ctx, *lines: Msg) -> Goto:
     return Goto("q")
 
 
+def _typed_multi(q: Question, text: str, lang: str) -> list[str] | None:
+    """A multi answer typed as option numbers ("1 3", "1,3", "١ ٣") or as labels separated by
+    commas; None when a part is not an option."""
+    t = text.strip().translate(ARABIC_INDIC)
+    # numbers joined by spaces, commas (also the Arabic comma \u060c), "+", "&" or "و" (\u0648)
+    if re.fullmatch(r"\d{1,2}(?:\s*[\s,;&+\u060c\u0648]\s*\d{1,2})*", t):
+        picked = [int(n) for n in re.findall(r"\d+", t)]
+        if not all(1 <= n <= len(q.options) for n in picked):
+            return None
+        return q.coerce([q.options[n - 1].value for n in picked])
+    parts = [p for p in re.split(r"[,;\u060c]", text) if p.strip()]
+    values = [q.match_typed(p, lang) for p in parts]
+    if not values or any(v is None for v in values):
+        return None
+    return q.coerce(values)
+
+
+def _typed_integer(ctx: Ctx, q: Question, answer: Answer, number: Any) -> int | Goto:
+    """The whole number of a typed answer (the engine read it from the NLU's `number` entity
+    or the digits), or the message asking again."""
+    if number is None:
+        return _again(ctx, msg("polls.integer_not_number"))
+    if not float(number).is_integer():
+        return _again(ctx, msg("polls.integer_not_whole"))
+    n = int(number)
+    if q.min is not None and n < q.min:
+        return _again(ctx, msg("polls.integer_too_small", min=q.min))
+    if q.max is not None and n > q.max:
+        return _again(ctx, msg("polls.integer_too_big", max=q.max))
+    value = q.integer(n)
+    return value if value is not None else _again(ctx, msg("polls.integer_not_number"))
+
+
+def _next_index(qs: list[Question], i: int, given: dict[str, Any]) -> int | None:
+    """The next question after i that this person is asked (its skip logic holds)."""
+    asked = asked_ids(qs, given)
+    return next((k for k in range(i + 1, len(qs)) if qs[k].id in asked), None)
+
+
+def _previous_index(qs: list[Question], i: int, given: dict[str, Any]) -> int:
+    asked = asked_ids(qs, given)
+    return next((k for k in range(i - 1, -1, -1) if qs[k].id in asked), 0)
+
+
+def _may_be_last(qs: list[Question], i: int) -> bool:
+    return all(q.relevant for q in qs[i + 1:])
+
+
 def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
     poll, qs, i = _current(ctx)
     if poll is None or not qs:
@@ -252,25 +343,39 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
     if not poll.is_open:
         return _end_start(ctx, msg("polls.closed"))
     q = qs[i]
-    # read-modify-write answers (profile, story) are serialised per person; a plain scale
-    # answer is a single atomic upsert and needs no lock
-    respondent = _respondent(ctx, poll, lock=q.kind in LOCKED_KINDS or i + 1 >= len(qs))
+    # read-modify-write answers (profile, story, ticked options) are serialised per person; a
+    # plain scale answer is a single atomic upsert and needs no lock
+    respondent = _respondent(ctx, poll, lock=q.kind in LOCKED_KINDS or _may_be_last(qs, i))
     if respondent is None:  # consent was not given in this conversation (or the key changed)
         return _end_start(ctx, msg("polls.unavailable"))
     button = answer.button
     if button == PREVIOUS:
-        ctx.state.data["i"] = max(i - 1, 0)
+        given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+        ctx.state.data["i"] = _previous_index(qs, i, given)
         return Goto("q")
     value: Any = None
     story: tuple[str | None, str | None] | None = None
+    skipped = button == SKIP
     if button == SKIP:
         value = None
+    elif button == DONE and q.kind == "multi":
+        given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+        value = q.coerce(given.get(q.id))
+        skipped = value is None  # "done" with nothing ticked: as if passed
     elif button is not None:
         if not button.startswith(ANSWER):
             return _again(ctx, msg("polls.expired"))
         idx, _, raw = button[len(ANSWER):].partition(":")
         if idx != str(i):
             return _again(ctx, msg("polls.expired"))
+        if q.kind == "multi":
+            if raw not in q.values():  # forged button data
+                return _again(ctx, msg("polls.use_buttons"))
+            given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+            ticked = q.toggled(given.get(q.id), raw)
+            ctx.uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id,
+                                              value=ticked))
+            return Goto("q")  # the same question again, with the ticks
         value = q.coerce(raw)
         if value is None:  # forged or out-of-range button data
             return _again(ctx, msg("polls.use_buttons"))
@@ -282,17 +387,28 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
         if len(text) > MAX_STORY:
             return _again(ctx, msg("polls.too_long", max=MAX_STORY))
         story = (text or None, media)
+    elif q.kind == "integer":
+        got = _typed_integer(ctx, q, answer, pre)
+        if isinstance(got, Goto):
+            return got
+        value = got
+    elif q.kind == "multi":
+        value = _typed_multi(q, answer.text or "", ctx.lang) if answer.text else None
+        if value is None:
+            return _again(ctx, msg("polls.multi_numbers", n=len(q.options)))
     else:
         value = q.match_typed(answer.text or "", ctx.lang) if answer.text else None
         if value is None:
             return _again(ctx, msg("polls.use_buttons"))
-    _store(ctx, poll, respondent, q, value, story, skipped=button == SKIP)
-    if i + 1 >= len(qs):
+    _store(ctx, poll, respondent, q, value, story, skipped=skipped)
+    given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
+    nxt = _next_index(qs, i, given)
+    if nxt is None:
         respondent = ctx.uow.respondents.get(respondent.id) or respondent
         respondent.completed_at = _now()
         ctx.uow.respondents.save(respondent)
         return _end_start(ctx, msg("polls.thanks"))
-    ctx.state.data["i"] = i + 1
+    ctx.state.data["i"] = nxt
     return Goto("q")
 
 
@@ -353,7 +469,7 @@ def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
         id="poll_q", confirm=False, then=None,
         steps=[Step("q", prompt=_question_prompt, kind="any", options=_question_options,
-                    parse=_answer, store=False, max_len=MAX_STORY)],
+                    parse=_answer, store=False, max_len=MAX_STORY, kind_of=_kind)],
     ))
     h.registry.add(Dialogue(
         id="poll_end", confirm=False, then=None,
@@ -582,6 +698,14 @@ def _results_replies(ctx: Ctx, poll: Poll) -> list[Reply]:
         q = qs[r.id]
         if r.kind == "text":
             lines.append(msg("polls.official.stories_line", label=q.short_in(ctx.lang), n=r.n))
+        elif r.kind == "multi" and r.n:
+            shares = ", ".join(f"{_option_text(o, ctx.lang)} {round(100 * (r.share(o.value) or 0))} %"
+                               for o in q.options)
+            lines.append(msg("polls.official.multi_line", label=q.short_in(ctx.lang), n=r.n,
+                             shares=shares))
+        elif r.kind == "integer" and r.n:
+            lines.append(msg("polls.official.integer_line", label=q.short_in(ctx.lang), n=r.n,
+                             median=_fmt(r.median), min=_fmt(r.minimum), max=_fmt(r.maximum)))
         elif r.favourable is not None:
             lines.append(msg("polls.official.q_line", label=q.short_in(ctx.lang), n=r.n,
                              median=_fmt(r.median), pct=round(100 * r.favourable)))
