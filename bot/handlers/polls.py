@@ -25,17 +25,16 @@ poll, get its invitation, and pick the most significant story with a reason.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-import re
-
 from domain.dialogue import ARABIC_INDIC, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
-    Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym, questions_of,
-    tag_story,
+    Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
+    questions_of, tag_story,
 )
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
@@ -222,14 +221,13 @@ def _current(ctx: Ctx) -> tuple[Poll | None, list[Question], int]:
     return poll, qs, min(max(i, 0), max(len(qs) - 1, 0))
 
 
-def _option_label(q: Question, o: Any, lang: str, ticked: bool = False) -> Msg:
-    label = o.label.get(lang) or next(iter(o.label.values()))
-    mark = "✅" if ticked else o.emoji
-    return msg("common.raw", text=f"{mark} {label}".strip())
-
-
 def _option_text(o: Any, lang: str) -> str:
     return o.label.get(lang) or next(iter(o.label.values()))
+
+
+def _option_label(q: Question, o: Any, lang: str, ticked: bool = False) -> Msg:
+    mark = "✅" if ticked else o.emoji
+    return msg("common.raw", text=f"{mark} {_option_text(o, lang)}".strip())
 
 
 def _given(ctx: Ctx, poll: Poll) -> dict[str, Any]:
@@ -305,7 +303,7 @@ def _typed_multi(q: Question, text: str, lang: str) -> list[str] | None:
     return q.coerce(values)
 
 
-def _typed_integer(ctx: Ctx, q: Question, answer: Answer, number: Any) -> int | Goto:
+def _typed_integer(ctx: Ctx, q: Question, number: Any) -> int | Goto:
     """The whole number of a typed answer (the engine read it from the NLU's `number` entity
     or the digits), or the message asking again."""
     if number is None:
@@ -388,7 +386,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
             return _again(ctx, msg("polls.too_long", max=MAX_STORY))
         story = (text or None, media)
     elif q.kind == "integer":
-        got = _typed_integer(ctx, q, answer, pre)
+        got = _typed_integer(ctx, q, pre)
         if isinstance(got, Goto):
             return got
         value = got
