@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlu.normalize import map_span, normalize_with_map
+from nlu.normalize import map_span, normalize, normalize_with_map
 
-# Number words, normalised spelling (see nlu.normalize) → value.
+# Number words → value. Keys are normalised (nlu.normalize: "مائة" → "مايه"), like the text.
 _WORDS: dict[str, float] = {}
 
 
 def _add(value: float, *words: str) -> None:
     for w in words:
-        _WORDS[w] = value
+        _WORDS[normalize(w)] = value
 
 
 # French
@@ -42,9 +42,13 @@ _add(10, "عشر", "عشره")
 _add(20, "عشرون", "عشرين"); _add(30, "ثلاثون", "ثلاثين"); _add(40, "اربعون", "اربعين")
 _add(50, "خمسون", "خمسين"); _add(60, "ستون", "ستين"); _add(70, "سبعون", "سبعين")
 _add(80, "ثمانون", "ثمانين"); _add(90, "تسعون", "تسعين")
-_add(100, "مائه", "ميه", "مئه", "مايه", "مية"); _add(200, "مائتان", "مائتين", "مئتين", "ميتين", "ميتين")
+_add(100, "مائه", "ميه", "مئه", "مايه", "مية"); _add(200, "مائتان", "مائتين", "مئتين", "ميتين")
 _add(1000, "الف", "الاف"); _add(2000, "الفين", "الفان"); _add(1_000_000, "مليون", "ملايين")
 _add(11, "احدعشر"); _add(12, "اثناعشر")
+_add(1, "أحد", "إحدى"); _add(2, "اثنا", "اثني", "اثنتا", "اثنتي")  # "أحد عشر" = 11, "اثنا عشر" = 12
+_add(300, "ثلاثمائة", "ثلاثمئة"); _add(400, "أربعمائة", "أربعمئة"); _add(500, "خمسمائة", "خمسمئة")
+_add(600, "ستمائة", "ستمئة"); _add(700, "سبعمائة", "سبعمئة"); _add(800, "ثمانمائة", "ثمانمئة")
+_add(900, "تسعمائة", "تسعمئة")
 # Darija, Arabic script
 _add(2, "جوج", "زوج"); _add(3, "تلاته", "تلت", "تلات"); _add(4, "ربعه"); _add(8, "تمنيه", "تمن", "تمانيه")
 _add(9, "تسعود"); _add(11, "حضاش", "حداش"); _add(12, "طناش"); _add(13, "طلطاش", "تلطاش")
@@ -62,7 +66,7 @@ _add(7, "sb3a", "sab3a", "seb3a", "sbe3")
 _add(8, "tmnia", "tmenia", "tmania", "tmnya", "tmanya", "tmen")
 _add(9, "ts3oud", "ts3od", "tes3oud", "ts3ud", "ts3a", "tes3a", "tsa3")
 _add(10, "3chra", "3achra", "3achara", "3ashra")
-_add(11, "7dach", "hdach", "7dach"); _add(12, "tnach", "tnash")
+_add(11, "7dach", "hdach"); _add(12, "tnach", "tnash")
 _add(13, "tltach", "tlettach", "teltach"); _add(14, "rb3tach", "rba3tach", "rbe3tach")
 _add(15, "khmstach", "khamstach", "5mstach"); _add(16, "sttach", "settach", "stach")
 _add(17, "sb3tach", "sba3tach", "sbe3tach"); _add(18, "tmntach", "tmentach", "tmantach")
@@ -72,12 +76,13 @@ _add(30, "tlatin", "tlatine", "tletin"); _add(40, "rb3in", "reb3in", "rab3in", "
 _add(50, "khmsin", "khamsin", "khemsin", "5msin", "5amsin")
 _add(60, "sttin", "settin", "sattin", "stin"); _add(70, "sb3in", "sab3in", "seb3in")
 _add(80, "tmanin", "tamanin", "tmenin"); _add(90, "ts3in", "tes3in", "tas3in")
-_add(100, "mya", "myya", "mia", "miya", "mitin_", "meya"); _add(200, "mitin", "mytin", "miatin")
+_add(100, "mya", "myya", "mia", "miya", "meya"); _add(200, "mitin", "mytin", "miatin")
 _add(1000, "alf", "alaf"); _add(2000, "alfin", "alfayn"); _add(1_000_000, "mlyon", "melyoun", "mlyoun")
 
 # Words that are also articles ("un atelier", "wahd nhar"): a number only next to another
 # number word, a unit, or alone.
-_ARTICLES = {"un", "une", "wahd", "wahed", "wa7d", "wa7ed", "wahda", "wa7da", "واحد", "واحده"}
+_ARTICLES = {"un", "une", "wahd", "wahed", "wa7d", "wa7ed", "wahda", "wa7da", "واحد", "واحده",
+             "احد", "احدي"}  # "أحد" alone is "someone"
 _CONJ = {"et", "w", "o", "و", "-"}
 _PERCENT_WORDS = {"pourcent", "pourcents"}
 _NUM_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?=[%a-z\u0600-\u06ff])")
@@ -128,6 +133,19 @@ class Quantity:
     value: float
     start: int
     end: int
+
+
+def number_words() -> dict[str, list[str]]:
+    """Numeric value ("5", "1000") → the number words that mean it, normalised, for Rasa's
+    `number` lookup table and synonyms. Words that are also articles ("un", "wahd", "واحد") are
+    left out: alone they are not numbers ("un atelier")."""
+    out: dict[str, list[str]] = {}
+    for word, value in _WORDS.items():
+        if word in _ARTICLES or not re.fullmatch(r"[a-z0-9\u0600-\u06ff]+", word):
+            continue
+        key = str(int(value)) if float(value).is_integer() else f"{value:g}"
+        out.setdefault(key, []).append(word)
+    return {k: sorted(set(v)) for k, v in sorted(out.items(), key=lambda kv: float(kv[0]))}
 
 
 def _tokens(norm: str) -> list[tuple[str, int, int]]:

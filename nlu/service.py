@@ -11,6 +11,7 @@ fallback parser whenever Rasa is down, slow or answers garbage. Never raises.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -94,11 +95,17 @@ class ResilientNLU:
             raise RasaError(f"unknown intent {name!r}")
         ents: list[Entity] = []
         spans: list[tuple[int, int]] = []
+        rasa_numbers: list[tuple[int, int, float]] = []
         for e in body["entities"]:
             kind = e["entity"]
-            if kind not in ("public", "domain"):
-                continue  # numbers/percent/duration come from our own extractor
             start, end = map_span(mapping, e["start"], e["end"])
+            if kind == "number":
+                value = _number_value(e.get("value"))
+                if value is not None and end > start:
+                    rasa_numbers.append((start, end, value))
+                continue
+            if kind not in ("public", "domain"):
+                continue  # percent/duration come from our own extractor
             value = lexicon.canonical(kind, str(e.get("value", ""))) or lexicon.canonical(kind, cut[start:end])
             if value is None:
                 continue
@@ -112,8 +119,17 @@ class ResilientNLU:
                 continue
             ents.append(Entity(entity=m.entity, value=m.value, start=m.start, end=m.end))
             spans.append((m.start, m.end))
+        # Numbers, percents and durations from our extractor (it joins "khamsa w 3chrin" and knows
+        # units); a number word Rasa's lookup table found outside all of them is added as well.
+        quantities: list[tuple[int, int]] = []
         for q in numbers.extract(cut):
             ents.append(Entity(entity=q.entity, value=q.value, start=q.start, end=q.end))
+            quantities.append((q.start, q.end))
+        for start, end, value in rasa_numbers:
+            if any(not (end <= s or start >= t) for s, t in quantities):
+                continue
+            ents.append(Entity(entity="number", value=value, start=start, end=end))
+            quantities.append((start, end))
         ents = [e for e in ents if e.entity in ENTITY_TYPES]
         ents.sort(key=lambda e: (e.start, e.end))
         return Understanding(text=original, language=lang,
@@ -123,6 +139,17 @@ class ResilientNLU:
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
+
+
+def _number_value(value: Any) -> float | None:
+    """A Rasa `number` entity's value: the synonym ("5") the lookup table mapped the word to."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        v = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return numbers.first_number(str(value))
+    return v if math.isfinite(v) else None
 
 
 def make_nlu(url: str | None, *, timeout: float = 3.0, max_chars: int = 1000) -> NLU:

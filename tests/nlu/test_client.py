@@ -80,6 +80,38 @@ def test_numbers_come_from_our_extractor_even_with_rasa():
                                                          ("public", "youth")}
 
 
+def test_rasa_number_words_outside_our_quantities_are_added():
+    """Rasa's `number` lookup entities (value = the synonym) fill what nlu.numbers did not find;
+    where our extractor already has a quantity (joined, percent, duration) it wins."""
+    raw = "ghadi n3tiw KHAMSSA dyal kits, khamsa w 3chrin l chabab, 6 chhor, xyz"
+    norm = "ghadi n3tiw khamssa dyal kits, khamsa w 3chrin l chabab, 6 chhor, xyz"
+
+    def at(word, value, entity="number"):
+        s = norm.index(word)
+        return {"entity": entity, "value": value, "start": s, "end": s + len(word),
+                "extractor": "RegexEntityExtractor"}
+
+    ents = [at("khamssa", "5"),         # a spelling nlu.numbers does not know: added
+            at("khamsa", "5"), at("3chrin", "20"),   # inside "khamsa w 3chrin" (25): ours wins
+            at("6", "6"),               # inside the duration "6 chhor": ours wins
+            at("xyz", "not a number"),  # garbage value: ignored
+            at("kits", "nan")]          # not finite: ignored
+    nlu, fake = service(ok("describe_activity", 0.9, ents))
+    u = nlu.parse(raw)
+    assert fake.sent == [norm]
+    got = [(e.entity, e.value, raw[e.start:e.end]) for e in u.entities if e.entity != "public"]
+    assert got == [("number", 5.0, "KHAMSSA"), ("number", 25.0, "khamsa w 3chrin"), ("duration", 6.0, "6 chhor")]
+
+
+def test_rasa_number_spans_map_back_to_the_original_text():
+    raw = "وزعنا خمســـة  كراسي"            # tatweel and a double space before normalisation
+    nlu, fake = service(ok("describe_output", 0.9, [{"entity": "number", "value": "5", "start": 6, "end": 10}]))
+    u = nlu.parse(raw)
+    assert fake.sent == ["وزعنا خمسه كراسي"]
+    nums = [(e.value, raw[e.start:e.end]) for e in u.entities if e.entity == "number"]
+    assert nums == [(5.0, "خمســـة")]
+
+
 @pytest.mark.parametrize("reply", [
     lambda t: httpx.Response(500, text="boom"),
     lambda t: httpx.Response(200, text="<html>not json</html>"),

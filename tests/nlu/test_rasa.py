@@ -43,6 +43,39 @@ def test_contract_examples(rasa_nlu, text, intent):
     assert (u.engine, u.intent.name) == ("rasa", intent)
 
 
+@pytest.mark.parametrize("text, word, value", [
+    ("Nous avons formé cinq animateurs", "cinq", "5"),                     # fr
+    ("تم تكوين خمسة منشطين في الحي", "خمسه", "5"),                          # ar (sent normalised)
+    ("كونّا عشرين ديال الشباب", "عشرين", "20"),                             # ary
+    ("kwwenna 3echrin dyal chabab", "3echrin", "20"),                      # ary-Latn
+    ("tlata dyal les ateliers", "tlata", "3"),
+])
+def test_rasa_itself_extracts_number_words_with_their_value(rasa_server, text, word, value):
+    """The `number` lookup table and synonyms (generated from nlu/numbers.py) are in the model."""
+    from nlu.client import RasaClient
+    from nlu.normalize import normalize
+
+    client = RasaClient(rasa_server.url, timeout=10.0)
+    try:
+        norm = normalize(text)
+        body = client.parse(norm)
+    finally:
+        client.close()
+    nums = [(norm[e["start"]:e["end"]], e["value"]) for e in body["entities"] if e["entity"] == "number"]
+    assert nums == [(word, value)], body["entities"]
+
+
+def test_rasa_does_not_take_an_article_for_a_number(rasa_server):
+    from nlu.client import RasaClient
+
+    client = RasaClient(rasa_server.url, timeout=10.0)
+    try:
+        for text in ("un atelier pour les jeunes", "wahd nhar ghadi nji", "واحد الدرس"):
+            assert [e for e in client.parse(text)["entities"] if e["entity"] == "number"] == [], text
+    finally:
+        client.close()
+
+
 def test_rasa_answers_the_same_in_every_script_spelling(rasa_nlu):
     a = rasa_nlu.parse("شكراااا بزاااف")
     b = rasa_nlu.parse("شكرا بزاف")
