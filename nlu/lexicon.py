@@ -17,7 +17,7 @@ from nlu.normalize import is_arabic_char, map_span, normalize_with_map, normaliz
 PUBLIC_FORMS: dict[str, list[str]] = {
     "youth": [
         "jeunes", "jeune", "jeunesse", "adolescents", "adolescentes", "jeunes diplômés",
-        "شباب", "شبان", "يافعين", "اليافعين", "فتيان",
+        "شباب", "شبان", "يافعين", "اليافعين", "فتيان", "شاب", "شابا", "الشابات", "شابات",
         "دراري", "الدراري", "شبيبة",
         "chabab", "chbab", "chebab", "shabab", "drari", "lchabab", "jeun",
     ],
@@ -37,19 +37,20 @@ PUBLIC_FORMS: dict[str, list[str]] = {
     ],
     "migrants": [
         "migrants", "migrantes", "migrant", "réfugiés", "réfugiées", "subsahariens", "étrangers",
-        "مهاجرين", "المهاجرين", "المهاجرون", "مهاجرون", "اللاجئين", "لاجئين", "الأجانب",
+        "مهاجرين", "المهاجرين", "المهاجرون", "مهاجرون", "اللاجئين", "لاجئين", "الأجانب", "مهاجرا",
+        "المهاجرات", "اللاجئون",
         "الميگرون", "الأفارقة",
         "mohajirin", "lmohajirin", "mhajrin", "lmhajrin", "l'mohajirin", "migri", "lafari9a", "afari9a",
     ],
     "children": [
         "enfants", "enfant", "écoliers", "petits", "élèves du primaire", "tout-petits",
-        "أطفال", "الأطفال", "طفل", "الطفل", "الطفولة", "تلاميذ الابتدائي",
+        "أطفال", "الأطفال", "طفل", "الطفل", "الطفولة", "تلاميذ الابتدائي", "طفلا", "طفلة", "طفلات",
         "الدراري الصغار", "دراري صغار", "الصغار", "الولاد", "البراهش", "ولاد صغار",
         "drari sghar", "sghar", "ssghar", "lwlad", "wlad", "lbrahech", "brahech", "atfal", "l'atfal",
     ],
     "elderly": [
         "personnes âgées", "âgés", "âgées", "aînés", "seniors", "retraités", "anciens",
-        "المسنين", "مسنين", "المسنون", "كبار السن", "الشيوخ", "المتقاعدين",
+        "المسنين", "مسنين", "المسنون", "كبار السن", "الشيوخ", "المتقاعدين", "مسنا", "المسنات",
         "الشيباني", "الشيابين", "كبار فالسن", "الناس الكبار", "العواجز",
         "chyoukh", "chyou5", "chibani", "chyab", "lchyab", "kbar f sen", "kbar fsen", "lkbar", "l3wajez",
         "nas lkbar", "mosinin", "lmosinin",
@@ -62,6 +63,10 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "auto-emploi", "chômage", "activité génératrice de revenus", "AGR", "boulot", "job",
         "الشغل", "شغل", "التشغيل", "تشغيل", "الدخل", "دخل", "مدخول", "البطالة", "فرص عمل", "سوق الشغل",
         "منصب شغل", "التدريب المهني",
+        "العمل", "عمل", "الوظيفة", "وظيفة", "الوظائف", "وظائف", "فرص الشغل", "فرص العمل", "مناصب الشغل",
+        "مناصب شغل", "منصب عمل", "سوق العمل", "الإدماج المهني", "الإدماج الاقتصادي", "التشغيل الذاتي",
+        "المقاولة", "المقاولات", "المقاولة الذاتية", "الأنشطة المدرة للدخل", "مشاريع مدرة للدخل",
+        "مدرة للدخل", "المداخيل", "الأجور", "الأجر", "الراتب", "الرواتب", "القدرة الشرائية", "المهن", "مهنة",
         "خدمة", "الخدمة", "الفلوس", "المدخول", "الخدمة ديالهم",
         "khedma", "khdma", "lkhedma", "lkhdma", "l5edma", "5edma", "flous", "lflous", "dkhel", "chghol",
         "lmadkhoul", "stage", "travail",
@@ -71,6 +76,10 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "alphabétisation", "soutien scolaire", "études", "décrochage scolaire",
         "التعليم", "تعليم", "التكوين", "تكوين", "التربية", "المدرسة", "مدرسة", "الدراسة", "محو الأمية",
         "التمدرس", "الهدر المدرسي", "الدعم المدرسي",
+        "التعلم", "التعلمات", "الجامعة", "التعليم الأولي", "الإعدادية", "الثانوية", "المدارس",
+        "المؤسسات التعليمية", "المهارات", "الكفاءات", "القراءة والكتابة", "التكوين المهني", "التدريب",
+        "الدورات التكوينية", "دورات تكوينية", "تكويني", "التعليمي", "التربوي", "الدعم التربوي",
+        "الانقطاع عن الدراسة",
         "القراية", "قراية", "الليكول", "المدرسة",
         "دراسي", "الدراسيه", "مدرسي", "الاعدادي", "الثانوي", "collège", "lycée",
         "9raya", "l9raya", "qraya", "lqraya", "formation", "madrasa", "lmadrasa", "lakol", "lycee", "takwin",
@@ -80,6 +89,9 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "santé", "bien-être", "soins", "médical", "médicale", "maladie", "maladies", "nutrition",
         "santé mentale", "hygiène",
         "الصحة", "صحة", "الرعاية الصحية", "الرفاه", "الصحة النفسية", "العلاج", "المرض",
+        "المستشفى", "المستوصف", "المراكز الصحية", "العلاجات", "الأدوية", "الدواء", "التطبيب", "الأطباء",
+        "التغذية", "سوء التغذية", "الأمراض", "التلقيح", "الفحوصات الطبية", "الفحص الطبي", "طبي", "الطبية",
+        "الدعم النفسي", "الراحة النفسية", "الرفاهية",
         "السبيطار", "الطبيب", "الدوا", "الصحة ديالهم",
         "صحي", "الصحيه", "sanitaire", "sanitaires",
         "sse7a", "se7a", "sa7a", "s7a", "sbitar", "sbitar", "tbib", "ttbib", "dwa", "ddwa", "saha",
@@ -89,6 +101,8 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "vivre-ensemble", "vivre ensemble", "isolement", "entraide",
         "الروابط الاجتماعية", "العلاقات الاجتماعية", "التضامن", "التماسك الاجتماعي", "العزلة", "الجيران",
         "العيش المشترك", "التآزر",
+        "الاندماج الاجتماعي", "الإدماج الاجتماعي", "التعايش", "الروابط", "العلاقات الأسرية",
+        "الشعور بالانتماء", "الانتماء", "الإقصاء", "التهميش", "العزلة الاجتماعية",
         "العلاقات", "العلاقة بين الناس", "الجيران", "التعاون بين الناس",
         "l3ala9at", "3ala9at", "l3ala9a", "jiran", "ljiran", "tadamon", "tta3awn", "t3awn",
     ],
@@ -97,6 +111,8 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "décisions de la commune", "vie de la commune", "bénévolat",
         "المشاركة المواطنة", "المشاركة", "الحياة المحلية", "المواطنة", "الشأن المحلي", "التطوع",
         "العمل الجمعوي", "التصويت",
+        "المجلس الجماعي", "الانتخابات", "التشاور", "الحوار", "الديمقراطية التشاركية", "المقاربة التشاركية",
+        "المجتمع المدني", "العرائض", "الميزانية التشاركية", "الحياة العامة",
         "الشأن المحلي", "القرارات ديال الجماعة",
         "mocharaka", "lmocharaka", "mucharaka", "tatawo3", "chan lmahalli", "l9rarat dyal jma3a",
     ],
@@ -105,6 +121,9 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "état civil", "transport", "services de base", "documents administratifs",
         "الولوج إلى الخدمات", "الخدمات العمومية", "الخدمات", "الإدارة", "الخدمات الأساسية", "الحالة المدنية",
         "النقل", "الوثائق الإدارية",
+        "الماء الصالح للشرب", "الكهرباء", "المرافق العمومية", "المرافق", "وسائل النقل", "التنقل",
+        "الإدارات", "المصالح الإدارية", "الوثائق", "البطاقة الوطنية", "الخدمات الاجتماعية",
+        "الحماية الاجتماعية", "الولوجيات",
         "الوراق", "الإدارة", "الطوبيس", "الخدمات ديال الجماعة",
         "lkhadamat", "khadamat", "lidara", "l'idara", "lwra9", "wra9", "tobis", "ttobis", "transport",
     ],
@@ -112,15 +131,20 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "autonomie", "confiance en soi", "estime de soi", "prise de décision", "leadership",
         "pouvoir d'agir", "autonomisation",
         "التمكين", "تمكين", "الثقة بالنفس", "الاستقلالية", "القيادة", "اتخاذ القرار",
+        "تقدير الذات", "الاعتماد على النفس", "الاستقلال المادي", "صنع القرار", "ثقة بأنفسهن",
+        "ثقتهن بأنفسهن", "الثقة في أنفسهم", "ثقة في أنفسهم", "ثقة في أنفسهن",
+        "واثقين فراسهم", "واثقات فراسهم",
         "الثقة فالراس", "الثقة فراسهم", "الثقة فراسهوم", "يعتامدو على راسهم",
         "confiance en eux", "confiance en elles", "ثقه بانفسهم", "ثقتهم بانفسهم", "الثقه في النفس",
-        "t9a f rashom", "t9a f rasshom", "ti9a f nafs", "tamkin", "l'autonomie", "ti9a", "tti9a", "t9a",
+        "t9a f rashom", "t9a f rasshom", "wat9in f rashom", "wat9in f rasshom", "wati9in f rashom", "ti9a f nafs", "tamkin", "l'autonomie", "ti9a", "tti9a", "t9a",
     ],
     "culture_sport": [
         "culture", "culturel", "culturelle", "culturelles", "sport", "sportif", "sportive", "sportives",
         "théâtre", "musique", "football", "bibliothèque",
         "الثقافة", "ثقافة", "الرياضة", "رياضة", "الأنشطة الرياضية", "الأنشطة الثقافية", "المسرح", "الموسيقى",
         "الكورة", "الرياضة", "المكتبة",
+        "الفن", "الفنون", "الأنشطة الفنية", "المهرجان", "المهرجانات", "الأنشطة الترفيهية", "الترفيه",
+        "الملعب", "الملاعب", "ملعب القرب", "كرة القدم", "التظاهرات الرياضية", "الأنشطة الرياضية والثقافية",
         "riyada", "rriyada", "sport", "lkora", "kora", "t9afa", "taqafa", "ttaqafa", "lmasra7", "lmousi9a",
     ],
     "living_environment": [
@@ -128,10 +152,23 @@ DOMAIN_FORMS: dict[str, list[str]] = {
         "éclairage public", "logement", "quartier",
         "البيئة", "إطار العيش", "النظافة", "المساحات الخضراء", "النفايات", "التطهير", "الإنارة العمومية",
         "السكن", "الحي",
+        "الأزقة", "الإنارة", "التشجير", "الحدائق", "الحديقة", "الأحياء", "المحيط", "الصرف الصحي",
+        "التلوث", "جمع النفايات", "الأزبال", "المطرح",
         "الحومة", "الزبل", "الضو", "الدرب",
         "n9aya", "nn9aya", "l7ouma", "7ouma", "zbel", "zzbel", "lbi2a", "bi2a", "ddaw", "derb", "lhouma",
     ],
 }
+
+# Set phrases that hold a form above but name no public or domain: a "workshop" (ورشة عمل, atelier
+# de travail) is not about employment. A match that lies inside one of them is dropped (Rasa's too).
+NOT_ENTITY_FORMS: list[str] = [
+    "atelier de travail", "ateliers de travail", "groupe de travail", "groupes de travail",
+    "réunion de travail", "réunions de travail", "plan de travail", "séance de travail",
+    "ورشة عمل", "ورشات عمل", "ورشات العمل", "ورشة العمل", "خطة عمل", "خطة العمل", "برنامج عمل",
+    "برنامج العمل", "مخطط عمل", "فريق العمل", "فريق عمل", "لقاء عمل", "لقاءات عمل", "اجتماع عمل",
+    "زيارة عمل", "العمل على", "عمل على", "جلسة عمل", "جلسات عمل",
+    "إعادة التشغيل", "إعادة تشغيل", "اعادة التشغيل",  # "restart", not employment
+]
 
 _AR_PREFIX = r"(?:[وفبلكد]?(?:ال|لل)?)"
 _LAT_PREFIX = r"(?:(?:l|el|d|f|b|fl|bl|dl|w)'?)?"
@@ -193,9 +230,31 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
 _VALUES: dict[str, dict[str, str]] = {}
 
 
+@lru_cache(maxsize=1)
+def _not_entity_pattern() -> re.Pattern[str]:
+    alts = []
+    for n in sorted({normalize(f) for f in NOT_ENTITY_FORMS}, key=lambda f: (-len(f), f)):
+        if any(is_arabic_char(c) for c in n):
+            alts.append(_AR_PREFIX + re.escape(_stem_ar(n)))
+        else:
+            alts.append(_LAT_PREFIX + re.escape(n))
+    return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])")
+
+
+def not_entity_spans(text: str) -> list[tuple[int, int]]:
+    """Spans (in `text`) of set phrases that name no public or domain (NOT_ENTITY_FORMS)."""
+    norm, mapping = normalize_with_map(text or "")
+    return [map_span(mapping, m.start(), m.end()) for m in _not_entity_pattern().finditer(norm)]
+
+
+def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= t for s, t in spans)
+
+
 def find_entities(text: str) -> list[Match]:
     """Publics and domains mentioned in `text` (normalised values, original spans)."""
     norm, mapping = normalize_with_map(text or "")
+    blocked = not_entity_spans(text)
     out: list[Match] = []
     for entity, rx in _patterns():
         values = _VALUES[entity]
@@ -204,6 +263,8 @@ def find_entities(text: str) -> list[Match]:
             if key is None:
                 continue
             a, b = map_span(mapping, m.start(), m.end())
+            if inside(blocked, a, b):
+                continue
             out.append(Match(entity, values[key], a, b))
     out.sort(key=lambda m: m.start)
     return out

@@ -94,8 +94,11 @@ class ResilientNLU:
         if name not in ALL_INTENTS:
             raise RasaError(f"unknown intent {name!r}")
         ents: list[Entity] = []
-        spans: list[tuple[int, int]] = []
         rasa_numbers: list[tuple[int, int, float]] = []
+        blocked = lexicon.not_entity_spans(cut)
+        # (start, end, entity, value, rank): Rasa's lookup matches, then our lexicon's (clitics,
+        # multi-word forms); the longest wins where they overlap ("drari sghar" over "drari").
+        found: list[tuple[int, int, str, str, int]] = []
         for e in body["entities"]:
             kind = e["entity"]
             start, end = map_span(mapping, e["start"], e["end"])
@@ -107,18 +110,17 @@ class ResilientNLU:
             if kind not in ("public", "domain"):
                 continue  # percent/duration come from our own extractor
             value = lexicon.canonical(kind, str(e.get("value", ""))) or lexicon.canonical(kind, cut[start:end])
-            if value is None:
+            if value is None or end <= start or lexicon.inside(blocked, start, end):
                 continue
+            found.append((start, end, kind, value, 0))
+        for m in lexicon.find_entities(cut):
+            found.append((m.start, m.end, m.entity, m.value, 1))
+        spans: list[tuple[int, int]] = []
+        for start, end, kind, value, _ in sorted(found, key=lambda f: (f[0] - f[1], f[4], f[0])):
             if any(not (end <= s or start >= t) for s, t in spans):
                 continue
             ents.append(Entity(entity=kind, value=value, start=start, end=end))
             spans.append((start, end))
-        # what the lookup tables missed (clitics, multi-word forms), from the same lexicon
-        for m in lexicon.find_entities(cut):
-            if any(not (m.end <= s or m.start >= t) for s, t in spans):
-                continue
-            ents.append(Entity(entity=m.entity, value=m.value, start=m.start, end=m.end))
-            spans.append((m.start, m.end))
         # Numbers, percents and durations from our extractor (it joins "khamsa w 3chrin" and knows
         # units); a number word Rasa's lookup table found outside all of them is added as well.
         quantities: list[tuple[int, int]] = []

@@ -190,13 +190,15 @@ def write(examples: list[Example]) -> tuple[int, int]:
              "nlu:\n"]
     for entity in ("public", "domain"):
         forms = lookup_forms(entity)
-        allf = sorted({f for fs in forms.values() for f in fs})
+        # Longest first: Rasa joins a lookup table into one alternation in file order, and the
+        # first alternative that matches wins ("drari sghar" must come before "drari").
+        allf = sorted({f for fs in forms.values() for f in fs}, key=lambda f: (-len(f), f))
         parts.append(f"  - lookup: {entity}\n    examples: |\n{_yaml_block(allf)}")
         for value, fs in forms.items():
             parts.append(f"  - synonym: {value}\n    examples: |\n{_yaml_block(sorted(set(fs)))}")
     # Number words (not the ones that are also articles: "un atelier"); the synonym is the value.
     words = number_words()
-    allw = sorted({w for ws in words.values() for w in ws})
+    allw = sorted({w for ws in words.values() for w in ws}, key=lambda f: (-len(f), f))
     parts.append(f"  - lookup: number\n    examples: |\n{_yaml_block(allw)}")
     for value, ws in words.items():
         parts.append(f'  - synonym: "{value}"\n    examples: |\n{_yaml_block(ws)}')

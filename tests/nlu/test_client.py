@@ -80,6 +80,18 @@ def test_numbers_come_from_our_extractor_even_with_rasa():
                                                          ("public", "youth")}
 
 
+def test_the_longest_public_or_domain_wins_and_set_phrases_are_no_entity():
+    norm = "35 dyal drari sghar, ورشات عمل"
+    s = norm.index("drari")
+    w = norm.index("عمل")
+    ents = [{"entity": "public", "value": "youth", "start": s, "end": s + 5},                # "drari" alone
+            {"entity": "domain", "value": "employment_income", "start": w, "end": w + 3}]   # in "ورشات عمل"
+    nlu, _ = service(ok("describe_output", 0.9, ents))
+    u = nlu.parse(norm)
+    assert [(e.entity, e.value, norm[e.start:e.end]) for e in u.entities if e.entity in ("public", "domain")] == [
+        ("public", "children", "drari sghar")]
+
+
 def test_rasa_number_words_outside_our_quantities_are_added():
     """Rasa's `number` lookup entities (value = the synonym) fill what nlu.numbers did not find;
     where our extractor already has a quantity (joined, percent, duration) it wins."""
