@@ -13,10 +13,11 @@ import hashlib
 import json
 import random
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from nlu.lexicon import find_entities, lookup_forms
-from nlu.normalize import normalize
+from nlu.normalize import map_span, normalize, normalize_with_map
 from nlu.numbers import number_words
 from nlu.training import statements as S
 from nlu.training.phrases import DIALOGUE, PREFIXES, SUFFIXES
@@ -150,18 +151,37 @@ def is_heldout(text: str) -> bool:
     return h[0] % 5 == 0
 
 
+@lru_cache(maxsize=1)
+def _number_word_re() -> tuple[re.Pattern[str], dict[str, str]]:
+    value_of = {w: v for v, ws in number_words().items() for w in ws}
+    alts = "|".join(re.escape(w) for w in sorted(value_of, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<![\w])(?:{alts})(?![\w])"), value_of
+
+
+def _number_word_spans(text: str) -> list[tuple[int, int, str]]:
+    """Number words of the `number` lookup table in `text`: (start, end, value), original spans."""
+    rx, value_of = _number_word_re()
+    norm, mapping = normalize_with_map(text)
+    return [(*map_span(mapping, m.start(), m.end()), value_of[m.group(0)]) for m in rx.finditer(norm)]
+
+
 def _annotate(text: str) -> str:
-    """Rasa markup for the publics and domains the lexicon finds in `text`."""
+    """Rasa markup for the publics and domains the lexicon finds in `text`, and for number words.
+
+    Rasa's RegexEntityExtractor only uses a lookup table whose name is an entity annotated in the
+    training examples, so the number words are annotated too (value: the number, as in the synonyms)."""
+    found = [(m.start, m.end, m.entity, m.value) for m in find_entities(text)]
+    found += [(a, b, "number", v) for a, b, v in _number_word_spans(text)]
     out, pos = [], 0
-    for m in find_entities(text):
-        if m.start < pos:
+    for start, end, entity, value in sorted(found, key=lambda f: (f[0], -f[1])):
+        if start < pos:
             continue
-        surface = text[m.start:m.end]
+        surface = text[start:end]
         if any(ch in surface for ch in "[]{}()"):
             continue
-        out.append(text[pos:m.start])
-        out.append(f'[{surface}]{{"entity": "{m.entity}", "value": "{m.value}"}}')
-        pos = m.end
+        out.append(text[pos:start])
+        out.append(f'[{surface}]{{"entity": "{entity}", "value": "{value}"}}')
+        pos = end
     out.append(text[pos:])
     return "".join(out)
 
