@@ -28,6 +28,8 @@ class Report:
     ent: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
     # per (variant, intent): tp, fp, fn
     per_intent: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    # per (variant, entity): Counter of (gold value, predicted value) for the mismatches ("-": none)
+    ent_confusion: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
     errors: list[dict[str, Any]] = field(default_factory=list)
     engines: Counter = field(default_factory=Counter)
 
@@ -105,6 +107,11 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> Report:
             rep.ent[(lang, kind)]["tp"] += len(gk & pk)
             rep.ent[(lang, kind)]["fp"] += len(pk - gk)
             rep.ent[(lang, kind)]["fn"] += len(gk - pk)
+            missed = sorted(v for _, v in gk - pk)
+            extra = sorted(v for _, v in pk - gk)
+            for i in range(max(len(missed), len(extra))):
+                pair = (missed[i] if i < len(missed) else "-", extra[i] if i < len(extra) else "-")
+                rep.ent_confusion[(lang, kind)][pair] += 1
     return rep
 
 
@@ -154,5 +161,11 @@ def format_report(rep: Report) -> str:
     for g in langs:
         rows.append([g] + [str(rep.lang_confusion[g][p] or ".") for p in tags])
     out.append("Language-id confusion\n" + _table(rows))
+    rows = [["variant", "entity", "gold", "predicted", "count"]]
+    for lang in langs:
+        for kind in ("public", "domain", "number", "percent", "duration"):
+            for (g, p), c in sorted(rep.ent_confusion.get((lang, kind), Counter()).items()):
+                rows.append([lang, kind, g, p, str(c)])
+    out.append("Entity confusion (mismatches only; '-' = none)\n" + (_table(rows) if len(rows) > 1 else "none"))
     out.append("Engines: " + ", ".join(f"{k}={v}" for k, v in rep.engines.items()))
     return "\n\n".join(out)

@@ -32,6 +32,16 @@ def answering(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def loaded_model(url: str, timeout: float = 1.0) -> str | None:
+    """The model file the Rasa server at `url` has loaded (its /status), or None."""
+    try:
+        r = httpx.get(url.rstrip("/") + "/status", timeout=timeout, trust_env=False)
+        value = r.json().get("model_file") if r.status_code == 200 else None
+        return str(value) if value else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -112,10 +122,19 @@ def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Pa
     cannot be started (no Rasa env, no model, does not come up) it says so and yields None: the
     app's NLU then answers with the fallback parser.
     """
-    if not url or not is_local(url) or answering(url):
+    if not url or not is_local(url):
         yield None
         return
     model = model or trainer.model_path()
+    if answering(url):
+        # Someone else's server (another terminal, a container): used as it is, but an outdated
+        # model there would silently give outdated answers, so say so.
+        running = loaded_model(url)
+        if running and Path(running).name != model.name:
+            log(f"The NLU server at {url} runs {Path(running).name}, not the current model {model.name}: "
+                "stop it (or retrain) to use the current one")
+        yield None
+        return
     problem = None
     if not trainer.rasa_bin().exists():
         problem = f"{trainer.rasa_bin()} is missing (make rasa-venv builds it)"

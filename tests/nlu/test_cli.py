@@ -43,3 +43,30 @@ def test_eval_no_rasa(tmp_path):
     proc = run(["nlu", "eval", str(f), "--no-rasa"])
     text = proc.stdout.decode()
     assert "Per variant" in text and "Intent confusion" in text and "Language-id confusion" in text
+    # an entity mismatch shows in the entity confusion table: gold youth, predicted children
+    g = tmp_path / "g.jsonl"
+    g.write_text(json.dumps({"text": "drari sghar wlaw kaymchiw l madrasa", "language": "ary-Latn",
+                             "intent": "describe_effect", "entities": [
+                                 {"entity": "public", "value": "youth"},
+                                 {"entity": "domain", "value": "education_training"}]}) + "\n", encoding="utf-8")
+    text = run(["nlu", "eval", str(g), "--no-rasa"]).stdout.decode()
+    table = text.split("Entity confusion")[1].split("Engines")[0]
+    assert [line.split() for line in table.strip().splitlines()[2:]] == [
+        ["ary-Latn", "public", "youth", "children", "1"]]
+
+
+def test_without_python310_the_makefile_says_how_to_get_it(tmp_path):
+    """nlu/find-python310.sh (used by the Makefile) on a machine with no Python 3.10 at all."""
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "cat"):
+        os.symlink(shutil.which(tool), bin_dir / tool)
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    proc = subprocess.run([str(bin_dir / "bash"), os.path.join(ROOT, "nlu", "find-python310.sh")],
+                          capture_output=True, env=env, cwd=ROOT, timeout=30)
+    msg = proc.stderr.decode()
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert "pyenv install 3.10" in msg and "uv python install 3.10" in msg
+    assert "rasa/rasa:3.6" in msg and "ATHAR_NLU__URL" in msg

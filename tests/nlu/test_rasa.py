@@ -134,3 +134,16 @@ def test_cli_train_skips_when_the_data_is_unchanged(rasa_model):
     proc = _cli(["nlu", "train"], "", timeout=120)
     assert proc.returncode == 0
     assert "skipped" in proc.stdout.decode()
+
+
+def test_an_already_running_server_is_used_and_an_outdated_model_is_reported(rasa_server, rasa_model):
+    from pathlib import Path
+
+    from nlu.server import local_rasa
+
+    said: list[str] = []
+    with local_rasa(rasa_server.url, log=said.append) as started:
+        assert started is None and said == []          # the current model: used as it is, silently
+    with local_rasa(rasa_server.url, log=said.append, model=Path("/elsewhere/0000000000000000.tar.gz")) as started:
+        assert started is None
+    assert len(said) == 1 and rasa_model.name in said[0] and "0000000000000000" in said[0]
