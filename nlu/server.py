@@ -148,6 +148,7 @@ def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Pa
     server = LocalRasa(port, model, trainer.ROOT / "var" / "log" / f"rasa-{port}.log")
     log(f"Starting the NLU server (Rasa) on 127.0.0.1:{port} ...")
     server.start()
+    restore = _exit_on_sigterm()
     try:
         try:
             server.wait_ready(timeout=timeout, log=log)
@@ -159,3 +160,26 @@ def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Pa
         yield server
     finally:
         server.stop()
+        restore()
+
+
+def _exit_on_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM/SIGHUP into SystemExit while the child Rasa runs, so `finally` stops it (Rasa
+    runs in its own session: a terminal's Ctrl-C reaches only us, and a `kill` would orphan it)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
+    return restore

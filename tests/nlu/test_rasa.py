@@ -147,3 +147,51 @@ def test_an_already_running_server_is_used_and_an_outdated_model_is_reported(ras
     with local_rasa(rasa_server.url, log=said.append, model=Path("/elsewhere/0000000000000000.tar.gz")) as started:
         assert started is None
     assert len(said) == 1 and rasa_model.name in said[0] and "0000000000000000" in said[0]
+
+
+def test_the_local_server_is_started_with_progress_and_stopped_on_exit(rasa_model):
+    """What `make run` does: a local NLU URL where nothing answers → Rasa as a child process, with
+    progress while the model loads, stopped when Athar ends (here by SIGTERM)."""
+    import signal
+
+    from nlu.server import answering, free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    env = dict(os.environ, ATHAR_NLU__URL=url, ATHAR_NLU__AUTOSTART="true")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "nlu", "parse", "--jsonl"], cwd=ROOT, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write("salam\n".encode())
+        proc.stdin.flush()
+        line = json.loads(proc.stdout.readline())       # waits while the model loads
+        assert (line["engine"], line["intent"]["name"]) == ("rasa", "greet")
+        assert answering(url)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        err = proc.stderr.read().decode()
+        assert f"Starting the NLU server (Rasa) on 127.0.0.1:{url.rsplit(':', 1)[1]}" in err
+        assert "NLU ready after" in err
+        deadline = time.monotonic() + 20
+        while answering(url) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not answering(url)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _kill_rasa_on_port(url.rsplit(":", 1)[1])   # only if the test failed and left it behind
+
+
+def _kill_rasa_on_port(port: str) -> None:
+    import signal
+    from pathlib import Path
+
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"run" in argv and b"--enable-api" in argv and b"-p" in argv and port.encode() in argv:
+            try:
+                os.kill(int(d.name), signal.SIGKILL)
+            except OSError:
+                pass
