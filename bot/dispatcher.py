@@ -110,11 +110,11 @@ class Dispatcher:
             uow.conversations.save(conv)
             ids: list[int] = []
             if self.use_outbox:
-                for r in replies:
-                    item = uow.outbox.add(OutboxItem(
-                        channel=incoming.channel, chat_id=incoming.chat_id,
-                        payload={"reply": r.model_dump(mode="json"), "language": lang}))
-                    ids.append(item.id or 0)
+                items = uow.outbox.add_many([OutboxItem(
+                    channel=incoming.channel, chat_id=incoming.chat_id,
+                    payload={"reply": r.model_dump(mode="json"), "language": lang})
+                    for r in replies])
+                ids = [item.id or 0 for item in items]
             uow.commit()
         # Rendered only after the commit: what is sent always matches what was saved.
         rendered = [self.catalog.render(r, lang) for r in replies]

@@ -11,7 +11,7 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,8 @@ from domain.records import (
     Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
 )
 from storage.tables import (
-    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
+    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboundRow, InboxRow, IndicatorRow,
+    InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
     RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
 )
@@ -171,43 +172,82 @@ class SqlInviteRepo(_Repo):
 # ---------------------------------------------------------------------------------------------
 # Conversations, inbox, outbox
 
+# The per-message statements (lock, inbox, save, outbox) are built once, with bound parameters,
+# and run on the session's connection: building a statement and its cache key on every call cost
+# more than running it (bench/bench_storage.py, the Telegram benchmark).
+_CONV = ConversationRow.__table__
+_INBOX = InboxRow.__table__
+_OUTBOX = OutboxRow.__table__
+_INBOUND = InboundRow.__table__
+_CONV_KEY = (_CONV.c.channel == bindparam("k_channel"), _CONV.c.chat_id == bindparam("k_chat_id"))
+_CONV_LOCK = select(_CONV).where(*_CONV_KEY).with_for_update()
+_CONV_GET = select(_CONV).where(*_CONV_KEY)
+_CONV_SAVE = update(_CONV).where(*_CONV_KEY)  # SET: the columns given as parameters
+_INBOUND_DONE = delete(_INBOUND).where(_INBOUND.c.channel == bindparam("k_channel"),
+                                       _INBOUND.c.external_id == bindparam("k_external_id"))
+_OUTBOX_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_BY_DIALECT: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str) -> Any:
+    """The dialect's INSERT … ON CONFLICT statements, built once per dialect (the values come
+    from the parameters)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _BY_DIALECT.get((dialect, name))
+    if stmt is None:
+        if name == "conv_create":
+            stmt = _insert(session, ConversationRow).on_conflict_do_nothing(
+                index_elements=["channel", "chat_id"])
+        elif name == "conv_upsert":
+            ins = _insert(session, ConversationRow)
+            stmt = ins.on_conflict_do_update(
+                index_elements=["channel", "chat_id"],
+                set_={k: getattr(ins.excluded, k)
+                      for k in ("user_id", "language", "state", "version", "updated_at")})
+        elif name == "inbox":
+            stmt = _insert(session, InboxRow).on_conflict_do_nothing(
+                index_elements=["channel", "message_id"]).returning(InboxRow.channel)
+        else:  # pragma: no cover - programming error
+            raise KeyError(name)
+        _BY_DIALECT[(dialect, name)] = stmt
+    return stmt
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    return ConversationRecord.model_validate(dict(row._mapping))
+
+
 class SqlConversationRepo(_Repo):
     def lock(self, channel: str, chat_id: str) -> ConversationRecord:
         """Create the row if missing (race-safe), lock it until the unit of work ends and return
         it as stored. PostgreSQL: SELECT … FOR UPDATE; SQLite: the unit of work already holds the
         database write lock (BEGIN IMMEDIATE)."""
-        stmt = _insert(self.session, ConversationRow).values(
-            channel=channel, chat_id=chat_id, state={}, version=0, updated_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-        self.session.execute(stmt)
-        row = self.session.scalars(
-            select(ConversationRow)
-            .where(ConversationRow.channel == channel, ConversationRow.chat_id == chat_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
-        return _record(ConversationRecord, row)
+        conn = self.session.connection()
+        key = {"k_channel": channel, "k_chat_id": chat_id}
+        row = conn.execute(_CONV_LOCK, key).first()
+        if row is None:
+            conn.execute(_statement(self.session, "conv_create"), {
+                "channel": channel, "chat_id": chat_id, "state": {}, "version": 0,
+                "updated_at": utcnow()})
+            row = conn.execute(_CONV_LOCK, key).one()
+        return _conversation(row)
 
     def save(self, record: ConversationRecord) -> None:
         """Store the record as given (state, user, language, version); updated_at is now."""
         values = {"user_id": record.user_id, "language": record.language,
                   "state": _jsonable(record.state), "version": record.version,
                   "updated_at": utcnow()}
-        stmt = _insert(self.session, ConversationRow).values(
-            channel=record.channel, chat_id=record.chat_id, **values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["channel", "chat_id"],
-            set_={k: getattr(stmt.excluded, k) for k in values})
-        self.session.execute(stmt)
+        conn = self.session.connection()
+        if not conn.execute(_CONV_SAVE, {"k_channel": record.channel,
+                                         "k_chat_id": record.chat_id, **values}).rowcount:
+            conn.execute(_statement(self.session, "conv_upsert"),
+                         {"channel": record.channel, "chat_id": record.chat_id, **values})
         self.session.expire_all()
 
     def get(self, channel: str, chat_id: str) -> ConversationRecord | None:
-        row = self.session.scalars(
-            select(ConversationRow)
-            .where(ConversationRow.channel == channel, ConversationRow.chat_id == chat_id)
-            .execution_options(populate_existing=True)
-        ).first()
-        return _record(ConversationRecord, row) if row else None
+        row = self.session.connection().execute(
+            _CONV_GET, {"k_channel": channel, "k_chat_id": chat_id}).first()
+        return _conversation(row) if row else None
 
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""
@@ -221,12 +261,18 @@ class SqlInboxRepo(_Repo):
     def record(self, channel: str, message_id: str) -> bool:
         """True if the id is new; False if it was already recorded (by this or another worker).
         On PostgreSQL a concurrent insert of the same id waits for the other transaction: False
-        if it commits, True if it rolls back."""
-        stmt = _insert(self.session, InboxRow).values(
-            channel=channel, message_id=str(message_id), received_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["channel", "message_id"])
-        stmt = stmt.returning(InboxRow.channel)
-        return self.session.execute(stmt).first() is not None
+        if it commits, True if it rolls back.
+
+        A new id also ends the channel's pending copy of that update (`inbound_updates`, see
+        bot.channels.store): it is processed when this unit of work commits, and a crash before
+        that keeps both, so the update is processed again."""
+        conn = self.session.connection()
+        params = {"channel": channel, "message_id": str(message_id)}
+        new = conn.execute(_statement(self.session, "inbox"),
+                           {**params, "received_at": utcnow()}).first() is not None
+        if new:
+            conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_external_id": str(message_id)})
+        return new
 
     def prune(self, before: datetime) -> int:
         """Not in the port: forget ids received before `before`; returns how many."""
@@ -236,11 +282,16 @@ class SqlInboxRepo(_Repo):
 
 class SqlOutboxRepo(_Repo):
     def add(self, item: OutboxItem) -> OutboxItem:
-        values = _values(item, OutboxRow, exclude={"id"}, json={"payload"})
-        row = OutboxRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        return _record(OutboxItem, row)
+        return self.add_many([item])[0]
+
+    def add_many(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Insert several items with one statement; returns them with their ids, in order."""
+        if not items:
+            return []
+        rows = [_values(i, OutboxRow, exclude={"id"}, json={"payload"}) for i in items]
+        result = self.session.connection().execute(_OUTBOX_ADD, rows)
+        ids = [r[0] for r in result.all()]
+        return [i.model_copy(update={"id": n}) for i, n in zip(items, ids)]
 
     def pending(self, channel: str | None = None, limit: int = 100) -> list[OutboxItem]:
         """Unsent items, oldest first. On PostgreSQL they are locked for this unit of work and

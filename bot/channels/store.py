@@ -16,7 +16,7 @@ import threading
 from datetime import timedelta
 from typing import Any, Callable
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.ports import OutboxItem
@@ -26,6 +26,10 @@ from storage.tables import InboundRow, OutboxRow
 MAX_INBOUND_ATTEMPTS = 5
 MAX_SEND_ATTEMPTS = 6
 GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
+_INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_channel"),
+                                         InboundRow.external_id == bindparam("k_external_id"))
+_MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
+    .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
 
 
 class Gate:
@@ -120,34 +124,41 @@ class ChannelStore:
         self.engine = engine
         self.gate = gate or Gate(engine)
         self._postgres = engine.dialect.name == "postgresql"
+        dialect = postgresql if self._postgres else sqlite
+        self._record_stmt = dialect.insert(InboundRow).on_conflict_do_nothing(
+            index_elements=["channel", "external_id"]).returning(InboundRow.id)
 
     # -- inbound ------------------------------------------------------------------------------
     def record(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]) -> list[bool]:
         """Record (external_id, chat_key, payload) items in one transaction; for each, True if
         it is new, False if that id was already recorded (a duplicate delivery)."""
-        dialect = postgresql if self._postgres else sqlite
         now = utcnow()
         out = []
         with self.gate.first(), self.engine.begin() as conn:
             for external_id, chat_key, payload in items:
-                stmt = dialect.insert(InboundRow).values(
-                    channel=channel, external_id=str(external_id), chat_key=chat_key,
-                    payload=payload, received_at=now, attempts=0,
-                ).on_conflict_do_nothing(index_elements=["channel", "external_id"]) \
-                    .returning(InboundRow.id)
-                out.append(conn.execute(stmt).first() is not None)
+                row = conn.execute(self._record_stmt, {
+                    "channel": channel, "external_id": str(external_id), "chat_key": chat_key,
+                    "payload": payload, "received_at": now, "attempts": 0}).first()
+                out.append(row is not None)
         return out
 
     def done(self, channel: str, external_id: str | None, sent: list[int] = ()) -> None:
         """One transaction: the update is processed (its row goes) and these outbox items
-        were sent."""
+        were sent. (The dispatcher's commit already removes the row of a message it handled:
+        see storage's inbox; this is for updates it never saw.)"""
         with self.gate, self.engine.begin() as conn:
             if external_id is not None:
-                conn.execute(delete(InboundRow).where(InboundRow.channel == channel,
-                                                      InboundRow.external_id == str(external_id)))
+                conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_external_id": str(external_id)})
             if sent:
-                conn.execute(update(OutboxRow).where(OutboxRow.id.in_(list(sent)))
-                             .values(sent_at=utcnow(), attempts=OutboxRow.attempts + 1))
+                conn.execute(_MARK_SENT, {"k_ids": list(sent), "now": utcnow()})
+
+    def mark_sent(self, batches: list[list[int]]) -> list[None]:
+        """Outbox items sent, for several deliveries at once (one transaction)."""
+        ids = [i for batch in batches for i in batch]
+        if ids:
+            with self.gate, self.engine.begin() as conn:
+                conn.execute(_MARK_SENT, {"k_ids": ids, "now": utcnow()})
+        return [None] * len(batches)
 
     def failed(self, channel: str, external_id: str) -> int:
         """Count a failed processing; the update is dropped after MAX_INBOUND_ATTEMPTS.

@@ -38,6 +38,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
 
+from bot.channels.batch import GroupCommit
 from bot.channels.store import ChannelStore
 
 log = logging.getLogger("athar.telegram")
@@ -51,6 +52,7 @@ MENU_COMMANDS = ("start", "menu", "help", "language", "cancel")
 MENU_LANGUAGES = ("fr", "ar")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+API_CONNECTIONS = 16  # HTTP connections to the Bot API (and Bot API calls in flight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +242,7 @@ class TelegramChannel:
 
     def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
                  sweep_interval: float = 10.0, threads: int = 8, poll_timeout: int = 25,
-                 max_retries: int = 3, retry_backoff: float = 0.25):
+                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = 16):
         self.athar = athar
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
@@ -257,13 +259,19 @@ class TelegramChannel:
         self.stats = Stats()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-tg")
         # recording (what an acknowledgement waits for) never queues behind dialogue work
-        self._ingest = ThreadPoolExecutor(max_workers=2, thread_name_prefix="athar-tg-in")
+        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-tg-in")
+        # concurrent webhook requests are recorded together; sent marks likewise
+        self._recorder = GroupCommit(self._record_many, self._ingest)
+        self._marks = GroupCommit(self.store.mark_sent, self._pool)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
         self._inflight: set[str] = set()
         self._received: dict[str, float] = {}
         self._sweeper: asyncio.Task | None = None
+        # Bot API calls in flight at most as many as the HTTP pool has connections: httpcore
+        # scans its whole queue of waiting requests on every change (quadratic under load).
+        self._api_slots = asyncio.Semaphore(api_concurrency)
         application.add_handler(TypeHandler(Update, self._on_update))
         application.add_error_handler(self._on_error)
 
@@ -283,12 +291,13 @@ class TelegramChannel:
             .base_file_url(file_url(api_url))
             .rate_limiter(limiter)
             .updater(None)
-            .connection_pool_size(16)
+            .connection_pool_size(API_CONNECTIONS)
             .pool_timeout(30)
             .get_updates_read_timeout(60)
             .build()
         )
         kwargs.setdefault("max_retries", settings.telegram.max_retries)
+        kwargs.setdefault("api_concurrency", API_CONNECTIONS)
         return cls(athar, application, **kwargs)
 
     async def start(self, sweep: bool = True, alone: bool = False) -> None:
@@ -326,8 +335,7 @@ class TelegramChannel:
                 raise ValueError("an update without an integer update_id")
             items.append((str(p["update_id"]), chat_key(p), p))
         now = time.perf_counter()
-        fresh = await asyncio.get_running_loop().run_in_executor(
-            self._ingest, self.store.record, CHANNEL, items)
+        fresh = await self._recorder.submit(items)
         for p, new in zip(payloads, fresh):
             if new:
                 self._received[str(p["update_id"])] = now
@@ -336,6 +344,14 @@ class TelegramChannel:
                 self.stats.duplicates += 1
                 log.info("duplicate update %s not recorded again", p["update_id"])
         return fresh
+
+    def _record_many(self, batches: list[list[tuple[str, str | None, dict[str, Any]]]]) -> list[list[bool]]:
+        flags = self.store.record(CHANNEL, [item for batch in batches for item in batch])
+        out, i = [], 0
+        for batch in batches:
+            out.append(flags[i:i + len(batch)])
+            i += len(batch)
+        return out
 
     def _schedule(self, payload: dict[str, Any]) -> None:
         uid = str(payload["update_id"])
@@ -395,15 +411,16 @@ class TelegramChannel:
             log.exception("update %s failed (%s)", uid,
                           f"attempt {left}, kept for a retry" if left else "dropped")
             raise
-        # The dispatcher committed: from here a crash only means a duplicate (dropped) and
-        # replies resent from the outbox. The inbound row goes with the sent marks, in one go.
+        # The dispatcher committed, and its commit removed the recorded update: from here a
+        # crash only means a duplicate (dropped) and replies resent from the outbox.
         if outcome.duplicate:
             self.stats.duplicates += 1
             await self._db(self.store.done, CHANNEL, uid)
             return
         self.stats.handled += 1
         sent = await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
-        await self._db(self.store.done, CHANNEL, uid, sent)
+        if sent:
+            await self._marks.submit(sent)
         started = self._received.get(uid)
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
@@ -443,7 +460,8 @@ class TelegramChannel:
         attempt = 0
         while True:
             try:
-                return await method(**kwargs)
+                async with self._api_slots:
+                    return await method(**kwargs)
             except RetryAfter as exc:
                 if attempt >= self.max_retries:
                     raise
