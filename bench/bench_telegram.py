@@ -57,6 +57,16 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children that were waited for (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / ticks
+
+
 def _seed(db_url: str, user_ids: list[int]) -> None:
     from domain.records import Identity, User
     from knowledge.loader import load_communes
@@ -182,6 +192,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         emu.ack_latencies.clear()
         # the measured run: two open-loop schedules, each user one message at a time
         rnd = random.Random(5)
+        cpu_bot, cpu_here = _cpu_seconds(proc.pid), time.process_time()
         start = time.perf_counter()
         nxt = {k.name: start for k in kinds}
         end = start + seconds
@@ -211,6 +222,9 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         except AssertionError:
             result["unfinished"] = len(inflight)
         elapsed = max(time.perf_counter() - start, sent_until - start)
+        done = sum(len(k.latencies) for k in kinds)
+        result["cpu"] = {"bot_ms_per_update": round((_cpu_seconds(proc.pid) - cpu_bot) / max(done, 1) * 1000, 2),
+                         "emulator_ms_per_update": round((time.process_time() - cpu_here) / max(done, 1) * 1000, 2)}
         for k in kinds:
             result[k.name] = {
                 "target_per_s": k.rate, "sent": k.sent, "done": len(k.latencies),
@@ -284,6 +298,10 @@ def _run(args: argparse.Namespace) -> int:
               f" free text p50 {st['p50_ms']} ms p95 {st['p95_ms']} ms"
               + (f", ack p50 {r['solo_ack']['p50_ms']} ms p99 {r['solo_ack']['p99_ms']} ms"
                  if "solo_ack" in r else ""))
+        c = r["cpu"]
+        print(f"{'':8} CPU per update: bot {c['bot_ms_per_update']} ms, emulator and load "
+              f"{c['emulator_ms_per_update']} ms (on one core the bot alone would handle "
+              f"~{1000 / c['bot_ms_per_update']:.0f} updates/s)" if c['bot_ms_per_update'] else "")
         if "ack" in r:
             a = r["ack"]
             print(f"{'':8} webhook acknowledgement: p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms "

@@ -22,6 +22,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
 import re
 import time
 import warnings
@@ -30,18 +31,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from telegram import (
+# Opt in to PTB's coming API (durations and retry_after as timedelta; both are handled below)
+# rather than a deprecation warning on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402
     BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
 
 from bot.channels.batch import GroupCommit
+from bot.channels.http import AiohttpRequest
 from bot.channels.store import ChannelStore
 
 log = logging.getLogger("athar.telegram")
+# Two hot calls use Bot.do_api_request on purpose (see `send` and `poll`); PTB suggests the
+# typed methods, which would parse every answer into objects nobody reads.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage)' instead",
+                        category=PTBUserWarning)
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
@@ -52,7 +63,7 @@ MENU_COMMANDS = ("start", "menu", "help", "language", "cancel")
 MENU_LANGUAGES = ("fr", "ar")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
-API_CONNECTIONS = 16  # HTTP connections to the Bot API (and Bot API calls in flight)
+API_CONNECTIONS = 8  # HTTP connections to the Bot API (and Bot API calls in flight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,9 +302,8 @@ class TelegramChannel:
             .base_file_url(file_url(api_url))
             .rate_limiter(limiter)
             .updater(None)
-            .connection_pool_size(API_CONNECTIONS)
-            .pool_timeout(30)
-            .get_updates_read_timeout(60)
+            .request(AiohttpRequest(connection_pool_size=API_CONNECTIONS, pool_timeout=30))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=60))
             .build()
         )
         kwargs.setdefault("max_retries", settings.telegram.max_retries)
@@ -485,8 +495,12 @@ class TelegramChannel:
         chunks = split_text(reply.text) if reply.text.strip() else []
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            await self._call(self.bot.send_message, chat_id=chat_id, text=chunk,
-                             reply_markup=markup if last and not att else None)
+            params: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
+            if last and not att and markup is not None:
+                params["reply_markup"] = markup
+            # The raw call: PTB would rebuild the whole sent Message (keyboard included) from
+            # the answer, which nobody reads; that cost about a millisecond per reply.
+            await self._call(self.bot.do_api_request, endpoint="sendMessage", api_kwargs=params)
         if att:
             path = Path(att["path"])
             caption = (att.get("caption") or "")
@@ -555,8 +569,13 @@ class TelegramChannel:
         offset: int | None = None
         pause = 0.5
         while not stop.is_set():
-            fetch = asyncio.create_task(self.bot.get_updates(
-                offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            # Raw JSON: the updates are recorded as they came and parsed once, when processed.
+            params: dict[str, Any] = {"timeout": self.poll_timeout,
+                                      "allowed_updates": ALLOWED_UPDATES}
+            if offset is not None:
+                params["offset"] = offset
+            fetch = asyncio.create_task(self.bot.do_api_request(
+                "getUpdates", api_kwargs=params, read_timeout=self.poll_timeout + 35))
             stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
@@ -574,9 +593,10 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 0.5
-            if not updates:
+            payloads = [u for u in updates or [] if isinstance(u, dict)
+                        and isinstance(u.get("update_id"), int)]
+            if not payloads:
                 continue
-            payloads = [u.to_dict() for u in updates]
             while True:
                 try:
                     await self.receive(payloads)
@@ -584,7 +604,7 @@ class TelegramChannel:
                 except Exception:  # noqa: BLE001 - not acknowledged: record them again
                     log.exception("could not record updates, retrying")
                     await asyncio.sleep(1.0)
-            offset = updates[-1].update_id + 1
+            offset = max(p["update_id"] for p in payloads) + 1
 
     async def set_commands(self) -> None:
         """The command menu in French and Arabic (and French for everyone else)."""
