@@ -95,11 +95,10 @@ class SqlUserRepo(_Repo):
         return _record(User, row) if row else None
 
     def by_identity(self, channel: str, external_id: str) -> User | None:
-        row = self.session.scalars(
-            select(UserRow).join(IdentityRow, IdentityRow.user_id == UserRow.id)
-            .where(IdentityRow.channel == channel, IdentityRow.external_id == external_id)
-        ).first()
-        return _record(User, row) if row else None
+        # read on every message: a prebuilt statement on the session's connection
+        row = self.session.connection().execute(
+            _USER_BY_IDENTITY, {"k_channel": channel, "k_external_id": external_id}).first()
+        return User.model_validate(dict(row._mapping)) if row else None
 
     def add(self, user: User, identity: Identity | None = None) -> User:
         """Insert the user (its id is assigned); link `identity` to it (identity.user_id is
@@ -187,6 +186,10 @@ _INBOUND_DONE = delete(_INBOUND).where(_INBOUND.c.channel == bindparam("k_channe
                                        _INBOUND.c.external_id == bindparam("k_external_id"))
 _OUTBOX_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _BY_DIALECT: dict[tuple[str, str], Any] = {}
+_USERS, _IDENTITIES = UserRow.__table__, IdentityRow.__table__
+_USER_BY_IDENTITY = select(_USERS).join(_IDENTITIES, _IDENTITIES.c.user_id == _USERS.c.id).where(
+    _IDENTITIES.c.channel == bindparam("k_channel"),
+    _IDENTITIES.c.external_id == bindparam("k_external_id")).limit(1)
 
 
 def _statement(session: Session, name: str) -> Any:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -80,10 +84,15 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename,
                                content_type=mime or "application/octet-stream")
             data = form
-        elif fields:
-            data = fields
+        headers = None
+        if fields and not files:
+            # encoded here: given a dict, aiohttp builds a multipart writer (and a random
+            # boundary) before it finds out that a plain form will do
+            data = urlencode(fields).encode("ascii")
+            headers = _FORM
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as res:
+            async with self._session.request(method, url, data=data, headers=headers,
+                                             timeout=timeout) as res:
                 body = await res.read()
                 return res.status, body
         except asyncio.TimeoutError as exc:

@@ -42,37 +42,51 @@ class Gate:
 
     def __init__(self, engine: Engine):
         self.enabled = engine.dialect.name == "sqlite"
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        # two queues on one lock: a release wakes one waiter, urgent ones first (waking every
+        # waiter at each release made them all fight for the GIL and the lock)
+        self._urgent_turn = threading.Condition(self._lock)
+        self._turn = threading.Condition(self._lock)
         self._owner: int | None = None
         self._depth = 0
         self._urgent = 0
+        self._waiting = 0
 
     def acquire(self, urgent: bool = False) -> None:
         if not self.enabled:
             return
         me = threading.get_ident()
-        with self._cond:
+        with self._lock:
             if self._owner == me:
                 self._depth += 1
                 return
             if urgent:
                 self._urgent += 1
-            try:
-                while self._owner is not None or (not urgent and self._urgent):
-                    self._cond.wait()
-            finally:
-                if urgent:
+                try:
+                    while self._owner is not None:
+                        self._urgent_turn.wait()
+                finally:
                     self._urgent -= 1
+            else:
+                self._waiting += 1
+                try:
+                    while self._owner is not None or self._urgent:
+                        self._turn.wait()
+                finally:
+                    self._waiting -= 1
             self._owner, self._depth = me, 1
 
     def release(self) -> None:
         if not self.enabled:
             return
-        with self._cond:
+        with self._lock:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
-                self._cond.notify_all()
+                if self._urgent:
+                    self._urgent_turn.notify()
+                elif self._waiting:
+                    self._turn.notify()
 
     def __enter__(self) -> None:
         self.acquire()
