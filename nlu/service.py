@@ -138,6 +138,12 @@ class ResilientNLU:
                              intent=Intent(name=name, confidence=round(body["intent"]["confidence"], 4)),
                              entities=ents, engine="rasa")
 
+    def warm_up(self) -> None:
+        """Build what the first parse would build lazily (the language-id model, about a
+        second), so that the first user after a start does not wait for it."""
+        identify("bonjour")
+        self.fallback.parse("bonjour")
+
     def close(self) -> None:
         if self.client is not None:
             self.client.close()

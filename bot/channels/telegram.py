@@ -314,6 +314,9 @@ class TelegramChannel:
         """`alone`: no other worker runs (polling), so everything left over is taken at once;
         with webhook workers only what is older than the grace period."""
         await self.application.initialize()
+        warm_up = getattr(self.athar.services.nlu, "warm_up", None)
+        if callable(warm_up):
+            await self._db(warm_up)
         if sweep:
             await self.sweep(min_age=0.0 if alone else None)
             self._sweeper = asyncio.create_task(self._sweep_forever())
