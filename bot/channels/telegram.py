@@ -208,6 +208,15 @@ def keyboard(buttons: list[RenderedButton]) -> InlineKeyboardMarkup | None:
                                  for row in layout(buttons)])
 
 
+def keyboard_json(buttons: list[RenderedButton]) -> dict[str, Any] | None:
+    """The same keyboard as the Bot API's JSON (what `keyboard(...).to_dict()` gives), built
+    directly for the hot path: PTB's objects cost more than the rest of a reply."""
+    if not buttons:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
+                                for row in layout(buttons)]}
+
+
 def coalesce(replies: list[Rendered], ids: list[int]) -> list[tuple[Rendered, list[int]]]:
     """Consecutive plain replies (no keyboard, no file) are joined to the next one when the
     result still fits in one message: fewer calls against Telegram's 30 per second and one
@@ -493,18 +502,18 @@ class TelegramChannel:
             attempt += 1
 
     async def send(self, chat_id: str, reply: Rendered) -> None:
-        markup = keyboard(reply.buttons)
         att = reply.attachment
         chunks = split_text(reply.text) if reply.text.strip() else []
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
             params: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
-            if last and not att and markup is not None:
-                params["reply_markup"] = markup
+            if last and not att and reply.buttons:
+                params["reply_markup"] = keyboard_json(reply.buttons)
             # The raw call: PTB would rebuild the whole sent Message (keyboard included) from
             # the answer, which nobody reads; that cost about a millisecond per reply.
             await self._call(self.bot.do_api_request, endpoint="sendMessage", api_kwargs=params)
         if att:
+            markup = keyboard(reply.buttons)
             path = Path(att["path"])
             caption = (att.get("caption") or "")
             caption = caption[:_cut(caption, MAX_CAPTION)] or None

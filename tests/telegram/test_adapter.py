@@ -5,7 +5,7 @@ import pytest
 from telegram import Update
 
 from bot.channels.telegram import (
-    chat_key, file_url, keyboard, layout, split_text, to_incoming, utf16_len,
+    chat_key, file_url, keyboard, keyboard_json, layout, split_text, to_incoming, utf16_len,
 )
 from domain.messages import RenderedButton
 
@@ -95,6 +95,9 @@ def test_keyboard_rows_and_callback_data():
     kb = keyboard(mid)
     assert [b.callback_data for row in kb.inline_keyboard for b in row] == ["m:0", "m:1", "m:2"]
     assert keyboard([]) is None
+    # the hot path's JSON is exactly what PTB would send for the same keyboard
+    assert keyboard_json(mid) == kb.to_dict()
+    assert keyboard_json([]) is None
 
 
 def test_file_url_follows_the_api_url():
