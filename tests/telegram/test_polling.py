@@ -218,6 +218,7 @@ def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
     # the command menu, in French and Arabic, from the catalog
     calls = {c.params.get("language_code"): c.params["commands"]
              for c in emulator.calls_of("setMyCommands")}
-    assert [c["command"] for c in calls["ar"]] == ["start", "menu", "help", "language", "cancel"]
+    assert [c["command"] for c in calls["ar"]] == [
+        "start", "menu", "help", "export", "poll", "language", "cancel"]
     assert calls["ar"][2]["description"] == cat.text("telegram.commands.help", "ar")
     assert calls["fr"][2]["description"] == cat.text("telegram.commands.help", "fr")
