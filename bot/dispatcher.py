@@ -202,7 +202,8 @@ class Dispatcher:
         # 3. media
         if incoming.media is not None and not incoming.text:
             if st.dialogue and st.step and self._step_accepts_media(st):
-                return self.engine.answer(ctx, Answer(media=incoming.media))
+                return self.engine.answer(ctx, Answer(media=incoming.media,
+                                                      text=incoming.media.caption))
             return self._keep_media(ctx, incoming) + self._prompt_or_default(ctx)
         # 4. free text
         text = (incoming.text or "").strip()
@@ -305,7 +306,7 @@ class Dispatcher:
         if media is None or ack is None:
             return [Reply.of("common.media_not_expected")]
         story = ctx.uow.stories.add(Story(
-            media_ref=f"{incoming.channel}:{media.kind}:{media.ref}",
+            media_ref=f"{incoming.channel}:{media.kind}:{media.ref}", text=media.caption,
             tags=["media", media.kind, "unsolicited"]))
         ctx.uow.audit.add(AuditEntry(
             user_id=ctx.user.id if ctx.user is not None else None, action="media.received",

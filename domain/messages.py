@@ -19,6 +19,7 @@ class Media(BaseModel):
     mime: str | None = None
     size: int | None = None
     duration: int | None = None
+    caption: str | None = None  # what the sender wrote with it (Telegram: up to 1024 characters)
 
 
 class Incoming(BaseModel):

@@ -146,7 +146,8 @@ def to_incoming(update: Update) -> Incoming | None:
         return Incoming(**base, text=m.text)
     media = _media(m)
     if media is not None:
-        return Incoming(**base, media=media)
+        caption = (m.caption or "").strip()[:MAX_CAPTION] or None
+        return Incoming(**base, media=media.model_copy(update={"caption": caption}))
     return None
 
 

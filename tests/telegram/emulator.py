@@ -394,8 +394,9 @@ class BotApiEmulator:
             "file_id": file_id, "file_unique_id": "u" + file_id, "duration": duration,
             "mime_type": "audio/ogg", "file_size": 12345})})
 
-    def photo(self, uid: int, file_id: str = "PHOTO1", lang: str = "fr"):
-        return self.push({"message": self._msg(uid, lang, photo=[
+    def photo(self, uid: int, file_id: str = "PHOTO1", lang: str = "fr", caption: str | None = None):
+        extra = {"caption": caption} if caption is not None else {}
+        return self.push({"message": self._msg(uid, lang, **extra, photo=[
             {"file_id": file_id + "s", "file_unique_id": "us" + file_id, "width": 90,
              "height": 90, "file_size": 1000},
             {"file_id": file_id, "file_unique_id": "u" + file_id, "width": 800, "height": 800,

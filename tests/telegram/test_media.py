@@ -23,7 +23,7 @@ def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot,
     bot = polling_bot(sqlite_db_url)
     n = _register(emulator, uows)
     emulator.voice(U, file_id="VOICE-abc", duration=9)
-    emulator.photo(U, file_id="PHOTO-xyz")
+    emulator.photo(U, file_id="PHOTO-xyz", caption="Atelier couture — الخياطة 🧵")
     emulator.wait(lambda: len(emulator.sent(U)) >= n + 2)
     bot.run(lambda ch: ch.drain())
     said = "\n".join(texts(emulator.sent(U)[n:])).translate(BIDI_CONTROLS)
@@ -32,9 +32,13 @@ def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot,
     assert cat.text("media.stored_photo", "fr") in said
     with uows() as uow:
         refs = {s.media_ref for s in uow.stories.list()}
+        captions = {s.media_ref: s.text for s in uow.stories.list()}
         audit = [a for a in uow.audit.list() if a.action == "media.received"]
         user = uow.users.by_identity("telegram", str(U))
     assert refs == {"telegram:voice:VOICE-abc", "telegram:photo:PHOTO-xyz"}
+    # what the sender wrote with the photo is kept with it
+    assert captions == {"telegram:voice:VOICE-abc": None,
+                        "telegram:photo:PHOTO-xyz": "Atelier couture — الخياطة 🧵"}
     assert {a.detail["kind"] for a in audit} == {"voice", "photo"}
     assert all(a.user_id == user.id for a in audit)
     assert [a.detail["duration"] for a in audit if a.detail["kind"] == "voice"] == [9]
