@@ -186,6 +186,8 @@ _INBOUND_DONE = delete(_INBOUND).where(_INBOUND.c.channel == bindparam("k_channe
                                        _INBOUND.c.external_id == bindparam("k_external_id"))
 _OUTBOX_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _BY_DIALECT: dict[tuple[str, str], Any] = {}
+# An outbox item tried this many times is never sent again (the channels' resend sweep).
+OUTBOX_MAX_ATTEMPTS = 6
 _USERS, _IDENTITIES = UserRow.__table__, IdentityRow.__table__
 _USER_BY_IDENTITY = select(_USERS).join(_IDENTITIES, _IDENTITIES.c.user_id == _USERS.c.id).where(
     _IDENTITIES.c.channel == bindparam("k_channel"),
@@ -252,6 +254,12 @@ class SqlConversationRepo(_Repo):
             _CONV_GET, {"k_channel": channel, "k_chat_id": chat_id}).first()
         return _conversation(row) if row else None
 
+    def prune(self, channel: str, before: datetime) -> int:
+        """Not in the port: delete the conversations of `channel` untouched since `before`."""
+        result = self.session.execute(delete(ConversationRow).where(
+            ConversationRow.channel == channel, ConversationRow.updated_at < before))
+        return int(result.rowcount or 0)
+
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""
         rows = self.session.scalars(select(ConversationRow)
@@ -306,6 +314,15 @@ class SqlOutboxRepo(_Repo):
         if _is_postgres(self.session):
             stmt = stmt.with_for_update(skip_locked=True)
         return [_record(OutboxItem, r) for r in self.session.scalars(stmt)]
+
+    def prune(self, before: datetime) -> int:
+        """Not in the port: delete items created before `before` that were sent, or that will
+        never be sent (their attempts are used up); returns how many."""
+        from sqlalchemy import or_
+        result = self.session.execute(delete(OutboxRow).where(
+            OutboxRow.created_at < before,
+            or_(OutboxRow.sent_at.is_not(None), OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS)))
+        return int(result.rowcount or 0)
 
     def mark_sent(self, item_id: int) -> None:
         self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id)

@@ -21,10 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.ports import OutboxItem
 from domain.records import utcnow
+from storage.repositories import OUTBOX_MAX_ATTEMPTS
 from storage.tables import InboundRow, OutboxRow
 
 MAX_INBOUND_ATTEMPTS = 5
-MAX_SEND_ATTEMPTS = 6
+MAX_SEND_ATTEMPTS = OUTBOX_MAX_ATTEMPTS  # an item tried this many times is never resent
 GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
 _INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_channel"),
                                          InboundRow.external_id == bindparam("k_external_id"))

@@ -263,7 +263,8 @@ class TelegramChannel:
 
     def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
                  sweep_interval: float = 10.0, threads: int = 8, poll_timeout: int = 25,
-                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = 16):
+                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = 16,
+                 prune_interval: float = 6 * 3600.0):
         self.athar = athar
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
@@ -290,6 +291,9 @@ class TelegramChannel:
         self._inflight: set[str] = set()
         self._received: dict[str, float] = {}
         self._sweeper: asyncio.Task | None = None
+        # housekeeping (bot.maintenance) every few hours, the first soon after the start
+        self.prune_interval = prune_interval
+        self._pruned_at = time.monotonic() - prune_interval + min(prune_interval, 60.0)
         # Bot API calls in flight at most as many as the HTTP pool has connections: httpcore
         # scans its whole queue of waiting requests on every change (quadratic under load).
         self._api_slots = asyncio.Semaphore(api_concurrency)
@@ -574,6 +578,17 @@ class TelegramChannel:
                 await self.sweep()
             except Exception:  # noqa: BLE001 - the next sweep tries again
                 log.exception("sweep failed")
+            if time.monotonic() - self._pruned_at >= self.prune_interval:
+                self._pruned_at = time.monotonic()
+                try:
+                    await self._db(self._prune)
+                except Exception:  # noqa: BLE001 - tried again at the next interval
+                    log.exception("database housekeeping failed")
+
+    def _prune(self) -> None:
+        from bot.maintenance import prune
+        done = prune(self.athar.uow_factory, self.athar.settings.polls.retention_months)
+        log.info("database housekeeping: %s", done)
 
     # -- polling --------------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:

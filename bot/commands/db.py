@@ -4,12 +4,12 @@
 - `current`  show the revision (exit 1 when the database is missing or behind);
 - `prune`    forget processed message ids older than --inbox-days, and erase poll respondents
              (with their answers and stories) who consented more than `polls.retention_months`
-             ago, as promised in the consent step. Run it daily (cron, systemd timer).
+             ago, as promised in the consent step (bot.maintenance). A running Telegram bot
+             does it by itself every few hours; run it daily (cron, systemd timer) otherwise.
 """
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
 
 from sqlalchemy.engine import make_url
 
@@ -18,16 +18,6 @@ from bot.settings import get_settings
 
 def _where(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months earlier (the last day of a shorter month)."""
-    index = moment.year * 12 + (moment.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    next_month = datetime(year + (month == 12), month % 12 + 1, 1)
-    last_day = (next_month - timedelta(days=1)).day
-    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -55,22 +45,22 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from domain.records import utcnow
+    from bot.maintenance import prune
     from storage.db import make_engine, make_uow_factory
 
     settings = get_settings()
     months = settings.polls.retention_months
-    now = utcnow()
     engine = make_engine(settings.sqlalchemy_url)
     try:
-        with make_uow_factory(engine)() as uow:
-            n_ids = uow.inbox.prune(now - timedelta(days=args.inbox_days))
-            n_resp = uow.respondents.purge(months_before(now, months))
-            uow.commit()
+        done = prune(make_uow_factory(engine), months, inbox_days=args.inbox_days,
+                     outbox_days=args.outbox_days)
     finally:
         engine.dispose()
-    print(f"forgot {n_ids} processed message id(s) older than {args.inbox_days} day(s)")
-    print(f"erased {n_resp} poll respondent(s) who consented more than {months} month(s) ago")
+    print(f"forgot {done.message_ids} processed message id(s) older than {args.inbox_days} day(s)")
+    print(f"deleted {done.outbox_items} sent or abandoned outgoing message(s) older than "
+          f"{args.outbox_days} day(s)")
+    print(f"erased {done.respondents} poll respondent(s) who consented more than {months} "
+          f"month(s) ago (and {done.poll_locks} of their dialogue lock rows)")
     return 0
 
 
@@ -93,4 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prune.add_argument("--inbox-days", type=_positive, default=30, metavar="N",
                        help="keep the processed message ids of the last N days (default 30; "
                             "channels redeliver for hours at most)")
+    prune.add_argument("--outbox-days", type=_positive, default=30, metavar="N",
+                       help="keep sent (or abandoned) outgoing messages of the last N days "
+                            "(default 30)")
     prune.set_defaults(func=_prune)

@@ -107,7 +107,7 @@ def _add_respondents(url: str, ages_in_days: list[int]) -> None:
 
 
 def test_months_before():
-    from bot.commands.db import months_before
+    from bot.maintenance import months_before
     utc = timezone.utc
     assert months_before(datetime(2026, 11, 29, 10, 5, tzinfo=utc), 36) == datetime(
         2023, 11, 29, 10, 5, tzinfo=utc)

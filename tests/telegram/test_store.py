@@ -81,3 +81,26 @@ def test_the_gate_is_a_no_op_on_postgres():
         pass
     factory = object()
     assert gate.wrap(factory) is factory
+
+
+def test_a_running_bot_does_its_own_housekeeping(emulator, polling_bot, sqlite_db_url):
+    """Nobody set up `athar db prune`: the channel's sweep runs it every `prune_interval`."""
+    from datetime import timedelta
+    from domain.ports import OutboxItem
+    from domain.records import utcnow
+    from storage.db import make_engine, make_uow_factory
+    engine = make_engine(sqlite_db_url)
+    uows = make_uow_factory(engine)
+    long_ago = utcnow() - timedelta(days=90)
+    with uows() as uow:
+        uow.outbox.add(OutboxItem(channel="telegram", chat_id="9", payload={"old": True},
+                                  created_at=long_ago, sent_at=long_ago))
+        uow.commit()
+
+    def old_items() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar()
+    assert old_items() == 1
+    polling_bot(sqlite_db_url, sweep_interval=0.05, prune_interval=0.1)
+    emulator.wait(lambda: old_items() == 0, timeout=30)
+    engine.dispose()

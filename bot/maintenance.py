@@ -1,0 +1,56 @@
+"""Housekeeping of the database: what `athar db prune` runs, and what a running bot runs by
+itself every few hours (the Telegram channel's sweep), so nothing grows without end and the
+retention promised at consent holds even where nobody set up a cron job.
+
+- processed message ids (duplicate detection) older than `inbox_days`: channels redeliver for
+  hours at most;
+- outbox items sent, or given up (never to be sent), older than `outbox_days`;
+- poll respondents who consented more than `polls.retention_months` ago, with their answers and
+  stories; and the per-respondent lock rows of the poll dialogue past the same age.
+Several workers may run it at the same time: every step is an idempotent DELETE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from domain.records import utcnow
+
+INBOX_DAYS = 30
+OUTBOX_DAYS = 30
+
+
+@dataclass
+class Pruned:
+    message_ids: int = 0
+    outbox_items: int = 0
+    respondents: int = 0
+    poll_locks: int = 0
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the last day of a shorter month)."""
+    index = moment.year * 12 + (moment.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = datetime(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetime | None = None,
+          inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS) -> Pruned:
+    from bot.handlers.polls import LOCK_CHANNEL
+
+    now = now or utcnow()
+    retention = months_before(now, retention_months)
+    with uow_factory() as uow:
+        out = Pruned(
+            message_ids=uow.inbox.prune(now - timedelta(days=inbox_days)),
+            outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days)),
+            respondents=uow.respondents.purge(retention),
+            poll_locks=uow.conversations.prune(LOCK_CHANNEL, retention),
+        )
+        uow.commit()
+    return out

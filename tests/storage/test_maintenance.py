@@ -1,0 +1,58 @@
+"""Database housekeeping (bot.maintenance.prune): what `athar db prune` and a running bot do,
+on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from domain.ports import ConversationRecord, OutboxItem
+from domain.records import Poll, Project, Respondent, utcnow
+
+from bot.handlers.polls import LOCK_CHANNEL
+from bot.maintenance import prune
+
+
+def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
+    now = utcnow()
+    old = now - timedelta(days=40)
+    with uow_factory() as uow:
+        sent_old, unsent_old, sent_new, dead_old = uow.outbox.add_many([
+            OutboxItem(channel="telegram", chat_id="1", payload={"n": 1}, created_at=old,
+                       sent_at=old),
+            OutboxItem(channel="telegram", chat_id="1", payload={"n": 2}, created_at=old),
+            OutboxItem(channel="telegram", chat_id="1", payload={"n": 3}, created_at=now,
+                       sent_at=now),
+            OutboxItem(channel="telegram", chat_id="1", payload={"n": 4}, created_at=old,
+                       attempts=1000),  # given up: the user blocked the bot
+        ])
+        uow.inbox.record("telegram", "m-old")
+        for channel, chat in ((LOCK_CHANNEL, "pseudo-old"), (LOCK_CHANNEL, "pseudo-new"),
+                              ("telegram", "chat-old")):
+            uow.conversations.lock(channel, chat)
+        uow.commit()
+    with uow_factory() as uow:  # back-date rows (the repositories stamp "now"): test-only SQL
+        uow.session.execute(text("UPDATE conversations SET updated_at = :t "
+                                 "WHERE chat_id IN ('pseudo-old', 'chat-old')"),
+                            {"t": now - timedelta(days=4 * 365)})
+        uow.session.execute(text("UPDATE inbox SET received_at = :t"), {"t": old})
+        project = uow.projects.add(Project(commune_id="berkane", title="Sport pour toutes"))
+        poll = uow.polls.add(Poll(project_id=project.id, title="Sondage", token="tok-maint"))
+        uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="p-gone", consent=True,
+                                       consent_at=now - timedelta(days=400)))
+        uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="p-kept", consent=True,
+                                       consent_at=now))
+        uow.commit()
+
+    done = prune(uow_factory, retention_months=12, now=now)
+
+    assert (done.outbox_items, done.message_ids, done.respondents, done.poll_locks) == (2, 1, 1, 1)
+    with uow_factory() as uow:
+        left = {i.payload["n"] for i in uow.outbox.pending(limit=100)}
+        assert left == {2}  # unsent and still deliverable: kept whatever its age
+        assert uow.conversations.get(LOCK_CHANNEL, "pseudo-old") is None
+        assert uow.conversations.get(LOCK_CHANNEL, "pseudo-new") is not None
+        assert uow.conversations.get("telegram", "chat-old") is not None  # a user's dialogue stays
+    assert sent_new.id and sent_old.id and unsent_old.id and dead_old.id
+    # a second run (another worker at the same time) finds nothing more
+    assert prune(uow_factory, retention_months=12, now=now) == type(done)()
