@@ -137,6 +137,29 @@ class Dispatcher:
             uow.rollback()
         return [self.catalog.render(r, lang) for r in replies], conv.language
 
+    def fulfil(self, reply: Rendered) -> Rendered:
+        """Run the job a reply carries (domain.messages.Job) and return what to send instead;
+        a reply without a job is returned as it is. Called by the channels just before sending,
+        in a worker thread; the job reads in its own unit of work, which is never committed.
+        A failing job becomes an error message: the user is always told."""
+        if not reply.job:
+            return reply
+        lang = reply.language or self.default_language
+        kind = str(reply.job.get("kind", ""))
+        runner = self.services.handlers.jobs.get(kind)
+        try:
+            if runner is None:
+                raise LookupError(f"no runner for job {kind!r}")
+            with self.uow_factory() as uow:
+                try:
+                    result = runner(self.services, uow, dict(reply.job.get("params") or {}))
+                finally:
+                    uow.rollback()
+        except Exception:  # noqa: BLE001 - told to the user, logged for us
+            log.exception("job %s failed", kind)
+            result = Reply.of("common.error")
+        return self.catalog.render(result.model_copy(update={"job": None}), lang)
+
     def mark_sent(self, outbox_ids: list[int]) -> None:
         if not outbox_ids:
             return

@@ -143,7 +143,8 @@ class Catalog:
             if reply.attachment.caption is not None:
                 attachment["caption"] = self.render_msg(reply.attachment.caption, lang)
         return Rendered(text=text, buttons=buttons, rtl=Lang(lang).rtl if lang in LANG_TAGS else False,
-                        language=lang, attachment=attachment)
+                        language=lang, attachment=attachment,
+                        job=reply.job.model_dump() if reply.job is not None else None)
 
 
 @lru_cache(maxsize=1)

@@ -57,10 +57,19 @@ class Attachment(BaseModel):
     caption: Msg | None = None
 
 
+class Job(BaseModel):
+    """Slow work (making a file) that a channel does just before it sends the reply carrying
+    it, after the replies before it are on the user's screen ("preparing your file…", then the
+    file). Plain data, so it waits in the outbox like any reply: a crash means it runs again."""
+    kind: str  # a job runner registered by a handler (Handlers.add_job)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Reply(BaseModel):
     lines: list[Msg]
     buttons: list[Button] = Field(default_factory=list)
     attachment: Attachment | None = None
+    job: Job | None = None  # when set, the channel sends what the job's runner returns instead
 
     @classmethod
     def of(cls, key: str, buttons: list[Button] | None = None, **params: Any) -> "Reply":
@@ -79,3 +88,4 @@ class Rendered(BaseModel):
     rtl: bool = False
     language: str = "fr"
     attachment: dict[str, Any] | None = None
+    job: dict[str, Any] | None = None  # see Job: to be run (Dispatcher.fulfil) before sending

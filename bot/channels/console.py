@@ -43,6 +43,9 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
 
     def show(replies: list[Rendered]) -> None:
         for r in replies:
+            if r.job:  # what came before is on the screen while the job runs
+                stdout.flush()
+                r = dispatcher.fulfil(r)
             print(format_reply(r), file=stdout)
             print(file=stdout)
         stdout.flush()

@@ -229,6 +229,7 @@ def coalesce(replies: list[Rendered], ids: list[int]) -> list[tuple[Rendered, li
             prev, prev_ids = out[-1]
             text = prev.text + "\n\n" + reply.text
             if not prev.buttons and not prev.attachment and not reply.attachment \
+                    and not prev.job and not reply.job \
                     and prev.text.strip() and reply.text.strip() \
                     and prev.language == reply.language and utf16_len(text) <= MAX_TEXT:
                 out[-1] = (reply.model_copy(update={"text": text}), prev_ids + item_ids)
@@ -538,6 +539,8 @@ class TelegramChannel:
         sent: list[int] = []
         for i, (reply, item_ids) in enumerate(batches):
             try:
+                if reply.job:  # slow work (an export), once the replies before it are sent
+                    reply = await self._db(self.dispatcher.fulfil, reply)
                 await self.send(chat_id, reply)
             except Forbidden:
                 log.warning("the user blocked the bot: replies given up")

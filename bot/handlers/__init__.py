@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from domain.dialogue import Ctx, Registry
 from domain.messages import Msg, Reply
@@ -27,6 +27,9 @@ class MenuEntry:
 
 # A /start payload handler: returns replies if it recognises the payload, else None.
 PayloadHandler = Callable[[Ctx, str], "list[Reply] | None"]
+# A job runner (see domain.messages.Job): (services, read-only unit of work, params) → the reply
+# to send in place of the one that carried the job. It may take seconds; it must not write.
+JobRunner = Callable[[Any, Any, dict], Reply]
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Handlers:
     # dialogue id -> replies for an unregistered user who cancels or leaves it (instead of the
     # onboarding), e.g. a beneficiary leaving a poll
     on_leave: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
+    jobs: dict[str, JobRunner] = field(default_factory=dict)  # Job.kind -> its runner
 
     def add_menu(self, entry: MenuEntry) -> None:
         self.menu.append(entry)
@@ -46,6 +50,9 @@ class Handlers:
     def add_command(self, name: str, dialogue: str) -> None:
         """A slash command (without the slash) that starts a dialogue for registered users."""
         self.commands[name] = dialogue
+
+    def add_job(self, kind: str, runner: JobRunner) -> None:
+        self.jobs[kind] = runner
 
     def menu_for(self, role: str | None) -> list[MenuEntry]:
         return [e for e in self.menu if role in e.roles]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
-from domain.messages import Attachment, Reply, msg
+from domain.messages import Attachment, Job, Reply, msg
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._projects import choose_project_step, load_project
@@ -28,6 +28,7 @@ POLL_BASED = ("results", "xlsform")
 NO_LANGUAGE = ("csv", "json")
 COORDINATORS = ("coordinator", "admin")
 log = logging.getLogger("athar.export")
+JOB = "export"
 P_WHAT, P_SCOPE, P_COMMUNE, P_POLL, P_FMT, P_LANG = "exp:w:", "exp:s:", "exp:c:", "exp:p:", "exp:f:", "exp:l:"
 
 
@@ -195,18 +196,28 @@ def _complete(ctx: Ctx) -> list[Reply]:
     if job["what"] in REPORTS and not job["programme"] and (
             not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"])):
         return [Reply.of("export.failed")]
-    progress = Reply.of("export.progress")
+    # The file is made by the channel once "preparing…" is on the user's screen (Job).
+    return [Reply.of("export.progress"),
+            Reply(lines=[], job=Job(kind=JOB, params=job))]
+
+
+def run_job(services: Any, uow: Any, job: dict[str, Any]) -> Reply:
+    """The export job's runner: the file as a document, or why there is none."""
+    exporter = services.extras.get("exporter")
+    if exporter is None:
+        return Reply.of("export.unavailable")
     try:
-        path = generate(exporter, ctx.uow, job)
+        path = generate(exporter, uow, job)
     except Exception as exc:  # a job that cannot run is told, never crashes the conversation
         key = getattr(exc, "key", None)
         log.warning("export failed: %s", exc)
-        return [progress, Reply.of(key if key else "export.failed")]
-    return [progress, Reply(lines=[msg("export.ready", name=path.name)],
-                            attachment=Attachment(kind="document", path=str(path), filename=path.name))]
+        return Reply.of(key if key else "export.failed")
+    return Reply(lines=[msg("export.ready", name=path.name)],
+                 attachment=Attachment(kind="document", path=str(path), filename=path.name))
 
 
 def setup(h: Handlers) -> None:
+    h.add_job(JOB, run_job)
     h.registry.add(Dialogue(id="export", steps=steps(), on_complete=_complete, confirm=False,
                             then="menu"))
     h.add_menu(MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80))

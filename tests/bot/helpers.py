@@ -44,8 +44,10 @@ class Chat:
         kw.setdefault("message_id", f"m{next(_ids)}")
         out = self.dispatcher.handle(Incoming(channel=self.channel, chat_id=self.user,
                                               user_ref=self.user, **kw))
-        self.log.extend(out.replies)
-        return out.replies
+        # as a channel does: a reply's job (an export) runs just before it is sent
+        replies = [self.dispatcher.fulfil(r) for r in out.replies]
+        self.log.extend(replies)
+        return replies
 
     def say(self, text: str, **kw) -> list[Rendered]:
         return self._send(text=text, **kw)

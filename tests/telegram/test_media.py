@@ -2,6 +2,8 @@
 documents and pictures sent."""
 from __future__ import annotations
 
+import time
+
 from tests.bot.helpers import BIDI_CONTROLS, invite
 from tests.telegram.emulator import buttons, texts
 
@@ -65,3 +67,47 @@ def test_documents_and_pictures_are_sent(emulator, polling_bot, sqlite_db_url, t
     assert [c.files["photo"][1] for c in photos] == [304]
     assert buttons(photos[0]) == ["menu:x"]  # the keyboard goes with the last message
     assert texts(emulator.calls_of("sendMessage", chat=U)) == ["Votre document"]
+
+
+def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_bot,
+                                                             sqlite_db_url, tmp_path):
+    """/export by button presses: the progress message is on the user's screen before the
+    file is made (the job runs after it is sent), then the file comes as a document."""
+    from bot.commands.demo import seed
+    from bot.i18n import default_catalog
+    from storage.db import make_engine, make_uow_factory
+    engine = make_engine(sqlite_db_url)
+    uows = make_uow_factory(engine)
+    with uows() as uow:
+        done = {cid: pid for cid, pid, _ in seed(uow, respondents=12)}
+        uow.commit()
+    bot = polling_bot(sqlite_db_url)
+    exporter = bot.athar.services.extras["exporter"]
+    exporter.out_dir = tmp_path / "out"
+    started: list[float] = []
+    run = exporter.run
+
+    def timed_run(*args, **kwargs):  # when the file starts being made
+        started.append(time.perf_counter())
+        return run(*args, **kwargs)
+    exporter.run = timed_run
+    n = _register(emulator, uows)
+
+    def press_when_offered(data: str) -> None:
+        k = len(emulator.sent(U))
+        emulator.wait(lambda: any(data in buttons(c) for c in emulator.sent(U)[n:]))
+        emulator.press(U, data)
+        emulator.wait(lambda: len(emulator.sent(U)) > k)
+    emulator.command(U, "/export")
+    for data in ("exp:w:logframe", f"prj:{done['berkane']}", "exp:f:docx", "exp:l:fr"):
+        press_when_offered(data)
+    emulator.wait(lambda: emulator.calls_of("sendDocument", chat=U), timeout=60)
+    progress = default_catalog().text("export.progress", "fr")
+    (doc,) = emulator.calls_of("sendDocument", chat=U)
+    told = [c for c in emulator.calls_of("sendMessage", chat=U)
+            if progress in c.params.get("text", "").translate(BIDI_CONTROLS)]
+    # on the user's screen before the file is even started, and the file after it
+    assert told and len(started) == 1 and told[0].at < started[0] < doc.at
+    name, size = doc.files["document"]
+    assert name.endswith(".docx") and size > 1000
+    engine.dispose()
