@@ -36,15 +36,16 @@ CASES = [
     ("voice", {"update_id": 7, "message": msg(voice={
         "file_id": "V1", "file_unique_id": "u", "duration": 12, "mime_type": "audio/ogg",
         "file_size": 999})}, dict(media={"kind": "voice", "ref": "V1", "mime": "audio/ogg",
-                                         "size": 999, "duration": 12})),
+                                         "size": 999, "duration": 12, "caption": None})),
     ("photo: the largest size", {"update_id": 8, "message": msg(photo=[
         {"file_id": "small", "file_unique_id": "a", "width": 90, "height": 90},
         {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900,
-         "file_size": 5000}])}, dict(media={"kind": "photo", "ref": "big", "mime": "image/jpeg",
-                                            "size": 5000, "duration": None})),
+         "file_size": 5000}], caption="  Notre atelier  ")},
+     dict(media={"kind": "photo", "ref": "big", "mime": "image/jpeg", "size": 5000,
+                 "duration": None, "caption": "Notre atelier"})),
     ("location", {"update_id": 9, "message": msg(location={"latitude": 34.9, "longitude": -2.3})},
      dict(media={"kind": "location", "ref": "34.900000,-2.300000", "mime": None, "size": None,
-                 "duration": None})),
+                 "duration": None, "caption": None})),
 ]
 
 
