@@ -28,6 +28,17 @@ def _cli(args: argparse.Namespace) -> int:
         return run_polling(settings)
 
 
+def _run(coro) -> None:
+    """asyncio.run on uvloop where it is installed (uvicorn picks it for `athar web` too):
+    its event loop costs less per socket operation and per thread hand-over."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        asyncio.run(coro)
+        return
+    uvloop.run(coro)
+
+
 def run_polling(settings) -> int:
     """Long polling until Ctrl-C / SIGTERM; updates left unprocessed are resumed at next start."""
     from bot.app import build_app
@@ -53,7 +64,7 @@ def run_polling(settings) -> int:
         await telegram.run_polling(athar, settings, stop, ready=ready)
 
     try:
-        asyncio.run(main())
+        _run(main())
     finally:
         athar.close()
     return 0
