@@ -15,5 +15,18 @@ exports-sysdeps:
 	  fi; \
 	fi
 
+# Tests only: LibreOffice Writer lays out the DOCX and ODT reports to count their pages.
+.PHONY: exports-testdeps
+exports-testdeps:
+	@if ! command -v soffice >/dev/null; then \
+	  echo "Installing LibreOffice Writer (tests count the pages of the DOCX/ODT reports with it)"; \
+	  if command -v apt-get >/dev/null; then \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get install -y -q --no-install-recommends libreoffice-writer-nogui >/dev/null || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends libreoffice-writer-nogui >/dev/null; }; \
+	  else \
+	    echo "Please install LibreOffice (soffice) with your package manager"; exit 1; \
+	  fi; \
+	fi
+
 RUN_PREREQS += exports-sysdeps
-TEST_PREREQS += exports-sysdeps
+TEST_PREREQS += exports-sysdeps exports-testdeps

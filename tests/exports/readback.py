@@ -55,6 +55,23 @@ def pdf_pages(path: Path) -> int:
     return len(PdfReader(str(path)).pages)
 
 
+def office_pages(path: Path) -> int:
+    """Pages of a DOCX or ODT as LibreOffice lays it out (converted to PDF, then counted): the
+    editable reports' page limits are measured the way a reader opening them would see them.
+    LibreOffice Writer is installed by `make test` (exports/exports.mk)."""
+    import shutil
+    import subprocess
+    import tempfile
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice (soffice) is needed to count the pages of DOCX/ODT: make test installs it"
+    with tempfile.TemporaryDirectory(prefix="athar-lo-") as tmp:
+        out = Path(tmp) / "out"
+        subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(out), str(path)],
+                       check=True, capture_output=True, timeout=180)
+        return pdf_pages(out / (path.stem + ".pdf"))
+
+
 def xlsx_cells(path: Path) -> dict[str, list[list[object]]]:
     from openpyxl import load_workbook
     wb = load_workbook(str(path))

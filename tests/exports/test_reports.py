@@ -11,7 +11,7 @@ from exports.reports import (
     semester_bounds,
 )
 
-from tests.exports.readback import docx_text, odt_text, pdf_pages, pdf_text
+from tests.exports.readback import docx_text, odt_text, office_pages, pdf_pages, pdf_text
 
 TODAY = date(2026, 11, 29)
 
@@ -104,6 +104,22 @@ def test_final_pdfs_stay_within_ten_pages(demo, communes_by_id, tmp_path):
     assert "الملحق أ — المناهج" in pdf_text(p1)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,scope,fmt,lang", [
+    ("semester", "berkane", "docx", "fr"), ("semester", "berkane", "odt", "ar"),
+    ("semester", "programme", "docx", "ar"), ("semester", "programme", "odt", "fr"),
+    ("final", "ait_zineb", "docx", "ar"), ("final", "ait_zineb", "odt", "fr"),
+    ("final", "programme", "docx", "fr"),
+])
+def test_editable_reports_stay_within_the_page_limits(demo, communes_by_id, tmp_path,
+                                                       kind, scope, fmt, lang):
+    """The DOCX and ODT a commune edits, laid out by LibreOffice: within 5 / 10 pages too."""
+    data = (programme(demo, communes_by_id, kind) if scope == "programme"
+            else one(demo, communes_by_id, scope, kind))
+    path = export_report(data, fmt, lang, tmp_path / f"report.{fmt}")
+    assert 1 <= office_pages(path) <= MAX_PAGES[kind]
+
+
 def test_the_whole_programme_of_ten_communes_fits(communes_by_id, tmp_path):
     store = MemoryStore()
     ids = list(communes_by_id)
@@ -114,6 +130,9 @@ def test_the_whole_programme_of_ten_communes_fits(communes_by_id, tmp_path):
                              tmp_path / f"{kind}.pdf")
         assert pdf_pages(path) <= MAX_PAGES[kind], kind
         assert "Gourrama" in pdf_text(path)
+        docx = export_report(programme(demo10, communes_by_id, kind, ids), "docx", "fr",
+                             tmp_path / f"{kind}.docx")
+        assert office_pages(docx) <= MAX_PAGES[kind], kind
 
 
 def test_the_results_chart_follows_the_chosen_poll(demo, tmp_path):
