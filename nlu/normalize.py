@@ -17,6 +17,7 @@ comes from, so entity offsets found in normalised text can be mapped back to the
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _ARABIC_DIACRITICS = set(range(0x064B, 0x0653)) | {0x0670, 0x0640, 0x0654, 0x0655, 0x06E1}
 _MAP: dict[str, str] = {
@@ -37,6 +38,7 @@ for _i in range(10):
     _MAP[chr(0x06F0 + _i)] = str(_i)
 
 
+@lru_cache(maxsize=8192)
 def _char(c: str) -> str:
     """Normalised form of one input character (may be empty or two characters)."""
     if c in _MAP:
@@ -58,6 +60,14 @@ def _char(c: str) -> str:
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Normalise `text`; return it with, per output char, its source index (plus a final sentinel)."""
+    norm, mapping = _normalize_with_map(text or "")
+    return norm, list(mapping)
+
+
+# One message is normalised by language id, the Rasa request, the lexicon, the number
+# extractor…: the last few texts are kept (about ten calls per message became one).
+@lru_cache(maxsize=256)
+def _normalize_with_map(text: str) -> tuple[str, tuple[int, ...]]:
     out: list[str] = []
     src: list[int] = []
     for i, c in enumerate(text or ""):
@@ -88,7 +98,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
         res.pop()
         rsrc.pop()
     rsrc.append(len(text or ""))
-    return "".join(res), rsrc
+    return "".join(res), tuple(rsrc)
 
 
 def normalize(text: str) -> str:
