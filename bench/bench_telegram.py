@@ -40,6 +40,15 @@ FREE_TEXTS = ["bonjour, je voulais juste dire merci", "salam, kayn chi jdid?",
               "je ne sais pas encore quoi faire", "chno khassni ndir daba?"]
 
 
+_WORDS = ["lyoum", "aujourd'hui", "اليوم", "demain", "ghda", "غدا", "merci", "choukran", "شكرا",
+          "3afak", "s'il vous plaît", "من فضلك", "bien", "mzyan", "مزيان", "vraiment", "bzaf", "كثيرا"]
+
+
+def _free_text(n: int, rnd: random.Random) -> str:
+    """A different message each time (no cache of the bot's sees the same text twice)."""
+    return f"{rnd.choice(FREE_TEXTS)} {rnd.choice(_WORDS)} {rnd.choice(_WORDS)} {n}"
+
+
 @dataclass
 class Kind:
     name: str
@@ -184,6 +193,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         emu.ack_latencies.clear()
         # one message at a time (no queueing): the latency of the path itself
         solo = {"button": Kind("button", 0, []), "text": Kind("text", 0, [])}
+        rnd0 = random.Random(4)
         for i in range(40):
             k = solo["button" if i % 2 == 0 else "text"]
             uid = ids[0] if k.name == "button" else ids[-1]
@@ -193,7 +203,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
             if k.name == "button":
                 emu.press(uid, BUTTON)
             else:
-                emu.text(uid, FREE_TEXTS[i % len(FREE_TEXTS)])
+                emu.text(uid, _free_text(i, rnd0))
             emu.wait(lambda: uid not in inflight, timeout=60)
         for k in solo.values():
             result["solo_" + k.name] = {"p50_ms": round(_pct(k.latencies, 50), 1),
@@ -224,7 +234,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
             if k.name == "button":
                 emu.press(uid, BUTTON)
             else:
-                emu.text(uid, rnd.choice(FREE_TEXTS))
+                emu.text(uid, _free_text(k.sent, rnd))
             k.sent += 1
         sent_until = time.perf_counter()
         try:

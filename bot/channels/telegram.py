@@ -1,12 +1,13 @@
 """The Telegram channel, on python-telegram-bot 22.x used as the transport only.
 
-PTB sends and parses; the dispatcher and the database keep every piece of state (no
-ConversationHandler, no PTB persistence). One update goes:
+PTB's Bot sends (its request layer on aiohttp, its rate limiter, its errors); updates are read
+from the Bot API's JSON as they come; the dispatcher and the database keep every piece of
+state (no ConversationHandler, no PTB persistence). One update goes:
 
     received (getUpdates or the webhook) → recorded in `inbound_updates` (then acknowledged)
-    → the PTB application routes it to `TelegramChannel._on_update` (per-chat order kept by an
-      asyncio lock) → callback query answered at once → `Dispatcher.handle` in a worker thread
-      (one commit: state, processed id, replies in the outbox) → inbound row deleted
+    → `TelegramChannel._on_update` (per-chat order kept by an asyncio lock) → callback query
+      answered at once → `Dispatcher.handle` in a worker thread (one commit: state, processed
+      id, replies in the outbox, the recorded update removed)
     → replies sent (split at 4096 characters, inline keyboards, documents and photos)
     → outbox items marked sent.
 
@@ -36,11 +37,11 @@ from typing import Any, Callable
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (  # noqa: E402
-    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update,
+    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
 
@@ -49,9 +50,9 @@ from bot.channels.http import AiohttpRequest
 from bot.channels.store import ChannelStore
 
 log = logging.getLogger("athar.telegram")
-# Two hot calls use Bot.do_api_request on purpose (see `send` and `poll`); PTB suggests the
+# Three hot calls use Bot.do_api_request on purpose (see `send` and `poll`); PTB suggests the
 # typed methods, which would parse every answer into objects nobody reads.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage)' instead",
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(getUpdates|sendMessage|answerCallbackQuery)' instead",
                         category=PTBUserWarning)
 
 CHANNEL = "telegram"
@@ -84,69 +85,89 @@ def chat_key(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _seconds(obj: Any) -> int | None:
-    with warnings.catch_warnings():  # PTB 22.2+ warns that `duration` becomes a timedelta
-        warnings.simplefilter("ignore")
-        d = obj.duration
-    if d is None:
-        return None
-    return int(d.total_seconds()) if hasattr(d, "total_seconds") else int(d)
+def _get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
 
 
-def _media(message: Any) -> Media | None:
-    if message.voice:
-        v = message.voice
-        return Media(kind="voice", ref=v.file_id, mime=v.mime_type, size=v.file_size,
-                     duration=_seconds(v))
-    if message.audio:
-        a = message.audio
-        return Media(kind="audio", ref=a.file_id, mime=a.mime_type, size=a.file_size,
-                     duration=_seconds(a))
-    if message.photo:
-        p = max(message.photo, key=lambda s: (s.width * s.height, s.file_size or 0))
-        return Media(kind="photo", ref=p.file_id, mime="image/jpeg", size=p.file_size)
-    if message.video or message.video_note:
-        v = message.video or message.video_note
-        return Media(kind="video", ref=v.file_id, mime=getattr(v, "mime_type", None),
-                     size=v.file_size)
-    if message.document:
-        d = message.document
-        return Media(kind="document", ref=d.file_id, mime=d.mime_type, size=d.file_size)
-    if message.location:
-        loc = message.location
-        return Media(kind="location", ref=f"{loc.latitude:.6f},{loc.longitude:.6f}")
-    if message.sticker:
-        return Media(kind="other", ref=message.sticker.file_id)
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _media(message: dict[str, Any]) -> Media | None:
+    """The medium of a message (its file id, never its content), from the Bot API's JSON."""
+    for kind, field_ in (("voice", "voice"), ("audio", "audio")):
+        v = message.get(field_)
+        if isinstance(v, dict):
+            return Media(kind=kind, ref=str(v["file_id"]), mime=v.get("mime_type"),
+                         size=_int(v.get("file_size")), duration=_int(v.get("duration")))
+    sizes = message.get("photo")
+    if isinstance(sizes, list) and sizes:
+        p = max((s for s in sizes if isinstance(s, dict)),
+                key=lambda s: ((_int(s.get("width")) or 0) * (_int(s.get("height")) or 0),
+                               _int(s.get("file_size")) or 0))
+        return Media(kind="photo", ref=str(p["file_id"]), mime="image/jpeg",
+                     size=_int(p.get("file_size")))
+    v = message.get("video") or message.get("video_note")
+    if isinstance(v, dict):
+        return Media(kind="video", ref=str(v["file_id"]), mime=v.get("mime_type"),
+                     size=_int(v.get("file_size")))
+    d = message.get("document")
+    if isinstance(d, dict):
+        return Media(kind="document", ref=str(d["file_id"]), mime=d.get("mime_type"),
+                     size=_int(d.get("file_size")))
+    loc = message.get("location")
+    if isinstance(loc, dict):
+        return Media(kind="location", ref=f"{float(loc['latitude']):.6f},{float(loc['longitude']):.6f}")
+    sticker = message.get("sticker")
+    if isinstance(sticker, dict):
+        return Media(kind="other", ref=str(sticker["file_id"]))
     return None
 
 
-def to_incoming(update: Update) -> Incoming | None:
-    """The channel-neutral message of an update, or None for updates Athar ignores (edited
-    messages, member changes, service messages, other bots)."""
-    uid = str(update.update_id)
-    cq = update.callback_query
-    if cq is not None:
-        if cq.data is None:
+def to_incoming(update: dict[str, Any]) -> Incoming | None:
+    """The channel-neutral message of an update (the Bot API's JSON), or None for updates Athar
+    ignores (edited messages, member changes, service messages, other bots). Raises KeyError,
+    TypeError or ValueError on a malformed update.
+
+    Read straight from the JSON: building python-telegram-bot's objects for it cost more than
+    the rest of handling a button press."""
+    if _int(update["update_id"]) is None:
+        raise ValueError("update_id is not an integer")
+    uid = str(update["update_id"])
+    cq = update.get("callback_query")
+    if isinstance(cq, dict):
+        data = cq.get("data")
+        if not isinstance(data, str):
             return None
-        chat = cq.message.chat.id if cq.message is not None else cq.from_user.id
-        return Incoming(channel=CHANNEL, chat_id=str(chat), user_ref=str(cq.from_user.id),
-                        message_id=uid, button=cq.data, lang_hint=cq.from_user.language_code)
-    m = update.message
-    if m is None or m.from_user is None or m.from_user.is_bot:
+        sender = cq["from"]
+        chat = _get(cq, "message", "chat", "id") or sender["id"]
+        return Incoming(channel=CHANNEL, chat_id=str(chat), user_ref=str(sender["id"]),
+                        message_id=uid, button=data, lang_hint=sender.get("language_code"))
+    m = update.get("message")
+    if not isinstance(m, dict):
         return None
-    base = dict(channel=CHANNEL, chat_id=str(m.chat.id), user_ref=str(m.from_user.id),
-                message_id=uid, lang_hint=m.from_user.language_code)
-    if m.text is not None:
-        c = COMMAND.fullmatch(m.text.strip())
-        if c and m.text.lstrip().startswith("/"):
+    sender = m.get("from")
+    if not isinstance(sender, dict) or sender.get("is_bot"):
+        return None
+    base = dict(channel=CHANNEL, chat_id=str(m["chat"]["id"]), user_ref=str(sender["id"]),
+                message_id=uid, lang_hint=sender.get("language_code"))
+    text = m.get("text")
+    if isinstance(text, str):
+        c = COMMAND.fullmatch(text.strip())
+        if c and text.lstrip().startswith("/"):
             name, arg = c.group(1).lower(), (c.group(2) or "").strip() or None
             if name == "start" and arg is not None and not START_PAYLOAD.fullmatch(arg):
                 arg = None  # deep-link payloads are at most 64 of A-Z a-z 0-9 _ -
             return Incoming(**base, command=name, command_arg=arg)
-        return Incoming(**base, text=m.text)
+        return Incoming(**base, text=text)
     media = _media(m)
     if media is not None:
-        caption = (m.caption or "").strip()[:MAX_CAPTION] or None
+        caption = m.get("caption") if isinstance(m.get("caption"), str) else ""
+        caption = caption.strip()[:MAX_CAPTION] or None
         return Incoming(**base, media=media.model_copy(update={"caption": caption}))
     return None
 
@@ -298,8 +319,6 @@ class TelegramChannel:
         # Bot API calls in flight at most as many as the HTTP pool has connections: httpcore
         # scans its whole queue of waiting requests on every change (quadratic under load).
         self._api_slots = asyncio.Semaphore(api_concurrency)
-        application.add_handler(TypeHandler(Update, self._on_update))
-        application.add_error_handler(self._on_error)
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -409,27 +428,28 @@ class TelegramChannel:
         key = chat_key(payload) or uid
         try:
             async with self._chat(key):  # updates of one chat are handled in the order received
-                try:
-                    update = Update.de_json(payload, self.bot)
-                except Exception:  # noqa: BLE001 - counted, dropped after a few attempts
-                    log.exception("update %s cannot be parsed", uid)
-                    await self._db(self.store.failed, CHANNEL, uid)
-                    return
-                await self.application.process_update(update)
+                await self._on_update(payload)
         finally:
             self._inflight.discard(uid)
             self._received.pop(uid, None)
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        uid = str(update.update_id)
+    async def _on_update(self, payload: dict[str, Any]) -> None:
+        uid = str(payload["update_id"])
         try:
-            if update.callback_query is not None:
-                await self._answer_callback(update.callback_query.id)
-            if update.my_chat_member is not None:
-                await self._member_changed(update)
+            try:
+                incoming = to_incoming(payload)
+                member = payload.get("my_chat_member")
+                query_id = _get(payload, "callback_query", "id")
+            except (KeyError, TypeError, ValueError):  # counted, dropped after a few attempts
+                log.exception("update %s cannot be read", uid)
+                await self._db(self.store.failed, CHANNEL, uid)
+                return
+            if query_id is not None:
+                await self._answer_callback(str(query_id))
+            if isinstance(member, dict):
+                await self._member_changed(member)
                 await self._db(self.store.done, CHANNEL, uid)
                 return
-            incoming = to_incoming(update)
             if incoming is None:
                 await self._db(self.store.done, CHANNEL, uid)
                 return
@@ -438,7 +458,7 @@ class TelegramChannel:
             left = await self._db(self.store.failed, CHANNEL, uid)
             log.exception("update %s failed (%s)", uid,
                           f"attempt {left}, kept for a retry" if left else "dropped")
-            raise
+            return
         # The dispatcher committed, and its commit removed the recorded update: from here a
         # crash only means a duplicate (dropped) and replies resent from the outbox.
         if outcome.duplicate:
@@ -453,23 +473,19 @@ class TelegramChannel:
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Already logged (with the update id) in _on_update; PTB would log it a second time.
-        return None
-
     async def _answer_callback(self, query_id: str) -> None:
         """Every callback query is answered (the button stops spinning), even a stale one."""
         try:
-            await self._call(self.bot.answer_callback_query, callback_query_id=query_id)
+            await self._call(self.bot.do_api_request, endpoint="answerCallbackQuery",
+                             api_kwargs={"callback_query_id": query_id})
         except TelegramError as exc:
             log.info("callback query not answered: %s", exc)
 
-    async def _member_changed(self, update: Update) -> None:
-        change = update.my_chat_member
-        status = change.new_chat_member.status
-        blocked = status in ("kicked", "left")
-        if status in ("kicked", "left", "member"):
-            await self._db(self._set_unreachable, str(change.from_user.id), blocked)
+    async def _member_changed(self, change: dict[str, Any]) -> None:
+        status = _get(change, "new_chat_member", "status")
+        user = _get(change, "from", "id")
+        if user is not None and status in ("kicked", "left", "member"):
+            await self._db(self._set_unreachable, str(user), status in ("kicked", "left"))
 
     def _set_unreachable(self, user_ref: str, flag: bool) -> None:
         with self.athar.uow_factory() as uow:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from telegram import Update
 
 from bot.channels.telegram import (
     chat_key, file_url, keyboard, keyboard_json, layout, split_text, to_incoming, utf16_len,
@@ -51,7 +50,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,payload,expected", CASES, ids=[c[0] for c in CASES])
 def test_updates_become_incoming_messages(name, payload, expected):
-    incoming = to_incoming(Update.de_json(payload, None))
+    incoming = to_incoming(payload)
     assert incoming is not None and incoming.channel == "telegram"
     got = incoming.model_dump()
     for key, value in expected.items():
@@ -69,7 +68,19 @@ def test_updates_become_incoming_messages(name, payload, expected):
         "new_chat_member": {"status": "kicked", "user": FROM, "until_date": 0}}},
 ], ids=["edited", "from a bot", "service message", "member change"])
 def test_updates_athar_ignores(payload):
-    assert to_incoming(Update.de_json(payload, None)) is None
+    assert to_incoming(payload) is None
+
+
+@pytest.mark.parametrize("payload", [
+    {"update_id": 14, "callback_query": {"id": "q", "data": "menu:help"}},  # no sender
+    {"update_id": 15, "message": {**msg(text="hi"), "chat": "42"}},  # chat not an object
+    {"update_id": 16, "message": msg(voice={"duration": 3})},  # a voice note without file id
+    {"update_id": "17", "message": msg(text="hi")},  # not an integer id
+])
+def test_malformed_updates_raise_and_are_not_guessed(payload):
+    """The channel counts these as failed and drops them after a few attempts."""
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        to_incoming(payload)
 
 
 def test_split_prefers_paragraphs_then_lines_and_counts_utf16():
