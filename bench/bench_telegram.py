@@ -302,7 +302,19 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: this shared virtual machine's speed varies (by up
+    to twice over an afternoon, with its host's load), so every figure comes with it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def _run(args: argparse.Namespace) -> int:
+    print(f"== machine speed: a 10-million-step Python loop takes {machine_speed():.2f} s "
+          "(smaller is faster; compare runs by it)")
     print(f"== Telegram channel: {args.buttons:g} button answers/s + {args.texts:g} free texts/s "
           f"for {args.seconds:g}s, NLU: {_nlu_label()}, {os.cpu_count()} CPUs")
     ok = True
