@@ -3,10 +3,11 @@ as data for the pure rules of domain/effects.py, and small rendering helpers.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from domain.dialogue import Ctx, Option
+from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import DIRECTIONS, Lexicon
 from domain.language import ALL_LANGS
 from domain.messages import Msg, msg
@@ -146,3 +147,33 @@ def intent_of(answer: Any) -> tuple[str | None, float]:
     if u is None:
         return None, 0.0
     return u.intent.name, u.intent.confidence
+
+
+# -- "what next?" after a saved effect, indicator or measure ---------------------------------------
+@dataclass(frozen=True)
+class NextChoice:
+    data: str  # button data, "nx:<name>"
+    label: Msg
+    dialogue: str  # the dialogue it starts; offered only when that dialogue is installed
+    keep: tuple[str, ...] = ("project_id",)  # what it carries over from the current data
+
+
+def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoice]) -> Dialogue:
+    """A one-step dialogue offering `choices`, then the main menu."""
+    def offered(ctx: Ctx) -> list[NextChoice]:
+        return [c for c in choices if c.dialogue in h.registry]
+
+    def options(ctx: Ctx) -> list[Option]:
+        return [Option(c.data, c.label) for c in offered(ctx)] + [Option("nx:menu", msg("nav.menu"))]
+
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+        if choice is None:
+            return Invalid(msg("common.choose_option", n=len(options(ctx))))
+        for c in offered(ctx):
+            if choice == c.data:
+                return Start(c.dialogue, {k: ctx.state.data.get(k) for k in c.keep})
+        return Start("menu")
+
+    return Dialogue(id=dialogue_id, confirm=False, then=None,
+                    steps=[Step("next", prompt=prompt, kind="choice", options=options, parse=parse,
+                                store=False)])

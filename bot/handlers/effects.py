@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.dialogue import (
-    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step,
 )
 from domain.effects import (
     Horizon, change_clause, check_effect, choose_template, classify, find_horizon,
@@ -25,8 +25,9 @@ from domain.records import Effect
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    check_project_on_start, current_project, domain_options, entity_values, fmt_number,
-    intent_of, kb, lexicon, project_public_ids, public_options, raw, text, today, who,
+    NextChoice, check_project_on_start, current_project, domain_options, entity_values,
+    fmt_number, intent_of, kb, lexicon, next_dialogue, project_public_ids, public_options, raw,
+    text, today, who,
 )
 from bot.handlers._projects import choose_project_step
 
@@ -424,32 +425,6 @@ def _on_start(ctx: Ctx) -> None:
     check_project_on_start(ctx)
 
 
-# -- what next ---------------------------------------------------------------------------------------
-def _next_options_for(h: Handlers):
-    def options(ctx: Ctx) -> list[Option]:
-        opts = [Option("nx:more", msg("effects.next.more"))]
-        if "unexpected" in h.registry:
-            opts.append(Option("nx:unexpected", msg("effects.next.unexpected")))
-        if "indicators" in h.registry:
-            opts.append(Option("nx:indicators", msg("effects.next.indicators")))
-        return opts + [Option("nx:menu", msg("nav.menu"))]
-
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
-            return Invalid(msg("common.choose_option", n=len(options(ctx))))
-        pid = ctx.state.data.get("project_id")
-        if choice == "nx:more":
-            return Start(DIALOGUE, {"project_id": pid})
-        if choice == "nx:unexpected":
-            return Start("unexpected", {"project_id": pid})
-        if choice == "nx:indicators":
-            return Start("indicators", {"project_id": pid,
-                                        "effect_id": ctx.state.data.get("effect_id")})
-        return Start("menu")
-
-    return options, parse
-
-
 def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
         id=DIALOGUE, on_start=_on_start, on_complete=_save,
@@ -484,10 +459,10 @@ def setup(h: Handlers) -> None:
                  label=msg("effects.label.domain"), show=_show_domain),
         ],
     ))
-    options, parse = _next_options_for(h)
-    h.registry.add(Dialogue(
-        id=NEXT, confirm=False, then=None,
-        steps=[Step("next", prompt=msg("effects.next.ask"), kind="choice", options=options,
-                    parse=parse, store=False)],
-    ))
+    h.registry.add(next_dialogue(h, NEXT, msg("effects.next.ask"), [
+        NextChoice("nx:more", msg("effects.next.more"), DIALOGUE),
+        NextChoice("nx:unexpected", msg("effects.next.unexpected"), "unexpected"),
+        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
+                   keep=("project_id", "effect_id")),
+    ]))
     h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30))

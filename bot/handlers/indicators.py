@@ -22,8 +22,8 @@ from domain.records import Indicator
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon, raw, text,
-    today,
+    NextChoice, check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon,
+    next_dialogue, text, today,
 )
 from bot.handlers._projects import choose_project_step
 
@@ -463,31 +463,6 @@ def _on_start(ctx: Ctx) -> None:
         _d(ctx)["effect_id"] = None
 
 
-def _next_dialogue(h: Handlers) -> Dialogue:
-    def options(ctx: Ctx) -> list[Option]:
-        opts = [Option("nx:same", msg("indicators.next.same")),
-                Option("nx:other", msg("indicators.next.other"))]
-        if "measures" in h.registry:
-            opts.append(Option("nx:measure", msg("indicators.next.measure")))
-        return opts + [Option("nx:menu", msg("nav.menu"))]
-
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
-            return Invalid(msg("common.choose_option", n=len(options(ctx))))
-        pid, eid = _d(ctx).get("project_id"), _d(ctx).get("effect_id")
-        if choice == "nx:same":
-            return Start(DIALOGUE, {"project_id": pid, "effect_id": eid})
-        if choice == "nx:other":
-            return Start(DIALOGUE, {"project_id": pid})
-        if choice == "nx:measure":
-            return Start("measures", {"project_id": pid})
-        return Start("menu")
-
-    return Dialogue(id=NEXT, confirm=False, then=None,
-                    steps=[Step("next", prompt=msg("indicators.next.ask"), kind="choice",
-                                options=options, parse=parse, store=False)])
-
-
 def _when_own(ctx: Ctx) -> bool:
     return bool(_d(ctx).get("own"))
 
@@ -557,6 +532,11 @@ def setup(h: Handlers) -> None:
                  parse=_parse_smart, label=lbl("smart"), show=_show_smart),
         ],
     ))
-    h.registry.add(_next_dialogue(h))
+    h.registry.add(next_dialogue(h, NEXT, msg("indicators.next.ask"), [
+        NextChoice("nx:same", msg("indicators.next.same"), DIALOGUE,
+                   keep=("project_id", "effect_id")),
+        NextChoice("nx:other", msg("indicators.next.other"), DIALOGUE),
+        NextChoice("nx:measure", msg("indicators.next.measure"), "measures"),
+    ]))
     h.add_menu(MenuEntry(data="menu:indicators", label=msg("indicators.menu"), dialogue=DIALOGUE,
                          order=40))

@@ -15,7 +15,9 @@ from domain.messages import Msg, Reply, msg
 from domain.records import Measurement
 
 from bot.handlers import Handlers, MenuEntry
-from bot.handlers._coaching import check_project_on_start, current_project, fmt_number, today
+from bot.handlers._coaching import (
+    NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
+)
 from bot.handlers._projects import choose_project_step
 
 DIALOGUE = "measures"
@@ -205,22 +207,6 @@ def _save(ctx: Ctx) -> list[Reply]:
     return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "indicator_id": ind.id})
 
 
-def _next_dialogue() -> Dialogue:
-    def options(ctx: Ctx) -> list[Option]:
-        return [Option("nx:again", msg("measures.next.again")), Option("nx:menu", msg("nav.menu"))]
-
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
-            return Invalid(msg("common.choose_option", n=2))
-        if choice == "nx:again":
-            return Start(DIALOGUE, {"project_id": _d(ctx).get("project_id")})
-        return Start("menu")
-
-    return Dialogue(id=NEXT, confirm=False, then=None,
-                    steps=[Step("next", prompt=msg("measures.next.ask"), kind="choice",
-                                options=options, parse=parse, store=False)])
-
-
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"measures.label.{key}")  # noqa: E731
     h.registry.add(Dialogue(
@@ -242,5 +228,6 @@ def setup(h: Handlers) -> None:
                  parse=_parse_source, optional=True, label=lbl("source")),
         ],
     ))
-    h.registry.add(_next_dialogue())
+    h.registry.add(next_dialogue(h, NEXT, msg("measures.next.ask"), [
+        NextChoice("nx:again", msg("measures.next.again"), DIALOGUE)]))
     h.add_menu(MenuEntry(data="menu:measures", label=msg("measures.menu"), dialogue=DIALOGUE, order=50))

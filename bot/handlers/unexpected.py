@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    check_project_on_start, current_project, kb, lexicon, raw, text, today,
+    NextChoice, check_project_on_start, current_project, kb, lexicon, next_dialogue, raw, text,
+    today,
 )
 from bot.handlers._projects import choose_project_step
 
@@ -150,28 +151,6 @@ def _save(ctx: Ctx) -> list[Reply]:
     return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
 
 
-def _next_dialogue(h: Handlers) -> Dialogue:
-    def options(ctx: Ctx) -> list[Option]:
-        opts = [Option("nx:again", msg("unexpected.next.again"))]
-        if "indicators" in h.registry:
-            opts.append(Option("nx:indicators", msg("effects.next.indicators")))
-        return opts + [Option("nx:menu", msg("nav.menu"))]
-
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
-            return Invalid(msg("common.choose_option", n=len(options(ctx))))
-        pid = _d(ctx).get("project_id")
-        if choice == "nx:again":
-            return Start(DIALOGUE, {"project_id": pid})
-        if choice == "nx:indicators":
-            return Start("indicators", {"project_id": pid})
-        return Start("menu")
-
-    return Dialogue(id=NEXT, confirm=False, then=None,
-                    steps=[Step("next", prompt=msg("unexpected.next.ask"), kind="choice",
-                                options=options, parse=parse, store=False)])
-
-
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"unexpected.label.{key}")  # noqa: E731
     h.registry.add(Dialogue(
@@ -192,6 +171,9 @@ def setup(h: Handlers) -> None:
                  parse=_parse_when, label=lbl("when"), show=_show_when),
         ],
     ))
-    h.registry.add(_next_dialogue(h))
+    h.registry.add(next_dialogue(h, NEXT, msg("unexpected.next.ask"), [
+        NextChoice("nx:again", msg("unexpected.next.again"), DIALOGUE),
+        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators"),
+    ]))
     h.add_menu(MenuEntry(data="menu:unexpected", label=msg("unexpected.menu"), dialogue=DIALOGUE,
                          order=60))
