@@ -22,6 +22,7 @@ from collections import Counter
 
 from domain.nlu import Entity, Intent, Understanding
 from nlu import lexicon, numbers, trainingdata
+from nlu.features import WORD_RE, ngram_features
 from nlu.langid import identify
 from nlu.normalize import has_letters_or_digits, normalize
 from nlu.training.phrases import DIALOGUE
@@ -31,7 +32,6 @@ _DECORATION = {
     "athar", "اثر", "khoya", "khti", "sahbi", "خويا", "ختي", "euh", "hmm", "bon", "alors",
     "ewa", "إيوا", "ايوا", "wallah", "والله", "يا", "اذن", "طيب", "allah", "lah", "yekhlik",
 }
-_WORD_RE = re.compile(r"[a-z0-9'\u0600-\u06ff]+")
 
 # Patterns on normalised text (see nlu.normalize): (intent, regex).
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(i, re.compile(p)) for i, p in [
@@ -67,7 +67,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [(i, re.compile(p)) for i, p in [
 
 def _strip(norm: str) -> str:
     norm = norm.replace("من فضلك", " ").replace("s'il vous plait", " ").replace("s'il te plait", " ")
-    words = [w for w in _WORD_RE.findall(norm) if w not in _DECORATION]
+    words = [w for w in WORD_RE.findall(norm) if w not in _DECORATION]
     # a lone vocative particle ("a khoya", "أ أثر") left behind
     while words and words[-1] in ("a", "ا", "يا"):
         words.pop()
@@ -77,14 +77,7 @@ def _strip(norm: str) -> str:
 
 
 def _features(norm: str) -> list[str]:
-    feats: list[str] = []
-    for w in _WORD_RE.findall(norm):
-        feats.append("w:" + w)
-        p = f" {w} "
-        for n in (2, 3, 4):
-            for i in range(len(p) - n + 1):
-                feats.append(p[i:i + n])
-    return feats
+    return ngram_features(norm, (2, 3, 4))
 
 
 class _IntentNB:

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from nlu import trainingdata
+from nlu.features import WORD_RE, ngram_features
 from nlu.normalize import is_arabic_char, normalize
 
 DATA_DIR = trainingdata.DATA_DIR
@@ -50,7 +51,6 @@ FR_MARKERS = {
     "on", "leur", "leurs", "plus", "tres", "mais", "ou", "bien", "merci", "oui", "non", "bonjour", "ne",
     "été", "ete", "avons", "allons", "va", "vont", "mon", "ma", "mes", "s'il", "plait", "svp", "c'est",
 }
-_WORD_RE = re.compile(r"[a-z0-9'\u0600-\u06ff]+")
 _ARABIZI_DIGIT_RE = re.compile(r"(?:[a-z][2379]|[2379][a-z])")
 
 
@@ -63,14 +63,7 @@ def load_examples(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
 
 
 def _features(norm: str) -> list[str]:
-    feats: list[str] = []
-    for w in _WORD_RE.findall(norm):
-        feats.append("w:" + w)
-        p = f" {w} "
-        for n in (1, 2, 3, 4):
-            for i in range(len(p) - n + 1):
-                feats.append(p[i:i + n])
-    return feats
+    return ngram_features(norm, (1, 2, 3, 4))
 
 
 class _NB:
@@ -117,7 +110,7 @@ def identify(text: str) -> tuple[str | None, float]:
     latin = sum(1 for c in norm if "a" <= c <= "z")
     if arabic == 0 and latin == 0:
         return None, 0.0
-    words = _WORD_RE.findall(norm)
+    words = WORD_RE.findall(norm)
     feats = _features(norm)
     if arabic >= latin:
         pair = ("ar", "ary")
