@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import percentile
 from nlu import trainer
 from nlu.evaluate import load
 from nlu.fallback import FallbackNLU
@@ -48,14 +49,9 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return cur, peak
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
-
-
 def _fmt(xs: list[float]) -> str:
     ms = [x * 1000 for x in xs]
-    return (f"n={len(ms)} p50={_pct(ms, 0.5):.1f} ms p95={_pct(ms, 0.95):.1f} ms "
+    return (f"n={len(ms)} p50={percentile(ms, 0.5):.1f} ms p95={percentile(ms, 0.95):.1f} ms "
             f"max={max(ms):.1f} ms mean={statistics.mean(ms):.1f} ms")
 
 

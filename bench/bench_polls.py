@@ -20,40 +20,15 @@ import os
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import drop_schema, new_schema  # noqa: E402
+
 QUESTIONS = ("sex", "age_band", "relations", "contacts", "respect", "help", "voice", "change")
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _pg_base() -> str:
-    from storage.db import normalise_url
-    return normalise_url(os.environ.get("ATHAR_TEST_PG_URL", PG_DEFAULT))
-
-
-def _schema() -> tuple[str, str]:
-    from sqlalchemy.engine import make_url
-    from storage.db import make_engine
-    name = f"athar_bench_polls_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(_pg_base())
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    engine.dispose()
-    url = make_url(_pg_base()).update_query_dict({"options": f"-csearch_path={name}"})
-    return name, url.render_as_string(hide_password=False)
-
-
-def _drop(name: str) -> None:
-    from storage.db import make_engine
-    engine = make_engine(_pg_base())
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    engine.dispose()
 
 
 def _setup(url: str):
@@ -74,7 +49,7 @@ def _ms(x: float) -> str:
 def run_dispatcher(respondents: int, threads: int) -> bool:
     from tests.polls.helpers import poll_dispatcher
     from tests.polls.load import burst, check
-    name, url = _schema()
+    name, url = new_schema("athar_bench_polls")
     try:
         engine, uows, poll = _setup(url)
         d = poll_dispatcher(uows)
@@ -82,7 +57,7 @@ def run_dispatcher(respondents: int, threads: int) -> bool:
         got = check(uows, poll, respondents)
         engine.dispose()
     finally:
-        _drop(name)
+        drop_schema(name)
     ok = (got["missing"] == 0 and got["duplicated"] == 0 and got["wrong"] == 0
           and got["stored_answers"] == got["expected_answers"]
           and res.single_reply == res.answers and res.duplicates_dropped == res.duplicates_sent)
@@ -111,7 +86,7 @@ def run_telegram(respondents: int) -> bool | None:
 
     from domain.polls import questions_of
     from tests.polls.load import check, expected_value
-    name, url = _schema()
+    name, url = new_schema("athar_bench_polls")
     engine, uows, poll = _setup(url)
     qs = questions_of(poll)
     base_uid = 500_000
@@ -130,7 +105,6 @@ def run_telegram(respondents: int) -> bool | None:
     latencies: list[float] = []
     per_answer: list[int] = []
     ready: list[int] = []
-    done = threading.Event()
     finished = [0]
 
     emu = BotApiEmulator(deliverers=16).start()
@@ -218,7 +192,7 @@ def run_telegram(respondents: int) -> bool | None:
         emu.stop()
         log.close()
         engine.dispose()
-        _drop(name)
+        drop_schema(name)
     return ok
 
 

@@ -7,7 +7,6 @@ worker and with two workers on different chats; then loading and saving a projec
 """
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import threading
@@ -15,7 +14,6 @@ import time
 import uuid
 
 MESSAGES = 400
-PG_URL = os.environ.get("ATHAR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _messages(uows, n: int, workers: int) -> tuple[float, list[float]]:
@@ -108,29 +106,22 @@ def _run(label: str, url: str) -> None:
 
 def main() -> None:
     from sqlalchemy.engine import make_url
-    from storage.db import make_engine, normalise_url
+
+    from bench.common import drop_schema, new_schema, pg_base
 
     with tempfile.TemporaryDirectory() as tmp:
         _run("sqlite", f"sqlite:///{tmp}/bench.db")
 
-    base = normalise_url(PG_URL)
-    schema = f"athar_bench_{os.getpid()}"
     try:
-        admin = make_engine(base, connect_args={"connect_timeout": 3})
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        schema, url = new_schema(connect_args={"connect_timeout": 3})
     except Exception as exc:  # noqa: BLE001
         print(f"postgres   skipped: not reachable at "
-              f"{make_url(base).render_as_string(hide_password=True)} ({type(exc).__name__})")
+              f"{make_url(pg_base()).render_as_string(hide_password=True)} ({type(exc).__name__})")
         return
     try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        _run("postgres", url.render_as_string(hide_password=False))
+        _run("postgres", url)
     finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
+        drop_schema(schema)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

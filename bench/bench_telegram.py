@@ -21,7 +21,6 @@ import argparse
 import collections
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.common import drop_schema, new_schema, percentile  # noqa: E402
 
 BUTTON = "menu:help"
 FREE_TEXTS = ["bonjour, je voulais juste dire merci", "salam, kayn chi jdid?",
@@ -60,10 +61,8 @@ class Kind:
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] * 1000
+    """The q-th percentile in milliseconds."""
+    return percentile(values, q / 100) * 1000
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -104,31 +103,6 @@ def _seed(db_url: str, user_ids: list[int]) -> None:
     engine.dispose()
 
 
-def _pg_url() -> tuple[str, str]:
-    import uuid
-    from sqlalchemy.engine import make_url
-    from storage.db import make_engine, normalise_url
-    base = normalise_url(os.environ.get("ATHAR_TEST_PG_URL",
-                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"athar_bench_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(base)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-    engine.dispose()
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={name}"})
-    return name, url.render_as_string(hide_password=False)
-
-
-def _drop_pg(name: str) -> None:
-    from storage.db import make_engine, normalise_url
-    base = normalise_url(os.environ.get("ATHAR_TEST_PG_URL",
-                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    engine = make_engine(base)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-    engine.dispose()
-
-
 def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
              pg: bool, workers: int = 1) -> dict:
     from tests.telegram.emulator import TOKEN, BotApiEmulator, buttons, free_port
@@ -140,7 +114,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-")
     schema = None
     if pg:
-        schema, db_url = _pg_url()
+        schema, db_url = new_schema()
     else:
         db_url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
     _seed(db_url, ids)
@@ -267,7 +241,7 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float,
         log.close()
         emu.stop()
         if schema:
-            _drop_pg(schema)
+            drop_schema(schema)
         tmp.cleanup()
     return result
 
