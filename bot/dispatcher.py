@@ -14,14 +14,14 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from domain.dialogue import (
     BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, fold, has_words,
 )
 from domain.language import ALL_LANGS, Lang
-from domain.messages import MAX_TEXT, Button, Incoming, Msg, Rendered, Reply, msg
-from domain.nlu import NLU, Intent, Understanding
+from domain.messages import MAX_TEXT, Button, Incoming, Rendered, Reply, msg
+from domain.nlu import NLU, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -318,7 +318,6 @@ class SqlOutboxRepo(_Repo):
     def prune(self, before: datetime) -> int:
         """Not in the port: delete items created before `before` that were sent, or that will
         never be sent (their attempts are used up); returns how many."""
-        from sqlalchemy import or_
         result = self.session.execute(delete(OutboxRow).where(
             OutboxRow.created_at < before,
             or_(OutboxRow.sent_at.is_not(None), OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS)))

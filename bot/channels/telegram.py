@@ -285,7 +285,7 @@ class TelegramChannel:
 
     def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
                  sweep_interval: float = 10.0, threads: int = 8, poll_timeout: int = 25,
-                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = 16,
+                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = API_CONNECTIONS,
                  prune_interval: float = 6 * 3600.0):
         self.athar = athar
         self.dispatcher = athar.dispatcher
@@ -341,7 +341,6 @@ class TelegramChannel:
             .build()
         )
         kwargs.setdefault("max_retries", settings.telegram.max_retries)
-        kwargs.setdefault("api_concurrency", API_CONNECTIONS)
         return cls(athar, application, **kwargs)
 
     async def start(self, sweep: bool = True, alone: bool = False) -> None:
