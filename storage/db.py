@@ -10,6 +10,8 @@ PostgreSQL (production): psycopg 3, pool_pre_ping; row locks with SELECT … FOR
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any, Callable
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,6 +21,29 @@ from sqlalchemy.orm import sessionmaker
 from domain.ports import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _use_wal(cursor: Any, timeout_s: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+    """Switch the database file to WAL, waiting for other connections' locks.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once instead
+    of calling its busy handler when it cannot get it (two processes opening a new database
+    together, e.g. two workers both running the migrations): so wait here, like busy_timeout
+    would. Once the file is in WAL mode the pragma is a no-op that takes no lock.
+    """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
 
 def normalise_url(url: str) -> str:
@@ -52,7 +77,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             try:
                 if not memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
+                    _use_wal(cursor)
                     cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -1,8 +1,10 @@
 """Alembic migrations: from empty to head on both backends, schema == storage/tables.py, CLI."""
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -67,6 +69,28 @@ def test_two_workers_upgrading_at_once(empty_db_url):
     assert [p.returncode for p in procs] == [0, 0], [err[-1500:] for _, err in outs]
     assert [out.strip() for out, _ in outs] == [head(), head()]
     assert _diff(empty_db_url) == []
+
+
+def test_sqlite_switch_to_wal_waits_for_a_writer(tmp_path):
+    """SQLite refuses to switch a file to WAL while another connection writes, with "database is
+    locked" at once (no busy wait): that is how two workers creating one new database failed.
+    Opening an engine's connection must wait for the writer instead."""
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (a)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    released = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    released.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    finally:
+        released.join()
+        writer.close()
+        engine.dispose()
 
 
 def test_upgrade_is_idempotent_and_downgrade_works(empty_db_url):
