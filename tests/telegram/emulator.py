@@ -15,6 +15,7 @@ The server runs in its own thread and event loop; the methods used by tests are 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import socket
@@ -23,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import httpx
+import aiohttp
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -250,8 +251,10 @@ class BotApiEmulator:
             with self._lock:
                 if offset:
                     self.confirmed = max(self.confirmed, offset)
-                ready = self._again + [u for u in self.updates
-                                       if u["update_id"] >= self.confirmed]
+                # updates are kept in update_id order: skip the confirmed ones without a scan
+                first = bisect.bisect_left(self.updates, self.confirmed,
+                                           key=lambda u: u["update_id"])
+                ready = self._again + self.updates[first:first + 100]
                 self._again = []
                 if self.webhook is not None:
                     return []  # Telegram answers 409 here; the bot never polls with a webhook
@@ -306,7 +309,8 @@ class BotApiEmulator:
 
     # -- webhook delivery -----------------------------------------------------------------------
     async def _deliver_forever(self) -> None:
-        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as client:
             while True:
                 update = await self._deliveries.get()
                 for attempt in range(50):
@@ -319,9 +323,10 @@ class BotApiEmulator:
                         headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret"]
                     started = time.perf_counter()
                     try:
-                        r = await client.post(hook["url"], json=update, headers=headers)
-                        status = r.status_code
-                    except httpx.HTTPError:
+                        async with client.post(hook["url"], json=update, headers=headers) as r:
+                            await r.read()
+                            status = r.status
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
                         status = 0
                     took = time.perf_counter() - started
                     with self._changed:
@@ -340,9 +345,9 @@ class BotApiEmulator:
         """Queue an update. An update that already has an update_id is delivered once more
         (a duplicate delivery), even if its offset was confirmed."""
         again = "update_id" in update
-        if not again:
-            update["update_id"] = next(self._update_ids)
         with self._changed:
+            if not again:  # numbered under the lock: `updates` stays in update_id order
+                update["update_id"] = next(self._update_ids)
             if again:
                 self._again.append(update)  # served once more whatever the offset
             else:
