@@ -1,10 +1,11 @@
-"""The Rasa client and the resilient service, against a mock transport (no server)."""
+"""The Rasa client and the resilient service, against a mock transport (no server), and the
+client's own keep-alive transport against a small local HTTP server."""
 from __future__ import annotations
 
 import json
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
 from domain.nlu import NLU
@@ -13,23 +14,32 @@ from nlu.service import ResilientNLU, _Breaker, make_nlu
 
 
 class FakeRasa:
-    """A mock transport that records what it was sent and answers with `reply(text)`."""
+    """A mock transport that records what it was sent and answers with `reply(text)`, a
+    (status, body) pair."""
 
     def __init__(self, reply):
         self.reply = reply
         self.sent: list[str] = []
         self.lock = threading.Lock()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+    def request(self, method: str, path: str, body: bytes | None, timeout: float) -> tuple[int, bytes]:
+        assert (method, path) == ("POST", "/model/parse")
+        text = json.loads(body)["text"]
         with self.lock:
-            self.sent.append(body["text"])
-        return self.reply(body["text"])
+            self.sent.append(text)
+        return self.reply(text)
+
+    def close(self) -> None:
+        pass
+
+
+def answer(status: int, body) -> tuple[int, bytes]:
+    return status, body if isinstance(body, bytes) else json.dumps(body).encode()
 
 
 def ok(intent="help", confidence=0.93, entities=()):
-    return lambda text: httpx.Response(200, json={"text": text, "intent": {"name": intent, "confidence": confidence},
-                                                  "entities": list(entities)})
+    return lambda text: answer(200, {"text": text, "intent": {"name": intent, "confidence": confidence},
+                                     "entities": list(entities)})
 
 
 class Clock:
@@ -42,7 +52,7 @@ class Clock:
 
 def service(reply, *, max_chars=1000, clock=None):
     fake = FakeRasa(reply)
-    client = RasaClient("http://rasa.test", timeout=1.0, transport=httpx.MockTransport(fake))
+    client = RasaClient("http://rasa.test", timeout=1.0, transport=fake)
     nlu = ResilientNLU(client, max_chars=max_chars, breaker=_Breaker(clock=clock or Clock()))
     return nlu, fake
 
@@ -125,14 +135,16 @@ def test_rasa_number_spans_map_back_to_the_original_text():
 
 
 @pytest.mark.parametrize("reply", [
-    lambda t: httpx.Response(500, text="boom"),
-    lambda t: httpx.Response(200, text="<html>not json</html>"),
-    lambda t: httpx.Response(200, json=["a", "list"]),
-    lambda t: httpx.Response(200, json={"intent": {"name": "help"}}),
-    lambda t: httpx.Response(200, json={"intent": {"name": "help", "confidence": 7}}),
-    lambda t: httpx.Response(200, json={"intent": {"name": "no_such_intent", "confidence": 0.9}, "entities": []}),
-    lambda t: httpx.Response(200, json={"intent": {"name": "help", "confidence": 0.9}, "entities": "x"}),
-], ids=["http500", "html", "list", "no-confidence", "confidence>1", "unknown-intent", "entities-not-list"])
+    lambda t: answer(500, b"boom"),
+    lambda t: answer(200, b"<html>not json</html>"),
+    lambda t: answer(200, b"\xff\xfe not UTF-8"),
+    lambda t: answer(200, ["a", "list"]),
+    lambda t: answer(200, {"intent": {"name": "help"}}),
+    lambda t: answer(200, {"intent": {"name": "help", "confidence": 7}}),
+    lambda t: answer(200, {"intent": {"name": "no_such_intent", "confidence": 0.9}, "entities": []}),
+    lambda t: answer(200, {"intent": {"name": "help", "confidence": 0.9}, "entities": "x"}),
+], ids=["http500", "html", "not-utf8", "list", "no-confidence", "confidence>1", "unknown-intent",
+        "entities-not-list"])
 def test_garbage_falls_back(reply):
     nlu, fake = service(reply)
     u = nlu.parse("je ne comprends pas")
@@ -143,7 +155,7 @@ def test_garbage_falls_back(reply):
 
 def test_timeouts_and_refused_connections_fall_back():
     def slow(text):
-        raise httpx.ReadTimeout("slow")
+        raise TimeoutError("timed out")
 
     nlu, _ = service(slow)
     assert nlu.parse("annuler").intent.name == "cancel"
@@ -159,7 +171,7 @@ def test_breaker_skips_a_dead_rasa_then_tries_again():
     def flaky(text):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise httpx.ConnectError("refused")
+            raise ConnectionRefusedError("refused")
         return ok("affirm", 0.9)(text)
 
     nlu, fake = service(flaky, clock=clock)
@@ -233,3 +245,120 @@ def test_no_url_means_fallback_only():
     nlu = make_nlu(None)
     u = nlu.parse("merci")
     assert (u.engine, u.intent.name) == ("fallback", "thanks")
+
+
+# -- the keep-alive transport, against a real HTTP server on 127.0.0.1 -------------------------
+
+class _Rasaish(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    server: "_Server"
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.seen.append((self.path, self.client_address[1], body["text"]))
+        if body["text"] == "slow":
+            threading.Event().wait(1.0)
+        data = json.dumps({"text": body["text"], "intent": {"name": "thanks", "confidence": 0.9},
+                           "entities": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.server.close_after_each:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        if self.server.drop_after_each:  # closed without saying so, like an idle timeout
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Rasaish)
+        self.seen: list[tuple[str, int, str]] = []
+        self.close_after_each = False
+        self.drop_after_each = False
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def http_server():
+    server = _Server()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_keep_alive_reuses_one_connection_per_thread(http_server):
+    client = RasaClient(http_server.url + "/rasa/", timeout=2.0)
+    try:
+        assert [client.parse(f"merci {i}")["intent"]["name"] for i in range(5)] == ["thanks"] * 5
+        assert {path for path, _, _ in http_server.seen} == {"/rasa/model/parse"}
+        assert len({port for _, port, _ in http_server.seen}) == 1  # one connection, kept alive
+
+        def work(n):
+            for i in range(5):
+                assert client.parse(f"{n}-{i}")["text"] == f"{n}-{i}"
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(http_server.seen) == 25
+        assert len({port for _, port, _ in http_server.seen}) == 5  # one more per thread
+    finally:
+        client.close()
+
+
+def test_a_connection_closed_by_the_server_is_replaced(http_server):
+    client = RasaClient(http_server.url, timeout=2.0)
+    try:
+        client.parse("one")
+        http_server.close_after_each = True    # 'Connection: close': not kept
+        assert client.parse("two")["text"] == "two"
+        http_server.close_after_each = False
+        http_server.drop_after_each = True     # kept, but closed by the server behind our back:
+        assert client.parse("three")["text"] == "three"
+        assert client.parse("four")["text"] == "four"  # sent again on a new connection
+    finally:
+        client.close()
+    texts = [text for _, _, text in http_server.seen]
+    assert texts == ["one", "two", "three", "four"]  # each handled once
+    assert len({port for _, port, _ in http_server.seen}) == 3  # one, two | three | four
+
+
+def test_a_server_that_hangs_up_without_answering_is_an_error(http_server):
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def hang_up():
+            conn, _ = listener.accept()
+            conn.close()
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        client = RasaClient(f"http://127.0.0.1:{port}", timeout=2.0)
+        with pytest.raises(RasaError, match="RemoteDisconnected|ConnectionReset"):
+            client.parse("anyone?")
+        client.close()
+
+
+def test_read_timeout_and_closed_client_raise_rasa_errors(http_server):
+    client = RasaClient(http_server.url, timeout=0.2)
+    with pytest.raises(RasaError, match="timed out|Timeout"):
+        client.parse("slow")
+    assert client.parse("fast")["text"] == "fast"  # a new connection after the cut-off one
+    client.close()
+    with pytest.raises(RasaError, match="closed"):
+        client.parse("after close")
