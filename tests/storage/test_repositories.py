@@ -172,6 +172,21 @@ def test_outbox_pending_sent_failed(uow_factory):
         assert pending[1].attempts == 2 and pending[1].sent_at is None
 
 
+def test_outbox_add_many_pairs_each_item_with_its_own_id(uow_factory):
+    """One statement for all the rows; each returned item carries the id of its own row, in
+    the order given (what is sent first is stored first), also for more than one page."""
+    items = [OutboxItem(channel="telegram", chat_id=str(n % 3), payload={"n": n}) for n in range(40)]
+    with uow_factory() as uow:
+        uow.outbox.add(OutboxItem(channel="telegram", chat_id="x", payload={"n": -1}))
+        added = uow.outbox.add_many(items)
+        uow.commit()
+    ids = [i.id for i in added]
+    assert ids == sorted(ids) and len(set(ids)) == 40
+    with uow_factory() as uow:
+        stored = {i.id: i.payload["n"] for i in uow.outbox.pending(limit=100)}
+    assert [stored[i.id] for i in added] == list(range(40))
+
+
 # --- polls, respondents, responses, refusals, stories, lessons, audit -------------------------
 
 def test_poll_round_trip(uow_factory):
