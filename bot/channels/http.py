@@ -11,6 +11,7 @@ for files as it does): PTB's timeouts, `TimedOut`/`NetworkError` for transport f
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
@@ -21,6 +22,14 @@ from telegram.request import BaseRequest, RequestData
 
 
 _JSON = {"Content-Type": "application/json"}
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(total: float | None, sock_connect: float | None, connect: float | None,
+             sock_read: float | None) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout object for these values (a frozen dataclass: shared between requests)."""
+    return aiohttp.ClientTimeout(total=total, sock_connect=sock_connect, connect=connect,
+                                 sock_read=sock_read)
 
 
 class AiohttpRequest(BaseRequest):
@@ -61,7 +70,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
         read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
         pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
@@ -70,13 +78,12 @@ class AiohttpRequest(BaseRequest):
         # aiohttp has no separate write timeout: a request may take the write and read
         # budgets together; waiting for a pooled connection counts as connecting.
         total = None if read is None or write is None else read + write + (connect or 0) + (pool or 0)
-        timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect,
-                                        connect=None if connect is None or pool is None else connect + pool,
-                                        sock_read=read)
+        timeout = _timeout(total, connect, None if connect is None or pool is None else connect + pool,
+                           read)
         data: Any = None
         if files:
             form = aiohttp.FormData(quote_fields=False)
-            for name, value in (fields or {}).items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, part in files.items():
                 filename, content, mime = part  # PTB's InputFile.field_tuple
