@@ -240,7 +240,7 @@ class SqlConversationRepo(_Repo):
     def save(self, record: ConversationRecord) -> None:
         """Store the record as given (state, user, language, version); updated_at is now."""
         values = {"user_id": record.user_id, "language": record.language,
-                  "state": _jsonable(record.state), "version": record.version,
+                  "state": record.state, "version": record.version,  # JSON by the engine
                   "updated_at": utcnow()}
         conn = self.session.connection()
         if not conn.execute(_CONV_SAVE, {"k_channel": record.channel,
@@ -299,7 +299,11 @@ class SqlOutboxRepo(_Repo):
         """Insert several items with one statement; returns them with their ids, in order."""
         if not items:
             return []
-        rows = [_values(i, OutboxRow, exclude={"id"}, json={"payload"}) for i in items]
+        # the payload goes to the JSON column as it is (the engine's serializer makes any
+        # value JSON); no ORM row keeps it
+        rows = [{"channel": i.channel, "chat_id": i.chat_id, "payload": i.payload,
+                 "created_at": i.created_at, "sent_at": i.sent_at, "attempts": i.attempts}
+                for i in items]
         result = self.session.connection().execute(_OUTBOX_ADD, rows)
         ids = [r[0] for r in result.all()]
         return [i.model_copy(update={"id": n}) for i, n in zip(items, ids)]
