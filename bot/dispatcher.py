@@ -39,6 +39,7 @@ LANG_PREFIX = "lang:"
 MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
              "photo": "media.stored_photo", "document": "media.stored_file",
              "video": "media.stored_file"}
+NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -80,10 +81,17 @@ class Dispatcher:
         self.use_outbox = use_outbox
 
     # -- public ----------------------------------------------------------------------------
-    def handle(self, incoming: Incoming) -> Outcome:
+    def understand(self, incoming: Incoming) -> Understanding | None:
+        """What the NLU makes of a message's free text (None for buttons, commands, media or
+        text without words). `handle` does this itself unless it is given the result: a
+        channel may run it elsewhere, e.g. while the database works on other messages."""
+        return self._understand(self._clean(incoming))
+
+    def handle(self, incoming: Incoming, understanding: Understanding | None | object = NOT_GIVEN) -> Outcome:
         started = time.perf_counter()
         incoming = self._clean(incoming)
-        understanding = self._understand(incoming)
+        if understanding is NOT_GIVEN:
+            understanding = self._understand(incoming)
         with self.uow_factory() as uow:
             conv = uow.conversations.lock(incoming.channel, incoming.chat_id)
             if incoming.message_id and not uow.inbox.record(incoming.channel, incoming.message_id):

@@ -302,11 +302,17 @@ class TelegramChannel:
         self.retry_backoff = retry_backoff
         self.stats = Stats()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-tg")
+        # Database work: on SQLite one thread does it all (writers take turns anyway, and
+        # handing each message to whichever of eight threads was free cost more in thread
+        # wake-ups than the turn-taking saved); on PostgreSQL the pool, whose transactions
+        # run side by side. The NLU and slow jobs always go to the pool.
+        self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-tg-db") \
+            if self.store.gate.enabled else self._pool
         # recording (what an acknowledgement waits for) never queues behind dialogue work
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-tg-in")
         # concurrent webhook requests are recorded together; sent marks likewise
         self._recorder = GroupCommit(self._record_many, self._ingest)
-        self._marks = GroupCommit(self.store.mark_sent, self._pool)
+        self._marks = GroupCommit(self.store.mark_sent, self._dbx)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -349,7 +355,7 @@ class TelegramChannel:
         await self.application.initialize()
         warm_up = getattr(self.athar.services.nlu, "warm_up", None)
         if callable(warm_up):
-            await self._db(warm_up)
+            await self._work(warm_up)
         if sweep:
             await self.sweep(min_age=0.0 if alone else None)
             self._sweeper = asyncio.create_task(self._sweep_forever())
@@ -361,6 +367,7 @@ class TelegramChannel:
         await self.drain()
         await self.application.shutdown()
         self._pool.shutdown(wait=True)
+        self._dbx.shutdown(wait=True)
         self._ingest.shutdown(wait=True)
 
     async def drain(self) -> None:
@@ -369,6 +376,11 @@ class TelegramChannel:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run database work in its executor."""
+        return await asyncio.get_running_loop().run_in_executor(self._dbx, fn, *args)
+
+    async def _work(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run other blocking work (the NLU, exports) in the thread pool."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     # -- receiving ------------------------------------------------------------------------
@@ -452,7 +464,11 @@ class TelegramChannel:
             if incoming is None:
                 await self._db(self.store.done, CHANNEL, uid)
                 return
-            outcome = await self._db(self.dispatcher.handle, incoming)
+            # the NLU (an HTTP call to Rasa) in the pool, the unit of work in the database's
+            # executor: a free text never holds up the database
+            understanding = await self._work(self.dispatcher.understand, incoming) \
+                if incoming.text else None
+            outcome = await self._db(self.dispatcher.handle, incoming, understanding)
         except Exception:
             left = await self._db(self.store.failed, CHANNEL, uid)
             log.exception("update %s failed (%s)", uid,
@@ -555,7 +571,7 @@ class TelegramChannel:
         for i, (reply, item_ids) in enumerate(batches):
             try:
                 if reply.job:  # slow work (an export), once the replies before it are sent
-                    reply = await self._db(self.dispatcher.fulfil, reply)
+                    reply = await self._work(self.dispatcher.fulfil, reply)
                 await self.send(chat_id, reply)
             except Forbidden:
                 log.warning("the user blocked the bot: replies given up")
