@@ -21,7 +21,7 @@ from domain.records import (
     Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
 )
 from storage.tables import (
-    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboundRow, InboxRow, IndicatorRow,
+    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboxRow, IndicatorRow,
     InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
     RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
@@ -177,13 +177,10 @@ class SqlInviteRepo(_Repo):
 _CONV = ConversationRow.__table__
 _INBOX = InboxRow.__table__
 _OUTBOX = OutboxRow.__table__
-_INBOUND = InboundRow.__table__
 _CONV_KEY = (_CONV.c.channel == bindparam("k_channel"), _CONV.c.chat_id == bindparam("k_chat_id"))
 _CONV_LOCK = select(_CONV).where(*_CONV_KEY).with_for_update()
 _CONV_GET = select(_CONV).where(*_CONV_KEY)
 _CONV_SAVE = update(_CONV).where(*_CONV_KEY)  # SET: the columns given as parameters
-_INBOUND_DONE = delete(_INBOUND).where(_INBOUND.c.channel == bindparam("k_channel"),
-                                       _INBOUND.c.external_id == bindparam("k_external_id"))
 _OUTBOX_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _BY_DIALECT: dict[tuple[str, str], Any] = {}
 # An outbox item tried this many times is never sent again (the channels' resend sweep).
@@ -272,18 +269,9 @@ class SqlInboxRepo(_Repo):
     def record(self, channel: str, message_id: str) -> bool:
         """True if the id is new; False if it was already recorded (by this or another worker).
         On PostgreSQL a concurrent insert of the same id waits for the other transaction: False
-        if it commits, True if it rolls back.
-
-        A new id also ends the channel's pending copy of that update (`inbound_updates`, see
-        bot.channels.store): it is processed when this unit of work commits, and a crash before
-        that keeps both, so the update is processed again."""
-        conn = self.session.connection()
-        params = {"channel": channel, "message_id": str(message_id)}
-        new = conn.execute(_statement(self.session, "inbox"),
-                           {**params, "received_at": utcnow()}).first() is not None
-        if new:
-            conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_external_id": str(message_id)})
-        return new
+        if it commits, True if it rolls back."""
+        return self.session.connection().execute(_statement(self.session, "inbox"), {
+            "channel": channel, "message_id": str(message_id), "received_at": utcnow()}).first() is not None
 
     def prune(self, before: datetime) -> int:
         """Not in the port: forget ids received before `before`; returns how many."""

@@ -1,9 +1,10 @@
 """Durable plumbing shared by the channel adapters (SQL on the engine, outside the dispatcher).
 
 - Inbound updates: a channel update is recorded here *before* it is acknowledged (the webhook's
-  200, the getUpdates offset) and deleted once the dispatcher has committed it, so a crash in
-  between never loses it; a restart processes what is left. A second delivery of the same update
-  id is recorded once.
+  200, the getUpdates offset) and deleted once it has been processed (the dispatcher committed
+  it and its replies were sent, or it needed no processing), so a crash in between never loses
+  it; a restart processes what is left, and the dispatcher's inbox drops what it had already
+  handled. A second delivery of the same update id is recorded once.
 - Outbox resending: replies are written to the outbox by the dispatcher in the same commit as
   the state; an item still unsent after a grace period (crash, network down) is claimed and sent
   again. An item is claimed by bumping its attempts counter with a compare-and-set, so two
@@ -28,7 +29,7 @@ MAX_INBOUND_ATTEMPTS = 5
 MAX_SEND_ATTEMPTS = OUTBOX_MAX_ATTEMPTS  # an item tried this many times is never resent
 GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
 _INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_channel"),
-                                         InboundRow.external_id == bindparam("k_external_id"))
+                                         InboundRow.external_id.in_(bindparam("k_ids", expanding=True)))
 _MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
     .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
 
@@ -141,39 +142,48 @@ class ChannelStore:
         self._postgres = engine.dialect.name == "postgresql"
         dialect = postgresql if self._postgres else sqlite
         self._record_stmt = dialect.insert(InboundRow).on_conflict_do_nothing(
-            index_elements=["channel", "external_id"]).returning(InboundRow.id)
+            index_elements=["channel", "external_id"]).returning(InboundRow.external_id)
 
     # -- inbound ------------------------------------------------------------------------------
     def record(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]) -> list[bool]:
-        """Record (external_id, chat_key, payload) items in one transaction; for each, True if
-        it is new, False if that id was already recorded (a duplicate delivery)."""
+        """Record (external_id, chat_key, payload) items in one transaction and one statement;
+        for each, True if it is new, False if that id was already recorded (a duplicate
+        delivery, also within `items`)."""
+        if not items:
+            return []
         now = utcnow()
-        out = []
+        rows, seen = [], set()
+        for external_id, chat_key, payload in items:
+            if str(external_id) not in seen:
+                seen.add(str(external_id))
+                rows.append({"channel": channel, "external_id": str(external_id),
+                             "chat_key": chat_key, "payload": payload, "received_at": now,
+                             "attempts": 0})
         with self.gate.first(), self.engine.begin() as conn:
-            for external_id, chat_key, payload in items:
-                row = conn.execute(self._record_stmt, {
-                    "channel": channel, "external_id": str(external_id), "chat_key": chat_key,
-                    "payload": payload, "received_at": now, "attempts": 0}).first()
-                out.append(row is not None)
+            new = {r[0] for r in conn.execute(self._record_stmt, rows)}
+        out = []
+        for external_id, _, _ in items:
+            out.append(str(external_id) in new)
+            new.discard(str(external_id))  # a second copy in the same batch is a duplicate
         return out
 
     def done(self, channel: str, external_id: str | None, sent: list[int] = ()) -> None:
         """One transaction: the update is processed (its row goes) and these outbox items
-        were sent. (The dispatcher's commit already removes the row of a message it handled:
-        see storage's inbox; this is for updates it never saw.)"""
-        with self.gate, self.engine.begin() as conn:
-            if external_id is not None:
-                conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_external_id": str(external_id)})
-            if sent:
-                conn.execute(_MARK_SENT, {"k_ids": list(sent), "now": utcnow()})
+        were sent."""
+        self.finish(channel, [(external_id, list(sent))])
 
-    def mark_sent(self, batches: list[list[int]]) -> list[None]:
-        """Outbox items sent, for several deliveries at once (one transaction)."""
-        ids = [i for batch in batches for i in batch]
-        if ids:
+    def finish(self, channel: str, updates: list[tuple[str | None, list[int]]]) -> list[None]:
+        """For several processed updates at once (one transaction): their recorded rows go, and
+        the outbox items sent for them are marked sent. An update id may be None (only items)."""
+        ids = [str(u) for u, _ in updates if u is not None]
+        sent = [i for _, items in updates for i in items]
+        if ids or sent:
             with self.gate, self.engine.begin() as conn:
-                conn.execute(_MARK_SENT, {"k_ids": ids, "now": utcnow()})
-        return [None] * len(batches)
+                if ids:
+                    conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_ids": ids})
+                if sent:
+                    conn.execute(_MARK_SENT, {"k_ids": sent, "now": utcnow()})
+        return [None] * len(updates)
 
     def failed(self, channel: str, external_id: str) -> int:
         """Count a failed processing; the update is dropped after MAX_INBOUND_ATTEMPTS.

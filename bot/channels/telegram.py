@@ -6,10 +6,10 @@ state (no ConversationHandler, no PTB persistence). One update goes:
 
     received (getUpdates or the webhook) → recorded in `inbound_updates` (then acknowledged)
     → `TelegramChannel._on_update` (per-chat order kept by an asyncio lock) → callback query
-      answered at once → `Dispatcher.handle` in a worker thread (one commit: state, processed
-      id, replies in the outbox, the recorded update removed)
+      answered at once → free text through the NLU (thread pool) → `Dispatcher.handle` in
+      the database thread (one commit: state, processed id, replies in the outbox)
     → replies sent (split at 4096 characters, inline keyboards, documents and photos)
-    → outbox items marked sent.
+    → the recorded update removed and the outbox items marked sent (batched with others).
 
 Faults: a 429 is waited out and retried by PTB's AIORateLimiter (retries switched on); network
 errors and 5xx are retried here with a short backoff; a 403 (the user blocked the bot) marks the
@@ -312,7 +312,7 @@ class TelegramChannel:
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-tg-in")
         # concurrent webhook requests are recorded together; sent marks likewise
         self._recorder = GroupCommit(self._record_many, self._ingest)
-        self._marks = GroupCommit(self.store.mark_sent, self._dbx)
+        self._finished = GroupCommit(self._finish_many, self._dbx)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -411,6 +411,9 @@ class TelegramChannel:
             i += len(batch)
         return out
 
+    def _finish_many(self, updates: list[tuple[str | None, list[int]]]) -> list[None]:
+        return self.store.finish(CHANNEL, updates)
+
     def _schedule(self, payload: dict[str, Any]) -> None:
         uid = str(payload["update_id"])
         if uid in self._inflight:
@@ -459,10 +462,10 @@ class TelegramChannel:
                 await self._answer_callback(str(query_id))
             if isinstance(member, dict):
                 await self._member_changed(member)
-                await self._db(self.store.done, CHANNEL, uid)
+                await self._finished.submit((uid, []))
                 return
             if incoming is None:
-                await self._db(self.store.done, CHANNEL, uid)
+                await self._finished.submit((uid, []))
                 return
             # the NLU (an HTTP call to Rasa) in the pool, the unit of work in the database's
             # executor: a free text never holds up the database
@@ -474,16 +477,18 @@ class TelegramChannel:
             log.exception("update %s failed (%s)", uid,
                           f"attempt {left}, kept for a retry" if left else "dropped")
             return
-        # The dispatcher committed, and its commit removed the recorded update: from here a
-        # crash only means a duplicate (dropped) and replies resent from the outbox.
+        # The dispatcher committed (its inbox holds the update id): from here a crash only
+        # means the recorded update is processed again and dropped as a duplicate, and the
+        # replies are resent from the outbox.
         if outcome.duplicate:
             self.stats.duplicates += 1
-            await self._db(self.store.done, CHANNEL, uid)
+            await self._finished.submit((uid, []))
             return
         self.stats.handled += 1
         sent = await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
-        if sent:
-            await self._marks.submit(sent)
+        # the recorded update goes and the sent replies are marked, with other updates' (one
+        # transaction for all that finish meanwhile)
+        await self._finished.submit((uid, sent))
         started = self._received.get(uid)
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)

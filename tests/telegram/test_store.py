@@ -32,6 +32,28 @@ def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
     engine.dispose()
 
 
+def test_a_batch_is_recorded_in_one_go_and_finished_in_one_go(db_url):
+    engine, store = _store(db_url)
+    p = {str(i): {"update_id": i, "message": {"chat": {"id": i % 3}}} for i in range(1, 8)}
+    assert store.record("telegram", [("1", "1", p["1"]), ("2", "2", p["2"])]) == [True, True]
+    # already recorded, new, the same new one twice in the batch, new
+    assert store.record("telegram", [("2", "2", p["2"]), ("3", "0", p["3"]), ("4", "1", p["4"]),
+                                     ("3", "0", p["3"]), ("5", "2", p["5"])]) == \
+        [False, True, True, False, True]
+    assert store.pending("telegram") == [p[k] for k in "12345"]
+    from storage.db import make_uow_factory
+    with make_uow_factory(engine)() as uow:
+        a, b, c = uow.outbox.add_many([OutboxItem(channel="telegram", chat_id="1", payload={})
+                                       for _ in range(3)])
+        uow.commit()
+    assert store.finish("telegram", [("1", [a.id, b.id]), ("4", []), (None, [c.id])]) == [None] * 3
+    assert store.pending("telegram") == [p[k] for k in "235"]
+    assert store.due("telegram") == []  # all three marked sent
+    store.done("telegram", "3")
+    assert store.pending("telegram") == [p[k] for k in "25"]
+    engine.dispose()
+
+
 def test_the_gate_lets_recording_go_first(sqlite_db_url):
     engine, store = _store(sqlite_db_url)
     gate = store.gate
