@@ -33,7 +33,12 @@ class CatalogError(ValueError):
 
 
 def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    return set(_placeholders(text))
+
+
+@lru_cache(maxsize=4096)
+def _placeholders(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(text) if name))
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]], source: Path) -> None:
@@ -99,6 +104,10 @@ class Catalog:
         if problems:
             raise CatalogError("catalog problems:\n  " + "\n  ".join(problems[:20]))
         self.entries = entries
+        # what a key renders to in a language when it has no placeholders (most do not):
+        # rendered once, then reused
+        self._fixed: dict[tuple[str, str], str] = {}
+        self._rtl = {tag: Lang(tag).rtl for tag in LANG_TAGS}
 
     def __contains__(self, key: str) -> bool:
         return key in self.entries
@@ -107,13 +116,17 @@ class Catalog:
         return self.entries.keys()
 
     def text(self, key: str, lang: str, **params: Any) -> str:
+        fixed = self._fixed.get((key, lang))
+        if fixed is not None:
+            return fixed
         variants = self.entries.get(key)
         if variants is None:
             raise KeyError(f"catalog key {key!r} is missing")
         template = variants.get(lang) or variants[Lang.FR.value]
-        rtl = Lang(lang).rtl if lang in LANG_TAGS else False
+        rtl = self._rtl.get(lang, False)
+        names = _placeholders(template)
         safe = {}
-        for name in placeholders(template):
+        for name in names:
             raw = params.get(name, "")
             value = self._value(raw, lang)
             safe[name] = f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
@@ -121,6 +134,8 @@ class Catalog:
         if rtl:
             out = "\n".join(RLM + line if line and _strong_dir(line) != "rtl" else line
                             for line in out.split("\n"))
+        if not names:
+            self._fixed[(key, lang)] = out
         return out
 
     def _value(self, raw: Any, lang: str) -> str:
@@ -142,7 +157,7 @@ class Catalog:
             attachment = reply.attachment.model_dump()
             if reply.attachment.caption is not None:
                 attachment["caption"] = self.render_msg(reply.attachment.caption, lang)
-        return Rendered(text=text, buttons=buttons, rtl=Lang(lang).rtl if lang in LANG_TAGS else False,
+        return Rendered(text=text, buttons=buttons, rtl=self._rtl.get(lang, False),
                         language=lang, attachment=attachment,
                         job=reply.job.model_dump() if reply.job is not None else None)
 
