@@ -80,13 +80,24 @@ class _NB:
             self.totals[tag] = sum(c.values())
             vocab.update(c)
         self.v = max(1, len(vocab))
+        # log-probabilities computed once (a text's score is then a sum of look-ups)
+        self.logp: dict[str, dict[str, float]] = {}
+        self.unseen: dict[str, float] = {}
+        for tag, c in self.counts.items():
+            denom = math.log(self.totals[tag] + self.alpha * self.v)
+            self.logp[tag] = {f: math.log(n + self.alpha) - denom for f, n in c.items()}
+            self.unseen[tag] = math.log(self.alpha) - denom
 
     def scores(self, feats: list[str], tags: tuple[str, ...]) -> dict[str, float]:
         out = {}
         for tag in tags:
-            c, tot = self.counts.get(tag, Counter()), self.totals.get(tag, 0)
-            denom = math.log(tot + self.alpha * self.v)
-            out[tag] = sum(math.log(c.get(f, 0) + self.alpha) - denom for f in feats)
+            logp = self.logp.get(tag)
+            if logp is None:  # a tag without examples
+                unseen = math.log(self.alpha) - math.log(self.alpha * self.v)
+                out[tag] = unseen * len(feats)
+                continue
+            get, unseen = logp.get, self.unseen[tag]
+            out[tag] = sum([get(f, unseen) for f in feats])
         return out
 
 
