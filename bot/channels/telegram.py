@@ -313,6 +313,9 @@ class TelegramChannel:
         # concurrent webhook requests are recorded together; sent marks likewise
         self._recorder = GroupCommit(self._record_many, self._ingest)
         self._finished = GroupCommit(self._finish_many, self._dbx)
+        # SQLite: messages waiting for the database thread go to it together, one hand-over
+        # between threads for all of them (each still in its own unit of work)
+        self._handled = GroupCommit(self._handle_many, self._dbx)
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -411,6 +414,17 @@ class TelegramChannel:
             i += len(batch)
         return out
 
+    def _handle_many(self, items: list[tuple[Incoming, Any]]) -> list[Any]:
+        """Dispatcher.handle for each message, in order; a failure is returned, not raised, so
+        it stays with its own message."""
+        out: list[Any] = []
+        for incoming, understanding in items:
+            try:
+                out.append(self.dispatcher.handle(incoming, understanding))
+            except Exception as exc:  # noqa: BLE001 - re-raised by the message's own task
+                out.append(exc)
+        return out
+
     def _finish_many(self, updates: list[tuple[str | None, list[int]]]) -> list[None]:
         return self.store.finish(CHANNEL, updates)
 
@@ -471,7 +485,12 @@ class TelegramChannel:
             # executor: a free text never holds up the database
             understanding = await self._work(self.dispatcher.understand, incoming) \
                 if incoming.text else None
-            outcome = await self._db(self.dispatcher.handle, incoming, understanding)
+            if self.store.gate.enabled:  # SQLite: the database thread, with others waiting
+                outcome = await self._handled.submit((incoming, understanding))
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            else:  # PostgreSQL: units of work side by side in the pool
+                outcome = await self._db(self.dispatcher.handle, incoming, understanding)
         except Exception:
             left = await self._db(self.store.failed, CHANNEL, uid)
             log.exception("update %s failed (%s)", uid,
