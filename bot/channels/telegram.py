@@ -40,7 +40,6 @@ from telegram import (  # noqa: E402
     BotCommand, InlineKeyboardButton, InlineKeyboardMarkup,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
@@ -50,10 +49,6 @@ from bot.channels.http import AiohttpRequest, JsonBody
 from bot.channels.store import ChannelStore
 
 log = logging.getLogger("athar.telegram")
-# getUpdates uses Bot.do_api_request on purpose (see `poll`); PTB suggests the typed method,
-# which would parse every update into objects nobody reads.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates' instead",
-                        category=PTBUserWarning)
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
@@ -285,8 +280,8 @@ class TelegramChannel:
 
     def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
                  sweep_interval: float = 10.0, threads: int = 8, poll_timeout: int = 25,
-                 max_retries: int = 3, retry_backoff: float = 0.25, api_concurrency: int = API_CONNECTIONS,
-                 prune_interval: float = 6 * 3600.0):
+                 max_retries: int = 3, retry_backoff: float = 0.25,
+                 prune_interval: float = 6 * 3600.0, updates_request: Any = None):
         self.athar = athar
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
@@ -325,9 +320,8 @@ class TelegramChannel:
         # housekeeping (bot.maintenance) every few hours, the first soon after the start
         self.prune_interval = prune_interval
         self._pruned_at = time.monotonic() - prune_interval + min(prune_interval, 60.0)
-        # Bot API calls in flight at most as many as the HTTP pool has connections: httpcore
-        # scans its whole queue of waiting requests on every change (quadratic under load).
-        self._api_slots = asyncio.Semaphore(api_concurrency)
+        # long polling's own HTTP connection (PTB keeps one apart for getUpdates)
+        self._updates_request = updates_request or self.bot.request
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -346,11 +340,11 @@ class TelegramChannel:
             .rate_limiter(limiter)
             .updater(None)
             .request(AiohttpRequest(connection_pool_size=API_CONNECTIONS, pool_timeout=30))
-            .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=60))
+            .get_updates_request(updates := AiohttpRequest(connection_pool_size=1, read_timeout=60))
             .build()
         )
         kwargs.setdefault("max_retries", settings.telegram.max_retries)
-        return cls(athar, application, **kwargs)
+        return cls(athar, application, updates_request=updates, **kwargs)
 
     async def start(self, sweep: bool = True, alone: bool = False) -> None:
         """`alone`: no other worker runs (polling), so everything left over is taken at once;
@@ -560,8 +554,8 @@ class TelegramChannel:
         attempt = 0
         while True:
             try:
-                async with self._api_slots:
-                    return await method(**kwargs)
+                # calls in flight are bounded by the HTTP pool (API_CONNECTIONS); more wait there
+                return await method(**kwargs)
             except RetryAfter as exc:
                 if attempt >= self.max_retries:
                     raise
@@ -677,8 +671,9 @@ class TelegramChannel:
                                       "allowed_updates": ALLOWED_UPDATES}
             if offset is not None:
                 params["offset"] = offset
-            fetch = asyncio.create_task(self.bot.do_api_request(
-                "getUpdates", api_kwargs=params, read_timeout=self.poll_timeout + 35))
+            fetch = asyncio.create_task(self._updates_request.post(
+                url=f"{self.bot.base_url}/getUpdates", request_data=JsonBody(params),
+                read_timeout=self.poll_timeout + 35))
             stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
