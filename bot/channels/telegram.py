@@ -316,6 +316,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task] = set()
         self._inflight: set[str] = set()
         self._received: dict[str, float] = {}
+        self._answered: set[str] = set()  # updates whose callback query the webhook answered
         self._sweeper: asyncio.Task | None = None
         # housekeeping (bot.maintenance) every few hours, the first soon after the start
         self.prune_interval = prune_interval
@@ -381,9 +382,11 @@ class TelegramChannel:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     # -- receiving ------------------------------------------------------------------------
-    async def receive(self, payloads: list[dict[str, Any]]) -> list[bool]:
+    async def receive(self, payloads: list[dict[str, Any]], answered: bool = False) -> list[bool]:
         """Record updates (one transaction), then schedule the new ones. Returns, per update,
-        whether it was new. Only after this returns may the updates be acknowledged."""
+        whether it was new. Only after this returns may the updates be acknowledged.
+        `answered`: the caller answers the callback queries of these updates itself (the
+        webhook does, in its HTTP answer: see `answer_in_response`)."""
         items = []
         for p in payloads:
             if not isinstance(p.get("update_id"), int):
@@ -394,6 +397,8 @@ class TelegramChannel:
         for p, new in zip(payloads, fresh):
             if new:
                 self._received[str(p["update_id"])] = now
+                if answered and _get(p, "callback_query", "id") is not None:
+                    self._answered.add(str(p["update_id"]))
                 self._schedule(p)
             else:
                 self.stats.duplicates += 1
@@ -454,6 +459,7 @@ class TelegramChannel:
         finally:
             self._inflight.discard(uid)
             self._received.pop(uid, None)
+            self._answered.discard(uid)
 
     async def _on_update(self, payload: dict[str, Any]) -> None:
         uid = str(payload["update_id"])
@@ -466,7 +472,7 @@ class TelegramChannel:
                 log.exception("update %s cannot be read", uid)
                 await self._db(self.store.failed, CHANNEL, uid)
                 return
-            if query_id is not None:
+            if query_id is not None and uid not in self._answered:
                 await self._answer_callback(str(query_id))
             if isinstance(member, dict):
                 await self._member_changed(member)
@@ -505,6 +511,16 @@ class TelegramChannel:
         started = self._received.get(uid)
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
+
+    @staticmethod
+    def answer_in_response(payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The Bot API call a webhook may send back in its HTTP answer for this update (Telegram
+        performs it, without telling whether it worked): answering a callback query, which
+        only stops the button's spinner, costs then no request of its own."""
+        query_id = _get(payload, "callback_query", "id")
+        if query_id is None:
+            return None
+        return {"method": "answerCallbackQuery", "callback_query_id": str(query_id)}
 
     async def _answer_callback(self, query_id: str) -> None:
         """Every callback query is answered (the button stops spinning), even a stale one."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 log = logging.getLogger("athar.web")
@@ -86,11 +86,15 @@ def create_app(settings: Any = None, *, athar: Any = None,
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) \
                 or isinstance(payload.get("update_id"), bool):
             return Response(status_code=400)
+        channel = request.app.state.channel
+        call = channel.answer_in_response(payload)
         try:
-            await request.app.state.channel.receive([payload])
+            (new,) = await channel.receive([payload], answered=call is not None)
         except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Telegram retries
             log.exception("update %s could not be recorded", payload.get("update_id"))
             return Response(status_code=503)
+        if new and call is not None:  # a button press: its callback query answered right here
+            return JSONResponse(call)
         return Response(status_code=200)
 
     async def health(request: Request) -> Response:

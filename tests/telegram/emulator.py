@@ -3,7 +3,8 @@
 It answers what Athar's bot uses: getMe (is_bot), deleteWebhook, setWebhook, getWebhookInfo,
 getUpdates (long poll with offset), sendMessage, editMessageText, answerCallbackQuery,
 sendDocument and sendPhoto (multipart), setMyCommands, getFile; 400 for any other method (a 404
-would make python-telegram-bot think the token is invalid). Every call is recorded. Faults can be
+would make python-telegram-bot think the token is invalid). Every call is recorded, including a
+call sent back in a webhook's answer, which Telegram performs too. Faults can be
 injected per method: 429 with retry_after, 403, 500.
 
 Users are simulated with `text`, `command`, `press`, `voice`, `photo`, `blocked`: each builds a
@@ -50,6 +51,7 @@ class Call:
     files: dict[str, tuple[str, int]] = field(default_factory=dict)  # name → (filename, bytes)
     status: int = 200
     at: float = field(default_factory=time.perf_counter)
+    in_webhook_answer: bool = False  # sent back in a webhook's HTTP answer, not requested
 
 
 class ServerThread:
@@ -322,9 +324,10 @@ class BotApiEmulator:
                     if hook.get("secret"):
                         headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret"]
                     started = time.perf_counter()
+                    answer = b""
                     try:
                         async with client.post(hook["url"], json=update, headers=headers) as r:
-                            await r.read()
+                            answer = await r.read()
                             status = r.status
                     except (aiohttp.ClientError, asyncio.TimeoutError):
                         status = 0
@@ -337,8 +340,29 @@ class BotApiEmulator:
                             self.confirmed = max(self.confirmed, update["update_id"] + 1)
                         self._changed.notify_all()
                     if status == 200:
+                        await self._perform_answer(answer)
                         break
                     await asyncio.sleep(0.05 * (attempt + 1))
+
+    async def _perform_answer(self, answer: bytes) -> None:
+        """Like Telegram: a webhook's answer may carry one Bot API call ({"method": …, params}),
+        which is performed (recorded like any call; its result goes nowhere)."""
+        try:
+            body = json.loads(answer) if answer else None
+        except ValueError:
+            return
+        if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+            return
+        params = {k: v for k, v in body.items() if k != "method"}
+        call = Call(body["method"], params, in_webhook_answer=True)
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        for listener in self.listeners:
+            listener(call)
+        handler = getattr(self, "_m_" + call.method, None)
+        if handler is not None:
+            await handler(params, {})
 
     # -- simulated users ----------------------------------------------------------------------
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
