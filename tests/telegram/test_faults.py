@@ -1,6 +1,8 @@
 """Faults: 429 waited out, 5xx retried, 403 marks the user unreachable, unsent replies resent,
-and a restart in the middle of a dialogue resumes it."""
+and a restart in the middle of a dialogue resumes it; a message whose handling fails fails alone."""
 from __future__ import annotations
+
+import time
 
 from bot.channels.store import ChannelStore
 from tests.bot.helpers import invite
@@ -132,3 +134,37 @@ def test_updates_recorded_before_a_crash_are_processed_at_start(emulator, pollin
     sent = emulator.wait_sent(U, 1)
     assert "lang:fr" in buttons(sent[0])
     assert len(texts(sent)) == 1
+
+
+def test_a_message_whose_handling_fails_is_kept_and_the_others_go_on(emulator, polling_bot,
+                                                                     sqlite_db_url):
+    """Messages reach the database thread together; one that fails there fails alone: it
+    stays recorded (its failure counted, for a later retry), the others are answered."""
+    bot = polling_bot(sqlite_db_url)
+    broken, fine = U + 1, U + 2
+    real = bot.channel.dispatcher.handle
+
+    def handle(incoming, *args):
+        if incoming.chat_id == str(U):
+            time.sleep(0.5)  # the next two messages queue meanwhile: they go over together
+        if incoming.chat_id == str(broken):
+            raise RuntimeError("a bug in a handler")
+        return real(incoming, *args)
+
+    bot.channel.dispatcher.handle = handle
+    emulator.command(U, "/start")
+    emulator.wait(lambda: bool(bot.channel._inflight))
+    failing = emulator.command(broken, "/start")
+    emulator.command(fine, "/start")
+    emulator.wait_sent(fine, 1)
+    emulator.wait_sent(U, 1)
+    engine, _ = _uows(sqlite_db_url)
+    try:
+        def attempts():
+            with engine.connect() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT external_id, attempts FROM inbound_updates").all()
+        emulator.wait(lambda: attempts() == [(str(failing["update_id"]), 1)])
+    finally:
+        engine.dispose()
+    assert emulator.sent(broken) == []
