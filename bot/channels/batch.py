@@ -1,7 +1,8 @@
-"""Group commit for the channels' own writes (recording updates, marking replies sent).
+"""Group commit for the channels' work in other threads (recording updates, finishing them,
+handing messages to the database thread).
 
-Each write is one small transaction; under load most of its cost is the transaction, not the
-rows. `GroupCommit` runs at most one batch at a time: what is submitted while a batch is being
+Each write is one small transaction, or one hand-over between threads; under load most of its
+cost is that, not the items. `GroupCommit` runs at most one batch at a time: what is submitted while a batch is being
 written waits and goes in the next one, all together. Alone, a submission is written at once
 (no timer, no added latency); under load, batches grow by themselves.
 """

@@ -167,11 +167,6 @@ class ChannelStore:
             new.discard(str(external_id))  # a second copy in the same batch is a duplicate
         return out
 
-    def done(self, channel: str, external_id: str | None, sent: list[int] = ()) -> None:
-        """One transaction: the update is processed (its row goes) and these outbox items
-        were sent."""
-        self.finish(channel, [(external_id, list(sent))])
-
     def finish(self, channel: str, updates: list[tuple[str | None, list[int]]]) -> list[None]:
         """For several processed updates at once (one transaction): their recorded rows go, and
         the outbox items sent for them are marked sent. An update id may be None (only items)."""

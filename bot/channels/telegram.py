@@ -560,9 +560,13 @@ class TelegramChannel:
             callback=self._post_json, args=(endpoint, params), kwargs={}, endpoint=endpoint,
             data=params, rate_limit_args=None)
 
-    async def _post_json(self, endpoint: str, params: dict[str, Any]) -> Any:
-        return await self.bot.request.post(url=f"{self.bot.base_url}/{endpoint}",
-                                           request_data=JsonBody(params))  # type: ignore[arg-type]
+    async def _post_json(self, endpoint: str, params: dict[str, Any], request: Any = None,
+                         **timeouts: Any) -> Any:
+        """POST a JSON body through PTB's request layer (`request`: the general one unless
+        given, e.g. long polling's own)."""
+        return await (request or self.bot.request).post(
+            url=f"{self.bot.base_url}/{endpoint}", request_data=JsonBody(params),  # type: ignore[arg-type]
+            **timeouts)
 
     async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """Call the Bot API; network errors, 5xx and a 429 the rate limiter gave up on are
@@ -654,7 +658,7 @@ class TelegramChannel:
             rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
             async with self._chat(item.chat_id):
                 sent = await self.deliver(item.chat_id, [rendered], [item.id or 0])
-            await self._db(self.store.done, CHANNEL, None, sent)
+            await self._finished.submit((None, sent))
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -687,9 +691,8 @@ class TelegramChannel:
                                       "allowed_updates": ALLOWED_UPDATES}
             if offset is not None:
                 params["offset"] = offset
-            fetch = asyncio.create_task(self._updates_request.post(
-                url=f"{self.bot.base_url}/getUpdates", request_data=JsonBody(params),
-                read_timeout=self.poll_timeout + 35))
+            fetch = asyncio.create_task(self._post_json(
+                "getUpdates", params, self._updates_request, read_timeout=self.poll_timeout + 35))
             stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:

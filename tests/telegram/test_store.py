@@ -49,7 +49,7 @@ def test_a_batch_is_recorded_in_one_go_and_finished_in_one_go(db_url):
     assert store.finish("telegram", [("1", [a.id, b.id]), ("4", []), (None, [c.id])]) == [None] * 3
     assert store.pending("telegram") == [p[k] for k in "235"]
     assert store.due("telegram") == []  # all three marked sent
-    store.done("telegram", "3")
+    store.finish("telegram", [("3", [])])
     assert store.pending("telegram") == [p[k] for k in "25"]
     engine.dispose()
 
