@@ -3,8 +3,9 @@
 SQLite (the embedded default): WAL journal, foreign keys ON, a busy timeout, and every
 transaction opened with `BEGIN IMMEDIATE` (after SQLAlchemy's recipe "Using SQLAlchemy to emit
 BEGIN in lieu of SQLite's transaction control", through the dialect's `do_begin`), so a unit of
-work holds the write lock from its first statement to its commit: `ConversationRepo.lock()` then really serialises two messages of one
-chat, and a read-then-write never fails half-way with SQLITE_BUSY.
+work holds the write lock from its first statement to its commit: `ConversationRepo.lock()`
+then really serialises two messages of one chat, and a read-then-write never fails half-way
+with SQLITE_BUSY.
 
 PostgreSQL (production): psycopg 3, pool_pre_ping; row locks with SELECT … FOR UPDATE.
 """

@@ -21,8 +21,7 @@ from domain.records import (
     Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
 )
 from storage.tables import (
-    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboxRow, IndicatorRow,
-    InviteRow,
+    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
     RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
 )
@@ -270,8 +269,9 @@ class SqlInboxRepo(_Repo):
         """True if the id is new; False if it was already recorded (by this or another worker).
         On PostgreSQL a concurrent insert of the same id waits for the other transaction: False
         if it commits, True if it rolls back."""
-        return self.session.connection().execute(_statement(self.session, "inbox"), {
-            "channel": channel, "message_id": str(message_id), "received_at": utcnow()}).first() is not None
+        row = self.session.connection().execute(_statement(self.session, "inbox"), {
+            "channel": channel, "message_id": str(message_id), "received_at": utcnow()}).first()
+        return row is not None
 
     def prune(self, before: datetime) -> int:
         """Not in the port: forget ids received before `before`; returns how many."""
