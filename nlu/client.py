@@ -113,8 +113,6 @@ class RasaClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self._transport = transport or KeepAliveTransport(self.url, connect_timeout=min(1.0, timeout))
-        self._closed = False
-        self._lock = threading.Lock()
 
     def parse(self, text: str) -> dict[str, Any]:
         """POST /model/parse; return the validated JSON body or raise RasaError."""
@@ -140,10 +138,8 @@ class RasaClient:
         return status == 200 and b"rasa" in data.lower()
 
     def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._transport.close()
+        """Close the connections; a later parse raises RasaError. Closing twice is harmless."""
+        self._transport.close()
 
 
 def validate(body: Any) -> dict[str, Any]:

@@ -91,12 +91,7 @@ class _NB:
     def scores(self, feats: list[str], tags: tuple[str, ...]) -> dict[str, float]:
         out = {}
         for tag in tags:
-            logp = self.logp.get(tag)
-            if logp is None:  # a tag without examples
-                unseen = math.log(self.alpha) - math.log(self.alpha * self.v)
-                out[tag] = unseen * len(feats)
-                continue
-            get, unseen = logp.get, self.unseen[tag]
+            get, unseen = self.logp[tag].get, self.unseen[tag]
             out[tag] = sum([get(f, unseen) for f in feats])
         return out
 

@@ -276,6 +276,10 @@ def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s <= start and end <= t for s, t in spans)
 
 
+def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < t and s < end for s, t in spans)
+
+
 def find_entities(text: str) -> list[Match]:
     """Publics and domains mentioned in `text` (normalised values, original spans)."""
     norm, mapping = normalize_with_map(text or "")

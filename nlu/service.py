@@ -117,7 +117,7 @@ class ResilientNLU:
             found.append((m.start, m.end, m.entity, m.value, 1))
         spans: list[tuple[int, int]] = []
         for start, end, kind, value, _ in sorted(found, key=lambda f: (f[0] - f[1], f[4], f[0])):
-            if any(not (end <= s or start >= t) for s, t in spans):
+            if lexicon.overlaps(spans, start, end):
                 continue
             ents.append(Entity(entity=kind, value=value, start=start, end=end))
             spans.append((start, end))
@@ -128,7 +128,7 @@ class ResilientNLU:
             ents.append(Entity(entity=q.entity, value=q.value, start=q.start, end=q.end))
             quantities.append((q.start, q.end))
         for start, end, value in rasa_numbers:
-            if any(not (end <= s or start >= t) for s, t in quantities):
+            if lexicon.overlaps(quantities, start, end):
                 continue
             ents.append(Entity(entity="number", value=value, start=start, end=end))
             quantities.append((start, end))
