@@ -4,8 +4,8 @@ It answers what Athar's bot uses: getMe (is_bot), deleteWebhook, setWebhook, get
 getUpdates (long poll with offset), sendMessage, editMessageText, answerCallbackQuery,
 sendDocument and sendPhoto (multipart), setMyCommands, getFile; 400 for any other method (a 404
 would make python-telegram-bot think the token is invalid). Every call is recorded, including a
-call sent back in a webhook's answer, which Telegram performs too. Faults can be
-injected per method: 429 with retry_after, 403, 500.
+call sent back in a webhook's answer, which Telegram performs too. Faults can be injected per
+method: 429 with retry_after, 403, 500.
 
 Users are simulated with `text`, `command`, `press`, `voice`, `photo`, `blocked`: each builds a
 real update and queues it; getUpdates hands it out, or, once a webhook is set, it is POSTed to the
@@ -202,16 +202,7 @@ class BotApiEmulator:
                                 status_code=401)
         params, files = await self._params(request)
         fault = self._fault(method, params)
-        call = Call(method, params, files, status=fault.status_code if fault else 200)
-        with self._changed:
-            self.calls.append(call)
-            if call.status == 200 and _button_data(call):
-                recent = self._keyboards.setdefault(_chat(call), [])
-                recent.append(call)
-                del recent[:-5]
-            self._changed.notify_all()
-        for listener in self.listeners:
-            listener(call)
+        call = self._record(Call(method, params, files, status=fault.status_code if fault else 200))
         if fault is not None:
             return fault
         handler = getattr(self, "_m_" + method, None)
@@ -221,6 +212,19 @@ class BotApiEmulator:
                                 status_code=400)
         result = await handler(params, files)
         return JSONResponse({"ok": True, "result": result})
+
+    def _record(self, call: Call) -> Call:
+        """Keep a call (and the keyboard it showed), wake the waiters, tell the listeners."""
+        with self._changed:
+            self.calls.append(call)
+            if call.status == 200 and _button_data(call):
+                recent = self._keyboards.setdefault(_chat(call), [])
+                recent.append(call)
+                del recent[:-5]
+            self._changed.notify_all()
+        for listener in self.listeners:
+            listener(call)
+        return call
 
     async def _m_getMe(self, p, f):
         return BOT
@@ -354,12 +358,7 @@ class BotApiEmulator:
         if not isinstance(body, dict) or not isinstance(body.get("method"), str):
             return
         params = {k: v for k, v in body.items() if k != "method"}
-        call = Call(body["method"], params, in_webhook_answer=True)
-        with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
-        for listener in self.listeners:
-            listener(call)
+        call = self._record(Call(body["method"], params, in_webhook_answer=True))
         handler = getattr(self, "_m_" + call.method, None)
         if handler is not None:
             await handler(params, {})
