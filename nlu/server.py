@@ -25,11 +25,7 @@ def is_local(url: str) -> bool:
 
 def answering(url: str, timeout: float = 1.0) -> bool:
     """True when a Rasa server with a loaded model answers at `url`."""
-    try:
-        r = httpx.get(url.rstrip("/") + "/status", timeout=timeout, trust_env=False)
-        return r.status_code == 200 and bool(r.json().get("model_file"))
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return False
+    return loaded_model(url, timeout) is not None
 
 
 def loaded_model(url: str, timeout: float = 1.0) -> str | None:
