@@ -13,7 +13,7 @@ from bot.channels.http import AiohttpRequest
     b'{"ok":true,"result":[{"update_id":5,"message":{"text":"\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85 \xf0\x9f\x91\x8b"}}]}',
     b'{"ok":false,"error_code":429,"parameters":{"retry_after":3},"description":"Too Many Requests"}',
     b'{"ok":true,"result":{"id":-1001234567890123,"big":12345678901234567890,"f":1.5e3}}',
-])
+], ids=["arabic and emoji", "an error with parameters", "big numbers"])
 def test_answers_read_as_ptb_reads_them(payload):
     assert AiohttpRequest.parse_json_payload(payload) == BaseRequest.parse_json_payload(payload)
 
