@@ -24,12 +24,15 @@ class App:
     uow_factory: Any
     services: Services
     dispatcher: Dispatcher
+    read_engine: Any = None  # for units of work that only read (storage.db.make_read_engine)
 
     def close(self) -> None:
         close = getattr(self.services.nlu, "close", None)
         if callable(close):
             close()
         self.db_engine.dispose()
+        if self.read_engine is not None and self.read_engine.pool is not self.db_engine.pool:
+            self.read_engine.dispose()
 
 
 def make_nlu(settings: Settings) -> NLU | None:
@@ -40,7 +43,7 @@ def make_nlu(settings: Settings) -> NLU | None:
 
 def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto",
               database_url: str | None = None, migrate: bool = False) -> App:
-    from storage.db import make_engine, make_uow_factory
+    from storage.db import make_engine, make_read_engine, make_uow_factory
 
     settings = settings or get_settings()
     url = database_url or settings.sqlalchemy_url
@@ -49,6 +52,7 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
         upgrade(url)
     db_engine = make_engine(url)
     uow_factory = make_uow_factory(db_engine)
+    read_engine = make_read_engine(db_engine)
     handlers = load_handlers()
     services = Services(
         engine=Engine(handlers.registry),
@@ -64,5 +68,6 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
     from bot.exporting import install as install_exports
     install_exports(services, settings)
     dispatcher = Dispatcher(uow_factory, services,
-                            default_language=settings.default_language.value)
-    return App(settings, db_engine, uow_factory, services, dispatcher)
+                            default_language=settings.default_language.value,
+                            read_uow_factory=make_uow_factory(read_engine))
+    return App(settings, db_engine, uow_factory, services, dispatcher, read_engine)

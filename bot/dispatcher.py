@@ -72,8 +72,11 @@ class Services:
 
 class Dispatcher:
     def __init__(self, uow_factory: UnitOfWorkFactory, services: Services,
-                 default_language: str = Lang.FR.value, use_outbox: bool = True):
+                 default_language: str = Lang.FR.value, use_outbox: bool = True,
+                 read_uow_factory: UnitOfWorkFactory | None = None):
         self.uow_factory = uow_factory
+        # units of work that only read, for jobs (storage.db.make_read_engine)
+        self.read_uow_factory = read_uow_factory or uow_factory
         self.services = services
         self.engine = services.engine
         self.catalog = services.catalog
@@ -148,7 +151,8 @@ class Dispatcher:
     def fulfil(self, reply: Rendered) -> Rendered:
         """Run the job a reply carries (domain.messages.Job) and return what to send instead;
         a reply without a job is returned as it is. Called by the channels just before sending,
-        in a worker thread; the job reads in its own unit of work, which is never committed.
+        in a worker thread; the job reads in its own unit of work (a reading one: on SQLite it
+        does not hold up other messages however long it takes), which is never committed.
         A failing job becomes an error message: the user is always told."""
         if not reply.job:
             return reply
@@ -158,7 +162,7 @@ class Dispatcher:
         try:
             if runner is None:
                 raise LookupError(f"no runner for job {kind!r}")
-            with self.uow_factory() as uow:
+            with self.read_uow_factory() as uow:
                 try:
                     result = runner(self.services, uow, dict(reply.job.get("params") or {}))
                 finally:

@@ -5,7 +5,8 @@ transaction opened with `BEGIN IMMEDIATE` (after SQLAlchemy's recipe "Using SQLA
 BEGIN in lieu of SQLite's transaction control", through the dialect's `do_begin`), so a unit of
 work holds the write lock from its first statement to its commit: `ConversationRepo.lock()`
 then really serialises two messages of one chat, and a read-then-write never fails half-way
-with SQLITE_BUSY.
+with SQLITE_BUSY. Slow units of work that only read (exports) have an engine of their own
+(`make_read_engine`): deferred transactions on a snapshot, which never hold the write lock.
 
 PostgreSQL (production): psycopg 3, pool_pre_ping; row locks with SELECT … FOR UPDATE.
 """
@@ -69,8 +70,9 @@ def _json_dumps(value: Any) -> str:
     return to_json(value).decode("utf-8")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine configured for Athar on SQLite or PostgreSQL (extra kwargs go to create_engine)."""
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine configured for Athar on SQLite or PostgreSQL (extra kwargs go to create_engine).
+    `read_only` (SQLite): see `make_read_engine`."""
     url = normalise_url(url)
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", from_json)
@@ -92,16 +94,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                     cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                if read_only:
+                    cursor.execute("PRAGMA query_only=ON")
             finally:
                 cursor.close()
 
         # BEGIN IMMEDIATE through the dialect's own hook rather than a "begin" event: any
         # connection event listener makes every statement go through SQLAlchemy's event
         # dispatch, which cost more than a third of a short statement's time.
-        def _begin_immediate(dbapi_connection: Any) -> None:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
+        # A reading engine's transactions begin DEFERRED: a snapshot that never takes the
+        # write lock.
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
-        engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
+        def _begin(dbapi_connection: Any) -> None:
+            dbapi_connection.execute(begin)
+
+        engine.dialect.do_begin = _begin  # type: ignore[method-assign]
 
         return engine
     if backend == "postgresql":
@@ -109,6 +117,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return create_engine(url, **kwargs)
     raise ValueError(f"unsupported database URL {make_url(url).render_as_string()!r}: "
                      "use sqlite:///path or postgresql+psycopg://user@host/db")
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine for units of work that only read (slow ones: exports), beside `engine`: each
+    sees one snapshot of the database from its first statement, cannot write, and never holds
+    up a writer. On a SQLite file, connections of their own whose transactions begin DEFERRED
+    (in WAL a reader takes no write lock, so a long export does not stop everyone's messages)
+    with `PRAGMA query_only`; on PostgreSQL, the same pool's connections in REPEATABLE READ,
+    READ ONLY transactions. An in-memory SQLite database lives on its engine's one connection:
+    `engine` itself."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ",
+                                        postgresql_readonly=True)
+    if engine.dialect.name != "sqlite" or _sqlite_is_memory(str(engine.url)):
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
 
 
 def make_uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:

@@ -193,3 +193,43 @@ def test_an_invite_code_is_never_read_as_a_command(uow_factory):
     code = invite(uow_factory)
     r = chat.say(code)
     assert "élu·e de la commune de Berkane" in chat.text(r)
+
+
+def test_a_slow_job_reads_apart_and_does_not_hold_up_other_messages(db_url):
+    """An export runs (Dispatcher.fulfil) in a reading unit of work of the app's read engine:
+    while it is still running, another user's message is handled, with the dispatcher's units
+    of work taking turns on the gate as in the Telegram channel (on SQLite a job holding the
+    write lock would stop everyone until it ends)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from domain.messages import Rendered, Reply
+
+    from bot.app import build_app
+    from bot.channels.store import Gate
+    from bot.settings import get_settings
+
+    app = build_app(get_settings(), nlu=None, database_url=db_url)
+    d = app.dispatcher
+    d.uow_factory = Gate(app.db_engine).wrap(d.uow_factory)
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_job(services, uow, params):
+        uow.conversations.get("console", "nobody")  # its snapshot begins
+        reading.set()
+        release.wait(10)
+        return Reply.of("common.error")
+
+    d.services.handlers.jobs["slow"] = slow_job
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            job = pool.submit(d.fulfil, Rendered(text="", job={"kind": "slow"}))
+            assert reading.wait(10)
+            out = d.handle(Incoming(channel="console", chat_id="other", user_ref="other",
+                                    message_id="m-other", text="bonjour"))
+            handled_while_the_job_ran = not job.done()
+            release.set()
+            assert job.result(10).text
+        assert out.replies and handled_while_the_job_ran
+    finally:
+        release.set()
+        app.close()

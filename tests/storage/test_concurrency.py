@@ -207,3 +207,42 @@ def test_concurrent_saves_of_one_project_leave_one_whole_version(uow_factory):
             assert stored in versions
             uow.projects.save(base)  # back to the start for the next round
             uow.commit()
+
+
+def test_a_reading_unit_of_work_sees_one_snapshot_and_never_holds_up_a_writer(db_url):
+    """What exports read in (storage.db.make_read_engine): while such a unit of work is open, a
+    message's unit of work locks, writes and commits without waiting for it (on SQLite a
+    reader holding the write lock would make the writer wait its whole busy timeout), the
+    reader keeps the snapshot it started with, and it cannot write."""
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import make_engine, make_read_engine, make_uow_factory
+
+    engine = make_engine(db_url)
+    read_engine = make_read_engine(engine)
+    writes, reads = make_uow_factory(engine), make_uow_factory(read_engine)
+    try:
+        with writes() as uow:
+            uow.conversations.lock("telegram", "snap")
+            uow.commit()
+
+        def write():
+            with writes() as uow:
+                rec = uow.conversations.lock("telegram", "snap")
+                rec.version += 1
+                uow.conversations.save(rec)
+                uow.commit()
+
+        with reads() as reader:
+            before = reader.conversations.get("telegram", "snap").version
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(write).result(timeout=10)
+            assert reader.conversations.get("telegram", "snap").version == before
+            with pytest.raises(DBAPIError, match="readonly|read-only"):
+                reader.outbox.add(OutboxItem(channel="telegram", chat_id="snap", payload={}))
+        with reads() as reader:
+            assert reader.conversations.get("telegram", "snap").version == before + 1
+    finally:
+        read_engine.dispose()
+        engine.dispose()
