@@ -123,5 +123,6 @@ def main() -> None:
     finally:
         drop_schema(schema)
 
+
 if __name__ == "__main__":  # pragma: no cover
     main()

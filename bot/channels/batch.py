@@ -2,9 +2,10 @@
 handing messages to the database thread).
 
 Each write is one small transaction, or one hand-over between threads; under load most of its
-cost is that, not the items. `GroupCommit` runs at most one batch at a time: what is submitted while a batch is being
-written waits and goes in the next one, all together. Alone, a submission is written at once
-(no timer, no added latency); under load, batches grow by themselves.
+cost is that, not the items. `GroupCommit` runs at most one batch at a time: what is submitted
+while a batch is being written waits and goes in the next one, all together. Alone, a
+submission is written at once (no timer, no added latency); under load, batches grow by
+themselves.
 """
 from __future__ import annotations
 

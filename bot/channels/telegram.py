@@ -6,8 +6,8 @@ state (no ConversationHandler, no PTB persistence). One update goes:
 
     received (getUpdates or the webhook) → recorded in `inbound_updates` (then acknowledged)
     → `TelegramChannel._on_update` (per-chat order kept by an asyncio lock) → callback query
-      answered at once → free text through the NLU (its thread pool) → `Dispatcher.handle` in
-      the database thread (one commit: state, processed id, replies in the outbox)
+      answered at once → free text through the NLU (its thread pool) → `Dispatcher.handle` in a
+      database thread (one commit: state, processed id, replies in the outbox)
     → replies sent (split at 4096 characters, inline keyboards, documents and photos)
     → the recorded update removed and the outbox items marked sent (batched with others).
 
@@ -495,7 +495,7 @@ class TelegramChannel:
                 outcome = await self._handled.submit((incoming, understanding))
                 if isinstance(outcome, BaseException):
                     raise outcome
-            else:  # PostgreSQL: units of work side by side in the pool
+            else:  # PostgreSQL: units of work side by side in the database threads
                 outcome = await self._db(self.dispatcher.handle, incoming, understanding)
         except Exception:
             left = await self._db(self.store.failed, CHANNEL, uid)
