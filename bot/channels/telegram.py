@@ -1,34 +1,22 @@
-"""The Telegram channel, on python-telegram-bot 22.x used as the transport only.
+"""The Telegram channel, on python-telegram-bot 22.x used as the transport only: an adapter of
+the delivery runtime (bot/channels/runtime.py), which records, orders, handles, resends and
+sweeps; no state here (no ConversationHandler, no PTB persistence).
 
-PTB's Bot sends (its request layer on aiohttp, its rate limiter, its errors); updates are read
-from the Bot API's JSON as they come; the dispatcher and the database keep every piece of
-state (no ConversationHandler, no PTB persistence). One update goes:
-
-    received (getUpdates or the webhook) → recorded in `inbound_updates` (then acknowledged)
-    → `TelegramChannel._on_update` (per-chat order kept by an asyncio lock) → callback query
-      answered at once → free text through the NLU (its thread pool) → `Dispatcher.handle` in a
-      database thread (one commit: state, processed id, replies in the outbox)
-    → replies sent (split at 4096 characters, inline keyboards, documents and photos)
-    → the recorded update removed and the outbox items marked sent (batched with others).
-
-Faults: a 429 is waited out and retried by PTB's AIORateLimiter (retries switched on); network
-errors and 5xx are retried here with a short backoff; a 403 (the user blocked the bot) marks the
-user unreachable and the pending replies given up. Whatever could not be sent stays in the
-outbox and is resent by the periodic sweep, which also processes recorded updates that a crash
-left behind.
+What is Telegram's: updates read from the Bot API's JSON as they come (`to_incoming`), a
+button's callback query answered at once, member changes (the user blocked the bot), replies
+sent within Telegram's limits (split at 4096 UTF-16 units, inline keyboards, documents and
+photos) through PTB's request layer on aiohttp and its rate limiter, long polling, and the Bot
+API's errors mapped to the runtime's: a 429 is waited out by PTB's AIORateLimiter (retries
+switched on) and then transient, like network errors and 5xx; a 403 means the user blocked the
+bot; any other refusal is final.
 """
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import logging
 import os
 import re
-import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -42,11 +30,10 @@ from telegram import (  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from domain.messages import Incoming, Media, Rendered, RenderedButton, Reply
+from domain.messages import Incoming, Media, Rendered, RenderedButton
 
-from bot.channels.batch import GroupCommit
 from bot.channels.http import AiohttpRequest, JsonBody
-from bot.channels.store import ChannelStore
+from bot.channels.runtime import Malformed, Rejected, Runtime, Transient, Unreachable
 
 log = logging.getLogger("athar.telegram")
 
@@ -234,26 +221,6 @@ def keyboard_json(buttons: list[RenderedButton]) -> dict[str, Any] | None:
                                 for row in layout(buttons)]}
 
 
-def coalesce(replies: list[Rendered], ids: list[int]) -> list[tuple[Rendered, list[int]]]:
-    """Consecutive plain replies (no keyboard, no file) are joined to the next one when the
-    result still fits in one message: fewer calls against Telegram's 30 per second and one
-    per second per chat, and the keyboard stays under the text it belongs to."""
-    out: list[tuple[Rendered, list[int]]] = []
-    for reply, item_id in zip(replies, ids):
-        item_ids = [item_id] if item_id else []
-        if out:
-            prev, prev_ids = out[-1]
-            text = prev.text + "\n\n" + reply.text
-            if not prev.buttons and not prev.attachment and not reply.attachment \
-                    and not prev.job and not reply.job \
-                    and prev.text.strip() and reply.text.strip() \
-                    and prev.language == reply.language and utf16_len(text) <= MAX_TEXT:
-                out[-1] = (reply.model_copy(update={"text": text}), prev_ids + item_ids)
-                continue
-        out.append((reply, item_ids))
-    return out
-
-
 def file_url(api_url: str) -> str:
     """The file download base URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
     base = api_url.rstrip("/")
@@ -263,76 +230,27 @@ def file_url(api_url: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The channel
-
-@dataclass
-class Stats:
-    handled: int = 0
-    duplicates: int = 0
-    sent: int = 0
-    failed_sends: int = 0
-    # update received → last reply sent, in seconds (the most recent ones)
-    latencies: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10_000))
-
+# The channel: an adapter of the delivery runtime (bot/channels/runtime.py)
 
 class TelegramChannel:
-    """Receives updates, runs them through the dispatcher, sends the replies."""
+    """Parses updates, sends replies, maps the Bot API's errors; the runtime does the rest."""
 
-    def __init__(self, athar: Any, application: Application, *, grace: float = 30.0,
-                 sweep_interval: float = 10.0, threads: int = 4, db_threads: int = 4,
-                 nlu_threads: int = 4, poll_timeout: int = 25,
-                 max_retries: int = 3, retry_backoff: float = 0.25,
-                 prune_interval: float = 6 * 3600.0, updates_request: Any = None):
-        self.athar = athar
-        self.dispatcher = athar.dispatcher
-        self.catalog = athar.services.catalog
+    name = CHANNEL
+
+    def __init__(self, application: Application, catalog: Any, *, poll_timeout: int = 25,
+                 updates_request: Any = None):
         self.application = application
         self.bot = application.bot
-        self.store = ChannelStore(athar.db_engine)
-        # SQLite: this process's transactions take turns (see bot.channels.store.Gate)
-        self.dispatcher.uow_factory = self.store.gate.wrap(self.dispatcher.uow_factory)
-        self.grace = grace
-        self.sweep_interval = sweep_interval
+        self.catalog = catalog
         self.poll_timeout = poll_timeout
-        self.max_retries = max_retries
-        self.retry_backoff = retry_backoff
-        self.stats = Stats()
-        # Blocking work in three small pools, so that no kind waits behind another: slow jobs
-        # (exports, charts), the NLU (HTTP calls to Rasa) and the database. Small, because
-        # every busy thread competes with the event loop for the one interpreter lock: on
-        # PostgreSQL at 200 + 50 updates/s, 4 database threads gave a p95 of 58-87 ms where 8
-        # gave 100-168 ms and 16 gave 152 ms (2 could not keep up). On SQLite one thread does
-        # all the database work: writers take turns anyway, and handing each message to
-        # whichever thread was free cost more in wake-ups than the turn-taking saved.
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-tg-job")
-        self._nlu = ThreadPoolExecutor(max_workers=nlu_threads, thread_name_prefix="athar-tg-nlu")
-        self._dbx = ThreadPoolExecutor(max_workers=1 if self.store.gate.enabled else db_threads,
-                                       thread_name_prefix="athar-tg-db")
-        # recording (what an acknowledgement waits for) never queues behind dialogue work
-        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-tg-in")
-        # concurrent webhook requests are recorded together; sent marks likewise
-        self._recorder = GroupCommit(self._record_many, self._ingest)
-        self._finished = GroupCommit(self._finish_many, self._dbx)
-        # SQLite: messages waiting for the database thread go to it together, one hand-over
-        # between threads for all of them (each still in its own unit of work)
-        self._handled = GroupCommit(self._handle_many, self._dbx)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._inflight: set[str] = set()
-        self._received: dict[str, float] = {}
+        self.runtime: Runtime | None = None
         self._answered: set[str] = set()  # updates whose callback query the webhook answered
-        self._sweeper: asyncio.Task | None = None
-        # housekeeping (bot.maintenance) every few hours, the first soon after the start
-        self.prune_interval = prune_interval
-        self._pruned_at = time.monotonic() - prune_interval + min(prune_interval, 60.0)
         # long polling's own HTTP connection (PTB keeps one apart for getUpdates)
         self._updates_request = updates_request or self.bot.request
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
-    def build(cls, athar: Any, settings: Any | None = None, **kwargs: Any) -> "TelegramChannel":
-        settings = settings or athar.settings
+    def build(cls, settings: Any, catalog: Any, **kwargs: Any) -> "TelegramChannel":
         if settings.telegram_token is None:
             raise ValueError("ATHAR_TELEGRAM_TOKEN is not set")
         api_url = settings.telegram.api_url or DEFAULT_API_URL
@@ -349,174 +267,45 @@ class TelegramChannel:
             .get_updates_request(updates := AiohttpRequest(connection_pool_size=1, read_timeout=60))
             .build()
         )
-        kwargs.setdefault("max_retries", settings.telegram.max_retries)
-        return cls(athar, application, updates_request=updates, **kwargs)
+        return cls(application, catalog, updates_request=updates, **kwargs)
 
-    async def start(self, sweep: bool = True, alone: bool = False) -> None:
-        """`alone`: no other worker runs (polling), so everything left over is taken at once;
-        with webhook workers only what is older than the grace period."""
+    def bind(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def open(self) -> None:
         await self.application.initialize()
-        warm_up = getattr(self.athar.services.nlu, "warm_up", None)
-        if callable(warm_up):
-            await self._work(warm_up)
-        if sweep:
-            await self.sweep(min_age=0.0 if alone else None)
-            self._sweeper = asyncio.create_task(self._sweep_forever())
 
-    async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
-        await self.drain()
+    async def close(self) -> None:
         await self.application.shutdown()
-        self._pool.shutdown(wait=True)
-        self._nlu.shutdown(wait=True)
-        self._dbx.shutdown(wait=True)
-        self._ingest.shutdown(wait=True)
-
-    async def drain(self) -> None:
-        """Wait for every update being processed."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run database work in its executor."""
-        return await asyncio.get_running_loop().run_in_executor(self._dbx, fn, *args)
-
-    async def _work(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run slow blocking work (exports, charts, the NLU's warm-up) in the jobs' pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     # -- receiving ------------------------------------------------------------------------
-    async def receive(self, payloads: list[dict[str, Any]], answered: bool = False) -> list[bool]:
-        """Record updates (one transaction), then schedule the new ones. Returns, per update,
-        whether it was new. Only after this returns may the updates be acknowledged.
-        `answered`: the caller answers the callback queries of these updates itself (the
-        webhook does, in its HTTP answer: see `answer_in_response`)."""
-        items = []
-        for p in payloads:
-            if not isinstance(p.get("update_id"), int):
-                raise ValueError("an update without an integer update_id")
-            items.append((str(p["update_id"]), chat_key(p), p))
-        now = time.perf_counter()
-        fresh = await self._recorder.submit(items)
-        for p, new in zip(payloads, fresh):
-            if new:
-                self._received[str(p["update_id"])] = now
-                if answered and _get(p, "callback_query", "id") is not None:
-                    self._answered.add(str(p["update_id"]))
-                self._schedule(p)
-            else:
-                self.stats.duplicates += 1
-                log.info("duplicate update %s not recorded again", p["update_id"])
-        return fresh
+    def identify(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+        uid = payload.get("update_id")
+        if _int(uid) is None:
+            raise ValueError("an update without an integer update_id")
+        return str(uid), chat_key(payload)
 
-    def _record_many(self, batches: list[list[tuple[str, str | None, dict[str, Any]]]]) -> list[list[bool]]:
-        flags = self.store.record(CHANNEL, [item for batch in batches for item in batch])
-        out, i = [], 0
-        for batch in batches:
-            out.append(flags[i:i + len(batch)])
-            i += len(batch)
-        return out
+    def answered_in_response(self, payload: dict[str, Any]) -> None:
+        """The webhook answers this update's callback query in its HTTP answer (see
+        `answer_in_response`): not to be answered again."""
+        self._answered.add(str(payload["update_id"]))
 
-    def _handle_many(self, items: list[tuple[Incoming, Any]]) -> list[Any]:
-        """Dispatcher.handle for each message, in order; a failure is returned, not raised, so
-        it stays with its own message."""
-        out: list[Any] = []
-        for incoming, understanding in items:
-            try:
-                out.append(self.dispatcher.handle(incoming, understanding))
-            except Exception as exc:  # noqa: BLE001 - re-raised by the message's own task
-                out.append(exc)
-        return out
-
-    def _finish_many(self, updates: list[tuple[str | None, list[int]]]) -> list[None]:
-        return self.store.finish(CHANNEL, updates)
-
-    def _schedule(self, payload: dict[str, Any]) -> None:
-        uid = str(payload["update_id"])
-        if uid in self._inflight:
-            return
-        self._inflight.add(uid)
-        task = asyncio.create_task(self._process(payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @contextlib.asynccontextmanager
-    async def _chat(self, key: str):
-        """One chat at a time, first come first served (asyncio.Lock is FIFO)."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        uid = str(payload.get("update_id"))
+        answered = uid in self._answered
+        self._answered.discard(uid)
         try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key]
-                self._locks.pop(key, None)
-
-    async def _process(self, payload: dict[str, Any]) -> None:
-        uid = str(payload["update_id"])
-        key = chat_key(payload) or uid
-        try:
-            async with self._chat(key):  # updates of one chat are handled in the order received
-                await self._on_update(payload)
-        finally:
-            self._inflight.discard(uid)
-            self._received.pop(uid, None)
-            self._answered.discard(uid)
-
-    async def _on_update(self, payload: dict[str, Any]) -> None:
-        uid = str(payload["update_id"])
-        try:
-            try:
-                incoming = to_incoming(payload)
-                member = payload.get("my_chat_member")
-                query_id = _get(payload, "callback_query", "id")
-            except (KeyError, TypeError, ValueError):  # counted, dropped after a few attempts
-                log.exception("update %s cannot be read", uid)
-                await self._db(self.store.failed, CHANNEL, uid)
-                return
-            if query_id is not None and uid not in self._answered:
-                await self._answer_callback(str(query_id))
-            if isinstance(member, dict):
-                await self._member_changed(member)
-                await self._finished.submit((uid, []))
-                return
-            if incoming is None:
-                await self._finished.submit((uid, []))
-                return
-            # the NLU (an HTTP call to Rasa) in its pool, the unit of work in the database's
-            # executor: a free text never holds up the database
-            understanding = await asyncio.get_running_loop().run_in_executor(
-                self._nlu, self.dispatcher.understand, incoming) if incoming.text else None
-            if self.store.gate.enabled:  # SQLite: the database thread, with others waiting
-                outcome = await self._handled.submit((incoming, understanding))
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            else:  # PostgreSQL: units of work side by side in the database threads
-                outcome = await self._db(self.dispatcher.handle, incoming, understanding)
-        except Exception:
-            left = await self._db(self.store.failed, CHANNEL, uid)
-            log.exception("update %s failed (%s)", uid,
-                          f"attempt {left}, kept for a retry" if left else "dropped")
-            return
-        # The dispatcher committed (its inbox holds the update id): from here a crash only
-        # means the recorded update is processed again and dropped as a duplicate, and the
-        # replies are resent from the outbox.
-        if outcome.duplicate:
-            self.stats.duplicates += 1
-            await self._finished.submit((uid, []))
-            return
-        self.stats.handled += 1
-        sent = await self.deliver(incoming.chat_id, outcome.replies, outcome.outbox_ids)
-        # the recorded update goes and the sent replies are marked, with other updates' (one
-        # transaction for all that finish meanwhile)
-        await self._finished.submit((uid, sent))
-        started = self._received.get(uid)
-        if started is not None:
-            self.stats.latencies.append(time.perf_counter() - started)
+            incoming = to_incoming(payload)
+            member = payload.get("my_chat_member")
+            query_id = _get(payload, "callback_query", "id")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Malformed(f"update {uid}: {exc!r}") from exc
+        if query_id is not None and not answered:
+            await self._answer_callback(str(query_id))
+        if isinstance(member, dict):
+            await self._member_changed(member)
+            return None
+        return incoming
 
     @staticmethod
     def answer_in_response(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -533,26 +322,19 @@ class TelegramChannel:
         try:
             await self._call(self._api, endpoint="answerCallbackQuery",
                              params={"callback_query_id": query_id})
-        except TelegramError as exc:
+        except (Transient, Rejected, Unreachable) as exc:
             log.info("callback query not answered: %s", exc)
 
     async def _member_changed(self, change: dict[str, Any]) -> None:
         status = _get(change, "new_chat_member", "status")
         user = _get(change, "from", "id")
         if user is not None and status in ("kicked", "left", "member"):
-            await self._db(self._set_unreachable, str(user), status in ("kicked", "left"))
-
-    def _set_unreachable(self, user_ref: str, flag: bool) -> None:
-        with self.athar.uow_factory() as uow:
-            user = uow.users.by_identity(CHANNEL, user_ref)
-            if user is None or user.unreachable == flag:
-                return
-            user.unreachable = flag
-            uow.users.save(user)
-            uow.commit()
-        log.info("telegram user marked %s", "unreachable" if flag else "reachable again")
+            await self.runtime.set_reachable(CHANNEL, str(user), status == "member")
 
     # -- sending --------------------------------------------------------------------------
+    def fits(self, text: str) -> bool:
+        return utf16_len(text) <= MAX_TEXT
+
     async def _api(self, endpoint: str, params: dict[str, Any]) -> Any:
         """A Bot API call whose parameters are plain JSON, for the calls made for every update
         (sendMessage, answerCallbackQuery): through PTB's rate limiter (its retries on 429) and
@@ -575,29 +357,10 @@ class TelegramChannel:
             **timeouts)
 
     async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """Call the Bot API; network errors, 5xx and a 429 the rate limiter gave up on are
-        retried with a growing pause. 400 and 403 are not retried."""
-        attempt = 0
-        while True:
-            try:
-                # calls in flight are bounded by the HTTP pool (API_CONNECTIONS); more wait there
-                return await method(**kwargs)
-            except RetryAfter as exc:
-                if attempt >= self.max_retries:
-                    raise
-                with warnings.catch_warnings():  # PTB 22.2+: becomes a timedelta
-                    warnings.simplefilter("ignore")
-                    pause = exc.retry_after
-                pause = pause.total_seconds() if hasattr(pause, "total_seconds") else float(pause)
-                await asyncio.sleep(pause + 0.1)
-            except BadRequest:
-                raise
-            except NetworkError as exc:  # includes TimedOut and HTTP 5xx
-                if attempt >= self.max_retries:
-                    raise
-                log.info("network error, retrying: %s", exc)
-                await asyncio.sleep(self.retry_backoff * (2 ** attempt))
-            attempt += 1
+        """Call the Bot API through the runtime (which retries what is transient), its errors
+        mapped: a 429 the rate limiter gave up on, network errors and 5xx are transient; 403
+        means the user blocked the bot; any other refusal is final."""
+        return await self.runtime.call(_mapped, method, **kwargs)
 
     async def send(self, chat_id: str, reply: Rendered) -> None:
         att = reply.attachment
@@ -621,69 +384,6 @@ class TelegramChannel:
             else:
                 await self._call(self.bot.send_document, document=path,
                                  filename=att.get("filename") or path.name, **extra)
-
-    async def deliver(self, chat_id: str, replies: list[Rendered], outbox_ids: list[int]) -> list[int]:
-        """Send replies in order; return the outbox ids sent (for the caller to mark). Stops at
-        the first failure: the rest stays in the outbox for the sweep (or is given up when the
-        user blocked the bot)."""
-        ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
-        batches = coalesce(replies, ids)
-        sent: list[int] = []
-        for i, (reply, item_ids) in enumerate(batches):
-            try:
-                if reply.job:  # slow work (an export), once the replies before it are sent
-                    reply = await self._work(self.dispatcher.fulfil, reply)
-                await self.send(chat_id, reply)
-            except Forbidden:
-                log.warning("the user blocked the bot: replies given up")
-                await self._db(self._set_unreachable, chat_id, True)
-                await self._db(self.store.give_up, [x for _, b in batches[i:] for x in b])
-                self.stats.failed_sends += len(batches) - i
-                break
-            except Exception as exc:  # noqa: BLE001 - kept in the outbox, resent by the sweep
-                log.warning("reply not sent, kept in the outbox: %s", exc)
-                self.stats.failed_sends += len(batches) - i
-                break
-            self.stats.sent += 1
-            sent.extend(item_ids)
-        return sent
-
-    # -- recovery -------------------------------------------------------------------------
-    async def sweep(self, min_age: float | None = None) -> None:
-        """Process recorded updates left behind and resend unsent replies older than
-        `min_age` seconds (default: the grace period, so live work is never taken over)."""
-        age = self.grace if min_age is None else min_age
-        for payload in await self._db(self.store.pending, CHANNEL, age):
-            self._schedule(payload)
-        await self.drain()
-        items = await self._db(self.store.due, CHANNEL, age)
-        for item in items:
-            if not await self._db(self.store.claim, item):
-                continue
-            reply = Reply.model_validate(item.payload["reply"])
-            rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
-            async with self._chat(item.chat_id):
-                sent = await self.deliver(item.chat_id, [rendered], [item.id or 0])
-            await self._finished.submit((None, sent))
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception:  # noqa: BLE001 - the next sweep tries again
-                log.exception("sweep failed")
-            if time.monotonic() - self._pruned_at >= self.prune_interval:
-                self._pruned_at = time.monotonic()
-                try:
-                    await self._db(self._prune)
-                except Exception:  # noqa: BLE001 - tried again at the next interval
-                    log.exception("database housekeeping failed")
-
-    def _prune(self) -> None:
-        from bot.maintenance import prune
-        done = prune(self.athar.uow_factory, self.athar.settings.polls.retention_months)
-        log.info("database housekeeping: %s", done)
 
     # -- polling --------------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:
@@ -722,7 +422,7 @@ class TelegramChannel:
                 continue
             while True:
                 try:
-                    await self.receive(payloads)
+                    await self.runtime.receive(CHANNEL, payloads)
                     break
                 except Exception:  # noqa: BLE001 - not acknowledged: record them again
                     log.exception("could not record updates, retrying")
@@ -741,18 +441,47 @@ class TelegramChannel:
                          allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 
+async def _mapped(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """A Bot API call with python-telegram-bot's errors mapped to the runtime's."""
+    try:
+        return await method(**kwargs)
+    except RetryAfter as exc:
+        with warnings.catch_warnings():  # PTB 22.2+: becomes a timedelta
+            warnings.simplefilter("ignore")
+            pause = exc.retry_after
+        pause = pause.total_seconds() if hasattr(pause, "total_seconds") else float(pause)
+        raise Transient(str(exc), retry_after=pause) from exc
+    except Forbidden as exc:
+        raise Unreachable(str(exc)) from exc
+    except BadRequest as exc:  # a NetworkError subclass in PTB: before it
+        raise Rejected(str(exc)) from exc
+    except NetworkError as exc:  # includes TimedOut and HTTP 5xx
+        raise Transient(str(exc)) from exc
+    except TelegramError as exc:
+        raise Rejected(str(exc)) from exc
+
+
+def build_runtime(athar: Any, settings: Any, **kwargs: Any) -> tuple[Runtime, TelegramChannel]:
+    """The runtime with the Telegram channel (`poll_timeout` goes to the channel, the rest to
+    the runtime)."""
+    channel_kwargs = {k: kwargs.pop(k) for k in ("poll_timeout",) if k in kwargs}
+    channel = TelegramChannel.build(settings, athar.services.catalog, **channel_kwargs)
+    kwargs.setdefault("max_retries", settings.telegram.max_retries)
+    return Runtime(athar, [channel], **kwargs), channel
+
+
 async def run_polling(athar: Any, settings: Any, stop: asyncio.Event | None = None,
                       ready: Callable[["TelegramChannel"], None] | None = None,
                       **kwargs: Any) -> TelegramChannel:
     """Run the bot with long polling until `stop` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
-    channel = TelegramChannel.build(athar, settings, **kwargs)
-    await channel.start(alone=True)  # only one process may call getUpdates
+    runtime, channel = build_runtime(athar, settings, **kwargs)
+    await runtime.start(alone=True)  # only one process may call getUpdates
     try:
         await channel.set_commands()
         if ready is not None:
             ready(channel)
         await channel.poll(stop)
     finally:
-        await channel.stop()
+        await runtime.stop()
     return channel

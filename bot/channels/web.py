@@ -1,5 +1,6 @@
-"""Telegram webhooks as an ASGI application (Starlette), served by `athar web` (uvicorn).
+"""The channels' webhooks as an ASGI application (Starlette), served by `athar web` (uvicorn).
 
+One delivery runtime (bot/channels/runtime.py) per worker serves every configured channel.
 POST /telegram is answered only after the update is recorded in the database (python-telegram-
 bot's own webhook server answers 200 before processing, so a crash would lose the update):
 
@@ -35,8 +36,22 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 PATH = "/telegram"
 
 
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The request's body, or None when it is over `limit` bytes: refused by its
+    Content-Length before anything is read, and while it is read when no length is given."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def create_app(settings: Any = None, *, athar: Any = None,
-               channel_kwargs: dict[str, Any] | None = None) -> Starlette:
+               runtime_kwargs: dict[str, Any] | None = None) -> Starlette:
     """The ASGI app. With no arguments (uvicorn's factory, one call per worker) settings come
     from config.yml and the environment."""
     from bot.settings import SettingsError, get_settings
@@ -51,17 +66,18 @@ def create_app(settings: Any = None, *, athar: Any = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         from bot.app import build_app
-        from bot.channels.telegram import TelegramChannel
+        from bot.channels.telegram import build_runtime
 
         own = athar is None
         a = athar if athar is not None else build_app(settings)
-        channel = TelegramChannel.build(a, settings, **(channel_kwargs or {}))
-        await channel.start()
-        app.state.channel = channel
+        runtime, telegram = build_runtime(a, settings, **(runtime_kwargs or {}))
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.telegram = telegram
         try:
             yield
         finally:
-            await channel.stop()
+            await runtime.stop()
             if own:
                 a.close()
 
@@ -71,14 +87,9 @@ def create_app(settings: Any = None, *, athar: Any = None,
                 given.encode("utf-8", "surrogateescape"), expected):
             log.warning("webhook call refused: missing or wrong secret token")
             return Response(status_code=403)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        body = await read_body(request)
+        if body is None:
             return Response(status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > MAX_BODY:
-                return Response(status_code=413)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -86,14 +97,16 @@ def create_app(settings: Any = None, *, athar: Any = None,
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) \
                 or isinstance(payload.get("update_id"), bool):
             return Response(status_code=400)
-        channel = request.app.state.channel
-        call = channel.answer_in_response(payload)
+        telegram = request.app.state.telegram
+        call = telegram.answer_in_response(payload)
         try:
-            (new,) = await channel.receive([payload], answered=call is not None)
+            (receipt,) = await request.app.state.runtime.receive(
+                telegram.name, [payload],
+                on_new=telegram.answered_in_response if call is not None else None)
         except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Telegram retries
-            log.exception("update %s could not be recorded", payload.get("update_id"))
+            log.exception("an update could not be recorded")
             return Response(status_code=503)
-        if new and call is not None:  # a button press: its callback query answered right here
+        if receipt == "new" and call is not None:  # a button press: its callback query answered here
             return JSONResponse(call)
         return Response(status_code=200)
 

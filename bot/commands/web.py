@@ -23,19 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def _prepare(settings, webhook_url: str | None) -> None:
     from bot.app import build_app
-    from bot.channels.telegram import TelegramChannel
+    from bot.channels.telegram import build_runtime
 
     athar = build_app(settings, nlu=None)
-    channel = TelegramChannel.build(athar, settings)
+    runtime, channel = build_runtime(athar, settings)
     try:
-        await channel.start(sweep=False)
+        await runtime.start(sweep=False)
         await channel.set_commands()
         if webhook_url:
             await channel.set_webhook(webhook_url,
                                       settings.telegram_webhook_secret.get_secret_value())
             print(f"webhook registered: {webhook_url}", file=sys.stderr)
     finally:
-        await channel.stop()
+        await runtime.stop()
         athar.close()
 
 

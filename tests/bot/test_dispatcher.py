@@ -205,7 +205,7 @@ def test_a_slow_job_reads_apart_and_does_not_hold_up_other_messages(db_url):
     from domain.messages import Rendered, Reply
 
     from bot.app import build_app
-    from bot.channels.store import Gate
+    from storage.delivery import Gate
     from bot.settings import get_settings
 
     app = build_app(get_settings(), nlu=None, database_url=db_url)

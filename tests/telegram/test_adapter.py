@@ -128,8 +128,11 @@ def test_the_exact_api_url_variable_is_read(monkeypatch):
 
 
 def test_plain_replies_are_joined_to_the_next_one_when_they_fit():
-    from bot.channels.telegram import coalesce
+    from bot.channels.runtime import coalesce as join
     from domain.messages import Rendered
+
+    def coalesce(replies, ids):
+        return join(replies, ids, lambda text: utf16_len(text) <= 4096)
     a = Rendered(text="Aide.")
     b = Rendered(text="Commandes.")
     menu = Rendered(text="Menu ?", buttons=[RenderedButton(data="menu:x", label="X")])

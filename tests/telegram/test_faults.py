@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.channels.store import ChannelStore
+from storage.delivery import DeliveryStore
 from tests.bot.helpers import invite
 from tests.telegram.emulator import buttons, texts
 
@@ -20,7 +20,7 @@ def _uows(url):
 def _pending(url) -> list:
     engine, _ = _uows(url)
     try:
-        return ChannelStore(engine).due("telegram")
+        return DeliveryStore(engine).due("telegram")
     finally:
         engine.dispose()
 
@@ -33,7 +33,7 @@ def test_429_is_waited_out_and_the_reply_delivered(emulator, polling_bot, sqlite
     tries = emulator.calls_of("sendMessage", chat=U, ok=None)
     assert [c.status for c in tries] == [429, 200]
     assert tries[0].params["text"] == tries[1].params["text"] == sent[0].params["text"]
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     assert _pending(sqlite_db_url) == []
 
 
@@ -56,9 +56,9 @@ def test_a_reply_that_could_not_be_sent_is_resent_by_the_sweep(emulator, polling
     emulator.inject("sendMessage", 500, count=4)  # 1 try + 3 retries: all fail
     emulator.command(U, "/start")
     emulator.wait(lambda: len(emulator.calls_of("sendMessage", chat=U, ok=False)) == 4)
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     assert emulator.sent(U) == [] and len(_pending(sqlite_db_url)) == 1
-    bot.run(lambda ch: ch.sweep(min_age=0))
+    bot.run(lambda ch: ch.runtime.sweep(min_age=0))
     sent = emulator.sent(U)
     assert len(sent) == 1 and "lang:fr" in buttons(sent[0])
     assert _pending(sqlite_db_url) == []
@@ -75,11 +75,11 @@ def test_a_user_who_blocked_the_bot_is_marked_unreachable(emulator, polling_bot,
     emulator.inject("sendMessage", 403, count=1)
     emulator.command(U, "/help")
     emulator.wait(lambda: emulator.calls_of("sendMessage", chat=U, ok=False))
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     with uows() as uow:
         assert uow.users.by_identity("telegram", str(U)).unreachable is True
     assert _pending(sqlite_db_url) == []
-    bot.run(lambda ch: ch.sweep(min_age=0))
+    bot.run(lambda ch: ch.runtime.sweep(min_age=0))
     assert len(emulator.calls_of("sendMessage", chat=U, ok=False)) == 1  # never resent
     # unblocking (my_chat_member "member") makes the user reachable again
     emulator.push({"my_chat_member": {
@@ -89,13 +89,13 @@ def test_a_user_who_blocked_the_bot_is_marked_unreachable(emulator, polling_bot,
         "new_chat_member": {"status": "member",
                             "user": {"id": 1, "is_bot": True, "first_name": "B"}}}})
     emulator.wait(lambda: not emulator._again and emulator.confirmed > emulator.updates[-1]["update_id"])
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     with uows() as uow:
         assert uow.users.by_identity("telegram", str(U)).unreachable is False
     # blocking: the my_chat_member "kicked" update marks them unreachable at once
     emulator.block(U)
     emulator.wait(lambda: emulator.confirmed > emulator.updates[-1]["update_id"])
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     with uows() as uow:
         assert uow.users.by_identity("telegram", str(U)).unreachable is True
     engine.dispose()
@@ -125,7 +125,7 @@ def test_updates_recorded_before_a_crash_are_processed_at_start(emulator, pollin
     """getUpdates' offset acknowledged them, the process died before handling them: they are
     in inbound_updates and the next start handles them, in order."""
     engine, _ = _uows(sqlite_db_url)
-    store = ChannelStore(engine)
+    store = DeliveryStore(engine)
     start = emulator.command(U, "/start")  # never fetched: the emulator is told it was
     emulator.confirmed = start["update_id"] + 1
     store.record("telegram", [(str(start["update_id"]), str(U), start)])
@@ -142,7 +142,7 @@ def test_a_message_whose_handling_fails_is_kept_and_the_others_go_on(emulator, p
     stays recorded (its failure counted, for a later retry), the others are answered."""
     bot = polling_bot(sqlite_db_url)
     broken, fine = U + 1, U + 2
-    real = bot.channel.dispatcher.handle
+    real = bot.channel.runtime.dispatcher.handle
 
     def handle(incoming, *args):
         if incoming.chat_id == str(U):
@@ -151,9 +151,9 @@ def test_a_message_whose_handling_fails_is_kept_and_the_others_go_on(emulator, p
             raise RuntimeError("a bug in a handler")
         return real(incoming, *args)
 
-    bot.channel.dispatcher.handle = handle
+    bot.channel.runtime.dispatcher.handle = handle
     emulator.command(U, "/start")
-    emulator.wait(lambda: bool(bot.channel._inflight))
+    emulator.wait(lambda: bool(bot.channel.runtime._inflight))
     failing = emulator.command(broken, "/start")
     emulator.command(fine, "/start")
     emulator.wait_sent(fine, 1)

@@ -27,7 +27,7 @@ def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot,
     emulator.voice(U, file_id="VOICE-abc", duration=9)
     emulator.photo(U, file_id="PHOTO-xyz", caption="Atelier couture — الخياطة 🧵")
     emulator.wait(lambda: len(emulator.sent(U)) >= n + 2)
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     said = "\n".join(texts(emulator.sent(U)[n:])).translate(BIDI_CONTROLS)
     cat = default_catalog()
     assert cat.text("media.stored_voice", "fr") in said

@@ -88,9 +88,9 @@ def test_the_same_update_delivered_twice_is_handled_once(emulator, polling_bot, 
     n = len(emulator.wait_sent(U, 2))
     again = emulator.push(dict(first))  # Telegram delivers the very same update again
     emulator.wait(lambda: not emulator._again and emulator.confirmed > again["update_id"])
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     assert len(emulator.sent(U)) == n  # no second answer to the duplicate /start
-    assert bot.channel.stats.duplicates == 1
+    assert bot.channel.runtime.stats.duplicates == 1
     # and the conversation goes on normally
     emulator.press(U, "lang:fr")
     emulator.wait_sent(U, n + 1)
@@ -156,7 +156,7 @@ def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling
     emulator.wait_sent(U, 2)
     emulator.text(U, code, lang="ar")
     emulator.wait(lambda: any("menu:new_project" in buttons(c) for c in emulator.sent(U)))
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
     for kind, value in PROJECT:
         n = len(emulator.sent(U))
         if kind == "press":
@@ -166,7 +166,7 @@ def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling
         else:
             emulator.text(U, value, lang="ar")
         emulator.wait_sent(U, n + 1)
-        bot.run(lambda ch: ch.drain())
+        bot.run(lambda ch: ch.runtime.drain())
     with uows() as uow:
         (summary,) = uow.projects.list()
         project = uow.projects.get(summary.id)
@@ -194,7 +194,7 @@ def test_a_poll_invitation_deep_link_opens_the_poll(emulator, polling_bot, sqlit
         emulator.wait(lambda: any("pc:yes" in buttons(c) for c in emulator.sent(U)))
     emulator.press(U, "pc:yes", lang="ar")
     emulator.wait(lambda: any(d.startswith("pq:0:") for d in buttons(emulator.sent(U)[-1])))
-    bot.run(lambda ch: ch.drain())
+    bot.run(lambda ch: ch.runtime.drain())
 
 
 def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
@@ -212,7 +212,7 @@ def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
         n = len(emulator.sent(U))
         emulator.command(U, command)
         emulator.wait_sent(U, n + 1)
-        bot.run(lambda ch: ch.drain())
+        bot.run(lambda ch: ch.runtime.drain())
         said = "\n".join(texts(emulator.sent(U)[n:]))
         assert cat.text(key, "fr") in said, command
     # the command menu, in French and Arabic, from the catalog

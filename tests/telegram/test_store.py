@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import threading
 
-from bot.channels.store import ChannelStore, Gate
+from storage.delivery import DeliveryStore, Gate
 from domain.ports import OutboxItem
 
 
 def _store(url):
     from storage.db import make_engine
     engine = make_engine(url)
-    return engine, ChannelStore(engine)
+    return engine, DeliveryStore(engine)
+
+
+def _payloads(store) -> list:
+    return [payload for _, _, payload in store.pending("telegram")]
 
 
 def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
@@ -18,9 +22,9 @@ def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
     p = {"update_id": 1, "message": {"chat": {"id": 5}}}
     assert store.record("telegram", [("1", "5", p), ("1", "5", p)]) == [True, False]
     assert store.record("whatsapp", [("1", "5", p)]) == [True]  # ids are per channel
-    assert store.pending("telegram") == [p]
+    assert store.pending("telegram") == [("1", "5", p)]
     assert [store.failed("telegram", "1") for _ in range(5)] == [1, 2, 3, 4, 0]
-    assert store.pending("telegram") == []  # dropped after too many failures
+    assert _payloads(store) == []  # dropped after too many failures
     from storage.db import make_uow_factory
     with make_uow_factory(engine)() as uow:
         item = uow.outbox.add(OutboxItem(channel="telegram", chat_id="5", payload={}))
@@ -40,17 +44,17 @@ def test_a_batch_is_recorded_in_one_go_and_finished_in_one_go(db_url):
     assert store.record("telegram", [("2", "2", p["2"]), ("3", "0", p["3"]), ("4", "1", p["4"]),
                                      ("3", "0", p["3"]), ("5", "2", p["5"])]) == \
         [False, True, True, False, True]
-    assert store.pending("telegram") == [p[k] for k in "12345"]
+    assert _payloads(store) == [p[k] for k in "12345"]
     from storage.db import make_uow_factory
     with make_uow_factory(engine)() as uow:
         a, b, c = uow.outbox.add_many([OutboxItem(channel="telegram", chat_id="1", payload={})
                                        for _ in range(3)])
         uow.commit()
     assert store.finish("telegram", [("1", [a.id, b.id]), ("4", []), (None, [c.id])]) == [None] * 3
-    assert store.pending("telegram") == [p[k] for k in "235"]
+    assert _payloads(store) == [p[k] for k in "235"]
     assert store.due("telegram") == []  # all three marked sent
     store.finish("telegram", [("3", [])])
-    assert store.pending("telegram") == [p[k] for k in "25"]
+    assert _payloads(store) == [p[k] for k in "25"]
     engine.dispose()
 
 

@@ -18,11 +18,11 @@ SECRET = "s3cret-Token_1"  # make_settings' webhook secret
 class WebBot:
     """`bot.channels.web.create_app` served by uvicorn in a thread, as `athar web` serves it."""
 
-    def __init__(self, emulator, db_url, register=True, **channel_kwargs):
+    def __init__(self, emulator, db_url, register=True, **runtime_kwargs):
         from bot.channels.web import create_app
         self.settings = make_settings(emulator, db_url)
-        channel_kwargs.setdefault("grace", 0.0)
-        self.app = create_app(self.settings, channel_kwargs=channel_kwargs)
+        runtime_kwargs.setdefault("grace", 0.0)
+        self.app = create_app(self.settings, runtime_kwargs=runtime_kwargs)
         self.server = ServerThread(self.app).start()
         self.url = f"http://127.0.0.1:{self.server.port}/telegram"
         if register:
@@ -30,8 +30,8 @@ class WebBot:
             asyncio.run(_prepare(self.settings, self.url))
 
     @property
-    def channel(self):
-        return self.app.state.channel
+    def runtime(self):
+        return self.app.state.runtime
 
     def stop(self):
         self.server.stop()
@@ -56,11 +56,11 @@ def _client():
 
 
 def _inbound(db_url) -> int:
-    from bot.channels.store import ChannelStore
+    from storage.delivery import DeliveryStore
     from storage.db import make_engine
     engine = make_engine(db_url)
     try:
-        return ChannelStore(engine).count_pending("telegram")
+        return DeliveryStore(engine).count_pending("telegram")
     finally:
         engine.dispose()
 
@@ -136,14 +136,14 @@ def test_the_same_update_twice_is_handled_once(emulator, web_bot, sqlite_db_url)
     emulator.wait_sent(U, 2)
     sent = emulator.sent(U)
     assert len(sent) == 2  # /start answered once, then the language answer
-    assert bot.channel.stats.duplicates == 2
+    assert bot.runtime.stats.duplicates == 2
 
 
 def test_an_acknowledged_update_survives_a_crash(emulator, web_bot, sqlite_db_url):
     """Recorded, acknowledged (200), then the worker dies before processing it: the next
     worker's start-up sweep processes it and the reply goes out."""
     bot = web_bot(sqlite_db_url)
-    bot.channel._schedule = lambda payload: None  # the crash: recorded, never processed
+    bot.runtime._schedule = lambda *args: None  # the crash: recorded, never processed
     emulator.command(U, "/start")
     emulator.wait(lambda: [s for _, s in emulator.webhook_deliveries] == [200])
     assert _inbound(sqlite_db_url) == 1 and emulator.sent(U) == []

@@ -1,4 +1,5 @@
-"""Durable plumbing shared by the channel adapters (SQL on the engine, outside the dispatcher).
+"""The delivery runtime's SQL (bot/channels/runtime.py), on the engine, outside the dispatcher's
+units of work.
 
 - Inbound updates: a channel update is recorded here *before* it is acknowledged (the webhook's
   200, the getUpdates offset) and deleted once it has been processed (the dispatcher committed
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -32,6 +34,10 @@ _INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_chan
                                          InboundRow.external_id.in_(bindparam("k_ids", expanding=True)))
 _MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
     .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
+
+
+_GATES: "weakref.WeakKeyDictionary[Engine, Gate]" = weakref.WeakKeyDictionary()
+_GATES_LOCK = threading.Lock()
 
 
 class Gate:
@@ -53,6 +59,15 @@ class Gate:
         self._depth = 0
         self._urgent = 0
         self._waiting = 0
+
+    @classmethod
+    def of(cls, engine: Engine) -> "Gate":
+        """The one gate of an engine (every channel of a process shares it)."""
+        with _GATES_LOCK:
+            gate = _GATES.get(engine)
+            if gate is None:
+                gate = _GATES[engine] = cls(engine)
+            return gate
 
     def acquire(self, urgent: bool = False) -> None:
         if not self.enabled:
@@ -135,10 +150,10 @@ class Gate:
         return factory
 
 
-class ChannelStore:
+class DeliveryStore:
     def __init__(self, engine: Engine, gate: Gate | None = None):
         self.engine = engine
-        self.gate = gate or Gate(engine)
+        self.gate = gate or Gate.of(engine)
         self._postgres = engine.dialect.name == "postgresql"
         dialect = postgresql if self._postgres else sqlite
         self._record_stmt = dialect.insert(InboundRow).on_conflict_do_nothing(
@@ -192,15 +207,17 @@ class ChannelStore:
                 return 0
             return int(attempts or 0)
 
-    def pending(self, channel: str, min_age: float = 0.0, limit: int = 500) -> list[dict[str, Any]]:
-        """Recorded, not yet processed updates older than `min_age` seconds, oldest first."""
+    def pending(self, channel: str, min_age: float = 0.0, limit: int = 500
+                ) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """Recorded, not yet processed updates older than `min_age` seconds, oldest first, as
+        (external_id, chat_key, payload)."""
         before = utcnow() - timedelta(seconds=min_age)
         with self.gate, self.engine.connect() as conn:
             rows = conn.execute(
-                select(InboundRow.external_id, InboundRow.payload)
+                select(InboundRow.external_id, InboundRow.chat_key, InboundRow.payload)
                 .where(InboundRow.channel == channel, InboundRow.received_at <= before)
                 .order_by(InboundRow.id).limit(limit)).all()
-        return [dict(r.payload) for r in rows]
+        return [(r.external_id, r.chat_key, dict(r.payload)) for r in rows]
 
     def count_pending(self, channel: str) -> int:
         with self.gate, self.engine.connect() as conn:
