@@ -5,21 +5,36 @@ Catalog files are `bot/catalogs/*.yml`. Each leaf is a mapping with exactly the 
     nav:
       back: {fr: "Retour", ar: "رجوع", ary: "رجع", ary-Latn: "Rje3"}
 
-The flattened key is the path (`nav.back`). Placeholders are `{name}` (str.format syntax).
+The flattened key is the path (`nav.back`). Placeholders are `{name}`; a number that a noun or
+a verb agrees with is a CLDR plural (domain/wording.py has the syntax):
+
+    saved: {fr: "{n, plural, one {# effet enregistré} many {# d'effets enregistrés}
+                              other {# effets enregistrés}}",
+            ar: "{n, plural, zero {لا أثر} one {أثر واحد} two {أثران} few {# آثار}
+                              many {# أثرا} other {# أثر}}", ...}
+
+Every variant pluralises the same names, with a branch for each category of its language:
+French has one, many, other; Arabic (MSA and Darija, which follows the same agreement: "تلت
+شهور", "12 شهر") zero, one, two, few, many, other. The categories and the rule that picks one
+are CLDR's, through Babel (`plural_rule`); `check_entries` refuses a variant that misses one.
+Never write "(s)" or a suffix by hand. An inflected value (a public in a case, see
+`domain.wording.forms`) is `{who:gen}` where a sentence needs a form other than the subject.
+
 Arabic-script variants are right-to-left: interpolated values of the other direction (numbers,
 Latin words in an Arabic sentence, Arabic words in a French one) are wrapped in Unicode isolates
 (FSI … PDI) so they do not scramble the line.
 """
 from __future__ import annotations
 
-import string
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
+from babel import Locale
 
+from domain import wording
 from domain.language import ALL_LANGS, Lang
 from domain.messages import Msg, Rendered, RenderedButton, Reply
 
@@ -32,13 +47,24 @@ class CatalogError(ValueError):
     pass
 
 
+# CLDR has no plural rules of its own for Darija: it agrees like Arabic (Moroccan Arabic's locale)
+PLURAL_LOCALES = {"fr": "fr", "ar": "ar", "ary": "ar_MA", "ary-Latn": "ar_MA"}
+
+
+@lru_cache(maxsize=None)
+def plural_rule(lang: str) -> Callable[[float], str]:
+    """The CLDR category (zero, one, two, few, many, other) of a number in a language variant."""
+    return Locale.parse(PLURAL_LOCALES.get(lang, "fr")).plural_form
+
+
+def plural_categories(lang: str) -> tuple[str, ...]:
+    """The categories a plural of this language variant must have a branch for."""
+    tags = set(plural_rule(lang).tags) | {"other"}
+    return tuple(c for c in wording.CATEGORIES if c in tags)
+
+
 def placeholders(text: str) -> set[str]:
-    return set(_placeholders(text))
-
-
-@lru_cache(maxsize=4096)
-def _placeholders(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(text) if name))
+    return wording.names(text)
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]], source: Path) -> None:
@@ -65,7 +91,8 @@ def load_entries(directory: Path = CATALOG_DIR) -> dict[str, dict[str, str]]:
 
 
 def check_entries(entries: dict[str, dict[str, str]]) -> list[str]:
-    """Problems: a variant missing or empty, or placeholders that differ between variants."""
+    """Problems: a variant missing or empty, a template that does not parse, placeholders that
+    differ between variants, a plural that one variant lacks or that misses a category."""
     problems = []
     for key, variants in sorted(entries.items()):
         missing = [t for t in LANG_TAGS if not (variants.get(t) or "").strip()]
@@ -74,10 +101,22 @@ def check_entries(entries: dict[str, dict[str, str]]) -> list[str]:
             problems.append(f"{key}: missing {', '.join(missing)}")
         if extra:
             problems.append(f"{key}: unknown variant(s) {', '.join(extra)}")
-        ph = {t: placeholders(variants[t]) for t in LANG_TAGS if variants.get(t)}
+        present = [t for t in LANG_TAGS if variants.get(t)]
+        try:
+            ph = {t: placeholders(variants[t]) for t in present}
+            plural = {t: {p.name for p in wording.plurals(variants[t])} for t in present}
+        except wording.TemplateError as exc:
+            problems.append(f"{key}: {exc}")
+            continue
         if len({frozenset(v) for v in ph.values()}) > 1:
             problems.append(f"{key}: placeholders differ: " +
                             "; ".join(f"{t}={sorted(v)}" for t, v in ph.items()))
+        counted = set().union(*plural.values()) if plural else set()
+        for t in present:
+            if plural[t] != counted:
+                problems.append(f"{key} [{t}]: not a plural: {', '.join(sorted(counted - plural[t]))}")
+            problems += [f"{key} [{t}]: {p}"
+                         for p in wording.plural_problems(variants[t], plural_categories(t))]
     return problems
 
 
@@ -124,23 +163,28 @@ class Catalog:
             raise KeyError(f"catalog key {key!r} is missing")
         template = variants.get(lang) or variants[Lang.FR.value]
         rtl = self._rtl.get(lang, False)
-        names = _placeholders(template)
-        safe = {}
-        for name in names:
-            raw = params.get(name, "")
-            value = self._value(raw, lang)
-            safe[name] = f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
-        out = template.format(**safe)
+
+        def shown(raw: Any, form: str) -> str:
+            value = self._value(raw, lang, form)
+            return f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
+
+        out = wording.render(template, params, shown, plural_rule(lang),
+                             lambda n: shown(n, ""))
         if rtl:
             out = "\n".join(RLM + line if line and _strong_dir(line) != "rtl" else line
                             for line in out.split("\n"))
-        if not names:
+        if all(isinstance(p, str) for p in wording.parse(template)):  # nothing to fill in
             self._fixed[(key, lang)] = out
         return out
 
-    def _value(self, raw: Any, lang: str) -> str:
+    def _value(self, raw: Any, lang: str, form: str = "") -> str:
         if isinstance(raw, Msg):
             return self.text(raw.key, lang, **raw.params)
+        if isinstance(raw, dict):
+            if wording.is_forms(raw):
+                return wording.pick_form(raw, lang, form)
+            if isinstance(raw.get("key"), str):  # a Msg read back from JSON (the outbox)
+                return self.text(raw["key"], lang, **(raw.get("params") or {}))
         if isinstance(raw, float) and raw.is_integer():
             return str(int(raw))
         return "" if raw is None else str(raw)

@@ -7,7 +7,7 @@ these models at load time; every model forbids unknown fields, so a typo fails l
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,9 +18,11 @@ from pydantic import (
     model_validator,
 )
 
+from domain import wording
 from domain.language import Lang
 from domain.nlu import DOMAINS, PUBLICS
 from domain.records import Indicator as RecordIndicator
+from domain.wording import PluralRule
 
 LANG_TAGS: tuple[str, ...] = tuple(lang.value for lang in Lang)
 
@@ -67,12 +69,21 @@ Direction = Literal["increase", "decrease", "start", "stop", "keep"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
 def placeholders(text: str) -> set[str]:
-    """The `{name}` placeholders used in a text."""
-    return set(_PLACEHOLDER.findall(text))
+    """The placeholders used in a text (`{name}`, `{name:form}`, plurals: domain.wording)."""
+    return wording.names(text)
+
+
+def _fill(text: str, lang: str, values: dict[str, Any], plural: PluralRule | None) -> str:
+    """A template filled in (an inflected value in the form asked for, numbers by plural)."""
+    def shown(value: Any, form: str) -> str:
+        if wording.is_forms(value):
+            return wording.pick_form(value, lang, form)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return "" if value is None else str(value)
+    return wording.render(text, values, shown, plural or (lambda n: "other"),
+                          lambda n: shown(n, ""))
 
 
 def _lang_tag(lang: Lang | str) -> str:
@@ -166,8 +177,24 @@ def _require_unique_ids(items: list, what: str) -> None:
 class Public(_Strict):
     id: PublicId
     label: Text4
+    who: Text4  # as a sentence names them, with the article: "les jeunes", "الشباب"
+    who_gen: dict[str, NonEmpty] = Field(default_factory=dict)  # after a preposition, where
+    #                                the case changes the word (MSA: "المهاجرين"); else `who`
     description: Text4
     synonyms: Terms | None = None
+
+    @field_validator("who_gen")
+    @classmethod
+    def _gen_variants(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = set(v) - set(LANG_TAGS)
+        if unknown:
+            raise ValueError(f"unknown variant(s) {sorted(unknown)}")
+        return v
+
+    def who_forms(self) -> dict[str, Any]:
+        """The public as an inflected template value ({who}, {who:gen}: domain.wording)."""
+        return wording.forms({tag: {"": self.who.get(tag), "gen": self.who_gen.get(tag) or
+                                    self.who.get(tag)} for tag in LANG_TAGS})
 
 
 class DomainArea(_Strict):
@@ -291,11 +318,11 @@ class EffectTemplate(_Strict):
             raise ValueError(f"template lacks placeholder(s) {sorted(missing)}")
         return self
 
-    def render(self, lang: Lang | str, **values: str) -> str:
+    def render(self, lang: Lang | str, plural: PluralRule | None = None, **values: Any) -> str:
         missing = self.fields - values.keys()
         if missing:
             raise KeyError(f"missing value(s) for {sorted(missing)}")
-        return self.text.get(lang).format(**values)
+        return _fill(self.text.get(lang), _lang_tag(lang), values, plural)
 
 
 class DirectionWord(_Strict):
@@ -335,17 +362,20 @@ class Templates(_Strict):
         template_id: str,
         horizon_id: str,
         horizon_values: dict[str, str | int],
-        **values: str,
+        plural: PluralRule | None = None,
+        **values: Any,
     ) -> str:
         """Render an effect proposal, e.g. propose("fr", "with_share", "end_of_year",
-        {"year": 2026}, who="les jeunes formés", change="ont un emploi", target="30")."""
+        {"year": 2026}, who="les jeunes formés", change="ont un emploi", target="30").
+        `plural` is the language's CLDR plural rule (number agreement: "في غضون 6 أشهر",
+        "في غضون 12 شهرا"); `who` may be inflected (domain.wording.forms)."""
         horizon = self.horizon(horizon_id)
         needed = placeholders(horizon.text.fr)
         missing = needed - horizon_values.keys()
         if missing:
             raise KeyError(f"missing horizon value(s) for {sorted(missing)}")
-        rendered = horizon.text.get(lang).format(**{k: str(v) for k, v in horizon_values.items()})
-        return self.effect(template_id).render(lang, horizon=rendered, **values)
+        rendered = _fill(horizon.text.get(lang), _lang_tag(lang), dict(horizon_values), plural)
+        return self.effect(template_id).render(lang, plural=plural, horizon=rendered, **values)
 
 
 # --- glossary --------------------------------------------------------------------------------

@@ -3,10 +3,12 @@ as data for the pure rules of domain/effects.py, and small rendering helpers.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from domain import wording
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import DIRECTIONS, Lexicon
 from domain.language import ALL_LANGS
@@ -112,9 +114,22 @@ def public_options(ctx: Ctx, project: Project | None) -> list[Option]:
     return out
 
 
-def who(public: str | None) -> Msg:
-    """"the young people", "women"… with the article the templates expect."""
-    return msg(f"effects.who.{public if public in PUBLIC_IDS else 'other'}")
+_DETERMINERS = re.compile(r"(?i)^(les|des|la|le|l'|l’|ces|nos|leurs|un|une|tous|toutes)\b")
+
+
+def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
+    """The public as sentences name it ("les jeunes", "الشباب"), inflected ({who:gen} gives the
+    MSA form after a preposition: "لدى المهاجرين"). For "other", the official's own description
+    of that public in the project ("les commerçants du souk"), not a generic "people concerned"."""
+    pid = public if public in PUBLIC_IDS else "other"
+    if pid == "other":
+        project = current_project(ctx)
+        detail = next((p.detail for p in (project.publics if project else [])
+                       if p.category == "other" and p.detail), None)
+        if detail:
+            fr = detail if _DETERMINERS.match(detail) else f"les {detail[:1].lower()}{detail[1:]}"
+            return wording.forms({tag: {"": fr if tag == "fr" else detail} for tag in LANGS})
+    return kb(ctx).public(pid).who_forms()
 
 
 def domain_options(ctx: Ctx) -> list[Option]:

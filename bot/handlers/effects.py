@@ -30,6 +30,7 @@ from bot.handlers._coaching import (
     text, today, who,
 )
 from bot.handlers._projects import choose_project_step
+from bot.i18n import plural_rule
 
 DIALOGUE = "effects"
 NEXT = "effects_next"
@@ -73,7 +74,7 @@ def _coach_lines(ctx: Ctx, kind: str, txt: str, answer: Answer) -> list[Msg]:
     d["coach_rounds"] = rounds + 1
     domains = [str(v) for v in entity_values(answer, "domain")] + lexicon(ctx).domains_in(txt)
     examples = _examples(ctx, domains[0] if domains else d.get("domain"))
-    lines = [msg(f"effects.coach.{kind}", who=who(_public(ctx)))]
+    lines = [msg(f"effects.coach.{kind}", who=who(ctx, _public(ctx)))]
     if examples:
         ex = examples[rounds % len(examples)]
         lines.append(msg("effects.coach.example", example=text(ctx, ex.effect)))
@@ -85,7 +86,7 @@ def _coach_lines(ctx: Ctx, kind: str, txt: str, answer: Answer) -> list[Msg]:
 # -- the statement -----------------------------------------------------------------------------
 def _statement_prompt(ctx: Ctx) -> Msg | list[Msg]:
     d = ctx.state.data
-    w = who(_public(ctx))
+    w = who(ctx, _public(ctx))
     if d.get("coach") == "activity":
         verb = next((v for v in kb(ctx).coaching.activity_verbs if v.id == d.get("coach_verb")), None)
         if verb is not None:
@@ -169,7 +170,7 @@ def _shown_examples(ctx: Ctx) -> list[Any]:
 
 
 def _examples_prompt(ctx: Ctx) -> list[Msg]:
-    lines = [msg("effects.examples_intro", who=who(_public(ctx)))]
+    lines = [msg("effects.examples_intro", who=who(ctx, _public(ctx)))]
     for i, ex in enumerate(_shown_examples(ctx), 1):
         lines.append(msg("effects.example_line", n=i, text=text(ctx, ex.effect)))
     return lines
@@ -321,11 +322,12 @@ def compose(ctx: Ctx) -> str:
     if d.get("direction_chosen") and d.get("direction"):
         change = ctx.render(msg(f"effects.direction_phrase.{d['direction']}", what=change))
     target = d.get("target")
-    values = {"who": ctx.render(who(_public(ctx))), "change": change}
+    values: dict[str, Any] = {"who": who(ctx, _public(ctx)), "change": change}
     if target is not None:
         values["target"] = fmt_number(target)
     tid = choose_template(target, bool(d.get("target_share")))
-    return kb(ctx).templates.propose(ctx.lang if ctx.lang else "fr", tid, hid, hvals, **values)
+    lang = ctx.lang or "fr"
+    return kb(ctx).templates.propose(lang, tid, hid, hvals, plural=plural_rule(lang), **values)
 
 
 def _proposal_prompt(ctx: Ctx) -> list[Msg]:
@@ -439,7 +441,7 @@ def setup(h: Handlers) -> None:
                  options=[Option(DONT_KNOW, msg("effects.dont_know"))], parse=_parse_statement),
             Step("examples", prompt=_examples_prompt, kind="choice", options=_example_options,
                  parse=_parse_example, when=_flag("show_examples")),
-            Step("change", prompt=lambda ctx: msg("effects.ask_change", who=who(_public(ctx))),
+            Step("change", prompt=lambda ctx: msg("effects.ask_change", who=who(ctx, _public(ctx))),
                  kind="text", max_len=300, parse=_parse_change, when=_flag("ask_change")),
             Step("direction", prompt=msg("effects.ask_direction"), kind="choice",
                  options=_direction_options, parse=_parse_direction, when=_flag("ask_direction")),

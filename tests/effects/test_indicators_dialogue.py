@@ -95,7 +95,7 @@ def test_own_indicator_smart_feedback_and_fix(sqlite_uow_factory):
     chat.say("Mme Amal")
     r = chat.press("dis:done")  # people, but no breakdown
     text = chat.text(r)
-    assert "1 point(s)" in text and "ventilez au moins par sexe" in text
+    assert "1 point à améliorer" in text and "ventilez au moins par sexe" in text
     assert chat.buttons(r)[:2] == ["fix:disaggregation", "smart:go"]
     r = chat.press("fix:disaggregation")
     r = chat.press("dis:sex")
