@@ -182,8 +182,7 @@ def plural_problems(template: str, categories: Iterable[str]) -> list[str]:
         if missing:
             problems.append(f"plural of {p.name!r} lacks {', '.join(missing)}")
         if unknown:
-            problems.append(f"plural of {p.name!r} has categories its language does not use: "
-                            f"{', '.join(unknown)}")
+            problems.append(f"plural of {p.name!r}: foreign categories {', '.join(unknown)}")
     return problems
 
 
