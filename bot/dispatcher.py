@@ -39,6 +39,7 @@ LANG_PREFIX = "lang:"
 MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
              "photo": "media.stored_photo", "document": "media.stored_file",
              "video": "media.stored_file"}
+NOT_KEPT = {"location": "media.location", "other": "media.unsupported"}
 NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -339,7 +340,7 @@ class Dispatcher:
         media = incoming.media
         ack = MEDIA_ACK.get(media.kind) if media is not None else None
         if media is None or ack is None:
-            return [Reply.of("common.media_not_expected")]
+            return [Reply.of(NOT_KEPT.get(media.kind if media else "", "common.media_not_expected"))]
         story = ctx.uow.stories.add(Story(
             media_ref=f"{incoming.channel}:{media.kind}:{media.ref}", text=media.caption,
             tags=["media", media.kind, "unsolicited"]))

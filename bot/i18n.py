@@ -41,6 +41,7 @@ from domain.messages import Msg, Rendered, RenderedButton, Reply
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 LANG_TAGS = tuple(lang.value for lang in ALL_LANGS)
 FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
+SHORT = "short."  # `short.<key>`: the short form of the label `<key>` (bot/catalogs/short.yml)
 
 
 class CatalogError(ValueError):
@@ -192,10 +193,16 @@ class Catalog:
     def render_msg(self, m: Msg, lang: str) -> str:
         return self.text(m.key, lang, **m.params)
 
+    def short(self, m: Msg, lang: str) -> str | None:
+        """A button label's short form (catalog `short.<key>`, for WhatsApp's 20 characters),
+        when the catalog has one."""
+        key = SHORT + m.key
+        return self.text(key, lang, **m.params) if key in self.entries else None
+
     def render(self, reply: Reply, lang: str) -> Rendered:
         text = "\n".join(self.render_msg(m, lang) for m in reply.lines)
-        buttons = [RenderedButton(data=b.data, label=self.render_msg(b.label, lang))
-                   for b in reply.buttons]
+        buttons = [RenderedButton(data=b.data, label=self.render_msg(b.label, lang),
+                                  short=self.short(b.label, lang)) for b in reply.buttons]
         attachment = None
         if reply.attachment is not None:
             attachment = reply.attachment.model_dump()
@@ -203,7 +210,8 @@ class Catalog:
                 attachment["caption"] = self.render_msg(reply.attachment.caption, lang)
         return Rendered(text=text, buttons=buttons, rtl=self._rtl.get(lang, False),
                         language=lang, attachment=attachment,
-                        job=reply.job.model_dump() if reply.job is not None else None)
+                        job=reply.job.model_dump() if reply.job is not None else None,
+                        notice=reply.notice.model_dump() if reply.notice is not None else None)
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ Secrets are read from the environment only; a secret written in config.yml is re
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,67 @@ class TelegramSettings(_Section):
     max_retries: int = Field(3, ge=0, le=10)  # retries after a 429 or a network error
 
 
+class WhatsAppTemplate(_Section):
+    """An approved message template (WhatsApp Manager), sent when the 24-hour window is closed.
+    `params` name the values filled into the body's {{1}}, {{2}}… in that order; `button`: the
+    template has a quick-reply button (its payload, given when sending, comes back when pressed)."""
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    languages: dict[Lang, str] = Field(default_factory=lambda: {Lang.FR: "fr", Lang.AR: "ar"})
+    params: list[str] = Field(default_factory=list, max_length=10)
+    button: bool = False
+
+    def language_code(self, lang: str) -> str:
+        """The template language for a user's language: Darija users get the Arabic one
+        (templates exist in French and Arabic), anyone else the French one."""
+        wanted = {"ary": "ar", "ary-Latn": "fr"}.get(lang, lang)
+        for key, code in self.languages.items():
+            if key.value == wanted:
+                return code
+        return next(iter(self.languages.values()), "fr")
+
+
+def _default_templates() -> dict[str, WhatsAppTemplate]:
+    return {"reply_waiting": WhatsAppTemplate(name="athar_reply_waiting", button=True),
+            "poll_invitation": WhatsAppTemplate(name="athar_poll_invitation",
+                                                params=["title", "commune"], button=True),
+            "poll_reminder": WhatsAppTemplate(name="athar_poll_reminder", params=["title"],
+                                              button=True)}
+
+
+class WhatsAppSettings(_Section):
+    # Graph API base with its version; tests point it at the emulator
+    api_url: str = "https://graph.facebook.com/v26.0"
+    phone_number_id: str | None = None  # the sending number's id (WhatsApp Manager)
+    phone_number: str | None = None  # the same number in digits, for wa.me links (212600...)
+    max_rate: float = Field(80, ge=0)  # messages per second for the number (0: no pacing)
+    max_retries: int = Field(4, ge=0, le=10)  # retries after 130429 / 131056 / 5xx / network
+    media_dir: str = "var/media"  # voice notes and images received, by content hash
+    templates: dict[str, WhatsAppTemplate] = Field(default_factory=_default_templates)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
+
+    @field_validator("phone_number")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        digits = re.sub(r"[\s+()-]", "", v)
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            raise ValueError("must be the full number in international form, e.g. 212600000000")
+        return digits
+
+
 # Exact environment names that also set a nested key (ATHAR_<SECTION>__<KEY> always works too,
 # and wins when both are set).
-ENV_ALIASES = {"ATHAR_TELEGRAM_API_URL": ("telegram", "api_url")}
+ENV_ALIASES = {"ATHAR_TELEGRAM_API_URL": ("telegram", "api_url"),
+               "ATHAR_WHATSAPP_API_URL": ("whatsapp", "api_url"),
+               "ATHAR_WHATSAPP_PHONE_NUMBER_ID": ("whatsapp", "phone_number_id"),
+               "ATHAR_WHATSAPP_PHONE_NUMBER": ("whatsapp", "phone_number")}
 
 
 class _AliasSource(PydanticBaseSettingsSource):
@@ -127,6 +186,7 @@ class Settings(BaseSettings):
     default_language: Lang = Lang.FR
     nlu: NluSettings = NluSettings()
     telegram: TelegramSettings = TelegramSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
     invites: InviteSettings = InviteSettings()
     polls: PollSettings = PollSettings()
     logging: LoggingSettings = LoggingSettings()
@@ -144,6 +204,19 @@ class Settings(BaseSettings):
                                    dotenv_settings, file_secret_settings):
         path = Path(os.environ.get("ATHAR_CONFIG", DEFAULT_CONFIG))
         return (init_settings, env_settings, _AliasSource(settings_cls), _YamlSource(settings_cls, path))
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Every WhatsApp setting needed to serve /whatsapp is there."""
+        return None not in (self.whatsapp_token, self.whatsapp_app_secret,
+                            self.whatsapp_verify_token, self.whatsapp.phone_number_id)
+
+    def whatsapp_missing(self) -> list[str]:
+        return [name for name, value in (
+            ("ATHAR_WHATSAPP_TOKEN", self.whatsapp_token),
+            ("ATHAR_WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
+            ("ATHAR_WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
+            ("ATHAR_WHATSAPP_PHONE_NUMBER_ID", self.whatsapp.phone_number_id)) if value is None]
 
     @property
     def sqlalchemy_url(self) -> str:

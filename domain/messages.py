@@ -65,11 +65,22 @@ class Job(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class Notice(BaseModel):
+    """A message Athar starts rather than answers (a poll invitation, a reminder). A channel
+    that may only start a conversation with an approved template (WhatsApp, 24 hours after the
+    user's last message) sends the template configured for `kind`, filled with `params`; its
+    button gives back `payload` (a /start payload, or a channel's own)."""
+    kind: str
+    params: dict[str, str] = Field(default_factory=dict)
+    payload: str | None = None
+
+
 class Reply(BaseModel):
     lines: list[Msg]
     buttons: list[Button] = Field(default_factory=list)
     attachment: Attachment | None = None
     job: Job | None = None  # when set, the channel sends what the job's runner returns instead
+    notice: Notice | None = None
 
     @classmethod
     def of(cls, key: str, buttons: list[Button] | None = None, **params: Any) -> "Reply":
@@ -79,6 +90,7 @@ class Reply(BaseModel):
 class RenderedButton(BaseModel):
     data: str
     label: str
+    short: str | None = None  # the catalog's short form, for channels with tight limits
 
 
 class Rendered(BaseModel):
@@ -89,3 +101,4 @@ class Rendered(BaseModel):
     language: str = "fr"
     attachment: dict[str, Any] | None = None
     job: dict[str, Any] | None = None  # see Job: to be run (Dispatcher.fulfil) before sending
+    notice: dict[str, Any] | None = None  # see Notice
