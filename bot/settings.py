@@ -92,6 +92,9 @@ class WhatsAppSettings(_Section):
     max_rate: float = Field(80, ge=0)  # messages per second for the number (0: no pacing)
     max_retries: int = Field(4, ge=0, le=10)  # retries after 130429 / 131056 / 5xx / network
     media_dir: str = "var/media"  # voice notes and images received, by content hash
+    grace_seconds: float = Field(30, ge=0)  # unprocessed events / unsent replies older than
+    #                                         this are taken over by the sweep (any worker)
+    sweep_seconds: float = Field(10, gt=0)  # how often the sweep runs
     templates: dict[str, WhatsAppTemplate] = Field(default_factory=_default_templates)
 
     @field_validator("api_url")

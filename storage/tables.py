@@ -162,6 +162,29 @@ class InboundRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class WhatsAppChatRow(Base):
+    """A WhatsApp chat's delivery facts: when the user last wrote (the 24-hour window), since
+    when replies wait for them to write again (a template was sent), whether they can be
+    reached at all (beneficiaries are not users, so this cannot live on `users`)."""
+    __tablename__ = "whatsapp_chats"
+    chat_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_inbound_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WhatsAppMessageRow(Base):
+    """A message sent on WhatsApp (its wamid) and the last delivery status WhatsApp reported:
+    sent, delivered, read, or failed with its error code. Pruned by age."""
+    __tablename__ = "whatsapp_messages"
+    wamid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(200))
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # The project aggregate
 

@@ -1,5 +1,10 @@
 """The channels' webhooks as an ASGI application (Starlette), served by `athar web` (uvicorn).
 
+Each channel whose settings are there is served: Telegram at /telegram (below), WhatsApp at
+/whatsapp (GET: Meta's verification handshake; POST: events, accepted only with a valid
+X-Hub-Signature-256, answered 200 once recorded; see `whatsapp_routes` and
+bot.channels.whatsapp).
+
 One delivery runtime (bot/channels/runtime.py) per worker serves every configured channel.
 POST /telegram is answered only after the update is recorded in the database (python-telegram-
 bot's own webhook server answers 200 before processing, so a crash would lose the update):
@@ -51,33 +56,45 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
 
 
 def create_app(settings: Any = None, *, athar: Any = None,
-               runtime_kwargs: dict[str, Any] | None = None) -> Starlette:
+               runtime_kwargs: dict[str, Any] | None = None,
+               whatsapp_kwargs: dict[str, Any] | None = None) -> Starlette:
     """The ASGI app. With no arguments (uvicorn's factory, one call per worker) settings come
     from config.yml and the environment."""
     from bot.settings import SettingsError, get_settings
 
     settings = settings or get_settings()
-    if settings.telegram_token is None:
-        raise SettingsError("ATHAR_TELEGRAM_TOKEN is not set")
-    if settings.telegram_webhook_secret is None:
+    telegram_on = settings.telegram_token is not None
+    whatsapp_on = settings.whatsapp_enabled
+    if not telegram_on and not whatsapp_on:
+        raise SettingsError("neither ATHAR_TELEGRAM_TOKEN nor the ATHAR_WHATSAPP_* settings are "
+                            "set: nothing to serve")
+    if telegram_on and settings.telegram_webhook_secret is None:
         raise SettingsError("ATHAR_TELEGRAM_WEBHOOK_SECRET is not set: webhooks need a secret")
-    expected = settings.telegram_webhook_secret.get_secret_value().encode()
+    expected = settings.telegram_webhook_secret.get_secret_value().encode() if telegram_on else b""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         from bot.app import build_app
-        from bot.channels.telegram import build_runtime
 
         own = athar is None
         a = athar if athar is not None else build_app(settings)
-        runtime, telegram = build_runtime(a, settings, **(runtime_kwargs or {}))
-        await runtime.start()
-        app.state.runtime = runtime
-        app.state.telegram = telegram
+        app.state.runtime = app.state.telegram = app.state.whatsapp = None
         try:
+            if telegram_on:
+                from bot.channels.telegram import build_runtime
+                runtime, telegram = build_runtime(a, settings, **(runtime_kwargs or {}))
+                await runtime.start()
+                app.state.runtime, app.state.telegram = runtime, telegram
+            if whatsapp_on:
+                from bot.channels.whatsapp import WhatsAppChannel
+                app.state.whatsapp = WhatsAppChannel(a, settings, **(whatsapp_kwargs or {}))
+                await app.state.whatsapp.start()
             yield
         finally:
-            await runtime.stop()
+            if app.state.whatsapp is not None:
+                await app.state.whatsapp.stop()
+            if app.state.runtime is not None:
+                await app.state.runtime.stop()
             if own:
                 a.close()
 
@@ -113,5 +130,54 @@ def create_app(settings: Any = None, *, athar: Any = None,
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route(PATH, telegram_update, methods=["POST"]),
-                             Route("/healthz", health, methods=["GET"])], lifespan=lifespan)
+    routes = [Route("/healthz", health, methods=["GET"])]
+    if telegram_on:
+        routes.append(Route(PATH, telegram_update, methods=["POST"]))
+    if whatsapp_on:
+        routes.extend(whatsapp_routes(settings))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def whatsapp_routes(settings: Any) -> list[Route]:
+    """GET /whatsapp: Meta's one-time verification (hub.mode=subscribe, hub.verify_token,
+    hub.challenge echoed). POST /whatsapp: a notification, refused (403) without a valid
+    X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the app secret, constant-time
+    comparison), refused (413) over 64 KB before it is parsed, answered 200 only once its
+    events are recorded (503 if the database is down: Meta retries)."""
+    from bot.channels import whatsapp as wa
+
+    secret = settings.whatsapp_app_secret.get_secret_value().encode()
+    verify = settings.whatsapp_verify_token.get_secret_value().encode()
+
+    async def handshake(request: Request) -> Response:
+        q = request.query_params
+        given = (q.get("hub.verify_token") or "").encode("utf-8", "surrogateescape")
+        if q.get("hub.mode") == "subscribe" and hmac.compare_digest(given, verify):
+            return PlainTextResponse(q.get("hub.challenge") or "")
+        log.warning("WhatsApp verification refused: wrong verify token")
+        return Response(status_code=403)
+
+    async def notification(request: Request) -> Response:
+        header = request.headers.get(wa.SIGNATURE_HEADER)
+        if not header:
+            log.warning("WhatsApp call refused: no signature")
+            return Response(status_code=403)
+        body = await read_body(request)
+        if body is None:
+            return Response(status_code=413)
+        if not wa.signed(secret, body, header):
+            log.warning("WhatsApp call refused: wrong signature")
+            return Response(status_code=403)
+        try:
+            evs = wa.events(json.loads(body))
+        except ValueError:
+            return Response(status_code=400)
+        try:
+            await request.app.state.whatsapp.receive(evs)
+        except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Meta retries
+            log.exception("WhatsApp events could not be recorded")
+            return Response(status_code=503)
+        return Response(status_code=200)
+
+    return [Route(wa.PATH, handshake, methods=["GET"]),
+            Route(wa.PATH, notification, methods=["POST"])]

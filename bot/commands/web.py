@@ -1,8 +1,10 @@
-"""`athar web --host H --port P [--workers N] [--webhook-url URL]`: serve Telegram webhooks.
+"""`athar web --host H --port P [--workers N] [--webhook-url URL]`: serve the webhooks of
+Telegram (POST /telegram) and WhatsApp (GET and POST /whatsapp), each when its settings are set.
 
-The ASGI app is bot.channels.web (POST /telegram). Before the workers start, this command
-migrates the database, sets the command menu and, when a public URL is given (--webhook-url or
-telegram.webhook_url), registers the webhook with the secret token.
+The ASGI app is bot.channels.web. Before the workers start, this command migrates the database
+and, for Telegram, sets the command menu and, when a public URL is given (--webhook-url or
+telegram.webhook_url), registers the webhook with the secret token. WhatsApp's webhook is
+registered once in Meta's developer console (see README).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("web", help="serve Telegram webhooks (ASGI, POST /telegram)")
+    p = sub.add_parser("web", help="serve Telegram and WhatsApp webhooks (ASGI: /telegram, /whatsapp)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
@@ -48,15 +50,23 @@ def run(args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     settings = get_settings()
-    missing = [name for name, value in (("ATHAR_TELEGRAM_TOKEN", settings.telegram_token),
-                                        ("ATHAR_TELEGRAM_WEBHOOK_SECRET",
-                                         settings.telegram_webhook_secret)) if value is None]
-    if missing:
-        print(f"athar web: set {' and '.join(missing)} in the environment.", file=sys.stderr)
+    telegram = settings.telegram_token is not None
+    if not telegram and not settings.whatsapp_enabled:
+        missing = settings.whatsapp_missing()
+        what = (" and ".join(missing) if len(missing) < 4 else
+                "ATHAR_TELEGRAM_TOKEN (Telegram) or the ATHAR_WHATSAPP_* settings (WhatsApp)")
+        print(f"athar web: set {what} in the environment.", file=sys.stderr)
+        return 2
+    if telegram and settings.telegram_webhook_secret is None:
+        print("athar web: set ATHAR_TELEGRAM_WEBHOOK_SECRET in the environment.", file=sys.stderr)
         return 2
     setup_logging(settings.logging.level)
     upgrade(settings.sqlalchemy_url)
-    asyncio.run(_prepare(settings, args.webhook_url or settings.telegram.webhook_url))
+    if telegram:
+        asyncio.run(_prepare(settings, args.webhook_url or settings.telegram.webhook_url))
+    if settings.whatsapp_enabled:
+        print(f"WhatsApp webhook: http://{args.host}:{args.port}/whatsapp "
+              "(behind your HTTPS proxy; register it in Meta's developer console)", file=sys.stderr)
     with nlu_context(settings):  # a local Rasa, shared by the workers, when configured
         uvicorn.run("bot.channels.web:create_app", factory=True, host=args.host, port=args.port,
                     workers=max(1, args.workers), log_level=settings.logging.level.lower(),

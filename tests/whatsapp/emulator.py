@@ -159,6 +159,7 @@ class GraphApiEmulator:
         self.app_secret = app_secret.encode()
         self.statuses = statuses  # post sent/delivered/read statuses after each message
         self.window_errors = window_errors  # "async" (a failed status) or "sync" (the answer)
+        self.window = WINDOW  # seconds; 0: every free-form message is outside the window
         self.deliverers = deliverers
         self.webhook_url: str | None = None
         self.signing = True  # False: deliveries go without a signature (must be refused)
@@ -268,7 +269,7 @@ class GraphApiEmulator:
         wamid = f"wamid.EMU{next(self._ids):08d}"
         with self._lock:
             seen = self.last_seen.get(to)
-        closed = body.get("type") != "template" and (seen is None or time.time() - seen > WINDOW)
+        closed = body.get("type") != "template" and (seen is None or time.time() - seen > self.window)
         if closed and self.window_errors == "sync":
             self._record(Call("messages", body, status=400))
             return self._error(400, 131047, "Re-engagement message")

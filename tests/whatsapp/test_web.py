@@ -1,0 +1,243 @@
+"""The WhatsApp channel end to end: the real `athar web` process, the Graph API emulator and
+its signed-webhook sender, the real dispatcher and database (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.bot.helpers import BIDI_CONTROLS, invite
+from tests.whatsapp.emulator import PHONE
+
+U = "212600000101"
+
+
+def _uows(db_url):
+    from storage.db import make_engine, make_uow_factory
+    engine = make_engine(db_url)
+    return engine, make_uow_factory(engine)
+
+
+def said(calls) -> str:
+    return "\n".join(c.text for c in calls).translate(BIDI_CONTROLS)
+
+
+def tap(graph, user: str, label: str, after: int = 0):
+    """Press the button (or pick the list row) whose title or description starts with `label`,
+    on the last message to `user` that shows one, as a person would; waits for it."""
+    def find():
+        for call in reversed(graph.sent(user)[after:]):
+            rows = []
+            inter = call.body.get("interactive") or {}
+            action = inter.get("action") or {}
+            rows += [b["reply"] for b in action.get("buttons") or []]
+            rows += [r for s in action.get("sections") or [] for r in s.get("rows") or []]
+            for r in rows:
+                text = (r["title"] + " " + r.get("description", "")).translate(BIDI_CONTROLS)
+                if r["title"].translate(BIDI_CONTROLS).startswith(label) or label in text:
+                    return r["id"]
+        return None
+    graph.wait(lambda: find() is not None)
+    n = len(graph.sent(user))
+    graph.press(user, find())
+    return n
+
+
+def answer(graph, user: str, text: str) -> int:
+    n = len(graph.sent(user))
+    graph.text(user, text)
+    return n
+
+
+def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_web, db_url):
+    engine, uows = _uows(db_url)
+    code = invite(uows, role="official", commune="Berkane")
+    athar_web(db_url)
+    # the handshake Meta does once
+    import httpx
+    with httpx.Client(trust_env=False) as c:
+        url = graph.webhook_url
+        ok = c.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me-42",
+                                "hub.challenge": "1158201444"})
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        assert c.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope",
+                                  "hub.challenge": "1"}).status_code == 403
+    graph.text(U, "Salam")
+    first = graph.wait_sent(U, 1)[0]
+    assert first.body["interactive"]["type"] == "list"  # four languages: a list
+    tap(graph, U, "Français")
+    n = tap(graph, U, "Je n'ai pas de code") - 0  # shown: the invite question
+    graph.wait_sent(U, n)
+    n = answer(graph, U, code)
+    graph.wait(lambda: "Bienvenue" in said(graph.sent(U)[n:]))
+    menu = graph.sent(U)[-1]
+    assert menu.body["interactive"]["type"] == "list" and len(menu.ids) == 10
+    tap(graph, U, "📝")
+    steps = [("text", "Ateliers emploi jeunes"),
+             ("text", "Beaucoup de jeunes du quartier sont sans travail après le bac"),
+             ("tap", "Jeunes"), ("text", "18-30 ans, Hay Salam"), ("text", "120"),
+             ("tap", "➡️"), ("text", "organiser 10 ateliers; visites d'entreprises"),
+             ("tap", "✅"), ("text", "2025-2026")]
+    for kind, value in steps:
+        before = len(graph.sent(U))
+        graph.wait_sent(U, before)
+        if kind == "text":
+            time.sleep(0.05)
+            answer(graph, U, value)
+        else:
+            tap(graph, U, value)
+        graph.wait_sent(U, before + 1)
+    graph.wait(lambda: "Est-ce juste" in said(graph.sent(U)[-2:]))
+    summary = graph.sent(U)[-1]
+    assert summary.body["interactive"]["type"] == "button"
+    assert [t for t in summary.titles] == ["✅ Confirmer", "✏️ Modifier", "✖️ Annuler"]
+    n = tap(graph, U, "✅ Confirmer")
+    graph.wait(lambda: "est enregistré" in said(graph.sent(U)[n:]))
+    with uows() as uow:
+        user = uow.users.by_identity("whatsapp", U)
+        projects = uow.projects.list_for_commune("berkane") if hasattr(
+            uow.projects, "list_for_commune") else None
+    assert user is not None and user.registered and user.commune_id == "berkane"
+    if projects is not None:
+        assert [p.title for p in projects] == ["Ateliers emploi jeunes"]
+    # every message the bot sent was within WhatsApp's limits (the emulator refuses others)
+    assert graph.refused() == []
+    engine.dispose()
+
+
+def test_signatures_are_required(graph, athar_web, sqlite_db_url):
+    web = athar_web(sqlite_db_url)
+    body = json.dumps(graph.notification({"contacts": [{"wa_id": U, "profile": {"name": "A"}}],
+                                          "messages": [{"from": U, "id": "wamid.SIG1",
+                                                        "timestamp": str(int(time.time())),
+                                                        "type": "text",
+                                                        "text": {"body": "bonjour"}}]})).encode()
+    good = graph.sign(body)
+    one_off = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert web.post(body).status_code == 403  # missing
+    assert web.post(body, {"X-Hub-Signature-256": "sha256=" + "ab" * 32}).status_code == 403
+    assert web.post(body, {"X-Hub-Signature-256": one_off}).status_code == 403
+    assert web.post(body, {"X-Hub-Signature-256": good.upper()}).status_code == 403
+    changed = body.replace(b"bonjour", b"bonjoor")  # the body changed, the signature did not
+    assert web.post(changed, {"X-Hub-Signature-256": good}).status_code == 403
+    big = b'{"object": "whatsapp_business_account", "pad": "' + b"x" * 70_000 + b'"}'
+    assert web.post(big, {"X-Hub-Signature-256": graph.sign(big)}).status_code == 413
+    assert web.post(b"{oops", {"X-Hub-Signature-256": graph.sign(b"{oops")}).status_code == 400
+    time.sleep(0.5)
+    assert graph.sent(U) == []
+    assert web.post(body, {"X-Hub-Signature-256": good}).status_code == 200
+    graph.wait_sent(U, 1)
+
+
+def test_the_same_event_twice_is_handled_once(graph, athar_web, sqlite_db_url):
+    web = athar_web(sqlite_db_url)
+    note = graph.text(U, "bonjour")
+    graph.wait_sent(U, 1)
+    raw = json.dumps(note).encode()
+    for _ in range(3):  # Meta retries a delivery it thinks failed
+        assert web.post(raw, {"X-Hub-Signature-256": graph.sign(raw)}).status_code == 200
+    graph.text(U, "1")
+    graph.wait_sent(U, 2)
+    time.sleep(1.0)
+    assert len(graph.sent(U)) == 2  # the greeting once, then the answer to "1"
+
+
+def test_throughput_errors_and_5xx_are_retried(graph, athar_web, sqlite_db_url):
+    athar_web(sqlite_db_url, ATHAR_WHATSAPP__MAX_RETRIES="6")
+    graph.inject(130429, count=2)
+    graph.inject(131056, count=1)
+    graph.inject(None, status=503, count=1)
+    graph.inject(None, status=500, count=1)
+    graph.text(U, "bonjour")
+    (greeting,) = graph.wait_sent(U, 1, timeout=60)
+    assert greeting.body["interactive"]["type"] == "list"
+    assert [c.status for c in graph.refused(U)] == [400, 400, 400, 503, 500]
+
+
+def test_a_user_who_cannot_be_reached_is_marked(graph, athar_web, sqlite_db_url):
+    engine, uows = _uows(sqlite_db_url)
+    athar_web(sqlite_db_url)
+    graph.inject(131026, count=1, to=U)
+    graph.text(U, "bonjour")
+    graph.wait(lambda: len(graph.refused(U)) == 1)
+    from storage.whatsapp import WhatsAppStore
+    store = WhatsAppStore(engine)
+    graph.wait(lambda: (store.chat(U) is not None and store.chat(U).unreachable))
+    time.sleep(1.5)  # two sweeps: nothing is tried again
+    assert len(graph.refused(U)) == 1 and graph.sent(U) == []
+    graph.text(U, "bonjour encore")  # writing again makes them reachable
+    graph.wait_sent(U, 1)
+    assert not store.chat(U).unreachable
+    engine.dispose()
+
+
+def test_voice_notes_and_images_are_downloaded_and_kept(graph, athar_web, sqlite_db_url, tmp_path):
+    import hashlib
+    engine, uows = _uows(sqlite_db_url)
+    code = invite(uows, role="official", commune="Berkane")
+    athar_web(sqlite_db_url)
+    graph.text(U, f"start inv_{code}")
+    graph.wait(lambda: "Bienvenue" in said(graph.sent(U)) or "Welcome" in said(graph.sent(U)))
+    n = len(graph.sent(U))
+    voice = b"OggS\x00\x02" + bytes(range(256)) * 20
+    graph.voice(U, voice)
+    graph.wait(lambda: "🎙️" in said(graph.sent(U)[n:]))
+    graph.image(U, b"\xff\xd8\xff\xe0" + b"j" * 3000, caption="Atelier couture 🧵")
+    graph.location(U)
+    graph.sticker(U)
+    graph.wait(lambda: "📷" in said(graph.sent(U)[n:]))
+    from bot.i18n import default_catalog
+    cat = default_catalog()
+    graph.wait(lambda: cat.text("media.location", "fr") in said(graph.sent(U)[n:]))
+    graph.wait(lambda: cat.text("media.unsupported", "fr") in said(graph.sent(U)[n:]))
+    with uows() as uow:
+        stories = {s.media_ref: s.text for s in uow.stories.list()}
+    digest = hashlib.sha256(voice).hexdigest()
+    assert f"whatsapp:voice:{digest}.ogg" in stories
+    kept = tmp_path / "media" / f"{digest}.ogg"
+    assert kept.read_bytes() == voice
+    (photo,) = [ref for ref in stories if ref.startswith("whatsapp:photo:")]
+    assert stories[photo] == "Atelier couture 🧵" and photo.endswith(".jpg")
+    engine.dispose()
+
+
+def test_statuses_are_recorded(graph, athar_web, sqlite_db_url):
+    engine, _ = _uows(sqlite_db_url)
+    athar_web(sqlite_db_url)
+    graph.text(U, "bonjour")
+    (sent,) = graph.wait_sent(U, 1)
+    from storage.whatsapp import WhatsAppStore
+    store = WhatsAppStore(engine)
+    graph.wait(lambda: store.status(sent.wamid) == ("read", None))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("case", ["late", "async", "sync"])
+def test_a_closed_window_sends_the_template_and_the_reply_waits(graph, athar_web,
+                                                                 sqlite_db_url, case):
+    """The reply cannot go as it is: the message reached Athar 25 hours after it was written
+    (Meta retries deliveries for days), or WhatsApp says the window is closed (131047, in a
+    failed status or at once). The user gets the "a reply waits" template, once, and the reply
+    goes when they press its button."""
+    graph.window_errors = "sync" if case == "sync" else "async"
+    athar_web(sqlite_db_url)
+    if case == "late":
+        graph.message(U, "text", {"body": "bonjour"}, at=time.time() - 25 * 3600)
+    else:
+        graph.window = 0  # WhatsApp counts the window differently than Athar did
+        graph.text(U, "bonjour")
+    graph.wait(lambda: any(c.type == "template" for c in graph.sent(U)))
+    (template,) = [c for c in graph.sent(U) if c.type == "template"]
+    assert template.body["template"]["name"] == "athar_reply_waiting"
+    assert template.body["template"]["language"]["code"] == "fr"
+    time.sleep(1.5)  # sweeps: the reply waits, no second template
+    assert len([c for c in graph.sent(U) if c.type == "template"]) == 1
+    graph.window = 24 * 3600
+    n = len(graph.sent(U))
+    graph.template_button(U, "wa:resume", "Voir")
+    graph.wait(lambda: any(c.type == "interactive" for c in graph.sent(U)[n:]))
+    greeting = [c for c in graph.sent(U)[n:] if c.type == "interactive"][0]
+    assert "Athar" in greeting.text
+    time.sleep(0.5)
+    assert len([c for c in graph.sent(U)[n:] if c.type == "interactive"]) == 1
