@@ -469,11 +469,6 @@ def window_open(last_inbound: datetime | None, now: datetime | None = None) -> b
     return (now - last_inbound).total_seconds() < WINDOW_SECONDS - WINDOW_MARGIN
 
 
-def wa_me_link(phone_number: str, payload: str) -> str:
-    """The invitation link: WhatsApp opens a chat with Athar's number, the start text ready."""
-    return f"https://wa.me/{phone_number}?text=start%20{payload}"
-
-
 class Pacer:
     """At most `rate` sends per second for the number (evenly spaced; 0: no pacing)."""
 

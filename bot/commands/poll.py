@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i = psub.add_parser("invite", help="QR code (PNG) and A4 poster (PDF) for a poll")
     i.add_argument("poll_id", type=int)
     i.add_argument("-o", "--output", default=".", help="directory for the files (default: .)")
+    i.add_argument("--whatsapp", action="store_true",
+                   help="a wa.me link to Athar's WhatsApp number rather than a Telegram link")
     i.set_defaults(func=invite)
     cl = psub.add_parser("close", help="close a poll: no more answers")
     cl.add_argument("poll_id", type=int)
@@ -111,7 +113,7 @@ def close(args: argparse.Namespace) -> int:
 
 
 def invite(args: argparse.Namespace) -> int:
-    from bot.handlers.polls import invitation_link
+    from bot.handlers.polls import invitation_link, whatsapp_link
     from bot.poll_support import make_invitation
     app = _app()
     try:
@@ -121,7 +123,13 @@ def invite(args: argparse.Namespace) -> int:
         if poll is None:
             print(f"athar: no poll {args.poll_id}", file=sys.stderr)
             return 2
-        link = invitation_link(app.settings.telegram.bot_username, poll.token)
+        phone = app.settings.whatsapp.phone_number
+        if args.whatsapp and not phone:
+            print("athar: set whatsapp.phone_number (ATHAR_WHATSAPP_PHONE_NUMBER) for WhatsApp "
+                  "invitations", file=sys.stderr)
+            return 2
+        link = whatsapp_link(phone, poll.token) if args.whatsapp else \
+            invitation_link(app.settings.telegram.bot_username, poll.token)
         commune = app.services.commune_name(project.commune_id if project else None, "fr")
         files = make_invitation(app.services.catalog, poll, link, Path(args.output),
                                 commune=commune, title=poll.title or "")

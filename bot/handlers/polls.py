@@ -64,6 +64,12 @@ def invitation_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
+def whatsapp_link(phone_number: str, token: str) -> str:
+    """A wa.me link: WhatsApp opens a chat with Athar's number, "start <token>" typed in;
+    sending it starts the poll (the WhatsApp channel reads it as /start <token>)."""
+    return f"https://wa.me/{phone_number}?text=start%20{token}"
+
+
 # -- helpers -----------------------------------------------------------------------------------
 def _key(ctx: Ctx) -> bytes | None:
     services = ctx.services
@@ -603,7 +609,11 @@ def _create(ctx: Ctx) -> list[Reply]:
 
 
 def _link(ctx: Ctx, poll: Poll) -> str:
+    """The link of the channel the official uses (their beneficiaries most likely use it too)."""
     settings = getattr(ctx.services, "settings", None)
+    phone = getattr(getattr(settings, "whatsapp", None), "phone_number", None)
+    if phone and ctx.chat is not None and ctx.chat.channel == "whatsapp":
+        return whatsapp_link(phone, poll.token)
     bot = getattr(getattr(settings, "telegram", None), "bot_username", None) or "AtharBot"
     return invitation_link(bot, poll.token)
 

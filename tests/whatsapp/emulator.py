@@ -160,6 +160,7 @@ class GraphApiEmulator:
         self.statuses = statuses  # post sent/delivered/read statuses after each message
         self.window_errors = window_errors  # "async" (a failed status) or "sync" (the answer)
         self.window = WINDOW  # seconds; 0: every free-form message is outside the window
+        self.delay = 0.0  # seconds each send takes (a slow Graph API)
         self.deliverers = deliverers
         self.webhook_url: str | None = None
         self.signing = True  # False: deliveries go without a signature (must be refused)
@@ -258,6 +259,8 @@ class GraphApiEmulator:
         except ValueError:
             return self._error(400, 100, "Invalid JSON")
         to = body.get("to")
+        if self.delay:
+            await asyncio.sleep(self.delay)
         fault = self._fault(to)
         if fault is not None:
             self._record(Call("messages", body, status=fault["status"]))

@@ -238,4 +238,10 @@ def test_template_message_and_window():
     assert not wa.window_open(now - timedelta(hours=23, minutes=59), now)  # the margin
     assert not wa.window_open(now - timedelta(hours=25), now)
     assert not wa.window_open(None, now)
-    assert wa.wa_me_link("212522000000", "p_abc") == "https://wa.me/212522000000?text=start%20p_abc"
+    from bot.handlers.polls import whatsapp_link
+    link = whatsapp_link("212522000000", "p_Ab3-xY_9zQwErTyUiOpAsD")
+    assert link == "https://wa.me/212522000000?text=start%20p_Ab3-xY_9zQwErTyUiOpAsD"
+    # what WhatsApp types in for the user is read as the poll's /start
+    text = link.split("?text=")[1].replace("%20", " ")
+    (event,) = wa.events(note([m("text", {"body": text})]))
+    assert wa.to_incoming(event.payload).command_arg == "p_Ab3-xY_9zQwErTyUiOpAsD"
