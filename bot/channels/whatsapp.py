@@ -548,7 +548,7 @@ class WhatsAppChannel:
         from pathlib import Path
 
         from bot.channels.batch import GroupCommit
-        from bot.channels.store import ChannelStore
+        from storage.delivery import DeliveryStore
         from bot.settings import ROOT
         from storage.whatsapp import WhatsAppStore
 
@@ -560,7 +560,7 @@ class WhatsAppChannel:
         self.client = client or GraphClient(
             self.settings.api_url, settings.whatsapp_token.get_secret_value(),
             str(self.settings.phone_number_id))
-        self.store = ChannelStore(athar.db_engine)
+        self.store = DeliveryStore(athar.db_engine)
         self.dispatcher.uow_factory = self.store.gate.wrap(self.dispatcher.uow_factory)
         self.wa = WhatsAppStore(athar.db_engine, self.store.gate)
         self.grace = self.settings.grace_seconds if grace is None else grace
@@ -825,10 +825,10 @@ class WhatsAppChannel:
         received (the window is open). Outside the window a notice goes as its template and
         the rest waits for the user (one "a reply waits" template). Stops at the first failure:
         the rest stays in the outbox for the sweep."""
-        from bot.channels.telegram import coalesce
+        from bot.channels.runtime import coalesce
 
         ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
-        batches = coalesce(replies, ids)
+        batches = coalesce(replies, ids, lambda text: len(text) <= MAX_TEXT)
         open_ = live or await self._window_open(chat)
         sent: list[int] = []
         for i, (reply, item_ids) in enumerate(batches):
@@ -977,8 +977,8 @@ class WhatsAppChannel:
         """Handle recorded events left behind; send what is due: replies unsent after the grace
         period (crash, network down) and notices (invitations, reminders) queued by others."""
         age = self.grace if min_age is None else min_age
-        for payload in await self._db(self.store.pending, CHANNEL, age):
-            self._schedule(payload)
+        for key, chat, payload in await self._db(self.store.pending, CHANNEL, age):
+            self._schedule({**payload, "key": key, "chat": chat})
         await self.drain()
         before = datetime.now(timezone.utc).timestamp() - age
         for item in await self._db(self.store.due, CHANNEL, 0.0):

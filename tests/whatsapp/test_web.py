@@ -292,10 +292,10 @@ def test_nothing_acknowledged_is_lost_across_kill_9(graph, athar_web, sqlite_db_
     graph.delay = 0.0
     athar_web(sqlite_db_url)
     graph.wait(lambda: all(graph.sent(u) for u in users), timeout=60)
-    from bot.channels.store import ChannelStore
+    from storage.delivery import DeliveryStore
     from storage.db import make_engine
     engine = make_engine(sqlite_db_url)
-    graph.wait(lambda: ChannelStore(engine).count_pending("whatsapp") == 0)
+    graph.wait(lambda: DeliveryStore(engine).count_pending("whatsapp") == 0)
     engine.dispose()
     for u in users:  # the greeting, at least once and in one piece
         assert graph.sent(u)[0].body["interactive"]["type"] == "list"
