@@ -18,11 +18,12 @@ ARABIC = re.compile(r"[\u0600-\u06FF]")
 LATIN = re.compile(r"[A-Za-z]")
 ARABIZI_DIGIT = re.compile(r"[A-Za-z][2379]|[2379][A-Za-z]")
 
-MIN_STATEMENTS = 140  # fr + ar, quoted from documents
-MIN_STATEMENTS_PER_LABEL = 30
-MIN_RENDERINGS = 0  # per Darija script
-MIN_LANGID_PER_VARIANT = 0
+MIN_STATEMENTS = 400  # fr + ar, quoted from documents
+MIN_STATEMENTS_PER_LABEL = 100
+MIN_RENDERINGS = 150  # per Darija script (300 in all)
+MIN_LANGID_PER_VARIANT = 150
 # hard cases recorded on statements (README, "Tags")
+LANGID_KINDS = {"short", "chat", "statement", "typo", "numbers", "mixed", "formal", "msa", "french"}
 TAGS = {"passive", "nominalisation", "a_permis_de", "grace_a", "count", "report_tense", "objective_verb",
         "purpose_clause"}
 
@@ -157,9 +158,13 @@ def test_langid_lines():
     assert not [t for t, n in texts.items() if n > 1]
     trained = {normalize(e.text) for e in trainingdata.load()}
     for r in lines:
-        assert r["text"].strip() and r["split"] in realset.SPLITS, r
-        assert r["split"] == realset.split_of("langid:" + r["text"]), r
+        assert r["text"] == r["text"].strip() and r["text"] and r["split"] in realset.SPLITS, r
+        assert r["kind"] in LANGID_KINDS, r
+        # test lines come from the fixed hash; lines that were NLU training examples went to train
+        assert r["split"] == "train" or realset.split_of("langid:" + r["text"]) == "test", r
     assert not [r["text"] for r in lines if r["split"] == "test" and normalize(r["text"]) in trained]
+    script = {"fr": LATIN, "ary-Latn": LATIN, "ar": ARABIC, "ary": ARABIC}
+    assert all(script[r["language"]].search(r["text"]) for r in lines)
 
 
 def test_readme_counts_are_current():
