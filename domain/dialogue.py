@@ -115,6 +115,8 @@ class Step:
     literal: bool = False  # typed text is an answer, never a global intent (codes, names)
     kind_of: Callable[["Ctx"], str] | None = None  # the kind, when it depends on the context
     #                                                (one step asking questions of several kinds)
+    skip_as: str | None = None  # a step that skips its own way: "/skip" (and the intent) answer
+    #                             it with this button data, e.g. a poll question's Skip button
 
 
 @dataclass
@@ -263,6 +265,8 @@ class Engine:
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)
         d = self.registry.get(st.dialogue)
         step = d.step(st.step)
+        if step.skip_as is not None:
+            return self.answer(ctx, Answer(button=step.skip_as))
         if not step.optional:
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)
         if step.store:

@@ -510,9 +510,10 @@ def latest_measurement(measurements: Sequence[Any]) -> Any | None:
 
 def progress(ind: Any) -> Progress:
     """Baseline → latest → target. The share of the way works in either direction (a target
-    below the baseline is a wanted decrease)."""
+    below the baseline is a wanted decrease). A baseline measurement is the start, never the
+    latest value."""
     ms = list(getattr(ind, "measurements", None) or [])
-    last = latest_measurement(ms)
+    last = latest_measurement([m for m in ms if not getattr(m, "baseline", False)])
     base, target = getattr(ind, "baseline_value", None), getattr(ind, "target_value", None)
     latest = last.value if last is not None else None
     share = None

@@ -86,6 +86,7 @@ class Measurement(Record):
     disaggregated: dict[str, Any] = Field(default_factory=dict)
     source: str | None = None
     recorded_at: datetime = Field(default_factory=utcnow)
+    baseline: bool = False  # the starting value (before the project), not a follow-up
 
 
 class Indicator(Record):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text,
-    TypeDecorator, UniqueConstraint,
+    TypeDecorator, UniqueConstraint, false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -273,6 +273,7 @@ class MeasurementRow(Base):
     disaggregated: Mapped[dict[str, Any]]
     source: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime]
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Invalid, Option, Step
-from domain.messages import msg
+from domain.dialogue import SUMMARY, Answer, Ctx, Invalid, Option, Step
+from domain.messages import Reply, msg
 from domain.ports import ProjectSummary
 from domain.records import Project
 
@@ -51,6 +51,35 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if project is None:
         return Invalid(msg("projects.not_found"))
     return project.id
+
+
+def open_on_summary(ctx: Ctx, dialogue_id: str, data: dict[str, Any],
+                    history: list[str] | None = None) -> None:
+    """Open a dialogue on its summary, filled in with `data` (a record to mend): Confirm saves,
+    Edit changes one field, Back walks through the steps as if they had been answered (by
+    default the steps the dialogue would have asked for this data)."""
+    dialogue = ctx.services.handlers.registry.get(dialogue_id)
+    st = ctx.state
+    st.reset()
+    st.dialogue, st.data, st.then, st.step = dialogue.id, dict(data), dialogue.then, SUMMARY
+    if history is None:
+        history = [s.id for s in dialogue.steps if s.store and (s.when is None or s.when(ctx))]
+    st.history = list(history)
+
+
+def editing(ctx: Ctx) -> bool:
+    """The running dialogue mends a record (opened from "my projects"), it does not add one."""
+    return ctx.state.data.get("record_id") is not None
+
+
+def after_edit(ctx: Ctx, saved_key: str) -> list[Reply]:
+    """Once a mended record is saved: say so and go back to where the edit was started."""
+    ctx.say(saved_key)
+    back = ctx.state.data.get("return_to")
+    engine = ctx.services.engine
+    if isinstance(back, dict) and "records" in ctx.services.handlers.registry:
+        return engine.start(ctx, "records", back)
+    return engine.start(ctx, "menu")
 
 
 def choose_project_step(step_id: str = "project_id") -> Step:

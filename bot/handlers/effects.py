@@ -21,15 +21,15 @@ from domain.effects import (
     horizon_template, level_for,
 )
 from domain.messages import Msg, Reply, msg
-from domain.records import Effect
+from domain.records import AuditEntry, Effect
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, domain_options, entity_values,
-    fmt_number, intent_of, kb, lexicon, next_dialogue, project_public_ids, public_options, raw,
-    text, today, who,
+    find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue, project_public_ids,
+    public_options, raw, text, today, who,
 )
-from bot.handlers._projects import choose_project_step
+from bot.handlers._projects import after_edit, choose_project_step, editing
 from bot.i18n import plural_rule
 
 DIALOGUE = "effects"
@@ -332,7 +332,8 @@ def compose(ctx: Ctx) -> str:
 
 def _proposal_prompt(ctx: Ctx) -> list[Msg]:
     d = ctx.state.data
-    key = "effects.proposal_example" if d.get("from_example") else "effects.proposal"
+    key = ("effects.proposal_current" if editing(ctx) and d.get("own_text") else
+           "effects.proposal_example" if d.get("from_example") else "effects.proposal")
     return [msg(key, text=compose(ctx))]
 
 
@@ -406,12 +407,43 @@ def _show_domain(ctx: Ctx, value: Any) -> Msg:
     return raw(ctx, dom.label) if dom else msg("summary.empty")
 
 
+# -- mending a recorded effect ----------------------------------------------------------------------
+def edit_data(project: Any, effect: Effect) -> dict[str, Any]:
+    """The dialogue's data for mending a recorded expected effect (opened on its summary): its
+    wording is kept as the user's own, so confirming without a change changes nothing."""
+    return {"project_id": project.id, "record_id": effect.id, "public": effect.public,
+            "own_text": effect.statement, "horizon": effect.horizon, "domain": effect.domain,
+            "ask_horizon": False, "ask_domain": False, "own": False}
+
+
+def _update(ctx: Ctx, project: Any) -> list[Reply]:
+    d = ctx.state.data
+    effect = find_effect(project, d.get("record_id"))
+    if effect is None or not effect.expected:
+        return after_edit(ctx, "records.not_found")
+    h = Horizon.parse(d.get("horizon"))
+    horizon = h.as_text() or None
+    if horizon != effect.horizon:  # the level follows the horizon only when it changes
+        effect.level = level_for(h, today())  # type: ignore[assignment]
+    effect.statement = compose(ctx)[:2000]
+    effect.horizon = horizon
+    effect.public = d.get("public") or effect.public
+    effect.domain = d.get("domain")
+    ctx.uow.projects.save(project)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                 action="effect.updated", target=f"effect:{effect.id}",
+                                 detail={"project": project.id}))
+    return after_edit(ctx, "records.updated.effect")
+
+
 # -- saving ----------------------------------------------------------------------------------------
 def _save(ctx: Ctx) -> list[Reply]:
     d = ctx.state.data
     project = current_project(ctx)
     if project is None:
         return [Reply.of("projects.not_found")]
+    if editing(ctx):
+        return _update(ctx, project)
     h = Horizon.parse(d.get("horizon"))
     effect = Effect(statement=compose(ctx)[:2000], level=level_for(h, today()),  # type: ignore[arg-type]
                     expected=True, polarity="positive", domain=d.get("domain"),

@@ -18,14 +18,14 @@ from domain.dialogue import (
 from domain.effects import add_months, parse_day, smart_check
 from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
-from domain.records import Indicator
+from domain.records import AuditEntry, Effect, Indicator, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon,
     next_dialogue, text, today,
 )
-from bot.handlers._projects import choose_project_step
+from bot.handlers._projects import after_edit, choose_project_step, editing
 
 DIALOGUE = "indicators"
 NEXT = "indicators_next"
@@ -137,7 +137,9 @@ def _parse_pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 # -- fields with a [Keep] button when the library already gives a value -------------------------------
 def _suggested(ctx: Ctx, field: str) -> bool:
-    return bool(_d(ctx).get("library_id")) and bool((_d(ctx).get("suggested") or {}).get(field))
+    """The field has a value worth keeping: the library's, or the recorded one being mended."""
+    source = bool(_d(ctx).get("library_id")) or editing(ctx)
+    return source and bool((_d(ctx).get("suggested") or {}).get(field))
 
 
 def _keep_or(ctx: Ctx, field: str, opts: list[Option]) -> list[Option]:
@@ -445,12 +447,61 @@ def _show(field: str):
     return lambda ctx, value: _shown(ctx, field, value)
 
 
+# -- mending a recorded indicator --------------------------------------------------------------------
+KEPT = ("unit", "definition", "calculation", "source", "frequency", "collector",
+        "baseline_source", "baseline_plan")
+
+
+def edit_data(ctx: Ctx, project: Project, effect: Effect, ind: Indicator) -> dict[str, Any]:
+    """The dialogue's data for mending a recorded indicator (opened on its summary); every field
+    that has a value gets a [Keep] button."""
+    lib = kb(ctx).indicator(ind.library_id) if ind.library_id else None
+    baseline = ("known" if ind.baseline_value is not None else
+                "plan" if ind.baseline_plan else None)
+    data: dict[str, Any] = {
+        "project_id": project.id, "effect_id": effect.id, "record_id": ind.id,
+        "library_id": ind.library_id, "own": ind.library_id is None, "label": ind.label,
+        "unit": ind.unit, "definition": ind.definition, "calculation": ind.calculation,
+        "baseline": baseline, "baseline_value": ind.baseline_value,
+        "baseline_date": ind.baseline_date.isoformat() if ind.baseline_date else None,
+        "baseline_source": ind.baseline_source, "baseline_plan": ind.baseline_plan,
+        "target_value": ind.target_value,
+        "target_date": ind.target_date.isoformat() if ind.target_date else None,
+        "source": ind.source, "frequency": ind.frequency, "collector": ind.collector,
+        "disaggregation": list(ind.disaggregation),
+        "direction": lib.direction if lib is not None else None,
+    }
+    data["suggested"] = {f: True for f in KEPT if data.get(f)}
+    return data
+
+
+def _update(ctx: Ctx, project: Project, effect: Effect) -> list[Reply]:
+    rid = _d(ctx).get("record_id")
+    index = next((k for k, i in enumerate(effect.indicators) if i.id == rid), None)
+    if index is None:
+        return after_edit(ctx, "records.not_found")
+    old = effect.indicators[index]
+    new = draft(ctx)
+    new.id, new.poll_question, new.measurements = old.id, old.poll_question, old.measurements
+    base = next((m for m in new.measurements if m.baseline), None)
+    if base is not None and new.baseline_value is not None and base.value != new.baseline_value:
+        base.value = new.baseline_value  # the measured starting value follows the indicator's
+    effect.indicators[index] = new
+    ctx.uow.projects.save(project)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                 action="indicator.updated", target=f"indicator:{new.id}",
+                                 detail={"project": project.id}))
+    return after_edit(ctx, "records.updated.indicator")
+
+
 # -- saving ------------------------------------------------------------------------------------------
 def _save(ctx: Ctx) -> list[Reply]:
     project = current_project(ctx)
     effect = find_effect(project, _d(ctx).get("effect_id"))
     if project is None or effect is None:
         return [Reply.of("projects.not_found")]
+    if editing(ctx):
+        return _update(ctx, project, effect)
     effect.indicators.append(draft(ctx))
     ctx.uow.projects.save(project)
     ctx.say("indicators.saved", n=len(effect.indicators))

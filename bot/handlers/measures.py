@@ -1,29 +1,48 @@
 """Dialogue "measures": record a value for an indicator and see the progress.
 
-Pick an indicator of the project, the period, the value, optionally the values for women and men
-(when the indicator is disaggregated by sex) and the source; after the summary the bot shows
-baseline → latest → target and how much of the way is done (domain.effects.progress).
+Pick an indicator of the project; say whether the value is the starting value (baseline, asked
+when the indicator has none yet) or a follow-up; the period, the value, then the value of each
+group the indicator is disaggregated by (sex, age band, disability, migrant status: the numbers
+in the order shown, or skipped) and the source. After the summary the bot shows baseline →
+latest → target and how much of the way is done (domain.effects.progress).
+
+A baseline measurement also becomes the indicator's baseline (value, date, source), so the
+logframe and the SMART check see it; there is one per indicator. Opened from "my projects" with
+`edit_data`, the dialogue mends a recorded measurement instead of adding one.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import date
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
+from domain.dialogue import (
+    ARABIC_INDIC, EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
+)
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
-from domain.records import Measurement
+from domain.records import AuditEntry, Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
+    LANGS, NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
 )
-from bot.handlers._projects import choose_project_step
+from bot.handlers._projects import after_edit, choose_project_step, editing
 
 DIALOGUE = "measures"
 NEXT = "measures_next"
 KEEP = "keep"
 BAR = 10
+BASE_YES, BASE_NO = "base:yes", "base:no"
+# the groups of each disaggregation, in the order their values are typed (DOMAIN §3: age bands)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "sex": ("female", "male"),
+    "age_band": ("0-14", "15-17", "18-24", "25-34", "35-59", "60+"),
+    "disability": ("yes", "no"),
+    "migrant_status": ("yes", "no"),
+}
+_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)?(?![\w])")
 
 
 def _d(ctx: Ctx) -> dict[str, Any]:
@@ -69,6 +88,35 @@ def _parse_indicator(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return iid
 
 
+# -- baseline or follow-up ----------------------------------------------------------------------
+def _review(ctx: Ctx) -> bool:
+    return ctx.state.step in (SUMMARY, EDIT)
+
+
+def _ask_baseline(ctx: Ctx) -> bool:
+    """Asked when the indicator has no starting value yet; always listed in the summary."""
+    if _review(ctx):
+        return True
+    ind = _indicator(ctx)
+    return ind is not None and ind.baseline_value is None
+
+
+def _baseline_options(ctx: Ctx) -> list[Option]:
+    return [Option(BASE_YES, msg("measures.baseline_yes")),
+            Option(BASE_NO, msg("measures.baseline_no"))]
+
+
+def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=2))
+    return "yes" if choice == BASE_YES else "no"
+
+
+def _show_baseline(ctx: Ctx, value: Any) -> Msg:
+    return msg("measures.baseline_shown_yes" if value == "yes" else "measures.baseline_shown_no")
+
+
+# -- period and value ------------------------------------------------------------------------------
 def _period_options(ctx: Ctx) -> list[Option]:
     now = today()
     semester = f"{now.year}-S{1 if now.month <= 6 else 2}"
@@ -123,30 +171,136 @@ def _value_options(ctx: Ctx) -> list[Option]:
     return []
 
 
-def _by_sex(ctx: Ctx) -> bool:
-    ind = _indicator(ctx)
-    return ind is not None and "sex" in ind.disaggregation and ind.unit != "yes_no"
+# -- disaggregated values -----------------------------------------------------------------------
+def group_label(dimension: str, group: str) -> Msg:
+    if dimension == "age_band":
+        return msg("measures.group.age_band", band=group)
+    return msg(f"measures.group.{dimension}.{group}")
 
 
-def _parse_by_sex(ctx: Ctx, answer: Answer, txt: Any) -> Any:
-    nums = re.findall(r"\d+(?:[.,]\d+)?", (txt or "").translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")))
-    if len(nums) != 2:
-        return Invalid(msg("measures.by_sex_invalid"))
-    women, men = (float(n.replace(",", ".")) for n in nums)
-    for v in (women, men):
-        checked = _check(ctx, v)
-        if isinstance(checked, Invalid):
-            return checked
-    return {"female": women, "male": men}
+def _listed(ctx: Ctx, items: list[Msg]) -> str:
+    return ctx.render(msg("measures.group.sep")).join(ctx.render(m) for m in items)
 
 
-def _show_by_sex(ctx: Ctx, value: Any) -> Msg:
-    if not value:
-        return msg("summary.empty")
-    return msg("measures.by_sex_shown", women=fmt_number(value.get("female")),
-               men=fmt_number(value.get("male")))
+def _order(ctx: Ctx, dimension: str) -> str:
+    """The groups of a disaggregation, in the order their values are typed."""
+    return _listed(ctx, [group_label(dimension, g) for g in GROUPS[dimension]])
 
 
+def _dis_when(dimension: str):
+    def when(ctx: Ctx) -> bool:
+        ind = _indicator(ctx)
+        return ind is not None and dimension in ind.disaggregation and ind.unit != "yes_no"
+    return when
+
+
+def _dis_prompt(dimension: str):
+    def prompt(ctx: Ctx) -> list[Msg]:
+        example = " ".join(str(3 * k + 4) for k in range(len(GROUPS[dimension])))
+        return [msg(f"measures.ask_by.{dimension}"),
+                msg("measures.ask_by_order", n=len(GROUPS[dimension]),
+                    order=_order(ctx, dimension), example=example)]
+    return prompt
+
+
+def _plain(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text).casefold()
+    return "".join(c for c in t if not unicodedata.combining(c))
+
+
+_ARTICLE = re.compile("^(?:" + chr(0x0627) + chr(0x0644) + r"|l(?=\w{3}))")  # al-, l-
+
+
+def _stem(word: str) -> str:
+    return _ARTICLE.sub("", word)
+
+
+def _named(ctx: Ctx, dimension: str, text: str) -> tuple[dict[str, float] | None, bool]:
+    """Values typed with their group's name, in any order and any variant ("hommes 30 femmes
+    12", "العيالات 12 الرجال 30"): (the values, True) when every group is named once with a
+    number; (None, True) when some are named but not all; (None, False) when none is."""
+    catalog = ctx.services.catalog
+    names: list[tuple[str, str]] = []
+    for g in GROUPS[dimension]:
+        for lang in LANGS:
+            for word in _plain(catalog.render_msg(group_label(dimension, g), lang)).split():
+                if len(word) >= 3:
+                    names.append((_stem(word), g))
+
+    def group_of(word: str) -> str | None:
+        w = _stem(word)
+        hits = {g for n, g in names if n == w or (len(w) >= 4 and (n.startswith(w) or w.startswith(n))
+                                                   and abs(len(n) - len(w)) <= 2)}
+        return hits.pop() if len(hits) == 1 else None
+
+    pairs = re.findall(r"([^\W\d_][\w']*)\s*[:=]?\s*(\d+(?:[.,]\d+)?)", _plain(text))
+    mentioned = any(group_of(w) for w in re.findall(r"[^\W\d_][\w']*", _plain(text)))
+    values: dict[str, float] = {}
+    for word, number in pairs:
+        g = group_of(word)
+        if g is not None:
+            if g in values:
+                return None, True
+            values[g] = float(number.replace(",", "."))
+    complete = set(values) == set(GROUPS[dimension]) and len(_NUMBER.findall(text)) == len(values)
+    if not complete:
+        return None, mentioned
+    return {g: values[g] for g in GROUPS[dimension]}, True
+
+
+def _dis_parse(dimension: str):
+    def parse(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+        groups = GROUPS[dimension]
+        if answer.button:
+            return Invalid(msg("common.button_expired"))
+        typed = str(txt or "").translate(ARABIC_INDIC)
+        named, mentioned = _named(ctx, dimension, typed) if dimension != "age_band" else (None,
+                                                                                           False)
+        if named is None:
+            found = _NUMBER.findall(typed)
+            if mentioned or len(found) != len(groups):
+                return Invalid(msg("measures.dis_invalid", n=len(groups),
+                                   order=_order(ctx, dimension)))
+            named = dict(zip(groups, (float(v.replace(",", ".")) for v in found)))
+        for v in named.values():
+            checked = _check(ctx, v)
+            if isinstance(checked, Invalid):
+                return checked
+        ind = _indicator(ctx)
+        total = _d(ctx).get("value")
+        if ind is not None and ind.unit in (None, "number") and total is not None \
+                and abs(sum(named.values()) - float(total)) > 1e-9:
+            return Invalid(msg("measures.dis_sum", sum=fmt_number(sum(named.values())),
+                               total=fmt_number(float(total))))
+        return named
+    return parse
+
+
+def dis_values(ctx: Ctx, dimension: str, value: dict[str, Any]) -> str:
+    """"femmes 12, hommes 30": the values of one disaggregation, each with its group."""
+    return _listed(ctx, [msg("common.raw", text=f"{ctx.render(group_label(dimension, g))} "
+                                                f"{fmt_number(v)}")
+                         for g in GROUPS.get(dimension, ()) for v in [value.get(g)]
+                         if isinstance(v, (int, float))])  # in the groups' order (JSONB sorts keys)
+
+
+def _dis_show(dimension: str):
+    def show(ctx: Ctx, value: Any) -> Msg:
+        if not value:
+            return msg("summary.empty")
+        return msg("common.raw", text=dis_values(ctx, dimension, value))
+    return show
+
+
+def disaggregation_line(ctx: Ctx, disaggregated: dict[str, Any]) -> Msg:
+    """A recorded measurement's disaggregated values, a line per dimension."""
+    lines = [ctx.render(msg("summary.line", label=ctx.render(msg(f"measures.label.by_{k}")),
+                            value=dis_values(ctx, k, v)))
+             for k in GROUPS for v in [disaggregated.get(k)] if isinstance(v, dict)]
+    return msg("common.raw", text="\n".join(lines))
+
+
+# -- source -------------------------------------------------------------------------------------------
 def _source_options(ctx: Ctx) -> list[Option]:
     ind = _indicator(ctx)
     return [Option(KEEP, msg("measures.same_source"))] if ind is not None and ind.source else []
@@ -191,6 +345,52 @@ def progress_lines(ind: Any) -> list[Msg]:
     return lines
 
 
+# -- the baseline of an indicator ------------------------------------------------------------------
+def period_start(period: str) -> date | None:
+    """The first day of a period ("2026-S2" → 2026-07-01), None when it cannot be read."""
+    year, month = period_key(period)
+    if year == 0:
+        return None
+    p = period.strip().upper()
+    if re.search(r"S[12]$", p):
+        month -= 5
+    elif re.search(r"[TQ][1-4]$", p):
+        month -= 2
+    elif re.fullmatch(r"\d{4}", p):
+        month = 1
+    return date(year, max(month, 1), 1)
+
+
+def set_baseline(ind: Indicator, m: Measurement) -> None:
+    """This measurement is the indicator's starting value (the only one)."""
+    for other in ind.measurements:
+        if other is not m and other.baseline:
+            other.baseline = False
+    m.baseline = True
+    ind.baseline_value = m.value
+    ind.baseline_date = period_start(m.period)
+    ind.baseline_source = m.source
+    ind.baseline_plan = None
+
+
+def forget_baseline(ind: Indicator, m: Measurement) -> None:
+    """A baseline measurement is deleted or no longer the baseline: the indicator's starting
+    value that came from it goes too."""
+    if ind.baseline_value == m.value and ind.baseline_date == period_start(m.period):
+        ind.baseline_value = ind.baseline_date = ind.baseline_source = None
+
+
+def edit_data(project: Project, ind: Indicator, m: Measurement) -> dict[str, Any]:
+    """The dialogue's data for mending a recorded measurement (opened on its summary)."""
+    data: dict[str, Any] = {"project_id": project.id, "record_id": m.id, "indicator_id": ind.id,
+                            "is_baseline": "yes" if m.baseline else "no", "period": m.period,
+                            "value": m.value, "source": m.source}
+    for dimension in GROUPS:
+        data[f"by_{dimension}"] = m.disaggregated.get(dimension)
+    return data
+
+
+# -- saving -----------------------------------------------------------------------------------------
 def _save(ctx: Ctx) -> list[Reply]:
     d = _d(ctx)
     project = current_project(ctx)
@@ -198,32 +398,76 @@ def _save(ctx: Ctx) -> list[Reply]:
                 if i.id == d.get("indicator_id")), None)
     if project is None or ind is None:
         return [Reply.of("projects.not_found")]
-    ind.measurements.append(Measurement(period=str(d["period"]), value=float(d["value"]),
-                                        disaggregated={"sex": d["by_sex"]} if d.get("by_sex") else {},
-                                        source=d.get("source")))
+    dis = {k: d[f"by_{k}"] for k in GROUPS if d.get(f"by_{k}")}
+    if editing(ctx):
+        m = _mended(ctx, project, ind, dis)
+        if m is None:
+            return after_edit(ctx, "records.not_found")
+    else:
+        m = Measurement(period=str(d["period"]), value=float(d["value"]), disaggregated=dis,
+                        source=d.get("source"))
+        ind.measurements.append(m)
+    if d.get("is_baseline") == "yes":
+        set_baseline(ind, m)
     ctx.uow.projects.save(project)
-    ctx.say("measures.saved")
+    if editing(ctx):
+        ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                     action="measurement.updated", target=f"measurement:{m.id}",
+                                     detail={"project": project.id}))
+        return after_edit(ctx, "records.updated.measurement")
+    ctx.say("measures.saved_baseline" if m.baseline else "measures.saved")
     ctx.notes.append(Reply(lines=progress_lines(ind)))
     return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "indicator_id": ind.id})
 
 
+def _mended(ctx: Ctx, project: Project, ind: Indicator, dis: dict[str, Any]) -> Measurement | None:
+    """The recorded measurement with the dialogue's values (moved if its indicator changed)."""
+    d = _d(ctx)
+    owner, m = next(((i, x) for e in project.effects for i in e.indicators
+                     for x in i.measurements if x.id == d.get("record_id")), (None, None))
+    if owner is None or m is None:
+        return None
+    was_baseline = m.baseline
+    if owner is not ind:
+        owner.measurements = [x for x in owner.measurements if x is not m]
+        ind.measurements.append(m)
+    if was_baseline and (owner is not ind or d.get("is_baseline") != "yes"):
+        forget_baseline(owner, m)
+        m.baseline = False
+    m.period, m.value = str(d["period"]), float(d["value"])
+    m.disaggregated, m.source = dis, d.get("source")
+    return m
+
+
+def _on_start(ctx: Ctx) -> None:
+    check_project_on_start(ctx)
+    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("indicator_id") is not None \
+            and _indicator(ctx) is None:
+        _d(ctx)["indicator_id"] = None
+
+
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"measures.label.{key}")  # noqa: E731
+    dis_steps = [Step(f"by_{k}", prompt=_dis_prompt(k), kind="text", max_len=200,
+                      parse=_dis_parse(k), optional=True, when=_dis_when(k), label=lbl(f"by_{k}"),
+                      show=_dis_show(k)) for k in GROUPS]
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=check_project_on_start, on_complete=_save,
+        id=DIALOGUE, on_start=_on_start, on_complete=_save,
         summary_title=msg("measures.summary_title"),
         steps=[
             choose_project_step(),
             Step("indicator_id", prompt=_indicator_prompt, kind="choice", options=_indicator_options,
                  parse=_parse_indicator, label=lbl("indicator"),
+                 when=lambda ctx: _d(ctx).get("indicator_id") is None or _review(ctx),
                  show=lambda ctx, v: msg("common.raw", text=_indicator(ctx).label if _indicator(ctx) else "")),
+            Step("is_baseline", prompt=msg("measures.ask_baseline"), kind="choice",
+                 options=_baseline_options, parse=_parse_baseline, when=_ask_baseline,
+                 label=lbl("is_baseline"), show=_show_baseline),
             Step("period", prompt=msg("measures.ask_period"), kind="choice", options=_period_options,
                  parse=_parse_period, label=lbl("period")),
             Step("value", prompt=_value_prompt, kind="number", options=_value_options,
                  parse=_parse_value, label=lbl("value")),
-            Step("by_sex", prompt=msg("measures.ask_by_sex"), kind="text", max_len=100,
-                 parse=_parse_by_sex, optional=True, when=_by_sex, label=lbl("by_sex"),
-                 show=_show_by_sex),
+            *dis_steps,
             Step("source", prompt=_source_prompt, kind="text", max_len=300, options=_source_options,
                  parse=_parse_source, optional=True, label=lbl("source")),
         ],

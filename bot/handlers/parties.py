@@ -10,6 +10,12 @@ The group being asked is the number of `affected` answers already in the history
 to the previous group; the answers live in `data["answers"][group]`. Confirming replaces the
 project's stakeholders of the groups that were asked (others are kept) and adds the accepted
 unexpected effects (Effect expected=False, polarity negative, party=group).
+
+Walking the circle again starts from what is recorded, and finishing it without a change changes
+nothing: an answer remembers the unexpected effect the circle made of it (`unexpected_id`, the
+negative effect of that group with the same words), which a new wording mends instead of adding
+a second one; other unexpected effects of the group (recorded on their own, positive ones
+included) are not the circle's and are left alone.
 """
 from __future__ import annotations
 
@@ -89,8 +95,10 @@ def prefill(ctx: Ctx, project: Project) -> None:
         if a["polarity"] and s.polarity and a["polarity"] != s.polarity:
             a["polarity"] = "both"
     for e in project.effects:
-        if not e.expected and e.party in answers:
-            answers[e.party]["unexpected"] = True
+        a = answers.get(e.party or "")
+        if a is not None and not e.expected and e.polarity == "negative" \
+                and e.statement == a.get("how"):
+            a.update(unexpected=True, unexpected_id=e.id)
     ctx.state.data["answers"] = answers
     ctx.state.data["title"] = project.title
 
@@ -325,6 +333,11 @@ def _save(ctx: Ctx) -> list[Reply]:
     added = 0
     for group, a in answers.items():
         if not (a.get("unexpected") and a.get("affected") == "yes" and a.get("how")):
+            continue
+        linked = next((e for e in project.effects if e.id is not None
+                       and e.id == a.get("unexpected_id") and not e.expected), None)
+        if linked is not None:  # the circle's own effect: its words follow the answer's
+            linked.statement = a["how"]
             continue
         if any(not e.expected and e.party == group and e.statement == a["how"]
                for e in project.effects):

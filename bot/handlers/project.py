@@ -24,7 +24,7 @@ from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Project, TargetPublic
 
 from bot.handlers import Handlers, MenuEntry
-from bot.handlers._projects import load_project
+from bot.handlers._projects import load_project, open_on_summary
 
 DIALOGUE = "project"
 NEXT_DIALOGUE = "project_next"
@@ -38,6 +38,7 @@ PUB = "pub:"
 COM = "com:"
 MORE_YES, MORE_NO = "pmore:yes", "pmore:no"
 NUMBER_UNKNOWN = "pnum:unknown"
+KEEP_DETAIL = "pdet:keep"
 ACT_DONE, ACT_CLEAR = "act:done", "act:clear"
 NEXT_PARTIES, NEXT_EFFECTS, NEXT_MENU = "next:parties", "next:effects", "next:menu"
 EDIT_PUBLICS = "_pub_edit"
@@ -217,14 +218,25 @@ def _public_cat(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def _detail_prompt(ctx: Ctx) -> list[Msg]:
     cur = _current(ctx)
-    lines = [msg(f"project.ask_detail.{cur['category']}" if cur["category"] in ALL_PUBLICS
-                 else "project.ask_detail.other")]
+    if cur["category"] == "other":  # the official's own description of the public
+        lines = [msg("project.ask_other_public")]
+    else:
+        lines = [msg(f"project.ask_detail.{cur['category']}" if cur["category"] in ALL_PUBLICS
+                     else "project.ask_detail.other")]
     if cur.get("detail"):
         lines.append(msg("project.current_value", value=cur["detail"]))
     return lines
 
 
+def _keep_detail(ctx: Ctx) -> list[Option]:
+    """An "other" public needs its description; one already written can be kept as it is."""
+    return [Option(KEEP_DETAIL, msg("indicators.keep"))] if _current(ctx).get("detail") else []
+
+
 def _detail(ctx: Ctx, answer: Answer, text: Any) -> Any:
+    if answer.button == KEEP_DETAIL:
+        detail = _current(ctx).get("detail")
+        return detail if detail else Invalid(msg("nav.cannot_skip"))
     if answer.button:
         return Invalid(msg("common.button_expired"))
     if not has_letters(str(text or "")):
@@ -501,19 +513,14 @@ def prefill(project: Project) -> dict[str, Any]:
 def open_for_edit(ctx: Ctx, project: Project) -> None:
     """Open the project dialogue on its summary, filled with the project's values; Back walks
     through the steps as if they had been answered."""
-    st = ctx.state
-    st.reset()
-    st.dialogue = DIALOGUE
-    st.data = prefill(project)
-    st.then = "menu"
+    data = prefill(project)
     history = ["commune"] if is_programme_wide(ctx) else []
     history += ["title", "problem"]
-    for p in st.data["publics"] or [{"category": "other"}]:
+    for p in data["publics"] or [{"category": "other"}]:
         history += ["public_cat", "public_other" if p["category"] == "other" else "public_detail",
                     "public_number", "public_more"]
     history += ["activities", "period"]
-    st.history = history
-    st.step = SUMMARY
+    open_on_summary(ctx, DIALOGUE, data, history)
 
 
 def _save(ctx: Ctx) -> list[Reply]:
@@ -607,8 +614,9 @@ def setup(h: Handlers) -> None:
                  label=msg("project.f.problem")),
             Step("public_cat", prompt=_public_prompt, kind="choice", options=public_options,
                  parse=_public_cat, label=msg("project.f.publics"), show=_show_publics),
-            Step("public_other", prompt=msg("project.ask_other_public"), max_len=200,
-                 parse=_detail, when=lambda ctx: ctx.state.data.get("public_cat") == "other"),
+            Step("public_other", prompt=_detail_prompt, max_len=200, parse=_detail,
+                 options=_keep_detail, skip_as=KEEP_DETAIL,
+                 when=lambda ctx: ctx.state.data.get("public_cat") == "other"),
             Step("public_detail", prompt=_detail_prompt, max_len=200, parse=_detail,
                  optional=True, when=lambda ctx: ctx.state.data.get("public_cat") != "other"),
             Step("public_number", prompt=_number_prompt, kind="number", optional=True,

@@ -1,5 +1,6 @@
 """The "projects" dialogue ("my projects"): list the projects the user may see, open one as a
-compact card, then edit it, go on with its parties, effects, indicators or measurements, or
+compact card, then edit it, walk its circle of parties, open the list of its effects,
+indicators or measurements (the "records" dialogue: each can be edited or deleted there), or
 delete it after a confirmation.
 
 Every action reloads the project through `load_project`, which applies the access rule: an id
@@ -20,19 +21,13 @@ from bot.handlers.project import (
 )
 
 DIALOGUE = "projects"
-EDIT, DELETE = "card:edit", "card:delete"
-# card button -> dialogue it opens with {"project_id": id}, when that dialogue is registered
-FOLLOW_UPS = (
-    ("card:parties", ("parties",), "myprojects.parties"),
-    ("card:effects", ("effects",), "myprojects.effects"),
-    ("card:indicators", ("indicators",), "myprojects.indicators"),
-    ("card:measures", ("measures", "measurements"), "myprojects.measures"),
+EDIT, DELETE, PARTIES = "card:edit", "card:delete", "card:parties"
+# card button -> the kind of records it lists (the "records" dialogue: open, edit, delete)
+RECORD_LISTS = (
+    ("card:effects", "effect", "myprojects.effects"),
+    ("card:indicators", "indicator", "myprojects.indicators"),
+    ("card:measures", "measurement", "myprojects.measures"),
 )
-
-
-def _follow_up(ctx: Ctx, candidates: tuple[str, ...]) -> str | None:
-    registry = ctx.services.handlers.registry
-    return next((d for d in candidates if d in registry), None)
 DEL_YES, DEL_NO = "del:yes", "del:no"
 MORE = "prj:more"
 PAGE = 8  # projects per page: fits a WhatsApp list with "more" and "back"
@@ -110,9 +105,12 @@ def _card_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def card_options(ctx: Ctx) -> list[Option]:
+    registry = ctx.services.handlers.registry
     opts = [Option(EDIT, msg("myprojects.edit"))]
-    opts += [Option(data, msg(key)) for data, candidates, key in FOLLOW_UPS
-             if _follow_up(ctx, candidates)]
+    if "parties" in registry:
+        opts.append(Option(PARTIES, msg("myprojects.parties")))
+    if "records" in registry:
+        opts += [Option(data, msg(key)) for data, _, key in RECORD_LISTS]
     return opts + [Option(DELETE, msg("myprojects.delete"))]
 
 
@@ -128,10 +126,11 @@ def _card(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return None  # the conversation moved to the project dialogue's summary
     if choice == DELETE:
         return choice
-    for data, candidates, _ in FOLLOW_UPS:
-        dialogue = _follow_up(ctx, candidates)
-        if choice == data and dialogue:
-            return Start(dialogue, {"project_id": project.id})
+    if choice == PARTIES:
+        return Start("parties", {"project_id": project.id})
+    for data, kind, _ in RECORD_LISTS:
+        if choice == data:
+            return Start("records", {"project_id": project.id, "kind": kind})
     return choice_error(answer, len(card_options(ctx)))
 
 

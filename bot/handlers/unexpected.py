@@ -12,14 +12,14 @@ from typing import Any
 
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
 from domain.messages import Msg, Reply, msg
-from domain.records import Effect
+from domain.records import AuditEntry, Effect, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, kb, lexicon, next_dialogue, raw, text,
-    today,
+    NextChoice, check_project_on_start, current_project, find_effect, kb, lexicon, next_dialogue,
+    raw, text, today,
 )
-from bot.handlers._projects import choose_project_step
+from bot.handlers._projects import after_edit, choose_project_step, editing
 
 DIALOGUE = "unexpected"
 NEXT = "unexpected_next"
@@ -132,15 +132,45 @@ def _show_when(ctx: Ctx, value: Any) -> Msg:
     return msg("common.raw", text=str(value or ""))
 
 
+def edit_data(ctx: Ctx, project: Project, effect: Effect) -> dict[str, Any]:
+    """The dialogue's data for mending a recorded unexpected effect (opened on its summary)."""
+    known = effect.party is not None and kb(ctx).party(effect.party) is not None
+    return {"project_id": project.id, "record_id": effect.id,
+            "party": effect.party if known else "other",
+            "party_other": None if known else effect.party, "what": effect.statement,
+            "polarity": effect.polarity, "when": effect.horizon or "possible"}
+
+
+def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> list[Reply]:
+    d = _d(ctx)
+    effect = find_effect(project, d.get("record_id"))
+    if effect is None or effect.expected:
+        return after_edit(ctx, "records.not_found")
+    if what[:2000] != effect.statement:  # the domain is read again only from new words
+        domains = lexicon(ctx).domains_in(what)
+        effect.domain = domains[0] if domains else None
+    effect.statement = what[:2000]
+    effect.polarity = "negative" if d.get("polarity") == "negative" else "positive"
+    effect.party = party[:200]
+    effect.horizon = None if when in (None, "possible") else str(when)
+    ctx.uow.projects.save(project)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                 action="effect.updated", target=f"effect:{effect.id}",
+                                 detail={"project": project.id}))
+    return after_edit(ctx, "records.updated.effect")
+
+
 def _save(ctx: Ctx) -> list[Reply]:
     d = _d(ctx)
     project = current_project(ctx)
     if project is None:
         return [Reply.of("projects.not_found")]
     what = str(d.get("what") or "")
-    domains = lexicon(ctx).domains_in(what)
     party = d.get("party") if d.get("party") != "other" else (d.get("party_other") or "other")
     when = d.get("when")
+    if editing(ctx):
+        return _update(ctx, project, what, str(party), when)
+    domains = lexicon(ctx).domains_in(what)
     project.effects.append(Effect(
         statement=what[:2000], level="outcome", expected=False,
         polarity="negative" if d.get("polarity") == "negative" else "positive",

@@ -221,7 +221,7 @@ def test_measure_and_progress(uow_factory):
     assert "Un pourcentage va de 0 à 100" in chat.text(r)
     chat.say("25")
     r = chat.say("12")
-    assert "deux nombres" in chat.text(r)
+    assert "J'attends 2 nombres, dans cet ordre : femmes, hommes." in chat.text(r)
     chat.say("28 22")
     r = chat.press("keep")
     assert "femmes 28, hommes 22" in chat.text(r)
