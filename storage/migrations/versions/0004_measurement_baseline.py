@@ -1,7 +1,7 @@
 """Measurements: a measurement may be the indicator's starting value (baseline).
 
-Revision ID: 0003_measurement_baseline
-Revises: 0002
+Revision ID: 0004_measurement_baseline
+Revises: 0003_whatsapp
 Create Date: 2026-12-03 12:00:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_measurement_baseline'
-down_revision: Union[str, None] = '0002'
+revision: str = '0004_measurement_baseline'
+down_revision: Union[str, None] = '0003_whatsapp'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
