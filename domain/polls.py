@@ -33,6 +33,7 @@ from typing import Any, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from domain.figures import favourable
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
@@ -627,6 +628,8 @@ class UnpairedResult(_Model):
     id: str
     n_baseline: int
     n_followup: int
+    favourable_baseline: int = 0  # favourable answers among n_baseline (domain.figures)
+    favourable_followup: int = 0
     median_baseline: float | None
     median_followup: float | None
     u: float | None
@@ -673,15 +676,9 @@ def answers_by_respondent(responses: Iterable[Response]) -> dict[int, dict[str, 
 
 
 def _favourable(q: Question, vals: list[Any]) -> float | None:
-    if not vals:
-        return None
-    if q.kind == "scale5":
-        return sum(1 for v in vals if isinstance(v, int) and v >= 4) / len(vals)
-    if q.kind == "yes_no":
-        return sum(1 for v in vals if v == "yes") / len(vals)
-    if q.kind == "wg4":
-        return sum(1 for v in vals if isinstance(v, int) and v <= 2) / len(vals)
-    return None
+    """The favourable share (0..1) of the answers, by `domain.figures.is_favourable`."""
+    fav, n = favourable(q.kind, vals)
+    return fav / n if n else None
 
 
 def question_result(q: Question, values: list[Any], not_asked: int = 0) -> QuestionResult:
@@ -817,7 +814,10 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
         b_all = [s for s in (q.score(a.get(qid)) for a in b_ans.values()) if s is not None]
         f_all = [s for s in (q.score(a.get(qid)) for a in f_ans.values()) if s is not None]
         mw = mann_whitney_u(b_all, f_all)
+        fav_b = favourable(q.kind, (a.get(qid) for a in b_ans.values()))[0]
+        fav_f = favourable(q.kind, (a.get(qid) for a in f_ans.values()))[0]
         unpaired.append(UnpairedResult(id=qid, n_baseline=len(b_all), n_followup=len(f_all),
+                                       favourable_baseline=fav_b, favourable_followup=fav_f,
                                        median_baseline=median(b_all), median_followup=median(f_all),
                                        u=mw.u if mw.p is not None else None, p=mw.p,
                                        effect=mw.effect))

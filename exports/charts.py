@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 FONT = "DejaVu Sans"
 BASELINE = "#9aa9b8"
@@ -30,8 +31,13 @@ def _plt():
 
 
 def compare_chart(path: Path, rows: list[CompareRow], title: str, legend: tuple[str, str],
-                  xlabel: str = "%", rtl: bool = False, xmax: float = 100.0) -> Path:
-    """Two bars per question: baseline (grey) and follow-up (blue), the value written at the end."""
+                  xlabel: str = "%", rtl: bool = False, xmax: float = 100.0,
+                  value_format: Callable[[float], str] | None = None,
+                  n_format: Callable[[int], str] | None = None) -> Path:
+    """Two bars per question: baseline (grey) and follow-up (blue), the value written at the end
+    (`value_format`: the document's way of writing a share; `n_format`: of a group size)."""
+    value_format = value_format or (lambda v: f"{v:.0f}%")
+    n_format = n_format or (lambda n: f"n={n}")
     plt = _plt()
     path.parent.mkdir(parents=True, exist_ok=True)
     height = 1.3 + 0.62 * max(len(rows), 1)
@@ -43,8 +49,8 @@ def compare_chart(path: Path, rows: list[CompareRow], title: str, legend: tuple[
             if value is None:
                 continue
             ax.barh(i + offset, value, height=bar, color=color)
-            ax.text(value + xmax * 0.01, i + offset, f"{value:.0f}" + ("%" if xlabel == "%" else "")
-                    + (f"  (n={n})" if n else ""), va="center",
+            ax.text(value + xmax * 0.01, i + offset, value_format(value)
+                    + (f"  ({n_format(n)})" if n else ""), va="center",
                     ha="right" if rtl else "left", fontsize=7.5, family=FONT)
     ax.set_yticks(range(len(rows)), [_wrap(r.label) for r in rows], fontsize=8.5, family=FONT)
     ax.invert_yaxis()
@@ -89,7 +95,7 @@ def _colors(k: int) -> list[str]:
 
 
 def distribution_chart(path: Path, rows: list[DistributionRow], title: str, legend: list[str],
-                       rtl: bool = False) -> Path:
+                       rtl: bool = False, n_format: Callable[[int], str] | None = None) -> Path:
     """One stacked bar per question: the share of each answer (options in the same order)."""
     plt = _plt()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +112,8 @@ def distribution_chart(path: Path, rows: list[DistributionRow], title: str, lege
                 ax.text(left + share / 2, i, f"{share:.0f}%", ha="center", va="center",
                         fontsize=7.5, family=FONT)
             left += share
-    ax.set_yticks(range(len(rows)), [_wrap(f"{r.label} (n={r.n})") for r in rows], fontsize=8.5,
+    n_format = n_format or (lambda n: f"n={n}")
+    ax.set_yticks(range(len(rows)), [_wrap(f"{r.label} ({n_format(r.n)})") for r in rows], fontsize=8.5,
                   family=FONT)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
