@@ -148,23 +148,31 @@ class Exporter:
                 raise ExportError("export.no_poll", f"project {job.project_id} has no poll")
         project = self._project(uow, poll.project_id)
         path = path or self.default_path(job, f"{project.title}-{poll.wave}")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from exports.writers import atomic_path
+        with atomic_path(path) as tmp:
+            self._poll_file(uow, job, project, poll, tmp)
+        return path
+
+    def _poll_file(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> None:
         if job.what == "xlsform":
             from exports.xlsform import form_id_for, write_xlsform
             title = poll.title or project.title
-            return write_xlsform(path, poll.questions, title, form_id_for(title, poll.id),
-                                 default_lang=job.lang)
+            write_xlsform(path, poll.questions, title, form_id_for(title, poll.id),
+                          default_lang=job.lang)
+            return
+        if job.fmt == "png":
+            self._charts(uow, job, project, poll, path)
+            return
         respondents = uow.respondents.list(poll.id)
         responses = uow.responses.for_poll(poll.id)
         stories = uow.stories.list(project.id)
-        if job.fmt == "png":
-            return self._charts(uow, job, project, poll, path)
         from exports import poll_results as pr
         if job.fmt == "csv":
-            return pr.write_kobo_csv(path, poll, respondents, responses, stories)
-        if job.fmt == "floip":
-            return pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang)
-        return pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang)
+            pr.write_kobo_csv(path, poll, respondents, responses, stories)
+        elif job.fmt == "floip":
+            pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang)
+        else:
+            pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang)
 
     def _charts(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> Path:
         from exports.reports import poll_chart
@@ -173,27 +181,43 @@ class Exporter:
             raise ExportError("export.too_few", f"poll {poll.id}: fewer answers than the minimum")
         return path
 
-    def _report(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
-        from exports.reports import CommuneData, ReportInput, export_report
-        if job.programme:
+    def scope_data(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[Any]:
+        """The communes of a report (exports.reports.CommuneData) with their projects' records."""
+        from exports.reports import CommuneData
+        if programme:
             ids = self.order
         else:
-            if job.commune_id not in self.communes:
-                raise ExportError("export.failed", f"unknown commune {job.commune_id!r}")
-            ids = [job.commune_id]
+            if commune_id not in self.communes:
+                raise ExportError("export.failed", f"unknown commune {commune_id!r}")
+            ids = [commune_id]
         communes = []
         for cid in ids:
             projects = [self.project_data(uow, uow.projects.get(s.id))
                         for s in uow.projects.list(cid)]
             projects = [p for p in projects if p is not None]
-            if projects or not job.programme:
+            if projects or not programme:
                 communes.append(CommuneData(cid, self.commune(cid), projects))
+        return communes
+
+    def semesters(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[str]:
+        """The semesters a report on this scope can be about, newest first."""
+        from exports.reports import report_semesters
+        return report_semesters(self.scope_data(uow, programme, commune_id), today())
+
+    def _report(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
+        from exports.reports import PeriodError, ReportInput, check_period, export_report
+        communes = self.scope_data(uow, job.programme, job.commune_id)
         if not any(c.projects for c in communes):
             raise ExportError("export.nothing", "no project to report on")
         kind = "final" if job.what == "report_final" else "semester"
         data = ReportInput(kind=kind, communes=communes, programme=job.programme,
                            period=job.period, min_group_size=self.min_group_size,
-                           today=datetime.now(timezone.utc).date())
+                           today=today())
+        if kind == "semester" and job.period:
+            try:
+                check_period(communes, job.period, data.today)
+            except (PeriodError, ValueError) as exc:
+                raise ExportError("export.bad_period", str(exc)) from exc
         stem = "programme" if job.programme else (job.commune_id or "commune")
         path = path or self.default_path(job, stem)
         return export_report(data, job.fmt, job.lang, path)

@@ -50,6 +50,41 @@ def isolate(value: str, rtl: bool) -> str:
     return f"{FSI}{value}{PDI}" if needs else value
 
 
+def segments(text: str, rtl: bool) -> list[tuple[str, str | None]]:
+    """The text cut at its isolates: (piece, None) for the running text, (piece, "ltr"/"rtl")
+    for an isolated value and its own direction (from its first strong character, else the
+    direction opposite to the document's). Writers turn isolated pieces into their format's
+    isolation (HTML `<bdi dir>`, DOCX and ODT runs)."""
+    out: list[tuple[str, str | None]] = []
+    depth, buf = 0, ""
+    for ch in str(text):
+        if ch == FSI:
+            if depth == 0 and buf:
+                out.append((buf, None))
+                buf = ""
+            elif depth:
+                buf += ch
+            depth += 1
+        elif ch == PDI and depth:
+            depth -= 1
+            if depth == 0:
+                d = text_dir(buf) or ("ltr" if rtl else "rtl")
+                out.append((buf, d))
+                buf = ""
+            else:
+                buf += ch
+        else:
+            buf += ch
+    if buf:
+        out.append((buf, None if depth == 0 else (text_dir(buf) or ("ltr" if rtl else "rtl"))))
+    return out
+
+
+def plain(text: str) -> str:
+    """The text without isolates (a spreadsheet cell, a chart label: one value, one direction)."""
+    return str(text).replace(FSI, "").replace(PDI, "")
+
+
 @dataclass
 class Heading:
     text: str

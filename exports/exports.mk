@@ -15,9 +15,15 @@ exports-sysdeps:
 	  fi; \
 	fi
 
-# Tests only: LibreOffice Writer lays out the DOCX and ODT reports to count their pages.
+# Tests only: LibreOffice Writer lays out the DOCX and ODT reports to count their pages, and
+# poppler's pdftoppm renders report pages to PNG (the mixed-direction checks).
 .PHONY: exports-testdeps
 exports-testdeps:
+	@if ! command -v pdftoppm >/dev/null && command -v apt-get >/dev/null; then \
+	  echo "Installing poppler-utils (tests render report pages to PNG with pdftoppm)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q poppler-utils >/dev/null || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q poppler-utils >/dev/null; }; \
+	fi
 	@if ! command -v soffice >/dev/null; then \
 	  echo "Installing LibreOffice Writer (tests count the pages of the DOCX/ODT reports with it)"; \
 	  if command -v apt-get >/dev/null; then \

@@ -1,11 +1,19 @@
-"""Texts of the exported documents (section titles, column headers, enumerations), fr and ar.
+"""Texts of the exported documents (section titles, column headers, enumerations), fr and ar,
+with numbers, percentages and plurals by CLDR (Babel).
 
-They live in `exports/labels.yml`, each leaf `{fr: ..., ar: ...}` with the same `{placeholders}`.
+They live in `exports/labels.yml`. A leaf is `{fr: ..., ar: ...}` with the same `{placeholders}`;
+a text that counts something gives, per language, its CLDR plural forms instead of one string
+(`{fr: {one: "{n} projet", other: "{n} projets"}, ar: {zero: …, one: …, two: …, few: …,
+many: …, other: …}}`), chosen by `t(key, n=…)` with Babel's plural rules. Every code shown to a
+reader (unit, frequency, wave, status, level, party, public…) goes through `opt`/`t`.
+
 Documents are written in French or Modern Standard Arabic; a Darija user gets the Arabic document
-and an Arabizi user the French one (`doc_lang`).
+and an Arabizi user the French one (`doc_lang`). Numbers follow the locale (fr_MA: `1 234,5`,
+`34 %`; ar_MA: Western digits, as Moroccan administration writes them, `1.234,5`, `34%`).
 """
 from __future__ import annotations
 
+import re
 import string
 from datetime import date, datetime
 from functools import lru_cache
@@ -13,11 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
+from babel.numbers import format_decimal
 
+from domain.figures import SEMESTER
 from exports.doc import isolate
 
 HERE = Path(__file__).resolve().parent
 DOC_LANGS = ("fr", "ar")
+LOCALES = {"fr": "fr_MA", "ar": "ar_MA"}
+PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
+# "2022-2026" after Arabic letters would read "2026-2022" (the digits become Arabic numbers, the
+# hyphen between them stays neutral): isolated in Arabic texts
+NUMBER_RANGE = re.compile(r"\d+(?:[-–/]\d+)+")
+UNIT_CODES = ("number", "percent", "score", "yes_no", "days", "mad")
 
 
 def doc_lang(lang: str | None) -> str:
@@ -25,8 +42,14 @@ def doc_lang(lang: str | None) -> str:
     return "ar" if lang in ("ar", "ary") else "fr"
 
 
-def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]]) -> None:
-    if isinstance(node, dict) and node and all(isinstance(v, str) for v in node.values()):
+def _is_leaf(node: Any) -> bool:
+    return isinstance(node, dict) and bool(node) and set(node) <= set(DOC_LANGS) and all(
+        isinstance(v, str) or (isinstance(v, dict) and set(v) <= set(PLURAL_FORMS))
+        for v in node.values())
+
+
+def _flatten(node: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
+    if _is_leaf(node):
         out[prefix] = node
         return
     if not isinstance(node, dict):
@@ -36,23 +59,45 @@ def _flatten(node: Any, prefix: str, out: dict[str, dict[str, str]]) -> None:
 
 
 @lru_cache(maxsize=1)
-def entries() -> dict[str, dict[str, str]]:
+def entries() -> dict[str, dict[str, Any]]:
     data = yaml.safe_load((HERE / "labels.yml").read_text(encoding="utf-8")) or {}
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, Any]] = {}
     _flatten(data, "", out)
     return out
 
 
+@lru_cache(maxsize=2)
+def locale(lang: str) -> Locale:
+    return Locale.parse(LOCALES[lang])
+
+
+def _placeholders(text: str) -> frozenset[str]:
+    return frozenset(n for _, n, _, _ in string.Formatter().parse(text) if n)
+
+
 def problems() -> list[str]:
-    """Missing languages or placeholders that differ between fr and ar."""
+    """Missing languages, missing plural forms (those CLDR needs for the language), and
+    placeholders that differ between the languages (a plural text: its `other` forms; a form
+    may leave the number out, "مشروع واحد", but use no other placeholder)."""
     found = []
     for key, v in sorted(entries().items()):
+        seen = set()
         for lang in DOC_LANGS:
-            if not (v.get(lang) or "").strip():
+            value = v.get(lang)
+            if isinstance(value, dict):
+                needed = set(locale(lang).plural_form.tags) | {"other"}
+                missing = needed - set(value)
+                if missing:
+                    found.append(f"{key}: {lang} lacks the plural form(s) {sorted(missing)}")
+                other = _placeholders(value.get("other") or "")
+                if any(not _placeholders(x) <= other for x in value.values()):
+                    found.append(f"{key}: a plural form of {lang} has a placeholder 'other' lacks")
+                seen.add(other)
+            elif not (value or "").strip():
                 found.append(f"{key}: missing {lang}")
-        ph = {frozenset(n for _, n, _, _ in string.Formatter().parse(v.get(lang) or "") if n)
-              for lang in DOC_LANGS}
-        if len(ph) > 1:
+            else:
+                seen.add(_placeholders(value))
+        if len(seen) > 1:
             found.append(f"{key}: placeholders differ")
     return found
 
@@ -67,11 +112,25 @@ class Labels:
     def rtl(self) -> bool:
         return self.lang == "ar"
 
+    @property
+    def locale(self) -> Locale:
+        return locale(self.lang)
+
     def t(self, key: str, **params: Any) -> str:
+        """The text of a key; values of the other direction are isolated. A plural text picks
+        its form by the parameter `n` (formatted as a number)."""
         v = entries().get(key)
         if v is None:
             raise KeyError(f"export label {key!r} is missing")
         text = v[self.lang]
+        if isinstance(text, dict):
+            n = params.get("n")
+            form = self.locale.plural_form(abs(n)) if isinstance(n, (int, float)) else "other"
+            text = text.get(form) or text["other"]
+            if isinstance(n, (int, float)):
+                params = {**params, "n": self.number(n)}
+        if self.rtl:
+            text = NUMBER_RANGE.sub(lambda m: isolate(m.group(0), True), text)
         if not params:
             return text
         return text.format(**{k: isolate(str(x), self.rtl) for k, x in params.items()})
@@ -80,30 +139,60 @@ class Labels:
         return key in entries()
 
     def opt(self, prefix: str, value: str | None, default: str = "") -> str:
-        """The label of an enumerated value (`public.youth`), else the value itself, readable."""
+        """The label of an enumerated value (`public.youth`); a value that is not a code (text
+        a user typed) is shown as typed."""
         if value is None or value == "":
             return default
         key = f"{prefix}.{value}"
         if key in entries():
             return self.t(key)
-        return str(value).replace("_", " ")
+        return str(value)
 
-    def number(self, x: float | int | None, unit: str | None = None) -> str:
+    def number(self, x: float | int | None, unit: str | None = None, digits: int = 1) -> str:
+        """A number in the document's locale, with its unit: a unit code from the indicator
+        library (percent, days, mad, yes_no…) through the labels, a unit a user typed after the
+        number as typed."""
         if x is None:
             return ""
         if isinstance(x, float) and x.is_integer():
             x = int(x)
-        if isinstance(x, float):
-            s = f"{x:.1f}"
-            s = s.replace(".", ",") if self.lang == "fr" else s
-        else:
-            s = f"{x:,}".replace(",", "\u202f" if self.lang == "fr" else ",")
-        if unit:
-            u = unit.strip()
-            s = f"{s}{u}" if u == "%" else f"{s} {u}"
-        return s
+        u = (unit or "").strip()
+        if u in ("percent", "%"):
+            return self.t("unit.percent", value=self._num(x, digits))
+        if u == "yes_no" and x in (0, 1):
+            return self.t("doc.yes" if x == 1 else "doc.no")
+        if u in UNIT_CODES and self.has(f"unit.{u}"):
+            return self.t(f"unit.{u}", n=x) if isinstance(entries()[f"unit.{u}"][self.lang], dict) \
+                else self._num(x, digits)
+        s = self._num(x, digits)
+        return f"{s} {u}" if u and u not in UNIT_CODES else s
+
+    def _num(self, x: float | int, digits: int = 1) -> str:
+        fmt = "#,##0" if isinstance(x, int) else "#,##0." + "#" * digits
+        return format_decimal(x, format=fmt, locale=self.locale)
+
+    def decimal(self, x: float, digits: int) -> str:
+        """A decimal with exactly `digits` digits after the separator (p-values)."""
+        return format_decimal(x, format="0." + "0" * digits, locale=self.locale)
+
+    def percent(self, part: float | None, digits: int = 0) -> str:
+        """A share already in percent (34.0 -> "34 %")."""
+        if part is None:
+            return ""
+        value = round(part, digits)
+        return self.t("unit.percent", value=self._num(int(value) if digits == 0 else value, digits))
 
     def date(self, d: date | datetime | None) -> str:
         if d is None:
             return ""
         return d.strftime("%d/%m/%Y")
+
+    def period(self, text: str | None) -> str:
+        """A measurement period in words: a semester through the labels, other forms as
+        written (a month 2026-05 or a date)."""
+        if not text:
+            return ""
+        m = SEMESTER.match(text)
+        if m:
+            return self.t(f"report.s{m.group(2)}", year=m.group(1))
+        return text

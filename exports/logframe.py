@@ -134,9 +134,9 @@ def indicator_cells(ind: dict[str, Any], L: Labels) -> list[str]:
         target = L.t("logframe.on_date", value=target, date=L.date(_d(t["date"])))
     last = ind.get("latest")
     latest = "" if last is None else L.t("logframe.on_date", value=L.number(last["value"], unit),
-                                         date=last["period"])
+                                         date=L.period(last["period"]))
     sources = "; ".join(x for x in (ind.get("source"), b.get("source") if b.get("source") != ind.get("source") else None,
-                                    ind.get("frequency")) if x)
+                                    L.opt("frequency", ind.get("frequency"))) if x)
     return [label, baseline, target, latest, sources]
 
 

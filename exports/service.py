@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from domain.commune import Commune
+from domain.privacy import mask_contacts
 from domain.records import Project
 
 from exports.labels import doc_lang
 from exports.logframe import logframe_dict, logframe_document
-from exports.writers import write
+from exports.writers import atomic_path, write
 
 LOGFRAME_FORMATS = ("xlsx", "docx", "odt", "pdf", "md", "json")
 
@@ -24,8 +26,19 @@ def export_logframe(project: Project, fmt: str, lang: str, path: str | Path,
     if fmt not in LOGFRAME_FORMATS:
         raise ValueError(f"logframe format {fmt!r} is not one of {', '.join(LOGFRAME_FORMATS)}")
     if fmt == "json":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(logframe_dict(project), ensure_ascii=False, indent=2),
-                        encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(masked_data(logframe_dict(project)), ensure_ascii=False,
+                                      indent=2), encoding="utf-8")
         return path
     return write(logframe_document(project, doc_lang(lang), commune), fmt, path)
+
+
+def masked_data(value: Any) -> Any:
+    """JSON-ready data with contact details masked in every string."""
+    if isinstance(value, str):
+        return mask_contacts(value)
+    if isinstance(value, list):
+        return [masked_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: masked_data(v) for k, v in value.items()}
+    return value

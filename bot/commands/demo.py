@@ -1,5 +1,5 @@
 """`athar demo seed`: fill the database with realistic, fictitious data so that every export can
-be tried at once: three communes (Berkane, Belfaa, Aït Zineb), a project each with publics,
+be tried at once: the ten communes, a distinct project each with publics,
 parties, expected and unexpected effects, indicators and measurements, a baseline and a
 follow-up poll answered by the same pseudonymous people, and stories of change."""
 from __future__ import annotations

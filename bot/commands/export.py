@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -26,8 +27,29 @@ def _app():
     return build_app(get_settings(), nlu=None, migrate=True)
 
 
+def output_problem(output: str | None) -> str | None:
+    """Why a file cannot be written at this path (None when it can be tried)."""
+    if not output or output == "-":
+        return None
+    path = Path(output)
+    if path.is_dir():
+        return f"{output} is a directory; give a file name (-o {Path(output) / 'export'}.…)"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot write {output}: {parent} is not a directory"
+    if not os.access(parent, os.W_OK):
+        return f"cannot write {output}: {parent} is not writable"
+    return None
+
+
 def _run(job, output: str | None, to_stdout: bool = False) -> int:
     from bot.exporting import ExportError
+    problem = output_problem(output)
+    if problem:
+        print(f"athar: {problem}", file=sys.stderr)
+        return 2
     app = _app()
     try:
         exporter = app.services.extras["exporter"]
@@ -41,6 +63,9 @@ def _run(job, output: str | None, to_stdout: bool = False) -> int:
                 path = exporter.run(uow, job, Path(output) if output else None)
             except ExportError as exc:
                 print(f"athar: {exc}", file=sys.stderr)
+                return 2
+            except OSError as exc:  # a path that looked writable but was not (full disk…)
+                print(f"athar: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
                 return 2
         print(path)
         return 0

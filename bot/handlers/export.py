@@ -30,6 +30,8 @@ COORDINATORS = ("coordinator", "admin")
 log = logging.getLogger("athar.export")
 JOB = "export"
 P_WHAT, P_SCOPE, P_COMMUNE, P_POLL, P_FMT, P_LANG = "exp:w:", "exp:s:", "exp:c:", "exp:p:", "exp:f:", "exp:l:"
+P_PERIOD = "exp:t:"
+MAX_SEMESTERS = 6  # the newest ones offered as buttons
 
 
 def _data(ctx: Ctx) -> dict[str, Any]:
@@ -77,6 +79,35 @@ def poll_options(ctx: Ctx) -> list[Option]:
     return [Option(f"{P_POLL}{p.id}", msg("common.raw", text=f"{(p.title or p.wave)[:50]} "
                                                               f"({p.created_at:%d/%m/%Y})"))
             for p in sorted(_polls(ctx), key=lambda p: p.created_at)]
+
+
+def _report_scope(ctx: Ctx) -> tuple[bool, str | None]:
+    """(whole programme, commune id) of the report being asked for."""
+    if _coordinator(ctx):
+        return _data(ctx).get("scope") == "all", _data(ctx).get("commune")
+    return False, ctx.user.commune_id if ctx.user is not None else None
+
+
+def _semesters(ctx: Ctx) -> list[str]:
+    exporter = _exporter(ctx)
+    if exporter is None:
+        return []
+    programme, commune = _report_scope(ctx)
+    try:
+        return exporter.semesters(ctx.uow, programme, commune)[:MAX_SEMESTERS]
+    except ValueError:  # an unknown commune: the job says so when it runs
+        return []
+
+
+def period_options(ctx: Ctx) -> list[Option]:
+    return [Option(P_PERIOD + s, msg(f"export.semester.s{s[-1]}", year=s[:4])) for s in _semesters(ctx)]
+
+
+def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    value = _tail(P_PERIOD)(ctx, answer, choice)
+    if isinstance(value, Invalid):
+        return value
+    return value if value in _semesters(ctx) else Invalid(msg("export.bad_period"))
 
 
 def format_options(ctx: Ctx) -> list[Option]:
@@ -143,6 +174,8 @@ def steps() -> list[Step]:
              when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx)
              and _data(ctx).get("scope") == "commune"),
         project,
+        Step("period", prompt=msg("export.period"), kind="choice", options=period_options,
+             parse=_period_parse, when=lambda ctx: _is("report_semester")(ctx) and bool(_semesters(ctx))),
         Step("poll", prompt=msg("export.poll"), kind="choice", options=poll_options, parse=_poll_parse,
              when=lambda ctx: _is(*POLL_BASED)(ctx) and len(_polls(ctx)) > 1),
         Step("fmt", prompt=msg("export.format"), kind="choice", options=format_options,
@@ -169,12 +202,9 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
     job: dict[str, Any] = {"what": what, "fmt": _chosen_format(ctx),
                            "lang": d.get("lang") or ("ar" if ctx.lang in ("ar", "ary") else "fr")}
     if what in REPORTS:
-        if _coordinator(ctx):
-            job["programme"] = d.get("scope") == "all"
-            job["commune_id"] = d.get("commune")
-        else:
-            job["programme"] = False
-            job["commune_id"] = ctx.user.commune_id if ctx.user is not None else None
+        job["programme"], job["commune_id"] = _report_scope(ctx)
+        if what == "report_semester" and d.get("period"):
+            job["period"] = d["period"]
     else:
         job["project_id"] = d.get("project_id")
         job["poll_id"] = d.get("poll")

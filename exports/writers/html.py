@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
-from exports.doc import Document, Image, Table, is_rtl_text
+from exports.doc import Document, Image, Table, is_rtl_text, segments
 from exports.labels import Labels
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -15,9 +16,19 @@ FONT = '"DejaVu Sans", "Noto Sans", "Noto Naskh Arabic", sans-serif'
 
 
 def tdir(text: Any, rtl: bool) -> str:
-    """The direction of one paragraph or cell: from its first strong character (a French
-    sentence quoted in an Arabic document stays left-to-right), else the document's."""
+    """The direction of one paragraph or cell: from its first strong character outside isolated
+    values (a French sentence quoted in an Arabic document stays left-to-right), else the
+    document's. This is what `dir="auto"` means; it is written out because WeasyPrint does not
+    resolve `auto` itself."""
     return "rtl" if is_rtl_text(str(text or ""), rtl) else "ltr"
+
+
+def bidi(text: Any, rtl: bool) -> Markup:
+    """Escaped text whose isolated values become `<bdi dir="…">` elements (WeasyPrint, like
+    browsers, isolates them; it ignores the Unicode isolate characters themselves)."""
+    return Markup("").join(
+        escape(piece) if d is None else Markup('<bdi dir="{}">{}</bdi>').format(d, piece)
+        for piece, d in segments(str(text if text is not None else ""), rtl))
 
 
 @lru_cache(maxsize=1)
@@ -26,6 +37,7 @@ def env() -> Environment:
                     autoescape=select_autoescape(["html", "j2"]),
                     trim_blocks=True, lstrip_blocks=True)
     e.filters["tdir"] = tdir
+    e.filters["bidi"] = bidi
     return e
 
 

@@ -1,9 +1,9 @@
 """Markdown from the jinja2 template. Arabic documents are wrapped in a right-to-left block
-(`<div dir="rtl">`), which GitHub, GitLab and most Markdown viewers honour. Images are copied
-into `<name>_files/` next to the file."""
+(`<div dir="rtl">`), which GitHub, GitLab and most Markdown viewers honour. Charts are embedded
+in the file as `data:` URIs, so a Markdown export is one file and leaves nothing beside it."""
 from __future__ import annotations
 
-import shutil
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -65,12 +65,13 @@ def env() -> Environment:
     return e
 
 
-def render_markdown(doc: Document, image_dir: str | None = None) -> str:
+def render_markdown(doc: Document) -> str:
     views = []
     for b in doc.blocks:
         view: dict[str, Any] = {"block": b}
         if isinstance(b, Image):
-            view["rel"] = f"{image_dir}/{Path(b.path).name}" if image_dir else Path(b.path).name
+            data = base64.b64encode(Path(b.path).read_bytes()).decode("ascii")
+            view["rel"] = f"data:image/png;base64,{data}"
         views.append(view)
     text = env().get_template("document.md.j2").render(doc=doc, blocks=views)
     while "\n\n\n" in text:
@@ -79,10 +80,4 @@ def render_markdown(doc: Document, image_dir: str | None = None) -> str:
 
 
 def write_markdown(doc: Document, path: Path) -> None:
-    images = [b for b in doc.blocks if isinstance(b, Image)]
-    folder = f"{path.stem}_files"
-    if images:
-        (path.parent / folder).mkdir(exist_ok=True)
-        for im in images:
-            shutil.copyfile(im.path, path.parent / folder / Path(im.path).name)
-    path.write_text(render_markdown(doc, folder if images else None), encoding="utf-8")
+    path.write_text(render_markdown(doc), encoding="utf-8")

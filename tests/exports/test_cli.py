@@ -51,7 +51,8 @@ def test_demo_seed_then_every_export_from_the_command_line(db, tmp_path, capsys)
     assert "already there" in capsys.readouterr().out
     with db() as uow:
         projects = uow.projects.list(None)
-        assert len(projects) == 3
+        assert len(projects) == 10 and len({p.commune_id for p in projects}) == 10
+        assert len({p.title for p in projects}) == 10
         pid = next(p.id for p in projects if p.commune_id == "belfaa")
         polls = uow.polls.list(pid)
         assert [p.wave for p in polls] == ["baseline", "follow-up"]
@@ -65,7 +66,9 @@ def test_demo_seed_then_every_export_from_the_command_line(db, tmp_path, capsys)
     assert "التقرير نصف السنوي" in docx_text(rep)
     assert main(["export", "report", "--all", "--kind", "final", "--period", "2026-S1",
                  "--format", "md", "-o", str(tmp_path / "p.md")]) == 0
-    assert "Aït Zineb" in (tmp_path / "p.md").read_text(encoding="utf-8")
+    md = (tmp_path / "p.md").read_text(encoding="utf-8")
+    assert "Aït Zineb" in md and "](data:image/png;base64," in md  # charts inside the one file
+    assert not (tmp_path / "p_files").exists()
     form = tmp_path / "form.xlsx"
     assert main(["export", "xlsform", "--project", str(pid), "-o", str(form)]) == 0
     from pyxform.xls2xform import convert
@@ -158,3 +161,44 @@ def test_import_refuses_types_the_chat_cannot_ask_unless_adapted(db, tmp_path, c
     with db() as uow:
         kinds = {q["id"]: q["kind"] for q in uow.polls.get(poll_id).questions}
     assert kinds == {"trained": "yes_no", "services": "multi", "months": "integer", "change": "text"}
+
+
+def test_bad_output_paths_and_periods_are_one_line_errors(db, tmp_path, capsys):
+    with db() as uow:
+        pid = uow.projects.add(berkane()).id
+        uow.commit()
+    (tmp_path / "afile").write_text("x")
+    cases = [
+        (["export", "logframe", "--project", str(pid), "--format", "docx", "-o", str(tmp_path)],
+         "is a directory"),
+        (["export", "logframe", "--project", str(pid), "--format", "docx", "-o",
+          str(tmp_path / "afile" / "lf.docx")], "is not a directory"),
+        (["export", "report", "--commune", "Berkane", "--period", "2031-S1", "--format", "md",
+          "-o", str(tmp_path / "r.md")], "2031-S1 is outside the projects' dates (2025-S1 …"),
+    ]
+    for argv, message in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "r.md").exists()
+    # a good export leaves exactly its file: no temporary file, no NAME_files/ folder
+    out = tmp_path / "ok" / "r.md"
+    assert main(["export", "report", "--commune", "Berkane", "--period", "2026-S1", "--format", "md",
+                 "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["r.md"]
+
+
+def test_contact_details_are_masked_in_every_logframe_file(db, tmp_path):
+    from tests.exports.readback import read_text
+    p = berkane()
+    p.problem = "Appelez Fatima au 06 61 23 45 67 ou écrivez à fatima.b@example.ma pour s'inscrire."
+    with db() as uow:
+        pid = uow.projects.add(p).id
+        uow.commit()
+    for fmt in ("json", "md", "docx", "odt", "xlsx", "pdf"):
+        out = tmp_path / f"lf.{fmt}"
+        assert main(["export", "logframe", "--project", str(pid), "--format", fmt, "-o", str(out)]) == 0
+        text = read_text(out) if fmt != "json" else out.read_text(encoding="utf-8")
+        assert "61 23 45 67" not in text and "example.ma" not in text, fmt
+        assert "[☎]" in text and "[@]" in text, fmt

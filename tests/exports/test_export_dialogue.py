@@ -73,9 +73,15 @@ def test_an_official_gets_the_report_of_their_own_commune_only(world, sqlite_uow
     chat.command("export")
     out = chat.press("exp:w:report_semester")
     assert not [b for b in Chat.buttons(out) if b.startswith("exp:s:")]  # no scope question
+    # the chat asks which semester, newest first, within the project's dates (from 03/2025)
+    assert "Sur quel semestre ?" in Chat.text(out)
+    semesters = [b for b in Chat.buttons(out) if b.startswith("exp:t:")]
+    assert semesters[-1] == "exp:t:2025-S1" and semesters == sorted(semesters, reverse=True)
+    assert "1er semestre 2026" in [b.label for r in out for b in r.buttons]
+    chat.press("exp:t:2026-S1")
     chat.press("exp:f:docx")
     text = docx_text(attachment(chat.press("exp:l:fr")))
-    assert "Accueil et orientation des nouveaux habitants" in text
+    assert "Accueil et orientation des nouveaux habitants" in text and "1er semestre 2026" in text
     assert "Passerelle emploi jeunes" not in text
 
 
@@ -103,6 +109,7 @@ def test_a_coordinator_can_pick_one_commune(world, sqlite_uow_factory):
     out = chat.press("exp:s:commune")
     assert "exp:c:ait_zineb" in Chat.buttons(out) and len([b for b in Chat.buttons(out) if b.startswith("exp:c:")]) == 10
     chat.press("exp:c:ait_zineb")
+    chat.press("exp:t:2026-S1")
     chat.press("exp:f:docx")
     text = docx_text(attachment(chat.press("exp:l:ar")))
     assert "النقل المدرسي لفتيات الدواوير" in text and "Passerelle" not in text

@@ -56,8 +56,9 @@ def test_the_table_has_a_band_per_level_and_one_row_per_indicator(project_fr):
     n_activities = len(project_fr.activities)
     assert len(table.rows) == 4 + n_indicators + n_activities
     row = next(r for r in table.rows if r[1].startswith("% des jeunes formés"))
-    assert row[2] == "18% (15/01/2025)" and row[3] == "45% (31/12/2026)"
-    assert row[4] == "31% (2026-S1)" and "Appels de suivi à 6 mois" in row[5]
+    assert row[2] == "18\u00a0% (15/01/2025)" and row[3] == "45\u00a0% (31/12/2026)"
+    assert row[4] == "31\u00a0% (1er semestre 2026)" and "Appels de suivi à 6 mois" in row[5]
+    assert "semestrielle" in row[5]  # the frequency's code through the labels
     assert "Pairs non sélectionnés" in row[6]
 
 
