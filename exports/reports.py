@@ -29,7 +29,7 @@ from domain.figures import (
     semester_of, semesters_between, share,
 )
 from domain.polls import Comparison, Question, compare, poll_results, questions_of
-from domain.privacy import mask_contacts
+from domain.privacy import mask_identifiers
 from domain.records import Effect, Poll, Project, Respondent, Response, Story
 
 from exports.charts import CompareRow, DistributionRow, compare_chart, distribution_chart
@@ -177,8 +177,8 @@ def project_figures(pd: ProjectData, period: str | None, today: date) -> Project
     if b is not None and f is not None:
         comparison = compare(b.poll, b.consenting, b.responses, f.poll, f.consenting, f.responses)
     respondents = sum(1 for pl in pd.polls for r in pl.consenting if in_period(r.consent_at, period))
-    stories = [s.model_copy(update={"text": mask_contacts(s.text),
-                                    "significance_reason": mask_contacts(s.significance_reason)})
+    stories = [s.model_copy(update={"text": mask_identifiers(s.text),
+                                    "significance_reason": mask_identifiers(s.significance_reason)})
                for s in pd.stories if s.text and in_period(s.created_at, period)]
     stories.sort(key=lambda s: (not s.significant, -s.created_at.timestamp()))
     return ProjectFigures(pd, figs(EFFECT_LEVELS), figs(("output",)), b, f, comparison,

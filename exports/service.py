@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.commune import Commune
-from domain.privacy import mask_contacts
+from domain.privacy import mask_identifiers
 from domain.records import Project
 
 from exports.labels import doc_lang
@@ -36,7 +36,7 @@ def export_logframe(project: Project, fmt: str, lang: str, path: str | Path,
 def masked_data(value: Any) -> Any:
     """JSON-ready data with contact details masked in every string."""
     if isinstance(value, str):
-        return mask_contacts(value)
+        return mask_identifiers(value)
     if isinstance(value, list):
         return [masked_data(v) for v in value]
     if isinstance(value, dict):

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from domain.privacy import mask_contacts
+from domain.privacy import mask_identifiers
 
 from exports.doc import Bullets, Document, Heading, Image, Para, Table
 
@@ -39,7 +39,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 def masked(doc: Document) -> Document:
     """The document with contact details masked in every text it shows."""
-    m = lambda t: mask_contacts(t) if isinstance(t, str) else t  # noqa: E731
+    m = lambda t: mask_identifiers(t) if isinstance(t, str) else t  # noqa: E731
     blocks = []
     for b in doc.blocks:
         if isinstance(b, (Heading, Para)):

@@ -190,6 +190,8 @@ def test_bad_output_paths_and_periods_are_one_line_errors(db, tmp_path, capsys):
 
 
 def test_contact_details_are_masked_in_every_logframe_file(db, tmp_path):
+    from domain.privacy import MASK
+
     from tests.exports.readback import read_text
     p = berkane()
     p.problem = "Appelez Fatima au 06 61 23 45 67 ou écrivez à fatima.b@example.ma pour s'inscrire."
@@ -201,4 +203,4 @@ def test_contact_details_are_masked_in_every_logframe_file(db, tmp_path):
         assert main(["export", "logframe", "--project", str(pid), "--format", fmt, "-o", str(out)]) == 0
         text = read_text(out) if fmt != "json" else out.read_text(encoding="utf-8")
         assert "61 23 45 67" not in text and "example.ma" not in text, fmt
-        assert "[☎]" in text and "[@]" in text, fmt
+        assert text.count(MASK) >= 2, fmt
