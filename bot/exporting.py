@@ -31,6 +31,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "xlsform": ("xlsx",),
 }
 EXTENSIONS = {"floip": "zip"}
+ROW_LEVEL = ("xlsx", "csv", "floip")  # poll results person by person: coordinators only
 
 
 class ExportError(ValueError):
@@ -51,6 +52,8 @@ class ExportJob:
     commune_id: str | None = None  # reports: one commune; None with programme=True: all
     programme: bool = False
     period: str | None = None  # "2026-S1" for a semester report (default: last one with data)
+    coordinator: bool = True  # may have row-level poll results (the CLI is the coordinator's)
+    link: bool = False  # row-level results carry the linking pseudonym (else one per file)
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -78,8 +81,12 @@ class Exporter:
     def commune(self, commune_id: str | None) -> Commune | None:
         return self.communes.get(commune_id or "")
 
-    def formats(self, what: str) -> tuple[str, ...]:
-        return FORMATS.get(what, ())
+    def formats(self, what: str, coordinator: bool = True) -> tuple[str, ...]:
+        """The formats of an export; row-level poll results only for coordinators."""
+        out = FORMATS.get(what, ())
+        if what == "results" and not coordinator:
+            out = tuple(f for f in out if f not in ROW_LEVEL)
+        return out
 
     def default_path(self, job: ExportJob, stem: str) -> Path:
         self.prune()
@@ -105,8 +112,10 @@ class Exporter:
             job = ExportJob(**job)
         if job.what not in FORMATS:
             raise ExportError("export.failed", f"unknown export {job.what!r}")
-        if job.fmt not in self.formats(job.what):
+        if job.fmt not in FORMATS[job.what]:
             raise ExportError("export.failed", f"{job.what} cannot be written as {job.fmt}")
+        if job.fmt not in self.formats(job.what, job.coordinator):
+            raise ExportError("export.coordinators_only", "row-level results are for coordinators")
         if job.lang not in ("fr", "ar"):
             job.lang = "ar" if job.lang == "ary" else "fr"
         if job.what == "logframe":
@@ -167,12 +176,18 @@ class Exporter:
         responses = uow.responses.for_poll(poll.id)
         stories = uow.stories.list(project.id)
         from exports import poll_results as pr
+        from exports.labels import Labels
+        L, small = Labels(job.lang), self.min_group_size
         if job.fmt == "csv":
-            pr.write_kobo_csv(path, poll, respondents, responses, stories)
+            pr.write_kobo_csv(path, poll, respondents, responses, stories, min_group_size=small)
         elif job.fmt == "floip":
-            pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang)
+            pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang,
+                           min_group_size=small, link=job.link, description=L.t("rows.notice"))
         else:
-            pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang)
+            pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang,
+                               labels={k: L.t(f"rows.{k}") for k in ("notice", "name", "label",
+                                                                     "value", "choice")},
+                               min_group_size=small)
 
     def _charts(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> Path:
         from exports.reports import poll_chart

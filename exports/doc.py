@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 RTL_LANGS = ("ar", "ary")
 FSI, PDI = "\u2068", "\u2069"  # Unicode first-strong isolate: keeps "2026-S1" whole in Arabic
@@ -40,13 +40,16 @@ def is_rtl_text(text: str, default: bool) -> bool:
 
 
 def isolate(value: str, rtl: bool) -> str:
-    """Wrap a value of the other direction (numbers, Latin words in Arabic; Arabic in French)."""
+    """Wrap a value of the other direction (numbers, Latin words in Arabic; Arabic in French).
+    A value that already reads in the document's direction (an Arabic phrase with its own
+    isolated number) is not wrapped again: nested isolates confuse LibreOffice's layout."""
     if not value:
         return value
+    own = text_dir(value)
     if rtl:
-        needs = any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
+        needs = own != "rtl" and any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
     else:
-        needs = any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
+        needs = own != "ltr" and any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
     return f"{FSI}{value}{PDI}" if needs else value
 
 
@@ -105,10 +108,11 @@ class Bullets:
 @dataclass
 class Table:
     headers: list[str]
-    rows: list[list[str]]
+    rows: list[list[Any]]  # text; a spreadsheet's table may hold numbers, dates and None
     widths: list[float] | None = None  # relative column widths
     sheet: str | None = None  # worksheet name when written to XLSX
     numeric: set[int] = field(default_factory=set)  # columns holding numbers (aligned, typed)
+    dates: set[int] = field(default_factory=set)  # columns holding dates (a spreadsheet's)
     group_rows: set[int] = field(default_factory=set)  # rows shown as a band (a level title)
     compact: bool = False  # smaller type (long programme-wide tables)
 

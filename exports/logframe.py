@@ -157,7 +157,24 @@ def concerns(e: dict[str, Any], L: Labels) -> str:
     return L.opt("public", e.get("public"))
 
 
-def logframe_table(lf: dict[str, Any], L: Labels) -> Table:
+def typed_cells(ind: dict[str, Any], L: Labels) -> list[Any]:
+    """The indicator's values as a spreadsheet holds them: numbers and dates in their own
+    columns (unit, baseline, its date, target, its date, latest value, its period)."""
+    b, t, last = ind["baseline"], ind["target"], ind.get("latest")
+    unit = ind.get("unit")
+    return [ind["label"], L.opt("unit_name", unit), b["value"], _d(b["date"]), t["value"],
+            _d(t["date"]), last["value"] if last else None, L.period(last["period"]) if last else None]
+
+
+TYPED_COLUMNS = ("logic", "indicator", "unit", "baseline", "baseline_date", "target",
+                 "target_date", "latest", "latest_period", "sources", "assumptions")
+
+
+def logframe_table(lf: dict[str, Any], L: Labels, typed: bool = False) -> Table:
+    """The logframe matrix. `typed`: numbers and dates as values in columns of their own (a
+    spreadsheet), instead of formatted text (a document)."""
+    if typed:
+        return _typed_table(lf, L)
     headers = [L.t(f"logframe.col_{c}") for c in
                ("logic", "indicator", "baseline", "target", "latest", "sources", "assumptions")]
     rows: list[list[str]] = []
@@ -190,8 +207,36 @@ def logframe_table(lf: dict[str, Any], L: Labels) -> Table:
                  sheet=L.t("logframe.sheet"), group_rows=bands)
 
 
+def _typed_table(lf: dict[str, Any], L: Labels) -> Table:
+    n = len(TYPED_COLUMNS)
+    rows: list[list[Any]] = []
+    bands: set[int] = set()
+    assumptions = "\n".join(assumption_lines(lf, L)) or L.t("doc.to_complete")
+    for key, title in (("overall_objective", "level_impact"), ("effects", "level_outcome"),
+                       ("outputs", "level_output")):
+        bands.add(len(rows))
+        rows.append([L.t(f"logframe.{title}")] + [None] * (n - 1))
+        if not lf[key]:
+            rows.append([L.t("doc.to_complete")] + [None] * (n - 1))
+        for e in lf[key]:
+            for k, ind in enumerate(e["indicators"] or [None]):
+                cells = typed_cells(ind, L) if ind else [L.t("logframe.no_indicator")] + [None] * 7
+                sources = indicator_cells(ind, L)[4] if ind else None
+                rows.append([e["statement"] if k == 0 else None] + cells + [
+                    sources, assumptions if key == "effects" and not any(
+                        r[-1] == assumptions for r in rows) else None])
+    bands.add(len(rows))
+    rows.append([L.t("logframe.level_activities")] + [None] * (n - 1))
+    rows += [[a] + [None] * (n - 1) for a in lf["activities"] or [L.t("doc.to_complete")]]
+    return Table(headers=[L.t(f"logframe.col_{c}") for c in TYPED_COLUMNS], rows=rows,
+                 widths=[3.2, 3.0, 1.2, 1.1, 1.2, 1.1, 1.2, 1.1, 1.5, 2.2, 2.6],
+                 sheet=L.t("logframe.sheet"), group_rows=bands, numeric={3, 5, 7},
+                 dates={4, 6})
+
+
 def logframe_document(project: Project, lang: str, commune: Commune | None = None,
-                      lf: dict[str, Any] | None = None) -> Document:
+                      lf: dict[str, Any] | None = None, typed: bool = False) -> Document:
+    """The logframe as a document; `typed` for a spreadsheet (numbers and dates as values)."""
     L = Labels(lang)
     lf = lf or logframe_dict(project)
     doc = Document(title=f"{L.t('logframe.title')} — {project.title}", lang=L.lang, landscape=True)
@@ -201,14 +246,15 @@ def logframe_document(project: Project, lang: str, commune: Commune | None = Non
     if project.problem:
         doc.meta[L.t("doc.problem")] = project.problem
     doc.subtitle = L.t("doc.programme")
-    doc.add(logframe_table(lf, L), Para(L.t("logframe.reading"), style="note"))
+    doc.add(logframe_table(lf, L, typed), Para(L.t("logframe.reading"), style="note"))
     doc.add(Heading(L.t("logframe.publics"), 2))
     if lf["target_publics"]:
         doc.add(Table(
             headers=[L.t("logframe.col_public"), L.t("logframe.col_detail"),
                      L.t("logframe.col_expected_number")],
             rows=[[L.opt("public", p["category"]), p.get("detail") or "",
-                   L.number(p.get("expected_number"))] for p in lf["target_publics"]],
+                   p.get("expected_number") if typed else L.number(p.get("expected_number"))]
+                  for p in lf["target_publics"]],
             widths=[2, 4, 1.2], numeric={2}, sheet=L.t("logframe.publics")))
     else:
         doc.add(Para(L.t("doc.none"), style="note"))

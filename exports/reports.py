@@ -287,12 +287,12 @@ class ReportBuilder:
         if p.problem:
             doc.add(Para(self.t("report.problem", text=p.problem)))
         if p.publics:
-            doc.add(Para(self.t("report.publics", items="; ".join(
-                self.L.opt("public", x.category) + (
-                    f" ({self.L.number(x.expected_number)})" if x.expected_number else "")
-                for x in p.publics))))
+            doc.add(Para(self.t("report.publics", items=self.t("report.list_sep").join(
+                self.t("report.public_n", name=self.L.opt("public", x.category),
+                       n=self.L.number(x.expected_number)) if x.expected_number
+                else self.L.opt("public", x.category) for x in p.publics))))
         if p.stakeholders:
-            doc.add(Para(self.t("report.parties", items="; ".join(
+            doc.add(Para(self.t("report.parties", items=self.t("report.list_sep").join(
                 self.L.opt("party", s.group) for s in p.stakeholders))))
         if p.activities:
             doc.add(Para(self.t("report.activities_planned")), Bullets(list(p.activities)))
@@ -308,7 +308,7 @@ class ReportBuilder:
         if fig.measurement is None:
             return ""
         value = self.L.number(fig.value, unit)
-        if fig.carried or self.final:
+        if fig.carried:  # a value from an earlier period says which
             return self.t("report.value_of", value=value, period=self.L.period(fig.measurement.period))
         return value
 
@@ -328,7 +328,7 @@ class ReportBuilder:
         programme = any(c for c, _ in projects)
         cols = ["col_effect", "col_indicator", "col_baseline", "col_target",
                 "col_final" if self.final else "col_value", "col_progress", "col_status"]
-        widths = [3.2, 3.2, 1.2, 1.6, 1.5, 1.1, 1.5]
+        widths = [2.8, 2.9, 1.1, 1.9, 1.9, 1.0, 1.5]
         if programme:
             cols[0], widths[0] = "col_commune", 1.5
             widths[1] = 4.2

@@ -30,7 +30,8 @@ def export_logframe(project: Project, fmt: str, lang: str, path: str | Path,
             tmp.write_text(json.dumps(masked_data(logframe_dict(project)), ensure_ascii=False,
                                       indent=2), encoding="utf-8")
         return path
-    return write(logframe_document(project, doc_lang(lang), commune), fmt, path)
+    return write(logframe_document(project, doc_lang(lang), commune, typed=fmt == "xlsx"),
+                 fmt, path)
 
 
 def masked_data(value: Any) -> Any:

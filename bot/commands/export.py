@@ -90,7 +90,7 @@ def _results(args: argparse.Namespace) -> int:
         print("athar: give --poll ID or --project ID", file=sys.stderr)
         return 2
     return _run(ExportJob(what="results", fmt=args.format, lang=args.lang, project_id=args.project,
-                          poll_id=args.poll), args.output)
+                          poll_id=args.poll, link=args.link), args.output)
 
 
 def _xlsform(args: argparse.Namespace) -> int:
@@ -192,6 +192,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.add_argument("--poll", type=int, default=None)
     rs.add_argument("--project", type=int, default=None, help="its newest follow-up poll")
     common(rs, "results", "xlsx")
+    rs.add_argument("--link", action="store_true",
+                    help="FLOIP: write the respondents' linking pseudonym (the same in every poll "
+                         "of the project) instead of contact ids of this file only")
     rs.set_defaults(func=_results)
 
     rp = esub.add_parser("report", help="a semester or final report")

@@ -112,7 +112,7 @@ def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def format_options(ctx: Ctx) -> list[Option]:
     exporter = _exporter(ctx)
-    formats = exporter.formats(_data(ctx).get("what")) if exporter else ()
+    formats = exporter.formats(_data(ctx).get("what"), _coordinator(ctx)) if exporter else ()
     return [Option(P_FMT + f, msg(f"export.fmt.{f}")) for f in formats]
 
 
@@ -152,7 +152,7 @@ def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if isinstance(value, Invalid):
         return value
     exporter = _exporter(ctx)
-    return value if exporter and value in exporter.formats(_data(ctx).get("what")) else \
+    return value if exporter and value in exporter.formats(_data(ctx).get("what"), _coordinator(ctx)) else \
         Invalid(msg("common.button_expired"))
 
 
@@ -208,6 +208,7 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
     else:
         job["project_id"] = d.get("project_id")
         job["poll_id"] = d.get("poll")
+        job["coordinator"] = _coordinator(ctx)
     return job
 
 

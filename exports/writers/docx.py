@@ -3,6 +3,7 @@ every run `w:rtl`, tables `w:bidiVisual`, and the complex-script font and langua
 Word and LibreOffice lay out and shape the text correctly."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from docx import Document as new_docx
@@ -12,7 +13,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
-from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, text_dir
+from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, plain, text_dir
 
 FONT = "Arial"  # has Latin and Arabic glyphs on Windows and macOS; LibreOffice substitutes
 
@@ -102,10 +103,25 @@ def _page_number_footer(section, label: str, rtl: bool) -> None:
     _rtl_paragraph(p, rtl)
 
 
+def _properties(d, doc: Document) -> None:
+    """Title, author "Athar", language and today's dates (python-docx's template says
+    "python-docx", 2013)."""
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    cp = d.core_properties
+    cp.title = plain(doc.title)
+    cp.subject = plain(doc.subtitle or "")
+    cp.author = cp.last_modified_by = "Athar"
+    cp.created = cp.modified = now
+    cp.revision = 1
+    cp.language = "ar-MA" if doc.rtl else "fr-MA"
+    cp.keywords = cp.comments = cp.category = ""
+
+
 def write_docx(doc: Document, path: Path) -> None:
     from exports.labels import Labels
 
     d = new_docx()
+    _properties(d, doc)
     rtl = doc.rtl
     _style_fonts(d, rtl)
     sec = d.sections[0]
@@ -129,7 +145,7 @@ def write_docx(doc: Document, path: Path) -> None:
         _rtl_paragraph(p, rtl)
     for k, v in doc.meta.items():
         p = d.add_paragraph()
-        p.add_run(f"{k} : ").bold = True
+        p.add_run(f"{k}{': ' if doc.rtl else ' : '}").bold = True
         p.add_run(str(v))
         p.paragraph_format.space_after = Pt(0)
         _rtl_paragraph(p, rtl)
@@ -177,11 +193,18 @@ def _table(d, b: Table, rtl: bool, usable) -> None:
     t = d.add_table(rows=1, cols=ncol)
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
     if rtl:
         _set(t._tbl.tblPr, "w:bidiVisual")
     widths = b.widths or [1.0] * ncol
     total = sum(widths)
     col_w = [int(usable * w / total) for w in widths]
+    # the real column widths: the grid, a fixed layout and the table's width (Word and
+    # LibreOffice lay the table out from these, not from the cells alone)
+    _set(t._tbl.tblPr, "w:tblLayout", **{"w:type": "fixed"})
+    _set(t._tbl.tblPr, "w:tblW", **{"w:w": str(sum(Emu(w).twips for w in col_w)), "w:type": "dxa"})
+    for gc, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), col_w):
+        gc.set(qn("w:w"), str(Emu(w).twips))
     for i, h in enumerate(b.headers):
         c = t.rows[0].cells[i]
         _cell_text(c, h, rtl, bold=True)

@@ -32,8 +32,10 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
     ltr_twins: dict[str, style.Style] = {}
 
     def text_props(size: str, bold: bool = False, italic: bool = False, color: str | None = None):
+        # no hyphenation: LibreOffice would otherwise cut words in narrow table columns
         kw = dict(fontname=FONT, fontnamecomplex=FONT, fontsize=size, fontsizecomplex=size,
-                  language="fr", country="FR", languagecomplex="ar", countrycomplex="MA")
+                  language="fr", country="FR", languagecomplex="ar", countrycomplex="MA",
+                  hyphenate="false")
         if bold:
             kw.update(fontweight="bold", fontweightcomplex="bold")
         if italic:
@@ -93,7 +95,15 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
     band.addElement(style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm",
                                               backgroundcolor="#eef3f7"))
     odt.automaticstyles.addElement(band)
-    st.update({"cellbox": cell, "headbox": head, "bandbox": band, "_ltr": ltr_twins})
+    # bullets drawn by the list style (the items hold the text alone); in an Arabic document
+    # the label sits on the right
+    bullets = text.ListStyle(name="Bullets")
+    level = text.ListLevelStyleBullet(level=1, bulletchar="•")
+    level.addElement(style.ListLevelProperties(spacebefore="0.2cm", minlabelwidth="0.45cm"))
+    bullets.addElement(level)
+    odt.automaticstyles.addElement(bullets)
+    st.update({"cellbox": cell, "headbox": head, "bandbox": band, "_ltr": ltr_twins,
+               "bullets": bullets})
     return st
 
 
@@ -125,7 +135,7 @@ def write_odt(doc: Document, path: Path) -> None:
             bold.addElement(style.TextProperties(fontweight="bold", fontweightcomplex="bold"))
             odt.automaticstyles.addElement(bold)
             st["strong"] = bold
-        p.addElement(text.Span(stylename=bold, text=f"{k} : "))
+        p.addElement(text.Span(stylename=bold, text=f"{k}{': ' if doc.rtl else ' : '}"))
         p.addText(str(v))
         body.addElement(p)
     n_tables = n_images = 0
@@ -138,10 +148,10 @@ def write_odt(doc: Document, path: Path) -> None:
             _paragraphs(body, b.text, st, "placeholder" if b.style == "placeholder" else
                         "note" if b.style in ("note", "meta") else "body")
         elif isinstance(b, Bullets):
-            lst = text.List()
+            lst = text.List(stylename=st["bullets"])
             for it in b.items:
                 li = text.ListItem()
-                li.addElement(text.P(stylename=_pick(st, "body", it), text="• " + it))
+                li.addElement(text.P(stylename=_pick(st, "body", it), text=it))
                 lst.addElement(li)
             body.addElement(lst)
         elif isinstance(b, Table):

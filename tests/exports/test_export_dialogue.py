@@ -17,7 +17,8 @@ from tests.exports.readback import docx_text, xlsx_cells
 @pytest.fixture
 def world(sqlite_uow_factory, tmp_path):
     with sqlite_uow_factory() as uow:
-        done = {cid: (pid, polls) for cid, pid, polls in seed(uow, respondents=12)}
+        done = {cid: (pid, polls) for cid, pid, polls in seed(
+            uow, communes=("belfaa", "berkane", "ait_zineb"), respondents=12)}
         uow.commit()
     d = make_dispatcher(sqlite_uow_factory)
     d.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out",
@@ -115,11 +116,11 @@ def test_a_coordinator_can_pick_one_commune(world, sqlite_uow_factory):
     assert "النقل المدرسي لفتيات الدواوير" in text and "Passerelle" not in text
 
 
-def test_poll_results_ask_which_poll_and_give_the_kobo_sheet(world, sqlite_uow_factory):
+def test_poll_results_ask_which_poll_and_give_the_kobo_sheet_to_a_coordinator(world, sqlite_uow_factory):
     d, done = world
     pid, polls = done["berkane"]
-    chat = Chat(d, user="off3")
-    chat.register(sqlite_uow_factory, role="staff", commune="Berkane")
+    chat = Chat(d, user="coord3")
+    chat.register(sqlite_uow_factory, role="coordinator", commune=None)
     chat.command("export")
     chat.press("exp:w:results")
     out = chat.press(f"prj:{pid}")
@@ -129,15 +130,34 @@ def test_poll_results_ask_which_poll_and_give_the_kobo_sheet(world, sqlite_uow_f
         "exp:f:xlsx", "exp:f:csv", "exp:f:floip", "exp:f:png"]
     chat.press("exp:f:xlsx")
     cells = xlsx_cells(attachment(chat.press("exp:l:fr")))
-    data = next(iter(cells.values()))
+    data, labels = cells.values()
     assert "meta/instanceID" in data[0] and len(data) == 1 + 12
+    assert labels[0][0].startswith("Réservé aux coordinateurs du programme")  # the file says so
+
+
+def test_row_level_results_are_for_coordinators_only(world, sqlite_uow_factory):
+    d, done = world
+    pid, polls = done["berkane"]
+    chat = Chat(d, user="off3")
+    chat.register(sqlite_uow_factory, role="staff", commune="Berkane")
+    chat.command("export")
+    chat.press("exp:w:results")
+    chat.press(f"prj:{pid}")
+    out = chat.press(f"exp:p:{polls[1]}")
+    assert not [b for b in Chat.buttons(out) if b.startswith("exp:f:")]  # the chart only: no question
+    assert attachment(chat.press("exp:l:fr")).suffix == ".png"
+    from bot.exporting import ExportError, ExportJob
+    exporter = d.services.extras["exporter"]
+    with sqlite_uow_factory() as uow, pytest.raises(ExportError) as err:
+        exporter.run(uow, ExportJob("results", "csv", poll_id=polls[1], coordinator=False))
+    assert err.value.key == "export.coordinators_only"
 
 
 def test_a_csv_needs_no_language_question(world, sqlite_uow_factory):
     d, done = world
     pid, polls = done["ait_zineb"]
-    chat = Chat(d, user="off4")
-    chat.register(sqlite_uow_factory, role="official", commune="Aït Zineb")
+    chat = Chat(d, user="coord4")
+    chat.register(sqlite_uow_factory, role="coordinator", commune=None)
     chat.command("export")
     chat.press("exp:w:results")
     chat.press(f"prj:{pid}")

@@ -145,8 +145,29 @@ def test_xlsx_has_one_sheet_per_table_and_typed_numbers(project_fr, tmp_path):
     assert publics[0][0] == "Publics cibles"  # the section title above the table
     start = publics.index(["Public", "Précision", "Nombre attendu"])
     assert [r[2] for r in publics[start + 1:]] == [150, 60, 12]
-    header = next(r for r in cells["Cadre logique"] if r[0] == "Logique d'intervention")
-    assert header[6] == "Hypothèses et risques"
+    sheet = cells["Cadre logique"]
+    header = next(r for r in sheet if r[0] == "Logique d'intervention")
+    assert header[2:9] == ["Unité", "Situation de référence", "Date de référence", "Cible",
+                           "Échéance", "Dernière valeur", "Période mesurée"]
+    assert header[10] == "Hypothèses et risques"
+    row = next(r for r in sheet if str(r[1]).startswith("% des jeunes formés"))
+    # numbers as numbers, dates as dates (not "18 % (15/01/2025)")
+    assert row[2:9] == ["%", 18, datetime(2025, 1, 15), 45, datetime(2026, 12, 31), 31,
+                        "1er semestre 2026"]
+    from openpyxl import load_workbook
+    ws = load_workbook(tmp_path / "lf.xlsx")["Cadre logique"]
+    cell = next(c for r in ws.iter_rows() for c in r if c.value == datetime(2025, 1, 15))
+    assert cell.number_format == "DD/MM/YYYY" and cell.is_date
+
+
+def test_arabic_xlsx_cells_hold_no_invisible_marks(project_fr, tmp_path):
+    cells = xlsx_cells(export_logframe(project_fr, "xlsx", "ar", tmp_path / "lf.xlsx"))
+    marks = [v for rows in cells.values() for r in rows for v in r
+             if isinstance(v, str) and any(c in v for c in "\u2066\u2067\u2068\u2069\u200e\u200f")]
+    assert not marks
+    sheet = cells["الإطار المنطقي"]
+    row = next(r for r in sheet if str(r[1]).startswith("Nombre de jeunes ayant terminé"))
+    assert row[3] == 0 and row[5] == 120 and row[7] == 97
 
 
 def test_an_empty_project_still_exports(tmp_path, communes):
