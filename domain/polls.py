@@ -12,9 +12,10 @@ Values stored in `Response.value`:
   integer  an int within the question's optional min..max
   None     the question was skipped
 
-A question may carry a `relevant` condition (XLSForm skip logic, a simple grammar: `${q} = 'v'`,
-`${q} != 'v'`, `selected(${q}, 'v')`, joined by `and`/`or`) on earlier questions; it is asked
-only when the condition holds, and its answers count only for respondents for whom it holds.
+A question may carry a `relevant` condition (XLSForm skip logic, parsed by `domain.skiplogic`:
+comparisons, `and`/`or` with XPath precedence, `selected()`, `not()`...) on earlier questions; it
+is asked only when the condition holds, and its answers count only for respondents for whom it
+holds. A question imported from a group of an XLSForm keeps the group's path (`group`).
 
 Statistics are implemented in pure Python for small samples (DOMAIN §4.6): counts, medians,
 paired improved/same/worse with an exact sign test and a Wilcoxon signed-rank test, an unpaired
@@ -34,6 +35,8 @@ from typing import Any, Iterable, Literal, Sequence
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.figures import favourable
+from domain.skiplogic import SkipLogicError
+from domain.skiplogic import parse as parse_relevant
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
@@ -46,31 +49,22 @@ KIND_SCALE = {"wg4": "wg4", "yes_no": "yes_no", "sex": "sex", "age_band": "age_b
               "public": "public"}
 BREAKDOWN_KEYS = ("sex", "age_band", "disability", "public")
 MAX_QUESTIONS = 30
-QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")  # an XLSForm name, as written
 SCALE5_EMOJI = ("😞", "🙁", "😐", "🙂", "😀")
 MULTI_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")  # no spaces: Kobo joins them with spaces
 INTEGER_LIMIT = 10 ** 9
 
-# skip logic: one condition, joined by and/or (XLSForm `relevant`, the simple forms only)
-_COND = r"(?:\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'|selected\(\s*\$\{(\w+)\}\s*,\s*'([^']*)'\s*\))"
-SIMPLE_RELEVANT = re.compile(rf"^\s*{_COND}(\s+(and|or)\s+{_COND})*\s*$")
-
-
 def relevant_refs(relevant: str | None) -> list[str]:
-    """The question ids a `relevant` condition reads (lower case, in order)."""
-    return [r.lower() for r in re.findall(r"\$\{(\w+)\}", relevant or "")]
+    """The question names a `relevant` condition reads, in order."""
+    return parse_relevant(relevant).refs() if relevant else []
 
 
 def relevant_holds(relevant: str | None, answers: dict[str, Any]) -> bool:
     """Whether a question with this `relevant` condition is asked, given the earlier answers
-    (question id -> stored value). `and` and `or` are read left to right, as written."""
+    (question name -> stored value)."""
     if not relevant:
         return True
-    tokens = re.split(r"\s+(and|or)\s+", relevant.strip())
-    result = _cond(tokens[0], answers)
-    for op, cond in zip(tokens[1::2], tokens[2::2]):
-        result = (result and _cond(cond, answers)) if op == "and" else (result or _cond(cond, answers))
-    return result
+    return parse_relevant(relevant).holds(answers)
 
 
 def asked_ids(questions: Sequence[Any], answers: dict[str, Any]) -> set[str]:
@@ -87,19 +81,6 @@ def asked_ids(questions: Sequence[Any], answers: dict[str, Any]) -> set[str]:
         else:
             seen.pop(qid, None)
     return out
-
-
-def _cond(text: str, answers: dict[str, Any]) -> bool:
-    m = re.fullmatch(_COND, text.strip())
-    if not m:
-        return True
-    if m.group(1):
-        value = answers.get(m.group(1).lower())
-        got = " ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
-        return (got == m.group(3)) if m.group(2) == "=" else (got != m.group(3))
-    value = answers.get(m.group(4).lower())
-    chosen = [str(v) for v in value] if isinstance(value, list) else str(value or "").split()
-    return m.group(5) in chosen
 
 
 def _four(v: dict[str, str], what: str) -> dict[str, str]:
@@ -137,13 +118,15 @@ class Question(_Model):
     options: list[ScaleOption] = Field(default_factory=list)
     min: int | None = None  # integer questions: the smallest and largest accepted answers
     max: int | None = None
-    relevant: str | None = None  # skip logic on earlier questions (see SIMPLE_RELEVANT)
+    relevant: str | None = None  # skip logic on earlier questions (domain.skiplogic)
+    group: str | None = None  # the XLSForm group path it comes from ("work/details")
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
         if not QUESTION_ID.match(v):
-            raise ValueError("a question id is 1-40 characters: a-z, 0-9 and _")
+            raise ValueError(f"{v!r} is not a question name (a letter or _, then letters, digits, "
+                             "_ . -; at most 64)")
         return v
 
     @model_validator(mode="after")
@@ -170,9 +153,10 @@ class Question(_Model):
         if self.relevant is not None:
             self.relevant = self.relevant.strip() or None
         if self.relevant:
-            if not SIMPLE_RELEVANT.match(self.relevant):
-                raise ValueError(f"question {self.id}: relevant {self.relevant!r} is not a simple "
-                                 "condition")
+            try:
+                parse_relevant(self.relevant)
+            except SkipLogicError as exc:
+                raise ValueError(f"question {self.id}: relevant {self.relevant!r}: {exc}") from exc
             if self.id in relevant_refs(self.relevant):
                 raise ValueError(f"question {self.id}: relevant refers to the question itself")
         if self.kind == "scale5" and [o.value for o in self.options] != [1, 2, 3, 4, 5]:

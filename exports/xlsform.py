@@ -1,16 +1,17 @@
 """XLSForm in and out: a poll as an XLSForm workbook (survey, choices, settings; one
-`label::Language (code)` column per language) that pyxform converts, and an XLSForm read back as
-poll questions (select_one, select_multiple, integer, text; simple `relevant` skip logic).
+`label::Language (code)` column per language; groups as `begin group` rows) that pyxform
+converts, and an XLSForm read back as poll questions by pyxform's own reader (select_one,
+select_multiple, integer, text; groups with their path and skip logic; labels in any language).
 
 Imported questions use the shape `Poll.questions` keeps (`id`, `kind`, `text` and option
 labels in fr, ar, ary, ary-Latn). A language the form does not have is filled from the nearest
 one (ary from ar, ary-Latn from fr). Kinds: a 1..5 list becomes `scale5`, a yes/no list `yes_no`,
 another list `choice`, a `select_multiple` `multi`; `integer` and `text` keep their names, and an
 integer's `constraint` of the form `. >= a and . <= b` becomes its min and max.
-`relevant` is kept as written when it is a simple condition on an earlier question
-(`${q} = 'v'`, `${q} != 'v'`, `selected(${q}, 'v')`, joined by `and`/`or`; the grammar and its
-evaluator live in domain.polls). Types Athar cannot ask (date, geopoint, decimal...) are listed in
-`ImportedForm.unsupported` and left out.
+`relevant` is kept (a group's condition joined to its questions' with `and`) when
+`domain.skiplogic` can read it and it refers to earlier questions. Types Athar cannot ask (date,
+geopoint, decimal...) and repeats are listed in `ImportedForm.unsupported` and left out; a
+question asking who the person is (name, phone, address, id) is refused in an anonymous poll.
 """
 from __future__ import annotations
 
@@ -20,16 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from domain.polls import SIMPLE_RELEVANT, relevant_holds, relevant_refs  # noqa: F401 (re-exported)
+from domain.polls import relevant_holds  # noqa: F401 (re-exported)
+from domain.skiplogic import SkipLogicError
+from domain.skiplogic import parse as parse_relevant
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
 LANG_NAMES = {"fr": "French", "ar": "Arabic", "ary": "Moroccan Arabic", "ary-Latn": "Moroccan Arabic Latin"}
 NEAREST = {"fr": ("fr", "ary-Latn", "ar", "ary"), "ar": ("ar", "ary", "fr", "ary-Latn"),
            "ary": ("ary", "ar", "ary-Latn", "fr"), "ary-Latn": ("ary-Latn", "fr", "ary", "ar")}
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
-SKIPPED_TYPES = {"note", "begin group", "end group", "begin_group", "end_group", "begin repeat",
-                 "end repeat", "start", "end", "today", "deviceid", "calculate", "username",
-                 "phonenumber", "simserial", "subscriberid", "audit"}
 MULTI_KINDS = ("multi", "select_multiple")
 _BOUND = r"\.\s*(>=|<=|>|<)\s*(-?\d{1,10})"
 SIMPLE_CONSTRAINT = re.compile(rf"^\s*{_BOUND}(?:\s+and\s+{_BOUND})?\s*$")
@@ -59,8 +59,25 @@ def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
               + ["relevant", "constraint", "required"]]
     choices = [["list_name", "name"] + [lang_column("label", t) for t in LANGS]]
     lists: dict[tuple, str] = {}
+    width = len(survey[0])
+    open_groups: list[str] = []
+
+    def into(group: str | None) -> None:
+        """Close and open `begin group` rows to reach the question's group path."""
+        path = [g for g in (group or "").split("/") if g]
+        keep = 0
+        while keep < min(len(path), len(open_groups)) and path[keep] == open_groups[keep]:
+            keep += 1
+        while len(open_groups) > keep:
+            open_groups.pop()
+            survey.append(["end group"] + [None] * (width - 1))
+        for g in path[keep:]:
+            open_groups.append(g)
+            survey.append(["begin group", g] + [g] * len(LANGS) + [None] * (width - 2 - len(LANGS)))
+
     for q in questions:
         kind, qid = q["kind"], q["id"]
+        into(q.get("group"))
         opts = q.get("options") or []
         if kind in SELECT_ONE_KINDS or kind in MULTI_KINDS:
             key = tuple((str(o["value"]), tuple(_text(o.get("label"), t) for t in LANGS)) for o in opts)
@@ -79,6 +96,7 @@ def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
             xtype = "text"
         survey.append([xtype, qid] + [_text(q.get("text"), t) for t in LANGS]
                       + [q.get("relevant") or None, constraint_of(q), None])
+    into(None)
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     settings = [["form_title", "form_id", "version", "default_language"],
                 [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"]]
@@ -154,24 +172,24 @@ class ImportedForm:
     unsupported: list[str] = field(default_factory=list)  # questions left out (type not asked)
 
 
+# pyxform's names for the types Athar asks (after its own aliases: select_one -> "select one")
+SELECT_ONE, SELECT_MULTIPLE = "select one", "select all that apply"
+ASKED = {SELECT_ONE, SELECT_MULTIPLE, "integer", "text"}
+SILENT = {"note", "calculate", "start", "end", "today", "deviceid", "username", "simserial",
+          "subscriberid", "audit", "start-geopoint", "hidden"}
+PHONE_TYPES = {"phonenumber"}
+# a question asking who someone is, by its name or its label (any language of the form)
+IDENTIFYING = re.compile(
+    r"(?<![a-z])(nom|prenom|name|surname|phone|telephone|tel|mobile|gsm|whatsapp|email|e_mail|"
+    r"mail|courriel|adresse|address|cin|cni|passeport|passport|id_number|numero_carte|"
+    r"الاسم|اسمك|الهاتف|هاتف|رقم_البطاقة|البطاقة_الوطنية|العنوان|البريد)(?![a-z])")
+
+
 def _sheet(wb, name: str):
     for ws in wb.worksheets:
         if ws.title.strip().lower() == name:
             return ws
     return None
-
-
-def _rows(ws) -> list[dict[str, Any]]:
-    rows = list(ws.iter_rows(values_only=True))
-    if not rows:
-        return []
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    out = []
-    for r in rows[1:]:
-        if all(v is None or str(v).strip() == "" for v in r):
-            continue
-        out.append({h: (str(v).strip() if v is not None else "") for h, v in zip(header, r) if h})
-    return out
 
 
 def _lang_of(column: str, prefix: str, default: str) -> str | None:
@@ -197,109 +215,188 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
     return None
 
 
-def _variants(row: dict[str, Any], prefix: str, default: str) -> dict[str, str]:
+def _fold(text: str) -> str:
+    import unicodedata
+    t = unicodedata.normalize("NFKD", text).casefold()
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return re.sub(r"[\s\-.'’]+", "_", t)
+
+
+def _identifying(name: str, labels: dict[str, str]) -> bool:
+    """Whether a question asks for a name, a phone number, an address or an id."""
+    return bool(IDENTIFYING.search(_fold(name))) or any(
+        IDENTIFYING.search(_fold(lbl)) for lbl in labels.values())
+
+
+def _lang_tag(column_lang: str, default: str) -> str | None:
+    """Our language tag for a pyxform label language ("French (fr)", "default", "ar")."""
+    if column_lang == "default":
+        return default
+    return _lang_of(f"label::{column_lang}", "label", default)
+
+
+def _texts(label: Any, default: str) -> dict[str, str]:
+    """The four variants of a label given in any languages: ours where the form has them, the
+    nearest one else, and a language we do not know (English...) when it is the only one."""
+    if isinstance(label, str):
+        label = {"default": label}
     found: dict[str, str] = {}
-    for col, v in row.items():
-        tag = _lang_of(col, prefix, default)
-        if tag and v:
-            found.setdefault(tag, v)
+    other = ""
+    for lang, text in (label or {}).items():
+        text = str(text or "").strip()
+        if not text:
+            continue
+        tag = _lang_tag(lang, default)
+        if tag:
+            found.setdefault(tag, text)
+        else:
+            other = other or text
+    if not found and other:
+        found = {default: other}
     if not found:
         return {}
     return {t: next(found[x] for x in NEAREST[t] if x in found) for t in LANGS}
 
 
-def read_xlsform(source: str | Path | bytes) -> ImportedForm:
-    from io import BytesIO
-
+def _survey_rows(path: Path) -> dict[str, int]:
+    """The survey sheet's row number of every name (for messages that name the row)."""
     from openpyxl import load_workbook
+    wb = load_workbook(str(path), read_only=True, data_only=True)
+    ws = _sheet(wb, "survey")
+    if ws is None:
+        return {}
+    rows = list(ws.iter_rows(values_only=True))
+    if not rows:
+        return {}
+    header = [str(h or "").strip().lower() for h in rows[0]]
+    if "name" not in header:
+        return {}
+    col = header.index("name")
+    return {str(r[col]).strip(): n for n, r in enumerate(rows[1:], start=2)
+            if col < len(r) and r[col] is not None}
 
-    try:
-        wb = load_workbook(BytesIO(source) if isinstance(source, bytes) else str(source),
-                           read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file
-        raise XLSFormError(f"not an XLSX workbook: {exc}") from exc
-    survey_ws = _sheet(wb, "survey")
-    if survey_ws is None:
-        raise XLSFormError("the workbook has no 'survey' sheet")
-    settings = _rows(_sheet(wb, "settings")) if _sheet(wb, "settings") else []
-    default = "fr"
-    title = ""
-    if settings:
-        dl = settings[0].get("default_language") or ""
-        default = _lang_of(f"label::{dl}", "label", "fr") or "fr" if dl else "fr"
-        title = settings[0].get("form_title") or ""
-    choices: dict[str, list[dict[str, Any]]] = {}
-    if _sheet(wb, "choices") is not None:
-        for row in _rows(_sheet(wb, "choices")):
-            lst = row.get("list_name") or row.get("list name") or ""
-            if not lst or not row.get("name"):
-                continue
-            choices.setdefault(lst, []).append({"value": row["name"],
-                                                "label": _variants(row, "label", default)})
-    out = ImportedForm(title=title, questions=[])
-    ids: set[str] = set()
-    for n, row in enumerate(_rows(survey_ws), start=2):
-        xtype = re.sub(r"\s+", " ", (row.get("type") or "").strip())
-        name = (row.get("name") or "").strip()
-        base = xtype.split(" ")[0] if xtype else ""
-        if not xtype or xtype in SKIPPED_TYPES or base in SKIPPED_TYPES:
-            continue
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", name):
-            raise XLSFormError(f"survey row {n}: invalid question name {name!r}")
-        qid = name.lower()
-        if qid in ids:
-            raise XLSFormError(f"survey row {n}: question {name!r} appears twice")
-        text = _variants(row, "label", default)
-        if not text:
-            raise XLSFormError(f"survey row {n}: question {name!r} has no label")
-        q: dict[str, Any] = {"id": qid, "module": "custom", "text": text}
-        if base in ("select_one", "select_multiple"):
-            parts = xtype.split(" ")
-            if len(parts) < 2 or parts[1] not in choices:
-                raise XLSFormError(f"survey row {n}: the choice list of {name!r} is missing")
-            opts = [dict(o) for o in choices[parts[1]]]
-            for o in opts:
-                if not o["label"]:
-                    raise XLSFormError(f"choices of {name!r}: option {o['value']!r} has no label")
-            values = [o["value"] for o in opts]
-            if base == "select_multiple":
-                q["kind"] = "multi"
-            elif values == ["1", "2", "3", "4", "5"]:
-                q["kind"], q["scale"] = "scale5", parts[1]
-                for o in opts:
-                    o["value"] = int(o["value"])
-            elif sorted(values) == ["no", "yes"]:
-                q["kind"] = "yes_no"
-            else:
-                q["kind"] = "choice"
-            q["options"] = opts
-        elif base in ("integer", "text", "string"):
-            q["kind"] = "text" if base == "string" else base
+
+def _both(conditions: list[str]) -> str | None:
+    conds = [c for c in conditions if c]
+    if len(conds) <= 1:
+        return conds[0] if conds else None
+    return " and ".join(f"({c})" for c in conds)
+
+
+def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> ImportedForm:
+    """The questions of an XLSForm, read by pyxform's own reader: groups (their path and their
+    `relevant` kept), labels in any language, skip logic checked by `domain.skiplogic`. A
+    repeat and the types the chat cannot ask are listed in `unsupported`. In an anonymous poll a
+    question asking for a name, a phone number, an address or an id is refused. Every error
+    names the survey row."""
+    import tempfile
+
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import parse_file_to_json
+
+    with tempfile.TemporaryDirectory(prefix="athar-xlsform-") as tmp:
+        if isinstance(source, bytes):
+            path = Path(tmp) / "form.xlsx"
+            path.write_bytes(source)
         else:
-            out.unsupported.append(name)
-            out.warnings.append(f"{name}: type {xtype!r} is not supported, question left out")
-            continue
-        constraint = (row.get("constraint") or "").strip()
-        if q["kind"] == "integer" and constraint:
-            bounds = bounds_of(constraint)
-            if bounds is None:
-                out.warnings.append(f"{name}: constraint {constraint!r} is not a simple range, "
-                                    "not checked")
+            path = Path(source)
+        try:
+            survey = parse_file_to_json(str(path), warnings=[])
+            rows = _survey_rows(path)
+        except PyXFormError as exc:
+            raise XLSFormError(" ".join(str(exc).split())) from exc
+        except Exception as exc:  # noqa: BLE001 - any unreadable file
+            raise XLSFormError(f"not an XLSForm workbook: {exc}") from exc
+    default = _lang_tag(str(survey.get("default_language") or "default"), "fr") or "fr"
+    if default not in LANGS:
+        default = "fr"
+    out = ImportedForm(title=str(survey.get("title") or ""), questions=[])
+    seen: set[str] = set()
+
+    def where(name: str) -> str:
+        return f"survey row {rows[name]}" if name in rows else f"question {name!r}"
+
+    def walk(children: list[dict[str, Any]], path: list[str], conditions: list[str]) -> None:
+        for child in children:
+            kind = str(child.get("type") or "")
+            name = str(child.get("name") or "")
+            relevant = str((child.get("bind") or {}).get("relevant") or "").strip()
+            if kind == "group":
+                if (child.get("control") or {}).get("bodyless"):
+                    continue  # pyxform's own meta group (instanceID)
+                walk(child.get("children") or [], path + [name], conditions + [relevant])
+                continue
+            if kind == "repeat":
+                out.unsupported.append(name)
+                out.warnings.append(f"{where(name)}: {name}: a repeat is asked once per item, "
+                                    "which the chat cannot do; left out")
+                continue
+            if kind in SILENT:
+                continue
+            texts = _texts(child.get("label"), default)
+            if anonymous and (kind in PHONE_TYPES or _identifying(name, texts)):
+                raise XLSFormError(f"{where(name)}: {name!r} asks who the person is (a name, a "
+                                   "phone number, an address or an id): the poll is anonymous")
+            if kind not in ASKED:
+                out.unsupported.append(name)
+                out.warnings.append(f"{where(name)}: {name}: type {kind!r} is not supported, "
+                                    "question left out")
+                continue
+            if name in seen:
+                raise XLSFormError(f"{where(name)}: question {name!r} appears twice")
+            if not texts:
+                raise XLSFormError(f"{where(name)}: question {name!r} has no label in any language")
+            q: dict[str, Any] = {"id": name, "module": "custom", "text": texts}
+            if path:
+                q["group"] = "/".join(path)
+            if kind in (SELECT_ONE, SELECT_MULTIPLE):
+                opts = [{"value": str(c.get("name")), "label": _texts(c.get("label"), default)}
+                        for c in child.get("choices") or []]
+                if not opts:
+                    raise XLSFormError(f"{where(name)}: the choice list of {name!r} is missing")
+                for o in opts:
+                    if not o["label"]:
+                        raise XLSFormError(f"{where(name)}: option {o['value']!r} of {name!r} has no label")
+                values = [o["value"] for o in opts]
+                if kind == SELECT_MULTIPLE:
+                    q["kind"] = "multi"
+                elif values == ["1", "2", "3", "4", "5"]:
+                    q["kind"], q["scale"] = "scale5", str(child.get("list_name") or name)
+                    for o in opts:
+                        o["value"] = int(o["value"])
+                elif sorted(values) == ["no", "yes"]:
+                    q["kind"] = "yes_no"
+                else:
+                    q["kind"] = "choice"
+                q["options"] = opts
             else:
-                lo, hi = bounds
-                if lo is not None and hi is not None and lo > hi:
-                    raise XLSFormError(f"{name}: constraint {constraint!r} accepts no number")
-                q.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
-        relevant = (row.get("relevant") or "").strip()
-        if relevant:
-            if not SIMPLE_RELEVANT.match(relevant):
-                raise XLSFormError(f"{name}: relevant {relevant!r} is not a simple condition")
-            missing = [r for r in relevant_refs(relevant) if r not in ids]
-            if missing:
-                raise XLSFormError(f"{name}: relevant refers to {missing[0]!r}, which is not an earlier question")
-            q["relevant"] = relevant
-        ids.add(qid)
-        out.questions.append(q)
+                q["kind"] = kind
+            constraint = str((child.get("bind") or {}).get("constraint") or "").strip()
+            if q["kind"] == "integer" and constraint:
+                bounds = bounds_of(constraint)
+                if bounds is None:
+                    out.warnings.append(f"{where(name)}: {name}: constraint {constraint!r} is not "
+                                        "a simple range, not checked")
+                else:
+                    lo, hi = bounds
+                    if lo is not None and hi is not None and lo > hi:
+                        raise XLSFormError(f"{where(name)}: constraint {constraint!r} accepts no number")
+                    q.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
+            condition = _both(conditions + [relevant])
+            if condition:
+                try:
+                    refs = parse_relevant(condition).refs()
+                except SkipLogicError as exc:
+                    raise XLSFormError(f"{where(name)}: relevant {condition!r}: {exc}") from exc
+                missing = [r for r in refs if r not in seen]
+                if missing:
+                    raise XLSFormError(f"{where(name)}: relevant refers to {missing[0]!r}, which is "
+                                       "not an earlier question")
+                q["relevant"] = condition
+            seen.add(name)
+            out.questions.append(q)
+
+    walk(survey.get("children") or [], [], [])
     if not out.questions:
         raise XLSFormError("the form has no question Athar can ask")
     return out

@@ -60,14 +60,15 @@ def test_round_trip_keeps_questions_kinds_and_labels(tmp_path):
         Question.model_validate(q)
 
 
-def _form(tmp_path, survey, choices=(), settings=None):
+def _form(tmp_path, survey, choices=(), settings=None,
+          header=("list_name", "name", "label::Français (fr)", "label::Arabic (ar)")):
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
     for r in survey:
         ws.append(list(r))
     ch = wb.create_sheet("choices")
-    ch.append(["list_name", "name", "label::Français (fr)", "label::Arabic (ar)"])
+    ch.append(list(header))
     for r in choices:
         ch.append(list(r))
     if settings:
@@ -115,17 +116,57 @@ def test_an_xlsform_with_every_supported_type_and_skip_logic_imports(tmp_path):
 
 
 @pytest.mark.parametrize("survey,message", [
-    ([("type", "name", "label"), ("select_one nolist", "q1", "Q")], "choice list"),
+    ([("type", "name", "label"), ("select_one nolist", "q1", "Q")], "nolist"),
     ([("type", "name", "label", "relevant"), ("text", "q1", "Q", "${later} = 'x'"),
-      ("text", "later", "L", "")], "earlier question"),
+      ("text", "later", "L", "")], "survey row 2: relevant refers to 'later', which is not an earlier"),
     ([("type", "name", "label", "relevant"), ("text", "a", "A", ""),
-      ("text", "q1", "Q", "${a} > 3 or string-length(${a}) = 2")], "simple condition"),
-    ([("type", "name", "label"), ("text", "a", "A"), ("text", "a", "B")], "twice"),
-    ([("type", "name", "label"), ("text", "1bad", "A")], "invalid question name"),
+      ("text", "q1", "Q", "${a} > 3 or regex(${a}, 'x')")], "survey row 3: relevant .* not supported"),
+    ([("type", "name", "label"), ("text", "a", "A"), ("text", "a", "B")], r"\[row : 3\].*must be unique"),
+    ([("type", "name", "label"), ("text", "1bad", "A")], r"\[row : 2\].*invalid"),
+    ([("type", "name", "label"), ("integer", "age", "Âge"), ("text", "nom_complet", "Votre nom")],
+     "survey row 3: 'nom_complet' asks who the person is"),
+    ([("type", "name", "label::Arabic (ar)"), ("text", "q9", "ما هو رقم هاتفك؟")],
+     "survey row 2: 'q9' asks who the person is"),
 ])
 def test_a_broken_form_is_refused_with_a_reason(tmp_path, survey, message):
     with pytest.raises(XLSFormError, match=message):
-        read_xlsform(_form(tmp_path, survey))
+        read_xlsform(_form(tmp_path, survey, choices=[("other", "a", "A", "أ")]))
+
+
+def test_groups_repeats_any_language_and_names_as_written(tmp_path):
+    from pyxform.xls2xform import convert
+
+    from domain.polls import asked_ids, questions_of
+    from domain.records import Poll
+    path = _form(tmp_path, [
+        ("type", "name", "label::English (en)", "relevant"),
+        ("select_one yn", "trained", "Trained?", ""),
+        ("begin group", "work-info", "Work", "${trained} = 'yes'"),
+        ("select_multiple svc", "services", "Services", ""),
+        ("integer", "Months-in-job", "Months", "selected(${services}, 'job')"),
+        ("end group", "", "", ""),
+        ("begin repeat", "kids", "Children", ""),
+        ("integer", "kid_age", "Age", ""),
+        ("end repeat", "", "", ""),
+        ("text", "change", "What changed?", ""),
+    ], choices=[("yn", "yes", "Yes", ""), ("yn", "no", "No", ""), ("svc", "job", "Job", ""),
+                ("svc", "health", "Health", "")], header=("list_name", "name", "label::English (en)", "x"))
+    form = read_xlsform(path)
+    by = {q["id"]: q for q in form.questions}
+    assert list(by) == ["trained", "services", "Months-in-job", "change"]  # names as written
+    assert by["trained"]["text"]["ar"] == "Trained?"  # an English-only form: its labels everywhere
+    assert by["services"]["group"] == by["Months-in-job"]["group"] == "work-info"
+    # the group's condition is kept on its questions, joined to their own
+    assert by["services"]["relevant"] == "${trained} = 'yes'"
+    assert relevant_holds(by["Months-in-job"]["relevant"], {"trained": "yes", "services": ["job"]})
+    assert not relevant_holds(by["Months-in-job"]["relevant"], {"trained": "no", "services": ["job"]})
+    assert form.unsupported == ["kids"] and "survey row 7" in form.warnings[0]
+    poll = Poll(project_id=1, token="t", questions=[Question.model_validate(q).model_dump()
+                                                     for q in form.questions])
+    assert asked_ids(questions_of(poll), {"trained": "no"}) == {"trained", "change"}
+    # and it goes out with its group again
+    out = write_xlsform(tmp_path / "back.xlsx", [q.model_dump() for q in questions_of(poll)], "T", "t")
+    assert "/work-info/Months-in-job" in convert(str(out), warnings=[]).xform
 
 
 def test_a_file_that_is_not_a_workbook_is_refused(tmp_path):
