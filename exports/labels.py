@@ -2,10 +2,10 @@
 with numbers, percentages and plurals by CLDR (Babel).
 
 They live in `exports/labels.yml`. A leaf is `{fr: ..., ar: ...}` with the same `{placeholders}`;
-a text that counts something gives, per language, its CLDR plural forms instead of one string
-(`{fr: {one: "{n} projet", other: "{n} projets"}, ar: {zero: …, one: …, two: …, few: …,
-many: …, other: …}}`), chosen by `t(key, n=…)` with Babel's plural rules. Every code shown to a
-reader (unit, frequency, wave, status, level, party, public…) goes through `opt`/`t`.
+a text that counts something is an ICU-style plural (`{n, plural, one {# projet} other {#
+projets}}`, `domain/wording.py`, the bot catalogs' convention), its branch chosen by Babel's CLDR
+plural rule of the language. Every code shown to a reader (unit, frequency, wave, status, level,
+party, public…) goes through `opt`/`t`.
 
 Documents are written in French or Modern Standard Arabic; a Darija user gets the Arabic document
 and an Arabizi user the French one (`doc_lang`). Numbers follow the locale (fr_MA: `1 234,5`,
@@ -14,7 +14,6 @@ and an Arabizi user the French one (`doc_lang`). Numbers follow the locale (fr_M
 from __future__ import annotations
 
 import re
-import string
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,13 +23,13 @@ import yaml
 from babel import Locale
 from babel.numbers import format_decimal
 
+from domain import wording
 from domain.figures import SEMESTER
 from exports.doc import isolate
 
 HERE = Path(__file__).resolve().parent
 DOC_LANGS = ("fr", "ar")
 LOCALES = {"fr": "fr_MA", "ar": "ar_MA"}
-PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 # "2022-2026" after Arabic letters would read "2026-2022" (the digits become Arabic numbers, the
 # hyphen between them stays neutral): isolated in Arabic texts
 NUMBER_RANGE = re.compile(r"\d+(?:[-–/]\d+)+")
@@ -44,8 +43,7 @@ def doc_lang(lang: str | None) -> str:
 
 def _is_leaf(node: Any) -> bool:
     return isinstance(node, dict) and bool(node) and set(node) <= set(DOC_LANGS) and all(
-        isinstance(v, str) or (isinstance(v, dict) and set(v) <= set(PLURAL_FORMS))
-        for v in node.values())
+        isinstance(v, str) for v in node.values())
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
@@ -71,32 +69,23 @@ def locale(lang: str) -> Locale:
     return Locale.parse(LOCALES[lang])
 
 
-def _placeholders(text: str) -> frozenset[str]:
-    return frozenset(n for _, n, _, _ in string.Formatter().parse(text) if n)
-
-
 def problems() -> list[str]:
-    """Missing languages, missing plural forms (those CLDR needs for the language), and
-    placeholders that differ between the languages (a plural text: its `other` forms; a form
-    may leave the number out, "مشروع واحد", but use no other placeholder)."""
+    """Missing languages, plural branches missing for a language's CLDR categories, and
+    placeholders that differ between the languages."""
     found = []
     for key, v in sorted(entries().items()):
         seen = set()
         for lang in DOC_LANGS:
-            value = v.get(lang)
-            if isinstance(value, dict):
-                needed = set(locale(lang).plural_form.tags) | {"other"}
-                missing = needed - set(value)
-                if missing:
-                    found.append(f"{key}: {lang} lacks the plural form(s) {sorted(missing)}")
-                other = _placeholders(value.get("other") or "")
-                if any(not _placeholders(x) <= other for x in value.values()):
-                    found.append(f"{key}: a plural form of {lang} has a placeholder 'other' lacks")
-                seen.add(other)
-            elif not (value or "").strip():
+            value = v.get(lang) or ""
+            if not value.strip():
                 found.append(f"{key}: missing {lang}")
-            else:
-                seen.add(_placeholders(value))
+                continue
+            try:
+                seen.add(frozenset(wording.names(value)))
+                found += [f"{key} ({lang}): {p}" for p in
+                          wording.plural_problems(value, locale(lang).plural_form.tags)]
+            except wording.TemplateError as exc:
+                found.append(f"{key} ({lang}): {exc}")
         if len(seen) > 1:
             found.append(f"{key}: placeholders differ")
     return found
@@ -117,23 +106,26 @@ class Labels:
         return locale(self.lang)
 
     def t(self, key: str, **params: Any) -> str:
-        """The text of a key; values of the other direction are isolated. A plural text picks
-        its form by the parameter `n` (formatted as a number)."""
+        """The text of a key; values of the other direction are isolated; a plural picks its
+        branch by the number it counts (`n`)."""
         v = entries().get(key)
         if v is None:
             raise KeyError(f"export label {key!r} is missing")
         text = v[self.lang]
-        if isinstance(text, dict):
-            n = params.get("n")
-            form = self.locale.plural_form(abs(n)) if isinstance(n, (int, float)) else "other"
-            text = text.get(form) or text["other"]
-            if isinstance(n, (int, float)):
-                params = {**params, "n": self.number(n)}
         if self.rtl:
             text = NUMBER_RANGE.sub(lambda m: isolate(m.group(0), True), text)
-        if not params:
+        if not params and "{" not in text:
             return text
-        return text.format(**{k: isolate(str(x), self.rtl) for k, x in params.items()})
+        return wording.render(
+            text, params, lambda value, form: isolate(self._shown(value), self.rtl),
+            self.locale.plural_form, lambda n: isolate(self.number(n), self.rtl))
+
+    def _shown(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.number(value)
+        return str(value)
 
     def has(self, key: str) -> bool:
         return key in entries()
@@ -162,8 +154,7 @@ class Labels:
         if u == "yes_no" and x in (0, 1):
             return self.t("doc.yes" if x == 1 else "doc.no")
         if u in UNIT_CODES and self.has(f"unit.{u}"):
-            return self.t(f"unit.{u}", n=x) if isinstance(entries()[f"unit.{u}"][self.lang], dict) \
-                else self._num(x, digits)
+            return self.t(f"unit.{u}", n=x)
         s = self._num(x, digits)
         return f"{s} {u}" if u and u not in UNIT_CODES else s
 
