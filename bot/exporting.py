@@ -196,9 +196,11 @@ class Exporter:
             raise ExportError("export.too_few", f"poll {poll.id}: fewer answers than the minimum")
         return path
 
-    def scope_data(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[Any]:
-        """The communes of a report (exports.reports.CommuneData) with their projects' records."""
-        from exports.reports import CommuneData
+    def scope_data(self, uow: UnitOfWork, programme: bool, commune_id: str | None,
+                   answers: bool = True) -> list[Any]:
+        """The communes of a report (exports.reports.CommuneData) with their projects' records
+        (without the polls and stories when `answers` is False: the projects' dates only)."""
+        from exports.reports import CommuneData, ProjectData
         if programme:
             ids = self.order
         else:
@@ -207,9 +209,12 @@ class Exporter:
             ids = [commune_id]
         communes = []
         for cid in ids:
-            projects = [self.project_data(uow, uow.projects.get(s.id))
-                        for s in uow.projects.list(cid)]
-            projects = [p for p in projects if p is not None]
+            projects = []
+            for summary in uow.projects.list(cid):
+                project = uow.projects.get(summary.id)
+                if project is not None:
+                    projects.append(self.project_data(uow, project) if answers
+                                    else ProjectData(project))
             if projects or not programme:
                 communes.append(CommuneData(cid, self.commune(cid), projects))
         return communes
@@ -217,7 +222,7 @@ class Exporter:
     def semesters(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[str]:
         """The semesters a report on this scope can be about, newest first."""
         from exports.reports import report_semesters
-        return report_semesters(self.scope_data(uow, programme, commune_id), today())
+        return report_semesters(self.scope_data(uow, programme, commune_id, answers=False), today())
 
     def _report(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
         from exports.reports import PeriodError, ReportInput, check_period, export_report

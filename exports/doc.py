@@ -117,6 +117,31 @@ class Table:
     compact: bool = False  # smaller type (long programme-wide tables)
 
 
+def fitted_widths(t: Table, total: float, char: float, pad: float = 0.25) -> list[float]:
+    """Column widths summing to `total` (cm), each at least as wide as its longest word (`char`
+    cm a character, `pad` the cell's padding) when the table can afford it: word processors
+    otherwise cut a word that does not fit ("Appréciati/on"). The width a column gains is taken
+    from the columns with room to spare, in proportion to that room."""
+    n = len(t.headers)
+    rel = t.widths or [1.0] * n
+    widths = [total * w / sum(rel) for w in rel]
+    need = []
+    for i in range(n):
+        cells = [t.headers[i]] + [r[i] for k, r in enumerate(t.rows)
+                                  if k not in t.group_rows and i < len(r) and r[i] is not None]
+        longest = max((len(w) for c in cells for w in plain(str(c)).split()), default=0)
+        need.append(longest * char + pad)
+    if sum(need) > total:
+        return widths
+    short = sum(max(0.0, need[i] - widths[i]) for i in range(n))
+    room = [max(0.0, widths[i] - need[i]) for i in range(n)]
+    if short <= 0 or sum(room) <= 0:
+        return widths
+    take = min(1.0, short / sum(room))
+    return [max(need[i], widths[i] - room[i] * take) if widths[i] >= need[i] else need[i]
+            for i in range(n)]
+
+
 @dataclass
 class Image:
     path: Path

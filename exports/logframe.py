@@ -240,7 +240,8 @@ def logframe_document(project: Project, lang: str, commune: Commune | None = Non
     L = Labels(lang)
     lf = lf or logframe_dict(project)
     doc = Document(title=f"{L.t('logframe.title')} — {project.title}", lang=L.lang, landscape=True)
-    doc.meta[L.t("doc.commune")] = commune.name(L.lang) if commune else project.commune_id
+    if commune is not None:  # its name in the document's language (never the bare id)
+        doc.meta[L.t("doc.commune")] = commune.name(L.lang)
     if period_text(lf, L):
         doc.meta[L.t("doc.period")] = period_text(lf, L)
     if project.problem:

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from domain.polls import relevant_holds  # noqa: F401 (re-exported)
 from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 

@@ -13,8 +13,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
-from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, plain, text_dir
+from exports.doc import (
+    Bullets, Document, Heading, Image, PageBreak, Para, Table, fitted_widths, plain, text_dir,
+)
 
+CHAR_CM = 0.19  # the width of a character of 8.5 pt bold Arial, about
 FONT = "Arial"  # has Latin and Arabic glyphs on Windows and macOS; LibreOffice substitutes
 
 
@@ -196,9 +199,8 @@ def _table(d, b: Table, rtl: bool, usable) -> None:
     t.autofit = False
     if rtl:
         _set(t._tbl.tblPr, "w:bidiVisual")
-    widths = b.widths or [1.0] * ncol
-    total = sum(widths)
-    col_w = [int(usable * w / total) for w in widths]
+    # Word's cells have 0.19 cm of margin on each side
+    col_w = [int(Cm(w)) for w in fitted_widths(b, Emu(usable).cm, CHAR_CM, pad=0.5)]
     # the real column widths: the grid, a fixed layout and the table's width (Word and
     # LibreOffice lay the table out from these, not from the cells alone)
     _set(t._tbl.tblPr, "w:tblLayout", **{"w:type": "fixed"})

@@ -8,9 +8,12 @@ from pathlib import Path
 from odf import draw, style, table, text
 from odf.opendocument import OpenDocumentText
 
-from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, text_dir
+from exports.doc import (
+    Bullets, Document, Heading, Image, PageBreak, Para, Table, fitted_widths, text_dir,
+)
 
 FONT = "DejaVu Sans"
+CHAR_CM = 0.19  # the width of a character of 8.5 pt bold DejaVu Sans, about
 
 
 def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
@@ -189,11 +192,9 @@ def _table(odt, b: Table, st, rtl: bool, usable_cm: float, n: int):
                                         marginbottom="0.2cm"))
     odt.automaticstyles.addElement(ts)
     t = table.Table(name=f"Table{n}", stylename=ts)
-    widths = b.widths or [1.0] * ncol
-    total = sum(widths)
-    for i, w in enumerate(widths):
+    for i, w in enumerate(fitted_widths(b, usable_cm, CHAR_CM)):
         cs = style.Style(name=f"Tbl{n}C{i}", family="table-column")
-        cs.addElement(style.TableColumnProperties(columnwidth=f"{usable_cm * w / total:.2f}cm"))
+        cs.addElement(style.TableColumnProperties(columnwidth=f"{w:.2f}cm"))
         odt.automaticstyles.addElement(cs)
         t.addElement(table.TableColumn(stylename=cs))
     hdr = table.TableHeaderRows()

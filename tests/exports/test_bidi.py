@@ -52,3 +52,24 @@ def test_arabic_pages_keep_mixed_strings_in_order(fmt, tmp_path):
     assert not re.search(r"^\.\s*[A-Za-zÀ-ÿ]", text, re.M)  # no French full stop thrown to a line start
     # the plural forms and numbers of the summary, not "(s)" or "شخص(أشخاص)"
     assert "(s)" not in text and "(أشخاص)" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["docx", "odt"])
+def test_no_word_is_cut_in_narrow_table_columns(fmt, tmp_path):
+    from bot.commands._demo_data import DEMO_COMMUNES
+    from knowledge.loader import load_communes
+    from exports.labels import Labels
+    communes = {c.id: c for c in load_communes()}
+    store = MemoryStore()
+    data = ReportInput(kind="semester", programme=True, today=date(2026, 11, 29), communes=[
+        CommuneData(c, communes[c], [project_data(materialise(build_demo(c), store))])
+        for c in DEMO_COMMUNES])
+    pdf = laid_out_pdf(export_report(data, fmt, "fr", tmp_path / f"report.{fmt}"), tmp_path)
+    lines = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    words = {w for x in lines for w in x.split()}
+    L = Labels("fr")
+    for header in ("report.col_progress", "report.col_status", "report.col_respondents"):
+        word = L.t(header)  # whole, not "Progrè" and "s" on two lines
+        assert word in words, (word, [w for w in words if w and word.startswith(w)])

@@ -4,10 +4,8 @@ from __future__ import annotations
 import pytest
 from openpyxl import Workbook
 
-from domain.polls import Question
-from exports.xlsform import (
-    XLSFormError, lang_column, read_xlsform, relevant_holds, write_xlsform, xlsform_rows,
-)
+from domain.polls import Question, relevant_holds
+from exports.xlsform import XLSFormError, lang_column, read_xlsform, write_xlsform, xlsform_rows
 
 from tests.exports.polldata import QUESTIONS
 
