@@ -17,14 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-TOKEN = re.compile(r"""
-    \s*(?:
-      (?P<ref>\$\{\s*(?P<name>[A-Za-z_][\w.\-]*)\s*\})
-    | (?P<str>'[^']*'|"[^"]*")
-    | (?P<num>\d+(?:\.\d*)?|\.\d+)
-    | (?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)
-    | (?P<word>[A-Za-z_][\w\-]*)
-    )""", re.VERBOSE)
+TOKEN = re.compile(r"\s*(?:" + "|".join([
+    r"(?P<ref>\$\{\s*(?P<name>[A-Za-z_][\w.\-]*)\s*\})",  # ${name}
+    r"(?P<str>'[^']*'|\"[^\"]*\")",  # 'text' or "text"
+    r"(?P<num>\d+(?:\.\d*)?|\.\d+)",
+    r"(?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)",
+    r"(?P<word>[A-Za-z_][\w\-]*)",  # and, or, div, mod, a function's name
+]) + ")")
 FUNCTIONS = {"selected": 2, "count-selected": 1, "not": 1, "string-length": 1, "number": 1,
              "true": 0, "false": 0}
 BINARY = [("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"), ("*", "div", "mod")]
