@@ -147,8 +147,10 @@ def share(part: int, whole: int) -> float | None:
 # -- indicators -----------------------------------------------------------------------------------
 def value_at(ind: Indicator, until: date | None) -> Measurement | None:
     """The last measurement counting on or before `until` (None: the last one of all); among
-    measurements of the same day the last recorded, then the last listed."""
-    ms = [(measured_on(m), m.recorded_at, k, m) for k, m in enumerate(ind.measurements)]
+    measurements of the same day the last recorded, then the last listed. A measurement marked
+    as the baseline is the starting value (the indicator's baseline), never an observed one."""
+    ms = [(measured_on(m), m.recorded_at, k, m) for k, m in enumerate(ind.measurements)
+          if not m.baseline]
     if until is not None:
         ms = [x for x in ms if x[0] <= until]
     return max(ms, key=lambda x: x[:3])[3] if ms else None

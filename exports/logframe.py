@@ -28,11 +28,10 @@ def _iso(d: date | datetime | None) -> str | None:
 
 
 def latest_measurement(indicator: Indicator) -> Measurement | None:
-    """The most recently recorded measurement (ties: the last one in the list)."""
-    if not indicator.measurements:
-        return None
-    ordered = sorted(enumerate(indicator.measurements), key=lambda im: (im[1].recorded_at, im[0]))
-    return ordered[-1][1]
+    """The most recently recorded measurement that is not the baseline (ties: the last one in
+    the list)."""
+    ms = [(m.recorded_at, k, m) for k, m in enumerate(indicator.measurements) if not m.baseline]
+    return max(ms, key=lambda x: x[:2])[2] if ms else None
 
 
 def indicator_dict(ind: Indicator) -> dict[str, Any]:

@@ -71,6 +71,15 @@ def test_a_semester_without_a_measure_shows_the_last_known_one_as_carried():
     assert value_at(ind, date(2025, 6, 30)) is None
 
 
+def test_a_baseline_measurement_is_the_starting_value_not_an_observed_one():
+    start = _m("2025-S1", 12).model_copy(update={"baseline": True})
+    ind = Indicator(label="x", baseline_value=12, target_value=40, measurements=[start])
+    fig = indicator_figure(ind, PROJECT, None, TODAY)
+    assert fig.value is None and fig.status == "no_data"
+    ind.measurements.append(_m("2026-S1", 30))
+    assert indicator_figure(ind, PROJECT, None, TODAY).value == 30
+
+
 def test_favourable_answers_are_judged_once():
     assert is_favourable("scale5", 4) and not is_favourable("scale5", 3)
     assert is_favourable("wg4", 2) and not is_favourable("wg4", 3)
