@@ -155,7 +155,7 @@ def _story_text(value: Any, stories: dict[int, Story]) -> Any:
 def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
                 stories: Iterable[Story] = (), min_group_size: int = 1) -> list[dict[str, Any]]:
     """One dict per respondent who consented: answers by question id (profile answers of
-    small groups blanked), the time of the first and of the last answer."""
+    small groups blanked) and the time of the last answer ("end", Kobo's submission time)."""
     by_story = {s.id: s for s in stories if s.id is not None}
     answers: dict[int, dict[str, Response]] = {}
     for r in responses:

@@ -191,8 +191,9 @@ def _same_text(text: str) -> str:
 
 # -- the builder ----------------------------------------------------------------------------------
 class ReportBuilder:
-    def __init__(self, data: ReportInput, lang: str, workdir: Path):
+    def __init__(self, data: ReportInput, lang: str, workdir: Path, chart_file: Path | None = None):
         self.data = data
+        self.chart_file = chart_file  # one chart, written there (poll_chart)
         self.L = Labels(lang)
         self.lang = self.L.lang
         self.workdir = workdir
@@ -217,6 +218,8 @@ class ReportBuilder:
         return self.figures[id(pd)]
 
     def chart_path(self) -> Path:
+        if self.chart_file is not None:
+            return self.chart_file
         self.n_charts += 1
         return self.workdir / f"chart-{self.n_charts:02d}.png"
 
@@ -594,7 +597,7 @@ def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
     """The chart of a project's polls as one PNG: a follow-up against its baseline, else the
     distribution of the answers of the (focus) poll. None when groups are too small."""
     data = ReportInput(kind="final", communes=[], min_group_size=min_group_size)
-    builder = ReportBuilder(data, lang, path.parent)
+    builder = ReportBuilder(data, lang, path.parent, chart_file=path)
     f = project_figures(pd, None, data.today)
     if focus is not None:
         chosen = next((p for p in pd.polls if p.poll.id == focus), None)
@@ -608,7 +611,6 @@ def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
             f.comparison = compare(base.poll, base.consenting, base.responses, chosen.poll,
                                    chosen.consenting, chosen.responses) if base else None
     doc = Document(title="", lang=builder.lang)
-    builder.chart_path = lambda: path  # type: ignore[method-assign]
     if f.comparison is not None:
         builder.poll_block(doc, f)
     elif f.analysed is not None:
