@@ -186,10 +186,11 @@ class Dispatcher:
 
     # -- steps -----------------------------------------------------------------------------
     def _clean(self, incoming: Incoming) -> Incoming:
-        text = incoming.text
-        if text is not None:
-            text = unicodedata.normalize("NFC", text.replace("\x00", ""))[:MAX_TEXT]
-        return incoming.model_copy(update={"text": text})
+        update: dict[str, Any] = {"text": _clean_text(incoming.text)}
+        media = incoming.media
+        if media is not None and media.caption is not None:
+            update["media"] = media.model_copy(update={"caption": _clean_text(media.caption)})
+        return incoming.model_copy(update=update)
 
     def _understand(self, incoming: Incoming) -> Understanding | None:
         """Free text goes to the NLU, outside the database transaction (it may be slow)."""
@@ -382,6 +383,13 @@ class Dispatcher:
         if language_chosen:
             data["language_chosen"] = True
         return self.engine.start(ctx, "onboarding", data)
+
+
+def _clean_text(text: str | None) -> str | None:
+    """What a user typed, without NUL (no database keeps it), NFC, at most MAX_TEXT long."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFC", text.replace("\x00", ""))[:MAX_TEXT]
 
 
 def _hint(code: str | None) -> str | None:

@@ -5,6 +5,8 @@ retention promised at consent holds even where nobody set up a cron job.
 - processed message ids (duplicate detection) older than `inbox_days`: channels redeliver for
   hours at most;
 - outbox items sent, or given up (never to be sent), older than `outbox_days`;
+- dead letters (payloads that could never be handled, kept with their error for the operators;
+  they may hold a chat id and a message) older than `dead_letter_days`;
 - poll respondents who consented more than `polls.retention_months` ago, with their answers and
   stories; and the per-respondent lock rows of the poll dialogue past the same age.
 Several workers may run it at the same time: every step is an idempotent DELETE.
@@ -19,12 +21,14 @@ from domain.records import utcnow
 
 INBOX_DAYS = 30
 OUTBOX_DAYS = 30
+DEAD_LETTER_DAYS = 14
 
 
 @dataclass
 class Pruned:
     message_ids: int = 0
     outbox_items: int = 0
+    dead_letters: int = 0
     respondents: int = 0
     poll_locks: int = 0
 
@@ -40,7 +44,8 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 
 def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetime | None = None,
-          inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS) -> Pruned:
+          inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS,
+          dead_letter_days: int = DEAD_LETTER_DAYS) -> Pruned:
     from bot.handlers.polls import LOCK_CHANNEL
 
     now = now or utcnow()
@@ -49,6 +54,7 @@ def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetim
         out = Pruned(
             message_ids=uow.inbox.prune(now - timedelta(days=inbox_days)),
             outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days)),
+            dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
             respondents=uow.respondents.purge(retention),
             poll_locks=uow.conversations.prune(LOCK_CHANNEL, retention),
         )

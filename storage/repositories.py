@@ -21,7 +21,7 @@ from domain.records import (
     Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
 )
 from storage.tables import (
-    AuditRow, Base, ConversationRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
+    AuditRow, Base, ConversationRow, DeadLetterRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
     RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
 )
@@ -296,17 +296,6 @@ class SqlOutboxRepo(_Repo):
         ids = [r[0] for r in result.all()]
         return [i.model_copy(update={"id": n}) for i, n in zip(items, ids)]
 
-    def pending(self, channel: str | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Unsent items, oldest first. On PostgreSQL they are locked for this unit of work and
-        items locked by another worker are skipped, so two senders never take the same item."""
-        stmt = (select(OutboxRow).where(OutboxRow.sent_at.is_(None))
-                .order_by(OutboxRow.id).limit(limit))
-        if channel is not None:
-            stmt = stmt.where(OutboxRow.channel == channel)
-        if _is_postgres(self.session):
-            stmt = stmt.with_for_update(skip_locked=True)
-        return [_record(OutboxItem, r) for r in self.session.scalars(stmt)]
-
     def prune(self, before: datetime) -> int:
         """Not in the port: delete items created before `before` that were sent, or that will
         never be sent (their attempts are used up); returns how many."""
@@ -318,10 +307,6 @@ class SqlOutboxRepo(_Repo):
     def mark_sent(self, item_id: int) -> None:
         self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id)
                              .values(sent_at=utcnow(), attempts=OutboxRow.attempts + 1))
-
-    def mark_failed(self, item_id: int) -> None:
-        self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id)
-                             .values(attempts=OutboxRow.attempts + 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,3 +662,13 @@ class SqlAuditRepo(_Repo):
         """Newest first."""
         rows = self.session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
         return [_record(AuditEntry, r) for r in rows]
+
+
+class SqlDeadLetterRepo(_Repo):
+    """Not in the ports: the delivery runtime writes dead letters (storage.delivery); this only
+    forgets them."""
+
+    def prune(self, before: datetime) -> int:
+        """Delete dead letters kept since before `before`; returns how many."""
+        result = self.session.execute(delete(DeadLetterRow).where(DeadLetterRow.created_at < before))
+        return int(result.rowcount or 0)

@@ -185,6 +185,20 @@ class WhatsAppMessageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class DeadLetterRow(Base):
+    """An inbound payload that could never be stored or handled, kept for the operators with the
+    error (ASCII text: whatever the payload held, every database can keep it). Pruned by age."""
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20))  # record, read or handle
+    payload: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # The project aggregate
 

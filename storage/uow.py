@@ -6,7 +6,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from storage.repositories import (
-    SqlAuditRepo, SqlConversationRepo, SqlInboxRepo, SqlInviteRepo, SqlLessonRepo, SqlOutboxRepo,
+    SqlAuditRepo, SqlConversationRepo, SqlDeadLetterRepo, SqlInboxRepo, SqlInviteRepo, SqlLessonRepo, SqlOutboxRepo,
     SqlPollRepo, SqlProjectRepo, SqlRespondentRepo, SqlResponseRepo, SqlStoryRepo, SqlUserRepo,
 )
 
@@ -40,6 +40,7 @@ class SqlUnitOfWork:
         self.stories = SqlStoryRepo(session)
         self.lessons = SqlLessonRepo(session)
         self.audit = SqlAuditRepo(session)
+        self.dead_letters = SqlDeadLetterRepo(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

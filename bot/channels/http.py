@@ -12,16 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from typing import Any
 
 import aiohttp
 from pydantic_core import from_json, to_json
 from telegram._utils.defaultvalue import DefaultValue
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
 _JSON = {"Content-Type": "application/json"}
+
+
+class UnreadableAnswer(TelegramError):
+    """An answer of the Bot API that is not JSON anyone can read; `raw` holds its bytes."""
+
+    def __init__(self, raw: bytes, cause: BaseException):
+        super().__init__(f"Invalid server response ({type(cause).__name__})")
+        self.raw = raw
 
 
 @functools.lru_cache(maxsize=64)
@@ -76,13 +85,19 @@ class AiohttpRequest(BaseRequest):
     @staticmethod
     def parse_json_payload(payload: bytes) -> dict[str, Any]:
         """The Bot API's answer parsed by pydantic-core (PTB's documented override point; its
-        json.loads took a tenth of the bot's time spent in requests); an answer that is not
-        valid UTF-8 JSON goes to PTB's own parser, for its replacement of bad bytes and its
-        error."""
+        json.loads took a tenth of the bot's time spent in requests). What pydantic-core
+        refuses (bad bytes, lone surrogates, very deep nesting) goes to the standard library's
+        parser, bad bytes replaced, as PTB does; an answer neither can read raises
+        `UnreadableAnswer` with its bytes (PTB would log the whole body, users' messages
+        included, and a deep nesting would escape as a RecursionError)."""
         try:
             return from_json(payload)
         except ValueError:
-            return BaseRequest.parse_json_payload(payload)
+            pass
+        try:
+            return json.loads(payload.decode("utf-8", "replace"))
+        except (ValueError, RecursionError) as exc:
+            raise UnreadableAnswer(payload, exc) from None
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = BaseRequest.DEFAULT_NONE,

@@ -22,17 +22,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import hashlib
 import logging
+import random
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Awaitable, Callable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol
 
+from domain.language import Lang
 from domain.messages import Incoming, Rendered, Reply
+from domain.ports import OutboxItem
+from storage.delivery import DeliveryStore, is_transient
+from storage.payloads import Unstorable, storable
 
 from bot.channels.batch import GroupCommit
-from storage.delivery import DeliveryStore
 
 log = logging.getLogger("athar.runtime")
 
@@ -60,6 +66,11 @@ class Malformed(ValueError):
     """A payload that can never be handled (`Adapter.incoming`): dead-lettered at once."""
 
 
+class Deferred(Exception):
+    """This reply must wait for the user (WhatsApp's 24-hour window is closed): it is held, with
+    the replies after it, until the adapter calls `Runtime.release` for that chat."""
+
+
 class Receipt(str, Enum):
     NEW = "new"              # recorded: it will be handled
     DUPLICATE = "duplicate"  # that id was recorded before: dropped
@@ -81,14 +92,14 @@ class Adapter(Protocol):
     async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
         """The message to handle, or None when there is nothing to handle (the adapter did the
         side work itself: a delivery status, a member change). Raise `Malformed` for a payload
-        that can never be read."""
+        that can never be read. Runs in the chat's turn (see `Runtime.release`)."""
 
     def fits(self, text: str) -> bool:
         """Whether a text fits one message (consecutive plain replies are joined when they do)."""
 
     async def send(self, chat_id: str, reply: Rendered) -> None:
         """Deliver one reply (split, keyboards, files), each API call through `Runtime.call`.
-        Raise `Transient`, `Unreachable` or `Rejected`."""
+        Raise `Transient`, `Unreachable`, `Rejected` or `Deferred`."""
 
     async def open(self) -> None:
         """Open the channel's connections (before anything is received or sent)."""
@@ -130,18 +141,31 @@ class Stats:
     duplicates: int = 0
     sent: int = 0
     failed_sends: int = 0
+    dead_letters: int = 0
     # payload received → last reply sent, in seconds (the most recent ones)
     latencies: collections.deque = field(default_factory=lambda: collections.deque(maxlen=10_000))
 
 
 class Runtime:
     """Receives payloads for its adapters, runs them through the dispatcher, sends the replies.
-    One per process, whatever the number of channels."""
+    One per process, whatever the number of channels.
+
+    Faults: what is transient (a network error, a 5xx, a rate limit, the database unavailable)
+    is tried again after `retry_backoff` seconds, then twice as long each time up to
+    `max_backoff`, for `patience` seconds; after that the sweep (every `sweep_interval`
+    seconds, for what is older than `grace`) is the last resort. A message whose handling fails
+    otherwise is tried `handle_attempts` times, then kept as a dead letter, and its sender told
+    in their language. `stop` waits at most `drain_timeout` seconds for the messages in
+    progress; what is left stays recorded for the next start."""
 
     def __init__(self, athar: Any, adapters: Iterable[Adapter], *, grace: float = 30.0,
                  sweep_interval: float = 10.0, threads: int = 4, db_threads: int = 4,
-                 nlu_threads: int = 4, retry_backoff: float = 0.25, max_retries: int = 3,
+                 nlu_threads: int = 4, retry_backoff: float = 0.5, max_backoff: float = 4.0,
+                 patience: float = 20.0, handle_attempts: int = 3, drain_timeout: float = 6.0,
                  prune_interval: float = 6 * 3600.0):
+        if patience >= grace > 0:
+            raise ValueError("patience must be shorter than the grace period: the sweep would "
+                             "take over replies still being retried")
         self.athar = athar
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
@@ -151,7 +175,10 @@ class Runtime:
         self.grace = grace
         self.sweep_interval = sweep_interval
         self.retry_backoff = retry_backoff
-        self.max_retries = max_retries
+        self.max_backoff = max_backoff
+        self.patience = patience
+        self.handle_attempts = handle_attempts
+        self.drain_timeout = drain_timeout
         self.stats = Stats()
         # Blocking work in three small pools, so that no kind waits behind another: slow jobs
         # (exports, charts), the NLU (HTTP calls to Rasa) and the database. Small, because
@@ -179,6 +206,10 @@ class Runtime:
         self._inflight: set[tuple[str, str]] = set()
         self._received: dict[tuple[str, str], float] = {}
         self._sweeper: asyncio.Task | None = None
+        self._stopping = False
+        # log lines name a message by a keyed hash (never a chat, user or message id, which
+        # may hold a phone number): the same message, the same name, in this process's logs
+        self._log_key = secrets.token_bytes(16)
         # housekeeping (bot.maintenance) every few hours, the first soon after the start
         self.prune_interval = prune_interval
         self._pruned_at = time.monotonic() - prune_interval + min(prune_interval, 60.0)
@@ -188,6 +219,11 @@ class Runtime:
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.name] = adapter
         adapter.bind(self)
+
+    def ref(self, *parts: str) -> str:
+        """A short keyed hash that names a message or a chat in the logs."""
+        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                               key=self._log_key, digest_size=5).hexdigest()
 
     # -- life ---------------------------------------------------------------------------------
     async def start(self, sweep: bool = True, alone: bool = False) -> None:
@@ -202,17 +238,32 @@ class Runtime:
             await self.sweep(min_age=0.0 if alone else None)
             self._sweeper = asyncio.create_task(self._sweep_forever())
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop within `timeout` seconds (default `drain_timeout`) whatever the channels' rate
+        limits hold: new payloads are still recorded but no longer handled, retries end, the
+        messages in progress get until the deadline, and what is left stays recorded (the
+        payloads) or unsent in the outbox (the replies) for the next start."""
+        self._stopping = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        await self.drain()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.drain_timeout if timeout is None else timeout)
+        while self._tasks:
+            left = deadline - loop.time()
+            if left <= 0:
+                tasks = list(self._tasks)
+                log.warning("%d messages still in progress at the stop: left for the next start",
+                            len(tasks))
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                break
+            await asyncio.wait(list(self._tasks), timeout=left)
         for adapter in self.adapters.values():
             await adapter.close()
-        self._pool.shutdown(wait=True)
-        self._nlu.shutdown(wait=True)
-        self._dbx.shutdown(wait=True)
-        self._ingest.shutdown(wait=True)
+        for executor in (self._pool, self._nlu, self._dbx, self._ingest):
+            executor.shutdown(wait=True, cancel_futures=True)
 
     async def drain(self) -> None:
         """Wait for every payload being processed."""
@@ -227,22 +278,38 @@ class Runtime:
         """Run slow blocking work (exports, charts, the NLU's warm-up) in the jobs' pool."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
-    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
-        """One API call of an adapter; `Transient` failures are retried with a growing pause
-        (at least the `retry_after` the channel asked for)."""
-        attempt = 0
+    def _pauses(self, patience: float | None = None) -> Iterator[float]:
+        """The pauses between tries of something transient: growing from `retry_backoff` to
+        `max_backoff` (each drawn a little shorter at random, so that many chats do not come
+        back at the same instant), until `patience` seconds have passed or the runtime stops."""
+        deadline = time.monotonic() + (self.patience if patience is None else patience)
+        pause = self.retry_backoff
+        while not self._stopping:
+            wait = pause * random.uniform(0.8, 1.0)
+            if time.monotonic() + wait > deadline:
+                return
+            yield wait
+            pause = min(pause * 2, self.max_backoff)
+
+    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any,
+                   patience: float | None = None, **kwargs: Any) -> Any:
+        """One API call of an adapter; `Transient` failures are tried again with growing pauses
+        (at least the `retry_after` the channel asked for) for `patience` seconds (default:
+        the runtime's)."""
+        patience = self.patience if patience is None else patience
+        deadline = time.monotonic() + patience
+        pauses = self._pauses(patience)
         while True:
             try:
                 return await fn(*args, **kwargs)
             except Transient as exc:
-                if attempt >= self.max_retries:
+                wait = next(pauses, None)
+                if wait is not None and exc.retry_after is not None:
+                    wait = max(wait, exc.retry_after + 0.1)
+                if wait is None or time.monotonic() + wait > deadline:
                     raise
-                pause = self.retry_backoff * (2 ** attempt)
-                if exc.retry_after is not None:
-                    pause = max(pause, exc.retry_after + 0.1)
-                log.info("transient failure, retrying in %.2f s: %s", pause, exc)
-                await asyncio.sleep(pause)
-            attempt += 1
+                log.info("transient failure, trying again in %.2f s: %s", wait, exc)
+                await asyncio.sleep(wait)
 
     # -- receiving ----------------------------------------------------------------------------
     async def receive(self, channel: str, payloads: list[dict[str, Any]],
@@ -250,36 +317,72 @@ class Runtime:
         """Record payloads of `channel` (one transaction for all that arrive meanwhile), then
         schedule the new ones. Only after this returns may they be acknowledged. `on_new` is
         called for each new payload before it is scheduled (the webhook notes what it answers
-        in its HTTP answer)."""
+        in its HTTP answer).
+
+        Each payload is made storable first (storage.payloads); one that cannot be, or that
+        has no id, or that the database refuses, is kept as a dead letter and REFUSED: no
+        payload can stop the others. Raises only when the database is unavailable."""
         adapter = self.adapters[channel]
-        items = []
+        items: list[tuple[str | None, str | None, Any, BaseException | None]] = []
         for p in payloads:
-            external_id, chat = adapter.identify(p)
-            items.append((external_id, chat, p))
+            try:
+                p = storable(p)
+                if not isinstance(p, dict):
+                    raise Unstorable("not a JSON object")
+                external_id, chat = adapter.identify(p)
+                items.append((external_id, chat, p, None))
+            except (Unstorable, ValueError, KeyError, TypeError) as exc:
+                items.append((None, None, p, exc))
         now = time.perf_counter()
-        fresh = await self._recorder.submit((channel, items))
+        flags = await self._recorder.submit((channel, items))
         receipts = []
-        for (external_id, chat, p), new in zip(items, fresh):
-            if new:
+        for (external_id, chat, p, _), new in zip(items, flags):
+            if new is None:
+                self.stats.dead_letters += 1
+                log.warning("a %s payload could not be recorded: kept as a dead letter", channel)
+                receipts.append(Receipt.REFUSED)
+            elif new:
+                receipts.append(Receipt.NEW)
+                if self._stopping:  # recorded: the next start handles it
+                    continue
                 self._received[(channel, external_id)] = now
                 if on_new is not None:
                     on_new(p)
                 self._schedule(channel, external_id, chat, p)
-                receipts.append(Receipt.NEW)
             else:
                 self.stats.duplicates += 1
                 log.info("duplicate %s payload not recorded again", channel)
                 receipts.append(Receipt.DUPLICATE)
         return receipts
 
-    def _record_many(self, batches: list[tuple[str, list[tuple[str, str | None, dict[str, Any]]]]]
-                     ) -> list[list[bool]]:
+    async def refuse(self, channel: str, payload: Any, error: str,
+                     external_id: str | None = None) -> None:
+        """Keep something received that can never be handled (raw bytes, a broken body) as a
+        dead letter; raises when the database is unavailable."""
+        await self.db(self.store.dead_letter, channel, external_id, "record", payload, error)
+        self.stats.dead_letters += 1
+        log.warning("an unreadable %s payload was kept as a dead letter", channel)
+
+    def _record_many(self, batches: list[tuple[str, list[tuple[Any, ...]]]]) -> list[list[bool | None]]:
+        """Record the payloads of several `receive` calls at once: one statement per channel;
+        those refused before (unstorable, without an id) go to the dead letters."""
         by_channel: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
         for channel, items in batches:
-            by_channel.setdefault(channel, []).extend(items)
+            by_channel.setdefault(channel, []).extend(
+                (e, c, p) for e, c, p, error in items if error is None)
         flags = {channel: iter(self.store.record(channel, items))
                  for channel, items in by_channel.items()}
-        return [[next(flags[channel]) for _ in items] for channel, items in batches]
+        out: list[list[bool | None]] = []
+        for channel, items in batches:
+            row: list[bool | None] = []
+            for _, _, p, error in items:
+                if error is None:
+                    row.append(next(flags[channel]))
+                else:
+                    self.store.dead_letter(channel, None, "record", p, error)
+                    row.append(None)
+            out.append(row)
+        return out
 
     def _handle_many(self, items: list[tuple[Incoming, Any]]) -> list[Any]:
         """Dispatcher.handle for each message, in order; a failure is returned, not raised, so
@@ -299,6 +402,25 @@ class Runtime:
         for channel, items in by_channel.items():
             self.store.finish(channel, items)
         return [None] * len(updates)
+
+    async def _finish(self, channel: str, external_id: str | None, sent: list[int]) -> None:
+        """The recorded payload removed and the sent replies marked, with other messages' (one
+        transaction for all that finish meanwhile); tried again while the database is away,
+        since an unmarked reply would be sent twice."""
+        if external_id is None and not sent:
+            return
+        pauses = self._pauses()
+        while True:
+            try:
+                await self._finished.submit((channel, external_id, sent))
+                return
+            except Exception as exc:  # noqa: BLE001 - tried again, then left to the sweep
+                wait = next(pauses, None)
+                if wait is None:
+                    log.warning("replies sent but not marked (the sweep may send them again): %s",
+                                exc)
+                    return
+                await asyncio.sleep(wait)
 
     def _schedule(self, channel: str, external_id: str, chat: str | None,
                   payload: dict[str, Any]) -> None:
@@ -339,52 +461,138 @@ class Runtime:
                           payload: dict[str, Any]) -> None:
         channel = adapter.name
         try:
-            try:
-                incoming = await adapter.incoming(payload)
-            except Malformed:  # counted, dropped after a few attempts
-                log.exception("%s payload cannot be read", channel)
-                await self.db(self.store.failed, channel, external_id)
-                return
-            if incoming is None:
-                await self._finished.submit((channel, external_id, []))
-                return
-            # the NLU (an HTTP call to Rasa) in its pool, the unit of work in the database's
-            # executor: a free text never holds up the database
-            understanding = await asyncio.get_running_loop().run_in_executor(
-                self._nlu, self.dispatcher.understand, incoming) if incoming.text else None
-            if self.store.gate.enabled:  # SQLite: the database thread, with others waiting
-                outcome = await self._handled.submit((incoming, understanding))
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            else:  # PostgreSQL: units of work side by side in the database threads
-                outcome = await self.db(self.dispatcher.handle, incoming, understanding)
-        except Exception:
-            left = await self.db(self.store.failed, channel, external_id)
-            log.exception("%s payload failed (%s)", channel,
-                          f"attempt {left}, kept for a retry" if left else "dropped")
+            incoming = await adapter.incoming(payload)
+        except Malformed as exc:
+            log.warning("%s payload %s cannot be read: kept as a dead letter (%s)", channel,
+                        self.ref(channel, external_id), exc)
+            await self._dead_letter(adapter, external_id, payload, None, "read", exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - tried again by the sweep (counted: then dead)
+            log.exception("%s payload %s failed before handling", channel,
+                          self.ref(channel, external_id))
+            if not is_transient(exc):
+                await self._failed(adapter, external_id, payload, None, exc)
+            return
+        if incoming is None:
+            await self._finish(channel, external_id, [])
+            return
+        # the NLU (an HTTP call to Rasa) in its pool, the unit of work in the database's
+        # executor: a free text never holds up the database
+        understanding = await asyncio.get_running_loop().run_in_executor(
+            self._nlu, self.dispatcher.understand, incoming) if incoming.text else None
+        outcome = await self._handle(adapter, external_id, payload, incoming, understanding)
+        if outcome is None:
             return
         # The dispatcher committed (its inbox holds the message id): from here a crash only
         # means the recorded payload is processed again and dropped as a duplicate, and the
         # replies are resent from the outbox.
         if outcome.duplicate:
             self.stats.duplicates += 1
-            await self._finished.submit((channel, external_id, []))
+            await self._finish(channel, external_id, [])
             return
         self.stats.handled += 1
         sent = await self.deliver(adapter, incoming.chat_id, outcome.replies, outcome.outbox_ids)
-        # the recorded payload goes and the sent replies are marked, with other messages' (one
-        # transaction for all that finish meanwhile)
-        await self._finished.submit((channel, external_id, sent))
+        await self._finish(channel, external_id, sent)
         started = self._received.get((channel, external_id))
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
+
+    async def _handle(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
+                      incoming: Incoming, understanding: Any) -> Any:
+        """The dispatcher's unit of work for one message, or None when it did not happen (kept
+        for the sweep, or a dead letter by now). The database being away is waited out for
+        `patience` seconds; any other failure counts, and after `handle_attempts` the message
+        is a dead letter and its sender told."""
+        pauses = self._pauses()
+        while True:
+            try:
+                if self.store.gate.enabled:  # SQLite: the database thread, with others waiting
+                    outcome = await self._handled.submit((incoming, understanding))
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    return outcome
+                # PostgreSQL: units of work side by side in the database threads
+                return await self.db(self.dispatcher.handle, incoming, understanding)
+            except Exception as exc:  # noqa: BLE001 - sorted out below
+                ref = self.ref(adapter.name, external_id)
+                if is_transient(exc):
+                    wait = next(pauses, None)
+                    if wait is None:
+                        log.warning("database unavailable: message %s left for the sweep (%s)",
+                                    ref, exc)
+                        return None
+                    log.info("database unavailable, trying message %s again in %.2f s (%s)",
+                             ref, wait, exc)
+                    await asyncio.sleep(wait)
+                    continue
+                log.exception("message %s failed", ref)
+                if self._stopping or not await self._failed(adapter, external_id, payload,
+                                                            incoming, exc):
+                    return None
+                await asyncio.sleep(next(pauses, self.retry_backoff))
+
+    async def _failed(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
+                      incoming: Incoming | None, exc: BaseException) -> bool:
+        """Count a failure of a message; True if it is to be tried again now. After
+        `handle_attempts` failures it is a dead letter (and its sender told)."""
+        try:
+            attempts = await self.db(self.store.failed, adapter.name, external_id)
+        except Exception:  # noqa: BLE001 - the database is away: the sweep tries again
+            log.warning("message %s: failure not counted, left for the sweep",
+                        self.ref(adapter.name, external_id))
+            return False
+        if attempts < self.handle_attempts:
+            return incoming is not None
+        await self._dead_letter(adapter, external_id, payload, incoming, "handle", exc, attempts)
+        return False
+
+    async def _dead_letter(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
+                           incoming: Incoming | None, stage: str, exc: BaseException,
+                           attempts: int = 0) -> None:
+        """Keep a payload as a dead letter; when its sender is known, tell them (the error
+        message in their language, through the outbox like any reply)."""
+        channel = adapter.name
+        reply: OutboxItem | None = None
+        rendered: Rendered | None = None
+        try:
+            if incoming is not None:
+                lang = await self.db(self._language_of, incoming)
+                error = Reply.of("common.error")
+                rendered = self.catalog.render(error, lang)
+                reply = OutboxItem(channel=channel, chat_id=incoming.chat_id, payload={
+                    "reply": error.model_dump(mode="json"), "language": lang})
+            item_id = await self.db(self.store.dead_letter, channel, external_id, stage,
+                                    payload, exc, attempts, reply)
+        except Exception:  # noqa: BLE001 - the database is away: the sweep tries again
+            log.exception("message %s: could not keep it as a dead letter",
+                          self.ref(channel, external_id))
+            return
+        self.stats.dead_letters += 1
+        log.error("%s message %s is a dead letter (%s, %d attempts): %s", channel,
+                  self.ref(channel, external_id), stage, attempts, type(exc).__name__)
+        if incoming is not None and rendered is not None and item_id:
+            sent = await self.deliver(adapter, incoming.chat_id, [rendered], [item_id])
+            await self._finish(channel, None, sent)
+
+    def _language_of(self, incoming: Incoming) -> str:
+        """The language to speak to the sender of a message (read-only)."""
+        lang = None
+        with self.dispatcher.uow_factory() as uow:
+            conv = uow.conversations.get(incoming.channel, incoming.chat_id)
+            lang = conv.language if conv is not None else None
+            if not lang:
+                user = uow.users.by_identity(incoming.channel, incoming.user_ref)
+                lang = user.language if user is not None else None
+            uow.rollback()
+        hint = Lang.parse(incoming.lang_hint)
+        return lang or (hint.value if hint else None) or self.dispatcher.default_language
 
     async def set_reachable(self, channel: str, user_ref: str, reachable: bool) -> None:
         """A user blocked the bot (or came back): marked so, for every channel's sending."""
         await self.db(self._set_unreachable, channel, user_ref, not reachable)
 
     def _set_unreachable(self, channel: str, user_ref: str, flag: bool) -> None:
-        with self.athar.uow_factory() as uow:
+        with self.dispatcher.uow_factory() as uow:
             user = uow.users.by_identity(channel, user_ref)
             if user is None or user.unreachable == flag:
                 return
@@ -396,23 +604,38 @@ class Runtime:
     # -- sending ------------------------------------------------------------------------------
     async def deliver(self, adapter: Adapter, chat_id: str, replies: list[Rendered],
                       outbox_ids: list[int]) -> list[int]:
-        """Send replies in order; return the outbox ids sent (for the caller to mark). Stops at
-        the first failure: the rest stays in the outbox for the sweep (or is given up when the
-        user blocked the bot)."""
+        """Send replies in order. Each sent reply but the last is marked sent at once (so that
+        a crash sends at most one reply of a chat twice); the outbox ids of the last are
+        returned, for the caller to mark with the payload's end. Stops at the first failure
+        that is not the reply's own: the rest stays in the outbox for the sweep (or is given
+        up when the user blocked the bot, or held when the channel must wait for the user)."""
         ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
         batches = coalesce(replies, ids, adapter.fits)
+        channel = adapter.name
         sent: list[int] = []
         for i, (reply, item_ids) in enumerate(batches):
+            if sent:
+                await self._finish(channel, None, sent)
+                sent = []
+            rest = [x for _, b in batches[i:] for x in b]
             try:
                 if reply.job:  # slow work (an export), once the replies before it are sent
                     reply = await self.work(self.dispatcher.fulfil, reply)
                 await adapter.send(chat_id, reply)
             except Unreachable:
                 log.warning("the user blocked the bot: replies given up")
-                await self.set_reachable(adapter.name, chat_id, False)
-                await self.db(self.store.give_up, [x for _, b in batches[i:] for x in b])
+                await self._quietly(self.set_reachable(channel, chat_id, False))
+                await self._quietly(self.db(self.store.give_up, rest))
                 self.stats.failed_sends += len(batches) - i
                 break
+            except Deferred:
+                await self._quietly(self.db(self.store.hold, rest))
+                break
+            except Rejected as exc:
+                log.warning("reply refused by the channel, given up: %s", exc)
+                await self._quietly(self.db(self.store.give_up, item_ids))
+                self.stats.failed_sends += 1
+                continue
             except Exception as exc:  # noqa: BLE001 - kept in the outbox, resent by the sweep
                 log.warning("reply not sent, kept in the outbox: %s", exc)
                 self.stats.failed_sends += len(batches) - i
@@ -420,6 +643,27 @@ class Runtime:
             self.stats.sent += 1
             sent.extend(item_ids)
         return sent
+
+    @staticmethod
+    async def _quietly(work: Awaitable[Any]) -> None:
+        try:
+            await work
+        except Exception:  # noqa: BLE001 - bookkeeping only: the sweep sorts it out
+            log.exception("delivery bookkeeping failed")
+
+    def _rendered(self, item: OutboxItem) -> Rendered:
+        reply = Reply.model_validate(item.payload["reply"])
+        return self.catalog.render(reply, item.payload.get("language") or
+                                   self.dispatcher.default_language)
+
+    async def release(self, channel: str, chat_id: str) -> None:
+        """Send the replies held for a chat (`Deferred`), in order. Called by the adapter from
+        `incoming`, which runs in the chat's turn."""
+        items = await self.db(self.store.release, channel, chat_id)
+        if items:
+            sent = await self.deliver(self.adapters[channel], chat_id,
+                                      [self._rendered(i) for i in items], [i.id or 0 for i in items])
+            await self._finish(channel, None, sent)
 
     # -- recovery -----------------------------------------------------------------------------
     async def sweep(self, min_age: float | None = None) -> None:
@@ -432,13 +676,12 @@ class Runtime:
         await self.drain()
         for channel, adapter in self.adapters.items():
             for item in await self.db(self.store.due, channel, age):
-                if not await self.db(self.store.claim, item):
+                if self._stopping or not await self.db(self.store.claim, item):
                     continue
-                reply = Reply.model_validate(item.payload["reply"])
-                rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
                 async with self._chat((channel, item.chat_id)):
-                    sent = await self.deliver(adapter, item.chat_id, [rendered], [item.id or 0])
-                await self._finished.submit((channel, None, sent))
+                    sent = await self.deliver(adapter, item.chat_id, [self._rendered(item)],
+                                              [item.id or 0])
+                await self._finish(channel, None, sent)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -456,5 +699,5 @@ class Runtime:
 
     def _prune(self) -> None:
         from bot.maintenance import prune
-        done = prune(self.athar.uow_factory, self.athar.settings.polls.retention_months)
+        done = prune(self.dispatcher.uow_factory, self.athar.settings.polls.retention_months)
         log.info("database housekeeping: %s", done)

@@ -32,7 +32,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton
 
-from bot.channels.http import AiohttpRequest, JsonBody
+from bot.channels.http import AiohttpRequest, JsonBody, UnreadableAnswer
 from bot.channels.runtime import Malformed, Rejected, Runtime, Transient, Unreachable
 
 log = logging.getLogger("athar.telegram")
@@ -47,6 +47,8 @@ MENU_LANGUAGES = ("fr", "ar")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 API_CONNECTIONS = 8  # HTTP connections to the Bot API (and Bot API calls in flight)
+CALLBACK_PATIENCE = 2.0  # seconds: a button's spinner is only worth stopping soon
+_UPDATE_ID = re.compile(rb'"update_id"\s*:\s*(\d{1,19})')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,7 +323,7 @@ class TelegramChannel:
         """Every callback query is answered (the button stops spinning), even a stale one."""
         try:
             await self._call(self._api, endpoint="answerCallbackQuery",
-                             params={"callback_query_id": query_id})
+                             params={"callback_query_id": query_id}, patience=CALLBACK_PATIENCE)
         except (Transient, Rejected, Unreachable) as exc:
             log.info("callback query not answered: %s", exc)
 
@@ -356,11 +358,12 @@ class TelegramChannel:
             url=f"{self.bot.base_url}/{endpoint}", request_data=JsonBody(params),  # type: ignore[arg-type]
             **timeouts)
 
-    async def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+    async def _call(self, method: Callable[..., Any], patience: float | None = None,
+                    **kwargs: Any) -> Any:
         """Call the Bot API through the runtime (which retries what is transient), its errors
         mapped: a 429 the rate limiter gave up on, network errors and 5xx are transient; 403
         means the user blocked the bot; any other refusal is final."""
-        return await self.runtime.call(_mapped, method, **kwargs)
+        return await self.runtime.call(_mapped, method, patience=patience, **kwargs)
 
     async def send(self, chat_id: str, reply: Rendered) -> None:
         att = reply.attachment
@@ -391,12 +394,15 @@ class TelegramChannel:
         await self._call(self.bot.delete_webhook, drop_pending_updates=False)
         offset: int | None = None
         pause = 0.5
+        single = False  # after an answer nobody could read: one update at a time
         while not stop.is_set():
             # Raw JSON: the updates are recorded as they came and parsed once, when processed.
             params: dict[str, Any] = {"timeout": self.poll_timeout,
                                       "allowed_updates": ALLOWED_UPDATES}
             if offset is not None:
                 params["offset"] = offset
+            if single:
+                params["limit"] = 1
             fetch = asyncio.create_task(self._post_json(
                 "getUpdates", params, self._updates_request, read_timeout=self.poll_timeout + 35))
             stopping = asyncio.create_task(stop.wait())
@@ -408,6 +414,18 @@ class TelegramChannel:
             stopping.cancel()
             try:
                 updates = fetch.result()
+            except UnreadableAnswer as exc:
+                if not single:  # find the update nobody can read: one at a time
+                    single = True
+                    continue
+                skipped = await self._skip_unreadable(exc.raw, offset)
+                if skipped is None:
+                    log.warning("getUpdates answer unreadable, retrying in %.1fs", pause)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+                else:
+                    offset = skipped + 1
+                continue
             except (BadRequest, Forbidden) as exc:
                 raise RuntimeError(f"getUpdates refused: {exc}") from exc
             except TelegramError as exc:
@@ -416,6 +434,7 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 0.5
+            single = False
             payloads = [u for u in updates or [] if isinstance(u, dict)
                         and isinstance(u.get("update_id"), int)]
             if not payloads:
@@ -424,10 +443,28 @@ class TelegramChannel:
                 try:
                     await self.runtime.receive(CHANNEL, payloads)
                     break
-                except Exception:  # noqa: BLE001 - not acknowledged: record them again
+                except Exception:  # noqa: BLE001 - the database is away: record them again
                     log.exception("could not record updates, retrying")
                     await asyncio.sleep(1.0)
             offset = max(p["update_id"] for p in payloads) + 1
+
+    async def _skip_unreadable(self, raw: bytes, offset: int | None) -> int | None:
+        """An update that no JSON parser can read (getUpdates asked for it alone): kept as a
+        dead letter, its raw bytes, so that the next offset passes it. Its id is the smallest
+        `update_id` in the answer not below the offset (a forged one nested inside it cannot
+        make the bot skip another update for good). None if there is no id to find."""
+        ids = [int(m) for m in _UPDATE_ID.findall(raw) if offset is None or int(m) >= offset]
+        if not ids:
+            return None
+        uid = min(ids)
+        while True:
+            try:
+                await self.runtime.refuse(CHANNEL, raw, "getUpdates answer unreadable",
+                                          external_id=str(uid))
+                return uid
+            except Exception:  # noqa: BLE001 - the database is away: not acknowledged yet
+                log.exception("could not keep an unreadable update, retrying")
+                await asyncio.sleep(1.0)
 
     async def set_commands(self) -> None:
         """The command menu in French and Arabic (and French for everyone else)."""
@@ -466,7 +503,6 @@ def build_runtime(athar: Any, settings: Any, **kwargs: Any) -> tuple[Runtime, Te
     the runtime)."""
     channel_kwargs = {k: kwargs.pop(k) for k in ("poll_timeout",) if k in kwargs}
     channel = TelegramChannel.build(settings, athar.services.catalog, **channel_kwargs)
-    kwargs.setdefault("max_retries", settings.telegram.max_retries)
     return Runtime(athar, [channel], **kwargs), channel
 
 

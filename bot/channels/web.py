@@ -13,8 +13,11 @@ bot's own webhook server answers 200 before processing, so a crash would lose th
    constant time (hmac.compare_digest); missing or wrong: 403;
 2. a body over 64 KB is refused (413) before it is parsed: by its Content-Length, and while it is
    read when no length is given;
-3. the update is recorded (inbound_updates; the same update_id twice is recorded once) and only
-   then is 200 returned; if the database is unavailable the answer is 503 and Telegram retries;
+3. the update is made storable (NUL, lone surrogates, NaN) and recorded (inbound_updates; the
+   same update_id twice is recorded once) and only then is 200 returned; a body that is not
+   JSON, or one that can never be stored (nested or big beyond any real update), is refused
+   with 400 (kept as a dead letter when it has an update_id); if the database is unavailable
+   the answer is 503 and Telegram retries;
 4. it is then processed in the background of this worker (dispatcher, replies, outbox); a worker
    that dies leaves it recorded, and any worker's sweep picks it up.
 
@@ -33,6 +36,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from bot.channels.runtime import Receipt
 
 log = logging.getLogger("athar.web")
 
@@ -53,6 +58,15 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body's JSON, or None when it is not JSON (or nested too deep to read: the
+    parser's recursion is refused as a bad request, not a server error)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def create_app(settings: Any = None, *, athar: Any = None,
@@ -107,10 +121,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
         body = await read_body(request)
         if body is None:
             return Response(status_code=413)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return Response(status_code=400)
+        payload = parse_json(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) \
                 or isinstance(payload.get("update_id"), bool):
             return Response(status_code=400)
@@ -123,7 +134,9 @@ def create_app(settings: Any = None, *, athar: Any = None,
         except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Telegram retries
             log.exception("an update could not be recorded")
             return Response(status_code=503)
-        if receipt == "new" and call is not None:  # a button press: its callback query answered here
+        if receipt == Receipt.REFUSED:  # can never be stored: kept as a dead letter
+            return Response(status_code=400)
+        if receipt == Receipt.NEW and call is not None:  # a button press: answered right here
             return JSONResponse(call)
         return Response(status_code=200)
 

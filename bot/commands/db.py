@@ -45,7 +45,7 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from bot.maintenance import prune
+    from bot.maintenance import DEAD_LETTER_DAYS, prune
     from storage.db import make_engine, make_uow_factory
 
     settings = get_settings()
@@ -59,6 +59,7 @@ def _prune(args: argparse.Namespace) -> int:
     print(f"forgot {done.message_ids} processed message id(s) older than {args.inbox_days} day(s)")
     print(f"deleted {done.outbox_items} sent or abandoned outgoing message(s) older than "
           f"{args.outbox_days} day(s)")
+    print(f"deleted {done.dead_letters} dead letter(s) older than {DEAD_LETTER_DAYS} days")
     print(f"erased {done.respondents} poll respondent(s) who consented more than {months} "
           f"month(s) ago (and {done.poll_locks} of their dialogue lock rows)")
     return 0

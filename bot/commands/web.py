@@ -70,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
     with nlu_context(settings):  # a local Rasa, shared by the workers, when configured
         uvicorn.run("bot.channels.web:create_app", factory=True, host=args.host, port=args.port,
                     workers=max(1, args.workers), log_level=settings.logging.level.lower(),
-                    access_log=False)
+                    access_log=False, timeout_graceful_shutdown=2)
     return 0

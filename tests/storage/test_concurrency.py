@@ -145,40 +145,6 @@ def test_respondent_add_race(uow_factory):
         assert len(uow.respondents.list(poll.id)) == 1
 
 
-def test_two_outbox_senders_never_take_the_same_item(uow_factory):
-    """PostgreSQL: the second sender skips the rows the first one holds (SKIP LOCKED);
-    SQLite: it waits for the first to commit and then finds them sent. Either way no item is
-    taken twice."""
-    with uow_factory() as uow:
-        ids = [uow.outbox.add(OutboxItem(channel="telegram", chat_id=str(i), payload={"i": i})).id
-               for i in range(6)]
-        uow.commit()
-    first_has_items = threading.Event()
-
-    def sender(limit, wait_first):
-        if wait_first:
-            first_has_items.wait(timeout=10)
-        with uow_factory() as uow:
-            items = uow.outbox.pending(limit=limit)
-            if not wait_first:
-                first_has_items.set()
-                time.sleep(0.3)
-            for item in items:
-                uow.outbox.mark_sent(item.id)
-            uow.commit()
-            return [i.id for i in items]
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        a = pool.submit(sender, 3, False)
-        b = pool.submit(sender, 100, True)
-        taken_a, taken_b = a.result(timeout=60), b.result(timeout=60)
-    assert taken_a == ids[:3]
-    assert not set(taken_a) & set(taken_b)
-    assert sorted(taken_a + taken_b) == ids
-    with uow_factory() as uow:
-        assert uow.outbox.pending() == []
-
-
 def test_concurrent_saves_of_one_project_leave_one_whole_version(uow_factory):
     """Two officials edit the same project at once, each removing a different effect and adding
     one: no error, and the stored project is exactly one of the two versions (last wins)."""

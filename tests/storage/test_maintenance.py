@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from domain.ports import ConversationRecord, OutboxItem
 from domain.records import Poll, Project, Respondent, utcnow
 
 from bot.handlers.polls import LOCK_CHANNEL
 from bot.maintenance import prune
+from storage.tables import OutboxRow
 
 
 def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
@@ -42,13 +43,19 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
                                        consent_at=now - timedelta(days=400)))
         uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="p-kept", consent=True,
                                        consent_at=now))
+        for age in (15, 13):  # dead letters (they may hold a chat id): kept two weeks
+            uow.session.execute(text(
+                "INSERT INTO dead_letters (channel, stage, payload, error, attempts, created_at) "
+                "VALUES ('telegram', 'record', '{}', 'e', 0, :t)"), {"t": now - timedelta(days=age)})
         uow.commit()
 
     done = prune(uow_factory, retention_months=12, now=now)
 
-    assert (done.outbox_items, done.message_ids, done.respondents, done.poll_locks) == (2, 1, 1, 1)
+    assert (done.outbox_items, done.message_ids, done.respondents, done.poll_locks,
+            done.dead_letters) == (2, 1, 1, 1, 1)
     with uow_factory() as uow:
-        left = {i.payload["n"] for i in uow.outbox.pending(limit=100)}
+        left = {r.payload["n"] for r in uow.session.scalars(select(OutboxRow))
+                if r.sent_at is None and r.attempts < 1000}
         assert left == {2}  # unsent and still deliverable: kept whatever its age
         assert uow.conversations.get(LOCK_CHANNEL, "pseudo-old") is None
         assert uow.conversations.get(LOCK_CHANNEL, "pseudo-new") is not None

@@ -1,5 +1,7 @@
 """Fixtures of the Telegram tests: the Bot API emulator and the real bot (python-telegram-bot
-over HTTP, the real dispatcher and database) running against it in a background thread."""
+over HTTP, the real dispatcher and database) running against it in a background thread:
+`polling_bot` (long polling, as `athar telegram`) and `web_bot` (the webhook app under uvicorn,
+as `athar web`)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +10,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.telegram.emulator import TOKEN, BotApiEmulator
+from tests.telegram.emulator import TOKEN, BotApiEmulator, ServerThread
+
+SECRET = "s3cret-Token_1"  # make_settings' webhook secret
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +33,7 @@ def make_settings(emulator: BotApiEmulator, db_url: str, **telegram: Any):
     tg = {"api_url": emulator.api_url, "max_rate": 0, "max_retries": 3}
     tg.update(telegram)
     return load_settings(database_url=db_url, telegram_token=TOKEN,
-                         telegram_webhook_secret="s3cret-Token_1", nlu={"url": None},
+                         telegram_webhook_secret=SECRET, nlu={"url": None},
                          telegram=tg)
 
 
@@ -100,3 +104,39 @@ def polling_bot(emulator):
     yield start
     for bot in bots:
         bot.stop()
+
+
+class WebBot:
+    """`bot.channels.web.create_app` served by uvicorn in a thread, as `athar web` serves it."""
+
+    def __init__(self, emulator, db_url, register=True, **runtime_kwargs):
+        from bot.channels.web import create_app
+        self.settings = make_settings(emulator, db_url)
+        runtime_kwargs.setdefault("grace", 0.0)
+        self.app = create_app(self.settings, runtime_kwargs=runtime_kwargs)
+        self.server = ServerThread(self.app).start()
+        self.url = f"http://127.0.0.1:{self.server.port}/telegram"
+        if register:
+            from bot.commands.web import _prepare
+            asyncio.run(_prepare(self.settings, self.url))
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def web_bot(emulator):
+    bots = []
+
+    def start(db_url, **kw):
+        bot = WebBot(emulator, db_url, **kw)
+        bots.append(bot)
+        return bot
+
+    yield start
+    for b in bots:
+        b.stop()

@@ -29,7 +29,7 @@ import aiohttp
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456:TEST-token_for-the-emulator"
@@ -144,9 +144,16 @@ class BotApiEmulator:
         return _Ctx()
 
     # -- faults -----------------------------------------------------------------------------
-    def inject(self, method: str, status: int, count: int = 1, retry_after: int = 1) -> None:
-        """The next `count` calls of `method` fail with `status` (429, 403, 500, 502...)."""
+    def inject(self, method: str, status: int, count: int = 1, retry_after: int = 1,
+               seconds: float | None = None) -> None:
+        """The next `count` calls of `method` fail with `status` (429, 403, 500, 502...); with
+        `seconds`, every call for that long (an outage)."""
         with self._lock:
+            if seconds is not None:
+                self.faults.setdefault(method, []).append(
+                    {"status": status, "retry_after": retry_after,
+                     "until": time.monotonic() + seconds})
+                return
             self.faults.setdefault(method, []).extend(
                 [{"status": status, "retry_after": retry_after}] * count)
 
@@ -157,7 +164,11 @@ class BotApiEmulator:
                 spec: dict[str, Any] | None = {"status": 403}
             else:
                 queue = self.faults.get(method) or []
-                spec = queue.pop(0) if queue else None
+                while queue and queue[0].get("until", float("inf")) < time.monotonic():
+                    queue.pop(0)  # an outage that is over
+                spec = None
+                if queue:
+                    spec = queue[0] if "until" in queue[0] else queue.pop(0)
         if spec is None:
             return None
         status = spec["status"]
@@ -211,6 +222,11 @@ class BotApiEmulator:
                                  "description": f"Bad Request: method {method} not found"},
                                 status_code=400)
         result = await handler(params, files)
+        if method == "getUpdates" and any("_raw" in u for u in result):
+            # updates pushed as raw JSON text (poison no encoder would write): spliced in
+            body = '{"ok":true,"result":[' + ",".join(
+                u["_raw"] if "_raw" in u else json.dumps(u) for u in result) + "]}"
+            return Response(body.encode("utf-8", "surrogatepass"), media_type="application/json")
         return JSONResponse({"ok": True, "result": result})
 
     def _record(self, call: Call) -> Call:
@@ -265,7 +281,8 @@ class BotApiEmulator:
                 if self.webhook is not None:
                     return []  # Telegram answers 409 here; the bot never polls with a webhook
             if ready:
-                return ready[:100]
+                limit = int(p.get("limit") or 100)
+                return ready[:max(1, min(limit, 100))]
             left = deadline - time.monotonic()
             if left <= 0 or self.closing:
                 return []
@@ -329,8 +346,11 @@ class BotApiEmulator:
                         headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret"]
                     started = time.perf_counter()
                     answer = b""
+                    body = (update["_raw"] if "_raw" in update else json.dumps(update)).encode(
+                        "utf-8", "surrogatepass")
+                    headers["Content-Type"] = "application/json"
                     try:
-                        async with client.post(hook["url"], json=update, headers=headers) as r:
+                        async with client.post(hook["url"], data=body, headers=headers) as r:
                             answer = await r.read()
                             status = r.status
                     except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -375,6 +395,22 @@ class BotApiEmulator:
                 self._again.append(update)  # served once more whatever the offset
             else:
                 self.updates.append(update)
+            webhook = self.webhook is not None
+            self._changed.notify_all()
+        if self.loop is not None:
+            if webhook:
+                self.loop.call_soon_threadsafe(self._deliveries.put_nowait, update)
+            else:
+                self.loop.call_soon_threadsafe(self._new_update.set)
+        return update
+
+    def push_raw(self, text: str) -> dict[str, Any]:
+        """Queue an update given as raw JSON text, its update id written `@ID@` (what no JSON
+        encoder would write: lone surrogates, NaN, nesting 32,000 deep)."""
+        with self._changed:
+            uid = next(self._update_ids)
+            update = {"update_id": uid, "_raw": text.replace("@ID@", str(uid))}
+            self.updates.append(update)
             webhook = self.webhook is not None
             self._changed.notify_all()
         if self.loop is not None:

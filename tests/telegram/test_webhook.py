@@ -2,53 +2,14 @@
 updates with the secret token given to setWebhook."""
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 
 from tests.bot.helpers import invite
-from tests.telegram.conftest import make_settings
-from tests.telegram.emulator import ServerThread, buttons
+from tests.telegram.conftest import SECRET
+from tests.telegram.emulator import buttons
 
 U = 601
-SECRET = "s3cret-Token_1"  # make_settings' webhook secret
-
-
-class WebBot:
-    """`bot.channels.web.create_app` served by uvicorn in a thread, as `athar web` serves it."""
-
-    def __init__(self, emulator, db_url, register=True, **runtime_kwargs):
-        from bot.channels.web import create_app
-        self.settings = make_settings(emulator, db_url)
-        runtime_kwargs.setdefault("grace", 0.0)
-        self.app = create_app(self.settings, runtime_kwargs=runtime_kwargs)
-        self.server = ServerThread(self.app).start()
-        self.url = f"http://127.0.0.1:{self.server.port}/telegram"
-        if register:
-            from bot.commands.web import _prepare
-            asyncio.run(_prepare(self.settings, self.url))
-
-    @property
-    def runtime(self):
-        return self.app.state.runtime
-
-    def stop(self):
-        self.server.stop()
-
-
-@pytest.fixture
-def web_bot(emulator):
-    bots = []
-
-    def start(db_url, **kw):
-        bot = WebBot(emulator, db_url, **kw)
-        bots.append(bot)
-        return bot
-
-    yield start
-    for b in bots:
-        b.stop()
 
 
 def _client():
