@@ -26,13 +26,29 @@ DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "start", "stop", "keep")
 
 NLU_KINDS = {"describe_activity": "activity", "describe_output": "output",
              "describe_effect": "effect"}
-NLU_MIN_CONFIDENCE = 0.5  # below this the NLU statement intent is ignored
-NLU_OVERRIDES_WEAK = 0.8  # a confident NLU beats a rule that rests on one weak clue
+LEVELS: tuple[str, ...] = ("activity", "output", "effect")
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure the coach must be before it tells the level of a statement instead of asking.
+
+    The figures are probabilities that the statement is (or is not) an effect, read from the NLU's
+    statement intents; they are calibrated on the real train split (knowledge/coaching.yml).
+    - `alone`: the NLU alone, when the lexicon rules find nothing;
+    - `agree`: the NLU when the rules point the same way;
+    - `contra`: the NLU against the rules (a rule never overrides a confident contrary NLU).
+    """
+    alone: float = 0.85
+    agree: float = 0.65
+    contra: float = 0.9
+
 
 # Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic digits
 _ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 0x0649: 0x064A,
                        **{0x0660 + i: 0x30 + i for i in range(10)}})
 _TATWEEL = chr(0x0640)
+_CLAUSE = re.compile(r"[.;:!?\u061f\u060c,\n]")  # what ends a clause (Arabic comma and question mark too)
 _YEAR = re.compile(r"(?<!\d)(20[2-4]\d)(?!\d)")
 
 
@@ -66,17 +82,20 @@ def _is_arabic(word: str) -> bool:
     return any(0x0600 <= ord(c) <= 0x06FF for c in word)
 
 
-def _word_re(form: str, whole: bool = False) -> re.Pattern[str]:
-    """A form matches at the start of a word; it may be a stem ("sensibilis" → "sensibiliser").
-    An Arabic form also matches with or without its article and after a proclitic ("العمل" finds
-    "عملا", "بالعمل"). With `whole`, the match runs on to the end of the word it starts."""
+def _word_re(form: str, whole: bool = False, suffixes: str = "") -> re.Pattern[str]:
+    """A Latin-script form matches at the start of a word; it may be a stem ("sensibilis" →
+    "sensibiliser"). An Arabic-script form matches a whole word, with or without its article,
+    after a proclitic and before what `suffixes` allows (a regex of inflections and attached
+    pronouns: "العمل" finds "عملا", "بالعمل"; never the taa marbuta, so that "نوعي", we raise
+    awareness, does not find "نوعية", quality). With `whole`, the match runs on to the end of the
+    word it starts."""
     f = plain(form).strip()
-    head = ""
-    if _is_arabic(f):
-        if f.startswith(_AL) and len(f) > 3:
-            f = f[2:]
-        head = _PROCLITICS
-    return re.compile(r"(?<!\w)" + head + re.escape(f) + (r"\w*" if whole else ""), re.IGNORECASE)
+    if not _is_arabic(f):
+        return re.compile(r"(?<!\w)" + re.escape(f) + (r"\w*" if whole else ""), re.IGNORECASE)
+    if f.startswith(_AL) and len(f) > 3:
+        f = f[2:]
+    tail = r"\w*" if whole else suffixes + r"(?!\w)"
+    return re.compile(r"(?<!\w)" + _PROCLITICS + re.escape(f) + tail, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,13 @@ class Lexicon:
     domains: Mapping[str, Sequence[str]] = field(default_factory=dict)  # domain id -> synonyms
     directions: Mapping[str, Sequence[str]] = field(default_factory=dict)  # direction -> words
     pronouns: Sequence[str] = ()  # subject pronouns dropped at the start of a change clause
+    # "le projet a permis…", "ساهم المشروع في…": the project as the subject of a change it caused
+    result_verbs: Sequence[str] = ()
+    # words after which an actor is not the subject ("grâce au projet", "بفضل المشروع")
+    subject_blockers: Sequence[str] = ()
+    # words of a typed answer to the clarifying question, per level ("c'est nous", "les gens")
+    answer_cues: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    arabic_suffixes: str = ""  # regex of what may end an Arabic word after a form (see _word_re)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_cache", {})
@@ -97,7 +123,7 @@ class Lexicon:
     def _compiled(self, key: str, words: Iterable[str], whole: bool = False) -> list[re.Pattern[str]]:
         cache: dict[str, list[re.Pattern[str]]] = self._cache  # type: ignore[attr-defined]
         if key not in cache:
-            cache[key] = [_word_re(w, whole) for w in words if w and w.strip()]
+            cache[key] = [_word_re(w, whole, self.arabic_suffixes) for w in words if w and w.strip()]
         return cache[key]
 
     def _regexes(self, key: str, patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -113,12 +139,13 @@ class Lexicon:
                 if any(r.search(t) for r in self._compiled("act:" + vid, forms))]
 
     def leading_activity_verb(self, text: str) -> str | None:
-        """The activity verb the statement starts with ("Organiser 10 ateliers")."""
+        """The activity verb the statement starts with ("Organiser 10 ateliers"), or that starts
+        what follows a colon ("Résultat : organiser 10 ateliers")."""
         t = plain(text)
+        heads = [0] + [m.end() + len(t[m.end():]) - len(t[m.end():].lstrip()) for m in re.finditer(":", t)]
         for vid, forms in self.activity_verbs.items():
             for r in self._compiled("act:" + vid, forms):
-                m = r.search(t)
-                if m is not None and m.start() == 0:
+                if any(r.match(t, h) for h in heads):
                     return vid
         return None
 
@@ -130,8 +157,26 @@ class Lexicon:
         return None
 
     def has_actor_subject(self, text: str) -> bool:
+        """We (the commune, the association, the project) are the grammatical subject: an actor
+        opens a clause, at most two words in (a time word, an Arabic verb before its subject:
+        "ستقوم الجماعة"), and none of those words makes it a complement ("grâce au projet",
+        "بفضل المشروع ديالنا")."""
         t = plain(text)
-        return any(r.search(t) for r in self._compiled("actor", self.actor_subjects))
+        blockers = self._compiled("block", self.subject_blockers)
+        for r in self._compiled("actor", self.actor_subjects):
+            for m in r.finditer(t):
+                clause = _CLAUSE.split(t[:m.start()])[-1]
+                words = clause.split()
+                if len(words) > 2:
+                    continue
+                if any(b.match(w) for w in words for b in blockers):
+                    continue
+                return True
+        return False
+
+    def has_result_verb(self, text: str) -> bool:
+        t = plain(text)
+        return any(r.search(t) for r in self._compiled("result", self.result_verbs))
 
     def change_verb_span(self, text: str) -> tuple[int, int] | None:
         t = plain(text)
@@ -174,77 +219,131 @@ def plain_pattern(pattern: str) -> str:
 # -- activity / output / effect ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Classification:
-    kind: StatementKind
+    kind: StatementKind  # the best guess ("unknown": no clue at all)
+    sure: bool = False  # sure enough to tell the user; otherwise the coach asks
     activity_verb: str | None = None  # id of the activity verb found, for its "so what?" question
     output_pattern: str | None = None
-    reasons: tuple[str, ...] = ()  # the clues, for tests and logs
+    effect_probability: float | None = None  # P(effect) from the NLU, when it gave one
+    reasons: tuple[str, ...] = ()  # the clues, for tests, logs and the evaluation
 
 
-def classify(text: str, lexicon: Lexicon, intent: str | None = None,
-             confidence: float = 0.0) -> Classification:
-    """Tell an activity, an output and an effect apart (DOMAIN §1.4).
+def statement_probabilities(ranking: Iterable[tuple[str, float]]) -> dict[str, float] | None:
+    """P(activity), P(output), P(effect) from an NLU intent ranking, renormalised over the
+    statement intents alone: at a statement step a dialogue intent never competes (a sentence
+    that mentions "accueil" or "اللغة" is still a statement). None when the ranking has none."""
+    probs = {NLU_KINDS[name]: float(conf) for name, conf in ranking if name in NLU_KINDS}
+    total = sum(probs.values())
+    if total <= 0:
+        return None
+    return {k: probs.get(k, 0.0) / total for k in LEVELS}
 
-    Rules first: a change verb whose subject is not "we / the commune" makes an effect; an
-    activity verb led by the actor ("Organiser…", "la commune va former…") an activity; a counted
-    delivery ("120 jeunes formés", "3 séances tenues") an output. A rule resting on a single weak
-    clue (an activity noun alone, the actor alone) yields to a confident NLU statement intent;
-    when the rules find nothing, the NLU intent decides; otherwise the kind is "unknown".
+
+def rule_clues(text: str, lexicon: Lexicon) -> tuple[str | None, bool, list[str], str | None, str | None]:
+    """The lexicon's reading of a statement (DOMAIN §1.4): (kind or None, strong?, clues,
+    activity verb id, output pattern id).
+
+    Subject test: an activity verb with us as the grammatical subject, or leading the sentence
+    ("Organiser…"), is an activity; counting test: a counted delivery ("120 jeunes formés") is an
+    output; a change verb whose subject is not us is an effect, and so is a change the project
+    "made possible" ("le projet a permis aux femmes de…"). Single clues (an activity noun, a
+    number, a share) are weak.
     """
+    p = plain(text)
     verbs = lexicon.activity_verbs_in(text)
     lead = lexicon.leading_activity_verb(text)
     actor = lexicon.has_actor_subject(text)
     counted = lexicon.output_pattern_in(text)
     change = lexicon.change_verb_span(text) is not None
+    result = lexicon.has_result_verb(text)
     # counting test, weak form: a statement that opens on a count ("40 femmes présentes…")
-    leading_count = re.match(r"\W*\d+(?:[.,]\d+)?(?![\d.,]|\s*%)", plain(text)) is not None
+    leading_count = re.match(r"\W*\d+(?:[.,]\d+)?(?![\d.,]|\s*%)", p) is not None
     # or that counts things somewhere ("un festival, 2 000 visiteurs"), a year aside
-    count_inside = re.search(r"(?<![\d.,])(?!20\d\d(?!\d))\d+(?:[.,]\d+)?(?![\d.,]|\s*%)\s+\w",
-                             plain(text)) is not None
+    count_inside = re.search(r"(?<![\d.,])(?!20\d\d(?!\d))\d+(?:[.,]\d+)?(?![\d.,]|\s*%)\s+\w", p) is not None
     # a share of people ("30 % des jeunes…") is how effects are usually stated
-    share = re.search(r"\d\s*%", plain(text)) is not None
-    reasons: list[str] = []
-    if verbs:
-        reasons.append("activity_verb")
-    if lead:
-        reasons.append("leading_verb")
-    if actor:
-        reasons.append("actor_subject")
-    if counted:
-        reasons.append("counted")
-    if leading_count:
-        reasons.append("leading_count")
-    if count_inside and not leading_count:
-        reasons.append("counted_inside")
-    if share:
-        reasons.append("share")
-    if change:
-        reasons.append("change_verb")
-    nlu_kind = NLU_KINDS.get(intent or "") if confidence >= NLU_MIN_CONFIDENCE else None
-    if nlu_kind:
-        reasons.append("nlu_" + nlu_kind)
+    share = re.search(r"\d\s*%", p) is not None
+    clues = [name for name, on in (
+        ("activity_verb", bool(verbs)), ("leading_verb", bool(lead)), ("actor_subject", actor),
+        ("counted", bool(counted)), ("leading_count", leading_count),
+        ("counted_inside", count_inside and not leading_count), ("share", share),
+        ("change_verb", change), ("result_verb", result)) if on]
     verb = lead or (verbs[0] if verbs else None)
-
-    rule: str | None = None
-    weak = False
-    if change and not actor and not lead:
-        rule = "effect"
+    kind: str | None = None
+    strong = True
+    if (change and not actor and not lead) or (result and not lead):
+        kind = "effect"
     elif verbs and (actor or lead):
-        rule = "activity"
+        kind = "activity"
     elif counted:
-        rule = "output"
+        kind = "output"
     elif verbs or actor:
-        rule, weak = "activity", True
+        kind, strong = "activity", False
     elif (leading_count or count_inside) and not change:
-        rule, weak = "output", True
+        kind, strong = "output", False
     elif share:
-        rule, weak = "effect", True
-    if rule is None or (weak and nlu_kind and nlu_kind != rule and confidence >= NLU_OVERRIDES_WEAK):
-        kind = nlu_kind or "unknown"
+        kind, strong = "effect", False
+    return kind, strong, clues, verb, counted
+
+
+def placed_by_answer(text: str, lexicon: Lexicon) -> str | None:
+    """The level a typed answer to the clarifying question points to ("c'est nous qui le
+    faisons" → activity, "ça se compte" → output, "les jeunes changent" → effect): the level
+    whose cue comes first in the answer; None when no cue is there."""
+    t = plain(text)
+    hits = [(m.start(), level) for level in LEVELS
+            for r in lexicon._compiled("cue:" + level, lexicon.answer_cues.get(level, ()))
+            for m in [r.search(t)] if m is not None]
+    return min(hits)[1] if hits else None
+
+
+def _is_effect(kind: str | None) -> bool | None:
+    return None if kind is None else kind == "effect"
+
+
+def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | None = None,
+             confidence: Confidence = Confidence()) -> Classification:
+    """Tell an activity, an output and an effect apart, and whether we are sure enough to say so.
+
+    The decision that matters is effect or not (an activity or an output told it is a change for
+    people, or the reverse, is the harmful mistake); `probabilities` are the NLU's statement
+    probabilities (`statement_probabilities`). The NLU alone decides above `confidence.alone`;
+    with the rules on its side above `confidence.agree`; against the rules only above
+    `confidence.contra` (the rules never override a confident contrary NLU, and a rule against
+    an unsure NLU is not enough: the coach asks). Without NLU probabilities a strong rule is sure
+    and a weak one is a guess. Between an activity and an output, the rules' reading wins, then
+    the likelier of the two.
+    """
+    rule, strong, clues, verb, counted = rule_clues(text, lexicon)
+    reasons = list(clues)
+    p_effect: float | None = None
+    if probabilities:
+        p_effect = probabilities.get("effect", 0.0)
+        nlu_effect = p_effect >= 0.5
+        sure_of = max(p_effect, 1.0 - p_effect)
+        reasons.append("nlu_" + max(LEVELS, key=lambda k: probabilities.get(k, 0.0)))
+        rule_effect = _is_effect(rule)
+        if rule_effect is None:
+            effect, sure = nlu_effect, sure_of >= confidence.alone
+        elif rule_effect == nlu_effect:
+            effect, sure = nlu_effect, sure_of >= confidence.agree
+        elif sure_of >= confidence.contra:
+            effect, sure = nlu_effect, True
+            reasons.append("nlu_over_rules")
+        else:
+            effect, sure = rule_effect, False
+        if effect:
+            kind = "effect"
+        elif rule in ("activity", "output"):
+            kind = rule
+        else:
+            kind = "activity" if probabilities.get("activity", 0.0) >= probabilities.get("output", 0.0) else "output"
+    elif rule is not None:
+        kind, sure = rule, strong
     else:
-        kind = rule
-    return Classification(kind=kind, activity_verb=verb if kind == "activity" else None,  # type: ignore[arg-type]
+        kind, sure = "unknown", False
+    return Classification(kind=kind, sure=sure,  # type: ignore[arg-type]
+                          activity_verb=verb if kind == "activity" else None,
                           output_pattern=counted if kind == "output" else None,
-                          reasons=tuple(reasons))
+                          effect_probability=p_effect, reasons=tuple(reasons))
 
 
 # -- checking an effect -----------------------------------------------------------------------

@@ -467,9 +467,27 @@ class DirectionWords(_Strict):
     keep: Terms
 
 
+class AnswerCues(_Strict):
+    """Words of a typed answer to the coach's clarifying question, per level."""
+
+    activity: Terms
+    output: Terms
+    effect: Terms
+
+
+class CoachConfidence(_Strict):
+    """Probability thresholds of the coach's verdicts (domain.effects.Confidence), calibrated on
+    the real train split by `python -m nlu.training.calibrate`."""
+
+    alone: float = Field(gt=0.5, le=1.0)
+    agree: float = Field(gt=0.5, le=1.0)
+    contra: float = Field(gt=0.5, le=1.0)
+
+
 class CoachingLexicon(_Strict):
     # regex of the short words Arabic and Darija glue to the next word (wa-, fa-, bi-, li-, al-)
     arabic_proclitics: str
+    arabic_suffixes: str  # regex: inflections and pronouns after a form (domain.effects._word_re)
     activity_verbs: list[ActivityVerb] = Field(min_length=1)
     output_patterns: list[OutputPattern] = Field(min_length=1)
     actor_subjects: Terms
@@ -479,6 +497,12 @@ class CoachingLexicon(_Strict):
     means_words: Terms  # "grâce à...": the means belong to the activities, not to the effect
     # pronouns dropped at the start of a change clause when a wording is proposed (optional)
     subject_pronouns: Terms | None = None
+    # the project as the subject of a change it caused ("a permis", "ساهم في")
+    result_verbs: Terms
+    # words after which an actor is not the subject ("grâce", "بفضل")
+    subject_blockers: Terms
+    answer_cues: AnswerCues
+    confidence: CoachConfidence
 
     @field_validator("horizon_patterns")
     @classmethod
@@ -491,7 +515,7 @@ class CoachingLexicon(_Strict):
                     raise ValueError(f"{tag} pattern {p!r} is not a valid regex: {exc}") from exc
         return v
 
-    @field_validator("arabic_proclitics")
+    @field_validator("arabic_proclitics", "arabic_suffixes")
     @classmethod
     def _proclitics_compile(cls, v: str) -> str:
         try:

@@ -42,6 +42,9 @@ class Understanding(BaseModel):
     language: str | None = None  # one of the Lang tags
     intent: Intent
     entities: list[Entity] = Field(default_factory=list)
+    # every intent the engine scored, likeliest first (the statement steps read the statement
+    # intents' share of it, whatever dialogue intent came first); may be empty
+    ranking: list[Intent] = Field(default_factory=list)
     engine: str = "rasa"  # "rasa" | "fallback" | "none"
 
     def first(self, entity: str) -> Entity | None:

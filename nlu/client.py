@@ -163,5 +163,11 @@ def validate(body: Any) -> dict[str, Any]:
         if not isinstance(s, int) or not isinstance(t, int) or isinstance(s, bool) or s < 0 or t < s:
             raise RasaError("bad entity span")
         clean.append(e)
+    ranking = []
+    for r in body.get("intent_ranking") or ():  # a malformed ranking is dropped, not fatal
+        c = r.get("confidence") if isinstance(r, dict) else None
+        if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(c, (int, float)) \
+                and not isinstance(c, bool) and 0.0 <= float(c) <= 1.0:
+            ranking.append({"name": r["name"], "confidence": float(c)})
     return {"intent": {"name": intent["name"], "confidence": float(conf)}, "entities": clean,
-            "text": body.get("text")}
+            "intent_ranking": ranking, "text": body.get("text")}

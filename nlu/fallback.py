@@ -20,7 +20,7 @@ import re
 import threading
 from collections import Counter
 
-from domain.nlu import Entity, Intent, Understanding
+from domain.nlu import STATEMENT_INTENTS, Entity, Intent, Understanding
 from nlu import lexicon, numbers, trainingdata
 from nlu.features import WORD_RE, ngram_features
 from nlu.langid import identify
@@ -205,6 +205,15 @@ class FallbackNLU:
             return "nlu_fallback", round(p, 4)
         return intent, round(min(p, 0.9), 4)
 
+    def statement_ranking(self, text: str) -> list[Intent]:
+        """The naive Bayes' statement intents for a message of three words or more (what the
+        statement steps read), likeliest first; empty for shorter ones."""
+        norm = normalize(text)
+        if len(norm.split()) < 3:
+            return []
+        return [Intent(name=k, confidence=round(v, 4)) for k, v in self._classifier().predict(norm)
+                if k in STATEMENT_INTENTS]
+
     def entities(self, text: str) -> list[Entity]:
         return extract_entities(text)
 
@@ -219,7 +228,8 @@ class FallbackNLU:
                 lang = hint
             intent, p = self.classify(text)
             return Understanding(text=text, language=lang, intent=Intent(name=intent, confidence=p),
-                                 entities=extract_entities(text), engine=self.engine)
+                                 entities=extract_entities(text), ranking=self.statement_ranking(text),
+                                 engine=self.engine)
         except Exception:  # never raise
             return Understanding(text=text, language=hint, intent=Intent(name="nlu_fallback", confidence=0.0),
                                  engine=self.engine)

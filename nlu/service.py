@@ -134,9 +134,11 @@ class ResilientNLU:
             quantities.append((start, end))
         ents = [e for e in ents if e.entity in ENTITY_TYPES]
         ents.sort(key=lambda e: (e.start, e.end))
+        ranking = [Intent(name=r["name"], confidence=round(r["confidence"], 4))
+                   for r in body.get("intent_ranking") or () if r["name"] in ALL_INTENTS]
         return Understanding(text=original, language=lang,
                              intent=Intent(name=name, confidence=round(body["intent"]["confidence"], 4)),
-                             entities=ents, engine="rasa")
+                             entities=ents, ranking=ranking, engine="rasa")
 
     def warm_up(self) -> None:
         """Build what the first parse would build lazily (the language-id model, about a

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain import wording
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
-from domain.effects import DIRECTIONS, Lexicon
+from domain.effects import DIRECTIONS, LEVELS, Confidence, Lexicon, statement_probabilities
 from domain.language import ALL_LANGS
 from domain.messages import Msg, msg
 from domain.records import Effect, Project
@@ -54,8 +54,18 @@ def lexicon(ctx: Ctx) -> Lexicon:
             domains={d.id: _all(d.synonyms) for d in base.domains if d.synonyms is not None},
             directions=_directions(getattr(co, "direction_words", None)),
             pronouns=_all(getattr(co, "subject_pronouns", None)),
+            result_verbs=_all(co.result_verbs),
+            subject_blockers=_all(co.subject_blockers),
+            answer_cues={level: _all(getattr(co.answer_cues, level)) for level in LEVELS},
+            arabic_suffixes=co.arabic_suffixes,
         )
     return _LEXICONS[key]
+
+
+def confidence(ctx: Ctx) -> Confidence:
+    """The coach's calibrated verdict thresholds (knowledge/coaching.yml `confidence`)."""
+    c = kb(ctx).coaching.confidence
+    return Confidence(alone=c.alone, agree=c.agree, contra=c.contra)
 
 
 def _directions(words: Any) -> dict[str, list[str]]:
@@ -155,6 +165,15 @@ def fmt_number(x: float | None) -> str:
 def entity_values(answer: Any, name: str) -> list[Any]:
     u = getattr(answer, "understanding", None)
     return list(u.values(name)) if u is not None else []
+
+
+def statement_probs(answer: Any) -> dict[str, float] | None:
+    """P(activity/output/effect) from the NLU's ranking of the answer, or None."""
+    u = getattr(answer, "understanding", None)
+    if u is None:
+        return None
+    ranking = [(i.name, i.confidence) for i in (u.ranking or [u.intent])]
+    return statement_probabilities(ranking)
 
 
 def intent_of(answer: Any) -> tuple[str | None, float]:

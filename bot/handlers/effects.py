@@ -17,17 +17,17 @@ from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step,
 )
 from domain.effects import (
-    Horizon, change_clause, check_effect, choose_template, classify, find_horizon,
-    horizon_template, level_for,
+    LEVELS, Horizon, change_clause, check_effect, choose_template, classify, find_horizon,
+    horizon_template, level_for, placed_by_answer,
 )
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Effect
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, domain_options, entity_values,
-    find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue, project_public_ids,
-    public_options, raw, text, today, who,
+    NextChoice, check_project_on_start, confidence, current_project, domain_options,
+    entity_values, find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue,
+    project_public_ids, public_options, raw, statement_probs, text, today, who,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing
 from bot.i18n import plural_rule
@@ -37,7 +37,10 @@ NEXT = "effects_next"
 DONT_KNOW = "eff:dk"
 WRITE_OWN = "eff:own"
 OK, EDIT_WORDING, FIGURE = "eff:ok", "eff:edit", "eff:fig"
+CLARIFY = "clr:"  # + a level: the answer to the clarifying question
 MAX_EXAMPLES = 3
+DONT_KNOW_MAX_WORDS = 6  # a longer sentence is a statement, even with "3arfin" or "je ne sais" in it
+ENTITIES = ("public", "domain", "duration", "percent")
 
 
 # -- state helpers ---------------------------------------------------------------------------
@@ -67,12 +70,12 @@ def _examples(ctx: Ctx, domain: str | None = None) -> list[Any]:
     return out
 
 
-def _coach_lines(ctx: Ctx, kind: str, txt: str, answer: Answer) -> list[Msg]:
+def _coach_lines(ctx: Ctx, kind: str, txt: str, ents: dict[str, list[Any]]) -> list[Msg]:
     """One kind line saying what the answer is, and an example of an effect for this public."""
     d = ctx.state.data
     rounds = int(d.get("coach_rounds") or 0)
     d["coach_rounds"] = rounds + 1
-    domains = [str(v) for v in entity_values(answer, "domain")] + lexicon(ctx).domains_in(txt)
+    domains = [str(v) for v in ents.get("domain", ())] + lexicon(ctx).domains_in(txt)
     examples = _examples(ctx, domains[0] if domains else d.get("domain"))
     lines = [msg(f"effects.coach.{kind}", who=who(ctx, _public(ctx)))]
     if examples:
@@ -87,6 +90,8 @@ def _coach_lines(ctx: Ctx, kind: str, txt: str, answer: Answer) -> list[Msg]:
 def _statement_prompt(ctx: Ctx) -> Msg | list[Msg]:
     d = ctx.state.data
     w = who(ctx, _public(ctx))
+    if d.get("pending"):
+        return msg("effects.clarify.ask", text=d["pending"]["text"])
     if d.get("coach") == "activity":
         verb = next((v for v in kb(ctx).coaching.activity_verbs if v.id == d.get("coach_verb")), None)
         if verb is not None:
@@ -97,20 +102,70 @@ def _statement_prompt(ctx: Ctx) -> Msg | list[Msg]:
     return msg("effects.ask", who=w)
 
 
+def _statement_options(ctx: Ctx) -> list[Option]:
+    if ctx.state.data.get("pending"):
+        return [Option(CLARIFY + level, msg(f"effects.clarify.{level}")) for level in LEVELS]
+    return [Option(DONT_KNOW, msg("effects.dont_know"))]
+
+
 def _parse_statement(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     d = ctx.state.data
+    if d.get("pending"):
+        placed = _clarified(ctx, answer, txt)
+        if placed is not None:
+            return placed
     intent, conf = intent_of(answer)
-    if answer.button == DONT_KNOW or (intent == "dont_know" and conf >= 0.5):
-        d["show_examples"] = True
+    short = len((txt or "").split()) <= DONT_KNOW_MAX_WORDS
+    if answer.button == DONT_KNOW or (intent == "dont_know" and conf >= 0.5 and short):
+        d["show_examples"], d["pending"] = True, None
         return Goto("examples")
     if txt is None:
         return Invalid(msg("common.button_expired"))
+    d["pending"] = None
     _trap_note(ctx, txt)
-    c = classify(txt, lexicon(ctx), intent, conf)
-    if c.kind in ("activity", "output"):
-        d["coach"], d["coach_verb"] = c.kind, c.activity_verb
-        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
-    return _take_effect(ctx, answer, txt, c.kind)
+    lex = lexicon(ctx)
+    c = classify(txt, lex, statement_probs(answer), confidence(ctx))
+    ents = _entities(answer)
+    if not c.sure:
+        # not sure: one question a layperson can answer, then the statement is placed from it
+        d["pending"] = {"text": txt, "entities": ents}
+        return Goto("statement")
+    return _place(ctx, c.kind, txt, ents, c.activity_verb)
+
+
+def _entities(answer: Answer) -> dict[str, list[Any]]:
+    return {name: entity_values(answer, name) for name in ENTITIES}
+
+
+def _clarified(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
+    """The answer to the clarifying question: a button, or a few typed words that point to a
+    level ("c'est nous", "les gens changent"); a short answer that points nowhere gets the
+    question again. A longer text is a new statement (None: read it as one)."""
+    d = ctx.state.data
+    pending = d["pending"]
+    level: str | None = None
+    if answer.button:
+        if not answer.button.startswith(CLARIFY) or answer.button[len(CLARIFY):] not in LEVELS:
+            return Invalid(msg("common.button_expired"))
+        level = answer.button[len(CLARIFY):]
+    elif txt:
+        if len(txt.split()) > DONT_KNOW_MAX_WORDS:
+            return None
+        level = placed_by_answer(txt, lexicon(ctx))
+    if level is None:
+        return Invalid(msg("common.choose_option", n=len(LEVELS)))
+    d["pending"] = None
+    verbs = lexicon(ctx).activity_verbs_in(pending["text"])
+    return _place(ctx, level, pending["text"], pending["entities"], verbs[0] if verbs else None)
+
+
+def _place(ctx: Ctx, kind: str, txt: str, ents: dict[str, list[Any]], verb: str | None) -> Any:
+    """An activity or an output is coached (and the question comes back); an effect is taken."""
+    d = ctx.state.data
+    if kind in ("activity", "output"):
+        d["coach"], d["coach_verb"] = kind, verb if kind == "activity" else None
+        return Invalid(_coach_lines(ctx, kind, txt, ents))
+    return _take_effect(ctx, ents, txt)
 
 
 def _trap_note(ctx: Ctx, txt: str) -> None:
@@ -124,26 +179,26 @@ def _trap_note(ctx: Ctx, txt: str) -> None:
             return
 
 
-def _take_effect(ctx: Ctx, answer: Answer, txt: str, kind: str) -> str:
-    """An effect, maybe vague: keep what it says, note what is missing."""
+def _take_effect(ctx: Ctx, ents: dict[str, list[Any]], txt: str) -> str:
+    """An effect: keep what it says, say what is there and ask only for what is missing."""
     d = ctx.state.data
     lex = lexicon(ctx)
-    chk = check_effect(txt, lex, publics=[str(v) for v in entity_values(answer, "public")],
-                       domains=[str(v) for v in entity_values(answer, "domain")],
-                       durations=entity_values(answer, "duration"), kind=kind,  # type: ignore[arg-type]
-                       today=today())
+    chk = check_effect(txt, lex, publics=[str(v) for v in ents.get("public", ())],
+                       domains=[str(v) for v in ents.get("domain", ())],
+                       durations=ents.get("duration", ()), kind="effect", today=today())
     public = chk.public or _public(ctx)
-    percents = entity_values(answer, "percent")
+    percents = list(ents.get("percent", ()))
+    has_change = lex.change_verb_span(txt) is not None or lex.has_result_verb(txt)
     d.update(
         public=public, coach=None, coach_verb=None, show_examples=False, from_example=None,
         own=False, own_text=None, want_target=False,
-        change=change_clause(txt, lex, chk.public) if chk.change else None,
+        change=change_clause(txt, lex, chk.public) or txt,
         direction=None if chk.direction == "implied" else chk.direction,
         direction_chosen=False,
         horizon=chk.horizon.as_text() or None,
         domain=chk.domain,
-        ask_change=not chk.change,
-        ask_direction=not chk.change and chk.direction is None,
+        ask_change=not has_change,
+        ask_direction=not has_change and chk.direction is None,
         ask_horizon=not chk.horizon.known,
         ask_domain=chk.domain is None,
         target=_percent(percents[0]) if percents else None,
@@ -151,8 +206,12 @@ def _take_effect(ctx: Ctx, answer: Answer, txt: str, kind: str) -> str:
     )
     if d["target"] is None:
         d["target_share"] = False
-    missing = [p for p in ("change", "horizon") if d[f"ask_{p}"]]
-    ctx.say("effects.coach.vague" if missing else "effects.coach.good")
+    if d["ask_change"]:
+        ctx.say("effects.coach.vague")
+    elif d["ask_horizon"]:
+        ctx.say("effects.coach.no_horizon")
+    else:
+        ctx.say("effects.coach.good")
     return txt
 
 
@@ -206,11 +265,10 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     d = ctx.state.data
     if txt is None:
         return Invalid(msg("common.button_expired"))
-    intent, conf = intent_of(answer)
     lex = lexicon(ctx)
-    c = classify(txt, lex, intent, conf)
-    if c.kind in ("activity", "output"):
-        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
+    c = classify(txt, lex, statement_probs(answer), confidence(ctx))
+    if c.sure and c.kind in ("activity", "output"):  # asked for a change: only a sure verdict refuses
+        return Invalid(_coach_lines(ctx, c.kind, txt, _entities(answer)))
     chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"),
                        today=today())
     d["change"] = change_clause(txt, lex, chk.public) or txt
@@ -369,10 +427,9 @@ def _own_prompt(ctx: Ctx) -> list[Msg]:
 def _parse_own(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     if txt is None:
         return Invalid(msg("common.button_expired"))
-    intent, conf = intent_of(answer)
-    c = classify(txt, lexicon(ctx), intent, conf)
-    if c.kind in ("activity", "output"):
-        return Invalid(_coach_lines(ctx, c.kind, txt, answer))
+    c = classify(txt, lexicon(ctx), statement_probs(answer), confidence(ctx))
+    if c.sure and c.kind in ("activity", "output"):
+        return Invalid(_coach_lines(ctx, c.kind, txt, _entities(answer)))
     ctx.state.data["own_text"] = txt
     return txt
 
@@ -470,7 +527,7 @@ def setup(h: Handlers) -> None:
                  parse=_parse_public, when=_when_public, label=msg("effects.label.public"),
                  show=_show_public),
             Step("statement", prompt=_statement_prompt, kind="text", max_len=400,
-                 options=[Option(DONT_KNOW, msg("effects.dont_know"))], parse=_parse_statement),
+                 options=_statement_options, parse=_parse_statement),
             Step("examples", prompt=_examples_prompt, kind="choice", options=_example_options,
                  parse=_parse_example, when=_flag("show_examples")),
             Step("change", prompt=lambda ctx: msg("effects.ask_change", who=who(ctx, _public(ctx))),

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from domain.effects import Lexicon
 
+# inflections and attached pronouns after an Arabic-script form (knowledge/coaching.yml)
+SUFFIXES = "(?:ات|تا|ت|وا|و|ون|ين|ان|ا|ي)?(?:هما|ها|هم|هن|ه|كم|ك|ني|نا)?"
+
 LEXICON = Lexicon(
+    arabic_suffixes=SUFFIXES,
     activity_verbs={
         "organiser": ["organis", "animer", "تنظيم", "ننظم", "ننظمو", "نديرو", "ndiro", "nnadmo"],
         "former": ["former", "formation", "تكوين", "نكون", "نكونو", "nkawno", "takwin"],

@@ -103,6 +103,9 @@ def test_a_vague_effect_is_made_precise_part_by_part(sqlite_uow_factory):
     assert chat.buttons(r)[:2] == ["pub:youth", "pub:women"]  # two publics: which one?
     chat.press("pub:women")
     r = chat.say("la situation des femmes")  # no change verb, no direction, no horizon
+    assert "Précisons" not in chat.text(r)  # nothing the coach recognises: never praised, asked
+    assert chat.buttons(r)[:3] == ["clr:activity", "clr:output", "clr:effect"]
+    r = chat.press("clr:effect")
     assert "Précisons" in chat.text(r) and chat.state()["step"] == "change"
     r = chat.say("le suivi de grossesse")
     assert chat.buttons(r)[:5] == ["dir:increase", "dir:decrease", "dir:start", "dir:stop", "dir:keep"]
@@ -125,8 +128,9 @@ def test_a_direction_said_first_is_kept_when_the_change_comes_later(sqlite_uow_f
     pid = make_project(uf)
     chat = registered_chat(uf, "fr")
     start_effects(chat, pid)
-    r = chat.say("plus d'emploi pour les jeunes")  # a direction, no change verb, no horizon
-    assert chat.state()["step"] == "change"
+    chat.say("plus d'emploi pour les jeunes")  # a direction, no change verb, no horizon
+    r = chat.say("ça change leur vie")  # the clarifying question answered in words
+    assert chat.state()["step"] == "change", chat.text(r)
     r = chat.say("un emploi stable")
     assert chat.buttons(r)[0] == "hz:6"  # the direction is not asked again
     r = chat.press("hz:6")
@@ -184,7 +188,7 @@ def test_a_framework_dependent_word_is_explained_once(sqlite_uow_factory):
     pid = make_project(uf)
     chat = registered_chat(uf, "fr")
     start_effects(chat, pid)
-    r = chat.say("le résultat c'est organiser 10 ateliers")
+    r = chat.say("le résultat : organiser 10 ateliers")
     assert "À noter" in chat.text(r) and "activité" in chat.text(r)
     r = chat.say("résultat : 120 jeunes formés")
     assert "À noter" not in chat.text(r)
@@ -234,3 +238,35 @@ def test_an_official_of_another_commune_cannot_reach_the_project(sqlite_uow_fact
         services.engine.start(ctx, "effects", {"project_id": pid})
         assert ctx.state.step == "project_id" and ctx.state.data["project_id"] is None
         assert [n.lines[0].key for n in ctx.notes] == ["projects.not_found"]
+
+
+def test_an_unsure_statement_gets_one_question_and_is_placed_from_the_answer(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    r = chat.say("la maison des jeunes du quartier")
+    assert "la maison des jeunes du quartier" in chat.text(r) and "l'équipe" in chat.text(r)
+    assert chat.buttons(r)[:3] == ["clr:activity", "clr:output", "clr:effect"]
+    r = chat.say("bof")  # points to no level: the question again, nothing placed
+    assert "Je n'ai pas reconnu ce choix" in chat.text(r)
+    assert chat.state()["data"]["pending"]["text"] == "la maison des jeunes du quartier"
+    r = chat.say("c'est nous qui la faisons vivre")  # typed: the team does it -> activity
+    assert "activité" in chat.text(r) and chat.state()["step"] == "statement"
+    assert not chat.state()["data"]["pending"]
+    chat.say("la salle polyvalente")
+    r = chat.press("clr:output")
+    assert "produit du projet" in chat.text(r)
+    r = chat.say("le réseau des associations")
+    r = chat.say("les jeunes trouvent du travail dans 6 mois")  # a new statement instead
+    assert "vrai effet" in chat.text(r) and chat.state()["step"] == "proposal"
+
+
+def test_an_effect_without_horizon_is_accepted_and_asked_for_it(sqlite_uow_factory):
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    r = chat.say("les jeunes trouvent plus souvent un emploi")
+    assert "Il ne manque que l'échéance" in chat.text(r)
+    assert chat.buttons(r)[:2] == ["hz:6", "hz:12"]

@@ -6,12 +6,13 @@ from datetime import date, datetime, timezone
 import pytest
 
 from domain.effects import (
-    Horizon, check_effect, change_clause, choose_template, classify, find_horizon, level_for,
-    period_key, plain, progress, smart_check,
+    Confidence, Horizon, Lexicon, check_effect, change_clause, choose_template, classify,
+    find_horizon, level_for, period_key, placed_by_answer, plain, progress, smart_check,
+    statement_probabilities,
 )
 from domain.records import Indicator, Measurement
 
-from tests.effects.lexicon_data import LEXICON
+from tests.effects.lexicon_data import LEXICON, SUFFIXES
 
 CLASSIFY = [
     # (variant, text, expected kind)
@@ -63,24 +64,88 @@ def Lexicon_with(change):
     return Lexicon(change_verbs=change)
 
 
-@pytest.mark.parametrize("intent,conf,expected", [
-    ("describe_effect", 0.9, "effect"),      # rules silent: the NLU decides
-    ("describe_output", 0.7, "output"),
-    ("describe_activity", 0.3, "unknown"),   # too unsure: ignored
-    (None, 0.0, "unknown"),
+def probs(effect, activity=None):
+    """Statement probabilities with P(effect) = `effect`, the rest activity (or split)."""
+    rest = 1.0 - effect
+    a = rest if activity is None else activity
+    return {"activity": a, "output": rest - a, "effect": effect}
+
+
+C = Confidence(alone=0.85, agree=0.65, contra=0.9)
+
+
+@pytest.mark.parametrize("p,kind,sure", [
+    (probs(0.95), "effect", True),      # rules silent: a confident NLU decides alone
+    (probs(0.8), "effect", False),      # not confident enough alone: ask
+    (probs(0.1, 0.02), "output", True),
+    (probs(0.3), "activity", False),
+    (None, "unknown", False),           # no clue at all: ask, never praise
 ])
-def test_the_nlu_decides_when_the_rules_are_silent(intent, conf, expected):
-    assert classify("l'accès au centre de santé", LEXICON, intent, conf).kind == expected
+def test_the_nlu_decides_alone_only_when_confident(p, kind, sure):
+    c = classify("l'accès au centre de santé", LEXICON, p, C)
+    assert (c.kind, c.sure) == (kind, sure)
 
 
-def test_a_strong_rule_beats_the_nlu_and_a_weak_one_yields_to_it():
-    # "organiser …" at the start is strong: the NLU cannot turn it into an effect
-    assert classify("organiser 10 ateliers", LEXICON, "describe_effect", 0.95).kind == "activity"
-    # an activity noun alone is weak: a confident NLU wins, an unsure one does not
-    text = "la formation des jeunes au numérique"
-    assert classify(text, LEXICON).kind == "activity"
-    assert classify(text, LEXICON, "describe_output", 0.9).kind == "output"
-    assert classify(text, LEXICON, "describe_output", 0.6).kind == "activity"
+def test_rules_never_override_a_confident_contrary_nlu():
+    # "organiser …" at the start is a strong rule: with the NLU on its side a lower bar is enough
+    assert (classify("organiser 10 ateliers", LEXICON, probs(0.3), C).kind,
+            classify("organiser 10 ateliers", LEXICON, probs(0.3), C).sure) == ("activity", True)
+    # a confident contrary NLU wins over the rule
+    c = classify("organiser 10 ateliers", LEXICON, probs(0.95), C)
+    assert (c.kind, c.sure) == ("effect", True) and "nlu_over_rules" in c.reasons
+    # an unsure contrary NLU: neither wins, the coach asks (its guess stays the rule's)
+    c = classify("organiser 10 ateliers", LEXICON, probs(0.7), C)
+    assert (c.kind, c.sure) == ("activity", False)
+    # without the NLU a strong rule is sure, a weak one is only a guess
+    assert classify("organiser 10 ateliers", LEXICON).sure
+    c = classify("la formation des jeunes au numérique", LEXICON)
+    assert (c.kind, c.sure) == ("activity", False)
+
+
+def test_between_activity_and_output_the_rules_reading_wins_then_the_likelier():
+    assert classify("120 jeunes formés", LEXICON, probs(0.05, 0.9), C).kind == "output"
+    assert classify("la salle des fêtes", LEXICON, probs(0.05, 0.9), C).kind == "activity"
+    assert classify("la salle des fêtes", LEXICON, probs(0.05, 0.1), C).kind == "output"
+
+
+def test_statement_probabilities_leave_dialogue_intents_out():
+    ranking = [("menu", 0.7), ("describe_effect", 0.2), ("describe_output", 0.1)]
+    assert statement_probabilities(ranking) == pytest.approx(
+        {"activity": 0.0, "output": 1 / 3, "effect": 2 / 3})
+    assert statement_probabilities([("greet", 1.0)]) is None
+
+
+def test_the_subject_test_looks_at_the_grammatical_subject_only():
+    lex = Lexicon(actor_subjects=["le projet", "la commune", "المشروع", "الجماعة"],
+                  subject_blockers=["grâce", "avec", "بفضل", "مع"],
+                  change_verbs=["trouv", "ولاو"], activity_verbs={"organiser": ["organis", "تنظيم"]},
+                  arabic_suffixes=SUFFIXES)
+    assert lex.has_actor_subject("La commune va organiser des ateliers")
+    assert lex.has_actor_subject("Cette année, la commune organise des ateliers")
+    assert lex.has_actor_subject("ستقوم الجماعة بتنظيم ورشات")  # verb before its subject
+    assert not lex.has_actor_subject("Les jeunes trouvent un emploi grâce au soutien de la commune")
+    assert not lex.has_actor_subject("بزاف ديال العيالات ولاو كيخدمو بفضل المشروع ديالنا")
+    assert classify("بزاف ديال العيالات ولاو كيخدمو بفضل المشروع ديالنا", lex).kind == "effect"
+
+
+def test_arabic_forms_are_whole_words_with_their_inflections():
+    lex = Lexicon(activity_verbs={"sensibiliser": ["نوعي"]}, change_verbs=["تحسن"],
+                  arabic_suffixes=SUFFIXES)
+    assert lex.activity_verbs_in("غادي نوعيو الناس") == ["sensibiliser"]
+    assert lex.activity_verbs_in("تحسين نوعية الخدمات") == []  # "نوعية" is quality
+    assert lex.change_verb_span("تحسنت صحة النساء") is not None
+    assert lex.change_verb_span("تحسينات") is None
+
+
+def test_a_typed_answer_to_the_clarifying_question_is_placed_by_its_first_cue():
+    lex = Lexicon(answer_cues={"activity": ["nous", "l'équipe", "7na"], "output": ["compte"],
+                               "effect": ["les gens", "change", "nnass"]})
+    assert placed_by_answer("c'est nous qui le faisons", lex) == "activity"
+    assert placed_by_answer("l'équipe le fait pour les gens", lex) == "activity"
+    assert placed_by_answer("ça change la vie des gens", lex) == "effect"
+    assert placed_by_answer("on le compte", lex) == "output"
+    assert placed_by_answer("nnass", lex) == "effect"
+    assert placed_by_answer("bof", lex) is None
 
 
 CHECKS = [
@@ -267,5 +332,5 @@ def test_weak_counting_and_share_clues(text, kind, clue):
 
 
 def test_weak_clues_yield_to_a_confident_nlu():
-    assert classify("40 femmes présentes", LEXICON, "describe_effect", 0.9).kind == "effect"
-    assert classify("au moins 30 % des filles", LEXICON, "describe_output", 0.9).kind == "output"
+    assert classify("40 femmes présentes", LEXICON, probs(0.95), C).kind == "effect"
+    assert classify("au moins 30 % des filles", LEXICON, probs(0.05, 0.0), C).kind == "output"

@@ -51,3 +51,18 @@ def test_pronouns_and_direction_words_from_the_lexicon(lex):
     assert change_clause("ils trouvent un travail", lex) == "trouvent un travail"
     assert change_clause("homa yl9aw khedma", lex) == "yl9aw khedma"
     assert check_effect("moins de décrochage scolaire", lex).direction == "decrease"
+
+
+def test_the_lexicon_bugs_of_issue_13_stay_fixed(lex):
+    # "khdaw" (they received) is a delivery, and a confident NLU is never overridden
+    c = classify("les 25 coopératives khdaw tamwil", lex,
+                 {"activity": 0.0, "output": 1.0, "effect": 0.0})
+    assert (c.kind, c.sure) == ("output", True)
+    assert "change_verb" not in classify("les 25 coopératives khdaw tamwil", lex).reasons
+    # "نوعية" (quality) is not "نوعي" (we raise awareness)
+    assert lex.activity_verbs_in("تحسين نوعية الخدمات الصحية") == []
+    # the project named after "thanks to" is not the subject: a textbook effect
+    c = classify("بزاف ديال العيالات ولاو كيخدمو بفضل المشروع ديالنا", lex)
+    assert (c.kind, c.sure) == ("effect", True) and "actor_subject" not in c.reasons
+    # the project as the subject of a change it made possible
+    assert classify("Le projet a permis aux femmes de vendre leurs produits", lex).kind == "effect"
