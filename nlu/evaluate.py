@@ -1,8 +1,10 @@
 """Evaluate an NLU on a JSONL file: per-variant accuracy, precision/recall/F1 and confusion.
 
-Each line: {"text", "language", "intent", "entities": [{"entity", "value"}]}. Entities are
-compared as (entity, value) pairs per message (spans are not judged); public and domain get
-precision/recall/F1, and so do number, percent and duration when the file annotates them.
+Each line: {"text", "language", "intent", "entities": [{"entity", "value"}]}; "intent" and
+"entities" are optional (a language-identification file has neither: only language id is judged).
+Entities are compared as (entity, value) pairs per message (spans are not judged); public and
+domain get precision/recall/F1, and so do number, percent and duration when the file annotates
+them.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ LANGS = ("fr", "ar", "ary", "ary-Latn")
 @dataclass
 class Report:
     n: Counter = field(default_factory=Counter)
+    n_intent: Counter = field(default_factory=Counter)  # messages with a gold intent
     intent_ok: Counter = field(default_factory=Counter)
     lang_ok: Counter = field(default_factory=Counter)
     intent_confusion: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -31,10 +34,11 @@ class Report:
     # per (variant, entity): Counter of (gold value, predicted value) for the mismatches ("-": none)
     ent_confusion: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
     errors: list[dict[str, Any]] = field(default_factory=list)
+    lang_errors: list[dict[str, Any]] = field(default_factory=list)
     engines: Counter = field(default_factory=Counter)
 
-    def intent_accuracy(self, lang: str) -> float:
-        return self.intent_ok[lang] / self.n[lang] if self.n[lang] else 0.0
+    def intent_accuracy(self, lang: str) -> float | None:
+        return self.intent_ok[lang] / self.n_intent[lang] if self.n_intent[lang] else None
 
     def lang_accuracy(self, lang: str) -> float:
         return self.lang_ok[lang] / self.n[lang] if self.n[lang] else 0.0
@@ -54,13 +58,17 @@ class Report:
         out: dict[str, Any] = {}
         for lang in self.n:
             out[lang] = {
-                "n": self.n[lang], "intent_accuracy": round(self.intent_accuracy(lang), 4),
+                "n": self.n[lang], "intent_accuracy": _round(self.intent_accuracy(lang)),
                 "language_accuracy": round(self.lang_accuracy(lang), 4),
                 "entity_f1": {e: round(self.entity_prf(lang, e)[2], 4)
                               for e in ("public", "domain", "number", "percent", "duration")
                               if self.entity_prf(lang, e)[3]},
             }
         return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
@@ -80,22 +88,28 @@ def _norm_value(v: Any) -> str:
 def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> Report:
     rep = Report()
     for row in rows:
-        lang, gold = row["language"], row["intent"]
+        lang, gold = row["language"], row.get("intent")
         u = nlu.parse(row["text"])
         rep.engines[u.engine] += 1
         rep.n[lang] += 1
-        pred = u.intent.name
-        rep.intent_confusion[gold][pred] += 1
         rep.lang_confusion[lang][u.language or "none"] += 1
-        if pred == gold:
-            rep.intent_ok[lang] += 1
-            rep.per_intent[(lang, gold)]["tp"] += 1
-        else:
-            rep.per_intent[(lang, gold)]["fn"] += 1
-            rep.per_intent[(lang, pred)]["fp"] += 1
-            rep.errors.append({"text": row["text"], "language": lang, "gold": gold, "pred": pred})
         if u.language == lang:
             rep.lang_ok[lang] += 1
+        else:
+            rep.lang_errors.append({"text": row["text"], "language": lang, "pred": u.language})
+        if gold is not None:
+            pred = u.intent.name
+            rep.n_intent[lang] += 1
+            rep.intent_confusion[gold][pred] += 1
+            if pred == gold:
+                rep.intent_ok[lang] += 1
+                rep.per_intent[(lang, gold)]["tp"] += 1
+            else:
+                rep.per_intent[(lang, gold)]["fn"] += 1
+                rep.per_intent[(lang, pred)]["fp"] += 1
+                rep.errors.append({"text": row["text"], "language": lang, "gold": gold, "pred": pred})
+        if gold is None and "entities" not in row:
+            continue  # nothing annotated but the language
         judged = {e["entity"] for e in row.get("entities", [])} | {"public", "domain"}
         g = Counter((e["entity"], _norm_value(e["value"])) for e in row.get("entities", []))
         p = Counter((e.entity, _norm_value(e.value)) for e in u.entities if e.entity in judged)
@@ -127,7 +141,8 @@ def format_report(rep: Report) -> str:
     for lang in langs:
         pp = rep.entity_prf(lang, "public")
         dd = rep.entity_prf(lang, "domain")
-        rows.append([lang, str(rep.n[lang]), f"{rep.intent_accuracy(lang):.3f}", f"{rep.lang_accuracy(lang):.3f}",
+        acc = rep.intent_accuracy(lang)
+        rows.append([lang, str(rep.n[lang]), "-" if acc is None else f"{acc:.3f}", f"{rep.lang_accuracy(lang):.3f}",
                      f"{pp[0]:.2f}/{pp[1]:.2f}/{pp[2]:.3f}", f"{dd[0]:.2f}/{dd[1]:.2f}/{dd[2]:.3f}"])
     out.append("Per variant\n" + _table(rows))
     extra = [["entity", "support", "P", "R", "F1"]]
@@ -136,6 +151,8 @@ def format_report(rep: Report) -> str:
         if s:
             extra.append([e, str(s), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}"])
     out.append("Entities (all variants)\n" + _table(extra))
+    if not sum(rep.n_intent.values()):  # a language-identification file
+        return "\n\n".join([out[0], _lang_confusion(rep, langs), _engines(rep)])
     intents = sorted({i for (_, i) in rep.per_intent})
     rows = [["intent"] + [f"{l} P/R/F1" for l in langs]]
     for i in intents:
@@ -156,16 +173,24 @@ def format_report(rep: Report) -> str:
         if g in rep.intent_confusion:
             rows.append([g] + [str(rep.intent_confusion[g][p] or ".") for p in labels])
     out.append("Intent confusion (rows: gold, columns: predicted)\n" + _table(rows))
-    tags = langs + ["none"]
-    rows = [["gold \\ pred"] + tags]
-    for g in langs:
-        rows.append([g] + [str(rep.lang_confusion[g][p] or ".") for p in tags])
-    out.append("Language-id confusion\n" + _table(rows))
+    out.append(_lang_confusion(rep, langs))
     rows = [["variant", "entity", "gold", "predicted", "count"]]
     for lang in langs:
         for kind in ("public", "domain", "number", "percent", "duration"):
             for (g, p), c in sorted(rep.ent_confusion.get((lang, kind), Counter()).items()):
                 rows.append([lang, kind, g, p, str(c)])
     out.append("Entity confusion (mismatches only; '-' = none)\n" + (_table(rows) if len(rows) > 1 else "none"))
-    out.append("Engines: " + ", ".join(f"{k}={v}" for k, v in rep.engines.items()))
+    out.append(_engines(rep))
     return "\n\n".join(out)
+
+
+def _lang_confusion(rep: Report, langs: list[str]) -> str:
+    tags = langs + ["none"]
+    rows = [["gold \\ pred"] + tags]
+    for g in langs:
+        rows.append([g] + [str(rep.lang_confusion[g][p] or ".") for p in tags])
+    return "Language-id confusion\n" + _table(rows)
+
+
+def _engines(rep: Report) -> str:
+    return "Engines: " + ", ".join(f"{k}={v}" for k, v in rep.engines.items())

@@ -30,7 +30,8 @@ def register(subparsers) -> None:
     e.add_argument("file")
     e.add_argument("--no-rasa", action="store_true", help="evaluate the fallback parser only")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
-    e.add_argument("--errors", type=int, default=0, help="also list up to N misclassified messages")
+    e.add_argument("--errors", type=int, default=0,
+                   help="also list up to N messages with a wrong intent, and N with a wrong language")
     e.set_defaults(func=_eval)
 
 
@@ -117,4 +118,6 @@ def _eval(args) -> int:
         print(format_report(rep))
         for e in rep.errors[: args.errors]:
             print(f"  [{e['language']}] {e['gold']} -> {e['pred']}: {e['text']}")
+        for e in rep.lang_errors[: args.errors]:
+            print(f"  language {e['language']} -> {e['pred']}: {e['text']}")
     return 0

@@ -55,6 +55,23 @@ def test_eval_no_rasa(tmp_path):
         ["ary-Latn", "public", "youth", "children", "1"]]
 
 
+def test_eval_a_language_id_file_without_intents(tmp_path):
+    f = tmp_path / "langid.jsonl"
+    rows = [{"text": "bonjour à tous", "language": "fr"}, {"text": "wach kayn chi jdid", "language": "ary-Latn"},
+            {"text": "شنو خاصني ندير دابا", "language": "ary"}, {"text": "ما هي الخطوة التالية", "language": "ary"}]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    proc = run(["nlu", "eval", str(f), "--no-rasa", "--json"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    figures = json.loads(proc.stdout)
+    assert figures["fr"] == {"n": 1, "intent_accuracy": None, "language_accuracy": 1.0, "entity_f1": {}}
+    assert figures["ary"]["language_accuracy"] == 0.5  # the MSA line is labelled ary on purpose
+    proc = run(["nlu", "eval", str(f), "--no-rasa", "--errors", "5"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = proc.stdout.decode()
+    assert "Language-id confusion" in text and "Intent confusion" not in text
+    assert "language ary -> ar: ما هي الخطوة التالية" in text
+
+
 def test_without_python310_the_makefile_says_how_to_get_it(tmp_path):
     """nlu/find-python310.sh (used by the Makefile) on a machine with no Python 3.10 at all."""
     import shutil
