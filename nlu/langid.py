@@ -4,9 +4,13 @@ Our own component, not Rasa's and not a general library (they do not know Arabiz
 1. the script decides the pair: Arabic letters → ar or ary; Latin letters → fr or ary-Latn;
 2. within the pair, a naive Bayes over character n-grams (1-4, on normalised, padded words) and
    words, trained on Athar's own training examples (nlu/rasa/data/nlu_<tag>.yml, language = file),
-3. plus dialect markers: Darija words (ديال، شنو، واش، دابا، غادي، بغيت…; wach, chno, dyal, bghit…)
-   and Arabizi digits inside words (3afak, la2, 7na, 9raya) push towards Darija; French function
-   words and MSA-only words push the other way.
+   its log-odds scaled to a mean per feature (it counts correlated n-grams as independent),
+3. plus dialect markers, which outweigh it: a word no MSA or French text uses (ديال، شنو، واش،
+   غادي، بغيت…; wach, dyal, ghadi, kat…) or Arabizi digits inside words (3afak, la2, 7na) make the
+   message Darija, whatever MSA-looking or French words surround it; Darija morphology (كيدير،
+   ماعرفتش، نديرو، فالحي; kaydir, mab9ach, ndiro) pushes the same way; French function words and
+   MSA-only words push the other way, French ones less inside Arabizi; short French chat words
+   alone ("slt", "bye", "nn", "stop") are French.
 The model is built once per process from the YAML files (a fraction of a second).
 """
 from __future__ import annotations
@@ -51,7 +55,36 @@ FR_MARKERS = {
     "on", "leur", "leurs", "plus", "tres", "mais", "ou", "bien", "merci", "oui", "non", "bonjour", "ne",
     "été", "ete", "avons", "allons", "va", "vont", "mon", "ma", "mes", "s'il", "plait", "svp", "c'est",
 }
+# Short French chat words: alone they are French, not Arabizi ("slt", "bye", "nn", "stop").
+FR_CHAT = {
+    "slt", "bjr", "bsr", "cc", "coucou", "salut", "bonsoir", "stp", "svp", "mrc", "dac", "dacc", "daccord",
+    "pk", "pq", "pourquoi", "jsp", "tkt", "bcp", "bye", "nn", "non", "oui", "ouais", "stop", "mdr", "ptdr",
+    "voila", "voilà", "super", "parfait", "bien", "rdv", "ya", "qd", "quand", "comment", "quoi",
+}
+# Markers no MSA (resp. French) text uses: one of them makes the message Darija, whatever
+# MSA-looking (French) words surround it ("الجمعية غادي تنظم ورشات", "la commune kat organiser").
+ARY_STRONG = {
+    "ديال", "ديالي", "ديالك", "ديالهم", "ديالنا", "شنو", "اشنو", "واش", "كيفاش", "بزاف", "دابا", "غادي",
+    "غاديين", "كاين", "كاينه", "كاينين", "ماشي", "بغيت", "باغي", "باغيين", "بغينا", "علاش", "شحال", "بشحال",
+    "هادشي", "والو", "مزيان", "واخا", "عافاك", "ولاو", "ولات", "حنا", "درنا", "فرقنا", "مابقاش", "ماعرفتش",
+    "عاوني", "كيداير", "شكون", "كلشي", "ملي", "يلقاو", "ديما", "هاد", "داكشي", "هادو", "بلا", "غير",
+}
+LATN_STRONG = {
+    "wach", "chno", "achno", "dyal", "dyali", "dyalhom", "dyalek", "dyalna", "bghit", "baghi", "ghadi", "kayn",
+    "kayna", "bzaf", "bzzaf", "daba", "3afak", "wakha", "la2", "walo", "machi", "kifach", "3lach", "ch7al",
+    "hadchi", "wlaw", "rah", "rani", "khasni", "7na", "kolchi", "mli", "ma3reftch", "mafhmtch", "kat", "kan",
+    "kay", "ki", "had", "dakchi", "bach", "3la", "m3a", "b3d", "mzyan", "bezaf", "dial", "ghir", "chi",
+}
 _ARABIZI_DIGIT_RE = re.compile(r"(?:[a-z][2379]|[2379][a-z])")
+# Darija morphology in Latin script: the present prefix (kaydir, kan9ra, katkhdem), negation
+# (ma...ch: mab9ach, ma3reftch), future "gha", first/third person plural (ndiro, ydiro, yl9aw).
+_LATN_ARY_WORD = re.compile(r"^ك[يتن]\w{3,}$|^ما\w{2,}ش$|^[يتن]\w{2,}[اي]و$|^[يتن]\w{3,}و$|^فال\w{2,}$")
+_ARY_NOT = ("كتاب", "كتب", "كتيب", "كيفي", "كيان", "كيمي", "كنيس", "كنت", "كنا")  # MSA words of that shape
+_LATN_NOT_ARY = {"kilo", "trop", "tout", "trio", "tempo", "tango", "type", "tableau", "niveau", "nouveau", "neo",
+                 "kayak", "kiosque", "kit", "kits", "kilometre"}
+# Darija morphology in Arabic script: the present prefix (كيدير، كتخدم، كنقرا), negation
+# (ما...ش: مابقاش، ماعرفتش), the Darija plural verb ending -و (يلقاو، نديرو) where MSA says -ون/-وا.
+_ARY_WORD = re.compile("^(?:\u0643[\u064a\u062a\u0646])\\w{3,}$|^\u0645\u0627\\w{2,}\u0634$|^[\u064a\u062a\u0646]\\w{2,}[\u0627\u064a]\u0648$|^[\u064a\u062a\u0646]\\w{2,}\u0648$")
 
 
 def load_examples(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
@@ -96,6 +129,10 @@ class _NB:
         return out
 
 
+# The naive Bayes counts every n-gram of a word as independent evidence: its log-odds grow with
+# the length of a message far beyond what it knows. They are scaled to a mean per feature, so the
+# dialect markers above can outweigh it.
+_NB_SCALE = 15.0
 _MODEL: _NB | None = None
 _LOCK = threading.Lock()
 
@@ -120,17 +157,27 @@ def identify(text: str) -> tuple[str | None, float]:
     feats = _features(norm)
     if arabic >= latin:
         pair = ("ar", "ary")
-        bonus = 2.5 * sum(1 for w in words if w in ARY_MARKERS or _strip_clitic(w) in ARY_MARKERS)
-        bonus -= 1.5 * sum(1 for w in words if w in AR_MARKERS)
+        strong = sum(1 for w in words if w in ARY_STRONG or _strip_clitic(w) in ARY_STRONG)
+        weak = sum(1 for w in words if w not in ARY_STRONG and (w in ARY_MARKERS or _strip_clitic(w) in ARY_MARKERS))
+        morph = sum(1 for w in words if w not in ARY_MARKERS and w not in ARY_STRONG and _ARY_WORD.match(w)
+                    and not w.startswith(_ARY_NOT))
+        bonus = 6.0 * strong + 2.0 * weak + 3.0 * morph - 1.5 * sum(1 for w in words if w in AR_MARKERS)
     else:
         pair = ("fr", "ary-Latn")
-        bonus = 2.0 * sum(1 for w in words if w in LATN_ARY_MARKERS)
-        bonus += 3.0 * len(_ARABIZI_DIGIT_RE.findall(norm))
-        bonus -= 2.0 * sum(1 for w in words if w in FR_MARKERS)
+        if all(w in FR_CHAT for w in words):
+            return "fr", 0.9  # short chat words alone ("slt", "bye", "nn", "stop") are French
+        strong = sum(1 for w in words if w in LATN_STRONG) + len(_ARABIZI_DIGIT_RE.findall(norm))
+        darija = sum(1 for w in words if w in LATN_ARY_MARKERS and w not in LATN_STRONG)
+        darija += sum(1 for w in words if w not in LATN_ARY_MARKERS and w not in LATN_STRONG
+                      and w not in FR_MARKERS and w not in _LATN_NOT_ARY and _LATN_ARY_WORD.match(w))
+        french = sum(1 for w in words if w in FR_MARKERS or w in FR_CHAT)
+        # French words are common inside Arabizi ("dyal les ateliers"): they weigh less once the
+        # message shows Darija
+        bonus = 5.0 * strong + 2.0 * darija - (1.0 if strong + darija else 2.5) * french
     s = _model().scores(feats, pair)
     # scale the NB log-odds so long texts do not become absurdly certain, then add the markers
     n = max(1, len(feats))
-    diff = (s[pair[1]] - s[pair[0]]) * min(1.0, 12.0 / math.sqrt(n)) + bonus
+    diff = (s[pair[1]] - s[pair[0]]) * min(1.0, _NB_SCALE / n) + bonus
     p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, diff))))
     if p >= 0.5:
         return pair[1], round(p, 4)

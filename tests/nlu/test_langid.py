@@ -16,6 +16,14 @@ from nlu.langid import identify
     ("ما هي الخطوة التالية في المشروع؟", "ar"),
     ("Nous allons organiser des ateliers pour les femmes", "fr"),
     ("la2 machi hadchi li bghit", "ary-Latn"),
+    # issue 13: Darija with MSA-looking words, Arabizi full of French words, short French chat words
+    ("الجمعية غادي تنظم ورشات للنساء", "ary"),
+    ("الشباب ولاو كيخدمو", "ary"),
+    ("les jeunes ghadi ydiro formation f centre", "ary-Latn"),
+    ("les femmes wlaw kaybi3o les produits dyalhom", "ary-Latn"),
+    ("slt", "fr"), ("bye", "fr"), ("nn", "fr"), ("stop", "fr"),
+    ("Salam, je voudrais savoir comment ajouter un indicateur", "fr"),
+    ("كتابة التقرير السنوي", "ar"),
 ])
 def test_examples(text, tag):
     assert identify(text)[0] == tag
