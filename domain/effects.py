@@ -299,6 +299,21 @@ def _is_effect(kind: str | None) -> bool | None:
     return None if kind is None else kind == "effect"
 
 
+def effect_verdict(rule_effect: bool | None, p_effect: float, confidence: Confidence) -> bool | None:
+    """Effect (True) or not (False) when sure enough, else None (ask): the NLU's side of 0.5
+    decides, if its probability of that side reaches the bar for its agreement with the rules
+    (`rule_effect`: what the rules say, None when they are silent)."""
+    nlu_effect = p_effect >= 0.5
+    sure_of = max(p_effect, 1.0 - p_effect)
+    if rule_effect is None:
+        bar = confidence.alone
+    elif rule_effect == nlu_effect:
+        bar = confidence.agree
+    else:
+        bar = confidence.contra
+    return nlu_effect if sure_of >= bar else None
+
+
 def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | None = None,
              confidence: Confidence = Confidence()) -> Classification:
     """Tell an activity, an output and an effect apart, and whether we are sure enough to say so.
@@ -317,19 +332,13 @@ def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | N
     p_effect: float | None = None
     if probabilities:
         p_effect = probabilities.get("effect", 0.0)
-        nlu_effect = p_effect >= 0.5
-        sure_of = max(p_effect, 1.0 - p_effect)
         reasons.append("nlu_" + max(LEVELS, key=lambda k: probabilities.get(k, 0.0)))
         rule_effect = _is_effect(rule)
-        if rule_effect is None:
-            effect, sure = nlu_effect, sure_of >= confidence.alone
-        elif rule_effect == nlu_effect:
-            effect, sure = nlu_effect, sure_of >= confidence.agree
-        elif sure_of >= confidence.contra:
-            effect, sure = nlu_effect, True
+        said = effect_verdict(rule_effect, p_effect, confidence)
+        sure = said is not None
+        effect = said if said is not None else (rule_effect if rule_effect is not None else p_effect >= 0.5)
+        if sure and rule_effect is not None and said != rule_effect:
             reasons.append("nlu_over_rules")
-        else:
-            effect, sure = rule_effect, False
         if effect:
             kind = "effect"
         elif rule in ("activity", "output"):

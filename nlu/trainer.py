@@ -34,14 +34,14 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def model_inputs() -> list[Path]:
+def model_inputs(data_dir: Path = DATA_DIR) -> list[Path]:
     return [CONFIG, NLU_DIR / "normalize.py", NLU_DIR / "requirements-rasa.txt",
-            *sorted(DATA_DIR.glob("*.yml"))]
+            *sorted(data_dir.glob("*.yml"))]
 
 
-def data_hash() -> str:
+def data_hash(data_dir: Path = DATA_DIR) -> str:
     h = hashlib.sha256()
-    for p in model_inputs():
+    for p in model_inputs(data_dir):
         h.update(p.name.encode())
         h.update(b"\0")
         h.update(p.read_bytes())
@@ -49,8 +49,8 @@ def data_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def model_path() -> Path:
-    return cache_dir() / "models" / f"{data_hash()}.tar.gz"
+def model_path(data_dir: Path = DATA_DIR) -> Path:
+    return cache_dir() / "models" / f"{data_hash(data_dir)}.tar.gz"
 
 
 def rasa_bin() -> Path:
@@ -87,11 +87,11 @@ def normalize_example(line: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def write_normalised_data(dest: Path) -> int:
+def write_normalised_data(dest: Path, source: Path = DATA_DIR) -> int:
     """Copy the training files to `dest` with every example normalised; return the example count."""
     dest.mkdir(parents=True, exist_ok=True)
     n = 0
-    for p in sorted(DATA_DIR.glob("*.yml")):
+    for p in sorted(source.glob("*.yml")):
         lines = []
         for line in p.read_text(encoding="utf-8").splitlines():
             m = re.match(r"^(\s*- )(.*)$", line)
@@ -106,9 +106,9 @@ def write_normalised_data(dest: Path) -> int:
     return n
 
 
-def train(*, force: bool = False, log=print) -> Path:
-    """Train unless a model for the current data hash exists; return the model path."""
-    target = model_path()
+def train(*, force: bool = False, log=print, data_dir: Path = DATA_DIR) -> Path:
+    """Train on `data_dir` unless a model for its hash exists; return the model path."""
+    target = model_path(data_dir)
     if target.exists() and not force:
         log(f"NLU model up to date ({target.name}); training skipped")
         return target
@@ -117,7 +117,7 @@ def train(*, force: bool = False, log=print) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="athar-nlu-") as tmp:
         data = Path(tmp) / "data"
-        n = write_normalised_data(data)
+        n = write_normalised_data(data, data_dir)
         out = Path(tmp) / "out"
         log(f"Training the NLU model on {n} normalised examples ...")
         t0 = time.monotonic()

@@ -68,7 +68,8 @@ def _serve(args) -> int:
 
 
 @contextlib.contextmanager
-def _nlu(no_rasa: bool):
+def nlu_for_cli(no_rasa: bool):
+    """The configured NLU for a command (the local Rasa started if needed), else the fallback."""
     from bot.settings import get_settings
     from nlu.server import local_rasa
     from nlu.service import make_nlu
@@ -92,7 +93,7 @@ def _nlu(no_rasa: bool):
 
 def _parse(args) -> int:
     stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", newline="\n", closefd=False)
-    with _nlu(args.no_rasa) as nlu:
+    with nlu_for_cli(args.no_rasa) as nlu:
         for line in stdin:
             text = line.rstrip("\n").rstrip("\r")
             u = nlu.parse(text)
@@ -110,7 +111,7 @@ def _eval(args) -> int:
     from nlu.evaluate import evaluate, format_report, load
 
     rows = load(args.file)
-    with _nlu(args.no_rasa) as nlu:
+    with nlu_for_cli(args.no_rasa) as nlu:
         rep = evaluate(nlu, rows)
     if args.json:
         print(json.dumps(rep.to_dict(), indent=2, ensure_ascii=False))
