@@ -34,12 +34,12 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def model_inputs(data_dir: Path = DATA_DIR) -> list[Path]:
+def model_inputs(data_dir: Path | None = None) -> list[Path]:
     return [CONFIG, NLU_DIR / "normalize.py", NLU_DIR / "requirements-rasa.txt",
-            *sorted(data_dir.glob("*.yml"))]
+            *sorted((data_dir or DATA_DIR).glob("*.yml"))]
 
 
-def data_hash(data_dir: Path = DATA_DIR) -> str:
+def data_hash(data_dir: Path | None = None) -> str:
     h = hashlib.sha256()
     for p in model_inputs(data_dir):
         h.update(p.name.encode())
@@ -49,7 +49,7 @@ def data_hash(data_dir: Path = DATA_DIR) -> str:
     return h.hexdigest()[:16]
 
 
-def model_path(data_dir: Path = DATA_DIR) -> Path:
+def model_path(data_dir: Path | None = None) -> Path:
     return cache_dir() / "models" / f"{data_hash(data_dir)}.tar.gz"
 
 
@@ -87,11 +87,11 @@ def normalize_example(line: str) -> str:
     return re.sub(r" {2,}", " ", "".join(out)).strip()
 
 
-def write_normalised_data(dest: Path, source: Path = DATA_DIR) -> int:
+def write_normalised_data(dest: Path, source: Path | None = None) -> int:
     """Copy the training files to `dest` with every example normalised; return the example count."""
     dest.mkdir(parents=True, exist_ok=True)
     n = 0
-    for p in sorted(source.glob("*.yml")):
+    for p in sorted((source or DATA_DIR).glob("*.yml")):
         lines = []
         for line in p.read_text(encoding="utf-8").splitlines():
             m = re.match(r"^(\s*- )(.*)$", line)
@@ -106,8 +106,9 @@ def write_normalised_data(dest: Path, source: Path = DATA_DIR) -> int:
     return n
 
 
-def train(*, force: bool = False, log=print, data_dir: Path = DATA_DIR) -> Path:
-    """Train on `data_dir` unless a model for its hash exists; return the model path."""
+def train(*, force: bool = False, log=print, data_dir: Path | None = None) -> Path:
+    """Train on `data_dir` (default: nlu/rasa/data) unless a model for its hash exists; return
+    the model path."""
     target = model_path(data_dir)
     if target.exists() and not force:
         log(f"NLU model up to date ({target.name}); training skipped")

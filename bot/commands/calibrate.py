@@ -41,7 +41,7 @@ def out_of_fold(rows: list[dict[str, Any]], folds: int, log=print) -> list[dict[
         kept = [r for r in rows if fold_of(r["doc"], folds) != k]
         with tempfile.TemporaryDirectory(prefix="athar-cv-") as tmp:
             data = Path(tmp) / "data"
-            generate.write(phrasings, generate.real_examples(kept), data_dir=data, heldout=None)
+            generate.write(phrasings, generate.real_examples(kept), data_dir=data, write_heldout=False)
             model = trainer.train(data_dir=data, log=log)
         rasa = LocalRasa(free_port(), model, trainer.cache_dir() / "logs" / f"cv-{k}.log")
         rasa.start()

@@ -211,8 +211,11 @@ def real_examples(rows: list[dict]) -> list[Example]:
             for r in rows]
 
 
-def write(examples: list[Example], real: list[Example] = (), data_dir: Path = DATA_DIR,
-          heldout: Path | None = HELDOUT) -> tuple[int, int]:
+def write(examples: list[Example], real: list[Example] = (), data_dir: Path | None = None,
+          heldout: Path | None = None, *, write_heldout: bool = True) -> tuple[int, int]:
+    """The Rasa files into `data_dir` (default: nlu/rasa/data) and, with `write_heldout`, the
+    held-out split into `heldout` (default: nlu/eval/heldout.jsonl)."""
+    data_dir = data_dir or DATA_DIR
     data_dir.mkdir(parents=True, exist_ok=True)
     train = [e for e in examples if not is_heldout(e["text"])]
     held = [e for e in examples if is_heldout(e["text"])]
@@ -246,7 +249,8 @@ def write(examples: list[Example], real: list[Example] = (), data_dir: Path = DA
     for value, ws in words.items():
         parts.append(f'  - synonym: "{value}"\n    examples: |\n{_yaml_block(ws)}')
     (data_dir / "lookups.yml").write_text("".join(parts), encoding="utf-8")
-    if heldout is not None:
+    if write_heldout:
+        heldout = heldout or HELDOUT
         heldout.parent.mkdir(parents=True, exist_ok=True)
         with heldout.open("w", encoding="utf-8") as fh:
             for e in held:

@@ -43,10 +43,13 @@ def test_heldout_never_trained_on(heldout):
 
 
 def test_committed_files_match_the_generator(tmp_path, monkeypatch):
-    """The Rasa files and the held-out split are what nlu/training/generate.py writes."""
+    """The Rasa files and the held-out split are what nlu/training/generate.py writes (our phrasings
+    and the real dev set's train split)."""
     monkeypatch.setattr(generate, "DATA_DIR", tmp_path / "data")
     monkeypatch.setattr(generate, "HELDOUT", tmp_path / "heldout.jsonl")
-    generate.write(generate.build())
+    from nlu import realset
+
+    generate.write(generate.build(), generate.real_examples(realset.load(split="train")))
     for p in sorted((tmp_path / "data").glob("*.yml")):
         assert p.read_text(encoding="utf-8") == (trainingdata.DATA_DIR / p.name).read_text(encoding="utf-8"), p.name
     assert (tmp_path / "heldout.jsonl").read_text(encoding="utf-8") == generate.HELDOUT.__class__(
@@ -67,3 +70,11 @@ def test_model_hash_follows_the_data(tmp_path, monkeypatch):
     with (data / "nlu_fr.yml").open("a", encoding="utf-8") as fh:
         fh.write("      - une phrase de plus\n")
     assert data_hash() != before
+
+
+def test_the_real_test_split_is_never_trained_on():
+    from nlu import realset
+
+    train = {normalize(e.text) for e in trainingdata.load()}
+    assert [r["id"] for r in realset.load(split="train")]  # the train split is there
+    assert not [r["id"] for r in realset.load(split="test") if normalize(r["text"]) in train]
