@@ -244,9 +244,9 @@ def rule_clues(text: str, lexicon: Lexicon) -> tuple[str | None, bool, list[str]
 
     Subject test: an activity verb with us as the grammatical subject, or leading the sentence
     ("Organiser…"), is an activity; counting test: a counted delivery ("120 jeunes formés") is an
-    output; a change verb whose subject is not us is an effect, and so is a change the project
-    "made possible" ("le projet a permis aux femmes de…"). Single clues (an activity noun, a
-    number, a share) are weak.
+    output; a change verb whose subject is not us is an effect. Single clues (an activity noun, a
+    number, a share, a change the project "made possible": "le projet a permis de…" may be
+    followed by a delivery) are weak.
     """
     p = plain(text)
     verbs = lexicon.activity_verbs_in(text)
@@ -269,8 +269,10 @@ def rule_clues(text: str, lexicon: Lexicon) -> tuple[str | None, bool, list[str]
     verb = lead or (verbs[0] if verbs else None)
     kind: str | None = None
     strong = True
-    if (change and not actor and not lead) or (result and not lead):
+    if change and not actor and not lead:
         kind = "effect"
+    elif result and not lead:  # "a permis de" alone: what follows decides, often a change
+        kind, strong = "effect", False
     elif verbs and (actor or lead):
         kind = "activity"
     elif counted:
