@@ -27,7 +27,10 @@ def register(subparsers) -> None:
     q.set_defaults(func=_parse)
 
     e = sub.add_parser("eval", help="per-variant accuracy, P/R/F1 and confusion on a JSONL file")
-    e.add_argument("file")
+    e.add_argument("file", nargs="?", help="JSONL: text, language and, optionally, intent and entities")
+    e.add_argument("--real", choices=("test", "train"),
+                   help="instead of a file: the real dev set's statements of that split (nlu/eval/real/), "
+                        "then its language-id lines")
     e.add_argument("--no-rasa", action="store_true", help="evaluate the fallback parser only")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
     e.add_argument("--errors", type=int, default=0,
@@ -110,12 +113,24 @@ def _parse(args) -> int:
 def _eval(args) -> int:
     from nlu.evaluate import evaluate, format_report, load
 
-    rows = load(args.file)
-    with nlu_for_cli(args.no_rasa) as nlu:
-        rep = evaluate(nlu, rows)
-    if args.json:
-        print(json.dumps(rep.to_dict(), indent=2, ensure_ascii=False))
+    if bool(args.file) == bool(args.real):
+        _err("athar nlu eval: give a FILE or --real SPLIT")
+        return 2
+    if args.real:
+        from nlu import realset
+        sets = {f"real statements ({args.real})": realset.load(split=args.real),
+                "real language-id lines": realset.langid_lines()}
     else:
+        sets = {args.file: load(args.file)}
+    with nlu_for_cli(args.no_rasa) as nlu:
+        reports = {name: evaluate(nlu, rows) for name, rows in sets.items() if rows}
+    if args.json:
+        figures = {name: rep.to_dict() for name, rep in reports.items()}
+        print(json.dumps(figures if args.real else figures[args.file], indent=2, ensure_ascii=False))
+        return 0
+    for name, rep in reports.items():
+        if args.real:
+            print(f"== {name} ==")
         print(format_report(rep))
         for e in rep.errors[: args.errors]:
             print(f"  [{e['language']}] {e['gold']} -> {e['pred']}: {e['text']}")

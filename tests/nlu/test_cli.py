@@ -87,3 +87,12 @@ def test_without_python310_the_makefile_says_how_to_get_it(tmp_path):
     assert proc.returncode == 1 and proc.stdout == b""
     assert "pyenv install 3.10" in msg and "uv python install 3.10" in msg
     assert "rasa/rasa:3.6" in msg and "ATHAR_NLU__URL" in msg
+
+
+def test_eval_the_real_dev_set():
+    proc = run(["nlu", "eval", "--real", "train", "--no-rasa", "--json"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    figures = json.loads(proc.stdout)
+    statements = figures["real statements (train)"]
+    assert {"fr", "ar"} <= set(statements) and statements["fr"]["intent_accuracy"] is not None
+    assert run(["nlu", "eval", "--no-rasa"]).returncode == 2  # neither a file nor --real
