@@ -110,11 +110,14 @@ def load_answers(path: Path = ANSWERS) -> dict[tuple[str, str], list[str]]:
 
 
 def evaluate_real(rows: Iterable[dict[str, Any]], kb, nlu=None,
-                  answers: dict[tuple[str, str], list[str]] | None = None) -> dict[str, RealFigures]:
-    """The coach on real statements (rows with text, language, label), per language variant."""
+                  answers: dict[tuple[str, str], list[str]] | None = None,
+                  confidence=None) -> dict[str, RealFigures]:
+    """The coach on real statements (rows with text, language, label), per language variant;
+    `confidence` replaces the knowledge base's thresholds."""
     from domain.effects import classify, placed_by_answer
 
     lex, conf = _coach(kb)
+    conf = confidence or conf
     answers = load_answers() if answers is None else answers
     out: dict[str, RealFigures] = {}
     for row in rows:

@@ -309,6 +309,12 @@ DISHES = {"fr": ["tajine", "couscous", "harira", "pastilla"], "ar": ["الطاج
 REAL_STYLE: dict[str, dict[str, list[str]]] = {
     "fr": {
         "describe_activity": [
+            "Accueil et orientation des migrants",
+            "Accueil des femmes en situation de vulnérabilité",
+            "Aide aux devoirs pour les enfants du quartier",
+            "Cours de langue arabe et française pour {pub}",
+            "Aide alimentaire aux familles démunies",
+            "Retour des jeunes vers l'école par un accompagnement personnalisé",
             "Organisation de {n} ateliers de sensibilisation sur {dom} au profit {pub_de}",
             "Formation {pub_de} aux techniques de recherche d'emploi",
             "Mise en place d'un dispositif d'accompagnement {pub_de}",
@@ -333,6 +339,8 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "Lancement d'un appel à projets pour les associations de jeunes",
         ],
         "describe_output": [
+            "{n} migrants accueillis et orientés",
+            "{n} enfants ont suivi l'aide aux devoirs",
             "{n} {pub_n} ont bénéficié de sessions de formation",
             "{n} ateliers ont été réalisés au profit {pub_de}",
             "Un centre d'écoute est créé et opérationnel",
@@ -355,6 +363,9 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "Le comité de pilotage s'est réuni {n} fois",
         ],
         "describe_effect": [
+            "{pub} savent désormais où demander de l'aide",
+            "{pub} maîtrisent mieux la langue du pays d'accueil",
+            "Les migrants se sentent bien accueillis dans le quartier",
             "Le projet a permis à {n} {pub_n} de trouver un emploi",
             "Grâce au projet, {pub} ont un meilleur accès à {dom}",
             "Amélioration de l'accès {pub_de} aux services de base",
@@ -379,6 +390,10 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
     },
     "ar": {
         "describe_activity": [
+            "استقبال وتوجيه المهاجرين",
+            "دروس في اللغة العربية لفائدة {pub}",
+            "تقديم المساعدة الغذائية للأسر المعوزة",
+            "الدعم المدرسي لأطفال الحي",
             "تنظيم {n} ورشات تحسيسية حول {dom} لفائدة {pub}",
             "تكوين {pub} في تقنيات البحث عن الشغل",
             "مواكبة {pub} في إنجاز مشاريعهم",
@@ -399,6 +414,8 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "تنشيط حلقات نقاش لفائدة {pub}",
         ],
         "describe_output": [
+            "تم استقبال وتوجيه {n} مهاجرا",
+            "استفاد {n} طفلا من الدعم المدرسي",
             "استفاد {n} من {pub} من دورات تكوينية",
             "تم إنجاز {n} ورشات لفائدة {pub}",
             "تم إحداث مركز للاستماع وهو في طور الاشتغال",
@@ -417,6 +434,8 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "تلقى {n} طفلا لوازم مدرسية",
         ],
         "describe_effect": [
+            "أصبح {pub} يتقنون اللغة العربية",
+            "أصبح {pub} يعرفون أين يطلبون المساعدة",
             "مكن المشروع {n} من {pub} من الحصول على عمل",
             "بفضل المشروع، تحسن ولوج {pub} إلى {dom}",
             "تحسين ولوج {pub} إلى الخدمات الأساسية",
@@ -437,6 +456,9 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
     },
     "ary": {
         "describe_activity": [
+            "كنستقبلو المهاجرين وكنوجهوهم",
+            "دروس ديال اللغة ل{pub}",
+            "كنعاونو العائلات بالقفة",
             "الجمعية غادي تنظم {n} ديال الورشات على {dom} ل{pub}",
             "كنكونو {pub} باش يقلبو على الخدمة",
             "غادي نواكبو {pub} فالمشاريع ديالهم",
@@ -464,6 +486,8 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "{n} ديال الناس خداو المساعدة",
         ],
         "describe_effect": [
+            "{pub} ولاو عارفين فين يطلبو المساعدة",
+            "{pub} ولاو كيهضرو بالدارجة مزيان",
             "المشروع خلا {n} ديال {pub} يلقاو خدمة",
             "بفضل المشروع {pub} ولاو كيوصلو ل{dom} ساهل",
             "العيشة ديال {pub} تحسنات",
@@ -480,6 +504,9 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
     },
     "ary-Latn": {
         "describe_activity": [
+            "kanst9blo lmohajirin w kanwjjhohom",
+            "des cours de langue l {pub}",
+            "kan3awno l3a2ilat b l9ffa",
             "ljam3iya ghadi tnddem {n} dyal les ateliers 3la {dom} l {pub}",
             "kankawno {pub} bach y9lbo 3la khedma",
             "ghadi nwakbo {pub} f les projets dyalhom",
@@ -508,6 +535,9 @@ REAL_STYLE: dict[str, dict[str, list[str]]] = {
             "{n} dyal nnass khdaw lmosa3ada",
         ],
         "describe_effect": [
+            "{pub} wlaw 3arfin fin ytlbo lmosa3ada",
+            "{pub} wlaw kayhdro darija mzyan",
+            "drari wlaw 3arfin kifach y9lbo 3la khedma",
             "le projet khlla {n} dyal {pub} yl9aw khedma",
             "bfadl le projet {pub} wlaw kaywslo l {dom} sahel",
             "l3icha dyal {pub} t7snat",
