@@ -40,6 +40,7 @@ AR_MARKERS = {
     "الذي", "التي", "الذين", "هذا", "هذه", "ذلك", "سوف", "لقد", "ليس", "لست", "أيضا", "ايضا", "كيف", "ماذا",
     "لماذا", "أين", "اين", "نعم", "حسنا", "يمكنك", "أريد", "اريد", "لدي", "لديهم", "أصبح", "اصبح", "تم",
     "قد", "إلى", "الى", "عن", "من", "لم", "لن", "سيتم", "ستقوم", "نعمل", "خلال", "بفضل", "الآن", "الان",
+    "متى", "ماهو", "ماهي", "عفوا", "نرجو", "يرجى", "منكم", "لكم", "السلامه", "أرجو", "ارجو", "لديكم",
 }
 LATN_ARY_MARKERS = {
     "wach", "chno", "achno", "dyal", "dyali", "dyalhom", "dyalek", "bghit", "baghi", "ghadi", "kayn", "kayna",
@@ -68,23 +69,26 @@ ARY_STRONG = {
     "غاديين", "كاين", "كاينه", "كاينين", "ماشي", "بغيت", "باغي", "باغيين", "بغينا", "علاش", "شحال", "بشحال",
     "هادشي", "والو", "مزيان", "واخا", "عافاك", "ولاو", "ولات", "حنا", "درنا", "فرقنا", "مابقاش", "ماعرفتش",
     "عاوني", "كيداير", "شكون", "كلشي", "ملي", "يلقاو", "ديما", "هاد", "داكشي", "هادو", "بلا", "غير",
+    "جاي", "جايه", "سيمانه", "مانعرف", "صيفط", "صيفطو", "صيفطت", "عطيني", "فاش", "بحالي",
 }
 LATN_STRONG = {
     "wach", "chno", "achno", "dyal", "dyali", "dyalhom", "dyalek", "dyalna", "bghit", "baghi", "ghadi", "kayn",
     "kayna", "bzaf", "bzzaf", "daba", "3afak", "wakha", "la2", "walo", "machi", "kifach", "3lach", "ch7al",
     "hadchi", "wlaw", "rah", "rani", "khasni", "7na", "kolchi", "mli", "ma3reftch", "mafhmtch", "kat", "kan",
     "kay", "ki", "had", "dakchi", "bach", "3la", "m3a", "b3d", "mzyan", "bezaf", "dial", "ghir", "chi",
+    "lia", "lik", "lih", "liha", "lihom", "sifet", "sift", "sifetto", "siftli", "sifto", "3tini", "fach",
 }
 _ARABIZI_DIGIT_RE = re.compile(r"(?:[a-z][2379]|[2379][a-z])")
 # Darija morphology in Latin script: the present prefix (kaydir, kan9ra, katkhdem), negation
 # (ma...ch: mab9ach, ma3reftch), future "gha", first/third person plural (ndiro, ydiro, yl9aw).
-_LATN_ARY_WORD = re.compile(r"^ك[يتن]\w{3,}$|^ما\w{2,}ش$|^[يتن]\w{2,}[اي]و$|^[يتن]\w{3,}و$|^فال\w{2,}$")
-_ARY_NOT = ("كتاب", "كتب", "كتيب", "كيفي", "كيان", "كيمي", "كنيس", "كنت", "كنا")  # MSA words of that shape
+_LATN_ARY_WORD = re.compile(r"^(?:ka[ynt]|k[ynt]|ki|gha)[a-z0-9]{2,}$|^ma[a-z0-9]{2,}ch$|^[nyt][a-z0-9]{2,}(?:aw|iw|o)$")
 _LATN_NOT_ARY = {"kilo", "trop", "tout", "trio", "tempo", "tango", "type", "tableau", "niveau", "nouveau", "neo",
                  "kayak", "kiosque", "kit", "kits", "kilometre"}
 # Darija morphology in Arabic script: the present prefix (كيدير، كتخدم، كنقرا), negation
-# (ما...ش: مابقاش، ماعرفتش), the Darija plural verb ending -و (يلقاو، نديرو) where MSA says -ون/-وا.
-_ARY_WORD = re.compile("^(?:\u0643[\u064a\u062a\u0646])\\w{3,}$|^\u0645\u0627\\w{2,}\u0634$|^[\u064a\u062a\u0646]\\w{2,}[\u0627\u064a]\u0648$|^[\u064a\u062a\u0646]\\w{2,}\u0648$")
+# (ما...ش: مابقاش، ماعرفتش; ما before a verb: مانعرف), the Darija plural verb ending -و (يلقاو، نديرو)
+# where MSA says -ون/-وا, "فال" glued to a noun (فالحي: MSA writes "في الحي").
+_ARY_WORD = re.compile(r"^ك[يتن]\w{3,}$|^ما\w{2,}ش$|^ما[نتي]\w{3,}$|^[يتن]\w{2,}[اي]و$|^[يتن]\w{3,}و$|^فال\w{2,}$")
+_ARY_NOT = ("كتاب", "كتب", "كتيب", "كيفي", "كيان", "كيمي", "كنيس", "كنت", "كنا")  # MSA words of that shape
 
 
 def load_examples(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
@@ -161,7 +165,7 @@ def identify(text: str) -> tuple[str | None, float]:
         weak = sum(1 for w in words if w not in ARY_STRONG and (w in ARY_MARKERS or _strip_clitic(w) in ARY_MARKERS))
         morph = sum(1 for w in words if w not in ARY_MARKERS and w not in ARY_STRONG and _ARY_WORD.match(w)
                     and not w.startswith(_ARY_NOT))
-        bonus = 6.0 * strong + 2.0 * weak + 3.0 * morph - 1.5 * sum(1 for w in words if w in AR_MARKERS)
+        bonus = 6.0 * strong + 2.0 * weak + 4.0 * morph - 1.5 * sum(1 for w in words if w in AR_MARKERS)
     else:
         pair = ("fr", "ary-Latn")
         if all(w in FR_CHAT for w in words):
