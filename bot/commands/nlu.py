@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     e.add_argument("file", nargs="?", help="JSONL: text, language and, optionally, intent and entities")
     e.add_argument("--real", choices=("test", "train"),
                    help="instead of a file: the real dev set's statements of that split (nlu/eval/real/), "
-                        "then its language-id lines")
+                        "then its language-id lines of that split")
     e.add_argument("--no-rasa", action="store_true", help="evaluate the fallback parser only")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
     e.add_argument("--errors", type=int, default=0,
@@ -119,7 +119,7 @@ def _eval(args) -> int:
     if args.real:
         from nlu import realset
         sets = {f"real statements ({args.real})": realset.load(split=args.real),
-                "real language-id lines": realset.langid_lines()}
+                f"real language-id lines ({args.real})": realset.langid_lines(split=args.real)}
     else:
         sets = {args.file: load(args.file)}
     with nlu_for_cli(args.no_rasa) as nlu:
