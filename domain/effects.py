@@ -326,8 +326,8 @@ def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | N
     with the rules on its side above `confidence.agree`; against the rules only above
     `confidence.contra` (the rules never override a confident contrary NLU, and a rule against
     an unsure NLU is not enough: the coach asks). Without NLU probabilities a strong rule is sure
-    and a weak one is a guess. Between an activity and an output, the rules' reading wins, then
-    the likelier of the two.
+    and a weak one is a guess. Between an activity and an output, a strong rule's reading wins,
+    otherwise the NLU's likelier of the two.
     """
     rule, strong, clues, verb, counted = rule_clues(text, lexicon)
     reasons = list(clues)
@@ -343,7 +343,7 @@ def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | N
             reasons.append("nlu_over_rules")
         if effect:
             kind = "effect"
-        elif rule in ("activity", "output"):
+        elif rule in ("activity", "output") and strong:
             kind = rule
         else:
             kind = "activity" if probabilities.get("activity", 0.0) >= probabilities.get("output", 0.0) else "output"

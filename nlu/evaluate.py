@@ -108,8 +108,8 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> Report:
                 rep.per_intent[(lang, gold)]["fn"] += 1
                 rep.per_intent[(lang, pred)]["fp"] += 1
                 rep.errors.append({"text": row["text"], "language": lang, "gold": gold, "pred": pred})
-        if gold is None and "entities" not in row:
-            continue  # nothing annotated but the language
+        if "entities" not in row:
+            continue  # entities not annotated (language-id lines, real statements)
         judged = {e["entity"] for e in row.get("entities", [])} | {"public", "domain"}
         g = Counter((e["entity"], _norm_value(e["value"])) for e in row.get("entities", []))
         p = Counter((e.entity, _norm_value(e.value)) for e in u.entities if e.entity in judged)

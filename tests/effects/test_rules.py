@@ -102,10 +102,12 @@ def test_rules_never_override_a_confident_contrary_nlu():
     assert (c.kind, c.sure) == ("activity", False)
 
 
-def test_between_activity_and_output_the_rules_reading_wins_then_the_likelier():
+def test_between_activity_and_output_a_strong_rule_wins_then_the_likelier():
     assert classify("120 jeunes formés", LEXICON, probs(0.05, 0.9), C).kind == "output"
     assert classify("la salle des fêtes", LEXICON, probs(0.05, 0.9), C).kind == "activity"
     assert classify("la salle des fêtes", LEXICON, probs(0.05, 0.1), C).kind == "output"
+    # an activity noun alone is a weak clue: the NLU's likelier of the two says which
+    assert classify("la formation des jeunes au numérique", LEXICON, probs(0.05, 0.01), C).kind == "output"
 
 
 def test_statement_probabilities_leave_dialogue_intents_out():

@@ -28,6 +28,7 @@ def lex():
     ("les femmes décident de l'usage de leurs revenus", "effect"),
     ("تنظيم 10 ورشات للبحث عن الشغل", "activity"),
     ("120 شابا تم تكوينهم", "output"),
+    ("تم تكوين 40 شابا في تقنيات البحث عن الشغل", "output"),  # passive, then the count
     ("تتحسن صحة النساء", "effect"),
     ("غادي نديرو 10 ديال الورشات", "activity"),
     ("120 شاب تكونو", "output"),

@@ -95,4 +95,5 @@ def test_eval_the_real_dev_set():
     figures = json.loads(proc.stdout)
     statements = figures["real statements (train)"]
     assert {"fr", "ar"} <= set(statements) and statements["fr"]["intent_accuracy"] is not None
+    assert statements["fr"]["entity_f1"] == {}  # not annotated: not judged
     assert run(["nlu", "eval", "--no-rasa"]).returncode == 2  # neither a file nor --real
