@@ -1,6 +1,9 @@
 """Dialogue "effects": coaching an official from a project idea to well-worded expected effects.
 
 The heart of the loop (DESIGN §4, DOMAIN §1.4 and §2.1):
+- the coach tells the level of a statement only when it is sure (domain.effects.classify with the
+  calibrated thresholds); otherwise it asks one question with three buttons (what the team does,
+  what is delivered or counted, what changes for people) and places the statement from the answer;
 - an activity ("organiser 10 ateliers") or an output ("120 jeunes formés") is recognised, said
   kindly in one line with an example for this public, and the question comes back as "after that,
   what will be different for them?";
