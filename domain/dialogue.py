@@ -117,6 +117,7 @@ class Step:
     #                                                (one step asking questions of several kinds)
     skip_as: str | None = None  # a step that skips its own way: "/skip" (and the intent) answer
     #                             it with this button data, e.g. a poll question's Skip button
+    back_as: str | None = None  # likewise for "/back": e.g. a poll's "previous question"
 
 
 @dataclass
@@ -254,6 +255,9 @@ class Engine:
             else:
                 st.step = d.steps[-1].id
             return self.prompt(ctx)
+        step = self.registry.get(st.dialogue).step(st.step)
+        if step.back_as is not None:
+            return self.answer(ctx, Answer(button=step.back_as))
         if not st.history:
             return [Reply.of("nav.at_first_step")] + self.prompt(ctx)
         st.step = st.history.pop()

@@ -172,6 +172,13 @@ class Question(_Model):
     def text_in(self, lang: str) -> str:
         return _pick(self.text, lang)
 
+    def shown_language(self, lang: str) -> str:
+        """The variant `text_in(lang)` shows: lang itself, or the one it falls back to."""
+        if (self.text.get(lang) or "").strip():
+            return lang
+        shown = self.text_in(lang)
+        return next((t for t in LANGS if self.text.get(t) == shown), lang)
+
     def short_in(self, lang: str) -> str:
         return _pick(self.short, lang) if self.short else self.text_in(lang)
 
@@ -234,6 +241,50 @@ class Question(_Model):
         chosen.symmetric_difference_update({value})
         return sorted(chosen) or None
 
+    def match_free(self, typed: str, lang: str, number: float | None = None) -> int | str | None:
+        """An option for a free answer, when it is unambiguous: a label or emoji typed as it is
+        (`match_typed`), an age for an age band ("45 ans" → 35-59; `number` is the NLU's when
+        it read one in words), or one option's label inside a short sentence ("je suis une
+        femme", "ana mra") with no negation outside it ("pas beaucoup" is not "beaucoup")."""
+        exact = self.match_typed(typed, lang)
+        if exact is not None or self.kind in NO_OPTION_KINDS or self.kind == "multi":
+            return exact
+        if self.kind == "age_band":
+            return self._band(typed, number)
+        text = f" {fold(typed)} "
+        if not text.strip() or len(text) > 120:
+            return None
+        found: list[tuple[int, int, int | str]] = []  # (start, end, value)
+        for o in self.options:
+            for label in {fold(v) for v in o.label.values() if v}:
+                if len(label) <= 2:  # "la", "ah": only alone (match_typed)
+                    continue
+                start = text.find(f" {label} ")
+                if start >= 0:
+                    found.append((start, start + len(label) + 1, o.value))
+        kept = [f for f in found if not any(g != f and g[0] <= f[0] and f[1] <= g[1]
+                                            and g[1] - g[0] > f[1] - f[0] for g in found)]
+        if len({v for _, _, v in kept}) != 1:
+            return None
+        outside = " ".join(text[:kept[0][0]].split() + text[kept[0][1]:].split())
+        if any(_negation(w) for w in outside.split()):
+            return None
+        return kept[0][2]
+
+    def _band(self, typed: str, number: float | None) -> int | str | None:
+        """The age band (values "15-17", "60+") an age falls in."""
+        if number is None:
+            m = re.search(r"(?<!\d)(\d{1,3})(?!\d)", typed.translate(_DIGITS))
+            number = float(m.group(1)) if m else None
+        if number is None or not float(number).is_integer():
+            return None
+        age = int(number)
+        for o in self.options:
+            m = re.fullmatch(r"(\d+)\s*(?:-\s*(\d+)|(\+))", str(o.value))
+            if m and int(m.group(1)) <= age and (m.group(3) or age <= int(m.group(2))):
+                return o.value
+        return None
+
     def match_typed(self, typed: str, lang: str) -> int | str | None:
         """An option chosen by typing its emoji or its label (any variant); None if no match."""
         t = typed.strip()
@@ -288,6 +339,23 @@ def fold(text: str) -> str:
     t = unicodedata.normalize("NFKD", text).casefold()
     t = "".join(c for c in t if not unicodedata.combining(c))
     return re.sub(r"[\s\W_]+", " ", t).strip()
+
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# negation words of the four variants (folded), and Darija's ma…ch / ما…ش around a verb
+_NEGATIONS = {"pas", "ne", "n", "jamais", "aucun", "aucune", "ni", "sans", "non", "machi", "mchi",
+              "ma", "la", "walo", "7ta", "not", "no"} | {
+    "".join(chr(c) for c in w) for w in ((0x644, 0x627), (0x644, 0x64A, 0x633), (0x644, 0x645),
+                                         (0x644, 0x646), (0x63A, 0x64A, 0x631), (0x645, 0x627),
+                                         (0x645, 0x627, 0x634, 0x64A), (0x62D, 0x62A, 0x649))}
+
+
+def _negation(word: str) -> bool:
+    if word in _NEGATIONS:
+        return True
+    latin = len(word) >= 4 and word.startswith("ma") and word.endswith(("ch", "sh"))
+    arabic = len(word) >= 3 and word.startswith(chr(0x645)) and word.endswith(chr(0x634))
+    return latin or arabic
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["official", "staff", "coordinator", "admin"]
 ROLES: tuple[str, ...] = ("official", "staff", "coordinator", "admin")
@@ -150,6 +150,13 @@ class Poll(Record):
     token: str
     is_open: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    languages: list[str] = Field(default_factory=list)  # the languages it is offered in; all
+    #                                                      four when empty
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _no_languages(cls, v: Any) -> Any:
+        return [] if v is None else v
 
 
 class Respondent(Record):

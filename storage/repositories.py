@@ -488,7 +488,7 @@ class SqlProjectRepo(_Repo):
 
 class SqlPollRepo(_Repo):
     def add(self, poll: Poll) -> Poll:
-        row = PollRow(**_values(poll, PollRow, exclude={"id"}, json={"questions"}))
+        row = PollRow(**_values(poll, PollRow, exclude={"id"}, json={"questions", "languages"}))
         self.session.add(row)
         self.session.flush()
         return _record(Poll, row)
@@ -507,7 +507,7 @@ class SqlPollRepo(_Repo):
         row = self.session.get(PollRow, poll.id, populate_existing=True)
         if row is None:
             raise LookupError(f"poll {poll.id} does not exist")
-        _apply(row, _values(poll, PollRow, exclude={"id"}, json={"questions"}))
+        _apply(row, _values(poll, PollRow, exclude={"id"}, json={"questions", "languages"}))
         self.session.flush()
         return _record(Poll, row)
 

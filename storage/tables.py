@@ -303,6 +303,7 @@ class PollRow(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     is_open: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    languages: Mapped[list[Any] | None]  # None or []: the four variants
 
 
 class RespondentRow(Base):

@@ -10,7 +10,7 @@ from typing import Any
 from domain.dialogue import SUMMARY, Answer, Ctx, Invalid, Option, Step
 from domain.messages import Reply, msg
 from domain.ports import ProjectSummary
-from domain.records import Project
+from domain.records import AuditEntry, Project
 
 PROJECT_PREFIX = "prj:"
 MAX_LISTED = 30
@@ -72,8 +72,19 @@ def editing(ctx: Ctx) -> bool:
     return ctx.state.data.get("record_id") is not None
 
 
+def mended(ctx: Ctx, project: Project, kind: str, record_id: Any) -> list[Reply]:
+    """Save a project with one mended record (an effect, indicator or measurement), note it in
+    the audit log, say so and go back to where the edit was started."""
+    ctx.uow.projects.save(project)
+    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
+                                 action=f"{kind}.updated", target=f"{kind}:{record_id}",
+                                 detail={"project": project.id}))
+    return after_edit(ctx, f"records.updated.{kind}")
+
+
 def after_edit(ctx: Ctx, saved_key: str) -> list[Reply]:
-    """Once a mended record is saved: say so and go back to where the edit was started."""
+    """Once an edit is over (saved, or its record gone): say so and go back to where it was
+    started."""
     ctx.say(saved_key)
     back = ctx.state.data.get("return_to")
     engine = ctx.services.engine

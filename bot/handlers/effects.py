@@ -24,7 +24,7 @@ from domain.effects import (
     horizon_template, level_for, placed_by_answer,
 )
 from domain.messages import Msg, Reply, msg
-from domain.records import AuditEntry, Effect
+from domain.records import Effect
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
@@ -32,7 +32,7 @@ from bot.handlers._coaching import (
     entity_values, find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue,
     project_public_ids, public_options, raw, statement_probs, text, today, who,
 )
-from bot.handlers._projects import after_edit, choose_project_step, editing
+from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 from bot.i18n import plural_rule
 
 DIALOGUE = "effects"
@@ -489,11 +489,7 @@ def _update(ctx: Ctx, project: Any) -> list[Reply]:
     effect.horizon = horizon
     effect.public = d.get("public") or effect.public
     effect.domain = d.get("domain")
-    ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                 action="effect.updated", target=f"effect:{effect.id}",
-                                 detail={"project": project.id}))
-    return after_edit(ctx, "records.updated.effect")
+    return mended(ctx, project, "effect", effect.id)
 
 
 # -- saving ----------------------------------------------------------------------------------------

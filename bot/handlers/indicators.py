@@ -18,14 +18,14 @@ from domain.dialogue import (
 from domain.effects import add_months, parse_day, smart_check
 from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
-from domain.records import AuditEntry, Effect, Indicator, Project
+from domain.records import Effect, Indicator, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon,
     next_dialogue, text, today,
 )
-from bot.handlers._projects import after_edit, choose_project_step, editing
+from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
 DIALOGUE = "indicators"
 NEXT = "indicators_next"
@@ -487,11 +487,7 @@ def _update(ctx: Ctx, project: Project, effect: Effect) -> list[Reply]:
     if base is not None and new.baseline_value is not None and base.value != new.baseline_value:
         base.value = new.baseline_value  # the measured starting value follows the indicator's
     effect.indicators[index] = new
-    ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                 action="indicator.updated", target=f"indicator:{new.id}",
-                                 detail={"project": project.id}))
-    return after_edit(ctx, "records.updated.indicator")
+    return mended(ctx, project, "indicator", new.id)
 
 
 # -- saving ------------------------------------------------------------------------------------------

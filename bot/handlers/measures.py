@@ -22,13 +22,13 @@ from domain.dialogue import (
 )
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
-from domain.records import AuditEntry, Indicator, Measurement, Project
+from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
     LANGS, NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
 )
-from bot.handlers._projects import after_edit, choose_project_step, editing
+from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
 DIALOGUE = "measures"
 NEXT = "measures_next"
@@ -409,12 +409,9 @@ def _save(ctx: Ctx) -> list[Reply]:
         ind.measurements.append(m)
     if d.get("is_baseline") == "yes":
         set_baseline(ind, m)
-    ctx.uow.projects.save(project)
     if editing(ctx):
-        ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                     action="measurement.updated", target=f"measurement:{m.id}",
-                                     detail={"project": project.id}))
-        return after_edit(ctx, "records.updated.measurement")
+        return mended(ctx, project, "measurement", m.id)
+    ctx.uow.projects.save(project)
     ctx.say("measures.saved_baseline" if m.baseline else "measures.saved")
     ctx.notes.append(Reply(lines=progress_lines(ind)))
     return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "indicator_id": ind.id})

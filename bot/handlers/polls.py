@@ -13,6 +13,15 @@ conversation state, so the chat is never linked to its answers in the database.
 Each answer gets exactly one outgoing message (the next question, notes folded into it), which
 fits Telegram's one-message-per-second-per-chat limit.
 
+Typed answers: "passer", "دوز", "dowz", "/skip"… skip in every variant, "question d'avant" or
+"/back" goes back; a free answer becomes an option when it is unambiguous ("45 ans" → the age
+band, "je suis une femme", "bzaf"), "je ne sais pas" / "ma3reftch" the question's don't-know
+option where there is one (elsewhere a word on how to pass); anything else is asked again.
+
+Languages: a poll is offered in the languages its official chose (`Poll.languages`, all four
+when empty), always in the same order; a question missing in the respondent's language (a
+custom one the official did not translate) is shown with a line saying which language it is in.
+
 Question kinds: one option button per answer (scale, yes/no, choice, profile); `multi` (several
 answers): each button ticks or unticks an option (✅) and the ticked set is stored at once — one
 commit per press, nothing kept in the conversation state — then "Done" moves on; typed numbers
@@ -30,17 +39,21 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.dialogue import ARABIC_INDIC, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
+from domain.dialogue import (
+    ARABIC_INDIC, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+)
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
     Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
     questions_of, tag_story,
 )
+from domain.language import ALL_LANGS
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.onboarding import language_options
+from bot.handlers.project import dont_know, matches_label, matches_words, said
 
 TOKEN_PREFIX = "p_"
 ANSWER = "pq:"  # pq:<index>:<value>
@@ -145,10 +158,24 @@ def poll_payload(ctx: Ctx, payload: str) -> list[Reply] | None:
     if _key(ctx) is None:
         ctx.state.reset()
         return [Reply.of("polls.unavailable")]
-    return ctx.services.engine.start(ctx, "poll_answer", {"poll": poll.id, "guess": ctx.lang})
+    langs = poll_languages(poll)
+    if len(langs) == 1:  # one language: no question about it
+        ctx.lang = langs[0]
+    return ctx.services.engine.start(ctx, "poll_answer", {"poll": poll.id, "guess": ctx.lang,
+                                                          "languages": langs})
+
+
+def poll_languages(poll: Poll) -> list[str]:
+    """The languages a poll is offered in, in the usual order (all four when none was chosen)."""
+    chosen = set(poll.languages or [])
+    return [lang.value for lang in ALL_LANGS if not chosen or lang.value in chosen]
 
 
 # -- language and consent ------------------------------------------------------------------------
+def _poll_language_options(ctx: Ctx) -> list[Option]:
+    return language_options(ctx, ctx.state.data.get("languages"))
+
+
 def _language(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("polls.use_buttons"))
@@ -258,6 +285,11 @@ def _question_prompt(ctx: Ctx) -> list[Msg]:
         return lines + [msg("polls.closed")]
     q = qs[i]
     lines.append(msg("polls.progress", i=i + 1, n=len(qs)))
+    shown = q.shown_language(ctx.lang)
+    if shown != ctx.lang:  # never another language without a word
+        lines.append(msg("polls.other_language", language=msg(f"langname.{shown}")))
+    if q.kind == "wg4":
+        lines.append(msg("polls.wg_lead"))
     lines.append(msg("common.raw", text=q.text_in(ctx.lang)))
     if q.kind == "text":
         lines.append(msg("polls.text_hint"))
@@ -325,6 +357,54 @@ def _typed_integer(ctx: Ctx, q: Question, number: Any) -> int | Goto:
     return value if value is not None else _again(ctx, msg("polls.integer_not_number"))
 
 
+DONT_KNOW_VALUES = ("dk", "dont_know", "do_not_know", "ne_sait_pas", "nsp", "ns", "ma3reftch")
+
+
+def _typed_button(ctx: Ctx, q: Question, answer: Answer) -> str | None:
+    """A navigation button typed in words, in any variant: "passer", "دوز", "dowz" (or the
+    skip intent), "question d'avant", "terminé" for a question with several answers."""
+    text = (answer.text or "").strip()
+    if not text:
+        return None
+    if matches_label(ctx, "polls.skip", text) or matches_words(ctx, "polls.skip_words", text) \
+            or said(answer, "skip"):
+        return SKIP
+    if matches_label(ctx, "polls.previous", text) or said(answer, "back"):
+        return PREVIOUS
+    if q.kind == "multi" and matches_label(ctx, "polls.multi_done", text):
+        return DONE
+    return None
+
+
+def _dont_know_option(ctx: Ctx, q: Question) -> Any:
+    """The value of the question's "don't know" option, if it has one."""
+    for o in q.options:
+        if str(o.value).casefold() in DONT_KNOW_VALUES or any(
+                matches_words(ctx, "project.dk_words", label) for label in o.label.values()):
+            return o.value
+    return None
+
+
+def _typed_choice(ctx: Ctx, q: Question, answer: Answer) -> Any:
+    """An option for a typed answer: its label or emoji, an age for an age band, yes/no words,
+    a label inside a short sentence; None when it is not clear."""
+    text = answer.text or ""
+    if not text.strip():
+        return None
+    number = answer.understanding.first("number") if answer.understanding is not None else None
+    try:
+        n = float(number.value) if number is not None else None
+    except (TypeError, ValueError):
+        n = None
+    value = q.match_free(text, ctx.lang, n)
+    if value is None and set(q.values()) >= {"yes", "no"}:
+        if matches_words(ctx, "project.yes_words", text) or said(answer, "affirm"):
+            value = "yes"
+        elif matches_words(ctx, "project.no_words", text) or said(answer, "deny"):
+            value = "no"
+    return value
+
+
 def _next_index(qs: list[Question], i: int, given: dict[str, Any]) -> int | None:
     """The next question after i that this person is asked (its skip logic holds)."""
     asked = asked_ids(qs, given)
@@ -352,7 +432,12 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
     respondent = _respondent(ctx, poll, lock=q.kind in LOCKED_KINDS or _may_be_last(qs, i))
     if respondent is None:  # consent was not given in this conversation (or the key changed)
         return _end_start(ctx, msg("polls.unavailable"))
-    button = answer.button
+    button = answer.button or _typed_button(ctx, q, answer)
+    if button is None and q.kind not in ("text", "integer") and dont_know(ctx, answer):
+        dk = _dont_know_option(ctx, q)
+        if dk is None:  # no such answer to give: say how to pass, never guess one
+            return _again(ctx, msg("polls.dk_hint"))
+        button = f"{ANSWER}{i}:{dk}"
     if button == PREVIOUS:
         given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
         ctx.state.data["i"] = _previous_index(qs, i, given)
@@ -401,7 +486,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
         if value is None:
             return _again(ctx, msg("polls.multi_numbers", n=len(q.options)))
     else:
-        value = q.match_typed(answer.text or "", ctx.lang) if answer.text else None
+        value = _typed_choice(ctx, q, answer)
         if value is None:
             return _again(ctx, msg("polls.use_buttons"))
     _store(ctx, poll, respondent, q, value, story, skipped=skipped)
@@ -465,7 +550,8 @@ def setup(h: Handlers) -> None:
         id="poll_answer", confirm=False, then=None,
         steps=[
             Step("language", prompt=[msg("polls.hello")], kind="choice",
-                 options=language_options, parse=_language, store=False),
+                 options=_poll_language_options, parse=_language, store=False,
+                 when=lambda ctx: len(ctx.state.data.get("languages") or ALL_LANGS) > 1),
             Step("consent", prompt=_consent_prompt, kind="choice", options=CONSENT_OPTIONS,
                  parse=_consent, store=False),
         ],
@@ -473,7 +559,8 @@ def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
         id="poll_q", confirm=False, then=None,
         steps=[Step("q", prompt=_question_prompt, kind="any", options=_question_options,
-                    parse=_answer, store=False, max_len=MAX_STORY, kind_of=_kind)],
+                    parse=_answer, store=False, max_len=MAX_STORY, kind_of=_kind,
+                    skip_as=SKIP, back_as=PREVIOUS)],
     ))
     h.registry.add(Dialogue(
         id="poll_end", confirm=False, then=None,
@@ -493,14 +580,17 @@ def baseline_for(uow: Any, poll: Poll) -> Poll | None:
 
 
 def create_poll(uow: Any, bank: Any, project: Any, wave: str, modules: list[str] | None = None,
-                custom: list[Question] | None = None, title: str | None = None) -> Poll:
-    """A new open poll for a project. A follow-up without an explicit module choice copies the
-    questions of the project's latest baseline, so that the two waves are comparable."""
+                custom: list[Question] | None = None, title: str | None = None,
+                languages: list[str] | None = None) -> Poll:
+    """A new open poll for a project, in `languages` (all four when None). A follow-up without
+    an explicit module choice copies the questions (and languages) of the project's latest
+    baseline, so that the two waves are comparable."""
     questions: list[Question] | None = None
     if wave == "follow-up" and modules is None and not custom:
         baselines = [p for p in uow.polls.list(project.id) if p.wave == "baseline"]
         if baselines:
             questions = questions_of(baselines[-1])
+            languages = languages or baselines[-1].languages
     if questions is None:
         publics = [p.category for p in getattr(project, "publics", [])]
         questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)),
@@ -508,8 +598,11 @@ def create_poll(uow: Any, bank: Any, project: Any, wave: str, modules: list[str]
     token = new_token()
     while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
         token = new_token()
+    all_four = [lang.value for lang in ALL_LANGS]
+    chosen = [t for t in all_four if t in (languages or [])]
     return uow.polls.add(Poll(project_id=project.id, wave=wave, title=title or project.title,  # type: ignore[arg-type]
-                              questions=[q.model_dump() for q in questions], token=token))
+                              questions=[q.model_dump() for q in questions], token=token,
+                              languages=[] if chosen in ([], all_four) else chosen))
 
 
 def results_of(uow: Any, poll: Poll, min_group_size: int) -> Any:
@@ -534,6 +627,7 @@ MENU = "menu:poll"
 ACT_NEW, ACT_RESULTS, ACT_INVITE, ACT_CLOSE, ACT_MSC = "pa:new", "pa:res", "pa:inv", "pa:close", "pa:msc"
 WAVE_BASE, WAVE_FOLLOW = "pw:baseline", "pw:follow-up"
 MOD_PREFIX, MOD_DONE = "pm:", "pm:done"
+LANG_PREFIX, LANGS_DONE, TR_SKIP = "pl:", "pl:done", "ptr:skip"
 POLL_PREFIX, STORY_PREFIX = "pp:", "ps:"
 MAX_POLLS_LISTED, MAX_STORIES_LISTED = 20, 12
 
@@ -579,6 +673,93 @@ def _modules(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return Goto("modules", value=chosen)
 
 
+# -- the poll's languages, and the official's own question in each of them ------------------------
+def _chosen_languages(ctx: Ctx) -> list[str]:
+    chosen = ctx.state.data.get("languages")
+    return [lang.value for lang in ALL_LANGS if chosen is None or lang.value in chosen]
+
+
+def _language_choices(ctx: Ctx) -> list[Option]:
+    chosen = _chosen_languages(ctx)
+    opts = [Option(f"{LANG_PREFIX}{lang.value}", msg(
+        "polls.official.module_on" if lang.value in chosen else "polls.official.module_off",
+        name=msg(f"langname.{lang.value}"))) for lang in ALL_LANGS]
+    return opts + [Option(LANGS_DONE, msg("polls.official.modules_done"))]
+
+
+def _languages(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    data = ctx.state.data
+    if choice is None:
+        return Invalid(msg("common.choose_option", n=len(_language_choices(ctx))))
+    chosen = _chosen_languages(ctx)
+    if choice == LANGS_DONE:
+        if not chosen:
+            return Invalid(msg("polls.official.languages_none"))
+        if ctx.state.editing and data.get("custom") and _untranslated(ctx):
+            ctx.state.editing = False  # a new language: ask the question in it too
+            return Goto("custom_tr", chosen)
+        return chosen
+    tag = str(choice)[len(LANG_PREFIX):]
+    chosen = [t for t in chosen if t != tag] if tag in chosen else chosen + [tag]
+    data["languages"] = [lang.value for lang in ALL_LANGS if lang.value in chosen]
+    return Goto("languages", data["languages"])
+
+
+def _show_languages(ctx: Ctx, value: Any) -> Msg:
+    return msg("common.raw", text=", ".join(ctx.render(msg(f"langname.{t}"))
+                                            for t in _chosen_languages(ctx)))
+
+
+def _custom(ctx: Ctx, answer: Answer, text: Any) -> Any:
+    """The official's own question, in the language they speak here; then in the poll's other
+    languages (`custom_tr`), so that nobody is asked it in a language they did not choose."""
+    if answer.button:
+        return Invalid(msg("common.button_expired"))
+    data = ctx.state.data
+    data.update(custom=str(text), custom_texts={ctx.lang: str(text)}, custom_skipped=[])
+    if ctx.state.editing and _untranslated(ctx):  # a new wording: in the other languages too
+        ctx.state.editing = False
+        return Goto("custom_tr", str(text))
+    return str(text)
+
+
+def _untranslated(ctx: Ctx) -> str | None:
+    """The next poll language the official's question is not written in (nor passed over)."""
+    data = ctx.state.data
+    if not data.get("custom"):
+        return None
+    done = set(data.get("custom_texts") or {}) | set(data.get("custom_skipped") or [])
+    return next((t for t in _chosen_languages(ctx) if t not in done), None)
+
+
+def _tr_prompt(ctx: Ctx) -> list[Msg]:
+    tag = _untranslated(ctx) or ctx.lang
+    return [msg("polls.official.ask_translation", language=msg(f"langname.{tag}"),
+                text=str(ctx.state.data.get("custom") or ""))]
+
+
+def _translation(ctx: Ctx, answer: Answer, text: Any) -> Any:
+    data = ctx.state.data
+    tag = _untranslated(ctx)
+    if tag is None:
+        return Goto(SUMMARY)
+    if answer.button == TR_SKIP:
+        data["custom_skipped"] = list(data.get("custom_skipped") or []) + [tag]
+    elif answer.button:
+        return Invalid(msg("common.button_expired"))
+    else:
+        data["custom_texts"] = {**(data.get("custom_texts") or {}), tag: str(text)}
+    return Goto("custom_tr") if _untranslated(ctx) else Goto(SUMMARY)
+
+
+def _show_custom(ctx: Ctx, value: Any) -> Msg:
+    texts = ctx.state.data.get("custom_texts") or {}
+    if not value or not texts:
+        return msg("summary.empty")
+    return msg("common.raw", text=" / ".join(f"{ctx.render(msg(f'langname.{t}'))}: {texts[t]}"
+                                             for t in _chosen_languages(ctx) if t in texts))
+
+
 def _show_modules(ctx: Ctx, value: Any) -> Msg:
     if not value:
         return msg("polls.official.modules_none")
@@ -597,11 +778,12 @@ def _create(ctx: Ctx) -> list[Reply]:
         return [Reply.of("polls.unavailable")]
     custom = []
     if data.get("custom"):
-        text = {ctx.lang: str(data["custom"])}
+        text = dict(data.get("custom_texts") or {ctx.lang: str(data["custom"])})
         custom.append(custom_question("custom_1", text, "scale5", bank))
     reuse = data.get("wave") == "follow-up" and data.get("modules") is None and not custom
     poll = create_poll(ctx.uow, bank, project, data.get("wave") or "baseline",
-                       None if reuse else list(data.get("modules") or []), custom=custom)
+                       None if reuse else list(data.get("modules") or []), custom=custom,
+                       languages=_chosen_languages(ctx))
     ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None, action="poll.created",
                                  target=str(poll.id), detail={"project": project.id, "wave": poll.wave}))
     return [Reply.of("polls.official.created", id=poll.id, n=len(poll.questions),
@@ -813,9 +995,16 @@ def setup_officials(h: Handlers) -> None:
                  options=_module_options, parse=_modules, label=msg("polls.official.modules_label"),
                  show=_show_modules,
                  when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
+            Step("languages", prompt=msg("polls.official.ask_languages"), kind="choice",
+                 options=_language_choices, parse=_languages,
+                 label=msg("polls.official.languages_label"), show=_show_languages),
             Step("custom", prompt=msg("polls.official.ask_custom"), kind="text", optional=True,
-                 max_len=200, label=msg("polls.official.custom_label"),
+                 max_len=200, parse=_custom, label=msg("polls.official.custom_label"),
+                 show=_show_custom,
                  when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
+            Step("custom_tr", prompt=_tr_prompt, kind="text", max_len=200, parse=_translation,
+                 options=[Option(TR_SKIP, msg("polls.official.translation_skip"))],
+                 skip_as=TR_SKIP, store=False, when=lambda ctx: _untranslated(ctx) is not None),
         ]))
     h.registry.add(Dialogue(id="poll_pick", confirm=False, steps=[
         Step("poll", prompt=msg("polls.official.choose_poll"), kind="choice", options=_poll_options,

@@ -12,14 +12,14 @@ from typing import Any
 
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
 from domain.messages import Msg, Reply, msg
-from domain.records import AuditEntry, Effect, Project
+from domain.records import Effect, Project
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, find_effect, kb, lexicon, next_dialogue,
     raw, text, today,
 )
-from bot.handlers._projects import after_edit, choose_project_step, editing
+from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
 DIALOGUE = "unexpected"
 NEXT = "unexpected_next"
@@ -153,11 +153,7 @@ def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> lis
     effect.polarity = "negative" if d.get("polarity") == "negative" else "positive"
     effect.party = party[:200]
     effect.horizon = None if when in (None, "possible") else str(when)
-    ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                 action="effect.updated", target=f"effect:{effect.id}",
-                                 detail={"project": project.id}))
-    return after_edit(ctx, "records.updated.effect")
+    return mended(ctx, project, "effect", effect.id)
 
 
 def _save(ctx: Ctx) -> list[Reply]:

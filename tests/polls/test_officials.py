@@ -38,7 +38,12 @@ def test_create_a_poll_from_the_bot(official, tmp_path):
     r = chat.press("pm:wg")
     assert "☑️" in chat.text(r) or any("☑️" in b.label for b in r[-1].buttons)
     chat.press("pm:done")
+    r = chat.press("pl:done")  # the four languages, as ticked
     r = chat.say("Le centre de jeunes vous est-il utile ?")
+    assert chat.buttons(r)[0] == "ptr:skip"  # and in Arabic?
+    chat.say("هل مركز الشباب مفيد لك؟")
+    chat.command("skip")  # not in Darija
+    r = chat.press("ptr:skip")  # nor in Arabizi
     assert "sys:confirm" in chat.buttons(r)
     r = chat.press("sys:confirm")
     text = chat.text(r)
@@ -53,11 +58,15 @@ def test_create_a_poll_from_the_bot(official, tmp_path):
     ids = [q["id"] for q in poll.questions]
     assert "wg_see" in ids and "public" in ids and "custom_1" in ids and ids[-1] == "change"
     assert "mig_home" not in ids
+    custom = next(q for q in poll.questions if q["id"] == "custom_1")
+    assert custom["text"] == {"fr": "Le centre de jeunes vous est-il utile ?",
+                              "ar": "هل مركز الشباب مفيد لك؟"}
     # a follow-up copies the baseline's questions: no module question
     chat.press("menu:poll")
     chat.press("pa:new")
     chat.press(f"prj:{pid}")
-    r = chat.press("pw:follow-up")
+    chat.press("pw:follow-up")
+    r = chat.press("pl:done")
     assert "sys:confirm" in chat.buttons(r)
     chat.press("sys:confirm")
     with uow_factory() as uow:
