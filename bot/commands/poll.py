@@ -28,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a custom question answered on the emoji scale (repeatable), placed "
                         "before the open question")
     c.add_argument("--question-lang", default="fr", choices=["fr", "ar", "ary", "ary-Latn"],
-                   help="language of the --question texts (other variants fall back to it)")
+                   help="language of the --question texts (respondents of another language see "
+                        "it with a line saying which language it is in)")
+    c.add_argument("--languages", default=None, metavar="TAGS",
+                   help="the languages the poll is offered in, comma-separated among fr, ar, ary, "
+                        "ary-Latn (default: all four)")
     c.set_defaults(func=create)
     i = psub.add_parser("invite", help="QR code (PNG) and A4 poster (PDF) for a poll")
     i.add_argument("poll_id", type=int)
@@ -70,6 +74,14 @@ def create(args: argparse.Namespace) -> int:
                 print(f"athar: unknown module(s) {', '.join(sorted(unknown))}; choose among "
                       f"{', '.join(bank.optional_modules)}", file=sys.stderr)
                 return 2
+        languages = None
+        if args.languages is not None:
+            languages = [t.strip() for t in args.languages.split(",") if t.strip()]
+            unknown = set(languages) - {"fr", "ar", "ary", "ary-Latn"}
+            if unknown or not languages:
+                print(f"athar: unknown language(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                      "choose among fr, ar, ary, ary-Latn", file=sys.stderr)
+                return 2
         with app.uow_factory() as uow:
             project = uow.projects.get(args.project)
             if project is None:
@@ -78,7 +90,7 @@ def create(args: argparse.Namespace) -> int:
             custom = [custom_question(f"custom_{i}", {args.question_lang: text.strip()}, "scale5", bank)
                       for i, text in enumerate(args.question, 1) if text.strip()]
             poll = create_poll(uow, bank, project, args.wave, modules, custom=custom,
-                               title=args.title)
+                               title=args.title, languages=languages)
             uow.audit.add(AuditEntry(action="poll.created", target=str(poll.id),
                                      detail={"project": project.id, "wave": poll.wave}))
             uow.commit()
