@@ -172,3 +172,30 @@ def test_knowledge_plurals_cover_their_languages():
             found += len(wording.plurals(template))
             assert not wording.plural_problems(template, plural_categories(lang)), (template, lang)
     assert found >= 8  # in_months and after_activities, in four variants
+
+
+@pytest.mark.parametrize("lang,statement", [
+    ("ary", "الشباب كيقضيو وقتهم فالتيران"), ("ary-Latn", "chabab kay9dio wa9thom f terrain"),
+    ("fr", "les jeunes passent leur temps au terrain"), ("ar", "الشباب يقضون وقتهم في الملعب")])
+def test_a_proposal_never_names_its_public_twice(sqlite_uow_factory, lang, statement):
+    """Seen in issue 12: "الشباب الشباب كيقضيو" when the change, asked again, named its public."""
+    from tests.dialogues.helpers import registered_chat
+    from tests.effects.fakes import make_project
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, lang=lang)
+    chat.press("menu:effects")
+    chat.press(f"prj:{pid}")
+    r = chat.say(statement)
+    for _ in range(4):  # the change asked again (with its subject), the direction, the horizon
+        buttons = chat.buttons(r)
+        if "eff:ok" in buttons:
+            break
+        hz = [b for b in buttons if b.startswith(("hz:", "dir:"))]
+        r = chat.press(hz[0]) if hz else chat.say(statement)
+    proposal = chat.state()["data"]
+    youth = wording.pick_form(KB.public("youth").who_forms(), lang)
+    text = chat.text(r)
+    assert "eff:ok" in chat.buttons(r), text
+    assert text.count(youth) == 1, text
+    assert proposal.get("change") and youth not in proposal["change"]

@@ -286,7 +286,7 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
         d["horizon"], d["ask_horizon"] = chk.horizon.as_text(), False
     if d.get("ask_domain") and chk.domain:
         d["domain"], d["ask_domain"] = chk.domain, False
-    return txt
+    return d["change"]  # stored as this step's value: the clause, without its subject
 
 
 def _direction_options(ctx: Ctx) -> list[Option]:

@@ -42,12 +42,12 @@ from typing import Any
 from domain.dialogue import (
     ARABIC_INDIC, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
 )
+from domain.language import ALL_LANGS
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
     Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
     questions_of, tag_story,
 )
-from domain.language import ALL_LANGS
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
 from bot.handlers import Handlers, MenuEntry
@@ -357,7 +357,7 @@ def _typed_integer(ctx: Ctx, q: Question, number: Any) -> int | Goto:
     return value if value is not None else _again(ctx, msg("polls.integer_not_number"))
 
 
-DONT_KNOW_VALUES = ("dk", "dont_know", "do_not_know", "ne_sait_pas", "nsp", "ns", "ma3reftch")
+DONT_KNOW_VALUES = ("dk", "dont_know", "do_not_know", "ne_sait_pas", "nsp", "ns")  # XLSForm habits
 
 
 def _typed_button(ctx: Ctx, q: Question, answer: Answer) -> str | None:
