@@ -269,13 +269,13 @@ def _act(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if record is None:
         ctx.say("records.not_found")
         return Start(DIALOGUE, _list_data(ctx)) if project is not None else Start("menu")
+    if choice == UP or answer.button == UP:  # also "/back" (back_as): to the list
+        return Start(DIALOGUE, _list_data(ctx))
     if choice is None:
         return choice_error(answer, len(card_options(ctx)))
     kind = d["kind"]
     if choice == DELETE:
         return choice
-    if choice == UP:
-        return Start(DIALOGUE, _list_data(ctx))
     if choice == CHILDREN:
         if kind == "effect":
             return Start(DIALOGUE, start_data(project.id, "indicator", effect_id=record.id))
@@ -378,9 +378,9 @@ def setup(h: Handlers) -> None:
         id=DIALOGUE, confirm=False, on_start=_start,
         steps=[
             Step("record_id", prompt=_list_prompt, kind="choice", options=list_options,
-                 parse=_choose, when=lambda ctx: _d(ctx).get("record_id") is None),
+                 parse=_choose, when=lambda ctx: _d(ctx).get("record_id") is None, back_as=UP),
             Step("action", prompt=_card_prompt, kind="choice", options=card_options,
-                 parse=_act, store=False),
+                 parse=_act, store=False, back_as=UP),
             Step("confirm_delete", prompt=_delete_prompt, kind="choice", options=delete_options,
                  parse=_delete, store=False),
         ],

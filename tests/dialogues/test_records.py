@@ -445,3 +445,24 @@ def test_measuring_from_the_indicator_card(sqlite_uow_factory):
     chat.press(f"rec:{i['indicator']}")
     r = chat.press("rac:measure")  # straight to the period: the indicator is known
     expect(r, "measures.ask_period", "ary")
+
+
+@pytest.mark.parametrize("how", ["button", "command", "typed"])
+def test_back_from_a_record_leads_to_its_list_then_to_the_card(sqlite_uow_factory, how):
+    uf = sqlite_uow_factory
+    pid = seed(uf)
+    i = ids(project(uf, pid))
+    chat = registered_chat(uf, lang="fr")
+    open_list(chat, pid, "card:effects")
+    chat.press(f"rec:{i['effect']}")
+    chat.press("rac:edit")
+    r = chat.press("sys:confirm")  # back on the card, opened afresh: no history
+    back = {"button": lambda: chat.press("rec:up"), "command": lambda: chat.command("back"),
+            "typed": lambda: chat.say("↩️ Retour")}[how]
+    r = back()
+    expect(r, "records.list.effect", "fr", title="Ateliers emploi jeunes", n=3)
+    chat.press(f"rec:{i['own']}")  # opened from the list: the engine's Back
+    r = chat.press("sys:back")
+    expect(r, "records.list.effect", "fr", title="Ateliers emploi jeunes", n=3)
+    r = chat.command("back")
+    expect(r, "myprojects.what_now", "fr")  # the project card
