@@ -42,7 +42,7 @@ from typing import Any
 from domain.dialogue import (
     ARABIC_INDIC, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
 )
-from domain.language import ALL_LANGS
+from domain.language import ALL_LANGS, Lang
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.polls import (
     Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
@@ -747,9 +747,16 @@ def _translation(ctx: Ctx, answer: Answer, text: Any) -> Any:
         data["custom_skipped"] = list(data.get("custom_skipped") or []) + [tag]
     elif answer.button:
         return Invalid(msg("common.button_expired"))
+    elif _arabic_script(str(text)) != Lang(tag).rtl:  # Darija in Latin letters for French...
+        return Invalid(msg("polls.official.translation_script", language=msg(f"langname.{tag}")))
     else:
         data["custom_texts"] = {**(data.get("custom_texts") or {}), tag: str(text)}
     return Goto("custom_tr") if _untranslated(ctx) else Goto(SUMMARY)
+
+
+def _arabic_script(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return sum(0x0600 <= ord(c) <= 0x06FF for c in letters) * 2 > len(letters)
 
 
 def _show_custom(ctx: Ctx, value: Any) -> Msg:

@@ -166,6 +166,9 @@ def test_a_custom_question_is_asked_of_its_author_in_the_polls_languages(sqlite_
     r = official.say("Le terrain est-il bien entretenu ?")
     assert text_of("polls.official.ask_translation", "fr", language=text_of("langname.ary", "fr"),
                    text="Le terrain est-il bien entretenu ?") in Chat.text(r)
+    r = official.say("wach terrain m9adem?")  # Darija in Latin letters where Arabic script is asked
+    assert text_of("polls.official.translation_script", "fr",
+                   language=text_of("langname.ary", "fr")) in Chat.text(r)
     r = official.say("واش التيران منقي ومصون؟")
     text = Chat.text(r)
     assert "Français: Le terrain est-il bien entretenu ?" in text
