@@ -1,7 +1,7 @@
 """Polls: the languages a poll is offered in (none: the four variants).
 
-Revision ID: 0005_poll_languages
-Revises: 0004_measurement_baseline
+Revision ID: 0006_poll_languages
+Revises: 0005_dead_letters
 Create Date: 2026-12-03 14:00:00
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-revision: str = '0005_poll_languages'
-down_revision: Union[str, None] = '0004_measurement_baseline'
+revision: str = '0006_poll_languages'
+down_revision: Union[str, None] = '0005_dead_letters'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
