@@ -187,12 +187,13 @@ def test_a_proposal_never_names_its_public_twice(sqlite_uow_factory, lang, state
     chat.press("menu:effects")
     chat.press(f"prj:{pid}")
     r = chat.say(statement)
-    for _ in range(4):  # the change asked again (with its subject), the direction, the horizon
+    for _ in range(6):  # the change asked again (with its subject), the direction, the horizon
         buttons = chat.buttons(r)
         if "eff:ok" in buttons:
             break
-        hz = [b for b in buttons if b.startswith(("hz:", "dir:"))]
-        r = chat.press(hz[0]) if hz else chat.say(statement)
+        pick = [b for b in buttons if b.startswith(("hz:", "dir:")) or b == "clr:effect"]
+        r = chat.press(pick[0]) if pick else chat.say(statement)  # (the coach may ask what
+        #                                                            kind of statement it is)
     proposal = chat.state()["data"]
     youth = wording.pick_form(KB.public("youth").who_forms(), lang)
     text = chat.text(r)
