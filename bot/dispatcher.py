@@ -233,6 +233,9 @@ class Dispatcher:
                 return self.engine.back(ctx)
             if b == SKIP_DATA:
                 return self.engine.skip(ctx)
+            anywhere = self.services.handlers.button_handler(b)
+            if anywhere is not None:  # a note's button (a lesson offered earlier), pressed now
+                return anywhere(ctx, b)
             if st.dialogue is None:
                 return self._default(ctx)
             return self.engine.answer(ctx, Answer(button=b))

@@ -29,6 +29,8 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "report_semester": ("docx", "odt", "pdf", "md"),
     "report_final": ("docx", "odt", "pdf", "md"),
     "xlsform": ("xlsx",),
+    "artefact": ("docx", "odt", "pdf", "md", "xlsx"),  # a learning module's document
+    "learning": ("xlsx", "csv"),  # the programme's learning figures per commune
 }
 EXTENSIONS = {"floip": "zip"}
 ROW_LEVEL = ("xlsx", "csv", "floip")  # poll results person by person: coordinators only
@@ -44,7 +46,7 @@ class ExportError(ValueError):
 
 @dataclass
 class ExportJob:
-    what: str  # logframe | results | report_semester | report_final | xlsform
+    what: str  # logframe | results | report_semester | report_final | xlsform | artefact | learning
     fmt: str
     lang: str = "fr"
     project_id: int | None = None
@@ -54,7 +56,7 @@ class ExportJob:
     period: str | None = None  # "2026-S1" for a semester report (default: last one with data)
     coordinator: bool = True  # may have row-level poll results (the CLI is the coordinator's)
     link: bool = False  # row-level results carry the linking pseudonym (else one per file)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # artefact: {"lesson": id}
 
 
 def slug(text: str) -> str:
@@ -72,11 +74,13 @@ def latest_poll(polls: list[Poll]) -> Poll | None:
 
 class Exporter:
     def __init__(self, communes: tuple[Commune, ...] | list[Commune], out_dir: Path | None = None,
-                 min_group_size: int = 5):
+                 min_group_size: int = 5, knowledge: Any = None, retention_months: int | None = None):
         self.communes = {c.id: c for c in communes}
         self.order = [c.id for c in communes]
         self.out_dir = Path(out_dir or EXPORT_DIR)
         self.min_group_size = min_group_size
+        self.knowledge = knowledge  # domain.knowledge.KnowledgeBase: the lessons' documents
+        self.retention_months = retention_months
 
     def commune(self, commune_id: str | None) -> Commune | None:
         return self.communes.get(commune_id or "")
@@ -122,6 +126,10 @@ class Exporter:
             return self._logframe(uow, job, path)
         if job.what in ("results", "xlsform"):
             return self._poll(uow, job, path)
+        if job.what == "artefact":
+            return self._artefact(uow, job, path)
+        if job.what == "learning":
+            return self._learning(uow, job, path)
         return self._report(uow, job, path)
 
     def run_with(self, uow_factory: Any, job: ExportJob, path: Path | None = None) -> Path:
@@ -216,7 +224,8 @@ class Exporter:
                     projects.append(self.project_data(uow, project) if answers
                                     else ProjectData(project))
             if projects or not programme:
-                communes.append(CommuneData(cid, self.commune(cid), projects))
+                communes.append(CommuneData(cid, self.commune(cid), projects,
+                                            learning=[p for _, p in uow.lessons.by_commune(cid)]))
         return communes
 
     def semesters(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[str]:
@@ -232,7 +241,7 @@ class Exporter:
         kind = "final" if job.what == "report_final" else "semester"
         data = ReportInput(kind=kind, communes=communes, programme=job.programme,
                            period=job.period, min_group_size=self.min_group_size,
-                           today=today())
+                           today=today(), lessons=self._lesson_ids())
         if kind == "semester" and job.period:
             try:
                 check_period(communes, job.period, data.today)
@@ -241,6 +250,51 @@ class Exporter:
         stem = "programme" if job.programme else (job.commune_id or "commune")
         path = path or self.default_path(job, stem)
         return export_report(data, job.fmt, job.lang, path)
+
+    # -- learning ------------------------------------------------------------------------------------
+    def _lessons(self) -> tuple[Any, ...]:
+        if self.knowledge is None:
+            raise ExportError("export.unavailable", "the knowledge base is not loaded")
+        return tuple(self.knowledge.lessons)
+
+    def _lesson_ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.knowledge.lessons) if self.knowledge is not None else ()
+
+    def _artefact(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
+        """A learning module's document, from the project's records (or library examples)."""
+        from exports.learning import artefact_document
+        from exports.writers import write
+        lesson = next((m for m in self._lessons() if m.id == job.options.get("lesson")), None)
+        if lesson is None:
+            raise ExportError("export.failed", f"no lesson {job.options.get('lesson')!r}")
+        project = self._project(uow, job.project_id) if job.project_id is not None else None
+        path = path or self.default_path(job, f"{lesson.id}-{project.title if project else ''}")
+        doc = artefact_document(lesson, self.project_data(uow, project), self.knowledge, job.lang,
+                                today(), self.retention_months)
+        return write(doc, job.fmt, path)
+
+    def _learning(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
+        """The learning figures per commune (and per module): XLSX or CSV."""
+        from domain.learning import learning_by_commune
+        from exports.learning import learning_document, write_learning_csv
+        from exports.writers import atomic_path, write
+        lessons = self._lessons()
+        if job.programme or job.commune_id is None:
+            ids = self.order
+        elif job.commune_id in self.communes:
+            ids = [job.commune_id]
+        else:
+            raise ExportError("export.failed", f"unknown commune {job.commune_id!r}")
+        figures = learning_by_commune(uow.lessons.by_commune(None if len(ids) > 1 else ids[0]),
+                                      ids, [m.id for m in lessons], job.period)
+        names = {cid: c.name(job.lang) for cid, c in self.communes.items()}
+        path = path or self.default_path(job, "programme" if len(ids) > 1 else ids[0])
+        if job.fmt == "csv":
+            with atomic_path(path) as tmp:
+                write_learning_csv(tmp, figures, names, lessons, job.lang)
+            return path
+        return write(learning_document(figures, names, lessons, job.lang, job.period, today()),
+                     job.fmt, path)
 
     def project_data(self, uow: UnitOfWork, project) -> Any:
         from exports.reports import PollData, ProjectData
@@ -258,7 +312,8 @@ def install(services: Any, settings: Any) -> None:
     """Put the exporter where handlers find it (services.extras["exporter"])."""
     polls = getattr(settings, "polls", None)
     services.extras["exporter"] = Exporter(
-        services.communes, min_group_size=getattr(polls, "min_group_size", 5) if polls else 5)
+        services.communes, min_group_size=getattr(polls, "min_group_size", 5) if polls else 5,
+        knowledge=services.knowledge, retention_months=getattr(polls, "retention_months", None))
 
 
 def today() -> date:

@@ -129,6 +129,10 @@ class Text(_Strict):
             return self.ary or self.ar
         return self.ary_latn or self.fr
 
+    def render(self, lang: Lang | str, plural: PluralRule | None = None, **values: Any) -> str:
+        """The text in `lang` with its placeholders filled (plurals by `plural`)."""
+        return _fill(self.get(lang), _lang_tag(lang), values, plural)
+
 
 class Text4(Text):
     """A user-facing text: all four variants are required and non-empty."""
@@ -418,15 +422,65 @@ class Card(_Strict):
     body: Text4
 
 
+# The moments of need a dialogue reports (bot.handlers.reached) and a lesson may be offered at.
+MOMENTS: tuple[str, ...] = (
+    "effect", "parties", "indicator", "measurement", "poll", "report", "unexpected",
+    "activity_as_effect",
+)
+Moment = Literal["effect", "parties", "indicator", "measurement", "poll", "report", "unexpected",
+                 "activity_as_effect"]
+# How a practice question is answered and judged:
+# - level: sort a statement into activity / output / effect (the coach's classification);
+# - effect, unexpected: write a change for people (classified, then checked for its parts);
+# - smart: say what an indicator lacks (the SMART check);
+# - choice: pick one of the module's options, one of them right.
+PracticeKind = Literal["level", "effect", "unexpected", "smart", "choice"]
+# The values a practice question of each kind may use.
+PRACTICE_VALUES: dict[str, frozenset[str]] = {
+    "level": frozenset({"text"}), "effect": frozenset({"who"}),
+    "unexpected": frozenset({"who"}), "smart": frozenset({"label"}), "choice": frozenset(),
+}
+
+
+class PracticeOption(_Strict):
+    id: Slug
+    label: Text4
+    correct: bool = False
+    why: Text4  # said when it is chosen
+
+
+class Practice(_Strict):
+    kind: PracticeKind
+    question: Text4
+    options: list[PracticeOption] = Field(default_factory=list, max_length=4)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Practice":
+        used = placeholders(self.question.fr)
+        extra = used - PRACTICE_VALUES[self.kind]
+        if extra:
+            raise ValueError(f"a {self.kind} question cannot use {sorted(extra)}")
+        if self.kind == "choice":
+            if len(self.options) < 2 or sum(o.correct for o in self.options) != 1:
+                raise ValueError("a choice needs two to four options, exactly one of them correct")
+            _require_unique_ids(self.options, "option")
+        elif self.options:
+            raise ValueError(f"a {self.kind} question has no options of its own")
+        return self
+
+
 class Lesson(_Strict):
-    """A chat micro-module: a few short cards read one at a time."""
+    """A chat micro-module: a few short cards read one at a time, a practice question on the
+    user's own project, and the document (artefact) made from it."""
 
     id: Slug
     number: int = Field(ge=1)
     title: Text4
     goal: Text4
     cards: list[Card] = Field(min_length=3, max_length=5)
+    practice: Practice
     artefact: Text4
+    moments: list[Moment] = Field(default_factory=list)  # offered when a dialogue reaches one
 
 
 # --- coaching lexicon ------------------------------------------------------------------------

@@ -192,10 +192,22 @@ class Story(Record):
 
 
 class LessonProgress(Record):
+    """Where one user stands in one learning module (knowledge/lessons.yml)."""
     user_id: int
     lesson_id: str
-    step: int = 0
+    step: int = 0  # where to resume: a card's index, then the practice, then the document
     completed: bool = False
+    project_id: int | None = None  # the project the module was run on
+    signals: int = Field(default=0, ge=0)  # times the need was seen (e.g. activities as effects)
+    offered_at: datetime | None = None  # offered at the moment of need (once)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None  # the first completion
+    tries: int = Field(default=0, ge=0)  # practice answers given, all runs together
+    first_try: bool | None = None  # the very first practice answer was right (None: none yet)
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None or self.completed
 
 
 class AuditEntry(Record):

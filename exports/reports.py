@@ -29,8 +29,9 @@ from domain.figures import (
     semester_of, semesters_between, share,
 )
 from domain.polls import Comparison, Question, compare, poll_results, questions_of
+from domain.learning import commune_learning
 from domain.privacy import mask_identifiers
-from domain.records import Effect, Poll, Project, Respondent, Response, Story
+from domain.records import Effect, LessonProgress, Poll, Project, Respondent, Response, Story
 
 from exports.charts import CompareRow, DistributionRow, compare_chart, distribution_chart
 from exports.doc import Bullets, Document, Heading, Image, PageBreak, Para, Table, plain
@@ -66,6 +67,7 @@ class CommuneData:
     commune_id: str
     commune: Commune | None = None
     projects: list[ProjectData] = field(default_factory=list)
+    learning: list[LessonProgress] | None = None  # its people's learning modules (None: unknown)
 
     def name(self, lang: str) -> str:
         return self.commune.name(lang) if self.commune else self.commune_id
@@ -79,6 +81,7 @@ class ReportInput:
     period: str | None = None  # "2026-S1" (semester reports)
     min_group_size: int = 5
     today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    lessons: tuple[str, ...] = ()  # the learning modules' ids (the learning table; () = none)
 
 
 class PeriodError(ValueError):
@@ -239,6 +242,7 @@ class ReportBuilder:
             for c in self.data.communes:
                 for pd in c.projects:
                     self.project_section(doc, pd)
+        self.learning_block(doc)
         doc.add(Heading(self.t("report.recommendations"), 1),
                 Para(self.t("report.recommendations_hint"), style="placeholder"))
         if self.final:
@@ -262,6 +266,21 @@ class ReportBuilder:
                         measured=self.t("count.measured", n=sum(f.n_measured for f in figs),
                                         total=self.L.number(n_ind)),
                         good=self.t("count.good", n=sum(f.n_good for f in figs)))))
+
+    def learning_block(self, doc: Document) -> None:
+        """The programme's own capacity indicator: learning modules completed per commune in the
+        period, and how many of them right at the first try (domain/learning.py)."""
+        from exports.learning import learning_table
+        known = [c for c in self.data.communes if c.learning is not None]
+        if not known or not self.data.lessons:
+            return
+        figures = [commune_learning(c.commune_id, c.learning or [], self.data.lessons, self.period)
+                   for c in known]
+        names = {c.commune_id: c.name(self.lang) for c in known}
+        doc.add(Heading(self.t("learning.report_title"), 1),
+                learning_table(figures, names, self.L, len(self.data.lessons)),
+                Para(self.t("learning.report_note_final" if self.final else "learning.report_note"),
+                     style="note"))
 
     # -- one project (commune reports) -------------------------------------------------------------
     def project_section(self, doc: Document, pd: ProjectData) -> None:

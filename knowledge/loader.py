@@ -169,6 +169,11 @@ def load_lessons(base: Path = HERE) -> tuple[Lesson, ...]:
             f"{Path(base) / 'lessons.yml'}: field 'number': lessons must be numbered 1..{len(numbers)}"
             f" without gaps, got {numbers}"
         )
+    moments = [x for m in lessons for x in m.moments]
+    twice = sorted({x for x in moments if moments.count(x) > 1})
+    if twice:
+        raise KnowledgeError(f"{Path(base) / 'lessons.yml'}: field 'moments': {twice} offered by "
+                             "two lessons (a moment offers one lesson)")
     return tuple(sorted(lessons, key=lambda m: m.number))
 
 

@@ -640,17 +640,27 @@ class SqlLessonRepo(_Repo):
         stmt = _insert(self.session, LessonProgressRow).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["user_id", "lesson_id"],
-            set_={"step": stmt.excluded.step, "completed": stmt.excluded.completed})
+            set_={k: getattr(stmt.excluded, k) for k in values if k not in ("user_id", "lesson_id")})
         self.session.execute(stmt)
         return progress.model_copy()
 
     def list(self, user_id: int) -> list[LessonProgress]:
-        """Not in the port: all lesson progress of a user."""
+        """All lesson progress of a user."""
         rows = self.session.scalars(select(LessonProgressRow)
                                     .where(LessonProgressRow.user_id == user_id)
                                     .order_by(LessonProgressRow.lesson_id)
                                     .execution_options(populate_existing=True))
         return [_record(LessonProgress, r) for r in rows]
+
+    def by_commune(self, commune_id: str | None = None) -> list[tuple[str, LessonProgress]]:
+        stmt = (select(UserRow.commune_id, LessonProgressRow)
+                .join(UserRow, UserRow.id == LessonProgressRow.user_id)
+                .where(UserRow.commune_id.is_not(None))
+                .order_by(UserRow.commune_id, LessonProgressRow.user_id, LessonProgressRow.lesson_id)
+                .execution_options(populate_existing=True))
+        if commune_id is not None:
+            stmt = stmt.where(UserRow.commune_id == commune_id)
+        return [(cid, _record(LessonProgress, row)) for cid, row in self.session.execute(stmt)]
 
 
 class SqlAuditRepo(_Repo):

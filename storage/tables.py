@@ -360,6 +360,13 @@ class LessonProgressRow(Base):
     lesson_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     step: Mapped[int] = mapped_column(Integer)
     completed: Mapped[bool] = mapped_column(Boolean)
+    project_id: Mapped[int | None] = mapped_column(_set_null("projects.id"))
+    signals: Mapped[int] = mapped_column(Integer, server_default="0")
+    offered_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_try: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AuditRow(Base):

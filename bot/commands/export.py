@@ -6,6 +6,8 @@
     athar export report --kind semester --commune Berkane --format pdf --lang fr -o rapport.pdf
     athar export report --kind final --all --format odt -o programme.odt
     athar export xlsform --poll 7 -o questionnaire.xlsx
+    athar export learning --format xlsx --all -o apprendre.xlsx     (or --commune Berkane, --period 2026-S1)
+    athar export artefact --lesson writing_an_effect --project 3 --format docx
     athar export import-xlsform questionnaire.xlsx --project 3 --wave baseline
 """
 from __future__ import annotations
@@ -102,26 +104,62 @@ def _xlsform(args: argparse.Namespace) -> int:
                           poll_id=args.poll), args.output)
 
 
-def _report(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
-    from domain.commune import find_commune
-    from knowledge.loader import load_communes
+def _period_problem(args: argparse.Namespace) -> bool:
     if args.period and not re.fullmatch(r"\d{4}-S[12]", args.period):
         print("athar: --period looks like 2026-S1 or 2026-S2", file=sys.stderr)
+        return True
+    return False
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    if _period_problem(args):
         return 2
-    commune_id = None
-    if not args.all:
-        if not args.commune:
-            print("athar: give --commune NAME or --all", file=sys.stderr)
-            return 2
-        found = find_commune(list(load_communes()), args.commune)
-        if found is None:
-            print(f"athar: unknown commune {args.commune!r}", file=sys.stderr)
-            return 2
-        commune_id = found.id
+    commune_id, status = _commune_id(args)
+    if status:
+        return status
     what = "report_final" if args.kind == "final" else "report_semester"
     return _run(ExportJob(what=what, fmt=args.format, lang=args.lang, commune_id=commune_id,
                           programme=args.all, period=args.period), args.output)
+
+
+def _commune_id(args: argparse.Namespace) -> tuple[str | None, int]:
+    """(commune id, 0) for --commune NAME, (None, 0) for --all, (None, 2) after an error."""
+    from domain.commune import find_commune
+    from knowledge.loader import load_communes
+    if args.all:
+        return None, 0
+    if not args.commune:
+        print("athar: give --commune NAME or --all", file=sys.stderr)
+        return None, 2
+    found = find_commune(list(load_communes()), args.commune)
+    if found is None:
+        print(f"athar: unknown commune {args.commune!r}", file=sys.stderr)
+        return None, 2
+    return found.id, 0
+
+
+def _learning(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    if _period_problem(args):
+        return 2
+    args.all = args.all or not args.commune  # the whole programme unless a commune is named
+    commune_id, status = _commune_id(args)
+    if status:
+        return status
+    return _run(ExportJob(what="learning", fmt=args.format, lang=args.lang, commune_id=commune_id,
+                          programme=args.all, period=args.period), args.output)
+
+
+def _artefact(args: argparse.Namespace) -> int:
+    from bot.exporting import ExportJob
+    from knowledge.loader import load_lessons
+    ids = [m.id for m in load_lessons()]
+    if args.lesson not in ids:
+        print(f"athar: unknown lesson {args.lesson!r} (one of {', '.join(ids)})", file=sys.stderr)
+        return 2
+    return _run(ExportJob(what="artefact", fmt=args.format, lang=args.lang, project_id=args.project,
+                          options={"lesson": args.lesson}), args.output)
 
 
 def _import_xlsform(args: argparse.Namespace) -> int:
@@ -212,6 +250,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     xf.add_argument("--lang", default="fr", choices=LANGS, help="default language of the form")
     xf.add_argument("-o", "--output", default=None)
     xf.set_defaults(func=_xlsform)
+
+    ln = esub.add_parser("learning", help="learning modules completed per commune and module")
+    where = ln.add_mutually_exclusive_group()
+    where.add_argument("--commune", default=None, help="commune name or id")
+    where.add_argument("--all", action="store_true", help="the whole programme (the default)")
+    ln.add_argument("--period", default=None, help="semester, e.g. 2026-S1 (default: since the start)")
+    common(ln, "learning", "xlsx")
+    ln.set_defaults(func=_learning)
+
+    af = esub.add_parser("artefact", help="the document of a learning module, made from a project")
+    af.add_argument("--lesson", required=True, help="lesson id (knowledge/lessons.yml)")
+    af.add_argument("--project", type=int, default=None, help="project id (default: examples)")
+    common(af, "artefact", "docx")
+    af.set_defaults(func=_artefact)
 
     xi = esub.add_parser("import-xlsform", help="create a poll from an XLSForm")
     xi.add_argument("file")

@@ -30,6 +30,13 @@ PayloadHandler = Callable[[Ctx, str], "list[Reply] | None"]
 # A job runner (see domain.messages.Job): (services, read-only unit of work, params) → the reply
 # to send in place of the one that carried the job. It may take seconds; it must not write.
 JobRunner = Callable[[Any, Any, dict], Reply]
+# A moment of need (domain.knowledge.MOMENTS): a dialogue reached a step that may call for a
+# lesson (the first effect, the first indicator…). The hook may add a note (ctx.say); it never
+# changes the running dialogue.
+MomentHook = Callable[[Ctx, str], None]
+# A button that works whatever the running dialogue (a note's button, pressed now or later):
+# (ctx, button data) → the replies.
+ButtonHandler = Callable[[Ctx, str], "list[Reply]"]
 
 
 @dataclass
@@ -42,6 +49,8 @@ class Handlers:
     # onboarding), e.g. a beneficiary leaving a poll
     on_leave: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
     jobs: dict[str, JobRunner] = field(default_factory=dict)  # Job.kind -> its runner
+    moments: list[MomentHook] = field(default_factory=list)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)  # data prefix -> handler
 
     def add_menu(self, entry: MenuEntry) -> None:
         self.menu.append(entry)
@@ -56,6 +65,34 @@ class Handlers:
 
     def menu_for(self, role: str | None) -> list[MenuEntry]:
         return [e for e in self.menu if role in e.roles]
+
+    def add_button(self, prefix: str, handler: ButtonHandler) -> None:
+        self.buttons[prefix] = handler
+
+    def button_handler(self, data: str) -> ButtonHandler | None:
+        """The handler of a button that works everywhere (its data starts with a registered
+        prefix), else None."""
+        return next((h for prefix, h in self.buttons.items() if data.startswith(prefix)), None)
+
+
+def with_moment(on_start: Callable[[Ctx], None] | None, dialogue_id: str, moment: str
+                ) -> Callable[[Ctx], None]:
+    """A dialogue's on_start that also reports `moment` once the dialogue really starts (not
+    when on_start sent the user elsewhere, e.g. to the menu for want of a project)."""
+    def start(ctx: Ctx) -> None:
+        if on_start is not None:
+            on_start(ctx)
+        if ctx.state.dialogue == dialogue_id:
+            reached(ctx, moment)
+    return start
+
+
+def reached(ctx: Ctx, moment: str) -> None:
+    """Tell the hooks that the running dialogue reached a moment of need (one call where a step
+    is first met: the start of the effects dialogue, the coach seeing an activity again…)."""
+    handlers = getattr(ctx.services, "handlers", None) if ctx.services is not None else None
+    for hook in (handlers.moments if handlers is not None else ()):
+        hook(ctx, moment)
 
 
 def load_handlers() -> Handlers:

@@ -26,7 +26,7 @@ from domain.effects import (
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, reached, with_moment
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, confidence, current_project, domain_options,
     entity_values, find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue,
@@ -167,6 +167,7 @@ def _place(ctx: Ctx, kind: str, txt: str, ents: dict[str, list[Any]], verb: str 
     d = ctx.state.data
     if kind in ("activity", "output"):
         d["coach"], d["coach_verb"] = kind, verb if kind == "activity" else None
+        reached(ctx, "activity_as_effect")
         return Invalid(_coach_lines(ctx, kind, txt, ents))
     return _take_effect(ctx, ents, txt)
 
@@ -517,7 +518,7 @@ def _on_start(ctx: Ctx) -> None:
 
 def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=_on_start, on_complete=_save,
+        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "effect"), on_complete=_save,
         summary_title=msg("effects.summary_title"),
         steps=[
             choose_project_step(),

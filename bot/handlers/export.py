@@ -16,7 +16,7 @@ from typing import Any
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
 from domain.messages import Attachment, Job, Reply, msg
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, reached
 from bot.handlers._projects import choose_project_step, load_project
 
 WHAT = ("logframe", "results", "report_semester", "report_final", "xlsform")
@@ -227,6 +227,8 @@ def _complete(ctx: Ctx) -> list[Reply]:
     if job["what"] in REPORTS and not job["programme"] and (
             not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"])):
         return [Reply.of("export.failed")]
+    if job["what"] in REPORTS:
+        reached(ctx, "report")
     # The file is made by the channel once "preparing…" is on the user's screen (Job).
     return [Reply.of("export.progress"),
             Reply(lines=[], job=Job(kind=JOB, params=job))]

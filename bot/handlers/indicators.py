@@ -20,7 +20,7 @@ from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Indicator, Project
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon,
     next_dialogue, text, today,
@@ -521,7 +521,7 @@ def _review(ctx: Ctx) -> bool:
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"indicators.label.{key}")  # noqa: E731
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=_on_start, on_complete=_save,
+        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "indicator"), on_complete=_save,
         summary_title=msg("indicators.summary_title"),
         steps=[
             choose_project_step(),

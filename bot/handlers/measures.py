@@ -24,7 +24,7 @@ from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
 from domain.records import Indicator, Measurement, Project
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
     LANGS, NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
 )
@@ -449,7 +449,7 @@ def setup(h: Handlers) -> None:
                       parse=_dis_parse(k), optional=True, when=_dis_when(k), label=lbl(f"by_{k}"),
                       show=_dis_show(k)) for k in GROUPS]
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=_on_start, on_complete=_save,
+        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "measurement"), on_complete=_save,
         summary_title=msg("measures.summary_title"),
         steps=[
             choose_project_step(),

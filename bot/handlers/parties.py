@@ -25,7 +25,7 @@ from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Optio
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Effect, Project, Stakeholder
 
-from bot.handlers import Handlers
+from bot.handlers import Handlers, with_moment
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.project import (
     choice_error, dont_know, has_letters, matches_words, offer_next, said,
@@ -357,7 +357,7 @@ def _save(ctx: Ctx) -> list[Reply]:
 
 def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=_start, on_complete=_save,
+        id=DIALOGUE, on_start=with_moment(_start, DIALOGUE, "parties"), on_complete=_save,
         summary_title=msg("parties.summary_title"),
         steps=[
             Step("project_id", prompt=msg("projects.choose"), kind="choice",

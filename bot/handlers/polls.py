@@ -50,7 +50,7 @@ from domain.polls import (
 )
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.onboarding import language_options
 from bot.handlers.project import dont_know, matches_label, matches_words, said
@@ -991,7 +991,8 @@ def setup_officials(h: Handlers) -> None:
                       Option(ACT_CLOSE, msg("polls.official.close"))]),
     ]))
     h.registry.add(Dialogue(
-        id="poll_new", on_complete=_create, summary_title=msg("polls.official.summary_title"),
+        id="poll_new", on_start=with_moment(None, "poll_new", "poll"), on_complete=_create,
+        summary_title=msg("polls.official.summary_title"),
         steps=[
             choose_project_step(),
             Step("wave", prompt=msg("polls.official.ask_wave"), kind="choice", parse=_wave,

@@ -14,7 +14,7 @@ from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Project
 
-from bot.handlers import Handlers, MenuEntry
+from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, current_project, find_effect, kb, lexicon, next_dialogue,
     raw, text, today,
@@ -180,7 +180,8 @@ def _save(ctx: Ctx) -> list[Reply]:
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"unexpected.label.{key}")  # noqa: E731
     h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=check_project_on_start, on_complete=_save,
+        id=DIALOGUE, on_start=with_moment(check_project_on_start, DIALOGUE, "unexpected"),
+        on_complete=_save,
         summary_title=msg("unexpected.summary_title"),
         steps=[
             choose_project_step(),
