@@ -243,7 +243,7 @@ def test_measures_without_indicators_lead_to_indicators(sqlite_uow_factory):
     r = chat.press(f"prj:{pid}")
     assert chat.buttons(r)[0] == "go:indicators"
     r = chat.press("go:indicators")  # and the project has no effect yet either
-    assert chat.buttons(r)[0] == "go:effects"
+    assert chat.buttons(r[-1:])[0] == "go:effects"  # (a lesson may be offered before it)
     r = chat.press("go:effects")
     assert chat.state()["dialogue"] == "effects"
 
