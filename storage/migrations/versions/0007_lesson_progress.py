@@ -1,8 +1,8 @@
 """Lesson progress: the project a module ran on, the offer at the moment of need, when it was
 started and completed, the practice answers (tries, right at the first try).
 
-Revision ID: 0006_lesson_progress
-Revises: 0005_dead_letters
+Revision ID: 0007_lesson_progress
+Revises: 0006_poll_languages
 Create Date: 2026-12-03 16:00:00
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_lesson_progress'
-down_revision: Union[str, None] = '0005_dead_letters'
+revision: str = '0007_lesson_progress'
+down_revision: Union[str, None] = '0006_poll_languages'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
