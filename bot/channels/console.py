@@ -3,6 +3,8 @@
 Interactive on a terminal; scriptable with piped standard input (one message per line, the bot's
 replies printed, buttons as numbered options, end of input ends the session). Lines starting
 with "/" are commands (/help, /menu, /cancel, /back, /skip, /language, /start PAYLOAD).
+A note's buttons that work whatever the question (a lesson offered at the moment of need) are
+lettered instead (a, b…): typing the letter presses the button, numbers stay the question's.
 """
 from __future__ import annotations
 
@@ -27,10 +29,10 @@ def to_incoming(line: str, user: str, lang_hint: str | None = None) -> Incoming:
     return Incoming(channel=CHANNEL, chat_id=user, user_ref=user, text=text, lang_hint=lang_hint)
 
 
-def format_reply(r: Rendered) -> str:
+def format_reply(r: Rendered, keys: list[str] | None = None) -> str:
     lines = [r.text]
     for i, b in enumerate(r.buttons, 1):
-        lines.append(f"  {i}) {b.label}")
+        lines.append(f"  {keys[i - 1] if keys else i}) {b.label}")
     if r.attachment:
         lines.append(f"  [{r.attachment.get('kind')}: {r.attachment.get('path')}]")
     return "\n".join(lines)
@@ -41,12 +43,20 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
                 interactive: bool | None = None) -> int:
     interactive = stdin.isatty() if interactive is None else interactive
 
+    lettered: dict[str, str] = {}  # letter -> data of a note's button shown last turn
+
     def show(replies: list[Rendered]) -> None:
+        lettered.clear()
         for r in replies:
             if r.job:  # what came before is on the screen while the job runs
                 stdout.flush()
                 r = dispatcher.fulfil(r)
-            print(format_reply(r), file=stdout)
+            keys = None
+            if r.buttons and all(dispatcher.services.handlers.button_handler(b.data)
+                                 for b in r.buttons):
+                keys = [chr(ord("a") + len(lettered) + i) for i in range(len(r.buttons))]
+                lettered.update(zip(keys, (b.data for b in r.buttons)))
+            print(format_reply(r, keys), file=stdout)
             print(file=stdout)
         stdout.flush()
 
@@ -69,8 +79,12 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
             if line == "":
                 break
             print(f"> {line.rstrip()}", file=stdout)
+        incoming = to_incoming(line, user, lang)
+        pressed = lettered.get(line.strip().lower())
+        if pressed is not None:
+            incoming = incoming.model_copy(update={"text": None, "button": pressed})
         try:
-            outcome = dispatcher.handle(to_incoming(line, user, lang))
+            outcome = dispatcher.handle(incoming)
         except Exception:  # keep the session alive; the message was rolled back as a whole
             logging.getLogger("athar.console").exception("message failed")
             show([dispatcher.render_error(current)])

@@ -92,9 +92,10 @@ def _own_ladder(ctx: Ctx, project: Project | None) -> list[Msg]:
         return [msg("lessons.own.example_ladder", activity=text(ctx, ex.activity),
                     output=text(ctx, ex.output), effect=text(ctx, ex.effect))]
     verb = _verb(ctx, activity)
-    so_what = text(ctx, verb.so_what) if verb is not None else \
-        ctx.render(msg("effects.ask_after_activity", who=who(ctx, _public(project))))
-    lines = [msg("lessons.own.ladder", title=project.title, activity=activity, question=so_what)]
+    so_what = msg("lessons.so_what", question=text(ctx, verb.so_what)) if verb is not None else \
+        msg("effects.ask_after_activity", who=who(ctx, _public(project)))
+    lines = [msg("lessons.own.ladder", title=project.title, activity=activity,
+                 question=ctx.render(so_what))]
     effect = next(iter(_expected(project)), None)
     lines.append(msg("lessons.own.ladder_effect", effect=effect.statement) if effect else
                  msg("lessons.own.ladder_open"))
@@ -119,9 +120,8 @@ def _own_circle(ctx: Ctx, project: Project | None) -> list[Msg]:
 def part_marks(ctx: Ctx, statement: str) -> str:
     """"qui ✅ · quoi ✅ · sens ✅ · quand ❌": the parts of an effect the coach finds."""
     missing = check_effect(statement, lexicon(ctx), kind="effect", today=today()).missing
-    return ctx.render(msg("lessons.marks_sep")).join(
-        ctx.render(msg("lessons.part_mark", part=ctx.render(msg(f"lessons.part.{p}")),
-                       mark="❌" if p in missing else "✅")) for p in PARTS)
+    return " · ".join(ctx.render(msg(f"lessons.part.{p}")) + (" ❌" if p in missing else " ✅")
+                      for p in PARTS)
 
 
 def _own_effect(ctx: Ctx, project: Project | None) -> list[Msg]:
@@ -392,7 +392,7 @@ def _judge_change(ctx: Ctx, kind: str, project: Project | None, data: dict[str, 
     missing = check_effect(statement, lex, kind="effect", today=today()).missing
     if not missing:
         return Verdict(right=True, lines=[msg("effects.coach.good"),
-                                          msg("lessons.marks", marks=part_marks(ctx, statement))],
+                                          msg("common.raw", text=part_marks(ctx, statement))],
                        done=True)
     lines = [msg("lessons.effect_missing", parts=_join(
         ctx, [ctx.render(msg(f"lessons.part.{p}")) for p in missing]))]

@@ -162,9 +162,9 @@ def test_an_official_who_keeps_writing_activities_is_offered_module_1_once(world
     chat.press("lsn:go:doing_to_changing")
     assert chat.state()["dialogue"] == "lesson"
     r = read_cards(chat, "doing_to_changing")
+    so_what = next(v.so_what.fr for v in KB.coaching.activity_verbs if "rénov" in v.forms.fr)
     expect(r, "lessons.own.ladder", "fr", title="Terrain de sport Berkane",
-           activity="rénover le terrain",
-           question=next(v.so_what.fr for v in KB.coaching.activity_verbs if "rénov" in v.forms.fr))
+           activity="rénover le terrain", question=text_of("lessons.so_what", "fr", question=so_what))
     item = chat.state()["data"]["item"]
     r = chat.press(f"lvl:{item['level']}")
     expect(r, "lessons.right", "fr")
