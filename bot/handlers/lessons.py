@@ -185,10 +185,10 @@ def _on_start(ctx: Ctx) -> None:
         d["no_project"] = not visible
     d["project_id"] = project.id if project is not None else None
     n = len(lesson.cards)
-    if p.completed and not d.get("again"):
+    if p.completed:
         d["review"], d["from"] = True, n + 2  # only the "done" step: its document, or again
     else:
-        start = 0 if p.completed or d.get("again") else min(p.step, n + 1)
+        start = min(p.step, n)
         d["from"] = d["start"] = start
         if start and project is not None:
             ctx.say("lessons.resumed")
@@ -225,13 +225,7 @@ def _card_prompt(i: int):
     def prompt(ctx: Ctx) -> list[Msg]:
         lesson, d = _lesson(ctx), ctx.state.data
         card = lesson.cards[i]
-        lines: list[Msg] = []
-        if i == int(d.get("start") or 0):  # the first card of this reading: what and on what
-            lines.append(msg("lessons.header", number=lesson.number, title=text(ctx, lesson.title),
-                             goal=text(ctx, lesson.goal)))
-            project = _project(ctx)
-            lines.append(msg("lessons.on_project", title=project.title) if project is not None
-                         else msg("lessons.without_project"))
+        lines = _header(ctx) if i == int(d.get("start") or 0) else []
         lines.append(msg("lessons.card", i=i + 1, n=len(lesson.cards),
                          title=text(ctx, card.title), body=text(ctx, card.body)))
         return lines
@@ -268,13 +262,25 @@ def _card_step(i: int) -> Step:
                 when=lambda ctx: i < _n(ctx) and _at(lambda _: i)(ctx))
 
 
+def _header(ctx: Ctx) -> list[Msg]:
+    """What the module is and what it runs on: said with the first card of a reading."""
+    lesson, project = _lesson(ctx), _project(ctx)
+    return [msg("lessons.header", number=lesson.number, title=text(ctx, lesson.title),
+                goal=text(ctx, lesson.goal)),
+            msg("lessons.on_project", title=project.title) if project is not None
+            else msg("lessons.without_project")]
+
+
 def _practice_prompt(ctx: Ctx) -> list[Msg]:
     lesson, d = _lesson(ctx), ctx.state.data
     project = _project(ctx)
     if "item" not in d:
         d["item"] = item(ctx, lesson, project)
-    lines = [] if d.get("asked") else own_lines(ctx, lesson, project)
-    return lines + [question(ctx, lesson, project, d)]
+    if d.get("asked"):
+        return [question(ctx, lesson, project, d)]
+    resumed_here = int(d.get("start") or 0) == len(lesson.cards)  # no card read in this run
+    return (_header(ctx) if resumed_here else []) + own_lines(ctx, lesson, project) + \
+        [question(ctx, lesson, project, d)]
 
 
 def _practice_kind(ctx: Ctx) -> str:
