@@ -50,6 +50,7 @@ class Outcome:
     outbox_ids: list[int] = field(default_factory=list)
     duplicate: bool = False
     language: str = Lang.FR.value
+    refused: bool = False  # the message was not taken as an answer (asked again or clarified)
 
 
 @dataclass
@@ -132,7 +133,8 @@ class Dispatcher:
         rendered = [self.catalog.render(r, lang) for r in replies]
         log.debug("handled in %.1f ms", (time.perf_counter() - started) * 1000,
                   extra={"conv": _key(incoming)})
-        return Outcome(replies=rendered, outbox_ids=ids, language=lang)
+        return Outcome(replies=rendered, outbox_ids=ids, language=lang,
+                       refused=bool(ctx.extra.get("refused")))
 
     def current_prompt(self, channel: str, chat_id: str, user_ref: str) -> tuple[list[Rendered], str | None]:
         """The question a conversation is waiting on (to resume a session), read-only."""

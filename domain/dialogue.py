@@ -156,6 +156,11 @@ class Ctx:
     def say(self, key: str, buttons: list[Button] | None = None, **params: Any) -> None:
         self.notes.append(Reply.of(key, buttons=buttons, **params))
 
+    def refused(self) -> None:
+        """The message was not taken as an answer (the question is asked again, or a
+        clarifying question comes first): counted as "not understood at the first try"."""
+        self.extra["refused"] = True
+
 
 class Registry:
     def __init__(self) -> None:
@@ -303,6 +308,7 @@ class Engine:
             st.step = value.step
             return self.prompt(ctx)
         if isinstance(value, Invalid):
+            ctx.refused()
             reasons = value.reason if isinstance(value.reason, list) else [value.reason]
             out = [Reply(lines=reasons)]
             return out + (self.prompt(ctx) if value.reprompt else [])
@@ -464,6 +470,7 @@ class Engine:
         if choice == CANCEL_DATA:
             ctx.state.reset()
             return [Reply.of("nav.cancelled")]
+        ctx.refused()
         return [Reply.of("common.choose_option", n=3)] + self.prompt(ctx)
 
     def _answer_edit(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
@@ -473,6 +480,7 @@ class Engine:
         steps = self._editable(ctx, d)
         choice = self._match_option(ctx, [Option(f"edit:{s.id}"[:64], s.label) for s in steps], answer)  # type: ignore[arg-type]
         if choice is None:
+            ctx.refused()
             return [Reply.of("common.choose_option", n=len(steps))] + self.prompt(ctx)
         target = next(s for s in steps if f"edit:{s.id}"[:64] == choice)
         ctx.state.step = target.id

@@ -9,6 +9,12 @@ Databases (storage layer, see storage/):
 - `sqlite_db_url`, `sqlite_uow_factory`   the same on SQLite only, for tests that do not need
                   to run twice.
 - `empty_db_url`  a database with no tables at all (migration tests), on both backends.
+Rasa (tests marked `rasa`):
+- `rasa_server`   the real Rasa server with the trained model (cached by data hash, trained here
+                  if missing), started ONCE per test session on a free loopback port; `rasa_nlu`
+                  the app's NLU (nlu.service) on it. When Rasa's environment (.venv-rasa, Python
+                  3.10) is missing they FAIL with the reason: `make test` builds it, so a missing
+                  env is a broken setup, not something to skip silently.
 Every test starts with no rows (ids are not reset: do not expect id 1). Nothing leaks from one
 test to the next.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -213,3 +220,37 @@ def empty_db_url(request, _postgres, tmp_path) -> Iterator[str]:
     name, url = _postgres.new_schema()
     yield url
     _postgres.drop_schema(name)
+
+
+# -- the real Rasa server -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    from nlu import trainer
+
+    if not trainer.rasa_bin().exists():
+        pytest.fail(f"{trainer.rasa_bin()} is missing: run `make test` (it builds Rasa's Python 3.10 "
+                    "environment), or see `nlu/find-python310.sh` for how to get Python 3.10")
+    return trainer.train(log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def rasa_server(rasa_model):
+    from nlu.server import LocalRasa, free_port
+
+    logdir = Path(tempfile.mkdtemp(prefix="athar-rasa-test-"))
+    server = LocalRasa(free_port(), rasa_model, logdir / "rasa.log")
+    server.start()
+    try:
+        server.wait_ready(timeout=300, log=lambda m: None)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_nlu(rasa_server):
+    from nlu.service import make_nlu
+
+    nlu = make_nlu(rasa_server.url, timeout=10.0)
+    yield nlu
+    nlu.close()
