@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.dialogue import (
-    BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, fold, has_words,
+    BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, Option, fold,
+    has_words,
 )
 from domain.language import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, Button, Incoming, Rendered, Reply, msg
@@ -35,6 +36,8 @@ GLOBAL_COMMANDS = {"help", "cancel", "back", "skip", "menu", "language", "start"
 GLOBAL_INTENTS = {"help", "cancel", "back", "skip", "menu", "change_language", "restart"}
 GLOBAL_MIN_CONFIDENCE = 0.80
 GLOBAL_MAX_WORDS = 5
+LEAVING = {"menu", "restart", "cancel"}  # typed inside a dialogue with input: asked first
+LEAVE_DATA, STAY_DATA, ANSWER_DATA = "sys:leave", "sys:stay", "sys:answer"
 LANG_PREFIX = "lang:"
 MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
              "photo": "media.stored_photo", "document": "media.stored_file",
@@ -108,6 +111,7 @@ class Dispatcher:
             ctx = Ctx(state=state, lang=lang or "", uow=uow, user=user, services=self.services,
                       chat=incoming)
             ctx.render = lambda m: self.catalog.render_msg(m, ctx.lang or self.default_language)
+            ctx.variants = self._variants
             replies = self._route(ctx, incoming, understanding)
             if ctx.extra.pop("ask_language", False):
                 replies = [self._language_question(ctx)]
@@ -147,6 +151,7 @@ class Dispatcher:
             lang = conv.language or self.default_language
             ctx = Ctx(state=state, lang=lang, uow=uow, user=user, services=self.services)
             ctx.render = lambda m: self.catalog.render_msg(m, lang)
+            ctx.variants = self._variants
             replies = self.engine.prompt(ctx)
             uow.rollback()
         return [self.catalog.render(r, lang) for r in replies], conv.language
@@ -187,6 +192,9 @@ class Dispatcher:
         return self.catalog.render(Reply.of("common.error"), lang or self.default_language)
 
     # -- steps -----------------------------------------------------------------------------
+    def _variants(self, m: Any) -> list[str]:
+        return [self.catalog.render_msg(m, lang.value) for lang in ALL_LANGS]
+
     def _clean(self, incoming: Incoming) -> Incoming:
         update: dict[str, Any] = {"text": _clean_text(incoming.text)}
         media = incoming.media
@@ -223,7 +231,13 @@ class Dispatcher:
                                                        "text": None})
         # 1. commands
         if incoming.command:
+            st.pending = None
             return self._command(ctx, incoming.command.lower(), incoming.command_arg)
+        # 1b. the answer to "leave this dialogue?"
+        if st.pending and st.pending.get("kind") == "leave" and (incoming.button or incoming.text):
+            replies = self._answer_leave(ctx, incoming, u)
+            if replies is not None:
+                return replies
         # 2. buttons that work everywhere
         if incoming.button:
             b = incoming.button
@@ -256,17 +270,20 @@ class Dispatcher:
                 return self._global(ctx, u.intent.name)
             return self._default(ctx)
         if not text:
+            ctx.refused()
             return [Reply.of("common.empty")] + self.engine.prompt(ctx)
         if u is not None and self._is_global(u, text) and not self._literal_step(st):
-            return self._global(ctx, u.intent.name)
+            return self._global(ctx, u.intent.name, typed=text)
         lang_choice = self._typed_language(text)
         if lang_choice and st.step != "language":
             return self._set_language(ctx, lang_choice, incoming)
         return self.engine.answer(ctx, Answer(text=text, understanding=u))
 
     def _is_global(self, u: Understanding, text: str) -> bool:
+        """A command typed in words: the NLU is sure, and the message is nothing but the
+        command ("l'association Tanger Accueil" mentions "accueil" but is an answer)."""
         return (u.intent.name in GLOBAL_INTENTS and u.intent.confidence >= GLOBAL_MIN_CONFIDENCE
-                and len(text.split()) <= GLOBAL_MAX_WORDS)
+                and u.command_only and len(text.split()) <= GLOBAL_MAX_WORDS)
 
     def _command(self, ctx: Ctx, command: str, arg: str | None) -> list[Reply]:
         if command == "start":
@@ -290,12 +307,16 @@ class Dispatcher:
         return [Reply.of("common.unknown_command", command="/" + command[:32])] + \
             self._prompt_or_default(ctx)
 
-    def _global(self, ctx: Ctx, intent: str) -> list[Reply]:
+    def _global(self, ctx: Ctx, intent: str, typed: str | None = None) -> list[Reply]:
+        """A global intent; `typed` when it came as words, not as a command or a button: then
+        leaving a dialogue with input is asked first."""
         if intent == "help":
             return [Reply.of("help.general"), Reply.of("help.commands")] + \
                 self._prompt_or_default(ctx)
+        if intent in LEAVING and typed is not None and self.engine.has_input(ctx):
+            return [self._ask_leave(ctx, intent, typed)]
         if intent == "cancel":
-            return self._cancel(ctx)
+            return self._cancel(ctx, keep=typed is not None)
         if intent == "back":
             return self.engine.back(ctx)
         if intent == "skip":
@@ -303,16 +324,70 @@ class Dispatcher:
         if intent == "change_language":
             return [self._language_question(ctx)]
         if intent in ("menu", "restart"):
-            ctx.extra["left"] = ctx.state.dialogue
-            ctx.state.reset()
-            return self._default(ctx)
+            return self._leave(ctx)
         return self._prompt_or_default(ctx)
 
-    def _cancel(self, ctx: Ctx) -> list[Reply]:
+    def _leave(self, ctx: Ctx) -> list[Reply]:
+        """To the menu (or the onboarding); what the dialogue had is kept as a draft."""
+        left = ctx.state.dialogue
+        ctx.extra["left"] = left
+        notes = []
+        if self.engine.leave(ctx):
+            title = self.engine.title(left)
+            if title is not None:
+                notes.append(Reply.of("nav.draft_kept", what=title))
+        return notes + self._default(ctx)
+
+    def _leave_options(self, ctx: Ctx, typed: str, answerable: bool) -> list[Option]:
+        opts = [Option(LEAVE_DATA, msg("nav.leave"), means=("yes",)),
+                Option(STAY_DATA, msg("nav.stay"), means=("no",))]
+        if answerable:
+            opts.append(Option(ANSWER_DATA, msg("nav.was_answer", text=typed[:40])))
+        return opts
+
+    def _answerable(self, st: DialogueState) -> bool:
+        try:
+            step = self.services.handlers.registry.get(st.dialogue).step(st.step)
+        except KeyError:
+            return False
+        return step.kind in ("text", "any")
+
+    def _ask_leave(self, ctx: Ctx, intent: str, typed: str) -> Reply:
+        st = ctx.state
+        answerable = self._answerable(st)
+        st.pending = {"kind": "leave", "intent": intent, "text": typed, "answerable": answerable}
+        opts = self._leave_options(ctx, typed, answerable)
+        st.offered, st.expects = [o.data for o in opts], "choice"
+        title = self.engine.title(st.dialogue)
+        line = msg("nav.leave_ask", what=title) if title else msg("nav.leave_ask_untitled")
+        return Reply(lines=[line], buttons=[Button(data=o.data, label=o.label) for o in opts])
+
+    def _answer_leave(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply] | None:
+        st = ctx.state
+        pending, st.pending = st.pending or {}, None
+        typed = str(pending.get("text") or "")
+        opts = self._leave_options(ctx, typed, bool(pending.get("answerable")))
+        choice = self.engine.match(ctx, opts, Answer(button=incoming.button, text=incoming.text,
+                                                     understanding=u), loose=True)
+        if choice == LEAVE_DATA:
+            if pending.get("intent") == "cancel":
+                return self._cancel(ctx, keep=True)
+            return self._leave(ctx)
+        if choice == STAY_DATA:
+            return self.engine.prompt(ctx)
+        if choice == ANSWER_DATA:
+            return self.engine.answer(ctx, Answer(text=typed))
+        return None  # something else: handled as a message of its own
+
+    def _cancel(self, ctx: Ctx, keep: bool = False) -> list[Reply]:
+        """/cancel and the Cancel button drop what the dialogue had; a cancel typed in words
+        (after "leave?") keeps it as a draft."""
         ctx.extra["left"] = ctx.state.dialogue
         if ctx.state.dialogue in (None, "menu"):
             ctx.state.reset()
             return [Reply.of("nav.nothing_to_cancel")] + self._default(ctx)
+        if keep:
+            return self._leave(ctx)
         ctx.state.reset()
         return [Reply.of("nav.cancelled")] + self._default(ctx)
 

@@ -15,8 +15,11 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, Field
 
+from domain.matching import MEANINGS, Choice, Matcher, fold
 from domain.messages import Button, Media, Msg, Reply, msg
 from domain.nlu import Understanding
+
+__all__ = ["fold"]  # re-exported: handlers match typed text with the same key
 
 SUMMARY = "__summary__"
 EDIT = "__edit__"
@@ -27,6 +30,15 @@ BACK_DATA = "sys:back"
 CANCEL_DATA = "sys:cancel"
 YES_DATA = "sys:yes"
 NO_DATA = "sys:no"
+RESUME = "__resume__"  # pseudo-step: "resume the draft you left?"
+RESUME_DATA = "sys:resume"
+RESTART_DATA = "sys:restart"
+VALUE_DATA = "sys:value"  # "the number I typed is a value, not a button's position"
+MAX_DRAFTS = 5
+# NLU intents that stand for a button's meaning when the parser is sure and the message short
+INTENT_MEANS = {"affirm": "yes", "deny": "no", "dont_know": "dont_know"}
+SURE = 0.80
+SHORT = 4
 
 ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -39,10 +51,15 @@ class DialogueState(BaseModel):
     editing: bool = False
     offered: list[str] = Field(default_factory=list)  # button data offered with the last question
     expects: str | None = None  # kind of answer the last question expects (a typed number
-    #                             selects an offered button unless a number is expected)
+    #                             selects an offered button unless a value is expected)
     then: str | None = None  # dialogue to start when this one ends
+    # a short clarifying question waiting for its answer ({"kind": "value" | "resume" | ...})
+    pending: dict[str, Any] | None = None
+    # dialogues left before their end, by dialogue id: step, data, history, then (resumable)
+    drafts: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def reset(self) -> None:
+        """Leave the current dialogue (the drafts of others are kept)."""
         self.dialogue = None
         self.step = None
         self.data = {}
@@ -51,6 +68,7 @@ class DialogueState(BaseModel):
         self.offered = []
         self.expects = None
         self.then = None
+        self.pending = None
 
 
 class Answer(BaseModel):
@@ -90,6 +108,11 @@ class Goto:
 class Option:
     data: str
     label: Msg
+    # what the button means beyond its label ("yes", "done"...; domain.matching.MEANINGS), so
+    # that "safi" or "👍" selects it; by default read from the label's own words
+    means: tuple[str, ...] = ()
+    by_meaning: bool = True  # False: only its whole label or the button itself select it (a
+    #                          destructive choice is not made by a bare "oui")
 
 
 Prompt = Msg | list[Msg] | Callable[["Ctx"], Msg | list[Msg]]
@@ -118,6 +141,8 @@ class Step:
     skip_as: str | None = None  # a step that skips its own way: "/skip" (and the intent) answer
     #                             it with this button data, e.g. a poll question's Skip button
     back_as: str | None = None  # likewise for "/back": e.g. a poll's "previous question"
+    values: bool = False  # a choice step that also takes a typed value (a duration, a date):
+    #                       a typed number there may be a value as well as a button's position
 
 
 @dataclass
@@ -129,6 +154,7 @@ class Dialogue:
     summary_title: Msg | None = None
     on_start: Callable[["Ctx"], None] | None = None
     then: str | None = "menu"  # where the user lands when it ends
+    title: Msg | None = None  # its name for the user ("leave «New project»?"), e.g. its menu label
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -149,12 +175,21 @@ class Ctx:
     user: Any = None  # domain.records.User | None
     services: Any = None
     render: Callable[[Msg], str] = lambda m: m.key
+    variants: Callable[[Msg], list[str]] | None = None  # a text in every language variant
     chat: Any = None  # the Incoming being handled
     extra: dict[str, Any] = field(default_factory=dict)
     notes: list[Reply] = field(default_factory=list)  # said before the next question
 
     def say(self, key: str, buttons: list[Button] | None = None, **params: Any) -> None:
         self.notes.append(Reply.of(key, buttons=buttons, **params))
+
+    def all_variants(self, m: Msg) -> list[str]:
+        """`m` rendered in every language variant (people type labels in any of them)."""
+        return self.variants(m) if self.variants is not None else [self.render(m)]
+
+    def understood(self, value: Msg) -> None:
+        """Echo a value read from free text ("sab3in f lmya" → 70 %) before the next question."""
+        self.say("common.understood", value=value)
 
     def refused(self) -> None:
         """The message was not taken as an answer (the question is asked again, or a
@@ -182,20 +217,66 @@ class Registry:
         return self._dialogues.values()
 
 
-def fold(text: str) -> str:
-    """Case-, accent- and space-insensitive key for matching a typed label."""
-    t = unicodedata.normalize("NFKD", text).casefold()
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    return re.sub(r"[\s\W_]+", " ", t).strip()
+# A number written as a word of its own: digits glued to letters are Arabizi letters ("sab3in",
+# "ma3rftch"), not numbers.
+STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])-?\d+(?:[.,]\d+)?(?![^\W\d_])")
 
 
 def parse_number(text: str) -> float | None:
-    """A number written with digits (Latin or Arabic-Indic), with , or . as decimal mark."""
+    """A number written with digits (Latin or Arabic-Indic) as a word of its own, with , or . as
+    decimal mark."""
     t = text.translate(ARABIC_INDIC).replace("\u066b", ".").replace("\u066c", "")
-    m = re.search(r"-?\d+(?:[.,]\d+)?", t)
+    m = STANDALONE_NUMBER.search(t)
     if not m:
         return None
     return float(m.group(0).replace(",", "."))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number as the person wrote it: the value, and what was said around it."""
+    value: float
+    percent: bool = False
+    about: bool = False  # "une trentaine", "environ 30", "حوالي 30"
+    bound: str | None = None  # "at_least" ("au moins 30") or "at_most" ("moins de 30")
+    literal: bool = True  # written in digits (nothing to echo back)
+
+    def shown(self) -> Msg:
+        n = _fmt(self.value)
+        value = msg("common.percent", n=n) if self.percent else msg("common.raw", text=n)
+        if self.bound:
+            value = msg(f"common.{self.bound}", value=value)
+        if self.about:
+            value = msg("common.about", value=value)
+        return value
+
+
+def read_number(answer: "Answer") -> Reading | None:
+    """The first number of a typed answer: from the NLU's entities (number words, percentages,
+    "about", "at least"), else from digits written as a word of their own."""
+    text = answer.text or ""
+    u = answer.understanding
+    if u is not None:
+        nums = sorted((e for e in u.entities if e.entity in ("number", "percent")), key=lambda e: e.start)
+        for e in nums:
+            try:
+                value = float(e.value)
+            except (TypeError, ValueError):
+                continue
+            quals = [q for q in u.entities if q.entity == "qualifier"
+                     and (0 <= e.start - q.end <= 2 or 0 <= q.start - e.end <= 2 or q.start <= e.start < q.end)]
+            kinds = {str(q.value) for q in quals}
+            span = text[e.start:e.end].translate(ARABIC_INDIC)
+            literal = not kinds and parse_number(span) == value
+            bound = "at_least" if "at_least" in kinds else "at_most" if "at_most" in kinds else None
+            return Reading(value=value, percent=e.entity == "percent", about="about" in kinds,
+                           bound=bound, literal=literal)
+    t = text.translate(ARABIC_INDIC)
+    m = STANDALONE_NUMBER.search(t.replace("\u066b", ".").replace("\u066c", ""))
+    if not m:
+        return None
+    return Reading(value=float(m.group(0).replace(",", ".")),
+                   percent=t[m.end():].lstrip().startswith(("%", "\u066a")))
 
 
 def has_words(text: str) -> bool:
@@ -207,12 +288,23 @@ class Engine:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self._matcher: Matcher | None = None
+        self._meanings: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- navigation ------------------------------------------------------------------------
     def start(self, ctx: Ctx, dialogue_id: str, data: dict[str, Any] | None = None,
-              then: str | None = None) -> list[Reply]:
+              then: str | None = None, resume: bool = True) -> list[Reply]:
+        """Start a dialogue; when a draft of it was left earlier (with the same project...),
+        first ask whether to resume it."""
         d = self.registry.get(dialogue_id)
         st = ctx.state
+        draft = st.drafts.get(d.id)
+        if resume and draft is not None and all(
+                draft["data"].get(k) == v for k, v in (data or {}).items() if v is not None):
+            st.reset()
+            st.dialogue, st.step = d.id, RESUME
+            st.pending = {"kind": "resume", "data": dict(data or {}), "then": then}
+            return self.prompt(ctx)
         st.reset()
         st.dialogue = d.id
         st.data = dict(data or {})
@@ -227,6 +319,33 @@ class Engine:
         st.step = first
         return self.prompt(ctx)
 
+    def has_input(self, ctx: Ctx) -> bool:
+        """The user is inside a dialogue that saves at its end and has answered something:
+        leaving now would leave that input behind (it is kept as a draft)."""
+        st = ctx.state
+        if st.dialogue is None or st.step in (None, RESUME) or not st.history:
+            return False
+        return self.registry.get(st.dialogue).confirm
+
+    def leave(self, ctx: Ctx) -> bool:
+        """Leave the current dialogue; its input is kept as a draft, resumable the next time
+        the dialogue starts. True when a draft was kept."""
+        st = ctx.state
+        kept = self.has_input(ctx)
+        if kept and st.dialogue is not None:
+            st.drafts.pop(st.dialogue, None)
+            st.drafts[st.dialogue] = {"step": st.step, "data": st.data, "history": st.history,
+                                      "then": st.then}
+            for old in list(st.drafts)[:-MAX_DRAFTS]:
+                del st.drafts[old]
+        st.reset()
+        return kept
+
+    def title(self, dialogue_id: str | None) -> Msg | None:
+        if dialogue_id is None or dialogue_id not in self.registry:
+            return None
+        return self.registry.get(dialogue_id).title
+
     def prompt(self, ctx: Ctx) -> list[Reply]:
         st = ctx.state
         if st.dialogue is None or st.step is None:
@@ -236,22 +355,22 @@ class Engine:
             return [self._summary(ctx, d)]
         if st.step == EDIT:
             return [self._edit_menu(ctx, d)]
+        if st.step == RESUME:
+            return [self._resume_question(ctx, d)]
         step = d.step(st.step)
         lines = self._prompt_lines(ctx, step)
         buttons = [Button(data=o.data, label=o.label) for o in self._options(ctx, step)]
-        nav: list[Button] = []
-        if step.optional:
-            nav.append(Button(data=SKIP_DATA, label=msg("nav.skip")))
-        if st.history:
-            nav.append(Button(data=BACK_DATA, label=msg("nav.back")))
+        nav = [Button(data=o.data, label=o.label) for o in self._nav(ctx, step)]
         st.offered = [b.data for b in buttons + nav]
-        st.expects = self._kind(ctx, step)
+        kind = self._kind(ctx, step)
+        st.expects = "number" if step.values else kind
         return [Reply(lines=lines, buttons=buttons + nav)]
 
     def back(self, ctx: Ctx) -> list[Reply]:
         st = ctx.state
         if st.dialogue is None:
             return [Reply.of("nav.nothing_to_undo")]
+        st.pending = None
         if st.step in (SUMMARY, EDIT):
             d = self.registry.get(st.dialogue)
             st.editing = False
@@ -270,8 +389,9 @@ class Engine:
 
     def skip(self, ctx: Ctx) -> list[Reply]:
         st = ctx.state
-        if st.dialogue is None or st.step in (None, SUMMARY, EDIT):
+        if st.dialogue is None or st.step in (None, SUMMARY, EDIT, RESUME):
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)
+        st.pending = None
         d = self.registry.get(st.dialogue)
         step = d.step(st.step)
         if step.skip_as is not None:
@@ -288,15 +408,33 @@ class Engine:
         if st.dialogue is None or st.step is None:
             return []
         d = self.registry.get(st.dialogue)
+        if st.step == RESUME:
+            return self._answer_resume(ctx, d, answer)
         if st.step == SUMMARY:
             return self._answer_summary(ctx, d, answer)
         if st.step == EDIT:
             return self._answer_edit(ctx, d, answer)
         step = d.step(st.step)
+        pending, st.pending = st.pending, None
+        resolve = True
+        if pending and pending.get("kind") == "value":
+            value_text = str(pending.get("text") or "")
+            options = [Option(VALUE_DATA, msg("common.the_value", value=value_text)),
+                       Option(str(pending.get("option")), Msg.model_validate(pending.get("label")))]
+            typed = (answer.text or "").strip().translate(ARABIC_INDIC)
+            if typed == value_text.translate(ARABIC_INDIC) \
+                    or self.match(ctx, options, answer, loose=True) == VALUE_DATA:
+                answer, resolve = Answer(text=value_text), False  # "the number was the value"
+        if resolve and answer.button is None and answer.text:
+            typed = self._typed(ctx, step, answer)
+            if isinstance(typed, list):
+                return typed  # a clarifying question
+            answer = typed
         if answer.button == SKIP_DATA:
             return self.skip(ctx)
         if answer.button == BACK_DATA:
             return self.back(ctx)
+        reading = read_number(answer) if self._kind(ctx, step) == "number" and not answer.button else None
         value = self._parse(ctx, step, answer)
         if isinstance(value, Start):
             return self.start(ctx, value.dialogue, value.data, then=value.then)
@@ -315,9 +453,91 @@ class Engine:
         if st.dialogue != d.id or st.step != step.id:
             # the hook moved the conversation (started another dialogue, jumped to a step)
             return self.prompt(ctx) if st.dialogue else []
+        if reading is not None and not reading.literal:
+            ctx.understood(reading.shown())
         if step.store:
             st.data[step.id] = value
         return self._advance(ctx, d, step)
+
+    def match(self, ctx: Ctx, options: Sequence[Option], answer: Answer,
+              loose: bool = False) -> str | None:
+        """The option a typed answer means (see domain.matching), or its button if it is one
+        of them; None when it is none of them."""
+        datas = [o.data for o in options]
+        if answer.button is not None:
+            return answer.button if answer.button in datas else None
+        text = (answer.text or "").strip()
+        if not text:
+            return None
+        digits = text.translate(ARABIC_INDIC)
+        if re.fullmatch(r"\d{1,2}", digits):
+            k = int(digits)
+            return datas[k - 1] if 1 <= k <= len(datas) else None
+        choices = [self._choice(ctx, o) for o in options]
+        found = self.matcher(ctx).match(text, choices, loose=loose)
+        u = answer.understanding
+        if found is None and u is not None and u.intent.name in INTENT_MEANS \
+                and u.intent.confidence >= SURE and len(text.split()) <= SHORT:
+            meaning = INTENT_MEANS[u.intent.name]
+            hits = [c.data for c in choices if meaning in c.means]
+            found = hits[0] if len(hits) == 1 else None
+        return found
+
+    def matcher(self, ctx: Ctx) -> Matcher:
+        """Built once from the catalog's `words.*` entries (every variant: people mix them)."""
+        if self._matcher is None:
+            def listed(key: str) -> list[str]:
+                return [w for v in ctx.all_variants(msg(key)) for w in v.split("|")]
+            ordinals: list[list[str]] = []
+            for v in ctx.all_variants(msg("words.ordinals")):
+                for i, group in enumerate(v.split(",")):
+                    while len(ordinals) <= i:
+                        ordinals.append([])
+                    ordinals[i] += group.split("|")
+            self._matcher = Matcher({m: listed(f"words.{m}") for m in MEANINGS}, listed("words.stop"),
+                                    ordinals)
+        return self._matcher
+
+    def _choice(self, ctx: Ctx, o: Option) -> Choice:
+        labels = tuple(dict.fromkeys(ctx.all_variants(o.label)))
+        means = o.means
+        if not o.by_meaning:
+            means = ()
+        elif not means:
+            if labels not in self._meanings:
+                if len(self._meanings) > 4096:
+                    self._meanings.clear()
+                self._meanings[labels] = self.matcher(ctx).meanings(labels)
+            means = self._meanings[labels]
+        return Choice(data=o.data, labels=labels, means=means, whole=not o.by_meaning)
+
+    def _typed(self, ctx: Ctx, step: Step, answer: Answer) -> Answer | list[Reply]:
+        """A typed answer that means one of the step's buttons becomes that button; a number
+        that could be a value as well as a button's position gets a short question."""
+        kind = self._kind(ctx, step)
+        if kind == "any":
+            return answer  # the step reads every answer itself
+        text = (answer.text or "").strip()
+        options = list(self._options(ctx, step))
+        digits = text.translate(ARABIC_INDIC)
+        if re.fullmatch(r"\d{1,3}", digits) and (kind == "number" or step.values):
+            k = int(digits)
+            if 1 <= k <= len(options) and not self._choice(ctx, options[k - 1]).means:
+                return self._value_or_option(ctx, text, options[k - 1])
+            return answer
+        found = self.match(ctx, options + self._nav(ctx, step), answer, loose=kind == "choice")
+        return Answer(button=found) if found is not None else answer
+
+    def _value_or_option(self, ctx: Ctx, text: str, option: Option) -> list[Reply]:
+        st = ctx.state
+        st.pending = {"kind": "value", "text": text, "option": option.data,
+                      "label": option.label.model_dump(mode="json")}
+        # typing the number again means the value: positions are the engine's business here
+        st.offered, st.expects = [VALUE_DATA, option.data], "number"
+        ctx.refused()
+        return [Reply(lines=[msg("common.value_or_option", value=text, option=option.label)],
+                      buttons=[Button(data=VALUE_DATA, label=msg("common.the_value", value=text)),
+                               Button(data=option.data, label=option.label)])]
 
     @staticmethod
     def _kind(ctx: Ctx, step: Step) -> str:
@@ -329,7 +549,7 @@ class Engine:
         kind = self._kind(ctx, step)
         if kind == "choice":
             options = list(self._options(ctx, step))
-            pre = self._match_option(ctx, options, answer)
+            pre = answer.button if answer.button in [o.data for o in options] else None
             if pre is None and step.parse is None:
                 if answer.button:
                     return Invalid(msg("common.button_expired"))
@@ -338,7 +558,8 @@ class Engine:
             if answer.button:
                 pre = None
             else:
-                pre = self._number(answer)
+                reading = read_number(answer)
+                pre = reading.value if reading is not None else None
                 if pre is None and step.parse is None:
                     return Invalid(msg("common.need_number"))
                 if pre is not None:
@@ -363,34 +584,6 @@ class Engine:
         if step.parse is not None:
             return step.parse(ctx, answer, pre)
         return pre
-
-    def _number(self, answer: Answer) -> float | None:
-        if answer.understanding is not None:
-            for e in answer.understanding.entities:
-                if e.entity == "number":
-                    try:
-                        return float(e.value)
-                    except (TypeError, ValueError):
-                        pass
-        return parse_number(answer.text or "")
-
-    def _match_option(self, ctx: Ctx, options: list[Option], answer: Answer) -> str | None:
-        datas = [o.data for o in options]
-        if answer.button is not None:
-            return answer.button if answer.button in datas else None
-        text = (answer.text or "").strip().translate(ARABIC_INDIC)
-        if not text:
-            return None
-        if re.fullmatch(r"\d{1,3}", text):
-            i = int(text)
-            if 1 <= i <= len(options):
-                return options[i - 1].data
-            return None
-        key = fold(text)
-        for o in options:
-            if key == fold(ctx.render(o.label)):
-                return o.data
-        return None
 
     def _advance(self, ctx: Ctx, d: Dialogue, step: Step) -> list[Reply]:
         st = ctx.state
@@ -422,6 +615,33 @@ class Engine:
                 return s.id
         return None
 
+    # -- resuming a draft --------------------------------------------------------------------
+    def _resume_options(self) -> list[Option]:
+        return [Option(RESUME_DATA, msg("nav.resume"), means=("yes",)),
+                Option(RESTART_DATA, msg("nav.start_again"), means=("no",))]
+
+    def _resume_question(self, ctx: Ctx, d: Dialogue) -> Reply:
+        opts = self._resume_options()
+        ctx.state.offered, ctx.state.expects = [o.data for o in opts], "choice"
+        line = msg("nav.resume_ask", what=d.title) if d.title else msg("nav.resume_ask_untitled")
+        return Reply(lines=[line], buttons=[Button(data=o.data, label=o.label) for o in opts])
+
+    def _answer_resume(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
+        st = ctx.state
+        choice = self.match(ctx, self._resume_options(), answer, loose=True)
+        pending = st.pending or {}
+        if choice == RESUME_DATA and d.id in st.drafts:
+            draft = st.drafts.pop(d.id)
+            st.reset()
+            st.dialogue, st.step = d.id, draft["step"]
+            st.data, st.history, st.then = draft["data"], draft["history"], draft.get("then")
+            return self.prompt(ctx)
+        if choice in (RESUME_DATA, RESTART_DATA):
+            st.drafts.pop(d.id, None)
+            return self.start(ctx, d.id, pending.get("data"), then=pending.get("then"), resume=False)
+        ctx.refused()
+        return [Reply.of("common.choose_option", n=2)] + self.prompt(ctx)
+
     # -- summary, edit, finish ---------------------------------------------------------------
     def _summary(self, ctx: Ctx, d: Dialogue) -> Reply:
         st = ctx.state
@@ -430,38 +650,35 @@ class Engine:
             value = st.data.get(s.id)
             shown = s.show(ctx, value) if s.show else _show_value(value)
             lines.append(msg("summary.line", label=ctx.render(s.label), value=ctx.render(shown)))
-        st.offered = [CONFIRM_DATA, EDIT_DATA, CANCEL_DATA]
+        opts = self._summary_options()
+        st.offered = [o.data for o in opts]
         st.expects = "choice"
-        return Reply(lines=lines + [msg("summary.question")], buttons=[
-            Button(data=CONFIRM_DATA, label=msg("summary.confirm")),
-            Button(data=EDIT_DATA, label=msg("summary.edit")),
-            Button(data=CANCEL_DATA, label=msg("nav.cancel")),
-        ])
+        return Reply(lines=lines + [msg("summary.question")],
+                     buttons=[Button(data=o.data, label=o.label) for o in opts])
+
+    @staticmethod
+    def _summary_options() -> list[Option]:
+        return [Option(CONFIRM_DATA, msg("summary.confirm"), means=("yes", "done")),
+                Option(EDIT_DATA, msg("summary.edit"), means=("no",)),
+                Option(CANCEL_DATA, msg("nav.cancel"))]
 
     def _editable(self, ctx: Ctx, d: Dialogue) -> list[Step]:
         return [s for s in d.steps if s.label is not None and s.store
                 and (s.when is None or s.when(ctx))]
 
+    def _edit_options(self, ctx: Ctx, d: Dialogue) -> list[Option]:
+        return [Option(f"edit:{s.id}"[:64], s.label) for s in self._editable(ctx, d)]  # type: ignore[arg-type]
+
     def _edit_menu(self, ctx: Ctx, d: Dialogue) -> Reply:
-        steps = self._editable(ctx, d)
-        buttons = [Button(data=f"edit:{s.id}"[:64], label=s.label) for s in steps]  # type: ignore[arg-type]
-        ctx.state.offered = [b.data for b in buttons] + [BACK_DATA]
+        opts = self._edit_options(ctx, d)
+        ctx.state.offered = [o.data for o in opts] + [BACK_DATA]
         ctx.state.expects = "choice"
         return Reply(lines=[msg("summary.edit_which")],
-                     buttons=buttons + [Button(data=BACK_DATA, label=msg("nav.back"))])
+                     buttons=[Button(data=o.data, label=o.label) for o in opts]
+                     + [Button(data=BACK_DATA, label=msg("nav.back"))])
 
     def _answer_summary(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
-        choice = self._match_option(ctx, [
-            Option(CONFIRM_DATA, msg("summary.confirm")),
-            Option(EDIT_DATA, msg("summary.edit")),
-            Option(CANCEL_DATA, msg("nav.cancel")),
-        ], answer)
-        sure = (answer.understanding is not None and answer.understanding.intent.confidence >= 0.8
-                and len((answer.text or "").split()) <= 4)
-        if choice is None and sure and answer.intent in ("affirm", "thanks"):
-            choice = CONFIRM_DATA
-        if choice is None and sure and answer.intent == "deny":
-            choice = EDIT_DATA
+        choice = self.match(ctx, self._summary_options(), answer, loose=True)
         if choice == CONFIRM_DATA:
             return self._finish(ctx, d)
         if choice == EDIT_DATA:
@@ -474,15 +691,16 @@ class Engine:
         return [Reply.of("common.choose_option", n=3)] + self.prompt(ctx)
 
     def _answer_edit(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
-        if answer.button == BACK_DATA:
+        opts = self._edit_options(ctx, d)
+        back = Option(BACK_DATA, msg("nav.back"))
+        choice = self.match(ctx, opts + [back], answer, loose=True)
+        if choice == BACK_DATA:
             ctx.state.step = SUMMARY
             return self.prompt(ctx)
-        steps = self._editable(ctx, d)
-        choice = self._match_option(ctx, [Option(f"edit:{s.id}"[:64], s.label) for s in steps], answer)  # type: ignore[arg-type]
         if choice is None:
             ctx.refused()
-            return [Reply.of("common.choose_option", n=len(steps))] + self.prompt(ctx)
-        target = next(s for s in steps if f"edit:{s.id}"[:64] == choice)
+            return [Reply.of("common.choose_option", n=len(opts))] + self.prompt(ctx)
+        target = next(s for s in self._editable(ctx, d) if f"edit:{s.id}"[:64] == choice)
         ctx.state.step = target.id
         ctx.state.editing = True
         return self.prompt(ctx)
@@ -506,6 +724,16 @@ class Engine:
 
     def _options(self, ctx: Ctx, step: Step) -> Sequence[Option]:
         return step.options(ctx) if callable(step.options) else step.options
+
+    def _nav(self, ctx: Ctx, step: Step) -> list[Option]:
+        """Skip (optional steps) and Back (after the first answer), offered after the step's
+        own buttons."""
+        nav = []
+        if step.optional:
+            nav.append(Option(SKIP_DATA, msg("nav.skip"), means=("skip",)))
+        if ctx.state.history:
+            nav.append(Option(BACK_DATA, msg("nav.back"), means=("back",)))
+        return nav
 
 
 def _fmt(x: float) -> str:

@@ -8,7 +8,9 @@ from the knowledge base's coaching lexicon, publics and domains). The rules are:
   verbs, combined with the NLU statement intent when the rules are silent or weak.
 - `check_effect`: does an effect say who changes, what changes, in which direction and by when?
 - `change_clause` / `choose_template`: material for a better wording proposed from a template.
-- `smart_check`: specific findings about an indicator (no baseline, target without date, ...).
+- `smart_check`: specific findings about an indicator (no baseline, target without date, ...);
+  `wanted_direction`: which way its target should go (typed bound, library, effect's words and
+  polarity).
 - `progress`: where the latest measurement stands between baseline and target.
 """
 from __future__ import annotations
@@ -49,6 +51,7 @@ _ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 
                        **{0x0660 + i: 0x30 + i for i in range(10)}})
 _TATWEEL = chr(0x0640)
 _CLAUSE = re.compile(r"[.;:!?\u061f\u060c,\n]")  # what ends a clause (Arabic comma and question mark too)
+BOUND_DIRECTION = {"at_least": "increase", "at_most": "decrease"}  # "au moins 30", "moins de 10"
 _YEAR = re.compile(r"(?<!\d)(20[2-4]\d)(?!\d)")
 
 
@@ -116,6 +119,9 @@ class Lexicon:
     # words of a typed answer to the clarifying question, per level ("c'est nous", "les gens")
     answer_cues: Mapping[str, Sequence[str]] = field(default_factory=dict)
     arabic_suffixes: str = ""  # regex of what may end an Arabic word after a form (see _word_re)
+    # words that bound a figure ("au moins 30 %" = at_least, "moins de 10" = at_most): a
+    # direction of their own, and never read as "moins" = decrease
+    bounds: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_cache", {})
@@ -202,11 +208,28 @@ class Lexicon:
                 if any(r.search(t) for r in self._compiled("dom:" + did, words))]
 
     def direction_in(self, text: str) -> str | None:
-        t = plain(text)
+        """The direction its words give ("augmente", "davantage"), else the direction of a bound
+        on a figure ("moins de décrochage" → decrease, "au moins 30 %" → increase: never read
+        as "moins" = decrease)."""
+        t = self._without_bounds(plain(text))
         for did in DIRECTIONS:
             if any(r.search(t) for r in self._compiled("dir:" + did, self.directions.get(did, ()))):
                 return did
-        return None
+        return BOUND_DIRECTION.get(self.bound_in(text) or "")
+
+    def bound_in(self, text: str) -> str | None:
+        """ "at_least" or "at_most" when the text bounds a figure; the longest phrase wins
+        ("pas moins de" over "moins de")."""
+        t = plain(text)
+        hits = [(m.end() - m.start(), kind) for kind, words in self.bounds.items()
+                for r in self._compiled("bound:" + kind, words) for m in [r.search(t)] if m]
+        return max(hits)[1] if hits else None
+
+    def _without_bounds(self, t: str) -> str:
+        for kind, words in self.bounds.items():
+            for r in self._compiled("bound:" + kind, words):
+                t = r.sub(lambda m: " " * len(m.group(0)), t)
+        return t
 
 
 def plain_pattern(pattern: str) -> str:
@@ -515,6 +538,33 @@ class Finding:
 PEOPLE_UNITS = ("number", "percent", "score")
 
 
+# a negative effect is followed to see it recede: what it makes grow, start or last should
+# fall; what it makes fall or stop should come back
+AGAINST = {"increase": "decrease", "start": "decrease", "keep": "decrease", "decrease": "increase",
+           "stop": "increase"}
+
+
+def wanted_direction(*, target_bound: str | None = None, library: str | None = None,
+                     statement: str = "", polarity: str = "positive",
+                     lexicon: Lexicon | None = None) -> str:
+    """Which way an indicator's target should go from its baseline, from the most explicit to
+    the least: the words typed with the target ("au moins 1500" → increase, "moins de 5 %" →
+    decrease), the library indicator's own direction, then the effect: its direction words or a
+    bound in its statement ("au moins 30 % des jeunes…" is an increase, not "moins"), turned
+    around for a negative effect (it is followed to see it shrink: "les filles gardent les
+    petits" → decrease; "moins de clients au souk" → the number of clients should rise)."""
+    if target_bound in BOUND_DIRECTION:
+        return BOUND_DIRECTION[target_bound]
+    if library in DIRECTIONS:
+        return library
+    said: str | None = None
+    if lexicon is not None and statement:
+        said = lexicon.direction_in(statement)
+    if polarity == "negative":
+        return AGAINST[said] if said else "decrease"
+    return said or "increase"
+
+
 def smart_check(ind: Any, *, people_based: bool = True, direction: str = "increase",
                 today: date | None = None) -> list[Finding]:
     """Specific findings about an indicator (domain.records.Indicator or alike), worst first.
@@ -558,10 +608,12 @@ def smart_check(ind: Any, *, people_based: bool = True, direction: str = "increa
             if v is not None and v not in (0, 1):
                 out.append(Finding("yes_no_not_0_or_1", name))
     if base is not None and target is not None:
-        if direction == "decrease" and not target < base:
+        if direction in ("decrease", "stop") and not target < base:
             out.append(Finding("target_not_below_baseline", "target_value"))
         elif direction in ("increase", "start") and not target > base:
             out.append(Finding("target_not_above_baseline", "target_value"))
+        elif direction == "keep" and target < base:
+            out.append(Finding("target_below_baseline_to_keep", "target_value"))
     if not (getattr(ind, "source", None) or "").strip():
         out.append(Finding("no_source", "source"))
     if not getattr(ind, "frequency", None):
@@ -636,43 +688,3 @@ def progress(ind: Any) -> Progress:
             reached = latest >= target
     return Progress(baseline=base, latest=latest, latest_period=last.period if last else None,
                     target=target, share=share, reached=reached, n_measurements=len(ms))
-
-
-# -- dates typed in a chat ----------------------------------------------------------------------
-def parse_day(text: str, today: date | None = None, *, end: bool = False) -> date | None:
-    """A date typed as 2026-03-15, 15/03/2026, 03/2026 or 2026 (Latin or Arabic-Indic digits).
-    A month or a year alone means its first day, or its last day with `end` (targets)."""
-    t = plain(text or "").strip()
-    try:
-        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", t)
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        m = re.search(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?!\d)", t)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        m = re.search(r"(?<!\d)(\d{1,2})[/.-](\d{4})(?!\d)", t)
-        if m:
-            y, mo = int(m.group(2)), int(m.group(1))
-            return _month_end(y, mo) if end else date(y, mo, 1)
-        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})(?!\d)", t)
-        if m:
-            y, mo = int(m.group(1)), int(m.group(2))
-            return _month_end(y, mo) if end else date(y, mo, 1)
-        m = re.search(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)", t)
-        if m:
-            y = int(m.group(1))
-            return date(y, 12, 31) if end else date(y, 1, 1)
-    except ValueError:  # 31/02/2026 and the like
-        return None
-    return None
-
-
-def _month_end(year: int, month: int) -> date:
-    nxt = date(year + month // 12, month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
-
-
-def add_months(d: date, months: int) -> date:
-    """The last day of the month `months` after `d` (a target date "in 12 months")."""
-    y, m = divmod(d.month - 1 + months, 12)
-    return _month_end(d.year + y, m + 1)

@@ -13,16 +13,23 @@ DIALOGUE_INTENTS: tuple[str, ...] = (
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "back", "skip", "restart",
     "cancel", "change_language", "dont_know", "menu",
 )
+# what a registered user wants to do, said in words (routed to a menu entry's dialogue)
+FEATURE_INTENTS: tuple[str, ...] = (
+    "show_projects", "new_project", "add_effect", "add_unexpected", "add_indicator", "add_measure",
+    "export", "poll",
+)
 STATEMENT_INTENTS: tuple[str, ...] = ("describe_activity", "describe_output", "describe_effect")
 OTHER_INTENTS: tuple[str, ...] = ("out_of_scope", "nlu_fallback")
-ALL_INTENTS: tuple[str, ...] = DIALOGUE_INTENTS + STATEMENT_INTENTS + OTHER_INTENTS
+ALL_INTENTS: tuple[str, ...] = DIALOGUE_INTENTS + FEATURE_INTENTS + STATEMENT_INTENTS + OTHER_INTENTS
 
 PUBLICS: tuple[str, ...] = ("youth", "women", "disability", "migrants", "children", "elderly")
 DOMAINS: tuple[str, ...] = (
     "employment_income", "education_training", "health_wellbeing", "social_ties",
     "civic_participation", "access_services", "empowerment", "culture_sport", "living_environment",
 )
-ENTITY_TYPES: tuple[str, ...] = ("public", "domain", "number", "percent", "duration")
+# qualifier: "about" / "at_least" / "at_most" said around a number; date: see nlu/dates.py
+ENTITY_TYPES: tuple[str, ...] = ("public", "domain", "number", "percent", "duration", "qualifier",
+                                 "date")
 
 
 class Intent(BaseModel):
@@ -46,6 +53,9 @@ class Understanding(BaseModel):
     # intents' share of it, whatever dialogue intent came first); may be empty
     ranking: list[Intent] = Field(default_factory=list)
     engine: str = "rasa"  # "rasa" | "fallback" | "none"
+    # the message is nothing but a dialogue command's words ("retour au menu svp"), no content
+    # ("l'association Tanger Accueil" is not): only then may it be taken for a command
+    command_only: bool = False
 
     def first(self, entity: str) -> Entity | None:
         return next((e for e in self.entities if e.entity == entity), None)

@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 
 from domain.nlu import STATEMENT_INTENTS, Entity, Intent, Understanding
-from nlu import lexicon, numbers, trainingdata
+from nlu import dates, lexicon, numbers, trainingdata
 from nlu.features import WORD_RE, ngram_features
 from nlu.langid import identify
 from nlu.normalize import has_letters_or_digits, normalize
@@ -243,11 +243,14 @@ def _script_ok(hint: str, text: str) -> bool:
 
 
 def extract_entities(text: str) -> list[Entity]:
-    """Publics and domains (lexicon) plus numbers, percents and durations, in text order."""
+    """Publics and domains (lexicon) plus numbers, percents, durations, qualifiers and dates, in
+    text order."""
     ents: list[Entity] = []
     for m in lexicon.find_entities(text):
         ents.append(Entity(entity=m.entity, value=m.value, start=m.start, end=m.end))
     for q in numbers.extract(text):
         ents.append(Entity(entity=q.entity, value=q.value, start=q.start, end=q.end))
+    for d in dates.extract(text):
+        ents.append(Entity(entity="date", value=d.value, start=d.start, end=d.end))
     ents.sort(key=lambda e: (e.start, e.end))
     return ents

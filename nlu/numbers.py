@@ -6,9 +6,14 @@ Works on any text: it normalises it (nlu.normalize) and maps spans back to the o
 - percent: a number followed by %, "pour cent", "في المائة", "f lmya"...
 - duration: months or years as a number of months ("6 mois" → 6, "ستة أشهر" → 6, "3am" → 12,
   "عامين" → 24, "2 semaines" → 0.5).
+- qualifier: what is said around a number: "about" ("environ 30", "une trentaine", "حوالي",
+  "ta9riban"), "at_least" ("au moins", "على الأقل", "3la l2a9al", "plus de") or "at_most"
+  ("moins de", "au plus", "أقل من", "machi ktar men"), spanning those words.
+Thousands may be written with spaces ("1 500", "2 000 000").
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -127,10 +132,60 @@ _BARE_UNIT_OK = {"عامين", "عامان", "سنتين", "سنتان", "3amayn
 _RANGE_WORDS = {"a", "-", "ila", "الى", "ل", "l", "au", "jusqu'a"}
 
 
+# Approximate counts ("une trentaine" = about 30); "deux centaines" = about 200.
+_APPROX: dict[str, float] = {
+    "dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30,
+    "quarantaine": 40, "cinquantaine": 50, "soixantaine": 60, "centaine": 100, "millier": 1000,
+    "dizaines": 10, "centaines": 100, "milliers": 1000,
+}
+# Words said around a number (normalised like the text): before it, or after it.
+QUALIFIERS: dict[str, dict[str, list[str]]] = {
+    "about": {
+        "before": ["environ", "a peu pres", "autour de", "aux alentours de", "approximativement",
+                   "dans les", "quelque", "حوالي", "حوالى", "تقريبا", "نحو", "قرابه", "ما يقارب",
+                   "فحدود", "في حدود", "شي", "فشي", "ta9riban", "t9riban", "ta9ryban", "chi",
+                   "f chi", "f 7dod", "f 7odod", "f7odod", "takriban"],
+        "after": ["environ", "a peu pres", "approximativement", "تقريبا", "ta9riban", "t9riban",
+                  "ou plus ou moins", "plus ou moins"],
+    },
+    "at_least": {
+        "before": ["au moins", "au minimum", "minimum", "pas moins de", "plus de", "au dela de",
+                   "على الاقل", "لا يقل عن", "ما لا يقل عن", "اكثر من", "كثر من", "فوق",
+                   "3la l2a9al", "3la la9al", "3la l a9al", "3al a9al", "3la l2a9all", "ktar men",
+                   "ktar mn", "kter men", "fo9", "minimum"],
+        "after": ["au moins", "minimum", "au minimum", "ou plus", "على الاقل", "او اكثر",
+                  "ola ktar", "wla ktar", "3la l2a9al"],
+    },
+    "at_most": {
+        "before": ["au plus", "au maximum", "maximum", "pas plus de", "moins de", "tout au plus",
+                   "en dessous de", "sous les", "على الاكثر", "اقل من", "لا يتجاوز", "لا يزيد عن",
+                   "ما لا يتجاوز", "قل من", "ماشي كثر من", "ما يفوتش", "9el men", "9al mn",
+                   "a9al mn", "a9al men", "machi ktar men", "ma yfotch", "ma yfoutch", "maximum"],
+        "after": ["au plus", "maximum", "au maximum", "ou moins", "على الاكثر", "او اقل",
+                  "ola 9el", "wla 9el"],
+    },
+}
+
+
+def _qualifier_res() -> tuple[list[tuple[str, re.Pattern[str]]], list[tuple[str, re.Pattern[str]]]]:
+    before, after = [], []
+    for kind, where in QUALIFIERS.items():
+        words = sorted({normalize(w) for w in where["before"]}, key=len, reverse=True)
+        before.append((kind, re.compile(r"(?:^|(?<=[\s(]))(?:" + "|".join(map(re.escape, words))
+                                        + r")\s*$")))
+        words = sorted({normalize(w) for w in where["after"]}, key=len, reverse=True)
+        after.append((kind, re.compile(r"^\s*(?:" + "|".join(map(re.escape, words))
+                                       + r")(?![a-z0-9\u0600-\u06ff])")))
+    return before, after
+
+
+_QUAL_BEFORE, _QUAL_AFTER = _qualifier_res()
+
+
 @dataclass(frozen=True)
 class Quantity:
-    entity: str  # "number" | "percent" | "duration"
-    value: float
+    entity: str  # "number" | "percent" | "duration" | "qualifier"
+    value: float | str  # a float; for a qualifier: "about", "at_least" or "at_most"
     start: int
     end: int
 
@@ -160,6 +215,7 @@ def _tokens(norm: str) -> list[tuple[str, int, int]]:
             toks.append((g.group(2), s + k, e))
             continue
         toks.append((tok, s, e))
+    toks = _join_thousands(norm, toks)
     # merge "quatre" "-"? "vingt" into quatrevingt
     merged: list[tuple[str, int, int]] = []
     i = 0
@@ -176,6 +232,20 @@ def _tokens(norm: str) -> list[tuple[str, int, int]]:
         merged.append(t)
         i += 1
     return merged
+
+
+def _join_thousands(norm: str, toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """ "1 500" and "2 000 000" (groups of three digits after a space) are one number."""
+    out: list[tuple[str, int, int]] = []
+    for tok in toks:
+        prev = out[-1] if out else None
+        if (prev is not None and re.fullmatch(r"\d{3}", tok[0]) and re.fullmatch(r"\d{1,3}(?:\d{3})*", prev[0])
+                and norm[prev[2]:tok[1]] == " " and (len(out) < 2 or not out[-2][0].isdigit()
+                                                     or norm[out[-2][2]:prev[1]] != " ")):
+            out[-1] = (prev[0] + tok[0], prev[1], tok[2])
+            continue
+        out.append(tok)
+    return out
 
 
 def _word_value(tok: str) -> float | None:
@@ -220,10 +290,23 @@ def extract(text: str) -> list[Quantity]:
     n = len(toks)
     while i < n:
         tok, s, e = toks[i]
+        if tok in _APPROX:
+            start, value = s, float(_APPROX[tok])
+            prev = toks[i - 1] if i > 0 else None
+            if prev is not None and prev[0] in ("un", "une", "des", "quelques"):
+                start = prev[1]
+            elif prev is not None and (_digit_value(prev[0]) or _word_value(prev[0])) and tok.endswith("s"):
+                start, value = prev[1], (_digit_value(prev[0]) or _word_value(prev[0]) or 1) * value
+            if out and out[-1].start >= map_span(mapping, start, start + 1)[0]:
+                out.pop()  # "deux" read as a number a moment ago is part of "deux centaines"
+            a, b = map_span(mapping, start, e)
+            out.append(Quantity("number", value, a, b))
+            out.append(Quantity("qualifier", "about", a, b))
+            i += 1
+            continue
         dv = _digit_value(tok)
         if dv is not None:
             value, j = dv, i + 1
-            # "1 200" style thousands are not joined; "2.5" handled by the regex.
         else:
             wv = _word_value(tok)
             if wv is None:
@@ -290,6 +373,29 @@ def extract(text: str) -> list[Quantity]:
         a, b = map_span(mapping, start, end)
         out.append(Quantity("number", value, a, b))
         i = j
+    return _qualify(norm, mapping, out)
+
+
+def _qualify(norm: str, mapping: list[int], found: list[Quantity]) -> list[Quantity]:
+    """Qualifier words right before or after each number or percent."""
+    out: list[Quantity] = []
+    for q in found:
+        out.append(q)
+        if q.entity not in ("number", "percent") or any(
+                o.entity == "qualifier" and o.start == q.start for o in found):
+            continue
+        s = bisect.bisect_left(mapping, q.start, 0, len(mapping) - 1)
+        e = bisect.bisect_left(mapping, q.end, 0, len(mapping) - 1)
+        before = [(m.end() - m.start(), kind, m) for kind, rx in _QUAL_BEFORE for m in [rx.search(norm[:s])] if m]
+        after = [(m.end(), kind, m) for kind, rx in _QUAL_AFTER for m in [rx.match(norm[e:])] if m]
+        if before:  # the longest wins: "machi ktar men" (at most) over "ktar men" (at least)
+            _, kind, m = max(before, key=lambda t: t[0])
+            a, b = map_span(mapping, m.start(), m.start() + len(m.group(0).rstrip()))
+            out.insert(len(out) - 1, Quantity("qualifier", kind, a, b))
+        elif after:
+            _, kind, m = max(after, key=lambda t: t[0])
+            a, b = map_span(mapping, e + len(m.group(0)) - len(m.group(0).lstrip()), e + m.end())
+            out.append(Quantity("qualifier", kind, a, b))
     return out
 
 

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from domain.nlu import ALL_INTENTS, NLU, ENTITY_TYPES, Entity, Intent, Understanding
-from nlu import lexicon, numbers
+from nlu import commands, dates, lexicon, numbers
 from nlu.client import RasaClient, RasaError
 from nlu.fallback import FallbackNLU, _script_ok
 from nlu.langid import identify
@@ -75,18 +75,19 @@ class ResilientNLU:
         lang, conf = identify(cut)
         if hint and (lang is None or conf < 0.7) and _script_ok(hint, cut):
             lang = hint
+        bare = commands.command_only(cut)
         if self.client is not None and self.breaker.allow():
             norm, mapping = normalize_with_map(cut)
             try:
                 body = self.client.parse(norm)
                 u = self._from_rasa(original, cut, lang, body, mapping)
                 self.breaker.success()
-                return u
+                return u.model_copy(update={"command_only": bare})
             except RasaError as exc:
                 self.breaker.failure()
                 log.warning("Rasa unavailable (%s); using the fallback parser", exc)
         u = self.fallback.parse(cut, hint=hint)
-        return u.model_copy(update={"text": original, "language": lang})
+        return u.model_copy(update={"text": original, "language": lang, "command_only": bare})
 
     def _from_rasa(self, original: str, cut: str, lang: str | None, body: dict[str, Any],
                    mapping: list[int]) -> Understanding:
@@ -132,6 +133,7 @@ class ResilientNLU:
                 continue
             ents.append(Entity(entity="number", value=value, start=start, end=end))
             quantities.append((start, end))
+        ents += [Entity(entity="date", value=d.value, start=d.start, end=d.end) for d in dates.extract(cut)]
         ents = [e for e in ents if e.entity in ENTITY_TYPES]
         ents.sort(key=lambda e: (e.start, e.end))
         ranking = [Intent(name=r["name"], confidence=round(r["confidence"], 4))

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from domain.dialogue import (
-    BACK_DATA, CONFIRM_DATA, EDIT, EDIT_DATA, SKIP_DATA, SUMMARY, Answer, Ctx, Dialogue,
-    DialogueState, Engine, Invalid, Option, Registry, Step, parse_number,
+    BACK_DATA, CONFIRM_DATA, EDIT, EDIT_DATA, RESTART_DATA, RESUME, RESUME_DATA, SKIP_DATA,
+    SUMMARY, VALUE_DATA, Answer, Ctx, Dialogue, DialogueState, Engine, Invalid, Option, Registry,
+    Step, parse_number,
 )
 from domain.messages import msg
 from domain.nlu import Entity, Intent, Understanding
@@ -120,3 +121,95 @@ def test_parse_number():
     assert parse_number("٣٠٪") == 30
     assert parse_number("2,5") == 2.5
     assert parse_number("aucun") is None
+    assert parse_number("sab3in") is None  # Arabizi letters, not a number
+    assert parse_number("ma3rftch") is None
+
+
+def value_engine() -> Engine:
+    reg = Registry()
+    reg.add(Dialogue(id="fig", then=None, on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
+                     title=msg("t.fig"), steps=[
+        Step("title", prompt=msg("t.title"), label=msg("t.title")),
+        Step("target", prompt=msg("t.target"), kind="number", label=msg("t.target"),
+             options=[Option("tg:30p", msg("t.at_least_30")), Option("tg:50p", msg("t.at_least_50"))],
+             parse=lambda ctx, a, v: a.button or v),
+    ]))
+    return Engine(reg)
+
+
+def value_ctx() -> Ctx:
+    labels = {"t.at_least_30": "au moins 30 %", "t.at_least_50": "au moins 50 %"}
+    return Ctx(state=DialogueState(), lang="fr", uow=None, render=lambda m: labels.get(m.key, m.key))
+
+
+def test_a_number_that_could_be_a_buttons_position_is_asked_about():
+    e, c = value_engine(), value_ctx()
+    e.start(c, "fig")
+    e.answer(c, Answer(text="Titre"))
+    r = e.answer(c, Answer(text="2"))
+    assert keys(r) == ["common.value_or_option"] and c.extra.get("refused")
+    assert [b.data for b in r[0].buttons] == [VALUE_DATA, "tg:50p"] and c.state.step == "target"
+    e.answer(c, Answer(button="tg:50p"))  # it was the button
+    assert c.state.data["target"] == "tg:50p"
+    e.back(c)
+    e.answer(c, Answer(text="2"))
+    e.answer(c, Answer(text="2"))  # typed again: the value
+    assert c.state.data["target"] == 2
+    e.back(c)
+    e.answer(c, Answer(text="120"))  # no button has that position: a value, no question
+    assert c.state.data["target"] == 120 and c.state.pending is None
+
+
+def test_a_typed_label_selects_the_button_at_a_number_step():
+    e, c = value_engine(), value_ctx()
+    e.start(c, "fig")
+    e.answer(c, Answer(text="Titre"))
+    e.answer(c, Answer(text="Au moins 50%"))
+    assert c.state.data["target"] == "tg:50p"
+
+
+def test_a_number_read_from_words_is_echoed_back():
+    e, c = value_engine(), value_ctx()
+    e.start(c, "fig")
+    e.answer(c, Answer(text="Titre"))
+    u = Understanding(text="sab3in f lmya", intent=Intent(name="nlu_fallback", confidence=0.2),
+                      entities=[Entity(entity="percent", value=70.0, start=0, end=13)])
+    e.answer(c, Answer(text="sab3in f lmya", understanding=u))
+    assert c.state.data["target"] == 70
+    (note,) = [m for r in c.notes for m in r.lines]
+    assert note.key == "common.understood" and note.params["value"].key == "common.percent"
+    c.notes.clear()
+    e.back(c)
+    e.answer(c, Answer(text="70"))  # digits: nothing to echo
+    assert not c.notes
+
+
+def test_a_left_dialogue_is_kept_as_a_draft_and_resumed():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy")
+    assert not e.has_input(c)
+    e.answer(c, Answer(text="Ateliers"))
+    assert e.has_input(c)
+    assert e.leave(c) and c.state.dialogue is None
+    assert c.state.drafts["toy"]["data"] == {"title": "Ateliers"}
+    r = e.start(c, "toy")
+    assert c.state.step == RESUME and [b.data for b in r[0].buttons] == [RESUME_DATA, RESTART_DATA]
+    e.answer(c, Answer(button=RESUME_DATA))
+    assert c.state.step == "public" and c.state.data == {"title": "Ateliers"}
+    assert c.state.drafts == {} and c.state.history == ["title"]
+    # leave again, then start afresh: the draft is dropped
+    e.leave(c)
+    e.start(c, "toy")
+    e.answer(c, Answer(button=RESTART_DATA))
+    assert c.state.step == "title" and c.state.data == {} and c.state.drafts == {}
+
+
+def test_a_draft_is_offered_only_for_the_same_project():
+    e, c = make_engine(), ctx()
+    e.start(c, "toy", {"project_id": 1})
+    e.answer(c, Answer(text="Ateliers"))
+    e.leave(c)
+    e.start(c, "toy", {"project_id": 2})
+    assert c.state.step == "title" and "toy" in c.state.drafts
+    e.start(c, "toy", {"project_id": 1})
+    assert c.state.step == RESUME

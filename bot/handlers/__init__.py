@@ -23,6 +23,7 @@ class MenuEntry:
     dialogue: str
     order: int = 100
     roles: tuple[str, ...] = ("official", "staff", "coordinator", "admin")
+    intent: str | None = None  # the NLU intent that asks for it in words (domain.nlu.FEATURE_INTENTS)
 
 
 # A /start payload handler: returns replies if it recognises the payload, else None.
@@ -53,8 +54,11 @@ class Handlers:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)  # data prefix -> handler
 
     def add_menu(self, entry: MenuEntry) -> None:
+        """A main-menu entry; its label also names its dialogue ("leave «New project»?")."""
         self.menu.append(entry)
         self.menu.sort(key=lambda e: (e.order, e.data))
+        if entry.dialogue in self.registry and self.registry.get(entry.dialogue).title is None:
+            self.registry.get(entry.dialogue).title = entry.label
 
     def add_command(self, name: str, dialogue: str) -> None:
         """A slash command (without the slash) that starts a dialogue for registered users."""

@@ -14,6 +14,7 @@ from domain.effects import DIRECTIONS, LEVELS, Confidence, Lexicon, statement_pr
 from domain.language import ALL_LANGS
 from domain.messages import Msg, msg
 from domain.records import Effect, Project
+from nlu.numbers import QUALIFIERS
 
 from bot.handlers._projects import load_project, visible_projects
 
@@ -58,6 +59,7 @@ def lexicon(ctx: Ctx) -> Lexicon:
             subject_blockers=_all(co.subject_blockers),
             answer_cues={level: _all(getattr(co.answer_cues, level)) for level in LEVELS},
             arabic_suffixes=co.arabic_suffixes,
+            bounds={kind: where["before"] for kind, where in QUALIFIERS.items() if kind != "about"},
         )
     return _LEXICONS[key]
 

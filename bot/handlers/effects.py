@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.dates import read_date
 from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step,
 )
@@ -323,12 +324,25 @@ def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if answer.button:
             return Invalid(msg("common.button_expired"))
         raw_text = (answer.text or "").strip()
-        h = find_horizon(raw_text, entity_values(answer, "duration"), today())
+        h = _horizon_of(read_date(raw_text, entity_values(answer, "date"), [], today(), end=True)[0])
+        if not h.known:
+            h = find_horizon(raw_text, entity_values(answer, "duration"), today())
         if not h.known and raw_text.isdigit() and 1 <= int(raw_text) <= 120:
             h = Horizon(months=int(raw_text))
         if not h.known:
             return Invalid(msg("effects.horizon_invalid"))
     return h.as_text()
+
+
+def _horizon_of(day: Any) -> Horizon:
+    """A date said in words ("fin mars", "février 2027"): the end of a year, or the months
+    until then."""
+    now = today()
+    if day is None or day <= now:
+        return Horizon()
+    if (day.month, day.day) == (12, 31):
+        return Horizon(year=day.year)
+    return Horizon(months=max(1, (day.year - now.year) * 12 + day.month - now.month))
 
 
 def _show_horizon(ctx: Ctx, value: Any) -> Msg:
@@ -535,7 +549,7 @@ def setup(h: Handlers) -> None:
             Step("direction", prompt=msg("effects.ask_direction"), kind="choice",
                  options=_direction_options, parse=_parse_direction, when=_flag("ask_direction")),
             Step("horizon", prompt=msg("effects.ask_horizon"), kind="choice",
-                 options=_horizon_options, parse=_parse_horizon,
+                 options=_horizon_options, parse=_parse_horizon, values=True,
                  when=_flag_or_review("ask_horizon"), label=msg("effects.label.horizon"),
                  show=_show_horizon),
             Step("target", prompt=msg("effects.ask_target"), kind="number", options=_target_options,
@@ -556,4 +570,5 @@ def setup(h: Handlers) -> None:
         NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
                    keep=("project_id", "effect_id")),
     ]))
-    h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30))
+    h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30,
+                         intent="add_effect"))

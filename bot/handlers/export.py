@@ -253,5 +253,6 @@ def setup(h: Handlers) -> None:
     h.add_job(JOB, run_job)
     h.registry.add(Dialogue(id="export", steps=steps(), on_complete=_complete, confirm=False,
                             then="menu"))
-    h.add_menu(MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80))
+    h.add_menu(MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80,
+                         intent="export"))
     h.add_command("export", "export")

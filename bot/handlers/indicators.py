@@ -13,17 +13,18 @@ from datetime import date
 from typing import Any
 
 from domain.dialogue import (
-    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, read_number,
 )
-from domain.effects import add_months, parse_day, smart_check
+from domain.dates import add_months, read_date
+from domain.effects import smart_check, wanted_direction
 from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Indicator, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, find_effect, fmt_number, kb, lexicon,
-    next_dialogue, text, today,
+    NextChoice, check_project_on_start, current_project, entity_values, find_effect, fmt_number,
+    kb, lexicon, next_dialogue, text, today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
@@ -251,6 +252,9 @@ def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
         return 0.0
     if number is None:
         return Invalid(msg("common.need_number"))
+    if ctx.state.step == "target_value":  # "au moins 1500": the target's direction, said
+        reading = read_number(answer)
+        _d(ctx)["target_bound"] = reading.bound if reading is not None else None
     return _check_value(ctx, float(number))
 
 
@@ -296,7 +300,9 @@ def _date_parser(kind: str):
             return str(choice)[4:]
         if answer.button:
             return Invalid(msg("common.button_expired"))
-        day = parse_day(answer.text or "", today(), end=kind == "target")
+        day, in_words = read_date(answer.text or "", entity_values(answer, "date"),
+                                  entity_values(answer, "duration"), today(),
+                                  end=kind == "target", past=kind == "baseline")
         if day is None:
             return Invalid(msg("indicators.date_invalid"))
         if kind == "baseline" and day > today():
@@ -305,6 +311,8 @@ def _date_parser(kind: str):
             base = _d(ctx).get("baseline_date")
             if day <= today() or (base and day <= date.fromisoformat(base)):
                 return Invalid(msg("indicators.target_in_past"))
+        if in_words:
+            ctx.understood(msg("common.raw", text=day.strftime("%d/%m/%Y")))
         return day.isoformat()
     return parse
 
@@ -372,11 +380,11 @@ def draft(ctx: Ctx) -> Indicator:
 
 def _direction(ctx: Ctx) -> str:
     d = _d(ctx)
-    if d.get("direction"):
-        return str(d["direction"])
     effect = _effect(ctx)
-    found = lexicon(ctx).direction_in(effect.statement) if effect else None
-    return "decrease" if found in ("decrease", "stop") else "increase"
+    return wanted_direction(target_bound=d.get("target_bound"), library=d.get("direction"),
+                            statement=effect.statement if effect else "",
+                            polarity=effect.polarity if effect else "positive",
+                            lexicon=lexicon(ctx))
 
 
 def findings(ctx: Ctx) -> list[Any]:
@@ -586,4 +594,4 @@ def setup(h: Handlers) -> None:
         NextChoice("nx:measure", msg("indicators.next.measure"), "measures"),
     ]))
     h.add_menu(MenuEntry(data="menu:indicators", label=msg("indicators.menu"), dialogue=DIALOGUE,
-                         order=40))
+                         order=40, intent="add_indicator"))

@@ -471,4 +471,5 @@ def setup(h: Handlers) -> None:
     ))
     h.registry.add(next_dialogue(h, NEXT, msg("measures.next.ask"), [
         NextChoice("nx:again", msg("measures.next.again"), DIALOGUE)]))
-    h.add_menu(MenuEntry(data="menu:measures", label=msg("measures.menu"), dialogue=DIALOGUE, order=50))
+    h.add_menu(MenuEntry(data="menu:measures", label=msg("measures.menu"), dialogue=DIALOGUE, order=50,
+                         intent="add_measure"))

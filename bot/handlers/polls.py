@@ -980,6 +980,7 @@ def _mark(ctx: Ctx) -> list[Reply]:
 
 def setup_officials(h: Handlers) -> None:
     h.add_menu(MenuEntry(data=MENU, label=msg("polls.official.menu"), dialogue="poll", order=70,
+                         intent="poll",
                          roles=("official", "staff", "coordinator", "admin")))
     h.add_command("poll", "poll")
     h.registry.add(Dialogue(id="poll", confirm=False, steps=[

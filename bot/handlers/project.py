@@ -637,4 +637,4 @@ def setup(h: Handlers) -> None:
                     options=next_options, parse=_next, store=False)],
     ))
     h.add_menu(MenuEntry(data="menu:new_project", label=msg("menu.new_project"),
-                         dialogue=DIALOGUE, order=10))
+                         dialogue=DIALOGUE, order=10, intent="new_project"))

@@ -144,7 +144,8 @@ def _delete_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def delete_options(ctx: Ctx) -> list[Option]:
-    return [Option(DEL_YES, msg("myprojects.delete_yes")), Option(DEL_NO, msg("myprojects.delete_no"))]
+    return [Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
+            Option(DEL_NO, msg("myprojects.delete_no"))]
 
 
 def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -180,4 +181,4 @@ def setup(h: Handlers) -> None:
         ],
     ))
     h.add_menu(MenuEntry(data="menu:my_projects", label=msg("menu.my_projects"),
-                         dialogue=DIALOGUE, order=20))
+                         dialogue=DIALOGUE, order=20, intent="show_projects"))

@@ -203,4 +203,4 @@ def setup(h: Handlers) -> None:
         NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators"),
     ]))
     h.add_menu(MenuEntry(data="menu:unexpected", label=msg("unexpected.menu"), dialogue=DIALOGUE,
-                         order=60))
+                         order=60, intent="add_unexpected"))

@@ -22,7 +22,7 @@ class KeywordNLU:
     def parse(self, text, *, hint=None):
         lang = "ar" if any("\u0600" <= c <= "\u06ff" for c in text) else "fr"
         name = self.table.get(text.strip().lower(), "out_of_scope")
-        return Understanding(text=text, language=lang,
+        return Understanding(text=text, language=lang, command_only=name != "out_of_scope",
                              intent=Intent(name=name, confidence=0.95 if name != "out_of_scope" else 0.4))
 
 
@@ -186,7 +186,8 @@ def test_an_invite_code_is_never_read_as_a_command(uow_factory):
     """Even when the NLU is sure that the code means 'menu', the code step takes it literally."""
     class SureMenu(KeywordNLU):
         def parse(self, text, *, hint=None):
-            return Understanding(text=text, language="fr", intent=Intent(name="menu", confidence=0.99))
+            return Understanding(text=text, language="fr", intent=Intent(name="menu", confidence=0.99),
+                                 command_only=True)
 
     chat = Chat(make_dispatcher(uow_factory, nlu=SureMenu()))
     chat.press("lang:fr")

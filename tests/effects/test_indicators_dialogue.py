@@ -278,7 +278,10 @@ def test_something_that_happened_to_another_group(sqlite_uow_factory):
     chat = registered_chat(uf, "fr")
     chat.press("menu:unexpected")
     chat.press(f"prj:{pid}")
-    r = chat.say("les voisins")  # not a button
+    chat.say("les voisins")  # part of a button's label: that button
+    assert chat.state()["data"]["party"] == "host_community"
+    chat.press("sys:back")
+    r = chat.say("les gens")  # part of no label
     assert "Je n'ai pas reconnu ce choix" in chat.text(r)
     chat.press("party:other")
     r = chat.say("les commerçants du souk")

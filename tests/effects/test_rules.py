@@ -310,12 +310,12 @@ def test_progress_between_baseline_and_target():
     ("31/02/2026", False, None), ("bientôt", False, None), ("13/2026", False, None),
 ])
 def test_parse_day(text, end, expected):
-    from domain.effects import parse_day
+    from domain.dates import parse_day
     assert parse_day(text, end=end) == expected
 
 
 def test_add_months():
-    from domain.effects import add_months
+    from domain.dates import add_months
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 29), 12) == date(2027, 11, 30)
 

@@ -1,0 +1,215 @@
+"""Typed text against button labels: which button did the person mean?
+
+Pure text rules, no language knowledge of their own: the labels (in every variant) and the words
+people type for a meaning ("safi", "c'est bon", "هادشي هو", "👍") come in as data.
+
+- `fold`: case, accents, Arabic diacritics and letter variants (hamza and madda forms of alef, alef
+  maqsura, taa marbuta, hamza on waw/yaa), tatweel, letter elongation and punctuation do not count.
+- `Matcher.match`: in order, an emoji alone that a single label carries; a label typed exactly
+  (in any variant); a word of a meaning ("done", "yes"...) when a single option has that meaning;
+  a label with light typos; and, where the step is a choice ("loose"), a part of a label
+  ("education" for "Éducation et formation", "12 mois" for "Dans 12 mois") or a label with a
+  few words around it ("positif bien sûr"), when exactly one option fits.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+# Arabic letter variants, mapped after NFKD (which already splits hamza and madda off alef, waw
+# and yaa): alef maqsura → yaa, taa marbuta → haa, Farsi yeh and kaf, Arabic-Indic digits.
+_LETTERS = str.maketrans({0x0649: 0x064A, 0x0629: 0x0647, 0x06CC: 0x064A, 0x06A9: 0x0643,
+                          0x0671: 0x0627, 0x0640: None,
+                          **{0x0660 + i: 0x30 + i for i in range(10)},
+                          **{0x06F0 + i: 0x30 + i for i in range(10)}})
+_RUNS = re.compile(r"(\w)\1{2,}")  # elongation: "merciiii", "شكراااا"
+_NON_WORD = re.compile(r"[\s\W_]+")
+
+# the meanings a button may carry, most specific first: when typed words fit several meanings
+# ("safi" is both "done" and "yes"), the first one offered wins
+MEANINGS: tuple[str, ...] = ("done", "dont_know", "no", "yes", "skip", "back")
+
+
+@lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Case-, accent-, Arabic-variant- and space-insensitive key for matching typed text."""
+    t = unicodedata.normalize("NFKD", text or "").casefold()
+    t = "".join(c for c in t if not unicodedata.combining(c)).translate(_LETTERS)
+    t = _RUNS.sub(r"\1", t)
+    return _NON_WORD.sub(" ", t).strip()
+
+
+def key(text: str) -> str:
+    """`fold`, and doubled letters once ("Rjje3" = "rje3", "mzzyan" = "mzyan")."""
+    return re.sub(r"(\w)\1+", r"\1", fold(text))
+
+
+def symbols(text: str) -> str:
+    """The emoji and signs of a text without letters or digits ("👍🏽" → "👍"); "" otherwise."""
+    t = (text or "").strip()
+    if not t or any(unicodedata.category(c)[0] in ("L", "N") for c in t):
+        return ""
+    return "".join(c for c in t if not c.isspace() and c not in "\ufe0f\u200d"
+                   and not 0x1F3FB <= ord(c) <= 0x1F3FF)
+
+
+def leading_symbols(label: str) -> str:
+    """The emoji a label starts with ("✅ C'est tout" → "✅")."""
+    head = re.match(r"\W+", label.strip())
+    return symbols(head.group(0)) if head else ""
+
+
+def edits_within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of a and b is at most `limit` (small strings, early exit)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > limit:
+            return False
+        prev = cur
+    return prev[-1] <= limit
+
+
+def _typo_limit(word: str) -> int:
+    if word.isdigit() or len(word) < 4:
+        return 0
+    return 1 if len(word) < 8 else 2
+
+
+def same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    limit = min(_typo_limit(a), _typo_limit(b))
+    return limit > 0 and edits_within(a, b, limit)
+
+
+_PREFIX = "[" + "".join(map(chr, (0x0648, 0x0641, 0x0628, 0x0644, 0x0643))) + "]"  # w f b l k
+_ARTICLE = chr(0x0627) + chr(0x0644)
+_CLITIC = re.compile(f"^(?:{_PREFIX}?{_ARTICLE}|{_PREFIX}{chr(0x0644)}?)(?=\\w{{3}})")
+
+
+def words(text: str, stop: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The content words of a text, `key`-folded, an Arabic article or one-letter proclitic
+    dropped ("والحي" → "حي"), stop words left out."""
+    out = []
+    for w in key(text).split():
+        if w in stop:
+            continue
+        if 0x0600 <= ord(w[0]) <= 0x06FF:
+            w = _CLITIC.sub("", w)
+        out.append(w)
+    return tuple(out)
+
+
+def _inside(part: Sequence[str], whole: Sequence[str]) -> bool:
+    """Every word of `part` is a word of `whole` (typos allowed, each word used once)."""
+    free = list(whole)
+    for w in part:
+        hit = next((i for i, v in enumerate(free) if same_word(w, v)), None)
+        if hit is None:
+            return False
+        free.pop(hit)
+    return True
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option as the matcher sees it: its data, its label in every variant, its meanings."""
+    data: str
+    labels: tuple[str, ...]
+    means: tuple[str, ...] = ()
+    whole: bool = False  # only its whole label selects it (typos aside), never a part of it
+
+
+class Matcher:
+    """Typed text → the data of the option meant, or None. `synonyms`: meaning → words people
+    type for it (all variants mixed); `stop`: words that never tell two labels apart."""
+
+    def __init__(self, synonyms: Mapping[str, Iterable[str]], stop: Iterable[str] = (),
+                 ordinals: Sequence[Iterable[str]] = ()):
+        self.stop = frozenset(key(w) for w in stop if key(w))
+        # "le premier", "التاني", "lowel": a position in the list of buttons (loose steps)
+        self.ordinals = {w: i for i, forms in enumerate(ordinals) for w in map(words, forms) if w}
+        self.synonyms = {m: frozenset(key(s) for s in ws if key(s)) for m, ws in synonyms.items()}
+        self.emoji = {m: frozenset(symbols(s) for s in ws if symbols(s))
+                      for m, ws in synonyms.items()}
+
+    def meanings(self, labels: Iterable[str]) -> tuple[str, ...]:
+        """The meanings a label carries by its own words: "➡️ Non, c'est tout" is "no" and
+        "done", "🤷 Je ne sais pas encore" is "dont_know"."""
+        found = []
+        for label in labels:
+            k = key(label)
+            for m in MEANINGS:
+                if m in found:
+                    continue
+                if any(k == s or k.startswith(s + " ") or k.endswith(" " + s)
+                       for s in self.synonyms.get(m, ())):
+                    found.append(m)
+        return tuple(m for m in MEANINGS if m in found)
+
+    def match(self, text: str, choices: Sequence[Choice], loose: bool = False) -> str | None:
+        if not choices or not (text or "").strip():
+            return None
+        sym = symbols(text)
+        if sym:
+            hits = [c for c in choices if any(leading_symbols(lb) == sym for lb in c.labels)]
+            if len(hits) == 1:
+                return hits[0].data
+            for m in MEANINGS:
+                if sym in self.emoji.get(m, ()):
+                    return self._by_meaning(m, choices)
+            return None
+        k = key(text)
+        if not k:
+            return None
+        exact = [c for c in choices if any(k == key(lb) for lb in c.labels)]
+        if len(exact) == 1:
+            return exact[0].data
+        if exact:
+            return None
+        for m in MEANINGS:
+            if k in self.synonyms.get(m, ()):
+                found = self._by_meaning(m, choices)
+                if found is not None:
+                    return found
+        if k.isdigit():
+            return None  # a number is a value or a position, never part of a label
+        typed = words(text)
+        typos = [c for c in choices if any(len(w) == len(typed) and _inside(typed, w)
+                                           for w in self._words(c))]
+        if len(typos) == 1:
+            return typos[0].data
+        if not loose:
+            return None
+        content = words(text, self.stop)
+        if content in self.ordinals:
+            i = self.ordinals[content]
+            return choices[i].data if i < len(choices) and not choices[i].whole else None
+        choices = [c for c in choices if not c.whole]
+        if not content:
+            return None
+        # a part of one label ("education", "12 mois"), or one label and a few words more
+        # ("positif bien sûr"): only when a single option fits
+        part = [c for c in choices if any(_inside(content, w) for w in self._words(c, True))]
+        if len(part) == 1:
+            return part[0].data
+        if part:
+            return None
+        around = [c for c in choices if any(w and _inside(w, content) and len(content) - len(w) <= 3
+                                            for w in self._words(c, True))]
+        return around[0].data if len(around) == 1 else None
+
+    def _by_meaning(self, meaning: str, choices: Sequence[Choice]) -> str | None:
+        hits = [c for c in choices if meaning in c.means]
+        return hits[0].data if len(hits) == 1 else None
+
+    def _words(self, c: Choice, content: bool = False) -> list[tuple[str, ...]]:
+        return [words(lb, self.stop if content else frozenset()) for lb in c.labels]

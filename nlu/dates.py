@@ -1,0 +1,128 @@
+"""Dates as people write them, in the four variants: "février 2027", "15 mars 2027", "يونيو 2027",
+"fin mars", "début juin", "f akhir chtenber", "نهاية السنة", "l3am jay", "le mois prochain".
+
+Each date found is a `date` entity whose value says what was written, without resolving it
+against today (domain.dates.resolve does, knowing whether a past or a future date is wanted):
+
+    "2027-02-15"   a day            "2027-02"   a month of a year      "2027"   a year
+    "--03"         a month, year not said ("fin mars")      "--03-15"  a day of such a month
+    "Y+0" / "Y+1"  this year / next year                     "M+0" / "M+1"  this / next month
+    prefix "end:", "start:" or "mid:" when it was said ("fin", "début", "mi-", "آخر", "بداية")
+
+Durations ("dans 12 mois", "f 6 chhor") are nlu.numbers' business (entity `duration`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nlu.normalize import map_span, normalize, normalize_with_map
+
+# month names, normalised (nlu.normalize): French, MSA (Moroccan, Mashriq and Algerian forms),
+# Darija in both scripts
+MONTHS: dict[int, list[str]] = {
+    1: ["janvier", "janv", "jan", "يناير", "جانفي", "كانون الثاني", "yanayr", "yennayer", "yanayer", "ynayr"],
+    2: ["fevrier", "fev", "fevr", "fevrie", "فبراير", "فيفري", "شباط", "fbrayr", "febrayer", "fbrayer", "febrayr"],
+    3: ["mars", "مارس", "اذار", "mars", "mares"],
+    4: ["avril", "avr", "ابريل", "افريل", "نيسان", "abril", "ebril"],
+    5: ["mai", "ماي", "مايو", "ايار", "may", "mayo"],
+    6: ["juin", "يونيو", "يونيه", "جوان", "حزيران", "yonyo", "younyou", "yonyou", "yunyu", "yunyo"],
+    7: ["juillet", "juil", "يوليوز", "يوليو", "جويليه", "تموز", "yolyoz", "youlyouz", "yulyuz", "yolyouz"],
+    8: ["aout", "غشت", "اغسطس", "اوت", "ghocht", "ghucht", "ghoucht", "ghoct"],
+    9: ["septembre", "sept", "sep", "شتنبر", "سبتمبر", "ايلول", "chtenber", "chtanbir", "chtanber", "chtenbr"],
+    10: ["octobre", "oct", "اكتوبر", "كتوبر", "تشرين الاول", "oktobr", "ktober", "ktobr", "oktober"],
+    11: ["novembre", "nov", "نونبر", "نوفمبر", "تشرين الثاني", "nonber", "nounbir", "nonbir", "novembr"],
+    12: ["decembre", "dec", "دجنبر", "ديسمبر", "كانون الاول", "dujanber", "dejanber", "djanbir", "dujamber", "dojanbir"],
+}
+# "fin mars", "début juin", "mi-juillet" (the words before a month or a year)
+MARKERS: dict[str, list[str]] = {
+    "end": ["fin", "fin de", "fin du mois de", "a la fin de", "a la fin du mois de", "avant la fin de",
+            "d'ici fin", "d'ici la fin de", "jusqu'a fin", "نهايه", "في نهايه", "قبل نهايه", "مع نهايه",
+            "اخر", "في اخر", "اواخر", "فاخر", "ف اخر", "فالاخر ديال", "مع اخر", "حتى لاخر",
+            "f akhir", "f akher", "f lakhr dyal", "f lakher dyal", "akhir", "akher", "m3a akhir",
+            "7ta l akhir", "f l'akhir", "f lakhir dyal"],
+    "start": ["debut", "au debut de", "des le debut de", "بدايه", "في بدايه", "اوائل", "مع بدايه",
+              "فالبدايه ديال", "ف بدايه", "f lbdya dyal", "f bdya", "f lbidaya dyal", "f bidayat",
+              "m3a bdya", "f lowl dyal", "f lawel dyal"],
+    "mid": ["mi", "a la mi", "milieu", "au milieu de", "منتصف", "في منتصف", "وسط", "فوسط", "ف وسط",
+            "f wst", "f west", "f wast"],
+}
+# this / next year or month, and the year or month said alone after a marker ("fin d'année")
+RELATIVE: dict[str, list[str]] = {
+    "Y+1": ["l'annee prochaine", "l'an prochain", "annee prochaine", "an prochain", "السنه المقبله",
+            "العام المقبل", "العام القادم", "السنه القادمه", "العام الجاي", "العام اللي جاي",
+            "السنه الجايه", "l3am jay", "l3am li jay", "l3am lmaji", "l3am lmaj", "sna jaya",
+            "l3am jayi"],
+    "Y+0": ["cette annee", "de l'annee", "d'annee", "l'annee", "هذه السنه", "هذا العام", "هاد العام",
+            "هاد السنه", "السنه", "العام", "had l3am", "had sna", "l3am", "dyal l3am", "had l3am"],
+    "M+1": ["le mois prochain", "mois prochain", "الشهر المقبل", "الشهر القادم", "الشهر الجاي",
+            "chhar jay", "chhar li jay", "ch-har jay"],
+    "M+0": ["ce mois", "ce mois-ci", "du mois", "هذا الشهر", "هاد الشهر", "had chhar", "had ch-har"],
+}
+
+
+@dataclass(frozen=True)
+class DateMention:
+    value: str
+    start: int
+    end: int
+
+
+def _alt(words: list[str]) -> str:
+    forms = sorted({normalize(w) for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(f).replace(r"\ ", r"[\s-]+") for f in forms)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], dict[str, int], dict[str, str], dict[str, str]]:
+    month_of = {normalize(w): m for m, ws in MONTHS.items() for w in ws}
+    marker_of = {normalize(w): k for k, ws in MARKERS.items() for w in ws}
+    relative_of = {normalize(w): k for k, ws in RELATIVE.items() for w in ws}
+    w = r"(?<![\w])"
+    e = r"(?![\w])"
+    month = rf"(?P<month>{_alt([x for ws in MONTHS.values() for x in ws])})"
+    marker = rf"(?:(?P<marker>{_alt([x for ws in MARKERS.values() for x in ws])})[\s-]*(?:(?:de|du|d'|dyal|ديال)\s*)?)?"
+    day = r"(?:(?P<day>[0-3]?\d)(?:er)?[\s-]+)?(?:(?:le\s+)?mois\s+(?:de\s+|d')?|شهر\s+|chhar\s+|ch-har\s+)?"
+    year = r"(?:[\s,-]+(?:de\s+|d'|ديال\s+|dyal\s+)?(?P<year>(?:19|20)\d\d))?"
+    rel = rf"(?P<rel>{_alt([x for ws in RELATIVE.values() for x in ws])})"
+    rx = re.compile(
+        rf"{w}{marker}(?:{day}{month}\.?{year}"             # fin mars 2027, 15 fevrier 2027, mars
+        rf"|{rel}"                                          # l'annee prochaine, l3am jay
+        rf"|(?P<yonly>(?:19|20)\d\d)){e}")                  # fin 2026 (a bare year needs a marker)
+    return rx, month_of, marker_of, relative_of
+
+
+def extract(text: str) -> list[DateMention]:
+    """Every date written with a month name, a marker or a relative year or month; a bare year
+    ("2026") or digits ("15/03/2027") are left to the digit reader (domain.dates.parse_day)."""
+    norm, mapping = normalize_with_map(text or "")
+    rx, month_of, marker_of, relative_of = _patterns()
+    out: list[DateMention] = []
+    for m in rx.finditer(norm):
+        marker = marker_of.get(re.sub(r"[\s-]+", " ", m.group("marker") or "").strip()) if m.group("marker") else None
+        if m.group("month"):
+            month = month_of[re.sub(r"[\s-]+", " ", m.group("month"))]
+            if m.group("year"):
+                value = f"{m.group('year')}-{month:02d}"
+            else:
+                value = f"--{month:02d}"
+            if m.group("day") and not marker:
+                d = int(m.group("day"))
+                if not 1 <= d <= 31:
+                    continue
+                value += f"-{d:02d}"
+        elif m.group("rel"):
+            rel = relative_of[re.sub(r"[\s-]+", " ", m.group("rel"))]
+            if rel.endswith("+0") and not marker and m.group("rel") in ("l'annee", "السنه", "العام", "l3am", "d'annee", "de l'annee", "du mois", "dyal l3am"):
+                continue  # "l3am" alone is a duration or a word, not "this year"
+            value = rel
+        else:
+            if not marker:
+                continue
+            value = m.group("yonly")
+        if marker:
+            value = f"{marker}:{value}"
+        a, b = map_span(mapping, m.start(), m.end())
+        out.append(DateMention(value, a, b))
+    return out
