@@ -113,6 +113,8 @@ class Option:
     means: tuple[str, ...] = ()
     by_meaning: bool = True  # False: only its whole label or the button itself select it (a
     #                          destructive choice is not made by a bare "oui")
+    words: Msg | None = None  # other ways people say it (a catalog entry, |-separated phrasings
+    #                           in each variant: "une fois par an" for "Chaque année")
 
 
 Prompt = Msg | list[Msg] | Callable[["Ctx"], Msg | list[Msg]]
@@ -500,6 +502,8 @@ class Engine:
 
     def _choice(self, ctx: Ctx, o: Option) -> Choice:
         labels = tuple(dict.fromkeys(ctx.all_variants(o.label)))
+        if o.words is not None:
+            labels += tuple(w for v in ctx.all_variants(o.words) for w in v.split("|") if w.strip())
         means = o.means
         if not o.by_meaning:
             means = ()
@@ -679,6 +683,10 @@ class Engine:
 
     def _answer_summary(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
         choice = self.match(ctx, self._summary_options(), answer, loose=True)
+        if choice is None and answer.button is None:  # a field named: "le titre" → edit it
+            field = self.match(ctx, self._edit_options(ctx, d), answer, loose=True)
+            if field is not None:
+                return self._edit_field(ctx, d, field)
         if choice == CONFIRM_DATA:
             return self._finish(ctx, d)
         if choice == EDIT_DATA:
@@ -700,6 +708,9 @@ class Engine:
         if choice is None:
             ctx.refused()
             return [Reply.of("common.choose_option", n=len(opts))] + self.prompt(ctx)
+        return self._edit_field(ctx, d, choice)
+
+    def _edit_field(self, ctx: Ctx, d: Dialogue, choice: str) -> list[Reply]:
         target = next(s for s in self._editable(ctx, d) if f"edit:{s.id}"[:64] == choice)
         ctx.state.step = target.id
         ctx.state.editing = True

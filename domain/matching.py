@@ -47,6 +47,10 @@ def key(text: str) -> str:
     return re.sub(r"(\w)\1+", r"\1", fold(text))
 
 
+def _joined(text: str) -> str:
+    return key(text).replace(" ", "")
+
+
 def symbols(text: str) -> str:
     """The emoji and signs of a text without letters or digits ("👍🏽" → "👍"); "" otherwise."""
     t = (text or "").strip()
@@ -137,7 +141,8 @@ class Matcher:
         self.stop = frozenset(key(w) for w in stop if key(w))
         # "le premier", "التاني", "lowel": a position in the list of buttons (loose steps)
         self.ordinals = {w: i for i, forms in enumerate(ordinals) for w in map(words, forms) if w}
-        self.synonyms = {m: frozenset(key(s) for s in ws if key(s)) for m, ws in synonyms.items()}
+        self.phrases = {m: frozenset(key(s) for s in ws if key(s)) for m, ws in synonyms.items()}
+        self.synonyms = {m: frozenset(x.replace(" ", "") for x in ws) for m, ws in self.phrases.items()}
         self.emoji = {m: frozenset(symbols(s) for s in ws if symbols(s))
                       for m, ws in synonyms.items()}
 
@@ -151,7 +156,7 @@ class Matcher:
                 if m in found:
                     continue
                 if any(k == s or k.startswith(s + " ") or k.endswith(" " + s)
-                       for s in self.synonyms.get(m, ())):
+                       for s in self.phrases.get(m, ())):
                     found.append(m)
         return tuple(m for m in MEANINGS if m in found)
 
@@ -170,13 +175,14 @@ class Matcher:
         k = key(text)
         if not k:
             return None
-        exact = [c for c in choices if any(k == key(lb) for lb in c.labels)]
+        j = _joined(text)  # "cest tout" is "c'est tout"
+        exact = [c for c in choices if any(j == _joined(lb) for lb in c.labels)]
         if len(exact) == 1:
             return exact[0].data
         if exact:
             return None
         for m in MEANINGS:
-            if k in self.synonyms.get(m, ()):
+            if j in self.synonyms.get(m, ()):
                 found = self._by_meaning(m, choices)
                 if found is not None:
                     return found
@@ -184,7 +190,8 @@ class Matcher:
             return None  # a number is a value or a position, never part of a label
         typed = words(text)
         typos = [c for c in choices if any(len(w) == len(typed) and _inside(typed, w)
-                                           for w in self._words(c))]
+                                           for w in self._words(c))
+                 or any(same_word(j, _joined(lb)) for lb in c.labels)]
         if len(typos) == 1:
             return typos[0].data
         if not loose:

@@ -62,11 +62,19 @@ RELATIVE: dict[str, list[str]] = {
 }
 
 
+# "l3am", "السنة", "du mois" alone are not "this year / month": only after "fin", "début"...
+_BARE = {"l'annee", "السنه", "العام", "l3am", "d'annee", "de l'annee", "du mois", "dyal l3am"}
+
+
 @dataclass(frozen=True)
 class DateMention:
     value: str
     start: int
     end: int
+
+
+def _canon(words: str) -> str:
+    return re.sub(r"[\s-]+", " ", normalize(words)).strip()
 
 
 def _alt(words: list[str]) -> str:
@@ -76,9 +84,9 @@ def _alt(words: list[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[re.Pattern[str], dict[str, int], dict[str, str], dict[str, str]]:
-    month_of = {normalize(w): m for m, ws in MONTHS.items() for w in ws}
-    marker_of = {normalize(w): k for k, ws in MARKERS.items() for w in ws}
-    relative_of = {normalize(w): k for k, ws in RELATIVE.items() for w in ws}
+    month_of = {_canon(w): m for m, ws in MONTHS.items() for w in ws}
+    marker_of = {_canon(w): k for k, ws in MARKERS.items() for w in ws}
+    relative_of = {_canon(w): k for k, ws in RELATIVE.items() for w in ws}
     w = r"(?<![\w])"
     e = r"(?![\w])"
     month = rf"(?P<month>{_alt([x for ws in MONTHS.values() for x in ws])})"
@@ -100,9 +108,9 @@ def extract(text: str) -> list[DateMention]:
     rx, month_of, marker_of, relative_of = _patterns()
     out: list[DateMention] = []
     for m in rx.finditer(norm):
-        marker = marker_of.get(re.sub(r"[\s-]+", " ", m.group("marker") or "").strip()) if m.group("marker") else None
+        marker = marker_of.get(_canon(m.group("marker"))) if m.group("marker") else None
         if m.group("month"):
-            month = month_of[re.sub(r"[\s-]+", " ", m.group("month"))]
+            month = month_of[_canon(m.group("month"))]
             if m.group("year"):
                 value = f"{m.group('year')}-{month:02d}"
             else:
@@ -113,8 +121,8 @@ def extract(text: str) -> list[DateMention]:
                     continue
                 value += f"-{d:02d}"
         elif m.group("rel"):
-            rel = relative_of[re.sub(r"[\s-]+", " ", m.group("rel"))]
-            if rel.endswith("+0") and not marker and m.group("rel") in ("l'annee", "السنه", "العام", "l3am", "d'annee", "de l'annee", "du mois", "dyal l3am"):
+            rel = relative_of[_canon(m.group("rel"))]
+            if rel.endswith("+0") and not marker and _canon(m.group("rel")) in _BARE:
                 continue  # "l3am" alone is a duration or a word, not "this year"
             value = rel
         else:

@@ -206,7 +206,8 @@ def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 
 def _frequency_options(ctx: Ctx) -> list[Option]:
-    return _keep_or(ctx, "frequency", [Option(f"freq:{f}", msg(f"indicators.frequency.{f}"))
+    return _keep_or(ctx, "frequency", [Option(f"freq:{f}", msg(f"indicators.frequency.{f}"),
+                                              words=msg(f"indicators.frequency_words.{f}"))
                                        for f in FREQUENCIES])
 
 
