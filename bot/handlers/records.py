@@ -325,7 +325,7 @@ def _delete_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def delete_options(ctx: Ctx) -> list[Option]:
-    return [Option(DEL_YES, msg("myprojects.delete_yes")),
+    return [Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
             Option(DEL_NO, msg("myprojects.delete_no"))]
 
 

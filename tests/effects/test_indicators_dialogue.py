@@ -146,7 +146,7 @@ def test_a_wrong_answer_at_every_indicator_step(sqlite_uow_factory):
     chat = registered_chat(uf, "fr")
     chat.press("menu:indicators")
     chat.press(f"prj:{pid}")
-    r = chat.say("le premier")
+    r = chat.say("le dixième")  # an ordinal past the list ("le premier" picks the first)
     assert "Je n'ai pas reconnu ce choix" in chat.text(r)
     chat.press(f"eff:{eid}")
     r = chat.say("aucun")
