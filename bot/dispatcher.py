@@ -272,7 +272,8 @@ class Dispatcher:
         if not text:
             ctx.refused()
             return [Reply.of("common.empty")] + self.engine.prompt(ctx)
-        if u is not None and self._is_global(u, text) and not self._literal_step(st):
+        if u is not None and self._is_global(u, text) and not self._literal_step(st) \
+                and self.engine.offered(ctx, Answer(text=text)) is None:
             return self._global(ctx, u.intent.name, typed=text)
         lang_choice = self._typed_language(text)
         if lang_choice and st.step != "language":

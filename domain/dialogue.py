@@ -143,8 +143,10 @@ class Step:
     skip_as: str | None = None  # a step that skips its own way: "/skip" (and the intent) answer
     #                             it with this button data, e.g. a poll question's Skip button
     back_as: str | None = None  # likewise for "/back": e.g. a poll's "previous question"
-    values: bool = False  # a choice step that also takes a typed value (a duration, a date):
-    #                       a typed number there may be a value as well as a button's position
+    # a choice step that also takes a typed value: "text" (a date: words around a label are a
+    # value, not that button) or "number" (a duration: besides, a typed number may be a value
+    # as well as a button's position, which is asked)
+    values: Literal["", "text", "number"] = ""
 
 
 @dataclass
@@ -365,7 +367,7 @@ class Engine:
         nav = [Button(data=o.data, label=o.label) for o in self._nav(ctx, step)]
         st.offered = [b.data for b in buttons + nav]
         kind = self._kind(ctx, step)
-        st.expects = "number" if step.values else kind
+        st.expects = "number" if step.values == "number" else kind
         return [Reply(lines=lines, buttons=buttons + nav)]
 
     def back(self, ctx: Ctx) -> list[Reply]:
@@ -462,7 +464,7 @@ class Engine:
         return self._advance(ctx, d, step)
 
     def match(self, ctx: Ctx, options: Sequence[Option], answer: Answer,
-              loose: bool = False) -> str | None:
+              loose: bool = False, around: bool = True) -> str | None:
         """The option a typed answer means (see domain.matching), or its button if it is one
         of them; None when it is none of them."""
         datas = [o.data for o in options]
@@ -476,7 +478,7 @@ class Engine:
             k = int(digits)
             return datas[k - 1] if 1 <= k <= len(datas) else None
         choices = [self._choice(ctx, o) for o in options]
-        found = self.matcher(ctx).match(text, choices, loose=loose)
+        found = self.matcher(ctx).match(text, choices, loose=loose, around=around)
         u = answer.understanding
         if found is None and u is not None and u.intent.name in INTENT_MEANS \
                 and u.intent.confidence >= SURE and len(text.split()) <= SHORT:
@@ -502,8 +504,9 @@ class Engine:
 
     def _choice(self, ctx: Ctx, o: Option) -> Choice:
         labels = tuple(dict.fromkeys(ctx.all_variants(o.label)))
+        also: tuple[str, ...] = ()
         if o.words is not None:
-            labels += tuple(w for v in ctx.all_variants(o.words) for w in v.split("|") if w.strip())
+            also = tuple(w for v in ctx.all_variants(o.words) for w in v.split("|") if w.strip())
         means = o.means
         if not o.by_meaning:
             means = ()
@@ -513,7 +516,7 @@ class Engine:
                     self._meanings.clear()
                 self._meanings[labels] = self.matcher(ctx).meanings(labels)
             means = self._meanings[labels]
-        return Choice(data=o.data, labels=labels, means=means, whole=not o.by_meaning)
+        return Choice(data=o.data, labels=labels, means=means, whole=not o.by_meaning, also=also)
 
     def _typed(self, ctx: Ctx, step: Step, answer: Answer) -> Answer | list[Reply]:
         """A typed answer that means one of the step's buttons becomes that button; a number
@@ -524,13 +527,29 @@ class Engine:
         text = (answer.text or "").strip()
         options = list(self._options(ctx, step))
         digits = text.translate(ARABIC_INDIC)
-        if re.fullmatch(r"\d{1,3}", digits) and (kind == "number" or step.values):
+        if re.fullmatch(r"\d{1,3}", digits) and (kind == "number" or step.values == "number"):
             k = int(digits)
             if 1 <= k <= len(options) and not self._choice(ctx, options[k - 1]).means:
                 return self._value_or_option(ctx, text, options[k - 1])
             return answer
-        found = self.match(ctx, options + self._nav(ctx, step), answer, loose=kind == "choice")
+        found = self.match(ctx, options + self._nav(ctx, step), answer, loose=kind == "choice",
+                           around=not step.values)
         return Answer(button=found) if found is not None else answer
+
+    def offered(self, ctx: Ctx, answer: Answer) -> str | None:
+        """The button of the current question a typed answer means, if any (a typed label
+        comes before a global command read in the same words: "ليس بعد" is a button's label
+        before it is "skip")."""
+        st = ctx.state
+        if st.dialogue is None or st.step in (None, SUMMARY, EDIT, RESUME) or st.pending:
+            return None
+        step = self.registry.get(st.dialogue).step(st.step)
+        kind = self._kind(ctx, step)
+        text = (answer.text or "").strip()
+        if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ARABIC_INDIC)):
+            return None
+        return self.matcher(ctx).match(text, [self._choice(ctx, o) for o in self._options(ctx, step)],
+                                       loose=kind == "choice", around=not step.values)
 
     def _value_or_option(self, ctx: Ctx, text: str, option: Option) -> list[Reply]:
         st = ctx.state

@@ -88,9 +88,14 @@ def _typo_limit(word: str) -> int:
 
 
 def same_word(a: str, b: str) -> bool:
+    """Equal, or a light typo: one edit in a word of 4 to 7 letters (a letter left out of a
+    4-letter word too: "akkd" for "akked"), two from 8 letters; never in numbers."""
     if a == b:
         return True
     limit = min(_typo_limit(a), _typo_limit(b))
+    if limit == 0 and len(a) != len(b) and min(len(a), len(b)) >= 3 and a[0] == b[0] \
+            and max(_typo_limit(a), _typo_limit(b)) > 0:
+        limit = 1
     return limit > 0 and edits_within(a, b, limit)
 
 
@@ -130,6 +135,7 @@ class Choice:
     labels: tuple[str, ...]
     means: tuple[str, ...] = ()
     whole: bool = False  # only its whole label selects it (typos aside), never a part of it
+    also: tuple[str, ...] = ()  # other whole phrasings that select it ("une fois par an")
 
 
 class Matcher:
@@ -160,7 +166,11 @@ class Matcher:
                     found.append(m)
         return tuple(m for m in MEANINGS if m in found)
 
-    def match(self, text: str, choices: Sequence[Choice], loose: bool = False) -> str | None:
+    def match(self, text: str, choices: Sequence[Choice], loose: bool = False,
+              around: bool = True) -> str | None:
+        """`loose`: a part of a label, an ordinal, a label with a few words `around` it may
+        select (choice steps; not `around` where typed words are a value: "f akhir yonyo 2027"
+        is a date, not the button "Akhir 2027")."""
         if not choices or not (text or "").strip():
             return None
         sym = symbols(text)
@@ -176,7 +186,7 @@ class Matcher:
         if not k:
             return None
         j = _joined(text)  # "cest tout" is "c'est tout"
-        exact = [c for c in choices if any(j == _joined(lb) for lb in c.labels)]
+        exact = [c for c in choices if any(j == _joined(lb) for lb in c.labels + c.also)]
         if len(exact) == 1:
             return exact[0].data
         if exact:
@@ -186,12 +196,23 @@ class Matcher:
                 found = self._by_meaning(m, choices)
                 if found is not None:
                     return found
+        said = self._meanings_said(k)  # "la safi", "wakha wakha": only words of meanings
+        if said:
+            hits = {h for m in said for h in [self._by_meaning(m, choices)] if h is not None}
+            if len(hits) == 1:
+                return hits.pop()
+        if loose:  # "نعم نتابع", "oui on continue": a meaning word first, a few words after
+            lead = self._leading_meaning(k)
+            if lead is not None:
+                found = self._by_meaning(lead, choices)
+                if found is not None:
+                    return found
         if k.isdigit():
             return None  # a number is a value or a position, never part of a label
         typed = words(text)
         typos = [c for c in choices if any(len(w) == len(typed) and _inside(typed, w)
-                                           for w in self._words(c))
-                 or any(same_word(j, _joined(lb)) for lb in c.labels)]
+                                           for w in map(words, c.labels + c.also))
+                 or (len(typed) == 1 and any(same_word(j, _joined(lb)) for lb in c.labels + c.also))]
         if len(typos) == 1:
             return typos[0].data
         if not loose:
@@ -208,11 +229,38 @@ class Matcher:
         part = [c for c in choices if any(_inside(content, w) for w in self._words(c, True))]
         if len(part) == 1:
             return part[0].data
-        if part:
+        if part or not around:
             return None
-        around = [c for c in choices if any(w and _inside(w, content) and len(content) - len(w) <= 3
+        around_hits = [c for c in choices if any(w and _inside(w, content) and len(content) - len(w) <= 3
                                             for w in self._words(c, True))]
-        return around[0].data if len(around) == 1 else None
+        return around_hits[0].data if len(around_hits) == 1 else None
+
+    def _meanings_said(self, k: str) -> list[str]:
+        """The meanings of a text made only of meaning words, e.g. "la safi" → no, done
+        (longest phrases first); [] when another word is in it."""
+        tokens, found, i = k.split(), [], 0
+        while i < len(tokens):
+            for n in range(min(4, len(tokens) - i), 0, -1):
+                phrase = " ".join(tokens[i:i + n])
+                ms = [m for m in MEANINGS if phrase in self.phrases.get(m, ())]
+                if ms:
+                    found += ms
+                    i += n
+                    break
+            else:
+                return []
+        return found
+
+    def _leading_meaning(self, k: str) -> str | None:
+        tokens = k.split()
+        for n in range(min(3, len(tokens) - 1), 0, -1):
+            if len(tokens) - n > 3:
+                break
+            phrase = " ".join(tokens[:n])
+            ms = [m for m in MEANINGS if phrase in self.phrases.get(m, ())]
+            if len(ms) == 1:
+                return ms[0]
+        return None
 
     def _by_meaning(self, meaning: str, choices: Sequence[Choice]) -> str | None:
         hits = [c for c in choices if meaning in c.means]

@@ -110,6 +110,9 @@ def extract(text: str) -> list[DateMention]:
     for m in rx.finditer(norm):
         marker = marker_of.get(_canon(m.group("marker"))) if m.group("marker") else None
         if m.group("month"):
+            if len(m.group("month")) <= 4 and not (m.group("year") or marker or m.group("day")) \
+                    and _canon(m.group("month")) not in ("mars", "mai", "juin", "aout", "may", "ماي"):
+                continue  # "sept jeunes", "dec": an abbreviation alone is not a month
             month = month_of[_canon(m.group("month"))]
             if m.group("year"):
                 value = f"{m.group('year')}-{month:02d}"

@@ -62,13 +62,13 @@ _add(19, "تسعطاش"); _add(30, "تلاتين"); _add(40, "ربعين"); _add
 # Darija, Latin script (Arabizi)
 _add(0, "sifr", "ziro")
 _add(1, "wahd", "wa7d", "wahed", "wa7ed", "wa7da", "wahda")
-_add(2, "jouj", "joj", "zouj", "zoj", "jooj", "tnin")
+_add(2, "jouj", "joj", "zouj", "zoj", "jooj", "tnin", "tnayn")
 _add(3, "tlata", "tlat", "tlt", "tleta")
 _add(4, "rb3a", "reb3a", "rab3a", "rba3", "arba3a", "reb3")
 _add(5, "khmsa", "khamsa", "khemsa", "5msa", "khams", "5amsa")
 _add(6, "stta", "seta", "setta", "satta", "sta", "sett")
 _add(7, "sb3a", "sab3a", "seb3a", "sbe3")
-_add(8, "tmnia", "tmenia", "tmania", "tmnya", "tmanya", "tmen")
+_add(8, "tmnia", "tmenia", "tmania", "tmnya", "tmanya", "tmen", "tmanya")
 _add(9, "ts3oud", "ts3od", "tes3oud", "ts3ud", "ts3a", "tes3a", "tsa3")
 _add(10, "3chra", "3achra", "3achara", "3ashra")
 _add(11, "7dach", "hdach"); _add(12, "tnach", "tnash")
@@ -77,7 +77,7 @@ _add(15, "khmstach", "khamstach", "5mstach"); _add(16, "sttach", "settach", "sta
 _add(17, "sb3tach", "sba3tach", "sbe3tach"); _add(18, "tmntach", "tmentach", "tmantach")
 _add(19, "ts3tach", "tsa3tach", "tse3tach")
 _add(20, "3chrin", "3achrin", "3echrin", "3ichrin", "3ochrin", "3eshrin")
-_add(30, "tlatin", "tlatine", "tletin"); _add(40, "rb3in", "reb3in", "rab3in", "rba3in")
+_add(30, "tlatin", "tlatine", "tletin", "tlatine"); _add(40, "rb3in", "reb3in", "rab3in", "rba3in", "arb3in", "arba3in")
 _add(50, "khmsin", "khamsin", "khemsin", "5msin", "5amsin")
 _add(60, "sttin", "settin", "sattin", "stin"); _add(70, "sb3in", "sab3in", "seb3in")
 _add(80, "tmanin", "tamanin", "tmenin"); _add(90, "ts3in", "tes3in", "tas3in")
@@ -103,13 +103,13 @@ _PERCENT_RE = re.compile(r"^\s*(?:" + "|".join(_PERCENT_AFTER) + r")(?![a-z\u060
 
 # Duration units: normalised spelling → months per unit.
 _UNITS: dict[str, float] = {}
-for _w in ("mois", "شهر", "اشهر", "شهور", "chhar", "chher", "chhor", "chhour", "chhur", "shhar",
+for _w in ("mois", "شهر", "اشهر", "شهور", "شهرا", "chhar", "chher", "chhor", "chhour", "chhur", "shhar",
            "shhour", "chahr", "chehr", "chhar", "month", "months", "mwa"):
     _UNITS[_w] = 1.0
-for _w in ("an", "ans", "annee", "annees", "سنه", "سنوات", "سنين", "سنينات", "عام", "اعوام", "عوام",
+for _w in ("an", "ans", "annee", "annees", "سنه", "سنوات", "سنين", "سنينات", "عام", "عاما", "اعوام", "عوام",
            "sna", "snin", "snawat", "3am", "3wam", "l3am", "3amat", "sana", "year", "years"):
     _UNITS[_w] = 12.0
-for _w in ("semaine", "semaines", "اسبوع", "اسابيع", "سيمانه", "simana", "simanat", "ssmana", "smana",
+for _w in ("semaine", "semaines", "اسبوع", "اسبوعا", "اسابيع", "سيمانه", "simana", "simanat", "ssmana", "smana",
            "week", "weeks", "جمعه"):
     _UNITS[_w] = 12.0 / 52.0
 for _w in ("semestre", "semestres"):

@@ -549,7 +549,7 @@ def setup(h: Handlers) -> None:
             Step("direction", prompt=msg("effects.ask_direction"), kind="choice",
                  options=_direction_options, parse=_parse_direction, when=_flag("ask_direction")),
             Step("horizon", prompt=msg("effects.ask_horizon"), kind="choice",
-                 options=_horizon_options, parse=_parse_horizon, values=True,
+                 options=_horizon_options, parse=_parse_horizon, values="number",
                  when=_flag_or_review("ask_horizon"), label=msg("effects.label.horizon"),
                  show=_show_horizon),
             Step("target", prompt=msg("effects.ask_target"), kind="number", options=_target_options,

@@ -461,7 +461,7 @@ def setup(h: Handlers) -> None:
                  options=_baseline_options, parse=_parse_baseline, when=_ask_baseline,
                  label=lbl("is_baseline"), show=_show_baseline),
             Step("period", prompt=msg("measures.ask_period"), kind="choice", options=_period_options,
-                 parse=_parse_period, label=lbl("period")),
+                 parse=_parse_period, values="text", label=lbl("period")),
             Step("value", prompt=_value_prompt, kind="number", options=_value_options,
                  parse=_parse_value, label=lbl("value")),
             *dis_steps,

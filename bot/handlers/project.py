@@ -162,7 +162,17 @@ def _problem(ctx: Ctx, answer: Answer, text: Any) -> Any:
 
 # -- publics -----------------------------------------------------------------------------------
 def public_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{PUB}{c}", public_label(c)) for c in PUBLICS_OFFERED]
+    """The publics offered; the knowledge base's synonyms (all variants) select them too, typos
+    aside ("nsaa", "chbab")."""
+    kb = getattr(ctx.services, "knowledge", None)
+    synonyms: dict[str, list[str]] = {}
+    for p in getattr(kb, "publics", ()):
+        syn = getattr(p, "synonyms", None)
+        if syn is not None:
+            synonyms[str(p.id)] = [w for lang in ALL_LANGS for w in syn.get(lang.value)]
+    return [Option(f"{PUB}{c}", public_label(c),
+                   words=msg("common.raw", text="|".join(synonyms[c])) if synonyms.get(c) else None)
+            for c in PUBLICS_OFFERED]
 
 
 def _public_prompt(ctx: Ctx) -> list[Msg]:

@@ -68,3 +68,23 @@ def test_quantities_inside_a_sentence_keep_their_offsets():
     text = "D'ici 2 ans, 30 % des 120 jeunes formés ont un emploi"
     got = [(q.entity, q.value, text[q.start:q.end]) for q in extract(text)]
     assert got == [("duration", 24.0, "2 ans"), ("percent", 30.0, "30 %"), ("number", 120.0, "120")]
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("au moins 1500", "at_least", 1500), ("pas moins de 30", "at_least", 30),
+    ("moins de 10 %", "at_most", 10), ("machi ktar men 5", "at_most", 5),
+    ("3la l2a9al 50%", "at_least", 50), ("على الأقل 1500", "at_least", 1500),
+    ("أقل من 5٪", "at_most", 5), ("environ 30", "about", 30), ("حوالي 30 شاب", "about", 30),
+    ("ta9riban 40 f lmya", "about", 40), ("30 au moins", "at_least", 30),
+    ("une trentaine", "about", 30), ("deux centaines de jeunes", "about", 200),
+])
+def test_qualifiers_around_numbers(text, kind, value):
+    found = extract(text)
+    assert [q.value for q in found if q.entity == "qualifier"] == [kind]
+    assert [q.value for q in found if q.entity in ("number", "percent")] == [value]
+
+
+@pytest.mark.parametrize("text, value", [("1 500 jeunes", 1500), ("2 000 000", 2_000_000),
+                                         ("خلال 12 شهرا", None)])
+def test_thousands_written_with_spaces(text, value):
+    assert [q.value for q in extract(text) if q.entity == "number"] == ([value] if value else [])
