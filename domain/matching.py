@@ -87,13 +87,14 @@ def _typo_limit(word: str) -> int:
     return 1 if len(word) < 8 else 2
 
 
-def same_word(a: str, b: str) -> bool:
-    """Equal, or a light typo: one edit in a word of 4 to 7 letters (a letter left out of a
-    4-letter word too: "akkd" for "akked"), two from 8 letters; never in numbers."""
+def same_word(a: str, b: str, short: bool = False) -> bool:
+    """Equal, or a light typo: one edit in a word of 4 to 7 letters, two from 8 letters; never
+    in numbers. `short`: a whole one-word answer may also miss a letter of a 4-letter label
+    ("akkd" for "Akked")."""
     if a == b:
         return True
     limit = min(_typo_limit(a), _typo_limit(b))
-    if limit == 0 and len(a) != len(b) and min(len(a), len(b)) >= 3 and a[0] == b[0] \
+    if short and limit == 0 and len(a) != len(b) and min(len(a), len(b)) >= 3 and a[0] == b[0] \
             and max(_typo_limit(a), _typo_limit(b)) > 0:
         limit = 1
     return limit > 0 and edits_within(a, b, limit)
@@ -212,7 +213,8 @@ class Matcher:
         typed = words(text)
         typos = [c for c in choices if any(len(w) == len(typed) and _inside(typed, w)
                                            for w in map(words, c.labels + c.also))
-                 or (len(typed) == 1 and any(same_word(j, _joined(lb)) for lb in c.labels + c.also))]
+                 or (len(typed) == 1 and any(same_word(j, _joined(lb), short=True)
+                                             for lb in c.labels + c.also))]
         if len(typos) == 1:
             return typos[0].data
         if not loose:
