@@ -22,7 +22,7 @@ from domain.dialogue import (
 )
 from domain.language import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, Button, Incoming, Rendered, Reply, msg
-from domain.nlu import NLU, Understanding
+from domain.nlu import FEATURE_INTENTS, NLU, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
 
@@ -37,6 +37,7 @@ GLOBAL_INTENTS = {"help", "cancel", "back", "skip", "menu", "change_language", "
 GLOBAL_MIN_CONFIDENCE = 0.80
 GLOBAL_MAX_WORDS = 5
 LEAVING = {"menu", "restart", "cancel"}  # typed inside a dialogue with input: asked first
+FEATURE_MAX_WORDS = 6  # "bghit nzid indicateur 3afak": a request for a menu entry, not an answer
 LEAVE_DATA, STAY_DATA, ANSWER_DATA = "sys:leave", "sys:stay", "sys:answer"
 LANG_PREFIX = "lang:"
 MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
@@ -275,6 +276,11 @@ class Dispatcher:
         if u is not None and self._is_global(u, text) and not self._literal_step(st) \
                 and self.engine.offered(ctx, Answer(text=text)) is None:
             return self._global(ctx, u.intent.name, typed=text)
+        target = self._feature(ctx, u, text)
+        if target is not None:  # "bghit nzid indicateur" at a question with other buttons
+            if self.engine.has_input(ctx):
+                return [self._ask_leave(ctx, "feature", text, target)]
+            return self.engine.start(ctx, target)
         lang_choice = self._typed_language(text)
         if lang_choice and st.step != "language":
             return self._set_language(ctx, lang_choice, incoming)
@@ -328,8 +334,9 @@ class Dispatcher:
             return self._leave(ctx)
         return self._prompt_or_default(ctx)
 
-    def _leave(self, ctx: Ctx) -> list[Reply]:
-        """To the menu (or the onboarding); what the dialogue had is kept as a draft."""
+    def _leave(self, ctx: Ctx, to: str | None = None) -> list[Reply]:
+        """To the menu (or the onboarding), or to dialogue `to`; what the dialogue had is kept
+        as a draft."""
         left = ctx.state.dialogue
         ctx.extra["left"] = left
         notes = []
@@ -337,6 +344,8 @@ class Dispatcher:
             title = self.engine.title(left)
             if title is not None:
                 notes.append(Reply.of("nav.draft_kept", what=title))
+        if to is not None and to in self.services.handlers.registry:
+            return notes + self.engine.start(ctx, to)
         return notes + self._default(ctx)
 
     def _leave_options(self, ctx: Ctx, typed: str, answerable: bool) -> list[Option]:
@@ -353,10 +362,28 @@ class Dispatcher:
             return False
         return step.kind in ("text", "any")
 
-    def _ask_leave(self, ctx: Ctx, intent: str, typed: str) -> Reply:
+    def _feature(self, ctx: Ctx, u: Understanding | None, text: str) -> str | None:
+        """The dialogue a typed request for another menu entry asks for, at a choice step whose
+        own buttons do not answer it (never at a step that takes free text)."""
+        st = ctx.state
+        if u is None or u.intent.name not in FEATURE_INTENTS or st.dialogue in (None, "menu") \
+                or u.intent.confidence < GLOBAL_MIN_CONFIDENCE or len(text.split()) > FEATURE_MAX_WORDS:
+            return None
+        try:
+            step = self.services.handlers.registry.get(st.dialogue).step(st.step)
+        except KeyError:
+            return None
+        if step.kind != "choice" or self.engine.offered(ctx, Answer(text=text, understanding=u)):
+            return None
+        role = ctx.user.role if ctx.user is not None else None
+        entry = next((e for e in self.services.handlers.menu_for(role) if e.intent == u.intent.name), None)
+        return entry.dialogue if entry is not None else None
+
+    def _ask_leave(self, ctx: Ctx, intent: str, typed: str, target: str | None = None) -> Reply:
         st = ctx.state
         answerable = self._answerable(st)
-        st.pending = {"kind": "leave", "intent": intent, "text": typed, "answerable": answerable}
+        st.pending = {"kind": "leave", "intent": intent, "text": typed, "answerable": answerable,
+                      "target": target}
         opts = self._leave_options(ctx, typed, answerable)
         st.offered, st.expects = [o.data for o in opts], "choice"
         title = self.engine.title(st.dialogue)
@@ -373,7 +400,7 @@ class Dispatcher:
         if choice == LEAVE_DATA:
             if pending.get("intent") == "cancel":
                 return self._cancel(ctx, keep=True)
-            return self._leave(ctx)
+            return self._leave(ctx, to=pending.get("target"))
         if choice == STAY_DATA:
             return self.engine.prompt(ctx)
         if choice == ANSWER_DATA:

@@ -39,6 +39,7 @@ MAX_DRAFTS = 5
 INTENT_MEANS = {"affirm": "yes", "deny": "no", "dont_know": "dont_know"}
 SURE = 0.80
 SHORT = 4
+INTENT_SURE = 0.60  # an option's own intent ("add_indicator") selects it from this confidence on
 
 ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -115,6 +116,8 @@ class Option:
     #                          destructive choice is not made by a bare "oui")
     words: Msg | None = None  # other ways people say it (a catalog entry, |-separated phrasings
     #                           in each variant: "une fois par an" for "Chaque année")
+    intent: str | None = None  # the NLU intent that asks for it ("add_indicator": "bghit nzid
+    #                            indicateur" selects "📏 Indicateurs")
 
 
 Prompt = Msg | list[Msg] | Callable[["Ctx"], Msg | list[Msg]]
@@ -485,6 +488,9 @@ class Engine:
             meaning = INTENT_MEANS[u.intent.name]
             hits = [c.data for c in choices if meaning in c.means]
             found = hits[0] if len(hits) == 1 else None
+        if found is None and u is not None and u.intent.confidence >= INTENT_SURE:
+            hits = [o.data for o in options if o.intent and o.intent == u.intent.name]
+            found = hits[0] if len(hits) == 1 else None
         return found
 
     def matcher(self, ctx: Ctx) -> Matcher:
@@ -548,8 +554,8 @@ class Engine:
         text = (answer.text or "").strip()
         if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ARABIC_INDIC)):
             return None
-        return self.matcher(ctx).match(text, [self._choice(ctx, o) for o in self._options(ctx, step)],
-                                       loose=kind == "choice", around=not step.values)
+        return self.match(ctx, list(self._options(ctx, step)), answer, loose=kind == "choice",
+                          around=not step.values)
 
     def _value_or_option(self, ctx: Ctx, text: str, option: Option) -> list[Reply]:
         st = ctx.state

@@ -192,6 +192,7 @@ class NextChoice:
     label: Msg
     dialogue: str  # the dialogue it starts; offered only when that dialogue is installed
     keep: tuple[str, ...] = ("project_id",)  # what it carries over from the current data
+    intent: str | None = None  # the NLU intent that asks for it in words ("add_indicator")
 
 
 def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoice]) -> Dialogue:
@@ -200,7 +201,8 @@ def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoic
         return [c for c in choices if c.dialogue in h.registry]
 
     def options(ctx: Ctx) -> list[Option]:
-        return [Option(c.data, c.label) for c in offered(ctx)] + [Option("nx:menu", msg("nav.menu"))]
+        return [Option(c.data, c.label, intent=c.intent) for c in offered(ctx)] + \
+            [Option("nx:menu", msg("nav.menu"), intent="menu")]
 
     def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if choice is None:

@@ -565,10 +565,11 @@ def setup(h: Handlers) -> None:
         ],
     ))
     h.registry.add(next_dialogue(h, NEXT, msg("effects.next.ask"), [
-        NextChoice("nx:more", msg("effects.next.more"), DIALOGUE),
-        NextChoice("nx:unexpected", msg("effects.next.unexpected"), "unexpected"),
+        NextChoice("nx:more", msg("effects.next.more"), DIALOGUE, intent="add_effect"),
+        NextChoice("nx:unexpected", msg("effects.next.unexpected"), "unexpected",
+                   intent="add_unexpected"),
         NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
-                   keep=("project_id", "effect_id")),
+                   keep=("project_id", "effect_id"), intent="add_indicator"),
     ]))
     h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30,
                          intent="add_effect"))

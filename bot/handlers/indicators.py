@@ -592,7 +592,7 @@ def setup(h: Handlers) -> None:
         NextChoice("nx:same", msg("indicators.next.same"), DIALOGUE,
                    keep=("project_id", "effect_id")),
         NextChoice("nx:other", msg("indicators.next.other"), DIALOGUE),
-        NextChoice("nx:measure", msg("indicators.next.measure"), "measures"),
+        NextChoice("nx:measure", msg("indicators.next.measure"), "measures", intent="add_measure"),
     ]))
     h.add_menu(MenuEntry(data="menu:indicators", label=msg("indicators.menu"), dialogue=DIALOGUE,
                          order=40, intent="add_indicator"))

@@ -470,6 +470,6 @@ def setup(h: Handlers) -> None:
         ],
     ))
     h.registry.add(next_dialogue(h, NEXT, msg("measures.next.ask"), [
-        NextChoice("nx:again", msg("measures.next.again"), DIALOGUE)]))
+        NextChoice("nx:again", msg("measures.next.again"), DIALOGUE, intent="add_measure")]))
     h.add_menu(MenuEntry(data="menu:measures", label=msg("measures.menu"), dialogue=DIALOGUE, order=50,
                          intent="add_measure"))

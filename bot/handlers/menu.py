@@ -1,8 +1,8 @@
 """The main menu: what a registered user can do, by role.
 
-A typed answer is read by meaning: a button's label (any variant, typos aside), else the NLU's
-intent when it asks for a menu entry ("je veux voir mes projets", "bghit nzid indicateur"), help
-or another language; anything else gets the menu again with one line of help.
+A typed answer is read by meaning (domain.dialogue): a button's label (any variant, typos aside),
+else the NLU's intent when it asks for a menu entry ("je veux voir mes projets", "bghit nzid
+indicateur"), help or another language; anything else gets the menu again with one line of help.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from bot.handlers import Handlers
 
 HELP = "menu:help"
 LANGUAGE = "menu:language"
-SURE = 0.6  # an NLU intent stands for a menu entry from this confidence on
 
 
 def setup(h: Handlers) -> None:
@@ -23,22 +22,11 @@ def setup(h: Handlers) -> None:
         return h.menu_for(ctx.user.role if ctx.user is not None else None)
 
     def options(ctx: Ctx) -> list[Option]:
-        opts = [Option(e.data, e.label) for e in entries(ctx)]
-        return opts + [Option(HELP, msg("menu.help")), Option(LANGUAGE, msg("menu.language"))]
-
-    def by_meaning(ctx: Ctx, answer: Answer) -> str | None:
-        u = answer.understanding
-        if u is None or u.intent.confidence < SURE:
-            return None
-        if u.intent.name == "help":
-            return HELP
-        if u.intent.name == "change_language":
-            return LANGUAGE
-        return next((e.data for e in entries(ctx) if e.intent and e.intent == u.intent.name), None)
+        opts = [Option(e.data, e.label, intent=e.intent) for e in entries(ctx)]
+        return opts + [Option(HELP, msg("menu.help"), intent="help"),
+                       Option(LANGUAGE, msg("menu.language"), intent="change_language")]
 
     def choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
-            choice = by_meaning(ctx, answer)
         if choice is None:
             return Invalid(msg("menu.not_understood"))
         if choice == HELP:

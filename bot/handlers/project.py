@@ -577,8 +577,8 @@ def next_options(ctx: Ctx) -> list[Option]:
     if "parties" in registry and after != "parties":
         opts.append(Option(NEXT_PARTIES, msg("project.next_parties")))
     if "effects" in registry:
-        opts.append(Option(NEXT_EFFECTS, msg("project.next_effects")))
-    return opts + [Option(NEXT_MENU, msg("project.next_menu"))]
+        opts.append(Option(NEXT_EFFECTS, msg("project.next_effects"), intent="add_effect"))
+    return opts + [Option(NEXT_MENU, msg("project.next_menu"), intent="menu")]
 
 
 def offer_next(ctx: Ctx, project_id: int, after: str | None = None) -> list[Reply]:

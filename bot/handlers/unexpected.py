@@ -199,8 +199,9 @@ def setup(h: Handlers) -> None:
         ],
     ))
     h.registry.add(next_dialogue(h, NEXT, msg("unexpected.next.ask"), [
-        NextChoice("nx:again", msg("unexpected.next.again"), DIALOGUE),
-        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators"),
+        NextChoice("nx:again", msg("unexpected.next.again"), DIALOGUE, intent="add_unexpected"),
+        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
+                   intent="add_indicator"),
     ]))
     h.add_menu(MenuEntry(data="menu:unexpected", label=msg("unexpected.menu"), dialogue=DIALOGUE,
                          order=60, intent="add_unexpected"))

@@ -97,3 +97,21 @@ def test_anything_else_gets_the_menu_with_one_line_of_help(sqlite_uow_factory, l
     expect(r, "menu.not_understood", lang)
     expect(r, "menu.title", lang)
     assert chat.state()["dialogue"] == "menu"
+
+
+def test_a_request_for_another_entry_at_a_choice_step(chat):
+    _new_project_until_problem(chat)
+    chat.say("Les jeunes sont sans travail")
+    assert chat.state()["step"] == "public_cat"
+    r = chat.say("je veux exporter un document")
+    expect(r, "nav.leave_ask", "fr", what="📝 Nouveau projet")
+    chat.say("oui")
+    st = chat.state()
+    assert st["dialogue"] == "export" and st["drafts"]["project"]["step"] == "public_cat"
+
+
+def test_a_text_step_never_takes_a_request_for_another_entry(chat):
+    _new_project_until_problem(chat)
+    chat.say("exporter les produits du terroir")
+    st = chat.state()
+    assert st["dialogue"] == "project" and st["data"]["problem"] == "exporter les produits du terroir"
