@@ -14,7 +14,7 @@ import calendar
 import re
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, Sequence
 
 from domain.dialogue import (
     SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold, parse_number,
@@ -403,60 +403,48 @@ def _show_activities(ctx: Ctx, value: Any) -> Msg:
 
 
 # -- period ------------------------------------------------------------------------------------
-def month_names(ctx: Ctx) -> dict[str, int]:
-    """Month words in the four variants (catalog `project.month_names`: 12 comma-separated
-    groups of |-separated spellings), folded, to their number."""
-    catalog = getattr(ctx.services, "catalog", None)
-    out: dict[str, int] = {}
-    if catalog is None:
-        return out
-    for lang in ALL_LANGS:
-        groups = catalog.text("project.month_names", lang.value).split(",")
-        for i, group in enumerate(groups[:12], 1):
-            for word in group.split("|"):
-                if fold(word):
-                    out[fold(word)] = i
-    return out
-
-
-def parse_period(text: str, months: dict[str, int] | None = None) -> tuple[tuple[int, int] | None,
-                                                                          tuple[int, int] | None]:
+def parse_period(text: str, dates: Sequence[tuple[int, int, str]] = ()) -> tuple[
+        tuple[int, int] | None, tuple[int, int] | None]:
     """Start and end (year, month) read from "2025-2026", "03/2025 - 06/2026", "mars 2025 à
-    juin 2026", "2026"... A bare year starts in January and ends in December. (None, None) when
-    no year is found."""
+    juin 2026", "2026"... `dates`: the NLU's `date` entities (start, end, value: nlu/dates.py)
+    for months said in words. A bare year starts in January and ends in December. (None, None)
+    when no year is found."""
     t = text.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789"))
-    months = months or {}
-    tokens: list[tuple[int, int, bool]] = []  # (year, month, month_given)
+    tokens: list[tuple[int, int, int, bool]] = []  # (position, year, month, month_given)
+    for start, end, value in dates:
+        m = re.fullmatch(r"(?:\w+:)?(\d{4})(?:-(\d\d))?(?:-\d\d)?", str(value))
+        if m:
+            t = t[:start] + " " * (end - start) + t[end:]  # the digits in it are read here
+            tokens.append((start, int(m.group(1)), int(m.group(2) or 0), m.group(2) is not None))
     pattern = re.compile(
         r"(?<!\d)(?P<m1>\d{1,2})\s*[/.\-]\s*(?P<y1>\d{4})(?!\d)"     # 03/2025
         r"|(?<!\d)(?P<y2>\d{4})\s*[/.\-]\s*(?P<m2>\d{1,2})(?!\d)"   # 2025-03
-        r"|(?P<w>[^\W\d_]+)\.?\s+(?P<y3>\d{4})(?!\d)"               # mars 2025
         r"|(?<!\d)(?P<y4>\d{4})(?!\d)")                               # 2025
     for m in pattern.finditer(t):
         if m.group("y1"):
-            tokens.append((int(m.group("y1")), int(m.group("m1")), True))
+            tokens.append((m.start(), int(m.group("y1")), int(m.group("m1")), True))
         elif m.group("y2"):
-            tokens.append((int(m.group("y2")), int(m.group("m2")), True))
-        elif m.group("y3"):
-            month = months.get(fold(m.group("w")))
-            tokens.append((int(m.group("y3")), month or 1, month is not None))
+            tokens.append((m.start(), int(m.group("y2")), int(m.group("m2")), True))
         else:
-            tokens.append((int(m.group("y4")), 0, False))
-    tokens = [tok for tok in tokens if YEARS[0] <= tok[0] <= YEARS[1] and 0 <= tok[1] <= 12]
-    if not tokens:
+            tokens.append((m.start(), int(m.group("y4")), 0, False))
+    found = [tok[1:] for tok in sorted(tokens)
+             if YEARS[0] <= tok[1] <= YEARS[1] and 0 <= tok[2] <= 12]
+    if not found:
         return None, None
-    y1, m1, given1 = tokens[0]
+    y1, m1, given1 = found[0]
     start = (y1, m1 if given1 and m1 else 1)
-    if len(tokens) == 1:
+    if len(found) == 1:
         end = (y1, 12) if not given1 else None
         return start, end
-    y2, m2, given2 = tokens[1]
+    y2, m2, given2 = found[1]
     return start, (y2, m2 if given2 and m2 else 12)
 
 
 def _period(ctx: Ctx, answer: Answer, text: Any) -> Any:
     raw = " ".join(str(text).split())
-    start, end = parse_period(raw, month_names(ctx))
+    u = answer.understanding
+    dates = [(e.start, e.end, str(e.value)) for e in u.entities if e.entity == "date"] if u else []
+    start, end = parse_period(answer.text or "", dates)
     if start is None:
         # no year: keep a free text that still speaks of time ("18 mois", "3 ans"), refuse a
         # bare number ("5") or words without any figure ("beaucoup")
