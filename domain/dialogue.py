@@ -194,7 +194,7 @@ class Ctx:
         """`m` rendered in every language variant (people type labels in any of them)."""
         return self.variants(m) if self.variants is not None else [self.render(m)]
 
-    def understood(self, value: Msg) -> None:
+    def understood(self, value: Msg | str) -> None:
         """Echo a value read from free text ("sab3in f lmya" → 70 %) before the next question."""
         self.say("common.understood", value=value)
 
@@ -248,9 +248,9 @@ class Reading:
     bound: str | None = None  # "at_least" ("au moins 30") or "at_most" ("moins de 30")
     literal: bool = True  # written in digits (nothing to echo back)
 
-    def shown(self) -> Msg:
+    def shown(self) -> Msg | str:
         n = _fmt(self.value)
-        value = msg("common.percent", n=n) if self.percent else msg("common.raw", text=n)
+        value: Msg | str = msg("common.percent", n=n) if self.percent else n
         if self.bound:
             value = msg(f"common.{self.bound}", value=value)
         if self.about:
@@ -481,7 +481,9 @@ class Engine:
             k = int(digits)
             return datas[k - 1] if 1 <= k <= len(datas) else None
         choices = [self._choice(ctx, o) for o in options]
-        found = self.matcher(ctx).match(text, choices, loose=loose, around=around)
+        # a label, a meaning word, light typos; then what the NLU is sure of; then parts of
+        # labels ("je veux créer un projet" is "new project", not "Mes projets")
+        found = self.matcher(ctx).match(text, choices)
         u = answer.understanding
         if found is None and u is not None and u.intent.name in INTENT_MEANS \
                 and u.intent.confidence >= SURE and len(text.split()) <= SHORT:
@@ -491,6 +493,8 @@ class Engine:
         if found is None and u is not None and u.intent.confidence >= INTENT_SURE:
             hits = [o.data for o in options if o.intent and o.intent == u.intent.name]
             found = hits[0] if len(hits) == 1 else None
+        if found is None and loose:
+            found = self.matcher(ctx).match(text, choices, loose=True, around=around)
         return found
 
     def matcher(self, ctx: Ctx) -> Matcher:

@@ -178,6 +178,7 @@ def test_a_number_read_from_words_is_echoed_back():
     assert c.state.data["target"] == 70
     (note,) = [m for r in c.notes for m in r.lines]
     assert note.key == "common.understood" and note.params["value"].key == "common.percent"
+    assert note.params["value"].params == {"n": "70"}
     c.notes.clear()
     e.back(c)
     e.answer(c, Answer(text="70"))  # digits: nothing to echo

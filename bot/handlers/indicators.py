@@ -313,7 +313,7 @@ def _date_parser(kind: str):
             if day <= today() or (base and day <= date.fromisoformat(base)):
                 return Invalid(msg("indicators.target_in_past"))
         if in_words:
-            ctx.understood(msg("common.raw", text=day.strftime("%d/%m/%Y")))
+            ctx.understood(day.strftime("%d/%m/%Y"))
         return day.isoformat()
     return parse
 

@@ -27,9 +27,7 @@ from domain.records import AuditEntry, Effect, Project, Stakeholder
 
 from bot.handlers import Handlers, with_moment
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
-from bot.handlers.project import (
-    choice_error, dont_know, has_letters, matches_words, offer_next, said,
-)
+from bot.handlers.project import choice_error, has_letters, offer_next
 
 DIALOGUE = "parties"
 YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
@@ -164,15 +162,14 @@ def _affected(ctx: Ctx, answer: Answer, text: Any) -> Any:
         return Goto(SUMMARY, None)
     if b is not None and b not in (YES, NO, UNKNOWN):
         return Invalid(msg("common.button_expired"))
-    if b == YES or (b is None and (matches_words(ctx, "project.yes_words", typed)
-                                   or said(answer, "affirm"))):
+    # typed yes, no, "je sais pas" and their words are these buttons (domain.matching)
+    if b == YES:
         _answer(ctx, True).update(affected="yes")
         return "yes"
-    if b == NO or (b is None and (matches_words(ctx, "project.no_words", typed)
-                                  or said(answer, "deny"))):
+    if b == NO:
         _answers(ctx)[_party(ctx, True).id] = {"affected": "no"}
         return "no"
-    if b == UNKNOWN or (b is None and dont_know(ctx, answer)):
+    if b == UNKNOWN:
         _answers(ctx)[_party(ctx, True).id] = {"affected": "unknown"}
         return "unknown"
     if not has_letters(typed):
@@ -259,14 +256,7 @@ def _unexpected_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _unexpected(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    typed = answer.text or ""
-    if choice is None and (said(answer, "affirm")
-                           or matches_words(ctx, "project.yes_words", typed)):
-        choice = KEEP
-    if choice is None and (said(answer, "deny")
-                           or matches_words(ctx, "project.no_words", typed)):
-        choice = DROP
-    if choice is None:
+    if choice is None:  # typed yes / no are the buttons (domain.matching)
         return choice_error(answer, 2)
     keep = choice == KEEP
     _answer(ctx)["unexpected"] = keep

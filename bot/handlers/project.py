@@ -83,16 +83,6 @@ def said(answer: Answer, *intents: str) -> bool:
     return u.intent.confidence >= SURE and len(text.split()) <= SHORT and has_letters(text)
 
 
-def matches_words(ctx: Ctx, key: str, text: str) -> bool:
-    """Typed text is one of the |-separated words of catalog entry `key`, in any variant."""
-    catalog = getattr(ctx.services, "catalog", None)
-    folded = fold(text)
-    if catalog is None or not folded:
-        return False
-    return any(folded == fold(w) for lang in ALL_LANGS
-               for w in catalog.text(key, lang.value).split("|"))
-
-
 def public_label(category: str) -> Msg:
     return msg(f"project.public.{category if category in ALL_PUBLICS else 'other'}")
 
@@ -277,12 +267,8 @@ def real_number(answer: Answer) -> bool:
     return STANDALONE_NUMBER.search((answer.text or "").translate(DIGITS)) is not None
 
 
-def dont_know(ctx: Ctx, answer: Answer) -> bool:
-    return said(answer, "dont_know") or matches_words(ctx, "project.dk_words", answer.text or "")
-
-
 def _number(ctx: Ctx, answer: Answer, number: Any) -> Any:
-    if answer.button == NUMBER_UNKNOWN or (not answer.button and dont_know(ctx, answer)):
+    if answer.button == NUMBER_UNKNOWN:  # typed "je sais pas" is this button (domain.matching)
         _current(ctx)["number"] = None
         ctx.say("project.number_later")
         return None
@@ -307,15 +293,8 @@ def _more_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _more(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    if choice is None:
-        if said(answer, "affirm"):
-            choice = MORE_YES
-        elif said(answer, "deny", "dont_know"):
-            choice = MORE_NO
-        elif matches_words(ctx, "project.yes_words", answer.text or ""):
-            choice = MORE_YES
-        elif matches_words(ctx, "project.no_words", answer.text or ""):
-            choice = MORE_NO
+    if choice is None and said(answer, "dont_know"):
+        choice = MORE_NO  # yes, no and their words are the buttons' (domain.matching)
     k = _index(ctx)
     if choice == MORE_YES:
         if k + 1 >= MAX_PUBLICS:
