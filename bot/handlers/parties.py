@@ -131,7 +131,8 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 # -- is the group affected, and how? -------------------------------------------------------
 def affected_options(ctx: Ctx) -> list[Option]:
     return [Option(YES, msg("parties.b_yes")), Option(NO, msg("parties.b_no")),
-            Option(UNKNOWN, msg("parties.unknown")), Option(DONE, msg("parties.done"))]
+            Option(UNKNOWN, msg("parties.unknown")),
+            Option(DONE, msg("parties.done"), means=("done",), words=msg("parties.done_words"))]
 
 
 def _affected_prompt(ctx: Ctx) -> list[Msg]:

@@ -41,6 +41,12 @@ def test_exchange(exchange, services, tmp_path_factory, _sqlite_template):
     assert not result.problems, "\n".join(result.problems + ["", "transcript:"] + result.transcript)
 
 
+def test_the_corpus_is_big_enough():
+    assert len(CORPUS) >= 150
+    for lang in LANGS:
+        assert sum(e.lang == lang for e in CORPUS) >= 30, lang
+
+
 def test_answers_understood_at_the_first_try(services, tmp_path_factory, _sqlite_template):
     """Per variant, over every typed answer of the corpus (exchanges not played yet in this
     session are played here)."""
