@@ -150,6 +150,8 @@ class Step:
     # value, not that button) or "number" (a duration: besides, a typed number may be a value
     # as well as a button's position, which is asked)
     values: Literal["", "text", "number"] = ""
+    multi: bool = False  # several buttons may be picked (ticks): a typed answer naming several
+    #                      ("sexe et âge") reaches the parse whole (Engine.pick_many)
 
 
 @dataclass
@@ -497,6 +499,12 @@ class Engine:
             found = self.matcher(ctx).match(text, choices, loose=True, around=around)
         return found
 
+    def pick_many(self, ctx: Ctx, options: Sequence[Option], text: str) -> list[str]:
+        """The options a typed answer names, several at once ("sexe et âge"); [] unless every
+        part of it names one."""
+        joiners = [w for v in ctx.all_variants(msg("words.and")) for w in v.split("|")]
+        return self.matcher(ctx).match_many(text, [self._choice(ctx, o) for o in options], joiners)
+
     def matcher(self, ctx: Ctx) -> Matcher:
         """Built once from the catalog's `words.*` entries (every variant: people mix them)."""
         if self._matcher is None:
@@ -542,8 +550,8 @@ class Engine:
             if 1 <= k <= len(options) and not self._choice(ctx, options[k - 1]).means:
                 return self._value_or_option(ctx, text, options[k - 1])
             return answer
-        found = self.match(ctx, options + self._nav(ctx, step), answer, loose=kind == "choice",
-                           around=not step.values)
+        found = self.match(ctx, options + self._nav(ctx, step), answer,
+                           loose=kind == "choice" and not step.multi, around=not step.values)
         return Answer(button=found) if found is not None else answer
 
     def offered(self, ctx: Ctx, answer: Answer) -> str | None:

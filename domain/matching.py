@@ -202,12 +202,13 @@ class Matcher:
             hits = {h for m in said for h in [self._by_meaning(m, choices)] if h is not None}
             if len(hits) == 1:
                 return hits.pop()
-        if loose:  # "نعم نتابع", "oui on continue": a meaning word first, a few words after
-            lead = self._leading_meaning(k)
-            if lead is not None:
-                found = self._by_meaning(lead, choices)
-                if found is not None:
-                    return found
+        # "نعم نتابع", "oui on continue": a meaning word first and a few words after (on a
+        # step taking free text only "that's all": "c'est tout pour les activités")
+        lead = self._leading_meaning(k)
+        if lead is not None and (loose or lead == "done"):
+            found = self._by_meaning(lead, choices)
+            if found is not None:
+                return found
         if k.isdigit():
             return None  # a number is a value or a position, never part of a label
         typed = words(text)
@@ -233,6 +234,13 @@ class Matcher:
             return part[0].data
         if part or not around:
             return None
+        # the label sharing the most words with the answer, two at least ("le projet emploi
+        # jeunes" for "Ateliers emploi jeunes")
+        scores = sorted(((sum(1 for x in content if any(same_word(x, y) for y in w)), c.data)
+                         for c in choices for w in self._words(c, True)), reverse=True)
+        best = {d for n, d in scores if scores and n == scores[0][0]}
+        if scores and scores[0][0] >= 2 and len(best) == 1 and scores[0][0] > len(content) / 2:
+            return scores[0][1]
         around_hits = [c for c in choices if any(w and _inside(w, content) and len(content) - len(w) <= 3
                                             for w in self._words(c, True))]
         return around_hits[0].data if len(around_hits) == 1 else None
@@ -252,6 +260,36 @@ class Matcher:
             else:
                 return []
         return found
+
+    def match_many(self, text: str, choices: Sequence[Choice], joiners: Iterable[str] = ()) -> list[str]:
+        """Several options named in one answer ("sexe et âge", "jins w ssen", "الجنس والسن"):
+        split at commas, then into runs of words each naming one option, with `joiners` ("et",
+        "w", "و", also glued: "والسن") between them; [] unless every part names one."""
+        joins = {key(j) for j in joiners if key(j)}
+        found: list[str] = []
+        for chunk in re.split(r"[,;+&\u060c\u061b/]", text or ""):
+            tokens = [t for t in key(chunk).split() if t not in joins]
+            if not tokens:
+                continue
+            picked = self._segment(tokens, choices, joins)
+            if picked is None:
+                return []
+            found += picked
+        return list(dict.fromkeys(found))
+
+    def _segment(self, tokens: list[str], choices: Sequence[Choice], joins: set[str]) -> list[str] | None:
+        if not tokens:
+            return []
+        for n in range(len(tokens), 0, -1):
+            head = tokens[:n]
+            hit = self.match(" ".join(head), choices, loose=True, around=False)
+            if hit is None and head[0][:1] in joins and len(head[0]) > 2:  # "والسن"
+                hit = self.match(" ".join([head[0][1:]] + head[1:]), choices, loose=True, around=False)
+            if hit is not None:
+                rest = self._segment(tokens[n:], choices, joins)
+                if rest is not None:
+                    return [hit] + rest
+        return None
 
     def _leading_meaning(self, k: str) -> str | None:
         tokens = k.split()

@@ -344,6 +344,13 @@ def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     chosen = list(_d(ctx).get("disaggregation") or [])
     if choice == DONE:
         return chosen
+    if choice is None and answer.text:  # "sexe et âge": each one ticked
+        named = ctx.services.engine.pick_many(ctx, _dis_options(ctx)[:-1], answer.text)
+        if named:
+            added = [str(c)[4:] for c in named if str(c)[4:] not in chosen]
+            for x in added:
+                _ticked_note(ctx, x)
+            return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in chosen + added])
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(DISAGGREGATIONS) + 1))
     x = str(choice)[4:]
@@ -351,11 +358,15 @@ def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         chosen.remove(x)
     else:
         chosen.append(x)
-        if x == "disability":
-            ctx.say("indicators.washington_group")
-        if x == "migrant_status":
-            ctx.say("indicators.migrant_note")
+        _ticked_note(ctx, x)
     return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in chosen])
+
+
+def _ticked_note(ctx: Ctx, x: str) -> None:
+    if x == "disability":
+        ctx.say("indicators.washington_group")
+    if x == "migrant_status":
+        ctx.say("indicators.migrant_note")
 
 
 # -- SMART check -------------------------------------------------------------------------------------
@@ -583,7 +594,7 @@ def setup(h: Handlers) -> None:
                  options=_preset_options("collector"), parse=_text_field("collector"),
                  label=lbl("collector"), show=_show("collector")),
             Step("disaggregation", prompt=_dis_prompt, kind="choice", options=_dis_options,
-                 parse=_parse_dis, label=lbl("disaggregation"), show=_show("disaggregation")),
+                 parse=_parse_dis, multi=True, label=lbl("disaggregation"), show=_show("disaggregation")),
             Step("smart", prompt=_smart_prompt, kind="choice", options=_smart_options,
                  parse=_parse_smart, label=lbl("smart"), show=_show_smart),
         ],

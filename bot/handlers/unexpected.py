@@ -48,9 +48,15 @@ def _party_options(ctx: Ctx) -> list[Option]:
 
 
 def _parse_party(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    if choice is None:
+    d = _d(ctx)
+    typed = (answer.text or "").strip()
+    if choice is None and not any(c.isalpha() for c in typed):
         return Invalid(msg("common.choose_option", n=len(_party_options(ctx))))
-    _d(ctx)["prompt_round"] = 0
+    d["prompt_round"] = 0
+    if choice is None:  # a group of no button ("les commerçants"): another group, named
+        d["party_other"] = " ".join(typed.split())[:100]
+        return "other"
+    d["party_other"] = None
     return str(choice)[6:]
 
 
@@ -188,7 +194,7 @@ def setup(h: Handlers) -> None:
             Step("party", prompt=msg("unexpected.ask_party"), kind="choice", options=_party_options,
                  parse=_parse_party, label=lbl("party"), show=_show_party),
             Step("party_other", prompt=msg("unexpected.ask_party_other"), kind="text", max_len=100,
-                 when=lambda ctx: _d(ctx).get("party") == "other"),
+                 when=lambda ctx: _d(ctx).get("party") == "other" and not _d(ctx).get("party_other")),
             Step("what", prompt=_what_prompt, kind="text", max_len=600, options=_what_options,
                  parse=_parse_what, label=lbl("what")),
             Step("polarity", prompt=msg("unexpected.ask_polarity"), kind="choice",
