@@ -40,6 +40,8 @@ class Turn:
     dialogue: str | None = None  # ... and its dialogue ("-" = none)
     refused: bool = False  # bad input on purpose: the bot must refuse it (not an answer)
     buttons: list[str] = field(default_factory=list)  # button data the reply must offer
+    if_offered: str | None = None  # played only when the last replies offer a button whose data
+    #                                starts with this (an answer to a question the bot may ask)
 
     @property
     def typed(self) -> bool:
@@ -66,7 +68,7 @@ class Exchange:
 def _turn(raw: Any) -> Turn:
     if isinstance(raw, dict):
         say = str(raw["say"])
-        extra = {k: raw[k] for k in ("step", "dialogue", "refused", "buttons") if k in raw}
+        extra = {k: raw[k] for k in ("step", "dialogue", "refused", "buttons", "if_offered") if k in raw}
     else:
         say, extra = str(raw), {}
     tries = [t.strip() for t in say.split("||")]
@@ -221,6 +223,9 @@ def play(exchange: Exchange, services: Services, uow_factory) -> Result:
     if exchange.role:
         player.send("/menu")
     for turn in exchange.turns:
+        if turn.if_offered and not any(b.data.startswith(turn.if_offered)
+                                       for r in player.last for b in r.buttons):
+            continue
         for k, line in enumerate(turn.tries):
             line = line.format(**params) if "{" in line else line
             try:
