@@ -323,7 +323,7 @@ class Dispatcher:
         if intent in LEAVING and typed is not None and self.engine.has_input(ctx):
             return [self._ask_leave(ctx, intent, typed)]
         if intent == "cancel":
-            return self._cancel(ctx, keep=typed is not None)
+            return self._cancel(ctx)
         if intent == "back":
             return self.engine.back(ctx)
         if intent == "skip":

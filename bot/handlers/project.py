@@ -254,19 +254,6 @@ def _number_prompt(ctx: Ctx) -> list[Msg]:
     return lines
 
 
-# A number written as a word of its own: digits glued to letters are Arabizi letters
-# ("ma3rftch", "7ta"), not numbers.
-STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)?(?![^\W\d_])")
-DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-def real_number(answer: Answer) -> bool:
-    """The number the engine read is really there: found by the NLU, or written as digits."""
-    if answer.understanding is not None and answer.understanding.first("number") is not None:
-        return True
-    return STANDALONE_NUMBER.search((answer.text or "").translate(DIGITS)) is not None
-
-
 def _number(ctx: Ctx, answer: Answer, number: Any) -> Any:
     if answer.button == NUMBER_UNKNOWN:  # typed "je sais pas" is this button (domain.matching)
         _current(ctx)["number"] = None
@@ -274,7 +261,7 @@ def _number(ctx: Ctx, answer: Answer, number: Any) -> Any:
         return None
     if answer.button:
         return Invalid(msg("common.button_expired"))
-    if number is None or not real_number(answer):
+    if number is None:  # the engine reads words and digits, never Arabizi letters (sab3in)
         return Invalid(msg("project.need_number"))
     if not float(number).is_integer():
         return Invalid(msg("project.need_whole_number"))
