@@ -344,13 +344,14 @@ def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     chosen = list(_d(ctx).get("disaggregation") or [])
     if choice == DONE:
         return chosen
-    if choice is None and answer.text:  # "sexe et âge": each one ticked
-        named = ctx.services.engine.pick_many(ctx, _dis_options(ctx)[:-1], answer.text)
+    if choice is None and answer.text:  # one name ticks it; several ("sexe et âge"): just these
+        named = [str(c)[4:] for c in ctx.services.engine.pick_many(ctx, _dis_options(ctx)[:-1], answer.text)]
         if named:
-            added = [str(c)[4:] for c in named if str(c)[4:] not in chosen]
-            for x in added:
-                _ticked_note(ctx, x)
-            return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in chosen + added])
+            for x in named:
+                if x not in chosen:
+                    _ticked_note(ctx, x)
+            keep = named if len(named) > 1 else chosen + named
+            return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in keep])
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(DISAGGREGATIONS) + 1))
     x = str(choice)[4:]
