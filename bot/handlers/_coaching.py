@@ -87,6 +87,11 @@ def raw(ctx: Ctx, t: Any) -> Msg:
     return msg("common.raw", text=text(ctx, t))
 
 
+def kb_option(ctx: Ctx, data: str, t: Any) -> Option:
+    """A button labelled with a knowledge-base text, which typed in any variant selects."""
+    return Option(data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)))
+
+
 def today() -> date:
     return datetime.now(timezone.utc).date()
 
@@ -122,7 +127,7 @@ def public_options(ctx: Ctx, project: Project | None) -> list[Option]:
     out = []
     for pid in ids:
         pub = kb(ctx).public(pid)
-        out.append(Option(f"pub:{pid}", raw(ctx, pub.label) if pub else msg("common.raw", text=pid)))
+        out.append(kb_option(ctx, f"pub:{pid}", pub.label) if pub else Option(f"pub:{pid}", msg("common.raw", text=pid)))
     return out
 
 
@@ -145,7 +150,7 @@ def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
 
 
 def domain_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"dom:{d.id}", raw(ctx, d.label)) for d in kb(ctx).domains]
+    return [kb_option(ctx, f"dom:{d.id}", d.label) for d in kb(ctx).domains]
 
 
 def find_effect(project: Project | None, effect_id: Any) -> Effect | None:

@@ -30,7 +30,7 @@ from domain.records import Effect
 from bot.handlers import Handlers, MenuEntry, reached, with_moment
 from bot.handlers._coaching import (
     NextChoice, check_project_on_start, confidence, current_project, domain_options,
-    entity_values, find_effect, fmt_number, intent_of, kb, lexicon, next_dialogue,
+    entity_values, find_effect, fmt_number, intent_of, kb, kb_option, lexicon, next_dialogue,
     project_public_ids, public_options, raw, statement_probs, text, today, who,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
@@ -292,7 +292,7 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
 
 
 def _direction_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"dir:{x.id}", raw(ctx, x.label)) for x in kb(ctx).templates.directions]
+    return [kb_option(ctx, f"dir:{x.id}", x.label) for x in kb(ctx).templates.directions]
 
 
 def _parse_direction(ctx: Ctx, answer: Answer, choice: Any) -> Any:

@@ -335,7 +335,8 @@ def _dis_prompt(ctx: Ctx) -> list[Msg]:
 def _dis_options(ctx: Ctx) -> list[Option]:
     chosen = _d(ctx).get("disaggregation") or []
     opts = [Option(f"dis:{x}", msg("common.raw", text=("✅ " if x in chosen else "⬜ ")
-                                   + ctx.render(msg(f"indicators.dis.{x}"))))
+                                   + ctx.render(msg(f"indicators.dis.{x}"))),
+                   words=msg(f"indicators.dis.{x}"))  # typed in any variant ("السن", "jins")
             for x in DISAGGREGATIONS]
     return opts + [Option(DONE, msg("indicators.dis_done"))]
 

@@ -16,7 +16,8 @@ from domain.records import Effect, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, find_effect, kb, lexicon, next_dialogue,
+    NextChoice, check_project_on_start, current_project, find_effect, kb, kb_option, lexicon,
+    next_dialogue,
     raw, text, today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
@@ -43,7 +44,7 @@ def _party_options(ctx: Ctx) -> list[Option]:
     opts = []
     for pid in _party_ids(ctx):
         party = kb(ctx).party(pid)
-        opts.append(Option(f"party:{pid}", raw(ctx, party.label)))
+        opts.append(kb_option(ctx, f"party:{pid}", party.label))
     return opts + [Option(OTHER, msg("unexpected.other_group"))]
 
 
