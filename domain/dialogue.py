@@ -115,7 +115,10 @@ class Option:
     by_meaning: bool = True  # False: only its whole label or the button itself select it (a
     #                          destructive choice is not made by a bare "oui")
     words: Msg | None = None  # other ways people say it (a catalog entry, |-separated phrasings
-    #                           in each variant: "une fois par an" for "Chaque année")
+    #                           in each variant: "une fois par an" for "Chaque année"): only
+    #                           whole phrasings select
+    as_labels: bool = False  # `words` are the label itself in every variant (a knowledge-base
+    #                          text): a part of them selects too, as of a label
     intent: str | None = None  # the NLU intent that asks for it ("add_indicator": "bghit nzid
     #                            indicateur" selects "📏 Indicateurs")
 
@@ -525,6 +528,8 @@ class Engine:
         also: tuple[str, ...] = ()
         if o.words is not None:
             also = tuple(w for v in ctx.all_variants(o.words) for w in v.split("|") if w.strip())
+            if o.as_labels:
+                labels, also = tuple(dict.fromkeys(labels + also)), ()
         means = o.means
         if not o.by_meaning:
             means = ()

@@ -89,7 +89,8 @@ def raw(ctx: Ctx, t: Any) -> Msg:
 
 def kb_option(ctx: Ctx, data: str, t: Any) -> Option:
     """A button labelled with a knowledge-base text, which typed in any variant selects."""
-    return Option(data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)))
+    return Option(data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)),
+                  as_labels=True)
 
 
 def today() -> date:

@@ -336,7 +336,7 @@ def _dis_options(ctx: Ctx) -> list[Option]:
     chosen = _d(ctx).get("disaggregation") or []
     opts = [Option(f"dis:{x}", msg("common.raw", text=("✅ " if x in chosen else "⬜ ")
                                    + ctx.render(msg(f"indicators.dis.{x}"))),
-                   words=msg(f"indicators.dis.{x}"))  # typed in any variant ("السن", "jins")
+                   words=msg(f"indicators.dis.{x}"), as_labels=True)  # in any variant ("السن")
             for x in DISAGGREGATIONS]
     return opts + [Option(DONE, msg("indicators.dis_done"))]
 
