@@ -502,6 +502,11 @@ class Engine:
             found = self.matcher(ctx).match(text, choices, loose=True, around=around)
         return found
 
+    def meant(self, ctx: Ctx, text: str) -> tuple[str, ...]:
+        """What a typed text means when it is nothing but words for yes, no, done, don't know,
+        skip or back (the `words.*` catalog entries, every variant)."""
+        return self.matcher(ctx).meant(text or "")
+
     def pick_many(self, ctx: Ctx, options: Sequence[Option], text: str) -> list[str]:
         """The options a typed answer names, several at once ("sexe et âge"); [] unless every
         part of it names one."""

@@ -245,6 +245,14 @@ class Matcher:
                                             for w in self._words(c, True))]
         return around_hits[0].data if len(around_hits) == 1 else None
 
+    def meant(self, text: str) -> tuple[str, ...]:
+        """The meanings of a text made only of meaning words or their emoji ("wakha wakha" →
+        yes, "la safi" → no and done, "👍" → yes); () when anything else is in it."""
+        sym = symbols(text)
+        if sym:
+            return tuple(m for m in MEANINGS if sym in self.emoji.get(m, ()))
+        return tuple(dict.fromkeys(self._meanings_said(key(text))))
+
     def _meanings_said(self, k: str) -> list[str]:
         """The meanings of a text made only of meaning words, e.g. "la safi" → no, done
         (longest phrases first); [] when another word is in it."""

@@ -53,7 +53,7 @@ from domain.records import AuditEntry, Poll, Respondent, Response, Story
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.onboarding import language_options
-from bot.handlers.project import dont_know, matches_label, matches_words, said
+from bot.handlers.project import matches_label, matches_words, means
 
 TOKEN_PREFIX = "p_"
 ANSWER = "pq:"  # pq:<index>:<value>
@@ -367,11 +367,11 @@ def _typed_button(ctx: Ctx, q: Question, answer: Answer) -> str | None:
     if not text:
         return None
     if matches_label(ctx, "polls.skip", text) or matches_words(ctx, "polls.skip_words", text) \
-            or said(answer, "skip"):
+            or means(ctx, answer, "skip"):
         return SKIP
-    if matches_label(ctx, "polls.previous", text) or said(answer, "back"):
+    if matches_label(ctx, "polls.previous", text) or means(ctx, answer, "back"):
         return PREVIOUS
-    if q.kind == "multi" and matches_label(ctx, "polls.multi_done", text):
+    if q.kind == "multi" and (matches_label(ctx, "polls.multi_done", text) or means(ctx, answer, "done")):
         return DONE
     return None
 
@@ -380,7 +380,7 @@ def _dont_know_option(ctx: Ctx, q: Question) -> Any:
     """The value of the question's "don't know" option, if it has one."""
     for o in q.options:
         if str(o.value).casefold() in DONT_KNOW_VALUES or any(
-                matches_words(ctx, "project.dk_words", label) for label in o.label.values()):
+                means(ctx, label, "dont_know") for label in o.label.values()):
             return o.value
     return None
 
@@ -398,9 +398,9 @@ def _typed_choice(ctx: Ctx, q: Question, answer: Answer) -> Any:
         n = None
     value = q.match_free(text, ctx.lang, n)
     if value is None and set(q.values()) >= {"yes", "no"}:
-        if matches_words(ctx, "project.yes_words", text) or said(answer, "affirm"):
+        if means(ctx, answer, "yes"):
             value = "yes"
-        elif matches_words(ctx, "project.no_words", text) or said(answer, "deny"):
+        elif means(ctx, answer, "no"):
             value = "no"
     return value
 
@@ -433,7 +433,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
     if respondent is None:  # consent was not given in this conversation (or the key changed)
         return _end_start(ctx, msg("polls.unavailable"))
     button = answer.button or _typed_button(ctx, q, answer)
-    if button is None and q.kind not in ("text", "integer") and dont_know(ctx, answer):
+    if button is None and q.kind not in ("text", "integer") and means(ctx, answer, "dont_know"):
         dk = _dont_know_option(ctx, q)
         if dk is None:  # no such answer to give: say how to pass, never guess one
             return _again(ctx, msg("polls.dk_hint"))

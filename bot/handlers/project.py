@@ -17,7 +17,8 @@ from datetime import date
 from typing import Any, Sequence
 
 from domain.dialogue import (
-    SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold, parse_number,
+    INTENT_MEANS, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold,
+    parse_number,
 )
 from domain.language import ALL_LANGS
 from domain.messages import Msg, Reply, msg
@@ -81,6 +82,26 @@ def said(answer: Answer, *intents: str) -> bool:
         return False
     text = answer.text or ""
     return u.intent.confidence >= SURE and len(text.split()) <= SHORT and has_letters(text)
+
+
+def matches_words(ctx: Ctx, key: str, text: str) -> bool:
+    """Typed text is one of the |-separated phrasings of catalog entry `key`, in any variant."""
+    catalog = getattr(ctx.services, "catalog", None)
+    folded = fold(text)
+    if catalog is None or not folded:
+        return False
+    return any(folded == fold(w) for lang in ALL_LANGS for w in catalog.text(key, lang.value).split("|"))
+
+
+def means(ctx: Ctx, answer: Answer | str, meaning: str) -> bool:
+    """The typed answer says `meaning` ("yes", "no", "dont_know", "skip"...): nothing but the
+    words people type for it (the words catalog, any variant), or the NLU is sure of it."""
+    text = answer if isinstance(answer, str) else (answer.text or "")
+    engine = getattr(ctx.services, "engine", None)
+    if engine is not None and meaning in engine.meant(ctx, text):
+        return True
+    intents = [i for i, m in INTENT_MEANS.items() if m == meaning] or [meaning]
+    return not isinstance(answer, str) and said(answer, *intents)
 
 
 def public_label(category: str) -> Msg:
