@@ -90,7 +90,6 @@ class WhatsAppSettings(_Section):
     phone_number_id: str | None = None  # the sending number's id (WhatsApp Manager)
     phone_number: str | None = None  # the same number in digits, for wa.me links (212600...)
     max_rate: float = Field(80, ge=0)  # messages per second for the number (0: no pacing)
-    max_retries: int = Field(4, ge=0, le=10)  # retries after 130429 / 131056 / 5xx / network
     media_dir: str = "var/media"  # voice notes and images received, by content hash
     grace_seconds: float = Field(30, ge=0)  # unprocessed events / unsent replies older than
     #                                         this are taken over by the sweep (any worker)

@@ -11,11 +11,11 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, delete, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from domain.ports import OutboxItem
 from domain.records import utcnow
+from storage.delivery import HELD
 from storage.tables import OutboxRow, WhatsAppChatRow, WhatsAppMessageRow
 
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
@@ -84,27 +84,27 @@ class WhatsAppStore:
                 {"chat_id": chat_id, "last_inbound_at": None, "waiting_since": None,
                  "unreachable": flag})
 
-    def waiting(self, chat_id: str, limit: int = 50) -> list[OutboxItem]:
-        """The chat's replies not sent yet, oldest first."""
-        with self.gate, self.engine.connect() as conn:
-            rows = conn.execute(select(OutboxRow).where(
-                OutboxRow.channel == "whatsapp", OutboxRow.chat_id == chat_id,
-                OutboxRow.sent_at.is_(None), OutboxRow.attempts < 1000)
-                .order_by(OutboxRow.id).limit(limit)).all()
-        return [OutboxItem(id=r.id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
-                           created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts)
-                for r in rows]
+    def close_window(self, chat_id: str, at: datetime) -> None:
+        """WhatsApp refused a free-form message sent at `at` for the 24-hour window: no message
+        of the user before then opens it (one after it, written meanwhile, still does)."""
+        t = WhatsAppChatRow.__table__
+        with self.gate, self.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.chat_id == chat_id, t.c.last_inbound_at <= at)
+                         .values(last_inbound_at=None))
 
     # -- messages and their statuses ------------------------------------------------------------
     def sent(self, rows: list[tuple[str, str, int | None]]) -> list[None]:
-        """Messages accepted by the Graph API: (wamid, chat id, outbox id)."""
+        """Messages accepted by the Graph API: (wamid, chat id, outbox id of the reply). A
+        status may have come first (another worker's webhook): it is kept, the outbox id added."""
         if rows:
             t = WhatsAppMessageRow.__table__
             now = utcnow()
+            stmt = self._dialect.insert(t)
+            stmt = stmt.on_conflict_do_update(index_elements=["wamid"], set_={
+                "outbox_id": func.coalesce(t.c.outbox_id, stmt.excluded.outbox_id)})
             with self.gate, self.engine.begin() as conn:
-                conn.execute(self._dialect.insert(t).on_conflict_do_nothing(index_elements=["wamid"]),
-                             [{"wamid": w, "chat_id": c, "outbox_id": o, "status": "accepted",
-                               "error_code": None, "updated_at": now} for w, c, o in rows])
+                conn.execute(stmt, [{"wamid": w, "chat_id": c, "outbox_id": o, "status": "accepted",
+                                     "error_code": None, "updated_at": now} for w, c, o in rows])
         return [None] * len(rows)
 
     def statuses(self, items: list[tuple[str, str, str, int | None]]) -> list[tuple[int | None, bool]]:
@@ -138,20 +138,21 @@ class WhatsAppStore:
                                .where(WhatsAppMessageRow.wamid == wamid)).first()
         return (row.status, row.error_code) if row is not None else None
 
-    def reopen(self, item_id: int) -> None:
-        """A reply WhatsApp accepted, then could not deliver (the window had closed): unsent
-        again, to go out when the user writes back."""
+    def hold_again(self, chat_id: str, item_id: int) -> int:
+        """A reply WhatsApp accepted, then refused for the window (a failed status): its outbox
+        items (from `item_id`, the first, up to the next reply that has messages of its own) are
+        unsent again and held for the user (storage.delivery.HELD). How many."""
+        m = WhatsAppMessageRow.__table__
         with self.gate, self.engine.begin() as conn:
-            conn.execute(update(OutboxRow).where(OutboxRow.id == item_id)
-                         .values(sent_at=None, attempts=0))
-
-    def outbox_item(self, item_id: int) -> OutboxItem | None:
-        with self.gate, self.engine.connect() as conn:
-            r = conn.execute(select(OutboxRow.__table__).where(OutboxRow.id == item_id)).first()
-        if r is None:
-            return None
-        return OutboxItem(id=r.id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
-                          created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts)
+            following = conn.execute(select(func.min(m.c.outbox_id)).where(
+                m.c.chat_id == chat_id, m.c.outbox_id > item_id)).scalar()
+            where = [OutboxRow.channel == "whatsapp", OutboxRow.chat_id == chat_id,
+                     OutboxRow.id >= item_id, OutboxRow.sent_at.is_not(None)]
+            if following is not None:
+                where.append(OutboxRow.id < following)
+            done = conn.execute(update(OutboxRow).where(*where).values(sent_at=None,
+                                                                      attempts=HELD))
+        return done.rowcount or 0
 
     def prune(self, days: int = 30) -> int:
         """Statuses of messages older than `days`."""

@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol, Sequence
 
 from domain.language import Lang
 from domain.messages import Incoming, Rendered, Reply
@@ -97,9 +97,10 @@ class Adapter(Protocol):
     def fits(self, text: str) -> bool:
         """Whether a text fits one message (consecutive plain replies are joined when they do)."""
 
-    async def send(self, chat_id: str, reply: Rendered) -> None:
-        """Deliver one reply (split, keyboards, files), each API call through `Runtime.call`.
-        Raise `Transient`, `Unreachable`, `Rejected` or `Deferred`."""
+    async def send(self, chat_id: str, reply: Rendered, items: Sequence[int] = ()) -> None:
+        """Deliver one reply (split, keyboards, files), each API call through `Runtime.call`;
+        `items`: the reply's outbox ids (none for a reply that is not in the outbox). Raise
+        `Transient`, `Unreachable`, `Rejected` or `Deferred`."""
 
     async def open(self) -> None:
         """Open the channel's connections (before anything is received or sent)."""
@@ -273,6 +274,12 @@ class Runtime:
     async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run database work in its executor."""
         return await asyncio.get_running_loop().run_in_executor(self._dbx, fn, *args)
+
+    def batched(self, write: Callable[[list[Any]], Any]) -> GroupCommit:
+        """Database work of an adapter done for many messages at once: `write(items)` (one
+        result per item) runs in the database's executor, with every item submitted while the
+        previous batch was written (see bot.channels.batch)."""
+        return GroupCommit(write, self._dbx)
 
     async def work(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run slow blocking work (exports, charts, the NLU's warm-up) in the jobs' pool."""
@@ -621,7 +628,7 @@ class Runtime:
             try:
                 if reply.job:  # slow work (an export), once the replies before it are sent
                     reply = await self.work(self.dispatcher.fulfil, reply)
-                await adapter.send(chat_id, reply)
+                await adapter.send(chat_id, reply, item_ids)
             except Unreachable:
                 log.warning("the user blocked the bot: replies given up")
                 await self._quietly(self.set_reachable(channel, chat_id, False))
@@ -676,9 +683,13 @@ class Runtime:
         await self.drain()
         for channel, adapter in self.adapters.items():
             for item in await self.db(self.store.due, channel, age):
-                if self._stopping or not await self.db(self.store.claim, item):
-                    continue
+                if self._stopping:
+                    break
+                # claimed in the chat's turn: a reply being sent live is marked sent by then
+                # (and no longer claimable), so the sweep never sends it a second time
                 async with self._chat((channel, item.chat_id)):
+                    if not await self.db(self.store.claim, item):
+                        continue
                     sent = await self.deliver(adapter, item.chat_id, [self._rendered(item)],
                                               [item.id or 0])
                 await self._finish(channel, None, sent)

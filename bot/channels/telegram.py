@@ -18,7 +18,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 # Opt in to PTB's coming API (durations and retry_after as timedelta; both are handled below)
 # rather than a deprecation warning on every 429.
@@ -365,7 +365,7 @@ class TelegramChannel:
         means the user blocked the bot; any other refusal is final."""
         return await self.runtime.call(_mapped, method, patience=patience, **kwargs)
 
-    async def send(self, chat_id: str, reply: Rendered) -> None:
+    async def send(self, chat_id: str, reply: Rendered, items: Sequence[int] = ()) -> None:
         att = reply.attachment
         chunks = split_text(reply.text) if reply.text.strip() else []
         for i, chunk in enumerate(chunks):

@@ -89,24 +89,27 @@ def create_app(settings: Any = None, *, athar: Any = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         from bot.app import build_app
+        from bot.channels.runtime import Runtime
 
         own = athar is None
         a = athar if athar is not None else build_app(settings)
         app.state.runtime = app.state.telegram = app.state.whatsapp = None
         try:
+            adapters: list[Any] = []
+            kwargs = dict(runtime_kwargs or {})
             if telegram_on:
-                from bot.channels.telegram import build_runtime
-                runtime, telegram = build_runtime(a, settings, **(runtime_kwargs or {}))
-                await runtime.start()
-                app.state.runtime, app.state.telegram = runtime, telegram
+                from bot.channels.telegram import TelegramChannel
+                app.state.telegram = TelegramChannel.build(settings, a.services.catalog)
+                adapters.append(app.state.telegram)
             if whatsapp_on:
                 from bot.channels.whatsapp import WhatsAppChannel
                 app.state.whatsapp = WhatsAppChannel(a, settings, **(whatsapp_kwargs or {}))
-                await app.state.whatsapp.start()
+                adapters.append(app.state.whatsapp)
+                kwargs.update(_recovery(settings.whatsapp, kwargs))
+            app.state.runtime = Runtime(a, adapters, **kwargs)
+            await app.state.runtime.start()
             yield
         finally:
-            if app.state.whatsapp is not None:
-                await app.state.whatsapp.stop()
             if app.state.runtime is not None:
                 await app.state.runtime.stop()
             if own:
@@ -183,14 +186,29 @@ def whatsapp_routes(settings: Any) -> list[Route]:
             return Response(status_code=403)
         try:
             evs = wa.events(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             return Response(status_code=400)
+        if not evs:  # nothing Athar reads (another field, an empty change)
+            return Response(status_code=200)
         try:
-            await request.app.state.whatsapp.receive(evs)
+            await request.app.state.runtime.receive(wa.CHANNEL, [e.payload for e in evs])
         except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Meta retries
             log.exception("WhatsApp events could not be recorded")
             return Response(status_code=503)
+        # events that can never be stored are dead letters by now: Meta need not send them again
         return Response(status_code=200)
 
     return [Route(wa.PATH, handshake, methods=["GET"]),
             Route(wa.PATH, notification, methods=["POST"])]
+
+
+def _recovery(whatsapp: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The runtime's grace period and sweep interval from the WhatsApp settings (unless given):
+    how long an event or a reply may wait before any worker's sweep takes it over, and how
+    often it looks. The retries of one reply must end before the grace period does (Runtime's
+    patience, 20 s by default, is shortened to half a shorter grace period)."""
+    out = {"grace": given.get("grace", whatsapp.grace_seconds),
+           "sweep_interval": given.get("sweep_interval", whatsapp.sweep_seconds)}
+    if "patience" not in given and 0 < out["grace"] <= 20.0:
+        out["patience"] = out["grace"] / 2
+    return out

@@ -1,15 +1,18 @@
-"""The WhatsApp channel, on the WhatsApp Cloud API (Meta's Graph API) with a small client of ours.
+"""The WhatsApp channel, on the WhatsApp Cloud API (Meta's Graph API) with a small client of ours:
+an adapter of the delivery runtime (bot/channels/runtime.py), as the Telegram channel is.
 
 What is WhatsApp's own lives here: the webhook's signature, reading its JSON into `Incoming`
-messages and delivery statuses, rendering replies within WhatsApp's limits, and sending them
-through the Graph API with its errors mapped. The rest — recording before acknowledging, per-chat
-order, the dispatcher's unit of work, the outbox and the sweep — is the channel-neutral runtime's.
+messages and delivery statuses, rendering replies within WhatsApp's limits, the 24-hour window
+(templates, replies held for the user), and sending through the Graph API with its errors mapped
+to the runtime's. The rest — recording before acknowledging, per-chat order, the dispatcher's
+unit of work, the outbox, retries with back-off and the sweep — is the runtime's. Its SQL is in
+storage/whatsapp.py.
 
 Why not pywa: it builds its own object for every update and every message and sends through
 httpx, whose per-request cost was more than half the Telegram channel's CPU here (see
 bot/channels/http.py); Athar already reads the platform's JSON straight into `Incoming`, and the
 Graph API calls it needs are four (send a message, upload a medium, look a medium up, download
-it). `make bench BENCH_ARGS=whatsapp-client` measures both clients against the emulator.
+it), on the aiohttp the Telegram channel already uses.
 """
 from __future__ import annotations
 
@@ -21,9 +24,11 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from domain.messages import Incoming, Media, Rendered, RenderedButton
+
+from bot.channels.runtime import Deferred, Malformed, Rejected, Transient, Unreachable
 
 log = logging.getLogger("athar.whatsapp")
 
@@ -76,7 +81,8 @@ def signed(secret: bytes, body: bytes, header: str | None) -> bool:
 @dataclass(frozen=True)
 class Event:
     """One thing a webhook call told: a message from a user, or a status of a message sent.
-    `key` identifies it for recording (a second delivery of the same key is a duplicate)."""
+    `payload` is what is recorded (`Runtime.receive`); `key` identifies it (a second delivery
+    of the same key is a duplicate) and `chat` orders it (see `identify`)."""
     key: str
     chat: str | None
     payload: dict[str, Any]
@@ -86,14 +92,29 @@ class Event:
         return self.payload["kind"]
 
 
+def identify(payload: dict[str, Any]) -> tuple[str, str | None]:
+    """(key, chat) of a recorded event: a message by its id (wamid…), a status by the message
+    it is about and the status itself (sent, delivered, read and failed are four events); the
+    chat is the user's number. ValueError when there is no id."""
+    if payload.get("kind") == "status":
+        s = payload.get("status")
+        if isinstance(s, dict) and isinstance(s.get("id"), str) and s.get("status"):
+            return f"status:{s['id']}:{s['status']}", str(s.get("recipient_id") or "") or None
+    elif payload.get("kind") == "message":
+        m = payload.get("message")
+        if isinstance(m, dict) and isinstance(m.get("id"), str) and m.get("from"):
+            return m["id"], str(m["from"])
+    raise ValueError("a WhatsApp event without an id")
+
+
 def events(body: Any) -> list[Event]:
     """The events of a webhook body (several entries, changes, messages and statuses may come
     in one call). Raises ValueError when the body is not a WhatsApp Business Account
-    notification."""
+    notification. The sender's profile name is not kept (beneficiaries are never identified)."""
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account" \
             or not isinstance(body.get("entry"), list):
         raise ValueError("not a WhatsApp Business Account notification")
-    out: list[Event] = []
+    payloads: list[dict[str, Any]] = []
     for entry in body["entry"]:
         for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
             if not isinstance(change, dict) or change.get("field") != "messages":
@@ -101,20 +122,17 @@ def events(body: Any) -> list[Event]:
             value = change.get("value")
             if not isinstance(value, dict):
                 continue
-            phone = (value.get("metadata") or {}).get("phone_number_id")
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                     for c in value.get("contacts") or [] if isinstance(c, dict)}
-            for m in value.get("messages") or []:
-                if isinstance(m, dict) and isinstance(m.get("id"), str) and m.get("from"):
-                    sender = str(m["from"])
-                    out.append(Event(key=m["id"], chat=sender, payload={
-                        "kind": "message", "message": m, "phone_number_id": phone,
-                        "name": names.get(sender)}))
-            for s in value.get("statuses") or []:
-                if isinstance(s, dict) and isinstance(s.get("id"), str) and s.get("status"):
-                    out.append(Event(key=f"status:{s['id']}:{s['status']}",
-                                     chat=str(s.get("recipient_id") or "") or None,
-                                     payload={"kind": "status", "status": s}))
+            payloads += [{"kind": "message", "message": m} for m in value.get("messages") or []
+                         if isinstance(m, dict)]
+            payloads += [{"kind": "status", "status": s} for s in value.get("statuses") or []
+                         if isinstance(s, dict)]
+    out: list[Event] = []
+    for payload in payloads:
+        try:
+            key, chat = identify(payload)
+        except ValueError:
+            continue
+        out.append(Event(key=key, chat=chat, payload=payload))
     return out
 
 
@@ -500,29 +518,10 @@ def iter_rows(messages: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The channel
+# The channel: an adapter of the delivery runtime (bot/channels/runtime.py)
 
 class WindowClosed(Exception):
     """The Graph API refused a free-form message: the user's last message is over 24 hours old."""
-
-
-class Unreachable(Exception):
-    """WhatsApp cannot deliver to this user (not on WhatsApp, or refused)."""
-
-
-@dataclass
-class Stats:
-    handled: int = 0
-    duplicates: int = 0
-    sent: int = 0
-    failed_sends: int = 0
-    templates: int = 0
-    statuses: int = 0
-    latencies: Any = None  # event received → its last reply accepted, in seconds
-
-    def __post_init__(self) -> None:
-        import collections
-        self.latencies = collections.deque(maxlen=10_000)
 
 
 MEDIA_KINDS = {"voice": ".ogg", "audio": ".audio", "photo": ".jpg", "document": ".bin",
@@ -530,95 +529,67 @@ MEDIA_KINDS = {"voice": ".ogg", "audio": ".audio", "photo": ".jpg", "document": 
 EXTENSIONS = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
               "audio/amr": ".amr", "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
               "video/mp4": ".mp4", "application/pdf": ".pdf"}
+MEDIA_PATIENCE = 10.0  # seconds spent retrying a medium's download before keeping its id
+PAIR_PAUSE = 2.0  # seconds before a retry after 131056 (too many messages to one user)
+
+
+@dataclass
+class Stats:
+    templates: int = 0
+    statuses: int = 0
 
 
 class WhatsAppChannel:
-    """Receives webhook events, runs messages through the dispatcher, sends the replies.
+    """Parses webhook events, sends replies within WhatsApp's limits and its 24-hour window,
+    maps the Graph API's errors; the runtime does the rest (recording, order, handling, the
+    outbox, retries, the sweep).
 
-    Each event is recorded (`inbound_updates`) before the webhook answers 200 and removed once
-    handled; messages of one chat are handled in order; replies wait in the outbox until the
-    Graph API accepted them. A sweep (at start, then every `sweep_interval` seconds) handles
-    what a crash left and resends what is due."""
+    The window: a reply goes as it is while the user's last message is under 24 hours old (a
+    margin kept); otherwise a notice (a poll invitation, a reminder) goes as its configured
+    template, and any other reply is held (`Deferred`) with those after it, the user told once
+    by the "a reply waits" template, until they write again (`Runtime.release`). WhatsApp may
+    still refuse a reply for the window, at once or later in a failed status (131047): the
+    reply is then held the same way."""
 
-    def __init__(self, athar: Any, settings: Any = None, *, grace: float | None = None,
-                 sweep_interval: float | None = None, db_threads: int = 4, nlu_threads: int = 4,
-                 threads: int = 2, retry_backoff: float = 0.5, max_media: int = 16 * 2**20,
+    name = CHANNEL
+
+    def __init__(self, athar: Any, settings: Any = None, *, max_media: int = 16 * 2**20,
                  client: GraphClient | None = None):
-        from concurrent.futures import ThreadPoolExecutor
         from pathlib import Path
 
-        from bot.channels.batch import GroupCommit
-        from storage.delivery import DeliveryStore
         from bot.settings import ROOT
+        from storage.delivery import Gate
         from storage.whatsapp import WhatsAppStore
 
         settings = settings or athar.settings
-        self.athar = athar
         self.settings = settings.whatsapp
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
         self.client = client or GraphClient(
             self.settings.api_url, settings.whatsapp_token.get_secret_value(),
             str(self.settings.phone_number_id))
-        self.store = DeliveryStore(athar.db_engine)
-        self.dispatcher.uow_factory = self.store.gate.wrap(self.dispatcher.uow_factory)
-        self.wa = WhatsAppStore(athar.db_engine, self.store.gate)
-        self.grace = self.settings.grace_seconds if grace is None else grace
-        self.sweep_interval = self.settings.sweep_seconds if sweep_interval is None else sweep_interval
-        self.retry_backoff = retry_backoff
-        self.max_retries = self.settings.max_retries
+        self.wa = WhatsAppStore(athar.db_engine, Gate.of(athar.db_engine))
         self.max_media = max_media
         media_dir = Path(self.settings.media_dir)
         self.media_dir = media_dir if media_dir.is_absolute() else ROOT / media_dir
         self.pacer = Pacer(self.settings.max_rate)
         self.stats = Stats()
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-wa-job")
-        self._nlu = ThreadPoolExecutor(max_workers=nlu_threads, thread_name_prefix="athar-wa-nlu")
-        self._dbx = ThreadPoolExecutor(max_workers=1 if self.store.gate.enabled else db_threads,
-                                       thread_name_prefix="athar-wa-db")
-        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-wa-in")
-        self._recorder = GroupCommit(self._record_many, self._ingest)
-        self._finished = GroupCommit(self._finish_many, self._dbx)
-        self._seen = GroupCommit(self.wa.seen, self._dbx)
-        self._sent_rows = GroupCommit(self._sent_many, self._dbx)
-        self._status_rows = GroupCommit(self.wa.statuses, self._dbx)
+        self.runtime: Any = None
         self._window: dict[str, datetime] = {}  # chat → the user's last message (a cache)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._inflight: set[str] = set()
-        self._received: dict[str, float] = {}
-        self._sweeper: asyncio.Task | None = None
         self._labels: dict[str, Labels] = {}
 
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start(self, sweep: bool = True) -> None:
+    def bind(self, runtime: Any) -> None:
+        self.runtime = runtime
+        # written in batches with other chats' (they come in crowds under load)
+        self._seen = runtime.batched(self.wa.seen)
+        self._statuses = runtime.batched(self.wa.statuses)
+        self._sent = runtime.batched(self._sent_many)
+
+    async def open(self) -> None:
         await self.client.open()
-        warm_up = getattr(self.athar.services.nlu, "warm_up", None)
-        if callable(warm_up):
-            await self._work(warm_up)
-        if sweep:
-            await self.sweep()
-            self._sweeper = asyncio.create_task(self._sweep_forever())
 
-    async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
-        await self.drain()
+    async def close(self) -> None:
         await self.client.close()
-        for pool in (self._pool, self._nlu, self._dbx, self._ingest):
-            pool.shutdown(wait=True)
-
-    async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def _db(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._dbx, fn, *args)
-
-    async def _work(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def labels(self, lang: str) -> Labels:
         if lang not in self._labels:
@@ -628,112 +599,40 @@ class WhatsAppChannel:
                                         first=t("first"))
         return self._labels[lang]
 
-    # -- receiving --------------------------------------------------------------------------
-    async def receive(self, evs: list[Event]) -> list[bool]:
-        """Record events (one transaction with others arriving meanwhile), then schedule the
-        new ones. Only after this returns may the webhook answer 200."""
-        if not evs:
-            return []
-        now = time.perf_counter()
-        fresh = await self._recorder.submit(
-            [(e.key, e.chat, {**e.payload, "key": e.key, "chat": e.chat}) for e in evs])
-        for e, new in zip(evs, fresh):
-            if new:
-                self._received[e.key] = now
-                self._schedule({**e.payload, "key": e.key, "chat": e.chat})
-            else:
-                self.stats.duplicates += 1
-        return fresh
+    # -- receiving ----------------------------------------------------------------------------
+    def identify(self, payload: dict[str, Any]) -> tuple[str, str | None]:
+        return identify(payload)
 
-    def _record_many(self, batches: list[list[tuple[str, str | None, dict[str, Any]]]]) -> list[list[bool]]:
-        flags = self.store.record(CHANNEL, [item for batch in batches for item in batch])
-        out, i = [], 0
-        for batch in batches:
-            out.append(flags[i:i + len(batch)])
-            i += len(batch)
-        return out
-
-    def _finish_many(self, items: list[tuple[str | None, list[int]]]) -> list[None]:
-        return self.store.finish(CHANNEL, items)
-
-    def _sent_many(self, batches: list[list[tuple[str, str, int | None]]]) -> list[None]:
-        self.wa.sent([row for batch in batches for row in batch])
-        return [None] * len(batches)
-
-    def _schedule(self, payload: dict[str, Any]) -> None:
-        key = payload["key"]
-        if key in self._inflight:
-            return
-        self._inflight.add(key)
-        task = asyncio.create_task(self._process(payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _process(self, payload: dict[str, Any]) -> None:
-        key = payload["key"]
-        chat = payload.get("chat") or key
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        self._waiting[chat] = self._waiting.get(chat, 0) + 1
-        try:
-            async with lock:  # one chat at a time, in the order received
-                if payload.get("kind") == "status":
-                    await self._on_status(payload)
-                else:
-                    await self._on_message(payload)
-        except Exception:  # noqa: BLE001 - counted; the sweep tries again, a few times
-            left = await self._db(self.store.failed, CHANNEL, key)
-            log.exception("event %s failed (%s)", key,
-                          f"attempt {left}, kept for a retry" if left else "dropped")
-        finally:
-            self._waiting[chat] -= 1
-            if not self._waiting[chat]:
-                del self._waiting[chat]
-                self._locks.pop(chat, None)
-            self._inflight.discard(key)
-            self._received.pop(key, None)
-
-    async def _on_message(self, payload: dict[str, Any]) -> None:
-        key, chat = payload["key"], str(payload["chat"])
+    async def incoming(self, payload: dict[str, Any]) -> Incoming | None:
+        if payload.get("kind") == "status":
+            await self._on_status(payload)
+            return None
         try:
             incoming = to_incoming(payload)
-        except (KeyError, TypeError, ValueError):
-            log.warning("event %s cannot be read: dropped", key)
-            await self._finished.submit((key, []))
-            return
+            chat = str(payload["message"]["from"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Malformed(f"WhatsApp message: {exc!r}") from exc
+        # every message opens the window for 24 hours from when the user wrote it (Meta
+        # retries a delivery for days, so a message may come in already too old)
         at = message_time(payload) or datetime.now(timezone.utc)
         if chat not in self._window or at > self._window[chat]:
             self._window[chat] = at
         waited = await self._seen.submit((chat, at))
         if waited is not None:  # replies waited for the user to write again: they go first
-            await self._release(chat)
+            await self.runtime.db(self.wa.set_waiting, chat, None)
+            await self.runtime.release(CHANNEL, chat)
         if incoming is None:
-            await self._finished.submit((key, []))
-            return
+            return None
         if incoming.button and incoming.button.startswith(LOCAL):
-            await self._local(incoming, waited is not None)
-            await self._finished.submit((key, []))
-            return
+            return await self._local(incoming, released=waited is not None)
         if incoming.media is not None and incoming.media.kind in MEDIA_KINDS:
             incoming = await self._download(incoming)
-        understanding = await asyncio.get_running_loop().run_in_executor(
-            self._nlu, self.dispatcher.understand, incoming) if incoming.text else None
-        outcome = await self._db(self.dispatcher.handle, incoming, understanding)
-        if outcome.duplicate:
-            self.stats.duplicates += 1
-            await self._finished.submit((key, []))
-            return
-        self.stats.handled += 1
-        # the window runs from when the user wrote (Meta retries a delivery for days)
-        sent = await self.deliver(chat, outcome.replies, outcome.outbox_ids,
-                                  live=window_open(at))
-        await self._finished.submit((key, sent))
-        started = self._received.get(key)
-        if started is not None:
-            self.stats.latencies.append(time.perf_counter() - started)
+        return incoming
 
-    async def _local(self, incoming: Incoming, released: bool) -> None:
+    async def _local(self, incoming: Incoming, released: bool) -> Incoming | None:
         """The channel's own buttons: the next page of a long list; "show me" under a template
-        (what waited was just sent; else the question the conversation waits on)."""
+        (what waited was just sent; else the question the conversation waits on). With no
+        question waiting, the message is the menu (or the onboarding), as any would be."""
         data = incoming.button or ""
         page = 0
         if data.startswith(MORE):
@@ -742,18 +641,17 @@ class WhatsAppChannel:
             except ValueError:
                 page = 0
         elif released:
-            return
-        replies, lang = await self._db(self.dispatcher.current_prompt, CHANNEL, incoming.chat_id,
-                                       incoming.user_ref)
-        if not replies:  # no question waits: the menu (or the onboarding), as any message would
-            outcome = await self._db(self.dispatcher.handle, incoming.model_copy(
-                update={"button": None, "command": "menu"}), None)
-            await self._finished.submit((None, await self.deliver(
-                incoming.chat_id, outcome.replies, outcome.outbox_ids, live=True)))
-            return
-        asked = [r for r in replies if r.buttons][-1:] or replies[-1:]
-        for reply in asked:
-            await self.send(incoming.chat_id, reply, page=page)
+            return None
+        replies, _ = await self.runtime.db(self.dispatcher.current_prompt, CHANNEL,
+                                           incoming.chat_id, incoming.user_ref)
+        if not replies:
+            return incoming.model_copy(update={"button": None, "command": "menu"})
+        for reply in [r for r in replies if r.buttons][-1:] or replies[-1:]:
+            try:
+                await self._deliver(incoming.chat_id, reply, (), page)
+            except Exception as exc:  # noqa: BLE001 - a view of the question, not a reply to keep
+                log.warning("the question's page was not sent: %s", exc)
+        return None
 
     async def _download(self, incoming: Incoming) -> Incoming:
         """A voice note or picture is fetched through the media endpoint and kept under
@@ -761,14 +659,16 @@ class WhatsAppChannel:
         media = incoming.media
         assert media is not None
         try:
-            data, mime = await self._retried(lambda: self.client.download(media.ref, self.max_media))
+            data, mime = await self.runtime.call(
+                self._mapped, self.client.download, media.ref, self.max_media,
+                patience=MEDIA_PATIENCE)
         except Exception as exc:  # noqa: BLE001 - the message still goes on, with the id
             log.warning("medium not downloaded, its id kept: %s", exc)
             return incoming
         digest = hashlib.sha256(data).hexdigest()
         mime = (mime or media.mime or "").split(";")[0].strip()
         name = digest + EXTENSIONS.get(mime, MEDIA_KINDS[media.kind])
-        await self._work(self._save, name, data)
+        await self.runtime.work(self._save, name, data)
         return incoming.model_copy(update={"media": media.model_copy(update={
             "ref": name, "size": len(data), "mime": mime or media.mime})})
 
@@ -781,97 +681,121 @@ class WhatsAppChannel:
             tmp.replace(path)
 
     async def _on_status(self, payload: dict[str, Any]) -> None:
-        wamid, status, code, _ = status_of(payload)
-        chat = str(payload.get("chat") or "")
-        item_id, _ = await self._status_rows.submit((wamid, chat, status, code))
+        """A delivery status is recorded; a failed one acted on. What follows the recording is
+        repeated if a crash makes the runtime process the event again (a held reply is held
+        again, a user marked again)."""
+        try:
+            wamid, status, code, at = status_of(payload)
+            chat = str(payload["status"].get("recipient_id") or "")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Malformed(f"WhatsApp status: {exc!r}") from exc
+        item_id, _ = await self._statuses.submit((wamid, chat, status, code))
         self.stats.statuses += 1
-        if status == "failed":  # what follows is idempotent: a retry after a crash repeats it
-            log.info("message to a user failed with code %s", code)
-            if code == RE_ENGAGEMENT and chat:
-                await self._window_closed(chat, item_id)
-            elif code in UNREACHABLE_CODES and chat:
-                await self._unreachable(chat, [])
-        await self._finished.submit((payload["key"], []))
+        if status != "failed" or not chat:
+            return
+        log.info("a message to a user failed with code %s", code)
+        if code == RE_ENGAGEMENT:
+            await self._window_closed(chat, item_id, at or datetime.now(timezone.utc))
+        elif code in UNREACHABLE_CODES:
+            await self._unreachable(chat)
 
-    async def _window_closed(self, chat: str, item_id: int | None) -> None:
-        """WhatsApp accepted a free-form message, then refused it (131047): the reply goes back
-        to the outbox and the user gets a template instead."""
+    async def _window_closed(self, chat: str, item_id: int | None, at: datetime) -> None:
+        """WhatsApp accepted a free-form message, then refused it (131047): the replies of that
+        message are held again and go out as the window allows (a notice as its template; the
+        rest when the user writes again)."""
         self._window.pop(chat, None)
-        item = await self._db(self.wa.outbox_item, item_id) if item_id else None
-        if item is not None:
-            notice = (item.payload.get("reply") or {}).get("notice")
-            lang = item.payload.get("language") or "fr"
-            if notice:
-                await self._template(chat, notice["kind"], lang, notice.get("params") or {},
-                                     notice.get("payload"))
-                return
-            await self._db(self.wa.reopen, item.id)
-            await self._park(chat, lang)
-        else:
-            await self._park(chat, "fr")
+        await self.runtime.db(self.wa.close_window, chat, at)
+        if item_id is None:
+            return  # not a reply (a list's other page): nothing to send again
+        await self.runtime.db(self.wa.hold_again, chat, item_id)
+        await self.runtime.release(CHANNEL, chat)
+
+    async def _unreachable(self, chat: str) -> None:
+        log.warning("a WhatsApp user cannot be reached: marked so")
+        await self.runtime.db(self.wa.set_unreachable, chat, True)
+        await self.runtime.set_reachable(CHANNEL, chat, False)
 
     # -- sending ------------------------------------------------------------------------------
+    def fits(self, text: str) -> bool:
+        return len(text) <= MAX_TEXT
+
     async def _window_open(self, chat: str) -> bool:
         last = self._window.get(chat)
         if last is None or not window_open(last):
-            last = await self._db(self.wa.last_inbound, chat)
+            last = await self.runtime.db(self.wa.last_inbound, chat)
             if last is not None:
                 self._window[chat] = last
         return window_open(last)
 
-    async def deliver(self, chat: str, replies: list[Rendered], outbox_ids: list[int],
-                      live: bool = False) -> list[int]:
-        """Send replies in order; return the outbox ids sent. `live`: answers to a message just
-        received (the window is open). Outside the window a notice goes as its template and
-        the rest waits for the user (one "a reply waits" template). Stops at the first failure:
-        the rest stays in the outbox for the sweep."""
-        from bot.channels.runtime import coalesce
+    async def send(self, chat_id: str, reply: Rendered, items: Sequence[int] = ()) -> None:
+        """Send one reply (several WhatsApp messages when it must be); `items`: its outbox ids,
+        kept with the messages' ids for their delivery statuses."""
+        await self._deliver(chat_id, reply, items)
 
-        ids = list(outbox_ids) + [0] * (len(replies) - len(outbox_ids))
-        batches = coalesce(replies, ids, lambda text: len(text) <= MAX_TEXT)
-        open_ = live or await self._window_open(chat)
-        sent: list[int] = []
-        for i, (reply, item_ids) in enumerate(batches):
-            try:
-                if open_:
-                    try:
-                        if reply.job:
-                            reply = await self._work(self.dispatcher.fulfil, reply)
-                        wamids = await self.send(chat, reply)
-                        await self._sent_rows.submit(
-                            [(w, chat, item_ids[-1] if item_ids else None) for w in wamids])
-                        self.stats.sent += 1
-                        sent.extend(item_ids)
-                        continue
-                    except WindowClosed:
-                        open_ = False
-                        self._window.pop(chat, None)
-                if reply.notice:
-                    n = reply.notice
-                    await self._template(chat, n["kind"], reply.language, n.get("params") or {},
+    async def _deliver(self, chat: str, reply: Rendered, items: Sequence[int],
+                       page: int = 0) -> None:
+        if not await self._window_open(chat):
+            await self._outside_window(chat, reply, items)
+            return
+        wamids: list[str] = []
+        try:
+            for body in render(reply, self.labels(reply.language), page=page):
+                if "upload" in body:
+                    body = await self._uploaded(body)
+                wamids.append(await self._post(chat, body))
+        except WindowClosed:
+            # WhatsApp counts the window otherwise: closed until the user writes again (what
+            # went out of this reply goes again then: a part of it may come twice)
+            self._window.pop(chat, None)
+            await self.runtime.db(self.wa.close_window, chat, datetime.now(timezone.utc))
+            await self._outside_window(chat, reply, items)
+        except Unreachable:
+            await self.runtime.db(self.wa.set_unreachable, chat, True)
+            raise
+        finally:
+            if wamids:
+                await self._sent.submit([(w, chat, items[0] if items else None) for w in wamids])
+
+    async def _outside_window(self, chat: str, reply: Rendered, items: Sequence[int]) -> None:
+        """A notice goes as its template; any other reply waits for the user (Deferred)."""
+        if reply.notice:
+            n = reply.notice
+            wamid = await self._template(chat, n["kind"], reply.language, n.get("params") or {},
                                          n.get("payload"))
-                    sent.extend(item_ids)
-                    continue
-                await self._park(chat, reply.language)
-                break
-            except Unreachable:
-                await self._unreachable(chat, [x for _, b in batches[i:] for x in b])
-                self.stats.failed_sends += len(batches) - i
-                break
-            except Exception as exc:  # noqa: BLE001 - kept in the outbox, resent by the sweep
-                log.warning("reply not sent, kept in the outbox: %s", exc)
-                self.stats.failed_sends += len(batches) - i
-                break
-        return sent
+            await self._sent.submit([(wamid, chat, items[0] if items else None)])
+            return
+        await self._park(chat, reply.language)
+        raise Deferred("the 24-hour window is closed")
 
-    async def send(self, chat: str, reply: Rendered, page: int = 0) -> list[str]:
-        """Send one rendered reply (several WhatsApp messages when it must be); their ids."""
-        wamids = []
-        for body in render(reply, self.labels(reply.language), page=page):
-            if "upload" in body:
-                body = await self._uploaded(body)
-            wamids.append(await self._call(chat, body))
-        return wamids
+    async def _park(self, chat: str, lang: str) -> None:
+        """Replies wait for the user to write again; the user is told once, by the "a reply
+        waits" template."""
+        if await self.runtime.db(self.wa.set_waiting, chat, datetime.now(timezone.utc)):
+            try:
+                await self._template(chat, "reply_waiting", lang, {}, RESUME)
+            except BaseException:
+                await self.runtime.db(self.wa.set_waiting, chat, None)  # told next time
+                raise
+
+    async def _template(self, chat: str, kind: str, lang: str, params: dict[str, Any],
+                        payload: str | None) -> str:
+        """Send the template configured for `kind` (config.yml whatsapp.templates)."""
+        t = self.settings.templates.get(kind)
+        if t is None:
+            raise Rejected(f"no WhatsApp template configured for {kind!r}")
+        body = template_message(t.name, t.language_code(lang),
+                                [str(params.get(p, "")) for p in t.params],
+                                (payload or RESUME) if t.button else None)
+        wamid = await self._post(chat, body)
+        self.stats.templates += 1
+        return wamid
+
+    async def _post(self, chat: str, body: dict[str, Any]) -> str:
+        """One message, paced to the number's throughput, through the runtime's retries."""
+        async def once() -> str:
+            await self.pacer.wait()
+            return await self.client.send(chat, body)
+        return await self.runtime.call(self._mapped, once)
 
     async def _uploaded(self, body: dict[str, Any]) -> dict[str, Any]:
         from pathlib import Path
@@ -879,7 +803,8 @@ class WhatsAppChannel:
         path = Path(up["path"])
         filename = up.get("filename") or path.name
         mime = "image/png" if kind == "image" else _mime(filename)
-        media_id = await self._retried(lambda: self.client.upload(str(path), mime, filename))
+        media_id = await self.runtime.call(self._mapped, self.client.upload, str(path), mime,
+                                           filename)
         part: dict[str, Any] = {"id": media_id}
         if body.get("caption"):
             part["caption"] = body["caption"]
@@ -887,124 +812,33 @@ class WhatsAppChannel:
             part["filename"] = filename
         return {"type": kind, kind: part}
 
-    async def _retried(self, call: Any) -> Any:
-        """A Graph API call; throughput errors (130429, 131056), 5xx and network errors are
-        retried with a growing pause."""
+    @staticmethod
+    async def _mapped(fn: Any, *args: Any) -> Any:
+        """A Graph API call with its errors mapped to the runtime's: throughput (130429,
+        131056), 5xx, network errors and a refused token (the operator may fix it: the reply
+        stays in the outbox) are transient; 131047 is the window; a number WhatsApp cannot
+        deliver to is unreachable; any other refusal is final."""
         import aiohttp
-        attempt = 0
-        while True:
-            try:
-                return await call()
-            except GraphError as exc:
-                if not exc.retried or attempt >= self.max_retries:
-                    raise
-                pause = self.retry_backoff * (2 ** attempt) * (4 if exc.code == PAIR_RATE else 1)
-                log.info("Graph API busy (%s), retrying in %.1fs", exc.code or exc.status, pause)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                if attempt >= self.max_retries:
-                    raise
-                pause = self.retry_backoff * (2 ** attempt)
-                log.info("network error, retrying in %.1fs: %s", pause, exc)
-            await asyncio.sleep(pause)
-            attempt += 1
-
-    async def _call(self, chat: str, body: dict[str, Any]) -> str:
-        async def once() -> str:
-            await self.pacer.wait()
-            return await self.client.send(chat, body)
         try:
-            return await self._retried(once)
+            return await fn(*args)
         except GraphError as exc:
             if exc.window_closed:
                 raise WindowClosed(str(exc)) from exc
             if exc.unreachable:
                 raise Unreachable(str(exc)) from exc
-            raise
+            if exc.retried:
+                raise Transient(str(exc), retry_after=PAIR_PAUSE if exc.code == PAIR_RATE
+                                else None) from exc
+            if exc.status == 401 or exc.code == 190:
+                log.error("the Graph API refused the access token (ATHAR_WHATSAPP_TOKEN)")
+                raise Transient(str(exc)) from exc
+            raise Rejected(str(exc)) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
 
-    async def _template(self, chat: str, kind: str, lang: str, params: dict[str, Any],
-                        payload: str | None) -> None:
-        """Send the template configured for `kind` (config.yml whatsapp.templates)."""
-        t = self.settings.templates.get(kind)
-        if t is None:
-            raise LookupError(f"no WhatsApp template configured for {kind!r}")
-        body = template_message(t.name, t.language_code(lang),
-                                [str(params.get(p, "")) for p in t.params],
-                                (payload or RESUME) if t.button else None)
-        await self._call(chat, body)
-        self.stats.templates += 1
-
-    async def _park(self, chat: str, lang: str) -> None:
-        """The window is closed: replies wait in the outbox until the user writes again; the
-        user is told once, by the "a reply waits" template."""
-        if await self._db(self.wa.set_waiting, chat, datetime.now(timezone.utc)):
-            try:
-                await self._template(chat, "reply_waiting", lang, {}, RESUME)
-            except Exception:
-                await self._db(self.wa.set_waiting, chat, None)  # told at the next attempt
-                raise
-
-    async def _release(self, chat: str) -> None:
-        """The user wrote again: what waited for them goes now, in order."""
-        await self._db(self.wa.set_waiting, chat, None)
-        for item in await self._db(self.wa.waiting, chat):
-            if not await self._db(self.store.claim, item):
-                continue
-            await self._resend(item)
-
-    async def _resend(self, item: Any) -> None:
-        from domain.messages import Reply
-        reply = Reply.model_validate(item.payload["reply"])
-        rendered = self.catalog.render(reply, item.payload.get("language") or "fr")
-        await self._finished.submit((None, await self.deliver(item.chat_id, [rendered],
-                                                              [item.id or 0])))
-
-    async def _unreachable(self, chat: str, item_ids: list[int]) -> None:
-        log.warning("a WhatsApp user cannot be reached: replies given up")
-        await self._db(self.wa.set_unreachable, chat, True)
-        await self._db(self._mark_user, chat)
-        await self._db(self.store.give_up, item_ids)
-
-    def _mark_user(self, chat: str) -> None:
-        with self.athar.uow_factory() as uow:
-            user = uow.users.by_identity(CHANNEL, chat)
-            if user is not None and not user.unreachable:
-                user.unreachable = True
-                uow.users.save(user)
-                uow.commit()
-
-    # -- recovery -----------------------------------------------------------------------------
-    async def sweep(self, min_age: float | None = None) -> None:
-        """Handle recorded events left behind; send what is due: replies unsent after the grace
-        period (crash, network down) and notices (invitations, reminders) queued by others."""
-        age = self.grace if min_age is None else min_age
-        for key, chat, payload in await self._db(self.store.pending, CHANNEL, age):
-            self._schedule({**payload, "key": key, "chat": chat})
-        await self.drain()
-        before = datetime.now(timezone.utc).timestamp() - age
-        for item in await self._db(self.store.due, CHANNEL, 0.0):
-            notice = (item.payload.get("reply") or {}).get("notice")
-            if not notice and item.created_at is not None and item.created_at.timestamp() > before:
-                continue  # being sent by the worker that made it
-
-            chat = await self._db(self.wa.chat, item.chat_id)
-            if chat is not None and chat.unreachable:
-                await self._db(self.store.give_up, [item.id])
-                continue
-            if chat is not None and chat.waiting_since is not None and not notice:
-                continue  # waits for the user to write again
-            if not await self._db(self.store.claim, item):
-                continue
-            lock = self._locks.setdefault(item.chat_id, asyncio.Lock())
-            async with lock:
-                await self._resend(item)
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception:  # noqa: BLE001 - the next sweep tries again
-                log.exception("sweep failed")
+    def _sent_many(self, batches: list[list[tuple[str, str, int | None]]]) -> list[None]:
+        self.wa.sent([row for batch in batches for row in batch])
+        return [None] * len(batches)
 
 
 def _mime(filename: str) -> str:

@@ -38,7 +38,7 @@ def whatsapp_env(graph: GraphApiEmulator, db_url: str, media_dir: str, **extra: 
         "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE, "ATHAR_WHATSAPP_API_URL": graph.api_url,
         "ATHAR_DATABASE_URL": db_url, "ATHAR_NLU__URL": "", "ATHAR_PSEUDONYM_KEY": "k" * 32,
         "ATHAR_WHATSAPP__MEDIA_DIR": media_dir, "ATHAR_WHATSAPP__GRACE_SECONDS": "0",
-        "ATHAR_WHATSAPP__SWEEP_SECONDS": "1", "ATHAR_WHATSAPP__MAX_RETRIES": "4",
+        "ATHAR_WHATSAPP__SWEEP_SECONDS": "1",
         "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     env.update(extra)
     return env

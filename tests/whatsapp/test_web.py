@@ -143,7 +143,7 @@ def test_the_same_event_twice_is_handled_once(graph, athar_web, sqlite_db_url):
 
 
 def test_throughput_errors_and_5xx_are_retried(graph, athar_web, sqlite_db_url):
-    athar_web(sqlite_db_url, ATHAR_WHATSAPP__MAX_RETRIES="6")
+    athar_web(sqlite_db_url)
     graph.inject(130429, count=2)
     graph.inject(131056, count=1)
     graph.inject(None, status=503, count=1)
