@@ -91,14 +91,16 @@ def renderings(base: Path = REAL_DIR) -> list[dict[str, Any]]:
 def load(split: str | None = None, languages: tuple[str, ...] | None = None,
          base: Path = REAL_DIR) -> list[dict[str, Any]]:
     """Statements and renderings as evaluation rows: text, language, label, intent, split, id, doc
-    (a rendering's doc is its statement's) and, for renderings, `from`. The rows fit
-    nlu.evaluate.evaluate as they are."""
+    (a rendering's doc is its statement's), group (the project of that doc: cross-validation
+    folds go by it) and, for renderings, `from`. The rows fit nlu.evaluate.evaluate as they are."""
     by_id = {r["id"]: r for r in statements(base)}
+    docs = sources(base)
     rows = []
     for r in statements(base) + renderings(base):
         row = dict(r)
         if "from" in row:
             row["doc"] = by_id[row["from"]]["doc"]
+        row["group"] = docs[row["doc"]]["group"] if row["doc"] in docs else row["doc"]
         row["intent"] = intent_of(row["label"])
         if (split is None or row["split"] == split) and (languages is None or row["language"] in languages):
             rows.append(row)

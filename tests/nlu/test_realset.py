@@ -147,6 +147,12 @@ def test_load_gives_evaluation_rows():
     assert rows and all(r["split"] == "train" for r in rows)
     assert all(r["intent"] == realset.intent_of(r["label"]) and r["doc"] for r in rows)
     assert {r["id"] for r in realset.load(split="test")}.isdisjoint({r["id"] for r in rows})
+    # folds go by project: a row carries its document's group, a rendering its statement's
+    srcs = realset.sources()
+    assert all(r["group"] == srcs[r["doc"]]["group"] for r in rows)
+    shared = [g for g in {s["group"] for s in srcs.values()}
+              if sum(s["group"] == g for s in srcs.values()) > 1]
+    assert shared and any(r["group"] in shared for r in rows)
 
 
 def test_langid_lines():
