@@ -14,14 +14,14 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from domain.dialogue import (
     BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, Option, fold,
     has_words,
 )
 from domain.language import ALL_LANGS, Lang
-from domain.messages import MAX_TEXT, Button, Incoming, Rendered, Reply, msg
+from domain.messages import MAX_TEXT, Button, Incoming, Msg, Notice, Rendered, Reply, msg
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
@@ -44,6 +44,7 @@ MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
              "photo": "media.stored_photo", "document": "media.stored_file",
              "video": "media.stored_file"}
 NOT_KEPT = {"location": "media.location", "other": "media.unsupported"}
+REMINDED = "reminded"  # a dialogue's data: a reminder was sent (Dispatcher.remind)
 NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -156,6 +157,40 @@ class Dispatcher:
             replies = self.engine.prompt(ctx)
             uow.rollback()
         return [self.catalog.render(r, lang) for r in replies], conv.language
+
+    def remind(self, channel: str, chat_id: str, lead: Msg, notice: Notice,
+               still: Callable[[DialogueState], bool]) -> bool:
+        """Write first to a conversation that waits on a question (a reminder): `lead` and the
+        question again, as one reply in the outbox (any worker's sweep sends it), carrying
+        `notice` (a channel that may not write first sends its template instead). Nothing when
+        the conversation has moved on (`still` says no) or was reminded in this dialogue
+        already. True if the reminder was written."""
+        with self.uow_factory() as uow:
+            conv = uow.conversations.lock(channel, chat_id)
+            state = DialogueState.model_validate(conv.state or {})
+            if not still(state) or state.data.get(REMINDED):
+                uow.rollback()
+                return False
+            user = uow.users.get(conv.user_id) if conv.user_id is not None else None
+            lang = conv.language or self.default_language
+            ctx = Ctx(state=state, lang=lang, uow=uow, user=user, services=self.services)
+            ctx.render = lambda m: self.catalog.render_msg(m, lang)
+            ctx.variants = self._variants
+            asked = self.engine.prompt(ctx)
+            if not asked:
+                uow.rollback()
+                return False
+            first = asked[0].model_copy(update={"lines": [lead, *asked[0].lines],
+                                                "notice": notice})
+            state.data[REMINDED] = True
+            conv.state = state.model_dump(mode="json")
+            conv.version += 1
+            uow.conversations.save(conv)
+            uow.outbox.add_many([OutboxItem(channel=channel, chat_id=chat_id, payload={
+                "reply": r.model_dump(mode="json"), "language": lang})
+                for r in [first, *asked[1:]]])
+            uow.commit()
+        return True
 
     def fulfil(self, reply: Rendered) -> Rendered:
         """Run the job a reply carries (domain.messages.Job) and return what to send instead;

@@ -256,6 +256,14 @@ class SqlConversationRepo(_Repo):
             ConversationRow.channel == channel, ConversationRow.updated_at < before))
         return int(result.rowcount or 0)
 
+    def idle_in(self, dialogue: str, before: datetime) -> list[ConversationRecord]:
+        """Not in the port: the conversations waiting in `dialogue` (on one of its questions),
+        untouched since `before`, oldest first (reminders)."""
+        rows = self.session.scalars(select(ConversationRow).where(
+            ConversationRow.state["dialogue"].as_string() == dialogue,
+            ConversationRow.updated_at < before).order_by(ConversationRow.updated_at))
+        return [_record(ConversationRecord, r) for r in rows]
+
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""
         rows = self.session.scalars(select(ConversationRow)

@@ -26,6 +26,7 @@ GET /healthz answers "ok".
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -71,20 +72,23 @@ def parse_json(body: bytes) -> Any:
 
 def create_app(settings: Any = None, *, athar: Any = None,
                runtime_kwargs: dict[str, Any] | None = None,
-               whatsapp_kwargs: dict[str, Any] | None = None) -> Starlette:
+               whatsapp_kwargs: dict[str, Any] | None = None,
+               telegram_polling: bool = False) -> Starlette:
     """The ASGI app. With no arguments (uvicorn's factory, one call per worker) settings come
-    from config.yml and the environment."""
+    from config.yml and the environment. `telegram_polling` (`athar run`, one process): Telegram
+    by long polling in the same runtime, no /telegram webhook."""
     from bot.settings import SettingsError, get_settings
 
     settings = settings or get_settings()
     telegram_on = settings.telegram_token is not None
+    webhook_on = telegram_on and not telegram_polling
     whatsapp_on = settings.whatsapp_enabled
     if not telegram_on and not whatsapp_on:
         raise SettingsError("neither ATHAR_TELEGRAM_TOKEN nor the ATHAR_WHATSAPP_* settings are "
                             "set: nothing to serve")
-    if telegram_on and settings.telegram_webhook_secret is None:
+    if webhook_on and settings.telegram_webhook_secret is None:
         raise SettingsError("ATHAR_TELEGRAM_WEBHOOK_SECRET is not set: webhooks need a secret")
-    expected = settings.telegram_webhook_secret.get_secret_value().encode() if telegram_on else b""
+    expected = settings.telegram_webhook_secret.get_secret_value().encode() if webhook_on else b""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -92,6 +96,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
         from bot.channels.runtime import Runtime
 
         own = athar is None
+        stop, polling = asyncio.Event(), None
         a = athar if athar is not None else build_app(settings)
         app.state.runtime = app.state.telegram = app.state.whatsapp = None
         try:
@@ -107,9 +112,18 @@ def create_app(settings: Any = None, *, athar: Any = None,
                 adapters.append(app.state.whatsapp)
                 kwargs.update(_recovery(settings.whatsapp, kwargs))
             app.state.runtime = Runtime(a, adapters, **kwargs)
-            await app.state.runtime.start()
+            # long polling: the only process that reads Telegram's updates, so it takes over
+            # everything left at once
+            await app.state.runtime.start(alone=telegram_polling)
+            if telegram_on and telegram_polling:
+                await app.state.telegram.set_commands()
+                polling = asyncio.create_task(app.state.telegram.poll(stop))
+                polling.add_done_callback(_polling_ended)
             yield
         finally:
+            stop.set()
+            if polling is not None:
+                await asyncio.gather(polling, return_exceptions=True)
             if app.state.runtime is not None:
                 await app.state.runtime.stop()
             if own:
@@ -147,7 +161,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
         return PlainTextResponse("ok")
 
     routes = [Route("/healthz", health, methods=["GET"])]
-    if telegram_on:
+    if webhook_on:
         routes.append(Route(PATH, telegram_update, methods=["POST"]))
     if whatsapp_on:
         routes.extend(whatsapp_routes(settings))
@@ -200,6 +214,11 @@ def whatsapp_routes(settings: Any) -> list[Route]:
 
     return [Route(wa.PATH, handshake, methods=["GET"]),
             Route(wa.PATH, notification, methods=["POST"])]
+
+
+def _polling_ended(task: "asyncio.Task[Any]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Telegram long polling stopped: %s", task.exception())
 
 
 def _recovery(whatsapp: Any, given: dict[str, Any]) -> dict[str, Any]:

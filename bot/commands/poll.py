@@ -2,7 +2,9 @@
 
   athar poll create --project ID --wave baseline|follow-up [--modules migrants,wellbeing,wg]
   athar poll invite ID [-o DIR]      QR code PNG + A4 poster PDF (French and Arabic)
+  athar poll invite ID --whatsapp [--send-to FILE [--lang fr|ar]]   wa.me link; invitations sent
   athar poll close ID
+  athar poll remind ID [--after HOURS]   respondents who stopped half-way, once
   athar poll results ID [--json]
 """
 from __future__ import annotations
@@ -39,7 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("-o", "--output", default=".", help="directory for the files (default: .)")
     i.add_argument("--whatsapp", action="store_true",
                    help="a wa.me link to Athar's WhatsApp number rather than a Telegram link")
+    i.add_argument("--send-to", default=None, metavar="FILE",
+                   help="also invite these WhatsApp numbers (one a line, international form; - "
+                        "for standard input): the poll_invitation template, sent by the running "
+                        "bot")
+    i.add_argument("--lang", default="fr", choices=["fr", "ar"],
+                   help="language of the invitations sent with --send-to (default: fr)")
     i.set_defaults(func=invite)
+    rm = psub.add_parser("remind", help="remind the respondents who stopped half-way (once each)")
+    rm.add_argument("poll_id", type=int)
+    rm.add_argument("--after", type=float, default=24.0, metavar="HOURS",
+                    help="only those silent for at least this many hours (default: 24)")
+    rm.set_defaults(func=remind)
     cl = psub.add_parser("close", help="close a poll: no more answers")
     cl.add_argument("poll_id", type=int)
     cl.set_defaults(func=close)
@@ -124,6 +137,33 @@ def close(args: argparse.Namespace) -> int:
         app.close()
 
 
+def remind(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.poll_support import remind_respondents
+    from domain.records import AuditEntry
+    app = _app()
+    try:
+        with app.uow_factory() as uow:
+            poll = uow.polls.get(args.poll_id)
+        if poll is None:
+            print(f"athar: no poll {args.poll_id}", file=sys.stderr)
+            return 2
+        if not poll.is_open:
+            print(f"athar: poll {args.poll_id} is closed: no reminders", file=sys.stderr)
+            return 2
+        sent = remind_respondents(app.uow_factory, app.dispatcher, poll,
+                                  timedelta(hours=max(args.after, 0.0)))
+        with app.uow_factory() as uow:
+            uow.audit.add(AuditEntry(action="poll.reminded", target=str(poll.id),
+                                     detail={"reminders": sent}))
+            uow.commit()
+        print(f"Poll {poll.id}: {sent} reminder(s) queued; the running bot sends them.")
+        return 0
+    finally:
+        app.close()
+
+
 def invite(args: argparse.Namespace) -> int:
     from bot.handlers.polls import invitation_link, whatsapp_link
     from bot.poll_support import make_invitation
@@ -136,6 +176,9 @@ def invite(args: argparse.Namespace) -> int:
             print(f"athar: no poll {args.poll_id}", file=sys.stderr)
             return 2
         phone = app.settings.whatsapp.phone_number
+        if args.send_to and not args.whatsapp:
+            print("athar: --send-to invites WhatsApp numbers: add --whatsapp", file=sys.stderr)
+            return 2
         if args.whatsapp and not phone:
             print("athar: set whatsapp.phone_number (ATHAR_WHATSAPP_PHONE_NUMBER) for WhatsApp "
                   "invitations", file=sys.stderr)
@@ -150,9 +193,41 @@ def invite(args: argparse.Namespace) -> int:
             print(f)
         if not poll.is_open:
             print("athar: warning: this poll is closed", file=sys.stderr)
+        if args.send_to:
+            return _send_invitations(app, poll, args, link, project)
         return 0
     finally:
         app.close()
+
+
+def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str,
+                      project: Any) -> int:
+    from bot.poll_support import invite_numbers, phone_numbers
+    from domain.records import AuditEntry
+    if not poll.is_open:
+        print("athar: a closed poll: no invitations sent", file=sys.stderr)
+        return 2
+    if args.send_to == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(args.send_to).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"athar: cannot read {args.send_to}: {exc}", file=sys.stderr)
+            return 2
+    numbers, bad = phone_numbers(lines)
+    if bad:  # a file with mistakes is refused whole: nothing half sent
+        print(f"athar: {len(bad)} line(s) are not phone numbers in international form, e.g. "
+              f"212600000000 (first: {bad[0]!r}); nothing sent", file=sys.stderr)
+        return 2
+    commune = app.services.commune_name(project.commune_id if project else None, args.lang)
+    sent = invite_numbers(app.uow_factory, poll, numbers, link, commune, args.lang)
+    with app.uow_factory() as uow:  # how many, never the numbers
+        uow.audit.add(AuditEntry(action="poll.invitations", target=str(poll.id),
+                                 detail={"numbers": sent}))
+        uow.commit()
+    print(f"{sent} invitation(s) queued; the running bot sends them.")
+    return 0
 
 
 def results(args: argparse.Namespace) -> int:

@@ -47,15 +47,17 @@ def whatsapp_env(graph: GraphApiEmulator, db_url: str, media_dir: str, **extra: 
 class AtharWeb:
     """`athar web` as production runs it, in its own process, serving /whatsapp."""
 
-    def __init__(self, graph: GraphApiEmulator, env: dict[str, str]):
+    def __init__(self, graph: GraphApiEmulator, env: dict[str, str], command: str = "web"):
         self.graph = graph
         self.env = env
+        self.command = command  # "web", or "run" (what `make run` starts)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/whatsapp"
         self.proc: subprocess.Popen | None = None
+        self.log: str | None = None  # its stderr, once stopped
 
     def start(self) -> "AtharWeb":
-        cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "bot.cli", self.command, "--host", "127.0.0.1",
                "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
@@ -84,11 +86,14 @@ class AtharWeb:
 
     def stop(self) -> str:
         """SIGTERM, as a service manager stops it; returns its log (stderr)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.stderr.read() if self.proc else ""
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=60)
-        return err
+        if self.log is not None:
+            return self.log
+        if self.proc is None:
+            return ""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        _, self.log = self.proc.communicate(timeout=60)
+        return self.log
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         with httpx.Client(trust_env=False, timeout=30) as c:
@@ -99,9 +104,9 @@ class AtharWeb:
 def athar_web(graph, tmp_path):
     started: list[AtharWeb] = []
 
-    def start(db_url: str, **extra: Any) -> AtharWeb:
+    def start(db_url: str, command: str = "web", **extra: Any) -> AtharWeb:
         env = whatsapp_env(graph, db_url, str(tmp_path / "media"), **extra)
-        web = AtharWeb(graph, env).start()
+        web = AtharWeb(graph, env, command).start()
         started.append(web)
         return web
 

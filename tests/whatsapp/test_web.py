@@ -299,3 +299,119 @@ def test_nothing_acknowledged_is_lost_across_kill_9(graph, athar_web, sqlite_db_
     engine.dispose()
     for u in users:  # the greeting, at least once and in one piece
         assert graph.sent(u)[0].body["interactive"]["type"] == "list"
+
+
+@pytest.mark.parametrize("refusal", ["async", "sync"])
+def test_a_poll_reminder_outside_the_window_goes_as_its_template(graph, athar_web, sqlite_db_url,
+                                                                 refusal):
+    """A respondent stopped on a question; a day later `athar poll remind` writes to them.
+    Athar's own records still think the window open, WhatsApp does not (131047, in a failed
+    status or at once): the reminder goes as the poll_reminder template, and its button brings
+    the question back."""
+    import subprocess
+    import sys
+    from tests.polls.helpers import make_project, make_short_poll
+    engine, uows = _uows(sqlite_db_url)
+    poll = make_short_poll(uows, make_project(uows))
+    graph.window_errors = refusal
+    web = athar_web(sqlite_db_url)
+    graph.text(U, f"start {poll.token}")
+    for data in ("lang:fr", "pc:yes"):
+        graph.wait_for(U, data)
+        n = len(graph.sent(U))
+        graph.press(U, data)
+        graph.wait_sent(U, n + 1)
+    question = graph.sent(U)[-1]
+    assert any(i.startswith("pq:0:") for i in question.ids)
+    graph.age(U, 25)  # they put the phone down; the window closed for WhatsApp
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "remind", str(poll.id),
+                           "--after", "0"], env=web.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "1 reminder(s) queued" in done.stdout, done.stderr
+    graph.wait(lambda: any(c.type == "template" for c in graph.sent(U)))
+    (template,) = [c for c in graph.sent(U) if c.type == "template"]
+    t = template.body["template"]
+    assert (t["name"], t["language"]["code"]) == ("athar_poll_reminder", "fr")
+    assert t["components"][0]["parameters"] == [{"type": "text", "text": "Jeunes et emploi"}]
+    time.sleep(1.5)  # sweeps: nothing else goes out while the window is closed
+    assert [c.type for c in graph.sent(U)].count("template") == 1
+    n = len(graph.sent(U))
+    graph.template_button(U, "wa:resume", "Continuer")
+    graph.wait_for(U, question.ids[0], after=n)
+    assert len(graph.refused(U)) == (1 if refusal == "sync" else 0)  # the 131047 answer
+    engine.dispose()
+
+
+def test_the_number_sends_at_most_its_rate(graph, athar_web, sqlite_db_url):
+    """30 users write at once to a number allowed 10 messages a second: the replies are paced."""
+    athar_web(sqlite_db_url, ATHAR_WHATSAPP__MAX_RATE="10")
+    users = [f"2126000005{i:02d}" for i in range(30)]
+    for u in users:
+        graph.text(u, "bonjour")
+    graph.wait(lambda: all(graph.sent(u) for u in users), timeout=90)
+    times = sorted(c.at for c in graph.calls if c.method == "messages" and c.status == 200)
+    assert len(times) >= 30
+    busiest = max(sum(1 for t in times if s <= t < s + 2.0) for s in times)
+    assert busiest <= 2 * 10 + 2, busiest
+    assert times[-1] - times[0] >= (len(times) - 1) / 10 * 0.8
+
+
+def test_make_run_serves_whatsapp_and_polls_telegram_in_one_process(graph, athar_web,
+                                                                    sqlite_db_url):
+    """`athar run` (what `make run` starts) with the WhatsApp settings and a Telegram token:
+    the /whatsapp webhook and Telegram's long polling, one process, one delivery runtime; it
+    stops cleanly on SIGTERM."""
+    from tests.telegram.emulator import TOKEN as TG_TOKEN, BotApiEmulator, buttons
+    tg = BotApiEmulator().start()
+    try:
+        web = athar_web(sqlite_db_url, "run", ATHAR_TELEGRAM_TOKEN=TG_TOKEN,
+                        ATHAR_TELEGRAM_API_URL=tg.api_url)
+        graph.text(U, "bonjour")
+        (greeting,) = graph.wait_sent(U, 1)
+        assert "lang:fr" in greeting.ids
+        tg.command(4242, "/start")
+        (hello,) = tg.wait_sent(4242, 1, timeout=60)
+        assert "lang:fr" in buttons(hello)
+        err = web.stop()
+        # uvicorn shuts down gracefully, then re-raises the signal it caught
+        assert web.proc.returncode in (0, -15) and "shutdown complete" in err, err[-3000:]
+        assert TG_TOKEN not in err and "app-secret" not in err
+    finally:
+        tg.stop()
+
+
+def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(graph, athar_web,
+                                                                            sqlite_db_url,
+                                                                            tmp_path):
+    """`athar poll invite --whatsapp --send-to FILE`: people who never wrote to Athar get the
+    poll_invitation template (title, commune); its button starts the poll."""
+    import subprocess
+    import sys
+    from tests.polls.helpers import make_project, make_short_poll
+    engine, uows = _uows(sqlite_db_url)
+    poll = make_short_poll(uows, make_project(uows))
+    web = athar_web(sqlite_db_url)
+    a, b = "212600000201", "212600000202"
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text(f"# beneficiaries who agreed to be invited\n+{a}\n00 {b[:3]} {b[3:]}\n{a}\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{a}\nAmina 0600\n")
+    cmd = [sys.executable, "-m", "bot.cli", "poll", "invite", str(poll.id), "--whatsapp",
+           "-o", str(tmp_path), "--lang", "ar", "--send-to"]
+    refused = subprocess.run(cmd + [str(bad)], env=web.env, capture_output=True, text=True,
+                             timeout=120)
+    assert refused.returncode == 2 and "nothing sent" in refused.stderr
+    done = subprocess.run(cmd + [str(numbers)], env=web.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "2 invitation(s) queued" in done.stdout, done.stderr
+    for user in (a, b):
+        graph.wait(lambda: any(c.type == "template" for c in graph.sent(user)))
+    time.sleep(1.5)
+    (template,) = graph.sent(a)  # once, though the number was listed twice
+    t = template.body["template"]
+    assert (t["name"], t["language"]["code"]) == ("athar_poll_invitation", "ar")
+    assert [p["text"] for p in t["components"][0]["parameters"]] == ["Jeunes et emploi", "بركان"]
+    assert t["components"][1]["parameters"] == [{"type": "payload", "payload": poll.token}]
+    graph.template_button(a, poll.token, "ابدأ")
+    graph.wait_for(a, "lang:ar")
+    engine.dispose()
