@@ -577,6 +577,7 @@ class WhatsAppChannel:
         self.runtime: Any = None
         self._window: dict[str, datetime] = {}  # chat → the user's last message (a cache)
         self._labels: dict[str, Labels] = {}
+        self._pages: dict[str, int] = {}  # chat → the page of the menu asked for (see _local)
 
     def bind(self, runtime: Any) -> None:
         self.runtime = runtime
@@ -644,7 +645,9 @@ class WhatsAppChannel:
             return None
         replies, _ = await self.runtime.db(self.dispatcher.current_prompt, CHANNEL,
                                            incoming.chat_id, incoming.user_ref)
-        if not replies:
+        if not replies:  # the menu (its page asked for, when it has several)
+            if page:
+                self._pages[incoming.chat_id] = page
             return incoming.model_copy(update={"button": None, "command": "menu"})
         for reply in [r for r in replies if r.buttons][-1:] or replies[-1:]:
             try:
@@ -730,7 +733,8 @@ class WhatsAppChannel:
     async def send(self, chat_id: str, reply: Rendered, items: Sequence[int] = ()) -> None:
         """Send one reply (several WhatsApp messages when it must be); `items`: its outbox ids,
         kept with the messages' ids for their delivery statuses."""
-        await self._deliver(chat_id, reply, items)
+        page = self._pages.pop(chat_id, 0) if reply.buttons else 0
+        await self._deliver(chat_id, reply, items, page)
 
     async def _deliver(self, chat: str, reply: Rendered, items: Sequence[int],
                        page: int = 0) -> None:

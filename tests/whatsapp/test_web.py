@@ -72,6 +72,9 @@ def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_we
     graph.wait(lambda: "Bienvenue" in said(graph.sent(U)[n:]))
     menu = graph.sent(U)[-1]
     assert menu.body["interactive"]["type"] == "list" and len(menu.ids) == 10
+    n = len(graph.sent(U))
+    graph.press(U, "wa:more:1")  # the menu's next page
+    graph.wait_for(U, "menu:help", after=n)
     tap(graph, U, "📝")
     steps = [("text", "Ateliers emploi jeunes"),
              ("text", "Beaucoup de jeunes du quartier sont sans travail après le bac"),
