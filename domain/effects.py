@@ -44,6 +44,19 @@ class Confidence:
     alone: float = 0.85
     agree: float = 0.65
     contra: float = 0.9
+    # The bars for telling a statement it is NOT an effect, when they differ from those for
+    # telling it is one (most statements are not effects: one side can be trusted sooner).
+    not_alone: float | None = None
+    not_agree: float | None = None
+    not_contra: float | None = None
+
+    def bars(self, effect: bool) -> tuple[float, float, float]:
+        """(alone, agree, contra) for a verdict of that side."""
+        if effect:
+            return self.alone, self.agree, self.contra
+        return (self.alone if self.not_alone is None else self.not_alone,
+                self.agree if self.not_agree is None else self.not_agree,
+                self.contra if self.not_contra is None else self.not_contra)
 
 
 # Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic digits
@@ -327,15 +340,17 @@ def _is_effect(kind: str | None) -> bool | None:
 def effect_verdict(rule_effect: bool | None, p_effect: float, confidence: Confidence) -> bool | None:
     """Effect (True) or not (False) when sure enough, else None (ask): the NLU's side of 0.5
     decides, if its probability of that side reaches the bar for its agreement with the rules
-    (`rule_effect`: what the rules say, None when they are silent)."""
+    (`rule_effect`: what the rules say, None when they are silent); each side has its own bars
+    (`Confidence.bars`)."""
     nlu_effect = p_effect >= 0.5
     sure_of = max(p_effect, 1.0 - p_effect)
+    alone, agree, contra = confidence.bars(nlu_effect)
     if rule_effect is None:
-        bar = confidence.alone
+        bar = alone
     elif rule_effect == nlu_effect:
-        bar = confidence.agree
+        bar = agree
     else:
-        bar = confidence.contra
+        bar = contra
     return nlu_effect if sure_of >= bar else None
 
 

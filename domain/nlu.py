@@ -56,6 +56,9 @@ class Understanding(BaseModel):
     # the message is nothing but a dialogue command's words ("retour au menu svp"), no content
     # ("l'association Tanger Accueil" is not): only then may it be taken for a command
     command_only: bool = False
+    # P(activity), P(output), P(effect) if the message is a results-chain statement, from the
+    # statement-level model (nlu/levels.py); the coach reads these at its statement steps
+    levels: dict[str, float] | None = None
 
     def first(self, entity: str) -> Entity | None:
         return next((e for e in self.entities if e.entity == entity), None)

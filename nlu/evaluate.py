@@ -36,6 +36,12 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     lang_errors: list[dict[str, Any]] = field(default_factory=list)
     engines: Counter = field(default_factory=Counter)
+    # statements (gold describe_*): the statement-level model's likeliest level (nlu/levels.py)
+    n_level: Counter = field(default_factory=Counter)
+    level_ok: Counter = field(default_factory=Counter)
+
+    def level_accuracy(self, lang: str) -> float | None:
+        return self.level_ok[lang] / self.n_level[lang] if self.n_level[lang] else None
 
     def intent_accuracy(self, lang: str) -> float | None:
         return self.intent_ok[lang] / self.n_intent[lang] if self.n_intent[lang] else None
@@ -60,6 +66,7 @@ class Report:
             out[lang] = {
                 "n": self.n[lang], "intent_accuracy": _round(self.intent_accuracy(lang)),
                 "language_accuracy": round(self.lang_accuracy(lang), 4),
+                "level_accuracy": _round(self.level_accuracy(lang)),
                 "entity_f1": {e: round(self.entity_prf(lang, e)[2], 4)
                               for e in ("public", "domain", "number", "percent", "duration")
                               if self.entity_prf(lang, e)[3]},
@@ -97,6 +104,9 @@ def evaluate(nlu: NLU, rows: list[dict[str, Any]]) -> Report:
             rep.lang_ok[lang] += 1
         else:
             rep.lang_errors.append({"text": row["text"], "language": lang, "pred": u.language})
+        if gold is not None and gold.startswith("describe_") and u.levels:
+            rep.n_level[lang] += 1
+            rep.level_ok[lang] += "describe_" + max(u.levels, key=u.levels.get) == gold
         if gold is not None:
             pred = u.intent.name
             rep.n_intent[lang] += 1
@@ -137,13 +147,15 @@ def _table(rows: list[list[str]]) -> str:
 def format_report(rep: Report) -> str:
     langs = [l for l in LANGS if rep.n[l]] + [l for l in rep.n if l not in LANGS]
     out = []
-    rows = [["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1"]]
+    rows = [["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1", "statement level acc"]]
     for lang in langs:
         pp = rep.entity_prf(lang, "public")
         dd = rep.entity_prf(lang, "domain")
         acc = rep.intent_accuracy(lang)
+        lvl = rep.level_accuracy(lang)
         rows.append([lang, str(rep.n[lang]), "-" if acc is None else f"{acc:.3f}", f"{rep.lang_accuracy(lang):.3f}",
-                     f"{pp[0]:.2f}/{pp[1]:.2f}/{pp[2]:.3f}", f"{dd[0]:.2f}/{dd[1]:.2f}/{dd[2]:.3f}"])
+                     f"{pp[0]:.2f}/{pp[1]:.2f}/{pp[2]:.3f}", f"{dd[0]:.2f}/{dd[1]:.2f}/{dd[2]:.3f}",
+                     "-" if lvl is None else f"{lvl:.3f}"])
     out.append("Per variant\n" + _table(rows))
     extra = [["entity", "support", "P", "R", "F1"]]
     for e in ("public", "domain", "number", "percent", "duration"):

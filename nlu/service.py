@@ -5,6 +5,8 @@ fallback parser whenever Rasa is down, slow or answers garbage. Never raises.
   confidence 1.0): intent `nlu_fallback`, engine "none".
 - Text is cut to `max_chars` before anything else (a 20,000-character text blocks Rasa for seconds).
 - The text sent to Rasa is normalised with nlu.normalize, like the training data.
+- Every message with letters also gets the statement-level model's P(activity/output/effect)
+  (`Understanding.levels`, nlu/levels.py), with Rasa or without it.
 - A circuit breaker: after a failure Rasa is skipped for a short, growing cool-down (1 s … 30 s), so
   a dead Rasa costs one timeout, not one per message; then one message tries again.
 """
@@ -14,10 +16,10 @@ import logging
 import math
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from domain.nlu import ALL_INTENTS, NLU, ENTITY_TYPES, Entity, Intent, Understanding
-from nlu import commands, dates, lexicon, numbers
+from nlu import commands, dates, levels, lexicon, numbers
 from nlu.client import RasaClient, RasaError
 from nlu.fallback import FallbackNLU, _script_ok
 from nlu.langid import identify
@@ -52,8 +54,10 @@ class ResilientNLU:
     """Implements domain.nlu.NLU."""
 
     def __init__(self, client: RasaClient | None, *, fallback: FallbackNLU | None = None,
-                 max_chars: int = 1000, breaker: _Breaker | None = None):
+                 max_chars: int = 1000, breaker: _Breaker | None = None,
+                 level_model: Callable[[], levels.LevelModel] | None = levels.model):
         self.client = client
+        self.level_model = level_model
         self.fallback = fallback or FallbackNLU()
         self.max_chars = max_chars
         self.breaker = breaker or _Breaker()
@@ -82,12 +86,23 @@ class ResilientNLU:
                 body = self.client.parse(norm)
                 u = self._from_rasa(original, cut, lang, body, mapping)
                 self.breaker.success()
-                return u.model_copy(update={"command_only": bare})
+                return u.model_copy(update={"command_only": bare, "levels": self._levels(cut, lang)})
             except RasaError as exc:
                 self.breaker.failure()
                 log.warning("Rasa unavailable (%s); using the fallback parser", exc)
         u = self.fallback.parse(cut, hint=hint)
-        return u.model_copy(update={"text": original, "language": lang, "command_only": bare})
+        return u.model_copy(update={"text": original, "language": lang, "command_only": bare,
+                                    "levels": self._levels(cut, lang)})
+
+    def _levels(self, text: str, lang: str | None) -> dict[str, float] | None:
+        if self.level_model is None:
+            return None
+        try:
+            return {k: round(v, 4) for k, v in self.level_model().probabilities(text, lang).items()}
+        except Exception:  # the model missing or broken: the coach reads the intent ranking
+            log.exception("statement-level model unavailable")
+            self.level_model = None
+            return None
 
     def _from_rasa(self, original: str, cut: str, lang: str | None, body: dict[str, Any],
                    mapping: list[int]) -> Understanding:
@@ -147,6 +162,7 @@ class ResilientNLU:
         second), so that the first user after a start does not wait for it."""
         identify("bonjour")
         self.fallback.parse("bonjour")
+        self._levels("bonjour", "fr")
 
     def close(self) -> None:
         if self.client is not None:

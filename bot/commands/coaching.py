@@ -45,6 +45,8 @@ def _probabilities(nlu, text: str, lang: str | None) -> dict[str, float] | None:
     if nlu is None:
         return None
     u = nlu.parse(text, hint=lang)
+    if u.levels:
+        return dict(u.levels)
     return statement_probabilities((i.name, i.confidence) for i in (u.ranking or [u.intent]))
 
 

@@ -13,7 +13,8 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="nlu_command", metavar="ACTION")
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
-    t = sub.add_parser("train", help="train the Rasa model (skipped when the data hash is unchanged)")
+    t = sub.add_parser("train", help="train the statement-level model and the Rasa model (each skipped when "
+                                        "its inputs' hash is unchanged)")
     t.add_argument("--force", action="store_true", help="train even when a model for this data exists")
     t.set_defaults(func=_train)
 
@@ -43,8 +44,9 @@ def _err(msg: str) -> None:
 
 
 def _train(args) -> int:
-    from nlu import trainer
+    from nlu import levels, trainer
 
+    levels.build()  # the statement-level model (numpy, in-process; cached by hash)
     try:
         trainer.train(force=args.force)
     except RuntimeError as exc:

@@ -67,7 +67,8 @@ def lexicon(ctx: Ctx) -> Lexicon:
 def confidence(ctx: Ctx) -> Confidence:
     """The coach's calibrated verdict thresholds (knowledge/coaching.yml `confidence`)."""
     c = kb(ctx).coaching.confidence
-    return Confidence(alone=c.alone, agree=c.agree, contra=c.contra)
+    return Confidence(alone=c.alone, agree=c.agree, contra=c.contra,
+                      not_alone=c.not_alone, not_agree=c.not_agree, not_contra=c.not_contra)
 
 
 def _directions(words: Any) -> dict[str, list[str]]:
@@ -176,10 +177,13 @@ def entity_values(answer: Any, name: str) -> list[Any]:
 
 
 def statement_probs(answer: Any) -> dict[str, float] | None:
-    """P(activity/output/effect) from the NLU's ranking of the answer, or None."""
+    """P(activity/output/effect) of the answer: the NLU's statement-level model when it gave
+    them, else its intent ranking's statement intents; None without either."""
     u = getattr(answer, "understanding", None)
     if u is None:
         return None
+    if u.levels:
+        return dict(u.levels)
     ranking = [(i.name, i.confidence) for i in (u.ranking or [u.intent])]
     return statement_probabilities(ranking)
 

@@ -102,6 +102,15 @@ def test_rules_never_override_a_confident_contrary_nlu():
     assert (c.kind, c.sure) == ("activity", False)
 
 
+def test_telling_an_effect_and_telling_not_an_effect_have_their_own_bars():
+    two = Confidence(alone=0.6, agree=0.6, contra=0.9, not_alone=0.95, not_agree=0.9, not_contra=0.99)
+    assert classify("l'accès au centre de santé", LEXICON, probs(0.65), two).sure
+    assert not classify("l'accès au centre de santé", LEXICON, probs(0.35), two).sure
+    assert classify("l'accès au centre de santé", LEXICON, probs(0.03), two).sure
+    # without `not_*` both sides share the bars
+    assert C.bars(False) == C.bars(True) == (0.85, 0.65, 0.9)
+
+
 def test_between_activity_and_output_a_strong_rule_wins_then_the_likelier():
     assert classify("120 jeunes formés", LEXICON, probs(0.05, 0.9), C).kind == "output"
     assert classify("la salle des fêtes", LEXICON, probs(0.05, 0.9), C).kind == "activity"

@@ -63,7 +63,8 @@ def test_eval_a_language_id_file_without_intents(tmp_path):
     proc = run(["nlu", "eval", str(f), "--no-rasa", "--json"])
     assert proc.returncode == 0, proc.stderr.decode()
     figures = json.loads(proc.stdout)
-    assert figures["fr"] == {"n": 1, "intent_accuracy": None, "language_accuracy": 1.0, "entity_f1": {}}
+    assert figures["fr"] == {"n": 1, "intent_accuracy": None, "language_accuracy": 1.0, "level_accuracy": None,
+                             "entity_f1": {}}
     assert figures["ary"]["language_accuracy"] == 0.5  # the MSA line is labelled ary on purpose
     proc = run(["nlu", "eval", str(f), "--no-rasa", "--errors", "5"])
     assert proc.returncode == 0, proc.stderr.decode()
