@@ -28,6 +28,7 @@ from domain.records import AuditEntry, Story
 
 from bot.handlers import Handlers
 from bot.i18n import Catalog
+from bot.logs import tag
 
 log = logging.getLogger("athar.dispatcher")
 
@@ -109,6 +110,7 @@ class Dispatcher:
                 return Outcome(duplicate=True)
             user = uow.users.by_identity(incoming.channel, incoming.user_ref)
             state = DialogueState.model_validate(conv.state or {})
+            before = state.dialogue
             lang = conv.language or (user.language if user else None)
             ctx = Ctx(state=state, lang=lang or "", uow=uow, user=user, services=self.services,
                       chat=incoming)
@@ -129,10 +131,12 @@ class Dispatcher:
             uow.conversations.save(conv)
             ids: list[int] = []
             if self.use_outbox:
+                # a beneficiary's poll conversation: its replies leave no row once sent
+                private = bool(self.services.handlers.anonymous & {before, state.dialogue})
                 items = uow.outbox.add_many([OutboxItem(
                     channel=incoming.channel, chat_id=incoming.chat_id,
-                    payload={"reply": r.model_dump(mode="json"), "language": lang})
-                    for r in replies])
+                    payload={"reply": r.model_dump(mode="json"), "language": lang},
+                    private=private) for r in replies])
                 ids = [item.id or 0 for item in items]
             uow.commit()
         # Rendered only after the commit: what is sent always matches what was saved.
@@ -479,20 +483,23 @@ class Dispatcher:
         return None
 
     def _keep_media(self, ctx: Ctx, incoming: Incoming) -> list[Reply]:
-        """A voice note, photo or file nobody asked for is still kept (a story may come as a
-        voice note): stored as a story without project, its sender in the audit log."""
+        """A voice note, photo or file a registered user sent without being asked is still
+        kept (a story may come as a voice note): stored as a story without project, its sender
+        (the user id, never the chat) in the audit log. From anyone else (a beneficiary before
+        consent, someone not yet registered) nothing is kept: it is said so."""
         media = incoming.media
         ack = MEDIA_ACK.get(media.kind) if media is not None else None
         if media is None or ack is None:
             return [Reply.of(NOT_KEPT.get(media.kind if media else "", "common.media_not_expected"))]
+        if ctx.user is None or not ctx.user.registered or ctx.user.id is None:
+            return [Reply.of("common.media_not_kept")]
         story = ctx.uow.stories.add(Story(
             media_ref=f"{incoming.channel}:{media.kind}:{media.ref}", text=media.caption,
             tags=["media", media.kind, "unsolicited"]))
         ctx.uow.audit.add(AuditEntry(
-            user_id=ctx.user.id if ctx.user is not None else None, action="media.received",
-            target=f"story:{story.id}",
-            detail={"channel": incoming.channel, "chat": incoming.chat_id, "kind": media.kind,
-                    "size": media.size, "duration": media.duration, "mime": media.mime}))
+            user_id=ctx.user.id, action="media.received", target=f"story:{story.id}",
+            detail={"channel": incoming.channel, "kind": media.kind, "size": media.size,
+                    "duration": media.duration, "mime": media.mime}))
         return [Reply.of(ack)]
 
     def _literal_step(self, st: DialogueState) -> bool:
@@ -541,4 +548,5 @@ def _hint(code: str | None) -> str | None:
 
 
 def _key(incoming: Incoming) -> str:
-    return f"{incoming.channel}:{incoming.chat_id}"
+    """The chat, as log lines name it: a keyed hash (bot.logs.tag), never its id."""
+    return tag(incoming.channel, incoming.chat_id)

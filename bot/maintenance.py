@@ -4,11 +4,12 @@ retention promised at consent holds even where nobody set up a cron job.
 
 - processed message ids (duplicate detection) older than `inbox_days`: channels redeliver for
   hours at most;
-- outbox items sent, or given up (never to be sent), older than `outbox_days`;
+- outbox items sent, or given up (never to be sent), older than `outbox_days` (private ones,
+  a beneficiary's, are deleted when sent or given up; those whose attempts ran out go at once);
 - dead letters (payloads that could never be handled, kept with their error for the operators;
   they may hold a chat id and a message) older than `dead_letter_days`;
 - poll respondents who consented more than `polls.retention_months` ago, with their answers and
-  stories; and the per-respondent lock rows of the poll dialogue past the same age.
+  stories.
 Several workers may run it at the same time: every step is an idempotent DELETE.
 """
 from __future__ import annotations
@@ -30,7 +31,6 @@ class Pruned:
     outbox_items: int = 0
     dead_letters: int = 0
     respondents: int = 0
-    poll_locks: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -46,8 +46,6 @@ def months_before(moment: datetime, months: int) -> datetime:
 def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetime | None = None,
           inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS,
           dead_letter_days: int = DEAD_LETTER_DAYS) -> Pruned:
-    from bot.handlers.polls import LOCK_CHANNEL
-
     now = now or utcnow()
     retention = months_before(now, retention_months)
     with uow_factory() as uow:
@@ -56,7 +54,6 @@ def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetim
             outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days)),
             dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
             respondents=uow.respondents.purge(retention),
-            poll_locks=uow.conversations.prune(LOCK_CHANNEL, retention),
         )
         uow.commit()
     return out

@@ -44,6 +44,9 @@ class OutboxItem(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     attempts: int = 0
+    # a reply of an anonymous conversation (a beneficiary's poll): deleted once sent or given
+    # up, so that no row joins the chat to the moment of its answers
+    private: bool = False
 
 
 class UserRepo(Protocol):
@@ -112,7 +115,8 @@ class PollRepo(Protocol):
 
 class RespondentRepo(Protocol):
     def get(self, respondent_id: int) -> Respondent | None: ...
-    def find(self, poll_id: int, pseudonym: str) -> Respondent | None: ...
+    def find(self, poll_id: int, pseudonym: str, lock: bool = False) -> Respondent | None:
+        """`lock`: the row stays locked until the unit of work ends (SELECT … FOR UPDATE)."""
     def add(self, respondent: Respondent) -> Respondent: ...
     def save(self, respondent: Respondent) -> Respondent: ...
     def list(self, poll_id: int) -> list[Respondent]: ...

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.privacy import day_of, mask_identifiers
+
 Role = Literal["official", "staff", "coordinator", "admin"]
 ROLES: tuple[str, ...] = ("official", "staff", "coordinator", "admin")
 Channel = Literal["console", "telegram", "whatsapp"]
@@ -164,10 +166,16 @@ class Respondent(Record):
     poll_id: int
     pseudonym: str  # keyed hash of channel identity + project: never a name or a phone number
     consent: bool
-    consent_at: datetime = Field(default_factory=utcnow)
+    consent_at: datetime = Field(default_factory=utcnow, validate_default=True)
     language: str | None = None
     profile: dict[str, Any] = Field(default_factory=dict)  # sex, age band, disability, public
     completed_at: datetime | None = None
+
+    @field_validator("consent_at", "completed_at")
+    @classmethod
+    def _day(cls, v: datetime | None) -> datetime | None:
+        """Only the day: a finer time would join the respondent to the chat's messages."""
+        return None if v is None else day_of(v)
 
 
 class Response(Record):
@@ -175,7 +183,13 @@ class Response(Record):
     respondent_id: int
     question: str
     value: Any = None
-    answered_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime = Field(default_factory=utcnow, validate_default=True)
+
+    @field_validator("answered_at")
+    @classmethod
+    def _day(cls, v: datetime) -> datetime:
+        """Only the day (see Respondent)."""
+        return day_of(v)
 
 
 class Story(Record):
@@ -188,7 +202,21 @@ class Story(Record):
     polarity: Polarity | None = None
     significant: bool = False
     significance_reason: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, validate_default=True)
+
+    @field_validator("text")
+    @classmethod
+    def _masked(cls, v: str | None) -> str | None:
+        """Phone numbers, e-mail addresses, id numbers and @handles never stored (the consent
+        text promises it; names cannot be recognised, so the respondent is asked not to write
+        any)."""
+        return mask_identifiers(v)
+
+    @field_validator("created_at")
+    @classmethod
+    def _day(cls, v: datetime) -> datetime:
+        """Only the day (see Respondent)."""
+        return day_of(v)
 
 
 class LessonProgress(Record):

@@ -76,6 +76,9 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", from_json)
+    # a database error's text (logged with its traceback) never carries the statement's
+    # values: they may be a chat id, a beneficiary's answer or a phone number
+    kwargs.setdefault("hide_parameters", True)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}

@@ -43,6 +43,9 @@ _INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_chan
                                          InboundRow.external_id.in_(bindparam("k_ids", expanding=True)))
 _MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
     .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
+# private items (a beneficiary's poll) leave no row once sent or given up
+_DROP_PRIVATE = delete(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True)),
+                                        OutboxRow.private.is_(True))
 
 
 _GATES: "weakref.WeakKeyDictionary[Engine, Gate]" = weakref.WeakKeyDictionary()
@@ -240,6 +243,7 @@ class DeliveryStore:
                 if ids:
                     conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_ids": ids})
                 if sent:
+                    conn.execute(_DROP_PRIVATE, {"k_ids": sent})
                     conn.execute(_MARK_SENT, {"k_ids": sent, "now": utcnow()})
         return [None] * len(updates)
 
@@ -269,7 +273,8 @@ class DeliveryStore:
                 return None
             return conn.execute(insert(OutboxRow).returning(OutboxRow.id), {
                 "channel": reply.channel, "chat_id": reply.chat_id, "payload": reply.payload,
-                "created_at": reply.created_at, "sent_at": None, "attempts": 0}).scalar_one()
+                "created_at": reply.created_at, "sent_at": None, "attempts": 0,
+                "private": reply.private}).scalar_one()
 
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent dead letters (for the operators, and the tests)."""
@@ -318,7 +323,10 @@ class DeliveryStore:
 
     def give_up(self, ids: list[int]) -> None:
         """Items that can never be delivered (the user blocked the bot, the channel refused
-        them): never resent."""
+        them): never resent (private ones deleted)."""
+        if ids:
+            with self.gate, self.engine.begin() as conn:
+                conn.execute(_DROP_PRIVATE, {"k_ids": ids})
         self._set_attempts(ids, GAVE_UP)
 
     def hold(self, ids: list[int]) -> None:
@@ -348,7 +356,8 @@ class DeliveryStore:
 
 def _item(r: Any) -> OutboxItem:
     return OutboxItem(id=r.id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
-                      created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts)
+                      created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts,
+                      private=r.private)
 
 
 def is_transient(exc: BaseException) -> bool:

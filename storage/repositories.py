@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.ports import ConversationRecord, OutboxItem, ProjectSummary
+from domain.privacy import day_of
 from domain.records import (
     AuditEntry, Effect, Identity, Indicator, Invite, LessonProgress, Measurement, Poll, Project,
     Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
@@ -298,21 +299,25 @@ class SqlOutboxRepo(_Repo):
         # the payload goes to the JSON column as it is (the engine's serializer makes any
         # value JSON); no ORM row keeps it
         rows = [{"channel": i.channel, "chat_id": i.chat_id, "payload": i.payload,
-                 "created_at": i.created_at, "sent_at": i.sent_at, "attempts": i.attempts}
-                for i in items]
+                 "created_at": i.created_at, "sent_at": i.sent_at, "attempts": i.attempts,
+                 "private": i.private} for i in items]
         result = self.session.connection().execute(_OUTBOX_ADD, rows)
         ids = [r[0] for r in result.all()]
         return [i.model_copy(update={"id": n}) for i, n in zip(items, ids)]
 
     def prune(self, before: datetime) -> int:
         """Not in the port: delete items created before `before` that were sent, or that will
-        never be sent (their attempts are used up); returns how many."""
+        never be sent (their attempts are used up), and private items that will never be sent
+        whatever their age; returns how many."""
+        done = or_(OutboxRow.sent_at.is_not(None), OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS)
         result = self.session.execute(delete(OutboxRow).where(
-            OutboxRow.created_at < before,
-            or_(OutboxRow.sent_at.is_not(None), OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS)))
+            or_(OutboxRow.created_at < before, OutboxRow.private.is_(True)), done))
         return int(result.rowcount or 0)
 
     def mark_sent(self, item_id: int) -> None:
+        """Marked sent; a private item (OutboxItem.private) is deleted instead."""
+        self.session.execute(delete(OutboxRow).where(OutboxRow.id == item_id,
+                                                     OutboxRow.private.is_(True)))
         self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id)
                              .values(sent_at=utcnow(), attempts=OutboxRow.attempts + 1))
 
@@ -531,9 +536,14 @@ class SqlRespondentRepo(_Repo):
         row = self.session.get(RespondentRow, respondent_id, populate_existing=True)
         return _record(Respondent, row) if row else None
 
-    def find(self, poll_id: int, pseudonym: str) -> Respondent | None:
-        row = self.session.scalars(select(RespondentRow).where(
-            RespondentRow.poll_id == poll_id, RespondentRow.pseudonym == pseudonym)).first()
+    def find(self, poll_id: int, pseudonym: str, lock: bool = False) -> Respondent | None:
+        """`lock`: SELECT … FOR UPDATE on PostgreSQL; on SQLite the unit of work already holds
+        the database write lock (BEGIN IMMEDIATE)."""
+        stmt = select(RespondentRow).where(RespondentRow.poll_id == poll_id,
+                                           RespondentRow.pseudonym == pseudonym)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        row = self.session.scalars(stmt).first()
         return _record(Respondent, row) if row else None
 
     def add(self, respondent: Respondent) -> Respondent:
@@ -580,8 +590,8 @@ class SqlRespondentRepo(_Repo):
         return int(result.rowcount or 0)
 
     def add_refusal(self, poll_id: int) -> None:
-        """Count a refusal of consent: only the poll and the time are kept."""
-        self.session.add(PollRefusalRow(poll_id=poll_id, at=utcnow()))
+        """Count a refusal of consent: only the poll and the day are kept."""
+        self.session.add(PollRefusalRow(poll_id=poll_id, at=day_of(utcnow())))
         self.session.flush()
 
 

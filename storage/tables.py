@@ -146,6 +146,9 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # a reply of an anonymous conversation (a beneficiary's poll): deleted, not marked, once
+    # sent or given up, so that no row joins the chat to the moment of its answers
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class InboundRow(Base):

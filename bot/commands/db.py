@@ -61,7 +61,7 @@ def _prune(args: argparse.Namespace) -> int:
           f"{args.outbox_days} day(s)")
     print(f"deleted {done.dead_letters} dead letter(s) older than {DEAD_LETTER_DAYS} days")
     print(f"erased {done.respondents} poll respondent(s) who consented more than {months} "
-          f"month(s) ago (and {done.poll_locks} of their dialogue lock rows)")
+          f"month(s) ago")
     return 0
 
 

@@ -52,6 +52,9 @@ class Handlers:
     jobs: dict[str, JobRunner] = field(default_factory=dict)  # Job.kind -> its runner
     moments: list[MomentHook] = field(default_factory=list)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)  # data prefix -> handler
+    # dialogues of anonymous conversations (a beneficiary's poll): their replies are outbox
+    # items that leave no row once sent (OutboxItem.private)
+    anonymous: set[str] = field(default_factory=set)
 
     def add_menu(self, entry: MenuEntry) -> None:
         """A main-menu entry; its label also names its dialogue ("leave «New project»?")."""

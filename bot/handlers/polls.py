@@ -63,7 +63,6 @@ DONE = "pq:done"  # a multi question: the ticked options are the answer
 CONSENT_YES = "pc:yes"
 CONSENT_NO = "pc:no"
 MAX_STORY = 2000
-LOCK_CHANNEL = "poll-lock"
 LOCKED_KINDS = ("sex", "age_band", "public", "wg4", "text", "multi")
 DEFAULT_RETENTION_MONTHS = 36
 
@@ -115,21 +114,14 @@ def _pseudonym(ctx: Ctx, poll: Poll) -> str | None:
     return pseudonym(key, ctx.chat.channel, ctx.chat.user_ref, poll.project_id)
 
 
-def _lock_person(ctx: Ctx, pseudo: str) -> None:
-    """Serialise the answers of one person (a pseudonym) across chats until the commit: the
-    same person writing from two chats at once must not lose a profile field or leave a
-    stray story. A row of the conversations table, keyed by the pseudonym (never by the chat),
-    serves as the lock (SELECT … FOR UPDATE on PostgreSQL)."""
-    ctx.uow.conversations.lock(LOCK_CHANNEL, pseudo)
-
-
 def _respondent(ctx: Ctx, poll: Poll, lock: bool = False) -> Respondent | None:
+    """This person's respondent row; `lock`: locked until the commit, so that the answers of
+    one person are serialised across chats (the same person writing from two chats at once
+    must not lose a profile field or leave a stray story)."""
     p = _pseudonym(ctx, poll)
     if not p:
         return None
-    if lock:
-        _lock_person(ctx, p)
-    return ctx.uow.respondents.find(poll.id, p)
+    return ctx.uow.respondents.find(poll.id, p, lock=lock)
 
 
 def _end(ctx: Ctx, *lines: Msg) -> list[Reply]:
@@ -546,6 +538,7 @@ def setup(h: Handlers) -> None:
     h.on_leave["poll_answer"] = lambda ctx: _end(ctx)
     h.on_leave["poll_q"] = lambda ctx: _end(ctx, msg("polls.stopped"))
     h.on_leave["poll_end"] = lambda ctx: _end(ctx)
+    h.anonymous.update({"poll_answer", "poll_q", "poll_end"})
     h.registry.add(Dialogue(
         id="poll_answer", confirm=False, then=None,
         steps=[

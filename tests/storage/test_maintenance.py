@@ -9,7 +9,6 @@ from sqlalchemy import select, text
 from domain.ports import ConversationRecord, OutboxItem
 from domain.records import Poll, Project, Respondent, utcnow
 
-from bot.handlers.polls import LOCK_CHANNEL
 from bot.maintenance import prune
 from storage.tables import OutboxRow
 
@@ -26,15 +25,18 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
                        sent_at=now),
             OutboxItem(channel="telegram", chat_id="1", payload={"n": 4}, created_at=old,
                        attempts=1000),  # given up: the user blocked the bot
-        ])
+            # private (a beneficiary's): unsendable goes at once, still sendable stays
+            OutboxItem(channel="telegram", chat_id="2", payload={"n": 5}, created_at=now,
+                       attempts=6, private=True),
+            OutboxItem(channel="telegram", chat_id="2", payload={"n": 6}, created_at=now,
+                       attempts=2, private=True),
+        ])[:4]
         uow.inbox.record("telegram", "m-old")
-        for channel, chat in ((LOCK_CHANNEL, "pseudo-old"), (LOCK_CHANNEL, "pseudo-new"),
-                              ("telegram", "chat-old")):
-            uow.conversations.lock(channel, chat)
+        uow.conversations.lock("telegram", "chat-old")
         uow.commit()
     with uow_factory() as uow:  # back-date rows (the repositories stamp "now"): test-only SQL
         uow.session.execute(text("UPDATE conversations SET updated_at = :t "
-                                 "WHERE chat_id IN ('pseudo-old', 'chat-old')"),
+                                 "WHERE chat_id = 'chat-old'"),
                             {"t": now - timedelta(days=4 * 365)})
         uow.session.execute(text("UPDATE inbox SET received_at = :t"), {"t": old})
         project = uow.projects.add(Project(commune_id="berkane", title="Sport pour toutes"))
@@ -51,14 +53,12 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
 
     done = prune(uow_factory, retention_months=12, now=now)
 
-    assert (done.outbox_items, done.message_ids, done.respondents, done.poll_locks,
-            done.dead_letters) == (2, 1, 1, 1, 1)
+    assert (done.outbox_items, done.message_ids, done.respondents,
+            done.dead_letters) == (3, 1, 1, 1)
     with uow_factory() as uow:
         left = {r.payload["n"] for r in uow.session.scalars(select(OutboxRow))
                 if r.sent_at is None and r.attempts < 1000}
-        assert left == {2}  # unsent and still deliverable: kept whatever its age
-        assert uow.conversations.get(LOCK_CHANNEL, "pseudo-old") is None
-        assert uow.conversations.get(LOCK_CHANNEL, "pseudo-new") is not None
+        assert left == {2, 6}  # unsent and still deliverable: kept whatever its age
         assert uow.conversations.get("telegram", "chat-old") is not None  # a user's dialogue stays
     assert sent_new.id and sent_old.id and unsent_old.id and dead_old.id
     # a second run (another worker at the same time) finds nothing more
