@@ -193,3 +193,62 @@ def test_migrations_run_from_an_installed_copy(tmp_path):
     assert Path(module_file).is_relative_to(build)
     assert revision == head()
     assert current(f"sqlite:///{db}") == head()
+
+
+def test_0008_forgets_what_joined_a_beneficiary_chat_to_its_answers(empty_db_url):
+    """Rows written before 0008: exact answer times, a pseudonym-keyed lock row, sent replies,
+    media kept from someone not registered with their chat id in the audit log."""
+    from sqlalchemy import text
+    upgrade(empty_db_url, "0007_lesson_progress")
+    engine = make_engine(empty_db_url)
+    at = datetime(2026, 11, 5, 14, 23, 49, 123000, tzinfo=timezone.utc)
+    if engine.dialect.name == "sqlite":
+        at = at.replace(tzinfo=None)
+    try:
+        with engine.begin() as conn:
+            run = lambda sql, **kw: conn.execute(text(sql), kw)  # noqa: E731
+            run("INSERT INTO users (id, role, created_at, unreachable) "
+                "VALUES (1, 'official', :t, false)", t=at)
+            run("INSERT INTO projects (id, commune_id, title, activities, phase, created_at) "
+                "VALUES (1, 'berkane', 'p', '[]', 'idea', :t)", t=at)
+            run("INSERT INTO polls (id, project_id, wave, questions, token, is_open, created_at) "
+                "VALUES (1, 1, 'baseline', '[]', 'tok', true, :t)", t=at)
+            run("INSERT INTO respondents (id, poll_id, pseudonym, consent, consent_at, profile, "
+                "completed_at) VALUES (1, 1, 'ps', true, :t, '{}', :t)", t=at)
+            run("INSERT INTO responses (respondent_id, question, value, answered_at) "
+                "VALUES (1, 'q', '4', :t)", t=at)
+            run("INSERT INTO poll_refusals (poll_id, at) VALUES (1, :t)", t=at)
+            for sid, rid in ((1, 1), (2, None), (3, None)):
+                run("INSERT INTO stories (id, project_id, respondent_id, tags, significant, "
+                    "created_at) VALUES (:i, 1, :r, '[]', false, :t)", i=sid, r=rid, t=at)
+            run("INSERT INTO conversations (channel, chat_id, state, version, updated_at) "
+                "VALUES ('poll-lock', 'ps', '{}', 0, :t), ('telegram', '555', '{}', 1, :t)", t=at)
+            run("INSERT INTO outbox (channel, chat_id, payload, created_at, sent_at, attempts) "
+                "VALUES ('telegram', '555', '{}', :t, :t, 1), ('telegram', '555', '{}', :t, NULL, 0)",
+                t=at)
+            run("INSERT INTO audit_log (at, user_id, action, target, detail) VALUES "
+                "(:t, NULL, 'media.received', 'story:2', '{\"chat\": \"555\", \"kind\": \"voice\"}'), "
+                "(:t, 1, 'media.received', 'story:3', '{\"chat\": \"444\", \"kind\": \"photo\"}'), "
+                "(:t, 1, 'poll.created', 'poll:1', '{}')", t=at)
+    finally:
+        engine.dispose()
+    upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with make_uow_factory(engine)() as uow:
+            day = datetime(2026, 11, 5, tzinfo=timezone.utc)
+            [resp] = uow.respondents.list(1)
+            assert resp.consent_at == day and resp.completed_at == day
+            assert [r.answered_at for r in uow.responses.for_respondent(1)] == [day]
+            assert {s.id: s.created_at for s in uow.stories.list()} == {1: day, 3: day}
+            assert uow.conversations.get("poll-lock", "ps") is None
+            assert uow.conversations.get("telegram", "555") is not None
+            audit = {a.target: a.detail for a in uow.audit.list()}
+            assert audit == {"story:3": {"kind": "photo"}, "poll:1": {}}
+            from sqlalchemy import select
+            from storage.tables import PollRefusalRow
+            assert uow.session.scalars(select(PollRefusalRow.at)).all() == [day]
+            conn = uow.session.connection()
+            assert conn.execute(text("SELECT sent_at, private FROM outbox")).all() == [(None, False)]
+    finally:
+        engine.dispose()
