@@ -190,8 +190,9 @@ class Dispatcher:
             conv.state = state.model_dump(mode="json")
             conv.version += 1
             uow.conversations.save(conv)
+            private = bool(self.services.handlers.anonymous & {state.dialogue})
             uow.outbox.add_many([OutboxItem(channel=channel, chat_id=chat_id, payload={
-                "reply": r.model_dump(mode="json"), "language": lang})
+                "reply": r.model_dump(mode="json"), "language": lang}, private=private)
                 for r in [first, *asked[1:]]])
             uow.commit()
         return True

@@ -5,7 +5,8 @@ retention promised at consent holds even where nobody set up a cron job.
 - processed message ids (duplicate detection) older than `inbox_days`: channels redeliver for
   hours at most;
 - outbox items sent, or given up (never to be sent), older than `outbox_days` (private ones,
-  a beneficiary's, are deleted when sent or given up; those whose attempts ran out go at once);
+  a beneficiary's, are deleted when sent or given up; those whose attempts ran out go at once,
+  WhatsApp's still waiting for their delivery status after a day);
 - dead letters (payloads that could never be handled, kept with their error for the operators;
   they may hold a chat id and a message) older than `dead_letter_days`;
 - poll respondents who consented more than `polls.retention_months` ago, with their answers and
@@ -51,7 +52,8 @@ def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetim
     with uow_factory() as uow:
         out = Pruned(
             message_ids=uow.inbox.prune(now - timedelta(days=inbox_days)),
-            outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days)),
+            outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days),
+                                          private_before=now - timedelta(days=1)),
             dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
             respondents=uow.respondents.purge(retention),
         )

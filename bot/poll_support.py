@@ -178,7 +178,8 @@ def invite_numbers(uow_factory: Any, poll: Any, numbers: list[str], link: str, c
     """Invite WhatsApp numbers to a poll: for each, an invitation in the outbox (any worker's
     sweep sends it): the `poll_invitation` template (title, commune, a button that starts the
     poll), or the same words with the `wa.me` link when the person wrote to Athar in the last
-    24 hours. The numbers are kept nowhere else (the outbox forgets sent messages when pruned)."""
+    24 hours. The numbers are kept nowhere else: the invitations are private outbox items,
+    deleted once sent."""
     from domain.messages import Notice, Reply, msg
     from domain.ports import OutboxItem
 
@@ -190,7 +191,7 @@ def invite_numbers(uow_factory: Any, poll: Any, numbers: list[str], link: str, c
                                     params={"title": title, "commune": commune},
                                     payload=poll.token))
         payload = {"reply": reply.model_dump(mode="json"), "language": lang}
-        uow.outbox.add_many([OutboxItem(channel="whatsapp", chat_id=n, payload=payload)
-                             for n in numbers])
+        uow.outbox.add_many([OutboxItem(channel="whatsapp", chat_id=n, payload=payload,
+                                        private=True) for n in numbers])
         uow.commit()
     return len(numbers)

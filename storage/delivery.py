@@ -43,9 +43,14 @@ _INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_chan
                                          InboundRow.external_id.in_(bindparam("k_ids", expanding=True)))
 _MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
     .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
-# private items (a beneficiary's poll) leave no row once sent or given up
+# Private items (a beneficiary's poll) leave no row once sent or given up. On WhatsApp a message
+# accepted may still fail later (a status outside the 24-hour window puts it back on hold), so
+# a private item stays, marked sent, until its "delivered" or "read" status comes
+# (storage.whatsapp.WhatsAppStore.statuses) or a day has passed (SqlOutboxRepo.prune).
+AWAIT_STATUS = ("whatsapp",)
 _DROP_PRIVATE = delete(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True)),
                                         OutboxRow.private.is_(True))
+_DROP_PRIVATE_SENT = _DROP_PRIVATE.where(OutboxRow.channel.not_in(AWAIT_STATUS))
 
 
 _GATES: "weakref.WeakKeyDictionary[Engine, Gate]" = weakref.WeakKeyDictionary()
@@ -243,7 +248,7 @@ class DeliveryStore:
                 if ids:
                     conn.execute(_INBOUND_DONE, {"k_channel": channel, "k_ids": ids})
                 if sent:
-                    conn.execute(_DROP_PRIVATE, {"k_ids": sent})
+                    conn.execute(_DROP_PRIVATE_SENT, {"k_ids": sent})
                     conn.execute(_MARK_SENT, {"k_ids": sent, "now": utcnow()})
         return [None] * len(updates)
 

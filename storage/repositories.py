@@ -6,12 +6,12 @@ Writes that may race between workers use INSERT … ON CONFLICT on both dialects
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -305,13 +305,20 @@ class SqlOutboxRepo(_Repo):
         ids = [r[0] for r in result.all()]
         return [i.model_copy(update={"id": n}) for i, n in zip(items, ids)]
 
-    def prune(self, before: datetime) -> int:
+    def prune(self, before: datetime, private_before: datetime | None = None) -> int:
         """Not in the port: delete items created before `before` that were sent, or that will
-        never be sent (their attempts are used up), and private items that will never be sent
-        whatever their age; returns how many."""
-        done = or_(OutboxRow.sent_at.is_not(None), OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS)
+        never be sent (their attempts are used up); and private items that will never be sent
+        whatever their age, or that were sent before `private_before` (default: a day ago;
+        WhatsApp's wait for their delivery status, see storage.delivery.AWAIT_STATUS). Returns
+        how many."""
+        if private_before is None:
+            private_before = utcnow() - timedelta(days=1)
+        unsendable = OutboxRow.attempts >= OUTBOX_MAX_ATTEMPTS
+        done = or_(OutboxRow.sent_at.is_not(None), unsendable)
+        private_done = and_(OutboxRow.private.is_(True), or_(
+            unsendable, and_(OutboxRow.sent_at.is_not(None), OutboxRow.created_at < private_before)))
         result = self.session.execute(delete(OutboxRow).where(
-            or_(OutboxRow.created_at < before, OutboxRow.private.is_(True)), done))
+            or_(and_(OutboxRow.created_at < before, done), private_done)))
         return int(result.rowcount or 0)
 
     def mark_sent(self, item_id: int) -> None:

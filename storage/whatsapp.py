@@ -19,6 +19,7 @@ from storage.delivery import HELD
 from storage.tables import OutboxRow, WhatsAppChatRow, WhatsAppMessageRow
 
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
+DELIVERED = ("delivered", "read", "played")
 
 
 class WhatsAppStore:
@@ -129,6 +130,11 @@ class WhatsAppStore:
                 if news:
                     conn.execute(update(t).where(t.c.wamid == wamid).values(
                         status=status, error_code=code, updated_at=now))
+                if status in DELIVERED and row.outbox_id is not None:
+                    # a private reply (a beneficiary's poll) delivered: nothing more to keep
+                    conn.execute(delete(OutboxRow).where(OutboxRow.id == row.outbox_id,
+                                                         OutboxRow.private.is_(True),
+                                                         OutboxRow.sent_at.is_not(None)))
                 out.append((row.outbox_id, news))
         return out
 

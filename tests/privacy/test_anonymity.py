@@ -166,3 +166,29 @@ def test_private_items_leave_no_row_once_sent_or_given_up(db):
     with engine.connect() as conn:
         left = conn.execute(select(OutboxRow.id, OutboxRow.sent_at.is_not(None))).all()
     assert left == [(d.id, True)]  # only the ordinary item, marked sent
+
+
+def test_private_whatsapp_items_wait_for_their_delivery_status(db):
+    """A WhatsApp message accepted may still fail (outside the 24-hour window) and be held
+    again: a private item stays, marked sent, until "delivered" or "read", or a day."""
+    from datetime import timedelta
+
+    from domain.records import utcnow
+    from storage.whatsapp import WhatsAppStore
+    engine, uow_factory = db
+    store, wa = DeliveryStore(engine), WhatsAppStore(engine)
+    with uow_factory() as uow:
+        a, b, c = uow.outbox.add_many([
+            OutboxItem(channel="whatsapp", chat_id="212600000001", payload={"n": i},
+                       private=True) for i in range(3)])
+        uow.commit()
+    store.finish("whatsapp", [(None, [a.id, b.id, c.id])])
+    wa.sent([("wamid.A", "212600000001", a.id), ("wamid.B", "212600000001", b.id)])
+    wa.statuses([("wamid.A", "212600000001", "delivered", None),
+                 ("wamid.B", "212600000001", "sent", None)])
+    with engine.connect() as conn:
+        assert conn.execute(select(OutboxRow.id).order_by(OutboxRow.id)).scalars().all() \
+            == [b.id, c.id]
+    with uow_factory() as uow:  # a day later the housekeeping forgets them anyway
+        assert uow.outbox.prune(utcnow() - timedelta(days=30), private_before=utcnow()) == 2
+        uow.commit()
