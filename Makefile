@@ -11,12 +11,13 @@ TEST_PREREQS :=
 -include nlu/rasa.mk
 -include exports/exports.mk
 
-.PHONY: run test bench venv db postgres chat clean help
+.PHONY: run test bench faults venv db postgres chat clean help
 
 help:
 	@echo "make run    set up and chat with Athar (terminal, or Telegram when ATHAR_TELEGRAM_TOKEN is set)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make bench  run the benchmarks"
+	@echo "make faults run the fault table against the real processes (FAULTS_ARGS='--pg kill')"
 
 venv: $(STAMP)
 
@@ -46,6 +47,9 @@ test: venv postgres $(TEST_PREREQS)
 
 bench: venv postgres $(TEST_PREREQS)
 	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+faults: venv postgres $(TEST_PREREQS)
+	@$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -682,16 +682,23 @@ class Runtime:
                 self._schedule(channel, external_id, chat, payload)
         await self.drain()
         for channel, adapter in self.adapters.items():
+            # a chat's unsent replies go together, as they went the first time: joined into
+            # the same messages (coalesce), not one message per outbox item
+            chats: dict[str, list[OutboxItem]] = {}
             for item in await self.db(self.store.due, channel, age):
+                chats.setdefault(item.chat_id, []).append(item)
+            for chat_id, items in chats.items():
                 if self._stopping:
                     break
                 # claimed in the chat's turn: a reply being sent live is marked sent by then
                 # (and no longer claimable), so the sweep never sends it a second time
-                async with self._chat((channel, item.chat_id)):
-                    if not await self.db(self.store.claim, item):
+                async with self._chat((channel, chat_id)):
+                    claimed = [i for i in items if await self.db(self.store.claim, i)]
+                    if not claimed:
                         continue
-                    sent = await self.deliver(adapter, item.chat_id, [self._rendered(item)],
-                                              [item.id or 0])
+                    sent = await self.deliver(adapter, chat_id,
+                                              [self._rendered(i) for i in claimed],
+                                              [i.id or 0 for i in claimed])
                 await self._finish(channel, None, sent)
 
     async def _sweep_forever(self) -> None:

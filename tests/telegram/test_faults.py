@@ -86,6 +86,31 @@ def test_a_reply_that_could_not_be_sent_is_resent_by_the_sweep(emulator, polling
     assert _pending(sqlite_db_url) == []
 
 
+def test_the_sweep_resends_a_chat_s_replies_joined_as_they_were(emulator, polling_bot,
+                                                                 sqlite_db_url):
+    """/help is answered with several outbox items joined into one message; when that message
+    could not be sent, the sweep sends the same one message (not one per outbox item)."""
+    engine, uows = _uows(sqlite_db_url)
+    code = invite(uows)
+    engine.dispose()
+    bot = polling_bot(sqlite_db_url, patience=1.5, sweep_interval=3600)
+    emulator.command(U, f"/start inv_{code}")
+    emulator.wait(lambda: any("menu:help" in buttons(c) for c in emulator.sent(U)))
+    emulator.command(U, "/help")
+    (live,) = [c for c in emulator.wait_sent(U, 2)[1:]]
+    emulator.inject("sendMessage", 500, seconds=600)
+    emulator.command(U, "/help")
+    emulator.wait(lambda: len(emulator.calls_of("sendMessage", chat=U, ok=False)) >= 2)
+    bot.run(lambda ch: ch.runtime.drain())
+    assert len(_pending(sqlite_db_url)) >= 2  # one answer, several outbox items
+    emulator.faults.clear()
+    bot.run(lambda ch: ch.runtime.sweep(min_age=0))
+    resent = emulator.sent(U)[2:]
+    assert [c.params["text"] for c in resent] == [live.params["text"]]
+    assert buttons(resent[0]) == buttons(live)
+    assert _pending(sqlite_db_url) == []
+
+
 def test_a_failed_mark_sent_is_tried_again_and_nothing_is_sent_twice(emulator, polling_bot,
                                                                      sqlite_db_url):
     from sqlalchemy.exc import OperationalError

@@ -1,0 +1,441 @@
+"""The fault table's harness: the real bot (`athar telegram` or `athar web`, its own process)
+against the Bot API emulator of the tests, a real database (SQLite or PostgreSQL), simulated
+users, and the counting of what reached them.
+
+A fault is a function (see tests/faults/table.py) that gets a `Run`: it starts the bot, drives
+users, injects its fault (kill -9, SIGTERM, 429/5xx, the database's connections killed...) and
+returns a `Row`: tries, survived, lost, duplicated, crashed, leaks.
+
+How replies are counted. Registered users sit at the main menu and send, one message at a time
+(each waits for the answer to the last before sending the next, as people do), commands whose
+answers differ from one to the next (/help, then /menu, then /help...). The answer to a message
+is the first reply after it with the text that message gets (learnt at the start, with no
+fault); a message with no such answer by the end of the run (the faults are over, the bot had
+time to recover) is lost. A reply beyond what was asked (the same text once more) is a
+duplicate. A reply with the generic error text is a crash (a handler raised), like a bot
+process that died on its own or a webhook answered 500.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+from tests.telegram.emulator import TOKEN, BotApiEmulator, Call, free_port  # noqa: E402
+
+SECRET = "faults-Secret_1"
+COMMANDS = ("/help", "/menu")
+
+
+@dataclass
+class Row:
+    """One line of the fault table."""
+    fault: str
+    tries: int = 0
+    survived: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    crashed: int = 0
+    leaks: int = 0
+    note: str = ""
+    # the bars of this fault: most duplicates allowed (the issue: one per chat per crash)
+    max_duplicated: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # other bars not met (said in the note)
+
+    @property
+    def ok(self) -> bool:
+        return (not self.problems and self.lost == 0 and self.crashed == 0 and self.leaks == 0
+                and self.duplicated <= self.max_duplicated and self.survived == self.tries)
+
+
+def print_table(rows: list[Row], out=sys.stdout) -> None:
+    head = ("fault", "tries", "survived", "lost", "duplicated", "crashed", "leaks", "ok", "s",
+            "note")
+    lines = [head] + [(r.fault, str(r.tries), str(r.survived), str(r.lost),
+                       f"{r.duplicated}" + (f" (≤{r.max_duplicated})" if r.max_duplicated else ""),
+                       str(r.crashed), str(r.leaks), "yes" if r.ok else "NO", f"{r.seconds:.0f}",
+                       "; ".join(r.problems + ([r.note] if r.note else []))) for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    for n, line in enumerate(lines):
+        cells = [c.ljust(w) if i in (0, 9) else c.rjust(w)
+                 for i, (c, w) in enumerate(zip(line, widths))]
+        print("  ".join(cells).rstrip(), file=out)
+        if n == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    bad = [r.fault for r in rows if not r.ok]
+    print(f"\n{len(rows) - len(bad)} of {len(rows)} faults held"
+          + (f"; NOT held: {', '.join(bad)}" if bad else ""), file=out, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+
+@contextlib.contextmanager
+def database(pg: bool, workdir: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file in `workdir`, or a scratch PostgreSQL schema
+    (dropped afterwards)."""
+    from storage.migrate import upgrade
+    if not pg:
+        url = f"sqlite:///{workdir / 'athar.db'}"
+        upgrade(url)
+        yield url
+        return
+    from bench.common import drop_schema, new_schema
+    name, url = new_schema("athar_faults")
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_schema(name)
+
+
+def seed_users(db_url: str, user_ids: list[int], commune: str = "berkane",
+               role: str = "official", language: str = "fr") -> None:
+    """Registered users of a commune (at the main menu once they write)."""
+    from domain.records import Identity, User
+    from storage.db import make_engine, make_uow_factory
+    engine = make_engine(db_url)
+    try:
+        uows = make_uow_factory(engine)
+        with uows() as uow:
+            for uid in user_ids:
+                uow.users.add(User(role=role, commune_id=commune, language=language),
+                              Identity(channel="telegram", external_id=str(uid), user_id=0))
+            uow.commit()
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The bot's process
+
+class BotProcess:
+    """`athar telegram` (polling) or `athar web` (webhook, `workers` uvicorn workers)."""
+
+    def __init__(self, mode: str, db_url: str, emulator: BotApiEmulator, workdir: Path,
+                 nlu_url: str = "", env: dict[str, str] | None = None, workers: int = 1):
+        self.mode = mode
+        self.db_url = db_url
+        self.emulator = emulator
+        self.workdir = workdir
+        self.nlu_url = nlu_url
+        self.extra_env = env or {}
+        self.workers = workers
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self.died: list[int] = []  # exit codes of processes that ended without being told to
+        self.port = free_port()
+        self.logs: list[Path] = []
+        self._told: set[int] = set()  # pids ended on purpose (kill -9, SIGTERM)
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN,
+               "ATHAR_TELEGRAM_API_URL": self.emulator.api_url, "ATHAR_DATABASE_URL": self.db_url,
+               "ATHAR_TELEGRAM__MAX_RATE": "0", "ATHAR_TELEGRAM_WEBHOOK_SECRET": SECRET,
+               "ATHAR_LOGGING__LEVEL": "INFO", "NO_PROXY": "127.0.0.1,localhost",
+               "no_proxy": "127.0.0.1,localhost", "ATHAR_NLU__URL": self.nlu_url,
+               "ATHAR_NLU__AUTOSTART": "false", "PYTHONUNBUFFERED": "1",
+               "ATHAR_PSEUDONYM_KEY": "faults-pseudonym-key-0123456789abcdef"}
+        env.pop("ATHAR_TELEGRAM__API_URL", None)
+        env.update(self.extra_env)
+        return env
+
+    def start(self, wait: bool = True) -> "BotProcess":
+        if self.mode == "polling":
+            cmd = [sys.executable, "-m", "bot.cli", "telegram"]
+        else:
+            cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(self.workers),
+                   "--webhook-url", f"http://127.0.0.1:{self.port}/telegram"]
+        self.starts += 1
+        log = self.workdir / f"bot-{self.starts}.log"
+        self.logs.append(log)
+        calls_before = len(self.emulator.calls)
+        self.proc = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=open(log, "w"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        if wait:
+            self.wait_ready(calls_before)
+        return self
+
+    def wait_ready(self, calls_before: int = 0, timeout: float = 120) -> None:
+        emu = self.emulator
+        method = "getUpdates" if self.mode == "polling" else "setWebhook"
+        emu.wait(lambda: any(c.method == method for c in emu.calls[calls_before:])
+                 or self.proc.poll() is not None, timeout=timeout)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"the bot did not start: {self.log_tail()}")
+        if self.mode != "polling":  # uvicorn binds its port after the webhook is registered
+            import socket
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                        return
+                time.sleep(0.05)
+            raise RuntimeError("the webhook server did not listen")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def check(self) -> None:
+        """Note a process that ended on its own (a crash)."""
+        if self.proc is not None and self.proc.poll() is not None \
+                and self.proc.pid not in self._told:
+            self.died.append(self.proc.returncode)
+            self._told.add(self.proc.pid)
+
+    def kill(self) -> None:
+        """kill -9, the whole process group (uvicorn's workers too)."""
+        if self.alive:
+            self._told.add(self.proc.pid)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self, timeout: float = 60) -> float:
+        """SIGTERM as a process manager sends it; the seconds until the process ended."""
+        if not self.alive:
+            return 0.0
+        self._told.add(self.proc.pid)
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        return time.monotonic() - started
+
+    def log_tail(self, n: int = 3000) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.logs)[-n:]
+
+    def log_text(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
+
+
+# ---------------------------------------------------------------------------------------------
+# Users and the counting of their answers
+
+@dataclass
+class Sent:
+    chat: int
+    expect: str | None  # the reply text this message gets (None: any reply)
+    at: float
+    answered_at: float | None = None
+
+
+class Users:
+    """Registered users at the menu, each sending commands one at a time; counts answers."""
+
+    def __init__(self, emulator: BotApiEmulator, ids: list[int], error_texts: set[str],
+                 wait: float = 90.0, think: float = 0.05):
+        self.emu = emulator
+        self.ids = ids
+        self.error_texts = error_texts
+        self.wait = wait
+        self.think = think
+        self.expected: dict[str, str] = {}  # command → its answer's text
+        self.sent: list[Sent] = []
+        self.replies: dict[int, list[Call]] = collections.defaultdict(list)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.errors = 0
+        emulator.listeners.append(self._on_call)
+
+    def _on_call(self, call: Call) -> None:
+        if call.status != 200 or call.method not in ("sendMessage", "sendDocument", "sendPhoto"):
+            return
+        try:
+            chat = int(call.params.get("chat_id"))
+        except (TypeError, ValueError):
+            return
+        if chat not in self.ids:
+            return
+        with self._lock:
+            self.replies[chat].append(call)
+            text = call.params.get("text") or ""
+            if text in self.error_texts:
+                self.errors += 1
+
+    def learn(self) -> None:
+        """The answer of each command, with no fault: the first user asks each once."""
+        uid = self.ids[0]
+        for command in COMMANDS:
+            before = len(self.replies[uid])
+            self.emu.command(uid, command)
+            self.emu.wait(lambda: len(self.replies[uid]) > before, timeout=60)
+            time.sleep(0.3)  # a command answered in several messages: all of them
+            with self._lock:
+                got = self.replies[uid][before:]
+            if len(got) != 1:
+                raise RuntimeError(f"{command} is answered with {len(got)} messages, not one")
+            self.expected[command] = got[0].params.get("text") or ""
+        if len(set(self.expected.values())) != len(COMMANDS):
+            raise RuntimeError("the commands' answers are not told apart")
+        with self._lock:
+            self.replies.clear()
+
+    def _answered(self, s: Sent) -> bool:
+        with self._lock:
+            for call in self.replies[s.chat]:
+                if call.at >= s.at and (s.expect is None or call.params.get("text") == s.expect):
+                    s.answered_at = call.at
+                    return True
+        return False
+
+    def send_one(self, uid: int, n: int) -> Sent:
+        command = COMMANDS[n % len(COMMANDS)]
+        s = Sent(uid, self.expected[command], time.perf_counter())
+        with self._lock:
+            self.sent.append(s)
+        self.emu.command(uid, command)
+        return s
+
+    def _user(self, uid: int) -> None:
+        n = 0
+        while not self._stop.is_set():
+            s = self.send_one(uid, n)
+            n += 1
+            deadline = time.monotonic() + self.wait
+            while not self._answered(s) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if s.answered_at is None:  # lost for good: the run's count says so
+                return
+            if self.think:
+                time.sleep(self.think)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._threads = [threading.Thread(target=self._user, args=(u,), daemon=True)
+                         for u in self.ids]
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        """No new messages; wait for the answers of those sent (up to `wait` seconds)."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(self.wait + 10)
+
+    def count(self, row: Row) -> Row:
+        """tries, survived, lost, duplicated and crashed (error replies) into `row`."""
+        with self._lock:
+            for s in self.sent:
+                if s.answered_at is None:
+                    self._answered_unlocked(s)
+            row.tries += len(self.sent)
+            row.survived += sum(1 for s in self.sent if s.answered_at is not None)
+            row.lost += sum(1 for s in self.sent if s.answered_at is None)
+            asked = collections.Counter((s.chat, s.expect) for s in self.sent
+                                        if s.answered_at is not None)
+            got = collections.Counter((chat, c.params.get("text"))
+                                      for chat, calls in self.replies.items() for c in calls)
+            row.duplicated += sum(max(0, n - asked[k]) for k, n in got.items()
+                                  if k[1] not in self.error_texts)
+            row.crashed += self.errors
+        return row
+
+    def _answered_unlocked(self, s: Sent) -> None:
+        for call in self.replies[s.chat]:
+            if call.at >= s.at and (s.expect is None or call.params.get("text") == s.expect):
+                s.answered_at = call.at
+                return
+
+    def per_chat_duplicates(self) -> dict[int, int]:
+        with self._lock:
+            asked = collections.Counter((s.chat, s.expect) for s in self.sent)
+            out: dict[int, int] = collections.Counter()
+            for chat, calls in self.replies.items():
+                got = collections.Counter(c.params.get("text") for c in calls)
+                out[chat] += sum(max(0, n - asked[(chat, t)]) for t, n in got.items()
+                                 if t not in self.error_texts)
+            return dict(out)
+
+
+def error_texts() -> set[str]:
+    """The generic error message in every variant (what a handler that raised says)."""
+    from bot.i18n import default_catalog
+    catalog = default_catalog()
+    return {catalog.text("common.error", lang) for lang in ("fr", "ar", "ary", "ary-Latn")}
+
+
+# ---------------------------------------------------------------------------------------------
+# One fault's run
+
+@dataclass
+class Run:
+    """What a fault gets: a database, the emulator, a place for logs, the size of the run."""
+    name: str
+    pg: bool
+    size: str  # "short" (make test) or "full" (make faults)
+    workdir: Path
+    db_url: str
+    emulator: BotApiEmulator
+    nlu_url: str = ""
+    bots: list[BotProcess] = field(default_factory=list)
+    last_users: "Users | None" = None
+
+    @property
+    def short(self) -> bool:
+        return self.size == "short"
+
+    def n(self, short: int, full: int) -> int:
+        return short if self.short else full
+
+    def bot(self, mode: str = "polling", **kw: Any) -> BotProcess:
+        kw.setdefault("nlu_url", self.nlu_url)
+        b = BotProcess(mode, self.db_url, self.emulator, self.workdir, **kw)
+        self.bots.append(b)
+        return b
+
+    def users(self, count: int, first: int = 10_000, **kw: Any) -> Users:
+        ids = list(range(first, first + count))
+        seed_users(self.db_url, ids)
+        self.last_users = Users(self.emulator, ids, error_texts(), **kw)
+        return self.last_users
+
+
+def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short",
+              nlu_url: str = "", keep: bool = False) -> Row:
+    """Run one fault in a fresh database and emulator; the row it returns, with the crashes of
+    bot processes that died on their own added."""
+    name = fn.__name__.removeprefix("fault_").replace("_", " ")
+    tmp = tempfile.mkdtemp(prefix="athar-faults-")
+    workdir = Path(tmp)
+    emu = BotApiEmulator(deliverers=8).start()
+    started = time.monotonic()
+    run: Run | None = None
+    try:
+        with database(pg, workdir) as url:
+            run = Run(name, pg, size, workdir, url, emu, nlu_url=nlu_url)
+            try:
+                row = fn(run)
+            finally:
+                for b in run.bots:
+                    b.check()
+                    b.terminate()
+            row.crashed += sum(len(b.died) for b in run.bots)
+            if any(b.died for b in run.bots):
+                row.note = (row.note + "; " if row.note else "") + "a bot process died"
+    finally:
+        emu.stop()
+    row.seconds = time.monotonic() - started
+    if not keep and row.ok:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    elif not row.ok:
+        row.note = (row.note + "; " if row.note else "") + f"logs in {tmp}"
+    return row
