@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 
-from tests.telegram.emulator import TOKEN, BotApiEmulator, Call, free_port  # noqa: E402
+from tests.telegram.emulator import TOKEN, BotApiEmulator, Call, buttons, free_port  # noqa: E402
 
 SECRET = "faults-Secret_1"
 COMMANDS = ("/help", "/menu")
@@ -92,8 +92,12 @@ def database(pg: bool, workdir: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
+    from sqlalchemy.engine import make_url
     from bench.common import drop_schema, new_schema
     name, url = new_schema("athar_faults")
+    # the bot's connections carry the schema's name: a fault can kill exactly those
+    url = make_url(url).update_query_dict({"application_name": name}).render_as_string(
+        hide_password=False)
     try:
         upgrade(url)
         yield url
@@ -231,29 +235,50 @@ class BotProcess:
 @dataclass
 class Sent:
     chat: int
-    expect: str | None  # the reply text this message gets (None: any reply)
+    expect: str  # the label of the answer this message gets (see Users.label)
     at: float
     answered_at: float | None = None
 
 
+FREE_TEXTS = ["bonjour", "salam", "merci beaucoup", "مرحبا", "شكرا بزاف", "salam labas",
+              "ok merci", "السلام عليكم", "bonsoir", "ça va ?", "choukran", "👍"]
+MENU_BUTTON = "menu:new_project"  # on the main menu's keyboard, which ends every answer here
+
+
 class Users:
-    """Registered users at the menu, each sending commands one at a time; counts answers."""
+    """Registered users at the menu, each sending one message at a time; counts the answers.
+
+    `script`: "commands" (/help, /menu, /help...: each answer told apart by its text) or
+    "texts" (free text through the NLU; an answer is any reply that ends at the main menu)."""
 
     def __init__(self, emulator: BotApiEmulator, ids: list[int], error_texts: set[str],
-                 wait: float = 90.0, think: float = 0.05):
+                 wait: float = 90.0, think: float = 0.05, script: str = "commands",
+                 on_sent: Callable[[dict[str, Any]], None] | None = None):
         self.emu = emulator
         self.ids = ids
+        self._idset = set(ids)
         self.error_texts = error_texts
         self.wait = wait
         self.think = think
-        self.expected: dict[str, str] = {}  # command → its answer's text
+        self.script = script
+        self.on_sent = on_sent
+        self.expected: dict[str, str] = {}  # answer text → the command that gets it
         self.sent: list[Sent] = []
-        self.replies: dict[int, list[Call]] = collections.defaultdict(list)
+        self.replies: dict[int, list[tuple[Call, str | None]]] = collections.defaultdict(list)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.errors = 0
+        self.others = 0  # replies that are neither an answer nor the error text
         emulator.listeners.append(self._on_call)
+
+    def label(self, call: Call) -> str | None:
+        text = call.params.get("text") or ""
+        if text in self.error_texts:
+            return "error"
+        if self.script == "texts":
+            return "text" if MENU_BUTTON in buttons(call) else None
+        return self.expected.get(text)
 
     def _on_call(self, call: Call) -> None:
         if call.status != 200 or call.method not in ("sendMessage", "sendDocument", "sendPhoto"):
@@ -262,46 +287,68 @@ class Users:
             chat = int(call.params.get("chat_id"))
         except (TypeError, ValueError):
             return
-        if chat not in self.ids:
+        if chat not in self._idset:
             return
+        label = self.label(call)
         with self._lock:
-            self.replies[chat].append(call)
-            text = call.params.get("text") or ""
-            if text in self.error_texts:
+            self.replies[chat].append((call, label))
+            if label == "error":
                 self.errors += 1
+            elif label is None and (self.expected or self.script == "texts"):
+                self.others += 1
 
     def learn(self) -> None:
-        """The answer of each command, with no fault: the first user asks each once."""
+        """The answer of each command (or of a free text), with no fault: one message each."""
         uid = self.ids[0]
-        for command in COMMANDS:
+        probes = COMMANDS if self.script == "commands" else FREE_TEXTS[:2]
+        for probe in probes:
             before = len(self.replies[uid])
-            self.emu.command(uid, command)
+            if probe.startswith("/"):
+                self.emu.command(uid, probe)
+            else:
+                self.emu.text(uid, probe)
             self.emu.wait(lambda: len(self.replies[uid]) > before, timeout=60)
-            time.sleep(0.3)  # a command answered in several messages: all of them
+            time.sleep(0.3)  # an answer in several messages: all of them
             with self._lock:
                 got = self.replies[uid][before:]
             if len(got) != 1:
-                raise RuntimeError(f"{command} is answered with {len(got)} messages, not one")
-            self.expected[command] = got[0].params.get("text") or ""
-        if len(set(self.expected.values())) != len(COMMANDS):
+                raise RuntimeError(f"{probe!r} is answered with {len(got)} messages, not one")
+            if self.script == "commands":
+                self.expected[got[0][0].params.get("text") or ""] = probe
+            elif got[0][1] != "text":
+                raise RuntimeError(f"{probe!r} is not answered at the menu")
+        if self.script == "commands" and len(self.expected) != len(COMMANDS):
             raise RuntimeError("the commands' answers are not told apart")
         with self._lock:
             self.replies.clear()
+            self.errors = self.others = 0
+
+    def _answered_unlocked(self, s: Sent) -> bool:
+        if s.answered_at is None:
+            for call, label in self.replies[s.chat]:
+                if call.at >= s.at and label == s.expect:
+                    s.answered_at = call.at
+                    break
+        return s.answered_at is not None
 
     def _answered(self, s: Sent) -> bool:
         with self._lock:
-            for call in self.replies[s.chat]:
-                if call.at >= s.at and (s.expect is None or call.params.get("text") == s.expect):
-                    s.answered_at = call.at
-                    return True
-        return False
+            return self._answered_unlocked(s)
 
     def send_one(self, uid: int, n: int) -> Sent:
-        command = COMMANDS[n % len(COMMANDS)]
-        s = Sent(uid, self.expected[command], time.perf_counter())
-        with self._lock:
-            self.sent.append(s)
-        self.emu.command(uid, command)
+        if self.script == "commands":
+            command = COMMANDS[n % len(COMMANDS)]
+            s = Sent(uid, command, time.perf_counter())
+            with self._lock:
+                self.sent.append(s)
+            update = self.emu.command(uid, command)
+        else:
+            s = Sent(uid, "text", time.perf_counter())
+            with self._lock:
+                self.sent.append(s)
+            update = self.emu.text(uid, f"{FREE_TEXTS[(uid + n) % len(FREE_TEXTS)]}")
+        if self.on_sent is not None:
+            self.on_sent(update)
         return s
 
     def _user(self, uid: int) -> None:
@@ -312,7 +359,7 @@ class Users:
             deadline = time.monotonic() + self.wait
             while not self._answered(s) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            if s.answered_at is None:  # lost for good: the run's count says so
+            if s.answered_at is None:  # lost for good: the count says so
                 return
             if self.think:
                 time.sleep(self.think)
@@ -334,35 +381,31 @@ class Users:
         """tries, survived, lost, duplicated and crashed (error replies) into `row`."""
         with self._lock:
             for s in self.sent:
-                if s.answered_at is None:
-                    self._answered_unlocked(s)
+                self._answered_unlocked(s)
             row.tries += len(self.sent)
             row.survived += sum(1 for s in self.sent if s.answered_at is not None)
             row.lost += sum(1 for s in self.sent if s.answered_at is None)
-            asked = collections.Counter((s.chat, s.expect) for s in self.sent
-                                        if s.answered_at is not None)
-            got = collections.Counter((chat, c.params.get("text"))
-                                      for chat, calls in self.replies.items() for c in calls)
-            row.duplicated += sum(max(0, n - asked[k]) for k, n in got.items()
-                                  if k[1] not in self.error_texts)
+            row.duplicated += sum(self._duplicates_unlocked().values())
             row.crashed += self.errors
+            if self.others:
+                row.problems.append(f"{self.others} replies that answer nothing sent")
         return row
 
-    def _answered_unlocked(self, s: Sent) -> None:
-        for call in self.replies[s.chat]:
-            if call.at >= s.at and (s.expect is None or call.params.get("text") == s.expect):
-                s.answered_at = call.at
-                return
+    def _duplicates_unlocked(self) -> dict[int, int]:
+        asked = collections.Counter((s.chat, s.expect) for s in self.sent)
+        out: dict[int, int] = collections.Counter()
+        for chat, calls in self.replies.items():
+            got = collections.Counter(label for _, label in calls if label not in (None, "error"))
+            out[chat] += sum(max(0, n - asked[(chat, label)]) for label, n in got.items())
+        return dict(out)
 
     def per_chat_duplicates(self) -> dict[int, int]:
         with self._lock:
-            asked = collections.Counter((s.chat, s.expect) for s in self.sent)
-            out: dict[int, int] = collections.Counter()
-            for chat, calls in self.replies.items():
-                got = collections.Counter(c.params.get("text") for c in calls)
-                out[chat] += sum(max(0, n - asked[(chat, t)]) for t, n in got.items()
-                                 if t not in self.error_texts)
-            return dict(out)
+            return self._duplicates_unlocked()
+
+    def answer_times(self) -> list[float]:
+        with self._lock:
+            return [s.answered_at - s.at for s in self.sent if s.answered_at is not None]
 
 
 def error_texts() -> set[str]:
@@ -385,6 +428,7 @@ class Run:
     db_url: str
     emulator: BotApiEmulator
     nlu_url: str = ""
+    rasa_url: str | None = None  # a real Rasa server with the trained model, when there is one
     bots: list[BotProcess] = field(default_factory=list)
     last_users: "Users | None" = None
 
@@ -409,10 +453,11 @@ class Run:
 
 
 def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short",
-              nlu_url: str = "", keep: bool = False) -> Row:
+              nlu_url: str = "", rasa_url: str | None = None, keep: bool = False) -> Row:
     """Run one fault in a fresh database and emulator; the row it returns, with the crashes of
     bot processes that died on their own added."""
     name = fn.__name__.removeprefix("fault_").replace("_", " ")
+    pg = pg or getattr(fn, "needs_pg", False)
     tmp = tempfile.mkdtemp(prefix="athar-faults-")
     workdir = Path(tmp)
     emu = BotApiEmulator(deliverers=8).start()
@@ -420,7 +465,7 @@ def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short"
     run: Run | None = None
     try:
         with database(pg, workdir) as url:
-            run = Run(name, pg, size, workdir, url, emu, nlu_url=nlu_url)
+            run = Run(name, pg, size, workdir, url, emu, nlu_url=nlu_url, rasa_url=rasa_url)
             try:
                 row = fn(run)
             finally:
@@ -439,3 +484,69 @@ def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short"
     elif not row.ok:
         row.note = (row.note + "; " if row.note else "") + f"logs in {tmp}"
     return row
+
+
+# ---------------------------------------------------------------------------------------------
+# The NLU between the bot and Rasa
+
+class NluProxy:
+    """An HTTP server in front of the real Rasa server that can be made to fail: "ok" (passes
+    everything on), "down" (the connection is dropped), "refuse" (503), "slow" (answers after
+    `delay` seconds), "garbled" (200 with bytes that are not Rasa's JSON), "wrong" (JSON of the
+    wrong shape), "hang" (never answers in time)."""
+
+    def __init__(self, target: str | None, delay: float = 5.0):
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+        from tests.telegram.emulator import ServerThread
+        self.target = target.rstrip("/") if target else None
+        self.mode = "ok"
+        self.delay = delay
+        self.calls = collections.Counter()
+        self._client = None
+        app = Starlette(routes=[Route("/{path:path}", self._any, methods=["GET", "POST"])])
+        self.server = ServerThread(app)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def start(self) -> "NluProxy":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    async def _any(self, request):
+        import asyncio
+        import httpx
+        from starlette.responses import Response
+        mode = self.mode
+        self.calls[mode] += 1
+        body = await request.body()
+        if mode == "down":  # what a reverse proxy says when Rasa's process is gone
+            return Response(b"", status_code=502)
+        if mode == "refuse":
+            return Response(b"Service Unavailable", status_code=503)
+        if mode == "garbled":
+            return Response(b"\x00\xff{\"intent\": [garbled", status_code=200,
+                            media_type="application/json")
+        if mode == "wrong":
+            return Response(b'{"intent": "greet", "entities": {"x": 1}}', status_code=200,
+                            media_type="application/json")
+        if mode in ("slow", "hang"):
+            await asyncio.sleep(self.delay if mode == "slow" else 60.0)
+        if self.target is None:
+            return Response(b"no Rasa behind this proxy", status_code=503)
+        if self._client is None:
+            self._client = httpx.AsyncClient(trust_env=False, timeout=30)
+        r = await self._client.request(request.method, self.target + "/" + request.path_params["path"],
+                                       content=body, headers={"Content-Type": "application/json"})
+        return Response(r.content, status_code=r.status_code, media_type="application/json")
+
+
+def rasa_url() -> str | None:
+    """The URL of a real Rasa server with the trained model for a run of the table: the one at
+    ATHAR_FAULTS_RASA_URL, else None (the caller starts one)."""
+    return os.environ.get("ATHAR_FAULTS_RASA_URL") or None

@@ -13,8 +13,10 @@ from tests.faults.table import FAULTS
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.__name__.removeprefix("fault_"))
-def test_the_fault_holds(fault):
-    row = run_fault(fault, size="short")
+def test_the_fault_holds(fault, request):
+    rasa = request.getfixturevalue("rasa_server").url if getattr(fault, "needs_rasa", False) \
+        else None
+    row = run_fault(fault, size="short", rasa_url=rasa)
     out = io.StringIO()
     print_table([row], out)
     assert row.tries > 0, out.getvalue()
