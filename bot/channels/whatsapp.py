@@ -488,7 +488,9 @@ def window_open(last_inbound: datetime | None, now: datetime | None = None) -> b
 
 
 class Pacer:
-    """At most `rate` sends per second for the number (evenly spaced; 0: no pacing)."""
+    """At most `rate` sends per second for the number, evenly spaced (0: no pacing). The senders
+    take turns: a sleep that overran (a busy event loop) never lets the waiting ones go in a
+    burst to catch up."""
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate if rate > 0 else 0.0
@@ -499,11 +501,10 @@ class Pacer:
         if not self.interval:
             return
         async with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
+            delay = self._next - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = time.monotonic() + self.interval
 
 
 def iter_rows(messages: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

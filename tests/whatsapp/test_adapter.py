@@ -245,3 +245,24 @@ def test_template_message_and_window():
     text = link.split("?text=")[1].replace("%20", " ")
     (event,) = wa.events(note([m("text", {"body": text})]))
     assert wa.to_incoming(event.payload).command_arg == "p_Ab3-xY_9zQwErTyUiOpAsD"
+
+
+def test_the_pacer_spaces_sends_without_catching_up_in_a_burst():
+    import asyncio
+    import time
+
+    async def run() -> list[float]:
+        pacer, times = wa.Pacer(100), []
+
+        async def one(i: int) -> None:
+            if i == 10:
+                time.sleep(0.2)  # the event loop stalls (blocking work)
+            await pacer.wait()
+            times.append(time.monotonic())
+        await asyncio.gather(*(one(i) for i in range(40)))
+        return times
+
+    times = sorted(asyncio.run(run()))
+    assert times[-1] - times[0] >= 39 / 100 * 0.95
+    busiest = max(sum(1 for t in times if s <= t < s + 0.1) for s in times)
+    assert busiest <= 10 + 2  # 100 per second: about 10 in any tenth of a second
