@@ -283,7 +283,8 @@ def _question_prompt(ctx: Ctx) -> list[Msg]:
     if q.kind == "wg4":
         lines.append(msg("polls.wg_lead"))
     lines.append(msg("common.raw", text=q.text_in(ctx.lang)))
-    if q.kind == "text":
+    if q.kind == "text":  # told before writing: names cannot be masked, so none is asked for
+        lines.append(msg("polls.no_names"))
         lines.append(msg("polls.text_hint"))
     elif q.kind == "multi":
         lines.append(msg("polls.multi_hint"))

@@ -252,3 +252,25 @@ def test_0008_forgets_what_joined_a_beneficiary_chat_to_its_answers(empty_db_url
             assert conn.execute(text("SELECT sent_at, private FROM outbox")).all() == [(None, False)]
     finally:
         engine.dispose()
+
+
+def test_0009_masks_the_stories_stored_before(empty_db_url):
+    from sqlalchemy import text
+    upgrade(empty_db_url, "0008_anonymous_polls")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO stories (id, text, tags, significant, created_at) VALUES "
+                              "(1, 'appelez le 0612345678 ou amina@mail.ma', '[]', false, :t), "
+                              "(2, 'rien à masquer', '[]', false, :t), "
+                              "(3, NULL, '[]', false, :t)"), {"t": datetime(2026, 1, 1)})
+    finally:
+        engine.dispose()
+    upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as conn:
+            texts = dict(conn.execute(text("SELECT id, text FROM stories")).all())
+    finally:
+        engine.dispose()
+    assert texts == {1: "appelez le ••• ou •••", 2: "rien à masquer", 3: None}
