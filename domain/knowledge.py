@@ -533,13 +533,13 @@ class CoachConfidence(_Strict):
     """Probability thresholds of the coach's verdicts (domain.effects.Confidence), calibrated on
     the real train split by `athar coaching calibrate`."""
 
-    alone: float = Field(gt=0.5, le=1.0)
-    agree: float = Field(gt=0.5, le=1.0)
-    contra: float = Field(gt=0.5, le=1.0)
+    alone: float = Field(ge=0.5, le=1.0)
+    agree: float = Field(ge=0.5, le=1.0)
+    contra: float = Field(ge=0.5, le=1.0)
     # for telling a statement it is not an effect, when different (None: the same bars)
-    not_alone: float | None = Field(default=None, gt=0.5, le=1.0)
-    not_agree: float | None = Field(default=None, gt=0.5, le=1.0)
-    not_contra: float | None = Field(default=None, gt=0.5, le=1.0)
+    not_alone: float | None = Field(default=None, ge=0.5, le=1.0)
+    not_agree: float | None = Field(default=None, ge=0.5, le=1.0)
+    not_contra: float | None = Field(default=None, ge=0.5, le=1.0)
 
 
 class CoachingLexicon(_Strict):

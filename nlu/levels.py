@@ -38,8 +38,8 @@ NLU_DIR = Path(__file__).resolve().parent
 GENERATED_WEIGHT = 0.3  # chosen by grouped cross-validation on the real train split
 L2 = 1e-4  # penalty per example-weight unit (about sklearn's C = 10)
 CHAR_SIZES = (2, 3, 4, 5)
-MIN_DF = 2
-_WORD = re.compile(r"[\w']+|%")
+MIN_DF = {"c:": 2}  # characters seen in one example only are dropped; every word is kept
+_WORD = re.compile(r"\w+|%")
 
 
 # -- features -------------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def train(examples: Iterable[tuple[str, str | None, str, float]], *, l2: float =
     df: Counter[str] = Counter()
     for counts, _, _ in rows:
         df.update(counts.keys())
-    vocab = sorted(f for f, n in df.items() if n >= MIN_DF or f.startswith("l:"))
+    vocab = sorted(f for f, n in df.items() if n >= MIN_DF.get(_block(f), 1))
     index = {f: j for j, f in enumerate(vocab)}
     n_docs = len(rows)
     idf = np.array([math.log((1 + n_docs) / (1 + df[f])) + 1.0 for f in vocab])
