@@ -151,10 +151,13 @@ def test_throughput_errors_and_5xx_are_retried(graph, athar_web, sqlite_db_url):
     graph.inject(131056, count=1)
     graph.inject(None, status=503, count=1)
     graph.inject(None, status=500, count=1)
+    graph.inject(None, status=429, count=1)  # a bare HTTP 429
     graph.text(U, "bonjour")
     (greeting,) = graph.wait_sent(U, 1, timeout=60)
     assert greeting.body["interactive"]["type"] == "list"
-    assert [c.status for c in graph.refused(U)] == [400, 400, 400, 503, 500]
+    assert [c.status for c in graph.refused(U)] == [400, 400, 400, 503, 500, 429]
+    gaps = [b.at - a.at for a, b in zip(graph.refused(U), graph.refused(U)[1:] + [greeting])]
+    assert gaps[-1] > gaps[0]  # backing off: the pauses grow
 
 
 def test_a_user_who_cannot_be_reached_is_marked(graph, athar_web, sqlite_db_url):
