@@ -7,6 +7,8 @@ retention promised at consent holds even where nobody set up a cron job.
 - outbox items sent, or given up (never to be sent), older than `outbox_days` (private ones,
   a beneficiary's, are deleted when sent or given up; those whose attempts ran out go at once,
   WhatsApp's still waiting for their delivery status after a day);
+- WhatsApp delivery statuses (a row per message sent: its id, the number, the status) older
+  than 30 days;
 - dead letters (payloads that could never be handled, kept with their error for the operators;
   they may hold a chat id and a message) older than `dead_letter_days`;
 - poll respondents who consented more than `polls.retention_months` ago, with their answers and
@@ -24,6 +26,7 @@ from domain.records import utcnow
 INBOX_DAYS = 30
 OUTBOX_DAYS = 30
 DEAD_LETTER_DAYS = 14
+WHATSAPP_STATUS_DAYS = 30
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Pruned:
     message_ids: int = 0
     outbox_items: int = 0
     dead_letters: int = 0
+    whatsapp_statuses: int = 0
     respondents: int = 0
 
 
@@ -55,6 +59,7 @@ def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetim
             outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days),
                                           private_before=now - timedelta(days=1)),
             dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
+            whatsapp_statuses=uow.whatsapp_messages.prune(now - timedelta(days=WHATSAPP_STATUS_DAYS)),
             respondents=uow.respondents.purge(retention),
         )
         uow.commit()

@@ -25,6 +25,7 @@ from storage.tables import (
     AuditRow, Base, ConversationRow, DeadLetterRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
     RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
+    WhatsAppMessageRow,
 )
 
 R = TypeVar("R", bound=BaseModel)
@@ -706,4 +707,15 @@ class SqlDeadLetterRepo(_Repo):
     def prune(self, before: datetime) -> int:
         """Delete dead letters kept since before `before`; returns how many."""
         result = self.session.execute(delete(DeadLetterRow).where(DeadLetterRow.created_at < before))
+        return int(result.rowcount or 0)
+
+
+class SqlWhatsAppMessageRepo(_Repo):
+    """Not in the ports: the WhatsApp channel writes its messages' delivery statuses
+    (storage.whatsapp); this only forgets them."""
+
+    def prune(self, before: datetime) -> int:
+        """Delete the statuses of messages last updated before `before`; returns how many."""
+        result = self.session.execute(delete(WhatsAppMessageRow).where(
+            WhatsAppMessageRow.updated_at < before))
         return int(result.rowcount or 0)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from storage.repositories import (
     SqlAuditRepo, SqlConversationRepo, SqlDeadLetterRepo, SqlInboxRepo, SqlInviteRepo, SqlLessonRepo, SqlOutboxRepo,
     SqlPollRepo, SqlProjectRepo, SqlRespondentRepo, SqlResponseRepo, SqlStoryRepo, SqlUserRepo,
+    SqlWhatsAppMessageRepo,
 )
 
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.lessons = SqlLessonRepo(session)
         self.audit = SqlAuditRepo(session)
         self.dead_letters = SqlDeadLetterRepo(session)
+        self.whatsapp_messages = SqlWhatsAppMessageRepo(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,7 +8,7 @@ written in one statement where it matters (they come in batches under load).
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, case, delete, func, select, update
@@ -158,14 +158,6 @@ class WhatsAppStore:
                 where.append(OutboxRow.id < following)
             done = conn.execute(update(OutboxRow).where(*where).values(sent_at=None,
                                                                       attempts=HELD))
-        return done.rowcount or 0
-
-    def prune(self, days: int = 30) -> int:
-        """Statuses of messages older than `days`."""
-        before = utcnow() - timedelta(days=days)
-        with self.gate, self.engine.begin() as conn:
-            done = conn.execute(delete(WhatsAppMessageRow).where(
-                WhatsAppMessageRow.updated_at < before))
         return done.rowcount or 0
 
 

@@ -45,7 +45,7 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from bot.maintenance import DEAD_LETTER_DAYS, prune
+    from bot.maintenance import DEAD_LETTER_DAYS, WHATSAPP_STATUS_DAYS, prune
     from storage.db import make_engine, make_uow_factory
 
     settings = get_settings()
@@ -60,6 +60,8 @@ def _prune(args: argparse.Namespace) -> int:
     print(f"deleted {done.outbox_items} sent or abandoned outgoing message(s) older than "
           f"{args.outbox_days} day(s)")
     print(f"deleted {done.dead_letters} dead letter(s) older than {DEAD_LETTER_DAYS} days")
+    print(f"deleted {done.whatsapp_statuses} WhatsApp delivery status(es) older than "
+          f"{WHATSAPP_STATUS_DAYS} days")
     print(f"erased {done.respondents} poll respondent(s) who consented more than {months} "
           f"month(s) ago")
     return 0

@@ -45,6 +45,11 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
                                        consent_at=now - timedelta(days=400)))
         uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="p-kept", consent=True,
                                        consent_at=now))
+        for wamid, age in (("wamid.old", 31), ("wamid.new", 29)):  # WhatsApp statuses: a month
+            uow.session.execute(text(
+                "INSERT INTO whatsapp_messages (wamid, chat_id, outbox_id, status, error_code, "
+                "updated_at) VALUES (:w, '212600', NULL, 'read', NULL, :t)"),
+                {"w": wamid, "t": now - timedelta(days=age)})
         for age in (15, 13):  # dead letters (they may hold a chat id): kept two weeks
             uow.session.execute(text(
                 "INSERT INTO dead_letters (channel, stage, payload, error, attempts, created_at) "
@@ -54,7 +59,7 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
     done = prune(uow_factory, retention_months=12, now=now)
 
     assert (done.outbox_items, done.message_ids, done.respondents,
-            done.dead_letters) == (3, 1, 1, 1)
+            done.dead_letters, done.whatsapp_statuses) == (3, 1, 1, 1, 1)
     with uow_factory() as uow:
         left = {r.payload["n"] for r in uow.session.scalars(select(OutboxRow))
                 if r.sent_at is None and r.attempts < 1000}
