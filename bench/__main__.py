@@ -1,4 +1,7 @@
-"""Run every bench/bench_*.py module's main(), or only those named: python -m bench nlu storage."""
+"""Run every bench/bench_*.py module's main(), or only those named: python -m bench nlu storage.
+
+Exits with status 1 when a benchmark fails or misses an aim (its main() returns non-zero).
+"""
 from __future__ import annotations
 
 import importlib
@@ -19,11 +22,17 @@ def main(argv: list[str]) -> int:
         print(f"== {name} ==", flush=True)
         t0 = time.monotonic()
         try:
-            importlib.import_module(f"bench.{name}").main()
+            status = importlib.import_module(f"bench.{name}").main()
         except Exception as exc:  # keep running the others
             failed += 1
             print(f"{name} failed: {type(exc).__name__}: {exc}", flush=True)
+        else:
+            if status:
+                failed += 1
+                print(f"{name}: aims NOT met", flush=True)
         print(f"== {name}: {time.monotonic() - t0:.1f} s ==\n", flush=True)
+    if failed:
+        print(f"{failed} benchmark(s) failed or missed an aim", flush=True)
     return 1 if failed else 0
 
 
