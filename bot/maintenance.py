@@ -12,7 +12,10 @@ retention promised at consent holds even where nobody set up a cron job.
 - dead letters (payloads that could never be handled, kept with their error for the operators;
   they may hold a chat id and a message) older than `dead_letter_days`;
 - poll respondents who consented more than `polls.retention_months` ago, with their answers and
-  stories.
+  stories;
+- conversations of chats that are nobody's (a beneficiary's poll, an onboarding never finished)
+  untouched for `conversation_days`: the chat id and the time of its last message are all a
+  beneficiary leaves, and they are not kept longer than needed to resume a poll.
 Several workers may run it at the same time: every step is an idempotent DELETE.
 """
 from __future__ import annotations
@@ -27,6 +30,7 @@ INBOX_DAYS = 30
 OUTBOX_DAYS = 30
 DEAD_LETTER_DAYS = 14
 WHATSAPP_STATUS_DAYS = 30
+CONVERSATION_DAYS = 30
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Pruned:
     dead_letters: int = 0
     whatsapp_statuses: int = 0
     respondents: int = 0
+    conversations: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -50,7 +55,8 @@ def months_before(moment: datetime, months: int) -> datetime:
 
 def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetime | None = None,
           inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS,
-          dead_letter_days: int = DEAD_LETTER_DAYS) -> Pruned:
+          dead_letter_days: int = DEAD_LETTER_DAYS,
+          conversation_days: int = CONVERSATION_DAYS) -> Pruned:
     now = now or utcnow()
     retention = months_before(now, retention_months)
     with uow_factory() as uow:
@@ -61,6 +67,7 @@ def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetim
             dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
             whatsapp_statuses=uow.whatsapp_messages.prune(now - timedelta(days=WHATSAPP_STATUS_DAYS)),
             respondents=uow.respondents.purge(retention),
+            conversations=uow.conversations.prune_nobodys(now - timedelta(days=conversation_days)),
         )
         uow.commit()
     return out

@@ -266,6 +266,13 @@ class SqlConversationRepo(_Repo):
             ConversationRow.updated_at < before).order_by(ConversationRow.updated_at))
         return [_record(ConversationRecord, r) for r in rows]
 
+    def prune_nobodys(self, before: datetime) -> int:
+        """Not in the port: delete the conversations of no user (a beneficiary's poll, an
+        onboarding never finished) untouched since `before`; returns how many."""
+        result = self.session.execute(delete(ConversationRow).where(
+            ConversationRow.user_id.is_(None), ConversationRow.updated_at < before))
+        return int(result.rowcount or 0)
+
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""
         rows = self.session.scalars(select(ConversationRow)

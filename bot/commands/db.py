@@ -45,7 +45,7 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from bot.maintenance import DEAD_LETTER_DAYS, WHATSAPP_STATUS_DAYS, prune
+    from bot.maintenance import CONVERSATION_DAYS, DEAD_LETTER_DAYS, WHATSAPP_STATUS_DAYS, prune
     from storage.db import make_engine, make_uow_factory
 
     settings = get_settings()
@@ -64,6 +64,8 @@ def _prune(args: argparse.Namespace) -> int:
           f"{WHATSAPP_STATUS_DAYS} days")
     print(f"erased {done.respondents} poll respondent(s) who consented more than {months} "
           f"month(s) ago")
+    print(f"deleted {done.conversations} conversation(s) of no registered user untouched for "
+          f"{CONVERSATION_DAYS} days")
     return 0
 
 

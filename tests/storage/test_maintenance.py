@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from domain.ports import ConversationRecord, OutboxItem
-from domain.records import Poll, Project, Respondent, utcnow
+from domain.records import Poll, Project, Respondent, User, utcnow
 
 from bot.maintenance import prune
 from storage.tables import OutboxRow
@@ -32,11 +32,16 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
                        attempts=2, private=True),
         ])[:4]
         uow.inbox.record("telegram", "m-old")
-        uow.conversations.lock("telegram", "chat-old")
+        for chat in ("chat-old", "ben-old", "ben-new"):
+            uow.conversations.lock("telegram", chat)
+        user = uow.users.add(User(role="official", commune_id="berkane"))
+        conv = uow.conversations.lock("telegram", "chat-old")
+        conv.user_id = user.id
+        uow.conversations.save(conv)
         uow.commit()
     with uow_factory() as uow:  # back-date rows (the repositories stamp "now"): test-only SQL
         uow.session.execute(text("UPDATE conversations SET updated_at = :t "
-                                 "WHERE chat_id = 'chat-old'"),
+                                 "WHERE chat_id IN ('chat-old', 'ben-old')"),
                             {"t": now - timedelta(days=4 * 365)})
         uow.session.execute(text("UPDATE inbox SET received_at = :t"), {"t": old})
         project = uow.projects.add(Project(commune_id="berkane", title="Sport pour toutes"))
@@ -59,12 +64,14 @@ def test_prune_forgets_what_is_old_and_done_and_keeps_the_rest(uow_factory):
     done = prune(uow_factory, retention_months=12, now=now)
 
     assert (done.outbox_items, done.message_ids, done.respondents,
-            done.dead_letters, done.whatsapp_statuses) == (3, 1, 1, 1, 1)
+            done.dead_letters, done.whatsapp_statuses, done.conversations) == (3, 1, 1, 1, 1, 1)
     with uow_factory() as uow:
         left = {r.payload["n"] for r in uow.session.scalars(select(OutboxRow))
                 if r.sent_at is None and r.attempts < 1000}
         assert left == {2, 6}  # unsent and still deliverable: kept whatever its age
         assert uow.conversations.get("telegram", "chat-old") is not None  # a user's dialogue stays
+        assert uow.conversations.get("telegram", "ben-old") is None  # nobody's, untouched: gone
+        assert uow.conversations.get("telegram", "ben-new") is not None
     assert sent_new.id and sent_old.id and unsent_old.id and dead_old.id
     # a second run (another worker at the same time) finds nothing more
     assert prune(uow_factory, retention_months=12, now=now) == type(done)()
