@@ -25,6 +25,7 @@ from domain.messages import MAX_TEXT, Button, Incoming, Msg, Notice, Rendered, R
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
+from domain.text import ASCII_DIGITS
 
 from bot.handlers import Handlers
 from bot.i18n import Catalog
@@ -47,7 +48,6 @@ MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
 NOT_KEPT = {"location": "media.location", "other": "media.unsupported"}
 REMINDED = "reminded"  # a dialogue's data: a reminder was sent (Dispatcher.remind)
 NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 @dataclass
@@ -266,7 +266,7 @@ class Dispatcher:
 
         # a typed number selects an offered button, unless the question expects a number
         if incoming.text and not incoming.button and st.offered and st.expects != "number":
-            digits = incoming.text.strip().translate(_DIGITS)
+            digits = incoming.text.strip().translate(ASCII_DIGITS)
             if re.fullmatch(r"\d{1,2}", digits) and 1 <= int(digits) <= len(st.offered):
                 incoming = incoming.model_copy(update={"button": st.offered[int(digits) - 1],
                                                        "text": None})

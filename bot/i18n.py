@@ -37,10 +37,10 @@ from babel import Locale
 from domain import wording
 from domain.language import ALL_LANGS, Lang
 from domain.messages import Msg, Rendered, RenderedButton, Reply
+from domain.text import FSI, PDI, RLM
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 LANG_TAGS = tuple(lang.value for lang in ALL_LANGS)
-FSI, PDI, RLM = "\u2068", "\u2069", "\u200f"
 SHORT = "short."  # `short.<key>`: the short form of the label `<key>` (bot/catalogs/short.yml)
 
 

@@ -13,7 +13,7 @@ import calendar
 import re
 from datetime import date
 
-from domain.dialogue import ARABIC_INDIC
+from domain.text import ASCII_DIGITS
 
 
 
@@ -38,7 +38,7 @@ def _in_month(year: int, month: int, where: str) -> date:
 def parse_day(text: str, today: date | None = None, *, end: bool = False) -> date | None:
     """A date written in digits (see the module doc); None when there is none or it is not a
     real day (31/02/2026)."""
-    t = (text or "").translate(ARABIC_INDIC).strip()
+    t = (text or "").translate(ASCII_DIGITS).strip()
     where = "end" if end else "start"
     try:
         m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", t)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from domain.matching import MEANINGS, Choice, Matcher, fold
 from domain.messages import Button, Media, Msg, Reply, msg
 from domain.nlu import Understanding
+from domain.text import ASCII_DIGITS
 
 __all__ = ["fold"]  # re-exported: handlers match typed text with the same key
 
@@ -41,7 +42,6 @@ SURE = 0.80
 SHORT = 4
 INTENT_SURE = 0.60  # an option's own intent ("add_indicator") selects it from this confidence on
 
-ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 class DialogueState(BaseModel):
@@ -237,7 +237,7 @@ STANDALONE_NUMBER = re.compile(r"(?<![^\W\d_])-?\d+(?:[.,]\d+)?(?![^\W\d_])")
 def parse_number(text: str) -> float | None:
     """A number written with digits (Latin or Arabic-Indic) as a word of its own, with , or . as
     decimal mark."""
-    t = text.translate(ARABIC_INDIC).replace("\u066b", ".").replace("\u066c", "")
+    t = text.translate(ASCII_DIGITS).replace("\u066b", ".").replace("\u066c", "")
     m = STANDALONE_NUMBER.search(t)
     if not m:
         return None
@@ -278,12 +278,12 @@ def read_number(answer: "Answer") -> Reading | None:
             quals = [q for q in u.entities if q.entity == "qualifier"
                      and (0 <= e.start - q.end <= 2 or 0 <= q.start - e.end <= 2 or q.start <= e.start < q.end)]
             kinds = {str(q.value) for q in quals}
-            span = text[e.start:e.end].translate(ARABIC_INDIC)
+            span = text[e.start:e.end].translate(ASCII_DIGITS)
             literal = not kinds and parse_number(span) == value
             bound = "at_least" if "at_least" in kinds else "at_most" if "at_most" in kinds else None
             return Reading(value=value, percent=e.entity == "percent", about="about" in kinds,
                            bound=bound, literal=literal)
-    t = text.translate(ARABIC_INDIC)
+    t = text.translate(ASCII_DIGITS)
     m = STANDALONE_NUMBER.search(t.replace("\u066b", ".").replace("\u066c", ""))
     if not m:
         return None
@@ -433,8 +433,8 @@ class Engine:
             value_text = str(pending.get("text") or "")
             options = [Option(VALUE_DATA, msg("common.the_value", value=value_text)),
                        Option(str(pending.get("option")), Msg.model_validate(pending.get("label")))]
-            typed = (answer.text or "").strip().translate(ARABIC_INDIC)
-            if typed == value_text.translate(ARABIC_INDIC) \
+            typed = (answer.text or "").strip().translate(ASCII_DIGITS)
+            if typed == value_text.translate(ASCII_DIGITS) \
                     or self.match(ctx, options, answer, loose=True) == VALUE_DATA:
                 answer, resolve = Answer(text=value_text), False  # "the number was the value"
         if resolve and answer.button is None and answer.text:
@@ -481,7 +481,7 @@ class Engine:
         text = (answer.text or "").strip()
         if not text:
             return None
-        digits = text.translate(ARABIC_INDIC)
+        digits = text.translate(ASCII_DIGITS)
         if re.fullmatch(r"\d{1,2}", digits):
             k = int(digits)
             return datas[k - 1] if 1 <= k <= len(datas) else None
@@ -554,7 +554,7 @@ class Engine:
             return answer  # the step reads every answer itself
         text = (answer.text or "").strip()
         options = list(self._options(ctx, step))
-        digits = text.translate(ARABIC_INDIC)
+        digits = text.translate(ASCII_DIGITS)
         if re.fullmatch(r"\d{1,3}", digits) and (kind == "number" or step.values == "number"):
             k = int(digits)
             if 1 <= k <= len(options) and not self._choice(ctx, options[k - 1]).means:
@@ -574,7 +574,7 @@ class Engine:
         step = self.registry.get(st.dialogue).step(st.step)
         kind = self._kind(ctx, step)
         text = (answer.text or "").strip()
-        if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ARABIC_INDIC)):
+        if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ASCII_DIGITS)):
             return None
         return self.match(ctx, list(self._options(ctx, step)), answer, loose=kind == "choice",
                           around=not step.values)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+from domain.text import DIGIT_MAP
+
 StatementKind = Literal["activity", "output", "effect", "unknown"]
 Part = Literal["who", "change", "direction", "horizon"]
 PARTS: tuple[str, ...] = ("who", "change", "direction", "horizon")
@@ -59,9 +61,10 @@ class Confidence:
                 self.contra if self.not_contra is None else self.not_contra)
 
 
-# Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic digits
+# Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic and
+# Persian digits
 _ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 0x0649: 0x064A,
-                       **{0x0660 + i: 0x30 + i for i in range(10)}})
+                       **DIGIT_MAP})
 _TATWEEL = chr(0x0640)
 _CLAUSE = re.compile(r"[.;:!?\u061f\u060c,\n]")  # what ends a clause (Arabic comma and question mark too)
 BOUND_DIRECTION = {"at_least": "increase", "at_most": "decrease"}  # "au moins 30", "moins de 10"

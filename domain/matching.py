@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
+from domain.text import DIGIT_MAP
+
 # Arabic letter variants, mapped after NFKD (which already splits hamza and madda off alef, waw
 # and yaa): alef maqsura → yaa, taa marbuta → haa, Farsi yeh and kaf, Arabic-Indic digits.
 _LETTERS = str.maketrans({0x0649: 0x064A, 0x0629: 0x0647, 0x06CC: 0x064A, 0x06A9: 0x0643,
                           0x0671: 0x0627, 0x0640: None,
-                          **{0x0660 + i: 0x30 + i for i in range(10)},
-                          **{0x06F0 + i: 0x30 + i for i in range(10)}})
+                          **DIGIT_MAP})
 _RUNS = re.compile(r"(\w)\1{2,}")  # elongation: "merciiii", "شكراااا"
 _NON_WORD = re.compile(r"[\s\W_]+")
 

@@ -38,6 +38,7 @@ from domain.figures import favourable
 from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
+from domain.text import ASCII_DIGITS
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
 QuestionKind = Literal["scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text",
@@ -274,7 +275,7 @@ class Question(_Model):
     def _band(self, typed: str, number: float | None) -> int | str | None:
         """The age band (values "15-17", "60+") an age falls in."""
         if number is None:
-            m = re.search(r"(?<!\d)(\d{1,3})(?!\d)", typed.translate(_DIGITS))
+            m = re.search(r"(?<!\d)(\d{1,3})(?!\d)", typed.translate(ASCII_DIGITS))
             number = float(m.group(1)) if m else None
         if number is None or not float(number).is_integer():
             return None
@@ -341,7 +342,6 @@ def fold(text: str) -> str:
     return re.sub(r"[\s\W_]+", " ", t).strip()
 
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # negation words of the four variants (folded), and Darija's ma…ch / ما…ش around a verb
 _NEGATIONS = {"pas", "ne", "n", "jamais", "aucun", "aucune", "ni", "sans", "non", "machi", "mchi",
               "ma", "la", "walo", "7ta", "not", "no"} | {

@@ -27,15 +27,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from domain.text import ASCII_DIGITS
+
 MASK = "•••"
 
 _D = r"\d"  # any decimal digit: Python's \d includes Arabic-Indic and Persian digits
 _ZERO = "[0\u0660\u06f0]"
 _NON_ZERO = "[1-9\u0661-\u0669\u06f1-\u06f9]"
 _SEP = "[ .\\-\u00a0]"
-_TO_ASCII = str.maketrans("\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
-                          "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9",
-                          "01234567890123456789")
 
 _EMAIL = re.compile(r"[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+")
 # `+` or `00`, then digits, separators and parentheses, ending with a digit; checked in _phone
@@ -51,7 +50,7 @@ _SEPARATOR_CHARS = " .-\u00a0"
 
 
 def _digits(text: str) -> str:
-    return "".join(c for c in text.translate(_TO_ASCII) if c.isascii() and c.isdigit())
+    return "".join(c for c in text.translate(ASCII_DIGITS) if c.isascii() and c.isdigit())
 
 
 def _international(m: re.Match[str]) -> str:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from domain.text import FSI, PDI  # first-strong isolate: keeps "2026-S1" whole in Arabic
+
 RTL_LANGS = ("ar", "ary")
-FSI, PDI = "\u2068", "\u2069"  # Unicode first-strong isolate: keeps "2026-S1" whole in Arabic
 
 
 def text_dir(text: str) -> str | None:

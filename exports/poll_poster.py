@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain.text import without_bidi_controls
+
 A4_INCHES = (8.27, 11.69)
-BIDI_CONTROLS = {ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f\u202a\u202b\u202c\u202d\u202e"}
 
 
 def clean(text: str) -> str:
     """Without invisible direction marks (matplotlib would draw them as boxes)."""
-    return text.translate(BIDI_CONTROLS)
+    return without_bidi_controls(text)
 
 
 def qr_matrix(data: str) -> list[list[bool]]:

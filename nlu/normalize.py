@@ -19,6 +19,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from domain.text import DIGIT_MAP
+
 _ARABIC_DIACRITICS = set(range(0x064B, 0x0653)) | {0x0670, 0x0640, 0x0654, 0x0655, 0x06E1}
 _MAP: dict[str, str] = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
@@ -33,9 +35,7 @@ _MAP: dict[str, str] = {
     "œ": "oe", "æ": "ae", "ß": "ss",
     "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "\ufeff": "",
 }
-for _i in range(10):
-    _MAP[chr(0x0660 + _i)] = str(_i)
-    _MAP[chr(0x06F0 + _i)] = str(_i)
+_MAP.update({chr(c): chr(d) for c, d in DIGIT_MAP.items()})
 
 
 @lru_cache(maxsize=8192)

@@ -18,10 +18,11 @@ from datetime import date
 from typing import Any
 
 from domain.dialogue import (
-    ARABIC_INDIC, EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
+    EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
 )
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
+from domain.text import ASCII_DIGITS
 from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
@@ -253,7 +254,7 @@ def _dis_parse(dimension: str):
         groups = GROUPS[dimension]
         if answer.button:
             return Invalid(msg("common.button_expired"))
-        typed = str(txt or "").translate(ARABIC_INDIC)
+        typed = str(txt or "").translate(ASCII_DIGITS)
         named, mentioned = _named(ctx, dimension, typed) if dimension != "age_band" else (None,
                                                                                            False)
         if named is None:

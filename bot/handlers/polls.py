@@ -40,10 +40,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from domain.dialogue import (
-    ARABIC_INDIC, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+    SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
 )
 from domain.language import ALL_LANGS, Lang
 from domain.messages import Attachment, Msg, Reply, msg
+from domain.text import ASCII_DIGITS
 from domain.polls import (
     Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
     questions_of, tag_story,
@@ -320,7 +321,7 @@ def _again(ctx: Ctx, *lines: Msg) -> Goto:
 def _typed_multi(q: Question, text: str, lang: str) -> list[str] | None:
     """A multi answer typed as option numbers ("1 3", "1,3", "١ ٣") or as labels separated by
     commas; None when a part is not an option."""
-    t = text.strip().translate(ARABIC_INDIC)
+    t = text.strip().translate(ASCII_DIGITS)
     # numbers joined by spaces, commas (also the Arabic comma \u060c), "+", "&" or "و" (\u0648)
     if re.fullmatch(r"\d{1,2}(?:\s*[\s,;&+\u060c\u0648]\s*\d{1,2})*", t):
         picked = [int(n) for n in re.findall(r"\d+", t)]

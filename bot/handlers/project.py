@@ -23,6 +23,7 @@ from domain.dialogue import (
 from domain.language import ALL_LANGS
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Project, TargetPublic
+from domain.text import ASCII_DIGITS
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._projects import load_project, open_on_summary
@@ -396,7 +397,7 @@ def parse_period(text: str, dates: Sequence[tuple[int, int, str]] = ()) -> tuple
     juin 2026", "2026"... `dates`: the NLU's `date` entities (start, end, value: nlu/dates.py)
     for months said in words. A bare year starts in January and ends in December. (None, None)
     when no year is found."""
-    t = text.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789"))
+    t = text.translate(ASCII_DIGITS)
     tokens: list[tuple[int, int, int, bool]] = []  # (position, year, month, month_given)
     for start, end, value in dates:
         m = re.fullmatch(r"(?:\w+:)?(\d{4})(?:-(\d\d))?(?:-\d\d)?", str(value))
