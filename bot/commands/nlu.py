@@ -106,7 +106,7 @@ def _parse(args) -> int:
                    "intent": {"name": u.intent.name, "confidence": u.intent.confidence},
                    "entities": [{"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
                                 for e in u.entities],
-                   "engine": u.engine}
+                   "levels": u.levels, "engine": u.engine}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
     return 0

@@ -21,7 +21,10 @@ def test_parse_jsonl_no_rasa():
     assert [o["engine"] for o in out] == ["fallback", "none", "fallback", "fallback"]
     assert [o["language"] for o in out] == ["ary-Latn", None, "ary", "fr"]
     assert [o["intent"]["name"] for o in out] == ["help", "nlu_fallback", "describe_effect", "greet"]
-    assert set(out[0]) == {"text", "language", "intent", "entities", "engine"}
+    assert set(out[0]) == {"text", "language", "intent", "entities", "levels", "engine"}
+    # the statement-level model's reading: none for an emoji, an effect for the Darija statement
+    assert out[1]["levels"] is None
+    assert max(out[2]["levels"], key=out[2]["levels"].get) == "effect"
     ents = {(e["entity"], e["value"]) for e in out[2]["entities"]}
     assert ents == {("public", "youth"), ("domain", "employment_income"), ("duration", 6.0)}
 

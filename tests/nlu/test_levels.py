@@ -77,3 +77,11 @@ def test_the_service_gives_levels_with_or_without_rasa():
     broken = ResilientNLU(None, level_model=lambda: (_ for _ in ()).throw(OSError("no model")))
     u = broken.parse("les jeunes trouvent un emploi")
     assert u.levels is None and u.intent.name
+
+
+def test_the_cached_model_follows_its_inputs():
+    """Editing the dev set, the phrasings, the normaliser or the model's code trains a new model."""
+    names = {p.name for p in levels.model_inputs()}
+    assert {"statements.jsonl", "renderings.jsonl", "sources.jsonl", "levels.py", "normalize.py",
+            "statements.py", "phrases.py", "generate.py"} <= names
+    assert levels.model_path().name == f"levels-{levels.inputs_hash()}.npz"
