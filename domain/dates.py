@@ -86,10 +86,10 @@ def resolve(value: str, today: date, *, end: bool = False, past: bool = False) -
             if m.group(2):
                 return date(year, month, int(m.group(2)))
             return _in_month(year, month, where)
-        if m := re.fullmatch(r"Y\+(\d)", v):
+        if m := re.fullmatch(r"Y([+-]\d)", v):
             y = today.year + int(m.group(1))
             return {"start": date(y, 1, 1), "mid": date(y, 7, 1)}.get(where, date(y, 12, 31))
-        if m := re.fullmatch(r"M\+(\d)", v):
+        if m := re.fullmatch(r"M([+-]\d)", v):
             first = add_months(today, int(m.group(1)))
             return _in_month(first.year, first.month, where)
     except ValueError:

@@ -1,5 +1,6 @@
 """Dates as people write them, in the four variants: "février 2027", "15 mars 2027", "يونيو 2027",
-"fin mars", "début juin", "f akhir chtenber", "نهاية السنة", "l3am jay", "le mois prochain".
+"fin mars", "début juin", "f akhir chtenber", "نهاية السنة", "l3am jay", "le mois prochain",
+"le mois dernier", "العام اللي فات".
 
 Each date found is a `date` entity whose value says what was written, without resolving it
 against today (domain.dates.resolve does, knowing whether a past or a future date is wanted):
@@ -59,6 +60,14 @@ RELATIVE: dict[str, list[str]] = {
     "M+1": ["le mois prochain", "mois prochain", "الشهر المقبل", "الشهر القادم", "الشهر الجاي",
             "chhar jay", "chhar li jay", "ch-har jay"],
     "M+0": ["ce mois", "ce mois-ci", "du mois", "هذا الشهر", "هاد الشهر", "had chhar", "had ch-har"],
+    # the past, for a baseline ("le mois dernier", "العام اللي فات")
+    "Y-1": ["l'annee derniere", "l'an dernier", "l'annee passee", "annee derniere", "an dernier",
+            "السنه الماضيه", "العام الماضي", "السنه الفارطه", "العام الفائت", "العام اللي فات",
+            "العام لي فات", "العام الفايت", "العام اللول", "l3am li fat", "l3am lli fat",
+            "l3am lfayt", "l3am lowl", "l3am lowel", "l3am lawel", "sna li fatet"],
+    "M-1": ["le mois dernier", "le mois passe", "mois dernier", "الشهر الماضي", "الشهر الفائت",
+            "الشهر اللي فات", "الشهر لي فات", "الشهر الفايت", "chhar li fat", "chhar lli fat",
+            "chher li fat", "chhar lfayt", "ch-har li fat"],
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, read_number,
 )
-from domain.dates import add_months, read_date
+from domain.dates import add_months, parse_day, read_date
 from domain.effects import smart_check, wanted_direction
 from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
@@ -144,7 +144,8 @@ def _suggested(ctx: Ctx, field: str) -> bool:
 
 
 def _keep_or(ctx: Ctx, field: str, opts: list[Option]) -> list[Option]:
-    return ([Option(KEEP, msg("indicators.keep"))] if _suggested(ctx, field) else []) + opts
+    # Keep means yes: a typed "ok" or "wakha" keeps the value, it is never stored as the text
+    return ([Option(KEEP, msg("indicators.keep"), means=("yes",))] if _suggested(ctx, field) else []) + opts
 
 
 def _with_current(ctx: Ctx, field: str, key: str) -> list[Msg]:
@@ -194,7 +195,9 @@ def _parse_label(ctx: Ctx, answer: Answer, txt: Any) -> Any:
 
 
 def _unit_options(ctx: Ctx) -> list[Option]:
-    return _keep_or(ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}")) for u in UNITS])
+    # "✔️ Oui / non" names a unit, it does not say yes (or no): "ok" is Keep
+    return _keep_or(ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}"), means=("unit",))
+                                  for u in UNITS])
 
 
 def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -228,9 +231,34 @@ def _baseline_options(ctx: Ctx) -> list[Option]:
 def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == HELP or answer.intent == "dont_know":
         return Invalid(msg("indicators.baseline_explained"))
+    if choice is None and not answer.button:  # the value itself: "5 %", "sab3in f lmya"
+        value = _typed_baseline(ctx, answer)
+        if value is not None:
+            return value
     if choice is None:
         return Invalid(msg("common.choose_option", n=3))
     return "known" if choice == KNOWN else "plan"
+
+
+def _typed_baseline(ctx: Ctx, answer: Answer) -> Any:
+    """A starting value typed where "I know it / to be measured" is asked: it is known, and
+    this is it (its date is asked next). A short message only, without a date in it ("enquête
+    de 2024" is not a value of 2024); a lone digit that is also a button's position has been
+    asked about by the engine (the step takes values)."""
+    text = answer.text or ""
+    reading = read_number(answer)
+    if reading is None or len(text.split()) > 6 or entity_values(answer, "date") \
+            or parse_day(text) is not None and not reading.percent:
+        return None
+    value = _check_value(ctx, reading.value)
+    if isinstance(value, Invalid):
+        return value
+    _d(ctx)["baseline_value"] = value
+    if not reading.literal:
+        ctx.understood(reading.shown())
+    if ctx.state.editing:  # edited from the summary: back to it
+        return "known"
+    return Goto("baseline_date", "known")
 
 
 def _is(field: str, value: str):
@@ -322,7 +350,9 @@ def _target_prompt(ctx: Ctx) -> list[Msg]:
     d = _d(ctx)
     lines = [msg("indicators.ask_target_value")]
     if d.get("baseline_value") is not None and d.get("baseline") == "known":
-        lines.append(msg("indicators.baseline_was", value=fmt_number(d["baseline_value"])))
+        base = fmt_number(d["baseline_value"])
+        lines.append(msg("indicators.baseline_was", value=msg("common.percent", n=base)
+                         if d.get("unit") == "percent" else base))
     lines.append(_unit_hint(ctx))
     return lines
 
@@ -566,6 +596,7 @@ def setup(h: Handlers) -> None:
                  label=lbl("calculation"), show=_show("calculation")),
             Step("baseline", prompt=msg("indicators.ask_baseline"), kind="choice",
                  options=_baseline_options, parse=_parse_baseline, label=lbl("baseline"),
+                 values="number",
                  show=_show("baseline")),
             Step("baseline_value", prompt=_baseline_value_prompt, kind="number", options=_value_options,
                  parse=_parse_value, when=_is("baseline", "known"), label=lbl("baseline_value"),

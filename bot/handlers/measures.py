@@ -304,7 +304,9 @@ def disaggregation_line(ctx: Ctx, disaggregated: dict[str, Any]) -> Msg:
 # -- source -------------------------------------------------------------------------------------------
 def _source_options(ctx: Ctx) -> list[Option]:
     ind = _indicator(ctx)
-    return [Option(KEEP, msg("measures.same_source"))] if ind is not None and ind.source else []
+    if ind is None or not ind.source:
+        return []
+    return [Option(KEEP, msg("measures.same_source"), means=("yes",))]  # "ok" is this, not a source
 
 
 def _source_prompt(ctx: Ctx) -> list[Msg]:

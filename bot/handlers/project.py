@@ -252,7 +252,7 @@ def _detail_prompt(ctx: Ctx) -> list[Msg]:
 
 def _keep_detail(ctx: Ctx) -> list[Option]:
     """An "other" public needs its description; one already written can be kept as it is."""
-    return [Option(KEEP_DETAIL, msg("indicators.keep"))] if _current(ctx).get("detail") else []
+    return [Option(KEEP_DETAIL, msg("indicators.keep"), means=("yes",))] if _current(ctx).get("detail") else []
 
 
 def _detail(ctx: Ctx, answer: Answer, text: Any) -> Any:

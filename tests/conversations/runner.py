@@ -323,9 +323,13 @@ def today() -> date:
 
 
 def relative_date(expr: str, now: date | None = None) -> date:
-    """"+12m": the last day of the month 12 months from now; "next 03-31": the next 31 March
-    after today; "end": the last day of this month."""
+    """"+12m": the last day of the month 12 months from now; "start-1m": the first day of last
+    month; "next 03-31": the next 31 March after today; "end": the last day of this month."""
     now = now or today()
+    m = re.fullmatch(r"start-(\d+)m", expr)
+    if m:
+        y, mo = divmod(now.month - 1 - int(m.group(1)), 12)
+        return date(now.year + y, mo + 1, 1)
     m = re.fullmatch(r"\+(\d+)m", expr)
     if m:
         y, mo = divmod(now.month - 1 + int(m.group(1)), 12)

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from domain.records import Effect, Indicator
+from nlu.service import make_nlu
 
 from tests.effects.fakes import make_project, registered_chat
 
@@ -71,6 +72,46 @@ def test_from_a_new_project_to_a_confirmed_indicator(sqlite_uow_factory, lang):
     assert (ind.baseline_date, ind.target_date) == (date(2026, 1, 1), date(2027, 12, 31))
     assert ind.frequency == "semester" and ind.collector and ind.source and ind.definition
     assert "sex" in ind.disaggregation and ind.calculation
+
+
+@pytest.mark.parametrize("lang,typed,keep", [("fr", "cinq pour cent", "ok"),
+                                              ("ar", "خمسة في المائة", "نعم"),
+                                              ("ary", "خمسة فالمية", "واخا"),
+                                              ("ary-Latn", "khamsa f lmya", "wakha")])
+def test_the_starting_value_typed_at_the_known_or_to_measure_question(sqlite_uow_factory, lang,
+                                                                       typed, keep):
+    """Seen in `athar chat`: "5%" where "I know it / to be measured" was asked was refused,
+    and "ok" where "Keep" was offered became the definition."""
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    eid = add_effect(uf, pid)
+    chat = registered_chat(uf, lang, nlu=make_nlu(None))  # number words: the app's own reader
+    chat.press("menu:indicators")
+    chat.press(f"prj:{pid}")
+    chat.press(f"eff:{eid}")
+    chat.press("ind:trainees_in_work_6_months")
+    for _ in range(3):  # unit, definition, calculation: the library's, kept by a typed yes
+        r = chat.say(keep)
+    assert chat.buttons(r)[:2] == ["base:known", "base:plan"]
+    r = chat.say("enquête de 2024")  # a date in a sentence is not the value
+    assert chat.state()["step"] == "baseline"
+    r = chat.say("2")  # the value 2, or the second button? asked
+    assert chat.buttons(r) == ["sys:value", "base:plan"] and chat.state()["step"] == "baseline"
+    r = chat.press("base:plan")
+    assert chat.state()["step"] == "baseline_plan"
+    chat.command("back")
+    r = chat.say(typed)
+    assert "5" in chat.text(r) and chat.state()["step"] == "baseline_date"
+    r = chat.say("120")  # not a date: asked again, the value stays
+    chat.command("back")
+    assert chat.state()["step"] == "baseline"
+    r = chat.say("130 %")
+    assert chat.state()["step"] == "baseline"  # a percentage goes from 0 to 100
+    chat.say("7")  # no button has that number: the value
+    assert chat.state()["step"] == "baseline_date"
+    data = chat.state()["data"]
+    assert (data["baseline"], data["baseline_value"]) == ("known", 7)
+    assert data["definition"] and data["definition"] not in ("ok", "نعم", "واخا", "wakha")
 
 
 def test_own_indicator_smart_feedback_and_fix(sqlite_uow_factory):

@@ -21,6 +21,10 @@ TODAY = date(2026, 12, 3)
     ("f lakhr dyal l3am", "end:Y+0"), ("avant la fin de l'année", "end:Y+0"),
     ("le mois prochain", "M+1"), ("ce mois-ci", "M+0"), ("d'ici fin 2027", "end:2027"),
     ("فآخر يونيو 2027", "end:2027-06"),
+    # the past, for a baseline
+    ("le mois dernier", "M-1"), ("l'an dernier", "Y-1"), ("fin de l'année dernière", "end:Y-1"),
+    ("الشهر الماضي", "M-1"), ("السنة الماضية", "Y-1"), ("العام اللي فات", "Y-1"),
+    ("chhar li fat", "M-1"), ("f lbdya dyal l3am li fat", "start:Y-1"),
 ])
 def test_dates_in_words(text, value):
     assert [d.value for d in extract(text)] == [value]
@@ -37,7 +41,8 @@ def test_no_date_where_there_is_none(text):
     ("--11", False, True, date(2026, 11, 1)), ("--12", True, False, date(2026, 12, 31)),
     ("start:--06", True, False, date(2027, 6, 1)), ("mid:2027-07", True, False, date(2027, 7, 15)),
     ("Y+1", True, False, date(2027, 12, 31)), ("end:Y+0", False, False, date(2026, 12, 31)),
-    ("M+1", True, False, date(2027, 1, 31)), ("2027-02-30", True, False, None), ("nonsense", True, False, None),
+    ("M+1", True, False, date(2027, 1, 31)), ("M-1", False, True, date(2026, 11, 1)),
+    ("Y-1", False, True, date(2025, 1, 1)), ("end:Y-1", False, True, date(2025, 12, 31)), ("2027-02-30", True, False, None), ("nonsense", True, False, None),
 ])
 def test_resolve(value, end, past, day):
     assert resolve(value, TODAY, end=end, past=past) == day
