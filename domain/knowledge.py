@@ -214,8 +214,9 @@ class DomainArea(_Strict):
 
 
 class Calculation(_Strict):
-    numerator: Text
-    denominator: Text | None = None
+    # proposed in the chat ("Keep"): in every variant, never French in a Darija conversation
+    numerator: Text4
+    denominator: Text4 | None = None
 
 
 class Indicator(_Strict):
@@ -228,7 +229,7 @@ class Indicator(_Strict):
     level: Level
     publics: list[PublicId] = Field(min_length=1)
     domain: DomainId
-    source: Text
+    source: Text4  # proposed in the chat too
     frequency: Frequency
     disaggregation: list[Disaggregation] = Field(default_factory=list)
     direction: Literal["increase", "decrease"] = "increase"

@@ -1,7 +1,7 @@
 """Indicator suggestions: domain match first, then public, then level; stable and bounded."""
 from __future__ import annotations
 
-from domain.knowledge import Calculation, Indicator, KnowledgeBase, Text, Text4, suggest_indicators
+from domain.knowledge import Calculation, Indicator, KnowledgeBase, Text4, suggest_indicators
 from knowledge.loader import load_knowledge
 
 
@@ -12,8 +12,8 @@ def _t4(s: str) -> Text4:
 def _ind(iid: str, domain: str, publics: list[str], level: str) -> Indicator:
     return Indicator(
         id=iid, group="A", label=_t4(iid), definition=_t4("d"), unit="number",
-        calculation=Calculation(numerator=Text(fr="n", ar="ن")), level=level, publics=publics,
-        domain=domain, source=Text(fr="s", ar="م"), frequency="yearly",
+        calculation=Calculation(numerator=_t4("n")), level=level, publics=publics,
+        domain=domain, source=_t4("s"), frequency="yearly",
     )
 
 
@@ -76,7 +76,9 @@ def test_indicator_draft_prefills_a_project_indicator():
     draft = indicator_draft(kb, ind, "ary")
     assert draft.library_id == ind.id and draft.label == ind.label.ary
     assert draft.definition == ind.definition.ary and draft.unit == "%"
-    assert ind.calculation.denominator.ar in draft.calculation  # ary falls back to MSA
+    assert ind.calculation.denominator.ary in draft.calculation  # in Darija, not MSA
+    latn = indicator_draft(kb, ind, "ary-Latn")  # and in Latin letters, never French
+    assert ind.calculation.denominator.ary_latn in latn.calculation
     assert draft.disaggregation == ind.disaggregation and draft.baseline_value is None
     days = indicator_draft(kb, kb.indicator("days_to_get_document_disability"), "fr")
     assert days.unit == "jours" and days.poll_question is None
