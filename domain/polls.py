@@ -265,12 +265,24 @@ class Question(_Model):
                     found.append((start, start + len(label) + 1, o.value))
         kept = [f for f in found if not any(g != f and g[0] <= f[0] and f[1] <= g[1]
                                             and g[1] - g[0] > f[1] - f[0] for g in found)]
+        if not kept:
+            return self._part_of_label(text.strip())
         if len({v for _, _, v in kept}) != 1:
             return None
         outside = " ".join(text[:kept[0][0]].split() + text[kept[0][1]:].split())
         if any(_negation(w) for w in outside.split()):
             return None
         return kept[0][2]
+
+    def _part_of_label(self, text: str) -> int | str | None:
+        """A few words that are part of one option's label only ("bzaf" for "Bzaf d lmerrat",
+        "kbira" for "So3oba kbira"), without a negation."""
+        words = text.split()
+        if len(text) < 4 or len(words) > 3 or any(_negation(w) for w in words):
+            return None
+        hits = {o.value for o in self.options for label in o.label.values() if label
+                and f" {text} " in f" {fold(label)} "}
+        return hits.pop() if len(hits) == 1 else None
 
     def _band(self, typed: str, number: float | None) -> int | str | None:
         """The age band (values "15-17", "60+") an age falls in."""

@@ -14,6 +14,7 @@ The heart of the loop (DESIGN §4, DOMAIN §1.4 and §2.1):
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.dates import read_date
@@ -276,6 +277,10 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
         return Invalid(_coach_lines(ctx, c.kind, txt, _entities(answer)))
     chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"),
                        today=today())
+    when = _only_a_time(answer, txt)
+    if when is not None:  # "f 12 chhar": when, not what; noted, and the change asked again
+        d["horizon"], d["ask_horizon"] = when, False
+        return Invalid(msg("effects.when_noted", when=_show_horizon(ctx, when)))
     d["change"] = change_clause(txt, lex, chk.public) or txt
     own_direction = lex.direction_in(txt)
     if own_direction or lex.change_verb_span(txt) is not None:  # the answer says it itself
@@ -289,6 +294,25 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     if d.get("ask_domain") and chk.domain:
         d["domain"], d["ask_domain"] = chk.domain, False
     return d["change"]  # stored as this step's value: the clause, without its subject
+
+
+def _only_a_time(answer: Answer, txt: str) -> str | None:
+    """The horizon a message gives when it is nothing but a time ("f 12 chhar", "dans 12 mois",
+    "d'ici fin 2027"): outside the NLU's date, duration and number spans, at most two short
+    words ("dans", "f", "في غضون"); None otherwise."""
+    u = answer.understanding
+    spans = [(e.start, e.end) for e in (u.entities if u is not None else ())
+             if e.entity in ("date", "duration", "number") and e.start < e.end]
+    if not any(e.entity in ("date", "duration") for e in (u.entities if u is not None else ())):
+        return None
+    rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(txt))
+    words = [w for w in re.split(r"[\s,.;:!?؟،'’-]+", rest) if w]
+    if len(words) > 2 or any(len(w) > 5 for w in words):
+        return None
+    h = _horizon_of(read_date(txt, entity_values(answer, "date"), [], today(), end=True)[0])
+    if not h.known:
+        h = find_horizon(txt, entity_values(answer, "duration"), today())
+    return h.as_text() if h.known else None
 
 
 def _direction_options(ctx: Ctx) -> list[Option]:

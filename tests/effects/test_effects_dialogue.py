@@ -123,6 +123,30 @@ def test_a_vague_effect_is_made_precise_part_by_part(sqlite_uow_factory):
     assert (e.public, e.domain, e.horizon) == ("women", "health_wellbeing", "P12M")
 
 
+@pytest.mark.parametrize("lang,when,change", [
+    ("fr", "dans 6 mois", "le suivi de grossesse"),
+    ("ary-Latn", "f 6 chhor", "ytb3o l7aml dyalhom 3nd tbib")])
+def test_a_time_alone_where_the_change_is_asked_is_the_horizon(sqlite_uow_factory, lang, when,
+                                                                change):
+    """Seen in `athar chat`: "f 12 chhar" typed where the change was asked became the change
+    ("... kayzid 3ndhom: f 12 chhar")."""
+    uf = sqlite_uow_factory
+    pid = make_project(uf, publics=("women",))
+    chat = registered_chat(uf, lang)
+    start_effects(chat, pid)
+    chat.say("la situation des femmes" if lang == "fr" else "l7ala dyal l3yalat")
+    chat.press("clr:effect")
+    assert chat.state()["step"] == "change"
+    r = chat.say(when)
+    assert chat.state()["step"] == "change" and chat.state()["data"]["horizon"] == "P6M"
+    assert when not in (chat.state()["data"].get("change") or "")
+    r = chat.say(change)
+    if "dir:increase" in chat.buttons(r):
+        r = chat.press("dir:increase")
+    assert chat.state()["step"] == "proposal"  # the horizon is not asked again
+    assert "6" in chat.text(r) and when not in chat.text(r)
+
+
 def test_a_direction_said_first_is_kept_when_the_change_comes_later(sqlite_uow_factory):
     uf = sqlite_uow_factory
     pid = make_project(uf)
