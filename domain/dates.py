@@ -6,6 +6,8 @@
   to a day. A month without a year is the next such month for a future date (a target), the
   last one for a past date (a baseline).
 - `add_months`: the last day of the month n months after a day ("in 12 months").
+- `period_of`: the period a measurement is about ("2026-03", "2026") from such a value ("mars",
+  "le mois dernier", "l3am li fat").
 """
 from __future__ import annotations
 
@@ -117,3 +119,16 @@ def read_date(text: str, dates: list[str], durations: list[float], today: date, 
                 return date(today.year + y, m + 1, 1), True
             return add_months(today, months), True
     return parse_day(text, today, end=end), False
+
+
+def period_of(value: str, today: date) -> str | None:
+    """The measurement period (a month "YYYY-MM" or a year "YYYY") an NLU `date` value names; a
+    month without a year is the last one (a value measured, not planned). None if it is none."""
+    _, _, v = value.rpartition(":")
+    if re.fullmatch(r"\d{4}|Y[+-]\d", v):
+        day = resolve(v, today, past=True)
+        return f"{day.year}" if day is not None else None
+    if re.fullmatch(r"\d{4}-\d\d(?:-\d\d)?|--\d\d(?:-\d\d)?|M[+-]\d", v):
+        day = resolve(v, today, past=True)
+        return f"{day.year}-{day.month:02d}" if day is not None else None
+    return None

@@ -20,6 +20,7 @@ from typing import Any
 from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
 )
+from domain.dates import period_of
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
 from domain.text import ASCII_DIGITS
@@ -27,7 +28,8 @@ from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    LANGS, NextChoice, check_project_on_start, current_project, fmt_number, next_dialogue, today,
+    LANGS, NextChoice, check_project_on_start, current_project, entity_values, fmt_number,
+    next_dialogue, today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
@@ -134,6 +136,11 @@ def _parse_period(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Invalid(msg("common.button_expired"))
     p = (answer.text or "").strip().upper().replace(" ", "")
     key = period_key(p)
+    if key == (0, 0):  # a month or a year in words: "mars", "le mois dernier", "l3am li fat"
+        said = [x for v in entity_values(answer, "date") for x in [period_of(str(v), today())] if x]
+        if said:
+            p, key = said[0], period_key(said[0])
+            ctx.understood(p)
     if key == (0, 0) or key[0] > today().year + 1:
         return Invalid(msg("measures.period_invalid"))
     return p

@@ -276,6 +276,34 @@ def test_measure_and_progress(uow_factory):
         ("2026-S1", 25, "enquête", {"sex": {"female": 28, "male": 22}})
 
 
+@pytest.mark.parametrize("lang,typed,months_back", [
+    ("fr", "le mois dernier", 1), ("ar", "الشهر الماضي", 1), ("ary", "الشهر اللي فات", 1),
+    ("ary-Latn", "chhar li fat", 1), ("fr", "l'an dernier", None)])
+def test_the_period_of_a_measure_in_words(sqlite_uow_factory, lang, typed, months_back):
+    """Seen in `athar chat`: "الشهر الماضي" where the period was asked was refused."""
+    from domain.dates import add_months
+    from bot.handlers._coaching import today
+
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    with uf() as uow:
+        p = uow.projects.get(pid)
+        p.effects.append(Effect(statement="Les jeunes trouvent un emploi", indicators=[Indicator(
+            label="% de jeunes en emploi", unit="percent", baseline_value=10, target_value=30)]))
+        p = uow.projects.save(p)
+        uow.commit()
+        iid = p.effects[0].indicators[0].id
+    chat = registered_chat(uf, lang, nlu=make_nlu(None))
+    chat.press("menu:measures")
+    chat.press(f"prj:{pid}")
+    chat.press(f"mi:{iid}")
+    r = chat.say(typed)
+    now = today()
+    want = (f"{add_months(now, -1):%Y-%m}" if months_back else str(now.year - 1))
+    assert chat.state()["step"] == "value" and chat.state()["data"]["period"] == want
+    assert want in chat.text(r)  # said back
+
+
 def test_measures_without_indicators_lead_to_indicators(sqlite_uow_factory):
     uf = sqlite_uow_factory
     pid = make_project(uf)

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from domain.dates import read_date, resolve
+from domain.dates import period_of, read_date, resolve
 from nlu.dates import extract
 
 TODAY = date(2026, 12, 3)
@@ -54,3 +54,11 @@ def test_read_date_takes_words_then_durations_then_digits():
     assert read_date("il y a 6 mois", [], [6.0], TODAY, past=True) == (date(2026, 6, 1), True)
     assert read_date("31/03/2027", [], [], TODAY, end=True) == (date(2027, 3, 31), False)
     assert read_date("demain", [], [], TODAY) == (None, False)
+
+
+@pytest.mark.parametrize("value, period", [
+    ("M-1", "2026-11"), ("M+0", "2026-12"), ("--03", "2026-03"), ("end:--03", "2026-03"),
+    ("2026-05", "2026-05"), ("2026-05-14", "2026-05"), ("Y-1", "2025"), ("end:2026", "2026"),
+    ("Y+0", "2026"), ("nonsense", None)])
+def test_the_period_of_a_measurement(value, period):
+    assert period_of(value, TODAY) == period
