@@ -286,8 +286,10 @@ class Question(_Model):
 
     def _band(self, typed: str, number: float | None) -> int | str | None:
         """The age band (values "15-17", "60+") an age falls in."""
-        if number is None:
-            m = re.search(r"(?<!\d)(\d{1,3})(?!\d)", typed.translate(ASCII_DIGITS))
+        if number is None:  # a number of its own: the 3 of "3ndi" (Arabizi) is a letter
+            t = typed.translate(ASCII_DIGITS)
+            m = re.search(r"(?<![^\W_])(\d{1,3})(?![^\W_])", t) \
+                or re.search(r"(?<![^\W_])(\d{2,3})(?=[^\W\d_])", t)  # "45ans"
             number = float(m.group(1)) if m else None
         if number is None or not float(number).is_integer():
             return None

@@ -33,8 +33,9 @@ def normalise_code(text: str) -> str:
 def language_options(ctx: Ctx, tags: list[str] | None = None) -> list[Option]:
     """The language buttons, always in the same order (a returning user who types "3" gets what
     the list showed the first time); the guess shows in the language of the question."""
-    return [Option(f"lang:{lang.value}", msg(f"langname.{lang.value}")) for lang in ALL_LANGS
-            if tags is None or lang.value in tags]
+    return [Option(f"lang:{lang.value}", msg(f"langname.{lang.value}"),
+                   words=msg(f"langwords.{lang.value}"))  # "arabizi", "بالدارجة"...
+            for lang in ALL_LANGS if tags is None or lang.value in tags]
 
 
 def _invite(ctx: Ctx, text: str, sure: bool) -> Any:

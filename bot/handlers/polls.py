@@ -314,7 +314,9 @@ def _question_options(ctx: Ctx) -> list[Option]:
 
 
 def _again(ctx: Ctx, *lines: Msg) -> Goto:
+    """The same question again, after `lines` saying why: the message was not taken."""
     ctx.extra["poll_lines"] = list(lines)
+    ctx.refused()
     return Goto("q")
 
 

@@ -24,8 +24,11 @@ from domain.records import Effect, Indicator, Project, TargetPublic
 from bot.commands.admin import create_invite
 from bot.dispatcher import Dispatcher, Services
 from bot.handlers import load_handlers
+from bot.handlers.polls import create_poll
 from bot.i18n import default_catalog
+from bot.poll_support import install
 from knowledge.loader import load_communes, load_knowledge
+from knowledge.polls import load_question_bank
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("fr", "ar", "ary", "ary-Latn")
@@ -116,7 +119,7 @@ def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[
     ids: dict[str, Any] = {}
     if not given:
         return ids
-    unknown = set(given) - {"project", "effect", "indicator"}
+    unknown = set(given) - {"project", "effect", "indicator", "poll"}
     if unknown:
         raise ValueError(f"unknown seeds {sorted(unknown)}")
     project = Project(commune_id="berkane", title=TITLES[lang], problem="-",
@@ -135,6 +138,11 @@ def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[
         saved = uow.projects.add(project)
         uow.commit()
     ids["project_id"] = saved.id
+    if "poll" in given:  # the project's baseline poll, all its default questions
+        with uow_factory() as uow:
+            poll = create_poll(uow, load_question_bank(), uow.projects.get(saved.id), "baseline", None)
+            uow.commit()
+        ids["poll"] = poll.token
     if saved.effects:
         ids["effect_id"] = saved.effects[0].id
         if saved.effects[0].indicators:
@@ -145,8 +153,11 @@ def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[
 # -- playing --------------------------------------------------------------------------------------
 def make_services(nlu) -> Services:
     handlers = load_handlers()
-    return Services(engine=Engine(handlers.registry), handlers=handlers, catalog=default_catalog(),
-                    nlu=nlu, communes=load_communes(), knowledge=load_knowledge())
+    services = Services(engine=Engine(handlers.registry), handlers=handlers,
+                        catalog=default_catalog(), nlu=nlu, communes=load_communes(),
+                        knowledge=load_knowledge())
+    install(services, None, "sqlite://", key=b"corpus-key-not-secret")  # polls, pseudonyms
+    return services
 
 
 @dataclass
@@ -259,6 +270,18 @@ def play(exchange: Exchange, services: Services, uow_factory) -> Result:
     return result
 
 
+def _answers(uow_factory) -> dict[str, Any] | None:
+    """The answers of the newest poll's only respondent, by question id (None: skipped)."""
+    with uow_factory() as uow:
+        polls = uow.polls.list()
+        if not polls:
+            return None
+        respondents = uow.respondents.list(max(polls, key=lambda p: p.id).id)
+        if len(respondents) != 1:
+            return {"respondents": len(respondents)}
+        return {r.question: r.value for r in uow.responses.for_respondent(respondents[0].id)}
+
+
 def _show(r: Rendered) -> str:
     text = r.text.translate({ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f"})
     return "\n".join([text] + [f"  [{b.label}]" for b in r.buttons])
@@ -280,6 +303,11 @@ def check_stored(expected: dict[str, Any], player: Player, uow_factory) -> list[
             got = player.state()
         elif key == "user":
             got = user.model_dump(mode="json") if user else None
+        elif key == "answers":
+            got = _answers(uow_factory)
+        elif key == "stories":
+            with uow_factory() as uow:
+                got = [st.text for st in uow.stories.list()]
         else:
             problems.append(f"unknown stored key {key!r}")
             continue

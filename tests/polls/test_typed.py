@@ -231,6 +231,8 @@ def test_a_poll_in_one_language_asks_no_language(sqlite_uow_factory):
     ("age_band", "45 ans", "fr", "35-59"), ("age_band", "j'ai 15 ans", "fr", "15-17"),
     ("age_band", "١٨", "ar", "18-24"), ("age_band", "12 ans", "fr", None),  # no band for 12
     ("age_band", "vingt ans", "fr", None),  # words: the NLU's number, not guessed here
+    ("age_band", "3ndi 45 3am", "ary-Latn", "35-59"),  # the 3 of "3ndi" is a letter
+    ("age_band", "j'ai 45ans", "fr", "35-59"), ("age_band", "3omri 17", "ary-Latn", "15-17"),
     ("sex", "je suis un homme", "fr", "male"), ("sex", "أنا امرأة", "ar", "female"),
     ("sex", "mra w rajel", "ary-Latn", None),  # two options named: not clear
     ("relations", "bzaf bzaf", "ary-Latn", 5), ("relations", "ماشي بزاف", "ary", None),
