@@ -35,6 +35,11 @@ from domain.records import Indicator, Measurement, Poll, Project, Respondent
 STATUSES = ("achieved", "on_track", "behind", "not_achieved", "worse", "no_baseline", "no_target",
             "no_data", "in_progress")
 GOOD_STATUSES = ("achieved", "on_track")
+LATE_STATUSES = ("behind", "not_achieved", "worse")
+# how the dashboard and the overview tables count statuses: good (achieved, on track), late
+# (behind, missed at the deadline, moved away), unmeasured (no value yet), unjudged (a value, but
+# no baseline, target or dates to judge it by)
+STATUS_GROUPS = ("good", "late", "unmeasured", "unjudged")
 PACE_TOLERANCE = 0.8  # on track: at least 80 % of the way expected by now
 SEMESTER = re.compile(r"^(\d{4})-S([12])$")
 
@@ -189,6 +194,15 @@ def indicator_status(baseline: float | None, target: float | None, value: float 
     return "on_track" if p >= PACE_TOLERANCE * expected else "behind"
 
 
+def status_group(status: str) -> str:
+    """The group of a status (STATUS_GROUPS)."""
+    if status in GOOD_STATUSES:
+        return "good"
+    if status in LATE_STATUSES:
+        return "late"
+    return "unmeasured" if status == "no_data" else "unjudged"
+
+
 @dataclass(frozen=True)
 class IndicatorFigure:
     """One indicator in one report period."""
@@ -208,6 +222,10 @@ class IndicatorFigure:
     @property
     def measured(self) -> bool:
         return self.measurement is not None
+
+    @property
+    def group(self) -> str:
+        return status_group(self.status)
 
 
 def report_day(period: str | None, today: date) -> date:

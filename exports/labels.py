@@ -58,10 +58,7 @@ def _flatten(node: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
 
 @lru_cache(maxsize=1)
 def entries() -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load((HERE / "labels.yml").read_text(encoding="utf-8")) or {}
-    out: dict[str, dict[str, Any]] = {}
-    _flatten(data, "", out)
-    return out
+    return load_labels(HERE / "labels.yml")
 
 
 @lru_cache(maxsize=2)
@@ -69,11 +66,19 @@ def locale(lang: str) -> Locale:
     return Locale.parse(LOCALES[lang])
 
 
-def problems() -> list[str]:
+def load_labels(path: Path) -> dict[str, dict[str, Any]]:
+    """A labels file (fr/ar leaves) as {dotted key: {lang: text}}."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, dict[str, Any]] = {}
+    _flatten(data, "", out)
+    return out
+
+
+def problems(labels: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Missing languages, plural branches missing for a language's CLDR categories, and
-    placeholders that differ between the languages."""
+    placeholders that differ between the languages (of exports/labels.yml, or of `labels`)."""
     found = []
-    for key, v in sorted(entries().items()):
+    for key, v in sorted((entries() if labels is None else labels).items()):
         seen = set()
         for lang in DOC_LANGS:
             value = v.get(lang) or ""
@@ -108,7 +113,7 @@ class Labels:
     def t(self, key: str, **params: Any) -> str:
         """The text of a key; values of the other direction are isolated; a plural picks its
         branch by the number it counts (`n`)."""
-        v = entries().get(key)
+        v = self.entry(key)
         if v is None:
             raise KeyError(f"export label {key!r} is missing")
         text = v[self.lang]
@@ -127,8 +132,12 @@ class Labels:
             return self.number(value)
         return str(value)
 
+    def entry(self, key: str) -> dict[str, Any] | None:
+        """A key's texts ({lang: text}); a subclass may add texts of its own."""
+        return entries().get(key)
+
     def has(self, key: str) -> bool:
-        return key in entries()
+        return self.entry(key) is not None
 
     def opt(self, prefix: str, value: str | None, default: str = "") -> str:
         """The label of an enumerated value (`public.youth`); a value that is not a code (text
@@ -136,7 +145,7 @@ class Labels:
         if value is None or value == "":
             return default
         key = f"{prefix}.{value}"
-        if key in entries():
+        if self.has(key):
             return self.t(key)
         return str(value)
 

@@ -28,7 +28,9 @@ from domain.figures import (
     IndicatorFigure, choose_waves, in_period, indicator_figure, measured_on, semester_bounds,
     semester_of, semesters_between, share,
 )
-from domain.polls import Comparison, Question, compare, poll_results, questions_of
+from domain.polls import (
+    Comparison, PairedResult, Question, UnpairedResult, compare, poll_results, questions_of,
+)
 from domain.learning import commune_learning
 from domain.privacy import mask_identifiers
 from domain.records import Effect, LessonProgress, Poll, Project, Respondent, Response, Story
@@ -186,6 +188,91 @@ def project_figures(pd: ProjectData, period: str | None, today: date) -> Project
     stories.sort(key=lambda s: (not s.significant, -s.created_at.timestamp()))
     return ProjectFigures(pd, figs(EFFECT_LEVELS), figs(("output",)), b, f, comparison,
                           respondents, stories)
+
+
+@dataclass(frozen=True)
+class ComparisonLine:
+    """One question of a follow-up against its baseline, as every reader sees it: a share is
+    None (not shown) when fewer than the minimum answered that wave; `pairs` is None when fewer
+    than the minimum answered both (the same people)."""
+    question: Question
+    label: str
+    result: UnpairedResult
+    pairs: PairedResult | None
+    share_baseline: float | None
+    share_followup: float | None
+
+    @property
+    def shown_n_baseline(self) -> int:
+        return self.result.n_baseline if self.share_baseline is not None else 0
+
+    @property
+    def shown_n_followup(self) -> int:
+        return self.result.n_followup if self.share_followup is not None else 0
+
+
+def comparison_lines(f: ProjectFigures, lang: str, minimum: int) -> list[ComparisonLine]:
+    """The questions of a comparison that may be shown (the larger wave has at least `minimum`
+    answers), small groups suppressed: what the reports chart and tabulate, and the dashboard."""
+    if f.comparison is None or f.followup is None:
+        return []
+    qs = {q.id: q for q in questions_of(f.followup.poll)}
+    paired = {p.id: p for p in f.comparison.paired}
+    out = []
+    for u in f.comparison.unpaired:
+        if max(u.n_baseline, u.n_followup) < minimum or u.id not in qs:
+            continue
+        pr = paired.get(u.id)
+        out.append(ComparisonLine(
+            question=qs[u.id], label=qs[u.id].short_in(lang), result=u,
+            pairs=pr if pr is not None and pr.n_pairs >= minimum else None,
+            share_baseline=share(u.favourable_baseline, u.n_baseline)
+            if u.n_baseline >= minimum else None,
+            share_followup=share(u.favourable_followup, u.n_followup)
+            if u.n_followup >= minimum else None))
+    return out
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The answers to one five-point question of a poll (only when at least the minimum
+    answered it): counts in option order, the options' labels."""
+    question: Question
+    label: str
+    counts: list[int]
+    n: int
+    legend: list[str]
+
+
+def distributions(pl: PollData, lang: str, minimum: int) -> list[Distribution]:
+    res = poll_results(pl.poll, pl.consenting, pl.responses, min_group_size=minimum)
+    qs = {q.id: q for q in questions_of(pl.poll)}
+    out = []
+    for r in res.questions:
+        q: Question | None = qs.get(r.id)
+        if q is None or q.kind != "scale5" or r.n < minimum:
+            continue
+        out.append(Distribution(q, q.short_in(lang), list(r.distribution.values()), r.n,
+                                [o.label.get(lang) or o.label["fr"] for o in q.options]))
+    return out
+
+
+def focus_figures(pd: ProjectData, poll_id: int, today: date) -> ProjectFigures | None:
+    """A project's figures about one of its polls (over the whole project): a baseline on its
+    own; a follow-up against the baseline the project's figures compare it with. None when the
+    poll is not the project's."""
+    f = project_figures(pd, None, today)
+    chosen = next((p for p in pd.polls if p.poll.id == poll_id), None)
+    if chosen is None:
+        return None
+    if chosen.poll.wave == "baseline":
+        f.baseline, f.followup, f.comparison = chosen, None, None
+    elif chosen is not f.followup:
+        base = f.baseline
+        f.followup = chosen
+        f.comparison = compare(base.poll, base.consenting, base.responses, chosen.poll,
+                               chosen.consenting, chosen.responses) if base else None
+    return f
 
 
 def _same_text(text: str) -> str:
@@ -409,38 +496,28 @@ class ReportBuilder:
         if f.comparison is None:
             self.distribution(doc, f.analysed)
             return
-        qs = {q.id: q for q in questions_of(f.followup.poll)}  # type: ignore[union-attr]
-        paired = {p.id: p for p in f.comparison.paired}
-        shown = [u for u in f.comparison.unpaired
-                 if max(u.n_baseline, u.n_followup) >= minimum and u.id in qs]
-        if not shown:
+        lines = comparison_lines(f, self.lang, minimum)
+        if not lines:
             doc.add(Para(self.t("report.small_group", min=minimum), style="note"))
             return
-
-        def fav(part: int, n: int) -> float | None:
-            return share(part, n) if n >= minimum else None
-
-        rows = [CompareRow(label=qs[u.id].short_in(self.lang),
-                           baseline=fav(u.favourable_baseline, u.n_baseline),
-                           followup=fav(u.favourable_followup, u.n_followup),
-                           n_baseline=u.n_baseline if u.n_baseline >= minimum else 0,
-                           n_followup=u.n_followup if u.n_followup >= minimum else 0) for u in shown]
+        rows = [CompareRow(label=x.label, baseline=x.share_baseline, followup=x.share_followup,
+                           n_baseline=x.shown_n_baseline, n_followup=x.shown_n_followup)
+                for x in lines]
         path = compare_chart(self.chart_path(), rows, self.t("report.chart_compare"),
                              (self.t("report.baseline"), self.t("report.followup")), rtl=self.L.rtl,
                              value_format=self.chart_percent, n_format=self.chart_n)
         doc.add(Image(path, width_cm=13.5 if self.final else 12.5))
         table_rows = []
-        for u in shown:
-            pr = paired.get(u.id)
-            ok = pr is not None and pr.n_pairs >= minimum
+        for x in lines:
+            u, pr = x.result, x.pairs
             table_rows.append([
-                qs[u.id].short_in(self.lang),
+                x.label,
                 self.t("report.of", part=self.L.number(u.favourable_baseline),
-                       whole=self.L.number(u.n_baseline)) if u.n_baseline >= minimum else "—",
+                       whole=self.L.number(u.n_baseline)) if x.share_baseline is not None else "—",
                 self.t("report.of", part=self.L.number(u.favourable_followup),
-                       whole=self.L.number(u.n_followup)) if u.n_followup >= minimum else "—",
+                       whole=self.L.number(u.n_followup)) if x.share_followup is not None else "—",
                 *([self.L.number(pr.n_pairs), self.L.number(pr.improved), self.L.number(pr.same),
-                   self.L.number(pr.worse), self.p_value(pr.sign_p)] if ok and pr else ["—"] * 5)])
+                   self.L.number(pr.worse), self.p_value(pr.sign_p)] if pr else ["—"] * 5)])
         doc.add(Table(headers=[self.t(f"report.{c}") for c in (
             "col_question", "col_fav_baseline", "col_fav_followup", "col_pairs", "col_improved",
             "col_same", "col_worse", "col_p")], rows=table_rows,
@@ -454,17 +531,9 @@ class ReportBuilder:
 
     def distribution_rows(self, pl: PollData) -> tuple[list[DistributionRow], list[str]]:
         """One stacked bar per five-point question of a poll (empty when too few answered)."""
-        res = poll_results(pl.poll, pl.consenting, pl.responses,
-                           min_group_size=self.data.min_group_size)
-        qs = {q.id: q for q in questions_of(pl.poll)}
-        rows, legend = [], []
-        for r in res.questions:
-            q: Question | None = qs.get(r.id)
-            if q is None or q.kind != "scale5" or r.n < self.data.min_group_size:
-                continue
-            rows.append(DistributionRow(q.short_in(self.lang), list(r.distribution.values()), r.n))
-            legend = legend or [o.label.get(self.lang) or o.label["fr"] for o in q.options]
-        return rows, legend
+        dists = distributions(pl, self.lang, self.data.min_group_size)
+        return ([DistributionRow(d.label, d.counts, d.n) for d in dists],
+                dists[0].legend if dists else [])
 
     def distribution(self, doc: Document, pl: PollData) -> None:
         rows, legend = self.distribution_rows(pl)
@@ -617,18 +686,10 @@ def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
     distribution of the answers of the (focus) poll. None when groups are too small."""
     data = ReportInput(kind="final", communes=[], min_group_size=min_group_size)
     builder = ReportBuilder(data, lang, path.parent, chart_file=path)
-    f = project_figures(pd, None, data.today)
-    if focus is not None:
-        chosen = next((p for p in pd.polls if p.poll.id == focus), None)
-        if chosen is None:
-            return None
-        if chosen.poll.wave == "baseline":
-            f.baseline, f.followup, f.comparison = chosen, None, None
-        elif chosen is not f.followup:
-            base = f.baseline
-            f.followup = chosen
-            f.comparison = compare(base.poll, base.consenting, base.responses, chosen.poll,
-                                   chosen.consenting, chosen.responses) if base else None
+    f = project_figures(pd, None, data.today) if focus is None else \
+        focus_figures(pd, focus, data.today)
+    if f is None:
+        return None
     doc = Document(title="", lang=builder.lang)
     if f.comparison is not None:
         builder.poll_block(doc, f)
