@@ -346,6 +346,11 @@ class Dispatcher:
             return self._global(ctx, "change_language")
         if command in ("help", "cancel", "back", "skip", "menu", "restart"):
             return self._global(ctx, command)
+        action = self.services.handlers.actions.get(command)
+        if action is not None:
+            if ctx.user is not None and ctx.user.registered:
+                return action(ctx) + self._prompt_or_default(ctx)
+            return self._default(ctx)
         dialogue = self.services.handlers.commands.get(command)
         if dialogue is not None:
             if ctx.user is not None and ctx.user.registered:

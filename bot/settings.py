@@ -144,6 +144,21 @@ class PollSettings(_Section):
     retention_months: int = Field(36, ge=1, le=120)
 
 
+class DashboardSettings(_Section):
+    # the dashboard's public address (its links are <url>/dashboard/...); https in production,
+    # behind the reverse proxy that serves `athar web`
+    url: str = "http://127.0.0.1:8080"
+    link_minutes: int = Field(15, ge=1, le=1440)  # a sign-in link works this long, once
+    session_hours: float = Field(12, gt=0, le=24 * 30)  # then the browser stays signed in this long
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
+
+
 class LoggingSettings(_Section):
     level: str = "INFO"
 
@@ -191,6 +206,7 @@ class Settings(BaseSettings):
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     invites: InviteSettings = InviteSettings()
     polls: PollSettings = PollSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     logging: LoggingSettings = LoggingSettings()
 
     # Secrets: environment only.

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from domain.records import (
     AuditEntry, Identity, Invite, LessonProgress, Poll, Project, Respondent, Response, Story, User,
-    utcnow,
+    WebJob, WebToken, utcnow,
 )
 
 
@@ -155,6 +155,30 @@ class AuditRepo(Protocol):
     def list(self, limit: int = 100) -> list[AuditEntry]: ...
 
 
+class WebRepo(Protocol):
+    """The dashboard's sign-in links, sessions, language choices and download jobs."""
+
+    def add_token(self, token: WebToken) -> WebToken: ...
+
+    def token(self, kind: str, token_hash: str) -> WebToken | None: ...
+
+    def use_link(self, token_hash: str, at: datetime) -> bool:
+        """Mark a link used, if it is unused and not expired at `at`: True for the one caller
+        that used it (atomic: two workers cannot both use it)."""
+        ...
+
+    def drop_token(self, kind: str, token_hash: str) -> None: ...
+    def language(self, user_id: int) -> str | None: ...
+    def set_language(self, user_id: int, language: str) -> None: ...
+    def add_job(self, job: WebJob) -> WebJob: ...
+    def job(self, public_id: str) -> WebJob | None: ...
+    def save_job(self, job: WebJob) -> WebJob: ...
+
+    def prune(self, before: datetime) -> int:
+        """Forget tokens expired before `before` and jobs finished before it; returns how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepo
     invites: InviteRepo
@@ -168,6 +192,7 @@ class UnitOfWork(Protocol):
     stories: StoryRepo
     lessons: LessonRepo
     audit: AuditRepo
+    web: WebRepo
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None:

@@ -245,3 +245,31 @@ class AuditEntry(Record):
     action: str
     target: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class WebToken(Record):
+    """A dashboard sign-in link (sent by the bot on /dashboard: short-lived, used once) or a
+    dashboard session (the browser's cookie). Only the SHA-256 of its secret is stored."""
+    id: int | None = None
+    kind: Literal["link", "session"]
+    token_hash: str = Field(min_length=64, max_length=64)
+    user_id: int
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None  # a link: when it was used
+
+
+class WebJob(Record):
+    """A download asked for on the dashboard: an export made in the background, its file kept
+    until fetched (or pruned). `public_id` names it in URLs; only its owner may see it."""
+    id: int | None = None
+    public_id: str = Field(min_length=16, max_length=64)
+    user_id: int
+    params: dict[str, Any] = Field(default_factory=dict)  # bot.exporting.ExportJob fields
+    status: Literal["queued", "running", "done", "failed"] = "queued"
+    path: str | None = None  # the file, once done
+    error: str | None = None  # a catalog key (export.no_poll, export.too_few...), once failed
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+

@@ -19,13 +19,13 @@ from domain.ports import ConversationRecord, OutboxItem, ProjectSummary
 from domain.privacy import day_of
 from domain.records import (
     AuditEntry, Effect, Identity, Indicator, Invite, LessonProgress, Measurement, Poll, Project,
-    Respondent, Response, Stakeholder, Story, TargetPublic, User, utcnow,
+    Respondent, Response, Stakeholder, Story, TargetPublic, User, WebJob, WebToken, utcnow,
 )
 from storage.tables import (
     AuditRow, Base, ConversationRow, DeadLetterRow, EffectRow, IdentityRow, InboxRow, IndicatorRow, InviteRow,
     LessonProgressRow, MeasurementRow, OutboxRow, PollRefusalRow, PollRow, ProjectRow,
-    RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow,
-    WhatsAppMessageRow,
+    RespondentRow, ResponseRow, StakeholderRow, StoryRow, TargetPublicRow, UserRow, WebJobRow,
+    WebPreferenceRow, WebTokenRow, WhatsAppMessageRow,
 )
 
 R = TypeVar("R", bound=BaseModel)
@@ -705,6 +705,69 @@ class SqlAuditRepo(_Repo):
         """Newest first."""
         rows = self.session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
         return [_record(AuditEntry, r) for r in rows]
+
+
+class SqlWebRepo(_Repo):
+    """The dashboard's links, sessions, language choices and download jobs."""
+
+    def add_token(self, token: WebToken) -> WebToken:
+        row = WebTokenRow(**_values(token, WebTokenRow, exclude={"id"}))
+        self.session.add(row)
+        self.session.flush()
+        return _record(WebToken, row)
+
+    def token(self, kind: str, token_hash: str) -> WebToken | None:
+        row = self.session.scalars(select(WebTokenRow).where(
+            WebTokenRow.token_hash == token_hash, WebTokenRow.kind == kind)
+            .execution_options(populate_existing=True)).first()
+        return _record(WebToken, row) if row else None
+
+    def use_link(self, token_hash: str, at: datetime) -> bool:
+        result = self.session.execute(
+            update(WebTokenRow)
+            .where(WebTokenRow.token_hash == token_hash, WebTokenRow.kind == "link",
+                   WebTokenRow.used_at.is_(None), WebTokenRow.expires_at > at)
+            .values(used_at=at).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    def drop_token(self, kind: str, token_hash: str) -> None:
+        self.session.execute(delete(WebTokenRow).where(
+            WebTokenRow.token_hash == token_hash, WebTokenRow.kind == kind))
+
+    def language(self, user_id: int) -> str | None:
+        row = self.session.get(WebPreferenceRow, user_id, populate_existing=True)
+        return row.language if row else None
+
+    def set_language(self, user_id: int, language: str) -> None:
+        stmt = _insert(self.session, WebPreferenceRow).values(user_id=user_id, language=language)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["user_id"], set_={"language": stmt.excluded.language}))
+
+    def add_job(self, job: WebJob) -> WebJob:
+        row = WebJobRow(**_values(job, WebJobRow, exclude={"id"}, json={"params"}))
+        self.session.add(row)
+        self.session.flush()
+        return _record(WebJob, row)
+
+    def job(self, public_id: str) -> WebJob | None:
+        row = self.session.scalars(select(WebJobRow).where(WebJobRow.public_id == public_id)
+                                   .execution_options(populate_existing=True)).first()
+        return _record(WebJob, row) if row else None
+
+    def save_job(self, job: WebJob) -> WebJob:
+        if job.id is None:
+            return self.add_job(job)
+        row = self.session.get(WebJobRow, job.id, populate_existing=True)
+        if row is None:
+            raise LookupError(f"web job {job.id} does not exist")
+        _apply(row, _values(job, WebJobRow, exclude={"id"}, json={"params"}))
+        self.session.flush()
+        return _record(WebJob, row)
+
+    def prune(self, before: datetime) -> int:
+        tokens = self.session.execute(delete(WebTokenRow).where(WebTokenRow.expires_at < before))
+        jobs = self.session.execute(delete(WebJobRow).where(WebJobRow.finished_at < before))
+        return int(tokens.rowcount or 0) + int(jobs.rowcount or 0)
 
 
 class SqlDeadLetterRepo(_Repo):

@@ -383,4 +383,38 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]]
 
 
+# ---------------------------------------------------------------------------------------------
+# The dashboard: sign-in links and sessions (hashed), language choice, download jobs
+
+class WebTokenRow(Base):
+    __tablename__ = "web_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(_cascade("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class WebPreferenceRow(Base):
+    __tablename__ = "web_preferences"
+    user_id: Mapped[int] = mapped_column(_cascade("users.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+
+
+class WebJobRow(Base):
+    __tablename__ = "web_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(_cascade("users.id"), index=True)
+    params: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 metadata = Base.metadata

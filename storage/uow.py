@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from storage.repositories import (
     SqlAuditRepo, SqlConversationRepo, SqlDeadLetterRepo, SqlInboxRepo, SqlInviteRepo, SqlLessonRepo, SqlOutboxRepo,
     SqlPollRepo, SqlProjectRepo, SqlRespondentRepo, SqlResponseRepo, SqlStoryRepo, SqlUserRepo,
-    SqlWhatsAppMessageRepo,
+    SqlWebRepo, SqlWhatsAppMessageRepo,
 )
 
 
@@ -43,6 +43,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepo(session)
         self.dead_letters = SqlDeadLetterRepo(session)
         self.whatsapp_messages = SqlWhatsAppMessageRepo(session)
+        self.web = SqlWebRepo(session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -21,6 +21,9 @@ bot's own webhook server answers 200 before processing, so a crash would lose th
 4. it is then processed in the background of this worker (dispatcher, replies, outbox); a worker
    that dies leaves it recorded, and any worker's sweep picks it up.
 
+The coordinators' dashboard is served under /dashboard (bot/dashboard/web.py), whatever the
+channels configured.
+
 Nothing lives in process memory that another worker needs: run as many workers as you like.
 GET /healthz answers "ok".
 """
@@ -79,13 +82,13 @@ def create_app(settings: Any = None, *, athar: Any = None,
     by long polling in the same runtime, no /telegram webhook."""
     from bot.settings import SettingsError, get_settings
 
+    from bot.dashboard.web import DashboardApp
+
     settings = settings or get_settings()
     telegram_on = settings.telegram_token is not None
     webhook_on = telegram_on and not telegram_polling
     whatsapp_on = settings.whatsapp_enabled
-    if not telegram_on and not whatsapp_on:
-        raise SettingsError("neither ATHAR_TELEGRAM_TOKEN nor the ATHAR_WHATSAPP_* settings are "
-                            "set: nothing to serve")
+    dashboard = DashboardApp(settings)
     if webhook_on and settings.telegram_webhook_secret is None:
         raise SettingsError("ATHAR_TELEGRAM_WEBHOOK_SECRET is not set: webhooks need a secret")
     expected = settings.telegram_webhook_secret.get_secret_value().encode() if webhook_on else b""
@@ -98,6 +101,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
         own = athar is None
         stop, polling = asyncio.Event(), None
         a = athar if athar is not None else build_app(settings)
+        dashboard.attach(a)
         app.state.runtime = app.state.telegram = app.state.whatsapp = None
         try:
             adapters: list[Any] = []
@@ -165,6 +169,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
         routes.append(Route(PATH, telegram_update, methods=["POST"]))
     if whatsapp_on:
         routes.extend(whatsapp_routes(settings))
+    routes.extend(dashboard.routes())
     return Starlette(routes=routes, lifespan=lifespan)
 
 

@@ -1,5 +1,6 @@
 """`athar web --host H --port P [--workers N] [--webhook-url URL]`: serve the webhooks of
-Telegram (POST /telegram) and WhatsApp (GET and POST /whatsapp), each when its settings are set.
+Telegram (POST /telegram) and WhatsApp (GET and POST /whatsapp), each when its settings are set,
+and the coordinators' dashboard (/dashboard, always).
 
 The ASGI app is bot.channels.web. Before the workers start, this command migrates the database
 and, for Telegram, sets the command menu and, when a public URL is given (--webhook-url or
@@ -14,7 +15,8 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("web", help="serve Telegram and WhatsApp webhooks (ASGI: /telegram, /whatsapp)")
+    p = sub.add_parser("web", help="serve the dashboard and the Telegram and WhatsApp webhooks "
+                                   "(ASGI: /dashboard, /telegram, /whatsapp)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
@@ -55,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         missing = settings.whatsapp_missing()
         what = (" and ".join(missing) if len(missing) < 4 else
                 "ATHAR_TELEGRAM_TOKEN (Telegram) or the ATHAR_WHATSAPP_* settings (WhatsApp)")
-        print(f"athar web: set {what} in the environment.", file=sys.stderr)
-        return 2
+        print(f"athar web: no channel (set {what} in the environment); serving the dashboard only.",
+              file=sys.stderr)
     if telegram and settings.telegram_webhook_secret is None:
         print("athar web: set ATHAR_TELEGRAM_WEBHOOK_SECRET in the environment.", file=sys.stderr)
         return 2
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     upgrade(settings.sqlalchemy_url)
     if telegram:
         asyncio.run(_prepare(settings, args.webhook_url or settings.telegram.webhook_url))
+    print(f"Dashboard: http://{args.host}:{args.port}/dashboard (its links: {settings.dashboard.url})",
+          file=sys.stderr)
     if settings.whatsapp_enabled:
         print(f"WhatsApp webhook: http://{args.host}:{args.port}/whatsapp "
               "(behind your HTTPS proxy; register it in Meta's developer console)", file=sys.stderr)

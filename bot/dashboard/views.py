@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.access import sees_everything
 from domain.figures import STATUS_GROUPS, IndicatorFigure
 from domain.learning import CommuneLearning, commune_learning
 from domain.privacy import mask_identifiers
@@ -33,17 +34,6 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     """No such commune, project or poll."""
-
-
-def sees_everything(user: User) -> bool:
-    return user.role in ("coordinator", "admin")
-
-
-def may_use(user: User | None) -> bool:
-    """Who may sign in to the dashboard at all: coordinators, admins, and officials and staff
-    of a commune."""
-    return user is not None and (sees_everything(user) or (
-        user.role in ("official", "staff") and bool(user.commune_id)))
 
 
 @dataclass

@@ -46,6 +46,8 @@ class Handlers:
     menu: list[MenuEntry] = field(default_factory=list)
     payloads: list[PayloadHandler] = field(default_factory=list)
     commands: dict[str, str] = field(default_factory=dict)  # /command -> the dialogue it starts
+    # /command -> replies given without leaving the running dialogue (registered users only)
+    actions: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
     # dialogue id -> replies for an unregistered user who cancels or leaves it (instead of the
     # onboarding), e.g. a beneficiary leaving a poll
     on_leave: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
@@ -66,6 +68,11 @@ class Handlers:
     def add_command(self, name: str, dialogue: str) -> None:
         """A slash command (without the slash) that starts a dialogue for registered users."""
         self.commands[name] = dialogue
+
+    def add_action(self, name: str, action: Callable[[Ctx], "list[Reply]"]) -> None:
+        """A slash command (without the slash) that answers registered users without leaving
+        the running dialogue; its question is asked again after the answer."""
+        self.actions[name] = action
 
     def add_job(self, kind: str, runner: JobRunner) -> None:
         self.jobs[kind] = runner

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from bot.dashboard.render import Page, Texts, render, texts
-from bot.dashboard.views import Dashboard, Forbidden, NotFound, may_use
+from bot.dashboard.views import Dashboard, Forbidden, NotFound
+from domain.access import may_use
 from bot.exporting import Exporter
 from domain.figures import value_at
 from domain.records import User

@@ -219,6 +219,6 @@ def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
     calls = {c.params.get("language_code"): c.params["commands"]
              for c in emulator.calls_of("setMyCommands")}
     assert [c["command"] for c in calls["ar"]] == [
-        "start", "menu", "help", "export", "poll", "learn", "language", "cancel"]
+        "start", "menu", "help", "export", "poll", "learn", "dashboard", "language", "cancel"]
     assert calls["ar"][2]["description"] == cat.text("telegram.commands.help", "ar")
     assert calls["fr"][2]["description"] == cat.text("telegram.commands.help", "fr")
