@@ -10,6 +10,7 @@ RUN_PREREQS :=
 TEST_PREREQS :=
 -include nlu/rasa.mk
 -include exports/exports.mk
+-include bot/dashboard/dashboard.mk
 
 .PHONY: run test bench faults venv db postgres chat clean help
 

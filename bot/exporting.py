@@ -205,9 +205,10 @@ class Exporter:
         return path
 
     def scope_data(self, uow: UnitOfWork, programme: bool, commune_id: str | None,
-                   answers: bool = True) -> list[Any]:
+                   answers: bool = True, responses: bool = True) -> list[Any]:
         """The communes of a report (exports.reports.CommuneData) with their projects' records
-        (without the polls and stories when `answers` is False: the projects' dates only)."""
+        (without the polls and stories when `answers` is False: the projects' dates only;
+        without the polls' answers when `responses` is False: who answered, not what)."""
         from exports.reports import CommuneData, ProjectData
         if programme:
             ids = self.order
@@ -221,7 +222,7 @@ class Exporter:
             for summary in uow.projects.list(cid):
                 project = uow.projects.get(summary.id)
                 if project is not None:
-                    projects.append(self.project_data(uow, project) if answers
+                    projects.append(self.project_data(uow, project, responses) if answers
                                     else ProjectData(project))
             if projects or not programme:
                 communes.append(CommuneData(cid, self.commune(cid), projects,
@@ -296,14 +297,16 @@ class Exporter:
         return write(learning_document(figures, names, lessons, job.lang, job.period, today()),
                      job.fmt, path)
 
-    def project_data(self, uow: UnitOfWork, project) -> Any:
+    def project_data(self, uow: UnitOfWork, project, responses: bool = True) -> Any:
+        """A project's records for the reports; `responses` False leaves out the polls' answers
+        (the counts of people who answered, the statuses and the stories do not need them)."""
         from exports.reports import PollData, ProjectData
         if project is None:
             return None
         polls = []
         for poll in uow.polls.list(project.id):
             polls.append(PollData(poll, uow.respondents.list(poll.id),
-                                  uow.responses.for_poll(poll.id),
+                                  uow.responses.for_poll(poll.id) if responses else [],
                                   uow.respondents.count_refusals(poll.id)))
         return ProjectData(project, polls, uow.stories.list(project.id))
 

@@ -128,6 +128,7 @@ def create_app(settings: Any = None, *, athar: Any = None,
             stop.set()
             if polling is not None:
                 await asyncio.gather(polling, return_exceptions=True)
+            dashboard.close()
             if app.state.runtime is not None:
                 await app.state.runtime.stop()
             if own:

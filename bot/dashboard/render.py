@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from domain.figures import SEMESTER, period_end
 from domain.privacy import mask_identifiers
 
 from bot.dashboard import svg
@@ -111,20 +112,32 @@ class Page:
         return self.t("report.value_by", value=value, date=self.date(v.figure.deadline)) \
             if v.figure.deadline else value
 
+    def short_period(self, text: str | None) -> str:
+        """A period in a few characters, for a chart's axis: S1 2026, 05/2026."""
+        m = SEMESTER.match(text or "")
+        if m:
+            return self.t("chart.semester", half=m.group(2), year=m.group(1))
+        end = period_end(text)
+        return self.month(end) if end is not None and len(text or "") > 4 else (text or "")
+
+    def month(self, d: Any) -> str:
+        return d.strftime("%m/%Y") if d is not None else ""
+
     def chart(self, v: IndicatorView) -> Markup:
         ind = v.indicator
         points = []
         if ind.baseline_value is not None:
-            points.append(svg.Point(self.date(ind.baseline_date) if ind.baseline_date else
+            points.append(svg.Point(self.month(ind.baseline_date) if ind.baseline_date else
                                     self.t("chart.baseline"), ind.baseline_value,
                                     self.n(ind.baseline_value, ind.unit), "baseline"))
         for m in v.measurements:
             if m.baseline and ind.baseline_value is not None:
                 continue  # the baseline is already the first point
-            points.append(svg.Point(self.period(m.period), m.value, self.n(m.value, ind.unit),
+            points.append(svg.Point(self.short_period(m.period), m.value,
+                                    self.n(m.value, ind.unit),
                                     "baseline" if m.baseline else "measure"))
         if ind.target_value is not None:
-            points.append(svg.Point(self.date(v.figure.deadline) if v.figure.deadline else
+            points.append(svg.Point(self.month(v.figure.deadline) if v.figure.deadline else
                                     self.t("chart.target"), ind.target_value,
                                     self.n(ind.target_value, ind.unit), "target"))
         label = self.t("project.chart_label", indicator=ind.label, baseline=self.baseline(v),

@@ -24,7 +24,7 @@ from domain.records import Effect, Indicator, Measurement, Project, Stakeholder,
 
 from exports.reports import (
     ComparisonLine, Distribution, PollData, ProjectData, ProjectFigures, comparison_lines,
-    distributions, focus_figures, project_figures,
+    distributions, focus_figures, project_figures, report_semesters,
 )
 
 
@@ -76,6 +76,7 @@ class Overview:
     rows: list[CommuneRow]
     total: Counts
     learning_total: tuple[int, int]  # completions, people who completed a module
+    semesters: list[str]  # a semester report can be about these, newest first
 
 
 @dataclass
@@ -91,6 +92,7 @@ class CommunePage:
     projects: list[ProjectRow]
     total: Counts
     learning: CommuneLearning | None
+    semesters: list[str]  # a semester report can be about these, newest first
 
 
 @dataclass
@@ -167,7 +169,9 @@ class Dashboard:
             raise Forbidden("the programme overview is for coordinators")
         rows, total = [], Counts()
         done = people = 0
-        for c in self.exporter.scope_data(uow, True, None):
+        # counts only (statuses, people who answered): the polls' answers are not read
+        communes = self.exporter.scope_data(uow, True, None, responses=False)
+        for c in communes:
             counts = Counts()
             for pd in c.projects:
                 counts.add(counts_of(project_figures(pd, None, self.today)))
@@ -176,31 +180,34 @@ class Dashboard:
                 done, people = done + learning.completed, people + learning.people
             rows.append(CommuneRow(c.commune_id, c.name(self.lang), counts, learning))
             total.add(counts)
-        return Overview(rows, total, (done, people))
+        return Overview(rows, total, (done, people), report_semesters(communes, self.today))
 
     def commune(self, uow: Any, viewer: User, commune_id: str) -> CommunePage:
         if self.exporter.commune(commune_id) is None:
             raise NotFound(commune_id)
         if not viewer.can_see_commune(commune_id):
             raise Forbidden(commune_id)
-        (c,) = self.exporter.scope_data(uow, False, commune_id)
+        (c,) = self.exporter.scope_data(uow, False, commune_id, responses=False)
         rows, total = [], Counts()
         for pd in c.projects:
             counts = counts_of(project_figures(pd, None, self.today))
             rows.append(ProjectRow(pd.project, counts))
             total.add(counts)
-        return CommunePage(commune_id, c.name(self.lang), rows, total, self._learning(c))
+        return CommunePage(commune_id, c.name(self.lang), rows, total, self._learning(c),
+                           report_semesters([c], self.today))
 
-    def _project_data(self, uow: Any, viewer: User, project_id: int) -> ProjectData:
+    def _project_data(self, uow: Any, viewer: User, project_id: int,
+                      responses: bool = True) -> ProjectData:
         project = uow.projects.get(project_id)
         if project is None:
             raise NotFound(project_id)
         if not viewer.can_see_commune(project.commune_id):
             raise Forbidden(project_id)
-        return self.exporter.project_data(uow, project)
+        return self.exporter.project_data(uow, project, responses)
 
     def project(self, uow: Any, viewer: User, project_id: int) -> ProjectPage:
-        pd = self._project_data(uow, viewer, project_id)
+        # the poll results are on the polls' pages: their answers are not read here
+        pd = self._project_data(uow, viewer, project_id, responses=False)
         p = pd.project
         f = project_figures(pd, None, self.today)
         by_effect = {id(e): figs for e, figs in f.effects + f.outputs}

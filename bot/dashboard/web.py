@@ -24,8 +24,10 @@ Accept-Language.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
@@ -33,7 +35,7 @@ from markupsafe import Markup, escape
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from domain.access import (
@@ -41,6 +43,7 @@ from domain.access import (
 )
 from domain.records import AuditEntry, User, utcnow
 
+from bot.dashboard.downloads import WAIT, WHAT, Jobs, job_for
 from bot.dashboard.render import Page, render
 from bot.dashboard.views import Dashboard, Forbidden, NotFound
 
@@ -69,6 +72,16 @@ class Urls:
     overview = PREFIX
     language = PREFIX + "/language"
     signout = PREFIX + "/signout"
+    export = PREFIX + "/export"
+
+    @staticmethod
+    def job(public_id: str, back: str | None = None) -> Markup:
+        return _url(f"{PREFIX}/jobs/{public_id}") + (
+            Markup("?back=") + escape(quote(back, safe="/")) if back else "")
+
+    @staticmethod
+    def job_file(public_id: str) -> Markup:
+        return _url(f"{PREFIX}/jobs/{public_id}/file")
 
     @staticmethod
     def commune(cid: str) -> Markup:
@@ -100,6 +113,8 @@ class Chrome:
     signout_url: str
     csrf: str
     here: str
+    export_url: str
+    formats: dict[str, tuple[str, ...]]  # the formats of each export this viewer may have
 
 
 @dataclass
@@ -107,6 +122,25 @@ class Viewer:
     user: User
     secret: str  # the session's secret (the cookie)
     lang: str
+
+
+def timed(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """The endpoint, its response saying how long the server took (`Server-Timing: app;dur=`,
+    in milliseconds: what `make bench` reads, and a browser's developer tools show)."""
+    async def run(request: Request) -> Response:
+        started = time.perf_counter()
+        response = await endpoint(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+    return run
+
+
+def _back(path: str | None) -> str:
+    """A page of the dashboard to go back to (never another site: no open redirect)."""
+    if not path or not path.startswith(PREFIX) or path.startswith("//") or "\\" in path \
+            or len(path) > 200:
+        return PREFIX
+    return path
 
 
 def page_lang(lang: str | None) -> str:
@@ -136,19 +170,31 @@ class DashboardApp:
         knowledge = athar.services.knowledge
         self.lesson_ids = tuple(m.id for m in knowledge.lessons) if knowledge is not None else ()
         self.exporter = athar.services.extras["exporter"]
+        self.jobs = Jobs(athar.uow_factory, athar.dispatcher.read_uow_factory, self.exporter,
+                         clock=self.clock)
+
+    def close(self) -> None:
+        jobs = getattr(self, "jobs", None)
+        if jobs is not None:
+            jobs.close()
 
     # -- plumbing -------------------------------------------------------------------------------
     def routes(self) -> list[Route]:
+        def r(path: str, endpoint: Callable[[Request], Any], method: str) -> Route:
+            return Route(PREFIX + path, timed(endpoint), methods=[method])
         return [
-            Route(PREFIX, self.home, methods=["GET"]),
-            Route(PREFIX + "/", self.home, methods=["GET"]),
-            Route(PREFIX + "/signin/{secret}", self.signin_page, methods=["GET"]),
-            Route(PREFIX + "/signin/{secret}", self.signin, methods=["POST"]),
-            Route(PREFIX + "/signout", self.signout, methods=["POST"]),
-            Route(PREFIX + "/language", self.language, methods=["POST"]),
-            Route(PREFIX + "/commune/{commune_id}", self.commune, methods=["GET"]),
-            Route(PREFIX + "/project/{project_id:int}", self.project, methods=["GET"]),
-            Route(PREFIX + "/poll/{poll_id:int}", self.poll, methods=["GET"]),
+            r("", self.home, "GET"),
+            r("/", self.home, "GET"),
+            r("/signin/{secret}", self.signin_page, "GET"),
+            r("/signin/{secret}", self.signin, "POST"),
+            r("/signout", self.signout, "POST"),
+            r("/language", self.language, "POST"),
+            r("/commune/{commune_id}", self.commune, "GET"),
+            r("/project/{project_id:int}", self.project, "GET"),
+            r("/poll/{poll_id:int}", self.poll, "GET"),
+            r("/export", self.export, "POST"),
+            r("/jobs/{public_id}", self.job, "GET"),
+            r("/jobs/{public_id}/file", self.job_file, "GET"),
         ]
 
     def secure(self, request: Request) -> bool:
@@ -193,7 +239,8 @@ class DashboardApp:
                     viewer.lang) if self.exporter.commune(u.commune_id) else u.commune_id)
         return Chrome(home=home, home_label=label, language_url=Urls.language,
                       signout_url=Urls.signout, csrf=Markup(csrf_token(viewer.secret)),
-                      here=_url(request.url.path))
+                      here=_url(request.url.path), export_url=Urls.export,
+                      formats={w: self.exporter.formats(w, sees_everything(u)) for w in WHAT})
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         """A small url-encoded form, or None (too big, another site's Origin)."""
@@ -361,14 +408,82 @@ class DashboardApp:
             return response
         return await self._posted(request, act)
 
+    async def export(self, request: Request) -> Response:
+        """A download asked for: checked (job_for), stored, started; the job's page follows (a
+        quick file is ready by then: the POST waits up to WAIT seconds for it)."""
+        def act(uow: Any, viewer: Viewer, form: dict[str, str]) -> Response:
+            job = job_for(form, viewer.user, uow, self.exporter)
+            target = f"export:{form.get('what', '')[:30]}"
+            if job is None:
+                self.audit(uow, viewer.user.id, "dashboard.refused", target, reason="export")
+                uow.commit()
+                return self.message(viewer.lang, "download.refused", 403,
+                                    back=self.chrome(viewer, request).home)
+            stored = self.jobs.submit(uow, viewer.user, job)
+            self.audit(uow, viewer.user.id, "dashboard.export", target, fmt=job.fmt, lang=job.lang)
+            uow.commit()
+            future = self.jobs.start(stored.public_id)
+            try:
+                future.result(timeout=WAIT)
+            except Exception:  # noqa: BLE001 - still running (or failed): its page tells
+                pass
+            return RedirectResponse(str(Urls.job(stored.public_id, _back(form.get("back")))), 303,
+                                    headers=HEADERS)
+        return await self._posted(request, act)
+
+    def _own_job(self, uow: Any, viewer: Viewer, public_id: str) -> Any:
+        job = uow.web.job(public_id[:64])
+        return job if job is not None and job.user_id == viewer.user.id else None
+
+    async def job(self, request: Request) -> Response:
+        public_id = request.path_params["public_id"]
+
+        def work() -> Response:
+            with self.athar.uow_factory() as uow:
+                viewer = self._viewer(uow, request)
+                if viewer is None:
+                    return self.message(browser_lang(request), "signin.needed", 401)
+                job = self._own_job(uow, viewer, public_id)
+                if job is None:
+                    return self.message(viewer.lang, "error.not_found", 404,
+                                        back=self.chrome(viewer, request).home)
+                state = self.jobs.state(job)
+                p = self.page(viewer.lang)
+                body = render("job.html.j2", p, urls=Urls, chrome=self.chrome(viewer, request),
+                              state=state, error=(f"job.error.{job.error.split('.', 1)[1]}"
+                                                  if state == "failed" and job.error else None),
+                              seconds=max(0, int((self.clock() - (job.started_at or job.created_at))
+                                                 .total_seconds())),
+                              name=Path(job.path).name if job.path else "",
+                              file_url=Urls.job_file(job.public_id),
+                              back=_url(_back(request.query_params.get("back"))))
+                return self.html(body)
+        return await run_in_threadpool(work)
+
+    async def job_file(self, request: Request) -> Response:
+        public_id = request.path_params["public_id"]
+
+        def work() -> Response:
+            with self.athar.uow_factory() as uow:
+                viewer = self._viewer(uow, request)
+                if viewer is None:
+                    return self.message(browser_lang(request), "signin.needed", 401)
+                job = self._own_job(uow, viewer, public_id)
+                if job is None or self.jobs.state(job) != "done":
+                    return self.message(viewer.lang, "error.not_found", 404,
+                                        back=self.chrome(viewer, request).home)
+                self.audit(uow, viewer.user.id, "dashboard.download",
+                           f"export:{job.params.get('what', '')}", fmt=job.params.get("fmt"))
+                uow.commit()
+                path = Path(job.path or "")
+                return FileResponse(path, filename=path.name, headers=HEADERS)
+        return await run_in_threadpool(work)
+
     async def language(self, request: Request) -> Response:
         def act(uow: Any, viewer: Viewer, form: dict[str, str]) -> Response:
             lang = form.get("lang")
             if lang in ("fr", "ar"):
                 uow.web.set_language(viewer.user.id, lang)
                 uow.commit()
-            back = form.get("next") or PREFIX
-            if not back.startswith(PREFIX) or back.startswith("//") or "\\" in back:
-                back = PREFIX  # never an open redirect
-            return RedirectResponse(back, 303, headers=HEADERS)
+            return RedirectResponse(_back(form.get("next")), 303, headers=HEADERS)
         return await self._posted(request, act)
