@@ -148,6 +148,10 @@ class FallbackNLU:
         self._nb: _IntentNB | None = None
         self._lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """Build the classifier now rather than at the first text that needs it."""
+        self._classifier()
+
     def _classifier(self) -> _IntentNB:
         if self._nb is None:
             self._nb = _shared_classifier()

@@ -159,10 +159,15 @@ class ResilientNLU:
 
     def warm_up(self) -> None:
         """Build what the first parse would build lazily (the language-id model, about a
-        second), so that the first user after a start does not wait for it."""
+        second), so that the first user after a start does not wait for it. The fallback
+        parser's classifier (trained on the whole training data: seconds, more on a busy
+        machine) is built in the background: it is needed the moment Rasa fails, and a
+        message should not wait for it then."""
         identify("bonjour")
         self.fallback.parse("bonjour")
         self._levels("bonjour", "fr")
+        threading.Thread(target=self.fallback.prepare, name="athar-nlu-warm-up",
+                         daemon=True).start()
 
     def close(self) -> None:
         if self.client is not None:

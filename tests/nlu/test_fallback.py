@@ -80,3 +80,20 @@ def test_heldout_accuracy(fb, heldout):
         ok[row["language"]] += fb.parse(row["text"]).intent.name == row["intent"]
     acc = {k: ok[k] / n[k] for k in n}
     assert all(v >= 0.90 for v in acc.values()), acc
+
+
+def test_the_warm_up_builds_the_fallback_classifier_in_the_background(monkeypatch):
+    """Rasa may fail at any moment; the first text the fallback parser then classifies must not
+    wait for its classifier to be trained (seconds): the warm-up builds it, without holding up
+    the start."""
+    import time
+
+    from nlu import fallback
+    from nlu.service import ResilientNLU
+    monkeypatch.setattr(fallback, "_NB_SHARED", None)
+    nlu = ResilientNLU(None, level_model=None)
+    nlu.warm_up()
+    deadline = time.monotonic() + 120
+    while fallback._NB_SHARED is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fallback._NB_SHARED is not None
