@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", default=None)
     p.add_argument("--host", default="127.0.0.1", help="WhatsApp webhook server (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="WhatsApp webhook server (default 8080)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, quick_exit=True)
 
 
 def nlu_context(settings):

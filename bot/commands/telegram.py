@@ -12,7 +12,7 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("telegram", help="run the Telegram bot (long polling)")
-    p.set_defaults(func=_cli)
+    p.set_defaults(func=_cli, quick_exit=True)
 
 
 def _cli(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--webhook-url", default=None,
                    help="public HTTPS URL of /telegram to register with Telegram")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, quick_exit=True)
 
 
 async def _prepare(settings, webhook_url: str | None) -> None:
