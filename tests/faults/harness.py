@@ -550,3 +550,42 @@ def rasa_url() -> str | None:
     """The URL of a real Rasa server with the trained model for a run of the table: the one at
     ATHAR_FAULTS_RASA_URL, else None (the caller starts one)."""
     return os.environ.get("ATHAR_FAULTS_RASA_URL") or None
+
+
+class Inbox:
+    """What the bot sent to some chats, kept per chat by a listener of the emulator (reading
+    the emulator's whole call list on every wait costs more, the more calls there are)."""
+
+    def __init__(self, emulator: BotApiEmulator, chats: set[int] | None = None):
+        self.chats = chats
+        self._by_chat: dict[int, list[Call]] = collections.defaultdict(list)
+        self._changed = threading.Condition()
+        emulator.listeners.append(self._on_call)
+
+    def _on_call(self, call: Call) -> None:
+        if call.status != 200 or call.method not in ("sendMessage", "sendDocument", "sendPhoto"):
+            return
+        try:
+            chat = int(call.params.get("chat_id"))
+        except (TypeError, ValueError):
+            return
+        if self.chats is not None and chat not in self.chats:
+            return
+        with self._changed:
+            self._by_chat[chat].append(call)
+            self._changed.notify_all()
+
+    def sent(self, chat: int) -> list[Call]:
+        with self._changed:
+            return list(self._by_chat[chat])
+
+    def wait_more(self, chat: int, than: int, timeout: float = 30.0) -> bool:
+        """Whether more than `than` messages reached `chat` within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._by_chat[chat]) <= than:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True

@@ -3,10 +3,12 @@ a run is counted. Each `fault_*` function returns its `Row`; `FAULTS` lists them
 of the table. Sizes: "short" for `make test`, "full" for `make faults`."""
 from __future__ import annotations
 
+import collections
 import random
+import threading
 import time
 
-from tests.faults.harness import Row, Run
+from tests.faults.harness import Inbox, Row, Run
 
 STOP_DEADLINE = 10.0  # seconds a process manager usually waits after SIGTERM before SIGKILL
 
@@ -367,6 +369,336 @@ fault_pg_terminate_backend_polling.needs_pg = True  # type: ignore[attr-defined]
 fault_pg_terminate_backend_webhook.needs_pg = True  # type: ignore[attr-defined]
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-commune attempts
+
+SECRET_TITLE = "Projet-secret-XQ7"
+
+
+def _other_commune_records(db_url: str) -> tuple[int, int, int]:
+    """A project and a poll of Tanger (the attackers are officials of Berkane), and a project
+    of Berkane; their ids."""
+    from domain.records import Project, TargetPublic
+    from knowledge.polls import load_question_bank
+    from storage.db import make_engine, make_uow_factory
+    from bot.handlers.polls import create_poll
+    engine = make_engine(db_url)
+    try:
+        uows = make_uow_factory(engine)
+        with uows() as uow:
+            other = uow.projects.add(Project(commune_id="tanger", title=SECRET_TITLE,
+                                             problem="Un besoin de Tanger, secret",
+                                             publics=[TargetPublic(category="youth")]))
+            own = uow.projects.add(Project(commune_id="berkane", title="Projet de Berkane",
+                                           publics=[TargetPublic(category="youth")]))
+            poll = create_poll(uow, load_question_bank(), other, "baseline", None)
+            poll_id = poll.id
+            uow.commit()
+            return other.id, poll_id, own.id
+    finally:
+        engine.dispose()
+
+
+def _shown(call) -> str:
+    """Everything a sent message shows: its text or caption and its buttons' labels."""
+    import json
+    markup = call.params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    labels = [b.get("text", "") for row in markup.get("inline_keyboard", []) for b in row]
+    return "\n".join([call.params.get("text") or call.params.get("caption") or ""] + labels)
+
+
+def fault_cross_commune_attempts(run: Run) -> Row:
+    """Officials of Berkane forge buttons (and type numbers) that name a project and a poll of
+    Tanger at every step that takes one: my projects, the project card, poll results, exports.
+    Every attempt must be answered without anything of Tanger's (a reply naming its project is
+    a leak)."""
+    from tests.faults.harness import error_texts, seed_users
+    row = Row("cross-commune attempts")
+    other, poll, own = _other_commune_records(run.db_url)
+    bot = run.bot("polling").start()
+    emu = run.emulator
+    attackers = list(range(30_000, 30_000 + run.n(2, 10)))
+    seed_users(run.db_url, attackers)
+    errors = error_texts()
+    forged = [f"prj:{other}", f"pp:{poll}", f"exp:p:{poll}", f"exp:c:tanger", f"ps:{poll}",
+              f"prj:{other}:x", "card:edit", "card:delete", "del:yes"]
+    paths = [  # how the attacker gets to a step that reads such data
+        [("command", "/menu"), ("press", "menu:my_projects")],
+        [("command", "/menu"), ("press", "menu:my_projects"), ("press", f"prj:{own}")],
+        [("command", "/menu"), ("press", "menu:poll"), ("press", "pa:res")],
+        [("command", "/menu"), ("press", "menu:export"), ("press", "exp:w:results")],
+        [("command", "/menu")],
+    ]
+    counts = {"attempts": 0, "answered": 0, "leaks": 0, "crashes": 0}
+    lock = threading.Lock()
+
+    inbox = Inbox(emu)
+
+    def step(uid: int, kind: str, data: str) -> list:
+        before = len(inbox.sent(uid))
+        (emu.command if kind == "command" else emu.press if kind == "press" else emu.text)(uid, data)
+        if not inbox.wait_more(uid, before, timeout=30):
+            return []
+        time.sleep(0.1)
+        return inbox.sent(uid)[before:]
+
+    def attacker(uid: int) -> None:
+        for path in paths:
+            for data in forged + [str(other), str(poll)]:
+                for kind, d in path:
+                    step(uid, kind, d)
+                got = step(uid, "text" if data.isdigit() else "press", data)
+                texts = [_shown(c) for c in got]
+                files = [c for c in got if c.method in ("sendDocument", "sendPhoto")]
+                with lock:
+                    counts["attempts"] += 1
+                    counts["answered"] += bool(got)
+                    counts["leaks"] += bool(files or any(SECRET_TITLE in t or "Tanger" in t
+                                                         for t in texts))
+                    counts["crashes"] += any(t in errors for t in texts)
+
+    threads = [threading.Thread(target=attacker, args=(u,)) for u in attackers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    attempts, answered, leaks = counts["attempts"], counts["answered"], counts["leaks"]
+    # the control: an official of Tanger sees its project, so the check above can see a leak
+    insider = 39_999
+    seed_users(run.db_url, [insider], commune="tanger")
+    step(insider, "command", "/menu")
+    if not any(SECRET_TITLE in _shown(c) for c in step(insider, "press", "menu:my_projects")):
+        row.problems.append("the control failed: Tanger's own official does not see its project")
+    row.tries, row.survived = attempts, answered - leaks
+    row.lost, row.leaks, row.crashed = attempts - answered, leaks, counts["crashes"]
+    row.note = f"{len(attackers)} officials, {len(paths)} steps, {len(forged) + 2} forgeries each"
+    if not bot.alive:
+        row.problems.append("the bot stopped")
+    return row
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# A poll burst
+
+def fault_poll_burst(run: Run) -> Row:
+    """Respondents (1,000 in the full table) all open the poll's link at once and answer its
+    8 questions, each sending the next answer as soon as the question arrives; every tenth
+    answer is delivered twice. The database must hold every answer once, and each answer get
+    exactly one message."""
+    import collections
+    import threading
+    from domain.polls import questions_of
+    from storage.db import make_engine, make_uow_factory
+    from tests.faults.harness import error_texts
+    from tests.polls.helpers import make_project, make_short_poll
+    from tests.polls.load import check, expected_value
+    from bench.bench_polls import QUESTIONS
+    respondents = run.n(60, 1000)
+    row = Row(f"poll burst ({respondents} respondents, PostgreSQL)")
+    engine = make_engine(run.db_url)
+    uows = make_uow_factory(engine)
+    poll = make_short_poll(uows, make_project(uows), QUESTIONS)
+    qs = questions_of(poll)
+    base = 500_000
+    scripts = {}
+    for n in range(respondents):
+        steps = [("press", f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"), ("press", "pc:yes")]
+        steps += [("text", f"story {n}") if q.kind == "text"
+                  else ("press", f"pq:{i}:{expected_value(n, i, q)}") for i, q in enumerate(qs)]
+        scripts[base + n] = steps
+    emu = run.emulator
+    lock = threading.Lock()
+    pos = {uid: -1 for uid in scripts}
+    replies = collections.Counter()  # (uid, step) → messages received for it
+    errors = error_texts()
+    crashed = [0]
+    ready: collections.deque = collections.deque()
+
+    def on_call(call) -> None:
+        if call.status != 200 or call.method != "sendMessage":
+            return
+        chat = int(call.params.get("chat_id", 0) or 0)
+        with lock:
+            if chat not in pos:
+                return
+            replies[(chat, pos[chat])] += 1
+            crashed[0] += (call.params.get("text") or "") in errors
+            if replies[(chat, pos[chat])] == 1:
+                ready.append(chat)
+    emu.listeners.append(on_call)
+    bot = run.bot("polling").start()
+    sent = 0
+    for uid in scripts:
+        emu.command(uid, f"/start {poll.token}")
+    deadline = time.monotonic() + run.n(300, 1800)
+    finished = 0
+    while finished < respondents and time.monotonic() < deadline:
+        with lock:
+            batch = list(ready)
+            ready.clear()
+        if not batch:
+            time.sleep(0.005)
+            continue
+        for uid in batch:
+            with lock:
+                pos[uid] += 1
+                k = pos[uid]
+            if k >= len(scripts[uid]):
+                finished += 1
+                continue
+            kind, value = scripts[uid][k]
+            update = emu.press(uid, value) if kind == "press" else emu.text(uid, value)
+            sent += 1
+            if sent % 10 == 0:
+                emu.push(dict(update))
+    time.sleep(1.0)
+    got = check(uows, poll, respondents)
+    engine.dispose()
+    answers = respondents * len(qs)
+    extra = sum(max(0, n - 1) for (uid, k), n in replies.items() if k >= 0)
+    row.tries = answers
+    row.survived = got["stored_answers"] - got["duplicated"] - got["wrong"]
+    row.lost = got["missing"]
+    row.duplicated = got["duplicated"] + extra
+    row.crashed = crashed[0]
+    row.note = (f"{finished} of {respondents} finished; {got['wrong']} wrong answers; "
+                f"{extra} extra messages")
+    if got["wrong"]:
+        row.problems.append(f"{got['wrong']} answers stored wrong")
+    if not bot.alive:
+        row.problems.append("the bot stopped")
+    return row
+
+
+fault_poll_burst.needs_pg = True  # type: ignore[attr-defined]
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Fuzz
+
+JUNK_TEXTS = ["👍🏽🔥", "x" * 10_000, "123", "-5", "1e309", "NaN", "٣٤٥", "٫", "ok ok ok",
+              "salam 3afak chno hadchi", "بغيت نعرف 42 %", "\u202e\u2066abc", "/start p_nothing",
+              "/start inv_ZZZZ-ZZZZ", "/menu extra", "/back", "/skip", "/cancel", "1" * 64,
+              " ", "\u200f", "%s %d {0} {name}", "<b>x</b>", "'; DROP TABLE users; --"]
+
+
+def _forge(data: str, rnd: random.Random, prefixes: list[str]) -> str:
+    """A button datum a client could send although no button carries it."""
+    head, _, tail = data.rpartition(":")
+    choice = rnd.randrange(7)
+    if choice == 0:
+        return f"{head}:{rnd.choice(['-5', 'NaN', 'inf', '1e309', '99999999999', '', 'x', '0'])}"
+    if choice == 1:
+        return data + rnd.choice([":", "::", ":x", "0", "é", "\u0000"])
+    if choice == 2:
+        return rnd.choice(prefixes) + rnd.choice(["", "1", "-1", "abc", "999999", "1:2:3"])
+    if choice == 3:
+        return data[: rnd.randrange(len(data) + 1)]
+    if choice == 4:
+        return "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz:0123456789_-") for _ in
+                       range(rnd.randrange(1, 64)))
+    if choice == 5:
+        return data.upper()
+    return rnd.choice(prefixes) + tail
+
+
+def fault_fuzz_every_step(run: Run) -> Row:
+    """Officials and poll respondents walk the dialogues by their buttons, and at random
+    steps send what no button or person would: forged button data (numbers out of range,
+    NaN, other prefixes, cut or padded data), 10,000 characters, emoji, mixed scripts,
+    numbers where a choice is expected, stray commands. Every message must be answered,
+    without the error reply."""
+    from tests.faults.harness import error_texts, seed_users
+    from storage.db import make_engine, make_uow_factory
+    from tests.polls.helpers import make_project, make_poll
+    row = Row("fuzz at every step")
+    engine = make_engine(run.db_url)
+    uows = make_uow_factory(engine)
+    poll = make_poll(uows, make_project(uows, title="Projet fuzz"))
+    engine.dispose()
+    bot = run.bot("polling").start()
+    emu = run.emulator
+    officials = list(range(40_000, 40_000 + run.n(3, 10)))
+    respondents = list(range(41_000, 41_000 + run.n(3, 10)))
+    seed_users(run.db_url, officials)
+    errors = error_texts()
+    steps = run.n(40, 150)
+    counts = collections.Counter()
+    seen_prefixes: set[str] = {"menu:", "prj:", "pp:", "pq:", "pc:", "lang:", "exp:w:", "card:",
+                               "tg:", "eff:", "ind:", "per:", "day:", "pub:", "party:", "dir:"}
+    lock = threading.Lock()
+
+    inbox = Inbox(emu)
+
+    def keyboard_of(uid: int) -> list[str]:
+        from tests.telegram.emulator import buttons
+        for call in reversed(inbox.sent(uid)):
+            data = buttons(call)
+            if data:
+                return data
+        return []
+
+    def walk(uid: int, start: tuple[str, str], seed: int) -> None:
+        rnd = random.Random(seed)
+        kind, value = start
+        for n in range(steps):
+            before = len(inbox.sent(uid))
+            if kind == "command":
+                emu.command(uid, value)
+            elif kind == "press":
+                emu.press(uid, value)
+            else:
+                emu.text(uid, value)
+            answered = inbox.wait_more(uid, before, timeout=30)
+            time.sleep(0.05)
+            got = inbox.sent(uid)[before:]
+            with lock:
+                counts["tries"] += 1
+                counts["answered"] += answered
+                counts["errors"] += any((c.params.get("text") or "") in errors for c in got)
+                if not answered:
+                    counts["unanswered_" + kind] += 1
+            data = keyboard_of(uid)
+            with lock:
+                seen_prefixes.update(d.rsplit(":", 1)[0] + ":" for d in data if ":" in d)
+                prefixes = sorted(seen_prefixes)
+            r = rnd.random()
+            if data and r < 0.6:
+                kind, value = "press", rnd.choice(data)
+            elif r < 0.85:
+                kind, value = "press", _forge(rnd.choice(data) if data else "menu:x", rnd,
+                                              prefixes)
+            elif r < 0.9:
+                kind, value = "command", rnd.choice(["/menu", "/help", "/back", "/cancel"])
+            else:
+                kind, value = "text", rnd.choice(JUNK_TEXTS)
+
+    starts = [(u, ("command", "/menu")) for u in officials] + \
+        [(u, ("command", f"/start {poll.token}")) for u in respondents]
+    threads = [threading.Thread(target=walk, args=(u, s, i)) for i, (u, s) in enumerate(starts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    row.tries, row.survived = counts["tries"], counts["answered"]
+    row.lost, row.crashed = counts["tries"] - counts["answered"], counts["errors"]
+    row.note = f"{len(starts)} people × {steps} steps"
+    unanswered = {k: v for k, v in counts.items() if k.startswith("unanswered_")}
+    if unanswered:
+        row.note += f"; unanswered {unanswered}"
+    if not bot.alive:
+        row.problems.append("the bot stopped")
+    return row
+
+
 FAULTS = [
     fault_kill_9_polling,
     fault_kill_9_webhook,
@@ -382,4 +714,7 @@ FAULTS = [
     fault_nlu_down_slow_garbled,
     fault_pg_terminate_backend_polling,
     fault_pg_terminate_backend_webhook,
+    fault_cross_commune_attempts,
+    fault_poll_burst,
+    fault_fuzz_every_step,
 ]
