@@ -467,11 +467,14 @@ class Dispatcher:
     def _set_language(self, ctx: Ctx, tag: str, incoming: Incoming) -> list[Reply]:
         if tag not in [lang.value for lang in ALL_LANGS]:
             return [Reply.of("common.button_expired")] + self._prompt_or_default(ctx)
-        ctx.lang = tag
         st = ctx.state
-        if st.dialogue and st.step == "language":
-            st.data["language_chosen"] = True
+        if st.dialogue and st.step == "language":  # the step's own parse sets the language,
+            # when the button is one it offers (a poll offers only its own languages)
+            step = self.services.handlers.registry.get(st.dialogue).step(st.step)
+            if self.engine.accepts(ctx, step, LANG_PREFIX + tag):
+                st.data["language_chosen"] = True
             return self.engine.answer(ctx, Answer(button=LANG_PREFIX + tag))
+        ctx.lang = tag
         return [Reply.of("language.changed")] + self._prompt_or_default(ctx, language_chosen=True)
 
     def _language_question(self, ctx: Ctx) -> Reply:

@@ -155,6 +155,12 @@ class Step:
     values: Literal["", "text", "number"] = ""
     multi: bool = False  # several buttons may be picked (ticks): a typed answer naming several
     #                      ("sexe et âge") reaches the parse whole (Engine.pick_many)
+    # how button data that is not one of this step's buttons is refused (an old keyboard, a
+    # forged callback): by default "this button has expired" and the question again
+    foreign: Invalid | None = None
+    # button data the step takes besides its own buttons, which its parse then checks (the
+    # "what next?" question takes a main-menu button pressed on an older keyboard)
+    takes: Callable[["Ctx", str], bool] | None = None
 
 
 @dataclass
@@ -447,7 +453,10 @@ class Engine:
         if answer.button == BACK_DATA:
             return self.back(ctx)
         reading = read_number(answer) if self._kind(ctx, step) == "number" and not answer.button else None
-        value = self._parse(ctx, step, answer)
+        if answer.button is not None and not self.accepts(ctx, step, answer.button):
+            value: Any = step.foreign or Invalid(msg("common.button_expired"))
+        else:
+            value = self._parse(ctx, step, answer)
         if isinstance(value, Start):
             return self.start(ctx, value.dialogue, value.data, then=value.then)
         if isinstance(value, Goto):
@@ -470,6 +479,15 @@ class Engine:
         if step.store:
             st.data[step.id] = value
         return self._advance(ctx, d, step)
+
+    def accepts(self, ctx: Ctx, step: Step, data: str) -> bool:
+        """Whether button data is one of the step's buttons as it stands now (its options, its
+        Skip and Back, and what /skip and /back press for it). Anything else (a button of an
+        earlier question, an index past the list, a record the user may not see, forged data)
+        never reaches the step's parse: hooks read only data they offered themselves."""
+        if data in (step.skip_as, step.back_as) or (step.takes is not None and step.takes(ctx, data)):
+            return True
+        return any(o.data == data for o in list(self._options(ctx, step)) + self._nav(ctx, step))
 
     def match(self, ctx: Ctx, options: Sequence[Option], answer: Answer,
               loose: bool = False, around: bool = True) -> str | None:

@@ -96,6 +96,37 @@ def test_an_old_button_is_refused_kindly():
     assert c.state.step == "public"
 
 
+def test_a_button_that_is_not_the_steps_never_reaches_its_parse():
+    """Whatever the step's kind (here a number step with buttons, a text step with one), data
+    that is not one of its buttons is refused before its parse hook reads it; the step's own
+    refusal when it declares one."""
+    seen: list[Answer] = []
+
+    def parse(ctx, answer, value):
+        seen.append(answer)
+        return float(answer.button[3:]) if answer.button else value
+
+    reg = Registry()
+    reg.add(Dialogue(id="d", then=None, confirm=False, steps=[
+        Step("n", prompt=msg("t.n"), kind="number", options=[Option("tg:30", msg("t.30"))],
+             parse=parse, optional=True),
+        Step("t", prompt=msg("t.t"),
+             parse=lambda ctx, a, v: seen.append(a) or v, skip_as="k:keep",
+             foreign=Invalid(msg("t.gone"), reprompt=False)),
+    ]))
+    e, c = Engine(reg), ctx()
+    e.start(c, "d")
+    for data in ("tg:abc", "tg:", "tg:inf", "k:keep", CONFIRM_DATA, "x" * 64):
+        assert keys(e.answer(c, Answer(button=data))) == ["common.button_expired", "t.n"]
+    assert seen == [] and c.state.step == "n" and c.state.data == {}
+    e.answer(c, Answer(button="tg:30"))
+    assert c.state.data == {"n": 30.0} and c.state.step == "t"
+    assert keys(e.answer(c, Answer(button="tg:30"))) == ["t.gone"]  # no prompt: reprompt=False
+    assert c.state.step == "t" and len(seen) == 1
+    e.skip(c)  # /skip presses the step's own skip_as button, even if not listed
+    assert c.state.dialogue is None and len(seen) == 2
+
+
 def test_number_from_the_nlu_entity_wins():
     e, c = make_engine(), ctx()
     e.start(c, "toy")

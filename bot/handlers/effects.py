@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domain import buttons
 from domain.dates import read_date
 from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step,
@@ -342,8 +343,11 @@ def _horizon_options(ctx: Ctx) -> list[Option]:
 
 def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is not None:
-        v = str(choice)[3:]
-        h = Horizon(year=int(v[1:])) if v.startswith("y") else Horizon(months=int(v))
+        year = buttons.integer(choice, "hz:y", lo=2000, hi=2100)
+        months = buttons.integer(choice, "hz:", lo=1, hi=120)
+        if year is None and months is None:
+            return Invalid(msg("common.button_expired"))
+        h = Horizon(year=year) if year is not None else Horizon(months=months)
     else:
         if answer.button:
             return Invalid(msg("common.button_expired"))
@@ -380,19 +384,21 @@ def _show_horizon(ctx: Ctx, value: Any) -> Msg:
 
 # -- the figure ------------------------------------------------------------------------------------
 TARGET_BUTTONS = ("30", "50")
+TARGET = "tg:"  # a share in percent: "tg:30p"
 
 
 def _target_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"tg:{v}p", msg("effects.target_share", n=v)) for v in TARGET_BUTTONS]
+    return [Option(f"{TARGET}{v}p", msg("effects.target_share", n=v)) for v in TARGET_BUTTONS]
 
 
 def _parse_target(ctx: Ctx, answer: Answer, number: Any) -> Any:
     d = ctx.state.data
     if answer.button:
-        if answer.button.startswith("tg:") and answer.button.endswith("p"):
-            d["target"], d["target_share"] = float(answer.button[3:-1]), True
-            return d["target"]
-        return Invalid(msg("common.button_expired"))
+        share = buttons.number(answer.button, TARGET, lo=1, hi=100, suffix="p")
+        if share is None:
+            return Invalid(msg("common.button_expired"))
+        d["target"], d["target_share"] = share, True
+        return d["target"]
     if number is None:
         return Invalid(msg("common.need_number"))
     share = bool(entity_values(answer, "percent")) or "%" in (answer.text or "")

@@ -17,6 +17,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
+from domain import buttons
 from domain.dialogue import (
     EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
 )
@@ -165,8 +166,9 @@ def _check(ctx: Ctx, v: float) -> Any:
 
 
 def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
-    if answer.button in ("yn:1", "yn:0"):
-        return float(answer.button[3:])
+    if answer.button:
+        yes_no = buttons.integer(answer.button, "yn:", lo=0, hi=1)
+        return float(yes_no) if yes_no is not None else Invalid(msg("common.button_expired"))
     if number is None:
         return Invalid(msg("common.need_number"))
     return _check(ctx, float(number))

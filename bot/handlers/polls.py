@@ -39,6 +39,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
+from domain import buttons
 from domain.dialogue import (
     SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
 )
@@ -557,11 +558,14 @@ def setup(h: Handlers) -> None:
         id="poll_q", confirm=False, then=None,
         steps=[Step("q", prompt=_question_prompt, kind="any", options=_question_options,
                     parse=_answer, store=False, max_len=MAX_STORY, kind_of=_kind,
-                    skip_as=SKIP, back_as=PREVIOUS)],
+                    skip_as=SKIP, back_as=PREVIOUS, foreign=Invalid(msg("polls.expired")),
+                    # an answer button of any question: _answer checks which one, and its value
+                    takes=lambda ctx, data: data.startswith(ANSWER))],
     ))
     h.registry.add(Dialogue(
         id="poll_end", confirm=False, then=None,
-        steps=[Step("end", prompt=_end_prompt, kind="any", parse=_after_end, store=False)],
+        steps=[Step("end", prompt=_end_prompt, kind="any", parse=_after_end, store=False,
+                    foreign=Invalid(msg("polls.already"), reprompt=False))],
     ))
 
 
@@ -959,7 +963,8 @@ def _story(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             ctx.notes.append(Reply.of("polls.official.no_stories"))
             return Start("menu")
         return Invalid(msg("common.choose_option", n=len(_story_options(ctx))))
-    return int(choice[len(STORY_PREFIX):])
+    story = buttons.record_id(choice, STORY_PREFIX)
+    return story if story is not None else Invalid(msg("common.button_expired"))
 
 
 def _mark(ctx: Ctx) -> list[Reply]:

@@ -579,10 +579,16 @@ def _next(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("effects", {"project_id": pid})
     if choice == NEXT_MENU or said(answer, "deny", "menu"):
         return Start("menu")
-    entry = next((e for e in ctx.services.handlers.menu if e.data == answer.button), None)
-    if entry is not None and ctx.user is not None and ctx.user.role in entry.roles:
+    entry = _menu_entry(ctx, answer.button)
+    if entry is not None:
         return Start(entry.dialogue)  # a main-menu button pressed instead: go there
     return choice_error(answer, len(next_options(ctx)))
+
+
+def _menu_entry(ctx: Ctx, data: str | None) -> MenuEntry | None:
+    """The main-menu entry of button data, when the user's role has it."""
+    role = ctx.user.role if ctx.user is not None else None
+    return next((e for e in ctx.services.handlers.menu_for(role) if e.data == data), None)
 
 
 def setup(h: Handlers) -> None:
@@ -620,7 +626,8 @@ def setup(h: Handlers) -> None:
     h.registry.add(Dialogue(
         id=NEXT_DIALOGUE, confirm=False, then=None,
         steps=[Step("choice", prompt=_next_prompt, kind="choice",
-                    options=next_options, parse=_next, store=False)],
+                    options=next_options, parse=_next, store=False,
+                    takes=lambda ctx, data: _menu_entry(ctx, data) is not None)],
     ))
     h.add_menu(MenuEntry(data="menu:new_project", label=msg("menu.new_project"),
                          dialogue=DIALOGUE, order=10, intent="new_project"))

@@ -294,3 +294,30 @@ def test_an_effect_without_horizon_is_accepted_and_asked_for_it(sqlite_uow_facto
     r = chat.say("les jeunes trouvent plus souvent un emploi")
     assert "Il ne manque que l'échéance" in chat.text(r)
     assert chat.buttons(r)[:2] == ["hz:6", "hz:12"]
+
+
+@pytest.mark.parametrize("lang", list(FLOWS))
+def test_forged_figure_buttons_are_refused_and_change_nothing(sqlite_uow_factory, lang):
+    """Issue 14: `tg:abcp` or `tg:p` raised in the figure's parse; `tg:infp`, `tg:nanp`,
+    `tg:-5p`, `tg:1000p` were stored ("au moins -5 %"). Each is now "expired" in the user's
+    language, the figure question again, the dialogue's data untouched."""
+    from tests.dialogues.helpers import expect, in_language
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    chat = registered_chat(uf, lang)
+    start_effects(chat, pid)
+    chat.say(FLOWS[lang][2])
+    chat.press("hz:6")
+    chat.press("eff:fig")
+    before = chat.state()
+    assert before["step"] == "target"
+    for data in ("tg:abcp", "tg:p", "tg:infp", "tg:nanp", "tg:-5p", "tg:1000p", "tg:1e3p",
+                 "tg:30", "tg:0p", "tg:", "tg:30pp", "tg:٣٠p", "eff:ok", "hz:6", "x" * 64):
+        r = chat.press(data)
+        expect(r, "common.button_expired", lang)
+        assert in_language(r, lang), (data, chat.text(r))
+        after = chat.state()
+        assert (after["dialogue"], after["step"], after["data"], after["history"]) == \
+            (before["dialogue"], before["step"], before["data"], before["history"]), data
+    r = chat.press("tg:50p")  # the real button still works
+    assert "50" in chat.text(r) and chat.state()["data"]["target"] == 50.0

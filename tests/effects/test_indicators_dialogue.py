@@ -376,7 +376,7 @@ def test_effects_and_indicators_of_another_project_are_out_of_reach(sqlite_uow_f
     chat.press("menu:indicators")
     chat.press(f"prj:{mine}")
     r = chat.press(f"eff:{foreign_effect}")  # forged: an effect of the Tanger project
-    assert "reconnu ce choix" in chat.text(r) and chat.state()["step"] == "effect_id"
+    assert "question précédente" in chat.text(r) and chat.state()["step"] == "effect_id"
     chat.press("sys:cancel")
     chat.press("menu:measures")
     r = chat.press(f"prj:{other}")
