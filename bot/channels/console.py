@@ -86,9 +86,12 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
         try:
             outcome = dispatcher.handle(incoming)
         except Exception:  # keep the session alive; the message was rolled back as a whole
+            # (nothing waits in a queue here: the person sees the error at once and may type
+            # again, so there is no dead letter to keep)
             logging.getLogger("athar.console").exception("message failed")
             show([dispatcher.render_error(current)])
             continue
+        current = outcome.language  # the language the conversation is in now
         show(outcome.replies)
         dispatcher.mark_sent(outcome.outbox_ids)
     return 0

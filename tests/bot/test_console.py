@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.console import run_console, to_incoming
-from tests.bot.helpers import invite, make_dispatcher
+from tests.bot.helpers import BIDI_CONTROLS as BIDI, invite, make_dispatcher
 
 ATHAR = str(Path(sys.executable).parent / "athar")
 
@@ -108,3 +108,25 @@ def test_a_process_killed_mid_dialogue_resumes_at_the_same_step(tmp_path):
     assert after.returncode == 0, after.stderr
     assert after.stdout.count("كود ديال الدعوة") >= 1  # the question is asked again on resume
     assert "ما لقيتش هاد الكود" in after.stdout  # and the next answer is read as a code
+
+
+def test_a_message_that_fails_is_answered_with_the_error_in_the_language_of_the_moment(tmp_path):
+    """The terminal tells a failure at once (nothing waits in a queue there), in the language
+    the conversation is in at that moment: here Arabic, chosen during the session. Every save of
+    the conversation fails once it is in Arabic (a trigger, as a bug or a broken row would)."""
+    from sqlalchemy import create_engine, text
+    from bot.i18n import default_catalog
+    env = _env(tmp_path)
+    subprocess.run([ATHAR, "db", "upgrade"], env=env, check=True, capture_output=True,
+                   timeout=60, cwd=tmp_path)
+    engine = create_engine(env["ATHAR_DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER poisoned BEFORE UPDATE ON conversations "
+                          "WHEN OLD.language = 'ar' BEGIN SELECT RAISE(ABORT, 'poisoned'); END"))
+    engine.dispose()
+    out = subprocess.run([ATHAR, "chat", "--user", "leila"], input="bonjour\n2\nمرحبا\n", env=env,
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    said = out.stdout.translate(BIDI)
+    assert default_catalog().text("common.error", "ar").translate(BIDI) in said
+    assert default_catalog().text("common.error", "fr").translate(BIDI) not in said

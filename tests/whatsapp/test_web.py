@@ -421,3 +421,58 @@ def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(gra
     graph.template_button(a, poll.token, "ابدأ")
     graph.wait_for(a, "lang:ar")
     engine.dispose()
+
+
+def poison_conversation(db_url: str, channel: str, chat: str, language: str) -> None:
+    """Make every message of one chat fail in the dispatcher, whatever the code does: its
+    conversation (in `language`) cannot be saved any more (a trigger refuses it), as a bug or a
+    broken row would. Nothing else is touched: the error reply and the dead letter still go."""
+    from sqlalchemy import text
+    engine, uows = _uows(db_url)
+    with uows() as uow:
+        conv = uow.conversations.lock(channel, chat)
+        conv.language = language
+        uow.conversations.save(conv)
+        uow.commit()
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text(
+                f"CREATE TRIGGER poisoned BEFORE UPDATE ON conversations WHEN OLD.chat_id = '{chat}' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END"))
+        else:
+            conn.execute(text(
+                "CREATE FUNCTION poisoned() RETURNS trigger AS $$ BEGIN "
+                f"IF OLD.chat_id = '{chat}' THEN RAISE EXCEPTION 'poisoned by the test'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER poisoned BEFORE UPDATE ON conversations "
+                              "FOR EACH ROW EXECUTE FUNCTION poisoned()"))
+    engine.dispose()
+
+
+def test_a_message_whose_handling_keeps_failing_is_a_dead_letter_and_its_sender_told(
+        graph, athar_web, db_url):
+    """Issue 14: a message that fails every time it is handled is tried a few times, then
+    kept as a dead letter, and its sender gets the error message in their language (here
+    Arabic); other users are answered meanwhile, and the poisoned one is not tried for ever."""
+    from bot.i18n import default_catalog
+    from storage.delivery import DeliveryStore
+    broken, fine = "212600000201", "212600000202"
+    poison_conversation(db_url, "whatsapp", broken, "ar")
+    web = athar_web(db_url)
+    note = graph.text(broken, "salam")
+    graph.text(fine, "bonjour")
+    graph.wait_sent(fine, 1)
+    (told,) = graph.wait_sent(broken, 1, timeout=60)
+    assert told.text.translate(BIDI_CONTROLS) == \
+        default_catalog().text("common.error", "ar").translate(BIDI_CONTROLS)
+    engine, _ = _uows(db_url)
+    store = DeliveryStore(engine)
+    graph.wait(lambda: len(store.dead_letters("whatsapp")) == 1)
+    (dead,) = store.dead_letters("whatsapp")
+    wamid = note["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    assert dead["stage"] == "handle" and dead["attempts"] >= 2 and wamid in dead["external_id"]
+    assert "poisoned by the test" in dead["error"]
+    time.sleep(2.5)  # two sweeps: it is not tried again, nor its sender told twice
+    assert len(graph.sent(broken)) == 1 and store.count_pending("whatsapp") == 0
+    assert "salam" not in web.stop()  # what the sender wrote stays out of the log
+    engine.dispose()
