@@ -1,14 +1,16 @@
 """Forged button data at every step of every dialogue (issue 14, item 2).
 
 The walk (tests/dialogues/walk.py) reaches each step; hypothesis then forges button data there:
-every prefix the bot uses (and the channel-wide ones), with tails that are out of range, not
-numbers, ids of records of another commune, buttons of other questions, or any text. Whatever
+each of the step's own buttons with its value made wrong, and every prefix the bot uses (and
+the channel-wide ones), with tails that are out of range, not numbers, ids of records of another
+commune, buttons of other questions, or any text. Whatever
 comes, the bot answers in the user's language, raises nothing, and changes nothing: no stored
 record, and the conversation stays at the same step with the same data. Button data the step
 really offers is the real button (checked elsewhere); here it need only not crash.
 
-`ATHAR_FUZZ_EXAMPLES` sets the number of forged presses per step (default 6 in `make test`; try
-200 for a long run); every prefix is also pressed once at some step in every run.
+`ATHAR_FUZZ_EXAMPLES` sets the number of forged presses per step drawn by hypothesis (default 6
+in `make test`; try 200 for a long run); besides, every run presses each button of each step
+once with a wrong value, and every prefix once somewhere.
 """
 from __future__ import annotations
 
@@ -51,7 +53,23 @@ def genuine(w: World, snap: Snapshot, data: str) -> bool:
     return w.step_accepts(snap, data)
 
 
-def forged_data(prefixes: list[str], seen: list[str], ids: list[int]) -> st.SearchStrategy[str]:
+def mutated(data: str, tail: str) -> str:
+    """A real button with its value replaced: its last number ("tg:30p" → "tg:abcp", "prj:1" →
+    "prj:<an id of another commune>"), else its last part ("exp:w:logframe" → "exp:w:-5")."""
+    numbers = list(re.finditer(r"[0-9]+", data))
+    if numbers:
+        m = numbers[-1]
+        return data[:m.start()] + tail + data[m.end():]
+    head, _, _ = data.rpartition(":")
+    return f"{head}:{tail}" if head else tail
+
+
+def own_buttons(snap: Snapshot) -> list[str]:
+    return [b for b in snap.offered if not b.startswith("sys:")]
+
+
+def forged_data(prefixes: list[str], seen: list[str], ids: list[int],
+                own: list[str]) -> st.SearchStrategy[str]:
     tails = st.one_of(
         st.sampled_from(BAD_TAILS),
         st.sampled_from([str(i) for i in ids]),  # records of both communes, polls
@@ -61,7 +79,11 @@ def forged_data(prefixes: list[str], seen: list[str], ids: list[int]) -> st.Sear
     )
     suffixes = st.sampled_from(["", "", "p", ":0", ":x"])
     built = st.builds(lambda p, t, s: p + t + s, st.sampled_from(prefixes), tails, suffixes)
-    return st.one_of(built, built, st.sampled_from(seen), st.text(max_size=70))
+    anything = st.one_of(built, st.sampled_from(seen), st.text(max_size=70))
+    if not own:
+        return anything
+    # half of the time, this step's own buttons with a wrong value: what its parse reads
+    return st.one_of(st.builds(mutated, st.sampled_from(own), tails), anything)
 
 
 def press_forged(w: World, snap: Snapshot, data: str, lang: str) -> None:
@@ -124,8 +146,16 @@ def test_forged_button_data_at_every_step(walked):
     for i, prefix in enumerate(prefixes):
         press_forged(w, snaps[(i * 7) % len(snaps)], prefix + BAD_TAILS[i % len(BAD_TAILS)],
                      LANGS[i % len(LANGS)])
-    strategy = forged_data(prefixes, seen, w.record_ids)
-    for snap in snaps:  # then, at every step, what hypothesis makes of them
+    foreign = [str(i) for i in w.record_ids]
+    for n, snap in enumerate(snaps):
+        # each of the step's own buttons once, its value made wrong (in turn: not a number, out
+        # of range, an id of the other commune's records...)
+        for i, data in enumerate(own_buttons(snap)):
+            bad = (BAD_TAILS + foreign)[(n + i) % (len(BAD_TAILS) + len(foreign))]
+            press_forged(w, snap, mutated(data, bad), LANGS[(n + i) % len(LANGS)])
+        # then what hypothesis makes of them
+        strategy = forged_data(prefixes, seen, w.record_ids, own_buttons(snap))
+
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(data=strategy, lang=st.sampled_from(LANGS))
