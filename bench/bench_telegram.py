@@ -266,13 +266,106 @@ def _fallbacks(log_path: Path) -> list[str]:
     return [line for line in lines if any(sign in line for sign in FALLBACK_SIGNS)]
 
 
+def _bot_process(mode: str, workers: int, env: dict[str, str], log: Any) -> subprocess.Popen:
+    if mode == "polling":
+        cmd = [sys.executable, "-m", "bot.cli", "telegram"]
+    else:
+        from tests.telegram.emulator import free_port
+        port = free_port()
+        cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--webhook-url", f"http://127.0.0.1:{port}/telegram"]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _menu(emu: Any, mode: str, uid: int, lang: str) -> tuple[str, ...]:
+    """Wait for the bot to be up; the main menu's button data, as `uid` sees it."""
+    seen: list[tuple[str, ...]] = []
+
+    def listen(call: Any) -> None:
+        data = _buttons(call)
+        if call.method == "sendMessage" and "menu:new_project" in data and not seen:
+            seen.append(tuple(data))
+
+    if mode == "polling":
+        emu.wait(lambda: bool(emu.calls_of("getUpdates")), timeout=120)
+    else:
+        emu.wait(lambda: emu.webhook is not None, timeout=120)
+        time.sleep(1.0)  # uvicorn binds after setWebhook
+    emu.listeners.append(listen)
+    emu.command(uid, "/menu", lang=lang)
+    emu.wait(lambda: bool(seen), timeout=120)
+    emu.listeners.remove(listen)
+    return seen[0]
+
+
+def _warm_up(emu: Any, driver: Driver, ids: list[int], menu: tuple[str, ...]) -> None:
+    """Everyone opens the menu, then walks to its start: user i to step i mod the script's length."""
+    menu_step = cs.Step("button", "/menu", menu)
+    with driver.lock:
+        for uid in ids[1:]:
+            driver.inflight[uid] = Flight(time.perf_counter(), "button", menu_step, None)
+    for uid in ids[1:]:
+        emu.command(uid, "/menu", lang=driver.users[uid].lang)
+    if driver.wait_idle(emu, timeout=300):
+        driver.wrong.append("some users never got the menu")
+    driver.done.clear()
+    for rnd in driver.users.values():
+        rnd.pos = 0  # the menu is where the script starts
+    driver.walk({uid: i % len(driver.script) for i, uid in enumerate(ids)}, timeout=600)
+    driver.pool()
+
+
+def _solo(emu: Any, driver: Driver, uid: int) -> Stats:
+    """One message at a time (no queueing): the latency of the path itself."""
+    solo = Stats()
+    for _ in range(2 * len(driver.script)):
+        if driver.take(driver.step_of(uid).kind, uid) is None:
+            break  # answered wrongly: reported with the others
+        driver.send(uid, solo)
+        driver.wait_idle(emu, timeout=60)
+    return solo
+
+
+def _load(driver: Driver, seconds: float, rate: dict[str, float]) -> tuple[Stats, float]:
+    """Two open-loop schedules, each user one message at a time; returns the figures and when
+    the last message was sent (perf_counter)."""
+    stats = Stats()
+    start = time.perf_counter()
+    nxt = dict.fromkeys(KINDS, start)
+    end = start + seconds
+    while (now := time.perf_counter()) < end:
+        kind = min(KINDS, key=lambda k: nxt[k])
+        if nxt[kind] > now:
+            time.sleep(nxt[kind] - now)
+        nxt[kind] += 1.0 / rate[kind]
+        uid = driver.take(kind)
+        if uid is None:
+            stats.dropped[kind] += 1
+        else:
+            driver.send(uid, stats)
+    return stats, time.perf_counter()
+
+
+def _figures(stats: Stats, rate: dict[str, float], elapsed: float) -> dict[str, dict]:
+    return {k: {"target_per_s": rate[k], "sent": stats.sent[k], "done": len(stats.latencies[k]),
+                "per_s": round(len(stats.latencies[k]) / elapsed, 1),
+                "p50_ms": round(_pct(stats.latencies[k], 50), 1),
+                "p95_ms": round(_pct(stats.latencies[k], 95), 1),
+                "dropped": stats.dropped[k]} for k in KINDS}
+
+
+def _ms_per(seconds: float, n: int) -> float:
+    return round(seconds / max(n, 1) * 1000, 2)
+
+
 def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float, pg: bool,
              nlu_url: str, nlu_pid: int | None, workers: int = 1) -> dict:
     from bot.i18n import default_catalog
     from knowledge.loader import load_knowledge
-    from tests.telegram.emulator import TOKEN, BotApiEmulator, free_port
+    from tests.telegram.emulator import TOKEN, BotApiEmulator
 
-    n_users = USERS_PER_STEP * 25 * max(1.0, (button_rate + text_rate) / 250)
+    rate = {"button": button_rate, "text": text_rate}
+    n_users = USERS_PER_STEP * len(cs.build(())) * max(1.0, (button_rate + text_rate) / 250)
     ids = list(range(10_000, 10_000 + int(n_users)))
     users = {uid: cs.Round(lang=cs.LANGS[i % len(cs.LANGS)]) for i, uid in enumerate(ids)}
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-")
@@ -284,111 +377,42 @@ def run_mode(mode: str, seconds: float, button_rate: float, text_rate: float, pg
     _seed(db_url, users)
 
     emu = BotApiEmulator(deliverers=16).start()
-    groups = len(load_knowledge().parties)
-    menu_seen: list[tuple[str, ...]] = []
-
-    def first_menu(call: Any) -> None:
-        data = _buttons(call)
-        if call.method == "sendMessage" and "menu:new_project" in data and not menu_seen:
-            menu_seen.append(tuple(data))
-
-    emu.listeners.append(first_menu)
     env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emu.api_url,
            "ATHAR_DATABASE_URL": db_url, "ATHAR_TELEGRAM__MAX_RATE": "0",
            "ATHAR_TELEGRAM_WEBHOOK_SECRET": "bench-secret", "ATHAR_LOGGING__LEVEL": "WARNING",
            "NO_PROXY": "127.0.0.1,localhost", "ATHAR_NLU__AUTOSTART": "false",
            "ATHAR_NLU__URL": nlu_url, "ATHAR_PSEUDONYM_KEY": "bench-key"}
     env.pop("ATHAR_TELEGRAM__API_URL", None)
-    if mode == "polling":
-        cmd = [sys.executable, "-m", "bot.cli", "telegram"]
-    else:
-        port = free_port()
-        cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--webhook-url", f"http://127.0.0.1:{port}/telegram"]
     log_path = Path(tmp.name) / "bot.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = _bot_process(mode, workers, env, log)
     result: dict = {"mode": mode, "database": "postgresql" if pg else "sqlite", "workers": workers,
                     "users": len(ids)}
     try:
-        if mode == "polling":
-            emu.wait(lambda: bool(emu.calls_of("getUpdates")), timeout=120)
-        else:
-            emu.wait(lambda: emu.webhook is not None, timeout=120)
-            time.sleep(1.0)  # uvicorn binds after setWebhook
-        # everyone opens the menu; its buttons end the script's round
-        emu.command(ids[0], "/menu", lang=users[ids[0]].lang)
-        emu.wait(lambda: bool(menu_seen), timeout=120)
-        script = cs.build(menu_seen[0])
-        driver = Driver(emu, users, script, groups, default_catalog())
-        menu_step = cs.Step("button", "/menu", menu_seen[0])
-        with driver.lock:
-            for uid in ids[1:]:
-                driver.inflight[uid] = Flight(time.perf_counter(), "button", menu_step, None)
-        for uid in ids[1:]:
-            emu.command(uid, "/menu", lang=users[uid].lang)
-        if driver.wait_idle(emu, timeout=300):
-            driver.wrong.append("some users never got the menu")
-        driver.done.clear()
-        for rnd in users.values():
-            rnd.pos = 0  # the menu is where the script starts
-        # warm-up: spread the users over the script (user i starts at step i mod its length)
-        driver.walk({uid: i % len(script) for i, uid in enumerate(ids)}, timeout=600)
-        driver.pool()
+        menu = _menu(emu, mode, ids[0], users[ids[0]].lang)
+        driver = Driver(emu, users, cs.build(menu), len(load_knowledge().parties),
+                        default_catalog())
+        _warm_up(emu, driver, ids, menu)
         emu.ack_latencies.clear()
-        # one message at a time (no queueing): the latency of the path itself
-        solo = Stats()
-        uid = ids[0]
-        for _ in range(2 * len(script)):
-            kind = driver.step_of(uid).kind
-            if driver.take(kind, uid) is None:
-                break  # answered wrongly: reported below
-            driver.send(uid, solo)
-            driver.wait_idle(emu, timeout=60)
+        solo = _solo(emu, driver, ids[0])
         for k in KINDS:
             result["solo_" + k] = {"p50_ms": round(_pct(solo.latencies[k], 50), 1),
                                    "p95_ms": round(_pct(solo.latencies[k], 95), 1)}
         solo_acks = list(emu.ack_latencies)
         emu.ack_latencies.clear()
-        # the measured run: two open-loop schedules, each user one message at a time
-        stats = Stats()
-        rate = {"button": button_rate, "text": text_rate}
         cpu_bot, cpu_here = _tree_cpu_seconds(proc.pid), time.process_time()
         cpu_nlu = _tree_cpu_seconds(nlu_pid) if nlu_pid else float("nan")
         start = time.perf_counter()
-        nxt = dict.fromkeys(KINDS, start)
-        end = start + seconds
-        while True:
-            now = time.perf_counter()
-            if now >= end:
-                break
-            kind = min(KINDS, key=lambda k: nxt[k])
-            wait = nxt[kind] - now
-            if wait > 0:
-                time.sleep(wait)
-            nxt[kind] += 1.0 / rate[kind]
-            uid = driver.take(kind)
-            if uid is None:
-                stats.dropped[kind] += 1
-                continue
-            driver.send(uid, stats)
-        sent_until = time.perf_counter()
+        stats, sent_until = _load(driver, seconds, rate)
         result["unfinished"] = driver.wait_idle(emu, timeout=120)
         elapsed = max(time.perf_counter() - start, sent_until - start)
         done = sum(len(v) for v in stats.latencies.values())
-        texts = len(stats.latencies["text"])
         result["cpu"] = {
-            "bot_ms_per_update": round((_tree_cpu_seconds(proc.pid) - cpu_bot) / max(done, 1) * 1000, 2),
-            "emulator_ms_per_update": round((time.process_time() - cpu_here) / max(done, 1) * 1000, 2),
-            "nlu_ms_per_text": round((_tree_cpu_seconds(nlu_pid) - cpu_nlu) / max(texts, 1) * 1000, 2)
-            if nlu_pid else None}
-        for k in KINDS:
-            result[k] = {"target_per_s": rate[k], "sent": stats.sent[k],
-                         "done": len(stats.latencies[k]),
-                         "per_s": round(len(stats.latencies[k]) / elapsed, 1),
-                         "p50_ms": round(_pct(stats.latencies[k], 50), 1),
-                         "p95_ms": round(_pct(stats.latencies[k], 95), 1),
-                         "dropped": stats.dropped[k]}
+            "bot_ms_per_update": _ms_per(_tree_cpu_seconds(proc.pid) - cpu_bot, done),
+            "emulator_ms_per_update": _ms_per(time.process_time() - cpu_here, done),
+            "nlu_ms_per_text": _ms_per(_tree_cpu_seconds(nlu_pid) - cpu_nlu,
+                                       len(stats.latencies["text"])) if nlu_pid else None}
+        result.update(_figures(stats, rate, elapsed))
         if mode == "webhook":
             result["solo_ack"] = {"p50_ms": round(_pct(solo_acks, 50), 1),
                                   "p99_ms": round(_pct(solo_acks, 99), 1)}
