@@ -12,11 +12,12 @@ TEST_PREREQS :=
 -include exports/exports.mk
 -include bot/dashboard/dashboard.mk
 
-.PHONY: run test bench faults venv db postgres chat clean help
+.PHONY: run test lint bench faults venv db postgres chat clean help
 
 help:
 	@echo "make run    set up and chat with Athar (terminal, or Telegram when ATHAR_TELEGRAM_TOKEN is set)"
-	@echo "make test   set up and run the whole test suite"
+	@echo "make test   set up, lint, then run the whole test suite"
+	@echo "make lint   ruff, the import contracts and mypy (make test runs them first)"
 	@echo "make bench  run the benchmarks"
 	@echo "make faults run the fault table against the real processes (FAULTS_ARGS='--pg kill')"
 
@@ -43,7 +44,13 @@ run: venv db $(RUN_PREREQS)
 chat: venv db
 	@$(BIN)/athar chat
 
-test: venv postgres $(TEST_PREREQS)
+# A lint error fails `make test` at once, before any set-up that takes time.
+lint: venv
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/lint-imports > .lint-imports.log || { cat .lint-imports.log; exit 1; }
+	@$(BIN)/mypy
+
+test: venv lint postgres $(TEST_PREREQS)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv postgres $(TEST_PREREQS)
@@ -53,4 +60,4 @@ faults: venv postgres $(TEST_PREREQS)
 	@$(BIN)/python -m tests.faults $(FAULTS_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .lint-imports.log

@@ -5,13 +5,15 @@ in a temporary SQLite database (reading the records is part of each measured exp
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import tempfile
 import time
+from typing import Any, Callable
 from pathlib import Path
 
 
-def _timed(fn, repeat: int = 2) -> tuple[float, object]:
+def _timed(fn: Callable[[], Any], repeat: int = 2) -> tuple[float, Any]:
     times, out = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -63,7 +65,7 @@ def main() -> None:
         print(f"{'export':32} {'format':6} {'lang':4} {'median s':>9} {'pages':>5} {'size KB':>8}")
         for label, job in jobs:
             with uow_factory() as uow:
-                secs, path = _timed(lambda: exporter.run(uow, job))
+                secs, path = _timed(functools.partial(exporter.run, uow, job))
             pages = ""
             if job.fmt == "pdf":
                 from pypdf import PdfReader

@@ -66,10 +66,12 @@ def main() -> int:
     server = LocalRasa(free_port(), model, Path(tempfile.mkdtemp(prefix="athar-bench-")) / "rasa.log")
     t0 = time.monotonic()
     server.start()
+    assert server.proc is not None
+    pid = server.proc.pid
     try:
         server.wait_ready(timeout=300, log=lambda m: None)
         print(f"Rasa ready in {time.monotonic() - t0:.1f} s; memory after load: "
-              f"{_rss_mb(server.proc.pid)[0]:.0f} MB")
+              f"{_rss_mb(pid)[0]:.0f} MB")
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
             for t in texts[:20]:  # warm up
                 http.post("/model/parse", json={"text": t})
@@ -124,7 +126,7 @@ def main() -> int:
             lat_s.append(time.perf_counter() - s)
         nlu.close()
         print(f"service parse (Rasa + langid + entities): {_fmt(lat_s)}")
-        cur, peak = _rss_mb(server.proc.pid)
+        cur, peak = _rss_mb(pid)
         print(f"Rasa memory: {cur:.0f} MB now, {peak:.0f} MB peak  (aim < {MEMORY_AIM_MB} MB)")
     finally:
         server.stop()

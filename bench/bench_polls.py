@@ -75,7 +75,7 @@ def run_dispatcher(respondents: int, threads: int) -> bool:
     return ok
 
 
-def run_telegram(respondents: int) -> bool | None:
+def run_telegram(respondents: int) -> bool | None:  # noqa: C901
     try:
         from tests.telegram.emulator import TOKEN, BotApiEmulator
     except ImportError:

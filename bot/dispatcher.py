@@ -256,7 +256,7 @@ class Dispatcher:
             log.exception("NLU failed")
             return None
 
-    def _route(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply]:
+    def _route(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply]:  # noqa: C901
         st = ctx.state
         first_contact = not ctx.lang
         if first_contact:

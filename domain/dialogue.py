@@ -397,7 +397,7 @@ class Engine:
             else:
                 st.step = d.steps[-1].id
             return self.prompt(ctx)
-        step = self.registry.get(st.dialogue).step(st.step)
+        step = self.registry.get(st.dialogue).step(st.step or "")
         if step.back_as is not None:
             return self.answer(ctx, Answer(button=step.back_as))
         if not st.history:
@@ -421,7 +421,7 @@ class Engine:
         return self._advance(ctx, d, step)
 
     # -- answers ---------------------------------------------------------------------------
-    def answer(self, ctx: Ctx, answer: Answer) -> list[Reply]:
+    def answer(self, ctx: Ctx, answer: Answer) -> list[Reply]:  # noqa: C901
         st = ctx.state
         if st.dialogue is None or st.step is None:
             return []
@@ -444,10 +444,10 @@ class Engine:
                     or self.match(ctx, options, answer, loose=True) == VALUE_DATA:
                 answer, resolve = Answer(text=value_text), False  # "the number was the value"
         if resolve and answer.button is None and answer.text:
-            typed = self._typed(ctx, step, answer)
-            if isinstance(typed, list):
-                return typed  # a clarifying question
-            answer = typed
+            read = self._typed(ctx, step, answer)
+            if isinstance(read, list):
+                return read  # a clarifying question
+            answer = read
         if answer.button == SKIP_DATA:
             return self.skip(ctx)
         if answer.button == BACK_DATA:
@@ -612,7 +612,7 @@ class Engine:
     def _kind(ctx: Ctx, step: Step) -> str:
         return step.kind_of(ctx) if step.kind_of is not None else step.kind
 
-    def _parse(self, ctx: Ctx, step: Step, answer: Answer) -> Any:
+    def _parse(self, ctx: Ctx, step: Step, answer: Answer) -> Any:  # noqa: C901
         pre: Any = None
         text = (answer.text or "").strip()
         kind = self._kind(ctx, step)
@@ -718,6 +718,7 @@ class Engine:
         for s in self._editable(ctx, d):
             value = st.data.get(s.id)
             shown = s.show(ctx, value) if s.show else _show_value(value)
+            assert s.label is not None  # _editable keeps labelled steps only
             lines.append(msg("summary.line", label=ctx.render(s.label), value=ctx.render(shown)))
         opts = self._summary_options()
         st.offered = [o.data for o in opts]

@@ -583,7 +583,7 @@ def wanted_direction(*, target_bound: str | None = None, library: str | None = N
     return said or "increase"
 
 
-def smart_check(ind: Any, *, people_based: bool = True, direction: str = "increase",
+def smart_check(ind: Any, *, people_based: bool = True, direction: str = "increase",  # noqa: C901
                 today: date | None = None) -> list[Finding]:
     """Specific findings about an indicator (domain.records.Indicator or alike), worst first.
 

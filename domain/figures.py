@@ -28,7 +28,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
 from domain.records import Indicator, Measurement, Poll, Project, Respondent
 
@@ -269,7 +269,8 @@ def choose_waves(polls: Sequence[tuple[P, Poll, Sequence[Respondent]]],
     def n_in(rs: Sequence[Respondent]) -> int:
         return sum(1 for r in rs if r.consent and in_period(r.consent_at, period))
 
-    def best(cands: list[tuple[P, Poll, Sequence[Respondent]]], count) -> Any:
+    def best(cands: list[tuple[P, Poll, Sequence[Respondent]]],
+             count: Callable[[Sequence[Respondent]], int]) -> Any:
         cands = [c for c in cands if count(c[2]) > 0]
         if not cands:
             return None

@@ -164,14 +164,14 @@ class Terms(_Strict):
         return {"fr": self.fr, "ar": self.ar, "ary": self.ary, "ary-Latn": self.ary_latn}[tag]
 
 
-def _unique(values: list, what: str) -> list:
+def _unique(values: list[Any], what: str) -> list[Any]:
     seen = [v for i, v in enumerate(values) if v in values[:i]]
     if seen:
         raise ValueError(f"duplicate {what}: {sorted(set(map(str, seen)))}")
     return values
 
 
-def _require_unique_ids(items: list, what: str) -> None:
+def _require_unique_ids(items: list[Any], what: str) -> None:
     _unique([i.id for i in items], f"{what} id")
 
 
@@ -674,7 +674,8 @@ class Labels(_Strict):
 
     def label(self, kind: str, value: str, lang: Lang | str) -> str:
         """e.g. label("units", "percent", "fr") -> "Pourcentage (%)"."""
-        return getattr(self, kind)[value].get(lang)
+        label: str = getattr(self, kind)[value].get(lang)
+        return label
 
 
 # --- the aggregate ---------------------------------------------------------------------------

@@ -168,7 +168,7 @@ class Matcher:
                     found.append(m)
         return tuple(m for m in MEANINGS if m in found)
 
-    def match(self, text: str, choices: Sequence[Choice], loose: bool = False,
+    def match(self, text: str, choices: Sequence[Choice], loose: bool = False,  # noqa: C901
               around: bool = True) -> str | None:
         """`loose`: a part of a label, an ordinal, a label with a few words `around` it may
         select (choice steps; not `around` where typed words are a value: "f akhir yonyo 2027"
@@ -200,9 +200,9 @@ class Matcher:
                     return found
         said = self._meanings_said(k)  # "la safi", "wakha wakha": only words of meanings
         if said:
-            hits = {h for m in said for h in [self._by_meaning(m, choices)] if h is not None}
-            if len(hits) == 1:
-                return hits.pop()
+            meant = {h for m in said for h in [self._by_meaning(m, choices)] if h is not None}
+            if len(meant) == 1:
+                return meant.pop()
         # "نعم نتابع", "oui on continue": a meaning word first and a few words after (on a
         # step taking free text only "that's all": "c'est tout pour les activités")
         lead = self._leading_meaning(k)

@@ -131,7 +131,7 @@ class Question(_Model):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "Question":
+    def _check(self) -> "Question":  # noqa: C901
         if not any((self.text.get(t) or "").strip() for t in LANGS):
             raise ValueError(f"question {self.id}: no text")
         if self.kind not in NO_OPTION_KINDS and not self.options:
@@ -528,7 +528,7 @@ def sign_test(improved: int, worse: int) -> float | None:
         return None
     k = min(improved, worse)
     tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
-    return min(1.0, 2.0 * tail)
+    return min(1.0, 2.0 * float(tail))
 
 
 def _ranks(values: Sequence[float]) -> list[float]:

@@ -5,6 +5,7 @@ the dispatcher commits once. Repositories never commit.
 """
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
@@ -144,7 +145,7 @@ class LessonRepo(Protocol):
     def save(self, progress: LessonProgress) -> LessonProgress: ...
     def list(self, user_id: int) -> list[LessonProgress]: ...
 
-    def by_commune(self, commune_id: str | None = None) -> list[tuple[str, LessonProgress]]:
+    def by_commune(self, commune_id: str | None = None) -> builtins.list[tuple[str, LessonProgress]]:
         """Progress of the users of one commune (all communes when None), with each user's
         commune; users without a commune (coordinators) are left out."""
         ...
@@ -180,19 +181,33 @@ class WebRepo(Protocol):
 
 
 class UnitOfWork(Protocol):
-    users: UserRepo
-    invites: InviteRepo
-    conversations: ConversationRepo
-    inbox: InboxRepo
-    outbox: OutboxRepo
-    projects: ProjectRepo
-    polls: PollRepo
-    respondents: RespondentRepo
-    responses: ResponseRepo
-    stories: StoryRepo
-    lessons: LessonRepo
-    audit: AuditRepo
-    web: WebRepo
+    # read-only members: an implementation may hold its own repository classes
+    @property
+    def users(self) -> UserRepo: ...
+    @property
+    def invites(self) -> InviteRepo: ...
+    @property
+    def conversations(self) -> ConversationRepo: ...
+    @property
+    def inbox(self) -> InboxRepo: ...
+    @property
+    def outbox(self) -> OutboxRepo: ...
+    @property
+    def projects(self) -> ProjectRepo: ...
+    @property
+    def polls(self) -> PollRepo: ...
+    @property
+    def respondents(self) -> RespondentRepo: ...
+    @property
+    def responses(self) -> ResponseRepo: ...
+    @property
+    def stories(self) -> StoryRepo: ...
+    @property
+    def lessons(self) -> LessonRepo: ...
+    @property
+    def audit(self) -> AuditRepo: ...
+    @property
+    def web(self) -> WebRepo: ...
 
     def __enter__(self) -> "UnitOfWork": ...
     def __exit__(self, *exc: object) -> None:

@@ -63,7 +63,7 @@ def tokens(expr: str) -> list[Tok]:
     return out + [Tok("end", "")]
 
 
-Node = tuple  # ("ref", name) | ("lit", value) | ("call", name, args) | ("neg", x) | (op, a, b)
+Node = tuple[Any, ...]  # ("ref", name) | ("lit", value) | ("call", name, args) | ("neg", x) | (op, a, b)
 
 
 class _Parser:
@@ -186,7 +186,7 @@ class Expr:
     def holds(self, answers: dict[str, Any]) -> bool:
         return _bool(self._eval(self.tree, answers))
 
-    def _eval(self, n: Node, answers: dict[str, Any]) -> Any:
+    def _eval(self, n: Node, answers: dict[str, Any]) -> Any:  # noqa: C901
         kind = n[0]
         if kind == "lit":
             return n[1]

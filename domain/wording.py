@@ -68,7 +68,7 @@ def pick_form(value: dict[str, Any], lang: str, form: str = "") -> str:
     """One form of an inflected value in a language (its default form when the form is not
     given; French when the language is missing)."""
     variants = value["forms"]
-    chosen = variants.get(lang) or variants.get("fr") or next(iter(variants.values()), {})
+    chosen: dict[str, Any] = variants.get(lang) or variants.get("fr") or next(iter(variants.values()), {})
     return str(chosen.get(form) or chosen.get("") or "")
 
 

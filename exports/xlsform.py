@@ -282,7 +282,7 @@ def _both(conditions: list[str]) -> str | None:
     return " and ".join(f"({c})" for c in conds)
 
 
-def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> ImportedForm:
+def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> ImportedForm:  # noqa: C901
     """The questions of an XLSForm, read by pyxform's own reader: groups (their path and their
     `relevant` kept), labels in any language, skip logic checked by `domain.skiplogic`. A
     repeat and the types the chat cannot ask are listed in `unsupported`. In an anonymous poll a
@@ -315,7 +315,7 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
     def where(name: str) -> str:
         return f"survey row {rows[name]}" if name in rows else f"question {name!r}"
 
-    def walk(children: list[dict[str, Any]], path: list[str], conditions: list[str]) -> None:
+    def walk(children: list[dict[str, Any]], path: list[str], conditions: list[str]) -> None:  # noqa: C901
         for child in children:
             kind = str(child.get("type") or "")
             name = str(child.get("name") or "")

@@ -145,7 +145,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def format_report(rep: Report) -> str:
-    langs = [l for l in LANGS if rep.n[l]] + [l for l in rep.n if l not in LANGS]
+    langs = [lang for lang in LANGS if rep.n[lang]] + [lang for lang in rep.n if lang not in LANGS]
     out = []
     rows = [["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1", "statement level acc"]]
     for lang in langs:
@@ -166,7 +166,7 @@ def format_report(rep: Report) -> str:
     if not sum(rep.n_intent.values()):  # a language-identification file
         return "\n\n".join([out[0], _lang_confusion(rep, langs), _engines(rep)])
     intents = sorted({i for (_, i) in rep.per_intent})
-    rows = [["intent"] + [f"{l} P/R/F1" for l in langs]]
+    rows = [["intent"] + [f"{lang} P/R/F1" for lang in langs]]
     for i in intents:
         row = [i]
         for lang in langs:
@@ -179,8 +179,8 @@ def format_report(rep: Report) -> str:
         rows.append(row)
     out.append("Intents per variant\n" + _table(rows))
     labels = sorted(set(rep.intent_confusion) | {p for c in rep.intent_confusion.values() for p in c})
-    short = {l: l[:6] for l in labels}
-    rows = [["gold \\ pred"] + [short[l] for l in labels]]
+    short = {lab: lab[:6] for lab in labels}
+    rows = [["gold \\ pred"] + [short[lab] for lab in labels]]
     for g in labels:
         if g in rep.intent_confusion:
             rows.append([g] + [str(rep.intent_confusion[g][p] or ".") for p in labels])

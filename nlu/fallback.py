@@ -157,7 +157,7 @@ class FallbackNLU:
             self._nb = _shared_classifier()
         return self._nb
 
-    def classify(self, text: str) -> tuple[str, float]:
+    def classify(self, text: str) -> tuple[str, float]:  # noqa: C901
         norm = normalize(text)
         stripped = _strip(norm)
         words = stripped.split()

@@ -281,7 +281,7 @@ def _combine(values: list[float]) -> float:
     return total + current
 
 
-def extract(text: str) -> list[Quantity]:
+def extract(text: str) -> list[Quantity]:  # noqa: C901
     """Every number, percent and duration in `text`, with spans in the original text."""
     norm, mapping = normalize_with_map(text or "")
     toks = _tokens(norm)

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from domain.nlu import ALL_INTENTS, NLU, ENTITY_TYPES, Entity, Intent, Understanding
+from domain.nlu import ALL_INTENTS, ENTITY_TYPES, Entity, Intent, Understanding
 from nlu import commands, dates, levels, lexicon, numbers
 from nlu.client import RasaClient, RasaError
 from nlu.fallback import FallbackNLU, _script_ok
@@ -185,7 +185,7 @@ def _number_value(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def make_nlu(url: str | None, *, timeout: float = 3.0, max_chars: int = 1000) -> NLU:
+def make_nlu(url: str | None, *, timeout: float = 3.0, max_chars: int = 1000) -> ResilientNLU:
     """The app's NLU: Rasa at `url` with the fallback parser; `url=None` → fallback only."""
     client = RasaClient(url, timeout=timeout) if url else None
     return ResilientNLU(client, max_chars=max_chars)

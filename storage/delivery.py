@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -129,7 +129,7 @@ class Gate:
         self.release()
 
     @contextlib.contextmanager
-    def first(self):
+    def first(self) -> Iterator[None]:
         """Hold the gate ahead of the ordinary waiters."""
         self.acquire(urgent=True)
         try:

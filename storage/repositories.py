@@ -6,12 +6,13 @@ Writes that may race between workers use INSERT … ON CONFLICT on both dialects
 """
 from __future__ import annotations
 
+import builtins
 from datetime import datetime, timedelta
-from typing import Any, Iterable, TypeVar
+from typing import Any, Iterable, TypeVar, cast
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,11 @@ def _values(record: BaseModel, row_cls: type[Base], *, exclude: Iterable[str] = 
         value = getattr(record, name)
         out[name] = _jsonable(value) if name in json_fields else value
     return out
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows a DML statement matched (Session.execute types its result as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def _record(model: type[R], row: Any, **extra: Any) -> R:
@@ -144,7 +150,7 @@ class SqlUserRepo(_Repo):
         """Not in the port: remove a user with identities and lesson progress (CLI, erasure)."""
         result = self.session.execute(delete(UserRow).where(UserRow.id == user_id))
         self.session.expire_all()
-        return bool(result.rowcount)
+        return bool(_rowcount(result))
 
 
 class SqlInviteRepo(_Repo):
@@ -175,9 +181,9 @@ class SqlInviteRepo(_Repo):
 # The per-message statements (lock, inbox, save, outbox) are built once, with bound parameters,
 # and run on the session's connection: building a statement and its cache key on every call cost
 # more than running it (bench/bench_storage.py, the Telegram benchmark).
-_CONV = ConversationRow.__table__
-_INBOX = InboxRow.__table__
-_OUTBOX = OutboxRow.__table__
+_CONV = cast(Table, ConversationRow.__table__)
+_INBOX = cast(Table, InboxRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
 _CONV_KEY = (_CONV.c.channel == bindparam("k_channel"), _CONV.c.chat_id == bindparam("k_chat_id"))
 _CONV_LOCK = select(_CONV).where(*_CONV_KEY).with_for_update()
 _CONV_GET = select(_CONV).where(*_CONV_KEY)
@@ -186,7 +192,7 @@ _OUTBOX_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=Tr
 _BY_DIALECT: dict[tuple[str, str], Any] = {}
 # An outbox item tried this many times is never sent again (the channels' resend sweep).
 OUTBOX_MAX_ATTEMPTS = 6
-_USERS, _IDENTITIES = UserRow.__table__, IdentityRow.__table__
+_USERS, _IDENTITIES = cast(Table, UserRow.__table__), cast(Table, IdentityRow.__table__)
 _USER_BY_IDENTITY = select(_USERS).join(_IDENTITIES, _IDENTITIES.c.user_id == _USERS.c.id).where(
     _IDENTITIES.c.channel == bindparam("k_channel"),
     _IDENTITIES.c.external_id == bindparam("k_external_id")).limit(1)
@@ -256,7 +262,7 @@ class SqlConversationRepo(_Repo):
         """Not in the port: delete the conversations of `channel` untouched since `before`."""
         result = self.session.execute(delete(ConversationRow).where(
             ConversationRow.channel == channel, ConversationRow.updated_at < before))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
     def idle_in(self, dialogue: str, before: datetime) -> list[ConversationRecord]:
         """Not in the port: the conversations waiting in `dialogue` (on one of its questions),
@@ -293,7 +299,7 @@ class SqlInboxRepo(_Repo):
     def prune(self, before: datetime) -> int:
         """Not in the port: forget ids received before `before`; returns how many."""
         result = self.session.execute(delete(InboxRow).where(InboxRow.received_at < before))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
 
 class SqlOutboxRepo(_Repo):
@@ -327,7 +333,7 @@ class SqlOutboxRepo(_Repo):
             unsendable, and_(OutboxRow.sent_at.is_not(None), OutboxRow.created_at < private_before)))
         result = self.session.execute(delete(OutboxRow).where(
             or_(and_(OutboxRow.created_at < before, done), private_done)))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
     def mark_sent(self, item_id: int) -> None:
         """Marked sent; a private item (OutboxItem.private) is deleted instead."""
@@ -407,7 +413,7 @@ class SqlProjectRepo(_Repo):
             delete(ProjectRow).where(ProjectRow.id == project_id).execution_options(
                 synchronize_session=False))
         self.session.expire_all()
-        return bool(result.rowcount)
+        return bool(_rowcount(result))
 
     def list(self, commune_id: str | None = None) -> list[ProjectSummary]:
         n_effects = (select(func.count(EffectRow.id)).where(EffectRow.project_id == ProjectRow.id)
@@ -602,7 +608,7 @@ class SqlRespondentRepo(_Repo):
             delete(RespondentRow).where(RespondentRow.consent_at < consented_before)
             .execution_options(synchronize_session=False))
         self.session.expire_all()
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
     def add_refusal(self, poll_id: int) -> None:
         """Count a refusal of consent: only the poll and the day are kept."""
@@ -685,7 +691,7 @@ class SqlLessonRepo(_Repo):
                                     .execution_options(populate_existing=True))
         return [_record(LessonProgress, r) for r in rows]
 
-    def by_commune(self, commune_id: str | None = None) -> list[tuple[str, LessonProgress]]:
+    def by_commune(self, commune_id: str | None = None) -> builtins.list[tuple[str, LessonProgress]]:
         stmt = (select(UserRow.commune_id, LessonProgressRow)
                 .join(UserRow, UserRow.id == LessonProgressRow.user_id)
                 .where(UserRow.commune_id.is_not(None))
@@ -693,7 +699,7 @@ class SqlLessonRepo(_Repo):
                 .execution_options(populate_existing=True))
         if commune_id is not None:
             stmt = stmt.where(UserRow.commune_id == commune_id)
-        return [(cid, _record(LessonProgress, row)) for cid, row in self.session.execute(stmt)]
+        return [(cid or "", _record(LessonProgress, row)) for cid, row in self.session.execute(stmt)]
 
 
 class SqlAuditRepo(_Repo):
@@ -777,7 +783,7 @@ class SqlDeadLetterRepo(_Repo):
     def prune(self, before: datetime) -> int:
         """Delete dead letters kept since before `before`; returns how many."""
         result = self.session.execute(delete(DeadLetterRow).where(DeadLetterRow.created_at < before))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
 
 class SqlWhatsAppMessageRepo(_Repo):
@@ -788,4 +794,4 @@ class SqlWhatsAppMessageRepo(_Repo):
         """Delete the statuses of messages last updated before `before`; returns how many."""
         result = self.session.execute(delete(WhatsAppMessageRow).where(
             WhatsAppMessageRow.updated_at < before))
-        return int(result.rowcount or 0)
+        return _rowcount(result)

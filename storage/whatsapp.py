@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy import Engine, Table, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.records import utcnow
@@ -38,7 +38,7 @@ class WhatsAppStore:
             if chat not in latest or at > latest[chat]:
                 latest[chat] = at
         if latest:
-            t = WhatsAppChatRow.__table__
+            t = cast(Table, WhatsAppChatRow.__table__)
             stmt = self._dialect.insert(t)
             stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_={
                 "last_inbound_at": _greatest(t.c.last_inbound_at, stmt.excluded.last_inbound_at),
@@ -65,7 +65,7 @@ class WhatsAppStore:
     def set_waiting(self, chat_id: str, since: datetime | None) -> bool:
         """Mark (or clear) the chat as having replies that wait for the user to write again.
         Marking returns False when it was already marked (the template went out already)."""
-        t = WhatsAppChatRow.__table__
+        t = cast(Table, WhatsAppChatRow.__table__)
         with self.gate, self.engine.begin() as conn:
             if since is None:
                 conn.execute(update(t).where(t.c.chat_id == chat_id).values(waiting_since=None))
@@ -78,7 +78,7 @@ class WhatsAppStore:
             return (done.rowcount or 0) == 1
 
     def set_unreachable(self, chat_id: str, flag: bool) -> None:
-        t = WhatsAppChatRow.__table__
+        t = cast(Table, WhatsAppChatRow.__table__)
         with self.gate, self.engine.begin() as conn:
             conn.execute(self._dialect.insert(t).on_conflict_do_update(
                 index_elements=["chat_id"], set_={"unreachable": flag}),
@@ -98,7 +98,7 @@ class WhatsAppStore:
         """Messages accepted by the Graph API: (wamid, chat id, outbox id of the reply). A
         status may have come first (another worker's webhook): it is kept, the outbox id added."""
         if rows:
-            t = WhatsAppMessageRow.__table__
+            t = cast(Table, WhatsAppMessageRow.__table__)
             now = utcnow()
             stmt = self._dialect.insert(t)
             stmt = stmt.on_conflict_do_update(index_elements=["wamid"], set_={
@@ -114,7 +114,7 @@ class WhatsAppStore:
         message, whether this status is news)."""
         if not items:
             return []
-        t = WhatsAppMessageRow.__table__
+        t = cast(Table, WhatsAppMessageRow.__table__)
         now = utcnow()
         out: list[tuple[int | None, bool]] = []
         with self.gate, self.engine.begin() as conn:

@@ -35,7 +35,7 @@ def test_two_rounds_in_every_language(sqlite_uow_factory, rasa_nlu):
     for lang in cs.LANGS:
         chat = _user(sqlite_uow_factory, lang)
 
-        def send(**kw):
+        def send(chat: str = chat, **kw):
             out = dispatcher.handle(Incoming(channel="telegram", chat_id=chat, user_ref=chat,
                                              message_id=str(next(ids)), **kw))
             return out.replies

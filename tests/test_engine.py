@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from domain.dialogue import (
-    BACK_DATA, CONFIRM_DATA, EDIT, EDIT_DATA, RESTART_DATA, RESUME, RESUME_DATA, SKIP_DATA,
+    CONFIRM_DATA, EDIT, EDIT_DATA, RESTART_DATA, RESUME, RESUME_DATA, SKIP_DATA,
     SUMMARY, VALUE_DATA, Answer, Ctx, Dialogue, DialogueState, Engine, Invalid, Option, Registry,
     Step, parse_number,
 )

@@ -73,7 +73,7 @@ def parse_json(body: bytes) -> Any:
         return None
 
 
-def create_app(settings: Any = None, *, athar: Any = None,
+def create_app(settings: Any = None, *, athar: Any = None,  # noqa: C901
                runtime_kwargs: dict[str, Any] | None = None,
                whatsapp_kwargs: dict[str, Any] | None = None,
                telegram_polling: bool = False) -> Starlette:

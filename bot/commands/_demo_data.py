@@ -238,7 +238,6 @@ def oued_essafa() -> Project:
 
 
 def ait_baha() -> Project:
-    src = "Registre d'accueil de la commune"
     return Project(
         commune_id="ait_baha", title="Une commune accessible à tous", phase="running",
         problem="Les personnes en fauteuil ou malvoyantes ne peuvent pas entrer seules dans les bâtiments de la commune ni y être reçues.",
@@ -597,7 +596,7 @@ def materialise(demo: DemoProject, store: Any) -> Stored:
             resp = store.add_response(Response(respondent_id=author.id, question=text_q,
                                                value={"story": story.id},
                                                answered_at=story.created_at))
-            for poll, rs, answers in out.polls:
+            for _poll, rs, answers in out.polls:
                 if any(r.id == author.id for r in rs):
                     answers.append(resp)
     return out

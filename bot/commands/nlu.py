@@ -1,7 +1,6 @@
 """`athar nlu train | serve | parse --jsonl | eval FILE` (see shared NLU contract)."""
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os

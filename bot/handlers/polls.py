@@ -417,7 +417,7 @@ def _may_be_last(qs: list[Question], i: int) -> bool:
     return all(q.relevant for q in qs[i + 1:])
 
 
-def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:
+def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
     poll, qs, i = _current(ctx)
     if poll is None or not qs:
         return _end_start(ctx, msg("polls.closed"))

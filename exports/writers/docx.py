@@ -120,7 +120,7 @@ def _properties(d, doc: Document) -> None:
     cp.keywords = cp.comments = cp.category = ""
 
 
-def write_docx(doc: Document, path: Path) -> None:
+def write_docx(doc: Document, path: Path) -> None:  # noqa: C901
     from exports.labels import Labels
 
     d = new_docx()

@@ -5,7 +5,11 @@ The database comes from `config.attributes["connection"]` (an open Connection) o
 """
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.engine import Connection
 
 from storage.db import make_engine
 from storage.tables import UtcDateTime, metadata
@@ -18,7 +22,7 @@ config = context.config
 MIGRATION_LOCK_KEY = 0x41746861  # "Atha"
 
 
-def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write our UTC type as the plain column type it stores, so revisions never import
     storage.tables (a revision must keep meaning what it meant when it was written)."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
@@ -26,12 +30,12 @@ def _render_item(type_: str, obj: object, autogen_context) -> str | bool:
     return False
 
 
-def _lock(connection) -> None:
+def _lock(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
 
 
-def _configure(connection) -> None:
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -60,5 +60,5 @@ def test_answers_understood_at_the_first_try(services, tmp_path_factory, _sqlite
     print("\nvariant   exchanges  typed answers  understood at the first try")
     for lang, n, typed, first in rows:
         print(f"{lang:<9} {n:>9}  {typed:>13}  {first / typed if typed else 0:>8.1%} ({first})")
-    for lang, n, typed, first in rows:
+    for lang, _n, typed, first in rows:
         assert typed and first / typed >= FIRST_TRY_BAR, (lang, first, typed)

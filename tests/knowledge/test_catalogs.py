@@ -13,7 +13,6 @@ from domain.knowledge import (
     PARTY_IDS,
     PUBLIC_IDS,
     Text4,
-    placeholders,
 )
 from domain.nlu import DOMAINS, PUBLICS
 from knowledge.loader import (

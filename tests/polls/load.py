@@ -75,7 +75,7 @@ def burst(handle: Callable[[Incoming], Any], poll: Any, respondents: int, worker
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for k in range(max(len(s) for s in scripts)):
             live = [n for n in range(respondents) if k < len(scripts[n])]
-            for took, n_replies, dup, dropped in pool.map(lambda n: send(n, k), live):
+            for took, n_replies, dup, dropped in pool.map(lambda n, k=k: send(n, k), live):
                 res.messages += 1
                 if k >= 3:
                     res.answers += 1
@@ -111,7 +111,7 @@ def check(uow_factory: Callable[[], Any], poll: Any, respondents: int, refusers:
         lang_of[r.id] = r.language
     # each respondent's number n is recovered from their story text ("story n")
     n_of: dict[int, int] = {}
-    for (rid, q), v in seen.items():
+    for (rid, _q), v in seen.items():
         if isinstance(v, dict) and v.get("story") in story_text:
             n_of[rid] = int(str(story_text[v["story"]]).split()[-1])
     for (rid, qid), v in seen.items():

@@ -46,7 +46,7 @@ def test_out_of_range_and_forged_values_are_refused(env, uow_factory):
     # the open question refuses an oversized story and keeps a normal one
     answer_all(chat, poll, story="")
     start(chat, poll)
-    for i in range(len(poll.questions) - 1):
+    for _ in range(len(poll.questions) - 1):
         chat.press("pq:skip")
     r = chat.say("long " * 1000)
     assert "2000" in chat.text(r)

@@ -121,7 +121,7 @@ def test_answering_again_updates_and_resume_after_a_pause(setup, uow_factory):
     # comes back later through the QR code: resumes at question 4
     r = start(chat, poll)
     assert "On reprend" in chat.text(r) and "Question 4 sur 10" in chat.text(r)
-    outs = answer_all(chat, poll)
+    answer_all(chat, poll)
     # finished; answers again: one answer set, updated
     r = start(chat, poll)
     assert "remplaceront" in chat.text(r) and "Question 1 sur 10" in chat.text(r)

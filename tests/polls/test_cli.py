@@ -34,7 +34,7 @@ def test_create_results_and_close(cli, capsys):
                  "--modules", "wg,migrants"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     poll_id = int(out[-1])
-    assert any(f"t.me/AtharBot?start=p_" in line for line in out)
+    assert any("t.me/AtharBot?start=p_" in line for line in out)
     with uow_factory() as uow:
         poll = uow.polls.get(poll_id)
         ids = [q["id"] for q in poll.questions]

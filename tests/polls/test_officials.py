@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.polls import measurement_from_results, questions_of
+from domain.polls import measurement_from_results
 from domain.records import Indicator
 
 from bot.handlers.polls import results_of

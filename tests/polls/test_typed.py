@@ -122,7 +122,7 @@ def test_dont_know(sqlite_uow_factory, lang, dk):
     assert text_of("polls.dk_hint", lang) in Chat.text(r)
     assert text_of("polls.progress", lang, i=2, n=len(qs)) in Chat.text(r)
     chat.press("pq:skip")
-    for k in range(2, [q.id for q in qs].index("heard")):
+    for _ in range(2, [q.id for q in qs].index("heard")):
         chat.press("pq:skip")
     chat.say(dk)
     got = answers(uf, poll)

@@ -36,7 +36,7 @@ def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
     assert dead["error"] == "RuntimeError: a bug" and '"update_id": 1' in dead["payload"]
     from storage.db import make_uow_factory
     with make_uow_factory(engine)() as uow:
-        item = uow.outbox.add(OutboxItem(channel="telegram", chat_id="5", payload={}))
+        uow.outbox.add(OutboxItem(channel="telegram", chat_id="5", payload={}))
         uow.commit()
     (due,) = store.due("telegram")
     assert store.claim(due) is True and store.claim(due) is False  # a second sweeper loses

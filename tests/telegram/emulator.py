@@ -213,7 +213,7 @@ class BotApiEmulator:
                                 status_code=401)
         params, files = await self._params(request)
         fault = self._fault(method, params)
-        call = self._record(Call(method, params, files, status=fault.status_code if fault else 200))
+        self._record(Call(method, params, files, status=fault.status_code if fault else 200))
         if fault is not None:
             return fault
         handler = getattr(self, "_m_" + method, None)

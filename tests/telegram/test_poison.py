@@ -85,7 +85,7 @@ def test_poison_through_long_polling(emulator, polling_bot, db_url):
     bot = polling_bot(db_url)
     emulator.command(706, "/start")
     emulator.wait_sent(706, 1)
-    for uid, raw in POISON.items():
+    for raw in POISON.values():
         emulator.push_raw(raw)
     deep = emulator.push_raw(_deep(DEEP))
     emulator.push_raw(_deep(40))

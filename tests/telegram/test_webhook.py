@@ -3,7 +3,6 @@ updates with the secret token given to setWebhook."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.bot.helpers import invite
 from tests.telegram.conftest import SECRET

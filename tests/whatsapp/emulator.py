@@ -95,7 +95,7 @@ class Call:
         return out
 
 
-def _limits(body: dict[str, Any]) -> str | None:
+def _limits(body: dict[str, Any]) -> str | None:  # noqa: C901
     """What breaks WhatsApp's limits in a message body (None when it is fine)."""
     kind = body.get("type")
     if body.get("messaging_product") != "whatsapp" or not body.get("to"):

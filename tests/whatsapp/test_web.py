@@ -269,7 +269,7 @@ def test_a_poll_answered_through_a_wa_me_invitation(graph, athar_web, db_url):
         if choice is None:
             break
         graph.press(U, choice)
-        graph.wait(lambda: len(graph.sent(U)) > before)
+        graph.wait(lambda before=before: len(graph.sent(U)) > before)
         time.sleep(0.05)  # a person reads before tapping
     else:
         raise AssertionError("the poll never ended")

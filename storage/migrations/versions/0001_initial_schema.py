@@ -1,7 +1,7 @@
 """Initial schema: every table of storage/tables.py (DESIGN §5 first cut).
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 10:46:11.852407
 """
 from __future__ import annotations
