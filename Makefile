@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 
 # Extra prerequisites contributed by sub-makefiles (the Rasa NLU service adds its env and model).
 RUN_PREREQS :=
@@ -12,7 +12,7 @@ TEST_PREREQS :=
 -include exports/exports.mk
 -include bot/dashboard/dashboard.mk
 
-.PHONY: run test lint bench faults venv db postgres chat clean help
+.PHONY: run test lint lock bench faults venv db postgres chat clean help
 
 help:
 	@echo "make run    set up and chat with Athar (terminal, or Telegram when ATHAR_TELEGRAM_TOKEN is set)"
@@ -23,14 +23,22 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Athar needs Python 3.11+ ($(PYTHON) not found): install it (pyenv install 3.11, or your package manager) or run make PYTHON=python3.12"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Athar into $(VENV)/ ..."
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m pip install --quiet -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
+
+# requirements.lock pins every package `make` installs (the app's and the tests'); after a change
+# of the dependencies in pyproject.toml, `make lock` writes it again.
+lock: venv
+	@$(BIN)/python -m pip install --quiet "pip-tools>=7.4,<8"
+	@$(BIN)/pip-compile --quiet --strip-extras --extra test --no-emit-index-url --no-emit-find-links \
+	  -o requirements.lock pyproject.toml
 
 db: venv
 	@$(BIN)/athar db upgrade

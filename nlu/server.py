@@ -6,16 +6,17 @@ import os
 import signal
 import socket
 import subprocess
+import json
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
-
 from nlu import trainer
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
 
 def is_local(url: str) -> bool:
@@ -31,10 +32,10 @@ def answering(url: str, timeout: float = 1.0) -> bool:
 def loaded_model(url: str, timeout: float = 1.0) -> str | None:
     """The model file the Rasa server at `url` has loaded (its /status), or None."""
     try:
-        r = httpx.get(url.rstrip("/") + "/status", timeout=timeout, trust_env=False)
-        value = r.json().get("model_file") if r.status_code == 200 else None
+        with _DIRECT.open(url.rstrip("/") + "/status", timeout=timeout) as r:
+            value = json.loads(r.read()).get("model_file") if r.status == 200 else None
         return str(value) if value else None
-    except (httpx.HTTPError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError):  # URLError and HTTPError are OSErrors
         return None
 
 
