@@ -76,7 +76,7 @@ def _seed(db_url: str, numbers: list[str]) -> None:
     engine.dispose()
 
 
-def run_database(database: str, seconds: float, button_rate: float, text_rate: float,
+def run_database(database: str, seconds: float, button_rate: float, text_rate: float,  # noqa: C901
                  max_rate: float) -> dict:
     from tests.telegram.emulator import free_port
     from tests.whatsapp.emulator import (
@@ -168,7 +168,7 @@ def run_database(database: str, seconds: float, button_rate: float, text_rate: f
                 emu.press(user, shown[user])
             else:
                 emu.text(user, _free_text(i, rnd0))
-            emu.wait(lambda: user not in inflight, timeout=60)
+            emu.wait(lambda user=user: user not in inflight, timeout=60)
             time.sleep(0.05)
         for k in solo.values():
             result["solo_" + k.name] = {"p50_ms": round(_pct(k.latencies, 50), 1),

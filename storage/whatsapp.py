@@ -88,7 +88,7 @@ class WhatsAppStore:
     def close_window(self, chat_id: str, at: datetime) -> None:
         """WhatsApp refused a free-form message sent at `at` for the 24-hour window: no message
         of the user before then opens it (one after it, written meanwhile, still does)."""
-        t = WhatsAppChatRow.__table__
+        t = cast(Table, WhatsAppChatRow.__table__)
         with self.gate, self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.chat_id == chat_id, t.c.last_inbound_at <= at)
                          .values(last_inbound_at=None))

@@ -411,7 +411,7 @@ def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(gra
                           timeout=120)
     assert done.returncode == 0 and "2 invitation(s) queued" in done.stdout, done.stderr
     for user in (a, b):
-        graph.wait(lambda: any(c.type == "template" for c in graph.sent(user)))
+        graph.wait(lambda user=user: any(c.type == "template" for c in graph.sent(user)))
     time.sleep(1.5)
     (template,) = graph.sent(a)  # once, though the number was listed twice
     t = template.body["template"]
