@@ -277,7 +277,7 @@ class SqlConversationRepo(_Repo):
         onboarding never finished) untouched since `before`; returns how many."""
         result = self.session.execute(delete(ConversationRow).where(
             ConversationRow.user_id.is_(None), ConversationRow.updated_at < before))
-        return int(result.rowcount or 0)
+        return _rowcount(result)
 
     def for_user(self, user_id: int) -> list[ConversationRecord]:
         """Not in the port: the conversations of a user (to reach them on their channels)."""

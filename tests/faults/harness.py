@@ -307,7 +307,7 @@ class Users:
                 self.emu.command(uid, probe)
             else:
                 self.emu.text(uid, probe)
-            self.emu.wait(lambda: len(self.replies[uid]) > before, timeout=60)
+            self.emu.wait(lambda before=before: len(self.replies[uid]) > before, timeout=60)
             time.sleep(0.3)  # an answer in several messages: all of them
             with self._lock:
                 got = self.replies[uid][before:]

@@ -103,7 +103,6 @@ def fault_429_and_5xx(run: Run) -> Row:
     """Windows of 5xx (a few seconds each) and bursts of 429 on sendMessage while users talk:
     every answer arrives, once, without waiting for the sweep."""
     row = Row("429 and 5xx windows")
-    slow: list[float] = []
 
     def during(bot, people):
         for i in range(run.n(2, 6)):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import zipfile
 
-import pytest
 
 from domain.polls import questions_of
 from domain.privacy import MASK

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from domain.ports import ConversationRecord, OutboxItem
+from domain.ports import OutboxItem
 from domain.records import Poll, Project, Respondent, User, utcnow
 
 from bot.maintenance import prune

@@ -130,9 +130,9 @@ def test_a_whole_conversation_at_debug_logs_no_id_name_or_phone(
     for i, q in enumerate(questions_of(poll)):
         if q.kind == "text":
             story = f"Fatima de Hay Salam a trouvé du travail, appelez-la au {PHONE}"
-            _turn(emulator, b, lambda: _say(emulator, b, story))
+            _turn(emulator, b, lambda story=story: _say(emulator, b, story))
         else:
-            _turn(emulator, b, lambda: _press(emulator, b, f"pq:{i}:{q.values()[0]}"))
+            _turn(emulator, b, lambda i=i, q=q: _press(emulator, b, f"pq:{i}:{q.values()[0]}"))
     _turn(emulator, b, lambda: _say(emulator, b, "merci Fatima"))
 
     # the beneficiary's replies leave no outbox row once sent; under load the deletion (the
@@ -166,6 +166,6 @@ def test_a_whole_conversation_at_debug_logs_no_id_name_or_phone(
     for line in debug_logs.lines:
         assert not [n for n in needles if n.lower() in line.lower()], line
     # chats are told apart by their tag, the same for every message of a chat
-    convs = [getattr(r, "conv") for r in handled]
+    convs = [r.conv for r in handled]
     assert set(convs) == {tag("telegram", str(OFFICIAL)), tag("telegram", str(BENEFICIARY))}
     assert convs.count(tag("telegram", str(OFFICIAL))) >= 4
