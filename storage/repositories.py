@@ -734,7 +734,7 @@ class SqlWebRepo(_Repo):
             .where(WebTokenRow.token_hash == token_hash, WebTokenRow.kind == "link",
                    WebTokenRow.used_at.is_(None), WebTokenRow.expires_at > at)
             .values(used_at=at).execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return _rowcount(result) == 1
 
     def drop_token(self, kind: str, token_hash: str) -> None:
         self.session.execute(delete(WebTokenRow).where(
@@ -773,7 +773,7 @@ class SqlWebRepo(_Repo):
     def prune(self, before: datetime) -> int:
         tokens = self.session.execute(delete(WebTokenRow).where(WebTokenRow.expires_at < before))
         jobs = self.session.execute(delete(WebJobRow).where(WebJobRow.finished_at < before))
-        return int(tokens.rowcount or 0) + int(jobs.rowcount or 0)
+        return _rowcount(tokens) + _rowcount(jobs)
 
 
 class SqlDeadLetterRepo(_Repo):

@@ -423,7 +423,7 @@ def fault_cross_commune_attempts(run: Run) -> Row:
     attackers = list(range(30_000, 30_000 + run.n(2, 10)))
     seed_users(run.db_url, attackers)
     errors = error_texts()
-    forged = [f"prj:{other}", f"pp:{poll}", f"exp:p:{poll}", f"exp:c:tanger", f"ps:{poll}",
+    forged = [f"prj:{other}", f"pp:{poll}", f"exp:p:{poll}", "exp:c:tanger", f"ps:{poll}",
               f"prj:{other}:x", "card:edit", "card:delete", "del:yes"]
     paths = [  # how the attacker gets to a step that reads such data
         [("command", "/menu"), ("press", "menu:my_projects")],
@@ -609,7 +609,7 @@ def _forge(data: str, rnd: random.Random, prefixes: list[str]) -> str:
     return rnd.choice(prefixes) + tail
 
 
-def fault_fuzz_every_step(run: Run) -> Row:
+def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
     """Officials and poll respondents walk the dialogues by their buttons, and at random
     steps send what no button or person would: forged button data (numbers out of range,
     NaN, other prefixes, cut or padded data), 10,000 characters, emoji, mixed scripts,
@@ -648,7 +648,7 @@ def fault_fuzz_every_step(run: Run) -> Row:
     def walk(uid: int, start: tuple[str, str], seed: int) -> None:
         rnd = random.Random(seed)
         kind, value = start
-        for n in range(steps):
+        for _ in range(steps):
             before = len(inbox.sent(uid))
             if kind == "command":
                 emu.command(uid, value)
