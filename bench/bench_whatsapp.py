@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +39,33 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_telegram import _free_text, _nlu_label, _tree_cpu_seconds, machine_speed  # noqa: E402
+from bench.bench_telegram import _tree_cpu_seconds, machine_speed  # noqa: E402
 from bench.common import drop_schema, new_schema, percentile  # noqa: E402
+
+FREE_TEXTS = ["bonjour, je voulais juste dire merci", "salam, kayn chi jdid?",
+              "مرحبا، أريد أن أعرف المزيد", "واش ممكن نعرف شنو كاين؟",
+              "je ne sais pas encore quoi faire", "chno khassni ndir daba?"]
+_WORDS = ["lyoum", "aujourd'hui", "اليوم", "demain", "ghda", "غدا", "merci", "choukran", "شكرا",
+          "3afak", "s'il vous plaît", "من فضلك", "bien", "mzyan", "مزيان", "vraiment", "bzaf", "كثيرا"]
+
+
+def _free_text(n: int, rnd: random.Random) -> str:
+    """A different message each time (no cache of the bot's sees the same text twice)."""
+    return f"{rnd.choice(FREE_TEXTS)} {rnd.choice(_WORDS)} {rnd.choice(_WORDS)} {n}"
+
+
+def _nlu_label() -> str:
+    from bot.settings import get_settings
+    settings = get_settings()
+    if not settings.nlu.url:
+        return "fallback parser (no Rasa URL)"
+    try:
+        with urllib.request.urlopen(settings.nlu.url + "/status", timeout=2) as answer:
+            answer.read()
+        return f"Rasa at {settings.nlu.url}"
+    except Exception:  # noqa: BLE001
+        return f"fallback parser (Rasa at {settings.nlu.url} not answering)"
+
 
 MORE = "wa:more:"  # the menu is a list in pages: a row shows the next page (the list pick)
 
