@@ -22,10 +22,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import hashlib
 import logging
 import random
-import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from storage.delivery import DeliveryStore, is_transient
 from storage.payloads import Unstorable, storable
 
 from bot.channels.batch import GroupCommit
+from bot.logs import tag
 
 log = logging.getLogger("athar.runtime")
 
@@ -210,7 +209,6 @@ class Runtime:
         self._stopping = False
         # log lines name a message by a keyed hash (never a chat, user or message id, which
         # may hold a phone number): the same message, the same name, in this process's logs
-        self._log_key = secrets.token_bytes(16)
         # housekeeping (bot.maintenance) every few hours, the first soon after the start
         self.prune_interval = prune_interval
         self._pruned_at = time.monotonic() - prune_interval + min(prune_interval, 60.0)
@@ -222,9 +220,8 @@ class Runtime:
         adapter.bind(self)
 
     def ref(self, *parts: str) -> str:
-        """A short keyed hash that names a message or a chat in the logs."""
-        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
-                               key=self._log_key, digest_size=5).hexdigest()
+        """A short keyed hash that names a message or a chat in the logs (the logs' one tag)."""
+        return tag(*parts)
 
     # -- life ---------------------------------------------------------------------------------
     async def start(self, sweep: bool = True, alone: bool = False) -> None:
