@@ -17,7 +17,7 @@ TEST_PREREQS :=
 help:
 	@echo "make run    set up and chat with Athar (terminal, or Telegram when ATHAR_TELEGRAM_TOKEN is set)"
 	@echo "make test   set up, lint, then run the whole test suite"
-	@echo "make lint   ruff, the import contracts and mypy (make test runs them first)"
+	@echo "make lint   ruff (format and lint), the import contracts and mypy (make test runs them first)"
 	@echo "make bench  run the benchmarks"
 	@echo "make faults run the fault table against the real processes (FAULTS_ARGS='--pg kill')"
 
@@ -54,6 +54,7 @@ chat: venv db
 
 # A lint error fails `make test` at once, before any set-up that takes time.
 lint: venv
+	@$(BIN)/ruff format --check --quiet . || { echo 'ruff format: run $(BIN)/ruff format .'; exit 1; }
 	@$(BIN)/ruff check --quiet .
 	@$(BIN)/lint-imports > .lint-imports.log || { cat .lint-imports.log; exit 1; }
 	@$(BIN)/mypy

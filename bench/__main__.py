@@ -2,6 +2,7 @@
 
 Exits with status 1 when a benchmark fails or misses an aim (its main() returns non-zero).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -12,8 +13,9 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-                   if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+    )
     wanted = {a if a.startswith("bench_") else f"bench_{a}" for a in argv if not a.startswith("-")}
     failed = 0
     for name in names:

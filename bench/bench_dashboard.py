@@ -7,6 +7,7 @@ audit row included). Aim: every page ≤ 300 ms (p95 of 20 requests after 2 warm
 
     make bench BENCH_ARGS=dashboard        (or: .venv/bin/python -m bench dashboard [--pg])
 """
+
 from __future__ import annotations
 
 import re
@@ -51,16 +52,24 @@ def serve(url: str, respondents: int = 28):
     upgrade(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = load_settings(database_url=url, nlu={"url": ""}, dashboard={"url": base},
-                             logging={"level": "WARNING"})
+    settings = load_settings(
+        database_url=url, nlu={"url": ""}, dashboard={"url": base}, logging={"level": "WARNING"}
+    )
     athar = build_app(settings, nlu=None)
     t0 = time.perf_counter()
     with athar.uow_factory() as uow:
         seed(uow, respondents=respondents)
         uow.commit()
     print(f"seeded 10 communes ({respondents} people per poll) in {time.perf_counter() - t0:.1f} s")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, athar=athar), host="127.0.0.1",
-                                           port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, athar=athar),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -71,6 +80,7 @@ def serve(url: str, respondents: int = 28):
 def sign_in(client, athar, role: str, commune: str | None) -> None:
     from domain.access import new_token
     from domain.records import User, utcnow
+
     with athar.uow_factory() as uow:
         user = uow.users.add(User(role=role, commune_id=commune))  # type: ignore[arg-type]
         secret, token = new_token("link", user.id, utcnow(), timedelta(minutes=5))
@@ -114,22 +124,30 @@ def main() -> None:
             official = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
             sign_in(coordinator, athar, "coordinator", None)
             sign_in(official, athar, "official", "berkane")
-            pages = [("overview, 10 communes (coordinator)", coordinator, "/dashboard"),
-                     ("commune (official)", official, "/dashboard/commune/berkane"),
-                     ("commune (coordinator)", coordinator, "/dashboard/commune/tanger"),
-                     ("project", official, f"/dashboard/project/{project}")]
+            pages = [
+                ("overview, 10 communes (coordinator)", coordinator, "/dashboard"),
+                ("commune (official)", official, "/dashboard/commune/berkane"),
+                ("commune (coordinator)", coordinator, "/dashboard/commune/tanger"),
+                ("project", official, f"/dashboard/project/{project}"),
+            ]
             pages += [(f"poll, {p.wave}", official, f"/dashboard/poll/{p.id}") for p in polls]
             pages += [("refused: another commune", official, "/dashboard/commune/tanger")]
-            print(f"{'page':40} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  aim ≤ {AIM_MS:.0f} ms")
+            print(
+                f"{'page':40} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  aim ≤ {AIM_MS:.0f} ms"
+            )
             worst = 0.0
             for name, client, path in pages:
                 times, status = measure(client, path)
                 p95 = percentile(times, 0.95)
                 worst = max(worst, p95)
-                print(f"{name:40} {status:>6} {percentile(times, 0.5):8.1f} {p95:8.1f} "
-                      f"{max(times):8.1f}  {'ok' if p95 <= AIM_MS else 'OVER'}")
-            print(f"every page ≤ {AIM_MS:.0f} ms (p95): {'yes' if worst <= AIM_MS else 'NO'} "
-                  f"({'PostgreSQL' if pg else 'SQLite'})")
+                print(
+                    f"{name:40} {status:>6} {percentile(times, 0.5):8.1f} {p95:8.1f} "
+                    f"{max(times):8.1f}  {'ok' if p95 <= AIM_MS else 'OVER'}"
+                )
+            print(
+                f"every page ≤ {AIM_MS:.0f} ms (p95): {'yes' if worst <= AIM_MS else 'NO'} "
+                f"({'PostgreSQL' if pg else 'SQLite'})"
+            )
             coordinator.close()
             official.close()
         finally:

@@ -3,6 +3,7 @@ in a temporary SQLite database (reading the records is part of each measured exp
 
     make bench BENCH_ARGS=exports        (or: .venv/bin/python -m bench exports)
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,11 +39,12 @@ def main() -> None:
         uow_factory = make_uow_factory(engine)
         t0 = time.perf_counter()
         with uow_factory() as uow:
-            stored = {c.id: materialise(build_demo(c.id, n_respondents=28), UowStore(uow))
-                      for c in communes}
+            stored = {c.id: materialise(build_demo(c.id, n_respondents=28), UowStore(uow)) for c in communes}
             uow.commit()
-        print(f"seeded 10 communes (1 project, 2 polls x ~28 people, stories each) in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"seeded 10 communes (1 project, 2 polls x ~28 people, stories each) in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         exporter = Exporter(communes, out_dir=tmpdir / "out")
         one = stored["berkane"]
         poll_id = one.polls[1][0].id
@@ -69,9 +71,13 @@ def main() -> None:
             pages = ""
             if job.fmt == "pdf":
                 from pypdf import PdfReader
+
                 pages = str(len(PdfReader(str(path)).pages))
-            print(f"{label:32} {job.fmt:6} {job.lang:4} {secs:9.2f} {pages:>5} "
-                  f"{Path(path).stat().st_size / 1024:8.0f}", flush=True)
+            print(
+                f"{label:32} {job.fmt:6} {job.lang:4} {secs:9.2f} {pages:>5} "
+                f"{Path(path).stat().st_size / 1024:8.0f}",
+                flush=True,
+            )
         engine.dispose()
 
 

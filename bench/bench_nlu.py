@@ -4,6 +4,7 @@ Starts its own Rasa server on a free loopback port with the trained model. Aims 
 p95 <= 50 ms sequential, Rasa process under 1.2 GB. Also times the app-side service (language id,
 normalisation, entities on top of Rasa) and the fallback parser.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -51,8 +52,10 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 
 def _fmt(xs: list[float]) -> str:
     ms = [x * 1000 for x in xs]
-    return (f"n={len(ms)} p50={percentile(ms, 0.5):.1f} ms p95={percentile(ms, 0.95):.1f} ms "
-            f"max={max(ms):.1f} ms mean={statistics.mean(ms):.1f} ms")
+    return (
+        f"n={len(ms)} p50={percentile(ms, 0.5):.1f} ms p95={percentile(ms, 0.95):.1f} ms "
+        f"max={max(ms):.1f} ms mean={statistics.mean(ms):.1f} ms"
+    )
 
 
 SEQUENTIAL_P95_AIM_MS = 50
@@ -70,8 +73,7 @@ def main() -> int:
     pid = server.proc.pid
     try:
         server.wait_ready(timeout=300, log=lambda m: None)
-        print(f"Rasa ready in {time.monotonic() - t0:.1f} s; memory after load: "
-              f"{_rss_mb(pid)[0]:.0f} MB")
+        print(f"Rasa ready in {time.monotonic() - t0:.1f} s; memory after load: {_rss_mb(pid)[0]:.0f} MB")
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:
             for t in texts[:20]:  # warm up
                 http.post("/model/parse", json={"text": t})
@@ -106,7 +108,9 @@ def main() -> int:
         for th in threads:
             th.join()
         wall = time.perf_counter() - s
-        print(f"/model/parse {CLIENTS} concurrent clients: {_fmt(lat_c)}  throughput={len(lat_c) / wall:.0f}/s")
+        print(
+            f"/model/parse {CLIENTS} concurrent clients: {_fmt(lat_c)}  throughput={len(lat_c) / wall:.0f}/s"
+        )
 
         long_text = normalize(("les jeunes trouvent un emploi " * 40)[:1000])
         with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as http:

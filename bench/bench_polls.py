@@ -13,6 +13,7 @@ per chat), and the database check: expected, stored, missing, duplicated and wro
 
     python -m bench.bench_polls [--respondents 1000] [--threads 16] [--skip-telegram]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ def _setup(url: str):
     from storage.db import make_engine, make_uow_factory
     from storage.migrate import upgrade
     from tests.polls.helpers import make_project, make_short_poll
+
     upgrade(url)
     engine = make_engine(url, pool_size=20, max_overflow=10)
     uows = make_uow_factory(engine)
@@ -49,6 +51,7 @@ def _ms(x: float) -> str:
 def run_dispatcher(respondents: int, threads: int) -> bool:
     from tests.polls.helpers import poll_dispatcher
     from tests.polls.load import burst, check
+
     name, url = new_schema("athar_bench_polls")
     try:
         engine, uows, poll = _setup(url)
@@ -58,19 +61,32 @@ def run_dispatcher(respondents: int, threads: int) -> bool:
         engine.dispose()
     finally:
         drop_schema(name)
-    ok = (got["missing"] == 0 and got["duplicated"] == 0 and got["wrong"] == 0
-          and got["stored_answers"] == got["expected_answers"]
-          and res.single_reply == res.answers and res.duplicates_dropped == res.duplicates_sent)
-    print(f"dispatcher, PostgreSQL, {threads} threads: {respondents} respondents × "
-          f"{len(QUESTIONS)} answers ({res.messages} messages incl. link, language, consent)")
-    print(f"  throughput      {res.answers / res.seconds:.0f} answers/s "
-          f"({res.messages / res.seconds:.0f} messages/s, {res.seconds:.1f} s)")
+    ok = (
+        got["missing"] == 0
+        and got["duplicated"] == 0
+        and got["wrong"] == 0
+        and got["stored_answers"] == got["expected_answers"]
+        and res.single_reply == res.answers
+        and res.duplicates_dropped == res.duplicates_sent
+    )
+    print(
+        f"dispatcher, PostgreSQL, {threads} threads: {respondents} respondents × "
+        f"{len(QUESTIONS)} answers ({res.messages} messages incl. link, language, consent)"
+    )
+    print(
+        f"  throughput      {res.answers / res.seconds:.0f} answers/s "
+        f"({res.messages / res.seconds:.0f} messages/s, {res.seconds:.1f} s)"
+    )
     print(f"  answer → next   p50 {_ms(res.p(0.50))}  p95 {_ms(res.p(0.95))}  max {_ms(res.p(1.0))}")
-    print(f"  one message per answer: {res.single_reply}/{res.answers}; duplicate deliveries "
-          f"dropped: {res.duplicates_dropped}/{res.duplicates_sent}")
-    print(f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
-          f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}, "
-          f"respondents {got['respondents']}, completed {got['completed']}")
+    print(
+        f"  one message per answer: {res.single_reply}/{res.answers}; duplicate deliveries "
+        f"dropped: {res.duplicates_dropped}/{res.duplicates_sent}"
+    )
+    print(
+        f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
+        f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}, "
+        f"respondents {got['respondents']}, completed {got['completed']}"
+    )
     print(f"  {'OK' if ok else 'FAILED'}")
     return ok
 
@@ -86,6 +102,7 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
 
     from domain.polls import questions_of
     from tests.polls.load import check, expected_value
+
     name, url = new_schema("athar_bench_polls")
     engine, uows, poll = _setup(url)
     qs = questions_of(poll)
@@ -95,8 +112,9 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
     for n in range(respondents):
         steps = [("press", f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"), ("press", "pc:yes")]
         for i, q in enumerate(qs):
-            steps.append(("text", f"story {n}") if q.kind == "text"
-                         else ("press", f"pq:{i}:{expected_value(n, i, q)}"))
+            steps.append(
+                ("text", f"story {n}") if q.kind == "text" else ("press", f"pq:{i}:{expected_value(n, i, q)}")
+            )
         scripts[base_uid + n] = steps
     lock = threading.Lock()
     pos = {uid: -1 for uid in scripts}  # index of the step in flight (-1: /start)
@@ -125,15 +143,23 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
                 ready.append(chat)
 
     emu.listeners.append(on_call)
-    env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emu.api_url,
-           "ATHAR_DATABASE_URL": url, "ATHAR_TELEGRAM__MAX_RATE": "0",
-           "ATHAR_LOGGING__LEVEL": "WARNING", "ATHAR_PSEUDONYM_KEY": "bench-key",
-           "NO_PROXY": "127.0.0.1,localhost", "ATHAR_NLU__AUTOSTART": "false",
-           "ATHAR_NLU__URL": ""}
+    env = {
+        **os.environ,
+        "ATHAR_TELEGRAM_TOKEN": TOKEN,
+        "ATHAR_TELEGRAM_API_URL": emu.api_url,
+        "ATHAR_DATABASE_URL": url,
+        "ATHAR_TELEGRAM__MAX_RATE": "0",
+        "ATHAR_LOGGING__LEVEL": "WARNING",
+        "ATHAR_PSEUDONYM_KEY": "bench-key",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "ATHAR_NLU__AUTOSTART": "false",
+        "ATHAR_NLU__URL": "",
+    }
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-polls-")
     log = open(Path(tmp.name) / "bot.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "telegram"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "telegram"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     ok = False
     try:
         emu.wait(lambda: bool(emu.calls_of("getUpdates")), timeout=120)
@@ -173,15 +199,24 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
         xs = sorted(latencies)
         p = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0  # noqa: E731
         single = sum(1 for c in per_answer if c == 1)
-        ok = (finished[0] == respondents and got["missing"] == 0 and got["duplicated"] == 0
-              and got["wrong"] == 0 and single == len(per_answer))
-        print(f"telegram emulator (athar telegram, polling), PostgreSQL: {respondents} respondents × "
-              f"{len(QUESTIONS)} answers, each sending the next answer when the question arrives")
+        ok = (
+            finished[0] == respondents
+            and got["missing"] == 0
+            and got["duplicated"] == 0
+            and got["wrong"] == 0
+            and single == len(per_answer)
+        )
+        print(
+            f"telegram emulator (athar telegram, polling), PostgreSQL: {respondents} respondents × "
+            f"{len(QUESTIONS)} answers, each sending the next answer when the question arrives"
+        )
         print(f"  throughput      {answers / seconds:.0f} answers/s ({seconds:.1f} s)")
         print(f"  answer → next   p50 {_ms(p(0.50))}  p95 {_ms(p(0.95))}  max {_ms(p(1.0))}")
         print(f"  one message per answer: {single}/{len(per_answer)}")
-        print(f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
-              f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}")
+        print(
+            f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
+            f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}"
+        )
         print(f"  {'OK' if ok else 'FAILED'}")
     finally:
         proc.terminate()

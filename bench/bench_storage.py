@@ -5,6 +5,7 @@ worker and with two workers on different chats; then loading and saving a projec
 
     make bench BENCH_ARGS=storage        (or: .venv/bin/python -m bench storage)
 """
+
 from __future__ import annotations
 
 import statistics
@@ -33,8 +34,9 @@ def _messages(uows, n: int, workers: int) -> tuple[float, list[float]]:
                 conv.version += 1
                 conv.state = {"dialogue": "project", "step": "title", "data": {"i": i}}
                 uow.conversations.save(conv)
-                uow.outbox.add(OutboxItem(channel="telegram", chat_id=conv.chat_id,
-                                          payload={"text": "x" * 300}))
+                uow.outbox.add(
+                    OutboxItem(channel="telegram", chat_id=conv.chat_id, payload={"text": "x" * 300})
+                )
                 uow.commit()
             mine.append(time.perf_counter() - t0)
         with lock:
@@ -53,13 +55,24 @@ def _project_round_trip(uows, repeat: int = 30) -> tuple[float, float]:
     from domain.records import Effect, Indicator, Measurement, Project, Stakeholder, TargetPublic
 
     project = Project(
-        commune_id="bench", title="Bench project",
+        commune_id="bench",
+        title="Bench project",
         publics=[TargetPublic(category="youth"), TargetPublic(category="women")],
         stakeholders=[Stakeholder(group=f"g{i}") for i in range(5)],
-        effects=[Effect(statement=f"effect {e}", indicators=[
-            Indicator(label=f"ind {e}.{i}", measurements=[
-                Measurement(period=f"2026-S{m}", value=m) for m in range(1, 3)])
-            for i in range(3)]) for e in range(5)])
+        effects=[
+            Effect(
+                statement=f"effect {e}",
+                indicators=[
+                    Indicator(
+                        label=f"ind {e}.{i}",
+                        measurements=[Measurement(period=f"2026-S{m}", value=m) for m in range(1, 3)],
+                    )
+                    for i in range(3)
+                ],
+            )
+            for e in range(5)
+        ],
+    )
     with uows() as uow:
         pid = uow.projects.add(project).id
         uow.commit()
@@ -89,17 +102,22 @@ def _run(label: str, url: str) -> None:
     try:
         uows = make_uow_factory(engine)
         with uows() as uow:
-            uow.users.add(User(role="official"), Identity(channel="telegram",
-                                                          external_id="bench-user", user_id=0))
+            uow.users.add(
+                User(role="official"), Identity(channel="telegram", external_id="bench-user", user_id=0)
+            )
             uow.commit()
         for workers in (1, 2):
             wall, lat = _messages(uows, MESSAGES, workers)
-            print(f"{label:<10} message UoW, {workers} worker(s): {len(lat) / wall:6.0f} msg/s, "
-                  f"p50 {statistics.median(lat) * 1000:5.1f} ms, "
-                  f"p95 {lat[int(len(lat) * 0.95)] * 1000:5.1f} ms")
+            print(
+                f"{label:<10} message UoW, {workers} worker(s): {len(lat) / wall:6.0f} msg/s, "
+                f"p50 {statistics.median(lat) * 1000:5.1f} ms, "
+                f"p95 {lat[int(len(lat) * 0.95)] * 1000:5.1f} ms"
+            )
         get, save = _project_round_trip(uows)
-        print(f"{label:<10} project (5 effects, 15 indicators, 30 measurements): "
-              f"get {get * 1000:.1f} ms, save+commit {save * 1000:.1f} ms (median)")
+        print(
+            f"{label:<10} project (5 effects, 15 indicators, 30 measurements): "
+            f"get {get * 1000:.1f} ms, save+commit {save * 1000:.1f} ms (median)"
+        )
     finally:
         engine.dispose()
 
@@ -115,8 +133,10 @@ def main() -> None:
     try:
         schema, url = new_schema(connect_args={"connect_timeout": 3})
     except Exception as exc:  # noqa: BLE001
-        print(f"postgres   skipped: not reachable at "
-              f"{make_url(pg_base()).render_as_string(hide_password=True)} ({type(exc).__name__})")
+        print(
+            f"postgres   skipped: not reachable at "
+            f"{make_url(pg_base()).render_as_string(hide_password=True)} ({type(exc).__name__})"
+        )
         return
     try:
         _run("postgres", url)

@@ -19,6 +19,7 @@ It also measures the HTTP client: CPU per Graph API send with our aiohttp client
 
     python -m bench.bench_whatsapp [--seconds 10] [--buttons 60 --texts 20] [--databases sqlite,postgresql]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,34 @@ if str(ROOT) not in sys.path:
 from bench.bench_telegram import _tree_cpu_seconds, machine_speed  # noqa: E402
 from bench.common import drop_schema, new_schema, percentile  # noqa: E402
 
-FREE_TEXTS = ["bonjour, je voulais juste dire merci", "salam, kayn chi jdid?",
-              "مرحبا، أريد أن أعرف المزيد", "واش ممكن نعرف شنو كاين؟",
-              "je ne sais pas encore quoi faire", "chno khassni ndir daba?"]
-_WORDS = ["lyoum", "aujourd'hui", "اليوم", "demain", "ghda", "غدا", "merci", "choukran", "شكرا",
-          "3afak", "s'il vous plaît", "من فضلك", "bien", "mzyan", "مزيان", "vraiment", "bzaf", "كثيرا"]
+FREE_TEXTS = [
+    "bonjour, je voulais juste dire merci",
+    "salam, kayn chi jdid?",
+    "مرحبا، أريد أن أعرف المزيد",
+    "واش ممكن نعرف شنو كاين؟",
+    "je ne sais pas encore quoi faire",
+    "chno khassni ndir daba?",
+]
+_WORDS = [
+    "lyoum",
+    "aujourd'hui",
+    "اليوم",
+    "demain",
+    "ghda",
+    "غدا",
+    "merci",
+    "choukran",
+    "شكرا",
+    "3afak",
+    "s'il vous plaît",
+    "من فضلك",
+    "bien",
+    "mzyan",
+    "مزيان",
+    "vraiment",
+    "bzaf",
+    "كثيرا",
+]
 
 
 def _free_text(n: int, rnd: random.Random) -> str:
@@ -56,6 +80,7 @@ def _free_text(n: int, rnd: random.Random) -> str:
 
 def _nlu_label() -> str:
     from bot.settings import get_settings
+
     settings = get_settings()
     if not settings.nlu.url:
         return "fallback parser (no Rasa URL)"
@@ -96,24 +121,35 @@ def _seed(db_url: str, numbers: list[str]) -> None:
     commune = load_communes()[0].id
     with uows() as uow:
         for n in numbers:
-            uow.users.add(User(role="official", commune_id=commune, language="fr"),
-                          Identity(channel="whatsapp", external_id=n, user_id=0))
+            uow.users.add(
+                User(role="official", commune_id=commune, language="fr"),
+                Identity(channel="whatsapp", external_id=n, user_id=0),
+            )
         uow.commit()
     engine.dispose()
 
 
-def run_database(database: str, seconds: float, button_rate: float, text_rate: float,  # noqa: C901
-                 max_rate: float) -> dict:
+def run_database(  # noqa: C901
+    database: str,
+    seconds: float,
+    button_rate: float,
+    text_rate: float,
+    max_rate: float,
+) -> dict:
     from tests.telegram.emulator import free_port
     from tests.whatsapp.emulator import (
-        APP_SECRET, PHONE, PHONE_ID, TOKEN, VERIFY_TOKEN, GraphApiEmulator,
+        APP_SECRET,
+        PHONE,
+        PHONE_ID,
+        TOKEN,
+        VERIFY_TOKEN,
+        GraphApiEmulator,
     )
 
     n_buttons = max(20, int(button_rate * 1.5))
     n_texts = max(10, int(text_rate * 2))
     numbers = [f"2126{i:08d}" for i in range(n_buttons + n_texts)]
-    kinds = [Kind("button", button_rate, numbers[:n_buttons]),
-             Kind("text", text_rate, numbers[n_buttons:])]
+    kinds = [Kind("button", button_rate, numbers[:n_buttons]), Kind("text", text_rate, numbers[n_buttons:])]
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-wa-")
     schema = None
     if database == "postgresql":
@@ -148,13 +184,22 @@ def run_database(database: str, seconds: float, button_rate: float, text_rate: f
 
     emu.listeners.append(on_call)
     port = free_port()
-    env = {**os.environ, "ATHAR_WHATSAPP_TOKEN": TOKEN, "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
-           "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-           "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE, "ATHAR_WHATSAPP_API_URL": emu.api_url,
-           "ATHAR_WHATSAPP__MAX_RATE": str(max_rate), "ATHAR_DATABASE_URL": db_url,
-           "ATHAR_WHATSAPP__MEDIA_DIR": str(Path(tmp.name) / "media"),
-           "ATHAR_LOGGING__LEVEL": "WARNING", "ATHAR_NLU__AUTOSTART": "false",
-           "ATHAR_PSEUDONYM_KEY": "b" * 32, "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        "ATHAR_WHATSAPP_TOKEN": TOKEN,
+        "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
+        "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+        "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE,
+        "ATHAR_WHATSAPP_API_URL": emu.api_url,
+        "ATHAR_WHATSAPP__MAX_RATE": str(max_rate),
+        "ATHAR_DATABASE_URL": db_url,
+        "ATHAR_WHATSAPP__MEDIA_DIR": str(Path(tmp.name) / "media"),
+        "ATHAR_LOGGING__LEVEL": "WARNING",
+        "ATHAR_NLU__AUTOSTART": "false",
+        "ATHAR_PSEUDONYM_KEY": "b" * 32,
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     for k in ("ATHAR_TELEGRAM_TOKEN", "ATHAR_TELEGRAM_WEBHOOK_SECRET"):
         env.pop(k, None)
     cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)]
@@ -163,6 +208,7 @@ def run_database(database: str, seconds: float, button_rate: float, text_rate: f
     result: dict = {"database": database}
     try:
         import httpx
+
         deadline = time.monotonic() + 120
         with httpx.Client(trust_env=False, timeout=2) as c:
             while True:
@@ -197,8 +243,10 @@ def run_database(database: str, seconds: float, button_rate: float, text_rate: f
             emu.wait(lambda user=user: user not in inflight, timeout=60)
             time.sleep(0.05)
         for k in solo.values():
-            result["solo_" + k.name] = {"p50_ms": round(_pct(k.latencies, 50), 1),
-                                        "p95_ms": round(_pct(k.latencies, 95), 1)}
+            result["solo_" + k.name] = {
+                "p50_ms": round(_pct(k.latencies, 50), 1),
+                "p95_ms": round(_pct(k.latencies, 95), 1),
+            }
         time.sleep(0.5)
         emu.ack_latencies.clear()
         # the measured run: two open-loop schedules, each user one message at a time
@@ -239,21 +287,27 @@ def run_database(database: str, seconds: float, button_rate: float, text_rate: f
         time.sleep(1.0)  # the last statuses
         result["cpu"] = {
             "bot_ms_per_event": round((_tree_cpu_seconds(proc.pid) - cpu_bot) / max(done, 1) * 1000, 2),
-            "emulator_ms_per_event": round((time.process_time() - cpu_here) / max(done, 1) * 1000, 2)}
+            "emulator_ms_per_event": round((time.process_time() - cpu_here) / max(done, 1) * 1000, 2),
+        }
         for k in kinds:
             result[k.name] = {
-                "target_per_s": k.rate, "sent": k.sent, "done": len(k.latencies),
+                "target_per_s": k.rate,
+                "sent": k.sent,
+                "done": len(k.latencies),
                 "per_s": round(len(k.latencies) / elapsed, 1),
                 "p50_ms": round(_pct(k.latencies, 50), 1),
                 "p95_ms": round(_pct(k.latencies, 95), 1),
-                "saturated": k.saturated}
+                "saturated": k.saturated,
+            }
         with lock:
             ts = sorted(sends)
-        result["busiest_second"] = max((sum(1 for t in ts if s <= t < s + 1.0) for s in ts),
-                                       default=0)
+        result["busiest_second"] = max((sum(1 for t in ts if s <= t < s + 1.0) for s in ts), default=0)
         acks = list(emu.ack_latencies)
-        result["ack"] = {"n": len(acks), "p50_ms": round(_pct(acks, 50), 1),
-                         "p99_ms": round(_pct(acks, 99), 1)}
+        result["ack"] = {
+            "n": len(acks),
+            "p50_ms": round(_pct(acks, 50), 1),
+            "p99_ms": round(_pct(acks, 99), 1),
+        }
         result["refused"] = len(emu.refused())
     finally:
         proc.terminate()
@@ -293,13 +347,20 @@ def client_cost(n: int = 400) -> dict:
 
     async def with_httpx() -> None:
         url = f"{emu.api_url}/{PHONE_ID}/messages"
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"},
-                                     trust_env=False, limits=httpx.Limits(max_connections=8)) as c:
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            trust_env=False,
+            limits=httpx.Limits(max_connections=8),
+        ) as c:
+
             async def send(to: str) -> str:
-                r = await c.post(url, json={"messaging_product": "whatsapp",
-                                            "recipient_type": "individual", "to": to, **body})
+                r = await c.post(
+                    url,
+                    json={"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **body},
+                )
                 r.raise_for_status()
                 return r.json()["messages"][0]["id"]
+
             await _batches(send, n)
 
     try:
@@ -307,8 +368,10 @@ def client_cost(n: int = 400) -> dict:
             asyncio.run(fn())  # warm-up
             cpu, wall = time.process_time(), time.perf_counter()
             asyncio.run(fn())
-            out[name] = {"cpu_ms_per_send": round((time.process_time() - cpu) / n * 1000, 3),
-                         "wall_s": round(time.perf_counter() - wall, 2)}
+            out[name] = {
+                "cpu_ms_per_send": round((time.process_time() - cpu) / n * 1000, 3),
+                "wall_s": round(time.perf_counter() - wall, 2),
+            }
     finally:
         emu.stop()
     return out
@@ -320,6 +383,7 @@ async def _batches(send, n: int) -> None:
     async def one(i: int) -> None:
         async with sem:
             await send(f"2127{i % 50:08d}")
+
     await asyncio.gather(*(one(i) for i in range(n)))
 
 
@@ -335,45 +399,70 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     from bot.commands.run import nlu_context
     from bot.settings import get_settings
+
     with nlu_context(get_settings()):
         return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print(f"== machine speed: a 10-million-step Python loop takes {machine_speed():.2f} s "
-          "(smaller is faster; compare runs by it)")
-    print(f"== WhatsApp channel: {args.buttons:g} list picks/s + {args.texts:g} free texts/s for "
-          f"{args.seconds:g}s, each reply followed by 3 statuses, sends paced to "
-          f"{args.max_rate:g}/s, NLU: {_nlu_label()}, {os.cpu_count()} CPUs")
+    print(
+        f"== machine speed: a 10-million-step Python loop takes {machine_speed():.2f} s "
+        "(smaller is faster; compare runs by it)"
+    )
+    print(
+        f"== WhatsApp channel: {args.buttons:g} list picks/s + {args.texts:g} free texts/s for "
+        f"{args.seconds:g}s, each reply followed by 3 statuses, sends paced to "
+        f"{args.max_rate:g}/s, NLU: {_nlu_label()}, {os.cpu_count()} CPUs"
+    )
     ok = True
     for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
         r = run_database(database, args.seconds, args.buttons, args.texts, args.max_rate)
         b, t, a = r["button"], r["text"], r["ack"]
-        print(f"{database:10} list picks {b['per_s']}/s (of {b['target_per_s']:g}) p50 "
-              f"{b['p50_ms']} ms p95 {b['p95_ms']} ms | free text {t['per_s']}/s (of "
-              f"{t['target_per_s']:g}) p50 {t['p50_ms']} ms p95 {t['p95_ms']} ms"
-              + (f" | unfinished {r['unfinished']}" if r.get("unfinished") else "")
-              + (f" | saturated b={b['saturated']} t={t['saturated']}"
-                 if b["saturated"] or t["saturated"] else ""))
+        print(
+            f"{database:10} list picks {b['per_s']}/s (of {b['target_per_s']:g}) p50 "
+            f"{b['p50_ms']} ms p95 {b['p95_ms']} ms | free text {t['per_s']}/s (of "
+            f"{t['target_per_s']:g}) p50 {t['p50_ms']} ms p95 {t['p95_ms']} ms"
+            + (f" | unfinished {r['unfinished']}" if r.get("unfinished") else "")
+            + (
+                f" | saturated b={b['saturated']} t={t['saturated']}"
+                if b["saturated"] or t["saturated"]
+                else ""
+            )
+        )
         sb, st = r["solo_button"], r["solo_text"]
-        print(f"{'':10} one message at a time: list pick p50 {sb['p50_ms']} ms p95 "
-              f"{sb['p95_ms']} ms, free text p50 {st['p50_ms']} ms p95 {st['p95_ms']} ms")
-        print(f"{'':10} webhook acknowledgement (messages and statuses): p50 {a['p50_ms']} ms, "
-              f"p99 {a['p99_ms']} ms ({a['n']} calls); busiest second {r['busiest_second']} "
-              f"sends; refused by the emulator {r['refused']}")
+        print(
+            f"{'':10} one message at a time: list pick p50 {sb['p50_ms']} ms p95 "
+            f"{sb['p95_ms']} ms, free text p50 {st['p50_ms']} ms p95 {st['p95_ms']} ms"
+        )
+        print(
+            f"{'':10} webhook acknowledgement (messages and statuses): p50 {a['p50_ms']} ms, "
+            f"p99 {a['p99_ms']} ms ({a['n']} calls); busiest second {r['busiest_second']} "
+            f"sends; refused by the emulator {r['refused']}"
+        )
         c = r["cpu"]
-        print(f"{'':10} CPU per event (with its 3 statuses): bot {c['bot_ms_per_event']} ms, "
-              f"emulator and load {c['emulator_ms_per_event']} ms")
-        aims = [b["per_s"] >= 0.95 * args.buttons, t["per_s"] >= 0.95 * args.texts,
-                b["p95_ms"] < 300, t["p95_ms"] < 500, a["p50_ms"] <= 50, a["p99_ms"] <= 250,
-                r["refused"] == 0, not r.get("unfinished"),
-                args.max_rate <= 0 or r["busiest_second"] <= args.max_rate + 2]
+        print(
+            f"{'':10} CPU per event (with its 3 statuses): bot {c['bot_ms_per_event']} ms, "
+            f"emulator and load {c['emulator_ms_per_event']} ms"
+        )
+        aims = [
+            b["per_s"] >= 0.95 * args.buttons,
+            t["per_s"] >= 0.95 * args.texts,
+            b["p95_ms"] < 300,
+            t["p95_ms"] < 500,
+            a["p50_ms"] <= 50,
+            a["p99_ms"] <= 250,
+            r["refused"] == 0,
+            not r.get("unfinished"),
+            args.max_rate <= 0 or r["busiest_second"] <= args.max_rate + 2,
+        ]
         print(f"{'':10} aims {'met' if all(aims) else 'NOT met'}")
         ok = ok and all(aims)
     if not args.no_client:
         for name, c in client_cost().items():
-            print(f"Graph API client {name}: {c['cpu_ms_per_send']} ms CPU per send "
-                  f"({c['wall_s']} s for 400 sends, 8 at a time)")
+            print(
+                f"Graph API client {name}: {c['cpu_ms_per_send']} ms CPU per send "
+                f"({c['wall_s']} s for 400 sends, 8 at a time)"
+            )
     return 0 if ok else 1
 
 

@@ -11,6 +11,7 @@ message (a catalog text in the user's language, the group's "n/8", or what the u
 the summaries repeat). Button data and catalog keys are the bot's own constants, so the script
 follows the dialogues when they change.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,26 +27,34 @@ LANGS = ("fr", "ar", "ary", "ary-Latn")
 # What an official types, in the user's language; {n} makes every text different (no cache of
 # the bot's or of the NLU's sees the same text twice).
 TEXTS: dict[str, dict[str, str]] = {
-    "fr": {"title": "Ateliers emploi jeunes {n}",
-           "problem": "Dans le quartier {n} jeunes sont sans travail après le bac",
-           "activity": "organiser {n} ateliers d'orientation",
-           "how_participants": "les participants découvrent des métiers dans {n} entreprises",
-           "how_families": "les filles gardent les petits frères dans {n} familles"},
-    "ar": {"title": "ورشات تشغيل الشباب {n}",
-           "problem": "في الحي {n} شاب بدون عمل بعد البكالوريا",
-           "activity": "تنظيم {n} ورشة للتوجيه",
-           "how_participants": "المشاركون يكتشفون مهنا جديدة في {n} مقاولة",
-           "how_families": "البنات يعتنين بإخوتهن الصغار في {n} أسرة"},
-    "ary": {"title": "ورشات الخدمة ديال الشباب {n}",
-            "problem": "فالحومة كاينين {n} ديال الشباب ما خدامينش من بعد الباك",
-            "activity": "نديرو {n} ورشة ديال التوجيه",
-            "how_participants": "المشاركين كيكتاشفو حرايف جداد ف {n} شركة",
-            "how_families": "البنات كيبقاو يتهلاو فخوتهم الصغار ف {n} دار"},
-    "ary-Latn": {"title": "Ateliers lkhedma dial chabab {n}",
-                 "problem": "f lhouma kaynin {n} dial chabab ma khddaminch mn b3d lbac",
-                 "activity": "ndiro {n} ateliers dial tawjih",
-                 "how_participants": "lmocharikin kayktachfo l7rayf jdad f {n} charikat",
-                 "how_families": "lbnat kayb9aw yt3tnaw b khouthom sghar f {n} dyour"},
+    "fr": {
+        "title": "Ateliers emploi jeunes {n}",
+        "problem": "Dans le quartier {n} jeunes sont sans travail après le bac",
+        "activity": "organiser {n} ateliers d'orientation",
+        "how_participants": "les participants découvrent des métiers dans {n} entreprises",
+        "how_families": "les filles gardent les petits frères dans {n} familles",
+    },
+    "ar": {
+        "title": "ورشات تشغيل الشباب {n}",
+        "problem": "في الحي {n} شاب بدون عمل بعد البكالوريا",
+        "activity": "تنظيم {n} ورشة للتوجيه",
+        "how_participants": "المشاركون يكتشفون مهنا جديدة في {n} مقاولة",
+        "how_families": "البنات يعتنين بإخوتهن الصغار في {n} أسرة",
+    },
+    "ary": {
+        "title": "ورشات الخدمة ديال الشباب {n}",
+        "problem": "فالحومة كاينين {n} ديال الشباب ما خدامينش من بعد الباك",
+        "activity": "نديرو {n} ورشة ديال التوجيه",
+        "how_participants": "المشاركين كيكتاشفو حرايف جداد ف {n} شركة",
+        "how_families": "البنات كيبقاو يتهلاو فخوتهم الصغار ف {n} دار",
+    },
+    "ary-Latn": {
+        "title": "Ateliers lkhedma dial chabab {n}",
+        "problem": "f lhouma kaynin {n} dial chabab ma khddaminch mn b3d lbac",
+        "activity": "ndiro {n} ateliers dial tawjih",
+        "how_participants": "lmocharikin kayktachfo l7rayf jdad f {n} charikat",
+        "how_families": "lbnat kayb9aw yt3tnaw b khouthom sghar f {n} dyour",
+    },
 }
 
 GROUP = (pa.YES, pa.NO, pa.UNKNOWN, pa.DONE, SKIP_DATA, BACK_DATA)
@@ -72,8 +81,11 @@ def build(menu: tuple[str, ...]) -> list[Step]:
     return [
         Step(b, "menu:new_project", (), says_key="project.ask_title"),
         Step(t, "title", (BACK_DATA,), says_key="project.ask_problem"),
-        Step(t, "problem", tuple(pr.PUB + p for p in ("youth", "women", "disability", "migrants",
-                                                      "other")) + (BACK_DATA,)),
+        Step(
+            t,
+            "problem",
+            tuple(pr.PUB + p for p in ("youth", "women", "disability", "migrants", "other")) + (BACK_DATA,),
+        ),
         Step(b, pr.PUB + "youth", (SKIP_DATA, BACK_DATA)),
         Step(b, SKIP_DATA, (pr.NUMBER_UNKNOWN, SKIP_DATA, BACK_DATA)),
         Step(b, pr.NUMBER_UNKNOWN, (pr.MORE_YES, pr.MORE_NO, BACK_DATA)),
@@ -102,6 +114,7 @@ def build(menu: tuple[str, ...]) -> list[Step]:
 @dataclass
 class Round:
     """One user's place in the script and the texts typed in the current round."""
+
     lang: str
     pos: int = 0
     typed: dict[str, str] = field(default_factory=dict)
@@ -126,12 +139,17 @@ def note_saved(step: Step, rnd: Round, saved: dict[str, list[str]]) -> None:
     if step.saves == "project":
         saved.setdefault("project", []).append(rnd.typed["title"])
     elif step.saves == "circle":
-        saved.setdefault("circle", []).extend(
-            [rnd.typed["how_participants"], rnd.typed["how_families"]])
+        saved.setdefault("circle", []).extend([rnd.typed["how_participants"], rnd.typed["how_families"]])
 
 
-def judge(step: Step, rnd: Round, text: str, buttons: list[str], groups: int,
-          catalog_text: Callable[[str, str], str]) -> tuple[bool, str | None]:
+def judge(
+    step: Step,
+    rnd: Round,
+    text: str,
+    buttons: list[str],
+    groups: int,
+    catalog_text: Callable[[str, str], str],
+) -> tuple[bool, str | None]:
     """(True, None): the message answers `step`; (False, None): a note or an allowed offer
     before the answer; (False, what is wrong): a message in place of the answer."""
     problem = check(step, rnd, text, buttons, groups, catalog_text)
@@ -142,8 +160,14 @@ def judge(step: Step, rnd: Round, text: str, buttons: list[str], groups: int,
     return False, problem
 
 
-def check(step: Step, rnd: Round, text: str, buttons: list[str], groups: int,
-          catalog_text: Callable[[str, str], str]) -> str | None:
+def check(
+    step: Step,
+    rnd: Round,
+    text: str,
+    buttons: list[str],
+    groups: int,
+    catalog_text: Callable[[str, str], str],
+) -> str | None:
     """None when the message answers `step` as it must; else what is wrong with it."""
     if tuple(buttons) != step.shows:
         return f"buttons {buttons}, expected {list(step.shows)}"

@@ -1,4 +1,5 @@
 """What several benchmarks share: a scratch PostgreSQL schema, percentiles."""
+
 from __future__ import annotations
 
 import os
@@ -10,6 +11,7 @@ PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 def pg_base() -> str:
     """The PostgreSQL server the benchmarks use (the tests' ATHAR_TEST_PG_URL, else the local one)."""
     from storage.db import normalise_url
+
     return normalise_url(os.environ.get("ATHAR_TEST_PG_URL", PG_DEFAULT))
 
 
@@ -18,6 +20,7 @@ def new_schema(prefix: str = "athar_bench", **engine_kwargs) -> tuple[str, str]:
     Raises when the server does not answer."""
     from sqlalchemy.engine import make_url
     from storage.db import make_engine
+
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     engine = make_engine(pg_base(), **engine_kwargs)
     try:
@@ -31,6 +34,7 @@ def new_schema(prefix: str = "athar_bench", **engine_kwargs) -> tuple[str, str]:
 
 def drop_schema(name: str) -> None:
     from storage.db import make_engine
+
     engine = make_engine(pg_base())
     try:
         with engine.begin() as conn:

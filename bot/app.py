@@ -1,4 +1,5 @@
 """The composition root: settings → database, NLU, knowledge, catalogs, handlers → dispatcher."""
+
 from __future__ import annotations
 
 import logging
@@ -37,18 +38,24 @@ class App:
 
 def make_nlu(settings: Settings) -> NLU | None:
     from nlu.service import make_nlu as _make
-    return _make(settings.nlu.url, timeout=settings.nlu.timeout_seconds,
-                 max_chars=settings.nlu.max_chars)
+
+    return _make(settings.nlu.url, timeout=settings.nlu.timeout_seconds, max_chars=settings.nlu.max_chars)
 
 
-def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto",
-              database_url: str | None = None, migrate: bool = False) -> App:
+def build_app(
+    settings: Settings | None = None,
+    *,
+    nlu: NLU | None | str = "auto",
+    database_url: str | None = None,
+    migrate: bool = False,
+) -> App:
     from storage.db import make_engine, make_read_engine, make_uow_factory
 
     settings = settings or get_settings()
     url = database_url or settings.sqlalchemy_url
     if migrate:
         from storage.migrate import upgrade
+
         upgrade(url)
     db_engine = make_engine(url)
     uow_factory = make_uow_factory(db_engine)
@@ -64,10 +71,15 @@ def build_app(settings: Settings | None = None, *, nlu: NLU | None | str = "auto
         settings=settings,
     )
     from bot.poll_support import install as install_polls
+
     install_polls(services, settings, url)
     from bot.exporting import install as install_exports
+
     install_exports(services, settings)
-    dispatcher = Dispatcher(uow_factory, services,
-                            default_language=settings.default_language.value,
-                            read_uow_factory=make_uow_factory(read_engine))
+    dispatcher = Dispatcher(
+        uow_factory,
+        services,
+        default_language=settings.default_language.value,
+        read_uow_factory=make_uow_factory(read_engine),
+    )
     return App(settings, db_engine, uow_factory, services, dispatcher, read_engine)

@@ -3,6 +3,7 @@
 Sub-commands live in `bot/commands/<name>.py`, each exposing
 `register(subparsers) -> None`; the parser it adds sets `func=<callable(args) -> int>`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,6 +54,7 @@ def quick_exit(code: int) -> None:
     (commonly 10 s after SIGTERM) would count. Logs and output are flushed first."""
     import logging
     import os
+
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

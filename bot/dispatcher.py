@@ -7,6 +7,7 @@
 
 A failure anywhere rolls back the whole message: the old state stays, nothing is half written.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from domain.dialogue import (
-    BACK_DATA, CANCEL_DATA, SKIP_DATA, Answer, Ctx, DialogueState, Engine, Option, fold,
+    BACK_DATA,
+    CANCEL_DATA,
+    SKIP_DATA,
+    Answer,
+    Ctx,
+    DialogueState,
+    Engine,
+    Option,
+    fold,
     has_words,
 )
 from domain.language import ALL_LANGS, Lang
@@ -42,9 +51,13 @@ LEAVING = {"menu", "restart", "cancel"}  # typed inside a dialogue with input: a
 FEATURE_MAX_WORDS = 6  # "bghit nzid indicateur 3afak": a request for a menu entry, not an answer
 LEAVE_DATA, STAY_DATA, ANSWER_DATA = "sys:leave", "sys:stay", "sys:answer"
 LANG_PREFIX = "lang:"
-MEDIA_ACK = {"voice": "media.stored_voice", "audio": "media.stored_voice",
-             "photo": "media.stored_photo", "document": "media.stored_file",
-             "video": "media.stored_file"}
+MEDIA_ACK = {
+    "voice": "media.stored_voice",
+    "audio": "media.stored_voice",
+    "photo": "media.stored_photo",
+    "document": "media.stored_file",
+    "video": "media.stored_file",
+}
 NOT_KEPT = {"location": "media.location", "other": "media.unsupported"}
 REMINDED = "reminded"  # a dialogue's data: a reminder was sent (Dispatcher.remind)
 NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
@@ -62,6 +75,7 @@ class Outcome:
 @dataclass
 class Services:
     """What handlers may use besides the unit of work (ctx.services)."""
+
     engine: Engine
     handlers: Handlers
     catalog: Catalog
@@ -79,9 +93,14 @@ class Services:
 
 
 class Dispatcher:
-    def __init__(self, uow_factory: UnitOfWorkFactory, services: Services,
-                 default_language: str = Lang.FR.value, use_outbox: bool = True,
-                 read_uow_factory: UnitOfWorkFactory | None = None):
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        services: Services,
+        default_language: str = Lang.FR.value,
+        use_outbox: bool = True,
+        read_uow_factory: UnitOfWorkFactory | None = None,
+    ):
         self.uow_factory = uow_factory
         # units of work that only read, for jobs (storage.db.make_read_engine)
         self.read_uow_factory = read_uow_factory or uow_factory
@@ -112,8 +131,7 @@ class Dispatcher:
             state = DialogueState.model_validate(conv.state or {})
             before = state.dialogue
             lang = conv.language or (user.language if user else None)
-            ctx = Ctx(state=state, lang=lang or "", uow=uow, user=user, services=self.services,
-                      chat=incoming)
+            ctx = Ctx(state=state, lang=lang or "", uow=uow, user=user, services=self.services, chat=incoming)
             ctx.render = lambda m: self.catalog.render_msg(m, ctx.lang or self.default_language)
             ctx.variants = self._variants
             replies = self._route(ctx, incoming, understanding)
@@ -133,18 +151,27 @@ class Dispatcher:
             if self.use_outbox:
                 # a beneficiary's poll conversation: its replies leave no row once sent
                 private = bool(self.services.handlers.anonymous & {before, state.dialogue})
-                items = uow.outbox.add_many([OutboxItem(
-                    channel=incoming.channel, chat_id=incoming.chat_id,
-                    payload={"reply": r.model_dump(mode="json"), "language": lang},
-                    private=private) for r in replies])
+                items = uow.outbox.add_many(
+                    [
+                        OutboxItem(
+                            channel=incoming.channel,
+                            chat_id=incoming.chat_id,
+                            payload={"reply": r.model_dump(mode="json"), "language": lang},
+                            private=private,
+                        )
+                        for r in replies
+                    ]
+                )
                 ids = [item.id or 0 for item in items]
             uow.commit()
         # Rendered only after the commit: what is sent always matches what was saved.
         rendered = [self.catalog.render(r, lang) for r in replies]
-        log.debug("handled in %.1f ms", (time.perf_counter() - started) * 1000,
-                  extra={"conv": _key(incoming)})
-        return Outcome(replies=rendered, outbox_ids=ids, language=lang,
-                       refused=bool(ctx.extra.get("refused")))
+        log.debug(
+            "handled in %.1f ms", (time.perf_counter() - started) * 1000, extra={"conv": _key(incoming)}
+        )
+        return Outcome(
+            replies=rendered, outbox_ids=ids, language=lang, refused=bool(ctx.extra.get("refused"))
+        )
 
     def current_prompt(self, channel: str, chat_id: str, user_ref: str) -> tuple[list[Rendered], str | None]:
         """The question a conversation is waiting on (to resume a session), read-only."""
@@ -162,8 +189,9 @@ class Dispatcher:
             uow.rollback()
         return [self.catalog.render(r, lang) for r in replies], conv.language
 
-    def remind(self, channel: str, chat_id: str, lead: Msg, notice: Notice,
-               still: Callable[[DialogueState], bool]) -> bool:
+    def remind(
+        self, channel: str, chat_id: str, lead: Msg, notice: Notice, still: Callable[[DialogueState], bool]
+    ) -> bool:
         """Write first to a conversation that waits on a question (a reminder): `lead` and the
         question again, as one reply in the outbox (any worker's sweep sends it), carrying
         `notice` (a channel that may not write first sends its template instead). Nothing when
@@ -184,16 +212,23 @@ class Dispatcher:
             if not asked:
                 uow.rollback()
                 return False
-            first = asked[0].model_copy(update={"lines": [lead, *asked[0].lines],
-                                                "notice": notice})
+            first = asked[0].model_copy(update={"lines": [lead, *asked[0].lines], "notice": notice})
             state.data[REMINDED] = True
             conv.state = state.model_dump(mode="json")
             conv.version += 1
             uow.conversations.save(conv)
             private = bool(self.services.handlers.anonymous & {state.dialogue})
-            uow.outbox.add_many([OutboxItem(channel=channel, chat_id=chat_id, payload={
-                "reply": r.model_dump(mode="json"), "language": lang}, private=private)
-                for r in [first, *asked[1:]]])
+            uow.outbox.add_many(
+                [
+                    OutboxItem(
+                        channel=channel,
+                        chat_id=chat_id,
+                        payload={"reply": r.model_dump(mode="json"), "language": lang},
+                        private=private,
+                    )
+                    for r in [first, *asked[1:]]
+                ]
+            )
             uow.commit()
         return True
 
@@ -268,8 +303,7 @@ class Dispatcher:
         if incoming.text and not incoming.button and st.offered and st.expects != "number":
             digits = incoming.text.strip().translate(ASCII_DIGITS)
             if re.fullmatch(r"\d{1,2}", digits) and 1 <= int(digits) <= len(st.offered):
-                incoming = incoming.model_copy(update={"button": st.offered[int(digits) - 1],
-                                                       "text": None})
+                incoming = incoming.model_copy(update={"button": st.offered[int(digits) - 1], "text": None})
         # 1. commands
         if incoming.command:
             st.pending = None
@@ -283,7 +317,7 @@ class Dispatcher:
         if incoming.button:
             b = incoming.button
             if b.startswith(LANG_PREFIX):
-                return self._set_language(ctx, b[len(LANG_PREFIX):], incoming)
+                return self._set_language(ctx, b[len(LANG_PREFIX) :], incoming)
             if b == CANCEL_DATA:
                 return self._cancel(ctx)
             if b == BACK_DATA:
@@ -299,8 +333,7 @@ class Dispatcher:
         # 3. media
         if incoming.media is not None and not incoming.text:
             if st.dialogue and st.step and self._step_accepts_media(st):
-                return self.engine.answer(ctx, Answer(media=incoming.media,
-                                                      text=incoming.media.caption))
+                return self.engine.answer(ctx, Answer(media=incoming.media, text=incoming.media.caption))
             return self._keep_media(ctx, incoming) + self._prompt_or_default(ctx)
         # 4. free text
         text = (incoming.text or "").strip()
@@ -313,8 +346,12 @@ class Dispatcher:
         if not text:
             ctx.refused()
             return [Reply.of("common.empty")] + self.engine.prompt(ctx)
-        if u is not None and self._is_global(u, text) and not self._literal_step(st) \
-                and self.engine.offered(ctx, Answer(text=text)) is None:
+        if (
+            u is not None
+            and self._is_global(u, text)
+            and not self._literal_step(st)
+            and self.engine.offered(ctx, Answer(text=text)) is None
+        ):
             return self._global(ctx, u.intent.name, typed=text)
         target = self._feature(ctx, u, text)
         if target is not None:  # "bghit nzid indicateur" at a question with other buttons
@@ -329,8 +366,12 @@ class Dispatcher:
     def _is_global(self, u: Understanding, text: str) -> bool:
         """A command typed in words: the NLU is sure, and the message is nothing but the
         command ("l'association Tanger Accueil" mentions "accueil" but is an answer)."""
-        return (u.intent.name in GLOBAL_INTENTS and u.intent.confidence >= GLOBAL_MIN_CONFIDENCE
-                and u.command_only and len(text.split()) <= GLOBAL_MAX_WORDS)
+        return (
+            u.intent.name in GLOBAL_INTENTS
+            and u.intent.confidence >= GLOBAL_MIN_CONFIDENCE
+            and u.command_only
+            and len(text.split()) <= GLOBAL_MAX_WORDS
+        )
 
     def _command(self, ctx: Ctx, command: str, arg: str | None) -> list[Reply]:
         if command == "start":
@@ -356,15 +397,13 @@ class Dispatcher:
             if ctx.user is not None and ctx.user.registered:
                 return self.engine.start(ctx, dialogue)
             return self._default(ctx)
-        return [Reply.of("common.unknown_command", command="/" + command[:32])] + \
-            self._prompt_or_default(ctx)
+        return [Reply.of("common.unknown_command", command="/" + command[:32])] + self._prompt_or_default(ctx)
 
     def _global(self, ctx: Ctx, intent: str, typed: str | None = None) -> list[Reply]:
         """A global intent; `typed` when it came as words, not as a command or a button: then
         leaving a dialogue with input is asked first."""
         if intent == "help":
-            return [Reply.of("help.general"), Reply.of("help.commands")] + \
-                self._prompt_or_default(ctx)
+            return [Reply.of("help.general"), Reply.of("help.commands")] + self._prompt_or_default(ctx)
         if intent in LEAVING and typed is not None and self.engine.has_input(ctx):
             return [self._ask_leave(ctx, intent, typed)]
         if intent == "cancel":
@@ -394,8 +433,10 @@ class Dispatcher:
         return notes + self._default(ctx)
 
     def _leave_options(self, ctx: Ctx, typed: str, answerable: bool) -> list[Option]:
-        opts = [Option(LEAVE_DATA, msg("nav.leave"), means=("yes",)),
-                Option(STAY_DATA, msg("nav.stay"), means=("no",))]
+        opts = [
+            Option(LEAVE_DATA, msg("nav.leave"), means=("yes",)),
+            Option(STAY_DATA, msg("nav.stay"), means=("no",)),
+        ]
         if answerable:
             opts.append(Option(ANSWER_DATA, msg("nav.was_answer", text=typed[:40])))
         return opts
@@ -411,8 +452,13 @@ class Dispatcher:
         """The dialogue a typed request for another menu entry asks for, at a choice step whose
         own buttons do not answer it (never at a step that takes free text)."""
         st = ctx.state
-        if u is None or u.intent.name not in FEATURE_INTENTS or st.dialogue in (None, "menu") \
-                or u.intent.confidence < GLOBAL_MIN_CONFIDENCE or len(text.split()) > FEATURE_MAX_WORDS:
+        if (
+            u is None
+            or u.intent.name not in FEATURE_INTENTS
+            or st.dialogue in (None, "menu")
+            or u.intent.confidence < GLOBAL_MIN_CONFIDENCE
+            or len(text.split()) > FEATURE_MAX_WORDS
+        ):
             return None
         try:
             step = self.services.handlers.registry.get(st.dialogue).step(st.step)
@@ -427,8 +473,13 @@ class Dispatcher:
     def _ask_leave(self, ctx: Ctx, intent: str, typed: str, target: str | None = None) -> Reply:
         st = ctx.state
         answerable = self._answerable(st)
-        st.pending = {"kind": "leave", "intent": intent, "text": typed, "answerable": answerable,
-                      "target": target}
+        st.pending = {
+            "kind": "leave",
+            "intent": intent,
+            "text": typed,
+            "answerable": answerable,
+            "target": target,
+        }
         opts = self._leave_options(ctx, typed, answerable)
         st.offered, st.expects = [o.data for o in opts], "choice"
         title = self.engine.title(st.dialogue)
@@ -440,8 +491,9 @@ class Dispatcher:
         pending, st.pending = st.pending or {}, None
         typed = str(pending.get("text") or "")
         opts = self._leave_options(ctx, typed, bool(pending.get("answerable")))
-        choice = self.engine.match(ctx, opts, Answer(button=incoming.button, text=incoming.text,
-                                                     understanding=u), loose=True)
+        choice = self.engine.match(
+            ctx, opts, Answer(button=incoming.button, text=incoming.text, understanding=u), loose=True
+        )
         if choice == LEAVE_DATA:
             if pending.get("intent") == "cancel":
                 return self._cancel(ctx, keep=True)
@@ -479,10 +531,13 @@ class Dispatcher:
 
     def _language_question(self, ctx: Ctx) -> Reply:
         from bot.handlers.onboarding import language_options
+
         ctx.state.offered = [o.data for o in language_options(ctx)]
         ctx.state.expects = "choice"
-        return Reply(lines=[msg("language.ask")],
-                     buttons=[Button(data=o.data, label=o.label) for o in language_options(ctx)])
+        return Reply(
+            lines=[msg("language.ask")],
+            buttons=[Button(data=o.data, label=o.label) for o in language_options(ctx)],
+        )
 
     def _typed_language(self, text: str) -> str | None:
         key = fold(text)
@@ -502,13 +557,27 @@ class Dispatcher:
             return [Reply.of(NOT_KEPT.get(media.kind if media else "", "common.media_not_expected"))]
         if ctx.user is None or not ctx.user.registered or ctx.user.id is None:
             return [Reply.of("common.media_not_kept")]
-        story = ctx.uow.stories.add(Story(
-            media_ref=f"{incoming.channel}:{media.kind}:{media.ref}", text=media.caption,
-            tags=["media", media.kind, "unsolicited"]))
-        ctx.uow.audit.add(AuditEntry(
-            user_id=ctx.user.id, action="media.received", target=f"story:{story.id}",
-            detail={"channel": incoming.channel, "kind": media.kind, "size": media.size,
-                    "duration": media.duration, "mime": media.mime}))
+        story = ctx.uow.stories.add(
+            Story(
+                media_ref=f"{incoming.channel}:{media.kind}:{media.ref}",
+                text=media.caption,
+                tags=["media", media.kind, "unsolicited"],
+            )
+        )
+        ctx.uow.audit.add(
+            AuditEntry(
+                user_id=ctx.user.id,
+                action="media.received",
+                target=f"story:{story.id}",
+                detail={
+                    "channel": incoming.channel,
+                    "kind": media.kind,
+                    "size": media.size,
+                    "duration": media.duration,
+                    "mime": media.mime,
+                },
+            )
+        )
         return [Reply.of(ack)]
 
     def _literal_step(self, st: DialogueState) -> bool:

@@ -4,6 +4,7 @@ Used by the `athar export` CLI and by the /export dialogue (through `services.ex
 so handlers never import the writers). `Exporter.run(uow, job)` is synchronous and only reads:
 the Telegram channel may run it in a worker thread with its own unit of work.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,8 +74,14 @@ def latest_poll(polls: list[Poll]) -> Poll | None:
 
 
 class Exporter:
-    def __init__(self, communes: tuple[Commune, ...] | list[Commune], out_dir: Path | None = None,
-                 min_group_size: int = 5, knowledge: Any = None, retention_months: int | None = None):
+    def __init__(
+        self,
+        communes: tuple[Commune, ...] | list[Commune],
+        out_dir: Path | None = None,
+        min_group_size: int = 5,
+        knowledge: Any = None,
+        retention_months: int | None = None,
+    ):
         self.communes = {c.id: c for c in communes}
         self.order = [c.id for c in communes]
         self.out_dir = Path(out_dir or EXPORT_DIR)
@@ -149,6 +156,7 @@ class Exporter:
 
     def _logframe(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
         from exports.service import export_logframe
+
         project = self._project(uow, job.project_id)
         path = path or self.default_path(job, project.title)
         return export_logframe(project, job.fmt, job.lang, path, self.commune(project.commune_id))
@@ -166,6 +174,7 @@ class Exporter:
         project = self._project(uow, poll.project_id)
         path = path or self.default_path(job, f"{project.title}-{poll.wave}")
         from exports.writers import atomic_path
+
         with atomic_path(path) as tmp:
             self._poll_file(uow, job, project, poll, tmp)
         return path
@@ -173,9 +182,9 @@ class Exporter:
     def _poll_file(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> None:
         if job.what == "xlsform":
             from exports.xlsform import form_id_for, write_xlsform
+
             title = poll.title or project.title
-            write_xlsform(path, poll.questions, title, form_id_for(title, poll.id),
-                          default_lang=job.lang)
+            write_xlsform(path, poll.questions, title, form_id_for(title, poll.id), default_lang=job.lang)
             return
         if job.fmt == "png":
             self._charts(uow, job, project, poll, path)
@@ -185,31 +194,55 @@ class Exporter:
         stories = uow.stories.list(project.id)
         from exports import poll_results as pr
         from exports.labels import Labels
+
         L, small = Labels(job.lang), self.min_group_size
         if job.fmt == "csv":
             pr.write_kobo_csv(path, poll, respondents, responses, stories, min_group_size=small)
         elif job.fmt == "floip":
-            pr.write_floip(path, poll, respondents, responses, stories, lang=job.lang,
-                           min_group_size=small, link=job.link, description=L.t("rows.notice"))
+            pr.write_floip(
+                path,
+                poll,
+                respondents,
+                responses,
+                stories,
+                lang=job.lang,
+                min_group_size=small,
+                link=job.link,
+                description=L.t("rows.notice"),
+            )
         else:
-            pr.write_kobo_xlsx(path, poll, respondents, responses, stories, lang=job.lang,
-                               labels={k: L.t(f"rows.{k}") for k in ("notice", "name", "label",
-                                                                     "value", "choice")},
-                               min_group_size=small)
+            pr.write_kobo_xlsx(
+                path,
+                poll,
+                respondents,
+                responses,
+                stories,
+                lang=job.lang,
+                labels={k: L.t(f"rows.{k}") for k in ("notice", "name", "label", "value", "choice")},
+                min_group_size=small,
+            )
 
     def _charts(self, uow: UnitOfWork, job: ExportJob, project, poll, path: Path) -> Path:
         from exports.reports import poll_chart
+
         data = self.project_data(uow, project)
         if not poll_chart(data, job.lang, path, self.min_group_size, focus=poll.id):
             raise ExportError("export.too_few", f"poll {poll.id}: fewer answers than the minimum")
         return path
 
-    def scope_data(self, uow: UnitOfWork, programme: bool, commune_id: str | None,
-                   answers: bool = True, responses: bool = True) -> list[Any]:
+    def scope_data(
+        self,
+        uow: UnitOfWork,
+        programme: bool,
+        commune_id: str | None,
+        answers: bool = True,
+        responses: bool = True,
+    ) -> list[Any]:
         """The communes of a report (exports.reports.CommuneData) with their projects' records
         (without the polls and stories when `answers` is False: the projects' dates only;
         without the polls' answers when `responses` is False: who answered, not what)."""
         from exports.reports import CommuneData, ProjectData
+
         if programme:
             ids = self.order
         else:
@@ -222,27 +255,39 @@ class Exporter:
             for summary in uow.projects.list(cid):
                 project = uow.projects.get(summary.id)
                 if project is not None:
-                    projects.append(self.project_data(uow, project, responses) if answers
-                                    else ProjectData(project))
+                    projects.append(
+                        self.project_data(uow, project, responses) if answers else ProjectData(project)
+                    )
             if projects or not programme:
-                communes.append(CommuneData(cid, self.commune(cid), projects,
-                                            learning=[p for _, p in uow.lessons.by_commune(cid)]))
+                communes.append(
+                    CommuneData(
+                        cid, self.commune(cid), projects, learning=[p for _, p in uow.lessons.by_commune(cid)]
+                    )
+                )
         return communes
 
     def semesters(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[str]:
         """The semesters a report on this scope can be about, newest first."""
         from exports.reports import report_semesters
+
         return report_semesters(self.scope_data(uow, programme, commune_id, answers=False), today())
 
     def _report(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
         from exports.reports import PeriodError, ReportInput, check_period, export_report
+
         communes = self.scope_data(uow, job.programme, job.commune_id)
         if not any(c.projects for c in communes):
             raise ExportError("export.nothing", "no project to report on")
         kind = "final" if job.what == "report_final" else "semester"
-        data = ReportInput(kind=kind, communes=communes, programme=job.programme,
-                           period=job.period, min_group_size=self.min_group_size,
-                           today=today(), lessons=self._lesson_ids())
+        data = ReportInput(
+            kind=kind,
+            communes=communes,
+            programme=job.programme,
+            period=job.period,
+            min_group_size=self.min_group_size,
+            today=today(),
+            lessons=self._lesson_ids(),
+        )
         if kind == "semester" and job.period:
             try:
                 check_period(communes, job.period, data.today)
@@ -265,13 +310,15 @@ class Exporter:
         """A learning module's document, from the project's records (or library examples)."""
         from exports.learning import artefact_document
         from exports.writers import write
+
         lesson = next((m for m in self._lessons() if m.id == job.options.get("lesson")), None)
         if lesson is None:
             raise ExportError("export.failed", f"no lesson {job.options.get('lesson')!r}")
         project = self._project(uow, job.project_id) if job.project_id is not None else None
         path = path or self.default_path(job, f"{lesson.id}-{project.title if project else ''}")
-        doc = artefact_document(lesson, self.project_data(uow, project), self.knowledge, job.lang,
-                                today(), self.retention_months)
+        doc = artefact_document(
+            lesson, self.project_data(uow, project), self.knowledge, job.lang, today(), self.retention_months
+        )
         return write(doc, job.fmt, path)
 
     def _learning(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
@@ -279,6 +326,7 @@ class Exporter:
         from domain.learning import learning_by_commune
         from exports.learning import learning_document, write_learning_csv
         from exports.writers import atomic_path, write
+
         lessons = self._lessons()
         if job.programme or job.commune_id is None:
             ids = self.order
@@ -286,28 +334,34 @@ class Exporter:
             ids = [job.commune_id]
         else:
             raise ExportError("export.failed", f"unknown commune {job.commune_id!r}")
-        figures = learning_by_commune(uow.lessons.by_commune(None if len(ids) > 1 else ids[0]),
-                                      ids, [m.id for m in lessons], job.period)
+        figures = learning_by_commune(
+            uow.lessons.by_commune(None if len(ids) > 1 else ids[0]), ids, [m.id for m in lessons], job.period
+        )
         names = {cid: c.name(job.lang) for cid, c in self.communes.items()}
         path = path or self.default_path(job, "programme" if len(ids) > 1 else ids[0])
         if job.fmt == "csv":
             with atomic_path(path) as tmp:
                 write_learning_csv(tmp, figures, names, lessons, job.lang)
             return path
-        return write(learning_document(figures, names, lessons, job.lang, job.period, today()),
-                     job.fmt, path)
+        return write(learning_document(figures, names, lessons, job.lang, job.period, today()), job.fmt, path)
 
     def project_data(self, uow: UnitOfWork, project, responses: bool = True) -> Any:
         """A project's records for the reports; `responses` False leaves out the polls' answers
         (the counts of people who answered, the statuses and the stories do not need them)."""
         from exports.reports import PollData, ProjectData
+
         if project is None:
             return None
         polls = []
         for poll in uow.polls.list(project.id):
-            polls.append(PollData(poll, uow.respondents.list(poll.id),
-                                  uow.responses.for_poll(poll.id) if responses else [],
-                                  uow.respondents.count_refusals(poll.id)))
+            polls.append(
+                PollData(
+                    poll,
+                    uow.respondents.list(poll.id),
+                    uow.responses.for_poll(poll.id) if responses else [],
+                    uow.respondents.count_refusals(poll.id),
+                )
+            )
         return ProjectData(project, polls, uow.stories.list(project.id))
 
 
@@ -315,8 +369,11 @@ def install(services: Any, settings: Any) -> None:
     """Put the exporter where handlers find it (services.extras["exporter"])."""
     polls = getattr(settings, "polls", None)
     services.extras["exporter"] = Exporter(
-        services.communes, min_group_size=getattr(polls, "min_group_size", 5) if polls else 5,
-        knowledge=services.knowledge, retention_months=getattr(polls, "retention_months", None))
+        services.communes,
+        min_group_size=getattr(polls, "min_group_size", 5) if polls else 5,
+        knowledge=services.knowledge,
+        retention_months=getattr(polls, "retention_months", None),
+    )
 
 
 def today() -> date:

@@ -24,6 +24,7 @@ Arabic-script variants are right-to-left: interpolated values of the other direc
 Latin words in an Arabic sentence, Arabic words in a French one) are wrapped in Unicode isolates
 (FSI … PDI) so they do not scramble the line.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -110,14 +111,16 @@ def check_entries(entries: dict[str, dict[str, str]]) -> list[str]:
             problems.append(f"{key}: {exc}")
             continue
         if len({frozenset(v) for v in ph.values()}) > 1:
-            problems.append(f"{key}: placeholders differ: " +
-                            "; ".join(f"{t}={sorted(v)}" for t, v in ph.items()))
+            problems.append(
+                f"{key}: placeholders differ: " + "; ".join(f"{t}={sorted(v)}" for t, v in ph.items())
+            )
         counted = set().union(*plural.values()) if plural else set()
         for t in present:
             if plural[t] != counted:
                 problems.append(f"{key} [{t}]: not a plural: {', '.join(sorted(counted - plural[t]))}")
-            problems += [f"{key} [{t}]: {p}"
-                         for p in wording.plural_problems(variants[t], plural_categories(t))]
+            problems += [
+                f"{key} [{t}]: {p}" for p in wording.plural_problems(variants[t], plural_categories(t))
+            ]
     return problems
 
 
@@ -169,11 +172,11 @@ class Catalog:
             value = self._value(raw, lang, form)
             return f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
 
-        out = wording.render(template, params, shown, plural_rule(lang),
-                             lambda n: shown(n, ""))
+        out = wording.render(template, params, shown, plural_rule(lang), lambda n: shown(n, ""))
         if rtl:
-            out = "\n".join(RLM + line if line and _strong_dir(line) != "rtl" else line
-                            for line in out.split("\n"))
+            out = "\n".join(
+                RLM + line if line and _strong_dir(line) != "rtl" else line for line in out.split("\n")
+            )
         if all(isinstance(p, str) for p in wording.parse(template)):  # nothing to fill in
             self._fixed[(key, lang)] = out
         return out
@@ -201,17 +204,24 @@ class Catalog:
 
     def render(self, reply: Reply, lang: str) -> Rendered:
         text = "\n".join(self.render_msg(m, lang) for m in reply.lines)
-        buttons = [RenderedButton(data=b.data, label=self.render_msg(b.label, lang),
-                                  short=self.short(b.label, lang)) for b in reply.buttons]
+        buttons = [
+            RenderedButton(data=b.data, label=self.render_msg(b.label, lang), short=self.short(b.label, lang))
+            for b in reply.buttons
+        ]
         attachment = None
         if reply.attachment is not None:
             attachment = reply.attachment.model_dump()
             if reply.attachment.caption is not None:
                 attachment["caption"] = self.render_msg(reply.attachment.caption, lang)
-        return Rendered(text=text, buttons=buttons, rtl=self._rtl.get(lang, False),
-                        language=lang, attachment=attachment,
-                        job=reply.job.model_dump() if reply.job is not None else None,
-                        notice=reply.notice.model_dump() if reply.notice is not None else None)
+        return Rendered(
+            text=text,
+            buttons=buttons,
+            rtl=self._rtl.get(lang, False),
+            language=lang,
+            attachment=attachment,
+            job=reply.job.model_dump() if reply.job is not None else None,
+            notice=reply.notice.model_dump() if reply.notice is not None else None,
+        )
 
 
 @lru_cache(maxsize=1)

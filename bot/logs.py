@@ -7,6 +7,7 @@ same chat within a process and nothing outside it. As a last line of defence the
 masks what looks like a phone number, an e-mail address or an id number
 (domain.privacy.mask_identifiers) in every line, exception texts included.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,9 @@ NOISY = ("httpx", "httpcore", "telegram", "alembic")
 def tag(*parts: object) -> str:
     """A short keyed hash naming a chat, a user or a message in the logs (8 letters and digits
     2-7: never mistaken for a number)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"),
-                             key=_TAG_KEY, digest_size=5).digest()
+    digest = hashlib.blake2b(
+        "\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"), key=_TAG_KEY, digest_size=5
+    ).digest()
     return base64.b32encode(digest).decode("ascii").lower()
 
 

@@ -18,6 +18,7 @@ retention promised at consent holds even where nobody set up a cron job.
   beneficiary leaves, and they are not kept longer than needed to resume a poll.
 Several workers may run it at the same time: every step is an idempotent DELETE.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,17 +54,24 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, last_day))
 
 
-def prune(uow_factory: Callable[[], Any], retention_months: int, *, now: datetime | None = None,
-          inbox_days: int = INBOX_DAYS, outbox_days: int = OUTBOX_DAYS,
-          dead_letter_days: int = DEAD_LETTER_DAYS,
-          conversation_days: int = CONVERSATION_DAYS) -> Pruned:
+def prune(
+    uow_factory: Callable[[], Any],
+    retention_months: int,
+    *,
+    now: datetime | None = None,
+    inbox_days: int = INBOX_DAYS,
+    outbox_days: int = OUTBOX_DAYS,
+    dead_letter_days: int = DEAD_LETTER_DAYS,
+    conversation_days: int = CONVERSATION_DAYS,
+) -> Pruned:
     now = now or utcnow()
     retention = months_before(now, retention_months)
     with uow_factory() as uow:
         out = Pruned(
             message_ids=uow.inbox.prune(now - timedelta(days=inbox_days)),
-            outbox_items=uow.outbox.prune(now - timedelta(days=outbox_days),
-                                          private_before=now - timedelta(days=1)),
+            outbox_items=uow.outbox.prune(
+                now - timedelta(days=outbox_days), private_before=now - timedelta(days=1)
+            ),
             dead_letters=uow.dead_letters.prune(now - timedelta(days=dead_letter_days)),
             whatsapp_statuses=uow.whatsapp_messages.prune(now - timedelta(days=WHATSAPP_STATUS_DAYS)),
             respondents=uow.respondents.purge(retention),

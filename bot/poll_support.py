@@ -8,6 +8,7 @@ changed, baseline and follow-up answers could no longer be linked. Policy when i
 - SQLite (the embedded, local default): a random key is generated once and kept in
   var/pseudonym.key (mode 0600), with a warning in the log. Keep that file with the database.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,10 @@ def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY
     if secret is not None and secret.get_secret_value().strip():
         return secret.get_secret_value().strip().encode("utf-8")
     if not database_url.startswith("sqlite"):
-        log.error("ATHAR_PSEUDONYM_KEY is not set: beneficiary polls are disabled "
-                  "(set it in the environment; never change it once polls have started)")
+        log.error(
+            "ATHAR_PSEUDONYM_KEY is not set: beneficiary polls are disabled "
+            "(set it in the environment; never change it once polls have started)"
+        )
         return None
     if key_file.exists():
         key = key_file.read_text(encoding="ascii").strip()
@@ -44,16 +47,21 @@ def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key + "\n")
-    log.warning("ATHAR_PSEUDONYM_KEY is not set: generated a local key in %s "
-                "(keep it with the database; set ATHAR_PSEUDONYM_KEY in production)", key_file)
+    log.warning(
+        "ATHAR_PSEUDONYM_KEY is not set: generated a local key in %s "
+        "(keep it with the database; set ATHAR_PSEUDONYM_KEY in production)",
+        key_file,
+    )
     return key.encode("ascii")
 
 
-def install(services: Any, settings: Any, database_url: str, key: bytes | None = None,
-            out_dir: Path = OUT_DIR) -> None:
+def install(
+    services: Any, settings: Any, database_url: str, key: bytes | None = None, out_dir: Path = OUT_DIR
+) -> None:
     """Put the poll services into services.extras: the question bank, the key, and the makers
     of invitations (QR + poster) and charts used by the officials' dialogue."""
     from knowledge.polls import load_question_bank
+
     services.extras["poll_bank"] = load_question_bank()
     if key is None and settings is not None:
         key = resolve_pseudonym_key(settings, database_url)
@@ -82,38 +90,47 @@ def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -
         q = qs.get(r.id)
         if q is None or q.kind != "scale5" or r.n == 0:
             continue
-        rows.append(DistributionRow(label=q.short_in(lang), counts=list(r.distribution.values()),
-                                    n=r.n))
+        rows.append(DistributionRow(label=q.short_in(lang), counts=list(r.distribution.values()), n=r.n))
         if legend is None:
             legend = [o.label.get(lang) or o.label["fr"] for o in q.options]
-    title = catalog.text("polls.official.chart_title", lang, id=poll.id,
-                         wave=catalog.text(f"polls.official.wave.{poll.wave}", lang))
+    title = catalog.text(
+        "polls.official.chart_title",
+        lang,
+        id=poll.id,
+        wave=catalog.text(f"polls.official.wave.{poll.wave}", lang),
+    )
     from exports.poll_poster import clean
-    return distribution_chart(outdir / f"poll-{poll.id}-{lang}.png", rows, title=clean(title),
-                              legend=legend or [], rtl=lang in ("ar", "ary"))
+
+    return distribution_chart(
+        outdir / f"poll-{poll.id}-{lang}.png",
+        rows,
+        title=clean(title),
+        legend=legend or [],
+        rtl=lang in ("ar", "ary"),
+    )
 
 
-def make_invitation(catalog: Any, poll: Any, link: str, outdir: Path, commune: str = "",
-                    title: str = "") -> list[Path]:
+def make_invitation(
+    catalog: Any, poll: Any, link: str, outdir: Path, commune: str = "", title: str = ""
+) -> list[Path]:
     """The QR code PNG and the A4 poster PDF (French and Arabic) of a poll, in outdir."""
     from exports.poll_poster import PosterText, poster_pdf, qr_png
 
     outdir = Path(outdir)
     png = qr_png(link, outdir / f"poll-{poll.id}-qr.png")
 
-    step2 = "polls.poster.step2_whatsapp" if link.startswith("https://wa.me/") else \
-        "polls.poster.step2"
+    step2 = "polls.poster.step2_whatsapp" if link.startswith("https://wa.me/") else "polls.poster.step2"
 
     def block(lang: str) -> PosterText:
         t = lambda key, **kw: catalog.text(key, lang, **kw)  # noqa: E731
-        return PosterText(title=t("polls.poster.title"),
-                          lines=[t("polls.poster.step1"), t(step2),
-                                 t("polls.poster.step3")],
-                          rtl=lang in ("ar", "ary"))
+        return PosterText(
+            title=t("polls.poster.title"),
+            lines=[t("polls.poster.step1"), t(step2), t("polls.poster.step3")],
+            rtl=lang in ("ar", "ary"),
+        )
 
     header = catalog.text("polls.poster.header", "fr", commune=commune, title=title) if commune else ""
-    pdf = poster_pdf(outdir / f"poll-{poll.id}-poster.pdf", link, [block("fr"), block("ar")],
-                     header=header)
+    pdf = poster_pdf(outdir / f"poll-{poll.id}-poster.pdf", link, [block("fr"), block("ar")], header=header)
     return [png, pdf]
 
 
@@ -136,17 +153,24 @@ def remind_respondents(uow_factory: Any, dispatcher: Any, poll: Any, idle_for: t
             return False
 
     with uow_factory() as uow:
-        idle = [c for c in uow.conversations.idle_in(POLL_DIALOGUE, utcnow() - idle_for)
-                if c.channel in REMINDABLE and in_poll(c.state)
-                and not (c.state.get("data") or {}).get(REMINDED)]
+        idle = [
+            c
+            for c in uow.conversations.idle_in(POLL_DIALOGUE, utcnow() - idle_for)
+            if c.channel in REMINDABLE and in_poll(c.state) and not (c.state.get("data") or {}).get(REMINDED)
+        ]
         project = uow.projects.get(poll.project_id)
         uow.rollback()
     title = poll.title or (project.title if project is not None else "")
-    return sum(dispatcher.remind(
-        c.channel, c.chat_id, msg("polls.reminder", title=title),
-        Notice(kind="poll_reminder", params={"title": title}),
-        lambda state: state.dialogue == POLL_DIALOGUE and in_poll(state.model_dump()))
-        for c in idle)
+    return sum(
+        dispatcher.remind(
+            c.channel,
+            c.chat_id,
+            msg("polls.reminder", title=title),
+            Notice(kind="poll_reminder", params={"title": title}),
+            lambda state: state.dialogue == POLL_DIALOGUE and in_poll(state.model_dump()),
+        )
+        for c in idle
+    )
 
 
 PHONE = re.compile(r"\d{8,15}")
@@ -163,8 +187,7 @@ def phone_numbers(lines: Iterable[str]) -> tuple[list[str], list[str]]:
         if not raw or raw.startswith("#"):
             continue
         digits = re.sub(r"[\s().-]", "", raw)
-        digits = digits[1:] if digits.startswith("+") else \
-            digits[2:] if digits.startswith("00") else digits
+        digits = digits[1:] if digits.startswith("+") else digits[2:] if digits.startswith("00") else digits
         if PHONE.fullmatch(digits):
             if digits not in numbers:
                 numbers.append(digits)
@@ -173,8 +196,9 @@ def phone_numbers(lines: Iterable[str]) -> tuple[list[str], list[str]]:
     return numbers, bad
 
 
-def invite_numbers(uow_factory: Any, poll: Any, numbers: list[str], link: str, commune: str,
-                   lang: str) -> int:
+def invite_numbers(
+    uow_factory: Any, poll: Any, numbers: list[str], link: str, commune: str, lang: str
+) -> int:
     """Invite WhatsApp numbers to a poll: for each, an invitation in the outbox (any worker's
     sweep sends it): the `poll_invitation` template (title, commune, a button that starts the
     poll), or the same words with the `wa.me` link when the person wrote to Athar in the last
@@ -186,12 +210,15 @@ def invite_numbers(uow_factory: Any, poll: Any, numbers: list[str], link: str, c
     with uow_factory() as uow:
         project = uow.projects.get(poll.project_id)
         title = poll.title or (project.title if project is not None else "")
-        reply = Reply(lines=[msg("polls.invitation", commune=commune, title=title, link=link)],
-                      notice=Notice(kind="poll_invitation",
-                                    params={"title": title, "commune": commune},
-                                    payload=poll.token))
+        reply = Reply(
+            lines=[msg("polls.invitation", commune=commune, title=title, link=link)],
+            notice=Notice(
+                kind="poll_invitation", params={"title": title, "commune": commune}, payload=poll.token
+            ),
+        )
         payload = {"reply": reply.model_dump(mode="json"), "language": lang}
-        uow.outbox.add_many([OutboxItem(channel="whatsapp", chat_id=n, payload=payload,
-                                        private=True) for n in numbers])
+        uow.outbox.add_many(
+            [OutboxItem(channel="whatsapp", chat_id=n, payload=payload, private=True) for n in numbers]
+        )
         uow.commit()
     return len(numbers)

@@ -2,6 +2,7 @@
 
 Secrets are read from the environment only; a secret written in config.yml is refused.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yml"
 
 SECRET_KEYS = {
-    "telegram_token", "telegram_webhook_secret", "whatsapp_token", "whatsapp_app_secret",
-    "whatsapp_verify_token", "pseudonym_key",
+    "telegram_token",
+    "telegram_webhook_secret",
+    "whatsapp_token",
+    "whatsapp_app_secret",
+    "whatsapp_verify_token",
+    "pseudonym_key",
 }
 
 
@@ -61,6 +66,7 @@ class WhatsAppTemplate(_Section):
     """An approved message template (WhatsApp Manager), sent when the 24-hour window is closed.
     `params` name the values filled into the body's {{1}}, {{2}}… in that order; `button`: the
     template has a quick-reply button (its payload, given when sending, comes back when pressed)."""
+
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
     languages: dict[Lang, str] = Field(default_factory=lambda: {Lang.FR: "fr", Lang.AR: "ar"})
     params: list[str] = Field(default_factory=list, max_length=10)
@@ -77,11 +83,13 @@ class WhatsAppTemplate(_Section):
 
 
 def _default_templates() -> dict[str, WhatsAppTemplate]:
-    return {"reply_waiting": WhatsAppTemplate(name="athar_reply_waiting", button=True),
-            "poll_invitation": WhatsAppTemplate(name="athar_poll_invitation",
-                                                params=["title", "commune"], button=True),
-            "poll_reminder": WhatsAppTemplate(name="athar_poll_reminder", params=["title"],
-                                              button=True)}
+    return {
+        "reply_waiting": WhatsAppTemplate(name="athar_reply_waiting", button=True),
+        "poll_invitation": WhatsAppTemplate(
+            name="athar_poll_invitation", params=["title", "commune"], button=True
+        ),
+        "poll_reminder": WhatsAppTemplate(name="athar_poll_reminder", params=["title"], button=True),
+    }
 
 
 class WhatsAppSettings(_Section):
@@ -116,10 +124,12 @@ class WhatsAppSettings(_Section):
 
 # Exact environment names that also set a nested key (ATHAR_<SECTION>__<KEY> always works too,
 # and wins when both are set).
-ENV_ALIASES = {"ATHAR_TELEGRAM_API_URL": ("telegram", "api_url"),
-               "ATHAR_WHATSAPP_API_URL": ("whatsapp", "api_url"),
-               "ATHAR_WHATSAPP_PHONE_NUMBER_ID": ("whatsapp", "phone_number_id"),
-               "ATHAR_WHATSAPP_PHONE_NUMBER": ("whatsapp", "phone_number")}
+ENV_ALIASES = {
+    "ATHAR_TELEGRAM_API_URL": ("telegram", "api_url"),
+    "ATHAR_WHATSAPP_API_URL": ("whatsapp", "api_url"),
+    "ATHAR_WHATSAPP_PHONE_NUMBER_ID": ("whatsapp", "phone_number_id"),
+    "ATHAR_WHATSAPP_PHONE_NUMBER": ("whatsapp", "phone_number"),
+}
 
 
 class _AliasSource(PydanticBaseSettingsSource):
@@ -218,23 +228,33 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         path = Path(os.environ.get("ATHAR_CONFIG", DEFAULT_CONFIG))
         return (init_settings, env_settings, _AliasSource(settings_cls), _YamlSource(settings_cls, path))
 
     @property
     def whatsapp_enabled(self) -> bool:
         """Every WhatsApp setting needed to serve /whatsapp is there."""
-        return None not in (self.whatsapp_token, self.whatsapp_app_secret,
-                            self.whatsapp_verify_token, self.whatsapp.phone_number_id)
+        return None not in (
+            self.whatsapp_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+            self.whatsapp.phone_number_id,
+        )
 
     def whatsapp_missing(self) -> list[str]:
-        return [name for name, value in (
-            ("ATHAR_WHATSAPP_TOKEN", self.whatsapp_token),
-            ("ATHAR_WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
-            ("ATHAR_WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
-            ("ATHAR_WHATSAPP_PHONE_NUMBER_ID", self.whatsapp.phone_number_id)) if value is None]
+        return [
+            name
+            for name, value in (
+                ("ATHAR_WHATSAPP_TOKEN", self.whatsapp_token),
+                ("ATHAR_WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
+                ("ATHAR_WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
+                ("ATHAR_WHATSAPP_PHONE_NUMBER_ID", self.whatsapp.phone_number_id),
+            )
+            if value is None
+        ]
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -242,11 +262,11 @@ class Settings(BaseSettings):
         url = self.database_url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            path = ROOT / url[len(prefix):]
+            path = ROOT / url[len(prefix) :]
             path.parent.mkdir(parents=True, exist_ok=True)
             return prefix + str(path)
         if url.startswith("postgresql://"):
-            return "postgresql+psycopg://" + url[len("postgresql://"):]
+            return "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
 
 
@@ -258,9 +278,7 @@ def load_settings(**overrides: Any) -> Settings:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         env = "ATHAR_" + "__".join(str(p) for p in err["loc"]).upper()
-        raise SettingsError(
-            f"invalid setting '{key}' (config.yml or {env}): {err['msg']}"
-        ) from None
+        raise SettingsError(f"invalid setting '{key}' (config.yml or {env}): {err['msg']}") from None
 
 
 @lru_cache(maxsize=1)

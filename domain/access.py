@@ -5,6 +5,7 @@ the database cannot be used to sign in. The same goes for the session a link ope
 browser's cookie). A form's CSRF token is derived from the session's secret (an HMAC), so it
 needs no storage and is worthless without the cookie.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,23 +27,30 @@ def secret_hash(secret: str) -> str:
 
 
 def csrf_token(session_secret: str) -> str:
-    return hmac.new(session_secret.encode("utf-8", "surrogateescape"), b"athar-dashboard-csrf",
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        session_secret.encode("utf-8", "surrogateescape"), b"athar-dashboard-csrf", hashlib.sha256
+    ).hexdigest()
 
 
 def same_secret(given: str | None, expected: str) -> bool:
     """Constant-time comparison; a missing value never matches."""
     if not given:
         return False
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
-                               expected.encode("utf-8", "surrogateescape"))
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 def new_token(kind: str, user_id: int, now: datetime, lifetime: timedelta) -> tuple[str, WebToken]:
     """A new link or session: (the secret to hand out, the record to store)."""
     secret = new_secret()
-    return secret, WebToken(kind=kind, token_hash=secret_hash(secret), user_id=user_id,  # type: ignore[arg-type]
-                            created_at=now, expires_at=now + lifetime)
+    return secret, WebToken(
+        kind=kind,  # type: ignore[arg-type]
+        token_hash=secret_hash(secret),
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
 
 
 def link_state(token: WebToken | None, now: datetime) -> str:
@@ -64,5 +72,6 @@ def sees_everything(user: User | None) -> bool:
 def may_use(user: User | None) -> bool:
     """Who may sign in to the dashboard: coordinators, admins, and officials and staff of a
     commune (who see only their commune's pages: User.can_see_commune)."""
-    return sees_everything(user) or (user is not None and user.role in ("official", "staff")
-                                     and bool(user.commune_id))
+    return sees_everything(user) or (
+        user is not None and user.role in ("official", "staff") and bool(user.commune_id)
+    )

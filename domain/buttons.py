@@ -7,6 +7,7 @@ step's buttons (Engine.answer); the handler that reads the value still checks it
 with these parsers, so that nothing but a well-formed value reaches a record. Every parser is
 total: it never raises.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,9 @@ def tail(data: object, prefix: str, suffix: str = "") -> str | None:
     """What follows `prefix` (and precedes `suffix`) in well-formed button data, never empty."""
     if not isinstance(data, str) or len(data.encode("utf-8", "surrogatepass")) > MAX_DATA:
         return None
-    if not data.startswith(prefix) or not data.endswith(suffix) \
-            or len(data) <= len(prefix) + len(suffix):
+    if not data.startswith(prefix) or not data.endswith(suffix) or len(data) <= len(prefix) + len(suffix):
         return None
-    return data[len(prefix):len(data) - len(suffix)] if suffix else data[len(prefix):]
+    return data[len(prefix) : len(data) - len(suffix)] if suffix else data[len(prefix) :]
 
 
 def one_of(data: object, prefix: str, allowed: Collection[str]) -> str | None:
@@ -35,8 +35,9 @@ def one_of(data: object, prefix: str, allowed: Collection[str]) -> str | None:
     return value if value is not None and value in allowed else None
 
 
-def integer(data: object, prefix: str, lo: int | None = None, hi: int | None = None,
-            suffix: str = "") -> int | None:
+def integer(
+    data: object, prefix: str, lo: int | None = None, hi: int | None = None, suffix: str = ""
+) -> int | None:
     """A whole number written in ASCII digits (no sign, no spaces, no "1e3"), within [lo, hi]."""
     value = tail(data, prefix, suffix)
     if value is None or not _DIGITS.fullmatch(value):

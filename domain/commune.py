@@ -1,4 +1,5 @@
 """Communes of the programme."""
+
 from __future__ import annotations
 
 import re

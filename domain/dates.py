@@ -9,6 +9,7 @@
 - `period_of`: the period a measurement is about ("2026-03", "2026") from such a value ("mars",
   "le mois dernier", "l3am li fat").
 """
+
 from __future__ import annotations
 
 import calendar
@@ -16,7 +17,6 @@ import re
 from datetime import date
 
 from domain.text import ASCII_DIGITS
-
 
 
 def month_end(year: int, month: int) -> date:
@@ -99,8 +99,9 @@ def resolve(value: str, today: date, *, end: bool = False, past: bool = False) -
     return None
 
 
-def read_date(text: str, dates: list[str], durations: list[float], today: date, *,
-              end: bool = False, past: bool = False) -> tuple[date | None, bool]:
+def read_date(
+    text: str, dates: list[str], durations: list[float], today: date, *, end: bool = False, past: bool = False
+) -> tuple[date | None, bool]:
     """The day a typed answer gives: a date said in words (NLU `date` values), else a duration
     ("dans 12 mois", "f 6 chhor"; before today when `past`), else digits. Also says whether it
     came from words (then it is echoed back for confirmation)."""

@@ -6,6 +6,7 @@ a JSON-serialisable `DialogueState`, stored with the conversation and read on ev
 A step turns an `Answer` into a value with its `parse` hook, or refuses it with `Invalid` (a catalog
 message explaining why; the step is asked again). Hooks may read and change `ctx.state.data`.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,6 @@ INTENT_MEANS = {"affirm": "yes", "deny": "no", "dont_know": "dont_know"}
 SURE = 0.80
 SHORT = 4
 INTENT_SURE = 0.60  # an option's own intent ("add_indicator") selects it from this confidence on
-
 
 
 class DialogueState(BaseModel):
@@ -86,6 +86,7 @@ class Answer(BaseModel):
 @dataclass(frozen=True)
 class Invalid:
     """The answer is refused; `reason` is shown, then the step is asked again."""
+
     reason: Msg | list[Msg]
     reprompt: bool = True
 
@@ -93,6 +94,7 @@ class Invalid:
 @dataclass(frozen=True)
 class Start:
     """Returned by a hook: leave this dialogue and start another one."""
+
     dialogue: str
     data: dict[str, Any] | None = None
     then: str | None = None
@@ -101,6 +103,7 @@ class Start:
 @dataclass(frozen=True)
 class Goto:
     """Returned by a hook: jump to another step of the same dialogue (the answer is stored)."""
+
     step: str
     value: Any = None
 
@@ -187,6 +190,7 @@ class Dialogue:
 @dataclass
 class Ctx:
     """What a handler sees while handling one message."""
+
     state: DialogueState
     lang: str
     uow: Any  # domain.ports.UnitOfWork
@@ -253,6 +257,7 @@ def parse_number(text: str) -> float | None:
 @dataclass(frozen=True)
 class Reading:
     """A number as the person wrote it: the value, and what was said around it."""
+
     value: float
     percent: bool = False
     about: bool = False  # "une trentaine", "environ 30", "حوالي 30"
@@ -281,20 +286,30 @@ def read_number(answer: "Answer") -> Reading | None:
                 value = float(e.value)
             except (TypeError, ValueError):
                 continue
-            quals = [q for q in u.entities if q.entity == "qualifier"
-                     and (0 <= e.start - q.end <= 2 or 0 <= q.start - e.end <= 2 or q.start <= e.start < q.end)]
+            quals = [
+                q
+                for q in u.entities
+                if q.entity == "qualifier"
+                and (0 <= e.start - q.end <= 2 or 0 <= q.start - e.end <= 2 or q.start <= e.start < q.end)
+            ]
             kinds = {str(q.value) for q in quals}
-            span = text[e.start:e.end].translate(ASCII_DIGITS)
+            span = text[e.start : e.end].translate(ASCII_DIGITS)
             literal = not kinds and parse_number(span) == value
             bound = "at_least" if "at_least" in kinds else "at_most" if "at_most" in kinds else None
-            return Reading(value=value, percent=e.entity == "percent", about="about" in kinds,
-                           bound=bound, literal=literal)
+            return Reading(
+                value=value,
+                percent=e.entity == "percent",
+                about="about" in kinds,
+                bound=bound,
+                literal=literal,
+            )
     t = text.translate(ASCII_DIGITS)
     m = STANDALONE_NUMBER.search(t.replace("\u066b", ".").replace("\u066c", ""))
     if not m:
         return None
-    return Reading(value=float(m.group(0).replace(",", ".")),
-                   percent=t[m.end():].lstrip().startswith(("%", "\u066a")))
+    return Reading(
+        value=float(m.group(0).replace(",", ".")), percent=t[m.end() :].lstrip().startswith(("%", "\u066a"))
+    )
 
 
 def has_words(text: str) -> bool:
@@ -310,15 +325,24 @@ class Engine:
         self._meanings: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- navigation ------------------------------------------------------------------------
-    def start(self, ctx: Ctx, dialogue_id: str, data: dict[str, Any] | None = None,
-              then: str | None = None, resume: bool = True) -> list[Reply]:
+    def start(
+        self,
+        ctx: Ctx,
+        dialogue_id: str,
+        data: dict[str, Any] | None = None,
+        then: str | None = None,
+        resume: bool = True,
+    ) -> list[Reply]:
         """Start a dialogue; when a draft of it was left earlier (with the same project...),
         first ask whether to resume it."""
         d = self.registry.get(dialogue_id)
         st = ctx.state
         draft = st.drafts.get(d.id)
-        if resume and draft is not None and all(
-                draft["data"].get(k) == v for k, v in (data or {}).items() if v is not None):
+        if (
+            resume
+            and draft is not None
+            and all(draft["data"].get(k) == v for k, v in (data or {}).items() if v is not None)
+        ):
             st.reset()
             st.dialogue, st.step = d.id, RESUME
             st.pending = {"kind": "resume", "data": dict(data or {}), "then": then}
@@ -352,8 +376,12 @@ class Engine:
         kept = self.has_input(ctx)
         if kept and st.dialogue is not None:
             st.drafts.pop(st.dialogue, None)
-            st.drafts[st.dialogue] = {"step": st.step, "data": st.data, "history": st.history,
-                                      "then": st.then}
+            st.drafts[st.dialogue] = {
+                "step": st.step,
+                "data": st.data,
+                "history": st.history,
+                "then": st.then,
+            }
             for old in list(st.drafts)[:-MAX_DRAFTS]:
                 del st.drafts[old]
         st.reset()
@@ -437,11 +465,15 @@ class Engine:
         resolve = True
         if pending and pending.get("kind") == "value":
             value_text = str(pending.get("text") or "")
-            options = [Option(VALUE_DATA, msg("common.the_value", value=value_text)),
-                       Option(str(pending.get("option")), Msg.model_validate(pending.get("label")))]
+            options = [
+                Option(VALUE_DATA, msg("common.the_value", value=value_text)),
+                Option(str(pending.get("option")), Msg.model_validate(pending.get("label"))),
+            ]
             typed = (answer.text or "").strip().translate(ASCII_DIGITS)
-            if typed == value_text.translate(ASCII_DIGITS) \
-                    or self.match(ctx, options, answer, loose=True) == VALUE_DATA:
+            if (
+                typed == value_text.translate(ASCII_DIGITS)
+                or self.match(ctx, options, answer, loose=True) == VALUE_DATA
+            ):
                 answer, resolve = Answer(text=value_text), False  # "the number was the value"
         if resolve and answer.button is None and answer.text:
             read = self._typed(ctx, step, answer)
@@ -489,8 +521,9 @@ class Engine:
             return True
         return any(o.data == data for o in list(self._options(ctx, step)) + self._nav(ctx, step))
 
-    def match(self, ctx: Ctx, options: Sequence[Option], answer: Answer,
-              loose: bool = False, around: bool = True) -> str | None:
+    def match(
+        self, ctx: Ctx, options: Sequence[Option], answer: Answer, loose: bool = False, around: bool = True
+    ) -> str | None:
         """The option a typed answer means (see domain.matching), or its button if it is one
         of them; None when it is none of them."""
         datas = [o.data for o in options]
@@ -508,8 +541,13 @@ class Engine:
         # labels ("je veux créer un projet" is "new project", not "Mes projets")
         found = self.matcher(ctx).match(text, choices)
         u = answer.understanding
-        if found is None and u is not None and u.intent.name in INTENT_MEANS \
-                and u.intent.confidence >= SURE and len(text.split()) <= SHORT:
+        if (
+            found is None
+            and u is not None
+            and u.intent.name in INTENT_MEANS
+            and u.intent.confidence >= SURE
+            and len(text.split()) <= SHORT
+        ):
             meaning = INTENT_MEANS[u.intent.name]
             hits = [c.data for c in choices if meaning in c.means]
             found = hits[0] if len(hits) == 1 else None
@@ -534,16 +572,19 @@ class Engine:
     def matcher(self, ctx: Ctx) -> Matcher:
         """Built once from the catalog's `words.*` entries (every variant: people mix them)."""
         if self._matcher is None:
+
             def listed(key: str) -> list[str]:
                 return [w for v in ctx.all_variants(msg(key)) for w in v.split("|")]
+
             ordinals: list[list[str]] = []
             for v in ctx.all_variants(msg("words.ordinals")):
                 for i, group in enumerate(v.split(",")):
                     while len(ordinals) <= i:
                         ordinals.append([])
                     ordinals[i] += group.split("|")
-            self._matcher = Matcher({m: listed(f"words.{m}") for m in MEANINGS}, listed("words.stop"),
-                                    ordinals)
+            self._matcher = Matcher(
+                {m: listed(f"words.{m}") for m in MEANINGS}, listed("words.stop"), ordinals
+            )
         return self._matcher
 
     def _choice(self, ctx: Ctx, o: Option) -> Choice:
@@ -578,8 +619,13 @@ class Engine:
             if 1 <= k <= len(options) and not self._choice(ctx, options[k - 1]).means:
                 return self._value_or_option(ctx, text, options[k - 1])
             return answer
-        found = self.match(ctx, options + self._nav(ctx, step), answer,
-                           loose=kind == "choice" and not step.multi, around=not step.values)
+        found = self.match(
+            ctx,
+            options + self._nav(ctx, step),
+            answer,
+            loose=kind == "choice" and not step.multi,
+            around=not step.values,
+        )
         return Answer(button=found) if found is not None else answer
 
     def offered(self, ctx: Ctx, answer: Answer) -> str | None:
@@ -594,19 +640,30 @@ class Engine:
         text = (answer.text or "").strip()
         if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ASCII_DIGITS)):
             return None
-        return self.match(ctx, list(self._options(ctx, step)), answer, loose=kind == "choice",
-                          around=not step.values)
+        return self.match(
+            ctx, list(self._options(ctx, step)), answer, loose=kind == "choice", around=not step.values
+        )
 
     def _value_or_option(self, ctx: Ctx, text: str, option: Option) -> list[Reply]:
         st = ctx.state
-        st.pending = {"kind": "value", "text": text, "option": option.data,
-                      "label": option.label.model_dump(mode="json")}
+        st.pending = {
+            "kind": "value",
+            "text": text,
+            "option": option.data,
+            "label": option.label.model_dump(mode="json"),
+        }
         # typing the number again means the value: positions are the engine's business here
         st.offered, st.expects = [VALUE_DATA, option.data], "number"
         ctx.refused()
-        return [Reply(lines=[msg("common.value_or_option", value=text, option=option.label)],
-                      buttons=[Button(data=VALUE_DATA, label=msg("common.the_value", value=text)),
-                               Button(data=option.data, label=option.label)])]
+        return [
+            Reply(
+                lines=[msg("common.value_or_option", value=text, option=option.label)],
+                buttons=[
+                    Button(data=VALUE_DATA, label=msg("common.the_value", value=text)),
+                    Button(data=option.data, label=option.label),
+                ],
+            )
+        ]
 
     @staticmethod
     def _kind(ctx: Ctx, step: Step) -> str:
@@ -679,15 +736,17 @@ class Engine:
         return self.prompt(ctx)
 
     def _next_from(self, ctx: Ctx, d: Dialogue, index: int) -> str | None:
-        for s in d.steps[index + 1:]:
+        for s in d.steps[index + 1 :]:
             if s.when is None or s.when(ctx):
                 return s.id
         return None
 
     # -- resuming a draft --------------------------------------------------------------------
     def _resume_options(self) -> list[Option]:
-        return [Option(RESUME_DATA, msg("nav.resume"), means=("yes",)),
-                Option(RESTART_DATA, msg("nav.start_again"), means=("no",))]
+        return [
+            Option(RESUME_DATA, msg("nav.resume"), means=("yes",)),
+            Option(RESTART_DATA, msg("nav.start_again"), means=("no",)),
+        ]
 
     def _resume_question(self, ctx: Ctx, d: Dialogue) -> Reply:
         opts = self._resume_options()
@@ -723,18 +782,21 @@ class Engine:
         opts = self._summary_options()
         st.offered = [o.data for o in opts]
         st.expects = "choice"
-        return Reply(lines=lines + [msg("summary.question")],
-                     buttons=[Button(data=o.data, label=o.label) for o in opts])
+        return Reply(
+            lines=lines + [msg("summary.question")],
+            buttons=[Button(data=o.data, label=o.label) for o in opts],
+        )
 
     @staticmethod
     def _summary_options() -> list[Option]:
-        return [Option(CONFIRM_DATA, msg("summary.confirm"), means=("yes", "done")),
-                Option(EDIT_DATA, msg("summary.edit"), means=("no",)),
-                Option(CANCEL_DATA, msg("nav.cancel"))]
+        return [
+            Option(CONFIRM_DATA, msg("summary.confirm"), means=("yes", "done")),
+            Option(EDIT_DATA, msg("summary.edit"), means=("no",)),
+            Option(CANCEL_DATA, msg("nav.cancel")),
+        ]
 
     def _editable(self, ctx: Ctx, d: Dialogue) -> list[Step]:
-        return [s for s in d.steps if s.label is not None and s.store
-                and (s.when is None or s.when(ctx))]
+        return [s for s in d.steps if s.label is not None and s.store and (s.when is None or s.when(ctx))]
 
     def _edit_options(self, ctx: Ctx, d: Dialogue) -> list[Option]:
         return [Option(f"edit:{s.id}"[:64], s.label) for s in self._editable(ctx, d)]  # type: ignore[arg-type]
@@ -743,9 +805,11 @@ class Engine:
         opts = self._edit_options(ctx, d)
         ctx.state.offered = [o.data for o in opts] + [BACK_DATA]
         ctx.state.expects = "choice"
-        return Reply(lines=[msg("summary.edit_which")],
-                     buttons=[Button(data=o.data, label=o.label) for o in opts]
-                     + [Button(data=BACK_DATA, label=msg("nav.back"))])
+        return Reply(
+            lines=[msg("summary.edit_which")],
+            buttons=[Button(data=o.data, label=o.label) for o in opts]
+            + [Button(data=BACK_DATA, label=msg("nav.back"))],
+        )
 
     def _answer_summary(self, ctx: Ctx, d: Dialogue, answer: Answer) -> list[Reply]:
         choice = self.match(ctx, self._summary_options(), answer, loose=True)

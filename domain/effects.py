@@ -13,6 +13,7 @@ from the knowledge base's coaching lexicon, publics and domains). The rules are:
   polarity).
 - `progress`: where the latest measurement stands between baseline and target.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,7 @@ Part = Literal["who", "change", "direction", "horizon"]
 PARTS: tuple[str, ...] = ("who", "change", "direction", "horizon")
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "start", "stop", "keep")
 
-NLU_KINDS = {"describe_activity": "activity", "describe_output": "output",
-             "describe_effect": "effect"}
+NLU_KINDS = {"describe_activity": "activity", "describe_output": "output", "describe_effect": "effect"}
 LEVELS: tuple[str, ...] = ("activity", "output", "effect")
 
 
@@ -43,6 +43,7 @@ class Confidence:
     - `agree`: the NLU when the rules point the same way;
     - `contra`: the NLU against the rules (a rule never overrides a confident contrary NLU).
     """
+
     alone: float = 0.85
     agree: float = 0.65
     contra: float = 0.9
@@ -56,15 +57,16 @@ class Confidence:
         """(alone, agree, contra) for a verdict of that side."""
         if effect:
             return self.alone, self.agree, self.contra
-        return (self.alone if self.not_alone is None else self.not_alone,
-                self.agree if self.not_agree is None else self.not_agree,
-                self.contra if self.not_contra is None else self.not_contra)
+        return (
+            self.alone if self.not_alone is None else self.not_alone,
+            self.agree if self.not_agree is None else self.not_agree,
+            self.contra if self.not_contra is None else self.not_contra,
+        )
 
 
 # Arabic letter variants (hamza forms of alef, alef wasla, alef maqsura) and Arabic-Indic and
 # Persian digits
-_ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 0x0649: 0x064A,
-                       **DIGIT_MAP})
+_ALEF = str.maketrans({**{c: 0x0627 for c in (0x0623, 0x0625, 0x0622, 0x0671)}, 0x0649: 0x064A, **DIGIT_MAP})
 _TATWEEL = chr(0x0640)
 _CLAUSE = re.compile(r"[.;:!?\u061f\u060c,\n]")  # what ends a clause (Arabic comma and question mark too)
 BOUND_DIRECTION = {"at_least": "increase", "at_most": "decrease"}  # "au moins 30", "moins de 10"
@@ -93,8 +95,14 @@ def plain(text: str) -> str:
 
 _AL = chr(0x0627) + chr(0x0644)  # the Arabic article
 # up to two one-letter proclitics (wa, fa, bi, ka, li) and the article may precede an Arabic word
-_PROCLITICS = "(?:[" + "".join(chr(c) for c in (0x0648, 0x0641, 0x0628, 0x0643, 0x0644)) + "]{0,2}" \
-    + "(?:" + _AL + ")?)"
+_PROCLITICS = (
+    "(?:["
+    + "".join(chr(c) for c in (0x0648, 0x0641, 0x0628, 0x0643, 0x0644))
+    + "]{0,2}"
+    + "(?:"
+    + _AL
+    + ")?)"
+)
 
 
 def _is_arabic(word: str) -> bool:
@@ -120,6 +128,7 @@ def _word_re(form: str, whole: bool = False, suffixes: str = "") -> re.Pattern[s
 @dataclass(frozen=True)
 class Lexicon:
     """The words the rules look for, all language variants merged (users mix them)."""
+
     activity_verbs: Mapping[str, Sequence[str]] = field(default_factory=dict)  # id -> forms
     output_patterns: Mapping[str, Sequence[str]] = field(default_factory=dict)  # id -> regexes
     actor_subjects: Sequence[str] = ()
@@ -157,14 +166,17 @@ class Lexicon:
     # -- lookups -------------------------------------------------------------------------------
     def activity_verbs_in(self, text: str) -> list[str]:
         t = plain(text)
-        return [vid for vid, forms in self.activity_verbs.items()
-                if any(r.search(t) for r in self._compiled("act:" + vid, forms))]
+        return [
+            vid
+            for vid, forms in self.activity_verbs.items()
+            if any(r.search(t) for r in self._compiled("act:" + vid, forms))
+        ]
 
     def leading_activity_verb(self, text: str) -> str | None:
         """The activity verb the statement starts with ("Organiser 10 ateliers"), or that starts
         what follows a colon ("Résultat : organiser 10 ateliers")."""
         t = plain(text)
-        heads = [0] + [m.end() + len(t[m.end():]) - len(t[m.end():].lstrip()) for m in re.finditer(":", t)]
+        heads = [0] + [m.end() + len(t[m.end() :]) - len(t[m.end() :].lstrip()) for m in re.finditer(":", t)]
         for vid, forms in self.activity_verbs.items():
             for r in self._compiled("act:" + vid, forms):
                 if any(r.match(t, h) for h in heads):
@@ -187,7 +199,7 @@ class Lexicon:
         blockers = self._compiled("block", self.subject_blockers)
         for r in self._compiled("actor", self.actor_subjects):
             for m in r.finditer(t):
-                clause = _CLAUSE.split(t[:m.start()])[-1]
+                clause = _CLAUSE.split(t[: m.start()])[-1]
                 words = clause.split()
                 if len(words) > 2:
                     continue
@@ -202,26 +214,41 @@ class Lexicon:
 
     def change_verb_span(self, text: str) -> tuple[int, int] | None:
         t = plain(text)
-        hits = [m.span() for r in self._compiled("change", self.change_verbs)
-                for m in [r.search(t)] if m is not None]
+        hits = [
+            m.span()
+            for r in self._compiled("change", self.change_verbs)
+            for m in [r.search(t)]
+            if m is not None
+        ]
         return min(hits) if hits else None
 
     def publics_in(self, text: str) -> list[str]:
         t = plain(text)
-        return [pid for pid, words in self.publics.items()
-                if any(r.search(t) for r in self._compiled("pub:" + pid, words))]
+        return [
+            pid
+            for pid, words in self.publics.items()
+            if any(r.search(t) for r in self._compiled("pub:" + pid, words))
+        ]
 
     def public_span(self, text: str, public: str | None = None) -> tuple[int, int] | None:
         t = plain(text)
         ids = [public] if public else list(self.publics)
-        spans = [m.span() for pid in ids for r in self._compiled("pubw:" + pid, self.publics.get(pid, ()), True)
-                 for m in [r.search(t)] if m is not None]
+        spans = [
+            m.span()
+            for pid in ids
+            for r in self._compiled("pubw:" + pid, self.publics.get(pid, ()), True)
+            for m in [r.search(t)]
+            if m is not None
+        ]
         return min(spans) if spans else None
 
     def domains_in(self, text: str) -> list[str]:
         t = plain(text)
-        return [did for did, words in self.domains.items()
-                if any(r.search(t) for r in self._compiled("dom:" + did, words))]
+        return [
+            did
+            for did, words in self.domains.items()
+            if any(r.search(t) for r in self._compiled("dom:" + did, words))
+        ]
 
     def direction_in(self, text: str) -> str | None:
         """The direction its words give ("augmente", "davantage"), else the direction of a bound
@@ -237,8 +264,13 @@ class Lexicon:
         """ "at_least" or "at_most" when the text bounds a figure; the longest phrase wins
         ("pas moins de" over "moins de")."""
         t = plain(text)
-        hits = [(m.end() - m.start(), kind) for kind, words in self.bounds.items()
-                for r in self._compiled("bound:" + kind, words) for m in [r.search(t)] if m]
+        hits = [
+            (m.end() - m.start(), kind)
+            for kind, words in self.bounds.items()
+            for r in self._compiled("bound:" + kind, words)
+            for m in [r.search(t)]
+            if m
+        ]
         return max(hits)[1] if hits else None
 
     def _without_bounds(self, t: str) -> str:
@@ -300,11 +332,21 @@ def rule_clues(text: str, lexicon: Lexicon) -> tuple[str | None, bool, list[str]
     count_inside = re.search(r"(?<![\d.,])(?!20\d\d(?!\d))\d+(?:[.,]\d+)?(?![\d.,]|\s*%)\s+\w", p) is not None
     # a share of people ("30 % des jeunes…") is how effects are usually stated
     share = re.search(r"\d\s*%", p) is not None
-    clues = [name for name, on in (
-        ("activity_verb", bool(verbs)), ("leading_verb", bool(lead)), ("actor_subject", actor),
-        ("counted", bool(counted)), ("leading_count", leading_count),
-        ("counted_inside", count_inside and not leading_count), ("share", share),
-        ("change_verb", change), ("result_verb", result)) if on]
+    clues = [
+        name
+        for name, on in (
+            ("activity_verb", bool(verbs)),
+            ("leading_verb", bool(lead)),
+            ("actor_subject", actor),
+            ("counted", bool(counted)),
+            ("leading_count", leading_count),
+            ("counted_inside", count_inside and not leading_count),
+            ("share", share),
+            ("change_verb", change),
+            ("result_verb", result),
+        )
+        if on
+    ]
     verb = lead or (verbs[0] if verbs else None)
     kind: str | None = None
     strong = True
@@ -330,9 +372,13 @@ def placed_by_answer(text: str, lexicon: Lexicon) -> str | None:
     faisons" → activity, "ça se compte" → output, "les jeunes changent" → effect): the level
     whose cue comes first in the answer; None when no cue is there."""
     t = plain(text)
-    hits = [(m.start(), level) for level in LEVELS
-            for r in lexicon._compiled("cue:" + level, lexicon.answer_cues.get(level, ()))
-            for m in [r.search(t)] if m is not None]
+    hits = [
+        (m.start(), level)
+        for level in LEVELS
+        for r in lexicon._compiled("cue:" + level, lexicon.answer_cues.get(level, ()))
+        for m in [r.search(t)]
+        if m is not None
+    ]
     return min(hits)[1] if hits else None
 
 
@@ -357,8 +403,12 @@ def effect_verdict(rule_effect: bool | None, p_effect: float, confidence: Confid
     return nlu_effect if sure_of >= bar else None
 
 
-def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | None = None,
-             confidence: Confidence = Confidence()) -> Classification:
+def classify(
+    text: str,
+    lexicon: Lexicon,
+    probabilities: Mapping[str, float] | None = None,
+    confidence: Confidence = Confidence(),
+) -> Classification:
     """Tell an activity, an output and an effect apart, and whether we are sure enough to say so.
 
     The decision that matters is effect or not (an activity or an output told it is a change for
@@ -387,15 +437,23 @@ def classify(text: str, lexicon: Lexicon, probabilities: Mapping[str, float] | N
         elif rule in ("activity", "output") and strong:
             kind = rule
         else:
-            kind = "activity" if probabilities.get("activity", 0.0) >= probabilities.get("output", 0.0) else "output"
+            kind = (
+                "activity"
+                if probabilities.get("activity", 0.0) >= probabilities.get("output", 0.0)
+                else "output"
+            )
     elif rule is not None:
         kind, sure = rule, strong
     else:
         kind, sure = "unknown", False
-    return Classification(kind=kind, sure=sure,  # type: ignore[arg-type]
-                          activity_verb=verb if kind == "activity" else None,
-                          output_pattern=counted if kind == "output" else None,
-                          effect_probability=p_effect, reasons=tuple(reasons))
+    return Classification(
+        kind=kind,  # type: ignore[arg-type]
+        sure=sure,
+        activity_verb=verb if kind == "activity" else None,
+        output_pattern=counted if kind == "output" else None,
+        effect_probability=p_effect,
+        reasons=tuple(reasons),
+    )
 
 
 # -- checking an effect -----------------------------------------------------------------------
@@ -456,9 +514,16 @@ class EffectCheck:
         return not self.missing
 
 
-def check_effect(text: str, lexicon: Lexicon, *, publics: Sequence[str] = (),
-                 domains: Sequence[str] = (), durations: Sequence[float] = (),
-                 kind: StatementKind | None = None, today: date | None = None) -> EffectCheck:
+def check_effect(
+    text: str,
+    lexicon: Lexicon,
+    *,
+    publics: Sequence[str] = (),
+    domains: Sequence[str] = (),
+    durations: Sequence[float] = (),
+    kind: StatementKind | None = None,
+    today: date | None = None,
+) -> EffectCheck:
     """Who, what changes, direction and horizon of an effect statement (DOMAIN §2.1-2.2).
 
     `publics`, `domains` and `durations` are entities the NLU found; the lexicon adds its own.
@@ -478,10 +543,14 @@ def check_effect(text: str, lexicon: Lexicon, *, publics: Sequence[str] = (),
         missing.append("direction")
     if not horizon.known:
         missing.append("horizon")
-    return EffectCheck(public=found_publics[0] if found_publics else None, change=change,
-                       direction=direction, horizon=horizon,
-                       domain=found_domains[0] if found_domains else None,
-                       missing=tuple(missing))
+    return EffectCheck(
+        public=found_publics[0] if found_publics else None,
+        change=change,
+        direction=direction,
+        horizon=horizon,
+        domain=found_domains[0] if found_domains else None,
+        missing=tuple(missing),
+    )
 
 
 def change_clause(text: str, lexicon: Lexicon, public: str | None = None) -> str:
@@ -514,9 +583,9 @@ def change_clause(text: str, lexicon: Lexicon, public: str | None = None) -> str
         return ""
     keep = [(start, end)]
     if cut is not None and start <= cut[0] and cut[1] <= end:
-        after = cut[1] + len(p[cut[1]:end]) - len(p[cut[1]:end].lstrip())
+        after = cut[1] + len(p[cut[1] : end]) - len(p[cut[1] : end].lstrip())
         keep = [(start, cut[0]), (after, end)]
-    parts = [text[index[a]:index[b - 1] + 1] for a, b in keep if b > a]
+    parts = [text[index[a] : index[b - 1] + 1] for a, b in keep if b > a]
     return " ".join(x.strip() for x in parts if x.strip())
 
 
@@ -558,13 +627,23 @@ PEOPLE_UNITS = ("number", "percent", "score")
 
 # a negative effect is followed to see it recede: what it makes grow, start or last should
 # fall; what it makes fall or stop should come back
-AGAINST = {"increase": "decrease", "start": "decrease", "keep": "decrease", "decrease": "increase",
-           "stop": "increase"}
+AGAINST = {
+    "increase": "decrease",
+    "start": "decrease",
+    "keep": "decrease",
+    "decrease": "increase",
+    "stop": "increase",
+}
 
 
-def wanted_direction(*, target_bound: str | None = None, library: str | None = None,
-                     statement: str = "", polarity: str = "positive",
-                     lexicon: Lexicon | None = None) -> str:
+def wanted_direction(
+    *,
+    target_bound: str | None = None,
+    library: str | None = None,
+    statement: str = "",
+    polarity: str = "positive",
+    lexicon: Lexicon | None = None,
+) -> str:
     """Which way an indicator's target should go from its baseline, from the most explicit to
     the least: the words typed with the target ("au moins 1500" → increase, "moins de 5 %" →
     decrease), the library indicator's own direction, then the effect: its direction words or a
@@ -583,8 +662,13 @@ def wanted_direction(*, target_bound: str | None = None, library: str | None = N
     return said or "increase"
 
 
-def smart_check(ind: Any, *, people_based: bool = True, direction: str = "increase",  # noqa: C901
-                today: date | None = None) -> list[Finding]:
+def smart_check(  # noqa: C901
+    ind: Any,
+    *,
+    people_based: bool = True,
+    direction: str = "increase",
+    today: date | None = None,
+) -> list[Finding]:
     """Specific findings about an indicator (domain.records.Indicator or alike), worst first.
 
     Specific: a definition; Measurable: a unit and, for a percentage, how it is calculated;
@@ -704,5 +788,12 @@ def progress(ind: Any) -> Progress:
             reached = share >= 1
         elif base is None:
             reached = latest >= target
-    return Progress(baseline=base, latest=latest, latest_period=last.period if last else None,
-                    target=target, share=share, reached=reached, n_measurements=len(ms))
+    return Progress(
+        baseline=base,
+        latest=latest,
+        latest_period=last.period if last else None,
+        target=target,
+        share=share,
+        reached=reached,
+        n_measurements=len(ms),
+    )

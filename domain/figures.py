@@ -22,6 +22,7 @@ Poll waves
 Statuses: achieved, on_track, behind, not_achieved (the deadline has passed), worse (moved
 away from the target), no_baseline, no_target, no_data, in_progress (no dates to judge a pace).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -32,8 +33,17 @@ from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
 from domain.records import Indicator, Measurement, Poll, Project, Respondent
 
-STATUSES = ("achieved", "on_track", "behind", "not_achieved", "worse", "no_baseline", "no_target",
-            "no_data", "in_progress")
+STATUSES = (
+    "achieved",
+    "on_track",
+    "behind",
+    "not_achieved",
+    "worse",
+    "no_baseline",
+    "no_target",
+    "no_data",
+    "in_progress",
+)
 GOOD_STATUSES = ("achieved", "on_track")
 LATE_STATUSES = ("behind", "not_achieved", "worse")
 # how the dashboard and the overview tables count statuses: good (achieved, on track), late
@@ -154,8 +164,7 @@ def value_at(ind: Indicator, until: date | None) -> Measurement | None:
     """The last measurement counting on or before `until` (None: the last one of all); among
     measurements of the same day the last recorded, then the last listed. A measurement marked
     as the baseline is the starting value (the indicator's baseline), never an observed one."""
-    ms = [(measured_on(m), m.recorded_at, k, m) for k, m in enumerate(ind.measurements)
-          if not m.baseline]
+    ms = [(measured_on(m), m.recorded_at, k, m) for k, m in enumerate(ind.measurements) if not m.baseline]
     if until is not None:
         ms = [x for x in ms if x[0] <= until]
     return max(ms, key=lambda x: x[:3])[3] if ms else None
@@ -169,8 +178,14 @@ def progress(baseline: float | None, target: float | None, value: float | None) 
     return 100.0 * (value - baseline) / (target - baseline)
 
 
-def indicator_status(baseline: float | None, target: float | None, value: float | None,
-                     at: date, start: date | None, deadline: date | None) -> str:
+def indicator_status(
+    baseline: float | None,
+    target: float | None,
+    value: float | None,
+    at: date,
+    start: date | None,
+    deadline: date | None,
+) -> str:
     """The status of an indicator on a day: against its own deadline and its own baseline."""
     if value is None:
         return "no_data"
@@ -206,6 +221,7 @@ def status_group(status: str) -> str:
 @dataclass(frozen=True)
 class IndicatorFigure:
     """One indicator in one report period."""
+
     indicator: Indicator
     measurement: Measurement | None  # the value known at the end of the period
     value: float | None
@@ -234,8 +250,7 @@ def report_day(period: str | None, today: date) -> date:
     return min(semester_bounds(period)[1], today) if period else today
 
 
-def indicator_figure(ind: Indicator, project: Project, period: str | None,
-                     today: date) -> IndicatorFigure:
+def indicator_figure(ind: Indicator, project: Project, period: str | None, today: date) -> IndicatorFigure:
     at = report_day(period, today)
     m = value_at(ind, at)
     start = ind.baseline_date or project.period_start
@@ -243,10 +258,15 @@ def indicator_figure(ind: Indicator, project: Project, period: str | None,
     value = m.value if m else None
     carried = m is not None and period is not None and not in_period(measured_on(m), period)
     return IndicatorFigure(
-        indicator=ind, measurement=m, value=value, carried=carried,
+        indicator=ind,
+        measurement=m,
+        value=value,
+        carried=carried,
         progress=progress(ind.baseline_value, ind.target_value, value),
         status=indicator_status(ind.baseline_value, ind.target_value, value, at, start, deadline),
-        deadline=deadline, at=at)
+        deadline=deadline,
+        at=at,
+    )
 
 
 # -- poll waves -----------------------------------------------------------------------------------
@@ -259,18 +279,19 @@ class WaveChoice(Generic[P]):
     followup: P | None
 
 
-def choose_waves(polls: Sequence[tuple[P, Poll, Sequence[Respondent]]],
-                 period: str | None) -> WaveChoice[P]:
+def choose_waves(polls: Sequence[tuple[P, Poll, Sequence[Respondent]]], period: str | None) -> WaveChoice[P]:
     """The waves a period is about, from (item, poll, respondents) triples: the follow-up with
     the most people who consented in the period (ties: the newest), and the baseline it is
     compared with (created before it, the most people; ties: the newest). Without a follow-up in
     the period, the baseline with the most people in the period. A poll nobody answered in the
     period is not chosen, whatever its date."""
+
     def n_in(rs: Sequence[Respondent]) -> int:
         return sum(1 for r in rs if r.consent and in_period(r.consent_at, period))
 
-    def best(cands: list[tuple[P, Poll, Sequence[Respondent]]],
-             count: Callable[[Sequence[Respondent]], int]) -> Any:
+    def best(
+        cands: list[tuple[P, Poll, Sequence[Respondent]]], count: Callable[[Sequence[Respondent]], int]
+    ) -> Any:
         cands = [c for c in cands if count(c[2]) > 0]
         if not cands:
             return None

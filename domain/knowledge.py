@@ -4,6 +4,7 @@ effect examples and templates, glossary, lessons and the coaching lexicon.
 Pure: standard library and pydantic only. The YAML files in `knowledge/` are validated into
 these models at load time; every model forbids unknown fields, so a typo fails loudly.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,33 +34,63 @@ DOMAIN_IDS: tuple[str, ...] = DOMAINS
 LEVELS: tuple[str, ...] = ("output", "outcome", "impact")
 UNITS: tuple[str, ...] = ("number", "percent", "score", "yes_no", "days", "mad")
 FREQUENCIES: tuple[str, ...] = (
-    "per_activity", "monthly", "quarterly", "semester", "yearly", "baseline_endline",
+    "per_activity",
+    "monthly",
+    "quarterly",
+    "semester",
+    "yearly",
+    "baseline_endline",
 )
 DISAGGREGATIONS: tuple[str, ...] = ("sex", "age_band", "disability", "migrant_status", "location")
 PARTY_IDS: tuple[str, ...] = (
-    "participants", "families", "non_selected_peers", "host_community", "associations",
-    "commune_actors", "state_services", "people_losing_out",
+    "participants",
+    "families",
+    "non_selected_peers",
+    "host_community",
+    "associations",
+    "commune_actors",
+    "state_services",
+    "people_losing_out",
 )
 # The sections of the starter library (DOMAIN.md §3.4 A-J), K = living environment (ours), and
 # the institutional set.
 INDICATOR_GROUPS: tuple[str, ...] = tuple("ABCDEFGHIJK") + ("institutional",)
 GLOSSARY_LEVELS: tuple[str, ...] = (
-    "input", "activity", "output", "outcome", "impact", "result", "method",
+    "input",
+    "activity",
+    "output",
+    "outcome",
+    "impact",
+    "result",
+    "method",
 )
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "start", "stop", "keep")
 
 Level = Literal["output", "outcome", "impact"]
 PublicId = Literal["youth", "women", "disability", "migrants", "children", "elderly", "other"]
 DomainId = Literal[
-    "employment_income", "education_training", "health_wellbeing", "social_ties",
-    "civic_participation", "access_services", "empowerment", "culture_sport", "living_environment",
+    "employment_income",
+    "education_training",
+    "health_wellbeing",
+    "social_ties",
+    "civic_participation",
+    "access_services",
+    "empowerment",
+    "culture_sport",
+    "living_environment",
 ]
 Unit = Literal["number", "percent", "score", "yes_no", "days", "mad"]
 Frequency = Literal["per_activity", "monthly", "quarterly", "semester", "yearly", "baseline_endline"]
 Disaggregation = Literal["sex", "age_band", "disability", "migrant_status", "location"]
 PartyId = Literal[
-    "participants", "families", "non_selected_peers", "host_community", "associations",
-    "commune_actors", "state_services", "people_losing_out",
+    "participants",
+    "families",
+    "non_selected_peers",
+    "host_community",
+    "associations",
+    "commune_actors",
+    "state_services",
+    "people_losing_out",
 ]
 Polarity = Literal["positive", "negative"]
 # How a party relates to the project (matches domain.records.Stakeholder.kind).
@@ -69,6 +100,7 @@ Direction = Literal["increase", "decrease", "start", "stop", "keep"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+
 def placeholders(text: str) -> set[str]:
     """The placeholders used in a text (`{name}`, `{name:form}`, plurals: domain.wording)."""
     return wording.names(text)
@@ -76,14 +108,15 @@ def placeholders(text: str) -> set[str]:
 
 def _fill(text: str, lang: str, values: dict[str, Any], plural: PluralRule | None) -> str:
     """A template filled in (an inflected value in the form asked for, numbers by plural)."""
+
     def shown(value: Any, form: str) -> str:
         if wording.is_forms(value):
             return wording.pick_form(value, lang, form)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return "" if value is None else str(value)
-    return wording.render(text, values, shown, plural or (lambda n: "other"),
-                          lambda n: shown(n, ""))
+
+    return wording.render(text, values, shown, plural or (lambda n: "other"), lambda n: shown(n, ""))
 
 
 def _lang_tag(lang: Lang | str) -> str:
@@ -197,8 +230,12 @@ class Public(_Strict):
 
     def who_forms(self) -> dict[str, Any]:
         """The public as an inflected template value ({who}, {who:gen}: domain.wording)."""
-        return wording.forms({tag: {"": self.who.get(tag), "gen": self.who_gen.get(tag) or
-                                    self.who.get(tag)} for tag in LANG_TAGS})
+        return wording.forms(
+            {
+                tag: {"": self.who.get(tag), "gen": self.who_gen.get(tag) or self.who.get(tag)}
+                for tag in LANG_TAGS
+            }
+        )
 
 
 class DomainArea(_Strict):
@@ -425,11 +462,18 @@ class Card(_Strict):
 
 # The moments of need a dialogue reports (bot.handlers.reached) and a lesson may be offered at.
 MOMENTS: tuple[str, ...] = (
-    "effect", "parties", "indicator", "measurement", "poll", "report", "unexpected",
+    "effect",
+    "parties",
+    "indicator",
+    "measurement",
+    "poll",
+    "report",
+    "unexpected",
     "activity_as_effect",
 )
-Moment = Literal["effect", "parties", "indicator", "measurement", "poll", "report", "unexpected",
-                 "activity_as_effect"]
+Moment = Literal[
+    "effect", "parties", "indicator", "measurement", "poll", "report", "unexpected", "activity_as_effect"
+]
 # How a practice question is answered and judged:
 # - level: sort a statement into activity / output / effect (the coach's classification);
 # - effect, unexpected: write a change for people (classified, then checked for its parts);
@@ -438,8 +482,11 @@ Moment = Literal["effect", "parties", "indicator", "measurement", "poll", "repor
 PracticeKind = Literal["level", "effect", "unexpected", "smart", "choice"]
 # The values a practice question of each kind may use.
 PRACTICE_VALUES: dict[str, frozenset[str]] = {
-    "level": frozenset({"text"}), "effect": frozenset({"who"}),
-    "unexpected": frozenset({"who"}), "smart": frozenset({"label"}), "choice": frozenset(),
+    "level": frozenset({"text"}),
+    "effect": frozenset({"who"}),
+    "unexpected": frozenset({"who"}),
+    "smart": frozenset({"label"}),
+    "choice": frozenset(),
 }
 
 
@@ -661,8 +708,12 @@ class Labels(_Strict):
     @model_validator(mode="after")
     def _exact_keys(self) -> "Labels":
         expected = {
-            "units": UNITS, "frequencies": FREQUENCIES, "levels": LEVELS,
-            "disaggregations": DISAGGREGATIONS, "polarities": POLARITIES, "party_kinds": PARTY_KINDS,
+            "units": UNITS,
+            "frequencies": FREQUENCIES,
+            "levels": LEVELS,
+            "disaggregations": DISAGGREGATIONS,
+            "polarities": POLARITIES,
+            "party_kinds": PARTY_KINDS,
         }
         for name, ids in expected.items():
             got = set(getattr(self, name))
@@ -716,14 +767,16 @@ class KnowledgeBase(_Strict):
         """Glossary terms with a trap whose trigger word appears in `text`."""
         low = _fold(text)
         return [
-            t for t in self.glossary
+            t
+            for t in self.glossary
             if t.trap is not None
             and any(_has_word(low, _fold(w), self.coaching.arabic_proclitics) for w in t.triggers)
         ]
 
     def examples_for(self, *, domain: str | None = None, public: str | None = None) -> list[EffectExample]:
         return [
-            e for e in self.effect_examples
+            e
+            for e in self.effect_examples
             if (domain is None or e.domain == domain) and (public is None or e.public == public)
         ]
 

@@ -1,4 +1,5 @@
 """Language variants Athar speaks (NLU contract tags)."""
+
 from __future__ import annotations
 
 from enum import Enum

@@ -6,6 +6,7 @@ period when its first completion falls in it; "right at the first try" is counte
 completions (the very first practice answer of that person on that module was right), so the
 two figures always read together: "9 completions, 6 of them right at the first try".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ def completed_in(p: LessonProgress, period: str | None) -> bool:
     return period is None or (p.completed_at is not None and in_period(p.completed_at, period))
 
 
-def commune_learning(commune_id: str, progress: Iterable[LessonProgress],
-                     lesson_ids: Sequence[str], period: str | None = None) -> CommuneLearning:
+def commune_learning(
+    commune_id: str, progress: Iterable[LessonProgress], lesson_ids: Sequence[str], period: str | None = None
+) -> CommuneLearning:
     """The learning figures of one commune (its users' progress) for a semester ("2026-S1") or,
     with `period` None, since the start."""
     rows = [p for p in progress if p.lesson_id in lesson_ids]
@@ -51,18 +53,32 @@ def commune_learning(commune_id: str, progress: Iterable[LessonProgress],
     for lid in lesson_ids:
         mine = [p for p in rows if p.lesson_id == lid]
         finished = [p for p in done if p.lesson_id == lid]
-        modules.append(ModuleFigure(
-            lesson_id=lid, started=sum(p.started for p in mine), completed=len(finished),
-            first_try=sum(p.first_try is True for p in finished),
-            offered=sum(p.offered_at is not None for p in mine)))
+        modules.append(
+            ModuleFigure(
+                lesson_id=lid,
+                started=sum(p.started for p in mine),
+                completed=len(finished),
+                first_try=sum(p.first_try is True for p in finished),
+                offered=sum(p.offered_at is not None for p in mine),
+            )
+        )
     return CommuneLearning(
-        commune_id=commune_id, people=len({p.user_id for p in done}), completed=len(done),
-        modules=len({p.lesson_id for p in done}), first_try=sum(p.first_try is True for p in done),
-        learners=len({p.user_id for p in rows if p.started}), by_module=tuple(modules))
+        commune_id=commune_id,
+        people=len({p.user_id for p in done}),
+        completed=len(done),
+        modules=len({p.lesson_id for p in done}),
+        first_try=sum(p.first_try is True for p in done),
+        learners=len({p.user_id for p in rows if p.started}),
+        by_module=tuple(modules),
+    )
 
 
-def learning_by_commune(rows: Iterable[tuple[str, LessonProgress]], commune_ids: Sequence[str],
-                        lesson_ids: Sequence[str], period: str | None = None) -> list[CommuneLearning]:
+def learning_by_commune(
+    rows: Iterable[tuple[str, LessonProgress]],
+    commune_ids: Sequence[str],
+    lesson_ids: Sequence[str],
+    period: str | None = None,
+) -> list[CommuneLearning]:
     """One CommuneLearning per commune of `commune_ids`, in that order (a commune where nobody
     learnt anything yet gets zeros: the table shows who has not started)."""
     by: dict[str, list[LessonProgress]] = {c: [] for c in commune_ids}

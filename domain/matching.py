@@ -11,6 +11,7 @@ people type for a meaning ("safi", "c'est bon", "هادشي هو", "👍") come 
   ("education" for "Éducation et formation", "12 mois" for "Dans 12 mois") or a label with a
   few words around it ("positif bien sûr"), when exactly one option fits.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,17 @@ from domain.text import DIGIT_MAP
 
 # Arabic letter variants, mapped after NFKD (which already splits hamza and madda off alef, waw
 # and yaa): alef maqsura → yaa, taa marbuta → haa, Farsi yeh and kaf, Arabic-Indic digits.
-_LETTERS = str.maketrans({0x0649: 0x064A, 0x0629: 0x0647, 0x06CC: 0x064A, 0x06A9: 0x0643,
-                          0x0671: 0x0627, 0x0640: None,
-                          **DIGIT_MAP})
+_LETTERS = str.maketrans(
+    {
+        0x0649: 0x064A,
+        0x0629: 0x0647,
+        0x06CC: 0x064A,
+        0x06A9: 0x0643,
+        0x0671: 0x0627,
+        0x0640: None,
+        **DIGIT_MAP,
+    }
+)
 _RUNS = re.compile(r"(\w)\1{2,}")  # elongation: "merciiii", "شكراااا"
 _NON_WORD = re.compile(r"[\s\W_]+")
 
@@ -57,8 +66,9 @@ def symbols(text: str) -> str:
     t = (text or "").strip()
     if not t or any(unicodedata.category(c)[0] in ("L", "N") for c in t):
         return ""
-    return "".join(c for c in t if not c.isspace() and c not in "\ufe0f\u200d"
-                   and not 0x1F3FB <= ord(c) <= 0x1F3FF)
+    return "".join(
+        c for c in t if not c.isspace() and c not in "\ufe0f\u200d" and not 0x1F3FB <= ord(c) <= 0x1F3FF
+    )
 
 
 def leading_symbols(label: str) -> str:
@@ -95,8 +105,14 @@ def same_word(a: str, b: str, short: bool = False) -> bool:
     if a == b:
         return True
     limit = min(_typo_limit(a), _typo_limit(b))
-    if short and limit == 0 and len(a) != len(b) and min(len(a), len(b)) >= 3 and a[0] == b[0] \
-            and max(_typo_limit(a), _typo_limit(b)) > 0:
+    if (
+        short
+        and limit == 0
+        and len(a) != len(b)
+        and min(len(a), len(b)) >= 3
+        and a[0] == b[0]
+        and max(_typo_limit(a), _typo_limit(b)) > 0
+    ):
         limit = 1
     return limit > 0 and edits_within(a, b, limit)
 
@@ -133,6 +149,7 @@ def _inside(part: Sequence[str], whole: Sequence[str]) -> bool:
 @dataclass(frozen=True)
 class Choice:
     """One option as the matcher sees it: its data, its label in every variant, its meanings."""
+
     data: str
     labels: tuple[str, ...]
     means: tuple[str, ...] = ()
@@ -144,15 +161,18 @@ class Matcher:
     """Typed text → the data of the option meant, or None. `synonyms`: meaning → words people
     type for it (all variants mixed); `stop`: words that never tell two labels apart."""
 
-    def __init__(self, synonyms: Mapping[str, Iterable[str]], stop: Iterable[str] = (),
-                 ordinals: Sequence[Iterable[str]] = ()):
+    def __init__(
+        self,
+        synonyms: Mapping[str, Iterable[str]],
+        stop: Iterable[str] = (),
+        ordinals: Sequence[Iterable[str]] = (),
+    ):
         self.stop = frozenset(key(w) for w in stop if key(w))
         # "le premier", "التاني", "lowel": a position in the list of buttons (loose steps)
         self.ordinals = {w: i for i, forms in enumerate(ordinals) for w in map(words, forms) if w}
         self.phrases = {m: frozenset(key(s) for s in ws if key(s)) for m, ws in synonyms.items()}
         self.synonyms = {m: frozenset(x.replace(" ", "") for x in ws) for m, ws in self.phrases.items()}
-        self.emoji = {m: frozenset(symbols(s) for s in ws if symbols(s))
-                      for m, ws in synonyms.items()}
+        self.emoji = {m: frozenset(symbols(s) for s in ws if symbols(s)) for m, ws in synonyms.items()}
 
     def meanings(self, labels: Iterable[str]) -> tuple[str, ...]:
         """The meanings a label carries by its own words: "➡️ Non, c'est tout" is "no" and
@@ -163,13 +183,19 @@ class Matcher:
             for m in MEANINGS:
                 if m in found:
                     continue
-                if any(k == s or k.startswith(s + " ") or k.endswith(" " + s)
-                       for s in self.phrases.get(m, ())):
+                if any(
+                    k == s or k.startswith(s + " ") or k.endswith(" " + s) for s in self.phrases.get(m, ())
+                ):
                     found.append(m)
         return tuple(m for m in MEANINGS if m in found)
 
-    def match(self, text: str, choices: Sequence[Choice], loose: bool = False,  # noqa: C901
-              around: bool = True) -> str | None:
+    def match(  # noqa: C901
+        self,
+        text: str,
+        choices: Sequence[Choice],
+        loose: bool = False,
+        around: bool = True,
+    ) -> str | None:
         """`loose`: a part of a label, an ordinal, a label with a few words `around` it may
         select (choice steps; not `around` where typed words are a value: "f akhir yonyo 2027"
         is a date, not the button "Akhir 2027")."""
@@ -213,10 +239,12 @@ class Matcher:
         if k.isdigit():
             return None  # a number is a value or a position, never part of a label
         typed = words(text)
-        typos = [c for c in choices if any(len(w) == len(typed) and _inside(typed, w)
-                                           for w in map(words, c.labels + c.also))
-                 or (len(typed) == 1 and any(same_word(j, _joined(lb), short=True)
-                                             for lb in c.labels + c.also))]
+        typos = [
+            c
+            for c in choices
+            if any(len(w) == len(typed) and _inside(typed, w) for w in map(words, c.labels + c.also))
+            or (len(typed) == 1 and any(same_word(j, _joined(lb), short=True) for lb in c.labels + c.also))
+        ]
         if len(typos) == 1:
             return typos[0].data
         if not loose:
@@ -237,13 +265,22 @@ class Matcher:
             return None
         # the label sharing the most words with the answer, two at least ("le projet emploi
         # jeunes" for "Ateliers emploi jeunes")
-        scores = sorted(((sum(1 for x in content if any(same_word(x, y) for y in w)), c.data)
-                         for c in choices for w in self._words(c, True)), reverse=True)
+        scores = sorted(
+            (
+                (sum(1 for x in content if any(same_word(x, y) for y in w)), c.data)
+                for c in choices
+                for w in self._words(c, True)
+            ),
+            reverse=True,
+        )
         best = {d for n, d in scores if scores and n == scores[0][0]}
         if scores and scores[0][0] >= 2 and len(best) == 1 and scores[0][0] > len(content) / 2:
             return scores[0][1]
-        around_hits = [c for c in choices if any(w and _inside(w, content) and len(content) - len(w) <= 3
-                                            for w in self._words(c, True))]
+        around_hits = [
+            c
+            for c in choices
+            if any(w and _inside(w, content) and len(content) - len(w) <= 3 for w in self._words(c, True))
+        ]
         return around_hits[0].data if len(around_hits) == 1 else None
 
     def meant(self, text: str) -> tuple[str, ...]:
@@ -260,7 +297,7 @@ class Matcher:
         tokens, found, i = k.split(), [], 0
         while i < len(tokens):
             for n in range(min(4, len(tokens) - i), 0, -1):
-                phrase = " ".join(tokens[i:i + n])
+                phrase = " ".join(tokens[i : i + n])
                 ms = [m for m in MEANINGS if phrase in self.phrases.get(m, ())]
                 if ms:
                     found += ms

@@ -4,6 +4,7 @@ Incoming: what a channel adapter hands to the dispatcher. Reply: what handlers r
 keys with parameters, never literal sentences. Rendered: a reply in one language, ready for any
 channel adapter (which knows its own limits).
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -37,6 +38,7 @@ class Incoming(BaseModel):
 
 class Msg(BaseModel):
     """A catalog key and its parameters."""
+
     key: str
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -61,6 +63,7 @@ class Job(BaseModel):
     """Slow work (making a file) that a channel does just before it sends the reply carrying
     it, after the replies before it are on the user's screen ("preparing your file…", then the
     file). Plain data, so it waits in the outbox like any reply: a crash means it runs again."""
+
     kind: str  # a job runner registered by a handler (Handlers.add_job)
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -70,6 +73,7 @@ class Notice(BaseModel):
     that may only start a conversation with an approved template (WhatsApp, 24 hours after the
     user's last message) sends the template configured for `kind`, filled with `params`; its
     button gives back `payload` (a /start payload, or a channel's own)."""
+
     kind: str
     params: dict[str, str] = Field(default_factory=dict)
     payload: str | None = None
@@ -95,6 +99,7 @@ class RenderedButton(BaseModel):
 
 class Rendered(BaseModel):
     """A reply rendered in one language: what adapters send."""
+
     text: str
     buttons: list[RenderedButton] = Field(default_factory=list)
     rtl: bool = False

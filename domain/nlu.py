@@ -3,6 +3,7 @@
 Labels follow the NLU contract (shared/docs/NLU.md). Any engine (Rasa over HTTP, the
 keyword fallback, a future model) returns an `Understanding`.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
@@ -10,13 +11,30 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 DIALOGUE_INTENTS: tuple[str, ...] = (
-    "greet", "goodbye", "thanks", "affirm", "deny", "help", "back", "skip", "restart",
-    "cancel", "change_language", "dont_know", "menu",
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "help",
+    "back",
+    "skip",
+    "restart",
+    "cancel",
+    "change_language",
+    "dont_know",
+    "menu",
 )
 # what a registered user wants to do, said in words (routed to a menu entry's dialogue)
 FEATURE_INTENTS: tuple[str, ...] = (
-    "show_projects", "new_project", "add_effect", "add_unexpected", "add_indicator", "add_measure",
-    "export", "poll",
+    "show_projects",
+    "new_project",
+    "add_effect",
+    "add_unexpected",
+    "add_indicator",
+    "add_measure",
+    "export",
+    "poll",
 )
 STATEMENT_INTENTS: tuple[str, ...] = ("describe_activity", "describe_output", "describe_effect")
 OTHER_INTENTS: tuple[str, ...] = ("out_of_scope", "nlu_fallback")
@@ -24,12 +42,18 @@ ALL_INTENTS: tuple[str, ...] = DIALOGUE_INTENTS + FEATURE_INTENTS + STATEMENT_IN
 
 PUBLICS: tuple[str, ...] = ("youth", "women", "disability", "migrants", "children", "elderly")
 DOMAINS: tuple[str, ...] = (
-    "employment_income", "education_training", "health_wellbeing", "social_ties",
-    "civic_participation", "access_services", "empowerment", "culture_sport", "living_environment",
+    "employment_income",
+    "education_training",
+    "health_wellbeing",
+    "social_ties",
+    "civic_participation",
+    "access_services",
+    "empowerment",
+    "culture_sport",
+    "living_environment",
 )
 # qualifier: "about" / "at_least" / "at_most" said around a number; date: see nlu/dates.py
-ENTITY_TYPES: tuple[str, ...] = ("public", "domain", "number", "percent", "duration", "qualifier",
-                                 "date")
+ENTITY_TYPES: tuple[str, ...] = ("public", "domain", "number", "percent", "duration", "qualifier", "date")
 
 
 class Intent(BaseModel):

@@ -21,6 +21,7 @@ Statistics are implemented in pure Python for small samples (DOMAIN §4.6): coun
 paired improved/same/worse with an exact sign test and a Wilcoxon signed-rank test, an unpaired
 Mann-Whitney U test, and breakdowns where groups smaller than `min_group_size` are suppressed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,19 +42,20 @@ from domain.records import Indicator, Measurement, Poll, Respondent, Response, S
 from domain.text import ASCII_DIGITS
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
-QuestionKind = Literal["scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text",
-                       "multi", "integer"]
+QuestionKind = Literal[
+    "scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text", "multi", "integer"
+]
 ORDINAL_KINDS = ("scale5", "wg4", "yes_no")
 NO_OPTION_KINDS = ("text", "integer")  # the kinds answered without a list of options
 PROFILE_KINDS = ("sex", "age_band", "public")  # copied into Respondent.profile
-KIND_SCALE = {"wg4": "wg4", "yes_no": "yes_no", "sex": "sex", "age_band": "age_band",
-              "public": "public"}
+KIND_SCALE = {"wg4": "wg4", "yes_no": "yes_no", "sex": "sex", "age_band": "age_band", "public": "public"}
 BREAKDOWN_KEYS = ("sex", "age_band", "disability", "public")
 MAX_QUESTIONS = 30
 QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")  # an XLSForm name, as written
 SCALE5_EMOJI = ("😞", "🙁", "😐", "🙂", "😀")
 MULTI_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")  # no spaces: Kobo joins them with spaces
-INTEGER_LIMIT = 10 ** 9
+INTEGER_LIMIT = 10**9
+
 
 def relevant_refs(relevant: str | None) -> list[str]:
     """The question names a `relevant` condition reads, in order."""
@@ -126,8 +128,9 @@ class Question(_Model):
     @classmethod
     def _id(cls, v: str) -> str:
         if not QUESTION_ID.match(v):
-            raise ValueError(f"{v!r} is not a question name (a letter or _, then letters, digits, "
-                             "_ . -; at most 64)")
+            raise ValueError(
+                f"{v!r} is not a question name (a letter or _, then letters, digits, _ . -; at most 64)"
+            )
         return v
 
     @model_validator(mode="after")
@@ -139,11 +142,16 @@ class Question(_Model):
         if self.kind in NO_OPTION_KINDS and self.options:
             raise ValueError(f"question {self.id}: a {self.kind} question has no options")
         if self.kind == "multi":
-            bad = [o.value for o in self.options
-                   if not isinstance(o.value, str) or not MULTI_VALUE.match(o.value)]
+            bad = [
+                o.value
+                for o in self.options
+                if not isinstance(o.value, str) or not MULTI_VALUE.match(o.value)
+            ]
             if bad:
-                raise ValueError(f"question {self.id}: the option values of a multi question are "
-                                 f"words without spaces ({bad[0]!r})")
+                raise ValueError(
+                    f"question {self.id}: the option values of a multi question are "
+                    f"words without spaces ({bad[0]!r})"
+                )
         if (self.min is not None or self.max is not None) and self.kind != "integer":
             raise ValueError(f"question {self.id}: only an integer question has min and max")
         for bound in (self.min, self.max):
@@ -211,8 +219,9 @@ class Question(_Model):
         if self.kind == "integer":
             return self.integer(raw)
         for o in self.options:
-            if raw == o.value or (isinstance(o.value, int) and isinstance(raw, str)
-                                  and raw.strip() == str(o.value)):
+            if raw == o.value or (
+                isinstance(o.value, int) and isinstance(raw, str) and raw.strip() == str(o.value)
+            ):
                 return o.value
         return None
 
@@ -263,13 +272,16 @@ class Question(_Model):
                 start = text.find(f" {label} ")
                 if start >= 0:
                     found.append((start, start + len(label) + 1, o.value))
-        kept = [f for f in found if not any(g != f and g[0] <= f[0] and f[1] <= g[1]
-                                            and g[1] - g[0] > f[1] - f[0] for g in found)]
+        kept = [
+            f
+            for f in found
+            if not any(g != f and g[0] <= f[0] and f[1] <= g[1] and g[1] - g[0] > f[1] - f[0] for g in found)
+        ]
         if not kept:
             return self._part_of_label(text.strip())
         if len({v for _, _, v in kept}) != 1:
             return None
-        outside = " ".join(text[:kept[0][0]].split() + text[kept[0][1]:].split())
+        outside = " ".join(text[: kept[0][0]].split() + text[kept[0][1] :].split())
         if any(_negation(w) for w in outside.split()):
             return None
         return kept[0][2]
@@ -280,16 +292,21 @@ class Question(_Model):
         words = text.split()
         if len(text) < 4 or len(words) > 3 or any(_negation(w) for w in words):
             return None
-        hits = {o.value for o in self.options for label in o.label.values() if label
-                and f" {text} " in f" {fold(label)} "}
+        hits = {
+            o.value
+            for o in self.options
+            for label in o.label.values()
+            if label and f" {text} " in f" {fold(label)} "
+        }
         return hits.pop() if len(hits) == 1 else None
 
     def _band(self, typed: str, number: float | None) -> int | str | None:
         """The age band (values "15-17", "60+") an age falls in."""
         if number is None:  # a number of its own: the 3 of "3ndi" (Arabizi) is a letter
             t = typed.translate(ASCII_DIGITS)
-            m = re.search(r"(?<![^\W_])(\d{1,3})(?![^\W_])", t) \
-                or re.search(r"(?<![^\W_])(\d{2,3})(?=[^\W\d_])", t)  # "45ans"
+            m = re.search(r"(?<![^\W_])(\d{1,3})(?![^\W_])", t) or re.search(
+                r"(?<![^\W_])(\d{2,3})(?=[^\W\d_])", t
+            )  # "45ans"
             number = float(m.group(1)) if m else None
         if number is None or not float(number).is_integer():
             return None
@@ -336,8 +353,9 @@ def check_questions(questions: Sequence[Question]) -> None:
             raise ValueError(f"question {q.id} appears twice")
         missing = [r for r in relevant_refs(q.relevant) if r not in seen]
         if missing:
-            raise ValueError(f"question {q.id}: relevant refers to {missing[0]!r}, which is not an "
-                             "earlier question")
+            raise ValueError(
+                f"question {q.id}: relevant refers to {missing[0]!r}, which is not an earlier question"
+            )
         seen.add(q.id)
 
 
@@ -357,11 +375,37 @@ def fold(text: str) -> str:
 
 
 # negation words of the four variants (folded), and Darija's ma…ch / ما…ش around a verb
-_NEGATIONS = {"pas", "ne", "n", "jamais", "aucun", "aucune", "ni", "sans", "non", "machi", "mchi",
-              "ma", "la", "walo", "7ta", "not", "no"} | {
-    "".join(chr(c) for c in w) for w in ((0x644, 0x627), (0x644, 0x64A, 0x633), (0x644, 0x645),
-                                         (0x644, 0x646), (0x63A, 0x64A, 0x631), (0x645, 0x627),
-                                         (0x645, 0x627, 0x634, 0x64A), (0x62D, 0x62A, 0x649))}
+_NEGATIONS = {
+    "pas",
+    "ne",
+    "n",
+    "jamais",
+    "aucun",
+    "aucune",
+    "ni",
+    "sans",
+    "non",
+    "machi",
+    "mchi",
+    "ma",
+    "la",
+    "walo",
+    "7ta",
+    "not",
+    "no",
+} | {
+    "".join(chr(c) for c in w)
+    for w in (
+        (0x644, 0x627),
+        (0x644, 0x64A, 0x633),
+        (0x644, 0x645),
+        (0x644, 0x646),
+        (0x63A, 0x64A, 0x631),
+        (0x645, 0x627),
+        (0x645, 0x627, 0x634, 0x64A),
+        (0x62D, 0x62A, 0x649),
+    )
+}
 
 
 def _negation(word: str) -> bool:
@@ -374,6 +418,7 @@ def _negation(word: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # The question bank (loaded from knowledge/polls.yml)
+
 
 class ModuleDef(_Model):
     id: str
@@ -431,8 +476,9 @@ class QuestionBank(_Model):
             out.append(Question.model_validate(data))
         return out
 
-    def build(self, modules: Iterable[str] = (), publics: Sequence[str] = (),
-              custom: Sequence[Question] = ()) -> list[Question]:
+    def build(
+        self, modules: Iterable[str] = (), publics: Sequence[str] = (), custom: Sequence[Question] = ()
+    ) -> list[Question]:
         """The questions of a new poll: the mandatory modules, the chosen optional ones, a
         'public' question when the project has several target publics, and custom questions
         (placed before the open question)."""
@@ -448,8 +494,16 @@ class QuestionBank(_Model):
             if m.id == "profile" and len(publics) > 1:
                 opts = [o for o in self.publics if o.value in publics]
                 if len(opts) > 1:
-                    qs.append(Question(id="public", kind="public", module="profile", options=opts,
-                                       text=self.public_text, short=self.public_short))
+                    qs.append(
+                        Question(
+                            id="public",
+                            kind="public",
+                            module="profile",
+                            options=opts,
+                            text=self.public_text,
+                            short=self.public_short,
+                        )
+                    )
             if any(q.kind == "text" for q in qs):
                 out.extend(custom)
                 custom = ()
@@ -479,11 +533,15 @@ def questions_of(poll: Poll) -> list[Question]:
     return list(parsed)
 
 
-def custom_question(qid: str, text: dict[str, str], kind: str = "scale5",
-                    bank: QuestionBank | None = None, scale: str = "amount") -> Question:
+def custom_question(
+    qid: str,
+    text: dict[str, str],
+    kind: str = "scale5",
+    bank: QuestionBank | None = None,
+    scale: str = "amount",
+) -> Question:
     """A question written by an official (its text in the variants they gave)."""
-    data: dict[str, Any] = {"id": qid, "kind": kind, "module": "custom", "text": text,
-                            "short": text}
+    data: dict[str, Any] = {"id": qid, "kind": kind, "module": "custom", "text": text, "short": text}
     if kind not in NO_OPTION_KINDS:
         if bank is None:
             raise ValueError("a custom scale question needs the question bank")
@@ -495,6 +553,7 @@ def custom_question(qid: str, text: dict[str, str], kind: str = "scale5",
 
 # ---------------------------------------------------------------------------------------------
 # Pseudonyms
+
 
 def pseudonym(key: bytes | str, channel: str, user_ref: str, project_id: int) -> str:
     """HMAC-SHA256(key, channel:user_ref:project_id), hex. The same person gets the same
@@ -510,6 +569,7 @@ def pseudonym(key: bytes | str, channel: str, user_ref: str, project_id: int) ->
 
 # ---------------------------------------------------------------------------------------------
 # Statistics (pure Python)
+
 
 def median(values: Sequence[float]) -> float | None:
     return float(_median(values)) if values else None
@@ -527,7 +587,7 @@ def sign_test(improved: int, worse: int) -> float | None:
     if n == 0:
         return None
     k = min(improved, worse)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
     return min(1.0, 2.0 * float(tail))
 
 
@@ -577,10 +637,10 @@ def wilcoxon_signed_rank(differences: Sequence[float], exact_max_n: int = 30) ->
         for r in range(1, n + 1):
             for s in range(total, r - 1, -1):
                 counts[s] += counts[s - r]
-        tail = sum(counts[: int(w) + 1]) / 2 ** n
+        tail = sum(counts[: int(w) + 1]) / 2**n
         return WilcoxonResult(n=n, w_plus=w_plus, w_minus=w_minus, p=min(1.0, 2 * tail), exact=True)
     mean = n * (n + 1) / 4.0
-    var = n * (n + 1) * (2 * n + 1) / 24.0 - sum(t ** 3 - t for t in ties.values()) / 48.0
+    var = n * (n + 1) * (2 * n + 1) / 24.0 - sum(t**3 - t for t in ties.values()) / 48.0
     if var <= 0:
         return WilcoxonResult(n=n, w_plus=w_plus, w_minus=w_minus, p=None, exact=False)
     z = (abs(w_plus - mean) - 0.5) / math.sqrt(var)
@@ -608,7 +668,7 @@ def mann_whitney_u(a: Sequence[float], b: Sequence[float]) -> MannWhitneyResult:
     n = n1 + n2
     ties = Counter(allv)
     mean = n1 * n2 / 2.0
-    var = n1 * n2 / 12.0 * ((n + 1) - sum(t ** 3 - t for t in ties.values()) / (n * (n - 1)))
+    var = n1 * n2 / 12.0 * ((n + 1) - sum(t**3 - t for t in ties.values()) / (n * (n - 1)))
     if var <= 0:
         p = None
     else:
@@ -619,6 +679,7 @@ def mann_whitney_u(a: Sequence[float], b: Sequence[float]) -> MannWhitneyResult:
 
 # ---------------------------------------------------------------------------------------------
 # Results
+
 
 def disability_from_wg(answers: dict[str, Any]) -> str | None:
     """'yes' if at least one functioning question is answered 'a lot of difficulty' or 'cannot do
@@ -631,8 +692,9 @@ def disability_from_wg(answers: dict[str, Any]) -> str | None:
     return None
 
 
-def profile_update(profile: dict[str, Any], question: Question, value: Any,
-                   answers: dict[str, Any]) -> dict[str, Any]:
+def profile_update(
+    profile: dict[str, Any], question: Question, value: Any, answers: dict[str, Any]
+) -> dict[str, Any]:
     """The respondent's profile after this answer (sex, age band, public, disability)."""
     out = dict(profile)
     if question.kind in PROFILE_KINDS:
@@ -760,15 +822,30 @@ def question_result(q: Question, values: list[Any], not_asked: int = 0) -> Quest
     dist = {str(v): counts.get(v, 0) for v in q.values()}
     if q.kind == "integer":
         nums = [float(v) for v in answered]
-        return QuestionResult(id=q.id, kind=q.kind, module=q.module, n=len(answered),
-                              skipped=len(values) - len(answered), distribution={},
-                              median=median(nums), minimum=min(nums) if nums else None,
-                              maximum=max(nums) if nums else None, not_asked=not_asked)
+        return QuestionResult(
+            id=q.id,
+            kind=q.kind,
+            module=q.module,
+            n=len(answered),
+            skipped=len(values) - len(answered),
+            distribution={},
+            median=median(nums),
+            minimum=min(nums) if nums else None,
+            maximum=max(nums) if nums else None,
+            not_asked=not_asked,
+        )
     scores = [s for s in (q.score(v) for v in answered) if s is not None]
-    return QuestionResult(id=q.id, kind=q.kind, module=q.module, n=len(answered),
-                          skipped=len(values) - len(answered), distribution=dist,
-                          median=median(scores) if q.ordinal else None,
-                          favourable=_favourable(q, answered), not_asked=not_asked)
+    return QuestionResult(
+        id=q.id,
+        kind=q.kind,
+        module=q.module,
+        n=len(answered),
+        skipped=len(values) - len(answered),
+        distribution=dist,
+        median=median(scores) if q.ordinal else None,
+        favourable=_favourable(q, answered),
+        not_asked=not_asked,
+    )
 
 
 def suppress(groups: list[GroupResult], min_group_size: int) -> list[GroupResult]:
@@ -780,13 +857,19 @@ def suppress(groups: list[GroupResult], min_group_size: int) -> list[GroupResult
         visible = sorted((g for g in out if not g.suppressed), key=lambda g: g.n)
         if visible:
             visible[0].suppressed = True
-    return [g.model_copy(update={"n": 0, "median": None, "favourable": None}) if g.suppressed else g
-            for g in out]
+    return [
+        g.model_copy(update={"n": 0, "median": None, "favourable": None}) if g.suppressed else g for g in out
+    ]
 
 
-def breakdown(q: Question, respondents: Sequence[Respondent], answers: dict[int, dict[str, Any]],
-              key: str, min_group_size: int,
-              asked: dict[int, set[str]] | None = None) -> list[GroupResult]:
+def breakdown(
+    q: Question,
+    respondents: Sequence[Respondent],
+    answers: dict[int, dict[str, Any]],
+    key: str,
+    min_group_size: int,
+    asked: dict[int, set[str]] | None = None,
+) -> list[GroupResult]:
     groups: dict[str, list[Any]] = defaultdict(list)
     for r in respondents:
         group = r.profile.get(key)
@@ -800,14 +883,26 @@ def breakdown(q: Question, respondents: Sequence[Respondent], answers: dict[int,
     for name in sorted(groups):
         vals = groups[name]
         scores = [s for s in (q.score(v) for v in vals) if s is not None]
-        out.append(GroupResult(group=name, n=len(vals), suppressed=False,
-                               median=median(scores), favourable=_favourable(q, vals)))
+        out.append(
+            GroupResult(
+                group=name,
+                n=len(vals),
+                suppressed=False,
+                median=median(scores),
+                favourable=_favourable(q, vals),
+            )
+        )
     return suppress(out, min_group_size)
 
 
-def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
-                 stories: Sequence[Story] = (), refusals: int = 0,
-                 min_group_size: int = 5) -> PollResults:
+def poll_results(
+    poll: Poll,
+    respondents: Sequence[Respondent],
+    responses: Sequence[Response],
+    stories: Sequence[Story] = (),
+    refusals: int = 0,
+    min_group_size: int = 5,
+) -> PollResults:
     qs = questions_of(poll)
     ids = {r.id for r in respondents}
     answers = answers_by_respondent(r for r in responses if r.respondent_id in ids)
@@ -821,22 +916,48 @@ def poll_results(poll: Poll, respondents: Sequence[Respondent], responses: Seque
         if q.kind == "text":
             vals = [a.get(q.id) for a in asked]
             n = sum(1 for v in vals if v is not None)
-            results.append(QuestionResult(id=q.id, kind=q.kind, module=q.module, n=n,
-                                          skipped=len(vals) - n, distribution={},
-                                          not_asked=not_asked))
+            results.append(
+                QuestionResult(
+                    id=q.id,
+                    kind=q.kind,
+                    module=q.module,
+                    n=n,
+                    skipped=len(vals) - n,
+                    distribution={},
+                    not_asked=not_asked,
+                )
+            )
             continue
         results.append(question_result(q, [a[q.id] for a in asked], not_asked))
         if q.ordinal:
-            breakdowns[q.id] = {k: breakdown(q, respondents, answers, k, min_group_size, asked_by)
-                                for k in BREAKDOWN_KEYS}
-    views = [StoryView(id=s.id, text=s.text, media=bool(s.media_ref), tags=list(s.tags),
-                       polarity=s.polarity, significant=s.significant,
-                       reason=s.significance_reason)
-             for s in stories if s.respondent_id in ids]
-    return PollResults(poll_id=poll.id, project_id=poll.project_id, wave=poll.wave,
-                       is_open=poll.is_open, respondents=len(respondents),
-                       completed=sum(1 for r in respondents if r.completed_at is not None),
-                       refusals=refusals, questions=results, breakdowns=breakdowns, stories=views)
+            breakdowns[q.id] = {
+                k: breakdown(q, respondents, answers, k, min_group_size, asked_by) for k in BREAKDOWN_KEYS
+            }
+    views = [
+        StoryView(
+            id=s.id,
+            text=s.text,
+            media=bool(s.media_ref),
+            tags=list(s.tags),
+            polarity=s.polarity,
+            significant=s.significant,
+            reason=s.significance_reason,
+        )
+        for s in stories
+        if s.respondent_id in ids
+    ]
+    return PollResults(
+        poll_id=poll.id,
+        project_id=poll.project_id,
+        wave=poll.wave,
+        is_open=poll.is_open,
+        respondents=len(respondents),
+        completed=sum(1 for r in respondents if r.completed_at is not None),
+        refusals=refusals,
+        questions=results,
+        breakdowns=breakdowns,
+        stories=views,
+    )
 
 
 def _asked_only(questions: list[Question], answers: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -848,9 +969,14 @@ def _asked_only(questions: list[Question], answers: dict[int, dict[str, Any]]) -
     return out
 
 
-def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Sequence[Response],
-            followup: Poll, f_respondents: Sequence[Respondent],
-            f_responses: Sequence[Response]) -> Comparison:
+def compare(
+    baseline: Poll,
+    b_respondents: Sequence[Respondent],
+    b_responses: Sequence[Response],
+    followup: Poll,
+    f_respondents: Sequence[Respondent],
+    f_responses: Sequence[Response],
+) -> Comparison:
     """Baseline against follow-up for every ordinal question both polls share: paired (the same
     pseudonym answered both) and unpaired (everyone who answered each wave)."""
     bq = {q.id: q for q in questions_of(baseline)}
@@ -873,26 +999,49 @@ def compare(baseline: Poll, b_respondents: Sequence[Respondent], b_responses: Se
         better = sum(1 for d in diffs if d * sign > 0)
         worse = sum(1 for d in diffs if d * sign < 0)
         wil = wilcoxon_signed_rank(diffs)
-        paired.append(PairedResult(id=qid, n_pairs=len(diffs), improved=better,
-                                   same=len(diffs) - better - worse, worse=worse,
-                                   median_change=median(diffs), sign_p=sign_test(better, worse),
-                                   wilcoxon_p=wil.p))
+        paired.append(
+            PairedResult(
+                id=qid,
+                n_pairs=len(diffs),
+                improved=better,
+                same=len(diffs) - better - worse,
+                worse=worse,
+                median_change=median(diffs),
+                sign_p=sign_test(better, worse),
+                wilcoxon_p=wil.p,
+            )
+        )
         b_all = [s for s in (q.score(a.get(qid)) for a in b_ans.values()) if s is not None]
         f_all = [s for s in (q.score(a.get(qid)) for a in f_ans.values()) if s is not None]
         mw = mann_whitney_u(b_all, f_all)
         fav_b = favourable(q.kind, (a.get(qid) for a in b_ans.values()))[0]
         fav_f = favourable(q.kind, (a.get(qid) for a in f_ans.values()))[0]
-        unpaired.append(UnpairedResult(id=qid, n_baseline=len(b_all), n_followup=len(f_all),
-                                       favourable_baseline=fav_b, favourable_followup=fav_f,
-                                       median_baseline=median(b_all), median_followup=median(f_all),
-                                       u=mw.u if mw.p is not None else None, p=mw.p,
-                                       effect=mw.effect))
-    return Comparison(baseline_poll_id=baseline.id, followup_poll_id=followup.id,
-                      n_linked=len(linked), paired=paired, unpaired=unpaired)
+        unpaired.append(
+            UnpairedResult(
+                id=qid,
+                n_baseline=len(b_all),
+                n_followup=len(f_all),
+                favourable_baseline=fav_b,
+                favourable_followup=fav_f,
+                median_baseline=median(b_all),
+                median_followup=median(f_all),
+                u=mw.u if mw.p is not None else None,
+                p=mw.p,
+                effect=mw.effect,
+            )
+        )
+    return Comparison(
+        baseline_poll_id=baseline.id,
+        followup_poll_id=followup.id,
+        n_linked=len(linked),
+        paired=paired,
+        unpaired=unpaired,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Stories and indicators
+
 
 def tag_story(text: str | None, lexicon: StoryLexicon) -> tuple[list[str], str | None]:
     """Domain tags and polarity of a story from word lists (a first guess officials can fix):
@@ -912,8 +1061,9 @@ def tag_story(text: str | None, lexicon: StoryLexicon) -> tuple[list[str], str |
     return tags or ["other"], polarity
 
 
-def measurement_from_results(indicator: Indicator, results: PollResults, period: str,
-                             min_group_size: int = 5) -> Measurement | None:
+def measurement_from_results(
+    indicator: Indicator, results: PollResults, period: str, min_group_size: int = 5
+) -> Measurement | None:
     """The value of an indicator linked to a poll question (`Indicator.poll_question`): the share
     of respondents with a favourable answer, in percent (scale5: 4 or 5; yes/no: yes; wg4: no or
     some difficulty), disaggregated by the breakdowns that are not suppressed. None if the poll
@@ -924,9 +1074,16 @@ def measurement_from_results(indicator: Indicator, results: PollResults, period:
         return None
     dis: dict[str, Any] = {"n": qr.n}
     for key, groups in results.breakdowns.get(qr.id, {}).items():
-        shown = {g.group: round(100 * g.favourable, 1) for g in groups
-                 if not g.suppressed and g.favourable is not None}
+        shown = {
+            g.group: round(100 * g.favourable, 1)
+            for g in groups
+            if not g.suppressed and g.favourable is not None
+        }
         if shown:
             dis[key] = shown
-    return Measurement(period=period, value=round(100 * qr.favourable, 1), disaggregated=dis,
-                       source=f"poll:{results.poll_id}:{results.wave}")
+    return Measurement(
+        period=period,
+        value=round(100 * qr.favourable, 1),
+        disaggregated=dis,
+        source=f"poll:{results.poll_id}:{results.wave}",
+    )

@@ -3,6 +3,7 @@
 One UnitOfWork per incoming message: the dispatcher opens it, handlers use its repositories,
 the dispatcher commits once. Repositories never commit.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -12,13 +13,25 @@ from typing import Any, Callable, Protocol
 from pydantic import BaseModel, Field
 
 from domain.records import (
-    AuditEntry, Identity, Invite, LessonProgress, Poll, Project, Respondent, Response, Story, User,
-    WebJob, WebToken, utcnow,
+    AuditEntry,
+    Identity,
+    Invite,
+    LessonProgress,
+    Poll,
+    Project,
+    Respondent,
+    Response,
+    Story,
+    User,
+    WebJob,
+    WebToken,
+    utcnow,
 )
 
 
 class ConversationRecord(BaseModel):
     """The persisted conversation of one chat on one channel."""
+
     channel: str
     chat_id: str
     user_id: int | None = None
@@ -118,6 +131,7 @@ class RespondentRepo(Protocol):
     def get(self, respondent_id: int) -> Respondent | None: ...
     def find(self, poll_id: int, pseudonym: str, lock: bool = False) -> Respondent | None:
         """`lock`: the row stays locked until the unit of work ends (SELECT … FOR UPDATE)."""
+
     def add(self, respondent: Respondent) -> Respondent: ...
     def save(self, respondent: Respondent) -> Respondent: ...
     def list(self, poll_id: int) -> list[Respondent]: ...

@@ -22,6 +22,7 @@ Shapes recognised (Latin, Arabic-Indic and Persian digits alike):
 - @handles of 5 to 32 characters (`@amina_b`).
 Amounts, years and dates are left as they are (`1 000 000 dh`, `en 2024`, `05/06/2024`).
 """
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,8 @@ _SEP = "[ .\\-\u00a0]"
 _EMAIL = re.compile(r"[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+")
 # `+` or `00`, then digits, separators and parentheses, ending with a digit; checked in _phone
 _INTERNATIONAL = re.compile(
-    rf"(?<![\w+(])(?:\(\s?)?(?:\+\s?\(?{_D}|{_ZERO}{_ZERO}[ \-]?{_NON_ZERO})[{_D} ().\-\u00a0]{{5,24}}{_D}(?!{_D})")
+    rf"(?<![\w+(])(?:\(\s?)?(?:\+\s?\(?{_D}|{_ZERO}{_ZERO}[ \-]?{_NON_ZERO})[{_D} ().\-\u00a0]{{5,24}}{_D}(?!{_D})"
+)
 _MOROCCO = re.compile(rf"(?<![\w+])212{_SEP}?[5-8\u0665-\u0668\u06f5-\u06f8](?:{_SEP}?{_D}){{8}}(?!{_D})")
 _NATIONAL = re.compile(rf"(?<![\w+]){_ZERO}{_NON_ZERO}(?:{_SEP}?{_D}){{8}}(?!{_D})")
 _ID_UPPER = re.compile(rf"(?<!\w)[A-Z]{{1,2}}[ \-]?{_D}{{5,10}}(?!\w)")
@@ -64,7 +66,7 @@ def _international(m: re.Match[str]) -> str:
         part = span[:end].rstrip(" ().-\u00a0")
         n = len(_digits(part))
         if low <= n <= high:
-            return MASK + span[len(part):]
+            return MASK + span[len(part) :]
         if n < low:
             break
         # drop the last group of digits (a following number glued to the phone)

@@ -3,6 +3,7 @@
 Ids are integers assigned by storage (None until saved). Timestamps are timezone-aware UTC.
 Enumerations are plain string literals so they serialise to JSON and to the database as-is.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -50,6 +51,7 @@ class User(Record):
 
 class Identity(Record):
     """A channel identity (Telegram user id, WhatsApp phone, console user name) of a User."""
+
     channel: Channel
     external_id: str
     user_id: int
@@ -221,6 +223,7 @@ class Story(Record):
 
 class LessonProgress(Record):
     """Where one user stands in one learning module (knowledge/lessons.yml)."""
+
     user_id: int
     lesson_id: str
     step: int = 0  # where to resume: a card's index, then the practice, then the document
@@ -250,6 +253,7 @@ class AuditEntry(Record):
 class WebToken(Record):
     """A dashboard sign-in link (sent by the bot on /dashboard: short-lived, used once) or a
     dashboard session (the browser's cookie). Only the SHA-256 of its secret is stored."""
+
     id: int | None = None
     kind: Literal["link", "session"]
     token_hash: str = Field(min_length=64, max_length=64)
@@ -262,6 +266,7 @@ class WebToken(Record):
 class WebJob(Record):
     """A download asked for on the dashboard: an export made in the background, its file kept
     until fetched (or pruned). `public_id` names it in URLs; only its owner may see it."""
+
     id: int | None = None
     public_id: str = Field(min_length=16, max_length=64)
     user_id: int
@@ -272,4 +277,3 @@ class WebJob(Record):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
-

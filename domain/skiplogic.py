@@ -11,21 +11,35 @@ Values follow XPath: an unanswered question is the empty string; `=` compares nu
 side is a number, else strings; a multi answer reads as its values joined by spaces, as ODK
 stores it.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-TOKEN = re.compile(r"\s*(?:" + "|".join([
-    r"(?P<ref>\$\{\s*(?P<name>[A-Za-z_][\w.\-]*)\s*\})",  # ${name}
-    r"(?P<str>'[^']*'|\"[^\"]*\")",  # 'text' or "text"
-    r"(?P<num>\d+(?:\.\d*)?|\.\d+)",
-    r"(?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)",
-    r"(?P<word>[A-Za-z_][\w\-]*)",  # and, or, div, mod, a function's name
-]) + ")")
-FUNCTIONS = {"selected": 2, "count-selected": 1, "not": 1, "string-length": 1, "number": 1,
-             "true": 0, "false": 0}
+TOKEN = re.compile(
+    r"\s*(?:"
+    + "|".join(
+        [
+            r"(?P<ref>\$\{\s*(?P<name>[A-Za-z_][\w.\-]*)\s*\})",  # ${name}
+            r"(?P<str>'[^']*'|\"[^\"]*\")",  # 'text' or "text"
+            r"(?P<num>\d+(?:\.\d*)?|\.\d+)",
+            r"(?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)",
+            r"(?P<word>[A-Za-z_][\w\-]*)",  # and, or, div, mod, a function's name
+        ]
+    )
+    + ")"
+)
+FUNCTIONS = {
+    "selected": 2,
+    "count-selected": 1,
+    "not": 1,
+    "string-length": 1,
+    "number": 1,
+    "true": 0,
+    "false": 0,
+}
 BINARY = [("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"), ("*", "div", "mod")]
 
 
@@ -157,8 +171,11 @@ def _bool(v: Any) -> bool:
 
 
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b}
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 @dataclass(frozen=True)
@@ -180,6 +197,7 @@ class Expr:
             elif n[0] != "lit":
                 walk(n[1])
                 walk(n[2])
+
         walk(self.tree)
         return out
 
@@ -197,11 +215,16 @@ class Expr:
         if kind == "call":
             name, args = n[1], [self._eval(a, answers) for a in n[2]]
             if name == "selected":
-                chosen = [str(x) for x in args[0]] if isinstance(args[0], (list, tuple)) \
+                chosen = (
+                    [str(x) for x in args[0]]
+                    if isinstance(args[0], (list, tuple))
                     else _text(args[0]).split()
+                )
                 return _text(args[1]).strip() in chosen
             if name == "count-selected":
-                return float(len(args[0]) if isinstance(args[0], (list, tuple)) else len(_text(args[0]).split()))
+                return float(
+                    len(args[0]) if isinstance(args[0], (list, tuple)) else len(_text(args[0]).split())
+                )
             if name == "not":
                 return not _bool(args[0])
             if name == "string-length":

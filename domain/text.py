@@ -5,13 +5,16 @@
   whole inside a line, the right-to-left mark, and every bidirectional control (`plain` removes
   them: a spreadsheet cell, a chart label, text compared with what a user typed).
 """
+
 from __future__ import annotations
 
 ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 # str.translate table: both sets of digits → ASCII 0-9 (for combining with other mappings)
-DIGIT_MAP: dict[int, int] = {**{ord(d): ord("0") + i for i, d in enumerate(ARABIC_INDIC_DIGITS)},
-                             **{ord(d): ord("0") + i for i, d in enumerate(PERSIAN_DIGITS)}}
+DIGIT_MAP: dict[int, int] = {
+    **{ord(d): ord("0") + i for i, d in enumerate(ARABIC_INDIC_DIGITS)},
+    **{ord(d): ord("0") + i for i, d in enumerate(PERSIAN_DIGITS)},
+}
 ASCII_DIGITS = str.maketrans(DIGIT_MAP)
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate … pop directional isolate

@@ -17,6 +17,7 @@ An inflected value carries the forms a sentence may need, per language variant:
 `forms({"ar": {"": "المهاجرون", "gen": "المهاجرين"}, "fr": {"": "les migrants"}})`; the form
 "" is the default (the subject), a missing form falls back to it.
 """
+
 from __future__ import annotations
 
 import re
@@ -168,6 +169,7 @@ def plurals(template: str) -> list[Plural]:
                 out.append(p)
                 for _, body in p.branches:
                     walk(body)
+
     walk(parse(template))
     return out
 
@@ -198,15 +200,26 @@ def number_of(value: Any) -> float | None:
         return None
 
 
-def render(template: str, params: dict[str, Any], text: Callable[[Any, str], str],
-           plural: PluralRule, number: Callable[[float], str]) -> str:
+def render(
+    template: str,
+    params: dict[str, Any],
+    text: Callable[[Any, str], str],
+    plural: PluralRule,
+    number: Callable[[float], str],
+) -> str:
     """The template filled with `params`: `text(value, form)` shows a placeholder's value,
     `plural(n)` gives a number's category and `number(n)` shows it where `#` stands."""
     return _render(parse(template), params, text, plural, number, None)
 
 
-def _render(parts: Parts, params: dict[str, Any], text: Callable[[Any, str], str],
-            plural: PluralRule, number: Callable[[float], str], n: float | None) -> str:
+def _render(
+    parts: Parts,
+    params: dict[str, Any],
+    text: Callable[[Any, str], str],
+    plural: PluralRule,
+    number: Callable[[float], str],
+    n: float | None,
+) -> str:
     out = []
     for p in parts:
         if isinstance(p, str):

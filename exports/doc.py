@@ -4,6 +4,7 @@ Builders (logframe, reports, poll results) describe *what* a document says as a 
 writers (DOCX, ODT, PDF via HTML, Markdown, XLSX) decide *how* each format shows it. So the
 content is written once, and French and Arabic (right-to-left) are handled once per format.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -17,7 +18,7 @@ RTL_LANGS = ("ar", "ary")
 
 
 def text_dir(text: str) -> str | None:
-    """"rtl" or "ltr" after the first strong character (the Unicode paragraph rule, which skips
+    """ "rtl" or "ltr" after the first strong character (the Unicode paragraph rule, which skips
     isolated runs: a French title inside an Arabic sentence does not make it left-to-right)."""
     depth = 0
     for ch in str(text):
@@ -128,8 +129,9 @@ def fitted_widths(t: Table, total: float, char: float, pad: float = 0.25) -> lis
     widths = [total * w / sum(rel) for w in rel]
     need = []
     for i in range(n):
-        cells = [t.headers[i]] + [r[i] for k, r in enumerate(t.rows)
-                                  if k not in t.group_rows and i < len(r) and r[i] is not None]
+        cells = [t.headers[i]] + [
+            r[i] for k, r in enumerate(t.rows) if k not in t.group_rows and i < len(r) and r[i] is not None
+        ]
         longest = max((len(w) for c in cells for w in plain(str(c)).split()), default=0)
         need.append(longest * char + pad)
     if sum(need) > total:
@@ -139,8 +141,7 @@ def fitted_widths(t: Table, total: float, char: float, pad: float = 0.25) -> lis
     if short <= 0 or sum(room) <= 0:
         return widths
     take = min(1.0, short / sum(room))
-    return [max(need[i], widths[i] - room[i] * take) if widths[i] >= need[i] else need[i]
-            for i in range(n)]
+    return [max(need[i], widths[i] - room[i] * take) if widths[i] >= need[i] else need[i] for i in range(n)]
 
 
 @dataclass

@@ -11,6 +11,7 @@ Documents are written in French or Modern Standard Arabic; a Darija user gets th
 and an Arabizi user the French one (`doc_lang`). Numbers follow the locale (fr_MA: `1 234,5`,
 `34 %`; ar_MA: Western digits, as Moroccan administration writes them, `1.234,5`, `34%`).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,12 @@ def doc_lang(lang: str | None) -> str:
 
 
 def _is_leaf(node: Any) -> bool:
-    return isinstance(node, dict) and bool(node) and set(node) <= set(DOC_LANGS) and all(
-        isinstance(v, str) for v in node.values())
+    return (
+        isinstance(node, dict)
+        and bool(node)
+        and set(node) <= set(DOC_LANGS)
+        and all(isinstance(v, str) for v in node.values())
+    )
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
@@ -87,8 +92,10 @@ def problems(labels: dict[str, dict[str, Any]] | None = None) -> list[str]:
                 continue
             try:
                 seen.add(frozenset(wording.names(value)))
-                found += [f"{key} ({lang}): {p}" for p in
-                          wording.plural_problems(value, locale(lang).plural_form.tags)]
+                found += [
+                    f"{key} ({lang}): {p}"
+                    for p in wording.plural_problems(value, locale(lang).plural_form.tags)
+                ]
             except wording.TemplateError as exc:
                 found.append(f"{key} ({lang}): {exc}")
         if len(seen) > 1:
@@ -122,8 +129,12 @@ class Labels:
         if not params and "{" not in text:
             return text
         return wording.render(
-            text, params, lambda value, form: isolate(self._shown(value), self.rtl),
-            self.locale.plural_form, lambda n: isolate(self.number(n), self.rtl))
+            text,
+            params,
+            lambda value, form: isolate(self._shown(value), self.rtl),
+            self.locale.plural_form,
+            lambda n: isolate(self.number(n), self.rtl),
+        )
 
     def _shown(self, value: Any) -> str:
         if value is None:

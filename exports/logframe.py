@@ -9,6 +9,7 @@ outputs, activities) × indicators with baseline, target and latest value × sou
 The records hold no assumptions yet: a project attribute `assumptions` (list of str) is used when
 present; risks are read from the parties who could lose out and the negative expected effects.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -42,28 +43,51 @@ def indicator_dict(ind: Indicator) -> dict[str, Any]:
         "definition": ind.definition,
         "unit": ind.unit,
         "calculation": ind.calculation,
-        "baseline": {"value": ind.baseline_value, "date": _iso(ind.baseline_date),
-                     "source": ind.baseline_source, "plan": ind.baseline_plan},
+        "baseline": {
+            "value": ind.baseline_value,
+            "date": _iso(ind.baseline_date),
+            "source": ind.baseline_source,
+            "plan": ind.baseline_plan,
+        },
         "target": {"value": ind.target_value, "date": _iso(ind.target_date)},
-        "latest": None if last is None else {
-            "value": last.value, "period": last.period, "source": last.source,
-            "recorded_at": _iso(last.recorded_at)},
+        "latest": None
+        if last is None
+        else {
+            "value": last.value,
+            "period": last.period,
+            "source": last.source,
+            "recorded_at": _iso(last.recorded_at),
+        },
         "source": ind.source,
         "frequency": ind.frequency,
         "collector": ind.collector,
         "disaggregation": list(ind.disaggregation),
         "library_id": ind.library_id,
-        "measurements": [{"period": m.period, "value": m.value, "source": m.source,
-                          "disaggregated": dict(m.disaggregated),
-                          "recorded_at": _iso(m.recorded_at)} for m in ind.measurements],
+        "measurements": [
+            {
+                "period": m.period,
+                "value": m.value,
+                "source": m.source,
+                "disaggregated": dict(m.disaggregated),
+                "recorded_at": _iso(m.recorded_at),
+            }
+            for m in ind.measurements
+        ],
     }
 
 
 def effect_dict(e: Effect) -> dict[str, Any]:
     return {
-        "id": e.id, "statement": e.statement, "level": e.level, "expected": e.expected,
-        "polarity": e.polarity, "domain": e.domain, "public": e.public, "party": e.party,
-        "horizon": e.horizon, "baseline_text": e.baseline_text,
+        "id": e.id,
+        "statement": e.statement,
+        "level": e.level,
+        "expected": e.expected,
+        "polarity": e.polarity,
+        "domain": e.domain,
+        "public": e.public,
+        "party": e.party,
+        "horizon": e.horizon,
+        "baseline_text": e.baseline_text,
         "indicators": [indicator_dict(i) for i in e.indicators],
     }
 
@@ -84,9 +108,13 @@ def logframe_dict(project: Project) -> dict[str, Any]:
         "format": "athar.logframe",
         "version": 1,
         "project": {
-            "id": project.id, "commune_id": project.commune_id, "title": project.title,
-            "problem": project.problem, "phase": project.phase,
-            "period_start": _iso(project.period_start), "period_end": _iso(project.period_end),
+            "id": project.id,
+            "commune_id": project.commune_id,
+            "title": project.title,
+            "problem": project.problem,
+            "phase": project.phase,
+            "period_start": _iso(project.period_start),
+            "period_end": _iso(project.period_end),
             "period_text": project.period_text,
         },
         "overall_objective": by_level["impact"],
@@ -95,10 +123,14 @@ def logframe_dict(project: Project) -> dict[str, Any]:
         "activities": list(project.activities),
         "assumptions": assumptions,
         "risks": risks,
-        "target_publics": [{"category": p.category, "detail": p.detail,
-                            "expected_number": p.expected_number} for p in project.publics],
-        "impacted_parties": [{"group": s.group, "kind": s.kind, "how_affected": s.how_affected,
-                              "polarity": s.polarity} for s in project.stakeholders],
+        "target_publics": [
+            {"category": p.category, "detail": p.detail, "expected_number": p.expected_number}
+            for p in project.publics
+        ],
+        "impacted_parties": [
+            {"group": s.group, "kind": s.kind, "how_affected": s.how_affected, "polarity": s.polarity}
+            for s in project.stakeholders
+        ],
         "unexpected_effects": [effect_dict(e) for e in project.effects if not e.expected],
     }
 
@@ -132,10 +164,20 @@ def indicator_cells(ind: dict[str, Any], L: Labels) -> list[str]:
     if t["value"] is not None and t["date"]:
         target = L.t("logframe.on_date", value=target, date=L.date(_d(t["date"])))
     last = ind.get("latest")
-    latest = "" if last is None else L.t("logframe.on_date", value=L.number(last["value"], unit),
-                                         date=L.period(last["period"]))
-    sources = "; ".join(x for x in (ind.get("source"), b.get("source") if b.get("source") != ind.get("source") else None,
-                                    L.opt("frequency", ind.get("frequency"))) if x)
+    latest = (
+        ""
+        if last is None
+        else L.t("logframe.on_date", value=L.number(last["value"], unit), date=L.period(last["period"]))
+    )
+    sources = "; ".join(
+        x
+        for x in (
+            ind.get("source"),
+            b.get("source") if b.get("source") != ind.get("source") else None,
+            L.opt("frequency", ind.get("frequency")),
+        )
+        if x
+    )
     return [label, baseline, target, latest, sources]
 
 
@@ -143,8 +185,9 @@ def assumption_lines(lf: dict[str, Any], L: Labels) -> list[str]:
     lines = list(lf["assumptions"])
     for r in lf["risks"]:
         if r["kind"] == "party":
-            lines.append(L.t("logframe.risk_party", party=L.opt("party", r["party"]),
-                             how=r.get("how") or "…"))
+            lines.append(
+                L.t("logframe.risk_party", party=L.opt("party", r["party"]), how=r.get("how") or "…")
+            )
         else:
             lines.append(L.t("logframe.risk_effect", statement=r["statement"]))
     return lines
@@ -161,12 +204,31 @@ def typed_cells(ind: dict[str, Any], L: Labels) -> list[Any]:
     columns (unit, baseline, its date, target, its date, latest value, its period)."""
     b, t, last = ind["baseline"], ind["target"], ind.get("latest")
     unit = ind.get("unit")
-    return [ind["label"], L.opt("unit_name", unit), b["value"], _d(b["date"]), t["value"],
-            _d(t["date"]), last["value"] if last else None, L.period(last["period"]) if last else None]
+    return [
+        ind["label"],
+        L.opt("unit_name", unit),
+        b["value"],
+        _d(b["date"]),
+        t["value"],
+        _d(t["date"]),
+        last["value"] if last else None,
+        L.period(last["period"]) if last else None,
+    ]
 
 
-TYPED_COLUMNS = ("logic", "indicator", "unit", "baseline", "baseline_date", "target",
-                 "target_date", "latest", "latest_period", "sources", "assumptions")
+TYPED_COLUMNS = (
+    "logic",
+    "indicator",
+    "unit",
+    "baseline",
+    "baseline_date",
+    "target",
+    "target_date",
+    "latest",
+    "latest_period",
+    "sources",
+    "assumptions",
+)
 
 
 def logframe_table(lf: dict[str, Any], L: Labels, typed: bool = False) -> Table:
@@ -174,14 +236,19 @@ def logframe_table(lf: dict[str, Any], L: Labels, typed: bool = False) -> Table:
     spreadsheet), instead of formatted text (a document)."""
     if typed:
         return _typed_table(lf, L)
-    headers = [L.t(f"logframe.col_{c}") for c in
-               ("logic", "indicator", "baseline", "target", "latest", "sources", "assumptions")]
+    headers = [
+        L.t(f"logframe.col_{c}")
+        for c in ("logic", "indicator", "baseline", "target", "latest", "sources", "assumptions")
+    ]
     rows: list[list[str]] = []
     bands: set[int] = set()
     assumptions = "\n".join(assumption_lines(lf, L)) or L.t("doc.to_complete")
     placed = False
-    for key, title in (("overall_objective", "level_impact"), ("effects", "level_outcome"),
-                       ("outputs", "level_output")):
+    for key, title in (
+        ("overall_objective", "level_impact"),
+        ("effects", "level_outcome"),
+        ("outputs", "level_output"),
+    ):
         bands.add(len(rows))
         rows.append([L.t(f"logframe.{title}")] + [""] * 6)
         items = lf[key]
@@ -202,8 +269,13 @@ def logframe_table(lf: dict[str, Any], L: Labels, typed: bool = False) -> Table:
         rows.append([a] + [""] * 6)
     if not placed:  # no effect rows: the assumptions go on the first band
         rows[0][6] = assumptions
-    return Table(headers=headers, rows=rows, widths=[3.2, 3.0, 1.6, 1.6, 1.5, 2.2, 2.6],
-                 sheet=L.t("logframe.sheet"), group_rows=bands)
+    return Table(
+        headers=headers,
+        rows=rows,
+        widths=[3.2, 3.0, 1.6, 1.6, 1.5, 2.2, 2.6],
+        sheet=L.t("logframe.sheet"),
+        group_rows=bands,
+    )
 
 
 def _typed_table(lf: dict[str, Any], L: Labels) -> Table:
@@ -211,8 +283,11 @@ def _typed_table(lf: dict[str, Any], L: Labels) -> Table:
     rows: list[list[Any]] = []
     bands: set[int] = set()
     assumptions = "\n".join(assumption_lines(lf, L)) or L.t("doc.to_complete")
-    for key, title in (("overall_objective", "level_impact"), ("effects", "level_outcome"),
-                       ("outputs", "level_output")):
+    for key, title in (
+        ("overall_objective", "level_impact"),
+        ("effects", "level_outcome"),
+        ("outputs", "level_output"),
+    ):
         bands.add(len(rows))
         rows.append([L.t(f"logframe.{title}")] + [None] * (n - 1))
         if not lf[key]:
@@ -221,20 +296,37 @@ def _typed_table(lf: dict[str, Any], L: Labels) -> Table:
             for k, ind in enumerate(e["indicators"] or [None]):
                 cells = typed_cells(ind, L) if ind else [L.t("logframe.no_indicator")] + [None] * 7
                 sources = indicator_cells(ind, L)[4] if ind else None
-                rows.append([e["statement"] if k == 0 else None] + cells + [
-                    sources, assumptions if key == "effects" and not any(
-                        r[-1] == assumptions for r in rows) else None])
+                rows.append(
+                    [e["statement"] if k == 0 else None]
+                    + cells
+                    + [
+                        sources,
+                        assumptions
+                        if key == "effects" and not any(r[-1] == assumptions for r in rows)
+                        else None,
+                    ]
+                )
     bands.add(len(rows))
     rows.append([L.t("logframe.level_activities")] + [None] * (n - 1))
     rows += [[a] + [None] * (n - 1) for a in lf["activities"] or [L.t("doc.to_complete")]]
-    return Table(headers=[L.t(f"logframe.col_{c}") for c in TYPED_COLUMNS], rows=rows,
-                 widths=[3.2, 3.0, 1.2, 1.1, 1.2, 1.1, 1.2, 1.1, 1.5, 2.2, 2.6],
-                 sheet=L.t("logframe.sheet"), group_rows=bands, numeric={3, 5, 7},
-                 dates={4, 6})
+    return Table(
+        headers=[L.t(f"logframe.col_{c}") for c in TYPED_COLUMNS],
+        rows=rows,
+        widths=[3.2, 3.0, 1.2, 1.1, 1.2, 1.1, 1.2, 1.1, 1.5, 2.2, 2.6],
+        sheet=L.t("logframe.sheet"),
+        group_rows=bands,
+        numeric={3, 5, 7},
+        dates={4, 6},
+    )
 
 
-def logframe_document(project: Project, lang: str, commune: Commune | None = None,
-                      lf: dict[str, Any] | None = None, typed: bool = False) -> Document:
+def logframe_document(
+    project: Project,
+    lang: str,
+    commune: Commune | None = None,
+    lf: dict[str, Any] | None = None,
+    typed: bool = False,
+) -> Document:
     """The logframe as a document; `typed` for a spreadsheet (numbers and dates as values)."""
     L = Labels(lang)
     lf = lf or logframe_dict(project)
@@ -249,35 +341,76 @@ def logframe_document(project: Project, lang: str, commune: Commune | None = Non
     doc.add(logframe_table(lf, L, typed), Para(L.t("logframe.reading"), style="note"))
     doc.add(Heading(L.t("logframe.publics"), 2))
     if lf["target_publics"]:
-        doc.add(Table(
-            headers=[L.t("logframe.col_public"), L.t("logframe.col_detail"),
-                     L.t("logframe.col_expected_number")],
-            rows=[[L.opt("public", p["category"]), p.get("detail") or "",
-                   p.get("expected_number") if typed else L.number(p.get("expected_number"))]
-                  for p in lf["target_publics"]],
-            widths=[2, 4, 1.2], numeric={2}, sheet=L.t("logframe.publics")))
+        doc.add(
+            Table(
+                headers=[
+                    L.t("logframe.col_public"),
+                    L.t("logframe.col_detail"),
+                    L.t("logframe.col_expected_number"),
+                ],
+                rows=[
+                    [
+                        L.opt("public", p["category"]),
+                        p.get("detail") or "",
+                        p.get("expected_number") if typed else L.number(p.get("expected_number")),
+                    ]
+                    for p in lf["target_publics"]
+                ],
+                widths=[2, 4, 1.2],
+                numeric={2},
+                sheet=L.t("logframe.publics"),
+            )
+        )
     else:
         doc.add(Para(L.t("doc.none"), style="note"))
     doc.add(Heading(L.t("logframe.parties"), 2))
     if lf["impacted_parties"]:
-        doc.add(Table(
-            headers=[L.t("logframe.col_party"), L.t("logframe.col_kind"), L.t("logframe.col_how"),
-                     L.t("logframe.col_polarity")],
-            rows=[[L.opt("party", s["group"]), L.opt("kind", s.get("kind")),
-                   s.get("how_affected") or "", L.opt("polarity", s.get("polarity"))]
-                  for s in lf["impacted_parties"]],
-            widths=[2.2, 1.4, 4, 1.2], sheet=L.t("logframe.parties")))
+        doc.add(
+            Table(
+                headers=[
+                    L.t("logframe.col_party"),
+                    L.t("logframe.col_kind"),
+                    L.t("logframe.col_how"),
+                    L.t("logframe.col_polarity"),
+                ],
+                rows=[
+                    [
+                        L.opt("party", s["group"]),
+                        L.opt("kind", s.get("kind")),
+                        s.get("how_affected") or "",
+                        L.opt("polarity", s.get("polarity")),
+                    ]
+                    for s in lf["impacted_parties"]
+                ],
+                widths=[2.2, 1.4, 4, 1.2],
+                sheet=L.t("logframe.parties"),
+            )
+        )
     else:
         doc.add(Para(L.t("doc.none"), style="note"))
     doc.add(Heading(L.t("logframe.unexpected"), 2))
     if lf["unexpected_effects"]:
-        doc.add(Table(
-            headers=[L.t("logframe.col_effect"), L.t("logframe.col_concerns"),
-                     L.t("logframe.col_polarity"), L.t("logframe.col_indicators")],
-            rows=[[e["statement"], concerns(e, L),
-                   L.opt("polarity", e["polarity"]),
-                   "\n".join(i["label"] for i in e["indicators"])] for e in lf["unexpected_effects"]],
-            widths=[4, 2, 1.2, 3], sheet=L.t("logframe.unexpected")))
+        doc.add(
+            Table(
+                headers=[
+                    L.t("logframe.col_effect"),
+                    L.t("logframe.col_concerns"),
+                    L.t("logframe.col_polarity"),
+                    L.t("logframe.col_indicators"),
+                ],
+                rows=[
+                    [
+                        e["statement"],
+                        concerns(e, L),
+                        L.opt("polarity", e["polarity"]),
+                        "\n".join(i["label"] for i in e["indicators"]),
+                    ]
+                    for e in lf["unexpected_effects"]
+                ],
+                widths=[4, 2, 1.2, 3],
+                sheet=L.t("logframe.unexpected"),
+            )
+        )
     else:
         doc.add(Para(L.t("doc.none"), style="note"))
     return doc

@@ -5,6 +5,7 @@ Arabic is shaped and laid out right-to-left by the renderer itself, with the Dej
 that matplotlib ships (it has Arabic glyphs). So the poster needs no system font, no browser
 engine and no reshaping step. Texts come from the caller (catalog-rendered), never from here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ def clean(text: str) -> str:
 
 def qr_matrix(data: str) -> list[list[bool]]:
     import segno
+
     qr = segno.make(data, error="m", micro=False)
     return [[bool(v) for v in row] for row in qr.matrix]
 
@@ -29,6 +31,7 @@ def qr_matrix(data: str) -> list[list[bool]]:
 def qr_png(data: str, path: Path, scale: int = 12) -> Path:
     """A QR code PNG (medium error correction, 4-module quiet zone)."""
     import segno
+
     path.parent.mkdir(parents=True, exist_ok=True)
     segno.make(data, error="m", micro=False).save(str(path), kind="png", scale=scale, border=4)
     return path
@@ -37,16 +40,17 @@ def qr_png(data: str, path: Path, scale: int = 12) -> Path:
 @dataclass
 class PosterText:
     """One language block of the poster (already rendered in that language)."""
+
     title: str
     lines: list[str] = field(default_factory=list)
     rtl: bool = False
 
 
-def poster_pdf(path: Path, link: str, blocks: list[PosterText], header: str = "",
-               footer: str = "") -> Path:
+def poster_pdf(path: Path, link: str, blocks: list[PosterText], header: str = "", footer: str = "") -> Path:
     """An A4 poster: a header, the QR code in the middle, one text block per language, the link
     in small print at the bottom."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
@@ -59,8 +63,16 @@ def poster_pdf(path: Path, link: str, blocks: list[PosterText], header: str = ""
         return clean(s)
 
     if header:
-        fig.text(0.5, 0.955, txt(header, _is_arabic(header)), ha="center", va="top", fontsize=13,
-                 color="#555555", **font)
+        fig.text(
+            0.5,
+            0.955,
+            txt(header, _is_arabic(header)),
+            ha="center",
+            va="top",
+            fontsize=13,
+            color="#555555",
+            **font,
+        )
     y = 0.91
     for block in blocks[:1]:
         y = _block(fig, block, y, txt, font)
@@ -78,8 +90,9 @@ def poster_pdf(path: Path, link: str, blocks: list[PosterText], header: str = ""
     for block in blocks[1:]:
         y = _block(fig, block, y, txt, font)
     if footer:
-        fig.text(0.5, 0.045, txt(footer, _is_arabic(footer)), ha="center", fontsize=10,
-                 color="#555555", **font)
+        fig.text(
+            0.5, 0.045, txt(footer, _is_arabic(footer)), ha="center", fontsize=10, color="#555555", **font
+        )
     fig.text(0.5, 0.022, link, ha="center", fontsize=8, color="#777777", family="DejaVu Sans Mono")
     with PdfPages(path, metadata={"Title": clean(blocks[0].title) if blocks else "Poll"}) as pdf:
         pdf.savefig(fig)
@@ -89,8 +102,7 @@ def poster_pdf(path: Path, link: str, blocks: list[PosterText], header: str = ""
 
 def _block(fig, block: PosterText, y: float, txt, font) -> float:
     x, ha = (0.92, "right") if block.rtl else (0.08, "left")
-    fig.text(0.5, y, txt(block.title, block.rtl), ha="center", va="top", fontsize=24,
-             weight="bold", **font)
+    fig.text(0.5, y, txt(block.title, block.rtl), ha="center", va="top", fontsize=24, weight="bold", **font)
     y -= 0.05
     for line in block.lines:
         fig.text(x, y, txt(line, block.rtl), ha=ha, va="top", fontsize=14, **font)

@@ -22,6 +22,7 @@ a baseline file and a follow-up file cannot be joined by accident. A profile ans
 band, public) of a group smaller than `min_group_size` is blanked, and free text has its phone
 numbers and e-mail addresses masked.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,8 +46,12 @@ MULTI_KINDS = ("select_multiple", "multi")
 NUMBER_KINDS = ("integer", "decimal", "number")
 BREAKDOWN_KINDS = ("sex", "age_band", "public")  # answers that single people out in small groups
 FLOIP_VERSION = "1.1.0"
-FALLBACK = {"ar": ("ar", "ary", "fr"), "fr": ("fr", "ary-Latn", "ar"), "ary": ("ary", "ar", "fr"),
-            "ary-Latn": ("ary-Latn", "fr", "ar")}
+FALLBACK = {
+    "ar": ("ar", "ary", "fr"),
+    "fr": ("fr", "ary-Latn", "ar"),
+    "ary": ("ary", "ar", "fr"),
+    "ary-Latn": ("ary-Latn", "fr", "ar"),
+}
 NAMESPACE = uuid.UUID("6f1c2a52-5e0c-4d1e-9a7b-1f2e3d4c5b6a")  # Athar submissions (uuid5)
 
 
@@ -137,8 +142,9 @@ def hidden_groups(poll: Poll, subs: list[dict[str, Any]], min_group_size: int) -
             v = sub["values"].get(qid(q))
             if v is not None:
                 counts[str(v)] = counts.get(str(v), 0) + 1
-        groups = suppress([GroupResult(group=g, n=n, suppressed=False) for g, n in counts.items()],
-                          min_group_size)
+        groups = suppress(
+            [GroupResult(group=g, n=n, suppressed=False) for g, n in counts.items()], min_group_size
+        )
         out[qid(q)] = {g.group for g in groups if g.suppressed}
     return out
 
@@ -152,8 +158,13 @@ def _story_text(value: Any, stories: dict[int, Story]) -> Any:
     return value
 
 
-def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
-                stories: Iterable[Story] = (), min_group_size: int = 1) -> list[dict[str, Any]]:
+def submissions(
+    poll: Poll,
+    respondents: Sequence[Respondent],
+    responses: Sequence[Response],
+    stories: Iterable[Story] = (),
+    min_group_size: int = 1,
+) -> list[dict[str, Any]]:
     """One dict per respondent who consented: answers by question id (profile answers of
     small groups blanked) and the time of the last answer ("end", Kobo's submission time)."""
     by_story = {s.id: s for s in stories if s.id is not None}
@@ -167,11 +178,13 @@ def submissions(poll: Poll, respondents: Sequence[Respondent], responses: Sequen
         given = answers.get(resp.id or -1, {})
         times = [a.answered_at for a in given.values()]
         asked = asked_ids(poll.questions, {k: a.value for k, a in given.items()})
-        out.append({
-            "respondent": resp,
-            "end": max(times + [resp.completed_at or resp.consent_at]),
-            "values": {k: _story_text(a.value, by_story) for k, a in given.items() if k in asked},
-        })
+        out.append(
+            {
+                "respondent": resp,
+                "end": max(times + [resp.completed_at or resp.consent_at]),
+                "values": {k: _story_text(a.value, by_story) for k, a in given.items() if k in asked},
+            }
+        )
     hidden = hidden_groups(poll, out, min_group_size)
     for sub in out:
         for q, values in hidden.items():
@@ -186,8 +199,7 @@ def kobo_name(q: dict[str, Any]) -> str:
     return f"{group}/{qid(q)}" if group else qid(q)
 
 
-KOBO_META = ["__version__", "meta/instanceID", "_id", "_uuid", "_submission_time", "_index",
-             "_status"]
+KOBO_META = ["__version__", "meta/instanceID", "_id", "_uuid", "_submission_time", "_index", "_status"]
 
 
 def kobo_columns(poll: Poll) -> list[str]:
@@ -199,8 +211,13 @@ def kobo_columns(poll: Poll) -> list[str]:
     return cols + KOBO_META
 
 
-def kobo_rows(poll: Poll, respondents: Sequence[Respondent], responses: Sequence[Response],
-              stories: Iterable[Story] = (), min_group_size: int = 1) -> tuple[list[str], list[list[Any]]]:
+def kobo_rows(
+    poll: Poll,
+    respondents: Sequence[Respondent],
+    responses: Sequence[Response],
+    stories: Iterable[Story] = (),
+    min_group_size: int = 1,
+) -> tuple[list[str], list[list[Any]]]:
     cols = kobo_columns(poll)
     rows = []
     version = f"athar-{poll.id}-{poll.wave}"
@@ -211,23 +228,35 @@ def kobo_rows(poll: Poll, respondents: Sequence[Respondent], responses: Sequence
         for q in poll.questions:
             name, v = kobo_name(q), vals.get(qid(q))
             if is_multi(q):
-                chosen = [str(x) for x in (v or [])] if isinstance(v, list) else \
-                    ([] if v in (None, "") else str(v).split())
+                chosen = (
+                    [str(x) for x in (v or [])]
+                    if isinstance(v, list)
+                    else ([] if v in (None, "") else str(v).split())
+                )
                 row[name] = " ".join(chosen) if v is not None else None
                 for o in options(q):
                     row[f"{name}/{ovalue(o)}"] = (1 if ovalue(o) in chosen else 0) if v is not None else None
             else:
                 row[name] = v
         uid = instance_id(poll, r)
-        row.update({"__version__": version, "meta/instanceID": f"uuid:{uid}", "_id": i,
-                    "_uuid": uid, "_submission_time": _iso(sub["end"]), "_index": i,
-                    "_status": "submitted_via_web"})
+        row.update(
+            {
+                "__version__": version,
+                "meta/instanceID": f"uuid:{uid}",
+                "_id": i,
+                "_uuid": uid,
+                "_submission_time": _iso(sub["end"]),
+                "_index": i,
+                "_status": "submitted_via_web",
+            }
+        )
         rows.append([row.get(c) for c in cols])
     return cols, rows
 
 
-def write_kobo_csv(path: Path, poll: Poll, respondents, responses, stories=(),
-                   min_group_size: int = 1) -> Path:
+def write_kobo_csv(
+    path: Path, poll: Poll, respondents, responses, stories=(), min_group_size: int = 1
+) -> Path:
     """Kobo's CSV export uses `;` between fields; we do the same (UTF-8 with a BOM for Excel)."""
     cols, rows = kobo_rows(poll, respondents, responses, stories, min_group_size)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,9 +268,16 @@ def write_kobo_csv(path: Path, poll: Poll, respondents, responses, stories=(),
     return path
 
 
-def write_kobo_xlsx(path: Path, poll: Poll, respondents, responses, stories=(),
-                    lang: str = "fr", labels: dict[str, str] | None = None,
-                    min_group_size: int = 1) -> Path:
+def write_kobo_xlsx(
+    path: Path,
+    poll: Poll,
+    respondents,
+    responses,
+    stories=(),
+    lang: str = "fr",
+    labels: dict[str, str] | None = None,
+    min_group_size: int = 1,
+) -> Path:
     """The data sheet (named like Kobo's) plus a `labels` sheet: the question and option texts
     in the export language, so the values can be read without the form, and `labels["notice"]`
     (who may read the file) on top of it."""
@@ -265,8 +301,14 @@ def write_kobo_xlsx(path: Path, poll: Poll, respondents, responses, stories=(),
         lab.append([labels["notice"]])
         lab["A1"].font = Font(bold=True)
         lab.append([])
-    lab.append([labels.get("name", "name"), labels.get("label", "label"),
-                labels.get("value", "value"), labels.get("choice", "choice")])
+    lab.append(
+        [
+            labels.get("name", "name"),
+            labels.get("label", "label"),
+            labels.get("value", "value"),
+            labels.get("choice", "choice"),
+        ]
+    )
     for c in lab[lab.max_row]:
         c.font = Font(bold=True)
     for q in poll.questions:
@@ -303,29 +345,44 @@ ISO639_3 = {"fr": "fra", "ar": "ara", "ary": "ary", "ary-Latn": "ary"}
 
 def floip_question(q: dict[str, Any], lang: str) -> dict[str, Any]:
     if is_select_one(q):
-        return {"type": "select_one", "label": qlabel(q, lang),
-                "type_options": {"choices": [ovalue(o) for o in options(q)]}}
+        return {
+            "type": "select_one",
+            "label": qlabel(q, lang),
+            "type_options": {"choices": [ovalue(o) for o in options(q)]},
+        }
     if is_multi(q):
-        return {"type": "select_many", "label": qlabel(q, lang),
-                "type_options": {"choices": [ovalue(o) for o in options(q)]}}
+        return {
+            "type": "select_many",
+            "label": qlabel(q, lang),
+            "type_options": {"choices": [ovalue(o) for o in options(q)]},
+        }
     if is_number(q):
         rng = [q["min"], q["max"]] if q.get("min") is not None and q.get("max") is not None else None
-        return {"type": "numeric", "label": qlabel(q, lang),
-                "type_options": {"range": rng} if rng else {}}
+        return {"type": "numeric", "label": qlabel(q, lang), "type_options": {"range": rng} if rng else {}}
     # an open question: each row says what it holds (text); free text may identify someone
-    return {"type": "open", "label": qlabel(q, lang), "type_options": {},
-            "is_personal_information": True}
+    return {"type": "open", "label": qlabel(q, lang), "type_options": {}, "is_personal_information": True}
 
 
 def _floip_ts(dt: datetime) -> str:
     # RFC 3339 with an explicit +00:00 offset (the specification asks for it instead of Z)
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(
-        timezone.utc).isoformat(timespec="seconds")
+    return (
+        (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc))
+        .astimezone(timezone.utc)
+        .isoformat(timespec="seconds")
+    )
 
 
-def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "fr",
-                  created: datetime | None = None, min_group_size: int = 1, link: bool = False,
-                  description: str | None = None) -> tuple[dict[str, Any], list[list[Any]]]:
+def floip_package(
+    poll: Poll,
+    respondents,
+    responses,
+    stories=(),
+    lang: str = "fr",
+    created: datetime | None = None,
+    min_group_size: int = 1,
+    link: bool = False,
+    description: str | None = None,
+) -> tuple[dict[str, Any], list[list[Any]]]:
     """The Flow Results descriptor (datapackage.json) and its data rows."""
     name = f"athar-poll-{poll.id}-{poll.wave}".lower()
     created_at = created or datetime.now(timezone.utc)
@@ -335,8 +392,10 @@ def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "f
     contact = Contacts(link)
     hidden = hidden_groups(poll, submissions(poll, respondents, responses, stories), min_group_size)
     rows: list[list[Any]] = []
-    ordered = sorted((r for r in responses if r.respondent_id in resp_by_id),
-                     key=lambda r: (r.answered_at, r.respondent_id, r.question))
+    ordered = sorted(
+        (r for r in responses if r.respondent_id in resp_by_id),
+        key=lambda r: (r.answered_at, r.respondent_id, r.question),
+    )
     qmap = {qid(q): q for q in poll.questions}
     given: dict[int, dict[str, Any]] = {}
     for r in ordered:
@@ -360,8 +419,17 @@ def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "f
         else:
             meta = None
         who = resp_by_id[r.respondent_id]
-        rows.append([_floip_ts(r.answered_at), str(r.id if r.id is not None else i), contact(who),
-                     instance_id(poll, who), r.question, value, meta])
+        rows.append(
+            [
+                _floip_ts(r.answered_at),
+                str(r.id if r.id is not None else i),
+                contact(who),
+                instance_id(poll, who),
+                r.question,
+                value,
+                meta,
+            ]
+        )
     descriptor = {
         "profile": "flow-results-package",
         "flow_results_specification_version": FLOIP_VERSION,
@@ -371,25 +439,46 @@ def floip_package(poll: Poll, respondents, responses, stories=(), lang: str = "f
         "name": name,
         "title": poll.title or name,
         **({"description": description} if description else {}),
-        "resources": [{
-            "path": f"{name}-responses.json",
-            "name": f"{name}-responses",
-            "format": "json",
-            "mediatype": "application/json",
-            "encoding": "utf-8",
-            "schema": {"language": ISO639_3.get(lang, "fra"), "fields": FLOIP_FIELDS,
-                       "questions": questions},
-        }],
+        "resources": [
+            {
+                "path": f"{name}-responses.json",
+                "name": f"{name}-responses",
+                "format": "json",
+                "mediatype": "application/json",
+                "encoding": "utf-8",
+                "schema": {
+                    "language": ISO639_3.get(lang, "fra"),
+                    "fields": FLOIP_FIELDS,
+                    "questions": questions,
+                },
+            }
+        ],
     }
     return descriptor, rows
 
 
-def write_floip(path: Path, poll: Poll, respondents, responses, stories=(), lang: str = "fr",
-                min_group_size: int = 1, link: bool = False, description: str | None = None) -> Path:
+def write_floip(
+    path: Path,
+    poll: Poll,
+    respondents,
+    responses,
+    stories=(),
+    lang: str = "fr",
+    min_group_size: int = 1,
+    link: bool = False,
+    description: str | None = None,
+) -> Path:
     """A zip holding `datapackage.json` and the responses file it points to."""
-    descriptor, rows = floip_package(poll, respondents, responses, stories, lang,
-                                     min_group_size=min_group_size, link=link,
-                                     description=description)
+    descriptor, rows = floip_package(
+        poll,
+        respondents,
+        responses,
+        stories,
+        lang,
+        min_group_size=min_group_size,
+        link=link,
+        description=description,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))

@@ -13,6 +13,7 @@ count is always the sum of the table it summarises.
 Page budget (A4 portrait): semester ≤ 5 pages, final ≤ 10 pages. The programme-wide reports
 stay within it by summarising each commune in tables and one story per commune.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,11 +26,24 @@ from typing import Literal
 
 from domain.commune import Commune
 from domain.figures import (
-    IndicatorFigure, choose_waves, in_period, indicator_figure, measured_on, semester_bounds,
-    semester_of, semesters_between, share,
+    IndicatorFigure,
+    choose_waves,
+    in_period,
+    indicator_figure,
+    measured_on,
+    semester_bounds,
+    semester_of,
+    semesters_between,
+    share,
 )
 from domain.polls import (
-    Comparison, PairedResult, Question, UnpairedResult, compare, poll_results, questions_of,
+    Comparison,
+    PairedResult,
+    Question,
+    UnpairedResult,
+    compare,
+    poll_results,
+    questions_of,
 )
 from domain.learning import commune_learning
 from domain.privacy import mask_identifiers
@@ -134,6 +148,7 @@ def check_period(communes: list[CommuneData], period: str, today: date) -> None:
 @dataclass
 class ProjectFigures:
     """Everything a report says about one project in one period, computed once."""
+
     data: ProjectData
     effects: list[tuple[Effect, list[IndicatorFigure]]]  # expected effects (impact, outcome)
     outputs: list[tuple[Effect, list[IndicatorFigure]]]  # expected outputs
@@ -173,8 +188,11 @@ def project_figures(pd: ProjectData, period: str | None, today: date) -> Project
     expected = [e for e in p.effects if e.expected]
 
     def figs(levels: tuple[str, ...]) -> list[tuple[Effect, list[IndicatorFigure]]]:
-        return [(e, [indicator_figure(i, p, period, today) for i in e.indicators])
-                for e in expected if e.level in levels]
+        return [
+            (e, [indicator_figure(i, p, period, today) for i in e.indicators])
+            for e in expected
+            if e.level in levels
+        ]
 
     waves = choose_waves([(pl, pl.poll, pl.respondents) for pl in pd.polls], period)
     b, f = waves.baseline, waves.followup
@@ -182,12 +200,18 @@ def project_figures(pd: ProjectData, period: str | None, today: date) -> Project
     if b is not None and f is not None:
         comparison = compare(b.poll, b.consenting, b.responses, f.poll, f.consenting, f.responses)
     respondents = sum(1 for pl in pd.polls for r in pl.consenting if in_period(r.consent_at, period))
-    stories = [s.model_copy(update={"text": mask_identifiers(s.text),
-                                    "significance_reason": mask_identifiers(s.significance_reason)})
-               for s in pd.stories if s.text and in_period(s.created_at, period)]
+    stories = [
+        s.model_copy(
+            update={
+                "text": mask_identifiers(s.text),
+                "significance_reason": mask_identifiers(s.significance_reason),
+            }
+        )
+        for s in pd.stories
+        if s.text and in_period(s.created_at, period)
+    ]
     stories.sort(key=lambda s: (not s.significant, -s.created_at.timestamp()))
-    return ProjectFigures(pd, figs(EFFECT_LEVELS), figs(("output",)), b, f, comparison,
-                          respondents, stories)
+    return ProjectFigures(pd, figs(EFFECT_LEVELS), figs(("output",)), b, f, comparison, respondents, stories)
 
 
 @dataclass(frozen=True)
@@ -195,6 +219,7 @@ class ComparisonLine:
     """One question of a follow-up against its baseline, as every reader sees it: a share is
     None (not shown) when fewer than the minimum answered that wave; `pairs` is None when fewer
     than the minimum answered both (the same people)."""
+
     question: Question
     label: str
     result: UnpairedResult
@@ -223,13 +248,20 @@ def comparison_lines(f: ProjectFigures, lang: str, minimum: int) -> list[Compari
         if max(u.n_baseline, u.n_followup) < minimum or u.id not in qs:
             continue
         pr = paired.get(u.id)
-        out.append(ComparisonLine(
-            question=qs[u.id], label=qs[u.id].short_in(lang), result=u,
-            pairs=pr if pr is not None and pr.n_pairs >= minimum else None,
-            share_baseline=share(u.favourable_baseline, u.n_baseline)
-            if u.n_baseline >= minimum else None,
-            share_followup=share(u.favourable_followup, u.n_followup)
-            if u.n_followup >= minimum else None))
+        out.append(
+            ComparisonLine(
+                question=qs[u.id],
+                label=qs[u.id].short_in(lang),
+                result=u,
+                pairs=pr if pr is not None and pr.n_pairs >= minimum else None,
+                share_baseline=share(u.favourable_baseline, u.n_baseline)
+                if u.n_baseline >= minimum
+                else None,
+                share_followup=share(u.favourable_followup, u.n_followup)
+                if u.n_followup >= minimum
+                else None,
+            )
+        )
     return out
 
 
@@ -237,6 +269,7 @@ def comparison_lines(f: ProjectFigures, lang: str, minimum: int) -> list[Compari
 class Distribution:
     """The answers to one five-point question of a poll (only when at least the minimum
     answered it): counts in option order, the options' labels."""
+
     question: Question
     label: str
     counts: list[int]
@@ -252,8 +285,15 @@ def distributions(pl: PollData, lang: str, minimum: int) -> list[Distribution]:
         q: Question | None = qs.get(r.id)
         if q is None or q.kind != "scale5" or r.n < minimum:
             continue
-        out.append(Distribution(q, q.short_in(lang), list(r.distribution.values()), r.n,
-                                [o.label.get(lang) or o.label["fr"] for o in q.options]))
+        out.append(
+            Distribution(
+                q,
+                q.short_in(lang),
+                list(r.distribution.values()),
+                r.n,
+                [o.label.get(lang) or o.label["fr"] for o in q.options],
+            )
+        )
     return out
 
 
@@ -270,8 +310,13 @@ def focus_figures(pd: ProjectData, poll_id: int, today: date) -> ProjectFigures 
     elif chosen is not f.followup:
         base = f.baseline
         f.followup = chosen
-        f.comparison = compare(base.poll, base.consenting, base.responses, chosen.poll,
-                               chosen.consenting, chosen.responses) if base else None
+        f.comparison = (
+            compare(
+                base.poll, base.consenting, base.responses, chosen.poll, chosen.consenting, chosen.responses
+            )
+            if base
+            else None
+        )
     return f
 
 
@@ -288,11 +333,13 @@ class ReportBuilder:
         self.lang = self.L.lang
         self.workdir = workdir
         self.final = data.kind == "final"
-        self.period = None if self.final else (data.period or latest_semester_with_data(
-            data.communes, data.today))
+        self.period = (
+            None if self.final else (data.period or latest_semester_with_data(data.communes, data.today))
+        )
         self.n_charts = 0
-        self.figures = {id(pd): project_figures(pd, self.period, data.today)
-                        for c in data.communes for pd in c.projects}
+        self.figures = {
+            id(pd): project_figures(pd, self.period, data.today) for c in data.communes for pd in c.projects
+        }
         self.quoted: set[str] = set()  # stories already quoted (never the same one twice)
 
     def t(self, key: str, **kw) -> str:
@@ -315,12 +362,16 @@ class ReportBuilder:
 
     def build(self) -> Document:
         title = self.t("report.final_title" if self.final else "report.semester_title")
-        scope = self.t("doc.all_communes") if self.data.programme else \
-            ", ".join(c.name(self.lang) for c in self.data.communes)
+        scope = (
+            self.t("doc.all_communes")
+            if self.data.programme
+            else ", ".join(c.name(self.lang) for c in self.data.communes)
+        )
         doc = Document(title=f"{title} — {scope}", lang=self.lang, subtitle=self.t("doc.programme"))
         doc.meta[self.t("report.scope")] = scope
-        doc.meta[self.t("doc.period")] = self.L.period(self.period) if self.period else \
-            self.t("report.whole_period")
+        doc.meta[self.t("doc.period")] = (
+            self.L.period(self.period) if self.period else self.t("report.whole_period")
+        )
         doc.meta[self.t("doc.generated")] = self.L.date(self.data.today)
         self.summary(doc)
         if self.data.programme:
@@ -330,8 +381,10 @@ class ReportBuilder:
                 for pd in c.projects:
                     self.project_section(doc, pd)
         self.learning_block(doc)
-        doc.add(Heading(self.t("report.recommendations"), 1),
-                Para(self.t("report.recommendations_hint"), style="placeholder"))
+        doc.add(
+            Heading(self.t("report.recommendations"), 1),
+            Para(self.t("report.recommendations_hint"), style="placeholder"),
+        )
         if self.final:
             self.annexes(doc)
         return doc
@@ -342,32 +395,48 @@ class ReportBuilder:
     def summary(self, doc: Document) -> None:
         figs = self.all_figures()
         n_ind = sum(len(f.indicators) for f in figs)
-        doc.add(Heading(self.t("report.summary"), 1), Para(self.t(
-            "report.summary_line",
-            projects=self.t("count.projects", n=len(figs)),
-            effects=self.t("count.effects", n=sum(f.n_effects for f in figs)),
-            indicators=self.t("count.indicators", n=n_ind),
-            respondents=self.t("count.respondents", n=sum(f.respondents for f in figs)),
-            stories=self.t("count.stories", n=sum(len(f.stories) for f in figs)))),
-            Para(self.t("report.summary_progress",
-                        measured=self.t("count.measured", n=sum(f.n_measured for f in figs),
-                                        total=self.L.number(n_ind)),
-                        good=self.t("count.good", n=sum(f.n_good for f in figs)))))
+        doc.add(
+            Heading(self.t("report.summary"), 1),
+            Para(
+                self.t(
+                    "report.summary_line",
+                    projects=self.t("count.projects", n=len(figs)),
+                    effects=self.t("count.effects", n=sum(f.n_effects for f in figs)),
+                    indicators=self.t("count.indicators", n=n_ind),
+                    respondents=self.t("count.respondents", n=sum(f.respondents for f in figs)),
+                    stories=self.t("count.stories", n=sum(len(f.stories) for f in figs)),
+                )
+            ),
+            Para(
+                self.t(
+                    "report.summary_progress",
+                    measured=self.t(
+                        "count.measured", n=sum(f.n_measured for f in figs), total=self.L.number(n_ind)
+                    ),
+                    good=self.t("count.good", n=sum(f.n_good for f in figs)),
+                )
+            ),
+        )
 
     def learning_block(self, doc: Document) -> None:
         """The programme's own capacity indicator: learning modules completed per commune in the
         period, and how many of them right at the first try (domain/learning.py)."""
         from exports.learning import learning_table
+
         known = [c for c in self.data.communes if c.learning is not None]
         if not known or not self.data.lessons:
             return
-        figures = [commune_learning(c.commune_id, c.learning or [], self.data.lessons, self.period)
-                   for c in known]
+        figures = [
+            commune_learning(c.commune_id, c.learning or [], self.data.lessons, self.period) for c in known
+        ]
         names = {c.commune_id: c.name(self.lang) for c in known}
-        doc.add(Heading(self.t("learning.report_title"), 1),
-                learning_table(figures, names, self.L, len(self.data.lessons)),
-                Para(self.t("learning.report_note_final" if self.final else "learning.report_note"),
-                     style="note"))
+        doc.add(
+            Heading(self.t("learning.report_title"), 1),
+            learning_table(figures, names, self.L, len(self.data.lessons)),
+            Para(
+                self.t("learning.report_note_final" if self.final else "learning.report_note"), style="note"
+            ),
+        )
 
     # -- one project (commune reports) -------------------------------------------------------------
     def project_section(self, doc: Document, pd: ProjectData) -> None:
@@ -396,21 +465,46 @@ class ReportBuilder:
         if p.problem:
             doc.add(Para(self.t("report.problem", text=p.problem)))
         if p.publics:
-            doc.add(Para(self.t("report.publics", items=self.t("report.list_sep").join(
-                self.t("report.public_n", name=self.L.opt("public", x.category),
-                       n=self.L.number(x.expected_number)) if x.expected_number
-                else self.L.opt("public", x.category) for x in p.publics))))
+            doc.add(
+                Para(
+                    self.t(
+                        "report.publics",
+                        items=self.t("report.list_sep").join(
+                            self.t(
+                                "report.public_n",
+                                name=self.L.opt("public", x.category),
+                                n=self.L.number(x.expected_number),
+                            )
+                            if x.expected_number
+                            else self.L.opt("public", x.category)
+                            for x in p.publics
+                        ),
+                    )
+                )
+            )
         if p.stakeholders:
-            doc.add(Para(self.t("report.parties", items=self.t("report.list_sep").join(
-                self.L.opt("party", s.group) for s in p.stakeholders))))
+            doc.add(
+                Para(
+                    self.t(
+                        "report.parties",
+                        items=self.t("report.list_sep").join(
+                            self.L.opt("party", s.group) for s in p.stakeholders
+                        ),
+                    )
+                )
+            )
         if p.activities:
             doc.add(Para(self.t("report.activities_planned")), Bullets(list(p.activities)))
 
     def unexpected_line(self, e: Effect) -> str:
         who = concerns({"party": e.party, "public": e.public}, self.L)
         pol = self.L.opt("polarity", e.polarity)
-        return self.t("report.unexpected_line_who" if who else "report.unexpected_line",
-                      statement=e.statement, polarity=pol, who=who)
+        return self.t(
+            "report.unexpected_line_who" if who else "report.unexpected_line",
+            statement=e.statement,
+            polarity=pol,
+            who=who,
+        )
 
     def value_cell(self, fig: IndicatorFigure) -> str:
         unit = fig.indicator.unit
@@ -426,8 +520,9 @@ class ReportBuilder:
         if ind.target_value is None:
             return ""
         value = self.L.number(ind.target_value, ind.unit)
-        return self.t("report.value_by", value=value, date=self.L.date(fig.deadline)) \
-            if fig.deadline else value
+        return (
+            self.t("report.value_by", value=value, date=self.L.date(fig.deadline)) if fig.deadline else value
+        )
 
     def indicator_table(self, projects: list[tuple[str | None, ProjectFigures]]) -> Table:
         """One row per indicator of an expected effect (impact, outcome). A programme table
@@ -435,8 +530,15 @@ class ReportBuilder:
         without an indicator."""
         L = self.L
         programme = any(c for c, _ in projects)
-        cols = ["col_effect", "col_indicator", "col_baseline", "col_target",
-                "col_final" if self.final else "col_value", "col_progress", "col_status"]
+        cols = [
+            "col_effect",
+            "col_indicator",
+            "col_baseline",
+            "col_target",
+            "col_final" if self.final else "col_value",
+            "col_progress",
+            "col_status",
+        ]
         widths = [2.8, 2.9, 1.1, 1.9, 1.9, 1.0, 1.5]
         if programme:
             cols[0], widths[0] = "col_commune", 1.5
@@ -448,19 +550,39 @@ class ReportBuilder:
                 if programme and not figs:
                     continue
                 for k, fig in enumerate(figs or [None]):  # type: ignore[list-item]
-                    lead = (commune if first_of_commune else "") if programme else \
-                        (e.statement if k == 0 else "")
+                    lead = (
+                        (commune if first_of_commune else "")
+                        if programme
+                        else (e.statement if k == 0 else "")
+                    )
                     first_of_commune = False
                     if fig is None:
                         rows.append([lead, self.t("logframe.no_indicator"), "", "", "", "", ""])
                         continue
                     ind = fig.indicator
-                    base = L.number(ind.baseline_value, ind.unit) if ind.baseline_value is not None \
+                    base = (
+                        L.number(ind.baseline_value, ind.unit)
+                        if ind.baseline_value is not None
                         else self.t("report.baseline_missing")
-                    rows.append([lead, ind.label, base, self.target_cell(fig), self.value_cell(fig),
-                                 L.percent(fig.progress), self.t(f"report.status_{fig.status}")])
-        return Table(headers=[self.t(f"report.{c}") for c in cols], rows=rows, widths=widths,
-                     compact=programme, numeric={2, 4, 5})
+                    )
+                    rows.append(
+                        [
+                            lead,
+                            ind.label,
+                            base,
+                            self.target_cell(fig),
+                            self.value_cell(fig),
+                            L.percent(fig.progress),
+                            self.t(f"report.status_{fig.status}"),
+                        ]
+                    )
+        return Table(
+            headers=[self.t(f"report.{c}") for c in cols],
+            rows=rows,
+            widths=widths,
+            compact=programme,
+            numeric={2, 4, 5},
+        )
 
     def outputs_block(self, doc: Document, f: ProjectFigures) -> None:
         """The outputs measured in the period (a semester) or over the project (final)."""
@@ -469,27 +591,50 @@ class ReportBuilder:
             for k, fig in enumerate(figs):
                 if fig.measurement is None or (fig.carried and not self.final):
                     continue
-                rows.append([e.statement if k == 0 or not rows or rows[-1][0] != e.statement else "",
-                             fig.indicator.label, self.value_cell(fig), self.target_cell(fig),
-                             self.t(f"report.status_{fig.status}")])
+                rows.append(
+                    [
+                        e.statement if k == 0 or not rows or rows[-1][0] != e.statement else "",
+                        fig.indicator.label,
+                        self.value_cell(fig),
+                        self.target_cell(fig),
+                        self.t(f"report.status_{fig.status}"),
+                    ]
+                )
         if not rows:
             doc.add(Para(self.t("report.no_output"), style="note"))
             return
-        doc.add(Table(headers=[self.t(f"report.{c}") for c in (
-            "col_output", "col_indicator", "col_final" if self.final else "col_value",
-            "col_target", "col_status")], rows=rows, widths=[3.4, 3.8, 1.6, 1.8, 1.5],
-            numeric={2}))
+        doc.add(
+            Table(
+                headers=[
+                    self.t(f"report.{c}")
+                    for c in (
+                        "col_output",
+                        "col_indicator",
+                        "col_final" if self.final else "col_value",
+                        "col_target",
+                        "col_status",
+                    )
+                ],
+                rows=rows,
+                widths=[3.4, 3.8, 1.6, 1.8, 1.5],
+                numeric={2},
+            )
+        )
 
     # -- polls -------------------------------------------------------------------------------------
     def wave_line(self, pl: PollData) -> str:
-        return self.t("report.poll_line", wave=self.t(f"wave.{pl.poll.wave}"),
-                      date=self.L.date(pl.poll.created_at),
-                      answered=self.t("count.answered", n=len(pl.consenting)))
+        return self.t(
+            "report.poll_line",
+            wave=self.t(f"wave.{pl.poll.wave}"),
+            date=self.L.date(pl.poll.created_at),
+            answered=self.t("count.answered", n=len(pl.consenting)),
+        )
 
     def poll_block(self, doc: Document, f: ProjectFigures) -> None:
         if f.analysed is None:
-            doc.add(Para(self.t("report.no_poll" if not f.data.polls else "report.no_poll_period"),
-                         style="note"))
+            doc.add(
+                Para(self.t("report.no_poll" if not f.data.polls else "report.no_poll_period"), style="note")
+            )
             return
         doc.add(Bullets([self.wave_line(pl) for pl in (f.baseline, f.followup) if pl is not None]))
         minimum = self.data.min_group_size
@@ -500,29 +645,80 @@ class ReportBuilder:
         if not lines:
             doc.add(Para(self.t("report.small_group", min=minimum), style="note"))
             return
-        rows = [CompareRow(label=x.label, baseline=x.share_baseline, followup=x.share_followup,
-                           n_baseline=x.shown_n_baseline, n_followup=x.shown_n_followup)
-                for x in lines]
-        path = compare_chart(self.chart_path(), rows, self.t("report.chart_compare"),
-                             (self.t("report.baseline"), self.t("report.followup")), rtl=self.L.rtl,
-                             value_format=self.chart_percent, n_format=self.chart_n)
+        rows = [
+            CompareRow(
+                label=x.label,
+                baseline=x.share_baseline,
+                followup=x.share_followup,
+                n_baseline=x.shown_n_baseline,
+                n_followup=x.shown_n_followup,
+            )
+            for x in lines
+        ]
+        path = compare_chart(
+            self.chart_path(),
+            rows,
+            self.t("report.chart_compare"),
+            (self.t("report.baseline"), self.t("report.followup")),
+            rtl=self.L.rtl,
+            value_format=self.chart_percent,
+            n_format=self.chart_n,
+        )
         doc.add(Image(path, width_cm=13.5 if self.final else 12.5))
         table_rows = []
         for x in lines:
             u, pr = x.result, x.pairs
-            table_rows.append([
-                x.label,
-                self.t("report.of", part=self.L.number(u.favourable_baseline),
-                       whole=self.L.number(u.n_baseline)) if x.share_baseline is not None else "—",
-                self.t("report.of", part=self.L.number(u.favourable_followup),
-                       whole=self.L.number(u.n_followup)) if x.share_followup is not None else "—",
-                *([self.L.number(pr.n_pairs), self.L.number(pr.improved), self.L.number(pr.same),
-                   self.L.number(pr.worse), self.p_value(pr.sign_p)] if pr else ["—"] * 5)])
-        doc.add(Table(headers=[self.t(f"report.{c}") for c in (
-            "col_question", "col_fav_baseline", "col_fav_followup", "col_pairs", "col_improved",
-            "col_same", "col_worse", "col_p")], rows=table_rows,
-            widths=[4, 1.5, 1.5, 1.2, 1, 1, 1, 1.2], numeric={1, 2, 3, 4, 5, 6, 7}),
-            Para(self.t("report.paired_note"), style="note"))
+            table_rows.append(
+                [
+                    x.label,
+                    self.t(
+                        "report.of",
+                        part=self.L.number(u.favourable_baseline),
+                        whole=self.L.number(u.n_baseline),
+                    )
+                    if x.share_baseline is not None
+                    else "—",
+                    self.t(
+                        "report.of",
+                        part=self.L.number(u.favourable_followup),
+                        whole=self.L.number(u.n_followup),
+                    )
+                    if x.share_followup is not None
+                    else "—",
+                    *(
+                        [
+                            self.L.number(pr.n_pairs),
+                            self.L.number(pr.improved),
+                            self.L.number(pr.same),
+                            self.L.number(pr.worse),
+                            self.p_value(pr.sign_p),
+                        ]
+                        if pr
+                        else ["—"] * 5
+                    ),
+                ]
+            )
+        doc.add(
+            Table(
+                headers=[
+                    self.t(f"report.{c}")
+                    for c in (
+                        "col_question",
+                        "col_fav_baseline",
+                        "col_fav_followup",
+                        "col_pairs",
+                        "col_improved",
+                        "col_same",
+                        "col_worse",
+                        "col_p",
+                    )
+                ],
+                rows=table_rows,
+                widths=[4, 1.5, 1.5, 1.2, 1, 1, 1, 1.2],
+                numeric={1, 2, 3, 4, 5, 6, 7},
+            ),
+            Para(self.t("report.paired_note"), style="note"),
+        )
 
     def p_value(self, p: float | None) -> str:
         if p is None:
@@ -532,17 +728,26 @@ class ReportBuilder:
     def distribution_rows(self, pl: PollData) -> tuple[list[DistributionRow], list[str]]:
         """One stacked bar per five-point question of a poll (empty when too few answered)."""
         dists = distributions(pl, self.lang, self.data.min_group_size)
-        return ([DistributionRow(d.label, d.counts, d.n) for d in dists],
-                dists[0].legend if dists else [])
+        return ([DistributionRow(d.label, d.counts, d.n) for d in dists], dists[0].legend if dists else [])
 
     def distribution(self, doc: Document, pl: PollData) -> None:
         rows, legend = self.distribution_rows(pl)
         if not rows:
             doc.add(Para(self.t("report.small_group", min=self.data.min_group_size), style="note"))
             return
-        doc.add(Image(distribution_chart(self.chart_path(), rows, self.t("report.chart_distribution"),
-                                         legend, rtl=self.L.rtl, n_format=self.chart_n),
-                      width_cm=12.5))
+        doc.add(
+            Image(
+                distribution_chart(
+                    self.chart_path(),
+                    rows,
+                    self.t("report.chart_distribution"),
+                    legend,
+                    rtl=self.L.rtl,
+                    n_format=self.chart_n,
+                ),
+                width_cm=12.5,
+            )
+        )
 
     # -- stories -----------------------------------------------------------------------------------
     def quote(self, s: Story) -> str | None:
@@ -564,8 +769,7 @@ class ReportBuilder:
             shown += 1
             doc.add(Para(q))
             if s.significant and s.significance_reason:
-                doc.add(Para(self.t("report.story_significant", reason=s.significance_reason),
-                             style="note"))
+                doc.add(Para(self.t("report.story_significant", reason=s.significance_reason), style="note"))
         if not shown:
             doc.add(Para(self.t("report.no_story"), style="note"))
 
@@ -576,35 +780,71 @@ class ReportBuilder:
         for c in self.data.communes:
             for pd in c.projects:
                 f = self.fig(pd)
-                rows.append([c.name(self.lang), pd.project.title, L.number(f.n_effects),
-                             self.t("report.of", part=L.number(f.n_good),
-                                    whole=L.number(len(f.indicators))),
-                             L.number(f.respondents), L.number(len(f.stories))])
-        doc.add(Heading(self.t("report.programme_table"), 1),
-                Table(headers=[self.t(f"report.{k}") for k in (
-                    "col_commune", "col_project", "col_effects", "col_on_track",
-                    "col_respondents", "col_stories")],
-                      rows=rows, widths=[1.6, 3.6, 0.9, 1.3, 1.0, 1.0], numeric={2, 3, 4, 5}))
+                rows.append(
+                    [
+                        c.name(self.lang),
+                        pd.project.title,
+                        L.number(f.n_effects),
+                        self.t("report.of", part=L.number(f.n_good), whole=L.number(len(f.indicators))),
+                        L.number(f.respondents),
+                        L.number(len(f.stories)),
+                    ]
+                )
+        doc.add(
+            Heading(self.t("report.programme_table"), 1),
+            Table(
+                headers=[
+                    self.t(f"report.{k}")
+                    for k in (
+                        "col_commune",
+                        "col_project",
+                        "col_effects",
+                        "col_on_track",
+                        "col_respondents",
+                        "col_stories",
+                    )
+                ],
+                rows=rows,
+                widths=[1.6, 3.6, 0.9, 1.3, 1.0, 1.0],
+                numeric={2, 3, 4, 5},
+            ),
+        )
         doc.add(Heading(self.t("report.effects"), 1))
-        doc.add(self.indicator_table([(c.name(self.lang), self.fig(pd)) for c in self.data.communes
-                                      for pd in c.projects]),
-                Para(self.t("report.progress_note"), style="note"))
+        doc.add(
+            self.indicator_table(
+                [(c.name(self.lang), self.fig(pd)) for c in self.data.communes for pd in c.projects]
+            ),
+            Para(self.t("report.progress_note"), style="note"),
+        )
         self.programme_chart(doc)
         doc.add(Heading(self.t("report.highlights"), 1))
         for c in self.data.communes:
-            stories = sorted((s for pd in c.projects for s in self.fig(pd).stories),
-                             key=lambda s: (not s.significant, -s.created_at.timestamp()))
+            stories = sorted(
+                (s for pd in c.projects for s in self.fig(pd).stories),
+                key=lambda s: (not s.significant, -s.created_at.timestamp()),
+            )
             for s in stories:
                 q = self.quote(s)
                 if q is not None:
                     doc.add(Para(self.t("report.commune_quote", commune=c.name(self.lang), quote=q)))
                     break
-        unexpected = [(c, e) for c in self.data.communes for pd in c.projects
-                      for e in pd.project.effects if not e.expected]
+        unexpected = [
+            (c, e)
+            for c in self.data.communes
+            for pd in c.projects
+            for e in pd.project.effects
+            if not e.expected
+        ]
         doc.add(Heading(self.t("report.unexpected"), 1))
         if unexpected:
-            doc.add(Bullets([self.t("report.commune_line", commune=c.name(self.lang),
-                                    text=self.unexpected_line(e)) for c, e in unexpected]))
+            doc.add(
+                Bullets(
+                    [
+                        self.t("report.commune_line", commune=c.name(self.lang), text=self.unexpected_line(e))
+                        for c, e in unexpected
+                    ]
+                )
+            )
         else:
             doc.add(Para(self.t("report.no_unexpected"), style="note"))
 
@@ -622,15 +862,28 @@ class ReportBuilder:
                         fb = (fb[0] + u.favourable_baseline, fb[1] + u.n_baseline)
                         ff = (ff[0] + u.favourable_followup, ff[1] + u.n_followup)
             if fb[1] >= minimum or ff[1] >= minimum:
-                rows.append(CompareRow(c.name(self.lang),
-                                       share(*fb) if fb[1] >= minimum else None,
-                                       share(*ff) if ff[1] >= minimum else None))
+                rows.append(
+                    CompareRow(
+                        c.name(self.lang),
+                        share(*fb) if fb[1] >= minimum else None,
+                        share(*ff) if ff[1] >= minimum else None,
+                    )
+                )
         if rows:
-            doc.add(Image(compare_chart(self.chart_path(), rows, self.t("report.chart_programme"),
-                                        (self.t("report.baseline"), self.t("report.followup")),
-                                        rtl=self.L.rtl, value_format=self.chart_percent,
-                                        n_format=self.chart_n),
-                          width_cm=12.5 if len(rows) < 6 else 14))
+            doc.add(
+                Image(
+                    compare_chart(
+                        self.chart_path(),
+                        rows,
+                        self.t("report.chart_programme"),
+                        (self.t("report.baseline"), self.t("report.followup")),
+                        rtl=self.L.rtl,
+                        value_format=self.chart_percent,
+                        n_format=self.chart_n,
+                    ),
+                    width_cm=12.5 if len(rows) < 6 else 14,
+                )
+            )
 
     # -- annexes -------------------------------------------------------------------------------------
     def annexes(self, doc: Document) -> None:
@@ -648,18 +901,42 @@ class ReportBuilder:
             if key in seen:
                 continue
             seen.add(key)
-            doc.add(Heading(self.t("report.tools_questionnaire", wave=self.t(f"wave.{pl.poll.wave}"),
-                                   title=f.project.title), 3))
-            doc.add(Bullets([q.text_in(self.lang) + (
-                " — " + " / ".join(o.label.get(self.lang) or o.label["fr"] for o in q.options)
-                if q.options and len(q.options) <= 5 else "") for q in qs]))
+            doc.add(
+                Heading(
+                    self.t(
+                        "report.tools_questionnaire",
+                        wave=self.t(f"wave.{pl.poll.wave}"),
+                        title=f.project.title,
+                    ),
+                    3,
+                )
+            )
+            doc.add(
+                Bullets(
+                    [
+                        q.text_in(self.lang)
+                        + (
+                            " — " + " / ".join(o.label.get(self.lang) or o.label["fr"] for o in q.options)
+                            if q.options and len(q.options) <= 5
+                            else ""
+                        )
+                        for q in qs
+                    ]
+                )
+            )
         if not self.data.programme:
             for f in self.all_figures():
                 doc.add(Heading(self.t("report.tools_logframe", title=f.project.title), 3))
                 t = logframe_table(logframe_dict(f.project), self.L)
                 # the summary keeps logic, indicator, baseline, target, latest value
-                doc.add(Table(headers=t.headers[:5], rows=[r[:5] for r in t.rows],
-                              widths=[3.2, 3.0, 1.5, 1.5, 1.5], group_rows=t.group_rows))
+                doc.add(
+                    Table(
+                        headers=t.headers[:5],
+                        rows=[r[:5] for r in t.rows],
+                        widths=[3.2, 3.0, 1.5, 1.5, 1.5],
+                        group_rows=t.group_rows,
+                    )
+                )
 
 
 def build_report(data: ReportInput, lang: str, workdir: Path) -> Document:
@@ -671,6 +948,7 @@ REPORT_FORMATS = ("docx", "odt", "pdf", "md")
 
 def export_report(data: ReportInput, fmt: str, lang: str, path: str | Path) -> Path:
     from exports.writers import write
+
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"report format {fmt!r} is not one of {', '.join(REPORT_FORMATS)}")
     workdir = Path(tempfile.mkdtemp(prefix="athar-report-"))
@@ -680,14 +958,14 @@ def export_report(data: ReportInput, fmt: str, lang: str, path: str | Path) -> P
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def poll_chart(pd: ProjectData, lang: str, path: Path, min_group_size: int = 5,
-               focus: int | None = None) -> Path | None:
+def poll_chart(
+    pd: ProjectData, lang: str, path: Path, min_group_size: int = 5, focus: int | None = None
+) -> Path | None:
     """The chart of a project's polls as one PNG: a follow-up against its baseline, else the
     distribution of the answers of the (focus) poll. None when groups are too small."""
     data = ReportInput(kind="final", communes=[], min_group_size=min_group_size)
     builder = ReportBuilder(data, lang, path.parent, chart_file=path)
-    f = project_figures(pd, None, data.today) if focus is None else \
-        focus_figures(pd, focus, data.today)
+    f = project_figures(pd, None, data.today) if focus is None else focus_figures(pd, focus, data.today)
     if f is None:
         return None
     doc = Document(title="", lang=builder.lang)

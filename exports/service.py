@@ -3,6 +3,7 @@
 Generation is synchronous and pure (records → file); callers run it off the event loop when
 they need to (the Telegram channel does).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,18 +21,20 @@ from exports.writers import atomic_path, write
 LOGFRAME_FORMATS = ("xlsx", "docx", "odt", "pdf", "md", "json")
 
 
-def export_logframe(project: Project, fmt: str, lang: str, path: str | Path,
-                    commune: Commune | None = None) -> Path:
+def export_logframe(
+    project: Project, fmt: str, lang: str, path: str | Path, commune: Commune | None = None
+) -> Path:
     path = Path(path)
     if fmt not in LOGFRAME_FORMATS:
         raise ValueError(f"logframe format {fmt!r} is not one of {', '.join(LOGFRAME_FORMATS)}")
     if fmt == "json":
         with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(masked_data(logframe_dict(project)), ensure_ascii=False,
-                                      indent=2), encoding="utf-8")
+            tmp.write_text(
+                json.dumps(masked_data(logframe_dict(project)), ensure_ascii=False, indent=2),
+                encoding="utf-8",
+            )
         return path
-    return write(logframe_document(project, doc_lang(lang), commune, typed=fmt == "xlsx"),
-                 fmt, path)
+    return write(logframe_document(project, doc_lang(lang), commune, typed=fmt == "xlsx"), fmt, path)
 
 
 def masked_data(value: Any) -> Any:

@@ -13,6 +13,7 @@ integer's `constraint` of the form `. >= a and . <= b` becomes its min and max.
 geopoint, decimal...) and repeats are listed in `ImportedForm.unsupported` and left out; a
 question asking who the person is (name, phone, address, id) is refused in an anonymous poll.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,12 @@ from domain.skiplogic import parse as parse_relevant
 
 LANGS = ("fr", "ar", "ary", "ary-Latn")
 LANG_NAMES = {"fr": "French", "ar": "Arabic", "ary": "Moroccan Arabic", "ary-Latn": "Moroccan Arabic Latin"}
-NEAREST = {"fr": ("fr", "ary-Latn", "ar", "ary"), "ar": ("ar", "ary", "fr", "ary-Latn"),
-           "ary": ("ary", "ar", "ary-Latn", "fr"), "ary-Latn": ("ary-Latn", "fr", "ary", "ar")}
+NEAREST = {
+    "fr": ("fr", "ary-Latn", "ar", "ary"),
+    "ar": ("ar", "ary", "fr", "ary-Latn"),
+    "ary": ("ary", "ar", "ary-Latn", "fr"),
+    "ary-Latn": ("ary-Latn", "fr", "ary", "ar"),
+}
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
 MULTI_KINDS = ("multi", "select_multiple")
 _BOUND = r"\.\s*(>=|<=|>|<)\s*(-?\d{1,10})"
@@ -52,10 +57,12 @@ def _text(variants: Any, lang: str) -> str:
 
 
 # -- out --------------------------------------------------------------------------------------------
-def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
-                 default_lang: str = "fr") -> dict[str, list[list[Any]]]:
-    survey = [["type", "name"] + [lang_column("label", t) for t in LANGS]
-              + ["relevant", "constraint", "required"]]
+def xlsform_rows(
+    questions: list[dict[str, Any]], title: str, form_id: str, default_lang: str = "fr"
+) -> dict[str, list[list[Any]]]:
+    survey = [
+        ["type", "name"] + [lang_column("label", t) for t in LANGS] + ["relevant", "constraint", "required"]
+    ]
     choices = [["list_name", "name"] + [lang_column("label", t) for t in LANGS]]
     lists: dict[tuple, str] = {}
     width = len(survey[0])
@@ -93,12 +100,17 @@ def xlsform_rows(questions: list[dict[str, Any]], title: str, form_id: str,
             xtype = kind
         else:
             xtype = "text"
-        survey.append([xtype, qid] + [_text(q.get("text"), t) for t in LANGS]
-                      + [q.get("relevant") or None, constraint_of(q), None])
+        survey.append(
+            [xtype, qid]
+            + [_text(q.get("text"), t) for t in LANGS]
+            + [q.get("relevant") or None, constraint_of(q), None]
+        )
     into(None)
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H")
-    settings = [["form_title", "form_id", "version", "default_language"],
-                [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"]]
+    settings = [
+        ["form_title", "form_id", "version", "default_language"],
+        [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"],
+    ]
     return {"survey": survey, "choices": choices, "settings": settings}
 
 
@@ -131,8 +143,9 @@ def bounds_of(constraint: str) -> tuple[int | None, int | None] | None:
     return lo, hi
 
 
-def write_xlsform(path: Path, questions: list[dict[str, Any]], title: str, form_id: str,
-                  default_lang: str = "fr") -> Path:
+def write_xlsform(
+    path: Path, questions: list[dict[str, Any]], title: str, form_id: str, default_lang: str = "fr"
+) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -157,6 +170,7 @@ def write_xlsform(path: Path, questions: list[dict[str, Any]], title: str, form_
 
 def form_id_for(title: str, poll_id: int | None) -> str:
     import unicodedata
+
     t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     base = re.sub(r"[^a-z0-9]+", "_", t).strip("_")[:30] or "poll"
     return f"athar_{base}_{poll_id or 0}"
@@ -174,14 +188,27 @@ class ImportedForm:
 # pyxform's names for the types Athar asks (after its own aliases: select_one -> "select one")
 SELECT_ONE, SELECT_MULTIPLE = "select one", "select all that apply"
 ASKED = {SELECT_ONE, SELECT_MULTIPLE, "integer", "text"}
-SILENT = {"note", "calculate", "start", "end", "today", "deviceid", "username", "simserial",
-          "subscriberid", "audit", "start-geopoint", "hidden"}
+SILENT = {
+    "note",
+    "calculate",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "simserial",
+    "subscriberid",
+    "audit",
+    "start-geopoint",
+    "hidden",
+}
 PHONE_TYPES = {"phonenumber"}
 # a question asking who someone is, by its name or its label (any language of the form)
 IDENTIFYING = re.compile(
     r"(?<![a-z])(nom|prenom|name|surname|phone|telephone|tel|mobile|gsm|whatsapp|email|e_mail|"
     r"mail|courriel|adresse|address|cin|cni|passeport|passport|id_number|numero_carte|"
-    r"الاسم|اسمك|الهاتف|هاتف|رقم_البطاقة|البطاقة_الوطنية|العنوان|البريد)(?![a-z])")
+    r"الاسم|اسمك|الهاتف|هاتف|رقم_البطاقة|البطاقة_الوطنية|العنوان|البريد)(?![a-z])"
+)
 
 
 def _sheet(wb, name: str):
@@ -198,7 +225,7 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
         return default
     if not c.lower().startswith(prefix + "::"):
         return None
-    rest = c[len(prefix) + 2:].strip()
+    rest = c[len(prefix) + 2 :].strip()
     m = re.search(r"\(([A-Za-z-]+)\)\s*$", rest)
     code = m.group(1) if m else rest
     for tag in LANGS:
@@ -216,6 +243,7 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
 
 def _fold(text: str) -> str:
     import unicodedata
+
     t = unicodedata.normalize("NFKD", text).casefold()
     t = "".join(c for c in t if not unicodedata.combining(c))
     return re.sub(r"[\s\-.'’]+", "_", t)
@@ -224,7 +252,8 @@ def _fold(text: str) -> str:
 def _identifying(name: str, labels: dict[str, str]) -> bool:
     """Whether a question asks for a name, a phone number, an address or an id."""
     return bool(IDENTIFYING.search(_fold(name))) or any(
-        IDENTIFYING.search(_fold(lbl)) for lbl in labels.values())
+        IDENTIFYING.search(_fold(lbl)) for lbl in labels.values()
+    )
 
 
 def _lang_tag(column_lang: str, default: str) -> str | None:
@@ -260,6 +289,7 @@ def _texts(label: Any, default: str) -> dict[str, str]:
 def _survey_rows(path: Path) -> dict[str, int]:
     """The survey sheet's row number of every name (for messages that name the row)."""
     from openpyxl import load_workbook
+
     wb = load_workbook(str(path), read_only=True, data_only=True)
     ws = _sheet(wb, "survey")
     if ws is None:
@@ -271,8 +301,9 @@ def _survey_rows(path: Path) -> dict[str, int]:
     if "name" not in header:
         return {}
     col = header.index("name")
-    return {str(r[col]).strip(): n for n, r in enumerate(rows[1:], start=2)
-            if col < len(r) and r[col] is not None}
+    return {
+        str(r[col]).strip(): n for n, r in enumerate(rows[1:], start=2) if col < len(r) and r[col] is not None
+    }
 
 
 def _both(conditions: list[str]) -> str | None:
@@ -327,19 +358,24 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
                 continue
             if kind == "repeat":
                 out.unsupported.append(name)
-                out.warnings.append(f"{where(name)}: {name}: a repeat is asked once per item, "
-                                    "which the chat cannot do; left out")
+                out.warnings.append(
+                    f"{where(name)}: {name}: a repeat is asked once per item, "
+                    "which the chat cannot do; left out"
+                )
                 continue
             if kind in SILENT:
                 continue
             texts = _texts(child.get("label"), default)
             if anonymous and (kind in PHONE_TYPES or _identifying(name, texts)):
-                raise XLSFormError(f"{where(name)}: {name!r} asks who the person is (a name, a "
-                                   "phone number, an address or an id): the poll is anonymous")
+                raise XLSFormError(
+                    f"{where(name)}: {name!r} asks who the person is (a name, a "
+                    "phone number, an address or an id): the poll is anonymous"
+                )
             if kind not in ASKED:
                 out.unsupported.append(name)
-                out.warnings.append(f"{where(name)}: {name}: type {kind!r} is not supported, "
-                                    "question left out")
+                out.warnings.append(
+                    f"{where(name)}: {name}: type {kind!r} is not supported, question left out"
+                )
                 continue
             if name in seen:
                 raise XLSFormError(f"{where(name)}: question {name!r} appears twice")
@@ -349,8 +385,10 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
             if path:
                 q["group"] = "/".join(path)
             if kind in (SELECT_ONE, SELECT_MULTIPLE):
-                opts = [{"value": str(c.get("name")), "label": _texts(c.get("label"), default)}
-                        for c in child.get("choices") or []]
+                opts = [
+                    {"value": str(c.get("name")), "label": _texts(c.get("label"), default)}
+                    for c in child.get("choices") or []
+                ]
                 if not opts:
                     raise XLSFormError(f"{where(name)}: the choice list of {name!r} is missing")
                 for o in opts:
@@ -374,8 +412,9 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
             if q["kind"] == "integer" and constraint:
                 bounds = bounds_of(constraint)
                 if bounds is None:
-                    out.warnings.append(f"{where(name)}: {name}: constraint {constraint!r} is not "
-                                        "a simple range, not checked")
+                    out.warnings.append(
+                        f"{where(name)}: {name}: constraint {constraint!r} is not a simple range, not checked"
+                    )
                 else:
                     lo, hi = bounds
                     if lo is not None and hi is not None and lo > hi:
@@ -389,8 +428,9 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
                     raise XLSFormError(f"{where(name)}: relevant {condition!r}: {exc}") from exc
                 missing = [r for r in refs if r not in seen]
                 if missing:
-                    raise XLSFormError(f"{where(name)}: relevant refers to {missing[0]!r}, which is "
-                                       "not an earlier question")
+                    raise XLSFormError(
+                        f"{where(name)}: relevant refers to {missing[0]!r}, which is not an earlier question"
+                    )
                 q["relevant"] = condition
             seen.add(name)
             out.questions.append(q)

@@ -4,6 +4,7 @@ A broken file raises `KnowledgeError` naming the file and the field. Every loade
 `base` directory (default: this package) so that tests can load a broken copy; results are cached
 per base directory.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -93,9 +94,7 @@ def validate_list(name: str, key: str, model: type[M], base: Path = HERE) -> lis
         try:
             out.append(model.model_validate(item))
         except ValidationError as exc:
-            raise KnowledgeError(
-                f"{base / name}: {key}[{ident}] {_describe(exc, item, '')}"
-            ) from exc
+            raise KnowledgeError(f"{base / name}: {key}[{ident}] {_describe(exc, item, '')}") from exc
     ids = [getattr(o, "id", None) for o in out]
     dup = {x for x in ids if x is not None and ids.count(x) > 1}
     if dup:
@@ -172,8 +171,10 @@ def load_lessons(base: Path = HERE) -> tuple[Lesson, ...]:
     moments = [x for m in lessons for x in m.moments]
     twice = sorted({x for x in moments if moments.count(x) > 1})
     if twice:
-        raise KnowledgeError(f"{Path(base) / 'lessons.yml'}: field 'moments': {twice} offered by "
-                             "two lessons (a moment offers one lesson)")
+        raise KnowledgeError(
+            f"{Path(base) / 'lessons.yml'}: field 'moments': {twice} offered by "
+            "two lessons (a moment offers one lesson)"
+        )
     return tuple(sorted(lessons, key=lambda m: m.number))
 
 

@@ -3,6 +3,7 @@
 Kept in its own module (not in loader.py) so that the poll content can evolve without touching
 the shared loader.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -40,8 +41,9 @@ def _load(base: Path) -> QuestionBank:
             publics=data.get("publics") or [],
             public_text=pq.get("text") or {},
             public_short=pq.get("short") or {},
-            lexicon=StoryLexicon(domains=data.get("story_domains") or {},
-                                 polarity=data.get("polarity") or {}),
+            lexicon=StoryLexicon(
+                domains=data.get("story_domains") or {}, polarity=data.get("polarity") or {}
+            ),
         )
     except (ValidationError, ValueError, KeyError) as exc:
         raise KnowledgeError(f"{base / POLLS_FILE}: {exc}") from exc

@@ -6,6 +6,7 @@ per parse against 0.17 ms for this, and more under load (its pool checks every i
 with a system call each, on every request): in the Telegram benchmark it was the largest single
 cost of a free-text message in the bot's process, which is bound by one core (the GIL).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -30,8 +31,13 @@ class Transport(Protocol):
 
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 # what a kept-alive connection closed by the server looks like on its next use
-_STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError,
-          ConnectionResetError, ConnectionAbortedError)
+_STALE = (
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+)
 
 
 class KeepAliveTransport:
@@ -166,8 +172,17 @@ def validate(body: Any) -> dict[str, Any]:
     ranking = []
     for r in body.get("intent_ranking") or ():  # a malformed ranking is dropped, not fatal
         c = r.get("confidence") if isinstance(r, dict) else None
-        if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(c, (int, float)) \
-                and not isinstance(c, bool) and 0.0 <= float(c) <= 1.0:
+        if (
+            isinstance(r, dict)
+            and isinstance(r.get("name"), str)
+            and isinstance(c, (int, float))
+            and not isinstance(c, bool)
+            and 0.0 <= float(c) <= 1.0
+        ):
             ranking.append({"name": r["name"], "confidence": float(c)})
-    return {"intent": {"name": intent["name"], "confidence": float(conf)}, "entities": clean,
-            "intent_ranking": ranking, "text": body.get("text")}
+    return {
+        "intent": {"name": intent["name"], "confidence": float(conf)},
+        "entities": clean,
+        "intent_ranking": ranking,
+        "text": body.get("text"),
+    }

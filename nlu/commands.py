@@ -7,6 +7,7 @@ skip, menu, cancel, restart, change of language: nlu.training.phrases), plus wan
 and politeness words, normalised (nlu.normalize) with the Arabic article and one-letter
 proclitics removed ("للمونيو" → "مونيو"); light typos of long words are allowed.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,9 @@ d' de du des un une en et tout toute maintenant directement encore athar
 bghit bghina baghi baghya bgha 3afak afak daba chi a y ya wach nit safi please
 """.split()
 _WORD = re.compile(r"[a-z0-9\u0600-\u06ff']+")
-_CLITIC = re.compile("^(?:[\u0648\u0641\u0628\u0644\u0643]?\u0644?\u0627\u0644|[\u0648\u0641\u0628\u0644\u0643]\u0644?)(?=\\w{2})")
+_CLITIC = re.compile(
+    "^(?:[\u0648\u0641\u0628\u0644\u0643]?\u0644?\u0627\u0644|[\u0648\u0641\u0628\u0644\u0643]\u0644?)(?=\\w{2})"
+)
 
 
 def _stem(word: str) -> str:
@@ -62,7 +65,7 @@ def _one_edit(a: str, b: str) -> bool:
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
 def command_only(text: str) -> bool:

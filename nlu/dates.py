@@ -12,6 +12,7 @@ against today (domain.dates.resolve does, knowing whether a past or a future dat
 
 Durations ("dans 12 mois", "f 6 chhor") are nlu.numbers' business (entity `duration`).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,50 +25,207 @@ from nlu.normalize import map_span, normalize, normalize_with_map
 # Darija in both scripts
 MONTHS: dict[int, list[str]] = {
     1: ["janvier", "janv", "jan", "يناير", "جانفي", "كانون الثاني", "yanayr", "yennayer", "yanayer", "ynayr"],
-    2: ["fevrier", "fev", "fevr", "fevrie", "فبراير", "فيفري", "شباط", "fbrayr", "febrayer", "fbrayer", "febrayr"],
+    2: [
+        "fevrier",
+        "fev",
+        "fevr",
+        "fevrie",
+        "فبراير",
+        "فيفري",
+        "شباط",
+        "fbrayr",
+        "febrayer",
+        "fbrayer",
+        "febrayr",
+    ],
     3: ["mars", "مارس", "اذار", "mars", "mares"],
     4: ["avril", "avr", "ابريل", "افريل", "نيسان", "abril", "ebril"],
     5: ["mai", "ماي", "مايو", "ايار", "may", "mayo"],
     6: ["juin", "يونيو", "يونيه", "جوان", "حزيران", "yonyo", "younyou", "yonyou", "yunyu", "yunyo"],
     7: ["juillet", "juil", "يوليوز", "يوليو", "جويليه", "تموز", "yolyoz", "youlyouz", "yulyuz", "yolyouz"],
     8: ["aout", "غشت", "اغسطس", "اوت", "ghocht", "ghucht", "ghoucht", "ghoct"],
-    9: ["septembre", "sept", "sep", "شتنبر", "سبتمبر", "ايلول", "chtenber", "chtanbir", "chtanber", "chtenbr"],
+    9: [
+        "septembre",
+        "sept",
+        "sep",
+        "شتنبر",
+        "سبتمبر",
+        "ايلول",
+        "chtenber",
+        "chtanbir",
+        "chtanber",
+        "chtenbr",
+    ],
     10: ["octobre", "oct", "اكتوبر", "كتوبر", "تشرين الاول", "oktobr", "ktober", "ktobr", "oktober"],
     11: ["novembre", "nov", "نونبر", "نوفمبر", "تشرين الثاني", "nonber", "nounbir", "nonbir", "novembr"],
-    12: ["decembre", "dec", "دجنبر", "ديسمبر", "كانون الاول", "dujanber", "dejanber", "djanbir", "dujamber", "dojanbir"],
+    12: [
+        "decembre",
+        "dec",
+        "دجنبر",
+        "ديسمبر",
+        "كانون الاول",
+        "dujanber",
+        "dejanber",
+        "djanbir",
+        "dujamber",
+        "dojanbir",
+    ],
 }
 # "fin mars", "début juin", "mi-juillet" (the words before a month or a year)
 MARKERS: dict[str, list[str]] = {
-    "end": ["fin", "fin de", "fin du mois de", "a la fin de", "a la fin du mois de", "avant la fin de",
-            "d'ici fin", "d'ici la fin de", "jusqu'a fin", "نهايه", "في نهايه", "قبل نهايه", "مع نهايه",
-            "اخر", "في اخر", "اواخر", "فاخر", "ف اخر", "فالاخر ديال", "مع اخر", "حتى لاخر",
-            "f akhir", "f akher", "f lakhr dyal", "f lakher dyal", "akhir", "akher", "m3a akhir",
-            "7ta l akhir", "f l'akhir", "f lakhir dyal"],
-    "start": ["debut", "au debut de", "des le debut de", "بدايه", "في بدايه", "اوائل", "مع بدايه",
-              "فالبدايه ديال", "ف بدايه", "f lbdya dyal", "f bdya", "f lbidaya dyal", "f bidayat",
-              "m3a bdya", "f lowl dyal", "f lawel dyal"],
-    "mid": ["mi", "a la mi", "milieu", "au milieu de", "منتصف", "في منتصف", "وسط", "فوسط", "ف وسط",
-            "f wst", "f west", "f wast"],
+    "end": [
+        "fin",
+        "fin de",
+        "fin du mois de",
+        "a la fin de",
+        "a la fin du mois de",
+        "avant la fin de",
+        "d'ici fin",
+        "d'ici la fin de",
+        "jusqu'a fin",
+        "نهايه",
+        "في نهايه",
+        "قبل نهايه",
+        "مع نهايه",
+        "اخر",
+        "في اخر",
+        "اواخر",
+        "فاخر",
+        "ف اخر",
+        "فالاخر ديال",
+        "مع اخر",
+        "حتى لاخر",
+        "f akhir",
+        "f akher",
+        "f lakhr dyal",
+        "f lakher dyal",
+        "akhir",
+        "akher",
+        "m3a akhir",
+        "7ta l akhir",
+        "f l'akhir",
+        "f lakhir dyal",
+    ],
+    "start": [
+        "debut",
+        "au debut de",
+        "des le debut de",
+        "بدايه",
+        "في بدايه",
+        "اوائل",
+        "مع بدايه",
+        "فالبدايه ديال",
+        "ف بدايه",
+        "f lbdya dyal",
+        "f bdya",
+        "f lbidaya dyal",
+        "f bidayat",
+        "m3a bdya",
+        "f lowl dyal",
+        "f lawel dyal",
+    ],
+    "mid": [
+        "mi",
+        "a la mi",
+        "milieu",
+        "au milieu de",
+        "منتصف",
+        "في منتصف",
+        "وسط",
+        "فوسط",
+        "ف وسط",
+        "f wst",
+        "f west",
+        "f wast",
+    ],
 }
 # this / next year or month, and the year or month said alone after a marker ("fin d'année")
 RELATIVE: dict[str, list[str]] = {
-    "Y+1": ["l'annee prochaine", "l'an prochain", "annee prochaine", "an prochain", "السنه المقبله",
-            "العام المقبل", "العام القادم", "السنه القادمه", "العام الجاي", "العام اللي جاي",
-            "السنه الجايه", "l3am jay", "l3am li jay", "l3am lmaji", "l3am lmaj", "sna jaya",
-            "l3am jayi"],
-    "Y+0": ["cette annee", "de l'annee", "d'annee", "l'annee", "هذه السنه", "هذا العام", "هاد العام",
-            "هاد السنه", "السنه", "العام", "had l3am", "had sna", "l3am", "dyal l3am", "had l3am"],
-    "M+1": ["le mois prochain", "mois prochain", "الشهر المقبل", "الشهر القادم", "الشهر الجاي",
-            "chhar jay", "chhar li jay", "ch-har jay"],
+    "Y+1": [
+        "l'annee prochaine",
+        "l'an prochain",
+        "annee prochaine",
+        "an prochain",
+        "السنه المقبله",
+        "العام المقبل",
+        "العام القادم",
+        "السنه القادمه",
+        "العام الجاي",
+        "العام اللي جاي",
+        "السنه الجايه",
+        "l3am jay",
+        "l3am li jay",
+        "l3am lmaji",
+        "l3am lmaj",
+        "sna jaya",
+        "l3am jayi",
+    ],
+    "Y+0": [
+        "cette annee",
+        "de l'annee",
+        "d'annee",
+        "l'annee",
+        "هذه السنه",
+        "هذا العام",
+        "هاد العام",
+        "هاد السنه",
+        "السنه",
+        "العام",
+        "had l3am",
+        "had sna",
+        "l3am",
+        "dyal l3am",
+        "had l3am",
+    ],
+    "M+1": [
+        "le mois prochain",
+        "mois prochain",
+        "الشهر المقبل",
+        "الشهر القادم",
+        "الشهر الجاي",
+        "chhar jay",
+        "chhar li jay",
+        "ch-har jay",
+    ],
     "M+0": ["ce mois", "ce mois-ci", "du mois", "هذا الشهر", "هاد الشهر", "had chhar", "had ch-har"],
     # the past, for a baseline ("le mois dernier", "العام اللي فات")
-    "Y-1": ["l'annee derniere", "l'an dernier", "l'annee passee", "annee derniere", "an dernier",
-            "السنه الماضيه", "العام الماضي", "السنه الفارطه", "العام الفائت", "العام اللي فات",
-            "العام لي فات", "العام الفايت", "العام اللول", "l3am li fat", "l3am lli fat",
-            "l3am lfayt", "l3am lowl", "l3am lowel", "l3am lawel", "sna li fatet"],
-    "M-1": ["le mois dernier", "le mois passe", "mois dernier", "الشهر الماضي", "الشهر الفائت",
-            "الشهر اللي فات", "الشهر لي فات", "الشهر الفايت", "chhar li fat", "chhar lli fat",
-            "chher li fat", "chhar lfayt", "ch-har li fat"],
+    "Y-1": [
+        "l'annee derniere",
+        "l'an dernier",
+        "l'annee passee",
+        "annee derniere",
+        "an dernier",
+        "السنه الماضيه",
+        "العام الماضي",
+        "السنه الفارطه",
+        "العام الفائت",
+        "العام اللي فات",
+        "العام لي فات",
+        "العام الفايت",
+        "العام اللول",
+        "l3am li fat",
+        "l3am lli fat",
+        "l3am lfayt",
+        "l3am lowl",
+        "l3am lowel",
+        "l3am lawel",
+        "sna li fatet",
+    ],
+    "M-1": [
+        "le mois dernier",
+        "le mois passe",
+        "mois dernier",
+        "الشهر الماضي",
+        "الشهر الفائت",
+        "الشهر اللي فات",
+        "الشهر لي فات",
+        "الشهر الفايت",
+        "chhar li fat",
+        "chhar lli fat",
+        "chher li fat",
+        "chhar lfayt",
+        "ch-har li fat",
+    ],
 }
 
 
@@ -104,9 +262,10 @@ def _patterns() -> tuple[re.Pattern[str], dict[str, int], dict[str, str], dict[s
     year = r"(?:[\s,-]+(?:de\s+|d'|ديال\s+|dyal\s+)?(?P<year>(?:19|20)\d\d))?"
     rel = rf"(?P<rel>{_alt([x for ws in RELATIVE.values() for x in ws])})"
     rx = re.compile(
-        rf"{w}{marker}(?:{day}{month}\.?{year}"             # fin mars 2027, 15 fevrier 2027, mars
-        rf"|{rel}"                                          # l'annee prochaine, l3am jay
-        rf"|(?P<yonly>(?:19|20)\d\d)){e}")                  # fin 2026 (a bare year needs a marker)
+        rf"{w}{marker}(?:{day}{month}\.?{year}"  # fin mars 2027, 15 fevrier 2027, mars
+        rf"|{rel}"  # l'annee prochaine, l3am jay
+        rf"|(?P<yonly>(?:19|20)\d\d)){e}"
+    )  # fin 2026 (a bare year needs a marker)
     return rx, month_of, marker_of, relative_of
 
 
@@ -119,8 +278,11 @@ def extract(text: str) -> list[DateMention]:
     for m in rx.finditer(norm):
         marker = marker_of.get(_canon(m.group("marker"))) if m.group("marker") else None
         if m.group("month"):
-            if len(m.group("month")) <= 4 and not (m.group("year") or marker or m.group("day")) \
-                    and _canon(m.group("month")) not in ("mars", "mai", "juin", "aout", "may", "ماي"):
+            if (
+                len(m.group("month")) <= 4
+                and not (m.group("year") or marker or m.group("day"))
+                and _canon(m.group("month")) not in ("mars", "mai", "juin", "aout", "may", "ماي")
+            ):
                 continue  # "sept jeunes", "dec": an abbreviation alone is not a month
             month = month_of[_canon(m.group("month"))]
             if m.group("year"):

@@ -6,6 +6,7 @@ Entities are compared as (entity, value) pairs per message (spans are not judged
 domain get precision/recall/F1, and so do number, percent and duration when the file annotates
 them.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,12 +65,15 @@ class Report:
         out: dict[str, Any] = {}
         for lang in self.n:
             out[lang] = {
-                "n": self.n[lang], "intent_accuracy": _round(self.intent_accuracy(lang)),
+                "n": self.n[lang],
+                "intent_accuracy": _round(self.intent_accuracy(lang)),
                 "language_accuracy": round(self.lang_accuracy(lang), 4),
                 "level_accuracy": _round(self.level_accuracy(lang)),
-                "entity_f1": {e: round(self.entity_prf(lang, e)[2], 4)
-                              for e in ("public", "domain", "number", "percent", "duration")
-                              if self.entity_prf(lang, e)[3]},
+                "entity_f1": {
+                    e: round(self.entity_prf(lang, e)[2], 4)
+                    for e in ("public", "domain", "number", "percent", "duration")
+                    if self.entity_prf(lang, e)[3]
+                },
             }
         return out
 
@@ -147,15 +151,25 @@ def _table(rows: list[list[str]]) -> str:
 def format_report(rep: Report) -> str:
     langs = [lang for lang in LANGS if rep.n[lang]] + [lang for lang in rep.n if lang not in LANGS]
     out = []
-    rows = [["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1", "statement level acc"]]
+    rows = [
+        ["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1", "statement level acc"]
+    ]
     for lang in langs:
         pp = rep.entity_prf(lang, "public")
         dd = rep.entity_prf(lang, "domain")
         acc = rep.intent_accuracy(lang)
         lvl = rep.level_accuracy(lang)
-        rows.append([lang, str(rep.n[lang]), "-" if acc is None else f"{acc:.3f}", f"{rep.lang_accuracy(lang):.3f}",
-                     f"{pp[0]:.2f}/{pp[1]:.2f}/{pp[2]:.3f}", f"{dd[0]:.2f}/{dd[1]:.2f}/{dd[2]:.3f}",
-                     "-" if lvl is None else f"{lvl:.3f}"])
+        rows.append(
+            [
+                lang,
+                str(rep.n[lang]),
+                "-" if acc is None else f"{acc:.3f}",
+                f"{rep.lang_accuracy(lang):.3f}",
+                f"{pp[0]:.2f}/{pp[1]:.2f}/{pp[2]:.3f}",
+                f"{dd[0]:.2f}/{dd[1]:.2f}/{dd[2]:.3f}",
+                "-" if lvl is None else f"{lvl:.3f}",
+            ]
+        )
     out.append("Per variant\n" + _table(rows))
     extra = [["entity", "support", "P", "R", "F1"]]
     for e in ("public", "domain", "number", "percent", "duration"):
@@ -191,7 +205,9 @@ def format_report(rep: Report) -> str:
         for kind in ("public", "domain", "number", "percent", "duration"):
             for (g, p), c in sorted(rep.ent_confusion.get((lang, kind), Counter()).items()):
                 rows.append([lang, kind, g, p, str(c)])
-    out.append("Entity confusion (mismatches only; '-' = none)\n" + (_table(rows) if len(rows) > 1 else "none"))
+    out.append(
+        "Entity confusion (mismatches only; '-' = none)\n" + (_table(rows) if len(rows) > 1 else "none")
+    )
     out.append(_engines(rep))
     return "\n\n".join(out)
 

@@ -13,6 +13,7 @@ It keeps the dialogue going when Rasa is down, slow or answers garbage, and work
    number with a counted noun and a past participle pushes towards output.
 Entities come from the lexicon (publics, domains) and nlu.numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,41 +29,109 @@ from nlu.normalize import has_letters_or_digits, normalize
 from nlu.training.phrases import DIALOGUE
 
 _DECORATION = {
-    "svp", "stp", "please", "pls", "plait", "s'il", "3afak", "afak", "عافاك", "فضلك",
-    "athar", "اثر", "khoya", "khti", "sahbi", "خويا", "ختي", "euh", "hmm", "bon", "alors",
-    "ewa", "إيوا", "ايوا", "wallah", "والله", "يا", "اذن", "طيب", "allah", "lah", "yekhlik",
+    "svp",
+    "stp",
+    "please",
+    "pls",
+    "plait",
+    "s'il",
+    "3afak",
+    "afak",
+    "عافاك",
+    "فضلك",
+    "athar",
+    "اثر",
+    "khoya",
+    "khti",
+    "sahbi",
+    "خويا",
+    "ختي",
+    "euh",
+    "hmm",
+    "bon",
+    "alors",
+    "ewa",
+    "إيوا",
+    "ايوا",
+    "wallah",
+    "والله",
+    "يا",
+    "اذن",
+    "طيب",
+    "allah",
+    "lah",
+    "yekhlik",
 }
 
 # Patterns on normalised text (see nlu.normalize): (intent, regex).
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(i, re.compile(p)) for i, p in [
-    ("change_language", r"\b(changer|change|changez) (de |la )?langue\b|\b(en|in) (arabe|francais|darija)\b"
-                        r"|(بدل|غير|تغيير|نبدل) (اللغه|لوغه)|\b(bdel|bdl|bddel|nbdl|nbddel) (lougha|lwgha|lugha|langue|llougha)\b"
-                        r"|(بال|ب)(عربيه|فرنسيه|فرنساويه|دارجه)\b|\bb ?(l ?)?(3arbi(y)?a|darija|fransawiya|francais)\b"
-                        r"|\bparle[rz]? (en )?(arabe|francais|darija)\b"),
-    ("help", r"\b(aide|aidez|aider|help)\b|comprends pas|pas compris|\b3awni\b|\bt3awni\b|\bmosa3ada\b"
-             r"|\bma ?fhe?mt(ch)?\b|ساعدني|مساعده|عاوني|تعاوني|ما ?فهمتش|لا افهم|لم افهم|comment (ca|faire)"),
-    ("dont_know", r"\bje (ne )?sais pas\b|aucune idee|\bj'ignore\b|\bma ?3(a)?r(e)?ft?ch\b|\bma3arfch\b"
-                  r"|ما ?عرفتش|معرفتش|ماعارفش|لا (ادري|اعرف|اعلم)|ليست لدي فكره|ماعنديش فكره|\bma3ndich fikra\b"
-                  r"|\bpas (sur|certain)e?\b|الله اعلم|\blah a3lam\b"),
-    ("restart", r"\b(re)?commencer\b|\brecommence\b|\bredemarrer\b|\brestart\b|\breset\b|depuis le debut|a zero"
-                r"|من جديد|من البدايه|من الاول|من اللول|\bmn (lowl|lowel|jdid)\b|\b3awd\b|\bn3awdo\b"),
-    ("cancel", r"\bannule[rz]?\b|\blaisse tomber\b|\bstop\b|\barrete\b|\babandonne[rz]?\b|\b7bes\b|\bblach\b"
-               r"|\blghi\b|\bnlghi\b|الغاء|\bالغ\b|توقف|اوقف|بلاش|حبس|لغي|نلغي|\bmab9itch baghi\b|مابقيتش باغي"),
-    ("back", r"\bretour\b|\bretourner\b|\brevenir\b|en arriere|\bprecedent(e)?\b|\brje3\b|\brj3\b|\bnrj3\b|\bnrje3\b"
-             r"|\blour\b|\bllour\b|رجوع|الرجوع|السابق|ارجع|رجع|نرجع|اللور|\bback\b"),
-    ("skip", r"\bpasser\b|\bsuivant(e)?\b|\bje passe\b|\bon passe\b|\bsauter\b|plus tard|\bskip\b|\bnext\b"
-             r"|\bdouz\b|\bdwz\b|\bfout\b|تخطي|تخطى|تجاوز|التالي|لاحقا|دوز|فوت|من بعد|\bmn b3d\b|\bmen ba3d\b"),
-    ("menu", r"\bmenu\b|\baccueil\b|\bmeno\b|القائمه|المونيو|لمونيو|الاختيارات|\bl?menu\b"),
-    ("thanks", r"\bmerci\b|\bchokran\b|\bchoukran\b|\bmersi\b|شكرا|مرسي|\bbaraka lahofik\b|الله يخليك|بارك الله"),
-    ("greet", r"^(bonjour|salut|bonsoir|coucou|hello|hey|salam|slm|ahlan|marhaba|mr7ba|labas)\b"
-              r"|^(مرحبا|السلام|سلام|اهلا|صباح الخير|مساء الخير|مسا الخير|لاباس)"),
-    ("goodbye", r"\bau revoir\b|\ba bientot\b|\bbonne (journee|soiree|nuit)\b|\bbye\b|\bciao\b|\bbslama\b|\bbeslama\b"
-                r"|مع السلامه|الى اللقاء|بسلامه|بالسلامه|تهلا|\bthella\b|\bthlla\b"),
-    ("deny", r"^(non|nan|no|la|lla|lala|la2|laa2|لا|لالا|كلا)\b|\bpas (du tout|vraiment|d'accord)\b"
-             r"|\bmachi (hadchi|howa|s7i7)\b|ماشي (هادشي|هو|صحيح)|غير صحيح|\bje ne suis pas d'accord\b"),
-    ("affirm", r"^(oui|ouais|ok|okay|d'accord|parfait|exactement|absolument|ih|iyeh|ah|ayeh|wakha|wkha|safi|mzyan"
-               r"|نعم|اجل|موافق|حسنا|تمام|ايه|اه|واخا|صافي|مزيان|طبعا|بالتاكيد)\b|\bbien sur\b|\btout a fait\b"),
-]]
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (i, re.compile(p))
+    for i, p in [
+        (
+            "change_language",
+            r"\b(changer|change|changez) (de |la )?langue\b|\b(en|in) (arabe|francais|darija)\b"
+            r"|(بدل|غير|تغيير|نبدل) (اللغه|لوغه)|\b(bdel|bdl|bddel|nbdl|nbddel) (lougha|lwgha|lugha|langue|llougha)\b"
+            r"|(بال|ب)(عربيه|فرنسيه|فرنساويه|دارجه)\b|\bb ?(l ?)?(3arbi(y)?a|darija|fransawiya|francais)\b"
+            r"|\bparle[rz]? (en )?(arabe|francais|darija)\b",
+        ),
+        (
+            "help",
+            r"\b(aide|aidez|aider|help)\b|comprends pas|pas compris|\b3awni\b|\bt3awni\b|\bmosa3ada\b"
+            r"|\bma ?fhe?mt(ch)?\b|ساعدني|مساعده|عاوني|تعاوني|ما ?فهمتش|لا افهم|لم افهم|comment (ca|faire)",
+        ),
+        (
+            "dont_know",
+            r"\bje (ne )?sais pas\b|aucune idee|\bj'ignore\b|\bma ?3(a)?r(e)?ft?ch\b|\bma3arfch\b"
+            r"|ما ?عرفتش|معرفتش|ماعارفش|لا (ادري|اعرف|اعلم)|ليست لدي فكره|ماعنديش فكره|\bma3ndich fikra\b"
+            r"|\bpas (sur|certain)e?\b|الله اعلم|\blah a3lam\b",
+        ),
+        (
+            "restart",
+            r"\b(re)?commencer\b|\brecommence\b|\bredemarrer\b|\brestart\b|\breset\b|depuis le debut|a zero"
+            r"|من جديد|من البدايه|من الاول|من اللول|\bmn (lowl|lowel|jdid)\b|\b3awd\b|\bn3awdo\b",
+        ),
+        (
+            "cancel",
+            r"\bannule[rz]?\b|\blaisse tomber\b|\bstop\b|\barrete\b|\babandonne[rz]?\b|\b7bes\b|\bblach\b"
+            r"|\blghi\b|\bnlghi\b|الغاء|\bالغ\b|توقف|اوقف|بلاش|حبس|لغي|نلغي|\bmab9itch baghi\b|مابقيتش باغي",
+        ),
+        (
+            "back",
+            r"\bretour\b|\bretourner\b|\brevenir\b|en arriere|\bprecedent(e)?\b|\brje3\b|\brj3\b|\bnrj3\b|\bnrje3\b"
+            r"|\blour\b|\bllour\b|رجوع|الرجوع|السابق|ارجع|رجع|نرجع|اللور|\bback\b",
+        ),
+        (
+            "skip",
+            r"\bpasser\b|\bsuivant(e)?\b|\bje passe\b|\bon passe\b|\bsauter\b|plus tard|\bskip\b|\bnext\b"
+            r"|\bdouz\b|\bdwz\b|\bfout\b|تخطي|تخطى|تجاوز|التالي|لاحقا|دوز|فوت|من بعد|\bmn b3d\b|\bmen ba3d\b",
+        ),
+        ("menu", r"\bmenu\b|\baccueil\b|\bmeno\b|القائمه|المونيو|لمونيو|الاختيارات|\bl?menu\b"),
+        (
+            "thanks",
+            r"\bmerci\b|\bchokran\b|\bchoukran\b|\bmersi\b|شكرا|مرسي|\bbaraka lahofik\b|الله يخليك|بارك الله",
+        ),
+        (
+            "greet",
+            r"^(bonjour|salut|bonsoir|coucou|hello|hey|salam|slm|ahlan|marhaba|mr7ba|labas)\b"
+            r"|^(مرحبا|السلام|سلام|اهلا|صباح الخير|مساء الخير|مسا الخير|لاباس)",
+        ),
+        (
+            "goodbye",
+            r"\bau revoir\b|\ba bientot\b|\bbonne (journee|soiree|nuit)\b|\bbye\b|\bciao\b|\bbslama\b|\bbeslama\b"
+            r"|مع السلامه|الى اللقاء|بسلامه|بالسلامه|تهلا|\bthella\b|\bthlla\b",
+        ),
+        (
+            "deny",
+            r"^(non|nan|no|la|lla|lala|la2|laa2|لا|لالا|كلا)\b|\bpas (du tout|vraiment|d'accord)\b"
+            r"|\bmachi (hadchi|howa|s7i7)\b|ماشي (هادشي|هو|صحيح)|غير صحيح|\bje ne suis pas d'accord\b",
+        ),
+        (
+            "affirm",
+            r"^(oui|ouais|ok|okay|d'accord|parfait|exactement|absolument|ih|iyeh|ah|ayeh|wakha|wkha|safi|mzyan"
+            r"|نعم|اجل|موافق|حسنا|تمام|ايه|اه|واخا|صافي|مزيان|طبعا|بالتاكيد)\b|\bbien sur\b|\btout a fait\b",
+        ),
+    ]
+]
 
 
 def _strip(norm: str) -> str:
@@ -108,7 +177,9 @@ class _IntentNB:
         scores = {}
         for intent, c in self.counts.items():
             d = self.denom[intent]
-            scores[intent] = self.logprior[intent] + sum(math.log(c.get(f, 0) + self.alpha) - d for f in feats)
+            scores[intent] = self.logprior[intent] + sum(
+                math.log(c.get(f, 0) + self.alpha) - d for f in feats
+            )
         # temper: NB is overconfident on long texts
         scale = 1.0 / max(1.0, math.sqrt(len(feats)) / 3.0)
         m = max(scores.values())
@@ -215,8 +286,11 @@ class FallbackNLU:
         norm = normalize(text)
         if len(norm.split()) < 3:
             return []
-        return [Intent(name=k, confidence=round(v, 4)) for k, v in self._classifier().predict(norm)
-                if k in STATEMENT_INTENTS]
+        return [
+            Intent(name=k, confidence=round(v, 4))
+            for k, v in self._classifier().predict(norm)
+            if k in STATEMENT_INTENTS
+        ]
 
     def entities(self, text: str) -> list[Entity]:
         return extract_entities(text)
@@ -225,18 +299,32 @@ class FallbackNLU:
         text = text if isinstance(text, str) else ""
         try:
             if not has_letters_or_digits(text):
-                return Understanding(text=text, language=hint, intent=Intent(name="nlu_fallback", confidence=0.0),
-                                     entities=[], engine="none")
+                return Understanding(
+                    text=text,
+                    language=hint,
+                    intent=Intent(name="nlu_fallback", confidence=0.0),
+                    entities=[],
+                    engine="none",
+                )
             lang, conf = identify(text)
             if hint and (lang is None or conf < 0.7) and _script_ok(hint, text):
                 lang = hint
             intent, p = self.classify(text)
-            return Understanding(text=text, language=lang, intent=Intent(name=intent, confidence=p),
-                                 entities=extract_entities(text), ranking=self.statement_ranking(text),
-                                 engine=self.engine)
+            return Understanding(
+                text=text,
+                language=lang,
+                intent=Intent(name=intent, confidence=p),
+                entities=extract_entities(text),
+                ranking=self.statement_ranking(text),
+                engine=self.engine,
+            )
         except Exception:  # never raise
-            return Understanding(text=text, language=hint, intent=Intent(name="nlu_fallback", confidence=0.0),
-                                 engine=self.engine)
+            return Understanding(
+                text=text,
+                language=hint,
+                intent=Intent(name="nlu_fallback", confidence=0.0),
+                engine=self.engine,
+            )
 
 
 def _script_ok(hint: str, text: str) -> bool:

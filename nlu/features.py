@@ -1,5 +1,6 @@
 """Word and character n-gram features of a normalised text, for the small naive Bayes models of
 language identification (nlu.langid) and of the fallback parser (nlu.fallback)."""
+
 from __future__ import annotations
 
 import re
@@ -16,5 +17,5 @@ def ngram_features(norm: str, sizes: tuple[int, ...]) -> list[str]:
         p = f" {w} "
         for n in sizes:
             for i in range(len(p) - n + 1):
-                feats.append(p[i:i + n])
+                feats.append(p[i : i + n])
     return feats

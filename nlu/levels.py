@@ -16,6 +16,7 @@ data gives the same weights) and cached by content hash like the Rasa model
 (`<cache>/models/levels-<hash>.npz`); the hash covers this file, the normaliser, the generator's
 sources and the real dev set's files. `athar nlu train` builds it; the NLU service loads it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,7 @@ def features(text: str, language: str | None) -> Counter[str]:
         p = f" {w} "
         for n in CHAR_SIZES:
             for i in range(len(p) - n + 1):
-                out["c:" + p[i:i + n]] += 1
+                out["c:" + p[i : i + n]] += 1
     for a, b in zip(words, words[1:]):
         out[f"b:{a} {b}"] += 1
     if language:
@@ -110,8 +111,13 @@ class LevelModel:
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".npz", dir=path.parent)
         os.close(fd)
         try:
-            np.savez_compressed(tmp, vocab=np.array(self.vocab, dtype=str), idf=self.idf,
-                                weights=self.weights.astype(np.float32), bias=self.bias)
+            np.savez_compressed(
+                tmp,
+                vocab=np.array(self.vocab, dtype=str),
+                idf=self.idf,
+                weights=self.weights.astype(np.float32),
+                bias=self.bias,
+            )
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
@@ -124,8 +130,9 @@ class LevelModel:
             return cls(z["vocab"].tolist(), z["idf"], z["weights"].astype(np.float64), z["bias"])
 
 
-def train(examples: Iterable[tuple[str, str | None, str, float]], *, l2: float = L2,
-          iterations: int = 400) -> LevelModel:
+def train(
+    examples: Iterable[tuple[str, str | None, str, float]], *, l2: float = L2, iterations: int = 400
+) -> LevelModel:
     """A model from (text, language, level, weight) examples."""
     rows = [(features(t, lang), LEVELS.index(level), float(w)) for t, lang, level, w in examples]
     df: Counter[str] = Counter()
@@ -144,13 +151,22 @@ def train(examples: Iterable[tuple[str, str | None, str, float]], *, l2: float =
         indptr.append(len(indices))
     y = np.array([r[1] for r in rows])
     sw = np.array([r[2] for r in rows])
-    weights, bias = _fit(np.array(indptr), np.array(indices, dtype=np.int64), np.array(data),
-                         y, sw, len(vocab), l2, iterations)
+    weights, bias = _fit(
+        np.array(indptr), np.array(indices, dtype=np.int64), np.array(data), y, sw, len(vocab), l2, iterations
+    )
     return LevelModel(vocab, idf, weights, bias)
 
 
-def _fit(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, y: np.ndarray, sw: np.ndarray,
-         n_features: int, l2: float, iterations: int) -> tuple[np.ndarray, np.ndarray]:
+def _fit(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    y: np.ndarray,
+    sw: np.ndarray,
+    n_features: int,
+    l2: float,
+    iterations: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted multinomial logistic regression, L2-penalised, by full-batch Adam on a sparse
     matrix given as CSR arrays. Deterministic: zero start, no sampling."""
     n, k = len(y), len(LEVELS)
@@ -180,7 +196,7 @@ def _fit(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, y: np.ndarra
         vW = beta2 * vW + (1 - beta2) * gW * gW
         mb = beta1 * mb + (1 - beta1) * gb
         vb = beta2 * vb + (1 - beta2) * gb * gb
-        step = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        step = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
         W -= step * mW / (np.sqrt(vW) + eps)
         b -= step * mb / (np.sqrt(vb) + eps)
     return W, b
@@ -190,8 +206,11 @@ def _fit(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, y: np.ndarra
 def generated_examples() -> list[tuple[str, str, str, float]]:
     from nlu.training import generate
 
-    return [(e["text"], e["language"], e["intent"][len("describe_"):], GENERATED_WEIGHT)
-            for e in generate.build() if e["intent"] in ("describe_activity", "describe_output", "describe_effect")]
+    return [
+        (e["text"], e["language"], e["intent"][len("describe_") :], GENERATED_WEIGHT)
+        for e in generate.build()
+        if e["intent"] in ("describe_activity", "describe_output", "describe_effect")
+    ]
 
 
 def real_examples(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, float]]:
@@ -208,9 +227,16 @@ def model_inputs() -> list[Path]:
     from nlu import realset
 
     real = realset.REAL_DIR
-    return [NLU_DIR / "levels.py", NLU_DIR / "normalize.py", *sorted((NLU_DIR / "training").glob("*.py")),
-            NLU_DIR / "lexicon.py", NLU_DIR / "numbers.py",
-            real / "statements.jsonl", real / "renderings.jsonl", real / "sources.jsonl"]
+    return [
+        NLU_DIR / "levels.py",
+        NLU_DIR / "normalize.py",
+        *sorted((NLU_DIR / "training").glob("*.py")),
+        NLU_DIR / "lexicon.py",
+        NLU_DIR / "numbers.py",
+        real / "statements.jsonl",
+        real / "renderings.jsonl",
+        real / "sources.jsonl",
+    ]
 
 
 def inputs_hash() -> str:

@@ -14,6 +14,7 @@ Rasa (at parse time), so the model never sees a spelling it was not trained on:
 `normalize_with_map` also returns, for each output character, the index of the input character it
 comes from, so entity offsets found in normalised text can be mapped back to the user's text.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -23,17 +24,44 @@ from domain.text import DIGIT_MAP
 
 _ARABIC_DIACRITICS = set(range(0x064B, 0x0653)) | {0x0670, 0x0640, 0x0654, 0x0655, 0x06E1}
 _MAP: dict[str, str] = {
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
-    "ة": "ه", "ۃ": "ه",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ى": "ي",
+    "ی": "ي",
+    "ې": "ي",
+    "ئ": "ي",
+    "ة": "ه",
+    "ۃ": "ه",
     "ؤ": "و",
-    "ک": "ك", "ڭ": "ك", "گ": "ك",
-    "ڤ": "ف", "پ": "ب",
-    "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",",
-    "’": "'", "‘": "'", "`": "'", "´": "'",
-    "«": '"', "»": '"', "“": '"', "”": '"',
-    "œ": "oe", "æ": "ae", "ß": "ss",
-    "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "\ufeff": "",
+    "ک": "ك",
+    "ڭ": "ك",
+    "گ": "ك",
+    "ڤ": "ف",
+    "پ": "ب",
+    "،": ",",
+    "؛": ";",
+    "؟": "?",
+    "٪": "%",
+    "٫": ".",
+    "٬": ",",
+    "’": "'",
+    "‘": "'",
+    "`": "'",
+    "´": "'",
+    "«": '"',
+    "»": '"',
+    "“": '"',
+    "”": '"',
+    "œ": "oe",
+    "æ": "ae",
+    "ß": "ss",
+    "\u200c": "",
+    "\u200d": "",
+    "\u200e": "",
+    "\u200f": "",
+    "\ufeff": "",
 }
 _MAP.update({chr(c): chr(d) for c, d in DIGIT_MAP.items()})
 
@@ -91,8 +119,8 @@ def _normalize_with_map(text: str) -> tuple[str, tuple[int, ...]]:
             res.append(out[i])
             rsrc.append(src[i])
         else:
-            res.extend(out[i:j + 1])
-            rsrc.extend(src[i:j + 1])
+            res.extend(out[i : j + 1])
+            rsrc.extend(src[i : j + 1])
         i = j + 1
     while res and res[-1] == " ":
         res.pop()
@@ -118,11 +146,11 @@ def map_span(mapping: list[int], start: int, end: int) -> tuple[int, int]:
     return s, max(s, e)
 
 
-ARABIC_RANGE = ("\u0600", "\u06FF")
+ARABIC_RANGE = ("\u0600", "\u06ff")
 
 
 def is_arabic_char(c: str) -> bool:
-    return "\u0600" <= c <= "\u06FF" or "\u0750" <= c <= "\u077F" or "\uFB50" <= c <= "\uFEFF"
+    return "\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" or "\ufb50" <= c <= "\ufeff"
 
 
 def has_letters_or_digits(text: str) -> bool:

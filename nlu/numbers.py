@@ -11,6 +11,7 @@ Works on any text: it normalises it (nlu.normalize) and maps spans back to the o
   ("moins de", "au plus", "أقل من", "machi ktar men"), spanning those words.
 Thousands may be written with spaces ("1 500", "2 000 000").
 """
+
 from __future__ import annotations
 
 import bisect
@@ -31,34 +32,85 @@ def _add(value: float, *words: str) -> None:
 # French
 _add(0, "zero")
 _add(1, "un", "une")
-_add(2, "deux"); _add(3, "trois"); _add(4, "quatre"); _add(5, "cinq"); _add(6, "six")
-_add(7, "sept"); _add(8, "huit"); _add(9, "neuf"); _add(10, "dix"); _add(11, "onze")
-_add(12, "douze"); _add(13, "treize"); _add(14, "quatorze"); _add(15, "quinze"); _add(16, "seize")
-_add(20, "vingt", "vingts"); _add(30, "trente"); _add(40, "quarante"); _add(50, "cinquante")
-_add(60, "soixante"); _add(80, "quatrevingt", "quatrevingts"); _add(100, "cent", "cents")
-_add(1000, "mille"); _add(1_000_000, "million", "millions")
+_add(2, "deux")
+_add(3, "trois")
+_add(4, "quatre")
+_add(5, "cinq")
+_add(6, "six")
+_add(7, "sept")
+_add(8, "huit")
+_add(9, "neuf")
+_add(10, "dix")
+_add(11, "onze")
+_add(12, "douze")
+_add(13, "treize")
+_add(14, "quatorze")
+_add(15, "quinze")
+_add(16, "seize")
+_add(20, "vingt", "vingts")
+_add(30, "trente")
+_add(40, "quarante")
+_add(50, "cinquante")
+_add(60, "soixante")
+_add(80, "quatrevingt", "quatrevingts")
+_add(100, "cent", "cents")
+_add(1000, "mille")
+_add(1_000_000, "million", "millions")
 # MSA (normalised: ة→ه, أ→ا, ى→ي)
 _add(0, "صفر")
 _add(1, "واحد", "واحده")
 _add(2, "اثنان", "اثنين", "اثنتان", "اثنتين")
-_add(3, "ثلاث", "ثلاثه"); _add(4, "اربع", "اربعه"); _add(5, "خمس", "خمسه"); _add(6, "ست", "سته")
-_add(7, "سبع", "سبعه"); _add(8, "ثمان", "ثماني", "ثمانيه"); _add(9, "تسع", "تسعه")
+_add(3, "ثلاث", "ثلاثه")
+_add(4, "اربع", "اربعه")
+_add(5, "خمس", "خمسه")
+_add(6, "ست", "سته")
+_add(7, "سبع", "سبعه")
+_add(8, "ثمان", "ثماني", "ثمانيه")
+_add(9, "تسع", "تسعه")
 _add(10, "عشر", "عشره")
-_add(20, "عشرون", "عشرين"); _add(30, "ثلاثون", "ثلاثين"); _add(40, "اربعون", "اربعين")
-_add(50, "خمسون", "خمسين"); _add(60, "ستون", "ستين"); _add(70, "سبعون", "سبعين")
-_add(80, "ثمانون", "ثمانين"); _add(90, "تسعون", "تسعين")
-_add(100, "مائه", "ميه", "مئه", "مايه", "مية"); _add(200, "مائتان", "مائتين", "مئتين", "ميتين")
-_add(1000, "الف", "الاف"); _add(2000, "الفين", "الفان"); _add(1_000_000, "مليون", "ملايين")
-_add(11, "احدعشر"); _add(12, "اثناعشر")
-_add(1, "أحد", "إحدى"); _add(2, "اثنا", "اثني", "اثنتا", "اثنتي")  # "أحد عشر" = 11, "اثنا عشر" = 12
-_add(300, "ثلاثمائة", "ثلاثمئة"); _add(400, "أربعمائة", "أربعمئة"); _add(500, "خمسمائة", "خمسمئة")
-_add(600, "ستمائة", "ستمئة"); _add(700, "سبعمائة", "سبعمئة"); _add(800, "ثمانمائة", "ثمانمئة")
+_add(20, "عشرون", "عشرين")
+_add(30, "ثلاثون", "ثلاثين")
+_add(40, "اربعون", "اربعين")
+_add(50, "خمسون", "خمسين")
+_add(60, "ستون", "ستين")
+_add(70, "سبعون", "سبعين")
+_add(80, "ثمانون", "ثمانين")
+_add(90, "تسعون", "تسعين")
+_add(100, "مائه", "ميه", "مئه", "مايه", "مية")
+_add(200, "مائتان", "مائتين", "مئتين", "ميتين")
+_add(1000, "الف", "الاف")
+_add(2000, "الفين", "الفان")
+_add(1_000_000, "مليون", "ملايين")
+_add(11, "احدعشر")
+_add(12, "اثناعشر")
+_add(1, "أحد", "إحدى")
+_add(2, "اثنا", "اثني", "اثنتا", "اثنتي")  # "أحد عشر" = 11, "اثنا عشر" = 12
+_add(300, "ثلاثمائة", "ثلاثمئة")
+_add(400, "أربعمائة", "أربعمئة")
+_add(500, "خمسمائة", "خمسمئة")
+_add(600, "ستمائة", "ستمئة")
+_add(700, "سبعمائة", "سبعمئة")
+_add(800, "ثمانمائة", "ثمانمئة")
 _add(900, "تسعمائة", "تسعمئة")
 # Darija, Arabic script
-_add(2, "جوج", "زوج"); _add(3, "تلاته", "تلت", "تلات"); _add(4, "ربعه"); _add(8, "تمنيه", "تمن", "تمانيه")
-_add(9, "تسعود"); _add(100, "ميا"); _add(11, "حضاش", "حداش"); _add(12, "طناش"); _add(13, "طلطاش", "تلطاش")
-_add(14, "ربعطاش"); _add(15, "خمسطاش"); _add(16, "سطاش"); _add(17, "سبعطاش"); _add(18, "تمنطاش")
-_add(19, "تسعطاش"); _add(30, "تلاتين"); _add(40, "ربعين"); _add(80, "تمانين")
+_add(2, "جوج", "زوج")
+_add(3, "تلاته", "تلت", "تلات")
+_add(4, "ربعه")
+_add(8, "تمنيه", "تمن", "تمانيه")
+_add(9, "تسعود")
+_add(100, "ميا")
+_add(11, "حضاش", "حداش")
+_add(12, "طناش")
+_add(13, "طلطاش", "تلطاش")
+_add(14, "ربعطاش")
+_add(15, "خمسطاش")
+_add(16, "سطاش")
+_add(17, "سبعطاش")
+_add(18, "تمنطاش")
+_add(19, "تسعطاش")
+_add(30, "تلاتين")
+_add(40, "ربعين")
+_add(80, "تمانين")
 # Darija, Latin script (Arabizi)
 _add(0, "sifr", "ziro")
 _add(1, "wahd", "wa7d", "wahed", "wa7ed", "wa7da", "wahda")
@@ -71,23 +123,45 @@ _add(7, "sb3a", "sab3a", "seb3a", "sbe3")
 _add(8, "tmnia", "tmenia", "tmania", "tmnya", "tmanya", "tmen", "tmanya")
 _add(9, "ts3oud", "ts3od", "tes3oud", "ts3ud", "ts3a", "tes3a", "tsa3")
 _add(10, "3chra", "3achra", "3achara", "3ashra")
-_add(11, "7dach", "hdach"); _add(12, "tnach", "tnash")
-_add(13, "tltach", "tlettach", "teltach"); _add(14, "rb3tach", "rba3tach", "rbe3tach")
-_add(15, "khmstach", "khamstach", "5mstach"); _add(16, "sttach", "settach", "stach")
-_add(17, "sb3tach", "sba3tach", "sbe3tach"); _add(18, "tmntach", "tmentach", "tmantach")
+_add(11, "7dach", "hdach")
+_add(12, "tnach", "tnash")
+_add(13, "tltach", "tlettach", "teltach")
+_add(14, "rb3tach", "rba3tach", "rbe3tach")
+_add(15, "khmstach", "khamstach", "5mstach")
+_add(16, "sttach", "settach", "stach")
+_add(17, "sb3tach", "sba3tach", "sbe3tach")
+_add(18, "tmntach", "tmentach", "tmantach")
 _add(19, "ts3tach", "tsa3tach", "tse3tach")
 _add(20, "3chrin", "3achrin", "3echrin", "3ichrin", "3ochrin", "3eshrin")
-_add(30, "tlatin", "tlatine", "tletin", "tlatine"); _add(40, "rb3in", "reb3in", "rab3in", "rba3in", "arb3in", "arba3in")
+_add(30, "tlatin", "tlatine", "tletin", "tlatine")
+_add(40, "rb3in", "reb3in", "rab3in", "rba3in", "arb3in", "arba3in")
 _add(50, "khmsin", "khamsin", "khemsin", "5msin", "5amsin")
-_add(60, "sttin", "settin", "sattin", "stin"); _add(70, "sb3in", "sab3in", "seb3in")
-_add(80, "tmanin", "tamanin", "tmenin"); _add(90, "ts3in", "tes3in", "tas3in")
-_add(100, "mya", "myya", "mia", "miya", "meya"); _add(200, "mitin", "mytin", "miatin")
-_add(1000, "alf", "alaf"); _add(2000, "alfin", "alfayn"); _add(1_000_000, "mlyon", "melyoun", "mlyoun")
+_add(60, "sttin", "settin", "sattin", "stin")
+_add(70, "sb3in", "sab3in", "seb3in")
+_add(80, "tmanin", "tamanin", "tmenin")
+_add(90, "ts3in", "tes3in", "tas3in")
+_add(100, "mya", "myya", "mia", "miya", "meya")
+_add(200, "mitin", "mytin", "miatin")
+_add(1000, "alf", "alaf")
+_add(2000, "alfin", "alfayn")
+_add(1_000_000, "mlyon", "melyoun", "mlyoun")
 
 # Words that are also articles ("un atelier", "wahd nhar"): a number only next to another
 # number word, a unit, or alone.
-_ARTICLES = {"un", "une", "wahd", "wahed", "wa7d", "wa7ed", "wahda", "wa7da", "واحد", "واحده",
-             "احد", "احدي"}  # "أحد" alone is "someone"
+_ARTICLES = {
+    "un",
+    "une",
+    "wahd",
+    "wahed",
+    "wa7d",
+    "wa7ed",
+    "wahda",
+    "wa7da",
+    "واحد",
+    "واحده",
+    "احد",
+    "احدي",
+}  # "أحد" alone is "someone"
 _CONJ = {"et", "w", "o", "و", "-"}
 _PERCENT_WORDS = {"pourcent", "pourcents"}
 _NUM_RE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?(?=[%a-z\u0600-\u06ff])")
@@ -95,22 +169,90 @@ _TOKEN_RE = re.compile(r"\d+[.,]\d+(?![a-z\u0600-\u06ff])|[a-z0-9\u0600-\u06ff]+
 _GLUED_RE = re.compile(r"^(\d+)([a-z\u0600-\u06ff]+)$")
 
 _PERCENT_AFTER = [
-    r"%", r"pour ?cents?", r"p\.? ?c\.?", r"pourcents?",
-    r"في ?الما[يئ]?ه", r"في ?المي?ه", r"بالما[يئ]?ه", r"بالمي?ه", r"فالمي?ه", r"ف ?الميه", r"في ?الميه",
-    r"f ?l ?my+a", r"f ?l ?mi+a", r"fl ?mya", r"f ?l ?meya", r"bl ?mya", r"b ?l ?mia", r"pour ?100",
+    r"%",
+    r"pour ?cents?",
+    r"p\.? ?c\.?",
+    r"pourcents?",
+    r"في ?الما[يئ]?ه",
+    r"في ?المي?ه",
+    r"بالما[يئ]?ه",
+    r"بالمي?ه",
+    r"فالمي?ه",
+    r"ف ?الميه",
+    r"في ?الميه",
+    r"f ?l ?my+a",
+    r"f ?l ?mi+a",
+    r"fl ?mya",
+    r"f ?l ?meya",
+    r"bl ?mya",
+    r"b ?l ?mia",
+    r"pour ?100",
 ]
 _PERCENT_RE = re.compile(r"^\s*(?:" + "|".join(_PERCENT_AFTER) + r")(?![a-z\u0600-\u06ff])")
 
 # Duration units: normalised spelling → months per unit.
 _UNITS: dict[str, float] = {}
-for _w in ("mois", "شهر", "اشهر", "شهور", "شهرا", "chhar", "chher", "chhor", "chhour", "chhur", "shhar",
-           "shhour", "chahr", "chehr", "chhar", "month", "months", "mwa"):
+for _w in (
+    "mois",
+    "شهر",
+    "اشهر",
+    "شهور",
+    "شهرا",
+    "chhar",
+    "chher",
+    "chhor",
+    "chhour",
+    "chhur",
+    "shhar",
+    "shhour",
+    "chahr",
+    "chehr",
+    "chhar",
+    "month",
+    "months",
+    "mwa",
+):
     _UNITS[_w] = 1.0
-for _w in ("an", "ans", "annee", "annees", "سنه", "سنوات", "سنين", "سنينات", "عام", "عاما", "اعوام", "عوام",
-           "sna", "snin", "snawat", "3am", "3wam", "l3am", "3amat", "sana", "year", "years"):
+for _w in (
+    "an",
+    "ans",
+    "annee",
+    "annees",
+    "سنه",
+    "سنوات",
+    "سنين",
+    "سنينات",
+    "عام",
+    "عاما",
+    "اعوام",
+    "عوام",
+    "sna",
+    "snin",
+    "snawat",
+    "3am",
+    "3wam",
+    "l3am",
+    "3amat",
+    "sana",
+    "year",
+    "years",
+):
     _UNITS[_w] = 12.0
-for _w in ("semaine", "semaines", "اسبوع", "اسبوعا", "اسابيع", "سيمانه", "simana", "simanat", "ssmana", "smana",
-           "week", "weeks", "جمعه"):
+for _w in (
+    "semaine",
+    "semaines",
+    "اسبوع",
+    "اسبوعا",
+    "اسابيع",
+    "سيمانه",
+    "simana",
+    "simanat",
+    "ssmana",
+    "smana",
+    "week",
+    "weeks",
+    "جمعه",
+):
     _UNITS[_w] = 12.0 / 52.0
 for _w in ("semestre", "semestres"):
     _UNITS[_w] = 6.0
@@ -118,51 +260,202 @@ for _w in ("trimestre", "trimestres"):
     _UNITS[_w] = 3.0
 # Words that carry their own count (duals and bare units that mean "one").
 _SELF_DURATION: dict[str, float] = {
-    "شهرين": 2, "chahrayn": 2, "chehrayn": 2, "shahrayn": 2, "شهران": 2,
-    "عامين": 24, "عامان": 24, "سنتين": 24, "سنتان": 24, "3amayn": 24, "3amin": 24, "3amine": 24,
-    "عام": 12, "سنه": 12, "3am": 12, "l3am": 12, "sna": 12, "sana": 12, "an": 12, "annee": 12,
-    "شهر": 1, "chhar": 1, "chahr": 1, "mois": 1, "semestre": 6, "trimestre": 3,
-    "اسبوعين": 0.46, "simanatayn": 0.46, "ssimantin": 0.46, "سيمانتين": 0.46,
-    "اسبوع": 0.23, "simana": 0.23, "semaine": 0.23,
+    "شهرين": 2,
+    "chahrayn": 2,
+    "chehrayn": 2,
+    "shahrayn": 2,
+    "شهران": 2,
+    "عامين": 24,
+    "عامان": 24,
+    "سنتين": 24,
+    "سنتان": 24,
+    "3amayn": 24,
+    "3amin": 24,
+    "3amine": 24,
+    "عام": 12,
+    "سنه": 12,
+    "3am": 12,
+    "l3am": 12,
+    "sna": 12,
+    "sana": 12,
+    "an": 12,
+    "annee": 12,
+    "شهر": 1,
+    "chhar": 1,
+    "chahr": 1,
+    "mois": 1,
+    "semestre": 6,
+    "trimestre": 3,
+    "اسبوعين": 0.46,
+    "simanatayn": 0.46,
+    "ssimantin": 0.46,
+    "سيمانتين": 0.46,
+    "اسبوع": 0.23,
+    "simana": 0.23,
+    "semaine": 0.23,
 }
 # Bare unit words only count as a duration after one of these (or a number): "pendant un an".
-_BARE_UNIT_OK = {"عامين", "عامان", "سنتين", "سنتان", "3amayn", "3amin", "3amine", "شهرين", "شهران",
-                 "chahrayn", "chehrayn", "shahrayn", "semestre", "trimestre", "اسبوعين",
-                 "3am", "l3am", "عام", "سنه", "sna", "sana", "شهر", "chhar", "chahr"}
+_BARE_UNIT_OK = {
+    "عامين",
+    "عامان",
+    "سنتين",
+    "سنتان",
+    "3amayn",
+    "3amin",
+    "3amine",
+    "شهرين",
+    "شهران",
+    "chahrayn",
+    "chehrayn",
+    "shahrayn",
+    "semestre",
+    "trimestre",
+    "اسبوعين",
+    "3am",
+    "l3am",
+    "عام",
+    "سنه",
+    "sna",
+    "sana",
+    "شهر",
+    "chhar",
+    "chahr",
+}
 _RANGE_WORDS = {"a", "-", "ila", "الى", "ل", "l", "au", "jusqu'a"}
 
 
 # Approximate counts ("une trentaine" = about 30); "deux centaines" = about 200.
 _APPROX: dict[str, float] = {
-    "dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30,
-    "quarantaine": 40, "cinquantaine": 50, "soixantaine": 60, "centaine": 100, "millier": 1000,
-    "dizaines": 10, "centaines": 100, "milliers": 1000,
+    "dizaine": 10,
+    "douzaine": 12,
+    "quinzaine": 15,
+    "vingtaine": 20,
+    "trentaine": 30,
+    "quarantaine": 40,
+    "cinquantaine": 50,
+    "soixantaine": 60,
+    "centaine": 100,
+    "millier": 1000,
+    "dizaines": 10,
+    "centaines": 100,
+    "milliers": 1000,
 }
 # Words said around a number (normalised like the text): before it, or after it.
 QUALIFIERS: dict[str, dict[str, list[str]]] = {
     "about": {
-        "before": ["environ", "a peu pres", "autour de", "aux alentours de", "approximativement",
-                   "dans les", "quelque", "حوالي", "حوالى", "تقريبا", "نحو", "قرابه", "ما يقارب",
-                   "فحدود", "في حدود", "شي", "فشي", "ta9riban", "t9riban", "ta9ryban", "chi",
-                   "f chi", "f 7dod", "f 7odod", "f7odod", "takriban"],
-        "after": ["environ", "a peu pres", "approximativement", "تقريبا", "ta9riban", "t9riban",
-                  "ou plus ou moins", "plus ou moins"],
+        "before": [
+            "environ",
+            "a peu pres",
+            "autour de",
+            "aux alentours de",
+            "approximativement",
+            "dans les",
+            "quelque",
+            "حوالي",
+            "حوالى",
+            "تقريبا",
+            "نحو",
+            "قرابه",
+            "ما يقارب",
+            "فحدود",
+            "في حدود",
+            "شي",
+            "فشي",
+            "ta9riban",
+            "t9riban",
+            "ta9ryban",
+            "chi",
+            "f chi",
+            "f 7dod",
+            "f 7odod",
+            "f7odod",
+            "takriban",
+        ],
+        "after": [
+            "environ",
+            "a peu pres",
+            "approximativement",
+            "تقريبا",
+            "ta9riban",
+            "t9riban",
+            "ou plus ou moins",
+            "plus ou moins",
+        ],
     },
     "at_least": {
-        "before": ["au moins", "au minimum", "minimum", "pas moins de", "plus de", "au dela de",
-                   "على الاقل", "لا يقل عن", "ما لا يقل عن", "اكثر من", "كثر من", "فوق",
-                   "3la l2a9al", "3la la9al", "3la l a9al", "3al a9al", "3la l2a9all", "ktar men",
-                   "ktar mn", "kter men", "fo9", "minimum"],
-        "after": ["au moins", "minimum", "au minimum", "ou plus", "على الاقل", "او اكثر",
-                  "ola ktar", "wla ktar", "3la l2a9al"],
+        "before": [
+            "au moins",
+            "au minimum",
+            "minimum",
+            "pas moins de",
+            "plus de",
+            "au dela de",
+            "على الاقل",
+            "لا يقل عن",
+            "ما لا يقل عن",
+            "اكثر من",
+            "كثر من",
+            "فوق",
+            "3la l2a9al",
+            "3la la9al",
+            "3la l a9al",
+            "3al a9al",
+            "3la l2a9all",
+            "ktar men",
+            "ktar mn",
+            "kter men",
+            "fo9",
+            "minimum",
+        ],
+        "after": [
+            "au moins",
+            "minimum",
+            "au minimum",
+            "ou plus",
+            "على الاقل",
+            "او اكثر",
+            "ola ktar",
+            "wla ktar",
+            "3la l2a9al",
+        ],
     },
     "at_most": {
-        "before": ["au plus", "au maximum", "maximum", "pas plus de", "moins de", "tout au plus",
-                   "en dessous de", "sous les", "على الاكثر", "اقل من", "لا يتجاوز", "لا يزيد عن",
-                   "ما لا يتجاوز", "قل من", "ماشي كثر من", "ما يفوتش", "9el men", "9al mn",
-                   "a9al mn", "a9al men", "machi ktar men", "ma yfotch", "ma yfoutch", "maximum"],
-        "after": ["au plus", "maximum", "au maximum", "ou moins", "على الاكثر", "او اقل",
-                  "ola 9el", "wla 9el"],
+        "before": [
+            "au plus",
+            "au maximum",
+            "maximum",
+            "pas plus de",
+            "moins de",
+            "tout au plus",
+            "en dessous de",
+            "sous les",
+            "على الاكثر",
+            "اقل من",
+            "لا يتجاوز",
+            "لا يزيد عن",
+            "ما لا يتجاوز",
+            "قل من",
+            "ماشي كثر من",
+            "ما يفوتش",
+            "9el men",
+            "9al mn",
+            "a9al mn",
+            "a9al men",
+            "machi ktar men",
+            "ma yfotch",
+            "ma yfoutch",
+            "maximum",
+        ],
+        "after": [
+            "au plus",
+            "maximum",
+            "au maximum",
+            "ou moins",
+            "على الاكثر",
+            "او اقل",
+            "ola 9el",
+            "wla 9el",
+        ],
     },
 }
 
@@ -171,11 +464,11 @@ def _qualifier_res() -> tuple[list[tuple[str, re.Pattern[str]]], list[tuple[str,
     before, after = [], []
     for kind, where in QUALIFIERS.items():
         words = sorted({normalize(w) for w in where["before"]}, key=len, reverse=True)
-        before.append((kind, re.compile(r"(?:^|(?<=[\s(]))(?:" + "|".join(map(re.escape, words))
-                                        + r")\s*$")))
+        before.append((kind, re.compile(r"(?:^|(?<=[\s(]))(?:" + "|".join(map(re.escape, words)) + r")\s*$")))
         words = sorted({normalize(w) for w in where["after"]}, key=len, reverse=True)
-        after.append((kind, re.compile(r"^\s*(?:" + "|".join(map(re.escape, words))
-                                       + r")(?![a-z0-9\u0600-\u06ff])")))
+        after.append(
+            (kind, re.compile(r"^\s*(?:" + "|".join(map(re.escape, words)) + r")(?![a-z0-9\u0600-\u06ff])"))
+        )
     return before, after
 
 
@@ -208,8 +501,12 @@ def _tokens(norm: str) -> list[tuple[str, int, int]]:
     for m in _TOKEN_RE.finditer(norm):
         tok, s, e = m.group(0), m.start(), m.end()
         g = _GLUED_RE.match(tok)
-        if g and tok not in _WORDS and tok not in _SELF_DURATION and (
-                g.group(2) in _UNITS or len(g.group(1)) >= 2 or g.group(2) in _PERCENT_WORDS):
+        if (
+            g
+            and tok not in _WORDS
+            and tok not in _SELF_DURATION
+            and (g.group(2) in _UNITS or len(g.group(1)) >= 2 or g.group(2) in _PERCENT_WORDS)
+        ):
             k = len(g.group(1))
             toks.append((g.group(1), s, s + k))
             toks.append((g.group(2), s + k, e))
@@ -239,9 +536,13 @@ def _join_thousands(norm: str, toks: list[tuple[str, int, int]]) -> list[tuple[s
     out: list[tuple[str, int, int]] = []
     for tok in toks:
         prev = out[-1] if out else None
-        if (prev is not None and re.fullmatch(r"\d{3}", tok[0]) and re.fullmatch(r"\d{1,3}(?:\d{3})*", prev[0])
-                and norm[prev[2]:tok[1]] == " " and (len(out) < 2 or not out[-2][0].isdigit()
-                                                     or norm[out[-2][2]:prev[1]] != " ")):
+        if (
+            prev is not None
+            and re.fullmatch(r"\d{3}", tok[0])
+            and re.fullmatch(r"\d{1,3}(?:\d{3})*", prev[0])
+            and norm[prev[2] : tok[1]] == " "
+            and (len(out) < 2 or not out[-2][0].isdigit() or norm[out[-2][2] : prev[1]] != " ")
+        ):
             out[-1] = (prev[0] + tok[0], prev[1], tok[2])
             continue
         out.append(tok)
@@ -313,8 +614,29 @@ def extract(text: str) -> list[Quantity]:  # noqa: C901
                 # A bare unit word that carries its own count ("3am", "عامين", "شهرين").
                 if tok in _SELF_DURATION and tok in _BARE_UNIT_OK:
                     prev = toks[i - 1][0] if i > 0 else ""
-                    if tok in ("3am", "l3am", "عام", "سنه", "sna", "sana", "شهر", "chhar", "chahr") and prev in (
-                            "had", "هاد", "هذا", "هذه", "هذه", "ce", "cette", "l", "dial", "ديال", "nfs"):
+                    if tok in (
+                        "3am",
+                        "l3am",
+                        "عام",
+                        "سنه",
+                        "sna",
+                        "sana",
+                        "شهر",
+                        "chhar",
+                        "chahr",
+                    ) and prev in (
+                        "had",
+                        "هاد",
+                        "هذا",
+                        "هذه",
+                        "هذه",
+                        "ce",
+                        "cette",
+                        "l",
+                        "dial",
+                        "ديال",
+                        "nfs",
+                    ):
                         i += 1
                         continue
                     a, b = map_span(mapping, s, e)
@@ -382,11 +704,14 @@ def _qualify(norm: str, mapping: list[int], found: list[Quantity]) -> list[Quant
     for q in found:
         out.append(q)
         if q.entity not in ("number", "percent") or any(
-                o.entity == "qualifier" and o.start == q.start for o in found):
+            o.entity == "qualifier" and o.start == q.start for o in found
+        ):
             continue
         s = bisect.bisect_left(mapping, q.start, 0, len(mapping) - 1)
         e = bisect.bisect_left(mapping, q.end, 0, len(mapping) - 1)
-        before = [(m.end() - m.start(), kind, m) for kind, rx in _QUAL_BEFORE for m in [rx.search(norm[:s])] if m]
+        before = [
+            (m.end() - m.start(), kind, m) for kind, rx in _QUAL_BEFORE for m in [rx.search(norm[:s])] if m
+        ]
         after = [(m.end(), kind, m) for kind, rx in _QUAL_AFTER for m in [rx.match(norm[e:])] if m]
         if before:  # the longest wins: "machi ktar men" (at most) over "ktar men" (at least)
             _, kind, m = max(before, key=lambda t: t[0])

@@ -11,6 +11,7 @@
 The split is decided once per group by `split_of` and recorded in the files. Train and calibrate on
 split "train" only; "test" is for the final measurement.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,13 +51,16 @@ def url_key(url: str) -> str:
     host = (parts.hostname or "").lower()
     for prefix in ("www.", "www2.", "m.", "amp.", "fr.", "ar.", "en."):
         if host.startswith(prefix):
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
             break
     path = unquote(parts.path).rstrip("/").lower()
     if path.endswith("/amp"):
         path = path[: -len("/amp")]
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                   if k.lower() not in _NOISE_PARAMS and not k.lower().startswith("utm_"))
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _NOISE_PARAMS and not k.lower().startswith("utm_")
+    )
     return host + path + ("?" + "&".join(f"{k}={v}" if v else k for k, v in query) if query else "")
 
 
@@ -88,8 +92,9 @@ def renderings(base: Path = REAL_DIR) -> list[dict[str, Any]]:
     return [dict(r) for r in _cached("renderings.jsonl", base)]
 
 
-def load(split: str | None = None, languages: tuple[str, ...] | None = None,
-         base: Path = REAL_DIR) -> list[dict[str, Any]]:
+def load(
+    split: str | None = None, languages: tuple[str, ...] | None = None, base: Path = REAL_DIR
+) -> list[dict[str, Any]]:
     """Statements and renderings as evaluation rows: text, language, label, intent, split, id, doc
     (a rendering's doc is its statement's), group (the project of that doc: cross-validation
     folds go by it) and, for renderings, `from`. The rows fit nlu.evaluate.evaluate as they are."""
@@ -130,8 +135,11 @@ def counts_table(base: Path = REAL_DIR) -> str:
             lines.append(f"| {lang} | {n_train} | {len(c) - n_train} | {len(c)} |")
     docs = sources(base)
     groups = {s["group"] for s in docs.values()}
-    lines += ["", f"{len(docs)} source documents in {len(groups)} groups "
-                  f"({sum(s['split'] == 'test' for s in docs.values())} documents in the test split)."]
+    lines += [
+        "",
+        f"{len(docs)} source documents in {len(groups)} groups "
+        f"({sum(s['split'] == 'test' for s in docs.values())} documents in the test split).",
+    ]
     return "\n".join(lines)
 
 
@@ -146,5 +154,7 @@ def readme_counts(text: str) -> str:
 
 if __name__ == "__main__":  # python -m nlu.realset: rewrite the README's counts after editing the files
     body = README.read_text(encoding="utf-8")
-    README.write_text(re.sub(_COUNTS_RE, lambda m: m.group(1) + counts_table() + "\n" + m.group(3), body,
-                             flags=re.S), encoding="utf-8")
+    README.write_text(
+        re.sub(_COUNTS_RE, lambda m: m.group(1) + counts_table() + "\n" + m.group(3), body, flags=re.S),
+        encoding="utf-8",
+    )

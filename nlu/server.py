@@ -1,4 +1,5 @@
 """Start a local Rasa server when the configured NLU URL is local and nothing answers there."""
+
 from __future__ import annotations
 
 import contextlib
@@ -59,15 +60,32 @@ class LocalRasa:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [str(trainer.rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.port),
-                "-m", str(self.model), "--log-file", str(self.log_file)]
+        return [
+            str(trainer.rasa_bin()),
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.model),
+            "--log-file",
+            str(self.log_file),
+        ]
 
     def start(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file.with_suffix(".out"), "ab")
-        self.proc = subprocess.Popen(self.command(), cwd=str(trainer.ROOT), env=trainer.rasa_env(),
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=str(trainer.ROOT),
+            env=trainer.rasa_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         out.close()
 
     def wait_ready(self, timeout: float = 240.0, log: Callable[[str], None] = print) -> None:
@@ -111,8 +129,9 @@ class LocalRasa:
 
 
 @contextlib.contextmanager
-def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Path | None = None,
-               timeout: float = 240.0) -> Iterator[LocalRasa | None]:
+def local_rasa(
+    url: str | None, *, log: Callable[[str], None] = print, model: Path | None = None, timeout: float = 240.0
+) -> Iterator[LocalRasa | None]:
     """If `url` is local and nothing answers there, run Rasa on its port until the block ends.
 
     Does nothing (yields None) when the URL is remote, empty, or already answering; when Rasa
@@ -128,8 +147,10 @@ def local_rasa(url: str | None, *, log: Callable[[str], None] = print, model: Pa
         # model there would silently give outdated answers, so say so.
         running = loaded_model(url)
         if running and Path(running).name != model.name:
-            log(f"The NLU server at {url} runs {Path(running).name}, not the current model {model.name}: "
-                "stop it (or retrain) to use the current one")
+            log(
+                f"The NLU server at {url} runs {Path(running).name}, not the current model {model.name}: "
+                "stop it (or retrain) to use the current one"
+            )
         yield None
         return
     problem = None
@@ -179,4 +200,5 @@ def _exit_on_sigterm() -> Callable[[], None]:
     def restore() -> None:
         for sig, h in previous.items():
             signal.signal(sig, h)
+
     return restore

@@ -10,6 +10,7 @@ fallback parser whenever Rasa is down, slow or answers garbage. Never raises.
 - A circuit breaker: after a failure Rasa is skipped for a short, growing cool-down (1 s … 30 s), so
   a dead Rasa costs one timeout, not one per message; then one message tries again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,9 +54,15 @@ class _Breaker:
 class ResilientNLU:
     """Implements domain.nlu.NLU."""
 
-    def __init__(self, client: RasaClient | None, *, fallback: FallbackNLU | None = None,
-                 max_chars: int = 1000, breaker: _Breaker | None = None,
-                 level_model: Callable[[], levels.LevelModel] | None = levels.model):
+    def __init__(
+        self,
+        client: RasaClient | None,
+        *,
+        fallback: FallbackNLU | None = None,
+        max_chars: int = 1000,
+        breaker: _Breaker | None = None,
+        level_model: Callable[[], levels.LevelModel] | None = levels.model,
+    ):
         self.client = client
         self.level_model = level_model
         self.fallback = fallback or FallbackNLU()
@@ -68,14 +75,22 @@ class ResilientNLU:
             return self._parse(original, hint)
         except Exception:  # pragma: no cover - the port must never raise
             log.exception("NLU failed; answering nlu_fallback")
-            return Understanding(text=original, language=hint,
-                                 intent=Intent(name="nlu_fallback", confidence=0.0), engine="none")
+            return Understanding(
+                text=original,
+                language=hint,
+                intent=Intent(name="nlu_fallback", confidence=0.0),
+                engine="none",
+            )
 
     def _parse(self, original: str, hint: str | None) -> Understanding:
         cut = original[: self.max_chars]
         if not has_letters_or_digits(cut):
-            return Understanding(text=original, language=hint,
-                                 intent=Intent(name="nlu_fallback", confidence=0.0), engine="none")
+            return Understanding(
+                text=original,
+                language=hint,
+                intent=Intent(name="nlu_fallback", confidence=0.0),
+                engine="none",
+            )
         lang, conf = identify(cut)
         if hint and (lang is None or conf < 0.7) and _script_ok(hint, cut):
             lang = hint
@@ -91,8 +106,14 @@ class ResilientNLU:
                 self.breaker.failure()
                 log.warning("Rasa unavailable (%s); using the fallback parser", exc)
         u = self.fallback.parse(cut, hint=hint)
-        return u.model_copy(update={"text": original, "language": lang, "command_only": bare,
-                                    "levels": self._levels(cut, lang)})
+        return u.model_copy(
+            update={
+                "text": original,
+                "language": lang,
+                "command_only": bare,
+                "levels": self._levels(cut, lang),
+            }
+        )
 
     def _levels(self, text: str, lang: str | None) -> dict[str, float] | None:
         if self.level_model is None:
@@ -104,8 +125,9 @@ class ResilientNLU:
             self.level_model = None
             return None
 
-    def _from_rasa(self, original: str, cut: str, lang: str | None, body: dict[str, Any],
-                   mapping: list[int]) -> Understanding:
+    def _from_rasa(
+        self, original: str, cut: str, lang: str | None, body: dict[str, Any], mapping: list[int]
+    ) -> Understanding:
         name = body["intent"]["name"]
         if name not in ALL_INTENTS:
             raise RasaError(f"unknown intent {name!r}")
@@ -125,7 +147,9 @@ class ResilientNLU:
                 continue
             if kind not in ("public", "domain"):
                 continue  # percent/duration come from our own extractor
-            value = lexicon.canonical(kind, str(e.get("value", ""))) or lexicon.canonical(kind, cut[start:end])
+            value = lexicon.canonical(kind, str(e.get("value", ""))) or lexicon.canonical(
+                kind, cut[start:end]
+            )
             if value is None or end <= start or lexicon.inside(blocked, start, end):
                 continue
             found.append((start, end, kind, value, 0))
@@ -151,11 +175,19 @@ class ResilientNLU:
         ents += [Entity(entity="date", value=d.value, start=d.start, end=d.end) for d in dates.extract(cut)]
         ents = [e for e in ents if e.entity in ENTITY_TYPES]
         ents.sort(key=lambda e: (e.start, e.end))
-        ranking = [Intent(name=r["name"], confidence=round(r["confidence"], 4))
-                   for r in body.get("intent_ranking") or () if r["name"] in ALL_INTENTS]
-        return Understanding(text=original, language=lang,
-                             intent=Intent(name=name, confidence=round(body["intent"]["confidence"], 4)),
-                             entities=ents, ranking=ranking, engine="rasa")
+        ranking = [
+            Intent(name=r["name"], confidence=round(r["confidence"], 4))
+            for r in body.get("intent_ranking") or ()
+            if r["name"] in ALL_INTENTS
+        ]
+        return Understanding(
+            text=original,
+            language=lang,
+            intent=Intent(name=name, confidence=round(body["intent"]["confidence"], 4)),
+            entities=ents,
+            ranking=ranking,
+            engine="rasa",
+        )
 
     def warm_up(self) -> None:
         """Build what the first parse would build lazily (the language-id model, about a
@@ -166,8 +198,7 @@ class ResilientNLU:
         identify("bonjour")
         self.fallback.parse("bonjour")
         self._levels("bonjour", "fr")
-        threading.Thread(target=self.fallback.prepare, name="athar-nlu-warm-up",
-                         daemon=True).start()
+        threading.Thread(target=self.fallback.prepare, name="athar-nlu-warm-up", daemon=True).start()
 
     def close(self) -> None:
         if self.client is not None:

@@ -5,6 +5,7 @@ The model is `<cache>/models/<hash>.tar.gz`, where the hash covers the training 
 pinned Rasa requirements. Training normalises every example with nlu.normalize (entity
 annotations kept), exactly as the client normalises messages before /model/parse.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,13 +31,18 @@ _ANNOT_RE = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 
 def cache_dir() -> Path:
     base = os.environ.get("ATHAR_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "athar")
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "athar"
+    )
     return Path(base)
 
 
 def model_inputs(data_dir: Path | None = None) -> list[Path]:
-    return [CONFIG, NLU_DIR / "normalize.py", NLU_DIR / "requirements-rasa.txt",
-            *sorted((data_dir or DATA_DIR).glob("*.yml"))]
+    return [
+        CONFIG,
+        NLU_DIR / "normalize.py",
+        NLU_DIR / "requirements-rasa.txt",
+        *sorted((data_dir or DATA_DIR).glob("*.yml")),
+    ]
 
 
 def data_hash(data_dir: Path | None = None) -> str:
@@ -59,11 +65,18 @@ def rasa_bin() -> Path:
 
 def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore", "TF_ENABLE_ONEDNN_OPTS": "0",
-        "OMP_NUM_THREADS": "1", "LOG_LEVEL_LIBRARIES": "ERROR",
-    })
+    env.update(
+        {
+            "PYTHONHASHSEED": "0",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONWARNINGS": "ignore",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
+            "OMP_NUM_THREADS": "1",
+            "LOG_LEVEL_LIBRARIES": "ERROR",
+        }
+    )
     return env
 
 
@@ -80,7 +93,7 @@ def normalize_example(line: str) -> str:
     """Normalise an annotated example: the text inside and outside the [..]{..} markup."""
     out, pos = [], 0
     for m in _ANNOT_RE.finditer(line):
-        out.append(_norm_piece(line[pos:m.start()]))
+        out.append(_norm_piece(line[pos : m.start()]))
         out.append("[" + normalize(m.group(1)) + "]" + m.group(2))
         pos = m.end()
     out.append(_norm_piece(line[pos:]))
@@ -122,8 +135,20 @@ def train(*, force: bool = False, log=print, data_dir: Path | None = None) -> Pa
         out = Path(tmp) / "out"
         log(f"Training the NLU model on {n} normalised examples ...")
         t0 = time.monotonic()
-        cmd = [str(rasa_bin()), "train", "nlu", "--config", str(CONFIG), "--nlu", str(data),
-               "--out", str(out), "--fixed-model-name", target.name[:-len(".tar.gz")], "--quiet"]
+        cmd = [
+            str(rasa_bin()),
+            "train",
+            "nlu",
+            "--config",
+            str(CONFIG),
+            "--nlu",
+            str(data),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            target.name[: -len(".tar.gz")],
+            "--quiet",
+        ]
         proc = subprocess.run(cmd, cwd=tmp, env=rasa_env(), capture_output=True, text=True)
         produced = out / target.name
         if proc.returncode != 0 or not produced.exists():

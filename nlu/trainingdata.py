@@ -1,4 +1,5 @@
 """Read Athar's Rasa training files (nlu/rasa/data/nlu_<tag>.yml): text, language tag, intent."""
+
 from __future__ import annotations
 
 import re

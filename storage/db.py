@@ -10,6 +10,7 @@ with SQLITE_BUSY. Slow units of work that only read (exports) have an engine of 
 
 PostgreSQL (production): psycopg 3, pool_pre_ping; row locks with SELECT … FOR UPDATE.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -52,9 +53,9 @@ def _use_wal(cursor: Any, timeout_s: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> N
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (SQLAlchemy would pick psycopg2)."""
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url[len("postgres://"):]
+        return "postgresql+psycopg://" + url[len("postgres://") :]
     return url
 
 
@@ -118,8 +119,10 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
-    raise ValueError(f"unsupported database URL {make_url(url).render_as_string()!r}: "
-                     "use sqlite:///path or postgresql+psycopg://user@host/db")
+    raise ValueError(
+        f"unsupported database URL {make_url(url).render_as_string()!r}: "
+        "use sqlite:///path or postgresql+psycopg://user@host/db"
+    )
 
 
 def make_read_engine(engine: Engine) -> Engine:
@@ -131,8 +134,7 @@ def make_read_engine(engine: Engine) -> Engine:
     READ ONLY transactions. An in-memory SQLite database lives on its engine's one connection:
     `engine` itself."""
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="REPEATABLE READ",
-                                        postgresql_readonly=True)
+        return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     if engine.dialect.name != "sqlite" or _sqlite_is_memory(str(engine.url)):
         return engine
     return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
@@ -148,4 +150,3 @@ def make_uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
         return SqlUnitOfWork(sessions)
 
     return factory
-

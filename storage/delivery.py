@@ -14,6 +14,7 @@ units of work.
 - Dead letters: a payload that could never be recorded, read or handled is kept apart with its
   error (`dead_letters`, as ASCII text), so that it never holds up anyone else.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,10 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
-    DBAPIError, DisconnectionError, InterfaceError, OperationalError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
 )
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
@@ -39,17 +43,23 @@ from storage.tables import DeadLetterRow, InboundRow, OutboxRow
 MAX_SEND_ATTEMPTS = OUTBOX_MAX_ATTEMPTS  # an item tried this many times is never resent
 GAVE_UP = 1000  # attempts value of an outbox item that will never be sent (user blocked the bot)
 HELD = 900  # attempts value of an outbox item waiting for its user (DeliveryStore.hold)
-_INBOUND_DONE = delete(InboundRow).where(InboundRow.channel == bindparam("k_channel"),
-                                         InboundRow.external_id.in_(bindparam("k_ids", expanding=True)))
-_MARK_SENT = update(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True))) \
+_INBOUND_DONE = delete(InboundRow).where(
+    InboundRow.channel == bindparam("k_channel"),
+    InboundRow.external_id.in_(bindparam("k_ids", expanding=True)),
+)
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id.in_(bindparam("k_ids", expanding=True)))
     .values(sent_at=bindparam("now"), attempts=OutboxRow.attempts + 1)
+)
 # Private items (a beneficiary's poll) leave no row once sent or given up. On WhatsApp a message
 # accepted may still fail later (a status outside the 24-hour window puts it back on hold), so
 # a private item stays, marked sent, until its "delivered" or "read" status comes
 # (storage.whatsapp.WhatsAppStore.statuses) or a day has passed (SqlOutboxRepo.prune).
 AWAIT_STATUS = ("whatsapp",)
-_DROP_PRIVATE = delete(OutboxRow).where(OutboxRow.id.in_(bindparam("k_ids", expanding=True)),
-                                        OutboxRow.private.is_(True))
+_DROP_PRIVATE = delete(OutboxRow).where(
+    OutboxRow.id.in_(bindparam("k_ids", expanding=True)), OutboxRow.private.is_(True)
+)
 _DROP_PRIVATE_SENT = _DROP_PRIVATE.where(OutboxRow.channel.not_in(AWAIT_STATUS))
 
 
@@ -173,12 +183,14 @@ class DeliveryStore:
         self.gate = gate or Gate.of(engine)
         self._postgres = engine.dialect.name == "postgresql"
         dialect = postgresql if self._postgres else sqlite
-        self._record_stmt = dialect.insert(InboundRow).on_conflict_do_nothing(
-            index_elements=["channel", "external_id"]).returning(InboundRow.external_id)
+        self._record_stmt = (
+            dialect.insert(InboundRow)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(InboundRow.external_id)
+        )
 
     # -- inbound ------------------------------------------------------------------------------
-    def record(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]
-               ) -> list[bool | None]:
+    def record(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]) -> list[bool | None]:
         """Record (external_id, chat_key, payload) items in one transaction and one statement;
         for each, True if it is new, False if that id was already recorded (a duplicate
         delivery, also within `items`), None if it could not be recorded and went to the dead
@@ -208,14 +220,22 @@ class DeliveryStore:
         for external_id, chat_key, payload in items:
             if str(external_id) not in seen:
                 seen.add(str(external_id))
-                rows.append({"channel": channel, "external_id": str(external_id),
-                             "chat_key": chat_key, "payload": payload, "received_at": now,
-                             "attempts": 0})
+                rows.append(
+                    {
+                        "channel": channel,
+                        "external_id": str(external_id),
+                        "chat_key": chat_key,
+                        "payload": payload,
+                        "received_at": now,
+                        "attempts": 0,
+                    }
+                )
         with self.gate.first(), self.engine.begin() as conn:
             return {r[0] for r in conn.execute(self._record_stmt, rows)}
 
-    def _record_each(self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]
-                     ) -> list[bool | None]:
+    def _record_each(
+        self, channel: str, items: list[tuple[str, str | None, dict[str, Any]]]
+    ) -> list[bool | None]:
         out: list[bool | None] = []
         seen: set[str] = set()
         for external_id, chat_key, payload in items:
@@ -259,27 +279,51 @@ class DeliveryStore:
             conn.execute(update(InboundRow).where(*where).values(attempts=InboundRow.attempts + 1))
             return int(conn.execute(select(InboundRow.attempts).where(*where)).scalar() or 0)
 
-    def dead_letter(self, channel: str, external_id: str | None, stage: str, payload: Any,
-                    error: BaseException | str, attempts: int = 0,
-                    reply: OutboxItem | None = None) -> int | None:
+    def dead_letter(
+        self,
+        channel: str,
+        external_id: str | None,
+        stage: str,
+        payload: Any,
+        error: BaseException | str,
+        attempts: int = 0,
+        reply: OutboxItem | None = None,
+    ) -> int | None:
         """In one transaction: the payload kept as a dead letter with its error, its recorded row
         (if any) removed, and `reply` (the error message for its sender) put in the outbox.
         Returns the reply's outbox id."""
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        row = {"channel": channel, "external_id": None if external_id is None else str(external_id)[:200],
-               "stage": stage, "payload": dead_text(payload), "error": dead_text(text)[:4000],
-               "attempts": attempts, "created_at": utcnow()}
+        row = {
+            "channel": channel,
+            "external_id": None if external_id is None else str(external_id)[:200],
+            "stage": stage,
+            "payload": dead_text(payload),
+            "error": dead_text(text)[:4000],
+            "attempts": attempts,
+            "created_at": utcnow(),
+        }
         with self.gate.first(), self.engine.begin() as conn:
             conn.execute(insert(DeadLetterRow), [row])
             if external_id is not None:
-                conn.execute(delete(InboundRow).where(InboundRow.channel == channel,
-                                                      InboundRow.external_id == str(external_id)))
+                conn.execute(
+                    delete(InboundRow).where(
+                        InboundRow.channel == channel, InboundRow.external_id == str(external_id)
+                    )
+                )
             if reply is None:
                 return None
-            return conn.execute(insert(OutboxRow).returning(OutboxRow.id), {
-                "channel": reply.channel, "chat_id": reply.chat_id, "payload": reply.payload,
-                "created_at": reply.created_at, "sent_at": None, "attempts": 0,
-                "private": reply.private}).scalar_one()
+            return conn.execute(
+                insert(OutboxRow).returning(OutboxRow.id),
+                {
+                    "channel": reply.channel,
+                    "chat_id": reply.chat_id,
+                    "payload": reply.payload,
+                    "created_at": reply.created_at,
+                    "sent_at": None,
+                    "attempts": 0,
+                    "private": reply.private,
+                },
+            ).scalar_one()
 
     def dead_letters(self, channel: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent dead letters (for the operators, and the tests)."""
@@ -289,8 +333,9 @@ class DeliveryStore:
         with self.gate, self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
-    def pending(self, channel: str, min_age: float = 0.0, limit: int = 500
-                ) -> list[tuple[str, str | None, dict[str, Any]]]:
+    def pending(
+        self, channel: str, min_age: float = 0.0, limit: int = 500
+    ) -> list[tuple[str, str | None, dict[str, Any]]]:
         """Recorded, not yet processed updates older than `min_age` seconds, oldest first, as
         (external_id, chat_key, payload)."""
         before = utcnow() - timedelta(seconds=min_age)
@@ -298,7 +343,9 @@ class DeliveryStore:
             rows = conn.execute(
                 select(InboundRow.external_id, InboundRow.chat_key, InboundRow.payload)
                 .where(InboundRow.channel == channel, InboundRow.received_at <= before)
-                .order_by(InboundRow.id).limit(limit)).all()
+                .order_by(InboundRow.id)
+                .limit(limit)
+            ).all()
         return [(r.external_id, r.chat_key, dict(r.payload)) for r in rows]
 
     def count_pending(self, channel: str) -> int:
@@ -312,18 +359,28 @@ class DeliveryStore:
         before = utcnow() - timedelta(seconds=min_age)
         with self.gate, self.engine.connect() as conn:
             rows = conn.execute(
-                select(OutboxRow).where(OutboxRow.sent_at.is_(None), OutboxRow.channel == channel,
-                                        OutboxRow.attempts < MAX_SEND_ATTEMPTS,
-                                        OutboxRow.created_at <= before)
-                .order_by(OutboxRow.id).limit(limit)).all()
+                select(OutboxRow)
+                .where(
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.channel == channel,
+                    OutboxRow.attempts < MAX_SEND_ATTEMPTS,
+                    OutboxRow.created_at <= before,
+                )
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
         return [_item(r) for r in rows]
 
     def claim(self, item: OutboxItem) -> bool:
         """Take an item for sending: True for exactly one of several concurrent callers."""
         with self.gate, self.engine.begin() as conn:
-            result = conn.execute(update(OutboxRow).where(
-                OutboxRow.id == item.id, OutboxRow.attempts == item.attempts,
-                OutboxRow.sent_at.is_(None)).values(attempts=item.attempts + 1))
+            result = conn.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == item.id, OutboxRow.attempts == item.attempts, OutboxRow.sent_at.is_(None)
+                )
+                .values(attempts=item.attempts + 1)
+            )
             return (result.rowcount or 0) == 1
 
     def give_up(self, ids: list[int]) -> None:
@@ -343,26 +400,43 @@ class DeliveryStore:
         """The held items of a chat, oldest first, made ordinary unsent items again."""
         with self.gate, self.engine.begin() as conn:
             rows = conn.execute(
-                select(OutboxRow).where(OutboxRow.channel == channel, OutboxRow.chat_id == chat_id,
-                                        OutboxRow.sent_at.is_(None), OutboxRow.attempts == HELD)
-                .order_by(OutboxRow.id)).all()
+                select(OutboxRow)
+                .where(
+                    OutboxRow.channel == channel,
+                    OutboxRow.chat_id == chat_id,
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.attempts == HELD,
+                )
+                .order_by(OutboxRow.id)
+            ).all()
             if rows:
-                conn.execute(update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows]))
-                             .values(attempts=0))
+                conn.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])).values(attempts=0)
+                )
         return [_item(r).model_copy(update={"attempts": 0}) for r in rows]
 
     def _set_attempts(self, ids: list[int], value: int) -> None:
         if not ids:
             return
         with self.gate, self.engine.begin() as conn:
-            conn.execute(update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None))
-                         .values(attempts=value))
+            conn.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), OutboxRow.sent_at.is_(None))
+                .values(attempts=value)
+            )
 
 
 def _item(r: Any) -> OutboxItem:
-    return OutboxItem(id=r.id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
-                      created_at=r.created_at, sent_at=r.sent_at, attempts=r.attempts,
-                      private=r.private)
+    return OutboxItem(
+        id=r.id,
+        channel=r.channel,
+        chat_id=r.chat_id,
+        payload=r.payload,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        attempts=r.attempts,
+        private=r.private,
+    )
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -3,6 +3,7 @@
 The configuration is built programmatically (no alembic.ini), so it works from an installed
 package: the scripts are found next to this module.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

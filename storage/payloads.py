@@ -7,6 +7,7 @@ all (Python's parser accepts them); and a deeply nested or huge payload costs ev
 non-finite numbers replaced by null, or raises `Unstorable` when it is deeper or bigger than
 any real channel payload (those are refused, and kept as dead letters in `dead_text` form).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ import math
 import re
 from typing import Any
 
-MAX_DEPTH = 32          # a Telegram update is about 8 deep, a WhatsApp event about 9
-MAX_NODES = 20_000      # values in one payload
-MAX_STRING = 65_536     # characters in one string
+MAX_DEPTH = 32  # a Telegram update is about 8 deep, a WhatsApp event about 9
+MAX_NODES = 20_000  # values in one payload
+MAX_STRING = 65_536  # characters in one string
 DEAD_TEXT_LIMIT = 65_536
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

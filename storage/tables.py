@@ -8,14 +8,27 @@ Portable types only: JSON (JSONB on PostgreSQL), timestamps stored in UTC and re
 Any change here needs an Alembic revision in storage/migrations/versions/ (a test compares the
 migrated schema with this metadata on SQLite and PostgreSQL).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text,
-    TypeDecorator, UniqueConstraint, false,
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -36,6 +49,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     PostgreSQL stores `timestamp with time zone`; SQLite has no time zones, so the value is
     converted to UTC before it is written and marked UTC when read.
     """
+
     impl = DateTime(timezone=True)
     cache_ok = True
 
@@ -81,6 +95,7 @@ def _set_null(target: str) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Users, identities, invites
 
+
 class UserRow(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,6 +109,7 @@ class UserRow(Base):
 
 class IdentityRow(Base):
     """A channel identity of a user: one (channel, external_id) belongs to one user."""
+
     __tablename__ = "identities"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,6 +133,7 @@ class InviteRow(Base):
 # ---------------------------------------------------------------------------------------------
 # Conversations, inbox (processed message ids), outbox
 
+
 class ConversationRow(Base):
     __tablename__ = "conversations"
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -130,6 +147,7 @@ class ConversationRow(Base):
 
 class InboxRow(Base):
     """External message ids already processed (a second delivery is dropped). Pruned by age."""
+
     __tablename__ = "inbox"
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -154,6 +172,7 @@ class OutboxRow(Base):
 class InboundRow(Base):
     """A channel update recorded before it is acknowledged (webhook 200, getUpdates offset) and
     deleted once the dispatcher has committed it: a crash in between never loses it."""
+
     __tablename__ = "inbound_updates"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,6 +188,7 @@ class WhatsAppChatRow(Base):
     """A WhatsApp chat's delivery facts: when the user last wrote (the 24-hour window), since
     when replies wait for them to write again (a template was sent), whether they can be
     reached at all (beneficiaries are not users, so this cannot live on `users`)."""
+
     __tablename__ = "whatsapp_chats"
     chat_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_inbound_at: Mapped[datetime | None]
@@ -179,6 +199,7 @@ class WhatsAppChatRow(Base):
 class WhatsAppMessageRow(Base):
     """A message sent on WhatsApp (its wamid) and the last delivery status WhatsApp reported:
     sent, delivered, read, or failed with its error code. Pruned by age."""
+
     __tablename__ = "whatsapp_messages"
     wamid: Mapped[str] = mapped_column(String(200), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(200))
@@ -191,6 +212,7 @@ class WhatsAppMessageRow(Base):
 class DeadLetterRow(Base):
     """An inbound payload that could never be stored or handled, kept for the operators with the
     error (ASCII text: whatever the payload held, every database can keep it). Pruned by age."""
+
     __tablename__ = "dead_letters"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -204,6 +226,7 @@ class DeadLetterRow(Base):
 
 # ---------------------------------------------------------------------------------------------
 # The project aggregate
+
 
 class ProjectRow(Base):
     __tablename__ = "projects"
@@ -296,6 +319,7 @@ class MeasurementRow(Base):
 # ---------------------------------------------------------------------------------------------
 # Polls, respondents, responses, refusals, stories
 
+
 class PollRow(Base):
     __tablename__ = "polls"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -334,6 +358,7 @@ class ResponseRow(Base):
 
 class PollRefusalRow(Base):
     """A refusal of consent: counted, nothing else is kept (no identity, no pseudonym)."""
+
     __tablename__ = "poll_refusals"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     poll_id: Mapped[int] = mapped_column(_cascade("polls.id"), index=True)
@@ -357,6 +382,7 @@ class StoryRow(Base):
 # ---------------------------------------------------------------------------------------------
 # Lessons, audit
 
+
 class LessonProgressRow(Base):
     __tablename__ = "lesson_progress"
     user_id: Mapped[int] = mapped_column(_cascade("users.id"), primary_key=True)
@@ -374,6 +400,7 @@ class LessonProgressRow(Base):
 
 class AuditRow(Base):
     """Who did what. Kept when the user is deleted (user_id becomes NULL)."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
@@ -385,6 +412,7 @@ class AuditRow(Base):
 
 # ---------------------------------------------------------------------------------------------
 # The dashboard: sign-in links and sessions (hashed), language choice, download jobs
+
 
 class WebTokenRow(Base):
     __tablename__ = "web_tokens"

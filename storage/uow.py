@@ -1,4 +1,5 @@
 """The unit of work: one Session, one transaction per incoming message, committed once."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -6,9 +7,21 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from storage.repositories import (
-    SqlAuditRepo, SqlConversationRepo, SqlDeadLetterRepo, SqlInboxRepo, SqlInviteRepo, SqlLessonRepo, SqlOutboxRepo,
-    SqlPollRepo, SqlProjectRepo, SqlRespondentRepo, SqlResponseRepo, SqlStoryRepo, SqlUserRepo,
-    SqlWebRepo, SqlWhatsAppMessageRepo,
+    SqlAuditRepo,
+    SqlConversationRepo,
+    SqlDeadLetterRepo,
+    SqlInboxRepo,
+    SqlInviteRepo,
+    SqlLessonRepo,
+    SqlOutboxRepo,
+    SqlPollRepo,
+    SqlProjectRepo,
+    SqlRespondentRepo,
+    SqlResponseRepo,
+    SqlStoryRepo,
+    SqlUserRepo,
+    SqlWebRepo,
+    SqlWhatsAppMessageRepo,
 )
 
 

@@ -5,6 +5,7 @@ Each method is one short transaction on the engine, taken through `gate` (a cont
 on SQLite the channel's writers take turns; a no-op elsewhere). Several chats or statuses are
 written in one statement where it matters (they come in batches under load).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,22 +41,34 @@ class WhatsAppStore:
         if latest:
             t = cast(Table, WhatsAppChatRow.__table__)
             stmt = self._dialect.insert(t)
-            stmt = stmt.on_conflict_do_update(index_elements=["chat_id"], set_={
-                "last_inbound_at": _greatest(t.c.last_inbound_at, stmt.excluded.last_inbound_at),
-                "unreachable": False})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["chat_id"],
+                set_={
+                    "last_inbound_at": _greatest(t.c.last_inbound_at, stmt.excluded.last_inbound_at),
+                    "unreachable": False,
+                },
+            )
             stmt = stmt.returning(t.c.chat_id, t.c.waiting_since)
             with self.gate, self.engine.begin() as conn:
-                waiting = {r.chat_id: r.waiting_since for r in conn.execute(
-                    stmt, [{"chat_id": c, "last_inbound_at": at, "waiting_since": None,
-                            "unreachable": False} for c, at in latest.items()])}
+                waiting = {
+                    r.chat_id: r.waiting_since
+                    for r in conn.execute(
+                        stmt,
+                        [
+                            {"chat_id": c, "last_inbound_at": at, "waiting_since": None, "unreachable": False}
+                            for c, at in latest.items()
+                        ],
+                    )
+                }
         else:
             waiting = {}
         return [waiting.get(chat) for chat, _ in chats]
 
     def chat(self, chat_id: str) -> WhatsAppChatRow | None:
         with self.gate, self.engine.connect() as conn:
-            row = conn.execute(select(WhatsAppChatRow.__table__)
-                               .where(WhatsAppChatRow.chat_id == chat_id)).first()
+            row = conn.execute(
+                select(WhatsAppChatRow.__table__).where(WhatsAppChatRow.chat_id == chat_id)
+            ).first()
         return row  # type: ignore[return-value]
 
     def last_inbound(self, chat_id: str) -> datetime | None:
@@ -70,28 +83,37 @@ class WhatsAppStore:
             if since is None:
                 conn.execute(update(t).where(t.c.chat_id == chat_id).values(waiting_since=None))
                 return True
-            conn.execute(self._dialect.insert(t).on_conflict_do_nothing(index_elements=["chat_id"]),
-                         {"chat_id": chat_id, "last_inbound_at": None, "waiting_since": None,
-                          "unreachable": False})
-            done = conn.execute(update(t).where(t.c.chat_id == chat_id, t.c.waiting_since.is_(None))
-                                .values(waiting_since=since))
+            conn.execute(
+                self._dialect.insert(t).on_conflict_do_nothing(index_elements=["chat_id"]),
+                {"chat_id": chat_id, "last_inbound_at": None, "waiting_since": None, "unreachable": False},
+            )
+            done = conn.execute(
+                update(t)
+                .where(t.c.chat_id == chat_id, t.c.waiting_since.is_(None))
+                .values(waiting_since=since)
+            )
             return (done.rowcount or 0) == 1
 
     def set_unreachable(self, chat_id: str, flag: bool) -> None:
         t = cast(Table, WhatsAppChatRow.__table__)
         with self.gate, self.engine.begin() as conn:
-            conn.execute(self._dialect.insert(t).on_conflict_do_update(
-                index_elements=["chat_id"], set_={"unreachable": flag}),
-                {"chat_id": chat_id, "last_inbound_at": None, "waiting_since": None,
-                 "unreachable": flag})
+            conn.execute(
+                self._dialect.insert(t).on_conflict_do_update(
+                    index_elements=["chat_id"], set_={"unreachable": flag}
+                ),
+                {"chat_id": chat_id, "last_inbound_at": None, "waiting_since": None, "unreachable": flag},
+            )
 
     def close_window(self, chat_id: str, at: datetime) -> None:
         """WhatsApp refused a free-form message sent at `at` for the 24-hour window: no message
         of the user before then opens it (one after it, written meanwhile, still does)."""
         t = cast(Table, WhatsAppChatRow.__table__)
         with self.gate, self.engine.begin() as conn:
-            conn.execute(update(t).where(t.c.chat_id == chat_id, t.c.last_inbound_at <= at)
-                         .values(last_inbound_at=None))
+            conn.execute(
+                update(t)
+                .where(t.c.chat_id == chat_id, t.c.last_inbound_at <= at)
+                .values(last_inbound_at=None)
+            )
 
     # -- messages and their statuses ------------------------------------------------------------
     def sent(self, rows: list[tuple[str, str, int | None]]) -> list[None]:
@@ -101,11 +123,25 @@ class WhatsAppStore:
             t = cast(Table, WhatsAppMessageRow.__table__)
             now = utcnow()
             stmt = self._dialect.insert(t)
-            stmt = stmt.on_conflict_do_update(index_elements=["wamid"], set_={
-                "outbox_id": func.coalesce(t.c.outbox_id, stmt.excluded.outbox_id)})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["wamid"],
+                set_={"outbox_id": func.coalesce(t.c.outbox_id, stmt.excluded.outbox_id)},
+            )
             with self.gate, self.engine.begin() as conn:
-                conn.execute(stmt, [{"wamid": w, "chat_id": c, "outbox_id": o, "status": "accepted",
-                                     "error_code": None, "updated_at": now} for w, c, o in rows])
+                conn.execute(
+                    stmt,
+                    [
+                        {
+                            "wamid": w,
+                            "chat_id": c,
+                            "outbox_id": o,
+                            "status": "accepted",
+                            "error_code": None,
+                            "updated_at": now,
+                        }
+                        for w, c, o in rows
+                    ],
+                )
         return [None] * len(rows)
 
     def statuses(self, items: list[tuple[str, str, str, int | None]]) -> list[tuple[int | None, bool]]:
@@ -121,27 +157,45 @@ class WhatsAppStore:
             for wamid, chat, status, code in items:
                 row = conn.execute(select(t.c.status, t.c.outbox_id).where(t.c.wamid == wamid)).first()
                 if row is None:
-                    conn.execute(self._dialect.insert(t).on_conflict_do_nothing(index_elements=["wamid"]),
-                                 {"wamid": wamid, "chat_id": chat, "outbox_id": None,
-                                  "status": status, "error_code": code, "updated_at": now})
+                    conn.execute(
+                        self._dialect.insert(t).on_conflict_do_nothing(index_elements=["wamid"]),
+                        {
+                            "wamid": wamid,
+                            "chat_id": chat,
+                            "outbox_id": None,
+                            "status": status,
+                            "error_code": code,
+                            "updated_at": now,
+                        },
+                    )
                     out.append((None, True))
                     continue
                 news = STATUS_RANK.get(status, 0) > STATUS_RANK.get(row.status, 0)
                 if news:
-                    conn.execute(update(t).where(t.c.wamid == wamid).values(
-                        status=status, error_code=code, updated_at=now))
+                    conn.execute(
+                        update(t)
+                        .where(t.c.wamid == wamid)
+                        .values(status=status, error_code=code, updated_at=now)
+                    )
                 if status in DELIVERED and row.outbox_id is not None:
                     # a private reply (a beneficiary's poll) delivered: nothing more to keep
-                    conn.execute(delete(OutboxRow).where(OutboxRow.id == row.outbox_id,
-                                                         OutboxRow.private.is_(True),
-                                                         OutboxRow.sent_at.is_not(None)))
+                    conn.execute(
+                        delete(OutboxRow).where(
+                            OutboxRow.id == row.outbox_id,
+                            OutboxRow.private.is_(True),
+                            OutboxRow.sent_at.is_not(None),
+                        )
+                    )
                 out.append((row.outbox_id, news))
         return out
 
     def status(self, wamid: str) -> tuple[str, int | None] | None:
         with self.gate, self.engine.connect() as conn:
-            row = conn.execute(select(WhatsAppMessageRow.status, WhatsAppMessageRow.error_code)
-                               .where(WhatsAppMessageRow.wamid == wamid)).first()
+            row = conn.execute(
+                select(WhatsAppMessageRow.status, WhatsAppMessageRow.error_code).where(
+                    WhatsAppMessageRow.wamid == wamid
+                )
+            ).first()
         return (row.status, row.error_code) if row is not None else None
 
     def hold_again(self, chat_id: str, item_id: int) -> int:
@@ -150,18 +204,21 @@ class WhatsAppStore:
         unsent again and held for the user (storage.delivery.HELD). How many."""
         m = WhatsAppMessageRow.__table__
         with self.gate, self.engine.begin() as conn:
-            following = conn.execute(select(func.min(m.c.outbox_id)).where(
-                m.c.chat_id == chat_id, m.c.outbox_id > item_id)).scalar()
-            where = [OutboxRow.channel == "whatsapp", OutboxRow.chat_id == chat_id,
-                     OutboxRow.id >= item_id, OutboxRow.sent_at.is_not(None)]
+            following = conn.execute(
+                select(func.min(m.c.outbox_id)).where(m.c.chat_id == chat_id, m.c.outbox_id > item_id)
+            ).scalar()
+            where = [
+                OutboxRow.channel == "whatsapp",
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.id >= item_id,
+                OutboxRow.sent_at.is_not(None),
+            ]
             if following is not None:
                 where.append(OutboxRow.id < following)
-            done = conn.execute(update(OutboxRow).where(*where).values(sent_at=None,
-                                                                      attempts=HELD))
+            done = conn.execute(update(OutboxRow).where(*where).values(sent_at=None, attempts=HELD))
         return done.rowcount or 0
 
 
 def _greatest(current: Any, new: Any) -> Any:
     """The later of two timestamps, a NULL counting as the earliest."""
     return case((current.is_(None), new), (new > current, new), else_=current)
-

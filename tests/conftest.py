@@ -18,6 +18,7 @@ Rasa (tests marked `rasa`):
 Every test starts with no rows (ids are not reset: do not expect id 1). Nothing leaks from one
 test to the next.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,12 +37,14 @@ _BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def _pg_base_url() -> str:
     from storage.db import normalise_url
+
     return normalise_url(os.environ.get("ATHAR_TEST_PG_URL", DEFAULT_PG_URL))
 
 
 def _pg_admin_engine():
     from sqlalchemy.pool import NullPool
     from storage.db import make_engine
+
     return make_engine(_pg_base_url(), connect_args={"connect_timeout": 3}, poolclass=NullPool)
 
 
@@ -50,6 +53,7 @@ class _Postgres:
 
     def __init__(self) -> None:
         from sqlalchemy.engine import make_url
+
         self.error: str | None = None
         self.schemas: list[str] = []
         self._make_url = make_url
@@ -61,8 +65,10 @@ class _Postgres:
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
             text = str(getattr(exc, "orig", None) or exc).strip()
             first = text.splitlines()[0] if text else type(exc).__name__
-            self.error = (f"PostgreSQL is not reachable at {self._safe(_pg_base_url())} ({first}); "
-                          "run `make postgres` or set ATHAR_TEST_PG_URL")
+            self.error = (
+                f"PostgreSQL is not reachable at {self._safe(_pg_base_url())} ({first}); "
+                "run `make postgres` or set ATHAR_TEST_PG_URL"
+            )
 
     def _safe(self, url: str) -> str:
         return self._make_url(url).render_as_string(hide_password=True)
@@ -102,8 +108,12 @@ class _Postgres:
         engine = _pg_admin_engine()
         try:
             with engine.connect() as conn:
-                names = [r[0] for r in conn.exec_driver_sql(
-                    "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'athar_test_')")]
+                names = [
+                    r[0]
+                    for r in conn.exec_driver_sql(
+                        "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'athar_test_')"
+                    )
+                ]
         finally:
             engine.dispose()
         for name in names:
@@ -131,6 +141,7 @@ def _postgres() -> Iterator[_Postgres]:
 
 def _tables() -> list[str]:
     from storage.tables import metadata
+
     return [t.name for t in metadata.sorted_tables]
 
 
@@ -138,6 +149,7 @@ def _tables() -> list[str]:
 def _migrated_db(request, _postgres, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """(backend, url) of a database migrated once per session."""
     from storage.migrate import upgrade
+
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "template.db"
         url = f"sqlite:///{path}"
@@ -156,7 +168,7 @@ def db_url(_migrated_db, tmp_path) -> Iterator[str]:
     """A migrated database with no rows, on SQLite and on PostgreSQL."""
     backend, url = _migrated_db
     if backend == "sqlite":
-        template = Path(url[len("sqlite:///"):])
+        template = Path(url[len("sqlite:///") :])
         path = tmp_path / "athar.db"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
@@ -167,6 +179,7 @@ def db_url(_migrated_db, tmp_path) -> Iterator[str]:
 
 def _wipe_postgres(url: str) -> None:
     from storage.db import make_engine
+
     engine = make_engine(url)
     try:
         with engine.begin() as conn:  # DELETE: ~8x faster than TRUNCATE on tiny tables
@@ -180,6 +193,7 @@ def _wipe_postgres(url: str) -> None:
 def uow_factory(db_url):
     """domain.ports.UnitOfWorkFactory on `db_url` (both backends)."""
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(db_url)
     yield make_uow_factory(engine)
     engine.dispose()
@@ -188,6 +202,7 @@ def uow_factory(db_url):
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory) -> Path:
     from storage.migrate import upgrade
+
     path = tmp_path_factory.mktemp("db") / "template-sqlite.db"
     upgrade(f"sqlite:///{path}")
     return path
@@ -204,6 +219,7 @@ def sqlite_db_url(_sqlite_template, tmp_path) -> str:
 @pytest.fixture
 def sqlite_uow_factory(sqlite_db_url):
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(sqlite_db_url)
     yield make_uow_factory(engine)
     engine.dispose()
@@ -228,8 +244,10 @@ def rasa_model() -> Path:
     from nlu import trainer
 
     if not trainer.rasa_bin().exists():
-        pytest.fail(f"{trainer.rasa_bin()} is missing: run `make test` (it builds Rasa's Python 3.10 "
-                    "environment), or see `nlu/find-python310.sh` for how to get Python 3.10")
+        pytest.fail(
+            f"{trainer.rasa_bin()} is missing: run `make test` (it builds Rasa's Python 3.10 "
+            "environment), or see `nlu/find-python310.sh` for how to get Python 3.10"
+        )
     return trainer.train(log=lambda m: None)
 
 

@@ -1,4 +1,5 @@
 """The dependency direction of DESIGN §2, and no user-facing sentences outside the catalogs."""
+
 from __future__ import annotations
 
 import ast
@@ -36,8 +37,11 @@ def test_every_package_exists():
 
 def test_domain_imports_only_stdlib_and_pydantic():
     for path in python_files("domain"):
-        bad = {m for m in imports_of(path)
-               if m not in STDLIB and m not in ("pydantic", "pydantic_core", "typing_extensions", "domain")}
+        bad = {
+            m
+            for m in imports_of(path)
+            if m not in STDLIB and m not in ("pydantic", "pydantic_core", "typing_extensions", "domain")
+        }
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
@@ -78,8 +82,17 @@ def sentence_literals(path: Path) -> list[str]:
         if isinstance(node, ast.Call):
             f = node.func
             name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
-            if name in ("debug", "info", "warning", "error", "exception", "critical", "KeyError",
-                        "ValueError", "Field"):
+            if name in (
+                "debug",
+                "info",
+                "warning",
+                "error",
+                "exception",
+                "critical",
+                "KeyError",
+                "ValueError",
+                "Field",
+            ):
                 exempt.update(id(n) for n in ast.walk(node))
     found = []
     for node in ast.walk(tree):
@@ -101,8 +114,10 @@ def test_no_user_facing_literals(package):
 
 def test_the_literal_checker_catches_a_sentence(tmp_path):
     p = tmp_path / "h.py"
-    p.write_text('"""Doc string is fine here."""\n'
-                 'def f():\n    return "Quel est le titre du projet ?"\n'
-                 'def g():\n    return "شنو"\n'
-                 'def h():\n    raise ValueError("developer facing message is fine")\n')
+    p.write_text(
+        '"""Doc string is fine here."""\n'
+        'def f():\n    return "Quel est le titre du projet ?"\n'
+        'def g():\n    return "شنو"\n'
+        'def h():\n    raise ValueError("developer facing message is fine")\n'
+    )
     assert sentence_literals(p) == ["Quel est le titre du projet ?", "شنو"]

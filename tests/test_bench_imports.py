@@ -1,5 +1,6 @@
 """Every benchmark module imports: `make bench` runs them all, and a bench that no longer loads
 (a helper it took from another bench was renamed or removed) would only be found there."""
+
 import importlib
 import pkgutil
 

@@ -1,5 +1,6 @@
 """domain.buttons: the parsers of button data never raise and return a value only for
 well-formed data within range."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,22 +8,54 @@ import pytest
 from domain import buttons
 
 
-@pytest.mark.parametrize("data,expected", [
-    ("tg:30p", 30.0), ("tg:12.5p", 12.5), ("tg:100p", 100.0), ("tg:1p", 1.0),
-    ("tg:0p", None), ("tg:-5p", None), ("tg:1000p", None), ("tg:infp", None), ("tg:nanp", None),
-    ("tg:1e3p", None), ("tg:abcp", None), ("tg:p", None), ("tg:", None), ("tg:30", None),
-    ("tg: 30p", None), ("tg:٣٠p", None), ("tg:30pp", None), ("xx:30p", None), ("tg:9" * 40 + "p", None),
-    (None, None), (30, None),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        ("tg:30p", 30.0),
+        ("tg:12.5p", 12.5),
+        ("tg:100p", 100.0),
+        ("tg:1p", 1.0),
+        ("tg:0p", None),
+        ("tg:-5p", None),
+        ("tg:1000p", None),
+        ("tg:infp", None),
+        ("tg:nanp", None),
+        ("tg:1e3p", None),
+        ("tg:abcp", None),
+        ("tg:p", None),
+        ("tg:", None),
+        ("tg:30", None),
+        ("tg: 30p", None),
+        ("tg:٣٠p", None),
+        ("tg:30pp", None),
+        ("xx:30p", None),
+        ("tg:9" * 40 + "p", None),
+        (None, None),
+        (30, None),
+    ],
+)
 def test_number(data, expected):
     assert buttons.number(data, "tg:", lo=1, hi=100, suffix="p") == expected
 
 
-@pytest.mark.parametrize("data,expected", [
-    ("prj:1", 1), ("prj:42", 42), ("prj:0", None), ("prj:-1", None), ("prj:+1", None),
-    ("prj:1.0", None), ("prj: 1", None), ("prj:١", None), ("prj:", None), ("prj:abc", None),
-    ("prj:99999999999999999999", None), (f"prj:{2**63}", None), ("prj:1\n", None),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        ("prj:1", 1),
+        ("prj:42", 42),
+        ("prj:0", None),
+        ("prj:-1", None),
+        ("prj:+1", None),
+        ("prj:1.0", None),
+        ("prj: 1", None),
+        ("prj:١", None),
+        ("prj:", None),
+        ("prj:abc", None),
+        ("prj:99999999999999999999", None),
+        (f"prj:{2**63}", None),
+        ("prj:1\n", None),
+    ],
+)
 def test_record_id(data, expected):
     assert buttons.record_id(data, "prj:") == expected
 

@@ -1,4 +1,5 @@
 """Every user-facing sentence exists in the four variants with the same placeholders."""
+
 from __future__ import annotations
 
 import ast
@@ -8,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import (
-    FSI, LANG_TAGS, PDI, RLM, Catalog, CatalogError, check_entries, default_catalog, load_entries,
+    FSI,
+    LANG_TAGS,
+    PDI,
+    RLM,
+    Catalog,
+    CatalogError,
+    check_entries,
+    default_catalog,
+    load_entries,
 )
 from domain.messages import msg
 
@@ -23,8 +32,8 @@ def test_all_variants_have_the_same_keys_and_placeholders():
 
 def test_a_missing_variant_or_placeholder_is_caught(tmp_path):
     (tmp_path / "x.yml").write_text(
-        "a:\n  b: {fr: 'Bonjour {name}', ar: 'مرحبا', ary: 'مرحبا {name}', ary-Latn: ''}\n",
-        encoding="utf-8")
+        "a:\n  b: {fr: 'Bonjour {name}', ar: 'مرحبا', ary: 'مرحبا {name}', ary-Latn: ''}\n", encoding="utf-8"
+    )
     problems = check_entries(load_entries(tmp_path))
     assert any("missing ary-Latn" in p for p in problems)
     assert any("placeholders differ" in p for p in problems)
@@ -39,8 +48,12 @@ def _keys_used_in_code() -> set[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                if name in ("msg", "say", "of") and node.args and isinstance(node.args[0], ast.Constant) \
-                        and isinstance(node.args[0].value, str):
+                if (
+                    name in ("msg", "say", "of")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     keys.add(node.args[0].value)
     return keys
 

@@ -1,10 +1,27 @@
 """The dialogue engine on a toy dialogue (no database: the engine is pure)."""
+
 from __future__ import annotations
 
 from domain.dialogue import (
-    CONFIRM_DATA, EDIT, EDIT_DATA, RESTART_DATA, RESUME, RESUME_DATA, SKIP_DATA,
-    SUMMARY, VALUE_DATA, Answer, Ctx, Dialogue, DialogueState, Engine, Invalid, Option, Registry,
-    Step, parse_number,
+    CONFIRM_DATA,
+    EDIT,
+    EDIT_DATA,
+    RESTART_DATA,
+    RESUME,
+    RESUME_DATA,
+    SKIP_DATA,
+    SUMMARY,
+    VALUE_DATA,
+    Answer,
+    Ctx,
+    Dialogue,
+    DialogueState,
+    Engine,
+    Invalid,
+    Option,
+    Registry,
+    Step,
+    parse_number,
 )
 from domain.messages import msg
 from domain.nlu import Entity, Intent, Understanding
@@ -14,19 +31,40 @@ done: list[dict] = []
 
 def make_engine() -> Engine:
     reg = Registry()
-    reg.add(Dialogue(
-        id="toy", then=None,
-        on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
-        steps=[
-            Step("title", prompt=msg("t.title"), label=msg("t.title"), max_len=20),
-            Step("public", prompt=msg("t.public"), kind="choice", label=msg("t.public"),
-                 options=[Option("pub:youth", msg("pub.youth")), Option("pub:women", msg("pub.women"))]),
-            Step("number", prompt=msg("t.number"), kind="number", optional=True,
-                 min_value=1, max_value=100000, label=msg("t.number")),
-            Step("why", prompt=msg("t.why"), label=msg("t.why"),
-                 parse=lambda ctx, a, v: Invalid(msg("t.activity")) if v and v.startswith("organiser") else v),
-        ],
-    ))
+    reg.add(
+        Dialogue(
+            id="toy",
+            then=None,
+            on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
+            steps=[
+                Step("title", prompt=msg("t.title"), label=msg("t.title"), max_len=20),
+                Step(
+                    "public",
+                    prompt=msg("t.public"),
+                    kind="choice",
+                    label=msg("t.public"),
+                    options=[Option("pub:youth", msg("pub.youth")), Option("pub:women", msg("pub.women"))],
+                ),
+                Step(
+                    "number",
+                    prompt=msg("t.number"),
+                    kind="number",
+                    optional=True,
+                    min_value=1,
+                    max_value=100000,
+                    label=msg("t.number"),
+                ),
+                Step(
+                    "why",
+                    prompt=msg("t.why"),
+                    label=msg("t.why"),
+                    parse=lambda ctx, a, v: (
+                        Invalid(msg("t.activity")) if v and v.startswith("organiser") else v
+                    ),
+                ),
+            ],
+        )
+    )
     return Engine(reg)
 
 
@@ -75,8 +113,14 @@ def test_a_whole_dialogue_with_back_skip_edit_and_confirm():
     assert c.state.step == SUMMARY and c.state.data["number"] == 120.0
     done.clear()
     e.answer(c, Answer(button=CONFIRM_DATA))
-    assert done == [{"title": "Ateliers emploi", "public": "pub:youth", "number": 120.0,
-                     "why": "Les jeunes trouvent un emploi"}]
+    assert done == [
+        {
+            "title": "Ateliers emploi",
+            "public": "pub:youth",
+            "number": 120.0,
+            "why": "Les jeunes trouvent un emploi",
+        }
+    ]
     assert c.state.dialogue is None
 
 
@@ -107,13 +151,30 @@ def test_a_button_that_is_not_the_steps_never_reaches_its_parse():
         return float(answer.button[3:]) if answer.button else value
 
     reg = Registry()
-    reg.add(Dialogue(id="d", then=None, confirm=False, steps=[
-        Step("n", prompt=msg("t.n"), kind="number", options=[Option("tg:30", msg("t.30"))],
-             parse=parse, optional=True),
-        Step("t", prompt=msg("t.t"),
-             parse=lambda ctx, a, v: seen.append(a) or v, skip_as="k:keep",
-             foreign=Invalid(msg("t.gone"), reprompt=False)),
-    ]))
+    reg.add(
+        Dialogue(
+            id="d",
+            then=None,
+            confirm=False,
+            steps=[
+                Step(
+                    "n",
+                    prompt=msg("t.n"),
+                    kind="number",
+                    options=[Option("tg:30", msg("t.30"))],
+                    parse=parse,
+                    optional=True,
+                ),
+                Step(
+                    "t",
+                    prompt=msg("t.t"),
+                    parse=lambda ctx, a, v: seen.append(a) or v,
+                    skip_as="k:keep",
+                    foreign=Invalid(msg("t.gone"), reprompt=False),
+                ),
+            ],
+        )
+    )
     e, c = Engine(reg), ctx()
     e.start(c, "d")
     for data in ("tg:abc", "tg:", "tg:inf", "k:keep", CONFIRM_DATA, "x" * 64):
@@ -132,8 +193,11 @@ def test_number_from_the_nlu_entity_wins():
     e.start(c, "toy")
     e.answer(c, Answer(text="Titre"))
     e.answer(c, Answer(button="pub:youth"))
-    u = Understanding(text="mia w 3echrin", intent=Intent(name="out_of_scope", confidence=0.5),
-                      entities=[Entity(entity="number", value=120)])
+    u = Understanding(
+        text="mia w 3echrin",
+        intent=Intent(name="out_of_scope", confidence=0.5),
+        entities=[Entity(entity="number", value=120)],
+    )
     e.answer(c, Answer(text="mia w 3echrin", understanding=u))
     assert c.state.data["number"] == 120
 
@@ -158,13 +222,25 @@ def test_parse_number():
 
 def value_engine() -> Engine:
     reg = Registry()
-    reg.add(Dialogue(id="fig", then=None, on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
-                     title=msg("t.fig"), steps=[
-        Step("title", prompt=msg("t.title"), label=msg("t.title")),
-        Step("target", prompt=msg("t.target"), kind="number", label=msg("t.target"),
-             options=[Option("tg:30p", msg("t.at_least_30")), Option("tg:50p", msg("t.at_least_50"))],
-             parse=lambda ctx, a, v: a.button or v),
-    ]))
+    reg.add(
+        Dialogue(
+            id="fig",
+            then=None,
+            on_complete=lambda ctx: done.append(dict(ctx.state.data)) or [],
+            title=msg("t.fig"),
+            steps=[
+                Step("title", prompt=msg("t.title"), label=msg("t.title")),
+                Step(
+                    "target",
+                    prompt=msg("t.target"),
+                    kind="number",
+                    label=msg("t.target"),
+                    options=[Option("tg:30p", msg("t.at_least_30")), Option("tg:50p", msg("t.at_least_50"))],
+                    parse=lambda ctx, a, v: a.button or v,
+                ),
+            ],
+        )
+    )
     return Engine(reg)
 
 
@@ -203,8 +279,11 @@ def test_a_number_read_from_words_is_echoed_back():
     e, c = value_engine(), value_ctx()
     e.start(c, "fig")
     e.answer(c, Answer(text="Titre"))
-    u = Understanding(text="sab3in f lmya", intent=Intent(name="nlu_fallback", confidence=0.2),
-                      entities=[Entity(entity="percent", value=70.0, start=0, end=13)])
+    u = Understanding(
+        text="sab3in f lmya",
+        intent=Intent(name="nlu_fallback", confidence=0.2),
+        entities=[Entity(entity="percent", value=70.0, start=0, end=13)],
+    )
     e.answer(c, Answer(text="sab3in f lmya", understanding=u))
     assert c.state.data["target"] == 70
     (note,) = [m for r in c.notes for m in r.lines]

@@ -1,6 +1,7 @@
 """requirements.lock (what `make` installs) pins every dependency of pyproject.toml, the tests'
 included, at a version pyproject.toml allows: a dependency added or re-bounded without `make lock`
 fails here rather than on a fresh machine."""
+
 from __future__ import annotations
 
 import tomllib
@@ -45,8 +46,14 @@ def test_the_lock_pins_every_dependency_within_its_bounds():
 
 
 def test_the_check_sees_a_missing_pin_and_a_pin_out_of_bounds():
-    pyproject = {"project": {"dependencies": ["weasyprint>=70,<71", "segno>=1.6"],
-                             "optional-dependencies": {"test": ["pytest>=8"]}}}
+    pyproject = {
+        "project": {
+            "dependencies": ["weasyprint>=70,<71", "segno>=1.6"],
+            "optional-dependencies": {"test": ["pytest>=8"]},
+        }
+    }
     lock = pins("weasyprint==80.0\n    # via athar\nsegno==1.6.6\n")
     assert missing_or_outside(pyproject, lock) == [
-        "weasyprint==80.0: outside <71,>=70", "pytest: not in requirements.lock"]
+        "weasyprint==80.0: outside <71,>=70",
+        "pytest: not in requirements.lock",
+    ]

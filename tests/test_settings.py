@@ -1,4 +1,5 @@
 """Settings: config.yml + ATHAR_* environment, validated with errors that name the bad key."""
+
 from __future__ import annotations
 
 import pytest
@@ -62,6 +63,7 @@ def test_secrets_come_from_the_environment_and_stay_hidden(config, monkeypatch):
 def test_the_cli_reports_a_bad_setting(config, capsys):
     from bot.cli import main
     from bot.settings import get_settings
+
     config.write_text("default_language: klingon\n", encoding="utf-8")
     get_settings.cache_clear()
     try:

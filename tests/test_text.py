@@ -1,5 +1,6 @@
 """domain/text.py: the one digit table and the bidirectional controls, and the places that read
 digits through it (Persian digits included)."""
+
 from __future__ import annotations
 
 from domain.effects import plain

@@ -7,6 +7,7 @@ while a batch is being written waits and goes in the next one, all together. Alo
 submission is written at once (no timer, no added latency); under load, batches grow by
 themselves.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,7 +42,8 @@ class GroupCommit(Generic[T, R]):
                 batch, self._queue = self._queue, []
                 try:
                     results = await loop.run_in_executor(
-                        self.executor, self.write, [item for item, _ in batch])
+                        self.executor, self.write, [item for item, _ in batch]
+                    )
                     if len(results) != len(batch):
                         raise RuntimeError("a batch write returned the wrong number of results")
                 except BaseException as exc:  # noqa: BLE001 - every waiter learns of it

@@ -6,6 +6,7 @@ with "/" are commands (/help, /menu, /cancel, /back, /skip, /language, /start PA
 A note's buttons that work whatever the question (a lesson offered at the moment of need) are
 lettered instead (a, b…): typing the letter presses the button, numbers stay the question's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,14 @@ def to_incoming(line: str, user: str, lang_hint: str | None = None) -> Incoming:
     text = line.rstrip("\r\n")
     m = re.fullmatch(r"\s*/([A-Za-z_]{1,32})(?:\s+(.*))?\s*", text)
     if m:
-        return Incoming(channel=CHANNEL, chat_id=user, user_ref=user, command=m.group(1),
-                        command_arg=(m.group(2) or "").strip() or None, lang_hint=lang_hint)
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=user,
+            user_ref=user,
+            command=m.group(1),
+            command_arg=(m.group(2) or "").strip() or None,
+            lang_hint=lang_hint,
+        )
     return Incoming(channel=CHANNEL, chat_id=user, user_ref=user, text=text, lang_hint=lang_hint)
 
 
@@ -38,9 +45,14 @@ def format_reply(r: Rendered, keys: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
-                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
-                interactive: bool | None = None) -> int:
+def run_console(
+    dispatcher: Dispatcher,
+    user: str,
+    lang: str | None = None,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    interactive: bool | None = None,
+) -> int:
     interactive = stdin.isatty() if interactive is None else interactive
 
     lettered: dict[str, str] = {}  # letter -> data of a note's button shown last turn
@@ -52,8 +64,7 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
                 stdout.flush()
                 r = dispatcher.fulfil(r)
             keys = None
-            if r.buttons and all(dispatcher.services.handlers.button_handler(b.data)
-                                 for b in r.buttons):
+            if r.buttons and all(dispatcher.services.handlers.button_handler(b.data) for b in r.buttons):
                 keys = [chr(ord("a") + len(lettered) + i) for i in range(len(r.buttons))]
                 lettered.update(zip(keys, (b.data for b in r.buttons)))
             print(format_reply(r, keys), file=stdout)
@@ -62,8 +73,9 @@ def run_console(dispatcher: Dispatcher, user: str, lang: str | None = None,
 
     resumed, current = dispatcher.current_prompt(CHANNEL, user, user)
     if lang and lang != current:
-        out = dispatcher.handle(Incoming(channel=CHANNEL, chat_id=user, user_ref=user,
-                                         button=f"lang:{lang}", lang_hint=lang))
+        out = dispatcher.handle(
+            Incoming(channel=CHANNEL, chat_id=user, user_ref=user, button=f"lang:{lang}", lang_hint=lang)
+        )
         dispatcher.mark_sent(out.outbox_ids)
         resumed, current = dispatcher.current_prompt(CHANNEL, user, user)
     show(resumed)

@@ -8,6 +8,7 @@ PTB's own. Semantics follow HTTPXRequest, but for a JSON body where it sends a f
 for files as it does): PTB's timeouts, `TimedOut`/`NetworkError` for transport failures,
 (status, body) returned as is.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,11 +35,11 @@ class UnreadableAnswer(TelegramError):
 
 
 @functools.lru_cache(maxsize=64)
-def _timeout(total: float | None, sock_connect: float | None, connect: float | None,
-             sock_read: float | None) -> aiohttp.ClientTimeout:
+def _timeout(
+    total: float | None, sock_connect: float | None, connect: float | None, sock_read: float | None
+) -> aiohttp.ClientTimeout:
     """aiohttp's timeout object for these values (a frozen dataclass: shared between requests)."""
-    return aiohttp.ClientTimeout(total=total, sock_connect=sock_connect, connect=connect,
-                                 sock_read=sock_read)
+    return aiohttp.ClientTimeout(total=total, sock_connect=sock_connect, connect=connect, sock_read=sock_read)
 
 
 class JsonBody:
@@ -53,9 +54,15 @@ class JsonBody:
 
 
 class AiohttpRequest(BaseRequest):
-    def __init__(self, connection_pool_size: int = 8, read_timeout: float | None = 5.0,
-                 write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, media_write_timeout: float | None = 20.0):
+    def __init__(
+        self,
+        connection_pool_size: int = 8,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ):
         self._pool_size = connection_pool_size
         self._read = read_timeout
         self._write = write_timeout
@@ -74,8 +81,11 @@ class AiohttpRequest(BaseRequest):
             # trust_env off: the Bot API URL is taken as configured, never through a proxy
             # picked up from the environment (tests and the emulator are on 127.0.0.1)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT},
-                trust_env=False, auto_decompress=True)
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                trust_env=False,
+                auto_decompress=True,
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -99,11 +109,16 @@ class AiohttpRequest(BaseRequest):
         except (ValueError, RecursionError) as exc:
             raise UnreadableAnswer(payload, exc) from None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         write_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: Any = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         # The Bot API takes a JSON body for everything but uploads: encoded in Rust, where
@@ -117,13 +132,15 @@ class AiohttpRequest(BaseRequest):
         read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
         pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        write = (self._media_write if files else self._write) \
-            if isinstance(write_timeout, DefaultValue) else write_timeout
+        write = (
+            (self._media_write if files else self._write)
+            if isinstance(write_timeout, DefaultValue)
+            else write_timeout
+        )
         # aiohttp has no separate write timeout: a request may take the write and read
         # budgets together; waiting for a pooled connection counts as connecting.
         total = None if read is None or write is None else read + write + (connect or 0) + (pool or 0)
-        timeout = _timeout(total, connect, None if connect is None or pool is None else connect + pool,
-                           read)
+        timeout = _timeout(total, connect, None if connect is None or pool is None else connect + pool, read)
         data: Any = None
         headers = None
         if files:
@@ -134,15 +151,15 @@ class AiohttpRequest(BaseRequest):
                 filename, content, mime = part  # PTB's InputFile.field_tuple
                 if not isinstance(content, (bytes, bytearray)):
                     content = content.read()
-                form.add_field(name, content, filename=filename,
-                               content_type=mime or "application/octet-stream")
+                form.add_field(
+                    name, content, filename=filename, content_type=mime or "application/octet-stream"
+                )
             data = form
         elif params:
             data = to_json(params)  # UTF-8, nothing escaped, as json.dumps(ensure_ascii=False)
             headers = _JSON
         try:
-            async with self._session.request(method, url, data=data, headers=headers,
-                                             timeout=timeout) as res:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as res:
                 return res.status, await res.read()
         except asyncio.TimeoutError as exc:
             raise TimedOut from exc

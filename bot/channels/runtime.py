@@ -17,6 +17,7 @@ chat), turn it into an `Incoming` (`incoming`), `send` a `Rendered` within the c
 (each API call through `Runtime.call`), and map its errors to `Transient`, `Unreachable` and
 `Rejected`. See `Adapter`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,6 +46,7 @@ log = logging.getLogger("athar.runtime")
 # ---------------------------------------------------------------------------------------------
 # What adapters raise, and what they are
 
+
 class Transient(Exception):
     """Worth trying again soon: a network error, a 5xx, a rate limit (`retry_after` seconds)."""
 
@@ -71,9 +73,9 @@ class Deferred(Exception):
 
 
 class Receipt(str, Enum):
-    NEW = "new"              # recorded: it will be handled
+    NEW = "new"  # recorded: it will be handled
     DUPLICATE = "duplicate"  # that id was recorded before: dropped
-    REFUSED = "refused"      # can never be stored or read: dead-lettered (a webhook answers 400)
+    REFUSED = "refused"  # can never be stored or read: dead-lettered (a webhook answers 400)
 
 
 class Adapter(Protocol):
@@ -111,8 +113,10 @@ class Adapter(Protocol):
 # ---------------------------------------------------------------------------------------------
 # Replies
 
-def coalesce(replies: list[Rendered], ids: list[int], fits: Callable[[str], bool]
-             ) -> list[tuple[Rendered, list[int]]]:
+
+def coalesce(
+    replies: list[Rendered], ids: list[int], fits: Callable[[str], bool]
+) -> list[tuple[Rendered, list[int]]]:
     """Consecutive plain replies (no keyboard, no file) are joined to the next one when the
     result still fits in one message: fewer calls against the channels' rate limits (Telegram:
     one per second per chat), and the keyboard stays under the text it belongs to."""
@@ -122,10 +126,17 @@ def coalesce(replies: list[Rendered], ids: list[int], fits: Callable[[str], bool
         if out:
             prev, prev_ids = out[-1]
             text = prev.text + "\n\n" + reply.text
-            if not prev.buttons and not prev.attachment and not reply.attachment \
-                    and not prev.job and not reply.job \
-                    and prev.text.strip() and reply.text.strip() \
-                    and prev.language == reply.language and fits(text):
+            if (
+                not prev.buttons
+                and not prev.attachment
+                and not reply.attachment
+                and not prev.job
+                and not reply.job
+                and prev.text.strip()
+                and reply.text.strip()
+                and prev.language == reply.language
+                and fits(text)
+            ):
                 out[-1] = (reply.model_copy(update={"text": text}), prev_ids + item_ids)
                 continue
         out.append((reply, item_ids))
@@ -134,6 +145,7 @@ def coalesce(replies: list[Rendered], ids: list[int], fits: Callable[[str], bool
 
 # ---------------------------------------------------------------------------------------------
 # The runtime
+
 
 @dataclass
 class Stats:
@@ -158,14 +170,28 @@ class Runtime:
     in their language. `stop` waits at most `drain_timeout` seconds for the messages in
     progress; what is left stays recorded for the next start."""
 
-    def __init__(self, athar: Any, adapters: Iterable[Adapter], *, grace: float = 30.0,
-                 sweep_interval: float = 10.0, threads: int = 4, db_threads: int = 4,
-                 nlu_threads: int = 4, retry_backoff: float = 0.5, max_backoff: float = 4.0,
-                 patience: float = 20.0, handle_attempts: int = 3, drain_timeout: float = 6.0,
-                 prune_interval: float = 6 * 3600.0):
+    def __init__(
+        self,
+        athar: Any,
+        adapters: Iterable[Adapter],
+        *,
+        grace: float = 30.0,
+        sweep_interval: float = 10.0,
+        threads: int = 4,
+        db_threads: int = 4,
+        nlu_threads: int = 4,
+        retry_backoff: float = 0.5,
+        max_backoff: float = 4.0,
+        patience: float = 20.0,
+        handle_attempts: int = 3,
+        drain_timeout: float = 6.0,
+        prune_interval: float = 6 * 3600.0,
+    ):
         if patience >= grace > 0:
-            raise ValueError("patience must be shorter than the grace period: the sweep would "
-                             "take over replies still being retried")
+            raise ValueError(
+                "patience must be shorter than the grace period: the sweep would "
+                "take over replies still being retried"
+            )
         self.athar = athar
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
@@ -189,8 +215,9 @@ class Runtime:
         # whichever thread was free cost more in wake-ups than the turn-taking saved.
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="athar-job")
         self._nlu = ThreadPoolExecutor(max_workers=nlu_threads, thread_name_prefix="athar-nlu")
-        self._dbx = ThreadPoolExecutor(max_workers=1 if self.store.gate.enabled else db_threads,
-                                       thread_name_prefix="athar-db")
+        self._dbx = ThreadPoolExecutor(
+            max_workers=1 if self.store.gate.enabled else db_threads, thread_name_prefix="athar-db"
+        )
         # recording (what an acknowledgement waits for) never queues behind dialogue work
         self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="athar-in")
         # concurrent webhook requests are recorded together; sent marks likewise
@@ -251,8 +278,7 @@ class Runtime:
             left = deadline - loop.time()
             if left <= 0:
                 tasks = list(self._tasks)
-                log.warning("%d messages still in progress at the stop: left for the next start",
-                            len(tasks))
+                log.warning("%d messages still in progress at the stop: left for the next start", len(tasks))
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -295,8 +321,9 @@ class Runtime:
             yield wait
             pause = min(pause * 2, self.max_backoff)
 
-    async def call(self, fn: Callable[..., Awaitable[Any]], *args: Any,
-                   patience: float | None = None, **kwargs: Any) -> Any:
+    async def call(
+        self, fn: Callable[..., Awaitable[Any]], *args: Any, patience: float | None = None, **kwargs: Any
+    ) -> Any:
         """One API call of an adapter; `Transient` failures are tried again with growing pauses
         (at least the `retry_after` the channel asked for) for `patience` seconds (default:
         the runtime's)."""
@@ -316,8 +343,12 @@ class Runtime:
                 await asyncio.sleep(wait)
 
     # -- receiving ----------------------------------------------------------------------------
-    async def receive(self, channel: str, payloads: list[dict[str, Any]],
-                      on_new: Callable[[dict[str, Any]], None] | None = None) -> list[Receipt]:
+    async def receive(
+        self,
+        channel: str,
+        payloads: list[dict[str, Any]],
+        on_new: Callable[[dict[str, Any]], None] | None = None,
+    ) -> list[Receipt]:
         """Record payloads of `channel` (one transaction for all that arrive meanwhile), then
         schedule the new ones. Only after this returns may they be acknowledged. `on_new` is
         called for each new payload before it is scheduled (the webhook notes what it answers
@@ -359,8 +390,7 @@ class Runtime:
                 receipts.append(Receipt.DUPLICATE)
         return receipts
 
-    async def refuse(self, channel: str, payload: Any, error: str,
-                     external_id: str | None = None) -> None:
+    async def refuse(self, channel: str, payload: Any, error: str, external_id: str | None = None) -> None:
         """Keep something received that can never be handled (raw bytes, a broken body) as a
         dead letter; raises when the database is unavailable."""
         await self.db(self.store.dead_letter, channel, external_id, "record", payload, error)
@@ -372,10 +402,8 @@ class Runtime:
         those refused before (unstorable, without an id) go to the dead letters."""
         by_channel: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
         for channel, items in batches:
-            by_channel.setdefault(channel, []).extend(
-                (e, c, p) for e, c, p, error in items if error is None)
-        flags = {channel: iter(self.store.record(channel, items))
-                 for channel, items in by_channel.items()}
+            by_channel.setdefault(channel, []).extend((e, c, p) for e, c, p, error in items if error is None)
+        flags = {channel: iter(self.store.record(channel, items)) for channel, items in by_channel.items()}
         out: list[list[bool | None]] = []
         for channel, items in batches:
             row: list[bool | None] = []
@@ -421,13 +449,11 @@ class Runtime:
             except Exception as exc:  # noqa: BLE001 - tried again, then left to the sweep
                 wait = next(pauses, None)
                 if wait is None:
-                    log.warning("replies sent but not marked (the sweep may send them again): %s",
-                                exc)
+                    log.warning("replies sent but not marked (the sweep may send them again): %s", exc)
                     return
                 await asyncio.sleep(wait)
 
-    def _schedule(self, channel: str, external_id: str, chat: str | None,
-                  payload: dict[str, Any]) -> None:
+    def _schedule(self, channel: str, external_id: str, chat: str | None, payload: dict[str, Any]) -> None:
         key = (channel, external_id)
         if key in self._inflight:
             return
@@ -450,8 +476,9 @@ class Runtime:
                 del self._waiting[key]
                 self._locks.pop(key, None)
 
-    async def _process(self, channel: str, external_id: str, chat: str | None,
-                       payload: dict[str, Any]) -> None:
+    async def _process(
+        self, channel: str, external_id: str, chat: str | None, payload: dict[str, Any]
+    ) -> None:
         key = (channel, external_id)
         try:
             # messages of one chat are handled in the order received
@@ -461,19 +488,21 @@ class Runtime:
             self._inflight.discard(key)
             self._received.pop(key, None)
 
-    async def _on_payload(self, adapter: Adapter, external_id: str,
-                          payload: dict[str, Any]) -> None:
+    async def _on_payload(self, adapter: Adapter, external_id: str, payload: dict[str, Any]) -> None:
         channel = adapter.name
         try:
             incoming = await adapter.incoming(payload)
         except Malformed as exc:
-            log.warning("%s payload %s cannot be read: kept as a dead letter (%s)", channel,
-                        self.ref(channel, external_id), exc)
+            log.warning(
+                "%s payload %s cannot be read: kept as a dead letter (%s)",
+                channel,
+                self.ref(channel, external_id),
+                exc,
+            )
             await self._dead_letter(adapter, external_id, payload, None, "read", exc)
             return
         except Exception as exc:  # noqa: BLE001 - tried again by the sweep (counted: then dead)
-            log.exception("%s payload %s failed before handling", channel,
-                          self.ref(channel, external_id))
+            log.exception("%s payload %s failed before handling", channel, self.ref(channel, external_id))
             if not is_transient(exc):
                 await self._failed(adapter, external_id, payload, None, exc)
             return
@@ -482,8 +511,11 @@ class Runtime:
             return
         # the NLU (an HTTP call to Rasa) in its pool, the unit of work in the database's
         # executor: a free text never holds up the database
-        understanding = await asyncio.get_running_loop().run_in_executor(
-            self._nlu, self.dispatcher.understand, incoming) if incoming.text else None
+        understanding = (
+            await asyncio.get_running_loop().run_in_executor(self._nlu, self.dispatcher.understand, incoming)
+            if incoming.text
+            else None
+        )
         outcome = await self._handle(adapter, external_id, payload, incoming, understanding)
         if outcome is None:
             return
@@ -501,8 +533,14 @@ class Runtime:
         if started is not None:
             self.stats.latencies.append(time.perf_counter() - started)
 
-    async def _handle(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
-                      incoming: Incoming, understanding: Any) -> Any:
+    async def _handle(
+        self,
+        adapter: Adapter,
+        external_id: str,
+        payload: dict[str, Any],
+        incoming: Incoming,
+        understanding: Any,
+    ) -> Any:
         """The dispatcher's unit of work for one message, or None when it did not happen (kept
         for the sweep, or a dead letter by now). The database being away is waited out for
         `patience` seconds; any other failure counts, and after `handle_attempts` the message
@@ -522,37 +560,48 @@ class Runtime:
                 if is_transient(exc):
                     wait = next(pauses, None)
                     if wait is None:
-                        log.warning("database unavailable: message %s left for the sweep (%s)",
-                                    ref, exc)
+                        log.warning("database unavailable: message %s left for the sweep (%s)", ref, exc)
                         return None
-                    log.info("database unavailable, trying message %s again in %.2f s (%s)",
-                             ref, wait, exc)
+                    log.info("database unavailable, trying message %s again in %.2f s (%s)", ref, wait, exc)
                     await asyncio.sleep(wait)
                     continue
                 log.exception("message %s failed", ref)
-                if self._stopping or not await self._failed(adapter, external_id, payload,
-                                                            incoming, exc):
+                if self._stopping or not await self._failed(adapter, external_id, payload, incoming, exc):
                     return None
                 await asyncio.sleep(next(pauses, self.retry_backoff))
 
-    async def _failed(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
-                      incoming: Incoming | None, exc: BaseException) -> bool:
+    async def _failed(
+        self,
+        adapter: Adapter,
+        external_id: str,
+        payload: dict[str, Any],
+        incoming: Incoming | None,
+        exc: BaseException,
+    ) -> bool:
         """Count a failure of a message; True if it is to be tried again now. After
         `handle_attempts` failures it is a dead letter (and its sender told)."""
         try:
             attempts = await self.db(self.store.failed, adapter.name, external_id)
         except Exception:  # noqa: BLE001 - the database is away: the sweep tries again
-            log.warning("message %s: failure not counted, left for the sweep",
-                        self.ref(adapter.name, external_id))
+            log.warning(
+                "message %s: failure not counted, left for the sweep", self.ref(adapter.name, external_id)
+            )
             return False
         if attempts < self.handle_attempts:
             return incoming is not None
         await self._dead_letter(adapter, external_id, payload, incoming, "handle", exc, attempts)
         return False
 
-    async def _dead_letter(self, adapter: Adapter, external_id: str, payload: dict[str, Any],
-                           incoming: Incoming | None, stage: str, exc: BaseException,
-                           attempts: int = 0) -> None:
+    async def _dead_letter(
+        self,
+        adapter: Adapter,
+        external_id: str,
+        payload: dict[str, Any],
+        incoming: Incoming | None,
+        stage: str,
+        exc: BaseException,
+        attempts: int = 0,
+    ) -> None:
         """Keep a payload as a dead letter; when its sender is known, tell them (the error
         message in their language, through the outbox like any reply)."""
         channel = adapter.name
@@ -563,17 +612,26 @@ class Runtime:
                 lang = await self.db(self._language_of, incoming)
                 error = Reply.of("common.error")
                 rendered = self.catalog.render(error, lang)
-                reply = OutboxItem(channel=channel, chat_id=incoming.chat_id, payload={
-                    "reply": error.model_dump(mode="json"), "language": lang})
-            item_id = await self.db(self.store.dead_letter, channel, external_id, stage,
-                                    payload, exc, attempts, reply)
+                reply = OutboxItem(
+                    channel=channel,
+                    chat_id=incoming.chat_id,
+                    payload={"reply": error.model_dump(mode="json"), "language": lang},
+                )
+            item_id = await self.db(
+                self.store.dead_letter, channel, external_id, stage, payload, exc, attempts, reply
+            )
         except Exception:  # noqa: BLE001 - the database is away: the sweep tries again
-            log.exception("message %s: could not keep it as a dead letter",
-                          self.ref(channel, external_id))
+            log.exception("message %s: could not keep it as a dead letter", self.ref(channel, external_id))
             return
         self.stats.dead_letters += 1
-        log.error("%s message %s is a dead letter (%s, %d attempts): %s", channel,
-                  self.ref(channel, external_id), stage, attempts, type(exc).__name__)
+        log.error(
+            "%s message %s is a dead letter (%s, %d attempts): %s",
+            channel,
+            self.ref(channel, external_id),
+            stage,
+            attempts,
+            type(exc).__name__,
+        )
         if incoming is not None and rendered is not None and item_id:
             sent = await self.deliver(adapter, incoming.chat_id, [rendered], [item_id])
             await self._finish(channel, None, sent)
@@ -606,8 +664,9 @@ class Runtime:
         log.info("%s user marked %s", channel, "unreachable" if flag else "reachable again")
 
     # -- sending ------------------------------------------------------------------------------
-    async def deliver(self, adapter: Adapter, chat_id: str, replies: list[Rendered],
-                      outbox_ids: list[int]) -> list[int]:
+    async def deliver(
+        self, adapter: Adapter, chat_id: str, replies: list[Rendered], outbox_ids: list[int]
+    ) -> list[int]:
         """Send replies in order. Each sent reply but the last is marked sent at once (so that
         a crash sends at most one reply of a chat twice); the outbox ids of the last are
         returned, for the caller to mark with the payload's end. Stops at the first failure
@@ -657,16 +716,19 @@ class Runtime:
 
     def _rendered(self, item: OutboxItem) -> Rendered:
         reply = Reply.model_validate(item.payload["reply"])
-        return self.catalog.render(reply, item.payload.get("language") or
-                                   self.dispatcher.default_language)
+        return self.catalog.render(reply, item.payload.get("language") or self.dispatcher.default_language)
 
     async def release(self, channel: str, chat_id: str) -> None:
         """Send the replies held for a chat (`Deferred`), in order. Called by the adapter from
         `incoming`, which runs in the chat's turn."""
         items = await self.db(self.store.release, channel, chat_id)
         if items:
-            sent = await self.deliver(self.adapters[channel], chat_id,
-                                      [self._rendered(i) for i in items], [i.id or 0 for i in items])
+            sent = await self.deliver(
+                self.adapters[channel],
+                chat_id,
+                [self._rendered(i) for i in items],
+                [i.id or 0 for i in items],
+            )
             await self._finish(channel, None, sent)
 
     # -- recovery -----------------------------------------------------------------------------
@@ -693,9 +755,9 @@ class Runtime:
                     claimed = [i for i in items if await self.db(self.store.claim, i)]
                     if not claimed:
                         continue
-                    sent = await self.deliver(adapter, chat_id,
-                                              [self._rendered(i) for i in claimed],
-                                              [i.id or 0 for i in claimed])
+                    sent = await self.deliver(
+                        adapter, chat_id, [self._rendered(i) for i in claimed], [i.id or 0 for i in claimed]
+                    )
                 await self._finish(channel, None, sent)
 
     async def _sweep_forever(self) -> None:
@@ -714,5 +776,6 @@ class Runtime:
 
     def _prune(self) -> None:
         from bot.maintenance import prune
+
         done = prune(self.dispatcher.uow_factory, self.athar.settings.polls.retention_months)
         log.info("database housekeeping: %s", done)

@@ -10,6 +10,7 @@ API's errors mapped to the runtime's: a 429 is waited out by PTB's AIORateLimite
 switched on) and then transient, like network errors and 5xx; a 403 means the user blocked the
 bot; any other refusal is final.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,9 @@ from typing import Any, Callable, Sequence
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (  # noqa: E402
-    BotCommand, InlineKeyboardButton, InlineKeyboardMarkup,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -53,6 +56,7 @@ _UPDATE_ID = re.compile(rb'"update_id"\s*:\s*(\d{1,19})')
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: a Telegram update → an Incoming message
+
 
 def chat_key(payload: dict[str, Any]) -> str | None:
     """The chat an update belongs to, from the raw JSON (used to keep per-chat order)."""
@@ -86,23 +90,33 @@ def _media(message: dict[str, Any]) -> Media | None:
     for kind, field_ in (("voice", "voice"), ("audio", "audio")):
         v = message.get(field_)
         if isinstance(v, dict):
-            return Media(kind=kind, ref=str(v["file_id"]), mime=v.get("mime_type"),
-                         size=_int(v.get("file_size")), duration=_int(v.get("duration")))
+            return Media(
+                kind=kind,
+                ref=str(v["file_id"]),
+                mime=v.get("mime_type"),
+                size=_int(v.get("file_size")),
+                duration=_int(v.get("duration")),
+            )
     sizes = message.get("photo")
     if isinstance(sizes, list) and sizes:
-        p = max((s for s in sizes if isinstance(s, dict)),
-                key=lambda s: ((_int(s.get("width")) or 0) * (_int(s.get("height")) or 0),
-                               _int(s.get("file_size")) or 0))
-        return Media(kind="photo", ref=str(p["file_id"]), mime="image/jpeg",
-                     size=_int(p.get("file_size")))
+        p = max(
+            (s for s in sizes if isinstance(s, dict)),
+            key=lambda s: (
+                (_int(s.get("width")) or 0) * (_int(s.get("height")) or 0),
+                _int(s.get("file_size")) or 0,
+            ),
+        )
+        return Media(kind="photo", ref=str(p["file_id"]), mime="image/jpeg", size=_int(p.get("file_size")))
     v = message.get("video") or message.get("video_note")
     if isinstance(v, dict):
-        return Media(kind="video", ref=str(v["file_id"]), mime=v.get("mime_type"),
-                     size=_int(v.get("file_size")))
+        return Media(
+            kind="video", ref=str(v["file_id"]), mime=v.get("mime_type"), size=_int(v.get("file_size"))
+        )
     d = message.get("document")
     if isinstance(d, dict):
-        return Media(kind="document", ref=str(d["file_id"]), mime=d.get("mime_type"),
-                     size=_int(d.get("file_size")))
+        return Media(
+            kind="document", ref=str(d["file_id"]), mime=d.get("mime_type"), size=_int(d.get("file_size"))
+        )
     loc = message.get("location")
     if isinstance(loc, dict):
         return Media(kind="location", ref=f"{float(loc['latitude']):.6f},{float(loc['longitude']):.6f}")
@@ -129,16 +143,27 @@ def to_incoming(update: dict[str, Any]) -> Incoming | None:
             return None
         sender = cq["from"]
         chat = _get(cq, "message", "chat", "id") or sender["id"]
-        return Incoming(channel=CHANNEL, chat_id=str(chat), user_ref=str(sender["id"]),
-                        message_id=uid, button=data, lang_hint=sender.get("language_code"))
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=str(chat),
+            user_ref=str(sender["id"]),
+            message_id=uid,
+            button=data,
+            lang_hint=sender.get("language_code"),
+        )
     m = update.get("message")
     if not isinstance(m, dict):
         return None
     sender = m.get("from")
     if not isinstance(sender, dict) or sender.get("is_bot"):
         return None
-    base = dict(channel=CHANNEL, chat_id=str(m["chat"]["id"]), user_ref=str(sender["id"]),
-                message_id=uid, lang_hint=sender.get("language_code"))
+    base = dict(
+        channel=CHANNEL,
+        chat_id=str(m["chat"]["id"]),
+        user_ref=str(sender["id"]),
+        message_id=uid,
+        lang_hint=sender.get("language_code"),
+    )
     text = m.get("text")
     if isinstance(text, str):
         c = COMMAND.fullmatch(text.strip())
@@ -158,6 +183,7 @@ def to_incoming(update: dict[str, Any]) -> Incoming | None:
 
 # ---------------------------------------------------------------------------------------------
 # Rendering: limits and keyboards
+
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
@@ -183,19 +209,19 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     chunks: list[str] = []
     rest = text
     while utf16_len(rest) > limit:
-        head = rest[:_cut(rest, limit)]
+        head = rest[: _cut(rest, limit)]
         for sep in ("\n\n", "\n", " "):
             i = head.rfind(sep)
             if i > 0:
                 chunks.append(rest[:i])
-                rest = rest[i + len(sep):]
+                rest = rest[i + len(sep) :]
                 break
         else:
             chunks.append(head)
-            rest = rest[len(head):]
+            rest = rest[len(head) :]
     chunks.append(rest)
     kept = [c for c in chunks if c.strip()]  # Telegram refuses an empty message
-    return kept or [text[:_cut(text, limit)]]
+    return kept or [text[: _cut(text, limit)]]
 
 
 def layout(buttons: list[RenderedButton]) -> list[list[RenderedButton]]:
@@ -204,14 +230,15 @@ def layout(buttons: list[RenderedButton]) -> list[list[RenderedButton]]:
         return []
     longest = max(len(b.label) for b in buttons)
     per_row = 5 if longest <= 3 else 2 if longest <= 14 else 1
-    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
 def keyboard(buttons: list[RenderedButton]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                 for row in layout(buttons)])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in layout(buttons)]
+    )
 
 
 def keyboard_json(buttons: list[RenderedButton]) -> dict[str, Any] | None:
@@ -219,28 +246,33 @@ def keyboard_json(buttons: list[RenderedButton]) -> dict[str, Any] | None:
     directly for the hot path: PTB's objects cost more than the rest of a reply."""
     if not buttons:
         return None
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
-                                for row in layout(buttons)]}
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.data} for b in row] for row in layout(buttons)
+        ]
+    }
 
 
 def file_url(api_url: str) -> str:
     """The file download base URL that goes with a Bot API base URL (…/bot → …/file/bot)."""
     base = api_url.rstrip("/")
     if base.endswith("/bot"):
-        return base[:-len("/bot")] + "/file/bot"
+        return base[: -len("/bot")] + "/file/bot"
     return base + "/file/bot"
 
 
 # ---------------------------------------------------------------------------------------------
 # The channel: an adapter of the delivery runtime (bot/channels/runtime.py)
 
+
 class TelegramChannel:
     """Parses updates, sends replies, maps the Bot API's errors; the runtime does the rest."""
 
     name = CHANNEL
 
-    def __init__(self, application: Application, catalog: Any, *, poll_timeout: int = 25,
-                 updates_request: Any = None):
+    def __init__(
+        self, application: Application, catalog: Any, *, poll_timeout: int = 25, updates_request: Any = None
+    ):
         self.application = application
         self.bot = application.bot
         self.catalog = catalog
@@ -256,8 +288,9 @@ class TelegramChannel:
         if settings.telegram_token is None:
             raise ValueError("ATHAR_TELEGRAM_TOKEN is not set")
         api_url = settings.telegram.api_url or DEFAULT_API_URL
-        limiter = AIORateLimiter(overall_max_rate=settings.telegram.max_rate,
-                                 max_retries=settings.telegram.max_retries)
+        limiter = AIORateLimiter(
+            overall_max_rate=settings.telegram.max_rate, max_retries=settings.telegram.max_retries
+        )
         application = (
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
@@ -322,8 +355,12 @@ class TelegramChannel:
     async def _answer_callback(self, query_id: str) -> None:
         """Every callback query is answered (the button stops spinning), even a stale one."""
         try:
-            await self._call(self._api, endpoint="answerCallbackQuery",
-                             params={"callback_query_id": query_id}, patience=CALLBACK_PATIENCE)
+            await self._call(
+                self._api,
+                endpoint="answerCallbackQuery",
+                params={"callback_query_id": query_id},
+                patience=CALLBACK_PATIENCE,
+            )
         except (Transient, Rejected, Unreachable) as exc:
             log.info("callback query not answered: %s", exc)
 
@@ -347,19 +384,26 @@ class TelegramChannel:
         if limiter is None:
             return await self._post_json(endpoint, params)
         return await limiter.process_request(
-            callback=self._post_json, args=(endpoint, params), kwargs={}, endpoint=endpoint,
-            data=params, rate_limit_args=None)
+            callback=self._post_json,
+            args=(endpoint, params),
+            kwargs={},
+            endpoint=endpoint,
+            data=params,
+            rate_limit_args=None,
+        )
 
-    async def _post_json(self, endpoint: str, params: dict[str, Any], request: Any = None,
-                         **timeouts: Any) -> Any:
+    async def _post_json(
+        self, endpoint: str, params: dict[str, Any], request: Any = None, **timeouts: Any
+    ) -> Any:
         """POST a JSON body through PTB's request layer (`request`: the general one unless
         given, e.g. long polling's own)."""
         return await (request or self.bot.request).post(
-            url=f"{self.bot.base_url}/{endpoint}", request_data=JsonBody(params),  # type: ignore[arg-type]
-            **timeouts)
+            url=f"{self.bot.base_url}/{endpoint}",
+            request_data=JsonBody(params),  # type: ignore[arg-type]
+            **timeouts,
+        )
 
-    async def _call(self, method: Callable[..., Any], patience: float | None = None,
-                    **kwargs: Any) -> Any:
+    async def _call(self, method: Callable[..., Any], patience: float | None = None, **kwargs: Any) -> Any:
         """Call the Bot API through the runtime (which retries what is transient), its errors
         mapped: a 429 the rate limiter gave up on, network errors and 5xx are transient; 403
         means the user blocked the bot; any other refusal is final."""
@@ -379,14 +423,15 @@ class TelegramChannel:
         if att:
             markup = keyboard(reply.buttons)
             path = Path(att["path"])
-            caption = (att.get("caption") or "")
-            caption = caption[:_cut(caption, MAX_CAPTION)] or None
+            caption = att.get("caption") or ""
+            caption = caption[: _cut(caption, MAX_CAPTION)] or None
             extra = dict(chat_id=chat_id, caption=caption, reply_markup=markup)
             if att.get("kind") == "photo":
                 await self._call(self.bot.send_photo, photo=path, **extra)
             else:
-                await self._call(self.bot.send_document, document=path,
-                                 filename=att.get("filename") or path.name, **extra)
+                await self._call(
+                    self.bot.send_document, document=path, filename=att.get("filename") or path.name, **extra
+                )
 
     # -- polling --------------------------------------------------------------------------
     async def poll(self, stop: asyncio.Event) -> None:
@@ -397,14 +442,16 @@ class TelegramChannel:
         single = False  # after an answer nobody could read: one update at a time
         while not stop.is_set():
             # Raw JSON: the updates are recorded as they came and parsed once, when processed.
-            params: dict[str, Any] = {"timeout": self.poll_timeout,
-                                      "allowed_updates": ALLOWED_UPDATES}
+            params: dict[str, Any] = {"timeout": self.poll_timeout, "allowed_updates": ALLOWED_UPDATES}
             if offset is not None:
                 params["offset"] = offset
             if single:
                 params["limit"] = 1
-            fetch = asyncio.create_task(self._post_json(
-                "getUpdates", params, self._updates_request, read_timeout=self.poll_timeout + 35))
+            fetch = asyncio.create_task(
+                self._post_json(
+                    "getUpdates", params, self._updates_request, read_timeout=self.poll_timeout + 35
+                )
+            )
             stopping = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if fetch not in done:
@@ -435,8 +482,9 @@ class TelegramChannel:
                 continue
             pause = 0.5
             single = False
-            payloads = [u for u in updates or [] if isinstance(u, dict)
-                        and isinstance(u.get("update_id"), int)]
+            payloads = [
+                u for u in updates or [] if isinstance(u, dict) and isinstance(u.get("update_id"), int)
+            ]
             if not payloads:
                 continue
             while True:
@@ -459,8 +507,7 @@ class TelegramChannel:
         uid = min(ids)
         while True:
             try:
-                await self.runtime.refuse(CHANNEL, raw, "getUpdates answer unreadable",
-                                          external_id=str(uid))
+                await self.runtime.refuse(CHANNEL, raw, "getUpdates answer unreadable", external_id=str(uid))
                 return uid
             except Exception:  # noqa: BLE001 - the database is away: not acknowledged yet
                 log.exception("could not keep an unreadable update, retrying")
@@ -469,13 +516,20 @@ class TelegramChannel:
     async def set_commands(self) -> None:
         """The command menu in French and Arabic (and French for everyone else)."""
         for lang in (None,) + MENU_LANGUAGES:
-            commands = [BotCommand(c, self.catalog.text(f"telegram.commands.{c}", lang or "fr"))
-                        for c in MENU_COMMANDS]
+            commands = [
+                BotCommand(c, self.catalog.text(f"telegram.commands.{c}", lang or "fr"))
+                for c in MENU_COMMANDS
+            ]
             await self._call(self.bot.set_my_commands, commands=commands, language_code=lang)
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        await self._call(self.bot.set_webhook, url=url, secret_token=secret,
-                         allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        await self._call(
+            self.bot.set_webhook,
+            url=url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
 
 
 async def _mapped(method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -506,9 +560,13 @@ def build_runtime(athar: Any, settings: Any, **kwargs: Any) -> tuple[Runtime, Te
     return Runtime(athar, [channel], **kwargs), channel
 
 
-async def run_polling(athar: Any, settings: Any, stop: asyncio.Event | None = None,
-                      ready: Callable[["TelegramChannel"], None] | None = None,
-                      **kwargs: Any) -> TelegramChannel:
+async def run_polling(
+    athar: Any,
+    settings: Any,
+    stop: asyncio.Event | None = None,
+    ready: Callable[["TelegramChannel"], None] | None = None,
+    **kwargs: Any,
+) -> TelegramChannel:
     """Run the bot with long polling until `stop` is set (or the task is cancelled)."""
     stop = stop or asyncio.Event()
     runtime, channel = build_runtime(athar, settings, **kwargs)

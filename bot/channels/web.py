@@ -27,6 +27,7 @@ channels configured.
 Nothing lives in process memory that another worker needs: run as many workers as you like.
 GET /healthz answers "ok".
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,10 +74,14 @@ def parse_json(body: bytes) -> Any:
         return None
 
 
-def create_app(settings: Any = None, *, athar: Any = None,  # noqa: C901
-               runtime_kwargs: dict[str, Any] | None = None,
-               whatsapp_kwargs: dict[str, Any] | None = None,
-               telegram_polling: bool = False) -> Starlette:
+def create_app(  # noqa: C901
+    settings: Any = None,
+    *,
+    athar: Any = None,
+    runtime_kwargs: dict[str, Any] | None = None,
+    whatsapp_kwargs: dict[str, Any] | None = None,
+    telegram_polling: bool = False,
+) -> Starlette:
     """The ASGI app. With no arguments (uvicorn's factory, one call per worker) settings come
     from config.yml and the environment. `telegram_polling` (`athar run`, one process): Telegram
     by long polling in the same runtime, no /telegram webhook."""
@@ -108,10 +113,12 @@ def create_app(settings: Any = None, *, athar: Any = None,  # noqa: C901
             kwargs = dict(runtime_kwargs or {})
             if telegram_on:
                 from bot.channels.telegram import TelegramChannel
+
                 app.state.telegram = TelegramChannel.build(settings, a.services.catalog)
                 adapters.append(app.state.telegram)
             if whatsapp_on:
                 from bot.channels.whatsapp import WhatsAppChannel
+
                 app.state.whatsapp = WhatsAppChannel(a, settings, **(whatsapp_kwargs or {}))
                 adapters.append(app.state.whatsapp)
                 kwargs.update(_recovery(settings.whatsapp, kwargs))
@@ -136,23 +143,25 @@ def create_app(settings: Any = None, *, athar: Any = None,  # noqa: C901
 
     async def telegram_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER)
-        if given is None or not hmac.compare_digest(
-                given.encode("utf-8", "surrogateescape"), expected):
+        if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
             log.warning("webhook call refused: missing or wrong secret token")
             return Response(status_code=403)
         body = await read_body(request)
         if body is None:
             return Response(status_code=413)
         payload = parse_json(body)
-        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int) \
-                or isinstance(payload.get("update_id"), bool):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("update_id"), int)
+            or isinstance(payload.get("update_id"), bool)
+        ):
             return Response(status_code=400)
         telegram = request.app.state.telegram
         call = telegram.answer_in_response(payload)
         try:
             (receipt,) = await request.app.state.runtime.receive(
-                telegram.name, [payload],
-                on_new=telegram.answered_in_response if call is not None else None)
+                telegram.name, [payload], on_new=telegram.answered_in_response if call is not None else None
+            )
         except Exception:  # noqa: BLE001 - not recorded: not acknowledged, Telegram retries
             log.exception("an update could not be recorded")
             return Response(status_code=503)
@@ -218,8 +227,7 @@ def whatsapp_routes(settings: Any) -> list[Route]:
         # events that can never be stored are dead letters by now: Meta need not send them again
         return Response(status_code=200)
 
-    return [Route(wa.PATH, handshake, methods=["GET"]),
-            Route(wa.PATH, notification, methods=["POST"])]
+    return [Route(wa.PATH, handshake, methods=["GET"]), Route(wa.PATH, notification, methods=["POST"])]
 
 
 def _polling_ended(task: "asyncio.Task[Any]") -> None:
@@ -232,8 +240,10 @@ def _recovery(whatsapp: Any, given: dict[str, Any]) -> dict[str, Any]:
     how long an event or a reply may wait before any worker's sweep takes it over, and how
     often it looks. The retries of one reply must end before the grace period does (Runtime's
     patience, 20 s by default, is shortened to half a shorter grace period)."""
-    out = {"grace": given.get("grace", whatsapp.grace_seconds),
-           "sweep_interval": given.get("sweep_interval", whatsapp.sweep_seconds)}
+    out = {
+        "grace": given.get("grace", whatsapp.grace_seconds),
+        "sweep_interval": given.get("sweep_interval", whatsapp.sweep_seconds),
+    }
     if "patience" not in given and 0 < out["grace"] <= 20.0:
         out["patience"] = out["grace"] / 2
     return out

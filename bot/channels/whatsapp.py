@@ -14,6 +14,7 @@ bot/channels/http.py); Athar already reads the platform's JSON straight into `In
 Graph API calls it needs are four (send a message, upload a medium, look a medium up, download
 it), on the aiohttp the Telegram channel already uses.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,6 +66,7 @@ UNREACHABLE_CODES = {UNDELIVERABLE, 131030, 131021}
 # ---------------------------------------------------------------------------------------------
 # The webhook: signature and events
 
+
 def signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
@@ -74,8 +76,9 @@ def signed(secret: bytes, body: bytes, header: str | None) -> bool:
     (compared in constant time)."""
     if not header:
         return False
-    return hmac.compare_digest(header.strip().encode("utf-8", "surrogateescape"),
-                               signature(secret, body).encode())
+    return hmac.compare_digest(
+        header.strip().encode("utf-8", "surrogateescape"), signature(secret, body).encode()
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Event:
     """One thing a webhook call told: a message from a user, or a status of a message sent.
     `payload` is what is recorded (`Runtime.receive`); `key` identifies it (a second delivery
     of the same key is a duplicate) and `chat` orders it (see `identify`)."""
+
     key: str
     chat: str | None
     payload: dict[str, Any]
@@ -111,8 +115,11 @@ def events(body: Any) -> list[Event]:
     """The events of a webhook body (several entries, changes, messages and statuses may come
     in one call). Raises ValueError when the body is not a WhatsApp Business Account
     notification. The sender's profile name is not kept (beneficiaries are never identified)."""
-    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account" \
-            or not isinstance(body.get("entry"), list):
+    if (
+        not isinstance(body, dict)
+        or body.get("object") != "whatsapp_business_account"
+        or not isinstance(body.get("entry"), list)
+    ):
         raise ValueError("not a WhatsApp Business Account notification")
     payloads: list[dict[str, Any]] = []
     for entry in body["entry"]:
@@ -122,10 +129,12 @@ def events(body: Any) -> list[Event]:
             value = change.get("value")
             if not isinstance(value, dict):
                 continue
-            payloads += [{"kind": "message", "message": m} for m in value.get("messages") or []
-                         if isinstance(m, dict)]
-            payloads += [{"kind": "status", "status": s} for s in value.get("statuses") or []
-                         if isinstance(s, dict)]
+            payloads += [
+                {"kind": "message", "message": m} for m in value.get("messages") or [] if isinstance(m, dict)
+            ]
+            payloads += [
+                {"kind": "status", "status": s} for s in value.get("statuses") or [] if isinstance(s, dict)
+            ]
     out: list[Event] = []
     for payload in payloads:
         try:
@@ -148,8 +157,12 @@ def message_time(payload: dict[str, Any]) -> datetime | None:
 def _media(m: dict[str, Any], kind: str) -> Media:
     part = m[m["type"]]
     caption = part.get("caption") if isinstance(part.get("caption"), str) else None
-    return Media(kind=kind, ref=str(part["id"]), mime=part.get("mime_type"),
-                 caption=(caption or "").strip()[:MAX_BODY] or None)
+    return Media(
+        kind=kind,
+        ref=str(part["id"]),
+        mime=part.get("mime_type"),
+        caption=(caption or "").strip()[:MAX_BODY] or None,
+    )
 
 
 def _start(text: str) -> tuple[str, str | None] | None:
@@ -202,8 +215,10 @@ def to_incoming(payload: dict[str, Any]) -> Incoming | None:
         return Incoming(**base, media=_media(m, kind))
     if kind == "location":
         loc = m["location"]
-        return Incoming(**base, media=Media(
-            kind="location", ref=f"{float(loc['latitude']):.6f},{float(loc['longitude']):.6f}"))
+        return Incoming(
+            **base,
+            media=Media(kind="location", ref=f"{float(loc['latitude']):.6f},{float(loc['longitude']):.6f}"),
+        )
     if kind in ("reaction", "system", "edit", "revoke", "request_welcome"):
         return None
     # stickers, contacts, orders, unsupported and unknown types: answered politely
@@ -225,9 +240,11 @@ def status_of(payload: dict[str, Any]) -> tuple[str, str, int | None, datetime |
 # ---------------------------------------------------------------------------------------------
 # Rendering: a reply → WhatsApp messages within the limits
 
+
 @dataclass(frozen=True)
 class Labels:
     """The channel's own words in one language (catalog `whatsapp.*`)."""
+
     choose: str  # an interactive message's body when the reply has no text
     list_button: str  # the button that opens a list
     more: str  # the row that shows the next page of a long list
@@ -238,7 +255,7 @@ class Labels:
 def _fit(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with an ellipsis when something was cut."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -251,7 +268,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
             i = head.rfind(sep)
             if i > 0:
                 chunks.append(rest[:i])
-                rest = rest[i + len(sep):]
+                rest = rest[i + len(sep) :]
                 break
         else:
             chunks.append(head)
@@ -279,7 +296,7 @@ def _body(text: str, labels: Labels) -> tuple[list[str], str]:
         return [], text
     parts = split_text(text, MAX_BODY)
     body = parts[-1]
-    before = text[:len(text) - len(body)].rstrip()
+    before = text[: len(text) - len(body)].rstrip()
     return split_text(before), body
 
 
@@ -287,10 +304,18 @@ def _buttons_message(body: str, buttons: list[RenderedButton]) -> dict[str, Any]
     titles = [_title(b, MAX_BUTTON_TITLE) for b in buttons]
     if len(set(titles)) < len(titles):  # WhatsApp refuses two buttons with one title
         return None
-    return {"type": "interactive", "interactive": {
-        "type": "button", "body": {"text": body},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": b.data, "title": t}}
-                               for b, t in zip(buttons, titles)]}}}
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": b.data, "title": t}} for b, t in zip(buttons, titles)
+                ]
+            },
+        },
+    }
 
 
 def _row(button: RenderedButton) -> dict[str, Any]:
@@ -307,24 +332,32 @@ def pages(buttons: list[RenderedButton]) -> list[list[RenderedButton]]:
     if len(buttons) <= MAX_ROWS:
         return [buttons]
     per = MAX_ROWS - 1
-    return [buttons[i:i + per] for i in range(0, len(buttons), per)]
+    return [buttons[i : i + per] for i in range(0, len(buttons), per)]
 
 
-def _list_message(body: str, buttons: list[RenderedButton], labels: Labels,
-                  page: int) -> dict[str, Any]:
+def _list_message(body: str, buttons: list[RenderedButton], labels: Labels, page: int) -> dict[str, Any]:
     chunks = pages(buttons)
     page = page % len(chunks)
     rows = [_row(b) for b in chunks[page]]
     if len(chunks) > 1:
         nxt = (page + 1) % len(chunks)
-        rows.append({"id": f"{MORE}{nxt}", "title": _fit(labels.more if nxt else labels.first,
-                                                        MAX_ROW_TITLE),
-                     "description": _fit(labels.more_description.format(
-                         page=nxt + 1, pages=len(chunks)), MAX_ROW_DESCRIPTION)})
-    return {"type": "interactive", "interactive": {
-        "type": "list", "body": {"text": body},
-        "action": {"button": _fit(labels.list_button, MAX_LIST_BUTTON),
-                   "sections": [{"rows": rows}]}}}
+        rows.append(
+            {
+                "id": f"{MORE}{nxt}",
+                "title": _fit(labels.more if nxt else labels.first, MAX_ROW_TITLE),
+                "description": _fit(
+                    labels.more_description.format(page=nxt + 1, pages=len(chunks)), MAX_ROW_DESCRIPTION
+                ),
+            }
+        )
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body},
+            "action": {"button": _fit(labels.list_button, MAX_LIST_BUTTON), "sections": [{"rows": rows}]},
+        },
+    }
 
 
 def render(reply: Rendered, labels: Labels, page: int = 0) -> list[dict[str, Any]]:
@@ -357,6 +390,7 @@ def render(reply: Rendered, labels: Labels, page: int = 0) -> list[dict[str, Any
 # ---------------------------------------------------------------------------------------------
 # The Graph API: a small client on aiohttp
 
+
 class GraphError(Exception):
     """A refused Graph API call: the HTTP status and WhatsApp's error code."""
 
@@ -381,8 +415,9 @@ class GraphError(Exception):
 class GraphClient:
     """The four Graph API calls Athar needs, with a bearer token, on one aiohttp session."""
 
-    def __init__(self, api_url: str, token: str, phone_number_id: str, *,
-                 connections: int = 16, timeout: float = 30.0):
+    def __init__(
+        self, api_url: str, token: str, phone_number_id: str, *, connections: int = 16, timeout: float = 30.0
+    ):
         self.api_url = api_url.rstrip("/")
         self.phone_number_id = phone_number_id
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -392,11 +427,14 @@ class GraphClient:
 
     async def open(self) -> None:
         import aiohttp
+
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                headers=self._headers, trust_env=False,
+                headers=self._headers,
+                trust_env=False,
                 connector=aiohttp.TCPConnector(limit=self._connections),
-                timeout=aiohttp.ClientTimeout(total=self._timeout))
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -412,17 +450,18 @@ class GraphClient:
             error = data.get("error") if isinstance(data, dict) else None
             error = error if isinstance(error, dict) else {}
             code = error.get("code")
-            raise GraphError(response.status, code if isinstance(code, int) else None,
-                             str(error.get("message") or "")[:200])
+            raise GraphError(
+                response.status,
+                code if isinstance(code, int) else None,
+                str(error.get("message") or "")[:200],
+            )
         return data
 
     async def send(self, to: str, message: dict[str, Any]) -> str:
         """POST /{phone-number-id}/messages; the sent message's id (wamid…)."""
         await self.open()
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-                **message}
-        async with self._session.post(f"{self.api_url}/{self.phone_number_id}/messages",
-                                      json=body) as r:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
+        async with self._session.post(f"{self.api_url}/{self.phone_number_id}/messages", json=body) as r:
             data = await self._json(r)
         try:
             return str(data["messages"][0]["id"])
@@ -432,14 +471,14 @@ class GraphClient:
     async def upload(self, path: str, mime: str, filename: str) -> str:
         """POST /{phone-number-id}/media (multipart); the medium's id."""
         import aiohttp
+
         await self.open()
         form = aiohttp.FormData()
         form.add_field("messaging_product", "whatsapp")
         form.add_field("type", mime)
         with open(path, "rb") as fh:
             form.add_field("file", fh.read(), filename=filename, content_type=mime)
-        async with self._session.post(f"{self.api_url}/{self.phone_number_id}/media",
-                                      data=form) as r:
+        async with self._session.post(f"{self.api_url}/{self.phone_number_id}/media", data=form) as r:
             data = await self._json(r)
         return str(data["id"])
 
@@ -463,16 +502,27 @@ class GraphClient:
         return bytes(data), info.get("mime_type")
 
 
-def template_message(name: str, language: str, params: list[str],
-                     button_payload: str | None) -> dict[str, Any]:
+def template_message(
+    name: str, language: str, params: list[str], button_payload: str | None
+) -> dict[str, Any]:
     """A template message's body: its body parameters, and its quick-reply button's payload."""
     components: list[dict[str, Any]] = []
     if params:
-        components.append({"type": "body", "parameters": [
-            {"type": "text", "text": _fit(str(p), 1024) or "-"} for p in params]})
+        components.append(
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": _fit(str(p), 1024) or "-"} for p in params],
+            }
+        )
     if button_payload is not None:
-        components.append({"type": "button", "sub_type": "quick_reply", "index": "0",
-                           "parameters": [{"type": "payload", "payload": button_payload}]})
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": "0",
+                "parameters": [{"type": "payload", "payload": button_payload}],
+            }
+        )
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
     if components:
         template["components"] = components
@@ -521,15 +571,24 @@ def iter_rows(messages: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # The channel: an adapter of the delivery runtime (bot/channels/runtime.py)
 
+
 class WindowClosed(Exception):
     """The Graph API refused a free-form message: the user's last message is over 24 hours old."""
 
 
-MEDIA_KINDS = {"voice": ".ogg", "audio": ".audio", "photo": ".jpg", "document": ".bin",
-               "video": ".mp4"}
-EXTENSIONS = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac",
-              "audio/amr": ".amr", "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
-              "video/mp4": ".mp4", "application/pdf": ".pdf"}
+MEDIA_KINDS = {"voice": ".ogg", "audio": ".audio", "photo": ".jpg", "document": ".bin", "video": ".mp4"}
+EXTENSIONS = {
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/amr": ".amr",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "application/pdf": ".pdf",
+}
 MEDIA_PATIENCE = 10.0  # seconds spent retrying a medium's download before keeping its id
 PAIR_PAUSE = 2.0  # seconds before a retry after 131056 (too many messages to one user)
 
@@ -554,8 +613,14 @@ class WhatsAppChannel:
 
     name = CHANNEL
 
-    def __init__(self, athar: Any, settings: Any = None, *, max_media: int = 16 * 2**20,
-                 client: GraphClient | None = None):
+    def __init__(
+        self,
+        athar: Any,
+        settings: Any = None,
+        *,
+        max_media: int = 16 * 2**20,
+        client: GraphClient | None = None,
+    ):
         from pathlib import Path
 
         from bot.settings import ROOT
@@ -567,8 +632,10 @@ class WhatsAppChannel:
         self.dispatcher = athar.dispatcher
         self.catalog = athar.services.catalog
         self.client = client or GraphClient(
-            self.settings.api_url, settings.whatsapp_token.get_secret_value(),
-            str(self.settings.phone_number_id))
+            self.settings.api_url,
+            settings.whatsapp_token.get_secret_value(),
+            str(self.settings.phone_number_id),
+        )
         self.wa = WhatsAppStore(athar.db_engine, Gate.of(athar.db_engine))
         self.max_media = max_media
         media_dir = Path(self.settings.media_dir)
@@ -596,9 +663,13 @@ class WhatsAppChannel:
     def labels(self, lang: str) -> Labels:
         if lang not in self._labels:
             t = lambda key: self.catalog.text(f"whatsapp.{key}", lang)  # noqa: E731
-            self._labels[lang] = Labels(choose=t("choose"), list_button=t("list_button"),
-                                        more=t("more"), more_description=t("more_description"),
-                                        first=t("first"))
+            self._labels[lang] = Labels(
+                choose=t("choose"),
+                list_button=t("list_button"),
+                more=t("more"),
+                more_description=t("more_description"),
+                first=t("first"),
+            )
         return self._labels[lang]
 
     # -- receiving ----------------------------------------------------------------------------
@@ -639,13 +710,14 @@ class WhatsAppChannel:
         page = 0
         if data.startswith(MORE):
             try:
-                page = int(data[len(MORE):])
+                page = int(data[len(MORE) :])
             except ValueError:
                 page = 0
         elif released:
             return None
-        replies, _ = await self.runtime.db(self.dispatcher.current_prompt, CHANNEL,
-                                           incoming.chat_id, incoming.user_ref)
+        replies, _ = await self.runtime.db(
+            self.dispatcher.current_prompt, CHANNEL, incoming.chat_id, incoming.user_ref
+        )
         if not replies:  # the menu (its page asked for, when it has several)
             if page:
                 self._pages[incoming.chat_id] = page
@@ -664,8 +736,8 @@ class WhatsAppChannel:
         assert media is not None
         try:
             data, mime = await self.runtime.call(
-                self._mapped, self.client.download, media.ref, self.max_media,
-                patience=MEDIA_PATIENCE)
+                self._mapped, self.client.download, media.ref, self.max_media, patience=MEDIA_PATIENCE
+            )
         except Exception as exc:  # noqa: BLE001 - the message still goes on, with the id
             log.warning("medium not downloaded, its id kept: %s", exc)
             return incoming
@@ -673,8 +745,11 @@ class WhatsAppChannel:
         mime = (mime or media.mime or "").split(";")[0].strip()
         name = digest + EXTENSIONS.get(mime, MEDIA_KINDS[media.kind])
         await self.runtime.work(self._save, name, data)
-        return incoming.model_copy(update={"media": media.model_copy(update={
-            "ref": name, "size": len(data), "mime": mime or media.mime})})
+        return incoming.model_copy(
+            update={
+                "media": media.model_copy(update={"ref": name, "size": len(data), "mime": mime or media.mime})
+            }
+        )
 
     def _save(self, name: str, data: bytes) -> None:
         self.media_dir.mkdir(parents=True, exist_ok=True)
@@ -737,8 +812,7 @@ class WhatsAppChannel:
         page = self._pages.pop(chat_id, 0) if reply.buttons else 0
         await self._deliver(chat_id, reply, items, page)
 
-    async def _deliver(self, chat: str, reply: Rendered, items: Sequence[int],
-                       page: int = 0) -> None:
+    async def _deliver(self, chat: str, reply: Rendered, items: Sequence[int], page: int = 0) -> None:
         if not await self._window_open(chat):
             await self._outside_window(chat, reply, items)
             return
@@ -765,8 +839,9 @@ class WhatsAppChannel:
         """A notice goes as its template; any other reply waits for the user (Deferred)."""
         if reply.notice:
             n = reply.notice
-            wamid = await self._template(chat, n["kind"], reply.language, n.get("params") or {},
-                                         n.get("payload"))
+            wamid = await self._template(
+                chat, n["kind"], reply.language, n.get("params") or {}, n.get("payload")
+            )
             await self._sent.submit([(wamid, chat, items[0] if items else None)])
             return
         await self._park(chat, reply.language)
@@ -782,34 +857,40 @@ class WhatsAppChannel:
                 await self.runtime.db(self.wa.set_waiting, chat, None)  # told next time
                 raise
 
-    async def _template(self, chat: str, kind: str, lang: str, params: dict[str, Any],
-                        payload: str | None) -> str:
+    async def _template(
+        self, chat: str, kind: str, lang: str, params: dict[str, Any], payload: str | None
+    ) -> str:
         """Send the template configured for `kind` (config.yml whatsapp.templates)."""
         t = self.settings.templates.get(kind)
         if t is None:
             raise Rejected(f"no WhatsApp template configured for {kind!r}")
-        body = template_message(t.name, t.language_code(lang),
-                                [str(params.get(p, "")) for p in t.params],
-                                (payload or RESUME) if t.button else None)
+        body = template_message(
+            t.name,
+            t.language_code(lang),
+            [str(params.get(p, "")) for p in t.params],
+            (payload or RESUME) if t.button else None,
+        )
         wamid = await self._post(chat, body)
         self.stats.templates += 1
         return wamid
 
     async def _post(self, chat: str, body: dict[str, Any]) -> str:
         """One message, paced to the number's throughput, through the runtime's retries."""
+
         async def once() -> str:
             await self.pacer.wait()
             return await self.client.send(chat, body)
+
         return await self.runtime.call(self._mapped, once)
 
     async def _uploaded(self, body: dict[str, Any]) -> dict[str, Any]:
         from pathlib import Path
+
         kind, up = body["type"], body["upload"]
         path = Path(up["path"])
         filename = up.get("filename") or path.name
         mime = "image/png" if kind == "image" else _mime(filename)
-        media_id = await self.runtime.call(self._mapped, self.client.upload, str(path), mime,
-                                           filename)
+        media_id = await self.runtime.call(self._mapped, self.client.upload, str(path), mime, filename)
         part: dict[str, Any] = {"id": media_id}
         if body.get("caption"):
             part["caption"] = body["caption"]
@@ -824,6 +905,7 @@ class WhatsAppChannel:
         stays in the outbox) are transient; 131047 is the window; a number WhatsApp cannot
         deliver to is unreachable; any other refusal is final."""
         import aiohttp
+
         try:
             return await fn(*args)
         except GraphError as exc:
@@ -832,8 +914,7 @@ class WhatsAppChannel:
             if exc.unreachable:
                 raise Unreachable(str(exc)) from exc
             if exc.retried:
-                raise Transient(str(exc), retry_after=PAIR_PAUSE if exc.code == PAIR_RATE
-                                else None) from exc
+                raise Transient(str(exc), retry_after=PAIR_PAUSE if exc.code == PAIR_RATE else None) from exc
             if exc.status == 401 or exc.code == 190:
                 log.error("the Graph API refused the access token (ATHAR_WHATSAPP_TOKEN)")
                 raise Transient(str(exc)) from exc
@@ -848,4 +929,5 @@ class WhatsAppChannel:
 
 def _mime(filename: str) -> str:
     import mimetypes
+
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,4 +1,5 @@
 """`athar admin invite --commune NAME --role ROLE`: a one-time invite code, on the last line."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,17 @@ def create_invite(uow, communes, commune: str | None, role: str, valid_days: int
         code = new_code()
         if uow.invites.by_code(code) is None:
             break
-    invite = uow.invites.add(Invite(
-        code=code, commune_id=commune_id, role=role,  # type: ignore[arg-type]
-        expires_at=datetime.now(timezone.utc) + timedelta(days=valid_days)))
-    uow.audit.add(AuditEntry(action="invite.created", target=code,
-                             detail={"role": role, "commune": commune_id}))
+    invite = uow.invites.add(
+        Invite(
+            code=code,
+            commune_id=commune_id,
+            role=role,  # type: ignore[arg-type]
+            expires_at=datetime.now(timezone.utc) + timedelta(days=valid_days),
+        )
+    )
+    uow.audit.add(
+        AuditEntry(action="invite.created", target=code, detail={"role": role, "commune": commune_id})
+    )
     return invite
 
 
@@ -61,8 +68,9 @@ def invite(args: argparse.Namespace) -> int:
     try:
         with app.uow_factory() as uow:
             try:
-                inv = create_invite(uow, app.services.communes, args.commune, args.role,
-                                    settings.invites.valid_days)
+                inv = create_invite(
+                    uow, app.services.communes, args.commune, args.role, settings.invites.valid_days
+                )
             except ValueError as exc:
                 print(f"athar: {exc}", file=sys.stderr)
                 return 2

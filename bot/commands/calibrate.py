@@ -10,6 +10,7 @@ effects, so each side says as much as it can while the levels it can wrong keep 
 at or under the aim. The trade-off (questions against wrong verdicts, for several aims) is printed,
 and the choice, for knowledge/coaching.yml.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,11 @@ def side_points(scored: list[Scored], effect_side: bool) -> list[dict[str, Any]]
     kinds = {"alone": None, "agree": effect_side, "contra": not effect_side}
     table: dict[str, list[tuple[int, Counter]]] = {}
     for kind, rule_value in kinds.items():
-        qs = [(max(p, 1 - p), gold) for _, gold, rule, p in scored
-              if (p >= 0.5) == effect_side and rule == rule_value]
+        qs = [
+            (max(p, 1 - p), gold)
+            for _, gold, rule, p in scored
+            if (p >= 0.5) == effect_side and rule == rule_value
+        ]
         table[kind] = []
         for bar in GRID:
             hit = [gold for q, gold in qs if q >= bar]
@@ -74,8 +78,16 @@ def side_points(scored: list[Scored], effect_side: bool) -> list[dict[str, Any]]
                 said = table["alone"][i][0] + table["agree"][j][0] + table["contra"][k][0]
                 wrong = table["alone"][i][1] + table["agree"][j][1] + table["contra"][k][1]
                 worst = max((wrong[lv] / n[lv] for lv in _wrongable(effect_side) if n[lv]), default=0.0)
-                points.append({"alone": alone, "agree": agree, "contra": GRID[k], "said": said,
-                               "worst_wrong": round(worst, 4), "wrong": dict(wrong)})
+                points.append(
+                    {
+                        "alone": alone,
+                        "agree": agree,
+                        "contra": GRID[k],
+                        "said": said,
+                        "worst_wrong": round(worst, 4),
+                        "wrong": dict(wrong),
+                    }
+                )
     return points
 
 
@@ -91,11 +103,18 @@ def choose(scored: list[Scored], aim: float = AIM) -> dict[str, Any]:
     e = _best(side_points(scored, True), aim)
     n = _best(side_points(scored, False), aim)
     asked = len(scored) - e["said"] - n["said"]
-    return {"alone": e["alone"], "agree": e["agree"], "contra": e["contra"],
-            "not_alone": n["alone"], "not_agree": n["agree"], "not_contra": n["contra"],
-            "asked": asked, "asked_share": round(asked / max(1, len(scored)), 4),
-            "worst_wrong": max(e["worst_wrong"], n["worst_wrong"]),
-            "wrong": dict(Counter(e["wrong"]) + Counter(n["wrong"]))}
+    return {
+        "alone": e["alone"],
+        "agree": e["agree"],
+        "contra": e["contra"],
+        "not_alone": n["alone"],
+        "not_agree": n["agree"],
+        "not_contra": n["contra"],
+        "asked": asked,
+        "asked_share": round(asked / max(1, len(scored)), 4),
+        "worst_wrong": max(e["worst_wrong"], n["worst_wrong"]),
+        "wrong": dict(Counter(e["wrong"]) + Counter(n["wrong"])),
+    }
 
 
 def tradeoff(scored: list[Scored], aims=(0.0, 0.02, 0.04, 0.05, 0.08, 0.1, 0.15)) -> list[dict[str, Any]]:
@@ -105,8 +124,13 @@ def tradeoff(scored: list[Scored], aims=(0.0, 0.02, 0.04, 0.05, 0.08, 0.1, 0.15)
     for aim in aims:
         e, n = _best(e_points, aim), _best(n_points, aim)
         asked = len(scored) - e["said"] - n["said"]
-        out.append({"aim": aim, "asked_share": round(asked / max(1, len(scored)), 4),
-                    "worst_wrong": max(e["worst_wrong"], n["worst_wrong"])})
+        out.append(
+            {
+                "aim": aim,
+                "asked_share": round(asked / max(1, len(scored)), 4),
+                "worst_wrong": max(e["worst_wrong"], n["worst_wrong"]),
+            }
+        )
     return out
 
 
@@ -117,7 +141,9 @@ def scored_rows(oof: list[dict[str, Any]], lexicon) -> list[Scored]:
     for r in oof:
         if r.get("probs"):
             rule = rule_clues(r["text"], lexicon)[0]
-            out.append((r["language"], r["label"], None if rule is None else rule == "effect", r["probs"]["effect"]))
+            out.append(
+                (r["language"], r["label"], None if rule is None else rule == "effect", r["probs"]["effect"])
+            )
     return out
 
 
@@ -140,28 +166,44 @@ def _calibrate(args: argparse.Namespace) -> int:
     scored = scored_rows(oof, lex)
     print("aim (wrong verdicts per level) -> questions (out of fold, train split):")
     for p in tradeoff(scored):
-        print(f"  aim {100 * p['aim']:4.1f} %: asked {100 * p['asked_share']:5.1f} %  (worst level {100 * p['worst_wrong']:.1f} %)")
+        print(
+            f"  aim {100 * p['aim']:4.1f} %: asked {100 * p['asked_share']:5.1f} %  (worst level {100 * p['worst_wrong']:.1f} %)"
+        )
     best = choose(scored, args.aim)
     print(json.dumps(best, indent=2))
-    conf = Confidence(**{k: best[k] for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")})
+    conf = Confidence(
+        **{k: best[k] for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")}
+    )
 
     class _OOF:  # the out-of-fold probabilities as an NLU, for the per-variant table
         probs = {(r["text"], r["language"]): r["probs"] for r in oof}
 
         def parse(self, text, *, hint=None):
             from domain.nlu import Intent, Understanding
-            return Understanding(text=text, language=hint, intent=Intent(name="describe_effect", confidence=1.0),
-                                 levels=self.probs[(text, hint)])
+
+            return Understanding(
+                text=text,
+                language=hint,
+                intent=Intent(name="describe_effect", confidence=1.0),
+                levels=self.probs[(text, hint)],
+            )
 
     print(format_real(evaluate_real(oof, kb, _OOF(), confidence=conf), "train (out of fold)"))
-    print("knowledge/coaching.yml:\nconfidence:\n" + "".join(
-        f"  {k}: {min(best[k], 1.0)}\n" for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")))
+    print(
+        "knowledge/coaching.yml:\nconfidence:\n"
+        + "".join(
+            f"  {k}: {min(best[k], 1.0)}\n"
+            for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")
+        )
+    )
     return 0
 
 
 def register(sub) -> None:
-    c = sub.add_parser("calibrate", help="the coach's confidence thresholds, by grouped cross-validation "
-                                         "on the real train split")
+    c = sub.add_parser(
+        "calibrate",
+        help="the coach's confidence thresholds, by grouped cross-validation on the real train split",
+    )
     c.add_argument("--folds", type=int, default=5)
     c.add_argument("--aim", type=float, default=AIM, help="wrong verdicts allowed per level")
     c.add_argument("--reuse", action="store_true", help="reuse the last out-of-fold probabilities")

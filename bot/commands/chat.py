@@ -1,4 +1,5 @@
 """`athar chat [--user ID] [--lang TAG]`: talk to Athar in the terminal."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,7 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(settings, migrate=True)
     try:
         user = args.user or _login()
-        return run_console(app.dispatcher, user=user, lang=args.lang, stdin=sys.stdin,
-                           stdout=sys.stdout)
+        return run_console(app.dispatcher, user=user, lang=args.lang, stdin=sys.stdin, stdout=sys.stdout)
     finally:
         app.close()
 

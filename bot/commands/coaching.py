@@ -14,6 +14,7 @@ from that answer. Per variant: wrong verdicts for each level (an activity or an 
 as an effect; an effect told it is an activity or an output), the share of statements that got a
 question, and the share placed right after one clarifying answer.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,6 +69,7 @@ def evaluate(kb, nlu=None) -> dict[str, Counter]:
 @dataclass
 class RealFigures:
     """What the coach did with the statements of one language variant."""
+
     n: Counter = field(default_factory=Counter)  # statements per gold level
     wrong: Counter = field(default_factory=Counter)  # sure verdicts on the wrong side of "effect"
     sure: Counter = field(default_factory=Counter)  # sure verdicts per gold level
@@ -92,8 +94,9 @@ class RealFigures:
             "wrong_verdicts": {lv: _r(self.rate(self.wrong, lv)) for lv in LEVELS},
             "asked": _r(self.rate(self.asked)),
             "placed_after_one_answer": _r(self.placement()),
-            "sure_level_accuracy": _r(sum(self.sure_exact.values()) / sum(self.sure.values())
-                                      if sum(self.sure.values()) else None),
+            "sure_level_accuracy": _r(
+                sum(self.sure_exact.values()) / sum(self.sure.values()) if sum(self.sure.values()) else None
+            ),
         }
 
 
@@ -111,9 +114,13 @@ def load_answers(path: Path = ANSWERS) -> dict[tuple[str, str], list[str]]:
     return out
 
 
-def evaluate_real(rows: Iterable[dict[str, Any]], kb, nlu=None,
-                  answers: dict[tuple[str, str], list[str]] | None = None,
-                  confidence=None) -> dict[str, RealFigures]:
+def evaluate_real(
+    rows: Iterable[dict[str, Any]],
+    kb,
+    nlu=None,
+    answers: dict[tuple[str, str], list[str]] | None = None,
+    confidence=None,
+) -> dict[str, RealFigures]:
     """The coach on real statements (rows with text, language, label), per language variant;
     `confidence` replaces the knowledge base's thresholds."""
     from domain.effects import classify, placed_by_answer
@@ -132,8 +139,9 @@ def evaluate_real(rows: Iterable[dict[str, Any]], kb, nlu=None,
             fig.sure_exact[gold] += c.kind == gold
             if (c.kind == "effect") != (gold == "effect"):
                 fig.wrong[gold] += 1
-                fig.misses.append({"language": lang, "gold": gold, "said": c.kind, "text": text,
-                                   "clues": list(c.reasons)})
+                fig.misses.append(
+                    {"language": lang, "gold": gold, "said": c.kind, "text": text, "clues": list(c.reasons)}
+                )
             continue
         asked = sum(fig.asked.values())
         fig.asked[gold] += 1
@@ -147,8 +155,18 @@ def evaluate_real(rows: Iterable[dict[str, Any]], kb, nlu=None,
 
 
 def format_real(figures: dict[str, RealFigures], split: str) -> str:
-    rows = [["variant", "n (a/o/e)", "activity→effect", "output→effect", "effect→not", "asked",
-             "placed after 1 answer", "sure: level right"]]
+    rows = [
+        [
+            "variant",
+            "n (a/o/e)",
+            "activity→effect",
+            "output→effect",
+            "effect→not",
+            "asked",
+            "placed after 1 answer",
+            "sure: level right",
+        ]
+    ]
 
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f} %"
@@ -156,14 +174,24 @@ def format_real(figures: dict[str, RealFigures], split: str) -> str:
     for lang in [lg for lg in LANGS if lg in figures] + [lg for lg in figures if lg not in LANGS]:
         f = figures[lang]
         d = f.to_dict()
-        rows.append([lang, "/".join(str(f.n[lv]) for lv in LEVELS),
-                     pct(d["wrong_verdicts"]["activity"]), pct(d["wrong_verdicts"]["output"]),
-                     pct(d["wrong_verdicts"]["effect"]), pct(d["asked"]),
-                     pct(d["placed_after_one_answer"]), pct(d["sure_level_accuracy"])])
+        rows.append(
+            [
+                lang,
+                "/".join(str(f.n[lv]) for lv in LEVELS),
+                pct(d["wrong_verdicts"]["activity"]),
+                pct(d["wrong_verdicts"]["output"]),
+                pct(d["wrong_verdicts"]["effect"]),
+                pct(d["asked"]),
+                pct(d["placed_after_one_answer"]),
+                pct(d["sure_level_accuracy"]),
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
-    return (f"Coach on the real dev set, split {split} (targets: wrong verdicts <= 5 % for each "
-            f"level, asked <= 30 %, placed after one answer >= 95 %)\n{table}")
+    return (
+        f"Coach on the real dev set, split {split} (targets: wrong verdicts <= 5 % for each "
+        f"level, asked <= 30 %, placed after one answer >= 95 %)\n{table}"
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -176,17 +204,18 @@ def _eval(args: argparse.Namespace) -> int:
     if args.nlu:
         from bot.app import make_nlu
         from bot.settings import get_settings
+
         nlu = make_nlu(get_settings())
     results = evaluate(kb, nlu)
     print(f"{'variant':10} {'accuracy':>9}   " + "  ".join(f"{lv:>8}" for lv in LEVELS) + "   unknown")
     for lang, counts in results.items():
         total = sum(counts.values())
         right = sum(n for (want, got), n in counts.items() if want == got)
-        per = [f"{counts[(lv, lv)]:>3}/{sum(n for (w, _), n in counts.items() if w == lv):<4}"
-               for lv in LEVELS]
+        per = [
+            f"{counts[(lv, lv)]:>3}/{sum(n for (w, _), n in counts.items() if w == lv):<4}" for lv in LEVELS
+        ]
         unknown = sum(n for (_, got), n in counts.items() if got == "unknown")
-        print(f"{lang:10} {right / total:>8.0%}   " + "  ".join(f"{p:>8}" for p in per)
-              + f"   {unknown:>7}")
+        print(f"{lang:10} {right / total:>8.0%}   " + "  ".join(f"{p:>8}" for p in per) + f"   {unknown:>7}")
     return 0
 
 
@@ -216,12 +245,18 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="coaching_command", required=True)
     e = sub.add_parser("eval", help="activity/output/effect: the teaching ladders, or the real dev set")
     e.add_argument("--nlu", action="store_true", help="ladders: combine with the configured NLU")
-    e.add_argument("--real", action="store_true",
-                   help="the real dev set (nlu/eval/real/) through the NLU and the coach's decision")
+    e.add_argument(
+        "--real",
+        action="store_true",
+        help="the real dev set (nlu/eval/real/) through the NLU and the coach's decision",
+    )
     e.add_argument("--split", choices=("test", "train"), default="test", help="with --real (default: test)")
     e.add_argument("--no-rasa", action="store_true", help="with --real: the fallback parser only")
     e.add_argument("--json", action="store_true", help="with --real: the figures as JSON")
-    e.add_argument("--errors", type=int, default=0, help="with --real: list up to N wrong verdicts per variant")
+    e.add_argument(
+        "--errors", type=int, default=0, help="with --real: list up to N wrong verdicts per variant"
+    )
     e.set_defaults(func=_eval)
     from bot.commands import calibrate
+
     calibrate.register(sub)

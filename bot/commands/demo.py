@@ -2,14 +2,16 @@
 be tried at once: the ten communes, a distinct project each with publics,
 parties, expected and unexpected effects, indicators and measurements, a baseline and a
 follow-up poll answered by the same pseudonymous people, and stories of change."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
 
-def seed(uow, communes: tuple[str, ...] | list[str] | None = None, respondents: int = 28,
-         force: bool = False) -> list[tuple[str, int | None, list[int]]]:
+def seed(
+    uow, communes: tuple[str, ...] | list[str] | None = None, respondents: int = 28, force: bool = False
+) -> list[tuple[str, int | None, list[int]]]:
     """Store the demo in this unit of work (not committed). Returns (commune, project id or None
     when skipped, poll ids) per commune."""
     from bot.commands._demo_data import DEMO_COMMUNES, UowStore, build_demo, materialise

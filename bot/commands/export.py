@@ -1,15 +1,16 @@
 """`athar export …`: documents from the records, written to a file (its path is printed).
 
-    athar export logframe --project 3 --format docx --lang ar -o cadre.docx
-    athar export logframe --project 3 --format json      # prints the JSON
-    athar export results --project 3 --format xlsx -o resultats.xlsx     (or --poll 7)
-    athar export report --kind semester --commune Berkane --format pdf --lang fr -o rapport.pdf
-    athar export report --kind final --all --format odt -o programme.odt
-    athar export xlsform --poll 7 -o questionnaire.xlsx
-    athar export learning --format xlsx --all -o apprendre.xlsx     (or --commune Berkane, --period 2026-S1)
-    athar export artefact --lesson writing_an_effect --project 3 --format docx
-    athar export import-xlsform questionnaire.xlsx --project 3 --wave baseline
+athar export logframe --project 3 --format docx --lang ar -o cadre.docx
+athar export logframe --project 3 --format json      # prints the JSON
+athar export results --project 3 --format xlsx -o resultats.xlsx     (or --poll 7)
+athar export report --kind semester --commune Berkane --format pdf --lang fr -o rapport.pdf
+athar export report --kind final --all --format odt -o programme.odt
+athar export xlsform --poll 7 -o questionnaire.xlsx
+athar export learning --format xlsx --all -o apprendre.xlsx     (or --commune Berkane, --period 2026-S1)
+athar export artefact --lesson writing_an_effect --project 3 --format docx
+athar export import-xlsform questionnaire.xlsx --project 3 --wave baseline
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,7 @@ TEXT_FORMATS = ("json", "md")
 def _app():
     from bot.app import build_app
     from bot.settings import get_settings
+
     return build_app(get_settings(), nlu=None, migrate=True)
 
 
@@ -48,6 +50,7 @@ def output_problem(output: str | None) -> str | None:
 
 def _run(job, output: str | None, to_stdout: bool = False) -> int:
     from bot.exporting import ExportError
+
     problem = output_problem(output)
     if problem:
         print(f"athar: {problem}", file=sys.stderr)
@@ -77,31 +80,48 @@ def _run(job, output: str | None, to_stdout: bool = False) -> int:
 
 def _logframe(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+
     # JSON goes to standard output unless a file is named; "-o -" prints any text format
     if args.output == "-" and args.format not in TEXT_FORMATS:
         print(f"athar: {args.format} cannot be printed; use -o FILE", file=sys.stderr)
         return 2
     to_stdout = args.output == "-" or (args.format == "json" and args.output is None)
-    return _run(ExportJob(what="logframe", fmt=args.format, lang=args.lang,
-                          project_id=args.project), args.output, to_stdout=to_stdout)
+    return _run(
+        ExportJob(what="logframe", fmt=args.format, lang=args.lang, project_id=args.project),
+        args.output,
+        to_stdout=to_stdout,
+    )
 
 
 def _results(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+
     if args.poll is None and args.project is None:
         print("athar: give --poll ID or --project ID", file=sys.stderr)
         return 2
-    return _run(ExportJob(what="results", fmt=args.format, lang=args.lang, project_id=args.project,
-                          poll_id=args.poll, link=args.link), args.output)
+    return _run(
+        ExportJob(
+            what="results",
+            fmt=args.format,
+            lang=args.lang,
+            project_id=args.project,
+            poll_id=args.poll,
+            link=args.link,
+        ),
+        args.output,
+    )
 
 
 def _xlsform(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+
     if args.poll is None and args.project is None:
         print("athar: give --poll ID or --project ID", file=sys.stderr)
         return 2
-    return _run(ExportJob(what="xlsform", fmt="xlsx", lang=args.lang, project_id=args.project,
-                          poll_id=args.poll), args.output)
+    return _run(
+        ExportJob(what="xlsform", fmt="xlsx", lang=args.lang, project_id=args.project, poll_id=args.poll),
+        args.output,
+    )
 
 
 def _period_problem(args: argparse.Namespace) -> bool:
@@ -113,20 +133,31 @@ def _period_problem(args: argparse.Namespace) -> bool:
 
 def _report(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+
     if _period_problem(args):
         return 2
     commune_id, status = _commune_id(args)
     if status:
         return status
     what = "report_final" if args.kind == "final" else "report_semester"
-    return _run(ExportJob(what=what, fmt=args.format, lang=args.lang, commune_id=commune_id,
-                          programme=args.all, period=args.period), args.output)
+    return _run(
+        ExportJob(
+            what=what,
+            fmt=args.format,
+            lang=args.lang,
+            commune_id=commune_id,
+            programme=args.all,
+            period=args.period,
+        ),
+        args.output,
+    )
 
 
 def _commune_id(args: argparse.Namespace) -> tuple[str | None, int]:
     """(commune id, 0) for --commune NAME, (None, 0) for --all, (None, 2) after an error."""
     from domain.commune import find_commune
     from knowledge.loader import load_communes
+
     if args.all:
         return None, 0
     if not args.commune:
@@ -141,25 +172,44 @@ def _commune_id(args: argparse.Namespace) -> tuple[str | None, int]:
 
 def _learning(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
+
     if _period_problem(args):
         return 2
     args.all = args.all or not args.commune  # the whole programme unless a commune is named
     commune_id, status = _commune_id(args)
     if status:
         return status
-    return _run(ExportJob(what="learning", fmt=args.format, lang=args.lang, commune_id=commune_id,
-                          programme=args.all, period=args.period), args.output)
+    return _run(
+        ExportJob(
+            what="learning",
+            fmt=args.format,
+            lang=args.lang,
+            commune_id=commune_id,
+            programme=args.all,
+            period=args.period,
+        ),
+        args.output,
+    )
 
 
 def _artefact(args: argparse.Namespace) -> int:
     from bot.exporting import ExportJob
     from knowledge.loader import load_lessons
+
     ids = [m.id for m in load_lessons()]
     if args.lesson not in ids:
         print(f"athar: unknown lesson {args.lesson!r} (one of {', '.join(ids)})", file=sys.stderr)
         return 2
-    return _run(ExportJob(what="artefact", fmt=args.format, lang=args.lang, project_id=args.project,
-                          options={"lesson": args.lesson}), args.output)
+    return _run(
+        ExportJob(
+            what="artefact",
+            fmt=args.format,
+            lang=args.lang,
+            project_id=args.project,
+            options={"lesson": args.lesson},
+        ),
+        args.output,
+    )
 
 
 def _import_xlsform(args: argparse.Namespace) -> int:
@@ -169,6 +219,7 @@ def _import_xlsform(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from bot.handlers.polls import new_token
+
     try:
         form = read_xlsform(Path(args.file))
     except (XLSFormError, OSError) as exc:
@@ -177,9 +228,12 @@ def _import_xlsform(args: argparse.Namespace) -> int:
     for w in form.warnings:
         print(f"athar: note: {w}", file=sys.stderr)
     if form.unsupported and not args.adapt:
-        print("athar: the chat poll cannot ask " + ", ".join(form.unsupported) + " (only "
-              "select_one, select_multiple, integer and text); run again with --adapt to import "
-              "the form without them", file=sys.stderr)
+        print(
+            "athar: the chat poll cannot ask " + ", ".join(form.unsupported) + " (only "
+            "select_one, select_multiple, integer and text); run again with --adapt to import "
+            "the form without them",
+            file=sys.stderr,
+        )
         return 2
     try:
         parsed = [Question.model_validate(q) for q in form.questions]
@@ -199,10 +253,22 @@ def _import_xlsform(args: argparse.Namespace) -> int:
                 print(f"athar: no project {args.project}", file=sys.stderr)
                 return 2
             token = new_token()
-            poll = uow.polls.add(Poll(project_id=project.id, wave=args.wave, questions=checked,
-                                      title=args.title or form.title or None, token=token))
-            uow.audit.add(AuditEntry(action="poll.imported", target=str(poll.id),
-                                     detail={"project": project.id, "file": Path(args.file).name}))
+            poll = uow.polls.add(
+                Poll(
+                    project_id=project.id,
+                    wave=args.wave,
+                    questions=checked,
+                    title=args.title or form.title or None,
+                    token=token,
+                )
+            )
+            uow.audit.add(
+                AuditEntry(
+                    action="poll.imported",
+                    target=str(poll.id),
+                    detail={"project": project.id, "file": Path(args.file).name},
+                )
+            )
             uow.commit()
         print(f"Poll {poll.id} ({poll.wave}) for project {project.id}: {len(checked)} questions.")
         print(poll.id)
@@ -213,6 +279,7 @@ def _import_xlsform(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from bot.exporting import FORMATS
+
     p = sub.add_parser("export", help="export logframes, poll results, reports and forms to files")
     esub = p.add_subparsers(dest="export_command", metavar="WHAT")
 
@@ -230,9 +297,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.add_argument("--poll", type=int, default=None)
     rs.add_argument("--project", type=int, default=None, help="its newest follow-up poll")
     common(rs, "results", "xlsx")
-    rs.add_argument("--link", action="store_true",
-                    help="FLOIP: write the respondents' linking pseudonym (the same in every poll "
-                         "of the project) instead of contact ids of this file only")
+    rs.add_argument(
+        "--link",
+        action="store_true",
+        help="FLOIP: write the respondents' linking pseudonym (the same in every poll "
+        "of the project) instead of contact ids of this file only",
+    )
     rs.set_defaults(func=_results)
 
     rp = esub.add_parser("report", help="a semester or final report")
@@ -270,8 +340,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     xi.add_argument("--project", type=int, required=True)
     xi.add_argument("--wave", default="baseline", choices=("baseline", "follow-up"))
     xi.add_argument("--title", default=None)
-    xi.add_argument("--adapt", action="store_true",
-                    help="leave out the questions of types the chat cannot ask (date, geopoint, "
-                         "decimal...) instead of refusing the form")
+    xi.add_argument(
+        "--adapt",
+        action="store_true",
+        help="leave out the questions of types the chat cannot ask (date, geopoint, "
+        "decimal...) instead of refusing the form",
+    )
     xi.set_defaults(func=_import_xlsform)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])

@@ -4,6 +4,7 @@
 summary, or the file and field at fault and exits 1. `suggest` shows the indicators the bot would
 propose for an effect.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,18 @@ def check(args: argparse.Namespace) -> int:
         return 1
     by_domain = Counter(i.domain for i in kb.indicators)
     print(f"indicators: {len(kb.indicators)} ({', '.join(f'{d} {n}' for d, n in sorted(by_domain.items()))})")
-    print(f"publics: {len(kb.publics)}, domains: {len(kb.domains)}, parties: {len(kb.parties)}, "
-          f"unexpected-effect prompts: {len(kb.unexpected_prompts)}")
-    print(f"effect ladders: {len(kb.effect_examples)}, effect templates: {len(kb.templates.effects)}, "
-          f"glossary terms: {len(kb.glossary)} ({sum(t.trap is not None for t in kb.glossary)} traps)")
-    print(f"lessons: {len(kb.lessons)} ({sum(len(m.cards) for m in kb.lessons)} cards), "
-          f"activity verbs: {len(kb.coaching.activity_verbs)}, output patterns: {len(kb.coaching.output_patterns)}")
+    print(
+        f"publics: {len(kb.publics)}, domains: {len(kb.domains)}, parties: {len(kb.parties)}, "
+        f"unexpected-effect prompts: {len(kb.unexpected_prompts)}"
+    )
+    print(
+        f"effect ladders: {len(kb.effect_examples)}, effect templates: {len(kb.templates.effects)}, "
+        f"glossary terms: {len(kb.glossary)} ({sum(t.trap is not None for t in kb.glossary)} traps)"
+    )
+    print(
+        f"lessons: {len(kb.lessons)} ({sum(len(m.cards) for m in kb.lessons)} cards), "
+        f"activity verbs: {len(kb.coaching.activity_verbs)}, output patterns: {len(kb.coaching.output_patterns)}"
+    )
     print("OK")
     return 0
 

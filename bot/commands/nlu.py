@@ -1,4 +1,5 @@
 """`athar nlu train | serve | parse --jsonl | eval FILE` (see shared NLU contract)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,11 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="nlu_command", metavar="ACTION")
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
-    t = sub.add_parser("train", help="train the statement-level model and the Rasa model (each skipped when "
-                                        "its inputs' hash is unchanged)")
+    t = sub.add_parser(
+        "train",
+        help="train the statement-level model and the Rasa model (each skipped when "
+        "its inputs' hash is unchanged)",
+    )
     t.add_argument("--force", action="store_true", help="train even when a model for this data exists")
     t.set_defaults(func=_train)
 
@@ -22,19 +26,28 @@ def register(subparsers) -> None:
     s.set_defaults(func=_serve)
 
     q = sub.add_parser("parse", help="parse messages (one per line on stdin) into JSON lines")
-    q.add_argument("--jsonl", action="store_true", help="read UTF-8 lines on stdin, write JSON lines (default)")
+    q.add_argument(
+        "--jsonl", action="store_true", help="read UTF-8 lines on stdin, write JSON lines (default)"
+    )
     q.add_argument("--no-rasa", action="store_true", help="use the fallback parser only")
     q.set_defaults(func=_parse)
 
     e = sub.add_parser("eval", help="per-variant accuracy, P/R/F1 and confusion on a JSONL file")
     e.add_argument("file", nargs="?", help="JSONL: text, language and, optionally, intent and entities")
-    e.add_argument("--real", choices=("test", "train"),
-                   help="instead of a file: the real dev set's statements of that split (nlu/eval/real/), "
-                        "then its language-id lines of that split")
+    e.add_argument(
+        "--real",
+        choices=("test", "train"),
+        help="instead of a file: the real dev set's statements of that split (nlu/eval/real/), "
+        "then its language-id lines of that split",
+    )
     e.add_argument("--no-rasa", action="store_true", help="evaluate the fallback parser only")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
-    e.add_argument("--errors", type=int, default=0,
-                   help="also list up to N messages with a wrong intent, and N with a wrong language")
+    e.add_argument(
+        "--errors",
+        type=int,
+        default=0,
+        help="also list up to N messages with a wrong intent, and N with a wrong language",
+    )
     e.set_defaults(func=_eval)
 
 
@@ -65,7 +78,17 @@ def _serve(args) -> int:
         _err("no trained model for the current data: run `athar nlu train` first")
         return 1
     port = args.port or urlparse(get_settings().nlu.url or "").port or 5005
-    cmd = [str(trainer.rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "-m", str(model)]
+    cmd = [
+        str(trainer.rasa_bin()),
+        "run",
+        "--enable-api",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        str(model),
+    ]
     _err("running: " + " ".join(cmd))
     os.execve(cmd[0], cmd, trainer.rasa_env())
     return 0  # pragma: no cover
@@ -101,11 +124,16 @@ def _parse(args) -> int:
         for line in stdin:
             text = line.rstrip("\n").rstrip("\r")
             u = nlu.parse(text)
-            out = {"text": u.text, "language": u.language,
-                   "intent": {"name": u.intent.name, "confidence": u.intent.confidence},
-                   "entities": [{"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
-                                for e in u.entities],
-                   "levels": u.levels, "engine": u.engine}
+            out = {
+                "text": u.text,
+                "language": u.language,
+                "intent": {"name": u.intent.name, "confidence": u.intent.confidence},
+                "entities": [
+                    {"entity": e.entity, "value": e.value, "start": e.start, "end": e.end} for e in u.entities
+                ],
+                "levels": u.levels,
+                "engine": u.engine,
+            }
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
     return 0
@@ -119,8 +147,11 @@ def _eval(args) -> int:
         return 2
     if args.real:
         from nlu import realset
-        sets = {f"real statements ({args.real})": realset.load(split=args.real),
-                f"real language-id lines ({args.real})": realset.langid_lines(split=args.real)}
+
+        sets = {
+            f"real statements ({args.real})": realset.load(split=args.real),
+            f"real language-id lines ({args.real})": realset.langid_lines(split=args.real),
+        }
     else:
         sets = {args.file: load(args.file)}
     with nlu_for_cli(args.no_rasa) as nlu:

@@ -1,12 +1,13 @@
 """`athar poll ...`: create, invite, close and read the results of beneficiary polls.
 
-  athar poll create --project ID --wave baseline|follow-up [--modules migrants,wellbeing,wg]
-  athar poll invite ID [-o DIR]      QR code PNG + A4 poster PDF (French and Arabic)
-  athar poll invite ID --whatsapp [--send-to FILE [--lang fr|ar]]   wa.me link; invitations sent
-  athar poll close ID
-  athar poll remind ID [--after HOURS]   respondents who stopped half-way, once
-  athar poll results ID [--json]
+athar poll create --project ID --wave baseline|follow-up [--modules migrants,wellbeing,wg]
+athar poll invite ID [-o DIR]      QR code PNG + A4 poster PDF (French and Arabic)
+athar poll invite ID --whatsapp [--send-to FILE [--lang fr|ar]]   wa.me link; invitations sent
+athar poll close ID
+athar poll remind ID [--after HOURS]   respondents who stopped half-way, once
+athar poll results ID [--json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,36 +23,67 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = psub.add_parser("create", help="create a poll for a project; prints its id and link")
     c.add_argument("--project", type=int, required=True, help="project id")
     c.add_argument("--wave", choices=["baseline", "follow-up"], required=True)
-    c.add_argument("--modules", default=None,
-                   help="optional modules, comma-separated: migrants, wellbeing, wg "
-                        "(a follow-up without it reuses the baseline's questions)")
+    c.add_argument(
+        "--modules",
+        default=None,
+        help="optional modules, comma-separated: migrants, wellbeing, wg "
+        "(a follow-up without it reuses the baseline's questions)",
+    )
     c.add_argument("--title", default=None)
-    c.add_argument("--question", action="append", default=[], metavar="TEXT",
-                   help="a custom question answered on the emoji scale (repeatable), placed "
-                        "before the open question")
-    c.add_argument("--question-lang", default="fr", choices=["fr", "ar", "ary", "ary-Latn"],
-                   help="language of the --question texts (respondents of another language see "
-                        "it with a line saying which language it is in)")
-    c.add_argument("--languages", default=None, metavar="TAGS",
-                   help="the languages the poll is offered in, comma-separated among fr, ar, ary, "
-                        "ary-Latn (default: all four)")
+    c.add_argument(
+        "--question",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a custom question answered on the emoji scale (repeatable), placed before the open question",
+    )
+    c.add_argument(
+        "--question-lang",
+        default="fr",
+        choices=["fr", "ar", "ary", "ary-Latn"],
+        help="language of the --question texts (respondents of another language see "
+        "it with a line saying which language it is in)",
+    )
+    c.add_argument(
+        "--languages",
+        default=None,
+        metavar="TAGS",
+        help="the languages the poll is offered in, comma-separated among fr, ar, ary, "
+        "ary-Latn (default: all four)",
+    )
     c.set_defaults(func=create)
     i = psub.add_parser("invite", help="QR code (PNG) and A4 poster (PDF) for a poll")
     i.add_argument("poll_id", type=int)
     i.add_argument("-o", "--output", default=".", help="directory for the files (default: .)")
-    i.add_argument("--whatsapp", action="store_true",
-                   help="a wa.me link to Athar's WhatsApp number rather than a Telegram link")
-    i.add_argument("--send-to", default=None, metavar="FILE",
-                   help="also invite these WhatsApp numbers (one a line, international form; - "
-                        "for standard input): the poll_invitation template, sent by the running "
-                        "bot")
-    i.add_argument("--lang", default="fr", choices=["fr", "ar"],
-                   help="language of the invitations sent with --send-to (default: fr)")
+    i.add_argument(
+        "--whatsapp",
+        action="store_true",
+        help="a wa.me link to Athar's WhatsApp number rather than a Telegram link",
+    )
+    i.add_argument(
+        "--send-to",
+        default=None,
+        metavar="FILE",
+        help="also invite these WhatsApp numbers (one a line, international form; - "
+        "for standard input): the poll_invitation template, sent by the running "
+        "bot",
+    )
+    i.add_argument(
+        "--lang",
+        default="fr",
+        choices=["fr", "ar"],
+        help="language of the invitations sent with --send-to (default: fr)",
+    )
     i.set_defaults(func=invite)
     rm = psub.add_parser("remind", help="remind the respondents who stopped half-way (once each)")
     rm.add_argument("poll_id", type=int)
-    rm.add_argument("--after", type=float, default=24.0, metavar="HOURS",
-                    help="only those silent for at least this many hours (default: 24)")
+    rm.add_argument(
+        "--after",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="only those silent for at least this many hours (default: 24)",
+    )
     rm.set_defaults(func=remind)
     cl = psub.add_parser("close", help="close a poll: no more answers")
     cl.add_argument("poll_id", type=int)
@@ -59,9 +91,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = psub.add_parser("results", help="results of a poll (and the comparison with its baseline)")
     r.add_argument("poll_id", type=int)
     r.add_argument("--json", action="store_true", help="machine-readable output")
-    r.add_argument("--record-indicators", action="store_true",
-                   help="add the results as measurements of the project's indicators linked to "
-                        "a question of this poll (Indicator.poll_question)")
+    r.add_argument(
+        "--record-indicators",
+        action="store_true",
+        help="add the results as measurements of the project's indicators linked to "
+        "a question of this poll (Indicator.poll_question)",
+    )
     r.set_defaults(func=results)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
@@ -69,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _app() -> Any:
     from bot.app import build_app
     from bot.settings import get_settings
+
     return build_app(get_settings(), nlu=None, migrate=True)
 
 
@@ -76,6 +112,7 @@ def create(args: argparse.Namespace) -> int:
     from bot.handlers.polls import create_poll, invitation_link
     from domain.polls import custom_question
     from domain.records import AuditEntry
+
     app = _app()
     try:
         bank = app.services.extras["poll_bank"]
@@ -84,32 +121,49 @@ def create(args: argparse.Namespace) -> int:
             modules = [m.strip() for m in args.modules.split(",") if m.strip()]
             unknown = set(modules) - set(bank.optional_modules)
             if unknown:
-                print(f"athar: unknown module(s) {', '.join(sorted(unknown))}; choose among "
-                      f"{', '.join(bank.optional_modules)}", file=sys.stderr)
+                print(
+                    f"athar: unknown module(s) {', '.join(sorted(unknown))}; choose among "
+                    f"{', '.join(bank.optional_modules)}",
+                    file=sys.stderr,
+                )
                 return 2
         languages = None
         if args.languages is not None:
             languages = [t.strip() for t in args.languages.split(",") if t.strip()]
             unknown = set(languages) - {"fr", "ar", "ary", "ary-Latn"}
             if unknown or not languages:
-                print(f"athar: unknown language(s) {', '.join(sorted(unknown)) or '(none)'}; "
-                      "choose among fr, ar, ary, ary-Latn", file=sys.stderr)
+                print(
+                    f"athar: unknown language(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                    "choose among fr, ar, ary, ary-Latn",
+                    file=sys.stderr,
+                )
                 return 2
         with app.uow_factory() as uow:
             project = uow.projects.get(args.project)
             if project is None:
                 print(f"athar: no project {args.project}", file=sys.stderr)
                 return 2
-            custom = [custom_question(f"custom_{i}", {args.question_lang: text.strip()}, "scale5", bank)
-                      for i, text in enumerate(args.question, 1) if text.strip()]
-            poll = create_poll(uow, bank, project, args.wave, modules, custom=custom,
-                               title=args.title, languages=languages)
-            uow.audit.add(AuditEntry(action="poll.created", target=str(poll.id),
-                                     detail={"project": project.id, "wave": poll.wave}))
+            custom = [
+                custom_question(f"custom_{i}", {args.question_lang: text.strip()}, "scale5", bank)
+                for i, text in enumerate(args.question, 1)
+                if text.strip()
+            ]
+            poll = create_poll(
+                uow, bank, project, args.wave, modules, custom=custom, title=args.title, languages=languages
+            )
+            uow.audit.add(
+                AuditEntry(
+                    action="poll.created",
+                    target=str(poll.id),
+                    detail={"project": project.id, "wave": poll.wave},
+                )
+            )
             uow.commit()
         if "pseudonym_key" not in app.services.extras:
-            print("athar: warning: ATHAR_PSEUDONYM_KEY is not set: the bot will refuse answers "
-                  "until it is", file=sys.stderr)
+            print(
+                "athar: warning: ATHAR_PSEUDONYM_KEY is not set: the bot will refuse answers until it is",
+                file=sys.stderr,
+            )
         print(f"Poll {poll.id} ({poll.wave}) for project {project.id}: {len(poll.questions)} questions.")
         print(f"Invitation link: {invitation_link(app.settings.telegram.bot_username, poll.token)}")
         print(poll.id)
@@ -120,6 +174,7 @@ def create(args: argparse.Namespace) -> int:
 
 def close(args: argparse.Namespace) -> int:
     from domain.records import AuditEntry
+
     app = _app()
     try:
         with app.uow_factory() as uow:
@@ -142,6 +197,7 @@ def remind(args: argparse.Namespace) -> int:
 
     from bot.poll_support import remind_respondents
     from domain.records import AuditEntry
+
     app = _app()
     try:
         with app.uow_factory() as uow:
@@ -152,11 +208,11 @@ def remind(args: argparse.Namespace) -> int:
         if not poll.is_open:
             print(f"athar: poll {args.poll_id} is closed: no reminders", file=sys.stderr)
             return 2
-        sent = remind_respondents(app.uow_factory, app.dispatcher, poll,
-                                  timedelta(hours=max(args.after, 0.0)))
+        sent = remind_respondents(
+            app.uow_factory, app.dispatcher, poll, timedelta(hours=max(args.after, 0.0))
+        )
         with app.uow_factory() as uow:
-            uow.audit.add(AuditEntry(action="poll.reminded", target=str(poll.id),
-                                     detail={"reminders": sent}))
+            uow.audit.add(AuditEntry(action="poll.reminded", target=str(poll.id), detail={"reminders": sent}))
             uow.commit()
         print(f"Poll {poll.id}: {sent} reminder(s) queued; the running bot sends them.")
         return 0
@@ -167,6 +223,7 @@ def remind(args: argparse.Namespace) -> int:
 def invite(args: argparse.Namespace) -> int:
     from bot.handlers.polls import invitation_link, whatsapp_link
     from bot.poll_support import make_invitation
+
     app = _app()
     try:
         with app.uow_factory() as uow:
@@ -180,14 +237,20 @@ def invite(args: argparse.Namespace) -> int:
             print("athar: --send-to invites WhatsApp numbers: add --whatsapp", file=sys.stderr)
             return 2
         if args.whatsapp and not phone:
-            print("athar: set whatsapp.phone_number (ATHAR_WHATSAPP_PHONE_NUMBER) for WhatsApp "
-                  "invitations", file=sys.stderr)
+            print(
+                "athar: set whatsapp.phone_number (ATHAR_WHATSAPP_PHONE_NUMBER) for WhatsApp invitations",
+                file=sys.stderr,
+            )
             return 2
-        link = whatsapp_link(phone, poll.token) if args.whatsapp else \
-            invitation_link(app.settings.telegram.bot_username, poll.token)
+        link = (
+            whatsapp_link(phone, poll.token)
+            if args.whatsapp
+            else invitation_link(app.settings.telegram.bot_username, poll.token)
+        )
         commune = app.services.commune_name(project.commune_id if project else None, "fr")
-        files = make_invitation(app.services.catalog, poll, link, Path(args.output),
-                                commune=commune, title=poll.title or "")
+        files = make_invitation(
+            app.services.catalog, poll, link, Path(args.output), commune=commune, title=poll.title or ""
+        )
         print(f"Invitation link: {link}")
         for f in files:
             print(f)
@@ -200,10 +263,10 @@ def invite(args: argparse.Namespace) -> int:
         app.close()
 
 
-def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str,
-                      project: Any) -> int:
+def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str, project: Any) -> int:
     from bot.poll_support import invite_numbers, phone_numbers
     from domain.records import AuditEntry
+
     if not poll.is_open:
         print("athar: a closed poll: no invitations sent", file=sys.stderr)
         return 2
@@ -217,14 +280,16 @@ def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str,
             return 2
     numbers, bad = phone_numbers(lines)
     if bad:  # a file with mistakes is refused whole: nothing half sent
-        print(f"athar: {len(bad)} line(s) are not phone numbers in international form, e.g. "
-              f"212600000000 (first: {bad[0]!r}); nothing sent", file=sys.stderr)
+        print(
+            f"athar: {len(bad)} line(s) are not phone numbers in international form, e.g. "
+            f"212600000000 (first: {bad[0]!r}); nothing sent",
+            file=sys.stderr,
+        )
         return 2
     commune = app.services.commune_name(project.commune_id if project else None, args.lang)
     sent = invite_numbers(app.uow_factory, poll, numbers, link, commune, args.lang)
     with app.uow_factory() as uow:  # how many, never the numbers
-        uow.audit.add(AuditEntry(action="poll.invitations", target=str(poll.id),
-                                 detail={"numbers": sent}))
+        uow.audit.add(AuditEntry(action="poll.invitations", target=str(poll.id), detail={"numbers": sent}))
         uow.commit()
     print(f"{sent} invitation(s) queued; the running bot sends them.")
     return 0
@@ -232,6 +297,7 @@ def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str,
 
 def results(args: argparse.Namespace) -> int:
     from bot.handlers.polls import comparison_of, results_of
+
     app = _app()
     try:
         with app.uow_factory() as uow:
@@ -244,10 +310,11 @@ def results(args: argparse.Namespace) -> int:
             recorded = record_indicators(uow, poll, res) if args.record_indicators else []
             uow.commit()
         if args.json:
-            out = {"results": res.model_dump(mode="json"),
-                   "comparison": cmp.model_dump(mode="json") if cmp else None,
-                   "recorded": [{"indicator": lbl, **m.model_dump(mode="json")}
-                                for lbl, m in recorded]}
+            out = {
+                "results": res.model_dump(mode="json"),
+                "comparison": cmp.model_dump(mode="json") if cmp else None,
+                "recorded": [{"indicator": lbl, **m.model_dump(mode="json")} for lbl, m in recorded],
+            }
             print(json.dumps(out, ensure_ascii=False, indent=2))
             return 0
         print(format_results(res, cmp))
@@ -262,6 +329,7 @@ def record_indicators(uow: Any, poll: Any, res: Any) -> list[tuple[str, Any]]:
     """Append the poll's results to the project's indicators linked to one of its questions
     (one measurement per indicator and poll: recording again replaces it)."""
     from domain.polls import measurement_from_results
+
     project = uow.projects.get(poll.project_id)
     if project is None:
         return []
@@ -291,34 +359,44 @@ def _p(x: float | None) -> str:
 
 
 def format_results(res: Any, cmp: Any) -> str:
-    lines = [f"Poll {res.poll_id} ({res.wave}, {'open' if res.is_open else 'closed'}): "
-             f"{res.respondents} respondents, {res.completed} completed, {res.refusals} refusals"]
+    lines = [
+        f"Poll {res.poll_id} ({res.wave}, {'open' if res.is_open else 'closed'}): "
+        f"{res.respondents} respondents, {res.completed} completed, {res.refusals} refusals"
+    ]
     lines.append(f"{'question':<16} {'n':>4} {'skip':>4} {'median':>6}  distribution")
     for q in res.questions:
         dist = " ".join(f"{k}:{v}" for k, v in q.distribution.items())
         lines.append(f"{q.id:<16} {q.n:>4} {q.skipped:>4} {_f(q.median):>6}  {dist}")
-    shown = [(qid, key, groups) for qid, keys in res.breakdowns.items()
-             for key, groups in keys.items() if groups]
+    shown = [
+        (qid, key, groups) for qid, keys in res.breakdowns.items() for key, groups in keys.items() if groups
+    ]
     if shown:
         lines.append("")
         lines.append("Breakdowns (median, n; groups under the minimum size are hidden):")
         for qid, key, groups in shown:
-            cells = ", ".join(f"{g.group}: hidden" if g.suppressed else
-                              f"{g.group}: {_f(g.median)} (n={g.n})" for g in groups)
+            cells = ", ".join(
+                f"{g.group}: hidden" if g.suppressed else f"{g.group}: {_f(g.median)} (n={g.n})"
+                for g in groups
+            )
             lines.append(f"  {qid:<16} by {key:<10} {cells}")
     if cmp is not None:
         lines.append("")
-        lines.append(f"Compared with baseline poll {cmp.baseline_poll_id}: {cmp.n_linked} people "
-                     "answered both")
-        lines.append(f"{'question':<16} {'pairs':>5} {'better':>6} {'same':>5} {'worse':>5} "
-                     f"{'sign p':>7} {'wilc. p':>7} | {'n0':>4} {'n1':>4} {'med0':>5} {'med1':>5} {'MW p':>6}")
+        lines.append(
+            f"Compared with baseline poll {cmp.baseline_poll_id}: {cmp.n_linked} people answered both"
+        )
+        lines.append(
+            f"{'question':<16} {'pairs':>5} {'better':>6} {'same':>5} {'worse':>5} "
+            f"{'sign p':>7} {'wilc. p':>7} | {'n0':>4} {'n1':>4} {'med0':>5} {'med1':>5} {'MW p':>6}"
+        )
         unp = {u.id: u for u in cmp.unpaired}
         for p in cmp.paired:
             u = unp[p.id]
-            lines.append(f"{p.id:<16} {p.n_pairs:>5} {p.improved:>6} {p.same:>5} {p.worse:>5} "
-                         f"{_p(p.sign_p):>7} {_p(p.wilcoxon_p):>7} | {u.n_baseline:>4} "
-                         f"{u.n_followup:>4} {_f(u.median_baseline):>5} {_f(u.median_followup):>5} "
-                         f"{_p(u.p):>6}")
+            lines.append(
+                f"{p.id:<16} {p.n_pairs:>5} {p.improved:>6} {p.same:>5} {p.worse:>5} "
+                f"{_p(p.sign_p):>7} {_p(p.wilcoxon_p):>7} | {u.n_baseline:>4} "
+                f"{u.n_followup:>4} {_f(u.median_baseline):>5} {_f(u.median_followup):>5} "
+                f"{_p(u.p):>6}"
+            )
     if res.stories:
         lines.append("")
         lines.append(f"Stories ({len(res.stories)}):")

@@ -9,6 +9,7 @@
 When the configured NLU URL is local and nothing answers, the local Rasa server is started as a
 child process for the session and stopped on exit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ def nlu_context(settings):
     if not (settings.nlu.url and settings.nlu.autostart):
         return contextlib.nullcontext()
     from nlu.server import local_rasa
+
     return local_rasa(settings.nlu.url, log=lambda m: print(m, file=sys.stderr))
 
 
@@ -42,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
             return serve(settings, args.host, args.port)
         if settings.telegram_token is not None:
             from bot.commands import telegram as tg  # added with the Telegram channel
+
             return tg.run_polling(settings)
         from bot.commands.chat import run as chat
+
         return chat(argparse.Namespace(user=args.user, lang=args.lang, no_rasa=False))
 
 
@@ -58,10 +62,18 @@ def serve(settings, host: str, port: int) -> int:
     setup_logging(settings.logging.level)
     upgrade(settings.sqlalchemy_url)
     telegram = " and Telegram (long polling)" if settings.telegram_token is not None else ""
-    print(f"Athar is listening on WhatsApp at http://{host}:{port}/whatsapp{telegram}. Expose it "
-          "over HTTPS and register it in Meta's developer console (README, WhatsApp). Ctrl-C to "
-          "stop.", file=sys.stderr)
-    uvicorn.run(create_app(settings, telegram_polling=True), host=host, port=port,
-                log_level=settings.logging.level.lower(), access_log=False,
-                timeout_graceful_shutdown=2)
+    print(
+        f"Athar is listening on WhatsApp at http://{host}:{port}/whatsapp{telegram}. Expose it "
+        "over HTTPS and register it in Meta's developer console (README, WhatsApp). Ctrl-C to "
+        "stop.",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        create_app(settings, telegram_polling=True),
+        host=host,
+        port=port,
+        log_level=settings.logging.level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
     return 0

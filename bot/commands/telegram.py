@@ -2,6 +2,7 @@
 
 `athar run` calls `run_polling(settings)` when a token is set. For webhooks, see `athar web`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,10 @@ def _cli(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if settings.telegram_token is None:
-        print("ATHAR_TELEGRAM_TOKEN is not set: create a bot with @BotFather and export its token.",
-              file=sys.stderr)
+        print(
+            "ATHAR_TELEGRAM_TOKEN is not set: create a bot with @BotFather and export its token.",
+            file=sys.stderr,
+        )
         return 2
     with nlu_context(settings):
         return run_polling(settings)
@@ -58,8 +61,11 @@ def run_polling(settings) -> int:
                 pass
 
         def ready(channel) -> None:
-            print(f"Athar is listening on Telegram (long polling, {settings.telegram.api_url}…). "
-                  "Ctrl-C to stop.", file=sys.stderr)
+            print(
+                f"Athar is listening on Telegram (long polling, {settings.telegram.api_url}…). "
+                "Ctrl-C to stop.",
+                file=sys.stderr,
+            )
 
         await telegram.run_polling(athar, settings, stop, ready=ready)
 

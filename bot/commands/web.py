@@ -7,6 +7,7 @@ and, for Telegram, sets the command menu and, when a public URL is given (--webh
 telegram.webhook_url), registers the webhook with the secret token. WhatsApp's webhook is
 registered once in Meta's developer console (see README).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,13 +16,17 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("web", help="serve the dashboard and the Telegram and WhatsApp webhooks "
-                                   "(ASGI: /dashboard, /telegram, /whatsapp)")
+    p = sub.add_parser(
+        "web",
+        help="serve the dashboard and the Telegram and WhatsApp webhooks "
+        "(ASGI: /dashboard, /telegram, /whatsapp)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--webhook-url", default=None,
-                   help="public HTTPS URL of /telegram to register with Telegram")
+    p.add_argument(
+        "--webhook-url", default=None, help="public HTTPS URL of /telegram to register with Telegram"
+    )
     p.set_defaults(func=run, quick_exit=True)
 
 
@@ -35,8 +40,7 @@ async def _prepare(settings, webhook_url: str | None) -> None:
         await runtime.start(sweep=False)
         await channel.set_commands()
         if webhook_url:
-            await channel.set_webhook(webhook_url,
-                                      settings.telegram_webhook_secret.get_secret_value())
+            await channel.set_webhook(webhook_url, settings.telegram_webhook_secret.get_secret_value())
             print(f"webhook registered: {webhook_url}", file=sys.stderr)
     finally:
         await runtime.stop()
@@ -55,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
     telegram = settings.telegram_token is not None
     if not telegram and not settings.whatsapp_enabled:
         missing = settings.whatsapp_missing()
-        what = (" and ".join(missing) if len(missing) < 4 else
-                "ATHAR_TELEGRAM_TOKEN (Telegram) or the ATHAR_WHATSAPP_* settings (WhatsApp)")
-        print(f"athar web: no channel (set {what} in the environment); serving the dashboard only.",
-              file=sys.stderr)
+        what = (
+            " and ".join(missing)
+            if len(missing) < 4
+            else "ATHAR_TELEGRAM_TOKEN (Telegram) or the ATHAR_WHATSAPP_* settings (WhatsApp)"
+        )
+        print(
+            f"athar web: no channel (set {what} in the environment); serving the dashboard only.",
+            file=sys.stderr,
+        )
     if telegram and settings.telegram_webhook_secret is None:
         print("athar web: set ATHAR_TELEGRAM_WEBHOOK_SECRET in the environment.", file=sys.stderr)
         return 2
@@ -66,13 +75,25 @@ def run(args: argparse.Namespace) -> int:
     upgrade(settings.sqlalchemy_url)
     if telegram:
         asyncio.run(_prepare(settings, args.webhook_url or settings.telegram.webhook_url))
-    print(f"Dashboard: http://{args.host}:{args.port}/dashboard (its links: {settings.dashboard.url})",
-          file=sys.stderr)
+    print(
+        f"Dashboard: http://{args.host}:{args.port}/dashboard (its links: {settings.dashboard.url})",
+        file=sys.stderr,
+    )
     if settings.whatsapp_enabled:
-        print(f"WhatsApp webhook: http://{args.host}:{args.port}/whatsapp "
-              "(behind your HTTPS proxy; register it in Meta's developer console)", file=sys.stderr)
+        print(
+            f"WhatsApp webhook: http://{args.host}:{args.port}/whatsapp "
+            "(behind your HTTPS proxy; register it in Meta's developer console)",
+            file=sys.stderr,
+        )
     with nlu_context(settings):  # a local Rasa, shared by the workers, when configured
-        uvicorn.run("bot.channels.web:create_app", factory=True, host=args.host, port=args.port,
-                    workers=max(1, args.workers), log_level=settings.logging.level.lower(),
-                    access_log=False, timeout_graceful_shutdown=2)
+        uvicorn.run(
+            "bot.channels.web:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=max(1, args.workers),
+            log_level=settings.logging.level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
     return 0

@@ -10,6 +10,7 @@ ready, failed: the page reloads itself every two seconds, no script), then the f
 its owner's only; a job a dead worker left "running" is given up after `STALE` (the page says
 so and the user asks again). Files are the exporter's (var/exports/, removed after a day).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,15 @@ log = logging.getLogger("athar.dashboard")
 STALE = timedelta(minutes=10)
 WAIT = 1.5  # seconds the request waits for a quick file before showing the job's page
 WHAT = ("logframe", "results", "xlsform", "report_semester", "report_final", "learning")
-ERRORS = ("export.bad_period", "export.coordinators_only", "export.no_poll", "export.no_project",
-          "export.nothing", "export.too_few", "export.unavailable")
+ERRORS = (
+    "export.bad_period",
+    "export.coordinators_only",
+    "export.no_poll",
+    "export.no_project",
+    "export.nothing",
+    "export.too_few",
+    "export.unavailable",
+)
 
 
 def _int(v: str | None) -> int | None:
@@ -76,8 +84,14 @@ def job_for(form: dict[str, str], viewer: User, uow: Any, exporter: Any) -> Expo
 class Jobs:
     """Runs export jobs in worker threads and keeps their state in the database."""
 
-    def __init__(self, uow_factory: Callable[[], Any], read_uow_factory: Callable[[], Any],
-                 exporter: Any, workers: int = 2, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        uow_factory: Callable[[], Any],
+        read_uow_factory: Callable[[], Any],
+        exporter: Any,
+        workers: int = 2,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.uow_factory = uow_factory
         self.read_uow_factory = read_uow_factory
         self.exporter = exporter
@@ -89,8 +103,14 @@ class Jobs:
 
     def submit(self, uow: Any, user: User, job: ExportJob) -> WebJob:
         """Store the job (the caller commits, then `start`s it)."""
-        return uow.web.add_job(WebJob(public_id=secrets.token_urlsafe(16), user_id=user.id or 0,
-                                      params=asdict(job), created_at=self.clock()))
+        return uow.web.add_job(
+            WebJob(
+                public_id=secrets.token_urlsafe(16),
+                user_id=user.id or 0,
+                params=asdict(job),
+                created_at=self.clock(),
+            )
+        )
 
     def start(self, public_id: str) -> Any:
         """Run a committed job in a worker thread; returns its future."""

@@ -5,6 +5,7 @@ waves, units, column headers), in French or Arabic, numbers by CLDR (Babel), as 
 Every string written into a page goes through `domain.privacy.mask_identifiers` (jinja's
 `finalize`): a phone number or an e-mail address typed into a project's free text never shows.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -50,8 +51,12 @@ def _finalize(value: Any) -> Any:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
-        undefined=jinja2.StrictUndefined)
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+    )
     return env
 
 
@@ -88,7 +93,10 @@ class Page:
     def publics(self, project: Any) -> str:
         return self.t("report.list_sep").join(
             self.t("report.public_n", name=self.opt("public", x.category), n=self.n(x.expected_number))
-            if x.expected_number else self.opt("public", x.category) for x in project.publics)
+            if x.expected_number
+            else self.opt("public", x.category)
+            for x in project.publics
+        )
 
     # -- indicators -----------------------------------------------------------------------------
     def baseline(self, v: IndicatorView) -> str:
@@ -109,8 +117,11 @@ class Page:
         if ind.target_value is None:
             return self.t("report.status_no_target")
         value = self.n(ind.target_value, ind.unit)
-        return self.t("report.value_by", value=value, date=self.date(v.figure.deadline)) \
-            if v.figure.deadline else value
+        return (
+            self.t("report.value_by", value=value, date=self.date(v.figure.deadline))
+            if v.figure.deadline
+            else value
+        )
 
     def short_period(self, text: str | None) -> str:
         """A period in a few characters, for a chart's axis: S1 2026, 05/2026."""
@@ -127,21 +138,41 @@ class Page:
         ind = v.indicator
         points = []
         if ind.baseline_value is not None:
-            points.append(svg.Point(self.month(ind.baseline_date) if ind.baseline_date else
-                                    self.t("chart.baseline"), ind.baseline_value,
-                                    self.n(ind.baseline_value, ind.unit), "baseline"))
+            points.append(
+                svg.Point(
+                    self.month(ind.baseline_date) if ind.baseline_date else self.t("chart.baseline"),
+                    ind.baseline_value,
+                    self.n(ind.baseline_value, ind.unit),
+                    "baseline",
+                )
+            )
         for m in v.measurements:
             if m.baseline and ind.baseline_value is not None:
                 continue  # the baseline is already the first point
-            points.append(svg.Point(self.short_period(m.period), m.value,
-                                    self.n(m.value, ind.unit),
-                                    "baseline" if m.baseline else "measure"))
+            points.append(
+                svg.Point(
+                    self.short_period(m.period),
+                    m.value,
+                    self.n(m.value, ind.unit),
+                    "baseline" if m.baseline else "measure",
+                )
+            )
         if ind.target_value is not None:
-            points.append(svg.Point(self.month(v.figure.deadline) if v.figure.deadline else
-                                    self.t("chart.target"), ind.target_value,
-                                    self.n(ind.target_value, ind.unit), "target"))
-        label = self.t("project.chart_label", indicator=ind.label, baseline=self.baseline(v),
-                       latest=self.latest(v), target=self.target(v))
+            points.append(
+                svg.Point(
+                    self.month(v.figure.deadline) if v.figure.deadline else self.t("chart.target"),
+                    ind.target_value,
+                    self.n(ind.target_value, ind.unit),
+                    "target",
+                )
+            )
+        label = self.t(
+            "project.chart_label",
+            indicator=ind.label,
+            baseline=self.baseline(v),
+            latest=self.latest(v),
+            target=self.target(v),
+        )
         return svg.indicator_chart(points, label, rtl=self.L.rtl)
 
     def progress(self, v: IndicatorView) -> str:
@@ -152,12 +183,19 @@ class Page:
         return svg.stacked_bar(counts, label, rtl=self.L.rtl)
 
     def pair(self, line: Any) -> Markup:
-        texts = tuple(self.pct(s) if s is not None else "—"
-                      for s in (line.share_baseline, line.share_followup))
-        label = f"{line.label} — {self.t('report.baseline')} {texts[0]}, " \
-                f"{self.t('report.followup')} {texts[1]}"
-        return svg.pair_bars(line.share_baseline, line.share_followup, texts, label,  # type: ignore[arg-type]
-                             rtl=self.L.rtl)
+        texts = tuple(
+            self.pct(s) if s is not None else "—" for s in (line.share_baseline, line.share_followup)
+        )
+        label = (
+            f"{line.label} — {self.t('report.baseline')} {texts[0]}, {self.t('report.followup')} {texts[1]}"
+        )
+        return svg.pair_bars(
+            line.share_baseline,
+            line.share_followup,
+            texts,  # type: ignore[arg-type]
+            label,
+            rtl=self.L.rtl,
+        )
 
 
 def render(template: str, p: Page, *, urls: Any, chrome: Any = None, **context: Any) -> str:

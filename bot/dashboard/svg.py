@@ -6,6 +6,7 @@ The values come already computed (bot.dashboard.views); these functions only dra
 right-to-left page gets a mirrored drawing (time and bars run from the right) with its texts
 written right to left. Every chart has a text alternative (`aria-label` and `<title>`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ def _svg(width: int, height: int, label: str, body: list[str], rtl: bool, cls: s
         f'<svg class="chart {cls}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(label)}" direction="{direction}" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">'
-        f'<title>{escape(label)}</title>' + "".join(body) + "</svg>")
+        f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
+    )
 
 
 def indicator_chart(points: list[Point], label: str, rtl: bool = False) -> Markup:
@@ -57,34 +59,41 @@ def indicator_chart(points: list[Point], label: str, rtl: bool = False) -> Marku
         return top + (height - top - bottom) * (1 - (v - lo) / (hi - lo))
 
     anchor = "middle"
-    body = [f'<line x1="0" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
-            f'stroke="#ccd" stroke-width="1"/>']
+    body = [
+        f'<line x1="0" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
+        f'stroke="#ccd" stroke-width="1"/>'
+    ]
     target = next((p for p in points if p.kind == "target"), None)
     if target is not None:
         ty = y(target.value)
-        body.append(f'<line x1="{pad_x / 2}" y1="{ty:.1f}" x2="{width - pad_x / 2}" y2="{ty:.1f}" '
-                    f'stroke="{TARGET}" stroke-width="1.5" stroke-dasharray="5 4"/>')
+        body.append(
+            f'<line x1="{pad_x / 2}" y1="{ty:.1f}" x2="{width - pad_x / 2}" y2="{ty:.1f}" '
+            f'stroke="{TARGET}" stroke-width="1.5" stroke-dasharray="5 4"/>'
+        )
     observed = [(i, p) for i, p in enumerate(points) if p.kind != "target"]
     if len(observed) > 1:
-        path = " ".join(f"{_x(pad_x + i * step, width, rtl):.1f},{y(p.value):.1f}"
-                        for i, p in observed)
+        path = " ".join(f"{_x(pad_x + i * step, width, rtl):.1f},{y(p.value):.1f}" for i, p in observed)
         body.append(f'<polyline points="{path}" fill="none" stroke="{FOLLOWUP}" stroke-width="2"/>')
     for i, p in enumerate(points):
         cx, cy = _x(pad_x + i * step, width, rtl), y(p.value)
         color = {"baseline": BASELINE, "target": TARGET}.get(p.kind, FOLLOWUP)
-        shape = (f'<rect x="{cx - 5:.1f}" y="{cy - 5:.1f}" width="10" height="10" fill="{color}"/>'
-                 if p.kind == "target" else
-                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{color}"/>')
+        shape = (
+            f'<rect x="{cx - 5:.1f}" y="{cy - 5:.1f}" width="10" height="10" fill="{color}"/>'
+            if p.kind == "target"
+            else f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{color}"/>'
+        )
         body.append(shape)
-        body.append(f'<text x="{cx:.1f}" y="{cy - 9:.1f}" text-anchor="{anchor}" '
-                    f'class="v">{escape(p.text)}</text>')
-        body.append(f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
-                    f'class="t">{escape(p.label)}</text>')
+        body.append(
+            f'<text x="{cx:.1f}" y="{cy - 9:.1f}" text-anchor="{anchor}" class="v">{escape(p.text)}</text>'
+        )
+        body.append(
+            f'<text x="{cx:.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
+            f'class="t">{escape(p.label)}</text>'
+        )
     return _svg(width, height, label, body, rtl, "indicator")
 
 
-def stacked_bar(counts: list[int], label: str, rtl: bool = False,
-                colors: tuple[str, ...] = SCALE) -> Markup:
+def stacked_bar(counts: list[int], label: str, rtl: bool = False, colors: tuple[str, ...] = SCALE) -> Markup:
     """One bar split by answer (counts in option order, least favourable first)."""
     total = sum(counts)
     width, height = 300, 22
@@ -94,23 +103,26 @@ def stacked_bar(counts: list[int], label: str, rtl: bool = False,
             continue
         w = width * n / total
         left = width - x - w if rtl else x
-        body.append(f'<rect x="{left:.2f}" y="0" width="{w:.2f}" height="{height}" '
-                    f'fill="{colors[k % len(colors)]}"><title>{n}</title></rect>')
+        body.append(
+            f'<rect x="{left:.2f}" y="0" width="{w:.2f}" height="{height}" '
+            f'fill="{colors[k % len(colors)]}"><title>{n}</title></rect>'
+        )
         if w >= 16:
-            body.append(f'<text x="{left + w / 2:.2f}" y="15" text-anchor="middle" '
-                        f'class="in">{n}</text>')
+            body.append(f'<text x="{left + w / 2:.2f}" y="15" text-anchor="middle" class="in">{n}</text>')
         x += w
     return _svg(width, height, label, body, rtl, "stacked")
 
 
-def pair_bars(baseline: float | None, followup: float | None, texts: tuple[str, str],
-              label: str, rtl: bool = False) -> Markup:
+def pair_bars(
+    baseline: float | None, followup: float | None, texts: tuple[str, str], label: str, rtl: bool = False
+) -> Markup:
     """Two bars on a 0-100 % scale, baseline (grey) above follow-up (blue); a share not shown
     (too few answers) draws no bar."""
     width, bar, gap = 300, 16, 6
     body = []
-    for k, (value, color, text) in enumerate(((baseline, BASELINE, texts[0]),
-                                             (followup, FOLLOWUP, texts[1]))):
+    for k, (value, color, text) in enumerate(
+        ((baseline, BASELINE, texts[0]), (followup, FOLLOWUP, texts[1]))
+    ):
         top = k * (bar + gap)
         body.append(f'<rect x="0" y="{top}" width="{width}" height="{bar}" fill="#eef1f4"/>')
         if value is None:

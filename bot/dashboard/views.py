@@ -10,6 +10,7 @@ Who sees what: coordinators and admins every commune; officials and staff their 
 pages (`domain.records.User.can_see_commune`). A page the viewer may not see raises `Forbidden`;
 one that does not exist raises `NotFound`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,16 @@ from domain.privacy import mask_identifiers
 from domain.records import Effect, Indicator, Measurement, Project, Stakeholder, Story, User
 
 from exports.reports import (
-    ComparisonLine, Distribution, PollData, ProjectData, ProjectFigures, comparison_lines,
-    distributions, focus_figures, project_figures, report_semesters,
+    ComparisonLine,
+    Distribution,
+    PollData,
+    ProjectData,
+    ProjectFigures,
+    comparison_lines,
+    distributions,
+    focus_figures,
+    project_figures,
+    report_semesters,
 )
 
 
@@ -39,6 +48,7 @@ class NotFound(Exception):
 @dataclass
 class Counts:
     """Counts of one project, commune or the whole programme (the overview's columns)."""
+
     projects: int = 0
     effects: int = 0
     indicators: int = 0
@@ -59,8 +69,15 @@ def counts_of(f: ProjectFigures) -> Counts:
     groups = {g: 0 for g in STATUS_GROUPS}
     for fig in f.indicators:
         groups[fig.group] += 1
-    return Counts(projects=1, effects=f.n_effects, indicators=len(f.indicators), polls=len(f.data.polls),
-                  answers=f.respondents, stories=len(f.stories), **groups)
+    return Counts(
+        projects=1,
+        effects=f.n_effects,
+        indicators=len(f.indicators),
+        polls=len(f.data.polls),
+        answers=f.respondents,
+        stories=len(f.stories),
+        **groups,
+    )
 
 
 @dataclass
@@ -145,6 +162,7 @@ class PollPage:
 @dataclass
 class Dashboard:
     """The pages, from a unit of work and the exporter's loaders (bot.exporting.Exporter)."""
+
     exporter: Any
     today: date
     lang: str = "fr"
@@ -193,11 +211,11 @@ class Dashboard:
             counts = counts_of(project_figures(pd, None, self.today))
             rows.append(ProjectRow(pd.project, counts))
             total.add(counts)
-        return CommunePage(commune_id, c.name(self.lang), rows, total, self._learning(c),
-                           report_semesters([c], self.today))
+        return CommunePage(
+            commune_id, c.name(self.lang), rows, total, self._learning(c), report_semesters([c], self.today)
+        )
 
-    def _project_data(self, uow: Any, viewer: User, project_id: int,
-                      responses: bool = True) -> ProjectData:
+    def _project_data(self, uow: Any, viewer: User, project_id: int, responses: bool = True) -> ProjectData:
         project = uow.projects.get(project_id)
         if project is None:
             raise NotFound(project_id)
@@ -214,8 +232,10 @@ class Dashboard:
         indicators = []
         for e in p.effects:
             for fig in by_effect.get(id(e), []):
-                ms = sorted((m for m in fig.indicator.measurements),
-                            key=lambda m: (m.baseline is False, _measured(m), m.recorded_at))
+                ms = sorted(
+                    (m for m in fig.indicator.measurements),
+                    key=lambda m: (m.baseline is False, _measured(m), m.recorded_at),
+                )
                 indicators.append(IndicatorView(e, fig, ms))
         expected = [e for e in p.effects if e.expected]
         return ProjectPage(
@@ -224,10 +244,13 @@ class Dashboard:
             impacts=[e for e in expected if e.level == "impact"],
             outcomes=[e for e in expected if e.level == "outcome"],
             outputs=[e for e in expected if e.level == "output"],
-            stakeholders=list(p.stakeholders), indicators=indicators,
-            unexpected=[e for e in p.effects if not e.expected], stories=f.stories,
+            stakeholders=list(p.stakeholders),
+            indicators=indicators,
+            unexpected=[e for e in p.effects if not e.expected],
+            stories=f.stories,
             polls=[poll_row(pl) for pl in sorted(pd.polls, key=lambda x: x.poll.created_at)],
-            counts=counts_of(f))
+            counts=counts_of(f),
+        )
 
     def poll(self, uow: Any, viewer: User, poll_id: int) -> PollPage:
         poll = uow.polls.get(poll_id)
@@ -241,18 +264,28 @@ class Dashboard:
         assert chosen is not None
         lines = comparison_lines(f, self.lang, self.minimum)
         return PollPage(
-            project=pd.project, commune_name=self.commune_name(pd.project.commune_id),
-            poll=poll_row(chosen), baseline=poll_row(f.baseline) if f.comparison else None,
-            lines=lines, distributions=distributions(chosen, self.lang, self.minimum),
-            compared=f.comparison is not None)
+            project=pd.project,
+            commune_name=self.commune_name(pd.project.commune_id),
+            poll=poll_row(chosen),
+            baseline=poll_row(f.baseline) if f.comparison else None,
+            lines=lines,
+            distributions=distributions(chosen, self.lang, self.minimum),
+            compared=f.comparison is not None,
+        )
 
 
 def poll_row(pl: PollData) -> PollRow:
-    return PollRow(poll_id=pl.poll.id or 0, wave=pl.poll.wave, title=pl.poll.title or "",
-                   created=pl.poll.created_at.date(), answered=len(pl.consenting),
-                   is_open=pl.poll.is_open)
+    return PollRow(
+        poll_id=pl.poll.id or 0,
+        wave=pl.poll.wave,
+        title=pl.poll.title or "",
+        created=pl.poll.created_at.date(),
+        answered=len(pl.consenting),
+        is_open=pl.poll.is_open,
+    )
 
 
 def _measured(m: Measurement) -> date:
     from domain.figures import measured_on
+
     return measured_on(m)

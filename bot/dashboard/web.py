@@ -21,6 +21,7 @@ Language: French or Arabic, the user's choice kept in the database (web_preferen
 choice, the chat language (Darija: Arabic; Arabizi: French); signed out, the browser's
 Accept-Language.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,13 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from domain.access import (
-    csrf_token, link_state, may_use, new_token, same_secret, secret_hash, sees_everything,
+    csrf_token,
+    link_state,
+    may_use,
+    new_token,
+    same_secret,
+    secret_hash,
+    sees_everything,
 )
 from domain.records import AuditEntry, User, utcnow
 
@@ -58,7 +65,7 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
@@ -77,7 +84,8 @@ class Urls:
     @staticmethod
     def job(public_id: str, back: str | None = None) -> Markup:
         return _url(f"{PREFIX}/jobs/{public_id}") + (
-            Markup("?back=") + escape(quote(back, safe="/")) if back else "")
+            Markup("?back=") + escape(quote(back, safe="/")) if back else ""
+        )
 
     @staticmethod
     def job_file(public_id: str) -> Markup:
@@ -107,6 +115,7 @@ class OfficialUrls(Urls):
 @dataclass
 class Chrome:
     """The header of a signed-in page: home link, language and sign-out forms."""
+
     home: str
     home_label: str
     language_url: str
@@ -127,18 +136,19 @@ class Viewer:
 def timed(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
     """The endpoint, its response saying how long the server took (`Server-Timing: app;dur=`,
     in milliseconds: what `make bench` reads, and a browser's developer tools show)."""
+
     async def run(request: Request) -> Response:
         started = time.perf_counter()
         response = await endpoint(request)
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
+
     return run
 
 
 def _back(path: str | None) -> str:
     """A page of the dashboard to go back to (never another site: no open redirect)."""
-    if not path or not path.startswith(PREFIX) or path.startswith("//") or "\\" in path \
-            or len(path) > 200:
+    if not path or not path.startswith(PREFIX) or path.startswith("//") or "\\" in path or len(path) > 200:
         return PREFIX
     return path
 
@@ -170,8 +180,9 @@ class DashboardApp:
         knowledge = athar.services.knowledge
         self.lesson_ids = tuple(m.id for m in knowledge.lessons) if knowledge is not None else ()
         self.exporter = athar.services.extras["exporter"]
-        self.jobs = Jobs(athar.uow_factory, athar.dispatcher.read_uow_factory, self.exporter,
-                         clock=self.clock)
+        self.jobs = Jobs(
+            athar.uow_factory, athar.dispatcher.read_uow_factory, self.exporter, clock=self.clock
+        )
 
     def close(self) -> None:
         jobs = getattr(self, "jobs", None)
@@ -182,6 +193,7 @@ class DashboardApp:
     def routes(self) -> list[Route]:
         def r(path: str, endpoint: Callable[[Request], Any], method: str) -> Route:
             return Route(PREFIX + path, timed(endpoint), methods=[method])
+
         return [
             r("", self.home, "GET"),
             r("/", self.home, "GET"),
@@ -206,11 +218,11 @@ class DashboardApp:
     def page(self, lang: str) -> Page:
         return Page(lang, self.clock().date(), self.min_group_size)
 
-    def message(self, lang: str, key: str, status: int, back: str | None = None,
-                **params: Any) -> HTMLResponse:
+    def message(
+        self, lang: str, key: str, status: int, back: str | None = None, **params: Any
+    ) -> HTMLResponse:
         p = self.page(lang)
-        return self.html(render("error.html.j2", p, urls=Urls, message=p.t(key, **params),
-                                back=back), status)
+        return self.html(render("error.html.j2", p, urls=Urls, message=p.t(key, **params), back=back), status)
 
     def audit(self, uow: Any, user_id: int | None, action: str, target: str, **detail: Any) -> None:
         uow.audit.add(AuditEntry(user_id=user_id, action=action, target=target, detail=detail))
@@ -234,13 +246,25 @@ class DashboardApp:
         if sees_everything(u):
             home, label = Urls.overview, p.t("dash.nav_overview")
         else:
-            home, label = Urls.commune(u.commune_id or ""), p.t(
-                "dash.signed_in_as_commune", commune=self.exporter.commune(u.commune_id).name(
-                    viewer.lang) if self.exporter.commune(u.commune_id) else u.commune_id)
-        return Chrome(home=home, home_label=label, language_url=Urls.language,
-                      signout_url=Urls.signout, csrf=Markup(csrf_token(viewer.secret)),
-                      here=_url(request.url.path), export_url=Urls.export,
-                      formats={w: self.exporter.formats(w, sees_everything(u)) for w in WHAT})
+            home, label = (
+                Urls.commune(u.commune_id or ""),
+                p.t(
+                    "dash.signed_in_as_commune",
+                    commune=self.exporter.commune(u.commune_id).name(viewer.lang)
+                    if self.exporter.commune(u.commune_id)
+                    else u.commune_id,
+                ),
+            )
+        return Chrome(
+            home=home,
+            home_label=label,
+            language_url=Urls.language,
+            signout_url=Urls.signout,
+            csrf=Markup(csrf_token(viewer.secret)),
+            here=_url(request.url.path),
+            export_url=Urls.export,
+            formats={w: self.exporter.formats(w, sees_everything(u)) for w in WHAT},
+        )
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         """A small url-encoded form, or None (too big, another site's Origin)."""
@@ -256,42 +280,56 @@ class DashboardApp:
         if len(body) > MAX_FORM:
             return None
         from urllib.parse import parse_qsl
+
         try:
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             return None
 
     # -- pages --------------------------------------------------------------------------------------
-    async def _show(self, request: Request, what: str, target: str,
-                    build: Callable[[Dashboard, Any, User], Any], template: str) -> Response:
+    async def _show(
+        self,
+        request: Request,
+        what: str,
+        target: str,
+        build: Callable[[Dashboard, Any, User], Any],
+        template: str,
+    ) -> Response:
         def work() -> Response:
             with self.athar.uow_factory() as uow:
                 viewer = self._viewer(uow, request)
                 if viewer is None:
-                    self.audit(uow, None, "dashboard.refused", f"{what}:{target}",
-                               reason="signed_out")
+                    self.audit(uow, None, "dashboard.refused", f"{what}:{target}", reason="signed_out")
                     uow.commit()
                     return self.message(browser_lang(request), "signin.needed", 401)
                 d = Dashboard(self.exporter, self.clock().date(), viewer.lang, self.lesson_ids)
                 try:
                     view = build(d, uow, viewer.user)
                 except Forbidden:
-                    self.audit(uow, viewer.user.id, "dashboard.refused", f"{what}:{target}",
-                               reason="forbidden")
+                    self.audit(
+                        uow, viewer.user.id, "dashboard.refused", f"{what}:{target}", reason="forbidden"
+                    )
                     uow.commit()
-                    return self.message(viewer.lang, "error.forbidden", 403,
-                                        back=self.chrome(viewer, request).home)
+                    return self.message(
+                        viewer.lang, "error.forbidden", 403, back=self.chrome(viewer, request).home
+                    )
                 except NotFound:
                     uow.rollback()
-                    return self.message(viewer.lang, "error.not_found", 404,
-                                        back=self.chrome(viewer, request).home)
+                    return self.message(
+                        viewer.lang, "error.not_found", 404, back=self.chrome(viewer, request).home
+                    )
                 urls = Urls if sees_everything(viewer.user) else OfficialUrls
-                body = render(template, self.page(viewer.lang), urls=urls,
-                              chrome=self.chrome(viewer, request), page=view)
-                self.audit(uow, viewer.user.id, "dashboard.view", f"{what}:{target}",
-                           lang=viewer.lang)
+                body = render(
+                    template,
+                    self.page(viewer.lang),
+                    urls=urls,
+                    chrome=self.chrome(viewer, request),
+                    page=view,
+                )
+                self.audit(uow, viewer.user.id, "dashboard.view", f"{what}:{target}", lang=viewer.lang)
                 uow.commit()
                 return self.html(body)
+
         return await run_in_threadpool(work)
 
     async def home(self, request: Request) -> Response:
@@ -299,29 +337,35 @@ class DashboardApp:
             with self.athar.uow_factory() as uow:
                 viewer = self._viewer(uow, request)
                 if viewer is not None and not sees_everything(viewer.user):
-                    return RedirectResponse(str(Urls.commune(viewer.user.commune_id or "")), 303,
-                                            headers=HEADERS)
+                    return RedirectResponse(
+                        str(Urls.commune(viewer.user.commune_id or "")), 303, headers=HEADERS
+                    )
             return None
+
         redirect = await run_in_threadpool(work)
         if redirect is not None:
             return redirect
-        return await self._show(request, "overview", "programme",
-                                lambda d, uow, u: d.overview(uow, u), "overview.html.j2")
+        return await self._show(
+            request, "overview", "programme", lambda d, uow, u: d.overview(uow, u), "overview.html.j2"
+        )
 
     async def commune(self, request: Request) -> Response:
         cid = request.path_params["commune_id"][:64]
-        return await self._show(request, "commune", cid,
-                                lambda d, uow, u: d.commune(uow, u, cid), "commune.html.j2")
+        return await self._show(
+            request, "commune", cid, lambda d, uow, u: d.commune(uow, u, cid), "commune.html.j2"
+        )
 
     async def project(self, request: Request) -> Response:
         pid = int(request.path_params["project_id"])
-        return await self._show(request, "project", str(pid),
-                                lambda d, uow, u: d.project(uow, u, pid), "project.html.j2")
+        return await self._show(
+            request, "project", str(pid), lambda d, uow, u: d.project(uow, u, pid), "project.html.j2"
+        )
 
     async def poll(self, request: Request) -> Response:
         pid = int(request.path_params["poll_id"])
-        return await self._show(request, "poll", str(pid),
-                                lambda d, uow, u: d.poll(uow, u, pid), "poll.html.j2")
+        return await self._show(
+            request, "poll", str(pid), lambda d, uow, u: d.poll(uow, u, pid), "poll.html.j2"
+        )
 
     # -- signing in and out ---------------------------------------------------------------------
     def _link(self, uow: Any, secret: str) -> tuple[str, Any]:
@@ -348,6 +392,7 @@ class DashboardApp:
                 lang = page_lang(uow.web.language(user.id) or user.language) if user else "fr"
                 p = self.page(lang)
                 return self.html(render("signin.html.j2", p, urls=Urls, action=Urls.signin(secret)))
+
         return await run_in_threadpool(work)
 
     async def signin(self, request: Request) -> Response:
@@ -368,20 +413,29 @@ class DashboardApp:
                     uow.rollback()
                     return self.message(browser_lang(request), "error.forbidden", 403)
                 session_secret, session = new_token(
-                    "session", user.id, now, timedelta(hours=self.settings.session_hours))
+                    "session", user.id, now, timedelta(hours=self.settings.session_hours)
+                )
                 uow.web.add_token(session)
                 self.audit(uow, user.id, "dashboard.signin", "session")
                 uow.commit()
             home = Urls.overview if sees_everything(user) else Urls.commune(user.commune_id or "")
             response = RedirectResponse(str(home), 303, headers=HEADERS)
-            response.set_cookie(COOKIE, session_secret, max_age=int(self.settings.session_hours * 3600),
-                                path=PREFIX, secure=self.secure(request), httponly=True,
-                                samesite="lax")
+            response.set_cookie(
+                COOKIE,
+                session_secret,
+                max_age=int(self.settings.session_hours * 3600),
+                path=PREFIX,
+                secure=self.secure(request),
+                httponly=True,
+                samesite="lax",
+            )
             return response
+
         return await run_in_threadpool(work)
 
-    async def _posted(self, request: Request,
-                      act: Callable[[Any, Viewer, dict[str, str]], Response]) -> Response:
+    async def _posted(
+        self, request: Request, act: Callable[[Any, Viewer, dict[str, str]], Response]
+    ) -> Response:
         """A signed-in form: its CSRF token checked (and its origin, in _form), then `act` in
         one unit of work; anything else is refused (403)."""
         form = await self._form(request)
@@ -389,12 +443,17 @@ class DashboardApp:
         def work() -> Response:
             with self.athar.uow_factory() as uow:
                 viewer = self._viewer(uow, request)
-                if viewer is None or form is None or not same_secret(
-                        form.get("csrf"), csrf_token(viewer.secret)):
+                if (
+                    viewer is None
+                    or form is None
+                    or not same_secret(form.get("csrf"), csrf_token(viewer.secret))
+                ):
                     uow.rollback()
-                    return self.message(browser_lang(request) if viewer is None else viewer.lang,
-                                        "signin.refused", 403)
+                    return self.message(
+                        browser_lang(request) if viewer is None else viewer.lang, "signin.refused", 403
+                    )
                 return act(uow, viewer, form)
+
         return await run_in_threadpool(work)
 
     async def signout(self, request: Request) -> Response:
@@ -403,22 +462,26 @@ class DashboardApp:
             self.audit(uow, viewer.user.id, "dashboard.signout", "session")
             uow.commit()
             response = self.message(viewer.lang, "signin.signed_out", 200)
-            response.delete_cookie(COOKIE, path=PREFIX, secure=self.secure(request),
-                                   httponly=True, samesite="lax")
+            response.delete_cookie(
+                COOKIE, path=PREFIX, secure=self.secure(request), httponly=True, samesite="lax"
+            )
             return response
+
         return await self._posted(request, act)
 
     async def export(self, request: Request) -> Response:
         """A download asked for: checked (job_for), stored, started; the job's page follows (a
         quick file is ready by then: the POST waits up to WAIT seconds for it)."""
+
         def act(uow: Any, viewer: Viewer, form: dict[str, str]) -> Response:
             job = job_for(form, viewer.user, uow, self.exporter)
             target = f"export:{form.get('what', '')[:30]}"
             if job is None:
                 self.audit(uow, viewer.user.id, "dashboard.refused", target, reason="export")
                 uow.commit()
-                return self.message(viewer.lang, "download.refused", 403,
-                                    back=self.chrome(viewer, request).home)
+                return self.message(
+                    viewer.lang, "download.refused", 403, back=self.chrome(viewer, request).home
+                )
             stored = self.jobs.submit(uow, viewer.user, job)
             self.audit(uow, viewer.user.id, "dashboard.export", target, fmt=job.fmt, lang=job.lang)
             uow.commit()
@@ -427,8 +490,10 @@ class DashboardApp:
                 future.result(timeout=WAIT)
             except Exception:  # noqa: BLE001 - still running (or failed): its page tells
                 pass
-            return RedirectResponse(str(Urls.job(stored.public_id, _back(form.get("back")))), 303,
-                                    headers=HEADERS)
+            return RedirectResponse(
+                str(Urls.job(stored.public_id, _back(form.get("back")))), 303, headers=HEADERS
+            )
+
         return await self._posted(request, act)
 
     def _own_job(self, uow: Any, viewer: Viewer, public_id: str) -> Any:
@@ -445,19 +510,27 @@ class DashboardApp:
                     return self.message(browser_lang(request), "signin.needed", 401)
                 job = self._own_job(uow, viewer, public_id)
                 if job is None:
-                    return self.message(viewer.lang, "error.not_found", 404,
-                                        back=self.chrome(viewer, request).home)
+                    return self.message(
+                        viewer.lang, "error.not_found", 404, back=self.chrome(viewer, request).home
+                    )
                 state = self.jobs.state(job)
                 p = self.page(viewer.lang)
-                body = render("job.html.j2", p, urls=Urls, chrome=self.chrome(viewer, request),
-                              state=state, error=(f"job.error.{job.error.split('.', 1)[1]}"
-                                                  if state == "failed" and job.error else None),
-                              seconds=max(0, int((self.clock() - (job.started_at or job.created_at))
-                                                 .total_seconds())),
-                              name=Path(job.path).name if job.path else "",
-                              file_url=Urls.job_file(job.public_id),
-                              back=_url(_back(request.query_params.get("back"))))
+                body = render(
+                    "job.html.j2",
+                    p,
+                    urls=Urls,
+                    chrome=self.chrome(viewer, request),
+                    state=state,
+                    error=(
+                        f"job.error.{job.error.split('.', 1)[1]}" if state == "failed" and job.error else None
+                    ),
+                    seconds=max(0, int((self.clock() - (job.started_at or job.created_at)).total_seconds())),
+                    name=Path(job.path).name if job.path else "",
+                    file_url=Urls.job_file(job.public_id),
+                    back=_url(_back(request.query_params.get("back"))),
+                )
                 return self.html(body)
+
         return await run_in_threadpool(work)
 
     async def job_file(self, request: Request) -> Response:
@@ -470,13 +543,20 @@ class DashboardApp:
                     return self.message(browser_lang(request), "signin.needed", 401)
                 job = self._own_job(uow, viewer, public_id)
                 if job is None or self.jobs.state(job) != "done":
-                    return self.message(viewer.lang, "error.not_found", 404,
-                                        back=self.chrome(viewer, request).home)
-                self.audit(uow, viewer.user.id, "dashboard.download",
-                           f"export:{job.params.get('what', '')}", fmt=job.params.get("fmt"))
+                    return self.message(
+                        viewer.lang, "error.not_found", 404, back=self.chrome(viewer, request).home
+                    )
+                self.audit(
+                    uow,
+                    viewer.user.id,
+                    "dashboard.download",
+                    f"export:{job.params.get('what', '')}",
+                    fmt=job.params.get("fmt"),
+                )
                 uow.commit()
                 path = Path(job.path or "")
                 return FileResponse(path, filename=path.name, headers=HEADERS)
+
         return await run_in_threadpool(work)
 
     async def language(self, request: Request) -> Response:
@@ -486,4 +566,5 @@ class DashboardApp:
                 uow.web.set_language(viewer.user.id, lang)
                 uow.commit()
             return RedirectResponse(_back(form.get("next")), 303, headers=HEADERS)
+
         return await self._posted(request, act)

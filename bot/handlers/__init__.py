@@ -5,6 +5,7 @@ menu and the /start payloads it understands. Handlers call domain rules and repo
 ports (ctx.uow); they never import telegram, a WhatsApp library or sqlalchemy, and they hold no
 user-facing sentence: only catalog keys.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -89,15 +90,18 @@ class Handlers:
         return next((h for prefix, h in self.buttons.items() if data.startswith(prefix)), None)
 
 
-def with_moment(on_start: Callable[[Ctx], None] | None, dialogue_id: str, moment: str
-                ) -> Callable[[Ctx], None]:
+def with_moment(
+    on_start: Callable[[Ctx], None] | None, dialogue_id: str, moment: str
+) -> Callable[[Ctx], None]:
     """A dialogue's on_start that also reports `moment` once the dialogue really starts (not
     when on_start sent the user elsewhere, e.g. to the menu for want of a project)."""
+
     def start(ctx: Ctx) -> None:
         if on_start is not None:
             on_start(ctx)
         if ctx.state.dialogue == dialogue_id:
             reached(ctx, moment)
+
     return start
 
 
@@ -105,13 +109,14 @@ def reached(ctx: Ctx, moment: str) -> None:
     """Tell the hooks that the running dialogue reached a moment of need (one call where a step
     is first met: the start of the effects dialogue, the coach seeing an activity again…)."""
     handlers = getattr(ctx.services, "handlers", None) if ctx.services is not None else None
-    for hook in (handlers.moments if handlers is not None else ()):
+    for hook in handlers.moments if handlers is not None else ():
         hook(ctx, moment)
 
 
 def load_handlers() -> Handlers:
     h = Handlers()
     import bot.handlers as pkg
+
     for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if mod.name.startswith("_"):
             continue

@@ -1,6 +1,7 @@
 """Shared by the effect, unexpected-effect, indicator and measure dialogues: the knowledge base
 as data for the pure rules of domain/effects.py, and small rendering helpers.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,14 @@ def lexicon(ctx: Ctx) -> Lexicon:
 def confidence(ctx: Ctx) -> Confidence:
     """The coach's calibrated verdict thresholds (knowledge/coaching.yml `confidence`)."""
     c = kb(ctx).coaching.confidence
-    return Confidence(alone=c.alone, agree=c.agree, contra=c.contra,
-                      not_alone=c.not_alone, not_agree=c.not_agree, not_contra=c.not_contra)
+    return Confidence(
+        alone=c.alone,
+        agree=c.agree,
+        contra=c.contra,
+        not_alone=c.not_alone,
+        not_agree=c.not_agree,
+        not_contra=c.not_contra,
+    )
 
 
 def _directions(words: Any) -> dict[str, list[str]]:
@@ -90,8 +97,9 @@ def raw(ctx: Ctx, t: Any) -> Msg:
 
 def kb_option(ctx: Ctx, data: str, t: Any) -> Option:
     """A button labelled with a knowledge-base text, which typed in any variant selects."""
-    return Option(data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)),
-                  as_labels=True)
+    return Option(
+        data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)), as_labels=True
+    )
 
 
 def today() -> date:
@@ -118,7 +126,7 @@ def check_project_on_start(ctx: Ctx) -> None:
 
 def project_public_ids(project: Project | None) -> list[str]:
     out: list[str] = []
-    for p in (project.publics if project else []):
+    for p in project.publics if project else []:
         if p.category not in out:
             out.append(p.category)
     return out
@@ -129,7 +137,11 @@ def public_options(ctx: Ctx, project: Project | None) -> list[Option]:
     out = []
     for pid in ids:
         pub = kb(ctx).public(pid)
-        out.append(kb_option(ctx, f"pub:{pid}", pub.label) if pub else Option(f"pub:{pid}", msg("common.raw", text=pid)))
+        out.append(
+            kb_option(ctx, f"pub:{pid}", pub.label)
+            if pub
+            else Option(f"pub:{pid}", msg("common.raw", text=pid))
+        )
     return out
 
 
@@ -143,8 +155,10 @@ def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
     pid = public if public in PUBLIC_IDS else "other"
     if pid == "other":
         project = current_project(ctx)
-        detail = next((p.detail for p in (project.publics if project else [])
-                       if p.category == "other" and p.detail), None)
+        detail = next(
+            (p.detail for p in (project.publics if project else []) if p.category == "other" and p.detail),
+            None,
+        )
         if detail:
             fr = detail if _DETERMINERS.match(detail) else f"les {detail[:1].lower()}{detail[1:]}"
             return wording.forms({tag: {"": fr if tag == "fr" else detail} for tag in LANGS})
@@ -207,12 +221,14 @@ class NextChoice:
 
 def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoice]) -> Dialogue:
     """A one-step dialogue offering `choices`, then the main menu."""
+
     def offered(ctx: Ctx) -> list[NextChoice]:
         return [c for c in choices if c.dialogue in h.registry]
 
     def options(ctx: Ctx) -> list[Option]:
-        return [Option(c.data, c.label, intent=c.intent) for c in offered(ctx)] + \
-            [Option("nx:menu", msg("nav.menu"), intent="menu")]
+        return [Option(c.data, c.label, intent=c.intent) for c in offered(ctx)] + [
+            Option("nx:menu", msg("nav.menu"), intent="menu")
+        ]
 
     def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if choice is None:
@@ -222,6 +238,9 @@ def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoic
                 return Start(c.dialogue, {k: ctx.state.data.get(k) for k in c.keep})
         return Start("menu")
 
-    return Dialogue(id=dialogue_id, confirm=False, then=None,
-                    steps=[Step("next", prompt=prompt, kind="choice", options=options, parse=parse,
-                                store=False)])
+    return Dialogue(
+        id=dialogue_id,
+        confirm=False,
+        then=None,
+        steps=[Step("next", prompt=prompt, kind="choice", options=options, parse=parse, store=False)],
+    )

@@ -8,6 +8,7 @@ polls, their figures); `item` chooses what the practice is about (one of their s
 of their indicators, else a library example); `judge` reads the answer and says whether it is
 right, with the coaching lines.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,15 @@ from domain.messages import Msg, msg
 from domain.records import Project
 
 from bot.handlers._coaching import (
-    confidence, fmt_number, kb, lexicon, project_public_ids, raw, statement_probs, text, today,
+    confidence,
+    fmt_number,
+    kb,
+    lexicon,
+    project_public_ids,
+    raw,
+    statement_probs,
+    text,
+    today,
     who,
 )
 
@@ -44,6 +53,7 @@ PARTS = ("who", "change", "direction", "horizon")
 @dataclass
 class Verdict:
     """What an answer to the practice question comes to."""
+
     right: bool | None  # None: not judged yet (the coach asks which level first)
     lines: list[Msg] = field(default_factory=list)
     done: bool = False  # the practice is over (right, a quiz answered, or tries used up)
@@ -89,16 +99,27 @@ def _own_ladder(ctx: Ctx, project: Project | None) -> list[Msg]:
     activity = next(iter(project.activities), None) if project else None
     if not activity:
         ex = _library_example(ctx, project)
-        return [msg("lessons.own.example_ladder", activity=text(ctx, ex.activity),
-                    output=text(ctx, ex.output), effect=text(ctx, ex.effect))]
+        return [
+            msg(
+                "lessons.own.example_ladder",
+                activity=text(ctx, ex.activity),
+                output=text(ctx, ex.output),
+                effect=text(ctx, ex.effect),
+            )
+        ]
     verb = _verb(ctx, activity)
-    so_what = msg("lessons.so_what", question=text(ctx, verb.so_what)) if verb is not None else \
-        msg("effects.ask_after_activity", who=who(ctx, _public(project)))
-    lines = [msg("lessons.own.ladder", title=project.title, activity=activity,
-                 question=ctx.render(so_what))]
+    so_what = (
+        msg("lessons.so_what", question=text(ctx, verb.so_what))
+        if verb is not None
+        else msg("effects.ask_after_activity", who=who(ctx, _public(project)))
+    )
+    lines = [msg("lessons.own.ladder", title=project.title, activity=activity, question=ctx.render(so_what))]
     effect = next(iter(_expected(project)), None)
-    lines.append(msg("lessons.own.ladder_effect", effect=effect.statement) if effect else
-                 msg("lessons.own.ladder_open"))
+    lines.append(
+        msg("lessons.own.ladder_effect", effect=effect.statement)
+        if effect
+        else msg("lessons.own.ladder_open")
+    )
     return lines
 
 
@@ -109,19 +130,22 @@ def _own_circle(ctx: Ctx, project: Project | None) -> list[Msg]:
     others = [p.id for p in kb(ctx).parties if p.id not in seen]
     if not seen:
         return [msg("lessons.own.circle_empty", title=project.title)]
-    lines = [msg("lessons.own.circle", title=project.title,
-                 groups=_join(ctx, [_party_name(ctx, g) for g in seen]))]
+    lines = [
+        msg("lessons.own.circle", title=project.title, groups=_join(ctx, [_party_name(ctx, g) for g in seen]))
+    ]
     if others:
-        lines.append(msg("lessons.own.circle_others",
-                         groups=_join(ctx, [_party_name(ctx, g) for g in others])))
+        lines.append(
+            msg("lessons.own.circle_others", groups=_join(ctx, [_party_name(ctx, g) for g in others]))
+        )
     return lines
 
 
 def part_marks(ctx: Ctx, statement: str) -> str:
-    """"qui ✅ · quoi ✅ · sens ✅ · quand ❌": the parts of an effect the coach finds."""
+    """ "qui ✅ · quoi ✅ · sens ✅ · quand ❌": the parts of an effect the coach finds."""
     missing = check_effect(statement, lexicon(ctx), kind="effect", today=today()).missing
-    return " · ".join(ctx.render(msg(f"lessons.part.{p}")) + (" ❌" if p in missing else " ✅")
-                      for p in PARTS)
+    return " · ".join(
+        ctx.render(msg(f"lessons.part.{p}")) + (" ❌" if p in missing else " ✅") for p in PARTS
+    )
 
 
 def _own_effect(ctx: Ctx, project: Project | None) -> list[Msg]:
@@ -130,15 +154,15 @@ def _own_effect(ctx: Ctx, project: Project | None) -> list[Msg]:
     effect = next(iter(_expected(project)), None)
     if effect is None:
         return [msg("lessons.own.effect_none", title=project.title)]
-    return [msg("lessons.own.effect_check", effect=effect.statement,
-                marks=part_marks(ctx, effect.statement))]
+    return [msg("lessons.own.effect_check", effect=effect.statement, marks=part_marks(ctx, effect.statement))]
 
 
 def _own_partners(ctx: Ctx, project: Project | None) -> list[Msg]:
     if project is None:
         return []
-    partners = [s for s in project.stakeholders
-                if s.kind in ("intermediary", "institution") or s.group in PARTNERS]
+    partners = [
+        s for s in project.stakeholders if s.kind in ("intermediary", "institution") or s.group in PARTNERS
+    ]
     names = list(dict.fromkeys(_party_name(ctx, s.group) for s in partners))
     if not names:
         return [msg("lessons.own.partners_none", title=project.title)]
@@ -157,9 +181,14 @@ def _own_publics(ctx: Ctx, project: Project | None) -> list[Msg]:
     base = kb(ctx)
     names = [text(ctx, base.public(p).label) for p in project_public_ids(project) if base.public(p)]
     polls = ctx.uow.polls.list(project.id)
-    lines = [msg("lessons.own.publics", title=project.title,
-                 publics=_join(ctx, names) if names else ctx.render(msg("lessons.own.no_public")),
-                 polls=len(polls))]
+    lines = [
+        msg(
+            "lessons.own.publics",
+            title=project.title,
+            publics=_join(ctx, names) if names else ctx.render(msg("lessons.own.no_public")),
+            polls=len(polls),
+        )
+    ]
     if "migrants" in project_public_ids(project):
         lines.append(msg("lessons.own.migrants"))
     return lines
@@ -170,8 +199,15 @@ def _own_stories(ctx: Ctx, project: Project | None) -> list[Msg]:
         return []
     stories = ctx.uow.stories.list(project.id)
     unexpected = [e for e in project.effects if not e.expected]
-    return [msg("lessons.own.harvest", title=project.title, effects=len(unexpected),
-                stories=len(stories), chosen=sum(s.significant for s in stories))]
+    return [
+        msg(
+            "lessons.own.harvest",
+            title=project.title,
+            effects=len(unexpected),
+            stories=len(stories),
+            chosen=sum(s.significant for s in stories),
+        )
+    ]
 
 
 def _own_figures(ctx: Ctx, project: Project | None) -> list[Msg]:
@@ -179,20 +215,29 @@ def _own_figures(ctx: Ctx, project: Project | None) -> list[Msg]:
         return []
     indicators = [i for e in project.effects for i in e.indicators]
     follow = [(i, m) for i in indicators for m in i.measurements if not m.baseline]
-    lines = [msg("lessons.own.figures", title=project.title,
-                 measured=len({id(i) for i, _ in follow}), total=len(indicators))]
+    lines = [
+        msg(
+            "lessons.own.figures",
+            title=project.title,
+            measured=len({id(i) for i, _ in follow}),
+            total=len(indicators),
+        )
+    ]
     if follow:
         ind, m = max(follow, key=lambda im: im[1].recorded_at)
-        lines.append(msg("lessons.own.latest", label=ind.label, value=fmt_number(m.value),
-                         period=m.period))
+        lines.append(msg("lessons.own.latest", label=ind.label, value=fmt_number(m.value), period=m.period))
     return lines
 
 
 OWN = {
-    "doing_to_changing": _own_ladder, "who_is_affected": _own_circle,
-    "writing_an_effect": _own_effect, "progress_markers": _own_partners,
-    "useful_indicators": _own_indicator, "measuring_integration": _own_publics,
-    "harvesting_the_unexpected": _own_stories, "analyse_decide_report": _own_figures,
+    "doing_to_changing": _own_ladder,
+    "who_is_affected": _own_circle,
+    "writing_an_effect": _own_effect,
+    "progress_markers": _own_partners,
+    "useful_indicators": _own_indicator,
+    "measuring_integration": _own_publics,
+    "harvesting_the_unexpected": _own_stories,
+    "analyse_decide_report": _own_figures,
 }
 
 
@@ -215,8 +260,7 @@ def _level_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
     first activity and first effect): else a library ladder's output, the rung most often
     mistaken for an effect."""
     lex = lexicon(ctx)
-    own = (project.activities[1:] if project else []) + \
-        [e.statement for e in _expected(project)[1:]]
+    own = (project.activities[1:] if project else []) + [e.statement for e in _expected(project)[1:]]
     for statement in own:
         c = classify(statement, lex, None, confidence(ctx))
         if c.sure and c.kind in LEVELS:
@@ -236,21 +280,31 @@ def _findings(ctx: Ctx, ind: Any, effect: Any) -> list[Any]:
 def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
     own = [(ind, e) for e in (project.effects if project else []) for ind in e.indicators]
     if own:
-        ind, effect = max(own, key=lambda ie: sum(f.severity == "problem"
-                                                  for f in _findings(ctx, *ie)))
+        ind, effect = max(own, key=lambda ie: sum(f.severity == "problem" for f in _findings(ctx, *ie)))
         found = _findings(ctx, ind, effect)
     else:
         public = _public(project)
         effect = next(iter(_expected(project)), None)
-        lib = next(iter(suggest_indicators(kb(ctx), effect.domain if effect else None,
-                                           public or "youth", "outcome", limit=1)), None) \
+        lib = (
+            next(
+                iter(
+                    suggest_indicators(
+                        kb(ctx), effect.domain if effect else None, public or "youth", "outcome", limit=1
+                    )
+                ),
+                None,
+            )
             or kb(ctx).indicators[0]
+        )
         ind = indicator_draft(kb(ctx), lib, ctx.lang or "fr")
         found = _findings(ctx, ind, effect)
     problems = [f for f in found if f.severity == "problem"]
-    return {"label": ind.label, "own": bool(own), "codes": [f.code for f in found],
-            "groups": sorted({g for f in problems for g, fields in SMART_GROUPS.items()
-                              if f.field in fields})}
+    return {
+        "label": ind.label,
+        "own": bool(own),
+        "codes": [f.code for f in found],
+        "groups": sorted({g for f in problems for g, fields in SMART_GROUPS.items() if f.field in fields}),
+    }
 
 
 # -- the question's buttons -----------------------------------------------------------------------
@@ -261,8 +315,9 @@ def options(ctx: Ctx, lesson: Any, data: dict[str, Any]) -> list[Option]:
     if kind == "choice":
         return [Option(CHOICE + o.id, raw(ctx, o.label)) for o in lesson.practice.options]
     if kind == "smart":
-        return [Option(SMART + g, msg(f"lessons.smart.{g}")) for g in SMART_GROUPS] + \
-            [Option(SMART + "complete", msg("lessons.smart.complete"))]
+        return [Option(SMART + g, msg(f"lessons.smart.{g}")) for g in SMART_GROUPS] + [
+            Option(SMART + "complete", msg("lessons.smart.complete"))
+        ]
     if data.get("pending"):  # a written change the coach is not sure of: it asks first
         return [Option(CLARIFY + level, msg(f"effects.clarify.{level}")) for level in LEVELS]
     return []
@@ -270,6 +325,7 @@ def options(ctx: Ctx, lesson: Any, data: dict[str, Any]) -> list[Option]:
 
 def question(ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any]) -> Msg:
     from bot.i18n import plural_rule
+
     lang = ctx.lang or "fr"
     if data.get("pending"):
         return msg("effects.clarify.ask", text=data["pending"])
@@ -285,8 +341,9 @@ def question(ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any
 
 
 # -- judging --------------------------------------------------------------------------------------
-def judge(ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any],
-          answer: Answer, pre: Any) -> Verdict | None:
+def judge(
+    ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any], answer: Answer, pre: Any
+) -> Verdict | None:
     """The verdict on an answer, or None when it is not an answer to this question (an unknown
     button, words that point to no option: the question is asked again)."""
     kind = lesson.practice.kind
@@ -311,7 +368,7 @@ def _level_line(ctx: Ctx, level: str, statement: str) -> list[Msg]:
 
 
 def _judge_level(ctx: Ctx, data: dict[str, Any], answer: Answer, pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(LEVEL):] if isinstance(pre, str) and pre.startswith(LEVEL) else None
+    chosen = str(pre)[len(LEVEL) :] if isinstance(pre, str) and pre.startswith(LEVEL) else None
     if chosen is None and answer.text and not answer.button:
         chosen = placed_by_answer(answer.text, lexicon(ctx))  # "c'est nous qui le faisons"
     if chosen not in LEVELS:
@@ -319,12 +376,11 @@ def _judge_level(ctx: Ctx, data: dict[str, Any], answer: Answer, pre: Any) -> Ve
     expected = data["item"]["level"]
     statement = data["item"]["text"]
     lead = msg("lessons.right") if chosen == expected else msg("lessons.not_quite")
-    return Verdict(right=chosen == expected, lines=[lead] + _level_line(ctx, expected, statement),
-                   done=True)
+    return Verdict(right=chosen == expected, lines=[lead] + _level_line(ctx, expected, statement), done=True)
 
 
 def _judge_choice(ctx: Ctx, lesson: Any, pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(CHOICE):] if isinstance(pre, str) and pre.startswith(CHOICE) else None
+    chosen = str(pre)[len(CHOICE) :] if isinstance(pre, str) and pre.startswith(CHOICE) else None
     option = next((o for o in lesson.practice.options if o.id == chosen), None)
     if option is None:
         return None
@@ -336,7 +392,7 @@ def _judge_choice(ctx: Ctx, lesson: Any, pre: Any) -> Verdict | None:
 
 
 def _judge_smart(ctx: Ctx, data: dict[str, Any], pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(SMART):] if isinstance(pre, str) and pre.startswith(SMART) else None
+    chosen = str(pre)[len(SMART) :] if isinstance(pre, str) and pre.startswith(SMART) else None
     if chosen not in tuple(SMART_GROUPS) + ("complete",):
         return None
     it = data["item"]
@@ -352,8 +408,9 @@ def _judge_smart(ctx: Ctx, data: dict[str, Any], pre: Any) -> Verdict | None:
     return Verdict(right=right, lines=lines, done=True)
 
 
-def _judge_change(ctx: Ctx, kind: str, project: Project | None, data: dict[str, Any],
-                  answer: Answer, pre: Any) -> Verdict | None:
+def _judge_change(
+    ctx: Ctx, kind: str, project: Project | None, data: dict[str, Any], answer: Answer, pre: Any
+) -> Verdict | None:
     """A written change, read as the effects dialogue reads one: classified (a clarifying
     question when the coach is not sure), an activity or an output coached with the dialogue's
     own lines, an effect checked for who, what, direction and horizon (`effect` practice)."""
@@ -363,7 +420,7 @@ def _judge_change(ctx: Ctx, kind: str, project: Project | None, data: dict[str, 
     if data.get("pending"):
         level = None
         if answer.button and answer.button.startswith(CLARIFY):
-            level = answer.button[len(CLARIFY):]
+            level = answer.button[len(CLARIFY) :]
         elif answer.text and len(answer.text.split()) <= 6:
             level = placed_by_answer(answer.text, lex)
         if level in LEVELS:
@@ -391,11 +448,17 @@ def _judge_change(ctx: Ctx, kind: str, project: Project | None, data: dict[str, 
         return Verdict(right=True, lines=[msg("lessons.unexpected_ok")], done=True)
     missing = check_effect(statement, lex, kind="effect", today=today()).missing
     if not missing:
-        return Verdict(right=True, lines=[msg("effects.coach.good"),
-                                          msg("common.raw", text=part_marks(ctx, statement))],
-                       done=True)
-    lines = [msg("lessons.effect_missing", parts=_join(
-        ctx, [ctx.render(msg(f"lessons.part.{p}")) for p in missing]))]
+        return Verdict(
+            right=True,
+            lines=[msg("effects.coach.good"), msg("common.raw", text=part_marks(ctx, statement))],
+            done=True,
+        )
+    lines = [
+        msg(
+            "lessons.effect_missing",
+            parts=_join(ctx, [ctx.render(msg(f"lessons.part.{p}")) for p in missing]),
+        )
+    ]
     return _retry(ctx, project, tries, lines)
 
 
@@ -403,6 +466,9 @@ def _retry(ctx: Ctx, project: Project | None, tries: int, lines: list[Msg]) -> V
     """Not right yet: try again, or, after MAX_TRIES, an example and on to the next part."""
     if tries >= MAX_TRIES:
         ex = _library_example(ctx, project)
-        return Verdict(right=False, lines=lines + [msg("lessons.example_instead",
-                                                       example=text(ctx, ex.effect))], done=True)
+        return Verdict(
+            right=False,
+            lines=lines + [msg("lessons.example_instead", example=text(ctx, ex.effect))],
+            done=True,
+        )
     return Verdict(right=False, lines=lines + [msg("lessons.try_again")])

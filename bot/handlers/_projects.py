@@ -3,6 +3,7 @@
 Access rule: officials and staff see and change only their commune's projects; coordinators and
 admins see all. Every read of a project by id goes through `load_project`, which enforces it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,22 +40,25 @@ def load_project(ctx: Ctx, project_id: Any) -> Project | None:
 
 
 def project_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=p.title[:60]))
-            for p in visible_projects(ctx)[:MAX_LISTED]]
+    return [
+        Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=p.title[:60]))
+        for p in visible_projects(ctx)[:MAX_LISTED]
+    ]
 
 
 def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         n = len(project_options(ctx))
         return Invalid(msg("projects.none") if n == 0 else msg("common.choose_option", n=n))
-    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX):])
+    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX) :])
     if project is None:
         return Invalid(msg("projects.not_found"))
     return project.id
 
 
-def open_on_summary(ctx: Ctx, dialogue_id: str, data: dict[str, Any],
-                    history: list[str] | None = None) -> None:
+def open_on_summary(
+    ctx: Ctx, dialogue_id: str, data: dict[str, Any], history: list[str] | None = None
+) -> None:
     """Open a dialogue on its summary, filled in with `data` (a record to mend): Confirm saves,
     Edit changes one field, Back walks through the steps as if they had been answered (by
     default the steps the dialogue would have asked for this data)."""
@@ -76,9 +80,14 @@ def mended(ctx: Ctx, project: Project, kind: str, record_id: Any) -> list[Reply]
     """Save a project with one mended record (an effect, indicator or measurement), note it in
     the audit log, say so and go back to where the edit was started."""
     ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                 action=f"{kind}.updated", target=f"{kind}:{record_id}",
-                                 detail={"project": project.id}))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id if ctx.user else None,
+            action=f"{kind}.updated",
+            target=f"{kind}:{record_id}",
+            detail={"project": project.id},
+        )
+    )
     return after_edit(ctx, f"records.updated.{kind}")
 
 
@@ -96,5 +105,11 @@ def after_edit(ctx: Ctx, saved_key: str) -> list[Reply]:
 def choose_project_step(step_id: str = "project_id") -> Step:
     """A first step that asks which project, passed over when the dialogue was started with one
     (`data={"project_id": id}`)."""
-    return Step(step_id, prompt=msg("projects.choose"), kind="choice", options=project_options,
-                parse=_choose, when=lambda ctx: ctx.state.data.get(step_id) is None)
+    return Step(
+        step_id,
+        prompt=msg("projects.choose"),
+        kind="choice",
+        options=project_options,
+        parse=_choose,
+        when=lambda ctx: ctx.state.data.get(step_id) is None,
+    )

@@ -5,6 +5,7 @@ is for coordinators and admins, and for officials and staff of a commune (their 
 only); anyone else is told the dashboard is not for them. The command answers without leaving
 the running dialogue: the question it was on is asked again after the link.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,14 +25,19 @@ def send_link(ctx: Ctx) -> list[Reply]:
     if not may_use(user) or user.id is None:
         return [Reply.of("dashboard.not_allowed")]
     from bot.settings import DashboardSettings
+
     settings = getattr(getattr(ctx.services, "settings", None), "dashboard", None) or DashboardSettings()
     secret, token = new_token("link", user.id, utcnow(), timedelta(minutes=settings.link_minutes))
     ctx.uow.web.add_token(token)
-    ctx.uow.audit.add(AuditEntry(user_id=user.id, action="dashboard.link",
-                                 detail={"channel": getattr(ctx.chat, "channel", None)}))
-    return [Reply.of("dashboard.link", url=settings.url + PATH + secret,
-                     minutes=settings.link_minutes),
-            Reply.of("dashboard.link_note")]
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=user.id, action="dashboard.link", detail={"channel": getattr(ctx.chat, "channel", None)}
+        )
+    )
+    return [
+        Reply.of("dashboard.link", url=settings.url + PATH + secret, minutes=settings.link_minutes),
+        Reply.of("dashboard.link_note"),
+    ]
 
 
 def setup(h: Handlers) -> None:

@@ -12,6 +12,7 @@ The heart of the loop (DESIGN §4, DOMAIN §1.4 and §2.1):
   are asked; then a better wording is proposed from a template: [That's right] [Edit] [Figure];
 - the effect is stored with its level, domain, public, polarity and horizon.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,20 +21,53 @@ from typing import Any
 from domain import buttons
 from domain.dates import read_date
 from domain.dialogue import (
-    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step,
+    EDIT,
+    SUMMARY,
+    Answer,
+    Ctx,
+    Dialogue,
+    Goto,
+    Invalid,
+    Option,
+    Step,
 )
 from domain.effects import (
-    LEVELS, Horizon, change_clause, check_effect, choose_template, classify, find_horizon,
-    horizon_template, level_for, placed_by_answer,
+    LEVELS,
+    Horizon,
+    change_clause,
+    check_effect,
+    choose_template,
+    classify,
+    find_horizon,
+    horizon_template,
+    level_for,
+    placed_by_answer,
 )
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect
 
 from bot.handlers import Handlers, MenuEntry, reached, with_moment
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, confidence, current_project, domain_options,
-    entity_values, find_effect, fmt_number, intent_of, kb, kb_option, lexicon, next_dialogue,
-    project_public_ids, public_options, raw, statement_probs, text, today, who,
+    NextChoice,
+    check_project_on_start,
+    confidence,
+    current_project,
+    domain_options,
+    entity_values,
+    find_effect,
+    fmt_number,
+    intent_of,
+    kb,
+    kb_option,
+    lexicon,
+    next_dialogue,
+    project_public_ids,
+    public_options,
+    raw,
+    statement_probs,
+    text,
+    today,
+    who,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 from bot.i18n import plural_rule
@@ -151,9 +185,9 @@ def _clarified(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     pending = d["pending"]
     level: str | None = None
     if answer.button:
-        if not answer.button.startswith(CLARIFY) or answer.button[len(CLARIFY):] not in LEVELS:
+        if not answer.button.startswith(CLARIFY) or answer.button[len(CLARIFY) :] not in LEVELS:
             return Invalid(msg("common.button_expired"))
-        level = answer.button[len(CLARIFY):]
+        level = answer.button[len(CLARIFY) :]
     elif txt:
         if len(txt.split()) > DONT_KNOW_MAX_WORDS:
             return None
@@ -190,15 +224,27 @@ def _take_effect(ctx: Ctx, ents: dict[str, list[Any]], txt: str) -> str:
     """An effect: keep what it says, say what is there and ask only for what is missing."""
     d = ctx.state.data
     lex = lexicon(ctx)
-    chk = check_effect(txt, lex, publics=[str(v) for v in ents.get("public", ())],
-                       domains=[str(v) for v in ents.get("domain", ())],
-                       durations=ents.get("duration", ()), kind="effect", today=today())
+    chk = check_effect(
+        txt,
+        lex,
+        publics=[str(v) for v in ents.get("public", ())],
+        domains=[str(v) for v in ents.get("domain", ())],
+        durations=ents.get("duration", ()),
+        kind="effect",
+        today=today(),
+    )
     public = chk.public or _public(ctx)
     percents = list(ents.get("percent", ()))
     has_change = lex.change_verb_span(txt) is not None or lex.has_result_verb(txt)
     d.update(
-        public=public, coach=None, coach_verb=None, show_examples=False, from_example=None,
-        own=False, own_text=None, want_target=False,
+        public=public,
+        coach=None,
+        coach_verb=None,
+        show_examples=False,
+        from_example=None,
+        own=False,
+        own_text=None,
+        want_target=False,
         change=change_clause(txt, lex, chk.public) or txt,
         direction=None if chk.direction == "implied" else chk.direction,
         direction_chosen=False,
@@ -243,8 +289,10 @@ def _examples_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _example_options(ctx: Ctx) -> list[Option]:
-    opts = [Option(f"ex:{ex.id}"[:64], msg("effects.example_pick", n=i))
-            for i, ex in enumerate(_shown_examples(ctx), 1)]
+    opts = [
+        Option(f"ex:{ex.id}"[:64], msg("effects.example_pick", n=i))
+        for i, ex in enumerate(_shown_examples(ctx), 1)
+    ]
     return opts + [Option(WRITE_OWN, msg("effects.write_own"))]
 
 
@@ -260,10 +308,23 @@ def _parse_example(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if ex is None:
         return Invalid(msg("common.button_expired"))
     h = find_horizon(text(ctx, ex.effect), today=today())
-    d.update(from_example=ex.id, domain=ex.domain, public=_public(ctx) or ex.public, own=False,
-             own_text=None, want_target=False, change=None, direction=None, target=None,
-             target_share=False, ask_change=False, ask_direction=False,
-             horizon=h.as_text() or None, ask_horizon=not h.known, ask_domain=False)
+    d.update(
+        from_example=ex.id,
+        domain=ex.domain,
+        public=_public(ctx) or ex.public,
+        own=False,
+        own_text=None,
+        want_target=False,
+        change=None,
+        direction=None,
+        target=None,
+        target_share=False,
+        ask_change=False,
+        ask_direction=False,
+        horizon=h.as_text() or None,
+        ask_horizon=not h.known,
+        ask_domain=False,
+    )
     return choice
 
 
@@ -276,8 +337,7 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     c = classify(txt, lex, statement_probs(answer), confidence(ctx))
     if c.sure and c.kind in ("activity", "output"):  # asked for a change: only a sure verdict refuses
         return Invalid(_coach_lines(ctx, c.kind, txt, _entities(answer)))
-    chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"),
-                       today=today())
+    chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"), today=today())
     when = _only_a_time(answer, txt)
     if when is not None:  # "f 12 chhar": when, not what; noted, and the change asked again
         d["horizon"], d["ask_horizon"] = when, False
@@ -302,8 +362,11 @@ def _only_a_time(answer: Answer, txt: str) -> str | None:
     "d'ici fin 2027"): outside the NLU's date, duration and number spans, at most two short
     words ("dans", "f", "في غضون"); None otherwise."""
     u = answer.understanding
-    spans = [(e.start, e.end) for e in (u.entities if u is not None else ())
-             if e.entity in ("date", "duration", "number") and e.start < e.end]
+    spans = [
+        (e.start, e.end)
+        for e in (u.entities if u is not None else ())
+        if e.entity in ("date", "duration", "number") and e.start < e.end
+    ]
     if not any(e.entity in ("date", "duration") for e in (u.entities if u is not None else ())):
         return None
     rest = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(txt))
@@ -336,9 +399,11 @@ def _end_year(ctx: Ctx) -> int:
 
 
 def _horizon_options(ctx: Ctx) -> list[Option]:
-    return [Option("hz:6", msg("effects.horizon_months", n=6)),
-            Option("hz:12", msg("effects.horizon_months", n=12)),
-            Option(f"hz:y{_end_year(ctx)}", msg("effects.horizon_year", year=_end_year(ctx)))]
+    return [
+        Option("hz:6", msg("effects.horizon_months", n=6)),
+        Option("hz:12", msg("effects.horizon_months", n=12)),
+        Option(f"hz:y{_end_year(ctx)}", msg("effects.horizon_year", year=_end_year(ctx))),
+    ]
 
 
 def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -438,8 +503,13 @@ def compose(ctx: Ctx) -> str:
 
 def _proposal_prompt(ctx: Ctx) -> list[Msg]:
     d = ctx.state.data
-    key = ("effects.proposal_current" if editing(ctx) and d.get("own_text") else
-           "effects.proposal_example" if d.get("from_example") else "effects.proposal")
+    key = (
+        "effects.proposal_current"
+        if editing(ctx) and d.get("own_text")
+        else "effects.proposal_example"
+        if d.get("from_example")
+        else "effects.proposal"
+    )
     return [msg(key, text=compose(ctx))]
 
 
@@ -516,9 +586,17 @@ def _show_domain(ctx: Ctx, value: Any) -> Msg:
 def edit_data(project: Any, effect: Effect) -> dict[str, Any]:
     """The dialogue's data for mending a recorded expected effect (opened on its summary): its
     wording is kept as the user's own, so confirming without a change changes nothing."""
-    return {"project_id": project.id, "record_id": effect.id, "public": effect.public,
-            "own_text": effect.statement, "horizon": effect.horizon, "domain": effect.domain,
-            "ask_horizon": False, "ask_domain": False, "own": False}
+    return {
+        "project_id": project.id,
+        "record_id": effect.id,
+        "public": effect.public,
+        "own_text": effect.statement,
+        "horizon": effect.horizon,
+        "domain": effect.domain,
+        "ask_horizon": False,
+        "ask_domain": False,
+        "own": False,
+    }
 
 
 def _update(ctx: Ctx, project: Any) -> list[Reply]:
@@ -546,14 +624,19 @@ def _save(ctx: Ctx) -> list[Reply]:
     if editing(ctx):
         return _update(ctx, project)
     h = Horizon.parse(d.get("horizon"))
-    effect = Effect(statement=compose(ctx)[:2000], level=level_for(h, today()),  # type: ignore[arg-type]
-                    expected=True, polarity="positive", domain=d.get("domain"),
-                    public=_public(ctx), horizon=h.as_text() or None)
+    effect = Effect(
+        statement=compose(ctx)[:2000],
+        level=level_for(h, today()),  # type: ignore[arg-type]
+        expected=True,
+        polarity="positive",
+        domain=d.get("domain"),
+        public=_public(ctx),
+        horizon=h.as_text() or None,
+    )
     project.effects.append(effect)
     saved = ctx.uow.projects.save(project)
     ctx.say("effects.saved", title=project.title, n=len(saved.effects))
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": saved.id,
-                                                 "effect_id": saved.effects[-1].id})
+    return ctx.services.engine.start(ctx, NEXT, {"project_id": saved.id, "effect_id": saved.effects[-1].id})
 
 
 def _on_start(ctx: Ctx) -> None:
@@ -561,45 +644,129 @@ def _on_start(ctx: Ctx) -> None:
 
 
 def setup(h: Handlers) -> None:
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "effect"), on_complete=_save,
-        summary_title=msg("effects.summary_title"),
-        steps=[
-            choose_project_step(),
-            Step("public", prompt=msg("effects.ask_public"), kind="choice",
-                 options=lambda ctx: public_options(ctx, current_project(ctx)),
-                 parse=_parse_public, when=_when_public, label=msg("effects.label.public"),
-                 show=_show_public),
-            Step("statement", prompt=_statement_prompt, kind="text", max_len=400,
-                 options=_statement_options, parse=_parse_statement),
-            Step("examples", prompt=_examples_prompt, kind="choice", options=_example_options,
-                 parse=_parse_example, when=_flag("show_examples")),
-            Step("change", prompt=lambda ctx: msg("effects.ask_change", who=who(ctx, _public(ctx))),
-                 kind="text", max_len=300, parse=_parse_change, when=_flag("ask_change")),
-            Step("direction", prompt=msg("effects.ask_direction"), kind="choice",
-                 options=_direction_options, parse=_parse_direction, when=_flag("ask_direction")),
-            Step("horizon", prompt=msg("effects.ask_horizon"), kind="choice",
-                 options=_horizon_options, parse=_parse_horizon, values="number",
-                 when=_flag_or_review("ask_horizon"), label=msg("effects.label.horizon"),
-                 show=_show_horizon),
-            Step("target", prompt=msg("effects.ask_target"), kind="number", options=_target_options,
-                 parse=_parse_target, optional=True, when=_flag("want_target"), next="proposal"),
-            Step("proposal", prompt=_proposal_prompt, kind="choice", options=_proposal_options,
-                 parse=_parse_proposal, label=msg("effects.label.statement"),
-                 show=lambda ctx, v: msg("common.raw", text=compose(ctx))),
-            Step("own_wording", prompt=_own_prompt, kind="text", max_len=400, parse=_parse_own,
-                 when=_flag("own")),
-            Step("domain", prompt=msg("effects.ask_domain"), kind="choice", options=domain_options,
-                 parse=_parse_domain, when=_flag_or_review("ask_domain"),
-                 label=msg("effects.label.domain"), show=_show_domain),
-        ],
-    ))
-    h.registry.add(next_dialogue(h, NEXT, msg("effects.next.ask"), [
-        NextChoice("nx:more", msg("effects.next.more"), DIALOGUE, intent="add_effect"),
-        NextChoice("nx:unexpected", msg("effects.next.unexpected"), "unexpected",
-                   intent="add_unexpected"),
-        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
-                   keep=("project_id", "effect_id"), intent="add_indicator"),
-    ]))
-    h.add_menu(MenuEntry(data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30,
-                         intent="add_effect"))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=with_moment(_on_start, DIALOGUE, "effect"),
+            on_complete=_save,
+            summary_title=msg("effects.summary_title"),
+            steps=[
+                choose_project_step(),
+                Step(
+                    "public",
+                    prompt=msg("effects.ask_public"),
+                    kind="choice",
+                    options=lambda ctx: public_options(ctx, current_project(ctx)),
+                    parse=_parse_public,
+                    when=_when_public,
+                    label=msg("effects.label.public"),
+                    show=_show_public,
+                ),
+                Step(
+                    "statement",
+                    prompt=_statement_prompt,
+                    kind="text",
+                    max_len=400,
+                    options=_statement_options,
+                    parse=_parse_statement,
+                ),
+                Step(
+                    "examples",
+                    prompt=_examples_prompt,
+                    kind="choice",
+                    options=_example_options,
+                    parse=_parse_example,
+                    when=_flag("show_examples"),
+                ),
+                Step(
+                    "change",
+                    prompt=lambda ctx: msg("effects.ask_change", who=who(ctx, _public(ctx))),
+                    kind="text",
+                    max_len=300,
+                    parse=_parse_change,
+                    when=_flag("ask_change"),
+                ),
+                Step(
+                    "direction",
+                    prompt=msg("effects.ask_direction"),
+                    kind="choice",
+                    options=_direction_options,
+                    parse=_parse_direction,
+                    when=_flag("ask_direction"),
+                ),
+                Step(
+                    "horizon",
+                    prompt=msg("effects.ask_horizon"),
+                    kind="choice",
+                    options=_horizon_options,
+                    parse=_parse_horizon,
+                    values="number",
+                    when=_flag_or_review("ask_horizon"),
+                    label=msg("effects.label.horizon"),
+                    show=_show_horizon,
+                ),
+                Step(
+                    "target",
+                    prompt=msg("effects.ask_target"),
+                    kind="number",
+                    options=_target_options,
+                    parse=_parse_target,
+                    optional=True,
+                    when=_flag("want_target"),
+                    next="proposal",
+                ),
+                Step(
+                    "proposal",
+                    prompt=_proposal_prompt,
+                    kind="choice",
+                    options=_proposal_options,
+                    parse=_parse_proposal,
+                    label=msg("effects.label.statement"),
+                    show=lambda ctx, v: msg("common.raw", text=compose(ctx)),
+                ),
+                Step(
+                    "own_wording",
+                    prompt=_own_prompt,
+                    kind="text",
+                    max_len=400,
+                    parse=_parse_own,
+                    when=_flag("own"),
+                ),
+                Step(
+                    "domain",
+                    prompt=msg("effects.ask_domain"),
+                    kind="choice",
+                    options=domain_options,
+                    parse=_parse_domain,
+                    when=_flag_or_review("ask_domain"),
+                    label=msg("effects.label.domain"),
+                    show=_show_domain,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        next_dialogue(
+            h,
+            NEXT,
+            msg("effects.next.ask"),
+            [
+                NextChoice("nx:more", msg("effects.next.more"), DIALOGUE, intent="add_effect"),
+                NextChoice(
+                    "nx:unexpected", msg("effects.next.unexpected"), "unexpected", intent="add_unexpected"
+                ),
+                NextChoice(
+                    "nx:indicators",
+                    msg("effects.next.indicators"),
+                    "indicators",
+                    keep=("project_id", "effect_id"),
+                    intent="add_indicator",
+                ),
+            ],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:effects", label=msg("effects.menu"), dialogue=DIALOGUE, order=30, intent="add_effect"
+        )
+    )

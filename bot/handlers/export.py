@@ -6,6 +6,7 @@ Generation runs in `generate()` through `services.extras["exporter"]` (bot/expor
 module never imports the writers; the dispatcher is synchronous, so it runs in the handler for
 now, and a channel may call the same exporter off its event loop.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,13 @@ from bot.handlers import Handlers, MenuEntry, reached
 from bot.handlers._projects import choose_project_step, load_project
 
 WHAT = ("logframe", "results", "report_semester", "report_final", "xlsform")
-WHAT_LABEL = {"logframe": "export.what_logframe", "results": "export.what_results",
-              "report_semester": "export.what_semester", "report_final": "export.what_final",
-              "xlsform": "export.what_xlsform"}
+WHAT_LABEL = {
+    "logframe": "export.what_logframe",
+    "results": "export.what_results",
+    "report_semester": "export.what_semester",
+    "report_final": "export.what_final",
+    "xlsform": "export.what_xlsform",
+}
 REPORTS = ("report_semester", "report_final")
 POLL_BASED = ("results", "xlsform")
 NO_LANGUAGE = ("csv", "json")
@@ -49,9 +54,13 @@ def _coordinator(ctx: Ctx) -> bool:
 def _tail(prefix: str):
     def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if choice is None:
-            return Invalid(msg("common.button_expired") if answer.button else
-                           msg("common.choose_option", n=len(ctx.state.offered) or 1))
-        return str(choice)[len(prefix):]
+            return Invalid(
+                msg("common.button_expired")
+                if answer.button
+                else msg("common.choose_option", n=len(ctx.state.offered) or 1)
+            )
+        return str(choice)[len(prefix) :]
+
     return parse
 
 
@@ -61,13 +70,14 @@ def what_options(ctx: Ctx) -> list[Option]:
 
 
 def scope_options(ctx: Ctx) -> list[Option]:
-    return [Option(P_SCOPE + "commune", msg("export.scope_commune")),
-            Option(P_SCOPE + "all", msg("export.scope_all"))]
+    return [
+        Option(P_SCOPE + "commune", msg("export.scope_commune")),
+        Option(P_SCOPE + "all", msg("export.scope_all")),
+    ]
 
 
 def commune_options(ctx: Ctx) -> list[Option]:
-    return [Option(P_COMMUNE + c.id, msg("common.raw", text=c.name(ctx.lang)))
-            for c in ctx.services.communes]
+    return [Option(P_COMMUNE + c.id, msg("common.raw", text=c.name(ctx.lang))) for c in ctx.services.communes]
 
 
 def _polls(ctx: Ctx) -> list[Any]:
@@ -76,9 +86,12 @@ def _polls(ctx: Ctx) -> list[Any]:
 
 
 def poll_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{P_POLL}{p.id}", msg("common.raw", text=f"{(p.title or p.wave)[:50]} "
-                                                              f"({p.created_at:%d/%m/%Y})"))
-            for p in sorted(_polls(ctx), key=lambda p: p.created_at)]
+    return [
+        Option(
+            f"{P_POLL}{p.id}", msg("common.raw", text=f"{(p.title or p.wave)[:50]} ({p.created_at:%d/%m/%Y})")
+        )
+        for p in sorted(_polls(ctx), key=lambda p: p.created_at)
+    ]
 
 
 def _report_scope(ctx: Ctx) -> tuple[bool, str | None]:
@@ -129,6 +142,7 @@ def _project_parse(base: Step):
         if not ctx.uow.polls.list(int(value)):
             return Invalid(msg("export.no_poll"))
         return value
+
     return parse
 
 
@@ -144,7 +158,9 @@ def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     value = _tail(P_COMMUNE)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
-    return value if any(c.id == value for c in ctx.services.communes) else Invalid(msg("common.button_expired"))
+    return (
+        value if any(c.id == value for c in ctx.services.communes) else Invalid(msg("common.button_expired"))
+    )
 
 
 def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -152,8 +168,11 @@ def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if isinstance(value, Invalid):
         return value
     exporter = _exporter(ctx)
-    return value if exporter and value in exporter.formats(_data(ctx).get("what"), _coordinator(ctx)) else \
-        Invalid(msg("common.button_expired"))
+    return (
+        value
+        if exporter and value in exporter.formats(_data(ctx).get("what"), _coordinator(ctx))
+        else Invalid(msg("common.button_expired"))
+    )
 
 
 def _is(*whats: str):
@@ -163,25 +182,63 @@ def _is(*whats: str):
 def steps() -> list[Step]:
     base = choose_project_step("project_id")
     project = dataclasses.replace(
-        base, parse=_project_parse(base),
-        when=lambda ctx: _data(ctx).get("what") not in REPORTS and (base.when is None or base.when(ctx)))
+        base,
+        parse=_project_parse(base),
+        when=lambda ctx: _data(ctx).get("what") not in REPORTS and (base.when is None or base.when(ctx)),
+    )
     return [
         Step("what", prompt=msg("export.what"), kind="choice", options=what_options, parse=_tail(P_WHAT)),
-        Step("scope", prompt=msg("export.scope"), kind="choice", options=scope_options,
-             parse=_tail(P_SCOPE), when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx)),
-        Step("commune", prompt=msg("export.commune"), kind="choice", options=commune_options,
-             parse=_commune_parse,
-             when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx)
-             and _data(ctx).get("scope") == "commune"),
+        Step(
+            "scope",
+            prompt=msg("export.scope"),
+            kind="choice",
+            options=scope_options,
+            parse=_tail(P_SCOPE),
+            when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx),
+        ),
+        Step(
+            "commune",
+            prompt=msg("export.commune"),
+            kind="choice",
+            options=commune_options,
+            parse=_commune_parse,
+            when=lambda ctx: (
+                _is(*REPORTS)(ctx) and _coordinator(ctx) and _data(ctx).get("scope") == "commune"
+            ),
+        ),
         project,
-        Step("period", prompt=msg("export.period"), kind="choice", options=period_options,
-             parse=_period_parse, when=lambda ctx: _is("report_semester")(ctx) and bool(_semesters(ctx))),
-        Step("poll", prompt=msg("export.poll"), kind="choice", options=poll_options, parse=_poll_parse,
-             when=lambda ctx: _is(*POLL_BASED)(ctx) and len(_polls(ctx)) > 1),
-        Step("fmt", prompt=msg("export.format"), kind="choice", options=format_options,
-             parse=_fmt_parse, when=lambda ctx: len(format_options(ctx)) > 1),
-        Step("lang", prompt=msg("export.lang"), kind="choice", options=lang_options, parse=_tail(P_LANG),
-             when=lambda ctx: _chosen_format(ctx) not in NO_LANGUAGE),
+        Step(
+            "period",
+            prompt=msg("export.period"),
+            kind="choice",
+            options=period_options,
+            parse=_period_parse,
+            when=lambda ctx: _is("report_semester")(ctx) and bool(_semesters(ctx)),
+        ),
+        Step(
+            "poll",
+            prompt=msg("export.poll"),
+            kind="choice",
+            options=poll_options,
+            parse=_poll_parse,
+            when=lambda ctx: _is(*POLL_BASED)(ctx) and len(_polls(ctx)) > 1,
+        ),
+        Step(
+            "fmt",
+            prompt=msg("export.format"),
+            kind="choice",
+            options=format_options,
+            parse=_fmt_parse,
+            when=lambda ctx: len(format_options(ctx)) > 1,
+        ),
+        Step(
+            "lang",
+            prompt=msg("export.lang"),
+            kind="choice",
+            options=lang_options,
+            parse=_tail(P_LANG),
+            when=lambda ctx: _chosen_format(ctx) not in NO_LANGUAGE,
+        ),
     ]
 
 
@@ -190,7 +247,7 @@ def _chosen_format(ctx: Ctx) -> str | None:
     if fmt is None:
         opts = format_options(ctx)
         if len(opts) == 1:
-            fmt = opts[0].data[len(P_FMT):]
+            fmt = opts[0].data[len(P_FMT) :]
     return fmt
 
 
@@ -199,8 +256,11 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
     """The export job as plain data (what a worker needs to produce the file)."""
     d = _data(ctx)
     what = d.get("what")
-    job: dict[str, Any] = {"what": what, "fmt": _chosen_format(ctx),
-                           "lang": d.get("lang") or ("ar" if ctx.lang in ("ar", "ary") else "fr")}
+    job: dict[str, Any] = {
+        "what": what,
+        "fmt": _chosen_format(ctx),
+        "lang": d.get("lang") or ("ar" if ctx.lang in ("ar", "ary") else "fr"),
+    }
     if what in REPORTS:
         job["programme"], job["commune_id"] = _report_scope(ctx)
         if what == "report_semester" and d.get("period"):
@@ -224,14 +284,16 @@ def _complete(ctx: Ctx) -> list[Reply]:
     job = job_of(ctx)
     if job.get("project_id") is not None and load_project(ctx, job["project_id"]) is None:
         return [Reply.of("export.no_project")]
-    if job["what"] in REPORTS and not job["programme"] and (
-            not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"])):
+    if (
+        job["what"] in REPORTS
+        and not job["programme"]
+        and (not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"]))
+    ):
         return [Reply.of("export.failed")]
     if job["what"] in REPORTS:
         reached(ctx, "report")
     # The file is made by the channel once "preparing…" is on the user's screen (Job).
-    return [Reply.of("export.progress"),
-            Reply(lines=[], job=Job(kind=JOB, params=job))]
+    return [Reply.of("export.progress"), Reply(lines=[], job=Job(kind=JOB, params=job))]
 
 
 def run_job(services: Any, uow: Any, job: dict[str, Any]) -> Reply:
@@ -245,14 +307,16 @@ def run_job(services: Any, uow: Any, job: dict[str, Any]) -> Reply:
         key = getattr(exc, "key", None)
         log.warning("export failed: %s", exc)
         return Reply.of(key if key else "export.failed")
-    return Reply(lines=[msg("export.ready", name=path.name)],
-                 attachment=Attachment(kind="document", path=str(path), filename=path.name))
+    return Reply(
+        lines=[msg("export.ready", name=path.name)],
+        attachment=Attachment(kind="document", path=str(path), filename=path.name),
+    )
 
 
 def setup(h: Handlers) -> None:
     h.add_job(JOB, run_job)
-    h.registry.add(Dialogue(id="export", steps=steps(), on_complete=_complete, confirm=False,
-                            then="menu"))
-    h.add_menu(MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80,
-                         intent="export"))
+    h.registry.add(Dialogue(id="export", steps=steps(), on_complete=_complete, confirm=False, then="menu"))
+    h.add_menu(
+        MenuEntry(data="menu:export", label=msg("export.menu"), dialogue="export", order=80, intent="export")
+    )
     h.add_command("export", "export")

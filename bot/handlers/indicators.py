@@ -7,13 +7,24 @@ date, source, or a plan to measure it), target (value, date), source of verifica
 who collects, disaggregation (sex, age band, disability through the Washington Group questions,
 migrant status, place). A SMART check with specific feedback comes before the summary.
 """
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
 from domain.dialogue import (
-    EDIT, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, read_number,
+    EDIT,
+    SUMMARY,
+    Answer,
+    Ctx,
+    Dialogue,
+    Goto,
+    Invalid,
+    Option,
+    Start,
+    Step,
+    read_number,
 )
 from domain.dates import add_months, parse_day, read_date
 from domain.effects import smart_check, wanted_direction
@@ -23,8 +34,17 @@ from domain.records import Effect, Indicator, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, entity_values, find_effect, fmt_number,
-    kb, lexicon, next_dialogue, text, today,
+    NextChoice,
+    check_project_on_start,
+    current_project,
+    entity_values,
+    find_effect,
+    fmt_number,
+    kb,
+    lexicon,
+    next_dialogue,
+    text,
+    today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
@@ -99,16 +119,19 @@ def _pick_prompt(ctx: Ctx) -> list[Msg]:
     lines = [msg("indicators.for_effect", effect=effect.statement if effect else "")]
     if found:
         lines.append(msg("indicators.suggest_intro", n=len(found)))
-        lines += [msg("indicators.suggest_line", n=i, label=text(ctx, ind.label))
-                  for i, ind in enumerate(found, 1)]
+        lines += [
+            msg("indicators.suggest_line", n=i, label=text(ctx, ind.label)) for i, ind in enumerate(found, 1)
+        ]
     else:
         lines.append(msg("indicators.no_suggestion"))
     return lines
 
 
 def _pick_options(ctx: Ctx) -> list[Option]:
-    opts = [Option(f"ind:{ind.id}"[:64], msg("indicators.pick", n=i))
-            for i, ind in enumerate(_suggestions(ctx), 1)]
+    opts = [
+        Option(f"ind:{ind.id}"[:64], msg("indicators.pick", n=i))
+        for i, ind in enumerate(_suggestions(ctx), 1)
+    ]
     return opts + [Option(OWN, msg("indicators.write_own"))]
 
 
@@ -127,12 +150,21 @@ def _parse_pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     calc = text(ctx, ind.calculation.numerator)
     if ind.calculation.denominator is not None:
         calc = f"{calc} / {text(ctx, ind.calculation.denominator)}"
-    d.update(library_id=ind.id, own=False, label=text(ctx, ind.label), unit=ind.unit,
-             definition=text(ctx, ind.definition), calculation=calc,
-             source=text(ctx, ind.source), frequency=ind.frequency,
-             disaggregation=list(ind.disaggregation), direction=ind.direction,
-             suggested=dict(unit=ind.unit, definition=True, calculation=True, source=True,
-                            frequency=ind.frequency))
+    d.update(
+        library_id=ind.id,
+        own=False,
+        label=text(ctx, ind.label),
+        unit=ind.unit,
+        definition=text(ctx, ind.definition),
+        calculation=calc,
+        source=text(ctx, ind.source),
+        frequency=ind.frequency,
+        disaggregation=list(ind.disaggregation),
+        direction=ind.direction,
+        suggested=dict(
+            unit=ind.unit, definition=True, calculation=True, source=True, frequency=ind.frequency
+        ),
+    )
     return choice
 
 
@@ -162,6 +194,7 @@ def _text_field(field: str):
         if answer.button:
             return _button_text(ctx, field, answer.button)
         return txt
+
     return parse
 
 
@@ -178,6 +211,7 @@ def _preset_options(field: str):
     def options(ctx: Ctx) -> list[Option]:
         opts = [Option(f"pre:{p}", msg(f"indicators.preset.{field}.{p}")) for p in PRESETS[field]]
         return _keep_or(ctx, field, opts)
+
     return options
 
 
@@ -196,8 +230,9 @@ def _parse_label(ctx: Ctx, answer: Answer, txt: Any) -> Any:
 
 def _unit_options(ctx: Ctx) -> list[Option]:
     # "✔️ Oui / non" names a unit, it does not say yes (or no): "ok" is Keep
-    return _keep_or(ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}"), means=("unit",))
-                                  for u in UNITS])
+    return _keep_or(
+        ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}"), means=("unit",)) for u in UNITS]
+    )
 
 
 def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -209,9 +244,16 @@ def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 
 def _frequency_options(ctx: Ctx) -> list[Option]:
-    return _keep_or(ctx, "frequency", [Option(f"freq:{f}", msg(f"indicators.frequency.{f}"),
-                                              words=msg(f"indicators.frequency_words.{f}"))
-                                       for f in FREQUENCIES])
+    return _keep_or(
+        ctx,
+        "frequency",
+        [
+            Option(
+                f"freq:{f}", msg(f"indicators.frequency.{f}"), words=msg(f"indicators.frequency_words.{f}")
+            )
+            for f in FREQUENCIES
+        ],
+    )
 
 
 def _parse_frequency(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -224,8 +266,11 @@ def _parse_frequency(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 # -- baseline and target -----------------------------------------------------------------------------
 def _baseline_options(ctx: Ctx) -> list[Option]:
-    return [Option(KNOWN, msg("indicators.base_known")), Option(TO_MEASURE, msg("indicators.base_plan")),
-            Option(HELP, msg("indicators.base_help"))]
+    return [
+        Option(KNOWN, msg("indicators.base_known")),
+        Option(TO_MEASURE, msg("indicators.base_plan")),
+        Option(HELP, msg("indicators.base_help")),
+    ]
 
 
 def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -247,8 +292,13 @@ def _typed_baseline(ctx: Ctx, answer: Answer) -> Any:
     asked about by the engine (the step takes values)."""
     text = answer.text or ""
     reading = read_number(answer)
-    if reading is None or len(text.split()) > 6 or entity_values(answer, "date") \
-            or parse_day(text) is not None and not reading.percent:
+    if (
+        reading is None
+        or len(text.split()) > 6
+        or entity_values(answer, "date")
+        or parse_day(text) is not None
+        and not reading.percent
+    ):
         return None
     value = _check_value(ctx, reading.value)
     if isinstance(value, Invalid):
@@ -306,12 +356,18 @@ def _date_options(kind: str):
     def options(ctx: Ctx) -> list[Option]:
         now = today()
         if kind == "baseline":
-            return [Option(f"day:{now.replace(day=1).isoformat()}", msg("indicators.this_month")),
-                    Option(f"day:{date(now.year, 1, 1).isoformat()}", msg("indicators.start_of_year",
-                                                                           year=now.year))]
+            return [
+                Option(f"day:{now.replace(day=1).isoformat()}", msg("indicators.this_month")),
+                Option(
+                    f"day:{date(now.year, 1, 1).isoformat()}", msg("indicators.start_of_year", year=now.year)
+                ),
+            ]
         end = _project_end(ctx)
-        return [Option(f"day:{end.isoformat()}", msg("indicators.end_of_year", year=end.year)),
-                Option(f"day:{add_months(now, 12).isoformat()}", msg("indicators.in_months", n=12))]
+        return [
+            Option(f"day:{end.isoformat()}", msg("indicators.end_of_year", year=end.year)),
+            Option(f"day:{add_months(now, 12).isoformat()}", msg("indicators.in_months", n=12)),
+        ]
+
     return options
 
 
@@ -329,9 +385,14 @@ def _date_parser(kind: str):
             return str(choice)[4:]
         if answer.button:
             return Invalid(msg("common.button_expired"))
-        day, in_words = read_date(answer.text or "", entity_values(answer, "date"),
-                                  entity_values(answer, "duration"), today(),
-                                  end=kind == "target", past=kind == "baseline")
+        day, in_words = read_date(
+            answer.text or "",
+            entity_values(answer, "date"),
+            entity_values(answer, "duration"),
+            today(),
+            end=kind == "target",
+            past=kind == "baseline",
+        )
         if day is None:
             return Invalid(msg("indicators.date_invalid"))
         if kind == "baseline" and day > today():
@@ -343,6 +404,7 @@ def _date_parser(kind: str):
         if in_words:
             ctx.understood(day.strftime("%d/%m/%Y"))
         return day.isoformat()
+
     return parse
 
 
@@ -351,8 +413,12 @@ def _target_prompt(ctx: Ctx) -> list[Msg]:
     lines = [msg("indicators.ask_target_value")]
     if d.get("baseline_value") is not None and d.get("baseline") == "known":
         base = fmt_number(d["baseline_value"])
-        lines.append(msg("indicators.baseline_was", value=msg("common.percent", n=base)
-                         if d.get("unit") == "percent" else base))
+        lines.append(
+            msg(
+                "indicators.baseline_was",
+                value=msg("common.percent", n=base) if d.get("unit") == "percent" else base,
+            )
+        )
     lines.append(_unit_hint(ctx))
     return lines
 
@@ -364,10 +430,17 @@ def _dis_prompt(ctx: Ctx) -> list[Msg]:
 
 def _dis_options(ctx: Ctx) -> list[Option]:
     chosen = _d(ctx).get("disaggregation") or []
-    opts = [Option(f"dis:{x}", msg("common.raw", text=("✅ " if x in chosen else "⬜ ")
-                                   + ctx.render(msg(f"indicators.dis.{x}"))),
-                   words=msg(f"indicators.dis.{x}"), as_labels=True)  # in any variant ("السن")
-            for x in DISAGGREGATIONS]
+    opts = [
+        Option(
+            f"dis:{x}",
+            msg(
+                "common.raw", text=("✅ " if x in chosen else "⬜ ") + ctx.render(msg(f"indicators.dis.{x}"))
+            ),
+            words=msg(f"indicators.dis.{x}"),
+            as_labels=True,
+        )  # in any variant ("السن")
+        for x in DISAGGREGATIONS
+    ]
     return opts + [Option(DONE, msg("indicators.dis_done"))]
 
 
@@ -410,25 +483,34 @@ def draft(ctx: Ctx) -> Indicator:
         return date.fromisoformat(d[key]) if d.get(key) else None
 
     return Indicator(
-        label=str(d.get("label") or "")[:500], definition=d.get("definition"), unit=d.get("unit"),
+        label=str(d.get("label") or "")[:500],
+        definition=d.get("definition"),
+        unit=d.get("unit"),
         calculation=d.get("calculation"),
         baseline_value=d.get("baseline_value") if known else None,
         baseline_date=day("baseline_date") if known else None,
         baseline_source=d.get("baseline_source") if known else None,
         baseline_plan=d.get("baseline_plan") if not known else None,
-        target_value=d.get("target_value"), target_date=day("target_date"),
-        source=d.get("source"), frequency=d.get("frequency"), collector=d.get("collector"),
-        disaggregation=list(d.get("disaggregation") or []), library_id=d.get("library_id"),
+        target_value=d.get("target_value"),
+        target_date=day("target_date"),
+        source=d.get("source"),
+        frequency=d.get("frequency"),
+        collector=d.get("collector"),
+        disaggregation=list(d.get("disaggregation") or []),
+        library_id=d.get("library_id"),
     )
 
 
 def _direction(ctx: Ctx) -> str:
     d = _d(ctx)
     effect = _effect(ctx)
-    return wanted_direction(target_bound=d.get("target_bound"), library=d.get("direction"),
-                            statement=effect.statement if effect else "",
-                            polarity=effect.polarity if effect else "positive",
-                            lexicon=lexicon(ctx))
+    return wanted_direction(
+        target_bound=d.get("target_bound"),
+        library=d.get("direction"),
+        statement=effect.statement if effect else "",
+        polarity=effect.polarity if effect else "positive",
+        lexicon=lexicon(ctx),
+    )
 
 
 def findings(ctx: Ctx) -> list[Any]:
@@ -438,11 +520,20 @@ def findings(ctx: Ctx) -> list[Any]:
     return smart_check(ind, people_based=people, direction=_direction(ctx), today=today())
 
 
-FIX_STEP = {"unit": "unit", "definition": "definition", "calculation": "calculation",
-            "baseline_value": "baseline", "baseline_date": "baseline_date",
-            "baseline_source": "baseline_source", "target_value": "target_value",
-            "target_date": "target_date", "source": "source", "frequency": "frequency",
-            "collector": "collector", "disaggregation": "disaggregation"}
+FIX_STEP = {
+    "unit": "unit",
+    "definition": "definition",
+    "calculation": "calculation",
+    "baseline_value": "baseline",
+    "baseline_date": "baseline_date",
+    "baseline_source": "baseline_source",
+    "target_value": "target_value",
+    "target_date": "target_date",
+    "source": "source",
+    "frequency": "frequency",
+    "collector": "collector",
+    "disaggregation": "disaggregation",
+}
 
 
 def _smart_prompt(ctx: Ctx) -> list[Msg]:
@@ -458,8 +549,10 @@ def _smart_options(ctx: Ctx) -> list[Option]:
     found = findings(ctx)
     if not found:
         return [Option("smart:go", msg("indicators.smart_continue"))]
-    return [Option(f"fix:{found[0].field}", msg("indicators.smart_fix")),
-            Option("smart:go", msg("indicators.smart_anyway"))]
+    return [
+        Option(f"fix:{found[0].field}", msg("indicators.smart_fix")),
+        Option("smart:go", msg("indicators.smart_anyway")),
+    ]
 
 
 def _parse_smart(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -500,26 +593,43 @@ def _show(field: str):
 
 
 # -- mending a recorded indicator --------------------------------------------------------------------
-KEPT = ("unit", "definition", "calculation", "source", "frequency", "collector",
-        "baseline_source", "baseline_plan")
+KEPT = (
+    "unit",
+    "definition",
+    "calculation",
+    "source",
+    "frequency",
+    "collector",
+    "baseline_source",
+    "baseline_plan",
+)
 
 
 def edit_data(ctx: Ctx, project: Project, effect: Effect, ind: Indicator) -> dict[str, Any]:
     """The dialogue's data for mending a recorded indicator (opened on its summary); every field
     that has a value gets a [Keep] button."""
     lib = kb(ctx).indicator(ind.library_id) if ind.library_id else None
-    baseline = ("known" if ind.baseline_value is not None else
-                "plan" if ind.baseline_plan else None)
+    baseline = "known" if ind.baseline_value is not None else "plan" if ind.baseline_plan else None
     data: dict[str, Any] = {
-        "project_id": project.id, "effect_id": effect.id, "record_id": ind.id,
-        "library_id": ind.library_id, "own": ind.library_id is None, "label": ind.label,
-        "unit": ind.unit, "definition": ind.definition, "calculation": ind.calculation,
-        "baseline": baseline, "baseline_value": ind.baseline_value,
+        "project_id": project.id,
+        "effect_id": effect.id,
+        "record_id": ind.id,
+        "library_id": ind.library_id,
+        "own": ind.library_id is None,
+        "label": ind.label,
+        "unit": ind.unit,
+        "definition": ind.definition,
+        "calculation": ind.calculation,
+        "baseline": baseline,
+        "baseline_value": ind.baseline_value,
         "baseline_date": ind.baseline_date.isoformat() if ind.baseline_date else None,
-        "baseline_source": ind.baseline_source, "baseline_plan": ind.baseline_plan,
+        "baseline_source": ind.baseline_source,
+        "baseline_plan": ind.baseline_plan,
         "target_value": ind.target_value,
         "target_date": ind.target_date.isoformat() if ind.target_date else None,
-        "source": ind.source, "frequency": ind.frequency, "collector": ind.collector,
+        "source": ind.source,
+        "frequency": ind.frequency,
+        "collector": ind.collector,
         "disaggregation": list(ind.disaggregation),
         "direction": lib.direction if lib is not None else None,
     }
@@ -572,71 +682,207 @@ def _review(ctx: Ctx) -> bool:
 
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"indicators.label.{key}")  # noqa: E731
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "indicator"), on_complete=_save,
-        summary_title=msg("indicators.summary_title"),
-        steps=[
-            choose_project_step(),
-            Step("effect_id", prompt=_effect_prompt, kind="choice", options=_effect_options,
-                 parse=_parse_effect, when=lambda ctx: _d(ctx).get("effect_id") is None),
-            Step("pick", prompt=_pick_prompt, kind="choice", options=_pick_options, parse=_parse_pick),
-            Step("label", prompt=msg("indicators.ask_label"), kind="text", max_len=300,
-                 parse=_parse_label, when=lambda ctx: _when_own(ctx) or _review(ctx),
-                 label=lbl("label"), show=_show("label")),
-            Step("unit", prompt=lambda ctx: _with_current(ctx, "unit", "indicators.ask_unit"),
-                 kind="choice", options=_unit_options, parse=_parse_unit, label=lbl("unit"),
-                 show=_show("unit")),
-            Step("definition", prompt=lambda ctx: _with_current(ctx, "definition", "indicators.ask_definition"),
-                 kind="text", max_len=600, options=lambda ctx: _keep_or(ctx, "definition", []),
-                 parse=_text_field("definition"), label=lbl("definition"), show=_show("definition")),
-            Step("calculation", prompt=lambda ctx: _with_current(ctx, "calculation", "indicators.ask_calculation"),
-                 kind="text", max_len=400, options=lambda ctx: _keep_or(ctx, "calculation", []),
-                 parse=_text_field("calculation"), optional=True,
-                 when=lambda ctx: _d(ctx).get("unit") in ("percent", "score") or _review(ctx),
-                 label=lbl("calculation"), show=_show("calculation")),
-            Step("baseline", prompt=msg("indicators.ask_baseline"), kind="choice",
-                 options=_baseline_options, parse=_parse_baseline, label=lbl("baseline"),
-                 values="number",
-                 show=_show("baseline")),
-            Step("baseline_value", prompt=_baseline_value_prompt, kind="number", options=_value_options,
-                 parse=_parse_value, when=_is("baseline", "known"), label=lbl("baseline_value"),
-                 show=_show("baseline_value")),
-            Step("baseline_date", prompt=msg("indicators.ask_baseline_date"), kind="choice",
-                 options=_date_options("baseline"), parse=_date_parser("baseline"), values="text",
-                 when=_is("baseline", "known"), label=lbl("baseline_date"), show=_show("baseline_date")),
-            Step("baseline_source", prompt=msg("indicators.ask_baseline_source"), kind="text",
-                 max_len=300, options=_preset_options("baseline_source"),
-                 parse=_text_field("baseline_source"), when=_is("baseline", "known"),
-                 label=lbl("baseline_source"), show=_show("baseline_source")),
-            Step("baseline_plan", prompt=msg("indicators.ask_baseline_plan"), kind="text",
-                 max_len=400, options=_preset_options("baseline_plan"),
-                 parse=_text_field("baseline_plan"), when=_is("baseline", "plan"),
-                 label=lbl("baseline_plan"), show=_show("baseline_plan")),
-            Step("target_value", prompt=_target_prompt, kind="number", options=_value_options,
-                 parse=_parse_value, label=lbl("target_value"), show=_show("target_value")),
-            Step("target_date", prompt=msg("indicators.ask_target_date"), kind="choice",
-                 options=_date_options("target"), parse=_date_parser("target"), values="text",
-                 label=lbl("target_date"), show=_show("target_date")),
-            Step("source", prompt=lambda ctx: _with_current(ctx, "source", "indicators.ask_source"),
-                 kind="text", max_len=300, options=_preset_options("source"),
-                 parse=_text_field("source"), label=lbl("source"), show=_show("source")),
-            Step("frequency", prompt=msg("indicators.ask_frequency"), kind="choice",
-                 options=_frequency_options, parse=_parse_frequency, label=lbl("frequency"),
-                 show=_show("frequency")),
-            Step("collector", prompt=msg("indicators.ask_collector"), kind="text", max_len=200,
-                 options=_preset_options("collector"), parse=_text_field("collector"),
-                 label=lbl("collector"), show=_show("collector")),
-            Step("disaggregation", prompt=_dis_prompt, kind="choice", options=_dis_options,
-                 parse=_parse_dis, multi=True, label=lbl("disaggregation"), show=_show("disaggregation")),
-            Step("smart", prompt=_smart_prompt, kind="choice", options=_smart_options,
-                 parse=_parse_smart, label=lbl("smart"), show=_show_smart),
-        ],
-    ))
-    h.registry.add(next_dialogue(h, NEXT, msg("indicators.next.ask"), [
-        NextChoice("nx:same", msg("indicators.next.same"), DIALOGUE,
-                   keep=("project_id", "effect_id")),
-        NextChoice("nx:other", msg("indicators.next.other"), DIALOGUE),
-        NextChoice("nx:measure", msg("indicators.next.measure"), "measures", intent="add_measure"),
-    ]))
-    h.add_menu(MenuEntry(data="menu:indicators", label=msg("indicators.menu"), dialogue=DIALOGUE,
-                         order=40, intent="add_indicator"))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=with_moment(_on_start, DIALOGUE, "indicator"),
+            on_complete=_save,
+            summary_title=msg("indicators.summary_title"),
+            steps=[
+                choose_project_step(),
+                Step(
+                    "effect_id",
+                    prompt=_effect_prompt,
+                    kind="choice",
+                    options=_effect_options,
+                    parse=_parse_effect,
+                    when=lambda ctx: _d(ctx).get("effect_id") is None,
+                ),
+                Step("pick", prompt=_pick_prompt, kind="choice", options=_pick_options, parse=_parse_pick),
+                Step(
+                    "label",
+                    prompt=msg("indicators.ask_label"),
+                    kind="text",
+                    max_len=300,
+                    parse=_parse_label,
+                    when=lambda ctx: _when_own(ctx) or _review(ctx),
+                    label=lbl("label"),
+                    show=_show("label"),
+                ),
+                Step(
+                    "unit",
+                    prompt=lambda ctx: _with_current(ctx, "unit", "indicators.ask_unit"),
+                    kind="choice",
+                    options=_unit_options,
+                    parse=_parse_unit,
+                    label=lbl("unit"),
+                    show=_show("unit"),
+                ),
+                Step(
+                    "definition",
+                    prompt=lambda ctx: _with_current(ctx, "definition", "indicators.ask_definition"),
+                    kind="text",
+                    max_len=600,
+                    options=lambda ctx: _keep_or(ctx, "definition", []),
+                    parse=_text_field("definition"),
+                    label=lbl("definition"),
+                    show=_show("definition"),
+                ),
+                Step(
+                    "calculation",
+                    prompt=lambda ctx: _with_current(ctx, "calculation", "indicators.ask_calculation"),
+                    kind="text",
+                    max_len=400,
+                    options=lambda ctx: _keep_or(ctx, "calculation", []),
+                    parse=_text_field("calculation"),
+                    optional=True,
+                    when=lambda ctx: _d(ctx).get("unit") in ("percent", "score") or _review(ctx),
+                    label=lbl("calculation"),
+                    show=_show("calculation"),
+                ),
+                Step(
+                    "baseline",
+                    prompt=msg("indicators.ask_baseline"),
+                    kind="choice",
+                    options=_baseline_options,
+                    parse=_parse_baseline,
+                    label=lbl("baseline"),
+                    values="number",
+                    show=_show("baseline"),
+                ),
+                Step(
+                    "baseline_value",
+                    prompt=_baseline_value_prompt,
+                    kind="number",
+                    options=_value_options,
+                    parse=_parse_value,
+                    when=_is("baseline", "known"),
+                    label=lbl("baseline_value"),
+                    show=_show("baseline_value"),
+                ),
+                Step(
+                    "baseline_date",
+                    prompt=msg("indicators.ask_baseline_date"),
+                    kind="choice",
+                    options=_date_options("baseline"),
+                    parse=_date_parser("baseline"),
+                    values="text",
+                    when=_is("baseline", "known"),
+                    label=lbl("baseline_date"),
+                    show=_show("baseline_date"),
+                ),
+                Step(
+                    "baseline_source",
+                    prompt=msg("indicators.ask_baseline_source"),
+                    kind="text",
+                    max_len=300,
+                    options=_preset_options("baseline_source"),
+                    parse=_text_field("baseline_source"),
+                    when=_is("baseline", "known"),
+                    label=lbl("baseline_source"),
+                    show=_show("baseline_source"),
+                ),
+                Step(
+                    "baseline_plan",
+                    prompt=msg("indicators.ask_baseline_plan"),
+                    kind="text",
+                    max_len=400,
+                    options=_preset_options("baseline_plan"),
+                    parse=_text_field("baseline_plan"),
+                    when=_is("baseline", "plan"),
+                    label=lbl("baseline_plan"),
+                    show=_show("baseline_plan"),
+                ),
+                Step(
+                    "target_value",
+                    prompt=_target_prompt,
+                    kind="number",
+                    options=_value_options,
+                    parse=_parse_value,
+                    label=lbl("target_value"),
+                    show=_show("target_value"),
+                ),
+                Step(
+                    "target_date",
+                    prompt=msg("indicators.ask_target_date"),
+                    kind="choice",
+                    options=_date_options("target"),
+                    parse=_date_parser("target"),
+                    values="text",
+                    label=lbl("target_date"),
+                    show=_show("target_date"),
+                ),
+                Step(
+                    "source",
+                    prompt=lambda ctx: _with_current(ctx, "source", "indicators.ask_source"),
+                    kind="text",
+                    max_len=300,
+                    options=_preset_options("source"),
+                    parse=_text_field("source"),
+                    label=lbl("source"),
+                    show=_show("source"),
+                ),
+                Step(
+                    "frequency",
+                    prompt=msg("indicators.ask_frequency"),
+                    kind="choice",
+                    options=_frequency_options,
+                    parse=_parse_frequency,
+                    label=lbl("frequency"),
+                    show=_show("frequency"),
+                ),
+                Step(
+                    "collector",
+                    prompt=msg("indicators.ask_collector"),
+                    kind="text",
+                    max_len=200,
+                    options=_preset_options("collector"),
+                    parse=_text_field("collector"),
+                    label=lbl("collector"),
+                    show=_show("collector"),
+                ),
+                Step(
+                    "disaggregation",
+                    prompt=_dis_prompt,
+                    kind="choice",
+                    options=_dis_options,
+                    parse=_parse_dis,
+                    multi=True,
+                    label=lbl("disaggregation"),
+                    show=_show("disaggregation"),
+                ),
+                Step(
+                    "smart",
+                    prompt=_smart_prompt,
+                    kind="choice",
+                    options=_smart_options,
+                    parse=_parse_smart,
+                    label=lbl("smart"),
+                    show=_show_smart,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        next_dialogue(
+            h,
+            NEXT,
+            msg("indicators.next.ask"),
+            [
+                NextChoice(
+                    "nx:same", msg("indicators.next.same"), DIALOGUE, keep=("project_id", "effect_id")
+                ),
+                NextChoice("nx:other", msg("indicators.next.other"), DIALOGUE),
+                NextChoice("nx:measure", msg("indicators.next.measure"), "measures", intent="add_measure"),
+            ],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:indicators",
+            label=msg("indicators.menu"),
+            dialogue=DIALOGUE,
+            order=40,
+            intent="add_indicator",
+        )
+    )

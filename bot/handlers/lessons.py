@@ -20,6 +20,7 @@ Progress lives in the database (`LessonProgress`, one row per user and module): 
 project, when it was offered, started and completed, the practice tries and whether the first
 answer was right (the programme's figures: domain/learning.py).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,8 +59,7 @@ def _now() -> datetime:
 # -- progress -------------------------------------------------------------------------------------
 def progress_of(ctx: Ctx, lesson_id: str) -> LessonProgress:
     user_id = ctx.user.id
-    return ctx.uow.lessons.get(user_id, lesson_id) or LessonProgress(user_id=user_id,
-                                                                      lesson_id=lesson_id)
+    return ctx.uow.lessons.get(user_id, lesson_id) or LessonProgress(user_id=user_id, lesson_id=lesson_id)
 
 
 def _lesson(ctx: Ctx) -> Any:
@@ -96,9 +96,15 @@ def _moment(ctx: Ctx, moment: str) -> None:
     p.signals += 1
     if p.signals >= OFFER_AFTER.get(moment, 1):
         p.offered_at = _now()
-        ctx.say(f"lessons.offer.{moment}", number=lesson.number, title=text(ctx, lesson.title),
-                buttons=[Button(data=GO + lesson.id, label=msg("lessons.offer_yes")),
-                         Button(data=LATER + lesson.id, label=msg("lessons.offer_later"))])
+        ctx.say(
+            f"lessons.offer.{moment}",
+            number=lesson.number,
+            title=text(ctx, lesson.title),
+            buttons=[
+                Button(data=GO + lesson.id, label=msg("lessons.offer_yes")),
+                Button(data=LATER + lesson.id, label=msg("lessons.offer_later")),
+            ],
+        )
     ctx.uow.lessons.save(p)
 
 
@@ -122,7 +128,7 @@ def _snapshot(ctx: Ctx) -> dict[str, Any] | None:
 
 
 def _go(ctx: Ctx, data: str) -> list[Reply]:
-    lesson = kb(ctx).lesson(data[len(GO):])
+    lesson = kb(ctx).lesson(data[len(GO) :])
     if lesson is None or not _registered(ctx):
         return [Reply.of("common.button_expired")] + (ctx.services.engine.prompt(ctx))
     pid = ctx.state.data.get("project_id") if ctx.state.dialogue not in NOT_RESUMED else None
@@ -133,7 +139,7 @@ def _go(ctx: Ctx, data: str) -> list[Reply]:
 
 
 def _later(ctx: Ctx, data: str) -> list[Reply]:
-    if kb(ctx).lesson(data[len(LATER):]) is None or not _registered(ctx):
+    if kb(ctx).lesson(data[len(LATER) :]) is None or not _registered(ctx):
         return [Reply.of("common.button_expired")] + ctx.services.engine.prompt(ctx)
     return [Reply.of("lessons.later")] + _current(ctx)
 
@@ -176,8 +182,7 @@ def _on_start(ctx: Ctx) -> None:
         ctx.services.engine.start(ctx, MENU if _registered(ctx) else "menu")
         return
     p = progress_of(ctx, lesson.id)
-    project = load_project(ctx, d.get("project_id") if d.get("project_id") is not None
-                           else p.project_id)
+    project = load_project(ctx, d.get("project_id") if d.get("project_id") is not None else p.project_id)
     if project is None:
         visible = visible_projects(ctx)
         if len(visible) == 1:
@@ -202,8 +207,9 @@ def _on_start(ctx: Ctx) -> None:
 
 def _at(position: int):
     """A step is passed over before the position the module resumes at."""
-    return lambda ctx: not ctx.state.data.get("review") and position(ctx) >= int(
-        ctx.state.data.get("from") or 0)
+    return lambda ctx: (
+        not ctx.state.data.get("review") and position(ctx) >= int(ctx.state.data.get("from") or 0)
+    )
 
 
 def _project_step() -> Step:
@@ -216,9 +222,15 @@ def _project_step() -> Step:
         return value
 
     return dataclasses.replace(
-        base, prompt=msg("lessons.project_ask"), parse=parse,
-        when=lambda ctx: ctx.state.data.get("project_id") is None
-        and not ctx.state.data.get("no_project") and not ctx.state.data.get("review"))
+        base,
+        prompt=msg("lessons.project_ask"),
+        parse=parse,
+        when=lambda ctx: (
+            ctx.state.data.get("project_id") is None
+            and not ctx.state.data.get("no_project")
+            and not ctx.state.data.get("review")
+        ),
+    )
 
 
 def _card_prompt(i: int):
@@ -226,17 +238,28 @@ def _card_prompt(i: int):
         lesson, d = _lesson(ctx), ctx.state.data
         card = lesson.cards[i]
         lines = _header(ctx) if i == int(d.get("start") or 0) else []
-        lines.append(msg("lessons.card", i=i + 1, n=len(lesson.cards),
-                         title=text(ctx, card.title), body=text(ctx, card.body)))
+        lines.append(
+            msg(
+                "lessons.card",
+                i=i + 1,
+                n=len(lesson.cards),
+                title=text(ctx, card.title),
+                body=text(ctx, card.body),
+            )
+        )
         return lines
+
     return prompt
 
 
 def _card_options(i: int):
     def options(ctx: Ctx) -> list[Option]:
         last = i == _n(ctx) - 1
-        return [Option(NEXT, msg("lessons.to_practice" if last else "lessons.next")),
-                Option(PAUSE, msg("lessons.pause"))]
+        return [
+            Option(NEXT, msg("lessons.to_practice" if last else "lessons.next")),
+            Option(PAUSE, msg("lessons.pause")),
+        ]
+
     return options
 
 
@@ -253,22 +276,33 @@ def _card_parse(i: int):
         ctx.state.data["from"] = 0
         _save(ctx, step=i + 1)
         return NEXT
+
     return parse
 
 
 def _card_step(i: int) -> Step:
-    return Step(f"card{i}", prompt=_card_prompt(i), kind="choice", options=_card_options(i),
-                parse=_card_parse(i), store=False,
-                when=lambda ctx: i < _n(ctx) and _at(lambda _: i)(ctx))
+    return Step(
+        f"card{i}",
+        prompt=_card_prompt(i),
+        kind="choice",
+        options=_card_options(i),
+        parse=_card_parse(i),
+        store=False,
+        when=lambda ctx: i < _n(ctx) and _at(lambda _: i)(ctx),
+    )
 
 
 def _header(ctx: Ctx) -> list[Msg]:
     """What the module is and what it runs on: said with the first card of a reading."""
     lesson, project = _lesson(ctx), _project(ctx)
-    return [msg("lessons.header", number=lesson.number, title=text(ctx, lesson.title),
-                goal=text(ctx, lesson.goal)),
-            msg("lessons.on_project", title=project.title) if project is not None
-            else msg("lessons.without_project")]
+    return [
+        msg(
+            "lessons.header", number=lesson.number, title=text(ctx, lesson.title), goal=text(ctx, lesson.goal)
+        ),
+        msg("lessons.on_project", title=project.title)
+        if project is not None
+        else msg("lessons.without_project"),
+    ]
 
 
 def _practice_prompt(ctx: Ctx) -> list[Msg]:
@@ -279,14 +313,16 @@ def _practice_prompt(ctx: Ctx) -> list[Msg]:
     if d.get("asked"):
         return [question(ctx, lesson, project, d)]
     resumed_here = int(d.get("start") or 0) == len(lesson.cards)  # no card read in this run
-    return (_header(ctx) if resumed_here else []) + own_lines(ctx, lesson, project) + \
-        [question(ctx, lesson, project, d)]
+    return (
+        (_header(ctx) if resumed_here else [])
+        + own_lines(ctx, lesson, project)
+        + [question(ctx, lesson, project, d)]
+    )
 
 
 def _practice_kind(ctx: Ctx) -> str:
     lesson = _lesson(ctx)
-    return "text" if lesson is not None and lesson.practice.kind in ("effect", "unexpected") \
-        else "choice"
+    return "text" if lesson is not None and lesson.practice.kind in ("effect", "unexpected") else "choice"
 
 
 def _practice_parse(ctx: Ctx, answer: Answer, pre: Any) -> Any:
@@ -318,11 +354,17 @@ def _practice_parse(ctx: Ctx, answer: Answer, pre: Any) -> Any:
 def _artefact_prompt(ctx: Ctx) -> list[Msg]:
     lesson = _lesson(ctx)
     project = _project(ctx)
-    lines = [] if ctx.state.data.get("fetch") else \
-        [msg("lessons.done", number=lesson.number, title=text(ctx, lesson.title))]
+    lines = (
+        []
+        if ctx.state.data.get("fetch")
+        else [msg("lessons.done", number=lesson.number, title=text(ctx, lesson.title))]
+    )
     lines.append(msg("lessons.artefact", name=text(ctx, lesson.artefact)))
-    lines.append(msg("lessons.artefact_from", title=project.title) if project is not None
-                 else msg("lessons.artefact_examples"))
+    lines.append(
+        msg("lessons.artefact_from", title=project.title)
+        if project is not None
+        else msg("lessons.artefact_examples")
+    )
     return lines
 
 
@@ -331,8 +373,9 @@ def _formats(ctx: Ctx) -> tuple[str, ...]:
 
 
 def _artefact_options(ctx: Ctx) -> list[Option]:
-    return [Option(FMT + f, msg(f"export.fmt.{f}")) for f in _formats(ctx)] + \
-        [Option(CONTINUE, msg("lessons.continue"))]
+    return [Option(FMT + f, msg(f"export.fmt.{f}")) for f in _formats(ctx)] + [
+        Option(CONTINUE, msg("lessons.continue"))
+    ]
 
 
 def _artefact_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -341,7 +384,7 @@ def _artefact_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == CONTINUE:
         ctx.state.data["fmt"] = None
         return choice
-    fmt = str(choice or "")[len(FMT):]
+    fmt = str(choice or "")[len(FMT) :]
     if not str(choice or "").startswith(FMT) or fmt not in _formats(ctx):
         return choice_error(answer, len(_artefact_options(ctx)))
     ctx.state.data["fmt"] = fmt
@@ -366,19 +409,35 @@ def _complete(ctx: Ctx) -> list[Reply]:
     replies: list[Reply] = []
     if d.get("fmt"):
         lang = "ar" if ctx.lang in ("ar", "ary") else "fr"
-        replies += [Reply.of("export.progress"), Reply(lines=[], job=Job(kind="export", params={
-            "what": "artefact", "fmt": d["fmt"], "lang": lang, "project_id": d.get("project_id"),
-            "options": {"lesson": d["lesson"]}}))]
+        replies += [
+            Reply.of("export.progress"),
+            Reply(
+                lines=[],
+                job=Job(
+                    kind="export",
+                    params={
+                        "what": "artefact",
+                        "fmt": d["fmt"],
+                        "lang": lang,
+                        "project_id": d.get("project_id"),
+                        "options": {"lesson": d["lesson"]},
+                    },
+                ),
+            ),
+        ]
     return replies + _continue(ctx)
 
 
 # -- the learning menu ----------------------------------------------------------------------------
 def _menu_prompt(ctx: Ctx) -> list[Msg]:
-    done = {p.lesson_id for p in ctx.uow.lessons.list(ctx.user.id) if p.completed} \
-        if _registered(ctx) else set()
+    done = (
+        {p.lesson_id for p in ctx.uow.lessons.list(ctx.user.id) if p.completed} if _registered(ctx) else set()
+    )
     lessons = kb(ctx).lessons
-    return [msg("lessons.learn.title"),
-            msg("lessons.learn.count", done=sum(m.id in done for m in lessons), total=len(lessons))]
+    return [
+        msg("lessons.learn.title"),
+        msg("lessons.learn.count", done=sum(m.id in done for m in lessons), total=len(lessons)),
+    ]
 
 
 def _menu_options(ctx: Ctx) -> list[Option]:
@@ -390,8 +449,13 @@ def _menu_options(ctx: Ctx) -> list[Option]:
         if p is not None and p.completed:
             label = msg("lessons.learn.done", number=m.number, title=title)
         elif p is not None and p.started:
-            label = msg("lessons.learn.started", number=m.number, title=title,
-                        at=min(p.step, len(m.cards)), n=len(m.cards))
+            label = msg(
+                "lessons.learn.started",
+                number=m.number,
+                title=title,
+                at=min(p.step, len(m.cards)),
+                n=len(m.cards),
+            )
         else:
             label = msg("lessons.learn.new", number=m.number, title=title)
         out.append(Option(PICK + m.id, label))
@@ -401,7 +465,7 @@ def _menu_options(ctx: Ctx) -> list[Option]:
 def _menu_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == HOME:
         return Start("menu")
-    lesson = kb(ctx).lesson(str(choice or "")[len(PICK):]) if choice else None
+    lesson = kb(ctx).lesson(str(choice or "")[len(PICK) :]) if choice else None
     if lesson is None:
         return choice_error(answer, len(_menu_options(ctx)))
     return Start(DIALOGUE, {"lesson": lesson.id})
@@ -412,25 +476,70 @@ def setup(h: Handlers) -> None:
     h.add_button(GO, _go)
     h.add_button(LATER, _later)
     n = lambda ctx: _n(ctx)  # noqa: E731
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=_on_start, on_complete=_complete, confirm=False, then=None,
-        steps=[_project_step()] + [_card_step(i) for i in range(MAX_CARDS)] + [
-            Step("practice", prompt=_practice_prompt, kind="choice", kind_of=_practice_kind,
-                 options=lambda ctx: practice_options(ctx, _lesson(ctx), ctx.state.data),
-                 parse=_practice_parse, store=False, max_len=400, when=_at(n)),
-            Step("artefact", prompt=_artefact_prompt, kind="choice", options=_artefact_options,
-                 parse=_artefact_parse, store=False, when=_at(lambda ctx: n(ctx) + 1)),
-            Step("review", prompt=lambda ctx: msg("lessons.review", number=_lesson(ctx).number,
-                                                  title=text(ctx, _lesson(ctx).title)),
-                 kind="choice", store=False, parse=_review_parse,
-                 options=[Option(REVIEW_DOC, msg("lessons.review_doc")),
-                          Option(REVIEW_READ, msg("lessons.review_read")),
-                          Option(REVIEW_BACK, msg("lessons.review_back"))],
-                 when=lambda ctx: bool(ctx.state.data.get("review"))),
-        ]))
-    h.registry.add(Dialogue(id=MENU, confirm=False, then=None, steps=[
-        Step("module", prompt=_menu_prompt, kind="choice", options=_menu_options,
-             parse=_menu_parse, store=False)]))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=_on_start,
+            on_complete=_complete,
+            confirm=False,
+            then=None,
+            steps=[_project_step()]
+            + [_card_step(i) for i in range(MAX_CARDS)]
+            + [
+                Step(
+                    "practice",
+                    prompt=_practice_prompt,
+                    kind="choice",
+                    kind_of=_practice_kind,
+                    options=lambda ctx: practice_options(ctx, _lesson(ctx), ctx.state.data),
+                    parse=_practice_parse,
+                    store=False,
+                    max_len=400,
+                    when=_at(n),
+                ),
+                Step(
+                    "artefact",
+                    prompt=_artefact_prompt,
+                    kind="choice",
+                    options=_artefact_options,
+                    parse=_artefact_parse,
+                    store=False,
+                    when=_at(lambda ctx: n(ctx) + 1),
+                ),
+                Step(
+                    "review",
+                    prompt=lambda ctx: msg(
+                        "lessons.review", number=_lesson(ctx).number, title=text(ctx, _lesson(ctx).title)
+                    ),
+                    kind="choice",
+                    store=False,
+                    parse=_review_parse,
+                    options=[
+                        Option(REVIEW_DOC, msg("lessons.review_doc")),
+                        Option(REVIEW_READ, msg("lessons.review_read")),
+                        Option(REVIEW_BACK, msg("lessons.review_back")),
+                    ],
+                    when=lambda ctx: bool(ctx.state.data.get("review")),
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id=MENU,
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "module",
+                    prompt=_menu_prompt,
+                    kind="choice",
+                    options=_menu_options,
+                    parse=_menu_parse,
+                    store=False,
+                )
+            ],
+        )
+    )
     h.add_menu(MenuEntry(data="menu:learn", label=msg("lessons.menu"), dialogue=MENU, order=85))
     h.add_command("learn", MENU)
-

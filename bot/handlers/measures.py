@@ -10,6 +10,7 @@ A baseline measurement also becomes the indicator's baseline (value, date, sourc
 logframe and the SMART check see it; there is one per indicator. Opened from "my projects" with
 `edit_data`, the dialogue mends a recorded measurement instead of adding one.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,15 @@ from typing import Any
 
 from domain import buttons
 from domain.dialogue import (
-    EDIT, SUMMARY, Answer, Ctx, Dialogue, Invalid, Option, Start, Step,
+    EDIT,
+    SUMMARY,
+    Answer,
+    Ctx,
+    Dialogue,
+    Invalid,
+    Option,
+    Start,
+    Step,
 )
 from domain.dates import period_of
 from domain.effects import period_key, progress
@@ -29,8 +38,14 @@ from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    LANGS, NextChoice, check_project_on_start, current_project, entity_values, fmt_number,
-    next_dialogue, today,
+    LANGS,
+    NextChoice,
+    check_project_on_start,
+    current_project,
+    entity_values,
+    fmt_number,
+    next_dialogue,
+    today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
@@ -106,8 +121,7 @@ def _ask_baseline(ctx: Ctx) -> bool:
 
 
 def _baseline_options(ctx: Ctx) -> list[Option]:
-    return [Option(BASE_YES, msg("measures.baseline_yes")),
-            Option(BASE_NO, msg("measures.baseline_no"))]
+    return [Option(BASE_YES, msg("measures.baseline_yes")), Option(BASE_NO, msg("measures.baseline_no"))]
 
 
 def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -125,9 +139,11 @@ def _period_options(ctx: Ctx) -> list[Option]:
     now = today()
     semester = f"{now.year}-S{1 if now.month <= 6 else 2}"
     month = f"{now.year}-{now.month:02d}"
-    return [Option(f"per:{month}", msg("measures.period_month", period=month)),
-            Option(f"per:{semester}", msg("measures.period_semester", period=semester)),
-            Option(f"per:{now.year}", msg("measures.period_year", period=str(now.year)))]
+    return [
+        Option(f"per:{month}", msg("measures.period_month", period=month)),
+        Option(f"per:{semester}", msg("measures.period_semester", period=semester)),
+        Option(f"per:{now.year}", msg("measures.period_year", period=str(now.year))),
+    ]
 
 
 def _parse_period(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -201,15 +217,23 @@ def _dis_when(dimension: str):
     def when(ctx: Ctx) -> bool:
         ind = _indicator(ctx)
         return ind is not None and dimension in ind.disaggregation and ind.unit != "yes_no"
+
     return when
 
 
 def _dis_prompt(dimension: str):
     def prompt(ctx: Ctx) -> list[Msg]:
         example = " ".join(str(3 * k + 4) for k in range(len(GROUPS[dimension])))
-        return [msg(f"measures.ask_by.{dimension}"),
-                msg("measures.ask_by_order", n=len(GROUPS[dimension]),
-                    order=_order(ctx, dimension), example=example)]
+        return [
+            msg(f"measures.ask_by.{dimension}"),
+            msg(
+                "measures.ask_by_order",
+                n=len(GROUPS[dimension]),
+                order=_order(ctx, dimension),
+                example=example,
+            ),
+        ]
+
     return prompt
 
 
@@ -239,8 +263,11 @@ def _named(ctx: Ctx, dimension: str, text: str) -> tuple[dict[str, float] | None
 
     def group_of(word: str) -> str | None:
         w = _stem(word)
-        hits = {g for n, g in names if n == w or (len(w) >= 4 and (n.startswith(w) or w.startswith(n))
-                                                   and abs(len(n) - len(w)) <= 2)}
+        hits = {
+            g
+            for n, g in names
+            if n == w or (len(w) >= 4 and (n.startswith(w) or w.startswith(n)) and abs(len(n) - len(w)) <= 2)
+        }
         return hits.pop() if len(hits) == 1 else None
 
     pairs = re.findall(r"([^\W\d_][\w']*)\s*[:=]?\s*(\d+(?:[.,]\d+)?)", _plain(text))
@@ -264,13 +291,11 @@ def _dis_parse(dimension: str):
         if answer.button:
             return Invalid(msg("common.button_expired"))
         typed = str(txt or "").translate(ASCII_DIGITS)
-        named, mentioned = _named(ctx, dimension, typed) if dimension != "age_band" else (None,
-                                                                                           False)
+        named, mentioned = _named(ctx, dimension, typed) if dimension != "age_band" else (None, False)
         if named is None:
             found = _NUMBER.findall(typed)
             if mentioned or len(found) != len(groups):
-                return Invalid(msg("measures.dis_invalid", n=len(groups),
-                                   order=_order(ctx, dimension)))
+                return Invalid(msg("measures.dis_invalid", n=len(groups), order=_order(ctx, dimension)))
             named = dict(zip(groups, (float(v.replace(",", ".")) for v in found)))
         for v in named.values():
             checked = _check(ctx, v)
@@ -278,20 +303,31 @@ def _dis_parse(dimension: str):
                 return checked
         ind = _indicator(ctx)
         total = _d(ctx).get("value")
-        if ind is not None and ind.unit in (None, "number") and total is not None \
-                and abs(sum(named.values()) - float(total)) > 1e-9:
-            return Invalid(msg("measures.dis_sum", sum=fmt_number(sum(named.values())),
-                               total=fmt_number(float(total))))
+        if (
+            ind is not None
+            and ind.unit in (None, "number")
+            and total is not None
+            and abs(sum(named.values()) - float(total)) > 1e-9
+        ):
+            return Invalid(
+                msg("measures.dis_sum", sum=fmt_number(sum(named.values())), total=fmt_number(float(total)))
+            )
         return named
+
     return parse
 
 
 def dis_values(ctx: Ctx, dimension: str, value: dict[str, Any]) -> str:
-    """"femmes 12, hommes 30": the values of one disaggregation, each with its group."""
-    return _listed(ctx, [msg("common.raw", text=f"{ctx.render(group_label(dimension, g))} "
-                                                f"{fmt_number(v)}")
-                         for g in GROUPS.get(dimension, ()) for v in [value.get(g)]
-                         if isinstance(v, (int, float))])  # in the groups' order (JSONB sorts keys)
+    """ "femmes 12, hommes 30": the values of one disaggregation, each with its group."""
+    return _listed(
+        ctx,
+        [
+            msg("common.raw", text=f"{ctx.render(group_label(dimension, g))} {fmt_number(v)}")
+            for g in GROUPS.get(dimension, ())
+            for v in [value.get(g)]
+            if isinstance(v, (int, float))
+        ],
+    )  # in the groups' order (JSONB sorts keys)
 
 
 def _dis_show(dimension: str):
@@ -299,14 +335,20 @@ def _dis_show(dimension: str):
         if not value:
             return msg("summary.empty")
         return msg("common.raw", text=dis_values(ctx, dimension, value))
+
     return show
 
 
 def disaggregation_line(ctx: Ctx, disaggregated: dict[str, Any]) -> Msg:
     """A recorded measurement's disaggregated values, a line per dimension."""
-    lines = [ctx.render(msg("summary.line", label=ctx.render(msg(f"measures.label.by_{k}")),
-                            value=dis_values(ctx, k, v)))
-             for k in GROUPS for v in [disaggregated.get(k)] if isinstance(v, dict)]
+    lines = [
+        ctx.render(
+            msg("summary.line", label=ctx.render(msg(f"measures.label.by_{k}")), value=dis_values(ctx, k, v))
+        )
+        for k in GROUPS
+        for v in [disaggregated.get(k)]
+        if isinstance(v, dict)
+    ]
     return msg("common.raw", text="\n".join(lines))
 
 
@@ -339,11 +381,15 @@ def progress_lines(ind: Any) -> list[Msg]:
     """Baseline → latest → target, and the share of the way, with a small bar."""
     p = progress(ind)
     lines = [msg("measures.progress_title", label=ind.label)]
-    lines.append(msg("measures.progress_values",
-                     baseline=fmt_number(p.baseline) if p.baseline is not None else "?",
-                     latest=fmt_number(p.latest) if p.latest is not None else "?",
-                     period=p.latest_period or "",
-                     target=fmt_number(p.target) if p.target is not None else "?"))
+    lines.append(
+        msg(
+            "measures.progress_values",
+            baseline=fmt_number(p.baseline) if p.baseline is not None else "?",
+            latest=fmt_number(p.latest) if p.latest is not None else "?",
+            period=p.latest_period or "",
+            target=fmt_number(p.target) if p.target is not None else "?",
+        )
+    )
     if p.percent is not None:
         filled = max(0, min(BAR, round(p.percent / 100 * BAR)))
         bar = "▓" * filled + "░" * (BAR - filled)
@@ -394,9 +440,15 @@ def forget_baseline(ind: Indicator, m: Measurement) -> None:
 
 def edit_data(project: Project, ind: Indicator, m: Measurement) -> dict[str, Any]:
     """The dialogue's data for mending a recorded measurement (opened on its summary)."""
-    data: dict[str, Any] = {"project_id": project.id, "record_id": m.id, "indicator_id": ind.id,
-                            "is_baseline": "yes" if m.baseline else "no", "period": m.period,
-                            "value": m.value, "source": m.source}
+    data: dict[str, Any] = {
+        "project_id": project.id,
+        "record_id": m.id,
+        "indicator_id": ind.id,
+        "is_baseline": "yes" if m.baseline else "no",
+        "period": m.period,
+        "value": m.value,
+        "source": m.source,
+    }
     for dimension in GROUPS:
         data[f"by_{dimension}"] = m.disaggregated.get(dimension)
     return data
@@ -406,8 +458,15 @@ def edit_data(project: Project, ind: Indicator, m: Measurement) -> dict[str, Any
 def _save(ctx: Ctx) -> list[Reply]:
     d = _d(ctx)
     project = current_project(ctx)
-    ind = next((i for e in (project.effects if project else []) for i in e.indicators
-                if i.id == d.get("indicator_id")), None)
+    ind = next(
+        (
+            i
+            for e in (project.effects if project else [])
+            for i in e.indicators
+            if i.id == d.get("indicator_id")
+        ),
+        None,
+    )
     if project is None or ind is None:
         return [Reply.of("projects.not_found")]
     dis = {k: d[f"by_{k}"] for k in GROUPS if d.get(f"by_{k}")}
@@ -416,8 +475,9 @@ def _save(ctx: Ctx) -> list[Reply]:
         if m is None:
             return after_edit(ctx, "records.not_found")
     else:
-        m = Measurement(period=str(d["period"]), value=float(d["value"]), disaggregated=dis,
-                        source=d.get("source"))
+        m = Measurement(
+            period=str(d["period"]), value=float(d["value"]), disaggregated=dis, source=d.get("source")
+        )
         ind.measurements.append(m)
     if d.get("is_baseline") == "yes":
         set_baseline(ind, m)
@@ -432,8 +492,16 @@ def _save(ctx: Ctx) -> list[Reply]:
 def _mended(ctx: Ctx, project: Project, ind: Indicator, dis: dict[str, Any]) -> Measurement | None:
     """The recorded measurement with the dialogue's values (moved if its indicator changed)."""
     d = _d(ctx)
-    owner, m = next(((i, x) for e in project.effects for i in e.indicators
-                     for x in i.measurements if x.id == d.get("record_id")), (None, None))
+    owner, m = next(
+        (
+            (i, x)
+            for e in project.effects
+            for i in e.indicators
+            for x in i.measurements
+            if x.id == d.get("record_id")
+        ),
+        (None, None),
+    )
     if owner is None or m is None:
         return None
     was_baseline = m.baseline
@@ -450,38 +518,101 @@ def _mended(ctx: Ctx, project: Project, ind: Indicator, dis: dict[str, Any]) -> 
 
 def _on_start(ctx: Ctx) -> None:
     check_project_on_start(ctx)
-    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("indicator_id") is not None \
-            and _indicator(ctx) is None:
+    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("indicator_id") is not None and _indicator(ctx) is None:
         _d(ctx)["indicator_id"] = None
 
 
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"measures.label.{key}")  # noqa: E731
-    dis_steps = [Step(f"by_{k}", prompt=_dis_prompt(k), kind="text", max_len=200,
-                      parse=_dis_parse(k), optional=True, when=_dis_when(k), label=lbl(f"by_{k}"),
-                      show=_dis_show(k)) for k in GROUPS]
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=with_moment(_on_start, DIALOGUE, "measurement"), on_complete=_save,
-        summary_title=msg("measures.summary_title"),
-        steps=[
-            choose_project_step(),
-            Step("indicator_id", prompt=_indicator_prompt, kind="choice", options=_indicator_options,
-                 parse=_parse_indicator, label=lbl("indicator"),
-                 when=lambda ctx: _d(ctx).get("indicator_id") is None or _review(ctx),
-                 show=lambda ctx, v: msg("common.raw", text=_indicator(ctx).label if _indicator(ctx) else "")),
-            Step("is_baseline", prompt=msg("measures.ask_baseline"), kind="choice",
-                 options=_baseline_options, parse=_parse_baseline, when=_ask_baseline,
-                 label=lbl("is_baseline"), show=_show_baseline),
-            Step("period", prompt=msg("measures.ask_period"), kind="choice", options=_period_options,
-                 parse=_parse_period, values="text", label=lbl("period")),
-            Step("value", prompt=_value_prompt, kind="number", options=_value_options,
-                 parse=_parse_value, label=lbl("value")),
-            *dis_steps,
-            Step("source", prompt=_source_prompt, kind="text", max_len=300, options=_source_options,
-                 parse=_parse_source, optional=True, label=lbl("source")),
-        ],
-    ))
-    h.registry.add(next_dialogue(h, NEXT, msg("measures.next.ask"), [
-        NextChoice("nx:again", msg("measures.next.again"), DIALOGUE, intent="add_measure")]))
-    h.add_menu(MenuEntry(data="menu:measures", label=msg("measures.menu"), dialogue=DIALOGUE, order=50,
-                         intent="add_measure"))
+    dis_steps = [
+        Step(
+            f"by_{k}",
+            prompt=_dis_prompt(k),
+            kind="text",
+            max_len=200,
+            parse=_dis_parse(k),
+            optional=True,
+            when=_dis_when(k),
+            label=lbl(f"by_{k}"),
+            show=_dis_show(k),
+        )
+        for k in GROUPS
+    ]
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=with_moment(_on_start, DIALOGUE, "measurement"),
+            on_complete=_save,
+            summary_title=msg("measures.summary_title"),
+            steps=[
+                choose_project_step(),
+                Step(
+                    "indicator_id",
+                    prompt=_indicator_prompt,
+                    kind="choice",
+                    options=_indicator_options,
+                    parse=_parse_indicator,
+                    label=lbl("indicator"),
+                    when=lambda ctx: _d(ctx).get("indicator_id") is None or _review(ctx),
+                    show=lambda ctx, v: msg(
+                        "common.raw", text=_indicator(ctx).label if _indicator(ctx) else ""
+                    ),
+                ),
+                Step(
+                    "is_baseline",
+                    prompt=msg("measures.ask_baseline"),
+                    kind="choice",
+                    options=_baseline_options,
+                    parse=_parse_baseline,
+                    when=_ask_baseline,
+                    label=lbl("is_baseline"),
+                    show=_show_baseline,
+                ),
+                Step(
+                    "period",
+                    prompt=msg("measures.ask_period"),
+                    kind="choice",
+                    options=_period_options,
+                    parse=_parse_period,
+                    values="text",
+                    label=lbl("period"),
+                ),
+                Step(
+                    "value",
+                    prompt=_value_prompt,
+                    kind="number",
+                    options=_value_options,
+                    parse=_parse_value,
+                    label=lbl("value"),
+                ),
+                *dis_steps,
+                Step(
+                    "source",
+                    prompt=_source_prompt,
+                    kind="text",
+                    max_len=300,
+                    options=_source_options,
+                    parse=_parse_source,
+                    optional=True,
+                    label=lbl("source"),
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        next_dialogue(
+            h,
+            NEXT,
+            msg("measures.next.ask"),
+            [NextChoice("nx:again", msg("measures.next.again"), DIALOGUE, intent="add_measure")],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:measures",
+            label=msg("measures.menu"),
+            dialogue=DIALOGUE,
+            order=50,
+            intent="add_measure",
+        )
+    )

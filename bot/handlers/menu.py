@@ -4,6 +4,7 @@ A typed answer is read by meaning (domain.dialogue): a button's label (any varia
 else the NLU's intent when it asks for a menu entry ("je veux voir mes projets", "bghit nzid
 indicateur"), help or another language; anything else gets the menu again with one line of help.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,10 @@ def setup(h: Handlers) -> None:
 
     def options(ctx: Ctx) -> list[Option]:
         opts = [Option(e.data, e.label, intent=e.intent) for e in entries(ctx)]
-        return opts + [Option(HELP, msg("menu.help"), intent="help"),
-                       Option(LANGUAGE, msg("menu.language"), intent="change_language")]
+        return opts + [
+            Option(HELP, msg("menu.help"), intent="help"),
+            Option(LANGUAGE, msg("menu.language"), intent="change_language"),
+        ]
 
     def choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if choice is None:
@@ -39,8 +42,20 @@ def setup(h: Handlers) -> None:
         entry = next(e for e in h.menu if e.data == choice)
         return Start(entry.dialogue)
 
-    h.registry.add(Dialogue(
-        id="menu", confirm=False, then=None,
-        steps=[Step("choice", prompt=msg("menu.title"), kind="choice", options=options,
-                    parse=choose, store=False)],
-    ))
+    h.registry.add(
+        Dialogue(
+            id="menu",
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "choice",
+                    prompt=msg("menu.title"),
+                    kind="choice",
+                    options=options,
+                    parse=choose,
+                    store=False,
+                )
+            ],
+        )
+    )

@@ -6,6 +6,7 @@ the very first message, at the language question (the guessed language is kept),
 question. A greeting at the code question is answered as a greeting, not as a wrong code, and a
 sentence is told what a code looks like.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,13 @@ def normalise_code(text: str) -> str:
 def language_options(ctx: Ctx, tags: list[str] | None = None) -> list[Option]:
     """The language buttons, always in the same order (a returning user who types "3" gets what
     the list showed the first time); the guess shows in the language of the question."""
-    return [Option(f"lang:{lang.value}", msg(f"langname.{lang.value}"),
-                   words=msg(f"langwords.{lang.value}"))  # "arabizi", "بالدارجة"...
-            for lang in ALL_LANGS if tags is None or lang.value in tags]
+    return [
+        Option(
+            f"lang:{lang.value}", msg(f"langname.{lang.value}"), words=msg(f"langwords.{lang.value}")
+        )  # "arabizi", "بالدارجة"...
+        for lang in ALL_LANGS
+        if tags is None or lang.value in tags
+    ]
 
 
 def _invite(ctx: Ctx, text: str, sure: bool) -> Any:
@@ -132,8 +137,14 @@ def redeem(ctx: Ctx, invite: Any) -> str:
     invite.used_at = datetime.now(timezone.utc)
     invite.used_by = user.id
     ctx.uow.invites.save(invite)
-    ctx.uow.audit.add(AuditEntry(user_id=user.id, action="invite.redeemed", target=invite.code,
-                                 detail={"role": invite.role, "commune": invite.commune_id}))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=user.id,
+            action="invite.redeemed",
+            target=invite.code,
+            detail={"role": invite.role, "commune": invite.commune_id},
+        )
+    )
     role = msg(f"role.{invite.role}")
     if invite.commune_id:
         commune = ctx.services.commune_name(invite.commune_id, ctx.lang)
@@ -145,19 +156,33 @@ def redeem(ctx: Ctx, invite: Any) -> str:
 
 def setup(h: Handlers) -> None:
     h.payloads.append(lambda ctx, payload: invite_payload(ctx, payload))
-    h.registry.add(Dialogue(
-        id="onboarding",
-        confirm=False,
-        then="menu",
-        on_start=_on_start,
-        steps=[
-            Step("language", prompt=[msg("onboarding.hello"), msg("language.ask")], kind="choice",
-                 options=language_options, parse=_language,
-                 when=lambda ctx: not ctx.state.data.get("language_chosen")),
-            Step("code", prompt=msg("onboarding.ask_code"), kind="text", max_len=64, literal=True,
-                 options=[Option(NO_CODE, msg("onboarding.no_code"))], parse=_code),
-        ],
-    ))
+    h.registry.add(
+        Dialogue(
+            id="onboarding",
+            confirm=False,
+            then="menu",
+            on_start=_on_start,
+            steps=[
+                Step(
+                    "language",
+                    prompt=[msg("onboarding.hello"), msg("language.ask")],
+                    kind="choice",
+                    options=language_options,
+                    parse=_language,
+                    when=lambda ctx: not ctx.state.data.get("language_chosen"),
+                ),
+                Step(
+                    "code",
+                    prompt=msg("onboarding.ask_code"),
+                    kind="text",
+                    max_len=64,
+                    literal=True,
+                    options=[Option(NO_CODE, msg("onboarding.no_code"))],
+                    parse=_code,
+                ),
+            ],
+        )
+    )
 
 
 INVITE_PAYLOAD = "inv_"
@@ -167,7 +192,7 @@ def invite_payload(ctx: Ctx, payload: str) -> list[Reply] | None:
     """/start inv_<code>: a deep link that carries the invite code."""
     if not payload.startswith(INVITE_PAYLOAD):
         return None
-    code = payload[len(INVITE_PAYLOAD):]
+    code = payload[len(INVITE_PAYLOAD) :]
     engine = ctx.services.engine
     result = _code(ctx, Answer(text=code), code)
     if isinstance(result, Invalid):

@@ -17,6 +17,7 @@ negative effect of that group with the same words), which a new wording mends in
 a second one; other unexpected effects of the group (recorded on their own, positive ones
 included) are not the circle's and are left alone.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,9 +35,13 @@ YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
 POSITIVE, NEGATIVE, BOTH = "pol:positive", "pol:negative", "pol:both"
 KEEP, DROP = "unexp:yes", "unexp:no"
 KIND = {  # fallback when the knowledge base gives no kind
-    "participants": "direct", "families": "indirect", "non_selected_peers": "indirect",
-    "host_community": "indirect", "associations": "intermediary",
-    "commune_actors": "institution", "state_services": "institution",
+    "participants": "direct",
+    "families": "indirect",
+    "non_selected_peers": "indirect",
+    "host_community": "indirect",
+    "associations": "intermediary",
+    "commune_actors": "institution",
+    "state_services": "institution",
     "people_losing_out": "could_lose",
 }
 
@@ -88,14 +93,14 @@ def prefill(ctx: Ctx, project: Project) -> None:
     for s in project.stakeholders:
         if s.group not in known:
             continue
-        a = answers.setdefault(s.group, {"affected": "yes", "how": s.how_affected,
-                                         "polarity": s.polarity, "unexpected": False})
+        a = answers.setdefault(
+            s.group, {"affected": "yes", "how": s.how_affected, "polarity": s.polarity, "unexpected": False}
+        )
         if a["polarity"] and s.polarity and a["polarity"] != s.polarity:
             a["polarity"] = "both"
     for e in project.effects:
         a = answers.get(e.party or "")
-        if a is not None and not e.expected and e.polarity == "negative" \
-                and e.statement == a.get("how"):
+        if a is not None and not e.expected and e.polarity == "negative" and e.statement == a.get("how"):
             a.update(unexpected=True, unexpected_id=e.id)
     ctx.state.data["answers"] = answers
     ctx.state.data["title"] = project.title
@@ -130,9 +135,12 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 # -- is the group affected, and how? -------------------------------------------------------
 def affected_options(ctx: Ctx) -> list[Option]:
-    return [Option(YES, msg("parties.b_yes")), Option(NO, msg("parties.b_no")),
-            Option(UNKNOWN, msg("parties.unknown")),
-            Option(DONE, msg("parties.done"), means=("done",), words=msg("parties.done_words"))]
+    return [
+        Option(YES, msg("parties.b_yes")),
+        Option(NO, msg("parties.b_no")),
+        Option(UNKNOWN, msg("parties.unknown")),
+        Option(DONE, msg("parties.done"), means=("done",), words=msg("parties.done_words")),
+    ]
 
 
 def _affected_prompt(ctx: Ctx) -> list[Msg]:
@@ -140,15 +148,17 @@ def _affected_prompt(ctx: Ctx) -> list[Msg]:
     if st.editing:  # "edit the circle" from the summary: walk it again from the first group
         st.editing = False
         if "affected" in st.history:
-            del st.history[st.history.index("affected"):]
+            del st.history[st.history.index("affected") :]
     groups = parties(ctx)
     i = min(_index(ctx, True), len(groups) - 1)
     party = groups[i]
     lines = []
     if i == 0:
         lines.append(msg("parties.intro", title=st.data.get("title", "")))
-    lines += [msg("parties.group", i=i + 1, n=len(groups), label=_label(ctx, party)),
-              _text(ctx, party.prompt)]
+    lines += [
+        msg("parties.group", i=i + 1, n=len(groups), label=_label(ctx, party)),
+        _text(ctx, party.prompt),
+    ]
     current = _answers(ctx).get(party.id)
     if current and current.get("affected"):
         lines.append(msg("parties.current", answer=_summary_line(ctx, party, current)))
@@ -194,8 +204,13 @@ def _how_prompt(ctx: Ctx) -> list[Msg]:
     examples = {e.polarity: e for e in party.examples}
     lines = [msg("parties.ask_how", label=_label(ctx, party))]
     if "positive" in examples and "negative" in examples:
-        lines.append(msg("parties.examples", positive=examples["positive"].text.get(ctx.lang),
-                         negative=examples["negative"].text.get(ctx.lang)))
+        lines.append(
+            msg(
+                "parties.examples",
+                positive=examples["positive"].text.get(ctx.lang),
+                negative=examples["negative"].text.get(ctx.lang),
+            )
+        )
     if _answer(ctx).get("how"):
         lines.append(msg("project.current_value", value=_answer(ctx)["how"]))
     return lines
@@ -221,8 +236,11 @@ def _after_how(ctx: Ctx, at_affected: bool = False) -> str:
 
 # -- positive or negative, and an unexpected effect to follow? ---------------------------------
 def polarity_options(ctx: Ctx) -> list[Option]:
-    return [Option(POSITIVE, msg("parties.positive")), Option(NEGATIVE, msg("parties.negative")),
-            Option(BOTH, msg("parties.both"))]
+    return [
+        Option(POSITIVE, msg("parties.positive")),
+        Option(NEGATIVE, msg("parties.negative")),
+        Option(BOTH, msg("parties.both")),
+    ]
 
 
 def _polarity_prompt(ctx: Ctx) -> list[Msg]:
@@ -283,9 +301,13 @@ def _summary_line(ctx: Ctx, party: Any, a: dict[str, Any]) -> str:
 
 def _show_circle(ctx: Ctx, value: Any) -> Msg:
     answers = ctx.state.data.get("answers") or {}
-    lines = [f"\n  – {_label(ctx, p)} : {_summary_line(ctx, p, answers[p.id])}"
-             if ctx.lang == "fr" else f"\n  – {_label(ctx, p)}: {_summary_line(ctx, p, answers[p.id])}"
-             for p in parties(ctx) if p.id in answers]
+    lines = [
+        f"\n  – {_label(ctx, p)} : {_summary_line(ctx, p, answers[p.id])}"
+        if ctx.lang == "fr"
+        else f"\n  – {_label(ctx, p)}: {_summary_line(ctx, p, answers[p.id])}"
+        for p in parties(ctx)
+        if p.id in answers
+    ]
     if not lines:
         return msg("summary.empty")
     return msg("common.raw", text="".join(lines))
@@ -301,8 +323,10 @@ def stakeholders_for(party: Any, a: dict[str, Any]) -> list[Stakeholder]:
         return []
     pol = a.get("polarity")
     polarities = ["positive", "negative"] if pol == "both" else [pol]
-    return [Stakeholder(group=party.id, kind=kind_of(party), how_affected=a.get("how"),
-                        polarity=p) for p in polarities]
+    return [
+        Stakeholder(group=party.id, kind=kind_of(party), how_affected=a.get("how"), polarity=p)
+        for p in polarities
+    ]
 
 
 def _save(ctx: Ctx) -> list[Reply]:
@@ -325,42 +349,85 @@ def _save(ctx: Ctx) -> list[Reply]:
     for group, a in answers.items():
         if not (a.get("unexpected") and a.get("affected") == "yes" and a.get("how")):
             continue
-        linked = next((e for e in project.effects if e.id is not None
-                       and e.id == a.get("unexpected_id") and not e.expected), None)
+        linked = next(
+            (
+                e
+                for e in project.effects
+                if e.id is not None and e.id == a.get("unexpected_id") and not e.expected
+            ),
+            None,
+        )
         if linked is not None:  # the circle's own effect: its words follow the answer's
             linked.statement = a["how"]
             continue
-        if any(not e.expected and e.party == group and e.statement == a["how"]
-               for e in project.effects):
+        if any(not e.expected and e.party == group and e.statement == a["how"] for e in project.effects):
             continue
-        project.effects.append(Effect(statement=a["how"], level="outcome", expected=False,
-                                      polarity="negative", party=group))
+        project.effects.append(
+            Effect(statement=a["how"], level="outcome", expected=False, polarity="negative", party=group)
+        )
         added += 1
     ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(
-        user_id=ctx.user.id, action="project.parties_updated", target=f"project:{project.id}",
-        detail={"groups": sorted(g for g, a in answers.items() if a.get("affected") == "yes"),
-                "unexpected_added": added}))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id,
+            action="project.parties_updated",
+            target=f"project:{project.id}",
+            detail={
+                "groups": sorted(g for g, a in answers.items() if a.get("affected") == "yes"),
+                "unexpected_added": added,
+            },
+        )
+    )
     n = len({s.group for s in project.stakeholders})
     ctx.say("parties.saved", n=n, k=added)
     return offer_next(ctx, project.id, after=DIALOGUE)
 
 
 def setup(h: Handlers) -> None:
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=with_moment(_start, DIALOGUE, "parties"), on_complete=_save,
-        summary_title=msg("parties.summary_title"),
-        steps=[
-            Step("project_id", prompt=msg("projects.choose"), kind="choice",
-                 options=_choose_step.options, parse=_pick, when=_choose_step.when),
-            Step("affected", prompt=_affected_prompt, kind="text", max_len=500,
-                 options=affected_options, parse=_affected, next=_after_affected,
-                 optional=True, label=msg("parties.f.circle"), show=_show_circle),
-            Step("how", prompt=_how_prompt, max_len=500, parse=_how, next=_after_how),
-            Step("polarity", prompt=_polarity_prompt, kind="choice", options=polarity_options,
-                 parse=_polarity, next=_after_polarity),
-            Step("unexpected", prompt=_unexpected_prompt, kind="choice",
-                 options=unexpected_options, parse=_unexpected,
-                 next=lambda ctx: _next_group(ctx, at_affected=False)),
-        ],
-    ))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=with_moment(_start, DIALOGUE, "parties"),
+            on_complete=_save,
+            summary_title=msg("parties.summary_title"),
+            steps=[
+                Step(
+                    "project_id",
+                    prompt=msg("projects.choose"),
+                    kind="choice",
+                    options=_choose_step.options,
+                    parse=_pick,
+                    when=_choose_step.when,
+                ),
+                Step(
+                    "affected",
+                    prompt=_affected_prompt,
+                    kind="text",
+                    max_len=500,
+                    options=affected_options,
+                    parse=_affected,
+                    next=_after_affected,
+                    optional=True,
+                    label=msg("parties.f.circle"),
+                    show=_show_circle,
+                ),
+                Step("how", prompt=_how_prompt, max_len=500, parse=_how, next=_after_how),
+                Step(
+                    "polarity",
+                    prompt=_polarity_prompt,
+                    kind="choice",
+                    options=polarity_options,
+                    parse=_polarity,
+                    next=_after_polarity,
+                ),
+                Step(
+                    "unexpected",
+                    prompt=_unexpected_prompt,
+                    kind="choice",
+                    options=unexpected_options,
+                    parse=_unexpected,
+                    next=lambda ctx: _next_group(ctx, at_affected=False),
+                ),
+            ],
+        )
+    )

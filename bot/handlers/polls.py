@@ -32,6 +32,7 @@ logic (`relevant`) does not hold for this person's earlier answers is passed ove
 Officials (menu "Poll"): create a poll for a project, see results (summary and chart), close a
 poll, get its invitation, and pick the most significant story with a reason.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,14 +42,29 @@ from typing import Any
 
 from domain import buttons
 from domain.dialogue import (
-    SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step,
+    SUMMARY,
+    Answer,
+    Ctx,
+    Dialogue,
+    Goto,
+    Invalid,
+    Option,
+    Start,
+    Step,
 )
 from domain.language import ALL_LANGS, Lang
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.text import ASCII_DIGITS
 from domain.polls import (
-    Question, asked_ids, compare, custom_question, poll_results, profile_update, pseudonym,
-    questions_of, tag_story,
+    Question,
+    asked_ids,
+    compare,
+    custom_question,
+    poll_results,
+    profile_update,
+    pseudonym,
+    questions_of,
+    tag_story,
 )
 from domain.records import AuditEntry, Poll, Respondent, Response, Story
 
@@ -155,8 +171,9 @@ def poll_payload(ctx: Ctx, payload: str) -> list[Reply] | None:
     langs = poll_languages(poll)
     if len(langs) == 1:  # one language: no question about it
         ctx.lang = langs[0]
-    return ctx.services.engine.start(ctx, "poll_answer", {"poll": poll.id, "guess": ctx.lang,
-                                                          "languages": langs})
+    return ctx.services.engine.start(
+        ctx, "poll_answer", {"poll": poll.id, "guess": ctx.lang, "languages": langs}
+    )
 
 
 def poll_languages(poll: Poll) -> list[str]:
@@ -181,8 +198,7 @@ def _consent_prompt(ctx: Ctx) -> list[Msg]:
     return [msg("polls.consent", months=_retention(ctx)), msg("polls.consent_question")]
 
 
-CONSENT_OPTIONS = [Option(CONSENT_YES, msg("polls.consent_yes")),
-                   Option(CONSENT_NO, msg("polls.consent_no"))]
+CONSENT_OPTIONS = [Option(CONSENT_YES, msg("polls.consent_yes")), Option(CONSENT_NO, msg("polls.consent_no"))]
 
 
 def _consent(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -208,8 +224,7 @@ def _consent(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     respondent = ctx.uow.respondents.find(poll.id, p)
     start = 0
     if respondent is None:
-        ctx.uow.respondents.add(Respondent(poll_id=poll.id, pseudonym=p, consent=True,
-                                           language=ctx.lang))
+        ctx.uow.respondents.add(Respondent(poll_id=poll.id, pseudonym=p, consent=True, language=ctx.lang))
     else:
         respondent.consent, respondent.consent_at, respondent.language = True, _now(), ctx.lang
         ctx.uow.respondents.save(respondent)
@@ -291,8 +306,11 @@ def _question_prompt(ctx: Ctx) -> list[Msg]:
     elif q.kind == "multi":
         lines.append(msg("polls.multi_hint"))
     elif q.kind == "integer":
-        lines.append(msg("polls.integer_range", min=q.min, max=q.max)
-                     if q.min is not None and q.max is not None else msg("polls.integer_hint"))
+        lines.append(
+            msg("polls.integer_range", min=q.min, max=q.max)
+            if q.min is not None and q.max is not None
+            else msg("polls.integer_hint")
+        )
     return lines
 
 
@@ -304,8 +322,10 @@ def _question_options(ctx: Ctx) -> list[Option]:
     ticked: list[Any] = []
     if q.kind == "multi" and poll is not None:
         ticked = q.coerce(_given(ctx, poll).get(q.id)) or []
-    opts = [Option(f"{ANSWER}{i}:{o.value}"[:64], _option_label(q, o, ctx.lang, o.value in ticked))
-            for o in q.options]
+    opts = [
+        Option(f"{ANSWER}{i}:{o.value}"[:64], _option_label(q, o, ctx.lang, o.value in ticked))
+        for o in q.options
+    ]
     if q.kind == "multi":
         opts.append(Option(DONE, msg("polls.multi_done")))
     opts.append(Option(SKIP, msg("polls.skip")))
@@ -363,8 +383,11 @@ def _typed_button(ctx: Ctx, q: Question, answer: Answer) -> str | None:
     text = (answer.text or "").strip()
     if not text:
         return None
-    if matches_label(ctx, "polls.skip", text) or matches_words(ctx, "polls.skip_words", text) \
-            or means(ctx, answer, "skip"):
+    if (
+        matches_label(ctx, "polls.skip", text)
+        or matches_words(ctx, "polls.skip_words", text)
+        or means(ctx, answer, "skip")
+    ):
         return SKIP
     if matches_label(ctx, "polls.previous", text) or means(ctx, answer, "back"):
         return PREVIOUS
@@ -377,7 +400,8 @@ def _dont_know_option(ctx: Ctx, q: Question) -> Any:
     """The value of the question's "don't know" option, if it has one."""
     for o in q.options:
         if str(o.value).casefold() in DONT_KNOW_VALUES or any(
-                means(ctx, label, "dont_know") for label in o.label.values()):
+            means(ctx, label, "dont_know") for label in o.label.values()
+        ):
             return o.value
     return None
 
@@ -414,7 +438,7 @@ def _previous_index(qs: list[Question], i: int, given: dict[str, Any]) -> int:
 
 
 def _may_be_last(qs: list[Question], i: int) -> bool:
-    return all(q.relevant for q in qs[i + 1:])
+    return all(q.relevant for q in qs[i + 1 :])
 
 
 def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
@@ -451,7 +475,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
     elif button is not None:
         if not button.startswith(ANSWER):
             return _again(ctx, msg("polls.expired"))
-        idx, _, raw = button[len(ANSWER):].partition(":")
+        idx, _, raw = button[len(ANSWER) :].partition(":")
         if idx != str(i):
             return _again(ctx, msg("polls.expired"))
         if q.kind == "multi":
@@ -459,8 +483,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
                 return _again(ctx, msg("polls.use_buttons"))
             given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
             ticked = q.toggled(given.get(q.id), raw)
-            ctx.uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id,
-                                              value=ticked))
+            ctx.uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id, value=ticked))
             return Goto("q")  # the same question again, with the ticks
         value = q.coerce(raw)
         if value is None:  # forged or out-of-range button data
@@ -498,8 +521,15 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
     return Goto("q")
 
 
-def _store(ctx: Ctx, poll: Poll, respondent: Respondent, q: Question, value: Any,
-           story: tuple[str | None, str | None] | None, skipped: bool) -> None:
+def _store(
+    ctx: Ctx,
+    poll: Poll,
+    respondent: Respondent,
+    q: Question,
+    value: Any,
+    story: tuple[str | None, str | None] | None,
+    skipped: bool,
+) -> None:
     uow = ctx.uow
     if skipped:
         # skipping never erases an earlier answer; it marks the question as seen
@@ -515,9 +545,17 @@ def _store(ctx: Ctx, poll: Poll, respondent: Respondent, q: Question, value: Any
         previous = {r.question: r.value for r in uow.responses.for_respondent(respondent.id)}
         old = previous.get(q.id)
         sid = old.get("story") if isinstance(old, dict) else None
-        saved = uow.stories.save(Story(id=sid, project_id=poll.project_id,
-                                       respondent_id=respondent.id, text=text, media_ref=media,
-                                       tags=tags, polarity=polarity))
+        saved = uow.stories.save(
+            Story(
+                id=sid,
+                project_id=poll.project_id,
+                respondent_id=respondent.id,
+                text=text,
+                media_ref=media,
+                tags=tags,
+                polarity=polarity,
+            )
+        )
         value = {"story": saved.id}
     uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id, value=value))
     if q.kind in ("sex", "age_band", "public", "wg4"):
@@ -544,29 +582,73 @@ def setup(h: Handlers) -> None:
     h.on_leave["poll_q"] = lambda ctx: _end(ctx, msg("polls.stopped"))
     h.on_leave["poll_end"] = lambda ctx: _end(ctx)
     h.anonymous.update({"poll_answer", "poll_q", "poll_end"})
-    h.registry.add(Dialogue(
-        id="poll_answer", confirm=False, then=None,
-        steps=[
-            Step("language", prompt=[msg("polls.hello")], kind="choice",
-                 options=_poll_language_options, parse=_language, store=False,
-                 when=lambda ctx: len(ctx.state.data.get("languages") or ALL_LANGS) > 1),
-            Step("consent", prompt=_consent_prompt, kind="choice", options=CONSENT_OPTIONS,
-                 parse=_consent, store=False),
-        ],
-    ))
-    h.registry.add(Dialogue(
-        id="poll_q", confirm=False, then=None,
-        steps=[Step("q", prompt=_question_prompt, kind="any", options=_question_options,
-                    parse=_answer, store=False, max_len=MAX_STORY, kind_of=_kind,
-                    skip_as=SKIP, back_as=PREVIOUS, foreign=Invalid(msg("polls.expired")),
+    h.registry.add(
+        Dialogue(
+            id="poll_answer",
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "language",
+                    prompt=[msg("polls.hello")],
+                    kind="choice",
+                    options=_poll_language_options,
+                    parse=_language,
+                    store=False,
+                    when=lambda ctx: len(ctx.state.data.get("languages") or ALL_LANGS) > 1,
+                ),
+                Step(
+                    "consent",
+                    prompt=_consent_prompt,
+                    kind="choice",
+                    options=CONSENT_OPTIONS,
+                    parse=_consent,
+                    store=False,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id="poll_q",
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "q",
+                    prompt=_question_prompt,
+                    kind="any",
+                    options=_question_options,
+                    parse=_answer,
+                    store=False,
+                    max_len=MAX_STORY,
+                    kind_of=_kind,
+                    skip_as=SKIP,
+                    back_as=PREVIOUS,
+                    foreign=Invalid(msg("polls.expired")),
                     # an answer button of any question: _answer checks which one, and its value
-                    takes=lambda ctx, data: data.startswith(ANSWER))],
-    ))
-    h.registry.add(Dialogue(
-        id="poll_end", confirm=False, then=None,
-        steps=[Step("end", prompt=_end_prompt, kind="any", parse=_after_end, store=False,
-                    foreign=Invalid(msg("polls.already"), reprompt=False))],
-    ))
+                    takes=lambda ctx, data: data.startswith(ANSWER),
+                )
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id="poll_end",
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "end",
+                    prompt=_end_prompt,
+                    kind="any",
+                    parse=_after_end,
+                    store=False,
+                    foreign=Invalid(msg("polls.already"), reprompt=False),
+                )
+            ],
+        )
+    )
 
 
 # -- services shared with the CLI ----------------------------------------------------------------
@@ -575,14 +657,22 @@ def baseline_for(uow: Any, poll: Poll) -> Poll | None:
     created before it."""
     if poll.wave != "follow-up":
         return None
-    earlier = [p for p in uow.polls.list(poll.project_id)
-               if p.wave == "baseline" and (p.id or 0) < (poll.id or 0)]
+    earlier = [
+        p for p in uow.polls.list(poll.project_id) if p.wave == "baseline" and (p.id or 0) < (poll.id or 0)
+    ]
     return earlier[-1] if earlier else None
 
 
-def create_poll(uow: Any, bank: Any, project: Any, wave: str, modules: list[str] | None = None,
-                custom: list[Question] | None = None, title: str | None = None,
-                languages: list[str] | None = None) -> Poll:
+def create_poll(
+    uow: Any,
+    bank: Any,
+    project: Any,
+    wave: str,
+    modules: list[str] | None = None,
+    custom: list[Question] | None = None,
+    title: str | None = None,
+    languages: list[str] | None = None,
+) -> Poll:
     """A new open poll for a project, in `languages` (all four when None). A follow-up without
     an explicit module choice copies the questions (and languages) of the project's latest
     baseline, so that the two waves are comparable."""
@@ -594,33 +684,49 @@ def create_poll(uow: Any, bank: Any, project: Any, wave: str, modules: list[str]
             languages = languages or baselines[-1].languages
     if questions is None:
         publics = [p.category for p in getattr(project, "publics", [])]
-        questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)),
-                               custom=custom or [])
+        questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)), custom=custom or [])
     token = new_token()
     while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
         token = new_token()
     all_four = [lang.value for lang in ALL_LANGS]
     chosen = [t for t in all_four if t in (languages or [])]
-    return uow.polls.add(Poll(project_id=project.id, wave=wave, title=title or project.title,  # type: ignore[arg-type]
-                              questions=[q.model_dump() for q in questions], token=token,
-                              languages=[] if chosen in ([], all_four) else chosen))
+    return uow.polls.add(
+        Poll(
+            project_id=project.id,
+            wave=wave,
+            title=title or project.title,  # type: ignore[arg-type]
+            questions=[q.model_dump() for q in questions],
+            token=token,
+            languages=[] if chosen in ([], all_four) else chosen,
+        )
+    )
 
 
 def results_of(uow: Any, poll: Poll, min_group_size: int) -> Any:
     respondents = [r for r in uow.respondents.list(poll.id) if r.consent]
     stories = uow.stories.list(poll.project_id)
-    return poll_results(poll, respondents, uow.responses.for_poll(poll.id), stories,
-                        uow.respondents.count_refusals(poll.id), min_group_size)
+    return poll_results(
+        poll,
+        respondents,
+        uow.responses.for_poll(poll.id),
+        stories,
+        uow.respondents.count_refusals(poll.id),
+        min_group_size,
+    )
 
 
 def comparison_of(uow: Any, poll: Poll) -> Any:
     base = baseline_for(uow, poll)
     if base is None:
         return None
-    return compare(base, [r for r in uow.respondents.list(base.id) if r.consent],
-                   uow.responses.for_poll(base.id),
-                   poll, [r for r in uow.respondents.list(poll.id) if r.consent],
-                   uow.responses.for_poll(poll.id))
+    return compare(
+        base,
+        [r for r in uow.respondents.list(base.id) if r.consent],
+        uow.responses.for_poll(base.id),
+        poll,
+        [r for r in uow.respondents.list(poll.id) if r.consent],
+        uow.responses.for_poll(poll.id),
+    )
 
 
 # == officials ====================================================================================
@@ -655,10 +761,16 @@ def _has_baseline(ctx: Ctx) -> bool:
 def _module_options(ctx: Ctx) -> list[Option]:
     bank = _bank(ctx)
     chosen = ctx.state.data.get("chosen") or []
-    opts = [Option(f"{MOD_PREFIX}{m}", msg("polls.official.module_on" if m in chosen else
-                                          "polls.official.module_off",
-                                          name=msg(f"polls.official.module.{m}")))
-            for m in (bank.optional_modules if bank is not None else [])]
+    opts = [
+        Option(
+            f"{MOD_PREFIX}{m}",
+            msg(
+                "polls.official.module_on" if m in chosen else "polls.official.module_off",
+                name=msg(f"polls.official.module.{m}"),
+            ),
+        )
+        for m in (bank.optional_modules if bank is not None else [])
+    ]
     return opts + [Option(MOD_DONE, msg("polls.official.modules_done"))]
 
 
@@ -667,7 +779,7 @@ def _modules(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Invalid(msg("common.choose_option", n=len(_module_options(ctx))))
     if choice == MOD_DONE:
         return list(ctx.state.data.get("chosen") or [])
-    m = choice[len(MOD_PREFIX):]
+    m = choice[len(MOD_PREFIX) :]
     chosen = list(ctx.state.data.get("chosen") or [])
     chosen.remove(m) if m in chosen else chosen.append(m)
     ctx.state.data["chosen"] = chosen
@@ -682,9 +794,16 @@ def _chosen_languages(ctx: Ctx) -> list[str]:
 
 def _language_choices(ctx: Ctx) -> list[Option]:
     chosen = _chosen_languages(ctx)
-    opts = [Option(f"{LANG_PREFIX}{lang.value}", msg(
-        "polls.official.module_on" if lang.value in chosen else "polls.official.module_off",
-        name=msg(f"langname.{lang.value}"))) for lang in ALL_LANGS]
+    opts = [
+        Option(
+            f"{LANG_PREFIX}{lang.value}",
+            msg(
+                "polls.official.module_on" if lang.value in chosen else "polls.official.module_off",
+                name=msg(f"langname.{lang.value}"),
+            ),
+        )
+        for lang in ALL_LANGS
+    ]
     return opts + [Option(LANGS_DONE, msg("polls.official.modules_done"))]
 
 
@@ -700,15 +819,14 @@ def _languages(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             ctx.state.editing = False  # a new language: ask the question in it too
             return Goto("custom_tr", chosen)
         return chosen
-    tag = str(choice)[len(LANG_PREFIX):]
+    tag = str(choice)[len(LANG_PREFIX) :]
     chosen = [t for t in chosen if t != tag] if tag in chosen else chosen + [tag]
     data["languages"] = [lang.value for lang in ALL_LANGS if lang.value in chosen]
     return Goto("languages", data["languages"])
 
 
 def _show_languages(ctx: Ctx, value: Any) -> Msg:
-    return msg("common.raw", text=", ".join(ctx.render(msg(f"langname.{t}"))
-                                            for t in _chosen_languages(ctx)))
+    return msg("common.raw", text=", ".join(ctx.render(msg(f"langname.{t}")) for t in _chosen_languages(ctx)))
 
 
 def _custom(ctx: Ctx, answer: Answer, text: Any) -> Any:
@@ -735,8 +853,13 @@ def _untranslated(ctx: Ctx) -> str | None:
 
 def _tr_prompt(ctx: Ctx) -> list[Msg]:
     tag = _untranslated(ctx) or ctx.lang
-    return [msg("polls.official.ask_translation", language=msg(f"langname.{tag}"),
-                text=str(ctx.state.data.get("custom") or ""))]
+    return [
+        msg(
+            "polls.official.ask_translation",
+            language=msg(f"langname.{tag}"),
+            text=str(ctx.state.data.get("custom") or ""),
+        )
+    ]
 
 
 def _translation(ctx: Ctx, answer: Answer, text: Any) -> Any:
@@ -764,8 +887,12 @@ def _show_custom(ctx: Ctx, value: Any) -> Msg:
     texts = ctx.state.data.get("custom_texts") or {}
     if not value or not texts:
         return msg("summary.empty")
-    return msg("common.raw", text=" / ".join(f"{ctx.render(msg(f'langname.{t}'))}: {texts[t]}"
-                                             for t in _chosen_languages(ctx) if t in texts))
+    return msg(
+        "common.raw",
+        text=" / ".join(
+            f"{ctx.render(msg(f'langname.{t}'))}: {texts[t]}" for t in _chosen_languages(ctx) if t in texts
+        ),
+    )
 
 
 def _show_modules(ctx: Ctx, value: Any) -> Msg:
@@ -789,13 +916,26 @@ def _create(ctx: Ctx) -> list[Reply]:
         text = dict(data.get("custom_texts") or {ctx.lang: str(data["custom"])})
         custom.append(custom_question("custom_1", text, "scale5", bank))
     reuse = data.get("wave") == "follow-up" and data.get("modules") is None and not custom
-    poll = create_poll(ctx.uow, bank, project, data.get("wave") or "baseline",
-                       None if reuse else list(data.get("modules") or []), custom=custom,
-                       languages=_chosen_languages(ctx))
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None, action="poll.created",
-                                 target=str(poll.id), detail={"project": project.id, "wave": poll.wave}))
-    return [Reply.of("polls.official.created", id=poll.id, n=len(poll.questions),
-                     title=project.title)] + _invitation_replies(ctx, poll, project)
+    poll = create_poll(
+        ctx.uow,
+        bank,
+        project,
+        data.get("wave") or "baseline",
+        None if reuse else list(data.get("modules") or []),
+        custom=custom,
+        languages=_chosen_languages(ctx),
+    )
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id if ctx.user else None,
+            action="poll.created",
+            target=str(poll.id),
+            detail={"project": project.id, "wave": poll.wave},
+        )
+    )
+    return [
+        Reply.of("polls.official.created", id=poll.id, n=len(poll.questions), title=project.title)
+    ] + _invitation_replies(ctx, poll, project)
 
 
 def _link(ctx: Ctx, poll: Poll) -> str:
@@ -819,10 +959,16 @@ def _invitation_replies(ctx: Ctx, poll: Poll, project: Any) -> list[Reply]:
     except Exception:  # a document problem must not lose the poll
         return [Reply.of("polls.official.link", link=link)]
     caption = msg("polls.poster.caption", id=poll.id, link=link)
-    return [Reply(lines=[msg("polls.official.link", link=link)],
-                  attachment=Attachment(kind="photo", path=str(png), filename=png.name, caption=caption)),
-            Reply(lines=[msg("polls.official.poster")],
-                  attachment=Attachment(kind="document", path=str(pdf), filename=pdf.name))]
+    return [
+        Reply(
+            lines=[msg("polls.official.link", link=link)],
+            attachment=Attachment(kind="photo", path=str(png), filename=png.name, caption=caption),
+        ),
+        Reply(
+            lines=[msg("polls.official.poster")],
+            attachment=Attachment(kind="document", path=str(pdf), filename=pdf.name),
+        ),
+    ]
 
 
 # -- picking a poll (results, invitation, close, stories) ----------------------------------------
@@ -836,11 +982,19 @@ def _visible_polls(ctx: Ctx) -> list[tuple[Poll, str]]:
 
 
 def _poll_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{POLL_PREFIX}{poll.id}", msg(
-        "polls.official.poll_label", id=poll.id, title=title[:40],
-        wave=msg(f"polls.official.wave.{poll.wave}"),
-        state=msg("polls.official.open" if poll.is_open else "polls.official.closed")))
-        for poll, title in _visible_polls(ctx)]
+    return [
+        Option(
+            f"{POLL_PREFIX}{poll.id}",
+            msg(
+                "polls.official.poll_label",
+                id=poll.id,
+                title=title[:40],
+                wave=msg(f"polls.official.wave.{poll.wave}"),
+                state=msg("polls.official.open" if poll.is_open else "polls.official.closed"),
+            ),
+        )
+        for poll, title in _visible_polls(ctx)
+    ]
 
 
 def _load_poll(ctx: Ctx, poll_id: Any) -> tuple[Poll | None, Any]:
@@ -856,7 +1010,7 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         n = len(_poll_options(ctx))
         return Invalid(msg("polls.official.no_polls") if n == 0 else msg("common.choose_option", n=n))
-    poll, project = _load_poll(ctx, choice[len(POLL_PREFIX):])
+    poll, project = _load_poll(ctx, choice[len(POLL_PREFIX) :])
     if poll is None:
         return Invalid(msg("polls.official.no_polls"))
     action = ctx.state.data.get("action")
@@ -865,8 +1019,9 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if action == ACT_CLOSE:
         poll.is_open = False
         ctx.uow.polls.save(poll)
-        ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                     action="poll.closed", target=str(poll.id)))
+        ctx.uow.audit.add(
+            AuditEntry(user_id=ctx.user.id if ctx.user else None, action="poll.closed", target=str(poll.id))
+        )
         ctx.notes.append(Reply.of("polls.official.closed_now", id=poll.id))
     elif action == ACT_INVITE:
         ctx.notes.extend(_invitation_replies(ctx, poll, project))
@@ -890,39 +1045,73 @@ def _results_replies(ctx: Ctx, poll: Poll) -> list[Reply]:
     res = results_of(ctx.uow, poll, _min_group(ctx))
     cmp = comparison_of(ctx.uow, poll)
     qs = {q.id: q for q in questions_of(poll)}
-    lines = [msg("polls.official.summary", id=poll.id, wave=msg(f"polls.official.wave.{poll.wave}"),
-                 n=res.respondents, done=res.completed, refusals=res.refusals)]
+    lines = [
+        msg(
+            "polls.official.summary",
+            id=poll.id,
+            wave=msg(f"polls.official.wave.{poll.wave}"),
+            n=res.respondents,
+            done=res.completed,
+            refusals=res.refusals,
+        )
+    ]
     for r in res.questions:
         q = qs[r.id]
         if r.kind == "text":
             lines.append(msg("polls.official.stories_line", label=q.short_in(ctx.lang), n=r.n))
         elif r.kind == "multi" and r.n:
-            shares = ", ".join(f"{_option_text(o, ctx.lang)} {round(100 * (r.share(o.value) or 0))} %"
-                               for o in q.options)
-            lines.append(msg("polls.official.multi_line", label=q.short_in(ctx.lang), n=r.n,
-                             shares=shares))
+            shares = ", ".join(
+                f"{_option_text(o, ctx.lang)} {round(100 * (r.share(o.value) or 0))} %" for o in q.options
+            )
+            lines.append(msg("polls.official.multi_line", label=q.short_in(ctx.lang), n=r.n, shares=shares))
         elif r.kind == "integer" and r.n:
-            lines.append(msg("polls.official.integer_line", label=q.short_in(ctx.lang), n=r.n,
-                             median=_fmt(r.median), min=_fmt(r.minimum), max=_fmt(r.maximum)))
+            lines.append(
+                msg(
+                    "polls.official.integer_line",
+                    label=q.short_in(ctx.lang),
+                    n=r.n,
+                    median=_fmt(r.median),
+                    min=_fmt(r.minimum),
+                    max=_fmt(r.maximum),
+                )
+            )
         elif r.favourable is not None:
-            lines.append(msg("polls.official.q_line", label=q.short_in(ctx.lang), n=r.n,
-                             median=_fmt(r.median), pct=round(100 * r.favourable)))
+            lines.append(
+                msg(
+                    "polls.official.q_line",
+                    label=q.short_in(ctx.lang),
+                    n=r.n,
+                    median=_fmt(r.median),
+                    pct=round(100 * r.favourable),
+                )
+            )
     if res.respondents < _min_group(ctx):
         lines.append(msg("polls.official.small_n", min=_min_group(ctx)))
     if cmp is not None:
         lines.append(msg("polls.official.compare", base=cmp.baseline_poll_id, linked=cmp.n_linked))
         for p in cmp.paired:
             if p.n_pairs:
-                lines.append(msg("polls.official.pair_line", label=qs[p.id].short_in(ctx.lang),
-                                 better=p.improved, same=p.same, worse=p.worse,
-                                 p=_fmt(p.sign_p if p.sign_p is None else round(p.sign_p, 3))))
+                lines.append(
+                    msg(
+                        "polls.official.pair_line",
+                        label=qs[p.id].short_in(ctx.lang),
+                        better=p.improved,
+                        same=p.same,
+                        worse=p.worse,
+                        p=_fmt(p.sign_p if p.sign_p is None else round(p.sign_p, 3)),
+                    )
+                )
     replies = [Reply(lines=lines)]
     chart = ctx.services.extras.get("poll_chart") if ctx.services else None
     if chart is not None and res.respondents:
         try:
             path = chart(poll, res, ctx.lang, ctx.render)
-            replies.append(Reply(lines=[msg("polls.official.chart")],
-                                 attachment=Attachment(kind="photo", path=str(path), filename=path.name)))
+            replies.append(
+                Reply(
+                    lines=[msg("polls.official.chart")],
+                    attachment=Attachment(kind="photo", path=str(path), filename=path.name),
+                )
+            )
         except Exception:  # the summary is enough when the chart fails
             pass
     return replies
@@ -943,18 +1132,30 @@ def _story_prompt(ctx: Ctx) -> list[Msg]:
         return [msg("polls.official.no_stories")]
     lines = [msg("polls.official.stories_title")]
     for n, s in enumerate(stories, 1):
-        tags = ", ".join(ctx.render(msg(f"polls.official.tag.{t}")) for t in s.tags
-                         if t in ("autonomy", "relations", "services", "other"))
+        tags = ", ".join(
+            ctx.render(msg(f"polls.official.tag.{t}"))
+            for t in s.tags
+            if t in ("autonomy", "relations", "services", "other")
+        )
         mark = "⭐ " if s.significant else ""
-        lines.append(msg("polls.official.story_line", n=n, text=mark + (s.text or "")[:200],
-                         tags=tags, polarity=msg(f"polls.official.polarity.{s.polarity or 'unknown'}")))
+        lines.append(
+            msg(
+                "polls.official.story_line",
+                n=n,
+                text=mark + (s.text or "")[:200],
+                tags=tags,
+                polarity=msg(f"polls.official.polarity.{s.polarity or 'unknown'}"),
+            )
+        )
     lines.append(msg("polls.official.choose_story"))
     return lines
 
 
 def _story_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{STORY_PREFIX}{s.id}", msg("common.raw", text=f"{n}"))
-            for n, s in enumerate(_stories(ctx)[:MAX_STORIES_LISTED], 1)]
+    return [
+        Option(f"{STORY_PREFIX}{s.id}", msg("common.raw", text=f"{n}"))
+        for n, s in enumerate(_stories(ctx)[:MAX_STORIES_LISTED], 1)
+    ]
 
 
 def _story(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -975,55 +1176,136 @@ def _mark(ctx: Ctx) -> list[Reply]:
     story.significant = True
     story.significance_reason = str(data.get("reason") or "")
     ctx.uow.stories.save(story)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None, action="story.significant",
-                                 target=str(story.id)))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id if ctx.user else None, action="story.significant", target=str(story.id)
+        )
+    )
     return [Reply.of("polls.official.marked")]
 
 
 def setup_officials(h: Handlers) -> None:
-    h.add_menu(MenuEntry(data=MENU, label=msg("polls.official.menu"), dialogue="poll", order=70,
-                         intent="poll",
-                         roles=("official", "staff", "coordinator", "admin")))
+    h.add_menu(
+        MenuEntry(
+            data=MENU,
+            label=msg("polls.official.menu"),
+            dialogue="poll",
+            order=70,
+            intent="poll",
+            roles=("official", "staff", "coordinator", "admin"),
+        )
+    )
     h.add_command("poll", "poll")
-    h.registry.add(Dialogue(id="poll", confirm=False, steps=[
-        Step("action", prompt=msg("polls.official.what"), kind="choice", store=False, parse=_action,
-             options=[Option(ACT_NEW, msg("polls.official.new")),
-                      Option(ACT_RESULTS, msg("polls.official.results")),
-                      Option(ACT_INVITE, msg("polls.official.invite")),
-                      Option(ACT_MSC, msg("polls.official.msc")),
-                      Option(ACT_CLOSE, msg("polls.official.close"))]),
-    ]))
-    h.registry.add(Dialogue(
-        id="poll_new", on_start=with_moment(None, "poll_new", "poll"), on_complete=_create,
-        summary_title=msg("polls.official.summary_title"),
-        steps=[
-            choose_project_step(),
-            Step("wave", prompt=msg("polls.official.ask_wave"), kind="choice", parse=_wave,
-                 options=[Option(WAVE_BASE, msg("polls.official.wave.baseline")),
-                          Option(WAVE_FOLLOW, msg("polls.official.wave.follow-up"))],
-                 label=msg("polls.official.wave_label"), show=_show_wave),
-            Step("modules", prompt=msg("polls.official.ask_modules"), kind="choice",
-                 options=_module_options, parse=_modules, label=msg("polls.official.modules_label"),
-                 show=_show_modules,
-                 when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
-            Step("languages", prompt=msg("polls.official.ask_languages"), kind="choice",
-                 options=_language_choices, parse=_languages,
-                 label=msg("polls.official.languages_label"), show=_show_languages),
-            Step("custom", prompt=msg("polls.official.ask_custom"), kind="text", optional=True,
-                 max_len=200, parse=_custom, label=msg("polls.official.custom_label"),
-                 show=_show_custom,
-                 when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx))),
-            Step("custom_tr", prompt=_tr_prompt, kind="text", max_len=200, parse=_translation,
-                 options=[Option(TR_SKIP, msg("polls.official.translation_skip"))],
-                 skip_as=TR_SKIP, store=False, when=lambda ctx: _untranslated(ctx) is not None),
-        ]))
-    h.registry.add(Dialogue(id="poll_pick", confirm=False, steps=[
-        Step("poll", prompt=msg("polls.official.choose_poll"), kind="choice", options=_poll_options,
-             parse=_pick, store=False),
-    ]))
-    h.registry.add(Dialogue(
-        id="poll_msc", on_complete=_mark, confirm=False,
-        steps=[
-            Step("story", prompt=_story_prompt, kind="choice", options=_story_options, parse=_story),
-            Step("reason", prompt=msg("polls.official.ask_reason"), kind="text", max_len=500),
-        ]))
+    h.registry.add(
+        Dialogue(
+            id="poll",
+            confirm=False,
+            steps=[
+                Step(
+                    "action",
+                    prompt=msg("polls.official.what"),
+                    kind="choice",
+                    store=False,
+                    parse=_action,
+                    options=[
+                        Option(ACT_NEW, msg("polls.official.new")),
+                        Option(ACT_RESULTS, msg("polls.official.results")),
+                        Option(ACT_INVITE, msg("polls.official.invite")),
+                        Option(ACT_MSC, msg("polls.official.msc")),
+                        Option(ACT_CLOSE, msg("polls.official.close")),
+                    ],
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id="poll_new",
+            on_start=with_moment(None, "poll_new", "poll"),
+            on_complete=_create,
+            summary_title=msg("polls.official.summary_title"),
+            steps=[
+                choose_project_step(),
+                Step(
+                    "wave",
+                    prompt=msg("polls.official.ask_wave"),
+                    kind="choice",
+                    parse=_wave,
+                    options=[
+                        Option(WAVE_BASE, msg("polls.official.wave.baseline")),
+                        Option(WAVE_FOLLOW, msg("polls.official.wave.follow-up")),
+                    ],
+                    label=msg("polls.official.wave_label"),
+                    show=_show_wave,
+                ),
+                Step(
+                    "modules",
+                    prompt=msg("polls.official.ask_modules"),
+                    kind="choice",
+                    options=_module_options,
+                    parse=_modules,
+                    label=msg("polls.official.modules_label"),
+                    show=_show_modules,
+                    when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx)),
+                ),
+                Step(
+                    "languages",
+                    prompt=msg("polls.official.ask_languages"),
+                    kind="choice",
+                    options=_language_choices,
+                    parse=_languages,
+                    label=msg("polls.official.languages_label"),
+                    show=_show_languages,
+                ),
+                Step(
+                    "custom",
+                    prompt=msg("polls.official.ask_custom"),
+                    kind="text",
+                    optional=True,
+                    max_len=200,
+                    parse=_custom,
+                    label=msg("polls.official.custom_label"),
+                    show=_show_custom,
+                    when=lambda ctx: not (ctx.state.data.get("wave") == "follow-up" and _has_baseline(ctx)),
+                ),
+                Step(
+                    "custom_tr",
+                    prompt=_tr_prompt,
+                    kind="text",
+                    max_len=200,
+                    parse=_translation,
+                    options=[Option(TR_SKIP, msg("polls.official.translation_skip"))],
+                    skip_as=TR_SKIP,
+                    store=False,
+                    when=lambda ctx: _untranslated(ctx) is not None,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id="poll_pick",
+            confirm=False,
+            steps=[
+                Step(
+                    "poll",
+                    prompt=msg("polls.official.choose_poll"),
+                    kind="choice",
+                    options=_poll_options,
+                    parse=_pick,
+                    store=False,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id="poll_msc",
+            on_complete=_mark,
+            confirm=False,
+            steps=[
+                Step("story", prompt=_story_prompt, kind="choice", options=_story_options, parse=_story),
+                Step("reason", prompt=msg("polls.official.ask_reason"), kind="text", max_len=500),
+            ],
+        )
+    )

@@ -8,6 +8,7 @@ earlier publics correctly; skipping a detail or a number keeps the value already
 Activities are a loop on one step: each message adds one or more activities (split on ";" and new
 lines) until the user presses "That's all".
 """
+
 from __future__ import annotations
 
 import calendar
@@ -17,7 +18,17 @@ from datetime import date
 from typing import Any, Sequence
 
 from domain.dialogue import (
-    INTENT_MEANS, SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step, fold,
+    INTENT_MEANS,
+    SUMMARY,
+    Answer,
+    Ctx,
+    Dialogue,
+    Goto,
+    Invalid,
+    Option,
+    Start,
+    Step,
+    fold,
     parse_number,
 )
 from domain.language import ALL_LANGS
@@ -139,8 +150,7 @@ def _current(ctx: Ctx) -> dict[str, Any]:
 
 # -- commune (coordinators only) ---------------------------------------------------------------
 def commune_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{COM}{c.id}", msg("common.raw", text=c.name(ctx.lang)))
-            for c in ctx.services.communes]
+    return [Option(f"{COM}{c.id}", msg("common.raw", text=c.name(ctx.lang))) for c in ctx.services.communes]
 
 
 def _commune(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -152,7 +162,7 @@ def _commune(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             choice = f"{COM}{found[0].id}"
     if choice is None:
         return choice_error(answer, len(communes))
-    return str(choice)[len(COM):]
+    return str(choice)[len(COM) :]
 
 
 def _show_commune(ctx: Ctx, value: Any) -> Msg:
@@ -182,9 +192,14 @@ def public_options(ctx: Ctx) -> list[Option]:
         syn = getattr(p, "synonyms", None)
         if syn is not None:
             synonyms[str(p.id)] = [w for lang in ALL_LANGS for w in syn.get(lang.value)]
-    return [Option(f"{PUB}{c}", public_label(c),
-                   words=msg("common.raw", text="|".join(synonyms[c])) if synonyms.get(c) else None)
-            for c in PUBLICS_OFFERED]
+    return [
+        Option(
+            f"{PUB}{c}",
+            public_label(c),
+            words=msg("common.raw", text="|".join(synonyms[c])) if synonyms.get(c) else None,
+        )
+        for c in PUBLICS_OFFERED
+    ]
 
 
 def _public_prompt(ctx: Ctx) -> list[Msg]:
@@ -220,14 +235,14 @@ def _guess_public(ctx: Ctx, answer: Answer) -> str | None:
 
 def _public_cat(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     st = ctx.state
-    category = str(choice)[len(PUB):] if choice else _guess_public(ctx, answer)
+    category = str(choice)[len(PUB) :] if choice else _guess_public(ctx, answer)
     if category is None or category not in ALL_PUBLICS:
         return choice_error(answer, len(PUBLICS_OFFERED))
     if st.editing:  # "edit publics" from the summary: walk the list again from the first one
         st.editing = False
         st.data[EDIT_PUBLICS] = True
         if "public_cat" in st.history:
-            del st.history[st.history.index("public_cat"):]
+            del st.history[st.history.index("public_cat") :]
     pubs = _publics(ctx)
     k = _index(ctx, answering_cat=True)
     if k < len(pubs):
@@ -243,8 +258,13 @@ def _detail_prompt(ctx: Ctx) -> list[Msg]:
     if cur["category"] == "other":  # the official's own description of the public
         lines = [msg("project.ask_other_public")]
     else:
-        lines = [msg(f"project.ask_detail.{cur['category']}" if cur["category"] in ALL_PUBLICS
-                     else "project.ask_detail.other")]
+        lines = [
+            msg(
+                f"project.ask_detail.{cur['category']}"
+                if cur["category"] in ALL_PUBLICS
+                else "project.ask_detail.other"
+            )
+        ]
     if cur.get("detail"):
         lines.append(msg("project.current_value", value=cur["detail"]))
     return lines
@@ -252,7 +272,9 @@ def _detail_prompt(ctx: Ctx) -> list[Msg]:
 
 def _keep_detail(ctx: Ctx) -> list[Option]:
     """An "other" public needs its description; one already written can be kept as it is."""
-    return [Option(KEEP_DETAIL, msg("indicators.keep"), means=("yes",))] if _current(ctx).get("detail") else []
+    return (
+        [Option(KEEP_DETAIL, msg("indicators.keep"), means=("yes",))] if _current(ctx).get("detail") else []
+    )
 
 
 def _detail(ctx: Ctx, answer: Answer, text: Any) -> Any:
@@ -297,8 +319,10 @@ def _more_options(ctx: Ctx) -> list[Option]:
 
 def _more_prompt(ctx: Ctx) -> list[Msg]:
     pubs = _publics(ctx)[: _index(ctx) + 1]
-    return [msg("project.publics_so_far", publics="; ".join(public_text(ctx, p) for p in pubs)),
-            msg("project.ask_more")]
+    return [
+        msg("project.publics_so_far", publics="; ".join(public_text(ctx, p) for p in pubs)),
+        msg("project.ask_more"),
+    ]
 
 
 def _more(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -312,7 +336,7 @@ def _more(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             return Goto("public_cat")
     elif choice != MORE_NO:
         return choice_error(answer, 2)
-    del _publics(ctx)[k + 1:]
+    del _publics(ctx)[k + 1 :]
     if ctx.state.data.pop(EDIT_PUBLICS, False):
         return Goto(SUMMARY)
     return "no"
@@ -347,8 +371,10 @@ def _activities_list(ctx: Ctx) -> list[str]:
 def activity_options(ctx: Ctx) -> list[Option]:
     if not _activities_list(ctx):
         return []
-    return [Option(ACT_DONE, msg("project.activities_done")),
-            Option(ACT_CLEAR, msg("project.activities_clear"))]
+    return [
+        Option(ACT_DONE, msg("project.activities_done")),
+        Option(ACT_CLEAR, msg("project.activities_clear")),
+    ]
 
 
 def _activities_prompt(ctx: Ctx) -> list[Msg]:
@@ -356,8 +382,7 @@ def _activities_prompt(ctx: Ctx) -> list[Msg]:
     if not acts:
         return [msg("project.ask_activities")]
     listing = "\n".join(f"{i}. {a}" for i, a in enumerate(acts, 1))
-    return [msg("project.activities_so_far", n=len(acts), list=listing),
-            msg("project.ask_more_activities")]
+    return [msg("project.activities_so_far", n=len(acts), list=listing), msg("project.ask_more_activities")]
 
 
 def _activities(ctx: Ctx, answer: Answer, text: Any) -> Any:
@@ -391,8 +416,9 @@ def _show_activities(ctx: Ctx, value: Any) -> Msg:
 
 
 # -- period ------------------------------------------------------------------------------------
-def parse_period(text: str, dates: Sequence[tuple[int, int, str]] = ()) -> tuple[
-        tuple[int, int] | None, tuple[int, int] | None]:
+def parse_period(
+    text: str, dates: Sequence[tuple[int, int, str]] = ()
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """Start and end (year, month) read from "2025-2026", "03/2025 - 06/2026", "mars 2025 à
     juin 2026", "2026"... `dates`: the NLU's `date` entities (start, end, value: nlu/dates.py)
     for months said in words. A bare year starts in January and ends in December. (None, None)
@@ -405,9 +431,10 @@ def parse_period(text: str, dates: Sequence[tuple[int, int, str]] = ()) -> tuple
             t = t[:start] + " " * (end - start) + t[end:]  # the digits in it are read here
             tokens.append((start, int(m.group(1)), int(m.group(2) or 0), m.group(2) is not None))
     pattern = re.compile(
-        r"(?<!\d)(?P<m1>\d{1,2})\s*[/.\-]\s*(?P<y1>\d{4})(?!\d)"     # 03/2025
-        r"|(?<!\d)(?P<y2>\d{4})\s*[/.\-]\s*(?P<m2>\d{1,2})(?!\d)"   # 2025-03
-        r"|(?<!\d)(?P<y4>\d{4})(?!\d)")                               # 2025
+        r"(?<!\d)(?P<m1>\d{1,2})\s*[/.\-]\s*(?P<y1>\d{4})(?!\d)"  # 03/2025
+        r"|(?<!\d)(?P<y2>\d{4})\s*[/.\-]\s*(?P<m2>\d{1,2})(?!\d)"  # 2025-03
+        r"|(?<!\d)(?P<y4>\d{4})(?!\d)"
+    )  # 2025
     for m in pattern.finditer(t):
         if m.group("y1"):
             tokens.append((m.start(), int(m.group("y1")), int(m.group("m1")), True))
@@ -415,8 +442,7 @@ def parse_period(text: str, dates: Sequence[tuple[int, int, str]] = ()) -> tuple
             tokens.append((m.start(), int(m.group("y2")), int(m.group("m2")), True))
         else:
             tokens.append((m.start(), int(m.group("y4")), 0, False))
-    found = [tok[1:] for tok in sorted(tokens)
-             if YEARS[0] <= tok[1] <= YEARS[1] and 0 <= tok[2] <= 12]
+    found = [tok[1:] for tok in sorted(tokens) if YEARS[0] <= tok[1] <= YEARS[1] and 0 <= tok[2] <= 12]
     if not found:
         return None, None
     y1, m1, given1 = found[0]
@@ -443,8 +469,11 @@ def _period(ctx: Ctx, answer: Answer, text: Any) -> Any:
         return {"start": None, "end": None, "text": raw}
     if end is not None and end < start:
         return Invalid(msg("project.period_reversed"))
-    return {"start": f"{start[0]}-{start[1]:02d}",
-            "end": f"{end[0]}-{end[1]:02d}" if end else None, "text": raw}
+    return {
+        "start": f"{start[0]}-{start[1]:02d}",
+        "end": f"{end[0]}-{end[1]:02d}" if end else None,
+        "text": raw,
+    }
 
 
 def period_text(value: Any) -> str | None:
@@ -485,14 +514,21 @@ def prefill(project: Project) -> dict[str, Any]:
     period = None
     if project.period_start or project.period_end or project.period_text:
         ps, pe = project.period_start, project.period_end
-        period = {"start": f"{ps.year}-{ps.month:02d}" if ps else None,
-                  "end": f"{pe.year}-{pe.month:02d}" if pe else None,
-                  "text": project.period_text}
+        period = {
+            "start": f"{ps.year}-{ps.month:02d}" if ps else None,
+            "end": f"{pe.year}-{pe.month:02d}" if pe else None,
+            "text": project.period_text,
+        }
     return {
-        "project_id": project.id, "commune": project.commune_id, "title": project.title,
-        "problem": project.problem, "activities": list(project.activities), "period": period,
-        "publics": [{"category": p.category, "detail": p.detail, "number": p.expected_number}
-                    for p in project.publics],
+        "project_id": project.id,
+        "commune": project.commune_id,
+        "title": project.title,
+        "problem": project.problem,
+        "activities": list(project.activities),
+        "period": period,
+        "publics": [
+            {"category": p.category, "detail": p.detail, "number": p.expected_number} for p in project.publics
+        ],
     }
 
 
@@ -503,8 +539,12 @@ def open_for_edit(ctx: Ctx, project: Project) -> None:
     history = ["commune"] if is_programme_wide(ctx) else []
     history += ["title", "problem"]
     for p in data["publics"] or [{"category": "other"}]:
-        history += ["public_cat", "public_other" if p["category"] == "other" else "public_detail",
-                    "public_number", "public_more"]
+        history += [
+            "public_cat",
+            "public_other" if p["category"] == "other" else "public_detail",
+            "public_number",
+            "public_more",
+        ]
     history += ["activities", "period"]
     open_on_summary(ctx, DIALOGUE, data, history)
 
@@ -524,13 +564,25 @@ def _save(ctx: Ctx) -> list[Reply]:
             ctx.say("projects.not_found")
             return []
     old_publics = old.publics if old else []
-    publics = [TargetPublic(id=old_publics[i].id if i < len(old_publics) else None,
-                            category=p["category"], detail=p.get("detail"),
-                            expected_number=p.get("number"))
-               for i, p in enumerate(d.get("publics") or [])]
-    fields = dict(commune_id=commune, title=d["title"], problem=d.get("problem"),
-                  activities=list(d.get("activities") or []), period_start=start,
-                  period_end=end, period_text=text, publics=publics)
+    publics = [
+        TargetPublic(
+            id=old_publics[i].id if i < len(old_publics) else None,
+            category=p["category"],
+            detail=p.get("detail"),
+            expected_number=p.get("number"),
+        )
+        for i, p in enumerate(d.get("publics") or [])
+    ]
+    fields = dict(
+        commune_id=commune,
+        title=d["title"],
+        problem=d.get("problem"),
+        activities=list(d.get("activities") or []),
+        period_start=start,
+        period_end=end,
+        period_text=text,
+        publics=publics,
+    )
     if old is None:
         saved = ctx.uow.projects.add(Project(created_by=user.id, **fields))
         action = "project.created"
@@ -539,8 +591,14 @@ def _save(ctx: Ctx) -> list[Reply]:
             setattr(old, k, v)
         saved = ctx.uow.projects.save(old)
         action = "project.updated"
-    ctx.uow.audit.add(AuditEntry(user_id=user.id, action=action, target=f"project:{saved.id}",
-                                 detail={"commune": commune, "title": saved.title}))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=user.id,
+            action=action,
+            target=f"project:{saved.id}",
+            detail={"commune": commune, "title": saved.title},
+        )
+    )
     ctx.say("project.saved" if old is None else "project.updated", title=saved.title)
     return offer_next(ctx, saved.id)
 
@@ -592,42 +650,125 @@ def _menu_entry(ctx: Ctx, data: str | None) -> MenuEntry | None:
 
 
 def setup(h: Handlers) -> None:
-    h.registry.add(Dialogue(
-        id=DIALOGUE,
-        summary_title=msg("project.summary_title"),
-        on_complete=_save,
-        steps=[
-            Step("commune", prompt=msg("project.ask_commune"), kind="choice",
-                 options=commune_options, parse=_commune, when=is_programme_wide,
-                 label=msg("project.f.commune"), show=_show_commune),
-            Step("title", prompt=[msg("project.intro"), msg("project.ask_title")], max_len=120,
-                 parse=_title, label=msg("project.f.title")),
-            Step("problem", prompt=msg("project.ask_problem"), max_len=600, parse=_problem,
-                 label=msg("project.f.problem")),
-            Step("public_cat", prompt=_public_prompt, kind="choice", options=public_options,
-                 parse=_public_cat, label=msg("project.f.publics"), show=_show_publics),
-            Step("public_other", prompt=_detail_prompt, max_len=200, parse=_detail,
-                 options=_keep_detail, skip_as=KEEP_DETAIL,
-                 when=lambda ctx: ctx.state.data.get("public_cat") == "other"),
-            Step("public_detail", prompt=_detail_prompt, max_len=200, parse=_detail,
-                 optional=True, when=lambda ctx: ctx.state.data.get("public_cat") != "other"),
-            Step("public_number", prompt=_number_prompt, kind="number", optional=True,
-                 options=[Option(NUMBER_UNKNOWN, msg("project.number_unknown"))],
-                 min_value=1, max_value=MAX_NUMBER, parse=_number),
-            Step("public_more", prompt=_more_prompt, kind="choice", options=_more_options,
-                 parse=_more, store=False),
-            Step("activities", prompt=_activities_prompt, max_len=3000,
-                 options=activity_options, parse=_activities,
-                 label=msg("project.f.activities"), show=_show_activities),
-            Step("period", prompt=msg("project.ask_period"), max_len=100, optional=True,
-                 parse=_period, label=msg("project.f.period"), show=_show_period),
-        ],
-    ))
-    h.registry.add(Dialogue(
-        id=NEXT_DIALOGUE, confirm=False, then=None,
-        steps=[Step("choice", prompt=_next_prompt, kind="choice",
-                    options=next_options, parse=_next, store=False,
-                    takes=lambda ctx, data: _menu_entry(ctx, data) is not None)],
-    ))
-    h.add_menu(MenuEntry(data="menu:new_project", label=msg("menu.new_project"),
-                         dialogue=DIALOGUE, order=10, intent="new_project"))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            summary_title=msg("project.summary_title"),
+            on_complete=_save,
+            steps=[
+                Step(
+                    "commune",
+                    prompt=msg("project.ask_commune"),
+                    kind="choice",
+                    options=commune_options,
+                    parse=_commune,
+                    when=is_programme_wide,
+                    label=msg("project.f.commune"),
+                    show=_show_commune,
+                ),
+                Step(
+                    "title",
+                    prompt=[msg("project.intro"), msg("project.ask_title")],
+                    max_len=120,
+                    parse=_title,
+                    label=msg("project.f.title"),
+                ),
+                Step(
+                    "problem",
+                    prompt=msg("project.ask_problem"),
+                    max_len=600,
+                    parse=_problem,
+                    label=msg("project.f.problem"),
+                ),
+                Step(
+                    "public_cat",
+                    prompt=_public_prompt,
+                    kind="choice",
+                    options=public_options,
+                    parse=_public_cat,
+                    label=msg("project.f.publics"),
+                    show=_show_publics,
+                ),
+                Step(
+                    "public_other",
+                    prompt=_detail_prompt,
+                    max_len=200,
+                    parse=_detail,
+                    options=_keep_detail,
+                    skip_as=KEEP_DETAIL,
+                    when=lambda ctx: ctx.state.data.get("public_cat") == "other",
+                ),
+                Step(
+                    "public_detail",
+                    prompt=_detail_prompt,
+                    max_len=200,
+                    parse=_detail,
+                    optional=True,
+                    when=lambda ctx: ctx.state.data.get("public_cat") != "other",
+                ),
+                Step(
+                    "public_number",
+                    prompt=_number_prompt,
+                    kind="number",
+                    optional=True,
+                    options=[Option(NUMBER_UNKNOWN, msg("project.number_unknown"))],
+                    min_value=1,
+                    max_value=MAX_NUMBER,
+                    parse=_number,
+                ),
+                Step(
+                    "public_more",
+                    prompt=_more_prompt,
+                    kind="choice",
+                    options=_more_options,
+                    parse=_more,
+                    store=False,
+                ),
+                Step(
+                    "activities",
+                    prompt=_activities_prompt,
+                    max_len=3000,
+                    options=activity_options,
+                    parse=_activities,
+                    label=msg("project.f.activities"),
+                    show=_show_activities,
+                ),
+                Step(
+                    "period",
+                    prompt=msg("project.ask_period"),
+                    max_len=100,
+                    optional=True,
+                    parse=_period,
+                    label=msg("project.f.period"),
+                    show=_show_period,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        Dialogue(
+            id=NEXT_DIALOGUE,
+            confirm=False,
+            then=None,
+            steps=[
+                Step(
+                    "choice",
+                    prompt=_next_prompt,
+                    kind="choice",
+                    options=next_options,
+                    parse=_next,
+                    store=False,
+                    takes=lambda ctx, data: _menu_entry(ctx, data) is not None,
+                )
+            ],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:new_project",
+            label=msg("menu.new_project"),
+            dialogue=DIALOGUE,
+            order=10,
+            intent="new_project",
+        )
+    )

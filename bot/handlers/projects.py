@@ -6,6 +6,7 @@ delete it after a confirmation.
 Every action reloads the project through `load_project`, which applies the access rule: an id
 the user may not see (forged button data included) behaves as if it did not exist.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,7 +18,11 @@ from domain.records import AuditEntry, Project
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._projects import PROJECT_PREFIX, load_project, visible_projects
 from bot.handlers.project import (
-    choice_error, is_programme_wide, open_for_edit, public_text, said,
+    choice_error,
+    is_programme_wide,
+    open_for_edit,
+    public_text,
+    said,
 )
 
 DIALOGUE = "projects"
@@ -47,7 +52,7 @@ def list_options(ctx: Ctx) -> list[Option]:
     if page * PAGE >= len(projects):
         page = 0
     out = []
-    for p in projects[page * PAGE:(page + 1) * PAGE]:
+    for p in projects[page * PAGE : (page + 1) * PAGE]:
         title = p.title[:50]
         if wide:
             title = f"{title} · {ctx.services.commune_name(p.commune_id, ctx.lang)}"
@@ -68,7 +73,7 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         page = int(ctx.state.data.get("page") or 0) + 1
         ctx.state.data["page"] = page if page * PAGE < len(visible_projects(ctx)) else 0
         return Goto("project_id", None)
-    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX):])
+    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX) :])
     if project is None:
         return Invalid(msg("projects.not_found"))
     return project.id
@@ -82,19 +87,32 @@ def card_lines(ctx: Ctx, project: Project) -> list[Msg]:
     n_indicators = sum(len(e.indicators) for e in project.effects)
     n_measures = sum(len(i.measurements) for e in project.effects for i in e.indicators)
     groups = {s.group for s in project.stakeholders}
-    publics = "; ".join(public_text(ctx, {"category": p.category, "detail": p.detail,
-                                          "number": p.expected_number})
-                        for p in project.publics)
+    publics = "; ".join(
+        public_text(ctx, {"category": p.category, "detail": p.detail, "number": p.expected_number})
+        for p in project.publics
+    )
     if project.period_start:
         period = f"{project.period_start:%m/%Y} → " + (
-            f"{project.period_end:%m/%Y}" if project.period_end else "")
+            f"{project.period_end:%m/%Y}" if project.period_end else ""
+        )
     else:
         period = project.period_text or "—"
-    return [msg("myprojects.card", title=project.title,
-                commune=ctx.services.commune_name(project.commune_id, ctx.lang),
-                period=period, publics=publics or "—"),
-            msg("myprojects.counts", parties=len(groups), effects=len(project.effects),
-                indicators=n_indicators, measures=n_measures)]
+    return [
+        msg(
+            "myprojects.card",
+            title=project.title,
+            commune=ctx.services.commune_name(project.commune_id, ctx.lang),
+            period=period,
+            publics=publics or "—",
+        ),
+        msg(
+            "myprojects.counts",
+            parties=len(groups),
+            effects=len(project.effects),
+            indicators=n_indicators,
+            measures=n_measures,
+        ),
+    ]
 
 
 def _card_prompt(ctx: Ctx) -> list[Msg]:
@@ -139,13 +157,21 @@ def _delete_prompt(ctx: Ctx) -> list[Msg]:
     if project is None:
         return [msg("projects.not_found")]
     n_indicators = sum(len(e.indicators) for e in project.effects)
-    return [msg("myprojects.delete_confirm", title=project.title, effects=len(project.effects),
-                indicators=n_indicators)]
+    return [
+        msg(
+            "myprojects.delete_confirm",
+            title=project.title,
+            effects=len(project.effects),
+            indicators=n_indicators,
+        )
+    ]
 
 
 def delete_options(ctx: Ctx) -> list[Option]:
-    return [Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
-            Option(DEL_NO, msg("myprojects.delete_no"))]
+    return [
+        Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
+        Option(DEL_NO, msg("myprojects.delete_no")),
+    ]
 
 
 def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -161,24 +187,58 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         ctx.say("projects.not_found")
         return Start("menu")
     ctx.uow.projects.delete(project.id)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id, action="project.deleted",
-                                 target=f"project:{project.id}",
-                                 detail={"commune": project.commune_id, "title": project.title}))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id,
+            action="project.deleted",
+            target=f"project:{project.id}",
+            detail={"commune": project.commune_id, "title": project.title},
+        )
+    )
     ctx.say("myprojects.deleted", title=project.title)
     return "deleted"
 
 
 def setup(h: Handlers) -> None:
-    h.registry.add(Dialogue(
-        id=DIALOGUE, confirm=False, on_start=_start,
-        steps=[
-            Step("project_id", prompt=_list_prompt, kind="choice", options=list_options,
-                 parse=_choose, when=lambda ctx: ctx.state.data.get("project_id") is None),
-            Step("action", prompt=_card_prompt, kind="choice", options=card_options,
-                 parse=_card, store=False),
-            Step("confirm_delete", prompt=_delete_prompt, kind="choice", options=delete_options,
-                 parse=_delete, store=False),
-        ],
-    ))
-    h.add_menu(MenuEntry(data="menu:my_projects", label=msg("menu.my_projects"),
-                         dialogue=DIALOGUE, order=20, intent="show_projects"))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            confirm=False,
+            on_start=_start,
+            steps=[
+                Step(
+                    "project_id",
+                    prompt=_list_prompt,
+                    kind="choice",
+                    options=list_options,
+                    parse=_choose,
+                    when=lambda ctx: ctx.state.data.get("project_id") is None,
+                ),
+                Step(
+                    "action",
+                    prompt=_card_prompt,
+                    kind="choice",
+                    options=card_options,
+                    parse=_card,
+                    store=False,
+                ),
+                Step(
+                    "confirm_delete",
+                    prompt=_delete_prompt,
+                    kind="choice",
+                    options=delete_options,
+                    parse=_delete,
+                    store=False,
+                ),
+            ],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:my_projects",
+            label=msg("menu.my_projects"),
+            dialogue=DIALOGUE,
+            order=20,
+            intent="show_projects",
+        )
+    )

@@ -12,6 +12,7 @@ The state holds ids only ("kind", "project_id", filters "effect_id" / "indicator
 deleted meanwhile reads as "not found". Moving to another list starts this dialogue afresh, so
 Back never leads to a record of another kind.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,8 +53,7 @@ def _short(text: str, n: int = SHORT) -> str:
 def start_data(project_id: int, kind: str, **filters: Any) -> dict[str, Any]:
     """The data to open this dialogue on a list (filters: effect_id, indicator_id) or, with
     record_id, on one record's card."""
-    return {"project_id": project_id, "kind": kind,
-            **{k: v for k, v in filters.items() if v is not None}}
+    return {"project_id": project_id, "kind": kind, **{k: v for k, v in filters.items() if v is not None}}
 
 
 # -- what the project holds ------------------------------------------------------------------------
@@ -74,11 +74,15 @@ def records_of(ctx: Ctx, project: Project | None) -> list[Any]:
     if kind == "effect":
         return sorted(project.effects, key=lambda e: not e.expected)
     if kind == "indicator":
-        return [i for e, i in _indicators(project)
-                if d.get("effect_id") is None or e.id == d.get("effect_id")]
+        return [
+            i for e, i in _indicators(project) if d.get("effect_id") is None or e.id == d.get("effect_id")
+        ]
     if kind == "measurement":
-        found = [(i, m) for i, m in _measurements(project)
-                 if d.get("indicator_id") is None or i.id == d.get("indicator_id")]
+        found = [
+            (i, m)
+            for i, m in _measurements(project)
+            if d.get("indicator_id") is None or i.id == d.get("indicator_id")
+        ]
         found.sort(key=lambda x: (period_key(x[1].period), x[1].recorded_at), reverse=True)
         return [m for _, m in found]
     return []
@@ -91,9 +95,13 @@ def _find(project: Project | None, kind: str, record_id: Any) -> Any:
         rid = int(record_id)
     except (TypeError, ValueError):
         return None
-    pool: list[Any] = (project.effects if kind == "effect" else
-                       [i for _, i in _indicators(project)] if kind == "indicator" else
-                       [m for _, m in _measurements(project)])
+    pool: list[Any] = (
+        project.effects
+        if kind == "effect"
+        else [i for _, i in _indicators(project)]
+        if kind == "indicator"
+        else [m for _, m in _measurements(project)]
+    )
     return next((r for r in pool if r.id == rid), None)
 
 
@@ -150,14 +158,18 @@ def list_options(ctx: Ctx) -> list[Option]:
     page = int(_d(ctx).get("page") or 0)
     if page * PAGE >= len(found):
         page = 0
-    opts = [Option(f"{ITEM}{r.id}", msg("common.raw", text=_label(ctx, project, r)))
-            for r in found[page * PAGE:(page + 1) * PAGE]]
+    opts = [
+        Option(f"{ITEM}{r.id}", msg("common.raw", text=_label(ctx, project, r)))
+        for r in found[page * PAGE : (page + 1) * PAGE]
+    ]
     if len(found) > PAGE:
         opts.append(Option(MORE, msg("records.more")))
     kind = _d(ctx).get("kind")
     if kind == "effect":
-        opts += [Option(ADD, msg("records.add.effect")),
-                 Option(ADD_UNEXPECTED, msg("records.add.unexpected"))]
+        opts += [
+            Option(ADD, msg("records.add.effect")),
+            Option(ADD_UNEXPECTED, msg("records.add.unexpected")),
+        ]
     elif kind == "indicator" or (project is not None and _indicators(project)):
         opts.append(Option(ADD, msg(f"records.add.{kind}")))
     return opts + [Option(UP, msg("nav.back"))]
@@ -179,7 +191,7 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start(DIALOGUE, {**_list_data(ctx), "page": d["page"]})
     if choice in (ADD, ADD_UNEXPECTED):
         return _add(ctx, project, choice)
-    record = _find(project, str(d.get("kind")), str(choice)[len(ITEM):])
+    record = _find(project, str(d.get("kind")), str(choice)[len(ITEM) :])
     if record is None or record not in records_of(ctx, project):
         return Invalid(msg("records.not_found"))
     return record.id
@@ -187,8 +199,9 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def _list_data(ctx: Ctx) -> dict[str, Any]:
     d = _d(ctx)
-    return start_data(d["project_id"], d["kind"], effect_id=d.get("effect_id"),
-                      indicator_id=d.get("indicator_id"))
+    return start_data(
+        d["project_id"], d["kind"], effect_id=d.get("effect_id"), indicator_id=d.get("indicator_id")
+    )
 
 
 def _up(ctx: Ctx, project: Project) -> Start:
@@ -228,21 +241,37 @@ def _card_prompt(ctx: Ctx) -> list[Msg]:
 def card_lines(ctx: Ctx, project: Project, record: Any) -> list[Msg]:
     kind = _d(ctx).get("kind")
     if kind == "effect":
-        return [msg("records.card.effect", statement=record.statement,
-                    kind=msg("records.expected" if record.expected else "records.unexpected"),
-                    polarity=msg(f"records.polarity.{record.polarity}"),
-                    indicators=len(record.indicators))]
+        return [
+            msg(
+                "records.card.effect",
+                statement=record.statement,
+                kind=msg("records.expected" if record.expected else "records.unexpected"),
+                polarity=msg(f"records.polarity.{record.polarity}"),
+                indicators=len(record.indicators),
+            )
+        ]
     if kind == "indicator":
         p = progress(record)
-        return [msg("records.card.indicator", label=record.label,
-                    baseline=fmt_number(p.baseline) if p.baseline is not None else "?",
-                    target=fmt_number(p.target) if p.target is not None else "?",
-                    latest=fmt_number(p.latest) if p.latest is not None else "—",
-                    measurements=len(record.measurements))]
+        return [
+            msg(
+                "records.card.indicator",
+                label=record.label,
+                baseline=fmt_number(p.baseline) if p.baseline is not None else "?",
+                target=fmt_number(p.target) if p.target is not None else "?",
+                latest=fmt_number(p.latest) if p.latest is not None else "—",
+                measurements=len(record.measurements),
+            )
+        ]
     ind = _indicator_of(project, record)
-    lines = [msg("records.card.measurement", label=ind.label if ind else "",
-                 period=record.period, value=fmt_number(record.value),
-                 source=record.source or "—")]
+    lines = [
+        msg(
+            "records.card.measurement",
+            label=ind.label if ind else "",
+            period=record.period,
+            value=fmt_number(record.value),
+            source=record.source or "—",
+        )
+    ]
     if record.baseline:
         lines.append(msg("records.is_baseline"))
     if record.disaggregated:
@@ -256,8 +285,10 @@ def card_options(ctx: Ctx) -> list[Option]:
     if kind == "effect":
         opts.append(Option(CHILDREN, msg("records.children.effect")))
     elif kind == "indicator":
-        opts += [Option(CHILDREN, msg("records.children.indicator")),
-                 Option(MEASURE, msg("records.add.measurement"))]
+        opts += [
+            Option(CHILDREN, msg("records.children.indicator")),
+            Option(MEASURE, msg("records.add.measurement")),
+        ]
     if not ctx.state.history:  # opened on the card: no Back button to the list, so offer it
         opts.append(Option(UP, msg("nav.back")))
     return opts
@@ -293,16 +324,16 @@ def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[
     if kind == "effect" and record.expected:
         dialogue, data = effects_dialogue.DIALOGUE, effects_dialogue.edit_data(project, record)
     elif kind == "effect":
-        dialogue, data = unexpected_dialogue.DIALOGUE, unexpected_dialogue.edit_data(ctx, project,
-                                                                                    record)
+        dialogue, data = unexpected_dialogue.DIALOGUE, unexpected_dialogue.edit_data(ctx, project, record)
     elif kind == "indicator":
         effect = _effect_of(project, record)
-        dialogue, data = indicators_dialogue.DIALOGUE, indicators_dialogue.edit_data(
-            ctx, project, effect, record)
+        dialogue, data = (
+            indicators_dialogue.DIALOGUE,
+            indicators_dialogue.edit_data(ctx, project, effect, record),
+        )
     else:
         ind = _indicator_of(project, record)
-        dialogue, data = measures_dialogue.DIALOGUE, measures_dialogue.edit_data(project, ind,
-                                                                                record)
+        dialogue, data = measures_dialogue.DIALOGUE, measures_dialogue.edit_data(project, ind, record)
     open_on_summary(ctx, dialogue, {**data, "return_to": back})
 
 
@@ -315,18 +346,30 @@ def _delete_prompt(ctx: Ctx) -> list[Msg]:
     if kind == "effect":
         n_ind = len(record.indicators)
         n_mes = sum(len(i.measurements) for i in record.indicators)
-        return [msg("records.delete_confirm.effect", text=_short(record.statement, 120),
-                    indicators=n_ind, measurements=n_mes)]
+        return [
+            msg(
+                "records.delete_confirm.effect",
+                text=_short(record.statement, 120),
+                indicators=n_ind,
+                measurements=n_mes,
+            )
+        ]
     if kind == "indicator":
-        return [msg("records.delete_confirm.indicator", text=_short(record.label, 120),
-                    measurements=len(record.measurements))]
-    return [msg("records.delete_confirm.measurement", period=record.period,
-                value=fmt_number(record.value))]
+        return [
+            msg(
+                "records.delete_confirm.indicator",
+                text=_short(record.label, 120),
+                measurements=len(record.measurements),
+            )
+        ]
+    return [msg("records.delete_confirm.measurement", period=record.period, value=fmt_number(record.value))]
 
 
 def delete_options(ctx: Ctx) -> list[Option]:
-    return [Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
-            Option(DEL_NO, msg("myprojects.delete_no"))]
+    return [
+        Option(DEL_YES, msg("myprojects.delete_yes"), by_meaning=False),
+        Option(DEL_NO, msg("myprojects.delete_no")),
+    ]
 
 
 def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -345,8 +388,9 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     detail: dict[str, Any] = {"project": project.id}
     if kind == "effect":
         project.effects = [e for e in project.effects if e.id != record.id]
-        detail.update(statement=record.statement[:200], expected=record.expected,
-                      indicators=len(record.indicators))
+        detail.update(
+            statement=record.statement[:200], expected=record.expected, indicators=len(record.indicators)
+        )
     elif kind == "indicator":
         for e in project.effects:
             e.indicators = [i for i in e.indicators if i.id != record.id]
@@ -359,9 +403,14 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
                     measures_dialogue.forget_baseline(i, record)
         detail.update(period=record.period, value=record.value)
     ctx.uow.projects.save(project)
-    ctx.uow.audit.add(AuditEntry(user_id=ctx.user.id if ctx.user else None,
-                                 action=f"{kind}.deleted", target=f"{kind}:{record.id}",
-                                 detail=detail))
+    ctx.uow.audit.add(
+        AuditEntry(
+            user_id=ctx.user.id if ctx.user else None,
+            action=f"{kind}.deleted",
+            target=f"{kind}:{record.id}",
+            detail=detail,
+        )
+    )
     ctx.say(f"records.deleted.{kind}")
     return Start(DIALOGUE, _list_data(ctx))
 
@@ -374,14 +423,38 @@ def _start(ctx: Ctx) -> None:
 
 
 def setup(h: Handlers) -> None:
-    h.registry.add(Dialogue(
-        id=DIALOGUE, confirm=False, on_start=_start,
-        steps=[
-            Step("record_id", prompt=_list_prompt, kind="choice", options=list_options,
-                 parse=_choose, when=lambda ctx: _d(ctx).get("record_id") is None, back_as=UP),
-            Step("action", prompt=_card_prompt, kind="choice", options=card_options,
-                 parse=_act, store=False, back_as=UP),
-            Step("confirm_delete", prompt=_delete_prompt, kind="choice", options=delete_options,
-                 parse=_delete, store=False),
-        ],
-    ))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            confirm=False,
+            on_start=_start,
+            steps=[
+                Step(
+                    "record_id",
+                    prompt=_list_prompt,
+                    kind="choice",
+                    options=list_options,
+                    parse=_choose,
+                    when=lambda ctx: _d(ctx).get("record_id") is None,
+                    back_as=UP,
+                ),
+                Step(
+                    "action",
+                    prompt=_card_prompt,
+                    kind="choice",
+                    options=card_options,
+                    parse=_act,
+                    store=False,
+                    back_as=UP,
+                ),
+                Step(
+                    "confirm_delete",
+                    prompt=_delete_prompt,
+                    kind="choice",
+                    options=delete_options,
+                    parse=_delete,
+                    store=False,
+                ),
+            ],
+        )
+    )

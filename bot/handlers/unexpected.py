@@ -6,6 +6,7 @@ one good and one bad example; the user says in a few words what happened or coul
 it is positive or negative, and when. Reachable after the expected effects, and from the menu
 ("Something we did not expect") to record one later. Stored as an Effect with expected=False.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,9 +17,17 @@ from domain.records import Effect, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    NextChoice, check_project_on_start, current_project, find_effect, kb, kb_option, lexicon,
+    NextChoice,
+    check_project_on_start,
+    current_project,
+    find_effect,
+    kb,
+    kb_option,
+    lexicon,
     next_dialogue,
-    raw, text, today,
+    raw,
+    text,
+    today,
 )
 from bot.handlers._projects import after_edit, choose_project_step, editing, mended
 
@@ -84,8 +93,10 @@ def _what_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _what_options(ctx: Ctx) -> list[Option]:
-    return [Option("unx:idea", msg("unexpected.another_question")),
-            Option(ANOTHER, msg("unexpected.another_group"))]
+    return [
+        Option("unx:idea", msg("unexpected.another_question")),
+        Option(ANOTHER, msg("unexpected.another_group")),
+    ]
 
 
 def _parse_what(ctx: Ctx, answer: Answer, txt: Any) -> Any:
@@ -101,8 +112,10 @@ def _parse_what(ctx: Ctx, answer: Answer, txt: Any) -> Any:
 
 
 def _polarity_options(ctx: Ctx) -> list[Option]:
-    return [Option("pol:positive", msg("unexpected.positive")),
-            Option("pol:negative", msg("unexpected.negative"))]
+    return [
+        Option("pol:positive", msg("unexpected.positive")),
+        Option("pol:negative", msg("unexpected.negative")),
+    ]
 
 
 def _parse_polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -113,9 +126,11 @@ def _parse_polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def _when_options(ctx: Ctx) -> list[Option]:
     now = today()
-    return [Option(f"when:{now.year}-{now.month:02d}", msg("unexpected.when_month")),
-            Option(f"when:{now.year}", msg("unexpected.when_year")),
-            Option("when:possible", msg("unexpected.when_possible"))]
+    return [
+        Option(f"when:{now.year}-{now.month:02d}", msg("unexpected.when_month")),
+        Option(f"when:{now.year}", msg("unexpected.when_year")),
+        Option("when:possible", msg("unexpected.when_possible")),
+    ]
 
 
 def _parse_when(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -142,10 +157,15 @@ def _show_when(ctx: Ctx, value: Any) -> Msg:
 def edit_data(ctx: Ctx, project: Project, effect: Effect) -> dict[str, Any]:
     """The dialogue's data for mending a recorded unexpected effect (opened on its summary)."""
     known = effect.party is not None and kb(ctx).party(effect.party) is not None
-    return {"project_id": project.id, "record_id": effect.id,
-            "party": effect.party if known else "other",
-            "party_other": None if known else effect.party, "what": effect.statement,
-            "polarity": effect.polarity, "when": effect.horizon or "possible"}
+    return {
+        "project_id": project.id,
+        "record_id": effect.id,
+        "party": effect.party if known else "other",
+        "party_other": None if known else effect.party,
+        "what": effect.statement,
+        "polarity": effect.polarity,
+        "when": effect.horizon or "possible",
+    }
 
 
 def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> list[Reply]:
@@ -174,11 +194,17 @@ def _save(ctx: Ctx) -> list[Reply]:
     if editing(ctx):
         return _update(ctx, project, what, str(party), when)
     domains = lexicon(ctx).domains_in(what)
-    project.effects.append(Effect(
-        statement=what[:2000], level="outcome", expected=False,
-        polarity="negative" if d.get("polarity") == "negative" else "positive",
-        domain=domains[0] if domains else None, party=str(party)[:200],
-        horizon=None if when in (None, "possible") else str(when)))
+    project.effects.append(
+        Effect(
+            statement=what[:2000],
+            level="outcome",
+            expected=False,
+            polarity="negative" if d.get("polarity") == "negative" else "positive",
+            domain=domains[0] if domains else None,
+            party=str(party)[:200],
+            horizon=None if when in (None, "possible") else str(when),
+        )
+    )
     ctx.uow.projects.save(project)
     ctx.say("unexpected.saved_happened" if when not in (None, "possible") else "unexpected.saved_possible")
     return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
@@ -186,29 +212,79 @@ def _save(ctx: Ctx) -> list[Reply]:
 
 def setup(h: Handlers) -> None:
     lbl = lambda key: msg(f"unexpected.label.{key}")  # noqa: E731
-    h.registry.add(Dialogue(
-        id=DIALOGUE, on_start=with_moment(check_project_on_start, DIALOGUE, "unexpected"),
-        on_complete=_save,
-        summary_title=msg("unexpected.summary_title"),
-        steps=[
-            choose_project_step(),
-            Step("party", prompt=msg("unexpected.ask_party"), kind="choice", options=_party_options,
-                 parse=_parse_party, label=lbl("party"), show=_show_party),
-            Step("party_other", prompt=msg("unexpected.ask_party_other"), kind="text", max_len=100,
-                 when=lambda ctx: _d(ctx).get("party") == "other" and not _d(ctx).get("party_other")),
-            Step("what", prompt=_what_prompt, kind="text", max_len=600, options=_what_options,
-                 parse=_parse_what, label=lbl("what")),
-            Step("polarity", prompt=msg("unexpected.ask_polarity"), kind="choice",
-                 options=_polarity_options, parse=_parse_polarity, label=lbl("polarity"),
-                 show=_show_polarity),
-            Step("when", prompt=msg("unexpected.ask_when"), kind="choice", options=_when_options,
-                 parse=_parse_when, label=lbl("when"), show=_show_when),
-        ],
-    ))
-    h.registry.add(next_dialogue(h, NEXT, msg("unexpected.next.ask"), [
-        NextChoice("nx:again", msg("unexpected.next.again"), DIALOGUE, intent="add_unexpected"),
-        NextChoice("nx:indicators", msg("effects.next.indicators"), "indicators",
-                   intent="add_indicator"),
-    ]))
-    h.add_menu(MenuEntry(data="menu:unexpected", label=msg("unexpected.menu"), dialogue=DIALOGUE,
-                         order=60, intent="add_unexpected"))
+    h.registry.add(
+        Dialogue(
+            id=DIALOGUE,
+            on_start=with_moment(check_project_on_start, DIALOGUE, "unexpected"),
+            on_complete=_save,
+            summary_title=msg("unexpected.summary_title"),
+            steps=[
+                choose_project_step(),
+                Step(
+                    "party",
+                    prompt=msg("unexpected.ask_party"),
+                    kind="choice",
+                    options=_party_options,
+                    parse=_parse_party,
+                    label=lbl("party"),
+                    show=_show_party,
+                ),
+                Step(
+                    "party_other",
+                    prompt=msg("unexpected.ask_party_other"),
+                    kind="text",
+                    max_len=100,
+                    when=lambda ctx: _d(ctx).get("party") == "other" and not _d(ctx).get("party_other"),
+                ),
+                Step(
+                    "what",
+                    prompt=_what_prompt,
+                    kind="text",
+                    max_len=600,
+                    options=_what_options,
+                    parse=_parse_what,
+                    label=lbl("what"),
+                ),
+                Step(
+                    "polarity",
+                    prompt=msg("unexpected.ask_polarity"),
+                    kind="choice",
+                    options=_polarity_options,
+                    parse=_parse_polarity,
+                    label=lbl("polarity"),
+                    show=_show_polarity,
+                ),
+                Step(
+                    "when",
+                    prompt=msg("unexpected.ask_when"),
+                    kind="choice",
+                    options=_when_options,
+                    parse=_parse_when,
+                    label=lbl("when"),
+                    show=_show_when,
+                ),
+            ],
+        )
+    )
+    h.registry.add(
+        next_dialogue(
+            h,
+            NEXT,
+            msg("unexpected.next.ask"),
+            [
+                NextChoice("nx:again", msg("unexpected.next.again"), DIALOGUE, intent="add_unexpected"),
+                NextChoice(
+                    "nx:indicators", msg("effects.next.indicators"), "indicators", intent="add_indicator"
+                ),
+            ],
+        )
+    )
+    h.add_menu(
+        MenuEntry(
+            data="menu:unexpected",
+            label=msg("unexpected.menu"),
+            dialogue=DIALOGUE,
+            order=60,
+            intent="add_unexpected",
+        )
+    )

@@ -5,6 +5,7 @@ Every file is written to a temporary file beside its destination and renamed int
 Free text in a document has its phone numbers and e-mail addresses masked on the way out
 (`domain.privacy`).
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,13 @@ def masked(doc: Document) -> Document:
         elif isinstance(b, Image) and b.caption:
             b = replace(b, caption=m(b.caption))
         blocks.append(b)
-    return replace(doc, title=m(doc.title), subtitle=m(doc.subtitle), blocks=blocks,
-                   meta={m(k): m(v) for k, v in doc.meta.items()})
+    return replace(
+        doc,
+        title=m(doc.title),
+        subtitle=m(doc.subtitle),
+        blocks=blocks,
+        meta={m(k): m(v) for k, v in doc.meta.items()},
+    )
 
 
 def write(doc: Document, fmt: str, path: str | Path) -> Path:
@@ -67,20 +73,25 @@ def write(doc: Document, fmt: str, path: str | Path) -> Path:
 def _write(doc: Document, fmt: str, path: Path) -> None:
     if fmt == "docx":
         from exports.writers.docx import write_docx
+
         write_docx(doc, path)
     elif fmt == "odt":
         from exports.writers.odt import write_odt
+
         write_odt(doc, path)
     elif fmt == "pdf":
         from exports.writers.html import write_pdf
+
         write_pdf(doc, path)
     elif fmt == "html":
         from exports.writers.html import write_html
+
         write_html(doc, path)
     elif fmt == "md":
         from exports.writers.markdown import write_markdown
+
         write_markdown(doc, path)
     elif fmt == "xlsx":
         from exports.writers.xlsx import write_xlsx
-        write_xlsx(doc, path)
 
+        write_xlsx(doc, path)

@@ -1,6 +1,7 @@
 """DOCX with python-docx. Arabic documents are right-to-left: every paragraph carries `w:bidi`,
 every run `w:rtl`, tables `w:bidiVisual`, and the complex-script font and language are set, so
 Word and LibreOffice lay out and shape the text correctly."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,7 +15,16 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
 from exports.doc import (
-    Bullets, Document, Heading, Image, PageBreak, Para, Table, fitted_widths, plain, text_dir,
+    Bullets,
+    Document,
+    Heading,
+    Image,
+    PageBreak,
+    Para,
+    Table,
+    fitted_widths,
+    plain,
+    text_dir,
 )
 
 CHAR_CM = 0.19  # the width of a character of 8.5 pt bold Arial, about

@@ -1,4 +1,5 @@
 """HTML from the jinja2 template, and PDF from that HTML with WeasyPrint (Pango shapes Arabic)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -28,14 +29,18 @@ def bidi(text: Any, rtl: bool) -> Markup:
     browsers, isolates them; it ignores the Unicode isolate characters themselves)."""
     return Markup("").join(
         escape(piece) if d is None else Markup('<bdi dir="{}">{}</bdi>').format(d, piece)
-        for piece, d in segments(str(text if text is not None else ""), rtl))
+        for piece, d in segments(str(text if text is not None else ""), rtl)
+    )
 
 
 @lru_cache(maxsize=1)
 def env() -> Environment:
-    e = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                    autoescape=select_autoescape(["html", "j2"]),
-                    trim_blocks=True, lstrip_blocks=True)
+    e = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     e.filters["tdir"] = tdir
     e.filters["bidi"] = bidi
     return e
@@ -55,8 +60,11 @@ def block_views(doc: Document) -> list[dict[str, Any]]:
 
 
 def render_html(doc: Document) -> str:
-    return env().get_template("document.html.j2").render(
-        doc=doc, blocks=block_views(doc), font=FONT, page_label=Labels(doc.lang).t("doc.page"))
+    return (
+        env()
+        .get_template("document.html.j2")
+        .render(doc=doc, blocks=block_views(doc), font=FONT, page_label=Labels(doc.lang).t("doc.page"))
+    )
 
 
 def write_html(doc: Document, path: Path) -> None:
@@ -67,6 +75,7 @@ def write_pdf(doc: Document, path: Path) -> None:
     import logging
 
     from weasyprint import HTML
+
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     HTML(string=render_html(doc), base_url=str(TEMPLATES)).write_pdf(str(path))

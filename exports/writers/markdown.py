@@ -1,6 +1,7 @@
 """Markdown from the jinja2 template. Arabic documents are wrapped in a right-to-left block
 (`<div dir="rtl">`), which GitHub, GitLab and most Markdown viewers honour. Charts are embedded
 in the file as `data:` URIs, so a Markdown export is one file and leaves nothing beside it."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,10 @@ def _cell(text: Any) -> str:
 
 
 def _table(t: Table) -> str:
-    lines = ["| " + " | ".join(_cell(h) for h in t.headers) + " |",
-             "|" + "|".join("---:" if i in t.numeric else "---" for i in range(len(t.headers))) + "|"]
+    lines = [
+        "| " + " | ".join(_cell(h) for h in t.headers) + " |",
+        "|" + "|".join("---:" if i in t.numeric else "---" for i in range(len(t.headers))) + "|",
+    ]
     for ri, row in enumerate(t.rows):
         cells = [_cell(c) for c in row]
         if ri in t.group_rows:
@@ -58,8 +61,13 @@ def _block(view: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=1)
 def env() -> Environment:
-    e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    e = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     e.filters["md"] = _md
     e.filters["block"] = _block
     return e

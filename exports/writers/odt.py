@@ -1,6 +1,7 @@
 """ODT (OpenDocument text) with odfpy. Arabic documents use the right-to-left writing mode
 (`style:writing-mode="rl-tb"`) for the page, paragraphs and tables, with the complex-script font
 and language set, so LibreOffice shapes and orders the text correctly."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,15 @@ from odf import draw, style, table, text
 from odf.opendocument import OpenDocumentText
 
 from exports.doc import (
-    Bullets, Document, Heading, Image, PageBreak, Para, Table, fitted_widths, text_dir,
+    Bullets,
+    Document,
+    Heading,
+    Image,
+    PageBreak,
+    Para,
+    Table,
+    fitted_widths,
+    text_dir,
 )
 
 FONT = "DejaVu Sans"
@@ -20,15 +29,25 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
     rtl = doc.rtl
     mode = "rl-tb" if rtl else "lr-tb"
     align = "end" if rtl else "start"
-    odt.fontfacedecls.addElement(style.FontFace(name=FONT, fontfamily=f"'{FONT}'",
-                                                fontfamilygeneric="swiss", fontpitch="variable"))
+    odt.fontfacedecls.addElement(
+        style.FontFace(name=FONT, fontfamily=f"'{FONT}'", fontfamilygeneric="swiss", fontpitch="variable")
+    )
     # page
     pl = style.PageLayout(name="Page")
     w, h = ("29.7cm", "21cm") if doc.landscape else ("21cm", "29.7cm")
     m = "1.3cm" if doc.landscape else "1.8cm"
-    pl.addElement(style.PageLayoutProperties(pagewidth=w, pageheight=h, printorientation=(
-        "landscape" if doc.landscape else "portrait"), margintop="1.5cm", marginbottom="1.5cm",
-        marginleft=m, marginright=m, writingmode=mode))
+    pl.addElement(
+        style.PageLayoutProperties(
+            pagewidth=w,
+            pageheight=h,
+            printorientation=("landscape" if doc.landscape else "portrait"),
+            margintop="1.5cm",
+            marginbottom="1.5cm",
+            marginleft=m,
+            marginright=m,
+            writingmode=mode,
+        )
+    )
     odt.automaticstyles.addElement(pl)
     odt.masterstyles.addElement(style.MasterPage(name="Standard", pagelayoutname=pl))
 
@@ -36,9 +55,17 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
 
     def text_props(size: str, bold: bool = False, italic: bool = False, color: str | None = None):
         # no hyphenation: LibreOffice would otherwise cut words in narrow table columns
-        kw = dict(fontname=FONT, fontnamecomplex=FONT, fontsize=size, fontsizecomplex=size,
-                  language="fr", country="FR", languagecomplex="ar", countrycomplex="MA",
-                  hyphenate="false")
+        kw = dict(
+            fontname=FONT,
+            fontnamecomplex=FONT,
+            fontsize=size,
+            fontsizecomplex=size,
+            language="fr",
+            country="FR",
+            languagecomplex="ar",
+            countrycomplex="MA",
+            hyphenate="false",
+        )
         if bold:
             kw.update(fontweight="bold", fontweightcomplex="bold")
         if italic:
@@ -47,8 +74,17 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
             kw["color"] = color
         return style.TextProperties(**kw)
 
-    def para_style(name: str, size: str, bold=False, italic=False, color=None, above="0cm",
-                   below="0.12cm", parent: str | None = None, extra: dict | None = None):
+    def para_style(
+        name: str,
+        size: str,
+        bold=False,
+        italic=False,
+        color=None,
+        above="0cm",
+        below="0.12cm",
+        parent: str | None = None,
+        extra: dict | None = None,
+    ):
         kw = {"name": name, "family": "paragraph"}
         if parent:
             kw["parentstylename"] = parent
@@ -76,12 +112,10 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
         "h2": para_style("Heading_20_2", "11.5pt", bold=True, color="#12395b", above="0.3cm"),
         "h3": para_style("Heading_20_3", "10pt", bold=True, above="0.2cm"),
         "note": para_style("Note", "8.5pt", italic=True, color="#555555"),
-        "placeholder": para_style("Placeholder", "9.5pt", italic=True, color="#777777",
-                                  below="1.5cm"),
+        "placeholder": para_style("Placeholder", "9.5pt", italic=True, color="#777777", below="1.5cm"),
         "cell": para_style("Cell", "8.5pt", below="0cm"),
         "cellhead": para_style("CellHead", "8.5pt", bold=True, below="0cm"),
-        "caption": para_style("Caption", "8pt", italic=True, color="#555555",
-                              extra={"textalign": "center"}),
+        "caption": para_style("Caption", "8pt", italic=True, color="#555555", extra={"textalign": "center"}),
         "centre": para_style("Centre", "9.5pt", extra={"textalign": "center"}),
         "break": para_style("Break", "2pt", extra={"breakbefore": "page"}),
     }
@@ -91,12 +125,14 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
     cell.addElement(style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm"))
     odt.automaticstyles.addElement(cell)
     head = style.Style(name="CellHeadBox", family="table-cell")
-    head.addElement(style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm",
-                                              backgroundcolor="#dde7f0"))
+    head.addElement(
+        style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm", backgroundcolor="#dde7f0")
+    )
     odt.automaticstyles.addElement(head)
     band = style.Style(name="CellBandBox", family="table-cell")
-    band.addElement(style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm",
-                                              backgroundcolor="#eef3f7"))
+    band.addElement(
+        style.TableCellProperties(border="0.5pt solid #9aa9b8", padding="0.05cm", backgroundcolor="#eef3f7")
+    )
     odt.automaticstyles.addElement(band)
     # bullets drawn by the list style (the items hold the text alone); in an Arabic document
     # the label sits on the right
@@ -105,8 +141,7 @@ def _styles(odt: OpenDocumentText, doc: Document) -> dict[str, style.Style]:
     level.addElement(style.ListLevelProperties(spacebefore="0.2cm", minlabelwidth="0.45cm"))
     bullets.addElement(level)
     odt.automaticstyles.addElement(bullets)
-    st.update({"cellbox": cell, "headbox": head, "bandbox": band, "_ltr": ltr_twins,
-               "bullets": bullets})
+    st.update({"cellbox": cell, "headbox": head, "bandbox": band, "_ltr": ltr_twins, "bullets": bullets})
     return st
 
 
@@ -145,11 +180,18 @@ def write_odt(doc: Document, path: Path) -> None:
     for b in doc.blocks:
         if isinstance(b, Heading):
             level = min(b.level, 3)
-            body.addElement(text.H(outlinelevel=level, stylename=_pick(st, f"h{level}", b.text),
-                                   text=b.text))
+            body.addElement(text.H(outlinelevel=level, stylename=_pick(st, f"h{level}", b.text), text=b.text))
         elif isinstance(b, Para):
-            _paragraphs(body, b.text, st, "placeholder" if b.style == "placeholder" else
-                        "note" if b.style in ("note", "meta") else "body")
+            _paragraphs(
+                body,
+                b.text,
+                st,
+                "placeholder"
+                if b.style == "placeholder"
+                else "note"
+                if b.style in ("note", "meta")
+                else "body",
+            )
         elif isinstance(b, Bullets):
             lst = text.List(stylename=st["bullets"])
             for it in b.items:
@@ -166,8 +208,9 @@ def write_odt(doc: Document, path: Path) -> None:
             w = min(b.width_cm, usable_cm)
             h = w * _ratio(b.path)
             p = text.P(stylename=st["centre"])
-            frame = draw.Frame(name=f"img{n_images}", anchortype="as-char", width=f"{w:.2f}cm",
-                               height=f"{h:.2f}cm")
+            frame = draw.Frame(
+                name=f"img{n_images}", anchortype="as-char", width=f"{w:.2f}cm", height=f"{h:.2f}cm"
+            )
             frame.addElement(draw.Image(href=href))
             p.addElement(frame)
             body.addElement(p)
@@ -180,6 +223,7 @@ def write_odt(doc: Document, path: Path) -> None:
 
 def _ratio(path: Path) -> float:
     from PIL import Image as PILImage
+
     with PILImage.open(path) as im:
         return im.height / im.width
 
@@ -187,9 +231,14 @@ def _ratio(path: Path) -> float:
 def _table(odt, b: Table, st, rtl: bool, usable_cm: float, n: int):
     ncol = len(b.headers)
     ts = style.Style(name=f"Tbl{n}", family="table")
-    ts.addElement(style.TableProperties(width=f"{usable_cm:.2f}cm", align="margins",
-                                        writingmode="rl-tb" if rtl else "lr-tb",
-                                        marginbottom="0.2cm"))
+    ts.addElement(
+        style.TableProperties(
+            width=f"{usable_cm:.2f}cm",
+            align="margins",
+            writingmode="rl-tb" if rtl else "lr-tb",
+            marginbottom="0.2cm",
+        )
+    )
     odt.automaticstyles.addElement(ts)
     t = table.Table(name=f"Table{n}", stylename=ts)
     for i, w in enumerate(fitted_widths(b, usable_cm, CHAR_CM)):
@@ -208,8 +257,7 @@ def _table(odt, b: Table, st, rtl: bool, usable_cm: float, n: int):
     for ri, row in enumerate(b.rows):
         tr = table.TableRow()
         if ri in b.group_rows:
-            c = table.TableCell(stylename=st["bandbox"], valuetype="string",
-                                numbercolumnsspanned=ncol)
+            c = table.TableCell(stylename=st["bandbox"], valuetype="string", numbercolumnsspanned=ncol)
             _paragraphs(c, row[0], st, "cellhead")
             tr.addElement(c)
             for _ in range(ncol - 1):

@@ -2,6 +2,7 @@
 title and the meta lines). Arabic workbooks show their sheets right to left. Numbers are
 numbers and dates are dates (with a display format); a cell holds its value alone, without the
 invisible isolation marks a document's text carries (the cell's reading order does that job)."""
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,7 @@ def sheet_title(name: str, used: set[str]) -> str:
     title, i = base, 2
     while title.lower() in used:
         suffix = f" ({i})"
-        title = base[:31 - len(suffix)] + suffix
+        title = base[: 31 - len(suffix)] + suffix
         i += 1
     used.add(title.lower())
     return title
@@ -66,8 +67,9 @@ def _cell_value(value: Any, lang: str, numeric: bool) -> Any:
 def align(value, rtl: bool) -> Alignment:
     """Right-to-left reading order for Arabic cells (a Latin cell stays left-to-right)."""
     r = is_rtl_text(str(value), rtl)
-    return Alignment(wrap_text=True, vertical="top", horizontal="right" if r else "left",
-                     readingOrder=2 if r else 1)
+    return Alignment(
+        wrap_text=True, vertical="top", horizontal="right" if r else "left", readingOrder=2 if r else 1
+    )
 
 
 def write_table(ws, t: Table, start_row: int, rtl: bool, lang: str = "fr") -> int:

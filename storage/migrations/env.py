@@ -3,6 +3,7 @@
 The database comes from `config.attributes["connection"]` (an open Connection) or else from
 `config.attributes["url"]`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Literal

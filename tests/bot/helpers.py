@@ -1,4 +1,5 @@
 """A small driver for conversations through the real dispatcher (tests only)."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,9 +20,14 @@ BIDI_CONTROLS = {ord(c): None for c in "\u2066\u2067\u2068\u2069\u200e\u200f"}
 
 def make_dispatcher(uow_factory, nlu=None) -> Dispatcher:
     handlers = load_handlers()
-    services = Services(engine=Engine(handlers.registry), handlers=handlers,
-                        catalog=default_catalog(), nlu=nlu, communes=load_communes(),
-                        knowledge=load_knowledge())
+    services = Services(
+        engine=Engine(handlers.registry),
+        handlers=handlers,
+        catalog=default_catalog(),
+        nlu=nlu,
+        communes=load_communes(),
+        knowledge=load_knowledge(),
+    )
     return Dispatcher(uow_factory, services)
 
 
@@ -35,6 +41,7 @@ def invite(uow_factory, role="official", commune="Berkane", days=30) -> str:
 @dataclass
 class Chat:
     """One user talking to the bot on the console channel."""
+
     dispatcher: Dispatcher
     user: str = "u1"
     channel: str = "console"
@@ -42,8 +49,9 @@ class Chat:
 
     def _send(self, **kw) -> list[Rendered]:
         kw.setdefault("message_id", f"m{next(_ids)}")
-        out = self.dispatcher.handle(Incoming(channel=self.channel, chat_id=self.user,
-                                              user_ref=self.user, **kw))
+        out = self.dispatcher.handle(
+            Incoming(channel=self.channel, chat_id=self.user, user_ref=self.user, **kw)
+        )
         # as a channel does: a reply's job (an export) runs just before it is sent
         replies = [self.dispatcher.fulfil(r) for r in out.replies]
         self.log.extend(replies)

@@ -1,4 +1,5 @@
 """Conversations through the real dispatcher on the real databases (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import threading
@@ -16,14 +17,25 @@ AR = "\u0600-\u06ff"
 
 class KeywordNLU:
     """A fake NLU for unit tests: a few fixed words → intents, language by script."""
-    table = {"aide": "help", "3awni": "help", "annuler": "cancel", "menu": "menu",
-             "retour": "back", "langue": "change_language"}
+
+    table = {
+        "aide": "help",
+        "3awni": "help",
+        "annuler": "cancel",
+        "menu": "menu",
+        "retour": "back",
+        "langue": "change_language",
+    }
 
     def parse(self, text, *, hint=None):
         lang = "ar" if any("\u0600" <= c <= "\u06ff" for c in text) else "fr"
         name = self.table.get(text.strip().lower(), "out_of_scope")
-        return Understanding(text=text, language=lang, command_only=name != "out_of_scope",
-                             intent=Intent(name=name, confidence=0.95 if name != "out_of_scope" else 0.4))
+        return Understanding(
+            text=text,
+            language=lang,
+            command_only=name != "out_of_scope",
+            intent=Intent(name=name, confidence=0.95 if name != "out_of_scope" else 0.4),
+        )
 
 
 @pytest.fixture
@@ -69,8 +81,9 @@ def test_a_reused_or_expired_code_is_refused(chat, uow_factory):
     assert "salat salahiya" in other.text(r)
 
 
-@pytest.mark.parametrize("lang,needle", [
-    ("ar", "رمز دعوة"), ("ary", "كود ديال الدعوة"), ("ary-Latn", "code dyal da3wa")])
+@pytest.mark.parametrize(
+    "lang,needle", [("ar", "رمز دعوة"), ("ary", "كود ديال الدعوة"), ("ary-Latn", "code dyal da3wa")]
+)
 def test_onboarding_in_each_language(chat, uow_factory, lang, needle):
     chat.say("سلام")
     r = chat.press(f"lang:{lang}")
@@ -88,11 +101,13 @@ def test_the_first_message_guesses_the_language(chat):
 
 def test_a_message_delivered_twice_is_handled_once(chat):
     chat.say("bonjour")
-    first = chat.dispatcher.handle(Incoming(channel="console", chat_id="u1", user_ref="u1",
-                                            message_id="tg-42", button="lang:fr"))
+    first = chat.dispatcher.handle(
+        Incoming(channel="console", chat_id="u1", user_ref="u1", message_id="tg-42", button="lang:fr")
+    )
     version = _version(chat)
-    again = chat.dispatcher.handle(Incoming(channel="console", chat_id="u1", user_ref="u1",
-                                            message_id="tg-42", button="lang:fr"))
+    again = chat.dispatcher.handle(
+        Incoming(channel="console", chat_id="u1", user_ref="u1", message_id="tg-42", button="lang:fr")
+    )
     assert first.replies and not again.replies and again.duplicate
     assert _version(chat) == version
 
@@ -166,8 +181,9 @@ def test_two_messages_at_once_leave_a_consistent_state(uow_factory):
     def send(i: int) -> None:
         try:
             barrier.wait()
-            chat.dispatcher.handle(Incoming(channel="console", chat_id="u1", user_ref="u1",
-                                            message_id=f"c{i % 4}", text="aide"))
+            chat.dispatcher.handle(
+                Incoming(channel="console", chat_id="u1", user_ref="u1", message_id=f"c{i % 4}", text="aide")
+            )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -184,10 +200,12 @@ def test_two_messages_at_once_leave_a_consistent_state(uow_factory):
 
 def test_an_invite_code_is_never_read_as_a_command(uow_factory):
     """Even when the NLU is sure that the code means 'menu', the code step takes it literally."""
+
     class SureMenu(KeywordNLU):
         def parse(self, text, *, hint=None):
-            return Understanding(text=text, language="fr", intent=Intent(name="menu", confidence=0.99),
-                                 command_only=True)
+            return Understanding(
+                text=text, language="fr", intent=Intent(name="menu", confidence=0.99), command_only=True
+            )
 
     chat = Chat(make_dispatcher(uow_factory, nlu=SureMenu()))
     chat.press("lang:fr")
@@ -225,8 +243,11 @@ def test_a_slow_job_reads_apart_and_does_not_hold_up_other_messages(db_url):
         with ThreadPoolExecutor(max_workers=1) as pool:
             job = pool.submit(d.fulfil, Rendered(text="", job={"kind": "slow"}))
             assert reading.wait(10)
-            out = d.handle(Incoming(channel="console", chat_id="other", user_ref="other",
-                                    message_id="m-other", text="bonjour"))
+            out = d.handle(
+                Incoming(
+                    channel="console", chat_id="other", user_ref="other", message_id="m-other", text="bonjour"
+                )
+            )
             handled_while_the_job_ran = not job.done()
             release.set()
             assert job.result(10).text

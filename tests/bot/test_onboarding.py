@@ -1,5 +1,6 @@
 """Onboarding with an invite code typed early (first message, language question) and greetings
 at the code question, through the real dispatcher."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,6 +13,7 @@ from tests.dialogues.helpers import text_of
 
 class GuessNLU:
     """Language by script and a few Darija words; "greet" for greetings (as the real NLU)."""
+
     greetings = {"bonjour", "salam", "السلام عليكم", "سلام", "salut"}
 
     def parse(self, text, *, hint=None):
@@ -22,8 +24,9 @@ class GuessNLU:
         elif any(w in t.split() for w in ("salam", "wach", "3afak")):
             lang = "ary-Latn"
         name = "greet" if t in self.greetings else "out_of_scope"
-        return Understanding(text=text, language=lang,
-                             intent=Intent(name=name, confidence=0.95 if name == "greet" else 0.3))
+        return Understanding(
+            text=text, language=lang, intent=Intent(name=name, confidence=0.95 if name == "greet" else 0.3)
+        )
 
 
 @pytest.fixture
@@ -36,10 +39,11 @@ def user(uow_factory, ref="u1"):
         return uow.users.by_identity("console", ref)
 
 
-@pytest.mark.parametrize("greeting,lang", [("bonjour", "fr"), ("السلام عليكم", "ar"),
-                                           ("سلام", "ary"), ("salam wach labas", "ary-Latn")])
-def test_a_code_typed_at_the_language_question_keeps_the_guessed_language(chat, uow_factory,
-                                                                           greeting, lang):
+@pytest.mark.parametrize(
+    "greeting,lang",
+    [("bonjour", "fr"), ("السلام عليكم", "ar"), ("سلام", "ary"), ("salam wach labas", "ary-Latn")],
+)
+def test_a_code_typed_at_the_language_question_keeps_the_guessed_language(chat, uow_factory, greeting, lang):
     r = chat.say(greeting)
     assert chat.buttons(r)[:4] == ["lang:fr", "lang:ar", "lang:ary", "lang:ary-Latn"]
     code = invite(uow_factory, "official", "Berkane")
@@ -75,8 +79,9 @@ def test_a_word_of_eight_letters_is_not_taken_for_a_code(chat, uow_factory):
     assert user(uow_factory) is None
 
 
-@pytest.mark.parametrize("lang,greeting", [("fr", "Bonjour"), ("ar", "السلام عليكم"),
-                                           ("ary", "سلام"), ("ary-Latn", "salam")])
+@pytest.mark.parametrize(
+    "lang,greeting", [("fr", "Bonjour"), ("ar", "السلام عليكم"), ("ary", "سلام"), ("ary-Latn", "salam")]
+)
 def test_a_greeting_at_the_code_question_is_answered_as_one(chat, uow_factory, lang, greeting):
     chat.say("hello")
     chat.press(f"lang:{lang}")

@@ -1,6 +1,7 @@
 """How the dispatcher reads typed text: commands only when a message is nothing but a command,
 leaving a dialogue with input asks first and keeps a draft, the menu is routed by meaning. With
 the real fallback parser (no Rasa: the corpus in tests/conversations runs the real Rasa)."""
+
 from __future__ import annotations
 
 import pytest
@@ -75,14 +76,17 @@ def test_a_message_without_input_leaves_at_once(chat):
     assert chat.state()["dialogue"] == "menu" and "Que voulez-vous faire" in chat.text(r)
 
 
-@pytest.mark.parametrize("lang, typed, dialogue", [
-    ("fr", "je veux voir mes projets", "projects"),
-    ("ary", "بغيت نشوف المشاريع ديالي", "projects"),
-    ("ary-Latn", "bghit nzid indicateur", "indicators"),
-    ("ar", "إضافة مؤشر", "indicators"),
-    ("fr", "exporter un document", "export"),
-    ("ary-Latn", "ndiro sondage", "poll"),
-])
+@pytest.mark.parametrize(
+    "lang, typed, dialogue",
+    [
+        ("fr", "je veux voir mes projets", "projects"),
+        ("ary", "بغيت نشوف المشاريع ديالي", "projects"),
+        ("ary-Latn", "bghit nzid indicateur", "indicators"),
+        ("ar", "إضافة مؤشر", "indicators"),
+        ("fr", "exporter un document", "export"),
+        ("ary-Latn", "ndiro sondage", "poll"),
+    ],
+)
 def test_free_text_at_the_menu_is_routed_by_meaning(sqlite_uow_factory, lang, typed, dialogue):
     seed_projects(sqlite_uow_factory)
     chat = registered_chat(sqlite_uow_factory, lang)

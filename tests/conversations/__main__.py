@@ -5,6 +5,7 @@
 --url: the Rasa server (default: the configured one; "none" = the fallback parser only);
 -k: only exchanges whose id contains WORDS; -v: print each exchange's transcript.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,6 +29,7 @@ def main() -> int:
     url = args.url
     if url is None:
         from bot.settings import load_settings
+
         url = load_settings().nlu.url
     nlu = make_nlu(None if url == "none" else url, timeout=10.0)
     services = make_services(nlu)

@@ -5,6 +5,7 @@ the NLU it is given: the real Rasa in the test suite) on its own SQLite database
 stored is compared with what the exchange expects. Each typed answer is counted as understood at
 the first try or not (the bot asked again, or asked a clarifying question first).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -91,11 +92,17 @@ def load(directory: Path = HERE) -> list[Exchange]:
             if not ex.get("stored"):
                 raise ValueError(f"{path.name}: {name}: every exchange asserts what is stored")
             given = ex.get("given") or []
-            out.append(Exchange(
-                name=name, file=path.name, lang=ex_lang,
-                role=None if ex.get("role", "official") in (None, "none") else ex.get("role", "official"),
-                given=[given] if isinstance(given, str) else list(given),
-                turns=[_turn(t) for t in ex.get("say") or []], stored=ex["stored"]))
+            out.append(
+                Exchange(
+                    name=name,
+                    file=path.name,
+                    lang=ex_lang,
+                    role=None if ex.get("role", "official") in (None, "none") else ex.get("role", "official"),
+                    given=[given] if isinstance(given, str) else list(given),
+                    turns=[_turn(t) for t in ex.get("say") or []],
+                    stored=ex["stored"],
+                )
+            )
     names = [e.id for e in out]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
@@ -104,14 +111,24 @@ def load(directory: Path = HERE) -> list[Exchange]:
 
 
 # -- seeds --------------------------------------------------------------------------------------
-TITLES = {"fr": "Ateliers emploi jeunes", "ar": "ورشات تشغيل الشباب",
-          "ary": "ورشات الخدمة للشباب", "ary-Latn": "Ateliers l khedma l chabab"}
-EFFECTS = {"fr": "D'ici 12 mois, les jeunes formés trouvent un emploi",
-           "ar": "في غضون 12 شهرا، يجد الشباب المكوَّنون عملا",
-           "ary": "من هنا 12 شهر، الشباب اللي تكونو غادي يلقاو خدمة",
-           "ary-Latn": "men hna 12 chhar, chabab li tkawno ghadi yl9aw khedma"}
-INDICATORS = {"fr": "% de jeunes formés en emploi", "ar": "نسبة الشباب المكوَّنين الذين يعملون",
-              "ary": "نسبة الشباب اللي خدامين", "ary-Latn": "% dyal chabab li khddamin"}
+TITLES = {
+    "fr": "Ateliers emploi jeunes",
+    "ar": "ورشات تشغيل الشباب",
+    "ary": "ورشات الخدمة للشباب",
+    "ary-Latn": "Ateliers l khedma l chabab",
+}
+EFFECTS = {
+    "fr": "D'ici 12 mois, les jeunes formés trouvent un emploi",
+    "ar": "في غضون 12 شهرا، يجد الشباب المكوَّنون عملا",
+    "ary": "من هنا 12 شهر، الشباب اللي تكونو غادي يلقاو خدمة",
+    "ary-Latn": "men hna 12 chhar, chabab li tkawno ghadi yl9aw khedma",
+}
+INDICATORS = {
+    "fr": "% de jeunes formés en emploi",
+    "ar": "نسبة الشباب المكوَّنين الذين يعملون",
+    "ary": "نسبة الشباب اللي خدامين",
+    "ary-Latn": "% dyal chabab li khddamin",
+}
 
 
 def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[str, Any]:
@@ -122,17 +139,28 @@ def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[
     unknown = set(given) - {"project", "effect", "indicator", "poll"}
     if unknown:
         raise ValueError(f"unknown seeds {sorted(unknown)}")
-    project = Project(commune_id="berkane", title=TITLES[lang], problem="-",
-                      activities=["ateliers"], created_by=user_id,
-                      publics=[TargetPublic(category="youth", expected_number=120)])
+    project = Project(
+        commune_id="berkane",
+        title=TITLES[lang],
+        problem="-",
+        activities=["ateliers"],
+        created_by=user_id,
+        publics=[TargetPublic(category="youth", expected_number=120)],
+    )
     if "effect" in given or "indicator" in given:
-        effect = Effect(statement=EFFECTS[lang], domain="employment_income", public="youth",
-                        horizon="P12M")
+        effect = Effect(statement=EFFECTS[lang], domain="employment_income", public="youth", horizon="P12M")
         if "indicator" in given:
-            effect.indicators.append(Indicator(label=INDICATORS[lang], unit="percent",
-                                               definition="-", calculation="-",
-                                               baseline_value=10, target_value=40,
-                                               disaggregation=["sex"]))
+            effect.indicators.append(
+                Indicator(
+                    label=INDICATORS[lang],
+                    unit="percent",
+                    definition="-",
+                    calculation="-",
+                    baseline_value=10,
+                    target_value=40,
+                    disaggregation=["sex"],
+                )
+            )
         project.effects.append(effect)
     with uow_factory() as uow:
         saved = uow.projects.add(project)
@@ -153,9 +181,14 @@ def seed(uow_factory, lang: str, given: list[str], user_id: int | None) -> dict[
 # -- playing --------------------------------------------------------------------------------------
 def make_services(nlu) -> Services:
     handlers = load_handlers()
-    services = Services(engine=Engine(handlers.registry), handlers=handlers,
-                        catalog=default_catalog(), nlu=nlu, communes=load_communes(),
-                        knowledge=load_knowledge())
+    services = Services(
+        engine=Engine(handlers.registry),
+        handlers=handlers,
+        catalog=default_catalog(),
+        nlu=nlu,
+        communes=load_communes(),
+        knowledge=load_knowledge(),
+    )
     install(services, None, "sqlite://", key=b"corpus-key-not-secret")  # polls, pseudonyms
     return services
 
@@ -185,8 +218,11 @@ class Player:
             kw.update(command=name, command_arg=arg.strip() or None)
         else:
             kw["text"] = line
-        out = self.dispatcher.handle(Incoming(channel=self.channel, chat_id=self.user,
-                                              user_ref=self.user, message_id=f"c{next(_ids)}", **kw))
+        out = self.dispatcher.handle(
+            Incoming(
+                channel=self.channel, chat_id=self.user, user_ref=self.user, message_id=f"c{next(_ids)}", **kw
+            )
+        )
         self.last = [self.dispatcher.fulfil(r) for r in out.replies]
         return self.last, out.refused
 
@@ -207,8 +243,9 @@ class Player:
 
     def register(self, lang: str, role: str) -> int:
         with self.uow_factory() as uow:
-            code = create_invite(uow, load_communes(), None if role == "coordinator" else "Berkane",
-                                 role, 30).code
+            code = create_invite(
+                uow, load_communes(), None if role == "coordinator" else "Berkane", role, 30
+            ).code
             uow.commit()
         nlu, self.dispatcher.services.nlu = self.dispatcher.services.nlu, None
         try:  # registration is the onboarding's business, not what the corpus measures
@@ -234,8 +271,9 @@ def play(exchange: Exchange, services: Services, uow_factory) -> Result:
     if exchange.role:
         player.send("/menu")
     for turn in exchange.turns:
-        if turn.if_offered and not any(b.data.startswith(turn.if_offered)
-                                       for r in player.last for b in r.buttons):
+        if turn.if_offered and not any(
+            b.data.startswith(turn.if_offered) for r in player.last for b in r.buttons
+        ):
             continue
         for k, line in enumerate(turn.tries):
             line = line.format(**params) if "{" in line else line
@@ -257,11 +295,11 @@ def play(exchange: Exchange, services: Services, uow_factory) -> Result:
                 break
         st = player.state()
         if turn.step is not None and st.get("step") != turn.step:
-            result.problems.append(f"after {turn.tries!r}: step {st.get('step')!r}, "
-                                   f"expected {turn.step!r}")
+            result.problems.append(f"after {turn.tries!r}: step {st.get('step')!r}, expected {turn.step!r}")
         if turn.dialogue is not None and (st.get("dialogue") or "-") != turn.dialogue:
-            result.problems.append(f"after {turn.tries!r}: dialogue {st.get('dialogue')!r}, "
-                                   f"expected {turn.dialogue!r}")
+            result.problems.append(
+                f"after {turn.tries!r}: dialogue {st.get('dialogue')!r}, expected {turn.dialogue!r}"
+            )
         offered = [b.data for r in player.last for b in r.buttons]
         for b in turn.buttons:
             if not any(o == b or o.startswith(b) for o in offered):
@@ -351,7 +389,7 @@ def today() -> date:
 
 
 def relative_date(expr: str, now: date | None = None) -> date:
-    """"+12m": the last day of the month 12 months from now; "start-1m": the first day of last
+    """ "+12m": the last day of the month 12 months from now; "start-1m": the first day of last
     month; "next 03-31": the next 31 March after today; "end": the last day of this month."""
     now = now or today()
     m = re.fullmatch(r"start-(\d+)m", expr)

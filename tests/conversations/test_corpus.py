@@ -1,6 +1,7 @@
 """The conversation corpus on the real Rasa: every exchange stores what it should, and typed
 answers are understood at the first try often enough in each variant (figures in the README:
 `.venv/bin/python -m pytest tests/conversations -q -s` prints them)."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,8 +53,11 @@ def test_answers_understood_at_the_first_try(services, tmp_path_factory, _sqlite
     session are played here)."""
     rows = []
     for lang in LANGS:
-        results = [RESULTS.get(e.id) or _play(e, services, tmp_path_factory, _sqlite_template)
-                   for e in CORPUS if e.lang == lang]
+        results = [
+            RESULTS.get(e.id) or _play(e, services, tmp_path_factory, _sqlite_template)
+            for e in CORPUS
+            if e.lang == lang
+        ]
         typed = sum(r.typed for r in results)
         first = sum(r.first_try for r in results)
         rows.append((lang, len(results), typed, first))

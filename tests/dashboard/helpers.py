@@ -1,4 +1,5 @@
 """Reading figures back from the dashboard's HTML, and the demo programme the tests use."""
+
 from __future__ import annotations
 
 import re
@@ -60,6 +61,7 @@ def html_attrs(html: str) -> dict[str, str]:
 
 def seed_programme(uow_factory, respondents: int = 12) -> None:
     from bot.commands.demo import seed
+
     with uow_factory() as uow:
         seed(uow, respondents=respondents)
         uow.commit()

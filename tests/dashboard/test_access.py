@@ -1,5 +1,6 @@
 """Signing in to the dashboard with a link the bot sends, sessions, CSRF, who sees what, and
 the audit log: through the real ASGI app of `athar web` (Starlette's test client)."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ LINK = re.compile(r"(https?://[^\s\u2066-\u2069]+)/dashboard/signin/([A-Za-z0-9_
 
 @pytest.fixture
 def athar(seeded_db_url):
-    settings = load_settings(database_url=seeded_db_url, nlu={"url": ""},
-                             dashboard={"url": "http://testserver"})
+    settings = load_settings(
+        database_url=seeded_db_url, nlu={"url": ""}, dashboard={"url": "http://testserver"}
+    )
     app = build_app(settings, nlu=None)
     yield app
     app.close()
@@ -35,8 +37,9 @@ def web(athar):
         yield client
 
 
-def link_from_bot(athar, user="amina", role="official", commune="Berkane", lang="fr",
-                  registered=True) -> tuple[str, str]:
+def link_from_bot(
+    athar, user="amina", role="official", commune="Berkane", lang="fr", registered=True
+) -> tuple[str, str]:
     """Register a user in the chat (unless done), send /dashboard, return (reply text, link path)."""
     chat = Chat(athar.dispatcher, user=user)
     if registered:
@@ -75,8 +78,11 @@ def test_an_official_signs_in_with_the_link_and_sees_only_their_commune(athar, w
         other = uow.projects.list("tanger")[0].id
         other_poll = uow.polls.list(other)[0].id
     assert web.get(f"/dashboard/project/{project}").status_code == 200
-    for refused in ("/dashboard/commune/tanger", f"/dashboard/project/{other}",
-                    f"/dashboard/poll/{other_poll}"):
+    for refused in (
+        "/dashboard/commune/tanger",
+        f"/dashboard/project/{other}",
+        f"/dashboard/poll/{other_poll}",
+    ):
         r = web.get(refused)
         assert r.status_code == 403, refused
         assert "Tanger" not in r.text
@@ -93,8 +99,10 @@ def test_a_link_works_once_and_not_after_it_expires(athar, web):
     assert again.get("/dashboard/commune/berkane").status_code == 401  # no session
     _, path2 = link_from_bot(athar, user="amina2")
     with athar.db_engine.begin() as conn:
-        conn.execute(text("UPDATE web_tokens SET expires_at = :t WHERE kind = 'link' AND used_at IS NULL"),
-                     {"t": (utcnow() - timedelta(seconds=1)).replace(tzinfo=None)})
+        conn.execute(
+            text("UPDATE web_tokens SET expires_at = :t WHERE kind = 'link' AND used_at IS NULL"),
+            {"t": (utcnow() - timedelta(seconds=1)).replace(tzinfo=None)},
+        )
     r = again.post(path2)
     assert r.status_code == 410 and "expir" in r.text
     assert again.get("/dashboard/signin/nothing-like-a-link").status_code == 404
@@ -124,10 +132,17 @@ def test_forms_need_the_csrf_token_and_the_language_is_kept_per_user(athar, web)
     token = csrf(page.text)
     assert web.post("/dashboard/language", data={"lang": "ar"}).status_code == 403
     assert web.post("/dashboard/language", data={"lang": "ar", "csrf": "0" * 64}).status_code == 403
-    assert web.post("/dashboard/language", data={"lang": "ar", "csrf": token},
-                    headers={"origin": "https://evil.example"}).status_code == 403
-    r = web.post("/dashboard/language", data={"lang": "ar", "csrf": token,
-                                              "next": "/dashboard/commune/berkane"})
+    assert (
+        web.post(
+            "/dashboard/language",
+            data={"lang": "ar", "csrf": token},
+            headers={"origin": "https://evil.example"},
+        ).status_code
+        == 403
+    )
+    r = web.post(
+        "/dashboard/language", data={"lang": "ar", "csrf": token, "next": "/dashboard/commune/berkane"}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/dashboard/commune/berkane"
     assert html_attrs(web.get("/dashboard/commune/berkane").text) == {"lang": "ar", "dir": "rtl"}
     r = web.post("/dashboard/language", data={"lang": "ar", "csrf": token, "next": "https://evil.example/"})
@@ -163,8 +178,9 @@ def test_a_coordinator_sees_the_programme_and_every_access_is_logged(athar, web)
 
 def test_secure_cookie_over_https(athar):
     _, path = link_from_bot(athar)
-    with TestClient(create_app(athar.settings, athar=athar), base_url="https://testserver",
-                    follow_redirects=False) as client:
+    with TestClient(
+        create_app(athar.settings, athar=athar), base_url="https://testserver", follow_redirects=False
+    ) as client:
         r = sign_in(client, path)
     assert "Secure" in r.headers["set-cookie"]
 

@@ -11,6 +11,7 @@ an expired one. Screenshots of every page are kept in var/test-artifacts/dashboa
 `make test` installs Chromium and chromedriver with apt (bot/dashboard/dashboard.mk); where they
 cannot be installed these tests are skipped with the reason.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,14 +46,15 @@ def _browser() -> tuple[str, str] | str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     if not chromium or not driver:
-        return ("Chromium and chromedriver are not installed and could not be installed here "
-                "(make test runs `make dashboard-testdeps`: apt-get install chromium chromium-driver)")
+        return (
+            "Chromium and chromedriver are not installed and could not be installed here "
+            "(make test runs `make dashboard-testdeps`: apt-get install chromium chromium-driver)"
+        )
     return chromium, driver
 
 
 BROWSER = _browser()
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(isinstance(BROWSER, str), reason=str(BROWSER))]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(isinstance(BROWSER, str), reason=str(BROWSER))]
 
 
 def _free_port() -> int:
@@ -65,12 +67,19 @@ def _free_port() -> int:
 def server(seeded_db_url):
     """`athar web`'s app on a loopback port (uvicorn in a thread); yields (base URL, app)."""
     import uvicorn
+
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = load_settings(database_url=seeded_db_url, nlu={"url": ""}, dashboard={"url": base})
     athar = build_app(settings, nlu=None)
-    config = uvicorn.Config(create_app(settings, athar=athar), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings, athar=athar),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -88,12 +97,21 @@ def server(seeded_db_url):
 def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     chromium, driver = BROWSER  # type: ignore[misc]
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1000", "--lang=fr-FR", "--no-first-run",
-                "--disable-extensions", "--disable-background-networking"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--lang=fr-FR",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+    ):
         options.add_argument(arg)
     b = webdriver.Chrome(service=Service(driver), options=options)
     b.set_page_load_timeout(30)
@@ -101,8 +119,7 @@ def browser():
     b.quit()
 
 
-def link(athar, user: str, role: str = "official", commune: str | None = "Berkane",
-         lang: str = "fr") -> str:
+def link(athar, user: str, role: str = "official", commune: str | None = "Berkane", lang: str = "fr") -> str:
     chat = Chat(athar.dispatcher, user=user)
     chat.register(athar.uow_factory, role, commune, lang)
     said = Chat.text(chat.command("dashboard"))
@@ -116,6 +133,7 @@ def open_link(b, url: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
+
     b.get(url)
     button = b.find_element(By.ID, "signin")
     button.click()
@@ -135,18 +153,22 @@ def shot(b, name: str) -> None:
 
 def figure(b, row_attr: str, row: str, name: str) -> int:
     from selenium.webdriver.common.by import By
+
     cell = b.find_element(By.CSS_SELECTOR, f'[{row_attr}="{row}"] [data-figure="{name}"]')
     return int(re.sub(r"\D", "", re.search(r"\d[\d\s\u00a0\u202f.]*", cell.text).group(0)))
 
 
 def layout(b) -> tuple[str, str]:
-    return (b.execute_script("return document.documentElement.dir"),
-            b.execute_script("return getComputedStyle(document.body).direction"))
+    return (
+        b.execute_script("return document.documentElement.dir"),
+        b.execute_script("return getComputedStyle(document.body).direction"),
+    )
 
 
 def first_column_side(b, table_id: str) -> str:
     """Which side the first column of a table is on: 'right' in a right-to-left layout."""
     from selenium.webdriver.common.by import By
+
     ths = b.find_elements(By.CSS_SELECTOR, f"#{table_id} thead th")
     first, last = ths[0].rect["x"], ths[-1].rect["x"]
     return "right" if first > last else "left"
@@ -156,6 +178,7 @@ def switch_language(b) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
+
     button = b.find_element(By.CSS_SELECTOR, "form.lang button")
     button.click()
     WebDriverWait(b, 15).until(ec.staleness_of(button))
@@ -173,8 +196,12 @@ def test_coordinator_pages_in_french_and_arabic(server, browser):
         follow = next(p for p in polls if p.wave == "follow-up")
         follow_answered = sum(1 for r in uow.respondents.list(follow.id) if r.consent)
         all_projects = len(uow.projects.list())
-    pages = {"overview": "/dashboard", "commune": "/dashboard/commune/berkane",
-             "project": f"/dashboard/project/{project.id}", "poll": f"/dashboard/poll/{follow.id}"}
+    pages = {
+        "overview": "/dashboard",
+        "commune": "/dashboard/commune/berkane",
+        "project": f"/dashboard/project/{project.id}",
+        "poll": f"/dashboard/poll/{follow.id}",
+    }
     for lang in ("fr", "ar"):
         for name, path in pages.items():
             b.get(base + path)
@@ -186,8 +213,12 @@ def test_coordinator_pages_in_french_and_arabic(server, browser):
                 assert figure(b, "data-commune", "", "projects") == all_projects
                 assert first_column_side(b, "communes") == ("right" if lang == "ar" else "left")
             if name == "project":
-                ind = next(i for e in project.effects for i in e.indicators
-                           if value_at(i, TODAY) is not None and i.target_value is not None)
+                ind = next(
+                    i
+                    for e in project.effects
+                    for i in e.indicators
+                    if value_at(i, TODAY) is not None and i.target_value is not None
+                )
                 assert figure(b, "data-indicator", str(ind.id), "latest") == int(value_at(ind, TODAY).value)
                 assert figure(b, "data-indicator", str(ind.id), "target") == int(ind.target_value)
                 assert b.find_elements("css selector", f'[data-indicator="{ind.id}"] svg.chart')
@@ -196,7 +227,8 @@ def test_coordinator_pages_in_french_and_arabic(server, browser):
                 assert int(shown.get_attribute("data-value")) == follow_answered
                 assert str(follow_answered) in shown.text
                 svg_dir = b.execute_script(
-                    "const s = document.querySelector('svg.chart'); return s && getComputedStyle(s).direction")
+                    "const s = document.querySelector('svg.chart'); return s && getComputedStyle(s).direction"
+                )
                 assert svg_dir == ("rtl" if lang == "ar" else "ltr")
             shot(b, f"{name}-{lang}")
         if lang == "fr":
@@ -235,8 +267,10 @@ def test_refusals_in_the_browser(server, browser):
     # an expired link
     expired = link(athar, "omar")
     with athar.db_engine.begin() as conn:
-        conn.execute(text("UPDATE web_tokens SET expires_at = :t WHERE kind = 'link' AND used_at IS NULL"),
-                     {"t": (utcnow() - timedelta(seconds=1)).replace(tzinfo=None)})
+        conn.execute(
+            text("UPDATE web_tokens SET expires_at = :t WHERE kind = 'link' AND used_at IS NULL"),
+            {"t": (utcnow() - timedelta(seconds=1)).replace(tzinfo=None)},
+        )
     b.get(expired)
     assert "expiré" in b.find_element("css selector", ".error").text
     assert not b.find_elements("id", "signin")

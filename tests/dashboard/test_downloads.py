@@ -1,5 +1,6 @@
 """Downloads from the dashboard: every export as a job with its own page, only what the viewer
 may have, the file its owner's only."""
+
 from __future__ import annotations
 
 import re
@@ -67,12 +68,14 @@ def test_what_an_official_may_not_download(athar, web):  # noqa: F811
         other = uow.projects.list("tanger")[0].id
         my_poll = uow.polls.list(mine)[0].id
     page = f"/dashboard/project/{mine}"
-    refused = [dict(what="logframe", fmt="pdf", lang="fr", project=str(other)),
-               dict(what="results", fmt="csv", lang="fr", poll=str(my_poll)),  # row-level
-               dict(what="report_final", fmt="pdf", lang="fr"),  # the whole programme
-               dict(what="report_final", fmt="pdf", lang="fr", commune="tanger"),
-               dict(what="logframe", fmt="exe", lang="fr", project=str(mine)),
-               dict(what="report_semester", fmt="pdf", lang="fr", commune="berkane", period="1999-S1")]
+    refused = [
+        dict(what="logframe", fmt="pdf", lang="fr", project=str(other)),
+        dict(what="results", fmt="csv", lang="fr", poll=str(my_poll)),  # row-level
+        dict(what="report_final", fmt="pdf", lang="fr"),  # the whole programme
+        dict(what="report_final", fmt="pdf", lang="fr", commune="tanger"),
+        dict(what="logframe", fmt="exe", lang="fr", project=str(mine)),
+        dict(what="report_semester", fmt="pdf", lang="fr", commune="berkane", period="1999-S1"),
+    ]
     for form in refused:
         assert ask(web, page, **form).status_code == 403, form
     poll_page = web.get(f"/dashboard/poll/{my_poll}").text

@@ -1,5 +1,6 @@
 """The dashboard's pages against the database: every figure a page shows is checked against
 the records themselves (counted here directly, not through the dashboard's code)."""
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,13 @@ def test_overview_figures_match_the_records(programme):
         for c in load_communes():
             row = rows[c.id]
             projects = [uow.projects.get(s.id) for s in uow.projects.list(c.id)]
-            indicators = [i for p in projects for e in p.effects
-                          if e.expected and e.level in ("impact", "outcome") for i in e.indicators]
+            indicators = [
+                i
+                for p in projects
+                for e in p.effects
+                if e.expected and e.level in ("impact", "outcome")
+                for i in e.indicators
+            ]
             unmeasured = [i for i in indicators if value_at(i, TODAY) is None]
             polls = [pl for p in projects for pl in uow.polls.list(p.id)]
             answers = sum(1 for pl in polls for r in uow.respondents.list(pl.id) if r.consent)
@@ -86,10 +92,12 @@ def test_arabic_pages_are_right_to_left(programme):
     with programme() as uow:
         project_id = uow.projects.list("berkane")[0].id
         poll_id = uow.polls.list(project_id)[-1].id
-        pages = {"overview": page("overview", d.overview(uow, coordinator), "ar"),
-                 "commune": page("commune", d.commune(uow, coordinator, "berkane"), "ar"),
-                 "project": page("project", d.project(uow, coordinator, project_id), "ar"),
-                 "poll": page("poll", d.poll(uow, coordinator, poll_id), "ar")}
+        pages = {
+            "overview": page("overview", d.overview(uow, coordinator), "ar"),
+            "commune": page("commune", d.commune(uow, coordinator, "berkane"), "ar"),
+            "project": page("project", d.project(uow, coordinator, project_id), "ar"),
+            "poll": page("poll", d.poll(uow, coordinator, poll_id), "ar"),
+        }
     for name, html in pages.items():
         assert html_attrs(html) == {"lang": "ar", "dir": "rtl"}, name
         assert "الجماعة" in html or "جماعة" in html, name
@@ -142,8 +150,11 @@ def test_poll_page_suppresses_small_groups_as_the_exports_do(programme):
     assert rows, "no question shown for 12 people with a minimum of 5"
     for qid, fig in rows.items():
         if "n" in fig:
-            assert number(fig["n"]) == sum(1 for a in answers if a.question == qid
-                                           and a.respondent_id in consenting and a.value is not None)
+            assert number(fig["n"]) == sum(
+                1
+                for a in answers
+                if a.question == qid and a.respondent_id in consenting and a.value is not None
+            )
     assert "data-question" not in hidden
     assert "small-group" in hidden
 
@@ -158,8 +169,11 @@ def test_who_sees_what(programme):
         with pytest.raises(Forbidden):
             d.overview(uow, official)
         assert d.commune(uow, official, "berkane").projects
-        for call in (lambda: d.commune(uow, other, "berkane"), lambda: d.project(uow, other, berkane),
-                     lambda: d.poll(uow, other, poll)):
+        for call in (
+            lambda: d.commune(uow, other, "berkane"),
+            lambda: d.project(uow, other, berkane),
+            lambda: d.poll(uow, other, poll),
+        ):
             with pytest.raises(Forbidden):
                 call()
         with pytest.raises(NotFound):

@@ -1,4 +1,5 @@
 """Helpers for the dialogue conversation tests: expected catalog texts, seeding, tampering."""
+
 from __future__ import annotations
 
 from domain.records import Effect, Indicator, Measurement, Project, Stakeholder, TargetPublic
@@ -39,8 +40,9 @@ def in_language(replies, lang: str) -> bool:
     return arabic > latin if lang in ("ar", "ary") else latin > arabic
 
 
-def registered_chat(uow_factory, lang="fr", role="official", commune="Berkane", user="u1",
-                    nlu="fallback") -> Chat:
+def registered_chat(
+    uow_factory, lang="fr", role="official", commune="Berkane", user="u1", nlu="fallback"
+) -> Chat:
     # registration (the onboarding's business) runs without the NLU, so that a random invite
     # code read as a command by the parser cannot make these tests flaky
     chat = Chat(make_dispatcher(uow_factory, nlu=None), user=user)
@@ -52,21 +54,46 @@ def registered_chat(uow_factory, lang="fr", role="official", commune="Berkane", 
 def seed_projects(uow_factory) -> tuple[int, int]:
     """A Berkane project and a fuller Tanger project; returns their ids."""
     with uow_factory() as uow:
-        b = uow.projects.add(Project(
-            commune_id="berkane", title="Terrain de sport Berkane", problem="peu d'espaces",
-            activities=["rénover le terrain"],
-            publics=[TargetPublic(category="youth", detail="12-18 ans", expected_number=200)]))
-        t = uow.projects.add(Project(
-            commune_id="tanger", title="Accueil migrants Tanger", problem="accès aux services",
-            activities=["ouvrir un guichet", "cours de darija"],
-            publics=[TargetPublic(category="migrants", expected_number=150)],
-            stakeholders=[Stakeholder(group="host_community", kind="indirect",
-                                      how_affected="plus de contacts", polarity="positive")],
-            effects=[Effect(statement="Les migrants obtiennent une couverture santé",
-                            domain="access_services", public="migrants",
-                            indicators=[Indicator(label="% de migrants couverts", unit="percent",
-                                                  measurements=[Measurement(period="2026-S1",
-                                                                            value=12.0)])])]))
+        b = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="Terrain de sport Berkane",
+                problem="peu d'espaces",
+                activities=["rénover le terrain"],
+                publics=[TargetPublic(category="youth", detail="12-18 ans", expected_number=200)],
+            )
+        )
+        t = uow.projects.add(
+            Project(
+                commune_id="tanger",
+                title="Accueil migrants Tanger",
+                problem="accès aux services",
+                activities=["ouvrir un guichet", "cours de darija"],
+                publics=[TargetPublic(category="migrants", expected_number=150)],
+                stakeholders=[
+                    Stakeholder(
+                        group="host_community",
+                        kind="indirect",
+                        how_affected="plus de contacts",
+                        polarity="positive",
+                    )
+                ],
+                effects=[
+                    Effect(
+                        statement="Les migrants obtiennent une couverture santé",
+                        domain="access_services",
+                        public="migrants",
+                        indicators=[
+                            Indicator(
+                                label="% de migrants couverts",
+                                unit="percent",
+                                measurements=[Measurement(period="2026-S1", value=12.0)],
+                            )
+                        ],
+                    )
+                ],
+            )
+        )
         uow.commit()
         return b.id, t.id
 

@@ -1,5 +1,6 @@
 """The whole path in each language: a new project, its circle of effects, an expected effect and
 a confirmed indicator, all through the dispatcher; then the logframe holds all of it."""
+
 from __future__ import annotations
 
 import pytest

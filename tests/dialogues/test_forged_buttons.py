@@ -12,6 +12,7 @@ really offers is the real button (checked elsewhere); here it need only not cras
 in `make test`; try 200 for a long run); besides, every run presses each button of each step
 once with a wrong value, and every prefix once somewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,30 @@ from tests.dialogues.walk import Snapshot, World, covered, expected_steps, make_
 
 EXAMPLES = int(os.environ.get("ATHAR_FUZZ_EXAMPLES", "6"))
 LANGS = [lang.value for lang in ALL_LANGS]
-BAD_TAILS = ["", "abc", "inf", "nan", "-5", "1000", "1e3", "0", "-0", "1.5", "٣", " 1", "9" * 30,
-             "-1", "p", "x:y", "\u202e", "🙂", "'; DROP TABLE projects; --", "None", "null", "[]"]
+BAD_TAILS = [
+    "",
+    "abc",
+    "inf",
+    "nan",
+    "-5",
+    "1000",
+    "1e3",
+    "0",
+    "-0",
+    "1.5",
+    "٣",
+    " 1",
+    "9" * 30,
+    "-1",
+    "p",
+    "x:y",
+    "\u202e",
+    "🙂",
+    "'; DROP TABLE projects; --",
+    "None",
+    "null",
+    "[]",
+]
 
 
 def prefixes_of(data: str) -> set[str]:
@@ -59,7 +82,7 @@ def mutated(data: str, tail: str) -> str:
     numbers = list(re.finditer(r"[0-9]+", data))
     if numbers:
         m = numbers[-1]
-        return data[:m.start()] + tail + data[m.end():]
+        return data[: m.start()] + tail + data[m.end() :]
     head, _, _ = data.rpartition(":")
     return f"{head}:{tail}" if head else tail
 
@@ -68,8 +91,9 @@ def own_buttons(snap: Snapshot) -> list[str]:
     return [b for b in snap.offered if not b.startswith("sys:")]
 
 
-def forged_data(prefixes: list[str], seen: list[str], ids: list[int],
-                own: list[str]) -> st.SearchStrategy[str]:
+def forged_data(
+    prefixes: list[str], seen: list[str], ids: list[int], own: list[str]
+) -> st.SearchStrategy[str]:
     tails = st.one_of(
         st.sampled_from(BAD_TAILS),
         st.sampled_from([str(i) for i in ids]),  # records of both communes, polls
@@ -108,6 +132,7 @@ def walked(tmp_path_factory):
     """One walk for the module, on its own SQLite database."""
     from storage.db import make_engine, make_uow_factory
     from storage.migrate import upgrade
+
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
     url = f"sqlite:///{path}"
     upgrade(url)
@@ -122,11 +147,15 @@ def unreachable(w: World) -> dict[tuple[str, str], str]:
     """Steps no conversation can reach, and why."""
     from bot.handlers.lessons import MAX_CARDS
     from knowledge.loader import load_knowledge
+
     longest = max(len(m.cards) for m in load_knowledge().lessons)
-    out = {("lesson", f"card{i}"): f"no lesson has more than {longest} cards"
-           for i in range(longest, MAX_CARDS)}
-    out[("parties", "project_id")] = ("the circle of effects always starts with its project (from "
-                                      "the project card, or once a project is saved)")
+    out = {
+        ("lesson", f"card{i}"): f"no lesson has more than {longest} cards" for i in range(longest, MAX_CARDS)
+    }
+    out[("parties", "project_id")] = (
+        "the circle of effects always starts with its project (from "
+        "the project card, or once a project is saved)"
+    )
     return out
 
 
@@ -140,12 +169,15 @@ def test_forged_button_data_at_every_step(walked):
     w, found = walked
     snaps = [found[k] for k in sorted(found)]
     seen = sorted({b for s in snaps for b in s.offered})
-    prefixes = sorted(set().union(*(prefixes_of(d) for d in seen))
-                      | {"lang:", "sys:", "menu:", "lsn:go:", "lsn:no:", "edit:"})
+    prefixes = sorted(
+        set().union(*(prefixes_of(d) for d in seen))
+        | {"lang:", "sys:", "menu:", "lsn:go:", "lsn:no:", "edit:"}
+    )
     # every prefix at least once, somewhere, with a tail that is wrong
     for i, prefix in enumerate(prefixes):
-        press_forged(w, snaps[(i * 7) % len(snaps)], prefix + BAD_TAILS[i % len(BAD_TAILS)],
-                     LANGS[i % len(LANGS)])
+        press_forged(
+            w, snaps[(i * 7) % len(snaps)], prefix + BAD_TAILS[i % len(BAD_TAILS)], LANGS[i % len(LANGS)]
+        )
     foreign = [str(i) for i in w.record_ids]
     for n, snap in enumerate(snaps):
         # each of the step's own buttons once, its value made wrong (in turn: not a number, out
@@ -156,9 +188,11 @@ def test_forged_button_data_at_every_step(walked):
         # then what hypothesis makes of them
         strategy = forged_data(prefixes, seen, w.record_ids, own_buttons(snap))
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(data=strategy, lang=st.sampled_from(LANGS))
         def forged(data: str, lang: str) -> None:
             press_forged(w, snap, data, lang)  # noqa: B023 (run at once, in this iteration)
+
         forged()

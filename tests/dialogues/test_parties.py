@@ -1,18 +1,24 @@
 """The circle-of-effects dialogue ("parties") through the real dispatcher."""
+
 from __future__ import annotations
 
 import pytest
 
 from knowledge.loader import load_knowledge
 from tests.dialogues.helpers import (
-    LANGS, expect, in_language, registered_chat, seed_projects, tamper, text_of,
+    LANGS,
+    expect,
+    in_language,
+    registered_chat,
+    seed_projects,
+    tamper,
+    text_of,
 )
 from tests.dialogues.test_project import SCRIPTS, _new_project
 
 PARTIES = [p.id for p in load_knowledge().parties]
 TYPED = {  # (how the participants change, "yes", families' change, "don't know")
-    "fr": ("ils découvrent de nouveaux métiers", "oui", "les filles gardent les petits",
-           "je ne sais pas"),
+    "fr": ("ils découvrent de nouveaux métiers", "oui", "les filles gardent les petits", "je ne sais pas"),
     "ar": ("يكتشفون مهناً جديدة", "نعم", "البنات يعتنين بالصغار", "لا أعرف"),
     "ary": ("كيكتاشفو خدمات جداد", "إيه", "البنات كيبقاو مع الصغار", "ما عرفتش"),
     "ary-Latn": ("kayktachfo khdmat jdad", "ah", "lbnat kayb9aw m3a sghar", "ma3rftch"),
@@ -56,10 +62,15 @@ def test_from_a_new_project_around_the_circle(uow_factory, lang):
         audit = [a for a in uow.audit.list() if a.action == "project.parties_updated"]
     assert [(x.group, x.kind, x.how_affected, x.polarity) for x in p.stakeholders] == [
         ("participants", "direct", how_participants, "positive"),
-        ("families", "indirect", how_families, "negative")]
+        ("families", "indirect", how_families, "negative"),
+    ]
     (effect,) = p.effects
     assert (effect.statement, effect.expected, effect.polarity, effect.party) == (
-        how_families, False, "negative", "families")
+        how_families,
+        False,
+        "negative",
+        "families",
+    )
     assert audit[0].detail == {"groups": ["families", "participants"], "unexpected_added": 1}
 
 
@@ -76,10 +87,12 @@ def test_a_wrong_answer_at_every_step_changes_nothing(sqlite_uow_factory):
     berkane, _ = seed_projects(sqlite_uow_factory)
     chat = registered_chat(sqlite_uow_factory, lang="ary")
     _open_parties(chat, berkane)
-    steps = [("affected", ["empty", "emoji", "huge", "number"], ("press", "party:yes")),
-             ("how", ["empty", "emoji", "huge", "number"], ("say", "كيعياو بزاف")),
-             ("polarity", ["empty", "emoji", "huge", "number", "word"], ("press", "pol:negative")),
-             ("unexpected", ["empty", "emoji", "huge", "number", "word"], ("press", "unexp:no"))]
+    steps = [
+        ("affected", ["empty", "emoji", "huge", "number"], ("press", "party:yes")),
+        ("how", ["empty", "emoji", "huge", "number"], ("say", "كيعياو بزاف")),
+        ("polarity", ["empty", "emoji", "huge", "number", "word"], ("press", "pol:negative")),
+        ("unexpected", ["empty", "emoji", "huge", "number", "word"], ("press", "unexp:no")),
+    ]
     for step, wrongs, (kind, good) in steps:
         assert chat.state()["step"] == step
         for name in wrongs:
@@ -129,7 +142,9 @@ def test_back_skip_edit_and_a_second_walk(uow_factory):
         p = uow.projects.get(berkane)
     # "both" is stored as a positive and a negative record of the same group
     assert [(s.group, s.polarity) for s in p.stakeholders] == [
-        ("participants", "positive"), ("participants", "negative")]
+        ("participants", "positive"),
+        ("participants", "negative"),
+    ]
     assert p.effects == []  # the unexpected effect went with the "no"
     # a second walk starts from the stored answers; confirming changes nothing
     r = _open_parties(chat, berkane)
@@ -138,8 +153,7 @@ def test_back_skip_edit_and_a_second_walk(uow_factory):
     chat.press("sys:confirm")
     with uow_factory() as uow:
         again = uow.projects.get(berkane)
-    assert [(s.id, s.polarity) for s in again.stakeholders] == [
-        (s.id, s.polarity) for s in p.stakeholders]
+    assert [(s.id, s.polarity) for s in again.stakeholders] == [(s.id, s.polarity) for s in p.stakeholders]
 
 
 def test_other_groups_and_effects_of_the_project_are_kept(uow_factory):
@@ -155,8 +169,7 @@ def test_other_groups_and_effects_of_the_project_are_kept(uow_factory):
     chat.press("sys:confirm")
     with uow_factory() as uow:
         t = uow.projects.get(tanger)
-    assert [(s.group, s.how_affected) for s in t.stakeholders] == [
-        ("host_community", "plus de contacts")]
+    assert [(s.group, s.how_affected) for s in t.stakeholders] == [("host_community", "plus de contacts")]
     assert len(t.effects) == 1 and t.effects[0].expected
 
 

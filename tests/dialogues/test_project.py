@@ -1,4 +1,5 @@
 """The project dialogue through the real dispatcher, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +9,12 @@ import pytest
 from bot.handlers.project import parse_period, split_activities
 from tests.bot.helpers import Chat, make_dispatcher
 from tests.dialogues.helpers import (
-    LANGS, expect, in_language, make_nlu, registered_chat, text_of,
+    LANGS,
+    expect,
+    in_language,
+    make_nlu,
+    registered_chat,
+    text_of,
 )
 
 # One conversation per language: (kind, input, catalog key expected in the answer).
@@ -17,31 +23,55 @@ SCRIPTS = {
     "fr": dict(
         title="Ateliers emploi jeunes",
         problem="Beaucoup de jeunes du quartier sont sans travail après le bac",
-        public="Jeunes", detail="18-30 ans, Hay Salam", number="120",
-        second_number="40", activities="organiser 10 ateliers; visites d'entreprises",
-        activity="forum de l'emploi", period="de mars 2025 à juin 2026",
-        start=date(2025, 3, 1), end=date(2026, 6, 30)),
+        public="Jeunes",
+        detail="18-30 ans, Hay Salam",
+        number="120",
+        second_number="40",
+        activities="organiser 10 ateliers; visites d'entreprises",
+        activity="forum de l'emploi",
+        period="de mars 2025 à juin 2026",
+        start=date(2025, 3, 1),
+        end=date(2026, 6, 30),
+    ),
     "ar": dict(
         title="ورشات التشغيل للشباب",
         problem="كثير من شباب الحي عاطلون عن العمل بعد البكالوريا",
-        public="الشباب", detail="من 18 إلى 30 سنة", number="١٢٠",
-        second_number="٤٠", activities="تنظيم 10 ورشات؛ زيارات للمقاولات",
-        activity="ملتقى التشغيل", period="2025-2026",
-        start=date(2025, 1, 1), end=date(2026, 12, 31)),
+        public="الشباب",
+        detail="من 18 إلى 30 سنة",
+        number="١٢٠",
+        second_number="٤٠",
+        activities="تنظيم 10 ورشات؛ زيارات للمقاولات",
+        activity="ملتقى التشغيل",
+        period="2025-2026",
+        start=date(2025, 1, 1),
+        end=date(2026, 12, 31),
+    ),
     "ary": dict(
         title="ورشات الخدمة للشباب",
         problem="بزاف ديال الشباب فالحومة ما خدامينش من بعد الباك",
-        public="الشباب", detail="من 18 حتى 30 عام", number="۱۲۰",
-        second_number="40", activities="نديرو 10 ورشات\nزيارات للشركات",
-        activity="فوروم ديال الخدمة", period="من مارس 2025 حتى يونيو 2026",
-        start=date(2025, 3, 1), end=date(2026, 6, 30)),
+        public="الشباب",
+        detail="من 18 حتى 30 عام",
+        number="۱۲۰",
+        second_number="40",
+        activities="نديرو 10 ورشات\nزيارات للشركات",
+        activity="فوروم ديال الخدمة",
+        period="من مارس 2025 حتى يونيو 2026",
+        start=date(2025, 3, 1),
+        end=date(2026, 6, 30),
+    ),
     "ary-Latn": dict(
         title="Ateliers khedma l chabab",
         problem="bzaf dyal chabab f l7oma ma khdaminch men b3d lbac",
-        public="chabab", detail="mn 18 l 30 3am", number="120",
-        second_number="40", activities="ndiro 10 ateliers; ziyarat l charikat",
-        activity="forum dyal lkhedma", period="03/2025 - 06/2026",
-        start=date(2025, 3, 1), end=date(2026, 6, 30)),
+        public="chabab",
+        detail="mn 18 l 30 3am",
+        number="120",
+        second_number="40",
+        activities="ndiro 10 ateliers; ziyarat l charikat",
+        activity="forum dyal lkhedma",
+        period="03/2025 - 06/2026",
+        start=date(2025, 3, 1),
+        end=date(2026, 6, 30),
+    ),
 }
 
 
@@ -96,7 +126,9 @@ def test_a_complete_project_conversation(uow_factory, lang):
         audit = [a for a in uow.audit.list() if a.action == "project.created"]
     assert p.title == s["title"] and p.problem == s["problem"] and p.commune_id == "berkane"
     assert [(x.category, x.detail, x.expected_number) for x in p.publics] == [
-        ("youth", s["detail"], 120), ("women", None, 40)]
+        ("youth", s["detail"], 120),
+        ("women", None, 40),
+    ]
     assert len(p.activities) == 3 and p.activities[2] == s["activity"]
     assert (p.period_start, p.period_end) == (s["start"], s["end"])
     assert p.created_by == user.id
@@ -109,11 +141,17 @@ def test_a_complete_project_conversation(uow_factory, lang):
 
 def _walk_to(chat: Chat, step: str) -> None:
     """Answer the project dialogue until `step` is the current question."""
-    answers = [("title", "say", "Café des jeunes"), ("problem", "say", "Pas de lieu pour se voir"),
-               ("public_cat", "press", "pub:youth"), ("public_detail", "say", "15-25 ans"),
-               ("public_number", "say", "80"), ("public_more", "press", "pmore:no"),
-               ("activities", "say", "ouvrir un café associatif"),
-               ("activities", "press", "act:done"), ("period", "say", "2026")]
+    answers = [
+        ("title", "say", "Café des jeunes"),
+        ("problem", "say", "Pas de lieu pour se voir"),
+        ("public_cat", "press", "pub:youth"),
+        ("public_detail", "say", "15-25 ans"),
+        ("public_number", "say", "80"),
+        ("public_more", "press", "pmore:no"),
+        ("activities", "say", "ouvrir un café associatif"),
+        ("activities", "press", "act:done"),
+        ("period", "say", "2026"),
+    ]
     chat.press("menu:new_project")
     for current, kind, value in answers:
         if chat.state()["step"] == step:
@@ -229,7 +267,9 @@ def test_back_skip_and_edit_from_the_summary(sqlite_uow_factory):
         p = uow.projects.get(s.id)
     assert p.title == "Café solidaire des jeunes"
     assert [(x.category, x.detail, x.expected_number) for x in p.publics] == [
-        ("youth", "15-25 ans", 95), ("other", "commerçants du quartier", None)]
+        ("youth", "15-25 ans", 95),
+        ("other", "commerçants du quartier", None),
+    ]
     assert p.activities == ["animer le café", "former 5 bénévoles"]
     assert p.period_start is None and p.period_text is None
 
@@ -259,8 +299,7 @@ def test_back_walks_through_earlier_publics(sqlite_uow_factory):
     chat.say("85")
     r = chat.press("pmore:no")  # no other public after all: the migrants are dropped
     expect(r, "project.ask_activities", "fr")
-    assert chat.state()["data"]["publics"] == [
-        {"category": "youth", "detail": "15-25 ans", "number": 85}]
+    assert chat.state()["data"]["publics"] == [{"category": "youth", "detail": "15-25 ans", "number": 85}]
 
 
 def test_the_conversation_resumes_after_a_restart(uow_factory):
@@ -268,8 +307,9 @@ def test_the_conversation_resumes_after_a_restart(uow_factory):
     _walk_to(chat, "public_number")
     fresh = make_dispatcher(uow_factory, nlu=make_nlu())
     replies, lang = fresh.current_prompt("console", "u1", "u1")
-    assert lang == "ar" and text_of("project.ask_number", "ar",
-                                    public=text_of("project.public.youth", "ar")) in Chat.text(replies)
+    assert lang == "ar" and text_of(
+        "project.ask_number", "ar", public=text_of("project.public.youth", "ar")
+    ) in Chat.text(replies)
     chat2 = Chat(fresh)
     chat2.say("٨٠")
     chat2.press("pmore:no")
@@ -283,11 +323,14 @@ def test_the_conversation_resumes_after_a_restart(uow_factory):
         assert uow.projects.get(s.id).publics[0].expected_number == 80
 
 
-@pytest.mark.parametrize("lang,words,number,dont_know", [
-    ("ary-Latn", "mia w3echrin", 120, "ma3rftch"),
-    ("ary", "عشرين", 20, "ما عرفتش"),
-    ("fr", "cent vingt jeunes", 120, "je ne sais pas"),
-])
+@pytest.mark.parametrize(
+    "lang,words,number,dont_know",
+    [
+        ("ary-Latn", "mia w3echrin", 120, "ma3rftch"),
+        ("ary", "عشرين", 20, "ما عرفتش"),
+        ("fr", "cent vingt jeunes", 120, "je ne sais pas"),
+    ],
+)
 def test_numbers_in_words_and_dont_know(sqlite_uow_factory, lang, words, number, dont_know):
     pytest.importorskip("nlu.service", reason="number words need the NLU fallback parser")
     chat = registered_chat(sqlite_uow_factory, lang=lang)
@@ -331,21 +374,25 @@ def test_a_coordinator_chooses_the_commune_first(uow_factory):
 
 
 # -- pure helpers --------------------------------------------------------------------------------
-@pytest.mark.parametrize("text,start,end", [
-    ("2025-2026", (2025, 1), (2026, 12)),
-    ("2026", (2026, 1), (2026, 12)),
-    ("03/2025 - 06/2026", (2025, 3), (2026, 6)),
-    ("2025/03 → 2026/06", (2025, 3), (2026, 6)),
-    ("de mars 2025 à juin 2026", (2025, 3), (2026, 6)),
-    ("mars 2025", (2025, 3), None),
-    ("من مارس ٢٠٢٥ إلى يونيو ٢٠٢٦", (2025, 3), (2026, 6)),
-    ("mn chtenber 2025 7ta yonyo 2026", (2025, 9), (2026, 6)),
-    ("18 mois", None, None),
-    ("12345", None, None),
-    ("1850-1851", None, None),
-])
+@pytest.mark.parametrize(
+    "text,start,end",
+    [
+        ("2025-2026", (2025, 1), (2026, 12)),
+        ("2026", (2026, 1), (2026, 12)),
+        ("03/2025 - 06/2026", (2025, 3), (2026, 6)),
+        ("2025/03 → 2026/06", (2025, 3), (2026, 6)),
+        ("de mars 2025 à juin 2026", (2025, 3), (2026, 6)),
+        ("mars 2025", (2025, 3), None),
+        ("من مارس ٢٠٢٥ إلى يونيو ٢٠٢٦", (2025, 3), (2026, 6)),
+        ("mn chtenber 2025 7ta yonyo 2026", (2025, 9), (2026, 6)),
+        ("18 mois", None, None),
+        ("12345", None, None),
+        ("1850-1851", None, None),
+    ],
+)
 def test_parse_period(text, start, end):
     from nlu.dates import extract  # the NLU's date entities, as the dialogue gets them
+
     assert parse_period(text, [(d.start, d.end, d.value) for d in extract(text)]) == (start, end)
 
 

@@ -1,4 +1,5 @@
 """'My projects' (list, open, edit, delete) and the access rule, through the real dispatcher."""
+
 from __future__ import annotations
 
 import pytest
@@ -70,8 +71,7 @@ def test_delete_asks_first(uow_factory):
     chat.press("menu:my_projects")
     chat.press(f"prj:{berkane}")
     r = chat.press("card:delete")
-    expect(r, "myprojects.delete_confirm", "ary", title="Terrain de sport Berkane", effects=0,
-           indicators=0)
+    expect(r, "myprojects.delete_confirm", "ary", title="Terrain de sport Berkane", effects=0, indicators=0)
     r = chat.say("إيه")  # deleting needs the button: a typed word is not enough
     expect(r, "common.choose_option", "ary", n=2)
     r = chat.press("del:no")
@@ -169,9 +169,9 @@ def test_a_coordinator_sees_and_changes_every_commune(uow_factory):
 
 def test_a_long_list_comes_in_pages(sqlite_uow_factory):
     from domain.records import Project
+
     with sqlite_uow_factory() as uow:
-        ids = [uow.projects.add(Project(commune_id="berkane", title=f"Projet {i}")).id
-               for i in range(11)]
+        ids = [uow.projects.add(Project(commune_id="berkane", title=f"Projet {i}")).id for i in range(11)]
         uow.commit()
     chat = registered_chat(sqlite_uow_factory)
     r = chat.press("menu:my_projects")
@@ -189,6 +189,7 @@ def test_a_long_list_comes_in_pages(sqlite_uow_factory):
 def _with_exporter(chat, tmp_path):
     from bot.exporting import Exporter
     from knowledge.loader import load_communes
+
     chat.dispatcher.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out")
     return chat
 
@@ -211,8 +212,7 @@ def test_an_official_cannot_export_another_communes_project(sqlite_uow_factory, 
 
 def test_a_coordinator_exports_any_commune(sqlite_uow_factory, tmp_path):
     _, tanger = seed_projects(sqlite_uow_factory)
-    chat = _with_exporter(registered_chat(sqlite_uow_factory, role="coordinator", commune=None),
-                          tmp_path)
+    chat = _with_exporter(registered_chat(sqlite_uow_factory, role="coordinator", commune=None), tmp_path)
     chat.command("export")
     chat.press("exp:w:logframe")
     chat.press(f"prj:{tanger}")

@@ -2,6 +2,7 @@
 edit and delete an effect, an unexpected effect, an indicator and a measurement, each with a
 confirmation; a dialogue run again without a change changes nothing; disaggregated values and
 baselines when measuring."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,12 @@ from datetime import date
 import pytest
 
 from domain.records import (
-    Effect, Indicator, Measurement, Project, Stakeholder, TargetPublic,
+    Effect,
+    Indicator,
+    Measurement,
+    Project,
+    Stakeholder,
+    TargetPublic,
 )
 
 from tests.dialogues.helpers import LANGS, expect, registered_chat, tamper, text_of
@@ -19,33 +25,70 @@ def seed(uf, commune="berkane") -> int:
     """A project with an expected effect (an indicator, two measurements), an unexpected effect
     of the circle (families) and a positive unexpected effect recorded on its own."""
     with uf() as uow:
-        p = uow.projects.add(Project(
-            commune_id=commune, title="Ateliers emploi jeunes", problem="chômage",
-            publics=[TargetPublic(category="youth", detail="18-30 ans", expected_number=120)],
-            stakeholders=[
-                Stakeholder(group="participants", kind="direct", how_affected="ils découvrent",
-                            polarity="positive"),
-                Stakeholder(group="families", kind="indirect", how_affected="les filles gardent",
-                            polarity="negative")],
-            effects=[
-                Effect(statement="D'ici fin 2027, les jeunes trouvent un emploi.",
-                       domain="employment_income", public="youth", horizon="2027",
-                       indicators=[Indicator(
-                           label="% de jeunes en emploi", unit="percent", baseline_value=10,
-                           baseline_date=date(2025, 1, 1), baseline_source="enquête",
-                           target_value=40, target_date=date(2027, 12, 31), source="enquête",
-                           frequency="semester", collector="BASCS",
-                           disaggregation=["sex", "age_band"],
-                           measurements=[
-                               Measurement(period="2026-S1", value=20,
-                                           disaggregated={"sex": {"female": 18, "male": 22}},
-                                           source="enquête"),
-                               Measurement(period="2026-S2", value=25, source="enquête")])]),
-                Effect(statement="les filles gardent", expected=False, polarity="negative",
-                       party="families"),
-                Effect(statement="les familles parlent plus du travail", expected=False,
-                       polarity="positive", party="families", domain="social_ties"),
-            ]))
+        p = uow.projects.add(
+            Project(
+                commune_id=commune,
+                title="Ateliers emploi jeunes",
+                problem="chômage",
+                publics=[TargetPublic(category="youth", detail="18-30 ans", expected_number=120)],
+                stakeholders=[
+                    Stakeholder(
+                        group="participants",
+                        kind="direct",
+                        how_affected="ils découvrent",
+                        polarity="positive",
+                    ),
+                    Stakeholder(
+                        group="families",
+                        kind="indirect",
+                        how_affected="les filles gardent",
+                        polarity="negative",
+                    ),
+                ],
+                effects=[
+                    Effect(
+                        statement="D'ici fin 2027, les jeunes trouvent un emploi.",
+                        domain="employment_income",
+                        public="youth",
+                        horizon="2027",
+                        indicators=[
+                            Indicator(
+                                label="% de jeunes en emploi",
+                                unit="percent",
+                                baseline_value=10,
+                                baseline_date=date(2025, 1, 1),
+                                baseline_source="enquête",
+                                target_value=40,
+                                target_date=date(2027, 12, 31),
+                                source="enquête",
+                                frequency="semester",
+                                collector="BASCS",
+                                disaggregation=["sex", "age_band"],
+                                measurements=[
+                                    Measurement(
+                                        period="2026-S1",
+                                        value=20,
+                                        disaggregated={"sex": {"female": 18, "male": 22}},
+                                        source="enquête",
+                                    ),
+                                    Measurement(period="2026-S2", value=25, source="enquête"),
+                                ],
+                            )
+                        ],
+                    ),
+                    Effect(
+                        statement="les filles gardent", expected=False, polarity="negative", party="families"
+                    ),
+                    Effect(
+                        statement="les familles parlent plus du travail",
+                        expected=False,
+                        polarity="positive",
+                        party="families",
+                        domain="social_ties",
+                    ),
+                ],
+            )
+        )
         uow.commit()
         return p.id
 
@@ -58,8 +101,14 @@ def project(uf, pid) -> Project:
 def ids(p: Project) -> dict[str, int]:
     e = p.effects[0]
     ind = e.indicators[0]
-    return {"effect": e.id, "circle": p.effects[1].id, "own": p.effects[2].id,
-            "indicator": ind.id, "m1": ind.measurements[0].id, "m2": ind.measurements[1].id}
+    return {
+        "effect": e.id,
+        "circle": p.effects[1].id,
+        "own": p.effects[2].id,
+        "indicator": ind.id,
+        "m1": ind.measurements[0].id,
+        "m2": ind.measurements[1].id,
+    }
 
 
 def open_list(chat, pid, button):
@@ -73,6 +122,7 @@ def dump(p: Project) -> dict:
 
 
 # -- editing ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_edit_an_expected_effect_from_the_card(uow_factory, lang):
@@ -102,12 +152,17 @@ def test_edit_an_expected_effect_from_the_card(uow_factory, lang):
     changed = after.effects[0]
     assert changed.statement == "D'ici fin 2027, au moins 40 % des jeunes formés ont un emploi."
     assert changed.indicators == before.effects[0].indicators  # its indicator is untouched
-    assert (changed.level, changed.horizon, changed.domain, changed.public) == \
-        ("outcome", "2027", "employment_income", "youth")
+    assert (changed.level, changed.horizon, changed.domain, changed.public) == (
+        "outcome",
+        "2027",
+        "employment_income",
+        "youth",
+    )
     assert dump(after) | {"effects": None} == dump(before) | {"effects": None}
     with uow_factory() as uow:
-        assert [a.target for a in uow.audit.list() if a.action == "effect.updated"] == \
-            [f"effect:{i['effect']}"]
+        assert [a.target for a in uow.audit.list() if a.action == "effect.updated"] == [
+            f"effect:{i['effect']}"
+        ]
 
 
 def test_edit_an_unexpected_effect(uow_factory):
@@ -127,8 +182,13 @@ def test_edit_an_unexpected_effect(uow_factory):
     expect(r, "records.updated.effect", "ary")
     e = project(uow_factory, pid).effects[2]
     assert (e.id, e.statement, e.polarity, e.party, e.expected, e.domain) == (
-        i["own"], "les familles parlent plus du travail", "negative", "families", False,
-        "social_ties")
+        i["own"],
+        "les familles parlent plus du travail",
+        "negative",
+        "families",
+        False,
+        "social_ties",
+    )
 
 
 def test_edit_an_indicator_keeps_its_measurements(uow_factory):
@@ -155,8 +215,9 @@ def test_edit_an_indicator_keeps_its_measurements(uow_factory):
     old = before.effects[0].indicators[0]
     assert (after.id, after.source, after.target_value) == (old.id, "registre du BASCS", 45)
     assert after.measurements == old.measurements
-    assert after.model_dump(exclude={"source", "target_value"}) == \
-        old.model_dump(exclude={"source", "target_value"})
+    assert after.model_dump(exclude={"source", "target_value"}) == old.model_dump(
+        exclude={"source", "target_value"}
+    )
 
 
 def test_edit_a_measurement(uow_factory):
@@ -179,19 +240,30 @@ def test_edit_a_measurement(uow_factory):
     r = chat.press("sys:confirm")
     expect(r, "records.updated.measurement", "ar")
     m = project(uow_factory, pid).effects[0].indicators[0].measurements[0]
-    assert (m.id, m.value, m.disaggregated, m.period) == \
-        (i["m1"], 21, {"sex": {"female": 19, "male": 23}}, "2026-S1")
+    assert (m.id, m.value, m.disaggregated, m.period) == (
+        i["m1"],
+        21,
+        {"sex": {"female": 19, "male": 23}},
+        "2026-S1",
+    )
 
 
 # -- confirming without a change changes nothing ---------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("button,record", [("card:effects", "effect"), ("card:effects", "circle"),
-                                           ("card:effects", "own"),
-                                           ("card:indicators", "indicator"),
-                                           ("card:measures", "m1"), ("card:measures", "m2")])
-def test_confirming_an_edit_without_a_change_changes_nothing(sqlite_uow_factory, lang, button,
-                                                           record):
+@pytest.mark.parametrize(
+    "button,record",
+    [
+        ("card:effects", "effect"),
+        ("card:effects", "circle"),
+        ("card:effects", "own"),
+        ("card:indicators", "indicator"),
+        ("card:measures", "m1"),
+        ("card:measures", "m2"),
+    ],
+)
+def test_confirming_an_edit_without_a_change_changes_nothing(sqlite_uow_factory, lang, button, record):
     uf = sqlite_uow_factory
     pid = seed(uf)
     before = project(uf, pid)
@@ -201,8 +273,9 @@ def test_confirming_an_edit_without_a_change_changes_nothing(sqlite_uow_factory,
     chat.press("rac:edit")
     r = chat.press("sys:confirm")
     assert chat.state()["dialogue"] == "records"
-    assert any(text_of(f"records.updated.{k}", lang) in chat.text(r)
-               for k in ("effect", "indicator", "measurement"))
+    assert any(
+        text_of(f"records.updated.{k}", lang) in chat.text(r) for k in ("effect", "indicator", "measurement")
+    )
     assert dump(project(uf, pid)) == dump(before)
 
 
@@ -244,16 +317,23 @@ def test_a_new_wording_in_the_circle_mends_its_own_unexpected_effect(sqlite_uow_
     p = project(uf, pid)
     assert [(e.id, e.statement, e.polarity) for e in p.effects[1:]] == [
         (i["circle"], "les grandes sœurs gardent les petits", "negative"),
-        (i["own"], "les familles parlent plus du travail", "positive")]
+        (i["own"], "les familles parlent plus du travail", "positive"),
+    ]
 
 
 def test_editing_the_project_without_a_change_keeps_an_other_public(sqlite_uow_factory):
     uf = sqlite_uow_factory
     with uf() as uow:
-        pid = uow.projects.add(Project(
-            commune_id="berkane", title="Couture", activities=["ateliers"],
-            publics=[TargetPublic(category="other", detail="mères célibataires du douar",
-                                  expected_number=30)])).id
+        pid = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="Couture",
+                activities=["ateliers"],
+                publics=[
+                    TargetPublic(category="other", detail="mères célibataires du douar", expected_number=30)
+                ],
+            )
+        ).id
         uow.commit()
     before = project(uf, pid)
     chat = registered_chat(uf, lang="fr")
@@ -273,6 +353,7 @@ def test_editing_the_project_without_a_change_keeps_an_other_public(sqlite_uow_f
 
 # -- deleting --------------------------------------------------------------------------------------
 
+
 def test_delete_an_effect_asks_first_and_says_what_goes_with_it(uow_factory):
     pid = seed(uow_factory)
     i = ids(project(uow_factory, pid))
@@ -280,8 +361,14 @@ def test_delete_an_effect_asks_first_and_says_what_goes_with_it(uow_factory):
     open_list(chat, pid, "card:effects")
     chat.press(f"rec:{i['effect']}")
     r = chat.press("rac:delete")
-    expect(r, "records.delete_confirm.effect", "fr",
-           text="D'ici fin 2027, les jeunes trouvent un emploi.", indicators=1, measurements=2)
+    expect(
+        r,
+        "records.delete_confirm.effect",
+        "fr",
+        text="D'ici fin 2027, les jeunes trouvent un emploi.",
+        indicators=1,
+        measurements=2,
+    )
     assert "(1 indicateur, 2 mesures)" in chat.text(r)
     r = chat.say("oui")  # deleting needs the button: a typed word is not enough
     assert chat.state()["step"] == "confirm_delete"
@@ -306,8 +393,13 @@ def test_delete_an_indicator_and_a_measurement(uow_factory):
     open_list(chat, pid, "card:effects")
     chat.press(f"rec:{i['effect']}")
     r = chat.press("rac:children")  # the effect's indicators
-    expect(r, "records.list.indicator_of", "ary-Latn",
-           parent="D'ici fin 2027, les jeunes trouvent un emploi.", n=1)
+    expect(
+        r,
+        "records.list.indicator_of",
+        "ary-Latn",
+        parent="D'ici fin 2027, les jeunes trouvent un emploi.",
+        n=1,
+    )
     chat.press(f"rec:{i['indicator']}")
     r = chat.press("rac:children")  # the indicator's measurements
     chat.press(f"rec:{i['m2']}")
@@ -351,13 +443,29 @@ def test_forged_and_foreign_records_are_out_of_reach(sqlite_uow_factory):
 
 # -- measuring: disaggregations and the baseline ---------------------------------------------------
 
+
 def test_every_disaggregation_ticked_is_asked_when_measuring(sqlite_uow_factory):
     uf = sqlite_uow_factory
     with uf() as uow:
-        p = uow.projects.add(Project(commune_id="berkane", title="Accueil", effects=[Effect(
-            statement="Les jeunes participent", indicators=[Indicator(
-                label="Nombre de jeunes inscrits", unit="number", baseline_value=0,
-                disaggregation=["sex", "age_band", "disability", "migrant_status"])])]))
+        p = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="Accueil",
+                effects=[
+                    Effect(
+                        statement="Les jeunes participent",
+                        indicators=[
+                            Indicator(
+                                label="Nombre de jeunes inscrits",
+                                unit="number",
+                                baseline_value=0,
+                                disaggregation=["sex", "age_band", "disability", "migrant_status"],
+                            )
+                        ],
+                    )
+                ],
+            )
+        )
         uow.commit()
         pid, iid = p.id, p.effects[0].indicators[0].id
     chat = registered_chat(uf, lang="fr")
@@ -385,17 +493,33 @@ def test_every_disaggregation_ticked_is_asked_when_measuring(sqlite_uow_factory)
     assert m.disaggregated == {
         "sex": {"female": 25, "male": 15},
         "age_band": {"0-14": 0, "15-17": 5, "18-24": 20, "25-34": 15, "35-59": 0, "60+": 0},
-        "migrant_status": {"yes": 10, "no": 30}}
+        "migrant_status": {"yes": 10, "no": 30},
+    }
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_measurement_recorded_as_the_baseline(sqlite_uow_factory, lang):
     uf = sqlite_uow_factory
     with uf() as uow:
-        p = uow.projects.add(Project(commune_id="berkane", title="Accueil", effects=[Effect(
-            statement="Les jeunes participent", indicators=[Indicator(
-                label="% de jeunes qui se sentent accueillis", unit="percent", target_value=60,
-                baseline_plan="sondage de départ")])]))
+        p = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="Accueil",
+                effects=[
+                    Effect(
+                        statement="Les jeunes participent",
+                        indicators=[
+                            Indicator(
+                                label="% de jeunes qui se sentent accueillis",
+                                unit="percent",
+                                target_value=60,
+                                baseline_plan="sondage de départ",
+                            )
+                        ],
+                    )
+                ],
+            )
+        )
         uow.commit()
         pid, iid = p.id, p.effects[0].indicators[0].id
     chat = registered_chat(uf, lang=lang)
@@ -411,8 +535,12 @@ def test_a_measurement_recorded_as_the_baseline(sqlite_uow_factory, lang):
     expect(r, "measures.saved_baseline", lang)
     ind = project(uf, pid).effects[0].indicators[0]
     (base,) = ind.measurements
-    assert base.baseline and (ind.baseline_value, ind.baseline_date, ind.baseline_source,
-                              ind.baseline_plan) == (20, date(2025, 10, 1), "sondage", None)
+    assert base.baseline and (
+        ind.baseline_value,
+        ind.baseline_date,
+        ind.baseline_source,
+        ind.baseline_plan,
+    ) == (20, date(2025, 10, 1), "sondage", None)
     # a follow-up: the baseline is not asked again, and the way is measured from it
     chat.press("nx:again")
     chat.press(f"mi:{iid}")
@@ -420,8 +548,7 @@ def test_a_measurement_recorded_as_the_baseline(sqlite_uow_factory, lang):
     chat.say("40")
     chat.command("skip")
     r = chat.press("sys:confirm")
-    expect(r, "measures.progress_values", lang, baseline=20, latest=40, period="2026-S1",
-           target=60)
+    expect(r, "measures.progress_values", lang, baseline=20, latest=40, period="2026-S1", target=60)
     expect(r, "measures.progress_share", lang, bar="▓▓▓▓▓░░░░░", percent=50)
     ind = project(uf, pid).effects[0].indicators[0]
     assert [m.baseline for m in ind.measurements] == [True, False]
@@ -458,8 +585,11 @@ def test_back_from_a_record_leads_to_its_list_then_to_the_card(sqlite_uow_factor
     chat.press(f"rec:{i['effect']}")
     chat.press("rac:edit")
     r = chat.press("sys:confirm")  # back on the card, opened afresh: no history
-    back = {"button": lambda: chat.press("rec:up"), "command": lambda: chat.command("back"),
-            "typed": lambda: chat.say("↩️ Retour")}[how]
+    back = {
+        "button": lambda: chat.press("rec:up"),
+        "command": lambda: chat.command("back"),
+        "typed": lambda: chat.say("↩️ Retour"),
+    }[how]
     r = back()
     expect(r, "records.list.effect", "fr", title="Ateliers emploi jeunes", n=3)
     chat.press(f"rec:{i['own']}")  # opened from the list: the engine's Back

@@ -9,6 +9,7 @@ conversation state and language). A snapshot can be put back (`restore`) to try 
 that step again, as often as wanted: `tests/dialogues/test_forged_buttons.py` forges button
 data there. Buttons that delete are never pressed, so the seeded records stay.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +24,14 @@ from sqlalchemy import create_engine, inspect, text
 from domain.dialogue import CANCEL_DATA, EDIT, RESUME, SUMMARY
 from domain.messages import Incoming, Rendered
 from domain.records import (
-    Effect, Indicator, LessonProgress, Measurement, Project, Respondent, Stakeholder, Story,
+    Effect,
+    Indicator,
+    LessonProgress,
+    Measurement,
+    Project,
+    Respondent,
+    Stakeholder,
+    Story,
     TargetPublic,
 )
 
@@ -35,9 +43,14 @@ _ids = itertools.count(1)
 NEVER_PRESSED = {"del:yes", "rdel:yes", CANCEL_DATA}  # deleting, or losing the walk's input
 # what is typed where a question takes words or a number, tried in turn until one moves on
 TYPED = {
-    "text": ["Atelier emploi des jeunes", "Les jeunes du quartier trouvent un emploi stable d'ici fin 2027",
-             "ils trouvent plus facilement du travail", "Enquête auprès des participants",
-             "2026-S1", "2026"],
+    "text": [
+        "Atelier emploi des jeunes",
+        "Les jeunes du quartier trouvent un emploi stable d'ici fin 2027",
+        "ils trouvent plus facilement du travail",
+        "Enquête auprès des participants",
+        "2026-S1",
+        "2026",
+    ],
     "number": ["40", "12", "1"],
     "any": ["Ma vie a changé : j'ai trouvé un travail", "40"],
     "choice": [],
@@ -45,10 +58,15 @@ TYPED = {
 # per step, answers that move on where the general ones above do not
 TYPED_AT = {
     ("effects", "change"): ["l'emploi des jeunes"],
-    ("effects", "statement"): ["ils font plus de sport", "nous allons organiser des ateliers",
-                               "Les jeunes trouvent un emploi"],
-    ("lesson", "practice"): ["D'ici fin 2027, plus de filles du quartier font du sport chaque semaine",
-                             "nous allons distribuer des ballons"],
+    ("effects", "statement"): [
+        "ils font plus de sport",
+        "nous allons organiser des ateliers",
+        "Les jeunes trouvent un emploi",
+    ],
+    ("lesson", "practice"): [
+        "D'ici fin 2027, plus de filles du quartier font du sport chaque semaine",
+        "nous allons distribuer des ballons",
+    ],
     ("indicators", "label"): ["Nombre de jeunes en emploi"],
     ("measures", "period"): ["2026-S1"],
     ("project", "period"): ["2025-2026"],
@@ -57,8 +75,16 @@ TYPED_AT = {
     ("poll_new", "custom"): ["Vous sentez-vous écouté ?"],
 }
 # tables a refused answer may write to (the message's delivery), and the rest: the records
-DELIVERY_TABLES = {"conversations", "inbox", "outbox", "inbound_updates", "whatsapp_chats",
-                   "whatsapp_messages", "dead_letters", "alembic_version"}
+DELIVERY_TABLES = {
+    "conversations",
+    "inbox",
+    "outbox",
+    "inbound_updates",
+    "whatsapp_chats",
+    "whatsapp_messages",
+    "dead_letters",
+    "alembic_version",
+}
 
 
 @dataclass
@@ -88,6 +114,7 @@ def step_key(state: dict[str, Any]) -> tuple[str, str]:
 @dataclass
 class World:
     """A database with two communes' projects, an open poll and people to walk with."""
+
     uow_factory: Any
     db_url: str
     dispatcher: Any
@@ -102,8 +129,9 @@ class World:
     # -- talking --------------------------------------------------------------------------------
     def send(self, who: str, **kw: Any) -> list[Rendered]:
         """One message through the dispatcher (no job is run: exports are not made here)."""
-        out = self.dispatcher.handle(Incoming(channel="console", chat_id=who, user_ref=who,
-                                              message_id=f"w{next(_ids)}", **kw))
+        out = self.dispatcher.handle(
+            Incoming(channel="console", chat_id=who, user_ref=who, message_id=f"w{next(_ids)}", **kw)
+        )
         return out.replies
 
     def state(self, who: str) -> tuple[dict[str, Any], str | None]:
@@ -131,6 +159,7 @@ class World:
     def step_accepts(self, snap: Snapshot, data: str) -> bool:
         """Whether the snapshot's step takes this button (Engine.accepts)."""
         from domain.dialogue import Ctx, DialogueState
+
         services = self.dispatcher.services
         state = DialogueState.model_validate(copy.deepcopy(snap.state))
         try:
@@ -138,8 +167,13 @@ class World:
         except KeyError:  # the summary, the edit menu, "resume?": the engine's own
             return False
         with self.uow_factory() as uow:
-            ctx = Ctx(state=state, lang=snap.language or "fr", uow=uow, services=services,
-                      user=uow.users.by_identity("console", snap.who))
+            ctx = Ctx(
+                state=state,
+                lang=snap.language or "fr",
+                uow=uow,
+                services=services,
+                user=uow.users.by_identity("console", snap.who),
+            )
             try:
                 return services.engine.accepts(ctx, step, data)
             finally:
@@ -170,8 +204,9 @@ def make_world(uow_factory, db_url: str, out_dir: Any) -> World:
 
     d = make_dispatcher(uow_factory, nlu=make_nlu())
     install(d.services, None, "sqlite://", key=KEY)
-    d.services.extras["exporter"] = Exporter(load_communes(), out_dir=out_dir, min_group_size=5,
-                                             knowledge=load_knowledge(), retention_months=24)
+    d.services.extras["exporter"] = Exporter(
+        load_communes(), out_dir=out_dir, min_group_size=5, knowledge=load_knowledge(), retention_months=24
+    )
     w = World(uow_factory, db_url, d)
     w.berkane, w.tanger = _seed(uow_factory, "berkane"), _seed(uow_factory, "tanger")
     poll = make_poll(uow_factory, w.berkane)
@@ -179,8 +214,9 @@ def make_world(uow_factory, db_url: str, out_dir: Any) -> World:
     w.poll_token = poll.token
     with uow_factory() as uow:  # a story told in the poll, for "the most significant change"
         r = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="seeded", consent=True))
-        uow.stories.add(Story(project_id=w.berkane, respondent_id=r.id,
-                              text="J'ai trouvé un stage grâce aux ateliers"))
+        uow.stories.add(
+            Story(project_id=w.berkane, respondent_id=r.id, text="J'ai trouvé un stage grâce aux ateliers")
+        )
         uow.commit()
     w.lesson_ids = [m.id for m in load_knowledge().lessons]
     with uow_factory() as uow:
@@ -197,28 +233,52 @@ def make_world(uow_factory, db_url: str, out_dir: Any) -> World:
 
 def _seed(uow_factory, commune: str) -> int:
     with uow_factory() as uow:
-        p = uow.projects.add(Project(
-            commune_id=commune, title=f"Ateliers emploi jeunes {commune}", problem="chômage des jeunes",
-            activities=["organiser 10 ateliers"], period_text="2025-2027",
-            publics=[TargetPublic(category="youth", detail="18-30 ans", expected_number=120)],
-            stakeholders=[Stakeholder(group="families", kind="indirect",
-                                      how_affected="les filles gardent", polarity="negative")],
-            effects=[
-                Effect(statement="D'ici fin 2027, les jeunes trouvent un emploi.",
-                       domain="employment_income", public="youth", horizon="2027",
-                       indicators=[
-                           Indicator(label="% de jeunes en emploi", unit="percent",
-                                     baseline_value=10, target_value=40, source="enquête",
-                                     frequency="semester",
-                                     measurements=[Measurement(period="2026-S1", value=20,
-                                                               source="enquête")]),
-                           Indicator(label="Un espace jeunes ouvert", unit="yes_no"),
-                           Indicator(label="Nombre de jeunes inscrits", unit="number",
-                                     disaggregation=["sex", "age_band", "disability",
-                                                     "migrant_status"])]),
-                Effect(statement="les filles gardent", expected=False, polarity="negative",
-                       party="families"),
-            ]))
+        p = uow.projects.add(
+            Project(
+                commune_id=commune,
+                title=f"Ateliers emploi jeunes {commune}",
+                problem="chômage des jeunes",
+                activities=["organiser 10 ateliers"],
+                period_text="2025-2027",
+                publics=[TargetPublic(category="youth", detail="18-30 ans", expected_number=120)],
+                stakeholders=[
+                    Stakeholder(
+                        group="families",
+                        kind="indirect",
+                        how_affected="les filles gardent",
+                        polarity="negative",
+                    )
+                ],
+                effects=[
+                    Effect(
+                        statement="D'ici fin 2027, les jeunes trouvent un emploi.",
+                        domain="employment_income",
+                        public="youth",
+                        horizon="2027",
+                        indicators=[
+                            Indicator(
+                                label="% de jeunes en emploi",
+                                unit="percent",
+                                baseline_value=10,
+                                target_value=40,
+                                source="enquête",
+                                frequency="semester",
+                                measurements=[Measurement(period="2026-S1", value=20, source="enquête")],
+                            ),
+                            Indicator(label="Un espace jeunes ouvert", unit="yes_no"),
+                            Indicator(
+                                label="Nombre de jeunes inscrits",
+                                unit="number",
+                                disaggregation=["sex", "age_band", "disability", "migrant_status"],
+                            ),
+                        ],
+                    ),
+                    Effect(
+                        statement="les filles gardent", expected=False, polarity="negative", party="families"
+                    ),
+                ],
+            )
+        )
         uow.commit()
         return p.id
 
@@ -226,17 +286,20 @@ def _seed(uow_factory, commune: str) -> int:
 # -- walking ----------------------------------------------------------------------------------------
 def starts(w: World) -> list[tuple[str, Callable[[], list[Rendered]]]]:
     """Where the walk begins: (chat, what brings it to its first question)."""
+
     def registered(who: str, role: str, commune: str | None, lang: str = "fr"):
         def go() -> list[Rendered]:
             code = invite(w.uow_factory, role, commune)
             w.send(who, text="salam")
             w.send(who, button=f"lang:{lang}")
             return w.send(who, text=code)
+
         return go
 
     def lesson(who: str, lesson_id: str):
         def go() -> list[Rendered]:
             return w.send(who, button=GO + lesson_id)
+
         return go
 
     out: list[tuple[str, Callable[[], list[Rendered]]]] = [
@@ -250,16 +313,18 @@ def starts(w: World) -> list[tuple[str, Callable[[], list[Rendered]]]]:
         out.append((who, registered(who, "official", "Berkane")))
         out.append((who, lesson(who, lesson_id)))
     # a coordinator sees several projects: the lesson asks which one
-    out += [("learner_c", registered("learner_c", "coordinator", None)),
-            ("learner_c", lesson("learner_c", w.lesson_ids[0]))]
+    out += [
+        ("learner_c", registered("learner_c", "coordinator", None)),
+        ("learner_c", lesson("learner_c", w.lesson_ids[0])),
+    ]
 
     def done_before() -> list[Rendered]:  # a lesson done before opens on its review
         with w.uow_factory() as uow:
             user = uow.users.by_identity("console", "reviewer")
-            uow.lessons.save(LessonProgress(user_id=user.id, lesson_id=w.lesson_ids[0],
-                                            completed=True))
+            uow.lessons.save(LessonProgress(user_id=user.id, lesson_id=w.lesson_ids[0], completed=True))
             uow.commit()
         return w.send("reviewer", button=GO + w.lesson_ids[0])
+
     out += [("reviewer", registered("reviewer", "official", "Berkane")), ("reviewer", done_before)]
     return out
 
@@ -283,8 +348,9 @@ def walk(w: World, budget: int = 4000, per_step: int = 3) -> dict[tuple[str, str
     while queue and moves < budget:
         snap = queue.popleft()
         seen = explored.setdefault(snap.key, set())
-        sig = snap.who + json.dumps({k: snap.state.get(k) for k in ("data", "history", "pending")},
-                                    sort_keys=True, default=str)
+        sig = snap.who + json.dumps(
+            {k: snap.state.get(k) for k in ("data", "history", "pending")}, sort_keys=True, default=str
+        )
         # a summary is met with many pasts (a new record, one being mended): each may end elsewhere
         limit = per_step * 3 if snap.state.get("step") == SUMMARY else per_step
         if not snap.state.get("dialogue") or sig in seen or len(seen) >= limit:
@@ -347,8 +413,12 @@ def follow(w: World, who: str, opening: list[dict[str, Any]], steps: int = 40) -
             break
         buttons = [b for b in snap.offered if b not in NEVER_PRESSED | {"sys:back", "sys:skip"}]
         typed = TYPED_AT.get(snap.key, []) + TYPED.get(str(snap.state.get("expects")), TYPED["text"])
-        moves = [("button", b) for b in buttons if b.endswith(PREFERRED)] + \
-            [("button", b) for b in buttons] + [("text", t) for t in typed] + [("command", "skip")]
+        moves = (
+            [("button", b) for b in buttons if b.endswith(PREFERRED)]
+            + [("button", b) for b in buttons]
+            + [("text", t) for t in typed]
+            + [("command", "skip")]
+        )
         done = tried.setdefault(snap.key, set())
         move = next((m for m in moves if repr(m) not in done), None)
         if move is None:
@@ -365,19 +435,44 @@ def _routes(w: World) -> list[Snapshot]:
     w.send(who, button="lang:fr")
     w.send(who, text=code)
     # a change without a direction: "in which direction?"
-    out += follow(w, who, [{"command": "menu"}, {"button": "menu:effects"},
-                           {"button": f"prj:{w.berkane}"}, {"text": "les jeunes"},
-                           {"text": "l'emploi des jeunes"}], steps=0)
+    out += follow(
+        w,
+        who,
+        [
+            {"command": "menu"},
+            {"button": "menu:effects"},
+            {"button": f"prj:{w.berkane}"},
+            {"text": "les jeunes"},
+            {"text": "l'emploi des jeunes"},
+        ],
+        steps=0,
+    )
     # a new indicator to its end, then "what next?"
     with w.uow_factory() as uow:
         p = uow.projects.get(w.berkane)
         effect = p.effects[0]
         counted = next(i for i in effect.indicators if i.disaggregation)
-    out += follow(w, who, [{"command": "menu"}, {"button": "menu:indicators"},
-                           {"button": f"prj:{w.berkane}"}, {"button": f"eff:{effect.id}"}])
+    out += follow(
+        w,
+        who,
+        [
+            {"command": "menu"},
+            {"button": "menu:indicators"},
+            {"button": f"prj:{w.berkane}"},
+            {"button": f"eff:{effect.id}"},
+        ],
+    )
     # a measurement of an indicator broken down four ways
-    out += follow(w, who, [{"command": "menu"}, {"button": "menu:measures"},
-                           {"button": f"prj:{w.berkane}"}, {"button": f"mi:{counted.id}"}])
+    out += follow(
+        w,
+        who,
+        [
+            {"command": "menu"},
+            {"button": "menu:measures"},
+            {"button": f"prj:{w.berkane}"},
+            {"button": f"mi:{counted.id}"},
+        ],
+    )
     return out
 
 

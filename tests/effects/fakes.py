@@ -1,4 +1,5 @@
 """Test doubles and set-up shared by the effect dialogue tests."""
+
 from __future__ import annotations
 
 import re
@@ -25,17 +26,25 @@ class TinyNLU:
             ents.append(Entity(entity="percent", value=float(m.group(1)), start=m.start(), end=m.end()))
             ents.append(Entity(entity="number", value=float(m.group(1)), start=m.start(), end=m.end()))
         name, conf = ("dont_know", 0.95) if DONT_KNOW.search(text) else ("nlu_fallback", 0.2)
-        return Understanding(text=text, language=lang, intent=Intent(name=name, confidence=conf),
-                             entities=ents, engine="fallback")
+        return Understanding(
+            text=text,
+            language=lang,
+            intent=Intent(name=name, confidence=conf),
+            entities=ents,
+            engine="fallback",
+        )
 
 
-def make_project(uow_factory, commune="berkane", title="Ateliers emploi jeunes",
-                 publics=("youth",)) -> int:
+def make_project(uow_factory, commune="berkane", title="Ateliers emploi jeunes", publics=("youth",)) -> int:
     with uow_factory() as uow:
-        p = uow.projects.add(Project(commune_id=commune, title=title,
-                                     problem="chômage des jeunes après le bac",
-                                     publics=[TargetPublic(category=c, expected_number=120)
-                                              for c in publics]))
+        p = uow.projects.add(
+            Project(
+                commune_id=commune,
+                title=title,
+                problem="chômage des jeunes après le bac",
+                publics=[TargetPublic(category=c, expected_number=120) for c in publics],
+            )
+        )
         uow.commit()
         return p.id
 

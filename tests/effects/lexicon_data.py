@@ -1,5 +1,6 @@
 """A small coaching lexicon in the four variants, for the pure-rule tests (the real one lives in
 the knowledge base; tests/effects/test_with_knowledge.py runs the same rules on it)."""
+
 from __future__ import annotations
 
 from domain.effects import Lexicon
@@ -29,10 +30,35 @@ LEXICON = Lexicon(
             r"\b\d+\s+(?:\S+\s+){0,2}?(?:tfer9o|tdaro)\b",
         ],
     },
-    actor_subjects=["nous", "on va", "la commune", "نحن", "الجماعة", "حنا", "غادي نديرو",
-                    "7na", "ghadi ndiro", "ljama3a"],
-    change_verbs=["trouv", "amélior", "augment", "diminu", "utilisent", "se sentent",
-                  "يجد", "يحصلون", "تتحسن", "يلقاو", "تحسن", "كيحسو", "yl9aw", "t7essen", "ky7esso"],
+    actor_subjects=[
+        "nous",
+        "on va",
+        "la commune",
+        "نحن",
+        "الجماعة",
+        "حنا",
+        "غادي نديرو",
+        "7na",
+        "ghadi ndiro",
+        "ljama3a",
+    ],
+    change_verbs=[
+        "trouv",
+        "amélior",
+        "augment",
+        "diminu",
+        "utilisent",
+        "se sentent",
+        "يجد",
+        "يحصلون",
+        "تتحسن",
+        "يلقاو",
+        "تحسن",
+        "كيحسو",
+        "yl9aw",
+        "t7essen",
+        "ky7esso",
+    ],
     publics={
         "youth": ["jeunes", "jeune", "filles", "الشباب", "شباب", "chabab", "drari"],
         "women": ["femmes", "النساء", "العيالات", "nssa", "l3yalat"],

@@ -1,4 +1,5 @@
 """`athar coaching eval --real`'s figures, on a handful of statements and a scripted NLU."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,17 +22,23 @@ class ScriptedNLU:
 
     def parse(self, text, *, hint=None):
         a, o, e = self.probs[text]
-        ranking = sorted([Intent(name="describe_activity", confidence=a), Intent(name="describe_output", confidence=o),
-                          Intent(name="describe_effect", confidence=e)], key=lambda i: -i.confidence)
+        ranking = sorted(
+            [
+                Intent(name="describe_activity", confidence=a),
+                Intent(name="describe_output", confidence=o),
+                Intent(name="describe_effect", confidence=e),
+            ],
+            key=lambda i: -i.confidence,
+        )
         return Understanding(text=text, language=hint, intent=ranking[0], ranking=ranking)
 
 
 ROWS = [
-    ("Organiser 10 ateliers de recherche d'emploi", "activity", (0.9, 0.05, 0.05)),     # sure, right
-    ("120 jeunes formés", "output", (0.0, 0.02, 0.98)),                                  # NLU over rules: wrong
-    ("les jeunes trouvent un emploi", "effect", (0.01, 0.01, 0.98)),                     # sure, right
-    ("la maison des jeunes", "effect", (0.3, 0.2, 0.5)),                                 # asked, button
-    ("le réseau des associations", "activity", (0.3, 0.2, 0.5)),                         # asked, typed
+    ("Organiser 10 ateliers de recherche d'emploi", "activity", (0.9, 0.05, 0.05)),  # sure, right
+    ("120 jeunes formés", "output", (0.0, 0.02, 0.98)),  # NLU over rules: wrong
+    ("les jeunes trouvent un emploi", "effect", (0.01, 0.01, 0.98)),  # sure, right
+    ("la maison des jeunes", "effect", (0.3, 0.2, 0.5)),  # asked, button
+    ("le réseau des associations", "activity", (0.3, 0.2, 0.5)),  # asked, typed
 ]
 
 
@@ -57,8 +64,10 @@ def test_figures_per_level_question_and_placement(kb):
 
 def test_a_typed_answer_that_points_nowhere_is_not_placed(kb):
     nlu = ScriptedNLU({"la salle": (0.3, 0.2, 0.5), "le réseau": (0.3, 0.2, 0.5)})
-    rows = [{"text": "la salle", "language": "fr", "label": "output"},
-            {"text": "le réseau", "language": "fr", "label": "output"}]
+    rows = [
+        {"text": "la salle", "language": "fr", "label": "output"},
+        {"text": "le réseau", "language": "fr", "label": "output"},
+    ]
     figs = evaluate_real(rows, kb, nlu, {("fr", "output"): ["bof"]}, CONF)
     assert figs["fr"].to_dict()["placed_after_one_answer"] == 0.5  # the button yes, "bof" no
 
@@ -67,11 +76,19 @@ def test_calibration_gives_each_side_its_own_bars_within_the_aim():
     from bot.commands.calibrate import choose
     from domain.effects import Confidence, effect_verdict
 
-    scored = [("fr", "effect", True, 0.9), ("fr", "activity", False, 0.2), ("fr", "output", None, 0.62),
-              ("fr", "effect", None, 0.7), ("ar", "activity", True, 0.8), ("ar", "effect", False, 0.97),
-              ("ar", "output", None, 0.05)]
+    scored = [
+        ("fr", "effect", True, 0.9),
+        ("fr", "activity", False, 0.2),
+        ("fr", "output", None, 0.62),
+        ("fr", "effect", None, 0.7),
+        ("ar", "activity", True, 0.8),
+        ("ar", "effect", False, 0.97),
+        ("ar", "output", None, 0.05),
+    ]
     best = choose(scored, aim=0.0)
-    conf = Confidence(**{k: best[k] for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")})
+    conf = Confidence(
+        **{k: best[k] for k in ("alone", "agree", "contra", "not_alone", "not_agree", "not_contra")}
+    )
     verdicts = [effect_verdict(r, p, conf) for _, _, r, p in scored]
     assert all(v is None or v == (gold == "effect") for (_, gold, _, _), v in zip(scored, verdicts))
     assert best["asked"] == sum(v is None for v in verdicts) and best["worst_wrong"] == 0.0
@@ -86,8 +103,13 @@ def test_a_looser_aim_asks_fewer_questions():
     from bot.commands.calibrate import choose, tradeoff
 
     # an effect the model is sure is an activity: telling the others costs that wrong verdict
-    scored = [("fr", "effect", None, 0.01), ("fr", "activity", None, 0.02), ("fr", "effect", None, 0.9),
-              ("fr", "output", None, 0.3), ("fr", "effect", None, 0.95)]
+    scored = [
+        ("fr", "effect", None, 0.01),
+        ("fr", "activity", None, 0.02),
+        ("fr", "effect", None, 0.9),
+        ("fr", "output", None, 0.3),
+        ("fr", "effect", None, 0.95),
+    ]
     strict = choose(scored, aim=0.0)
     assert strict["worst_wrong"] == 0.0 and strict["asked"] == 3  # only the two effects told
     loose = choose(scored, aim=0.5)

@@ -1,4 +1,5 @@
 """The "effects" dialogue through the real dispatcher: coaching, proposal, storage, access."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,14 +8,34 @@ from tests.effects.fakes import make_project, registered_chat
 
 # (lang, activity, output, effect, the coaching words expected, a word of the proposal)
 FLOWS = {
-    "fr": ("organiser 10 ateliers de recherche d'emploi", "120 jeunes formés",
-           "ils trouvent du travail", ("activité", "produit du projet"), "les jeunes trouvent du travail"),
-    "ar": ("تنظيم 10 ورشات للبحث عن الشغل", "120 شابا تم تكوينهم", "يجد الشباب عملا",
-           ("نشاط", "مُخرَج"), "الشباب يجد عملا"),
-    "ary": ("غادي نديرو 10 ديال الورشات", "120 شاب تكونو", "الشباب غادي يلقاو خدمة",
-            ("نشاط", "مُخرَج"), "الشباب غادي يلقاو خدمة"),
-    "ary-Latn": ("ghadi ndiro 10 dyal les ateliers", "120 chab tkawno", "chabab ghadi yl9aw khedma",
-                 ("nacha6", "mokhraj"), "chabab ghadi yl9aw khedma"),
+    "fr": (
+        "organiser 10 ateliers de recherche d'emploi",
+        "120 jeunes formés",
+        "ils trouvent du travail",
+        ("activité", "produit du projet"),
+        "les jeunes trouvent du travail",
+    ),
+    "ar": (
+        "تنظيم 10 ورشات للبحث عن الشغل",
+        "120 شابا تم تكوينهم",
+        "يجد الشباب عملا",
+        ("نشاط", "مُخرَج"),
+        "الشباب يجد عملا",
+    ),
+    "ary": (
+        "غادي نديرو 10 ديال الورشات",
+        "120 شاب تكونو",
+        "الشباب غادي يلقاو خدمة",
+        ("نشاط", "مُخرَج"),
+        "الشباب غادي يلقاو خدمة",
+    ),
+    "ary-Latn": (
+        "ghadi ndiro 10 dyal les ateliers",
+        "120 chab tkawno",
+        "chabab ghadi yl9aw khedma",
+        ("nacha6", "mokhraj"),
+        "chabab ghadi yl9aw khedma",
+    ),
 }
 
 
@@ -50,8 +71,14 @@ def test_coached_from_activity_to_a_stored_effect(sqlite_uow_factory, lang):
     assert "nx:more" in chat.buttons(r)
     with uf() as uow:
         (e,) = uow.projects.get(pid).effects
-    assert (e.public, e.domain, e.horizon, e.level, e.polarity, e.expected) == \
-        ("youth", "employment_income", "P6M", "outcome", "positive", True)
+    assert (e.public, e.domain, e.horizon, e.level, e.polarity, e.expected) == (
+        "youth",
+        "employment_income",
+        "P6M",
+        "outcome",
+        "positive",
+        True,
+    )
     assert "30" in e.statement and proposal.split()[-1] in e.statement
 
 
@@ -66,12 +93,16 @@ def test_french_flow_on_both_databases(uow_factory):
     chat.press("sys:confirm")
     with uow_factory() as uow:
         (e,) = uow.projects.get(pid).effects
-    assert (e.statement, e.horizon, e.domain) == \
-        ("D'ici fin 2026, les jeunes formés trouvent un emploi.", "2026", "employment_income")
+    assert (e.statement, e.horizon, e.domain) == (
+        "D'ici fin 2026, les jeunes formés trouvent un emploi.",
+        "2026",
+        "employment_income",
+    )
 
 
-@pytest.mark.parametrize("lang,words", [
-    ("fr", "je ne sais pas"), ("ar", "لا أعرف"), ("ary", "ما عرفتش"), ("ary-Latn", "ma3rftch")])
+@pytest.mark.parametrize(
+    "lang,words", [("fr", "je ne sais pas"), ("ar", "لا أعرف"), ("ary", "ما عرفتش"), ("ary-Latn", "ma3rftch")]
+)
 def test_dont_know_offers_examples_as_buttons(sqlite_uow_factory, lang, words):
     uf = sqlite_uow_factory
     pid = make_project(uf)
@@ -123,11 +154,14 @@ def test_a_vague_effect_is_made_precise_part_by_part(sqlite_uow_factory):
     assert (e.public, e.domain, e.horizon) == ("women", "health_wellbeing", "P12M")
 
 
-@pytest.mark.parametrize("lang,when,change", [
-    ("fr", "dans 6 mois", "le suivi de grossesse"),
-    ("ary-Latn", "f 6 chhor", "ytb3o l7aml dyalhom 3nd tbib")])
-def test_a_time_alone_where_the_change_is_asked_is_the_horizon(sqlite_uow_factory, lang, when,
-                                                                change):
+@pytest.mark.parametrize(
+    "lang,when,change",
+    [
+        ("fr", "dans 6 mois", "le suivi de grossesse"),
+        ("ary-Latn", "f 6 chhor", "ytb3o l7aml dyalhom 3nd tbib"),
+    ],
+)
+def test_a_time_alone_where_the_change_is_asked_is_the_horizon(sqlite_uow_factory, lang, when, change):
     """Seen in `athar chat`: "f 12 chhar" typed where the change was asked became the change
     ("... kayzid 3ndhom: f 12 chhar")."""
     uf = sqlite_uow_factory
@@ -255,6 +289,7 @@ def test_an_official_of_another_commune_cannot_reach_the_project(sqlite_uow_fact
     assert chat.state()["step"] == "project_id" and chat.state()["data"].get("project_id") is None
     # a dialogue started with a forged id asks for a project instead
     from domain.dialogue import Ctx, DialogueState
+
     with uf() as uow:
         user = uow.users.by_identity("console", "tanger1")
         services = chat.dispatcher.services
@@ -302,6 +337,7 @@ def test_forged_figure_buttons_are_refused_and_change_nothing(sqlite_uow_factory
     `tg:-5p`, `tg:1000p` were stored ("au moins -5 %"). Each is now "expired" in the user's
     language, the figure question again, the dialogue's data untouched."""
     from tests.dialogues.helpers import expect, in_language
+
     uf = sqlite_uow_factory
     pid = make_project(uf)
     chat = registered_chat(uf, lang)
@@ -311,13 +347,32 @@ def test_forged_figure_buttons_are_refused_and_change_nothing(sqlite_uow_factory
     chat.press("eff:fig")
     before = chat.state()
     assert before["step"] == "target"
-    for data in ("tg:abcp", "tg:p", "tg:infp", "tg:nanp", "tg:-5p", "tg:1000p", "tg:1e3p",
-                 "tg:30", "tg:0p", "tg:", "tg:30pp", "tg:٣٠p", "eff:ok", "hz:6", "x" * 64):
+    for data in (
+        "tg:abcp",
+        "tg:p",
+        "tg:infp",
+        "tg:nanp",
+        "tg:-5p",
+        "tg:1000p",
+        "tg:1e3p",
+        "tg:30",
+        "tg:0p",
+        "tg:",
+        "tg:30pp",
+        "tg:٣٠p",
+        "eff:ok",
+        "hz:6",
+        "x" * 64,
+    ):
         r = chat.press(data)
         expect(r, "common.button_expired", lang)
         assert in_language(r, lang), (data, chat.text(r))
         after = chat.state()
-        assert (after["dialogue"], after["step"], after["data"], after["history"]) == \
-            (before["dialogue"], before["step"], before["data"], before["history"]), data
+        assert (after["dialogue"], after["step"], after["data"], after["history"]) == (
+            before["dialogue"],
+            before["step"],
+            before["data"],
+            before["history"],
+        ), data
     r = chat.press("tg:50p")  # the real button still works
     assert "50" in chat.text(r) and chat.state()["data"]["target"] == 50.0

@@ -1,4 +1,5 @@
 """Indicators, measurements and unexpected effects through the real dispatcher."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,8 +22,14 @@ EFFECTS = {
 def add_effect(uf, pid, **kw) -> int:
     with uf() as uow:
         p = uow.projects.get(pid)
-        p.effects.append(Effect(statement=kw.pop("statement", "Les jeunes trouvent un emploi"),
-                                domain="employment_income", public="youth", **kw))
+        p.effects.append(
+            Effect(
+                statement=kw.pop("statement", "Les jeunes trouvent un emploi"),
+                domain="employment_income",
+                public="youth",
+                **kw,
+            )
+        )
         p = uow.projects.save(p)
         uow.commit()
         return p.effects[-1].id
@@ -67,19 +74,27 @@ def test_from_a_new_project_to_a_confirmed_indicator(sqlite_uow_factory, lang):
     with uf() as uow:
         (e,) = uow.projects.get(pid).effects
         (ind,) = e.indicators
-    assert (ind.library_id, ind.unit, ind.baseline_value, ind.target_value) == \
-        ("trainees_in_work_6_months", "percent", 12, 30)
+    assert (ind.library_id, ind.unit, ind.baseline_value, ind.target_value) == (
+        "trainees_in_work_6_months",
+        "percent",
+        12,
+        30,
+    )
     assert (ind.baseline_date, ind.target_date) == (date(2026, 1, 1), date(2027, 12, 31))
     assert ind.frequency == "semester" and ind.collector and ind.source and ind.definition
     assert "sex" in ind.disaggregation and ind.calculation
 
 
-@pytest.mark.parametrize("lang,typed,keep", [("fr", "cinq pour cent", "ok"),
-                                              ("ar", "خمسة في المائة", "نعم"),
-                                              ("ary", "خمسة فالمية", "واخا"),
-                                              ("ary-Latn", "khamsa f lmya", "wakha")])
-def test_the_starting_value_typed_at_the_known_or_to_measure_question(sqlite_uow_factory, lang,
-                                                                       typed, keep):
+@pytest.mark.parametrize(
+    "lang,typed,keep",
+    [
+        ("fr", "cinq pour cent", "ok"),
+        ("ar", "خمسة في المائة", "نعم"),
+        ("ary", "خمسة فالمية", "واخا"),
+        ("ary-Latn", "khamsa f lmya", "wakha"),
+    ],
+)
+def test_the_starting_value_typed_at_the_known_or_to_measure_question(sqlite_uow_factory, lang, typed, keep):
     """Seen in `athar chat`: "5%" where "I know it / to be measured" was asked was refused,
     and "ok" where "Keep" was offered became the definition."""
     uf = sqlite_uow_factory
@@ -241,9 +256,21 @@ def test_measure_and_progress(uow_factory):
     pid = make_project(uf)
     with uf() as uow:
         p = uow.projects.get(pid)
-        p.effects.append(Effect(statement="Les jeunes trouvent un emploi", indicators=[Indicator(
-            label="% de jeunes en emploi", unit="percent", baseline_value=10, target_value=30,
-            source="enquête", disaggregation=["sex"])]))
+        p.effects.append(
+            Effect(
+                statement="Les jeunes trouvent un emploi",
+                indicators=[
+                    Indicator(
+                        label="% de jeunes en emploi",
+                        unit="percent",
+                        baseline_value=10,
+                        target_value=30,
+                        source="enquête",
+                        disaggregation=["sex"],
+                    )
+                ],
+            )
+        )
         p = uow.projects.save(p)
         uow.commit()
         iid = p.effects[0].indicators[0].id
@@ -272,13 +299,24 @@ def test_measure_and_progress(uow_factory):
     assert "▓▓▓▓▓▓▓▓░░ 75 % du chemin parcouru" in text
     with uf() as uow:
         (m,) = uow.projects.get(pid).effects[0].indicators[0].measurements
-    assert (m.period, m.value, m.source, m.disaggregated) == \
-        ("2026-S1", 25, "enquête", {"sex": {"female": 28, "male": 22}})
+    assert (m.period, m.value, m.source, m.disaggregated) == (
+        "2026-S1",
+        25,
+        "enquête",
+        {"sex": {"female": 28, "male": 22}},
+    )
 
 
-@pytest.mark.parametrize("lang,typed,months_back", [
-    ("fr", "le mois dernier", 1), ("ar", "الشهر الماضي", 1), ("ary", "الشهر اللي فات", 1),
-    ("ary-Latn", "chhar li fat", 1), ("fr", "l'an dernier", None)])
+@pytest.mark.parametrize(
+    "lang,typed,months_back",
+    [
+        ("fr", "le mois dernier", 1),
+        ("ar", "الشهر الماضي", 1),
+        ("ary", "الشهر اللي فات", 1),
+        ("ary-Latn", "chhar li fat", 1),
+        ("fr", "l'an dernier", None),
+    ],
+)
 def test_the_period_of_a_measure_in_words(sqlite_uow_factory, lang, typed, months_back):
     """Seen in `athar chat`: "الشهر الماضي" where the period was asked was refused."""
     from domain.dates import add_months
@@ -288,8 +326,16 @@ def test_the_period_of_a_measure_in_words(sqlite_uow_factory, lang, typed, month
     pid = make_project(uf)
     with uf() as uow:
         p = uow.projects.get(pid)
-        p.effects.append(Effect(statement="Les jeunes trouvent un emploi", indicators=[Indicator(
-            label="% de jeunes en emploi", unit="percent", baseline_value=10, target_value=30)]))
+        p.effects.append(
+            Effect(
+                statement="Les jeunes trouvent un emploi",
+                indicators=[
+                    Indicator(
+                        label="% de jeunes en emploi", unit="percent", baseline_value=10, target_value=30
+                    )
+                ],
+            )
+        )
         p = uow.projects.save(p)
         uow.commit()
         iid = p.effects[0].indicators[0].id
@@ -299,7 +345,7 @@ def test_the_period_of_a_measure_in_words(sqlite_uow_factory, lang, typed, month
     chat.press(f"mi:{iid}")
     r = chat.say(typed)
     now = today()
-    want = (f"{add_months(now, -1):%Y-%m}" if months_back else str(now.year - 1))
+    want = f"{add_months(now, -1):%Y-%m}" if months_back else str(now.year - 1)
     assert chat.state()["step"] == "value" and chat.state()["data"]["period"] == want
     assert want in chat.text(r)  # said back
 
@@ -317,8 +363,15 @@ def test_measures_without_indicators_lead_to_indicators(sqlite_uow_factory):
     assert chat.state()["dialogue"] == "effects"
 
 
-@pytest.mark.parametrize("lang,words", [("fr", "ils se sentent exclus"), ("ary", "حاسين بالحكرة"),
-                                         ("ar", "يشعرون بالإقصاء"), ("ary-Latn", "7assin b l7ogra")])
+@pytest.mark.parametrize(
+    "lang,words",
+    [
+        ("fr", "ils se sentent exclus"),
+        ("ary", "حاسين بالحكرة"),
+        ("ar", "يشعرون بالإقصاء"),
+        ("ary-Latn", "7assin b l7ogra"),
+    ],
+)
 def test_unexpected_effect_for_a_party(sqlite_uow_factory, lang, words):
     uf = sqlite_uow_factory
     pid = make_project(uf)
@@ -337,8 +390,13 @@ def test_unexpected_effect_for_a_party(sqlite_uow_factory, lang, words):
     assert "nx:again" in chat.buttons(r)
     with uf() as uow:
         (e,) = uow.projects.get(pid).effects
-    assert (e.expected, e.polarity, e.party, e.statement, e.horizon) == \
-        (False, "negative", "non_selected_peers", words, None)
+    assert (e.expected, e.polarity, e.party, e.statement, e.horizon) == (
+        False,
+        "negative",
+        "non_selected_peers",
+        words,
+        None,
+    )
 
 
 def test_something_that_happened_to_another_group(sqlite_uow_factory):

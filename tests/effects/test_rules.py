@@ -1,4 +1,5 @@
 """Pure rules of domain/effects.py, table-driven, in the four language variants."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -6,8 +7,20 @@ from datetime import date, datetime, timezone
 import pytest
 
 from domain.effects import (
-    Confidence, Horizon, Lexicon, check_effect, change_clause, choose_template, classify,
-    find_horizon, level_for, period_key, placed_by_answer, plain, progress, smart_check,
+    Confidence,
+    Horizon,
+    Lexicon,
+    check_effect,
+    change_clause,
+    choose_template,
+    classify,
+    find_horizon,
+    level_for,
+    period_key,
+    placed_by_answer,
+    plain,
+    progress,
+    smart_check,
     statement_probabilities,
 )
 from domain.records import Indicator, Measurement
@@ -61,6 +74,7 @@ def test_accents_case_and_arabic_letter_variants_do_not_matter():
 
 def Lexicon_with(change):
     from domain.effects import Lexicon
+
     return Lexicon(change_verbs=change)
 
 
@@ -74,13 +88,16 @@ def probs(effect, activity=None):
 C = Confidence(alone=0.85, agree=0.65, contra=0.9)
 
 
-@pytest.mark.parametrize("p,kind,sure", [
-    (probs(0.95), "effect", True),      # rules silent: a confident NLU decides alone
-    (probs(0.8), "effect", False),      # not confident enough alone: ask
-    (probs(0.1, 0.02), "output", True),
-    (probs(0.3), "activity", False),
-    (None, "unknown", False),           # no clue at all: ask, never praise
-])
+@pytest.mark.parametrize(
+    "p,kind,sure",
+    [
+        (probs(0.95), "effect", True),  # rules silent: a confident NLU decides alone
+        (probs(0.8), "effect", False),  # not confident enough alone: ask
+        (probs(0.1, 0.02), "output", True),
+        (probs(0.3), "activity", False),
+        (None, "unknown", False),  # no clue at all: ask, never praise
+    ],
+)
 def test_the_nlu_decides_alone_only_when_confident(p, kind, sure):
     c = classify("l'accès au centre de santé", LEXICON, p, C)
     assert (c.kind, c.sure) == (kind, sure)
@@ -88,8 +105,10 @@ def test_the_nlu_decides_alone_only_when_confident(p, kind, sure):
 
 def test_rules_never_override_a_confident_contrary_nlu():
     # "organiser …" at the start is a strong rule: with the NLU on its side a lower bar is enough
-    assert (classify("organiser 10 ateliers", LEXICON, probs(0.3), C).kind,
-            classify("organiser 10 ateliers", LEXICON, probs(0.3), C).sure) == ("activity", True)
+    assert (
+        classify("organiser 10 ateliers", LEXICON, probs(0.3), C).kind,
+        classify("organiser 10 ateliers", LEXICON, probs(0.3), C).sure,
+    ) == ("activity", True)
     # a confident contrary NLU wins over the rule
     c = classify("organiser 10 ateliers", LEXICON, probs(0.95), C)
     assert (c.kind, c.sure) == ("effect", True) and "nlu_over_rules" in c.reasons
@@ -122,15 +141,19 @@ def test_between_activity_and_output_a_strong_rule_wins_then_the_likelier():
 def test_statement_probabilities_leave_dialogue_intents_out():
     ranking = [("menu", 0.7), ("describe_effect", 0.2), ("describe_output", 0.1)]
     assert statement_probabilities(ranking) == pytest.approx(
-        {"activity": 0.0, "output": 1 / 3, "effect": 2 / 3})
+        {"activity": 0.0, "output": 1 / 3, "effect": 2 / 3}
+    )
     assert statement_probabilities([("greet", 1.0)]) is None
 
 
 def test_the_subject_test_looks_at_the_grammatical_subject_only():
-    lex = Lexicon(actor_subjects=["le projet", "la commune", "المشروع", "الجماعة"],
-                  subject_blockers=["grâce", "avec", "بفضل", "مع"],
-                  change_verbs=["trouv", "ولاو"], activity_verbs={"organiser": ["organis", "تنظيم"]},
-                  arabic_suffixes=SUFFIXES)
+    lex = Lexicon(
+        actor_subjects=["le projet", "la commune", "المشروع", "الجماعة"],
+        subject_blockers=["grâce", "avec", "بفضل", "مع"],
+        change_verbs=["trouv", "ولاو"],
+        activity_verbs={"organiser": ["organis", "تنظيم"]},
+        arabic_suffixes=SUFFIXES,
+    )
     assert lex.has_actor_subject("La commune va organiser des ateliers")
     assert lex.has_actor_subject("Cette année, la commune organise des ateliers")
     assert lex.has_actor_subject("ستقوم الجماعة بتنظيم ورشات")  # verb before its subject
@@ -140,8 +163,7 @@ def test_the_subject_test_looks_at_the_grammatical_subject_only():
 
 
 def test_arabic_forms_are_whole_words_with_their_inflections():
-    lex = Lexicon(activity_verbs={"sensibiliser": ["نوعي"]}, change_verbs=["تحسن"],
-                  arabic_suffixes=SUFFIXES)
+    lex = Lexicon(activity_verbs={"sensibiliser": ["نوعي"]}, change_verbs=["تحسن"], arabic_suffixes=SUFFIXES)
     assert lex.activity_verbs_in("غادي نوعيو الناس") == ["sensibiliser"]
     assert lex.activity_verbs_in("تحسين نوعية الخدمات") == []  # "نوعية" is quality
     assert lex.change_verb_span("تحسنت صحة النساء") is not None
@@ -149,8 +171,13 @@ def test_arabic_forms_are_whole_words_with_their_inflections():
 
 
 def test_a_typed_answer_to_the_clarifying_question_is_placed_by_its_first_cue():
-    lex = Lexicon(answer_cues={"activity": ["nous", "l'équipe", "7na"], "output": ["compte"],
-                               "effect": ["les gens", "change", "nnass"]})
+    lex = Lexicon(
+        answer_cues={
+            "activity": ["nous", "l'équipe", "7na"],
+            "output": ["compte"],
+            "effect": ["les gens", "change", "nnass"],
+        }
+    )
     assert placed_by_answer("c'est nous qui le faisons", lex) == "activity"
     assert placed_by_answer("l'équipe le fait pour les gens", lex) == "activity"
     assert placed_by_answer("ça change la vie des gens", lex) == "effect"
@@ -182,8 +209,14 @@ def test_check_effect_finds_the_missing_parts(text, durations, missing, public):
 
 
 def test_check_effect_uses_the_nlu_entities_and_the_domain():
-    c = check_effect("ils vont mieux", LEXICON, publics=["women"], domains=["health_wellbeing"],
-                     durations=[6], kind="effect")
+    c = check_effect(
+        "ils vont mieux",
+        LEXICON,
+        publics=["women"],
+        domains=["health_wellbeing"],
+        durations=[6],
+        kind="effect",
+    )
     assert c.public == "women" and c.domain == "health_wellbeing" and c.change
     assert c.horizon == Horizon(months=6)
     assert check_effect("les jeunes trouvent du travail", LEXICON).domain == "employment_income"
@@ -204,17 +237,20 @@ def test_horizons():
     assert level_for(Horizon(year=2031), today=date(2026, 1, 1)) == "impact"
 
 
-@pytest.mark.parametrize("text,public,clause", [
-    ("Les jeunes trouvent du travail", "youth", "trouvent du travail"),
-    ("les jeunes formés trouvent un emploi d'ici 2026", "youth", "formés trouvent un emploi"),
-    ("ils trouvent du travail.", None, "trouvent du travail"),
-    ("الشباب غادي يلقاو خدمة", "youth", "غادي يلقاو خدمة"),
-    ("chabab ghadi yl9aw khedma", "youth", "ghadi yl9aw khedma"),
-    ("homa yl9aw khedma", None, "yl9aw khedma"),
-    ("trouver un emploi stable", None, "trouver un emploi stable"),
-    ("يجد الشباب عملا", "youth", "يجد عملا"),
-    ("les jeunes trouvent du travail en fin 2026.", "youth", "trouvent du travail"),
-])
+@pytest.mark.parametrize(
+    "text,public,clause",
+    [
+        ("Les jeunes trouvent du travail", "youth", "trouvent du travail"),
+        ("les jeunes formés trouvent un emploi d'ici 2026", "youth", "formés trouvent un emploi"),
+        ("ils trouvent du travail.", None, "trouvent du travail"),
+        ("الشباب غادي يلقاو خدمة", "youth", "غادي يلقاو خدمة"),
+        ("chabab ghadi yl9aw khedma", "youth", "ghadi yl9aw khedma"),
+        ("homa yl9aw khedma", None, "yl9aw khedma"),
+        ("trouver un emploi stable", None, "trouver un emploi stable"),
+        ("يجد الشباب عملا", "youth", "يجد عملا"),
+        ("les jeunes trouvent du travail en fin 2026.", "youth", "trouvent du travail"),
+    ],
+)
 def test_change_clause(text, public, clause):
     assert change_clause(text, LEXICON, public) == clause
 
@@ -227,11 +263,21 @@ def test_template_choice():
 
 # -- SMART -----------------------------------------------------------------------------------
 def good_indicator(**kw) -> Indicator:
-    base = dict(label="% de jeunes en emploi 6 mois après", definition="emploi, stage ou auto-emploi",
-                unit="percent", calculation="jeunes en emploi / jeunes formés", baseline_value=10,
-                baseline_date=date(2026, 1, 1), baseline_source="enquête", target_value=30,
-                target_date=date(2026, 12, 31), source="enquête de suivi", frequency="semester",
-                collector="BASCS", disaggregation=["sex", "age_band"])
+    base = dict(
+        label="% de jeunes en emploi 6 mois après",
+        definition="emploi, stage ou auto-emploi",
+        unit="percent",
+        calculation="jeunes en emploi / jeunes formés",
+        baseline_value=10,
+        baseline_date=date(2026, 1, 1),
+        baseline_source="enquête",
+        target_value=30,
+        target_date=date(2026, 12, 31),
+        source="enquête de suivi",
+        frequency="semester",
+        collector="BASCS",
+        disaggregation=["sex", "age_band"],
+    )
     base.update(kw)
     return Indicator(**base)
 
@@ -244,24 +290,34 @@ def test_a_complete_indicator_has_no_finding():
     assert codes(good_indicator()) == []
 
 
-@pytest.mark.parametrize("changes,expected", [
-    (dict(baseline_value=None, baseline_date=None, baseline_source=None), ["no_baseline"]),
-    (dict(baseline_value=None, baseline_date=None, baseline_source=None,
-          baseline_plan="sondage en mars"), []),
-    (dict(target_date=None), ["target_without_date"]),
-    (dict(target_value=None, target_date=None), ["no_target"]),
-    (dict(unit=None), ["no_unit"]),
-    (dict(target_value=5), ["target_not_above_baseline"]),
-    (dict(target_value=10), ["target_not_above_baseline"]),
-    (dict(disaggregation=[]), ["no_disaggregation"]),
-    (dict(calculation=None), ["percent_without_calculation"]),
-    (dict(target_value=130), ["percent_out_of_range"]),
-    (dict(target_date=date(2025, 12, 1)), ["target_date_before_baseline"]),
-    (dict(source=None), ["no_source"]),
-    (dict(definition=""), ["no_definition"]),
-    (dict(frequency=None, collector=None), ["no_frequency", "no_collector"]),
-    (dict(baseline_date=None, baseline_source=None), ["baseline_without_date", "baseline_without_source"]),
-])
+@pytest.mark.parametrize(
+    "changes,expected",
+    [
+        (dict(baseline_value=None, baseline_date=None, baseline_source=None), ["no_baseline"]),
+        (
+            dict(
+                baseline_value=None, baseline_date=None, baseline_source=None, baseline_plan="sondage en mars"
+            ),
+            [],
+        ),
+        (dict(target_date=None), ["target_without_date"]),
+        (dict(target_value=None, target_date=None), ["no_target"]),
+        (dict(unit=None), ["no_unit"]),
+        (dict(target_value=5), ["target_not_above_baseline"]),
+        (dict(target_value=10), ["target_not_above_baseline"]),
+        (dict(disaggregation=[]), ["no_disaggregation"]),
+        (dict(calculation=None), ["percent_without_calculation"]),
+        (dict(target_value=130), ["percent_out_of_range"]),
+        (dict(target_date=date(2025, 12, 1)), ["target_date_before_baseline"]),
+        (dict(source=None), ["no_source"]),
+        (dict(definition=""), ["no_definition"]),
+        (dict(frequency=None, collector=None), ["no_frequency", "no_collector"]),
+        (
+            dict(baseline_date=None, baseline_source=None),
+            ["baseline_without_date", "baseline_without_source"],
+        ),
+    ],
+)
 def test_smart_findings_are_specific(changes, expected):
     assert codes(good_indicator(**changes)) == expected
 
@@ -282,15 +338,24 @@ def test_smart_direction_disaggregation_and_dates():
 
 # -- progress ----------------------------------------------------------------------------------
 def m(period, value, day=1):
-    return Measurement(period=period, value=value,
-                       recorded_at=datetime(2026, 1, day, tzinfo=timezone.utc))
+    return Measurement(period=period, value=value, recorded_at=datetime(2026, 1, day, tzinfo=timezone.utc))
 
 
-@pytest.mark.parametrize("period,key", [
-    ("2026", (2026, 12)), ("2026-S1", (2026, 6)), ("2026 s2", (2026, 12)), ("2026-T2", (2026, 6)),
-    ("2026-Q3", (2026, 9)), ("2026-11", (2026, 11)), ("11/2026", (2026, 11)),
-    ("2026-11-30", (2026, 11)), ("bientôt", (0, 0)), ("2026-13", (0, 0)),
-])
+@pytest.mark.parametrize(
+    "period,key",
+    [
+        ("2026", (2026, 12)),
+        ("2026-S1", (2026, 6)),
+        ("2026 s2", (2026, 12)),
+        ("2026-T2", (2026, 6)),
+        ("2026-Q3", (2026, 9)),
+        ("2026-11", (2026, 11)),
+        ("11/2026", (2026, 11)),
+        ("2026-11-30", (2026, 11)),
+        ("bientôt", (0, 0)),
+        ("2026-13", (0, 0)),
+    ],
+)
 def test_period_keys(period, key):
     assert period_key(period) == key
 
@@ -311,32 +376,46 @@ def test_progress_between_baseline_and_target():
     assert no_base.percent is None and no_base.reached
 
 
-@pytest.mark.parametrize("text,end,expected", [
-    ("2026-03-15", False, date(2026, 3, 15)), ("15/03/2026", False, date(2026, 3, 15)),
-    ("03/2026", False, date(2026, 3, 1)), ("03/2026", True, date(2026, 3, 31)),
-    ("2026-02", True, date(2026, 2, 28)), ("fin 2026", True, date(2026, 12, 31)),
-    ("2025", False, date(2025, 1, 1)), ("٢٠٢٦-٠٣-١٥", False, date(2026, 3, 15)),
-    ("31/02/2026", False, None), ("bientôt", False, None), ("13/2026", False, None),
-])
+@pytest.mark.parametrize(
+    "text,end,expected",
+    [
+        ("2026-03-15", False, date(2026, 3, 15)),
+        ("15/03/2026", False, date(2026, 3, 15)),
+        ("03/2026", False, date(2026, 3, 1)),
+        ("03/2026", True, date(2026, 3, 31)),
+        ("2026-02", True, date(2026, 2, 28)),
+        ("fin 2026", True, date(2026, 12, 31)),
+        ("2025", False, date(2025, 1, 1)),
+        ("٢٠٢٦-٠٣-١٥", False, date(2026, 3, 15)),
+        ("31/02/2026", False, None),
+        ("bientôt", False, None),
+        ("13/2026", False, None),
+    ],
+)
 def test_parse_day(text, end, expected):
     from domain.dates import parse_day
+
     assert parse_day(text, end=end) == expected
 
 
 def test_add_months():
     from domain.dates import add_months
+
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 29), 12) == date(2027, 11, 30)
 
 
-@pytest.mark.parametrize("text,kind,clue", [
-    ("40 femmes présentes à au moins 75 % des séances", "output", "leading_count"),
-    ("25 شاب يلقاو خدمة", "effect", "change_verb"),   # a change verb wins over the count
-    ("au moins 30 % des filles du quartier", "effect", "share"),
-    ("30% mn chabab 3ndhom khedma", "effect", "share"),  # a share is not a count
-    ("Un festival, 2 000 visiteurs", "output", "counted_inside"),
-    ("Les jeunes de 2026", "unknown", None),  # a year is not a count
-])
+@pytest.mark.parametrize(
+    "text,kind,clue",
+    [
+        ("40 femmes présentes à au moins 75 % des séances", "output", "leading_count"),
+        ("25 شاب يلقاو خدمة", "effect", "change_verb"),  # a change verb wins over the count
+        ("au moins 30 % des filles du quartier", "effect", "share"),
+        ("30% mn chabab 3ndhom khedma", "effect", "share"),  # a share is not a count
+        ("Un festival, 2 000 visiteurs", "output", "counted_inside"),
+        ("Les jeunes de 2026", "unknown", None),  # a year is not a count
+    ],
+)
 def test_weak_counting_and_share_clues(text, kind, clue):
     c = classify(text, LEXICON)
     assert c.kind == kind and (clue is None or clue in c.reasons)

@@ -1,6 +1,7 @@
 """SMART check, direction of the target: from the words typed with the target, the library
 indicator, and the effect (its direction words, a bound in its statement, its polarity), in the
 four variants, on the knowledge base's real lexicon."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -71,15 +72,29 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("statement, polarity, library, bound, base, target, expected", CASES,
-                         ids=[f"{i}:{c[0][:30]}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "statement, polarity, library, bound, base, target, expected",
+    CASES,
+    ids=[f"{i}:{c[0][:30]}" for i, c in enumerate(CASES)],
+)
 def test_direction_of_the_target(statement, polarity, library, bound, base, target, expected):
-    direction = wanted_direction(target_bound=bound, library=library, statement=statement,
-                                 polarity=polarity, lexicon=LEX)
-    ind = Indicator(label="x", unit="number", definition="d", baseline_value=base,
-                    baseline_date=date(2026, 1, 1), baseline_source="s", target_value=target,
-                    target_date=date(2027, 12, 31), source="s", frequency="yearly",
-                    collector="c", disaggregation=["sex"])
+    direction = wanted_direction(
+        target_bound=bound, library=library, statement=statement, polarity=polarity, lexicon=LEX
+    )
+    ind = Indicator(
+        label="x",
+        unit="number",
+        definition="d",
+        baseline_value=base,
+        baseline_date=date(2026, 1, 1),
+        baseline_source="s",
+        target_value=target,
+        target_date=date(2027, 12, 31),
+        source="s",
+        frequency="yearly",
+        collector="c",
+        disaggregation=["sex"],
+    )
     codes = {f.code for f in smart_check(ind, direction=direction, today=date(2026, 12, 1))}
     direction_codes = codes & {UP, DOWN, "target_below_baseline_to_keep"}
     assert direction_codes == ({expected} if expected else set()), (direction, codes)
@@ -89,10 +104,18 @@ def test_the_table_is_big_enough():
     assert len(CASES) >= 30
 
 
-@pytest.mark.parametrize("text, bound", [
-    ("au moins 30 %", "at_least"), ("pas moins de 30", "at_least"), ("moins de 30", "at_most"),
-    ("على الأقل 30", "at_least"), ("أقل من 30", "at_most"), ("3la l2a9al 30", "at_least"),
-    ("machi ktar men 30", "at_most"), ("les jeunes trouvent un emploi", None),
-])
+@pytest.mark.parametrize(
+    "text, bound",
+    [
+        ("au moins 30 %", "at_least"),
+        ("pas moins de 30", "at_least"),
+        ("moins de 30", "at_most"),
+        ("على الأقل 30", "at_least"),
+        ("أقل من 30", "at_most"),
+        ("3la l2a9al 30", "at_least"),
+        ("machi ktar men 30", "at_most"),
+        ("les jeunes trouvent un emploi", None),
+    ],
+)
 def test_bounds_in_a_statement(text, bound):
     assert LEX.bound_in(text) == bound

@@ -1,4 +1,5 @@
 """The same rules on the real coaching lexicon of the knowledge base (knowledge/*.yml)."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -14,29 +15,33 @@ from bot.handlers._coaching import lexicon
 
 @pytest.fixture(scope="module")
 def lex():
-    ctx = Ctx(state=DialogueState(), lang="fr", uow=None,
-              services=SimpleNamespace(knowledge=load_knowledge()))
+    ctx = Ctx(
+        state=DialogueState(), lang="fr", uow=None, services=SimpleNamespace(knowledge=load_knowledge())
+    )
     return lexicon(ctx)
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("Organiser 10 ateliers de recherche d'emploi", "activity"),
-    ("sensibiliser les parents à la scolarisation des filles", "activity"),
-    ("Construire une rampe d'accès à la commune", "activity"),
-    ("120 jeunes formés", "output"),
-    ("une rampe construite", "output"),
-    ("les femmes décident de l'usage de leurs revenus", "effect"),
-    ("تنظيم 10 ورشات للبحث عن الشغل", "activity"),
-    ("120 شابا تم تكوينهم", "output"),
-    ("تم تكوين 40 شابا في تقنيات البحث عن الشغل", "output"),  # passive, then the count
-    ("تتحسن صحة النساء", "effect"),
-    ("غادي نديرو 10 ديال الورشات", "activity"),
-    ("120 شاب تكونو", "output"),
-    ("العيالات ولاو كيقررو فالفلوس ديالهم", "effect"),
-    ("ghadi nfer9o 30 koursi roulant", "activity"),
-    ("120 chab tkawno", "output"),
-    ("chabab ghadi yl9aw khedma", "effect"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("Organiser 10 ateliers de recherche d'emploi", "activity"),
+        ("sensibiliser les parents à la scolarisation des filles", "activity"),
+        ("Construire une rampe d'accès à la commune", "activity"),
+        ("120 jeunes formés", "output"),
+        ("une rampe construite", "output"),
+        ("les femmes décident de l'usage de leurs revenus", "effect"),
+        ("تنظيم 10 ورشات للبحث عن الشغل", "activity"),
+        ("120 شابا تم تكوينهم", "output"),
+        ("تم تكوين 40 شابا في تقنيات البحث عن الشغل", "output"),  # passive, then the count
+        ("تتحسن صحة النساء", "effect"),
+        ("غادي نديرو 10 ديال الورشات", "activity"),
+        ("120 شاب تكونو", "output"),
+        ("العيالات ولاو كيقررو فالفلوس ديالهم", "effect"),
+        ("ghadi nfer9o 30 koursi roulant", "activity"),
+        ("120 chab tkawno", "output"),
+        ("chabab ghadi yl9aw khedma", "effect"),
+    ],
+)
 def test_classify_with_the_knowledge_base(lex, text, kind):
     assert classify(text, lex).kind == kind
 
@@ -56,8 +61,7 @@ def test_pronouns_and_direction_words_from_the_lexicon(lex):
 
 def test_the_lexicon_bugs_of_issue_13_stay_fixed(lex):
     # "khdaw" (they received) is a delivery, and a confident NLU is never overridden
-    c = classify("les 25 coopératives khdaw tamwil", lex,
-                 {"activity": 0.0, "output": 1.0, "effect": 0.0})
+    c = classify("les 25 coopératives khdaw tamwil", lex, {"activity": 0.0, "output": 1.0, "effect": 0.0})
     assert (c.kind, c.sure) == ("output", True)
     assert "change_verb" not in classify("les 25 coopératives khdaw tamwil", lex).reasons
     # "نوعية" (quality) is not "نوعي" (we raise awareness)

@@ -1,5 +1,6 @@
 """The coaching conversations with the real fallback NLU parser (nlu.service.make_nlu(None)),
 in the four variants: statement intents, dont_know and entities come from the parser itself."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,14 +19,38 @@ def nlu():
 
 CASES = {
     # lang: (activity, output, don't know, effect, horizon typed, words of the proposal)
-    "fr": ("organiser 10 ateliers de recherche d'emploi", "120 jeunes formés", "je ne sais pas",
-           "ils trouvent du travail", "dans 6 mois", "D'ici 6 mois, les jeunes trouvent du travail."),
-    "ar": ("تنظيم 10 ورشات للبحث عن الشغل", "120 شابا تم تكوينهم", "لا أعرف",
-           "يجد الشباب عملا", "خلال 6 أشهر", "الشباب يجد عملا"),
-    "ary": ("غادي نديرو 10 ديال الورشات", "120 شاب تكونو", "ما عرفتش",
-            "الشباب غادي يلقاو خدمة", "من هنا 6 شهور", "الشباب غادي يلقاو خدمة"),
-    "ary-Latn": ("ghadi ndiro 10 dyal les ateliers", "120 chab tkawno", "ma3rftch",
-                 "chabab ghadi yl9aw khedma", "men hna 6 chhor", "chabab ghadi yl9aw khedma"),
+    "fr": (
+        "organiser 10 ateliers de recherche d'emploi",
+        "120 jeunes formés",
+        "je ne sais pas",
+        "ils trouvent du travail",
+        "dans 6 mois",
+        "D'ici 6 mois, les jeunes trouvent du travail.",
+    ),
+    "ar": (
+        "تنظيم 10 ورشات للبحث عن الشغل",
+        "120 شابا تم تكوينهم",
+        "لا أعرف",
+        "يجد الشباب عملا",
+        "خلال 6 أشهر",
+        "الشباب يجد عملا",
+    ),
+    "ary": (
+        "غادي نديرو 10 ديال الورشات",
+        "120 شاب تكونو",
+        "ما عرفتش",
+        "الشباب غادي يلقاو خدمة",
+        "من هنا 6 شهور",
+        "الشباب غادي يلقاو خدمة",
+    ),
+    "ary-Latn": (
+        "ghadi ndiro 10 dyal les ateliers",
+        "120 chab tkawno",
+        "ma3rftch",
+        "chabab ghadi yl9aw khedma",
+        "men hna 6 chhor",
+        "chabab ghadi yl9aw khedma",
+    ),
 }
 
 

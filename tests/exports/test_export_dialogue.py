@@ -1,5 +1,6 @@
 """/export through the real dispatcher: what → scope → project/poll → format → language →
 progress message and the document; access rules by role."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,12 +18,13 @@ from tests.exports.readback import docx_text, xlsx_cells
 @pytest.fixture
 def world(sqlite_uow_factory, tmp_path):
     with sqlite_uow_factory() as uow:
-        done = {cid: (pid, polls) for cid, pid, polls in seed(
-            uow, communes=("belfaa", "berkane", "ait_zineb"), respondents=12)}
+        done = {
+            cid: (pid, polls)
+            for cid, pid, polls in seed(uow, communes=("belfaa", "berkane", "ait_zineb"), respondents=12)
+        }
         uow.commit()
     d = make_dispatcher(sqlite_uow_factory)
-    d.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out",
-                                             min_group_size=5)
+    d.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out", min_group_size=5)
     return d, done
 
 
@@ -42,8 +44,13 @@ def test_the_menu_and_the_command_open_the_export_dialogue(world, sqlite_uow_fac
     menu = chat.command("menu")
     assert "menu:export" in Chat.buttons(menu)
     out = chat.command("export")
-    assert Chat.buttons(out)[:5] == ["exp:w:logframe", "exp:w:results", "exp:w:report_semester",
-                                     "exp:w:report_final", "exp:w:xlsform"]
+    assert Chat.buttons(out)[:5] == [
+        "exp:w:logframe",
+        "exp:w:results",
+        "exp:w:report_semester",
+        "exp:w:report_final",
+        "exp:w:xlsform",
+    ]
     assert "Quel document voulez-vous ?" in Chat.text(out)
 
 
@@ -96,8 +103,12 @@ def test_a_coordinator_chooses_the_whole_programme(world, sqlite_uow_factory):
     chat.press("exp:s:all")
     chat.press("exp:f:docx")
     text = docx_text(attachment(chat.press("exp:l:fr")))
-    for title in ("Passerelle emploi jeunes", "Accueil et orientation des nouveaux habitants",
-                  "النقل المدرسي لفتيات الدواوير", "Annexe A — Méthodes"):
+    for title in (
+        "Passerelle emploi jeunes",
+        "Accueil et orientation des nouveaux habitants",
+        "النقل المدرسي لفتيات الدواوير",
+        "Annexe A — Méthodes",
+    ):
         assert title in text
 
 
@@ -108,7 +119,10 @@ def test_a_coordinator_can_pick_one_commune(world, sqlite_uow_factory):
     chat.command("export")
     chat.press("exp:w:report_semester")
     out = chat.press("exp:s:commune")
-    assert "exp:c:ait_zineb" in Chat.buttons(out) and len([b for b in Chat.buttons(out) if b.startswith("exp:c:")]) == 10
+    assert (
+        "exp:c:ait_zineb" in Chat.buttons(out)
+        and len([b for b in Chat.buttons(out) if b.startswith("exp:c:")]) == 10
+    )
     chat.press("exp:c:ait_zineb")
     chat.press("exp:t:2026-S1")
     chat.press("exp:f:docx")
@@ -127,7 +141,11 @@ def test_poll_results_ask_which_poll_and_give_the_kobo_sheet_to_a_coordinator(wo
     assert [b for b in Chat.buttons(out) if b.startswith("exp:p:")] == [f"exp:p:{p}" for p in polls]
     out = chat.press(f"exp:p:{polls[0]}")
     assert [b for b in Chat.buttons(out) if b.startswith("exp:f:")] == [
-        "exp:f:xlsx", "exp:f:csv", "exp:f:floip", "exp:f:png"]
+        "exp:f:xlsx",
+        "exp:f:csv",
+        "exp:f:floip",
+        "exp:f:png",
+    ]
     chat.press("exp:f:xlsx")
     cells = xlsx_cells(attachment(chat.press("exp:l:fr")))
     data, labels = cells.values()
@@ -147,6 +165,7 @@ def test_row_level_results_are_for_coordinators_only(world, sqlite_uow_factory):
     assert not [b for b in Chat.buttons(out) if b.startswith("exp:f:")]  # the chart only: no question
     assert attachment(chat.press("exp:l:fr")).suffix == ".png"
     from bot.exporting import ExportError, ExportJob
+
     exporter = d.services.extras["exporter"]
     with sqlite_uow_factory() as uow, pytest.raises(ExportError) as err:
         exporter.run(uow, ExportJob("results", "csv", poll_id=polls[1], coordinator=False))
@@ -168,6 +187,7 @@ def test_a_csv_needs_no_language_question(world, sqlite_uow_factory):
 
 def test_a_project_without_poll_is_refused_for_results(world, sqlite_uow_factory):
     from domain.records import Project
+
     d, _ = world
     with sqlite_uow_factory() as uow:
         empty = uow.projects.add(Project(commune_id="berkane", title="Sans sondage"))

@@ -1,5 +1,6 @@
 """One place for every figure (domain.figures): statuses by the indicator's own deadline and
 baseline, the period's waves and measures, and report summaries equal to their tables."""
+
 from __future__ import annotations
 
 import re
@@ -9,12 +10,23 @@ import pytest
 
 from bot.commands._demo_data import DEMO_COMMUNES, MemoryStore, build_demo, materialise, project_data
 from domain.figures import (
-    choose_waves, favourable, indicator_figure, indicator_status, is_favourable, period_end,
+    choose_waves,
+    favourable,
+    indicator_figure,
+    indicator_status,
+    is_favourable,
+    period_end,
     value_at,
 )
 from domain.records import Indicator, Measurement, Poll, Project, Respondent
 from exports.reports import (
-    CommuneData, PeriodError, PollData, ReportInput, build_report, check_period, report_semesters,
+    CommuneData,
+    PeriodError,
+    PollData,
+    ReportInput,
+    build_report,
+    check_period,
+    report_semesters,
 )
 
 from tests.exports.readback import clean
@@ -25,6 +37,7 @@ TODAY = date(2026, 11, 29)
 @pytest.fixture(scope="module")
 def communes_by_id():
     from knowledge.loader import load_communes
+
     return {c.id: c for c in load_communes()}
 
 
@@ -36,22 +49,28 @@ def demo():
 
 def _m(period: str, value: float) -> Measurement:
     end = period_end(period)
-    return Measurement(period=period, value=value,
-                       recorded_at=datetime(end.year, end.month, end.day, tzinfo=timezone.utc))
+    return Measurement(
+        period=period, value=value, recorded_at=datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
+    )
 
 
-PROJECT = Project(commune_id="berkane", title="P", period_start=date(2025, 1, 1),
-                  period_end=date(2026, 12, 31))
+PROJECT = Project(
+    commune_id="berkane", title="P", period_start=date(2025, 1, 1), period_end=date(2026, 12, 31)
+)
 
 
 def test_status_follows_the_indicators_own_deadline_in_every_report():
-    trained = Indicator(label="formés", baseline_value=0, target_value=120,
-                        target_date=date(2026, 6, 30), measurements=[_m("2026-S1", 97)])
+    trained = Indicator(
+        label="formés",
+        baseline_value=0,
+        target_value=120,
+        target_date=date(2026, 6, 30),
+        measurements=[_m("2026-S1", 97)],
+    )
     semester = indicator_figure(trained, PROJECT, "2026-S1", TODAY)
     final = indicator_figure(trained, PROJECT, None, TODAY)
     assert semester.status == final.status == "not_achieved"  # the project's pace is not the rule
-    early = indicator_figure(trained, PROJECT, "2025-S2",
-                             TODAY).status  # no measurement yet in 2025-S2
+    early = indicator_figure(trained, PROJECT, "2025-S2", TODAY).status  # no measurement yet in 2025-S2
     assert early == "no_data"
     assert indicator_status(0, 120, 97, date(2026, 3, 31), date(2025, 1, 1), date(2026, 6, 30)) == "on_track"
     assert indicator_status(50, 20, 35, date(2026, 1, 1), date(2025, 1, 1), date(2027, 1, 1)) == "on_track"
@@ -88,11 +107,23 @@ def test_favourable_answers_are_judged_once():
 
 
 def _poll(pid: int, wave: str, created: date, answers: list[date]) -> tuple:
-    poll = Poll(id=pid, project_id=1, wave=wave, token=f"t{pid}",
-                created_at=datetime(created.year, created.month, created.day, tzinfo=timezone.utc))
-    rs = [Respondent(id=pid * 100 + i, poll_id=pid, pseudonym=f"p{i}", consent=True,
-                     consent_at=datetime(d.year, d.month, d.day, tzinfo=timezone.utc))
-          for i, d in enumerate(answers)]
+    poll = Poll(
+        id=pid,
+        project_id=1,
+        wave=wave,
+        token=f"t{pid}",
+        created_at=datetime(created.year, created.month, created.day, tzinfo=timezone.utc),
+    )
+    rs = [
+        Respondent(
+            id=pid * 100 + i,
+            poll_id=pid,
+            pseudonym=f"p{i}",
+            consent=True,
+            consent_at=datetime(d.year, d.month, d.day, tzinfo=timezone.utc),
+        )
+        for i, d in enumerate(answers)
+    ]
     return (pid, poll, rs)
 
 
@@ -113,21 +144,50 @@ def test_the_period_chooses_the_waves_not_the_newest_poll():
 def test_an_imported_small_follow_up_does_not_replace_the_real_one(demo, communes_by_id, tmp_path):
     pd = demo["berkane"]
     follow = pd.polls[1].poll
-    small = PollData(follow.model_copy(update={"id": 999, "token": "imported", "questions": follow.questions[:3],
-                                               "created_at": datetime(2026, 11, 28, tzinfo=timezone.utc)}),
-                     [Respondent(id=99901 + i, poll_id=999, pseudonym=f"x{i}", consent=True,
-                                 consent_at=datetime(2026, 11, 28, tzinfo=timezone.utc)) for i in range(2)])
+    small = PollData(
+        follow.model_copy(
+            update={
+                "id": 999,
+                "token": "imported",
+                "questions": follow.questions[:3],
+                "created_at": datetime(2026, 11, 28, tzinfo=timezone.utc),
+            }
+        ),
+        [
+            Respondent(
+                id=99901 + i,
+                poll_id=999,
+                pseudonym=f"x{i}",
+                consent=True,
+                consent_at=datetime(2026, 11, 28, tzinfo=timezone.utc),
+            )
+            for i in range(2)
+        ],
+    )
     data = pd.__class__(pd.project, pd.polls + [small], pd.stories)
     for kind, period in (("semester", "2026-S1"), ("final", None)):
-        doc = build_report(ReportInput(kind=kind, period=period, today=TODAY, communes=[
-            CommuneData("berkane", communes_by_id["berkane"], [data])]), "fr", tmp_path)
-        text = clean("\n".join(getattr(b, "text", "") for b in doc.blocks) + "\n".join(
-            i for b in doc.blocks for i in getattr(b, "items", [])))
+        doc = build_report(
+            ReportInput(
+                kind=kind,
+                period=period,
+                today=TODAY,
+                communes=[CommuneData("berkane", communes_by_id["berkane"], [data])],
+            ),
+            "fr",
+            tmp_path,
+        )
+        text = clean(
+            "\n".join(getattr(b, "text", "") for b in doc.blocks)
+            + "\n".join(i for b in doc.blocks for i in getattr(b, "items", []))
+        )
         assert "du 10/06/2026 : 25 personnes ont répondu" in text, kind
         assert "résultat non publié" not in text
         if kind == "final":  # the annexed questionnaire is the one analysed (all its questions)
-            tools = [b for b in doc.blocks if getattr(b, "items", None) and any(
-                "Vous sentez-vous chez vous" in i for i in b.items)]
+            tools = [
+                b
+                for b in doc.blocks
+                if getattr(b, "items", None) and any("Vous sentez-vous chez vous" in i for i in b.items)
+            ]
             assert tools and len(tools[0].items) == len(follow.questions)
 
 
@@ -138,9 +198,18 @@ def _n(cell: str) -> int:
 @pytest.mark.parametrize("kind,lang", [("semester", "fr"), ("final", "ar"), ("semester", "ar")])
 def test_every_summary_figure_equals_its_table(demo, communes_by_id, tmp_path, kind, lang):
     from exports.labels import Labels
+
     L = Labels(lang)
-    doc = build_report(ReportInput(kind=kind, programme=True, today=TODAY, communes=[
-        CommuneData(c, communes_by_id[c], [demo[c]]) for c in DEMO_COMMUNES]), lang, tmp_path)
+    doc = build_report(
+        ReportInput(
+            kind=kind,
+            programme=True,
+            today=TODAY,
+            communes=[CommuneData(c, communes_by_id[c], [demo[c]]) for c in DEMO_COMMUNES],
+        ),
+        lang,
+        tmp_path,
+    )
     overview, indicators = doc.tables()[:2]
     effects = sum(_n(r[2]) for r in overview.rows)
     good = sum(_n(clean(r[3]).split()[0]) for r in overview.rows)
@@ -152,19 +221,32 @@ def test_every_summary_figure_equals_its_table(demo, communes_by_id, tmp_path, k
     assert good == sum(1 for r in indicators.rows if r[6] in good_labels)
     measured = sum(1 for r in indicators.rows if clean(r[4]))
     summary = [clean(b.text) for b in doc.blocks if type(b).__name__ == "Para"][:2]
-    expect = [L.t("count.projects", n=len(overview.rows)), L.t("count.effects", n=effects),
-              L.t("count.indicators", n=total), L.t("count.respondents", n=respondents),
-              L.t("count.stories", n=stories),
-              L.t("count.measured", n=measured, total=L.number(total)), L.t("count.good", n=good)]
+    expect = [
+        L.t("count.projects", n=len(overview.rows)),
+        L.t("count.effects", n=effects),
+        L.t("count.indicators", n=total),
+        L.t("count.respondents", n=respondents),
+        L.t("count.stories", n=stories),
+        L.t("count.measured", n=measured, total=L.number(total)),
+        L.t("count.good", n=good),
+    ]
     for part in expect:
         assert clean(part) in " ".join(summary), part
 
 
 def test_a_commune_summary_equals_its_tables(demo, communes_by_id, tmp_path):
     from exports.labels import Labels
+
     L = Labels("fr")
-    doc = build_report(ReportInput(kind="semester", today=TODAY, communes=[
-        CommuneData("belfaa", communes_by_id["belfaa"], [demo["belfaa"]])]), "fr", tmp_path)
+    doc = build_report(
+        ReportInput(
+            kind="semester",
+            today=TODAY,
+            communes=[CommuneData("belfaa", communes_by_id["belfaa"], [demo["belfaa"]])],
+        ),
+        "fr",
+        tmp_path,
+    )
     table = doc.tables()[1]
     assert table.headers[0] == "Effet attendu"
     effects = sum(1 for r in table.rows if r[0])
@@ -174,8 +256,16 @@ def test_a_commune_summary_equals_its_tables(demo, communes_by_id, tmp_path):
 
 
 def test_no_story_is_quoted_twice_and_every_commune_is_distinct(demo, communes_by_id, tmp_path):
-    doc = build_report(ReportInput(kind="final", programme=True, today=TODAY, communes=[
-        CommuneData(c, communes_by_id[c], [demo[c]]) for c in DEMO_COMMUNES]), "fr", tmp_path)
+    doc = build_report(
+        ReportInput(
+            kind="final",
+            programme=True,
+            today=TODAY,
+            communes=[CommuneData(c, communes_by_id[c], [demo[c]]) for c in DEMO_COMMUNES],
+        ),
+        "fr",
+        tmp_path,
+    )
     quotes = [clean(b.text) for b in doc.blocks if type(b).__name__ == "Para" and " — «" in clean(b.text)]
     assert len(quotes) == len(set(q.split(" — ", 1)[1] for q in quotes)) == 10
     titles = {demo[c].project.title for c in DEMO_COMMUNES}

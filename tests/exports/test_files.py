@@ -1,4 +1,5 @@
 """The editable files as their readers see them: DOCX properties and column widths, ODT lists."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,6 +10,7 @@ from exports.service import export_logframe
 def test_docx_has_its_properties_and_real_column_widths(project_ar, communes, tmp_path):
     from docx import Document
     from docx.oxml.ns import qn
+
     path = export_logframe(project_ar, "docx", "ar", tmp_path / "lf.docx", communes["ait_zineb"])
     d = Document(str(path))
     cp = d.core_properties
@@ -29,9 +31,18 @@ def test_odt_bullets_come_from_the_list_style_once(project_fr, communes, tmp_pat
     from bot.commands._demo_data import MemoryStore, build_demo, materialise, project_data
     from datetime import date
     from exports.reports import CommuneData, ReportInput, export_report
+
     pd = project_data(materialise(build_demo("berkane"), MemoryStore()))
-    path = export_report(ReportInput(kind="final", today=date(2026, 11, 29), communes=[
-        CommuneData("berkane", communes["berkane"], [pd])]), "odt", "fr", tmp_path / "r.odt")
+    path = export_report(
+        ReportInput(
+            kind="final",
+            today=date(2026, 11, 29),
+            communes=[CommuneData("berkane", communes["berkane"], [pd])],
+        ),
+        "odt",
+        "fr",
+        tmp_path / "r.odt",
+    )
     text = odt_text(path)
     assert "Orienter 150 jeunes" in text and "•" not in text  # the bullet is the style's
     xml = odt_styles_xml(path)

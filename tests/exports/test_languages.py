@@ -1,4 +1,5 @@
 """Arabic documents hold no French but what users typed; every code goes through the labels."""
+
 from __future__ import annotations
 
 import re
@@ -52,16 +53,39 @@ def latin_left(text: str, typed: list[str]) -> set[str]:
 @pytest.mark.parametrize("kind", ["semester", "final"])
 def test_an_arabic_report_on_a_french_project_has_no_other_french(kind, tmp_path):
     from knowledge.loader import load_communes
+
     communes = {c.id: c for c in load_communes()}
     pd = project_data(materialise(build_demo("berkane"), MemoryStore()))
-    doc = build_report(ReportInput(kind=kind, today=date(2026, 11, 29), communes=[
-        CommuneData("berkane", communes["berkane"], [pd])]), "ar", tmp_path)
+    doc = build_report(
+        ReportInput(
+            kind=kind, today=date(2026, 11, 29), communes=[CommuneData("berkane", communes["berkane"], [pd])]
+        ),
+        "ar",
+        tmp_path,
+    )
     assert latin_left(texts(doc), user_texts(pd)) == set()
     # the same report in French names codes in French, never the raw code
-    fr = texts(build_report(ReportInput(kind=kind, today=date(2026, 11, 29), communes=[
-        CommuneData("berkane", communes["berkane"], [pd])]), "fr", tmp_path))
-    for raw in ("baseline_endline", "quarterly", "semester", "percent", "follow-up", "on_track",
-                "(s)", "2026-S1"):
+    fr = texts(
+        build_report(
+            ReportInput(
+                kind=kind,
+                today=date(2026, 11, 29),
+                communes=[CommuneData("berkane", communes["berkane"], [pd])],
+            ),
+            "fr",
+            tmp_path,
+        )
+    )
+    for raw in (
+        "baseline_endline",
+        "quarterly",
+        "semester",
+        "percent",
+        "follow-up",
+        "on_track",
+        "(s)",
+        "2026-S1",
+    ):
         assert raw not in fr, raw
 
 

@@ -1,4 +1,5 @@
 """Poll results in the shapes other tools read: KoboToolbox XLSX/CSV and FLOIP Flow Results."""
+
 from __future__ import annotations
 
 import csv
@@ -9,7 +10,12 @@ from datetime import datetime
 import pytest
 
 from exports.poll_results import (
-    floip_package, instance_id, kobo_rows, write_floip, write_kobo_csv, write_kobo_xlsx,
+    floip_package,
+    instance_id,
+    kobo_rows,
+    write_floip,
+    write_kobo_csv,
+    write_kobo_xlsx,
 )
 
 from tests.exports.polldata import QUESTIONS, make_wave
@@ -26,7 +32,14 @@ def test_kobo_headers_are_the_forms_names_then_kobo_meta(wave):
     multi = [f"services/{o}" for o in ("health", "school")]
     # no column the form does not have: no pseudonym, no start/end, no profile without a question
     assert cols == ids[:5] + multi + ids[5:] + [
-        "__version__", "meta/instanceID", "_id", "_uuid", "_submission_time", "_index", "_status"]
+        "__version__",
+        "meta/instanceID",
+        "_id",
+        "_uuid",
+        "_submission_time",
+        "_index",
+        "_status",
+    ]
     assert len(rows) == 12  # the refusal is not a submission
     first = dict(zip(cols, rows[0]))
     assert first["meta/instanceID"] == "uuid:" + first["_uuid"]
@@ -74,6 +87,7 @@ def test_each_floip_file_has_its_own_contact_ids_unless_linking_is_asked(tmp_pat
 
 def test_free_text_is_masked_in_row_level_files(wave):
     from domain.privacy import MASK
+
     poll, respondents, responses, stories = wave
     stories = [s.model_copy(update={"text": s.text + " Appelez-moi au 06 12 34 56 78."}) for s in stories]
     cols, rows = kobo_rows(poll, respondents, responses, stories)
@@ -91,6 +105,7 @@ def test_kobo_csv_and_xlsx_read_back(wave, tmp_path):
     assert {r["know_help"] for r in rows} <= {"yes", "no"}
     assert all(r["respected"] in "12345" for r in rows)
     from openpyxl import load_workbook
+
     x = write_kobo_xlsx(tmp_path / "r.xlsx", poll, respondents, responses, stories, lang="ar")
     wb = load_workbook(x)
     data, labels = wb.worksheets
@@ -107,6 +122,7 @@ def test_floip_package_follows_the_flow_results_specification(wave, tmp_path):
     from pathlib import Path
 
     import jsonschema
+
     poll, respondents, responses, stories = wave
     path = write_floip(tmp_path / "r.zip", poll, respondents, responses, stories, lang="fr")
     with zipfile.ZipFile(path) as z:
@@ -120,10 +136,17 @@ def test_floip_package_follows_the_flow_results_specification(wave, tmp_path):
         jsonschema.validate(r, row_schema)
     assert desc["flow_results_specification_version"] == "1.1.0"
     import uuid
+
     assert uuid.UUID(desc["id"]).version == 4
     assert [f["name"] for f in res["schema"]["fields"]] == [
-        "timestamp", "row_id", "contact_id", "session_id", "question_id", "response",
-        "response_metadata"]
+        "timestamp",
+        "row_id",
+        "contact_id",
+        "session_id",
+        "question_id",
+        "response",
+        "response_metadata",
+    ]
     opens = [r for r in rows if r[4] == "change"]
     assert opens and all(r[6] == {"type": "text", "type_options": {}} for r in opens)
     assert res["schema"]["questions"]["change"]["is_personal_information"] is True
@@ -161,6 +184,7 @@ def test_multi_integer_and_skip_logic_read_back(tmp_path):
     """A multi question as a space-separated cell plus 0/1 columns, an integer as a number, and
     an answer whose skip logic no longer holds left out of every export."""
     from openpyxl import load_workbook
+
     questions = [dict(q) for q in QUESTIONS]
     months = next(q for q in questions if q["id"] == "months")
     months["relevant"] = "selected(${services}, 'health')"

@@ -1,4 +1,5 @@
 """Semester and final reports on demo-sized data: content in both languages, page limits."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +9,12 @@ import pytest
 from bot.commands._demo_data import DEMO_COMMUNES, MemoryStore, build_demo, materialise, project_data
 from domain.figures import semester_bounds
 from exports.reports import (
-    MAX_PAGES, CommuneData, ReportInput, build_report, export_report, latest_semester_with_data,
+    MAX_PAGES,
+    CommuneData,
+    ReportInput,
+    build_report,
+    export_report,
+    latest_semester_with_data,
 )
 
 from tests.exports.readback import clean, docx_text, odt_text, office_pages, pdf_pages, pdf_text
@@ -25,17 +31,23 @@ def demo(communes_by_id):
 @pytest.fixture(scope="module")
 def communes_by_id():
     from knowledge.loader import load_communes
+
     return {c.id: c for c in load_communes()}
 
 
 def one(demo, communes_by_id, cid, kind, **kw):
-    return ReportInput(kind=kind, communes=[CommuneData(cid, communes_by_id[cid], [demo[cid]])],
-                       today=TODAY, **kw)
+    return ReportInput(
+        kind=kind, communes=[CommuneData(cid, communes_by_id[cid], [demo[cid]])], today=TODAY, **kw
+    )
 
 
 def programme(demo, communes_by_id, kind, ids=DEMO_COMMUNES):
-    return ReportInput(kind=kind, programme=True, today=TODAY,
-                       communes=[CommuneData(c, communes_by_id[c], [demo[c]]) for c in ids])
+    return ReportInput(
+        kind=kind,
+        programme=True,
+        today=TODAY,
+        communes=[CommuneData(c, communes_by_id[c], [demo[c]]) for c in ids],
+    )
 
 
 def test_the_default_period_is_the_last_semester_with_data(demo, communes_by_id):
@@ -47,9 +59,16 @@ def test_the_default_period_is_the_last_semester_with_data(demo, communes_by_id)
 def test_semester_report_sections_and_values_in_french(demo, communes_by_id, tmp_path):
     doc = build_report(one(demo, communes_by_id, "berkane", "semester"), "fr", tmp_path)
     text = "\n".join(getattr(b, "text", "") for b in doc.blocks)
-    for title in ("En bref", "Projet : Passerelle emploi jeunes", "Réalisations de la période",
-                  "Effets attendus et effets observés", "Résultats des sondages",
-                  "Histoires de changement", "Effets inattendus", "Recommandations"):
+    for title in (
+        "En bref",
+        "Projet : Passerelle emploi jeunes",
+        "Réalisations de la période",
+        "Effets attendus et effets observés",
+        "Résultats des sondages",
+        "Histoires de changement",
+        "Effets inattendus",
+        "Recommandations",
+    ):
         assert title in clean(text), title
     assert doc.meta["Période"] == "1er semestre 2026"
     outputs, table = doc.tables()[:2]
@@ -67,6 +86,7 @@ def test_semester_report_sections_and_values_in_french(demo, communes_by_id, tmp
     improved, same, worse = (int(clean(x)) for x in poll_table.rows[0][4:7])
     assert improved + same + worse == int(clean(poll_table.rows[0][3])) == 25  # 25 linked people
     from domain.polls import sign_test
+
     p = sign_test(improved, worse)
     assert poll_table.rows[0][7] == ("<0,001" if p < 0.001 else f"{p:.3f}".replace(".", ","))
 
@@ -81,12 +101,27 @@ def test_small_groups_are_never_published(demo, communes_by_id, tmp_path):
 @pytest.mark.parametrize("fmt,reader", [("docx", docx_text), ("odt", odt_text)])
 def test_editable_reports_read_back_in_both_languages(fmt, reader, demo, communes_by_id, tmp_path):
     fr = reader(export_report(one(demo, communes_by_id, "belfaa", "final"), fmt, "fr", tmp_path / f"f.{fmt}"))
-    for s in ("Rapport final", "Accueil et orientation des nouveaux habitants", "Annexe A — Méthodes",
-              "Annexe B — Outils", "Recommandations", "Valeur finale"):
+    for s in (
+        "Rapport final",
+        "Accueil et orientation des nouveaux habitants",
+        "Annexe A — Méthodes",
+        "Annexe B — Outils",
+        "Recommandations",
+        "Valeur finale",
+    ):
         assert s in fr, s
-    ar = reader(export_report(one(demo, communes_by_id, "ait_zineb", "semester"), fmt, "ar", tmp_path / f"a.{fmt}"))
-    for s in ("التقرير نصف السنوي", "النقل المدرسي لفتيات الدواوير", "نتائج الاستطلاعات", "قصص التغيير",
-              "الآثار غير المتوقعة", "التوصيات", "الأسدس الأول من سنة 2026"):
+    ar = reader(
+        export_report(one(demo, communes_by_id, "ait_zineb", "semester"), fmt, "ar", tmp_path / f"a.{fmt}")
+    )
+    for s in (
+        "التقرير نصف السنوي",
+        "النقل المدرسي لفتيات الدواوير",
+        "نتائج الاستطلاعات",
+        "قصص التغيير",
+        "الآثار غير المتوقعة",
+        "التوصيات",
+        "الأسدس الأول من سنة 2026",
+    ):
         assert s in ar, s
     assert "Recommandations" not in ar
 
@@ -108,17 +143,25 @@ def test_final_pdfs_stay_within_ten_pages(demo, communes_by_id, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind,scope,fmt,lang", [
-    ("semester", "berkane", "docx", "fr"), ("semester", "berkane", "odt", "ar"),
-    ("semester", "programme", "docx", "ar"), ("semester", "programme", "odt", "fr"),
-    ("final", "ait_zineb", "docx", "ar"), ("final", "ait_zineb", "odt", "fr"),
-    ("final", "programme", "docx", "fr"),
-])
-def test_editable_reports_stay_within_the_page_limits(demo, communes_by_id, tmp_path,
-                                                       kind, scope, fmt, lang):
+@pytest.mark.parametrize(
+    "kind,scope,fmt,lang",
+    [
+        ("semester", "berkane", "docx", "fr"),
+        ("semester", "berkane", "odt", "ar"),
+        ("semester", "programme", "docx", "ar"),
+        ("semester", "programme", "odt", "fr"),
+        ("final", "ait_zineb", "docx", "ar"),
+        ("final", "ait_zineb", "odt", "fr"),
+        ("final", "programme", "docx", "fr"),
+    ],
+)
+def test_editable_reports_stay_within_the_page_limits(demo, communes_by_id, tmp_path, kind, scope, fmt, lang):
     """The DOCX and ODT a commune edits, laid out by LibreOffice: within 5 / 10 pages too."""
-    data = (programme(demo, communes_by_id, kind) if scope == "programme"
-            else one(demo, communes_by_id, scope, kind))
+    data = (
+        programme(demo, communes_by_id, kind)
+        if scope == "programme"
+        else one(demo, communes_by_id, scope, kind)
+    )
     path = export_report(data, fmt, lang, tmp_path / f"report.{fmt}")
     assert 1 <= office_pages(path) <= MAX_PAGES[kind]
 
@@ -128,12 +171,14 @@ def test_the_whole_programme_of_ten_communes_fits(demo, communes_by_id, tmp_path
     assert len(ids) == 10 and set(ids) == set(DEMO_COMMUNES)
     demo10 = demo
     for kind in ("semester", "final"):
-        path = export_report(programme(demo10, communes_by_id, kind, ids), "pdf", "fr",
-                             tmp_path / f"{kind}.pdf")
+        path = export_report(
+            programme(demo10, communes_by_id, kind, ids), "pdf", "fr", tmp_path / f"{kind}.pdf"
+        )
         assert pdf_pages(path) <= MAX_PAGES[kind], kind
         assert "Gourrama" in pdf_text(path)
-        docx = export_report(programme(demo10, communes_by_id, kind, ids), "docx", "fr",
-                             tmp_path / f"{kind}.docx")
+        docx = export_report(
+            programme(demo10, communes_by_id, kind, ids), "docx", "fr", tmp_path / f"{kind}.docx"
+        )
         assert office_pages(docx) <= MAX_PAGES[kind], kind
 
 
@@ -141,6 +186,7 @@ def test_the_results_chart_follows_the_chosen_poll(demo, tmp_path):
     from PIL import Image
 
     from exports.reports import poll_chart
+
     pd = demo["belfaa"]
     base, follow = (p.poll.id for p in pd.polls)
     wide = poll_chart(pd, "ar", tmp_path / "c.png", focus=follow)

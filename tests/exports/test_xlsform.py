@@ -1,4 +1,5 @@
 """XLSForm: a poll goes out as a form pyxform converts; a form comes in as poll questions."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,11 +13,13 @@ from tests.exports.polldata import QUESTIONS
 
 def bank_questions():
     from knowledge.polls import load_question_bank
+
     return [q.model_dump() for q in load_question_bank().build(modules=["migrants"])]
 
 
 def test_a_poll_exports_as_an_xlsform_pyxform_converts(tmp_path):
     from pyxform.xls2xform import convert
+
     questions = bank_questions()
     path = write_xlsform(tmp_path / "form.xlsx", questions, "Sondage de départ", "athar_demo_1")
     warnings: list[str] = []
@@ -58,8 +61,13 @@ def test_round_trip_keeps_questions_kinds_and_labels(tmp_path):
         Question.model_validate(q)
 
 
-def _form(tmp_path, survey, choices=(), settings=None,
-          header=("list_name", "name", "label::Français (fr)", "label::Arabic (ar)")):
+def _form(
+    tmp_path,
+    survey,
+    choices=(),
+    settings=None,
+    header=("list_name", "name", "label::Français (fr)", "label::Arabic (ar)"),
+):
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
@@ -79,19 +87,40 @@ def _form(tmp_path, survey, choices=(), settings=None,
 
 
 def test_an_xlsform_with_every_supported_type_and_skip_logic_imports(tmp_path):
-    path = _form(tmp_path, [
-        ("type", "name", "label::Français (fr)", "label::Arabic (ar)", "relevant"),
-        ("start", "start", "", "", ""),
-        ("select_one yn", "trained", "Avez-vous suivi la formation ?", "هل تابعت التكوين؟", ""),
-        ("select_multiple svc", "services", "Services utilisés", "الخدمات المستعملة", "${trained} = 'yes'"),
-        ("integer", "months", "Depuis combien de mois ?", "منذ كم شهراً؟", "selected(${services}, 'job')"),
-        ("note", "thanks_note", "Merci", "شكراً", ""),
-        ("select_one lvl", "level", "Niveau", "المستوى", ""),
-        ("text", "change", "Qu'est-ce qui a changé ?", "ما الذي تغير؟", "${trained} != 'no' and ${level} = 'high'"),
-    ], choices=[("yn", "yes", "Oui", "نعم"), ("yn", "no", "Non", "لا"),
-                ("svc", "job", "Emploi", "الشغل"), ("svc", "health", "Santé", "الصحة"),
-                ("lvl", "low", "Bas", "منخفض"), ("lvl", "high", "Haut", "مرتفع")],
-        settings=[("form_title", "default_language"), ("Suivi jeunes", "French (fr)")])
+    path = _form(
+        tmp_path,
+        [
+            ("type", "name", "label::Français (fr)", "label::Arabic (ar)", "relevant"),
+            ("start", "start", "", "", ""),
+            ("select_one yn", "trained", "Avez-vous suivi la formation ?", "هل تابعت التكوين؟", ""),
+            (
+                "select_multiple svc",
+                "services",
+                "Services utilisés",
+                "الخدمات المستعملة",
+                "${trained} = 'yes'",
+            ),
+            ("integer", "months", "Depuis combien de mois ?", "منذ كم شهراً؟", "selected(${services}, 'job')"),
+            ("note", "thanks_note", "Merci", "شكراً", ""),
+            ("select_one lvl", "level", "Niveau", "المستوى", ""),
+            (
+                "text",
+                "change",
+                "Qu'est-ce qui a changé ?",
+                "ما الذي تغير؟",
+                "${trained} != 'no' and ${level} = 'high'",
+            ),
+        ],
+        choices=[
+            ("yn", "yes", "Oui", "نعم"),
+            ("yn", "no", "Non", "لا"),
+            ("svc", "job", "Emploi", "الشغل"),
+            ("svc", "health", "Santé", "الصحة"),
+            ("lvl", "low", "Bas", "منخفض"),
+            ("lvl", "high", "Haut", "مرتفع"),
+        ],
+        settings=[("form_title", "default_language"), ("Suivi jeunes", "French (fr)")],
+    )
     form = read_xlsform(path)
     assert form.title == "Suivi jeunes"
     by = {q["id"]: q for q in form.questions}
@@ -101,8 +130,12 @@ def test_an_xlsform_with_every_supported_type_and_skip_logic_imports(tmp_path):
     assert [o["value"] for o in by["services"]["options"]] == ["job", "health"]
     assert by["months"]["kind"] == "integer" and by["change"]["kind"] == "text"
     assert by["level"]["kind"] == "choice"
-    assert by["trained"]["text"] == {"fr": "Avez-vous suivi la formation ?", "ar": "هل تابعت التكوين؟",
-                                     "ary": "هل تابعت التكوين؟", "ary-Latn": "Avez-vous suivi la formation ?"}
+    assert by["trained"]["text"] == {
+        "fr": "Avez-vous suivi la formation ?",
+        "ar": "هل تابعت التكوين؟",
+        "ary": "هل تابعت التكوين؟",
+        "ary-Latn": "Avez-vous suivi la formation ?",
+    }
     assert by["services"]["relevant"] == "${trained} = 'yes'"
     # skip logic evaluated on answers
     assert relevant_holds(by["services"]["relevant"], {"trained": "yes"})
@@ -113,19 +146,38 @@ def test_an_xlsform_with_every_supported_type_and_skip_logic_imports(tmp_path):
     assert not relevant_holds(by["change"]["relevant"], {"trained": "yes", "level": "low"})
 
 
-@pytest.mark.parametrize("survey,message", [
-    ([("type", "name", "label"), ("select_one nolist", "q1", "Q")], "nolist"),
-    ([("type", "name", "label", "relevant"), ("text", "q1", "Q", "${later} = 'x'"),
-      ("text", "later", "L", "")], "survey row 2: relevant refers to 'later', which is not an earlier"),
-    ([("type", "name", "label", "relevant"), ("text", "a", "A", ""),
-      ("text", "q1", "Q", "${a} > 3 or regex(${a}, 'x')")], "survey row 3: relevant .* not supported"),
-    ([("type", "name", "label"), ("text", "a", "A"), ("text", "a", "B")], r"\[row : 3\].*must be unique"),
-    ([("type", "name", "label"), ("text", "1bad", "A")], r"\[row : 2\].*invalid"),
-    ([("type", "name", "label"), ("integer", "age", "Âge"), ("text", "nom_complet", "Votre nom")],
-     "survey row 3: 'nom_complet' asks who the person is"),
-    ([("type", "name", "label::Arabic (ar)"), ("text", "q9", "ما هو رقم هاتفك؟")],
-     "survey row 2: 'q9' asks who the person is"),
-])
+@pytest.mark.parametrize(
+    "survey,message",
+    [
+        ([("type", "name", "label"), ("select_one nolist", "q1", "Q")], "nolist"),
+        (
+            [
+                ("type", "name", "label", "relevant"),
+                ("text", "q1", "Q", "${later} = 'x'"),
+                ("text", "later", "L", ""),
+            ],
+            "survey row 2: relevant refers to 'later', which is not an earlier",
+        ),
+        (
+            [
+                ("type", "name", "label", "relevant"),
+                ("text", "a", "A", ""),
+                ("text", "q1", "Q", "${a} > 3 or regex(${a}, 'x')"),
+            ],
+            "survey row 3: relevant .* not supported",
+        ),
+        ([("type", "name", "label"), ("text", "a", "A"), ("text", "a", "B")], r"\[row : 3\].*must be unique"),
+        ([("type", "name", "label"), ("text", "1bad", "A")], r"\[row : 2\].*invalid"),
+        (
+            [("type", "name", "label"), ("integer", "age", "Âge"), ("text", "nom_complet", "Votre nom")],
+            "survey row 3: 'nom_complet' asks who the person is",
+        ),
+        (
+            [("type", "name", "label::Arabic (ar)"), ("text", "q9", "ما هو رقم هاتفك؟")],
+            "survey row 2: 'q9' asks who the person is",
+        ),
+    ],
+)
 def test_a_broken_form_is_refused_with_a_reason(tmp_path, survey, message):
     with pytest.raises(XLSFormError, match=message):
         read_xlsform(_form(tmp_path, survey, choices=[("other", "a", "A", "أ")]))
@@ -136,19 +188,29 @@ def test_groups_repeats_any_language_and_names_as_written(tmp_path):
 
     from domain.polls import asked_ids, questions_of
     from domain.records import Poll
-    path = _form(tmp_path, [
-        ("type", "name", "label::English (en)", "relevant"),
-        ("select_one yn", "trained", "Trained?", ""),
-        ("begin group", "work-info", "Work", "${trained} = 'yes'"),
-        ("select_multiple svc", "services", "Services", ""),
-        ("integer", "Months-in-job", "Months", "selected(${services}, 'job')"),
-        ("end group", "", "", ""),
-        ("begin repeat", "kids", "Children", ""),
-        ("integer", "kid_age", "Age", ""),
-        ("end repeat", "", "", ""),
-        ("text", "change", "What changed?", ""),
-    ], choices=[("yn", "yes", "Yes", ""), ("yn", "no", "No", ""), ("svc", "job", "Job", ""),
-                ("svc", "health", "Health", "")], header=("list_name", "name", "label::English (en)", "x"))
+
+    path = _form(
+        tmp_path,
+        [
+            ("type", "name", "label::English (en)", "relevant"),
+            ("select_one yn", "trained", "Trained?", ""),
+            ("begin group", "work-info", "Work", "${trained} = 'yes'"),
+            ("select_multiple svc", "services", "Services", ""),
+            ("integer", "Months-in-job", "Months", "selected(${services}, 'job')"),
+            ("end group", "", "", ""),
+            ("begin repeat", "kids", "Children", ""),
+            ("integer", "kid_age", "Age", ""),
+            ("end repeat", "", "", ""),
+            ("text", "change", "What changed?", ""),
+        ],
+        choices=[
+            ("yn", "yes", "Yes", ""),
+            ("yn", "no", "No", ""),
+            ("svc", "job", "Job", ""),
+            ("svc", "health", "Health", ""),
+        ],
+        header=("list_name", "name", "label::English (en)", "x"),
+    )
     form = read_xlsform(path)
     by = {q["id"]: q for q in form.questions}
     assert list(by) == ["trained", "services", "Months-in-job", "change"]  # names as written
@@ -159,8 +221,9 @@ def test_groups_repeats_any_language_and_names_as_written(tmp_path):
     assert relevant_holds(by["Months-in-job"]["relevant"], {"trained": "yes", "services": ["job"]})
     assert not relevant_holds(by["Months-in-job"]["relevant"], {"trained": "no", "services": ["job"]})
     assert form.unsupported == ["kids"] and "survey row 7" in form.warnings[0]
-    poll = Poll(project_id=1, token="t", questions=[Question.model_validate(q).model_dump()
-                                                     for q in form.questions])
+    poll = Poll(
+        project_id=1, token="t", questions=[Question.model_validate(q).model_dump() for q in form.questions]
+    )
     assert asked_ids(questions_of(poll), {"trained": "no"}) == {"trained", "change"}
     # and it goes out with its group again
     out = write_xlsform(tmp_path / "back.xlsx", [q.model_dump() for q in questions_of(poll)], "T", "t")

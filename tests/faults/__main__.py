@@ -4,6 +4,7 @@
 
 `only`: run the faults whose name contains one of these words (e.g. `kill sigterm`). Exits 1
 when a fault did not hold."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep every run's logs")
     args = ap.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-    chosen = [fn for fn in FAULTS if not args.only or any(
-        w.lower() in fn.__name__.removeprefix("fault_").replace("_", " ") for w in args.only)]
+    chosen = [
+        fn
+        for fn in FAULTS
+        if not args.only
+        or any(w.lower() in fn.__name__.removeprefix("fault_").replace("_", " ") for w in args.only)
+    ]
     with contextlib.ExitStack() as stack:
         rasa = None
         if any(getattr(fn, "needs_rasa", False) for fn in chosen):
@@ -35,10 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         for fn in chosen:
             name = fn.__name__.removeprefix("fault_").replace("_", " ")
             print(f"... {name}", file=sys.stderr, flush=True)
-            row = run_fault(fn, pg=args.pg, size="short" if args.short else "full",
-                            keep=args.keep, rasa_url=rasa)
-            print(f"    {'held' if row.ok else 'NOT HELD'} ({row.seconds:.0f} s)",
-                  file=sys.stderr, flush=True)
+            row = run_fault(
+                fn, pg=args.pg, size="short" if args.short else "full", keep=args.keep, rasa_url=rasa
+            )
+            print(
+                f"    {'held' if row.ok else 'NOT HELD'} ({row.seconds:.0f} s)", file=sys.stderr, flush=True
+            )
             rows.append(row)
     print_table(rows)
     return 0 if all(r.ok for r in rows) else 1
@@ -50,9 +57,9 @@ def _local_rasa():
     its environment or model is missing: the NLU rows then say so)."""
     from nlu import trainer
     from nlu.server import LocalRasa, free_port
+
     if not trainer.rasa_bin().exists():
-        print("Rasa's environment is missing (make rasa-venv): NLU faults without Rasa",
-              file=sys.stderr)
+        print("Rasa's environment is missing (make rasa-venv): NLU faults without Rasa", file=sys.stderr)
         yield None
         return
     model = trainer.train(log=lambda m: print(m, file=sys.stderr))

@@ -15,6 +15,7 @@ time to recover) is lost. A reply beyond what was asked (the same text once more
 duplicate. A reply with the generic error text is a crash (a handler raised), like a bot
 process that died on its own or a webhook answered 500.
 """
+
 from __future__ import annotations
 
 import collections
@@ -41,6 +42,7 @@ COMMANDS = ("/help", "/menu")
 @dataclass
 class Row:
     """One line of the fault table."""
+
     fault: str
     tries: int = 0
     survived: int = 0
@@ -56,37 +58,58 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        return (not self.problems and self.lost == 0 and self.crashed == 0 and self.leaks == 0
-                and self.duplicated <= self.max_duplicated and self.survived == self.tries)
+        return (
+            not self.problems
+            and self.lost == 0
+            and self.crashed == 0
+            and self.leaks == 0
+            and self.duplicated <= self.max_duplicated
+            and self.survived == self.tries
+        )
 
 
 def print_table(rows: list[Row], out=sys.stdout) -> None:
-    head = ("fault", "tries", "survived", "lost", "duplicated", "crashed", "leaks", "ok", "s",
-            "note")
-    lines = [head] + [(r.fault, str(r.tries), str(r.survived), str(r.lost),
-                       f"{r.duplicated}" + (f" (≤{r.max_duplicated})" if r.max_duplicated else ""),
-                       str(r.crashed), str(r.leaks), "yes" if r.ok else "NO", f"{r.seconds:.0f}",
-                       "; ".join(r.problems + ([r.note] if r.note else []))) for r in rows]
+    head = ("fault", "tries", "survived", "lost", "duplicated", "crashed", "leaks", "ok", "s", "note")
+    lines = [head] + [
+        (
+            r.fault,
+            str(r.tries),
+            str(r.survived),
+            str(r.lost),
+            f"{r.duplicated}" + (f" (≤{r.max_duplicated})" if r.max_duplicated else ""),
+            str(r.crashed),
+            str(r.leaks),
+            "yes" if r.ok else "NO",
+            f"{r.seconds:.0f}",
+            "; ".join(r.problems + ([r.note] if r.note else [])),
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     for n, line in enumerate(lines):
-        cells = [c.ljust(w) if i in (0, 9) else c.rjust(w)
-                 for i, (c, w) in enumerate(zip(line, widths))]
+        cells = [c.ljust(w) if i in (0, 9) else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))]
         print("  ".join(cells).rstrip(), file=out)
         if n == 0:
             print("  ".join("-" * w for w in widths), file=out)
     bad = [r.fault for r in rows if not r.ok]
-    print(f"\n{len(rows) - len(bad)} of {len(rows)} faults held"
-          + (f"; NOT held: {', '.join(bad)}" if bad else ""), file=out, flush=True)
+    print(
+        f"\n{len(rows) - len(bad)} of {len(rows)} faults held"
+        + (f"; NOT held: {', '.join(bad)}" if bad else ""),
+        file=out,
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Databases
+
 
 @contextlib.contextmanager
 def database(pg: bool, workdir: Path) -> Iterator[str]:
     """A migrated, empty database: a SQLite file in `workdir`, or a scratch PostgreSQL schema
     (dropped afterwards)."""
     from storage.migrate import upgrade
+
     if not pg:
         url = f"sqlite:///{workdir / 'athar.db'}"
         upgrade(url)
@@ -94,10 +117,10 @@ def database(pg: bool, workdir: Path) -> Iterator[str]:
         return
     from sqlalchemy.engine import make_url
     from bench.common import drop_schema, new_schema
+
     name, url = new_schema("athar_faults")
     # the bot's connections carry the schema's name: a fault can kill exactly those
-    url = make_url(url).update_query_dict({"application_name": name}).render_as_string(
-        hide_password=False)
+    url = make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
     try:
         upgrade(url)
         yield url
@@ -105,18 +128,22 @@ def database(pg: bool, workdir: Path) -> Iterator[str]:
         drop_schema(name)
 
 
-def seed_users(db_url: str, user_ids: list[int], commune: str = "berkane",
-               role: str = "official", language: str = "fr") -> None:
+def seed_users(
+    db_url: str, user_ids: list[int], commune: str = "berkane", role: str = "official", language: str = "fr"
+) -> None:
     """Registered users of a commune (at the main menu once they write)."""
     from domain.records import Identity, User
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(db_url)
     try:
         uows = make_uow_factory(engine)
         with uows() as uow:
             for uid in user_ids:
-                uow.users.add(User(role=role, commune_id=commune, language=language),
-                              Identity(channel="telegram", external_id=str(uid), user_id=0))
+                uow.users.add(
+                    User(role=role, commune_id=commune, language=language),
+                    Identity(channel="telegram", external_id=str(uid), user_id=0),
+                )
             uow.commit()
     finally:
         engine.dispose()
@@ -125,11 +152,20 @@ def seed_users(db_url: str, user_ids: list[int], commune: str = "berkane",
 # ---------------------------------------------------------------------------------------------
 # The bot's process
 
+
 class BotProcess:
     """`athar telegram` (polling) or `athar web` (webhook, `workers` uvicorn workers)."""
 
-    def __init__(self, mode: str, db_url: str, emulator: BotApiEmulator, workdir: Path,
-                 nlu_url: str = "", env: dict[str, str] | None = None, workers: int = 1):
+    def __init__(
+        self,
+        mode: str,
+        db_url: str,
+        emulator: BotApiEmulator,
+        workdir: Path,
+        nlu_url: str = "",
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+    ):
         self.mode = mode
         self.db_url = db_url
         self.emulator = emulator
@@ -145,13 +181,21 @@ class BotProcess:
         self._told: set[int] = set()  # pids ended on purpose (kill -9, SIGTERM)
 
     def env(self) -> dict[str, str]:
-        env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN,
-               "ATHAR_TELEGRAM_API_URL": self.emulator.api_url, "ATHAR_DATABASE_URL": self.db_url,
-               "ATHAR_TELEGRAM__MAX_RATE": "0", "ATHAR_TELEGRAM_WEBHOOK_SECRET": SECRET,
-               "ATHAR_LOGGING__LEVEL": "INFO", "NO_PROXY": "127.0.0.1,localhost",
-               "no_proxy": "127.0.0.1,localhost", "ATHAR_NLU__URL": self.nlu_url,
-               "ATHAR_NLU__AUTOSTART": "false", "PYTHONUNBUFFERED": "1",
-               "ATHAR_PSEUDONYM_KEY": "faults-pseudonym-key-0123456789abcdef"}
+        env = {
+            **os.environ,
+            "ATHAR_TELEGRAM_TOKEN": TOKEN,
+            "ATHAR_TELEGRAM_API_URL": self.emulator.api_url,
+            "ATHAR_DATABASE_URL": self.db_url,
+            "ATHAR_TELEGRAM__MAX_RATE": "0",
+            "ATHAR_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "ATHAR_LOGGING__LEVEL": "INFO",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "ATHAR_NLU__URL": self.nlu_url,
+            "ATHAR_NLU__AUTOSTART": "false",
+            "PYTHONUNBUFFERED": "1",
+            "ATHAR_PSEUDONYM_KEY": "faults-pseudonym-key-0123456789abcdef",
+        }
         env.pop("ATHAR_TELEGRAM__API_URL", None)
         env.update(self.extra_env)
         return env
@@ -160,15 +204,32 @@ class BotProcess:
         if self.mode == "polling":
             cmd = [sys.executable, "-m", "bot.cli", "telegram"]
         else:
-            cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers),
-                   "--webhook-url", f"http://127.0.0.1:{self.port}/telegram"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "web",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--webhook-url",
+                f"http://127.0.0.1:{self.port}/telegram",
+            ]
         self.starts += 1
         log = self.workdir / f"bot-{self.starts}.log"
         self.logs.append(log)
         calls_before = len(self.emulator.calls)
-        self.proc = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=open(log, "w"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=self.env(),
+            cwd=ROOT,
+            stdout=open(log, "w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if wait:
             self.wait_ready(calls_before)
         return self
@@ -176,12 +237,15 @@ class BotProcess:
     def wait_ready(self, calls_before: int = 0, timeout: float = 120) -> None:
         emu = self.emulator
         method = "getUpdates" if self.mode == "polling" else "setWebhook"
-        emu.wait(lambda: any(c.method == method for c in emu.calls[calls_before:])
-                 or self.proc.poll() is not None, timeout=timeout)
+        emu.wait(
+            lambda: any(c.method == method for c in emu.calls[calls_before:]) or self.proc.poll() is not None,
+            timeout=timeout,
+        )
         if self.proc.poll() is not None:
             raise RuntimeError(f"the bot did not start: {self.log_tail()}")
         if self.mode != "polling":  # uvicorn binds its port after the webhook is registered
             import socket
+
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 with socket.socket() as s:
@@ -196,8 +260,7 @@ class BotProcess:
 
     def check(self) -> None:
         """Note a process that ended on its own (a crash)."""
-        if self.proc is not None and self.proc.poll() is not None \
-                and self.proc.pid not in self._told:
+        if self.proc is not None and self.proc.poll() is not None and self.proc.pid not in self._told:
             self.died.append(self.proc.returncode)
             self._told.add(self.proc.pid)
 
@@ -232,6 +295,7 @@ class BotProcess:
 # ---------------------------------------------------------------------------------------------
 # Users and the counting of their answers
 
+
 @dataclass
 class Sent:
     chat: int
@@ -240,8 +304,20 @@ class Sent:
     answered_at: float | None = None
 
 
-FREE_TEXTS = ["bonjour", "salam", "merci beaucoup", "مرحبا", "شكرا بزاف", "salam labas",
-              "ok merci", "السلام عليكم", "bonsoir", "ça va ?", "choukran", "👍"]
+FREE_TEXTS = [
+    "bonjour",
+    "salam",
+    "merci beaucoup",
+    "مرحبا",
+    "شكرا بزاف",
+    "salam labas",
+    "ok merci",
+    "السلام عليكم",
+    "bonsoir",
+    "ça va ?",
+    "choukran",
+    "👍",
+]
 MENU_BUTTON = "menu:new_project"  # on the main menu's keyboard, which ends every answer here
 
 
@@ -251,9 +327,16 @@ class Users:
     `script`: "commands" (/help, /menu, /help...: each answer told apart by its text) or
     "texts" (free text through the NLU; an answer is any reply that ends at the main menu)."""
 
-    def __init__(self, emulator: BotApiEmulator, ids: list[int], error_texts: set[str],
-                 wait: float = 90.0, think: float = 0.05, script: str = "commands",
-                 on_sent: Callable[[dict[str, Any]], None] | None = None):
+    def __init__(
+        self,
+        emulator: BotApiEmulator,
+        ids: list[int],
+        error_texts: set[str],
+        wait: float = 90.0,
+        think: float = 0.05,
+        script: str = "commands",
+        on_sent: Callable[[dict[str, Any]], None] | None = None,
+    ):
         self.emu = emulator
         self.ids = ids
         self._idset = set(ids)
@@ -366,8 +449,7 @@ class Users:
 
     def start(self) -> None:
         self._stop.clear()
-        self._threads = [threading.Thread(target=self._user, args=(u,), daemon=True)
-                         for u in self.ids]
+        self._threads = [threading.Thread(target=self._user, args=(u,), daemon=True) for u in self.ids]
         for t in self._threads:
             t.start()
 
@@ -411,6 +493,7 @@ class Users:
 def error_texts() -> set[str]:
     """The generic error message in every variant (what a handler that raised says)."""
     from bot.i18n import default_catalog
+
     catalog = default_catalog()
     return {catalog.text("common.error", lang) for lang in ("fr", "ar", "ary", "ary-Latn")}
 
@@ -418,9 +501,11 @@ def error_texts() -> set[str]:
 # ---------------------------------------------------------------------------------------------
 # One fault's run
 
+
 @dataclass
 class Run:
     """What a fault gets: a database, the emulator, a place for logs, the size of the run."""
+
     name: str
     pg: bool
     size: str  # "short" (make test) or "full" (make faults)
@@ -452,8 +537,15 @@ class Run:
         return self.last_users
 
 
-def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short",
-              nlu_url: str = "", rasa_url: str | None = None, keep: bool = False) -> Row:
+def run_fault(
+    fn: Callable[[Run], Row],
+    *,
+    pg: bool = False,
+    size: str = "short",
+    nlu_url: str = "",
+    rasa_url: str | None = None,
+    keep: bool = False,
+) -> Row:
     """Run one fault in a fresh database and emulator; the row it returns, with the crashes of
     bot processes that died on their own added."""
     name = fn.__name__.removeprefix("fault_").replace("_", " ")
@@ -480,6 +572,7 @@ def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short"
     row.seconds = time.monotonic() - started
     if not keep and row.ok:
         import shutil
+
         shutil.rmtree(tmp, ignore_errors=True)
     elif not row.ok:
         row.note = (row.note + "; " if row.note else "") + f"logs in {tmp}"
@@ -488,6 +581,7 @@ def run_fault(fn: Callable[[Run], Row], *, pg: bool = False, size: str = "short"
 
 # ---------------------------------------------------------------------------------------------
 # The NLU between the bot and Rasa
+
 
 class NluProxy:
     """An HTTP server in front of the real Rasa server that can be made to fail: "ok" (passes
@@ -499,6 +593,7 @@ class NluProxy:
         from starlette.applications import Starlette
         from starlette.routing import Route
         from tests.telegram.emulator import ServerThread
+
         self.target = target.rstrip("/") if target else None
         self.mode = "ok"
         self.delay = delay
@@ -522,6 +617,7 @@ class NluProxy:
         import asyncio
         import httpx
         from starlette.responses import Response
+
         mode = self.mode
         self.calls[mode] += 1
         body = await request.body()
@@ -530,19 +626,23 @@ class NluProxy:
         if mode == "refuse":
             return Response(b"Service Unavailable", status_code=503)
         if mode == "garbled":
-            return Response(b"\x00\xff{\"intent\": [garbled", status_code=200,
-                            media_type="application/json")
+            return Response(b'\x00\xff{"intent": [garbled', status_code=200, media_type="application/json")
         if mode == "wrong":
-            return Response(b'{"intent": "greet", "entities": {"x": 1}}', status_code=200,
-                            media_type="application/json")
+            return Response(
+                b'{"intent": "greet", "entities": {"x": 1}}', status_code=200, media_type="application/json"
+            )
         if mode in ("slow", "hang"):
             await asyncio.sleep(self.delay if mode == "slow" else 60.0)
         if self.target is None:
             return Response(b"no Rasa behind this proxy", status_code=503)
         if self._client is None:
             self._client = httpx.AsyncClient(trust_env=False, timeout=30)
-        r = await self._client.request(request.method, self.target + "/" + request.path_params["path"],
-                                       content=body, headers={"Content-Type": "application/json"})
+        r = await self._client.request(
+            request.method,
+            self.target + "/" + request.path_params["path"],
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
         return Response(r.content, status_code=r.status_code, media_type="application/json")
 
 

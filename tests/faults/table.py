@@ -1,6 +1,7 @@
 """The faults of the table (issue 14), each against the real bot process: see harness.py for how
 a run is counted. Each `fault_*` function returns its `Row`; `FAULTS` lists them in the order
 of the table. Sizes: "short" for `make test`, "full" for `make faults`."""
+
 from __future__ import annotations
 
 import collections
@@ -42,6 +43,7 @@ def _kill_9(mode: str):
                 bot.kill()
                 bot.start()
             time.sleep(1.0)
+
         _load_with(run, row, mode, during, users)
         row.max_duplicated = kills * users
         worst = max(people_dups(run).values(), default=0)
@@ -49,6 +51,7 @@ def _kill_9(mode: str):
         if worst > kills:
             row.problems.append(f"a chat got {worst} duplicates in {kills} crashes")
         return row
+
     return fault
 
 
@@ -79,11 +82,13 @@ def _sigterm(mode: str, flood: bool):
             run.emulator.faults.clear()
             bot.start()
             time.sleep(1.0)
+
         _load_with(run, row, mode, during, run.n(10, 40))
         row.note = f"stopped in {max(stops):.1f} s"
         if max(stops) > STOP_DEADLINE:
             row.problems.append(f"the stop took {max(stops):.1f} s (> {STOP_DEADLINE:.0f} s)")
         return row
+
     return fault
 
 
@@ -111,8 +116,8 @@ def fault_429_and_5xx(run: Run) -> Row:
             time.sleep(3.0)
             run.emulator.inject("sendMessage", 429, count=run.n(5, 20), retry_after=1)
         time.sleep(2.0)
-    _load_with(run, row, "polling", during, run.n(8, 30),
-               env={"ATHAR_TELEGRAM__MAX_RETRIES": "3"})
+
+    _load_with(run, row, "polling", during, run.n(8, 30), env={"ATHAR_TELEGRAM__MAX_RETRIES": "3"})
     worst = max(run.last_users.answer_times(), default=0.0)
     row.note = f"slowest answer {worst:.1f} s"
     if worst > 15.0:  # the sweep runs after 30 s: an answer this late waited for it
@@ -120,10 +125,9 @@ def fault_429_and_5xx(run: Run) -> Row:
     return row
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Deliveries: the same update more than once, forged webhook calls, poison
+
 
 def _duplicates(mode: str):
     def fault(run: Run) -> Row:
@@ -139,8 +143,10 @@ def _duplicates(mode: str):
                 again["extra"] = again.get("extra", 0) + 1
             if again["n"] % 5 == 0:
                 import threading
+
                 threading.Timer(0.3, lambda: run.emulator.push(dict(update))).start()
                 again["extra"] = again.get("extra", 0) + 1
+
         bot = run.bot(mode).start()
         people = run.users(run.n(8, 30))
         people.learn()
@@ -152,6 +158,7 @@ def _duplicates(mode: str):
         row.note = f"{again.get('extra', 0)} extra deliveries"
         assert bot.alive
         return row
+
     return fault
 
 
@@ -170,6 +177,7 @@ def fault_forged_webhooks(run: Run) -> Row:
     the forged calls, a forged call accepted is a leak."""
     import httpx
     from tests.faults.harness import SECRET
+
     row = Row("forged webhooks")
     bot = run.bot("webhook").start()
     people = run.users(run.n(6, 20))
@@ -178,8 +186,14 @@ def fault_forged_webhooks(run: Run) -> Row:
     victim = people.ids[0]
     forged = 0
     accepted = 0
-    secrets_ = [None, "", SECRET[:-1] + ("x" if SECRET[-1] != "x" else "y"), SECRET + "0",
-                SECRET.upper(), "s" * 256]
+    secrets_ = [
+        None,
+        "",
+        SECRET[:-1] + ("x" if SECRET[-1] != "x" else "y"),
+        SECRET + "0",
+        SECRET.upper(),
+        "s" * 256,
+    ]
     url = f"http://127.0.0.1:{bot.port}/telegram"
     with httpx.Client(trust_env=False, timeout=10) as client:
         for i in range(run.n(30, 300)):
@@ -187,11 +201,16 @@ def fault_forged_webhooks(run: Run) -> Row:
             headers = {"Content-Type": "application/json"}
             if secret is not None:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-            update = {"update_id": 900_000_000 + i, "message": {
-                "message_id": i, "date": int(time.time()),
-                "chat": {"id": victim, "type": "private"},
-                "from": {"id": victim, "is_bot": False, "first_name": "X"},
-                "text": "/help" if i % 2 else "/menu"}}
+            update = {
+                "update_id": 900_000_000 + i,
+                "message": {
+                    "message_id": i,
+                    "date": int(time.time()),
+                    "chat": {"id": victim, "type": "private"},
+                    "from": {"id": victim, "is_bot": False, "first_name": "X"},
+                    "text": "/help" if i % 2 else "/menu",
+                },
+            }
             r = client.post(url, json=update, headers=headers)
             forged += 1
             if r.status_code != 403:
@@ -212,6 +231,7 @@ def _poison(mode: str, pg_note: str = ""):
         with NUL, nesting 32,000 deep) arrive among the users' messages: each poison update is
         answered or kept as a dead letter, every other user is answered meanwhile."""
         from tests.telegram.test_poison import DEEP, POISON, _deep
+
         row = Row(f"poison messages ({mode}{', ' + pg_note if pg_note else ''})")
         bot = run.bot(mode).start()
         people = run.users(run.n(6, 20))
@@ -246,11 +266,13 @@ def _poison(mode: str, pg_note: str = ""):
         if not bot.alive:
             row.problems.append("the bot stopped")
         return row
+
     return fault
 
 
 def _dead_letters(db_url: str) -> int:
     from storage.db import make_engine
+
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -267,16 +289,16 @@ def fault_poison_messages_webhook(run: Run) -> Row:
     return _poison("webhook")(run)
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # The NLU
+
 
 def fault_nlu_down_slow_garbled(run: Run) -> Row:
     """Users type free text while the NLU (the real Rasa behind a proxy) goes down, answers
     503, answers after 5 s (its timeout is 3 s), answers garbage or JSON of the wrong shape,
     hangs: every text is answered (by the fallback parser meanwhile), nothing crashes."""
     from tests.faults.harness import NluProxy
+
     row = Row("NLU down, slow, garbled" + ("" if run.rasa_url else " (no Rasa behind)"))
     proxy = NluProxy(run.rasa_url).start()
     try:
@@ -286,8 +308,11 @@ def fault_nlu_down_slow_garbled(run: Run) -> Row:
         people.start()
         # each failure, then long enough a healthy Rasa for the NLU's circuit breaker (which
         # skips Rasa for 1 s, 2 s, 4 s... after each failure) to try it again
-        modes = ["down", "slow", "garbled"] if run.short else \
-            ["down", "refuse", "slow", "garbled", "wrong", "hang"] * 2
+        modes = (
+            ["down", "slow", "garbled"]
+            if run.short
+            else ["down", "refuse", "slow", "garbled", "wrong", "hang"] * 2
+        )
         for mode in modes:
             proxy.mode = mode
             time.sleep(run.n(3.0, 6.0))
@@ -296,8 +321,9 @@ def fault_nlu_down_slow_garbled(run: Run) -> Row:
         people.stop()
         people.count(row)
         worst = max(people.answer_times(), default=0.0)
-        row.note = (f"slowest answer {worst:.1f} s; NLU calls "
-                    + ", ".join(f"{m} {n}" for m, n in sorted(proxy.calls.items())))
+        row.note = f"slowest answer {worst:.1f} s; NLU calls " + ", ".join(
+            f"{m} {n}" for m, n in sorted(proxy.calls.items())
+        )
         if not bot.alive:
             row.problems.append("the bot stopped")
     finally:
@@ -308,10 +334,9 @@ def fault_nlu_down_slow_garbled(run: Run) -> Row:
 fault_nlu_down_slow_garbled.needs_rasa = True  # type: ignore[attr-defined]
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # The database
+
 
 def _terminate_backends(db_url: str) -> int:
     """pg_terminate_backend on every connection of the bot (they carry the run's schema name
@@ -321,14 +346,20 @@ def _terminate_backends(db_url: str) -> int:
     from sqlalchemy.pool import NullPool
     from storage.db import make_engine
     from bench.common import pg_base
+
     name = make_url(db_url).query["application_name"]
     engine = make_engine(pg_base(), poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            return len(conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = :name AND pid <> pg_backend_pid()"),
-                {"name": name}).all())
+            return len(
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                ).all()
+            )
     finally:
         engine.dispose()
 
@@ -345,13 +376,14 @@ def _pg_terminate(mode: str):
                 time.sleep(1.5)
                 killed.append(_terminate_backends(run.db_url))
             time.sleep(1.0)
+
         _load_with(run, row, mode, during, run.n(8, 30))
         worst = max(run.last_users.answer_times(), default=0.0)
-        row.note = (f"{len(killed)} rounds, {sum(killed)} connections killed; "
-                    f"slowest answer {worst:.1f} s")
+        row.note = f"{len(killed)} rounds, {sum(killed)} connections killed; slowest answer {worst:.1f} s"
         if worst > 15.0:
             row.problems.append(f"an answer took {worst:.1f} s (the sweep's, not the retries')")
         return row
+
     fault.needs_pg = True  # type: ignore[attr-defined]
     return fault
 
@@ -368,8 +400,6 @@ fault_pg_terminate_backend_polling.needs_pg = True  # type: ignore[attr-defined]
 fault_pg_terminate_backend_webhook.needs_pg = True  # type: ignore[attr-defined]
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Cross-commune attempts
 
@@ -383,15 +413,24 @@ def _other_commune_records(db_url: str) -> tuple[int, int, int]:
     from knowledge.polls import load_question_bank
     from storage.db import make_engine, make_uow_factory
     from bot.handlers.polls import create_poll
+
     engine = make_engine(db_url)
     try:
         uows = make_uow_factory(engine)
         with uows() as uow:
-            other = uow.projects.add(Project(commune_id="tanger", title=SECRET_TITLE,
-                                             problem="Un besoin de Tanger, secret",
-                                             publics=[TargetPublic(category="youth")]))
-            own = uow.projects.add(Project(commune_id="berkane", title="Projet de Berkane",
-                                           publics=[TargetPublic(category="youth")]))
+            other = uow.projects.add(
+                Project(
+                    commune_id="tanger",
+                    title=SECRET_TITLE,
+                    problem="Un besoin de Tanger, secret",
+                    publics=[TargetPublic(category="youth")],
+                )
+            )
+            own = uow.projects.add(
+                Project(
+                    commune_id="berkane", title="Projet de Berkane", publics=[TargetPublic(category="youth")]
+                )
+            )
             poll = create_poll(uow, load_question_bank(), other, "baseline", None)
             poll_id = poll.id
             uow.commit()
@@ -403,6 +442,7 @@ def _other_commune_records(db_url: str) -> tuple[int, int, int]:
 def _shown(call) -> str:
     """Everything a sent message shows: its text or caption and its buttons' labels."""
     import json
+
     markup = call.params.get("reply_markup") or {}
     if isinstance(markup, str):
         markup = json.loads(markup)
@@ -416,6 +456,7 @@ def fault_cross_commune_attempts(run: Run) -> Row:
     Every attempt must be answered without anything of Tanger's (a reply naming its project is
     a leak)."""
     from tests.faults.harness import error_texts, seed_users
+
     row = Row("cross-commune attempts")
     other, poll, own = _other_commune_records(run.db_url)
     bot = run.bot("polling").start()
@@ -423,8 +464,17 @@ def fault_cross_commune_attempts(run: Run) -> Row:
     attackers = list(range(30_000, 30_000 + run.n(2, 10)))
     seed_users(run.db_url, attackers)
     errors = error_texts()
-    forged = [f"prj:{other}", f"pp:{poll}", f"exp:p:{poll}", "exp:c:tanger", f"ps:{poll}",
-              f"prj:{other}:x", "card:edit", "card:delete", "del:yes"]
+    forged = [
+        f"prj:{other}",
+        f"pp:{poll}",
+        f"exp:p:{poll}",
+        "exp:c:tanger",
+        f"ps:{poll}",
+        f"prj:{other}:x",
+        "card:edit",
+        "card:delete",
+        "del:yes",
+    ]
     paths = [  # how the attacker gets to a step that reads such data
         [("command", "/menu"), ("press", "menu:my_projects")],
         [("command", "/menu"), ("press", "menu:my_projects"), ("press", f"prj:{own}")],
@@ -456,8 +506,7 @@ def fault_cross_commune_attempts(run: Run) -> Row:
                 with lock:
                     counts["attempts"] += 1
                     counts["answered"] += bool(got)
-                    counts["leaks"] += bool(files or any(SECRET_TITLE in t or "Tanger" in t
-                                                         for t in texts))
+                    counts["leaks"] += bool(files or any(SECRET_TITLE in t or "Tanger" in t for t in texts))
                     counts["crashes"] += any(t in errors for t in texts)
 
     threads = [threading.Thread(target=attacker, args=(u,)) for u in attackers]
@@ -480,10 +529,9 @@ def fault_cross_commune_attempts(run: Run) -> Row:
     return row
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # A poll burst
+
 
 def fault_poll_burst(run: Run) -> Row:
     """Respondents (1,000 in the full table) all open the poll's link at once and answer its
@@ -498,6 +546,7 @@ def fault_poll_burst(run: Run) -> Row:
     from tests.polls.helpers import make_project, make_short_poll
     from tests.polls.load import check, expected_value
     from bench.bench_polls import QUESTIONS
+
     respondents = run.n(60, 1000)
     row = Row(f"poll burst ({respondents} respondents, PostgreSQL)")
     engine = make_engine(run.db_url)
@@ -508,8 +557,10 @@ def fault_poll_burst(run: Run) -> Row:
     scripts = {}
     for n in range(respondents):
         steps = [("press", f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"), ("press", "pc:yes")]
-        steps += [("text", f"story {n}") if q.kind == "text"
-                  else ("press", f"pq:{i}:{expected_value(n, i, q)}") for i, q in enumerate(qs)]
+        steps += [
+            ("text", f"story {n}") if q.kind == "text" else ("press", f"pq:{i}:{expected_value(n, i, q)}")
+            for i, q in enumerate(qs)
+        ]
         scripts[base + n] = steps
     emu = run.emulator
     lock = threading.Lock()
@@ -530,6 +581,7 @@ def fault_poll_burst(run: Run) -> Row:
             crashed[0] += (call.params.get("text") or "") in errors
             if replies[(chat, pos[chat])] == 1:
                 ready.append(chat)
+
     emu.listeners.append(on_call)
     bot = run.bot("polling").start()
     sent = 0
@@ -566,8 +618,7 @@ def fault_poll_burst(run: Run) -> Row:
     row.lost = got["missing"]
     row.duplicated = got["duplicated"] + extra
     row.crashed = crashed[0]
-    row.note = (f"{finished} of {respondents} finished; {got['wrong']} wrong answers; "
-                f"{extra} extra messages")
+    row.note = f"{finished} of {respondents} finished; {got['wrong']} wrong answers; {extra} extra messages"
     if got["wrong"]:
         row.problems.append(f"{got['wrong']} answers stored wrong")
     if not bot.alive:
@@ -578,15 +629,35 @@ def fault_poll_burst(run: Run) -> Row:
 fault_poll_burst.needs_pg = True  # type: ignore[attr-defined]
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Fuzz
 
-JUNK_TEXTS = ["👍🏽🔥", "x" * 10_000, "123", "-5", "1e309", "NaN", "٣٤٥", "٫", "ok ok ok",
-              "salam 3afak chno hadchi", "بغيت نعرف 42 %", "\u202e\u2066abc", "/start p_nothing",
-              "/start inv_ZZZZ-ZZZZ", "/menu extra", "/back", "/skip", "/cancel", "1" * 64,
-              " ", "\u200f", "%s %d {0} {name}", "<b>x</b>", "'; DROP TABLE users; --"]
+JUNK_TEXTS = [
+    "👍🏽🔥",
+    "x" * 10_000,
+    "123",
+    "-5",
+    "1e309",
+    "NaN",
+    "٣٤٥",
+    "٫",
+    "ok ok ok",
+    "salam 3afak chno hadchi",
+    "بغيت نعرف 42 %",
+    "\u202e\u2066abc",
+    "/start p_nothing",
+    "/start inv_ZZZZ-ZZZZ",
+    "/menu extra",
+    "/back",
+    "/skip",
+    "/cancel",
+    "1" * 64,
+    " ",
+    "\u200f",
+    "%s %d {0} {name}",
+    "<b>x</b>",
+    "'; DROP TABLE users; --",
+]
 
 
 def _forge(data: str, rnd: random.Random, prefixes: list[str]) -> str:
@@ -602,8 +673,9 @@ def _forge(data: str, rnd: random.Random, prefixes: list[str]) -> str:
     if choice == 3:
         return data[: rnd.randrange(len(data) + 1)]
     if choice == 4:
-        return "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz:0123456789_-") for _ in
-                       range(rnd.randrange(1, 64)))
+        return "".join(
+            rnd.choice("abcdefghijklmnopqrstuvwxyz:0123456789_-") for _ in range(rnd.randrange(1, 64))
+        )
     if choice == 5:
         return data.upper()
     return rnd.choice(prefixes) + tail
@@ -618,6 +690,7 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
     from tests.faults.harness import error_texts, seed_users
     from storage.db import make_engine, make_uow_factory
     from tests.polls.helpers import make_project, make_poll
+
     row = Row("fuzz at every step")
     engine = make_engine(run.db_url)
     uows = make_uow_factory(engine)
@@ -631,14 +704,31 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
     errors = error_texts()
     steps = run.n(40, 150)
     counts = collections.Counter()
-    seen_prefixes: set[str] = {"menu:", "prj:", "pp:", "pq:", "pc:", "lang:", "exp:w:", "card:",
-                               "tg:", "eff:", "ind:", "per:", "day:", "pub:", "party:", "dir:"}
+    seen_prefixes: set[str] = {
+        "menu:",
+        "prj:",
+        "pp:",
+        "pq:",
+        "pc:",
+        "lang:",
+        "exp:w:",
+        "card:",
+        "tg:",
+        "eff:",
+        "ind:",
+        "per:",
+        "day:",
+        "pub:",
+        "party:",
+        "dir:",
+    }
     lock = threading.Lock()
 
     inbox = Inbox(emu)
 
     def keyboard_of(uid: int) -> list[str]:
         from tests.telegram.emulator import buttons
+
         for call in reversed(inbox.sent(uid)):
             data = buttons(call)
             if data:
@@ -673,15 +763,15 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
             if data and r < 0.6:
                 kind, value = "press", rnd.choice(data)
             elif r < 0.85:
-                kind, value = "press", _forge(rnd.choice(data) if data else "menu:x", rnd,
-                                              prefixes)
+                kind, value = "press", _forge(rnd.choice(data) if data else "menu:x", rnd, prefixes)
             elif r < 0.9:
                 kind, value = "command", rnd.choice(["/menu", "/help", "/back", "/cancel"])
             else:
                 kind, value = "text", rnd.choice(JUNK_TEXTS)
 
-    starts = [(u, ("command", "/menu")) for u in officials] + \
-        [(u, ("command", f"/start {poll.token}")) for u in respondents]
+    starts = [(u, ("command", "/menu")) for u in officials] + [
+        (u, ("command", f"/start {poll.token}")) for u in respondents
+    ]
     threads = [threading.Thread(target=walk, args=(u, s, i)) for i, (u, s) in enumerate(starts)]
     for t in threads:
         t.start()

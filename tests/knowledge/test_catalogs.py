@@ -1,4 +1,5 @@
 """The real knowledge base loads and covers what the dialogues need."""
+
 from __future__ import annotations
 
 from collections import Counter

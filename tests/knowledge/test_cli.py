@@ -1,4 +1,5 @@
 """`athar knowledge check|suggest` (the content editor's tools)."""
+
 from __future__ import annotations
 
 from bot.cli import main

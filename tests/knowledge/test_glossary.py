@@ -1,4 +1,5 @@
 """The glossary disarms the French traps and speaks the four variants."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """Issue 17 item 5: every module has cards, a practice question and an artefact in the four
 variants; its practice can be judged; the moments of need are covered; the Darija reads as
 Darija (language id on every text long enough to judge)."""
+
 from __future__ import annotations
 
 import re
@@ -38,10 +39,12 @@ def test_eight_modules_each_with_cards_practice_and_artefact_in_four_variants():
             for tag in VARIANTS:
                 assert t.get(tag).strip(), f"{m.id}.{where} has no {tag}"
             # four real variants: Darija is never the MSA or French text again
-            assert t.get("ary") != t.get("ar") or where.endswith("title") or len(t.get("ar")) < 25, \
+            assert t.get("ary") != t.get("ar") or where.endswith("title") or len(t.get("ar")) < 25, (
                 f"{m.id}.{where}: the Darija is the MSA text"
-            assert t.get("ary-Latn") != t.get("fr") or len(t.get("fr")) < 25, \
+            )
+            assert t.get("ary-Latn") != t.get("fr") or len(t.get("fr")) < 25, (
                 f"{m.id}.{where}: the Arabizi is the French text"
+            )
 
 
 def test_every_choice_has_one_right_option_and_says_why_for_each():
@@ -69,6 +72,7 @@ def test_a_choice_with_two_right_options_is_refused(kb_copy):
     def two_right(d):
         for o in d["lessons"][1]["practice"]["options"]:
             o["correct"] = True
+
     with pytest.raises(KnowledgeError, match="exactly one of them correct"):
         load_lessons(kb_copy("lessons.yml", two_right))
 
@@ -76,6 +80,7 @@ def test_a_choice_with_two_right_options_is_refused(kb_copy):
 def test_a_module_without_practice_is_refused(kb_copy):
     def no_practice(d):
         del d["lessons"][0]["practice"]
+
     with pytest.raises(KnowledgeError, match="practice"):
         load_lessons(kb_copy("lessons.yml", no_practice))
 
@@ -83,6 +88,7 @@ def test_a_module_without_practice_is_refused(kb_copy):
 def test_a_moment_offering_two_modules_is_refused(kb_copy):
     def moment_twice(d):
         d["lessons"][0]["moments"] = ["effect"]
+
     with pytest.raises(KnowledgeError, match="moments"):
         load_lessons(kb_copy("lessons.yml", moment_twice))
 
@@ -103,11 +109,17 @@ def test_darija_reads_as_darija_in_both_scripts():
     catalog text of six words or more: the Arabic-script Darija is Darija, not MSA, and the
     Arabizi is Arabizi, not French."""
     from nlu.langid import identify
+
     checked, wrong = 0, []
-    items = [(f"{m.id}.{w}", t.get(tag), tag) for m in LESSONS for w, t in texts(m)
-             for tag in ("ary", "ary-Latn")]
-    items += [(k, e[tag], tag) for k, e in load_entries().items() if k.startswith("lessons.")
-              for tag in ("ary", "ary-Latn")]
+    items = [
+        (f"{m.id}.{w}", t.get(tag), tag) for m in LESSONS for w, t in texts(m) for tag in ("ary", "ary-Latn")
+    ]
+    items += [
+        (k, e[tag], tag)
+        for k, e in load_entries().items()
+        if k.startswith("lessons.")
+        for tag in ("ary", "ary-Latn")
+    ]
     for where, text, tag in items:
         plain = _long(text)
         if plain is None:
@@ -124,8 +136,14 @@ def test_the_texts_the_lessons_build_by_name_are_in_the_catalog():
     from bot.handlers._practice import PARTS, SMART_GROUPS
     from bot.i18n import default_catalog
     from domain.effects import LEVELS
+
     cat = default_catalog()
-    keys = [f"lessons.offer.{m}" for m in MOMENTS] + [f"lessons.smart.{g}" for g in SMART_GROUPS] \
-        + ["lessons.smart.complete"] + [f"lessons.level.{lv}" for lv in LEVELS] \
-        + [f"lessons.part.{p}" for p in PARTS] + [f"effects.clarify.{lv}" for lv in LEVELS]
+    keys = (
+        [f"lessons.offer.{m}" for m in MOMENTS]
+        + [f"lessons.smart.{g}" for g in SMART_GROUPS]
+        + ["lessons.smart.complete"]
+        + [f"lessons.level.{lv}" for lv in LEVELS]
+        + [f"lessons.part.{p}" for p in PARTS]
+        + [f"effects.clarify.{lv}" for lv in LEVELS]
+    )
     assert [k for k in keys if k not in cat] == []

@@ -1,4 +1,5 @@
 """A broken catalog fails loudly, naming the file and the field."""
+
 from __future__ import annotations
 
 import pytest

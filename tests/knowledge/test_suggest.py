@@ -1,4 +1,5 @@
 """Indicator suggestions: domain match first, then public, then level; stable and bounded."""
+
 from __future__ import annotations
 
 from domain.knowledge import Calculation, Indicator, KnowledgeBase, Text4, suggest_indicators
@@ -11,9 +12,17 @@ def _t4(s: str) -> Text4:
 
 def _ind(iid: str, domain: str, publics: list[str], level: str) -> Indicator:
     return Indicator(
-        id=iid, group="A", label=_t4(iid), definition=_t4("d"), unit="number",
-        calculation=Calculation(numerator=_t4("n")), level=level, publics=publics,
-        domain=domain, source=_t4("s"), frequency="yearly",
+        id=iid,
+        group="A",
+        label=_t4(iid),
+        definition=_t4("d"),
+        unit="number",
+        calculation=Calculation(numerator=_t4("n")),
+        level=level,
+        publics=publics,
+        domain=domain,
+        source=_t4("s"),
+        frequency="yearly",
     )
 
 
@@ -48,7 +57,10 @@ def test_limit_and_ties_keep_library_order():
 
 
 def test_unknown_public_still_ranks_by_domain():
-    kb = _kb(_ind("a", "health_wellbeing", ["women"], "output"), _ind("b", "health_wellbeing", ["women"], "outcome"))
+    kb = _kb(
+        _ind("a", "health_wellbeing", ["women"], "output"),
+        _ind("b", "health_wellbeing", ["women"], "outcome"),
+    )
     assert [i.id for i in suggest_indicators(kb, "health_wellbeing", "other", "outcome")] == ["b", "a"]
 
 

@@ -1,4 +1,5 @@
 """Effect templates render in every variant; the coaching lexicon spots activities and outputs."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,10 +15,18 @@ def kb():
 
 def test_propose_a_rewrite_in_french(kb):
     text = kb.templates.propose(
-        "fr", "with_share", "end_of_year", {"year": 2026},
-        who="les 120 jeunes formés", change="ont un emploi, un stage ou une activité", target="30",
+        "fr",
+        "with_share",
+        "end_of_year",
+        {"year": 2026},
+        who="les 120 jeunes formés",
+        change="ont un emploi, un stage ou une activité",
+        target="30",
     )
-    assert text == "D'ici fin 2026, au moins 30 % parmi les 120 jeunes formés ont un emploi, un stage ou une activité."
+    assert (
+        text
+        == "D'ici fin 2026, au moins 30 % parmi les 120 jeunes formés ont un emploi, un stage ou une activité."
+    )
 
 
 def test_every_template_and_horizon_renders_in_every_variant(kb):
@@ -25,8 +34,13 @@ def test_every_template_and_horizon_renders_in_every_variant(kb):
     for tpl in kb.templates.effects:
         for hz in kb.templates.horizons:
             for tag in LANG_TAGS:
-                out = kb.templates.propose(tag, tpl.id, hz.id, {"year": 2026, "months": 6, "date": "06/2026"},
-                                           **{k: v for k, v in values.items() if k in tpl.fields})
+                out = kb.templates.propose(
+                    tag,
+                    tpl.id,
+                    hz.id,
+                    {"year": 2026, "months": 6, "date": "06/2026"},
+                    **{k: v for k, v in values.items() if k in tpl.fields},
+                )
                 assert "{" not in out and "W" in out and "C" in out, (tpl.id, hz.id, tag)
 
 
@@ -38,8 +52,15 @@ def test_missing_value_is_an_error(kb):
 def test_template_must_name_who_and_change():
     with pytest.raises(ValueError, match="who"):
         EffectTemplate.model_validate(
-            {"id": "bad", "text": {"fr": "{horizon} {change}", "ar": "{horizon} {change}",
-                                   "ary": "{horizon} {change}", "ary-Latn": "{horizon} {change}"}}
+            {
+                "id": "bad",
+                "text": {
+                    "fr": "{horizon} {change}",
+                    "ar": "{horizon} {change}",
+                    "ary": "{horizon} {change}",
+                    "ary-Latn": "{horizon} {change}",
+                },
+            }
         )
 
 
@@ -174,6 +195,7 @@ def test_every_template_proposal_has_a_horizon(kb):
     """What the bot proposes passes its own horizon check, in every variant."""
     for hz in kb.templates.horizons:
         for tag in LANG_TAGS:
-            out = kb.templates.propose(tag, "basic", hz.id, {"year": 2026, "months": 6, "date": "06/2026"},
-                                       who="W", change="C")
+            out = kb.templates.propose(
+                tag, "basic", hz.id, {"year": 2026, "months": 6, "date": "06/2026"}, who="W", change="C"
+            )
             assert kb.coaching.has_horizon(out, tag), (hz.id, tag, out)

@@ -4,6 +4,7 @@ practice coached by the effects dialogue's rules, its document made, and the coo
 export counting it; in French, Darija and Arabic. Then the other ways in and out: the coach
 seeing activities again, pausing and resuming, coming back to the interrupted question, every
 module to its end, bad input, forged buttons, roles."""
+
 from __future__ import annotations
 
 import csv
@@ -20,21 +21,32 @@ from tests.exports.readback import docx_text
 
 KB = load_knowledge()
 LESSON = {m.id: m for m in KB.lessons}
-ACTIVITY = {"fr": "organiser 10 ateliers de sport", "ary": "غادي نديرو 10 ديال الورشات",
-            "ar": "تنظيم 10 ورشات رياضية", "ary-Latn": "ghadi ndiro 10 dyal lworchat"}
-SECOND_ACTIVITY = {"fr": "nous allons distribuer des ballons", "ary": "غادي نوزعو الكورات على الدراري",
-                   "ar": "سنوزع الكرات على الأطفال", "ary-Latn": "ghadi nwz3o lkorat 3la drari"}
-EFFECT = {"fr": "D'ici fin 2027, plus de filles du quartier font du sport chaque semaine",
-          "ary": "من هنا لآخر 2027، البنات ديال الحومة غادي يوليو كيلعبو الرياضة كل سيمانة كثر",
-          "ar": "بحلول 2027، تزداد نسبة الفتيات اللواتي يمارسن الرياضة كل أسبوع",
-          "ary-Latn": "men hna l akhir 2027, lbnat dyal l7ouma ghadi ywliw kayl3bo riyada kol simana ktar"}
+ACTIVITY = {
+    "fr": "organiser 10 ateliers de sport",
+    "ary": "غادي نديرو 10 ديال الورشات",
+    "ar": "تنظيم 10 ورشات رياضية",
+    "ary-Latn": "ghadi ndiro 10 dyal lworchat",
+}
+SECOND_ACTIVITY = {
+    "fr": "nous allons distribuer des ballons",
+    "ary": "غادي نوزعو الكورات على الدراري",
+    "ar": "سنوزع الكرات على الأطفال",
+    "ary-Latn": "ghadi nwz3o lkorat 3la drari",
+}
+EFFECT = {
+    "fr": "D'ici fin 2027, plus de filles du quartier font du sport chaque semaine",
+    "ary": "من هنا لآخر 2027، البنات ديال الحومة غادي يوليو كيلعبو الرياضة كل سيمانة كثر",
+    "ar": "بحلول 2027، تزداد نسبة الفتيات اللواتي يمارسن الرياضة كل أسبوع",
+    "ary-Latn": "men hna l akhir 2027, lbnat dyal l7ouma ghadi ywliw kayl3bo riyada kol simana ktar",
+}
 
 
 @pytest.fixture
 def world(sqlite_uow_factory, tmp_path):
     berkane, tanger = seed_projects(sqlite_uow_factory)
-    exporter = Exporter(load_communes(), out_dir=tmp_path / "out", min_group_size=5, knowledge=KB,
-                        retention_months=24)
+    exporter = Exporter(
+        load_communes(), out_dir=tmp_path / "out", min_group_size=5, knowledge=KB, retention_months=24
+    )
 
     def chat(lang="fr", role="official", commune="Berkane", user="u1") -> Chat:
         c = registered_chat(sqlite_uow_factory, lang=lang, role=role, commune=commune, user=user)
@@ -79,15 +91,17 @@ def document(replies) -> Path:
 
 def learning_rows(exporter: Exporter, uow_factory, tmp_path: Path) -> list[dict]:
     with uow_factory() as uow:
-        path = exporter.run(uow, ExportJob(what="learning", fmt="csv", programme=True),
-                            tmp_path / "learning.csv")
+        path = exporter.run(
+            uow, ExportJob(what="learning", fmt="csv", programme=True), tmp_path / "learning.csv"
+        )
     with open(path, encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
 @pytest.mark.parametrize("lang", ["fr", "ary", "ar"])
 def test_offered_at_the_first_effect_declined_found_in_learn_completed_and_counted(
-        world, sqlite_uow_factory, tmp_path, lang):
+    world, sqlite_uow_factory, tmp_path, lang
+):
     new_chat, exporter, berkane, _ = world
     chat = new_chat(lang)
     # 1. the first time the official meets the step: a one-line offer, the dialogue goes on
@@ -107,13 +121,22 @@ def test_offered_at_the_first_effect_declined_found_in_learn_completed_and_count
     assert not any(b.startswith("lsn:") for b in Chat.buttons(r))
     # 3. found in /learn, not started yet
     r = chat.command("learn")
-    assert button(r, "lessons.learn.new", lang, number=3,
-                  title=title("writing_an_effect", lang)) == "lsn:m:writing_an_effect"
+    assert (
+        button(r, "lessons.learn.new", lang, number=3, title=title("writing_an_effect", lang))
+        == "lsn:m:writing_an_effect"
+    )
     # 4. run on the official's own project, card by card
     r = chat.press("lsn:m:writing_an_effect")
     expect(r, "lessons.on_project", lang, title="Terrain de sport Berkane")
-    expect(r, "lessons.card", lang, i=1, n=4, title=LESSON["writing_an_effect"].cards[0].title.get(lang),
-           body=LESSON["writing_an_effect"].cards[0].body.get(lang))
+    expect(
+        r,
+        "lessons.card",
+        lang,
+        i=1,
+        n=4,
+        title=LESSON["writing_an_effect"].cards[0].title.get(lang),
+        body=LESSON["writing_an_effect"].cards[0].body.get(lang),
+    )
     r = read_cards(chat, "writing_an_effect")
     expect(r, "lessons.own.effect_none", lang, title="Terrain de sport Berkane")
     # 5. the practice, coached with the effects dialogue's own rules and lines
@@ -133,8 +156,10 @@ def test_offered_at_the_first_effect_declined_found_in_learn_completed_and_count
     expect(r, "export.progress", lang)
     text = docx_text(document(r))
     assert LESSON["writing_an_effect"].artefact.get("ar" if lang in ("ar", "ary") else "fr") in text
-    assert button(r, "lessons.learn.done", lang, number=3,
-                  title=title("writing_an_effect", lang)) == "lsn:m:writing_an_effect"
+    assert (
+        button(r, "lessons.learn.done", lang, number=3, title=title("writing_an_effect", lang))
+        == "lsn:m:writing_an_effect"
+    )
     assert chat.state()["dialogue"] == "learn"
     # 7. the coordinator's export shows it
     rows = learning_rows(exporter, sqlite_uow_factory, tmp_path)
@@ -163,8 +188,14 @@ def test_an_official_who_keeps_writing_activities_is_offered_module_1_once(world
     assert chat.state()["dialogue"] == "lesson"
     r = read_cards(chat, "doing_to_changing")
     so_what = next(v.so_what.fr for v in KB.coaching.activity_verbs if "rénov" in v.forms.fr)
-    expect(r, "lessons.own.ladder", "fr", title="Terrain de sport Berkane",
-           activity="rénover le terrain", question=text_of("lessons.so_what", "fr", question=so_what))
+    expect(
+        r,
+        "lessons.own.ladder",
+        "fr",
+        title="Terrain de sport Berkane",
+        activity="rénover le terrain",
+        question=text_of("lessons.so_what", "fr", question=so_what),
+    )
     item = chat.state()["data"]["item"]
     r = chat.press(f"lvl:{item['level']}")
     expect(r, "lessons.right", "fr")
@@ -185,14 +216,31 @@ def test_pause_then_resume_where_it_was_left(world):
     chat.press("lsn:next")
     r = chat.press("lsn:pause")
     expect(r, "lessons.paused", "ary-Latn")
-    assert button(r, "lessons.learn.started", "ary-Latn", number=2,
-                  title=title("who_is_affected", "ary-Latn"), at=1, n=3) == "lsn:m:who_is_affected"
+    assert (
+        button(
+            r,
+            "lessons.learn.started",
+            "ary-Latn",
+            number=2,
+            title=title("who_is_affected", "ary-Latn"),
+            at=1,
+            n=3,
+        )
+        == "lsn:m:who_is_affected"
+    )
     assert progress(chat, "who_is_affected").step == 1
     r = chat.press("lsn:m:who_is_affected")
     expect(r, "lessons.resumed", "ary-Latn")
     card = LESSON["who_is_affected"].cards[1]
-    expect(r, "lessons.card", "ary-Latn", i=2, n=3, title=card.title.get("ary-Latn"),
-           body=card.body.get("ary-Latn"))
+    expect(
+        r,
+        "lessons.card",
+        "ary-Latn",
+        i=2,
+        n=3,
+        title=card.title.get("ary-Latn"),
+        body=card.body.get("ary-Latn"),
+    )
     r = chat.press("sys:back")  # the card before is still there
     assert chat.state()["step"] == "card0"
     chat.press("lsn:next")
@@ -263,8 +311,12 @@ def test_bad_input_at_the_practice_gets_a_clear_answer_and_loses_nothing(world):
     chat.command("learn")
     chat.press("lsn:m:progress_markers")
     read_cards(chat, "progress_markers")
-    for said, key in (("   ", "common.empty"), ("🙂🙂", "common.choose_option"),
-                      ("7", "common.choose_option"), ("x" * 10_000, "common.choose_option")):
+    for said, key in (
+        ("   ", "common.empty"),
+        ("🙂🙂", "common.choose_option"),
+        ("7", "common.choose_option"),
+        ("x" * 10_000, "common.choose_option"),
+    ):
         r = chat.say(said)
         expect(r, key, "fr", n=3)
         assert chat.state()["step"] == "practice"
@@ -281,8 +333,10 @@ def test_bad_input_at_a_written_practice(world):
     chat.command("learn")
     chat.press("lsn:m:harvesting_the_unexpected")
     read_cards(chat, "harvesting_the_unexpected")
-    for said, key, params in (("🙂🙂", "common.need_words", {}),
-                              ("ب" * 10_000, "common.too_long", {"max": 400, "n": 10_000})):
+    for said, key, params in (
+        ("🙂🙂", "common.need_words", {}),
+        ("ب" * 10_000, "common.too_long", {"max": 400, "n": 10_000}),
+    ):
         r = chat.say(said)
         expect(r, key, "ary", **params)
         assert chat.state()["step"] == "practice"
@@ -336,8 +390,9 @@ def test_the_reports_count_the_modules_completed_per_commune(world, sqlite_uow_f
     read_cards(chat, "measuring_integration")
     chat.press("opt:walking")
     with sqlite_uow_factory() as uow:
-        path = exporter.run(uow, ExportJob(what="report_final", fmt="md", commune_id="berkane"),
-                            tmp_path / "final.md")
+        path = exporter.run(
+            uow, ExportJob(what="report_final", fmt="md", commune_id="berkane"), tmp_path / "final.md"
+        )
     text = path.read_text(encoding="utf-8")
-    section = text[text.index("## " + "Apprendre en faisant"):]
+    section = text[text.index("## " + "Apprendre en faisant") :]
     assert "| Berkane | 1 | 1 | 1 sur 8 | 1 sur 1 |" in section, section[:600]

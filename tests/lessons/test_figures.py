@@ -1,4 +1,5 @@
 """domain/learning.py: the programme's learning figures per commune, per period."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,16 +15,26 @@ def at(y, m, d):
 
 
 def done(user, lesson, when, first_try):
-    return LessonProgress(user_id=user, lesson_id=lesson, completed=True, completed_at=when,
-                          started_at=when, first_try=first_try, tries=1 if first_try else 2)
+    return LessonProgress(
+        user_id=user,
+        lesson_id=lesson,
+        completed=True,
+        completed_at=when,
+        started_at=when,
+        first_try=first_try,
+        tries=1 if first_try else 2,
+    )
 
 
 def test_completions_people_modules_and_first_tries():
-    rows = [done(1, "a", at(2026, 2, 1), True), done(1, "b", at(2026, 3, 1), False),
-            done(2, "a", at(2026, 8, 1), True),
-            LessonProgress(user_id=3, lesson_id="c", started_at=at(2026, 1, 5), step=2),
-            LessonProgress(user_id=4, lesson_id="c", offered_at=at(2026, 1, 5)),
-            done(5, "zz", at(2026, 2, 1), True)]  # a module that no longer exists
+    rows = [
+        done(1, "a", at(2026, 2, 1), True),
+        done(1, "b", at(2026, 3, 1), False),
+        done(2, "a", at(2026, 8, 1), True),
+        LessonProgress(user_id=3, lesson_id="c", started_at=at(2026, 1, 5), step=2),
+        LessonProgress(user_id=4, lesson_id="c", offered_at=at(2026, 1, 5)),
+        done(5, "zz", at(2026, 2, 1), True),
+    ]  # a module that no longer exists
     f = commune_learning("berkane", rows, IDS)
     assert (f.people, f.completed, f.modules, f.first_try, f.learners) == (2, 3, 2, 2, 3)
     a, b, c = f.by_module
@@ -33,8 +44,11 @@ def test_completions_people_modules_and_first_tries():
 
 
 def test_a_semester_counts_the_completions_that_fall_in_it():
-    rows = [done(1, "a", at(2026, 2, 1), True), done(1, "b", at(2026, 8, 1), False),
-            done(2, "a", at(2026, 6, 30), False)]
+    rows = [
+        done(1, "a", at(2026, 2, 1), True),
+        done(1, "b", at(2026, 8, 1), False),
+        done(2, "a", at(2026, 6, 30), False),
+    ]
     s1 = commune_learning("x", rows, IDS, "2026-S1")
     s2 = commune_learning("x", rows, IDS, "2026-S2")
     assert (s1.people, s1.completed, s1.first_try) == (2, 2, 1)

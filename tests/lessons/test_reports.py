@@ -1,5 +1,6 @@
 """The reports' learning table (issue 17 item 4): the right figures for the period, and the
 programme's reports stay within their page limits with it (ten communes, both languages)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -19,8 +20,15 @@ LESSONS = tuple(m.id for m in load_lessons())
 
 def done(user: int, lesson: str, day: date, first: bool) -> LessonProgress:
     when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-    return LessonProgress(user_id=user, lesson_id=lesson, completed=True, completed_at=when,
-                          started_at=when, first_try=first, tries=1 if first else 2)
+    return LessonProgress(
+        user_id=user,
+        lesson_id=lesson,
+        completed=True,
+        completed_at=when,
+        started_at=when,
+        first_try=first,
+        tries=1 if first else 2,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +37,32 @@ def programme_data():
     store = MemoryStore()
     demo = {c: project_data(materialise(build_demo(c), store)) for c in DEMO_COMMUNES}
     learning = {
-        "berkane": [done(1, "writing_an_effect", date(2026, 10, 2), True),
-                    done(1, "doing_to_changing", date(2026, 3, 2), False),
-                    done(2, "writing_an_effect", date(2026, 9, 1), False)],
+        "berkane": [
+            done(1, "writing_an_effect", date(2026, 10, 2), True),
+            done(1, "doing_to_changing", date(2026, 3, 2), False),
+            done(2, "writing_an_effect", date(2026, 9, 1), False),
+        ],
         "tanger": [done(3, "useful_indicators", date(2026, 11, 2), True)],
     }
 
     def make(kind: str) -> ReportInput:
-        return ReportInput(kind=kind, programme=True, today=TODAY, lessons=LESSONS, period=(
-            "2026-S2" if kind == "semester" else None), communes=[
-            CommuneData(c, communes[c], [demo[c]], learning=learning.get(c, []))
-            for c in DEMO_COMMUNES])
+        return ReportInput(
+            kind=kind,
+            programme=True,
+            today=TODAY,
+            lessons=LESSONS,
+            period=("2026-S2" if kind == "semester" else None),
+            communes=[
+                CommuneData(c, communes[c], [demo[c]], learning=learning.get(c, [])) for c in DEMO_COMMUNES
+            ],
+        )
+
     return make
 
 
 def learning_rows(doc):
     from exports.doc import Heading, Table
+
     blocks = doc.blocks
     at = next(i for i, b in enumerate(blocks) if isinstance(b, Heading) and b.text == "Apprendre en faisant")
     return next(b for b in blocks[at:] if isinstance(b, Table)).rows

@@ -1,5 +1,6 @@
 """Lesson progress in the database (SQLite and PostgreSQL): every field round-trips, one row per
 user and module, and the programme reads it per commune."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,9 +15,19 @@ def test_progress_round_trips_and_is_read_per_commune(uow_factory):
         b = uow.users.add(User(role="staff", commune_id="tanger"))
         c = uow.users.add(User(role="coordinator"))
         project = uow.projects.add(Project(commune_id="berkane", title="P"))
-        full = LessonProgress(user_id=a.id, lesson_id="writing_an_effect", step=5, completed=True,
-                              project_id=project.id, signals=1, offered_at=when, started_at=when,
-                              completed_at=when, tries=3, first_try=False)
+        full = LessonProgress(
+            user_id=a.id,
+            lesson_id="writing_an_effect",
+            step=5,
+            completed=True,
+            project_id=project.id,
+            signals=1,
+            offered_at=when,
+            started_at=when,
+            completed_at=when,
+            tries=3,
+            first_try=False,
+        )
         uow.lessons.save(full)
         uow.lessons.save(LessonProgress(user_id=b.id, lesson_id="doing_to_changing", signals=1))
         uow.lessons.save(LessonProgress(user_id=c.id, lesson_id="doing_to_changing", step=1))
@@ -29,7 +40,9 @@ def test_progress_round_trips_and_is_read_per_commune(uow_factory):
     with uow_factory() as uow:
         assert uow.lessons.get(a.id, "writing_an_effect").tries == 4
         assert [(cid, p.lesson_id) for cid, p in uow.lessons.by_commune()] == [
-            ("berkane", "writing_an_effect"), ("tanger", "doing_to_changing")]  # no coordinator
+            ("berkane", "writing_an_effect"),
+            ("tanger", "doing_to_changing"),
+        ]  # no coordinator
         assert [p.user_id for _, p in uow.lessons.by_commune("tanger")] == [b.id]
         # the project goes: the progress stays, without it
         assert uow.projects.delete(project.id)

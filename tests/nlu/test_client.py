@@ -1,5 +1,6 @@
 """The Rasa client and the resilient service, against a mock transport (no server), and the
 client's own keep-alive transport against a small local HTTP server."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def answer(status: int, body) -> tuple[int, bytes]:
 
 
 def ok(intent="help", confidence=0.93, entities=()):
-    return lambda text: answer(200, {"text": text, "intent": {"name": intent, "confidence": confidence},
-                                     "entities": list(entities)})
+    return lambda text: answer(
+        200, {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": list(entities)}
+    )
 
 
 class Clock:
@@ -75,31 +77,40 @@ def test_rasa_entities_are_mapped_back_and_normalised():
     raw = "دعم الشَّباب في الصحة"
     norm = "دعم الشباب في الصحه"
     s = norm.index("الشباب")
-    ents = [{"entity": "public", "value": "youth", "start": s, "end": s + 6, "extractor": "RegexEntityExtractor"},
-            {"entity": "domain", "value": "الصحه", "start": norm.index("الصحه"), "end": len(norm)}]
+    ents = [
+        {"entity": "public", "value": "youth", "start": s, "end": s + 6, "extractor": "RegexEntityExtractor"},
+        {"entity": "domain", "value": "الصحه", "start": norm.index("الصحه"), "end": len(norm)},
+    ]
     nlu, _ = service(ok("describe_activity", 0.8, ents))
     u = nlu.parse(raw)
-    got = [(e.entity, e.value, raw[e.start:e.end]) for e in u.entities]
+    got = [(e.entity, e.value, raw[e.start : e.end]) for e in u.entities]
     assert got == [("public", "youth", "الشَّباب"), ("domain", "health_wellbeing", "الصحة")]
 
 
 def test_numbers_come_from_our_extractor_even_with_rasa():
     nlu, _ = service(ok("describe_output"))
     u = nlu.parse("3echrin dyal chabab f 6 chhor, 30 f lmya")
-    assert {(e.entity, e.value) for e in u.entities} >= {("number", 20.0), ("duration", 6.0), ("percent", 30.0),
-                                                         ("public", "youth")}
+    assert {(e.entity, e.value) for e in u.entities} >= {
+        ("number", 20.0),
+        ("duration", 6.0),
+        ("percent", 30.0),
+        ("public", "youth"),
+    }
 
 
 def test_the_longest_public_or_domain_wins_and_set_phrases_are_no_entity():
     norm = "35 dyal drari sghar, ورشات عمل"
     s = norm.index("drari")
     w = norm.index("عمل")
-    ents = [{"entity": "public", "value": "youth", "start": s, "end": s + 5},                # "drari" alone
-            {"entity": "domain", "value": "employment_income", "start": w, "end": w + 3}]   # in "ورشات عمل"
+    ents = [
+        {"entity": "public", "value": "youth", "start": s, "end": s + 5},  # "drari" alone
+        {"entity": "domain", "value": "employment_income", "start": w, "end": w + 3},
+    ]  # in "ورشات عمل"
     nlu, _ = service(ok("describe_output", 0.9, ents))
     u = nlu.parse(norm)
-    assert [(e.entity, e.value, norm[e.start:e.end]) for e in u.entities if e.entity in ("public", "domain")] == [
-        ("public", "children", "drari sghar")]
+    assert [
+        (e.entity, e.value, norm[e.start : e.end]) for e in u.entities if e.entity in ("public", "domain")
+    ] == [("public", "children", "drari sghar")]
 
 
 def test_rasa_number_words_outside_our_quantities_are_added():
@@ -110,41 +121,67 @@ def test_rasa_number_words_outside_our_quantities_are_added():
 
     def at(word, value, entity="number"):
         s = norm.index(word)
-        return {"entity": entity, "value": value, "start": s, "end": s + len(word),
-                "extractor": "RegexEntityExtractor"}
+        return {
+            "entity": entity,
+            "value": value,
+            "start": s,
+            "end": s + len(word),
+            "extractor": "RegexEntityExtractor",
+        }
 
-    ents = [at("khamssa", "5"),         # a spelling nlu.numbers does not know: added
-            at("khamsa", "5"), at("3chrin", "20"),   # inside "khamsa w 3chrin" (25): ours wins
-            at("6", "6"),               # inside the duration "6 chhor": ours wins
-            at("xyz", "not a number"),  # garbage value: ignored
-            at("kits", "nan")]          # not finite: ignored
+    ents = [
+        at("khamssa", "5"),  # a spelling nlu.numbers does not know: added
+        at("khamsa", "5"),
+        at("3chrin", "20"),  # inside "khamsa w 3chrin" (25): ours wins
+        at("6", "6"),  # inside the duration "6 chhor": ours wins
+        at("xyz", "not a number"),  # garbage value: ignored
+        at("kits", "nan"),
+    ]  # not finite: ignored
     nlu, fake = service(ok("describe_activity", 0.9, ents))
     u = nlu.parse(raw)
     assert fake.sent == [norm]
-    got = [(e.entity, e.value, raw[e.start:e.end]) for e in u.entities if e.entity != "public"]
-    assert got == [("number", 5.0, "KHAMSSA"), ("number", 25.0, "khamsa w 3chrin"), ("duration", 6.0, "6 chhor")]
+    got = [(e.entity, e.value, raw[e.start : e.end]) for e in u.entities if e.entity != "public"]
+    assert got == [
+        ("number", 5.0, "KHAMSSA"),
+        ("number", 25.0, "khamsa w 3chrin"),
+        ("duration", 6.0, "6 chhor"),
+    ]
 
 
 def test_rasa_number_spans_map_back_to_the_original_text():
-    raw = "وزعنا خمســـة  كراسي"            # tatweel and a double space before normalisation
-    nlu, fake = service(ok("describe_output", 0.9, [{"entity": "number", "value": "5", "start": 6, "end": 10}]))
+    raw = "وزعنا خمســـة  كراسي"  # tatweel and a double space before normalisation
+    nlu, fake = service(
+        ok("describe_output", 0.9, [{"entity": "number", "value": "5", "start": 6, "end": 10}])
+    )
     u = nlu.parse(raw)
     assert fake.sent == ["وزعنا خمسه كراسي"]
-    nums = [(e.value, raw[e.start:e.end]) for e in u.entities if e.entity == "number"]
+    nums = [(e.value, raw[e.start : e.end]) for e in u.entities if e.entity == "number"]
     assert nums == [(5.0, "خمســـة")]
 
 
-@pytest.mark.parametrize("reply", [
-    lambda t: answer(500, b"boom"),
-    lambda t: answer(200, b"<html>not json</html>"),
-    lambda t: answer(200, b"\xff\xfe not UTF-8"),
-    lambda t: answer(200, ["a", "list"]),
-    lambda t: answer(200, {"intent": {"name": "help"}}),
-    lambda t: answer(200, {"intent": {"name": "help", "confidence": 7}}),
-    lambda t: answer(200, {"intent": {"name": "no_such_intent", "confidence": 0.9}, "entities": []}),
-    lambda t: answer(200, {"intent": {"name": "help", "confidence": 0.9}, "entities": "x"}),
-], ids=["http500", "html", "not-utf8", "list", "no-confidence", "confidence>1", "unknown-intent",
-        "entities-not-list"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        lambda t: answer(500, b"boom"),
+        lambda t: answer(200, b"<html>not json</html>"),
+        lambda t: answer(200, b"\xff\xfe not UTF-8"),
+        lambda t: answer(200, ["a", "list"]),
+        lambda t: answer(200, {"intent": {"name": "help"}}),
+        lambda t: answer(200, {"intent": {"name": "help", "confidence": 7}}),
+        lambda t: answer(200, {"intent": {"name": "no_such_intent", "confidence": 0.9}, "entities": []}),
+        lambda t: answer(200, {"intent": {"name": "help", "confidence": 0.9}, "entities": "x"}),
+    ],
+    ids=[
+        "http500",
+        "html",
+        "not-utf8",
+        "list",
+        "no-confidence",
+        "confidence>1",
+        "unknown-intent",
+        "entities-not-list",
+    ],
+)
 def test_garbage_falls_back(reply):
     nlu, fake = service(reply)
     u = nlu.parse("je ne comprends pas")
@@ -176,10 +213,10 @@ def test_breaker_skips_a_dead_rasa_then_tries_again():
 
     nlu, fake = service(flaky, clock=clock)
     assert nlu.parse("oui").engine == "fallback"
-    assert nlu.parse("oui").engine == "fallback"      # breaker open: Rasa not asked
+    assert nlu.parse("oui").engine == "fallback"  # breaker open: Rasa not asked
     assert len(fake.sent) == 1
     clock.t += 1.5
-    assert nlu.parse("oui").engine == "rasa"          # cool-down over: tried again, and it works
+    assert nlu.parse("oui").engine == "rasa"  # cool-down over: tried again, and it works
     assert len(fake.sent) == 2
 
 
@@ -209,7 +246,7 @@ def test_empty_emoji_and_punctuation_never_reach_rasa(text):
 
 def test_long_text_is_cut_before_it_is_sent():
     nlu, fake = service(ok("describe_effect"), max_chars=1000)
-    text = "les jeunes trouvent un emploi " * 700   # 21,000 characters
+    text = "les jeunes trouvent un emploi " * 700  # 21,000 characters
     u = nlu.parse(text)
     assert u.engine == "rasa" and u.text == text
     assert len(fake.sent) == 1 and len(fake.sent[0]) <= 1000
@@ -233,12 +270,23 @@ def test_one_shared_client_across_threads():
 
 
 def test_validate_keeps_only_what_we_use():
-    body = validate({"text": "x", "intent": {"name": "greet", "confidence": 1}, "entities": [],
-                     "intent_ranking": [], "response_selector": {}})
+    body = validate(
+        {
+            "text": "x",
+            "intent": {"name": "greet", "confidence": 1},
+            "entities": [],
+            "intent_ranking": [],
+            "response_selector": {},
+        }
+    )
     assert body["intent"] == {"name": "greet", "confidence": 1.0}
     with pytest.raises(RasaError):
-        validate({"intent": {"name": "greet", "confidence": 0.5},
-                  "entities": [{"entity": "public", "start": 5, "end": 2}]})
+        validate(
+            {
+                "intent": {"name": "greet", "confidence": 0.5},
+                "entities": [{"entity": "public", "start": 5, "end": 2}],
+            }
+        )
 
 
 def test_no_url_means_fallback_only():
@@ -249,6 +297,7 @@ def test_no_url_means_fallback_only():
 
 # -- the keep-alive transport, against a real HTTP server on 127.0.0.1 -------------------------
 
+
 class _Rasaish(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     server: "_Server"
@@ -258,8 +307,9 @@ class _Rasaish(BaseHTTPRequestHandler):
         self.server.seen.append((self.path, self.client_address[1], body["text"]))
         if body["text"] == "slow":
             threading.Event().wait(1.0)
-        data = json.dumps({"text": body["text"], "intent": {"name": "thanks", "confidence": 0.9},
-                           "entities": []}).encode()
+        data = json.dumps(
+            {"text": body["text"], "intent": {"name": "thanks", "confidence": 0.9}, "entities": []}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -323,10 +373,10 @@ def test_a_connection_closed_by_the_server_is_replaced(http_server):
     client = RasaClient(http_server.url, timeout=2.0)
     try:
         client.parse("one")
-        http_server.close_after_each = True    # 'Connection: close': not kept
+        http_server.close_after_each = True  # 'Connection: close': not kept
         assert client.parse("two")["text"] == "two"
         http_server.close_after_each = False
-        http_server.drop_after_each = True     # kept, but closed by the server behind our back:
+        http_server.drop_after_each = True  # kept, but closed by the server behind our back:
         assert client.parse("three")["text"] == "three"
         assert client.parse("four")["text"] == "four"  # sent again on a new connection
     finally:
@@ -338,6 +388,7 @@ def test_a_connection_closed_by_the_server_is_replaced(http_server):
 
 def test_a_server_that_hangs_up_without_answering_is_an_error(http_server):
     import socket
+
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()

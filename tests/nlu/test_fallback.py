@@ -1,4 +1,5 @@
 """The fallback parser: the safety net when Rasa is down (no Rasa needed here)."""
+
 from collections import Counter
 
 import pytest
@@ -17,8 +18,16 @@ def test_implements_the_port(fb):
 
 
 CASES = {
-    "help": ["aidez-moi svp", "je ne comprends pas la question", "عافاك عاوني", "ما فهمتش", "wach momkin t3awni?",
-             "mafhmtch 3afak", "ساعدني من فضلك", "j'ai besoin d'aide"],
+    "help": [
+        "aidez-moi svp",
+        "je ne comprends pas la question",
+        "عافاك عاوني",
+        "ما فهمتش",
+        "wach momkin t3awni?",
+        "mafhmtch 3afak",
+        "ساعدني من فضلك",
+        "j'ai besoin d'aide",
+    ],
     "back": ["retour", "revenir en arrière svp", "رجعني اللور", "rje3 llour", "السؤال السابق"],
     "skip": ["je passe", "question suivante", "دوز", "douzha 3afak", "تخطي هذا السؤال"],
     "cancel": ["annuler", "laisse tomber", "بلاش", "7bes", "إلغاء العملية"],
@@ -26,19 +35,35 @@ CASES = {
     "affirm": ["oui", "d'accord", "واخا", "wakha", "نعم موافق", "iyeh", "ok"],
     "deny": ["non", "pas du tout", "لا", "la2", "لا ماشي هادشي", "lla"],
     "dont_know": ["je ne sais pas", "ماعرفتش", "ma3reftch", "لا أدري", "aucune idée"],
-    "change_language": ["en arabe s'il vous plaît", "بدل اللغة", "hder m3aya b darija", "changer de langue",
-                        "بالعربية من فضلك"],
+    "change_language": [
+        "en arabe s'il vous plaît",
+        "بدل اللغة",
+        "hder m3aya b darija",
+        "changer de langue",
+        "بالعربية من فضلك",
+    ],
     "thanks": ["merci beaucoup", "شكرا بزاف", "chokran", "شكرا جزيلا"],
     "greet": ["bonjour", "السلام عليكم", "salam", "سلام لاباس"],
     "goodbye": ["au revoir", "بسلامة", "bslama", "مع السلامة"],
     "restart": ["recommencer", "عاود من اللول", "3awd mn lowl", "ابدأ من جديد"],
-    "describe_activity": ["La commune va organiser 10 ateliers de recherche d'emploi pour les jeunes",
-                          "ghadi ndiro 10 dyal les ateliers l chabab", "غادي ننظمو ورشات ديال التكوين للعيالات",
-                          "ستقوم الجماعة بتنظيم حملة تحسيسية حول الصحة"],
-    "describe_output": ["120 jeunes ont été formés", "تم تكوين 40 من النساء", "درنا عشرين ديال الورشات",
-                        "fr9na 200 dyal lmahafid 3la drari sghar"],
-    "describe_effect": ["les jeunes trouvent un emploi", "chabab ghadi yl9aw khedma",
-                        "العيالات ولاو واثقين فراسهم", "تحسنت صحة المسنين بفضل المشروع"],
+    "describe_activity": [
+        "La commune va organiser 10 ateliers de recherche d'emploi pour les jeunes",
+        "ghadi ndiro 10 dyal les ateliers l chabab",
+        "غادي ننظمو ورشات ديال التكوين للعيالات",
+        "ستقوم الجماعة بتنظيم حملة تحسيسية حول الصحة",
+    ],
+    "describe_output": [
+        "120 jeunes ont été formés",
+        "تم تكوين 40 من النساء",
+        "درنا عشرين ديال الورشات",
+        "fr9na 200 dyal lmahafid 3la drari sghar",
+    ],
+    "describe_effect": [
+        "les jeunes trouvent un emploi",
+        "chabab ghadi yl9aw khedma",
+        "العيالات ولاو واثقين فراسهم",
+        "تحسنت صحة المسنين بفضل المشروع",
+    ],
 }
 
 
@@ -51,12 +76,19 @@ def test_entities(fb):
     u = fb.parse("D'ici 6 mois, 30 % des 120 jeunes formés ont un emploi")
     assert u.engine == "fallback"
     got = {(e.entity, e.value) for e in u.entities}
-    assert got == {("duration", 6.0), ("percent", 30.0), ("number", 120.0), ("public", "youth"),
-                   ("domain", "employment_income")}
+    assert got == {
+        ("duration", 6.0),
+        ("percent", 30.0),
+        ("number", 120.0),
+        ("public", "youth"),
+        ("domain", "employment_income"),
+    }
     text = "للشباب فالحومة"
     u = fb.parse(text)
-    assert [(e.entity, e.value, text[e.start:e.end]) for e in u.entities] == [
-        ("public", "youth", "للشباب"), ("domain", "living_environment", "فالحومة")]
+    assert [(e.entity, e.value, text[e.start : e.end]) for e in u.entities] == [
+        ("public", "youth", "للشباب"),
+        ("domain", "living_environment", "فالحومة"),
+    ]
 
 
 def test_bad_input_never_raises(fb):
@@ -90,6 +122,7 @@ def test_the_warm_up_builds_the_fallback_classifier_in_the_background(monkeypatc
 
     from nlu import fallback
     from nlu.service import ResilientNLU
+
     monkeypatch.setattr(fallback, "_NB_SHARED", None)
     nlu = ResilientNLU(None, level_model=None)
     nlu.warm_up()

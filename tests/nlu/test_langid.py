@@ -5,26 +5,32 @@ import pytest
 from nlu.langid import identify
 
 
-@pytest.mark.parametrize("text, tag", [
-    ("Les jeunes formés trouvent un emploi", "fr"),
-    ("يحصل الشباب المستفيدون على عمل", "ar"),
-    ("الشباب غادي يلقاو خدمة", "ary"),
-    ("chabab ghadi yl9aw khedma", "ary-Latn"),
-    ("wach momkin t3awni?", "ary-Latn"),
-    ("ghadi ndiro 10 dyal les ateliers", "ary-Latn"),        # Darija with French words
-    ("بغيت نعرف شنو خاصني ندير", "ary"),
-    ("ما هي الخطوة التالية في المشروع؟", "ar"),
-    ("Nous allons organiser des ateliers pour les femmes", "fr"),
-    ("la2 machi hadchi li bghit", "ary-Latn"),
-    # issue 13: Darija with MSA-looking words, Arabizi full of French words, short French chat words
-    ("الجمعية غادي تنظم ورشات للنساء", "ary"),
-    ("الشباب ولاو كيخدمو", "ary"),
-    ("les jeunes ghadi ydiro formation f centre", "ary-Latn"),
-    ("les femmes wlaw kaybi3o les produits dyalhom", "ary-Latn"),
-    ("slt", "fr"), ("bye", "fr"), ("nn", "fr"), ("stop", "fr"),
-    ("Salam, je voudrais savoir comment ajouter un indicateur", "fr"),
-    ("كتابة التقرير السنوي", "ar"),
-])
+@pytest.mark.parametrize(
+    "text, tag",
+    [
+        ("Les jeunes formés trouvent un emploi", "fr"),
+        ("يحصل الشباب المستفيدون على عمل", "ar"),
+        ("الشباب غادي يلقاو خدمة", "ary"),
+        ("chabab ghadi yl9aw khedma", "ary-Latn"),
+        ("wach momkin t3awni?", "ary-Latn"),
+        ("ghadi ndiro 10 dyal les ateliers", "ary-Latn"),  # Darija with French words
+        ("بغيت نعرف شنو خاصني ندير", "ary"),
+        ("ما هي الخطوة التالية في المشروع؟", "ar"),
+        ("Nous allons organiser des ateliers pour les femmes", "fr"),
+        ("la2 machi hadchi li bghit", "ary-Latn"),
+        # issue 13: Darija with MSA-looking words, Arabizi full of French words, short French chat words
+        ("الجمعية غادي تنظم ورشات للنساء", "ary"),
+        ("الشباب ولاو كيخدمو", "ary"),
+        ("les jeunes ghadi ydiro formation f centre", "ary-Latn"),
+        ("les femmes wlaw kaybi3o les produits dyalhom", "ary-Latn"),
+        ("slt", "fr"),
+        ("bye", "fr"),
+        ("nn", "fr"),
+        ("stop", "fr"),
+        ("Salam, je voudrais savoir comment ajouter un indicateur", "fr"),
+        ("كتابة التقرير السنوي", "ar"),
+    ],
+)
 def test_examples(text, tag):
     assert identify(text)[0] == tag
 

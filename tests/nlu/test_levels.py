@@ -1,5 +1,6 @@
 """The statement-level model (nlu/levels.py): learns from the real TRAIN split and our phrasings
 only, is deterministic, answers any text, and is what the NLU service gives the coach."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,16 +45,20 @@ def test_save_and_load_give_the_same_model(tmp_path):
     m = levels.train(SMALL, iterations=50)
     m.save(tmp_path / "m.npz")
     back = levels.LevelModel.load(tmp_path / "m.npz")
-    assert back.probabilities("120 jeunes formés", "fr") == pytest.approx(m.probabilities("120 jeunes formés", "fr"), abs=1e-5)
+    assert back.probabilities("120 jeunes formés", "fr") == pytest.approx(
+        m.probabilities("120 jeunes formés", "fr"), abs=1e-5
+    )
 
 
 def test_the_built_model_reads_real_looking_statements():
     """The cached model (built by `athar nlu train`), on statements of our own (not the dev set)."""
     m = levels.model()
-    for text, lang, want in [("Organisation de 12 ateliers de sensibilisation au profit des femmes", "fr", "activity"),
-                             ("les jeunes formés ont trouvé un emploi grâce au projet", "fr", "effect"),
-                             ("تحسن دخل النساء المنخرطات في التعاونية", "ar", "effect"),
-                             ("غادي نديرو دورات تكوينية للشباب", "ary", "activity")]:
+    for text, lang, want in [
+        ("Organisation de 12 ateliers de sensibilisation au profit des femmes", "fr", "activity"),
+        ("les jeunes formés ont trouvé un emploi grâce au projet", "fr", "effect"),
+        ("تحسن دخل النساء المنخرطات في التعاونية", "ar", "effect"),
+        ("غادي نديرو دورات تكوينية للشباب", "ary", "activity"),
+    ]:
         p = m.probabilities(text, lang)
         assert max(p, key=p.get) == want, (text, p)
 
@@ -61,6 +66,7 @@ def test_the_built_model_reads_real_looking_statements():
 class _Down:
     def parse(self, text):
         from nlu.client import RasaError
+
         raise RasaError("down")
 
     def close(self):
@@ -71,7 +77,11 @@ def test_the_service_gives_levels_with_or_without_rasa():
     model = levels.train(SMALL, iterations=50)
     nlu = ResilientNLU(_Down(), level_model=lambda: model)
     u = nlu.parse("les jeunes trouvent un emploi", hint="fr")
-    assert u.engine == "fallback" and u.levels is not None and sum(u.levels.values()) == pytest.approx(1.0, abs=1e-3)
+    assert (
+        u.engine == "fallback"
+        and u.levels is not None
+        and sum(u.levels.values()) == pytest.approx(1.0, abs=1e-3)
+    )
     assert nlu.parse("🙂").levels is None  # nothing to read: no statement
     # a broken model never breaks parsing: the coach then reads the intent ranking
     broken = ResilientNLU(None, level_model=lambda: (_ for _ in ()).throw(OSError("no model")))
@@ -82,6 +92,14 @@ def test_the_service_gives_levels_with_or_without_rasa():
 def test_the_cached_model_follows_its_inputs():
     """Editing the dev set, the phrasings, the normaliser or the model's code trains a new model."""
     names = {p.name for p in levels.model_inputs()}
-    assert {"statements.jsonl", "renderings.jsonl", "sources.jsonl", "levels.py", "normalize.py",
-            "statements.py", "phrases.py", "generate.py"} <= names
+    assert {
+        "statements.jsonl",
+        "renderings.jsonl",
+        "sources.jsonl",
+        "levels.py",
+        "normalize.py",
+        "statements.py",
+        "phrases.py",
+        "generate.py",
+    } <= names
     assert levels.model_path().name == f"levels-{levels.inputs_hash()}.npz"

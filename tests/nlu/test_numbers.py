@@ -1,4 +1,5 @@
 """Numbers, percentages and durations in the four variants (table-driven)."""
+
 import pytest
 
 from nlu.numbers import extract
@@ -14,7 +15,7 @@ CASES = [
     ("quatre-vingt-dix", [("number", 90, "quatre-vingt-dix")]),
     ("soixante-dix-sept", [("number", 77, "soixante-dix-sept")]),
     ("deux mille trois cents", [("number", 2300, "deux mille trois cents")]),
-    ("un atelier", []),                                    # an article, not a number
+    ("un atelier", []),  # an article, not a number
     ("عشرين", [("number", 20, "عشرين")]),
     ("خمسة وعشرين", [("number", 25, "خمسة وعشرين")]),
     ("ثلاثة آلاف", [("number", 3000, "ثلاثة آلاف")]),
@@ -23,7 +24,7 @@ CASES = [
     ("ثلاثمائة وعشرون", [("number", 320, "ثلاثمائة وعشرون")]),
     ("أحد عشر", [("number", 11, "أحد عشر")]),
     ("اثنا عشر", [("number", 12, "اثنا عشر")]),
-    ("أحد المستفيدين", []),                                # "one of", not a number
+    ("أحد المستفيدين", []),  # "one of", not a number
     ("جوج ديال الورشات", [("number", 2, "جوج")]),
     ("ميا وخمسين", [("number", 150, "ميا وخمسين")]),
     ("تلاتين", [("number", 30, "تلاتين")]),
@@ -32,7 +33,7 @@ CASES = [
     ("khmsa w 3chrin", [("number", 25, "khmsa w 3chrin")]),
     ("wahd w tlatin", [("number", 31, "wahd w tlatin")]),
     ("jouj", [("number", 2, "jouj")]),
-    ("3afak", []),                                         # Arabizi letter, not a number
+    ("3afak", []),  # Arabizi letter, not a number
     ("30 %", [("percent", 30, "30 %")]),
     ("30%", [("percent", 30, "30%")]),
     ("trente pour cent", [("percent", 30, "trente pour cent")]),
@@ -53,38 +54,49 @@ CASES = [
     ("jouj chhor", [("duration", 2, "jouj chhor")]),
     ("3am", [("duration", 12, "3am")]),
     ("khamsa snin", [("duration", 60, "khamsa snin")]),
-    ("had l3am", []),                                      # "this year" is a date, not a duration
+    ("had l3am", []),  # "this year" is a date, not a duration
     ("jeunes de 18 à 30 ans", [("number", 18, "18"), ("number", 30, "30")]),  # an age range
 ]
 
 
 @pytest.mark.parametrize("text, expected", CASES, ids=[c[0] for c in CASES])
 def test_quantities(text, expected):
-    got = [(q.entity, q.value, text[q.start:q.end]) for q in extract(text)]
+    got = [(q.entity, q.value, text[q.start : q.end]) for q in extract(text)]
     assert got == [(e, float(v), s) for e, v, s in expected]
 
 
 def test_quantities_inside_a_sentence_keep_their_offsets():
     text = "D'ici 2 ans, 30 % des 120 jeunes formés ont un emploi"
-    got = [(q.entity, q.value, text[q.start:q.end]) for q in extract(text)]
+    got = [(q.entity, q.value, text[q.start : q.end]) for q in extract(text)]
     assert got == [("duration", 24.0, "2 ans"), ("percent", 30.0, "30 %"), ("number", 120.0, "120")]
 
 
-@pytest.mark.parametrize("text, kind, value", [
-    ("au moins 1500", "at_least", 1500), ("pas moins de 30", "at_least", 30),
-    ("moins de 10 %", "at_most", 10), ("machi ktar men 5", "at_most", 5),
-    ("3la l2a9al 50%", "at_least", 50), ("على الأقل 1500", "at_least", 1500),
-    ("أقل من 5٪", "at_most", 5), ("environ 30", "about", 30), ("حوالي 30 شاب", "about", 30),
-    ("ta9riban 40 f lmya", "about", 40), ("30 au moins", "at_least", 30),
-    ("une trentaine", "about", 30), ("deux centaines de jeunes", "about", 200),
-])
+@pytest.mark.parametrize(
+    "text, kind, value",
+    [
+        ("au moins 1500", "at_least", 1500),
+        ("pas moins de 30", "at_least", 30),
+        ("moins de 10 %", "at_most", 10),
+        ("machi ktar men 5", "at_most", 5),
+        ("3la l2a9al 50%", "at_least", 50),
+        ("على الأقل 1500", "at_least", 1500),
+        ("أقل من 5٪", "at_most", 5),
+        ("environ 30", "about", 30),
+        ("حوالي 30 شاب", "about", 30),
+        ("ta9riban 40 f lmya", "about", 40),
+        ("30 au moins", "at_least", 30),
+        ("une trentaine", "about", 30),
+        ("deux centaines de jeunes", "about", 200),
+    ],
+)
 def test_qualifiers_around_numbers(text, kind, value):
     found = extract(text)
     assert [q.value for q in found if q.entity == "qualifier"] == [kind]
     assert [q.value for q in found if q.entity in ("number", "percent")] == [value]
 
 
-@pytest.mark.parametrize("text, value", [("1 500 jeunes", 1500), ("2 000 000", 2_000_000),
-                                         ("خلال 12 شهرا", None)])
+@pytest.mark.parametrize(
+    "text, value", [("1 500 jeunes", 1500), ("2 000 000", 2_000_000), ("خلال 12 شهرا", None)]
+)
 def test_thousands_written_with_spaces(text, value):
     assert [q.value for q in extract(text) if q.entity == "number"] == ([value] if value else [])

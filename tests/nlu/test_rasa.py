@@ -1,4 +1,5 @@
 """The real trained model on the real Rasa server (started once per session, see conftest)."""
+
 from __future__ import annotations
 
 import json
@@ -27,29 +28,35 @@ def test_heldout_meets_the_contract_bar(rasa_nlu, heldout):
         assert rep.entity_prf(lang, "domain")[2] >= 0.85, report
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("wach momkin t3awni?", "help"),
-    ("الشباب غادي يلقاو خدمة", "describe_effect"),
-    ("يحصل الشباب المستفيدون على عمل", "describe_effect"),
-    ("Les jeunes formés trouvent un emploi", "describe_effect"),
-    ("chabab ghadi yl9aw khedma", "describe_effect"),
-    ("organiser 10 ateliers de recherche d'emploi", "describe_activity"),
-    ("120 jeunes ont été formés", "describe_output"),
-    ("la2", "deny"),
-    ("wakha", "affirm"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("wach momkin t3awni?", "help"),
+        ("الشباب غادي يلقاو خدمة", "describe_effect"),
+        ("يحصل الشباب المستفيدون على عمل", "describe_effect"),
+        ("Les jeunes formés trouvent un emploi", "describe_effect"),
+        ("chabab ghadi yl9aw khedma", "describe_effect"),
+        ("organiser 10 ateliers de recherche d'emploi", "describe_activity"),
+        ("120 jeunes ont été formés", "describe_output"),
+        ("la2", "deny"),
+        ("wakha", "affirm"),
+    ],
+)
 def test_contract_examples(rasa_nlu, text, intent):
     u = rasa_nlu.parse(text)
     assert (u.engine, u.intent.name) == ("rasa", intent)
 
 
-@pytest.mark.parametrize("text, word, value", [
-    ("Nous avons formé cinq animateurs", "cinq", "5"),                     # fr
-    ("تم تكوين خمسة منشطين في الحي", "خمسه", "5"),                          # ar (sent normalised)
-    ("كونّا عشرين ديال الشباب", "عشرين", "20"),                             # ary
-    ("kwwenna 3echrin dyal chabab", "3echrin", "20"),                      # ary-Latn
-    ("tlata dyal les ateliers", "tlata", "3"),
-])
+@pytest.mark.parametrize(
+    "text, word, value",
+    [
+        ("Nous avons formé cinq animateurs", "cinq", "5"),  # fr
+        ("تم تكوين خمسة منشطين في الحي", "خمسه", "5"),  # ar (sent normalised)
+        ("كونّا عشرين ديال الشباب", "عشرين", "20"),  # ary
+        ("kwwenna 3echrin dyal chabab", "3echrin", "20"),  # ary-Latn
+        ("tlata dyal les ateliers", "tlata", "3"),
+    ],
+)
 def test_rasa_itself_extracts_number_words_with_their_value(rasa_server, text, word, value):
     """The `number` lookup table and synonyms (generated from nlu/numbers.py) are in the model."""
     from nlu.client import RasaClient
@@ -61,7 +68,7 @@ def test_rasa_itself_extracts_number_words_with_their_value(rasa_server, text, w
         body = client.parse(norm)
     finally:
         client.close()
-    nums = [(norm[e["start"]:e["end"]], e["value"]) for e in body["entities"] if e["entity"] == "number"]
+    nums = [(norm[e["start"] : e["end"]], e["value"]) for e in body["entities"] if e["entity"] == "number"]
     assert nums == [(word, value)], body["entities"]
 
 
@@ -101,7 +108,11 @@ def test_stop_rasa_in_the_middle_of_a_conversation(rasa_model):
         answers = [nlu.parse(t) for t in ("3afak 3awni", "wakha", "chabab ghadi yl9aw khedma", "bslama")]
         elapsed = time.monotonic() - t0
         assert [(u.engine, u.intent.name) for u in answers] == [
-            ("fallback", "help"), ("fallback", "affirm"), ("fallback", "describe_effect"), ("fallback", "goodbye")]
+            ("fallback", "help"),
+            ("fallback", "affirm"),
+            ("fallback", "describe_effect"),
+            ("fallback", "goodbye"),
+        ]
         assert answers[2].first("public").value == "youth"
         assert elapsed < 10  # one failed connection, not one timeout per message
         nlu.close()
@@ -113,8 +124,14 @@ def _cli(args, stdin: str, url: str | None = None, timeout=300):
     env = dict(os.environ)
     if url:
         env["ATHAR_NLU__URL"] = url
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin.encode("utf-8"),
-                          capture_output=True, env=env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def test_cli_parse_jsonl_with_rasa(rasa_server):
@@ -143,8 +160,10 @@ def test_an_already_running_server_is_used_and_an_outdated_model_is_reported(ras
 
     said: list[str] = []
     with local_rasa(rasa_server.url, log=said.append) as started:
-        assert started is None and said == []          # the current model: used as it is, silently
-    with local_rasa(rasa_server.url, log=said.append, model=Path("/elsewhere/0000000000000000.tar.gz")) as started:
+        assert started is None and said == []  # the current model: used as it is, silently
+    with local_rasa(
+        rasa_server.url, log=said.append, model=Path("/elsewhere/0000000000000000.tar.gz")
+    ) as started:
         assert started is None
     assert len(said) == 1 and rasa_model.name in said[0] and "0000000000000000" in said[0]
 
@@ -158,12 +177,18 @@ def test_the_local_server_is_started_with_progress_and_stopped_on_exit(rasa_mode
 
     url = f"http://127.0.0.1:{free_port()}"
     env = dict(os.environ, ATHAR_NLU__URL=url, ATHAR_NLU__AUTOSTART="true")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "nlu", "parse", "--jsonl"], cwd=ROOT, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "nlu", "parse", "--jsonl"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         proc.stdin.write("salam\n".encode())
         proc.stdin.flush()
-        line = json.loads(proc.stdout.readline())       # waits while the model loads
+        line = json.loads(proc.stdout.readline())  # waits while the model loads
         assert (line["engine"], line["intent"]["name"]) == ("rasa", "greet")
         assert answering(url)
         proc.send_signal(signal.SIGTERM)
@@ -178,7 +203,7 @@ def test_the_local_server_is_started_with_progress_and_stopped_on_exit(rasa_mode
     finally:
         if proc.poll() is None:
             proc.kill()
-        _kill_rasa_on_port(url.rsplit(":", 1)[1])   # only if the test failed and left it behind
+        _kill_rasa_on_port(url.rsplit(":", 1)[1])  # only if the test failed and left it behind
 
 
 def _kill_rasa_on_port(port: str) -> None:

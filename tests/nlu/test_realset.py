@@ -1,5 +1,6 @@
 """The real dev set (nlu/eval/real/): schema, labels, languages, provenance, a split by document
 group that never mixes, nothing from the held-out pages, and the minimum sizes."""
+
 from __future__ import annotations
 
 import os
@@ -24,15 +25,29 @@ MIN_RENDERINGS = 150  # per Darija script (300 in all)
 MIN_LANGID_PER_VARIANT = 150
 # hard cases recorded on statements (README, "Tags")
 LANGID_KINDS = {"short", "chat", "statement", "typo", "numbers", "mixed", "formal", "msa", "french"}
-TAGS = {"passive", "nominalisation", "a_permis_de", "grace_a", "count", "report_tense", "objective_verb",
-        "purpose_clause"}
+TAGS = {
+    "passive",
+    "nominalisation",
+    "a_permis_de",
+    "grace_a",
+    "count",
+    "report_tense",
+    "objective_verb",
+    "purpose_clause",
+}
 
 
 def _heldout_file() -> Path | None:
     """The team's list of pages kept for independent evaluation, when this checkout can see it."""
     env = os.environ.get("ATHAR_HELDOUT_SOURCES")
-    candidates = [Path(env)] if env else [ROOT.parent / "shared" / "data" / "heldout_sources.txt",
-                                          ROOT.parent.parent / "shared" / "data" / "heldout_sources.txt"]
+    candidates = (
+        [Path(env)]
+        if env
+        else [
+            ROOT.parent / "shared" / "data" / "heldout_sources.txt",
+            ROOT.parent.parent / "shared" / "data" / "heldout_sources.txt",
+        ]
+    )
     return next((p for p in candidates if p.exists()), None)
 
 
@@ -74,8 +89,14 @@ def test_no_source_is_a_held_out_page(srcs):
 def test_held_out_hashes_match_the_team_list():
     path = _heldout_file()
     if path is None:
-        pytest.skip("the team's held-out list is not reachable from this checkout; the committed hashes are used")
-    urls = [u.strip() for u in path.read_text(encoding="utf-8").splitlines() if u.strip() and not u.startswith("#")]
+        pytest.skip(
+            "the team's held-out list is not reachable from this checkout; the committed hashes are used"
+        )
+    urls = [
+        u.strip()
+        for u in path.read_text(encoding="utf-8").splitlines()
+        if u.strip() and not u.startswith("#")
+    ]
     assert set(HELDOUT_HASHES.read_text(encoding="utf-8").split()) == {realset.url_key_hash(u) for u in urls}
 
 
@@ -83,7 +104,9 @@ def test_url_key_identifies_one_page_across_its_addresses():
     a = "https://www.example.ma/fr/projet-femmes/?amp=1&utm_source=x"
     assert realset.url_key(a) == realset.url_key("http://example.ma/fr/Projet-Femmes")
     assert realset.url_key("https://m.site.ma/?p=12") != realset.url_key("https://site.ma/?p=13")
-    assert realset.url_key("https://f.net/read.php?50,342928") != realset.url_key("https://f.net/read.php?50,1")
+    assert realset.url_key("https://f.net/read.php?50,342928") != realset.url_key(
+        "https://f.net/read.php?50,1"
+    )
 
 
 def test_statements_schema(stmts, srcs):
@@ -102,7 +125,6 @@ def test_statements_schema(stmts, srcs):
             assert key not in r or (isinstance(r[key], str) and r[key]), r["id"]
         assert set(r.get("tags", [])) <= TAGS, (r["id"], r.get("tags"))
     assert {r["doc"] for r in stmts} == set(srcs), "a source without statements"
-
 
 
 def test_renderings_keep_their_statement(rends, stmts):
@@ -150,8 +172,9 @@ def test_load_gives_evaluation_rows():
     # folds go by project: a row carries its document's group, a rendering its statement's
     srcs = realset.sources()
     assert all(r["group"] == srcs[r["doc"]]["group"] for r in rows)
-    shared = [g for g in {s["group"] for s in srcs.values()}
-              if sum(s["group"] == g for s in srcs.values()) > 1]
+    shared = [
+        g for g in {s["group"] for s in srcs.values()} if sum(s["group"] == g for s in srcs.values()) > 1
+    ]
     assert shared and any(r["group"] in shared for r in rows)
 
 

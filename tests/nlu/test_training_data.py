@@ -1,4 +1,5 @@
 """The training data: coverage per intent and variant, a clean held-out split, in sync with the generator."""
+
 from collections import Counter
 
 from domain.nlu import DIALOGUE_INTENTS, DOMAINS, PUBLICS, STATEMENT_INTENTS
@@ -51,9 +52,12 @@ def test_committed_files_match_the_generator(tmp_path, monkeypatch):
 
     generate.write(generate.build(), generate.real_examples(realset.load(split="train")))
     for p in sorted((tmp_path / "data").glob("*.yml")):
-        assert p.read_text(encoding="utf-8") == (trainingdata.DATA_DIR / p.name).read_text(encoding="utf-8"), p.name
+        assert p.read_text(encoding="utf-8") == (trainingdata.DATA_DIR / p.name).read_text(
+            encoding="utf-8"
+        ), p.name
     assert (tmp_path / "heldout.jsonl").read_text(encoding="utf-8") == generate.HELDOUT.__class__(
-        trainingdata.DATA_DIR.parent.parent / "eval" / "heldout.jsonl").read_text(encoding="utf-8")
+        trainingdata.DATA_DIR.parent.parent / "eval" / "heldout.jsonl"
+    ).read_text(encoding="utf-8")
 
 
 def test_model_hash_follows_the_data(tmp_path, monkeypatch):
@@ -70,4 +74,3 @@ def test_model_hash_follows_the_data(tmp_path, monkeypatch):
     with (data / "nlu_fr.yml").open("a", encoding="utf-8") as fh:
         fh.write("      - une phrase de plus\n")
     assert data_hash() != before
-

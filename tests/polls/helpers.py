@@ -1,4 +1,5 @@
 """Shared by the poll tests: a dispatcher with the poll services, a project and a poll."""
+
 from __future__ import annotations
 
 from domain.records import Project, TargetPublic
@@ -21,8 +22,9 @@ def poll_dispatcher(uow_factory, nlu=None, key: bytes | None = KEY):
 
 def make_project(uow_factory, publics=("youth",), title="Jeunes et emploi") -> int:
     with uow_factory() as uow:
-        p = uow.projects.add(Project(commune_id="berkane", title=title,
-                                     publics=[TargetPublic(category=c) for c in publics]))
+        p = uow.projects.add(
+            Project(commune_id="berkane", title=title, publics=[TargetPublic(category=c) for c in publics])
+        )
         uow.commit()
         return p.id
 
@@ -39,9 +41,11 @@ def make_short_poll(uow_factory, project_id: int, ids=("sex", "relations", "resp
     """A poll with only some of the default questions (load tests and benchmarks)."""
     from domain.records import Poll
     from bot.handlers.polls import new_token
+
     by_id = {q.id: q for q in load_question_bank().build()}
     with uow_factory() as uow:
-        poll = uow.polls.add(Poll(project_id=project_id, token=new_token(),
-                                  questions=[by_id[i].model_dump() for i in ids]))
+        poll = uow.polls.add(
+            Poll(project_id=project_id, token=new_token(), questions=[by_id[i].model_dump() for i in ids])
+        )
         uow.commit()
         return poll

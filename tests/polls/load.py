@@ -4,6 +4,7 @@ Shared by the load test (tests/polls/test_load.py) and the benchmark (bench/benc
 Every respondent's answers are known in advance, so the database can be checked exactly:
 nothing lost, nothing duplicated.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,11 @@ def expected_value(n: int, i: int, q: Question) -> Any:
 
 def script(poll: Any, n: int, refuse: bool = False) -> list[dict[str, Any]]:
     """The messages respondent n sends: deep link, language, consent, then every answer."""
-    msgs: list[dict[str, Any]] = [dict(command="start", command_arg=poll.token),
-                                  dict(button=f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"),
-                                  dict(button="pc:no" if refuse else "pc:yes")]
+    msgs: list[dict[str, Any]] = [
+        dict(command="start", command_arg=poll.token),
+        dict(button=f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"),
+        dict(button="pc:no" if refuse else "pc:yes"),
+    ]
     if refuse:
         return msgs
     for i, q in enumerate(questions_of(poll)):
@@ -50,8 +53,15 @@ class BurstResult:
         return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
 
 
-def burst(handle: Callable[[Incoming], Any], poll: Any, respondents: int, workers: int = 16,
-          refusers: int = 0, duplicate_every: int = 0, channel: str = "telegram") -> BurstResult:
+def burst(
+    handle: Callable[[Incoming], Any],
+    poll: Any,
+    respondents: int,
+    workers: int = 16,
+    refusers: int = 0,
+    duplicate_every: int = 0,
+    channel: str = "telegram",
+) -> BurstResult:
     """Run the scripts round by round: in each round every respondent sends their next message
     at the same time (a thread pool). Respondents n < refusers say no to consent. Every
     `duplicate_every`-th answer is delivered twice (a webhook retry): the copy must be dropped."""
@@ -61,8 +71,9 @@ def burst(handle: Callable[[Incoming], Any], poll: Any, respondents: int, worker
 
     def send(n: int, k: int) -> tuple[float, int, bool, int]:
         m = scripts[n][k]
-        inc = Incoming(channel=channel, chat_id=f"{channel}-{n}", user_ref=f"user-{n}",
-                       message_id=f"{n}-{k}", **m)
+        inc = Incoming(
+            channel=channel, chat_id=f"{channel}-{n}", user_ref=f"user-{n}", message_id=f"{n}-{k}", **m
+        )
         start = time.perf_counter()
         out = handle(inc)
         took = time.perf_counter() - start
@@ -105,6 +116,7 @@ def check(uow_factory: Callable[[], Any], poll: Any, respondents: int, refusers:
         seen[key] = row.value
     story_text = {s.id: s.text for s in stories}
     from domain.polls import pseudonym  # noqa: F401 - documents what links rows to people
+
     wrong = 0
     lang_of = {}
     for r in rs:
@@ -121,7 +133,14 @@ def check(uow_factory: Callable[[], Any], poll: Any, respondents: int, refusers:
             continue
         wrong += v != expected_value(n, i, qs[i])
     expected = (respondents - refusers) * len(qs)
-    return {"respondents": len(by_id), "expected_answers": expected, "stored_answers": len(rows),
-            "missing": expected - len(seen), "duplicated": dup, "wrong": wrong,
-            "stories": len(stories), "refusals": refusals,
-            "completed": sum(1 for r in rs if r.completed_at is not None)}
+    return {
+        "respondents": len(by_id),
+        "expected_answers": expected,
+        "stored_answers": len(rows),
+        "missing": expected - len(seen),
+        "duplicated": dup,
+        "wrong": wrong,
+        "stories": len(stories),
+        "refusals": refusals,
+        "completed": sum(1 for r in rs if r.completed_at is not None),
+    }

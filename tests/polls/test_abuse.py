@@ -1,5 +1,6 @@
 """Abuse: the same person twice, forged and out-of-range values, free text where a button is
 expected, duplicate deliveries — on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,11 @@ def env(uow_factory):
 def _answers(uow_factory, poll):
     with uow_factory() as uow:
         rs = uow.respondents.list(poll.id)
-        return rs, {(r.respondent_id, r.question): r.value for r in uow.responses.for_poll(poll.id)}, \
-            len(uow.responses.for_poll(poll.id))
+        return (
+            rs,
+            {(r.respondent_id, r.question): r.value for r in uow.responses.for_poll(poll.id)},
+            len(uow.responses.for_poll(poll.id)),
+        )
 
 
 def test_out_of_range_and_forged_values_are_refused(env, uow_factory):
@@ -34,8 +38,19 @@ def test_out_of_range_and_forged_values_are_refused(env, uow_factory):
     start(chat, poll)
     chat.press("pq:0:female")
     chat.press("pq:1:18-24")  # now at question 3, a 1..5 scale
-    for bad in ("pq:2:9", "pq:2:0", "pq:2:-1", "pq:2:1.5", "pq:2:", "pq:2:4:4", "pq:x:4",
-                "pq:2:" + "9" * 60, "lang:xx", "sys:confirm", "prj:1"):
+    for bad in (
+        "pq:2:9",
+        "pq:2:0",
+        "pq:2:-1",
+        "pq:2:1.5",
+        "pq:2:",
+        "pq:2:4:4",
+        "pq:x:4",
+        "pq:2:" + "9" * 60,
+        "lang:xx",
+        "sys:confirm",
+        "prj:1",
+    ):
         r = chat.press(bad)
         assert "Question 3 sur 10" in chat.text(r), bad
     for text in ("9", "0", "-3", "je ne sais pas", "🤷", "x" * 5000, "   "):
@@ -79,8 +94,11 @@ def test_the_same_person_twice(env, uow_factory):
     def run(chat_id: str, value: int):
         try:
             r = next(rounds)
-            msgs = [dict(command="start", command_arg=poll.token), dict(button="lang:fr"),
-                    dict(button="pc:yes")]
+            msgs = [
+                dict(command="start", command_arg=poll.token),
+                dict(button="lang:fr"),
+                dict(button="pc:yes"),
+            ]
             for i, q in enumerate(questions_of(poll)):
                 if q.kind == "text":
                     msgs.append(dict(text="Du travail"))
@@ -88,10 +106,18 @@ def test_the_same_person_twice(env, uow_factory):
                     v = value if q.kind == "scale5" else q.values()[0]
                     msgs.append(dict(button=f"pq:{i}:{v}"))
             for n, m in enumerate(msgs):
-                d.handle(Incoming(channel="telegram", chat_id=chat_id, user_ref="42",
-                                  message_id=f"{chat_id}-{r}-{n}", **m))
+                d.handle(
+                    Incoming(
+                        channel="telegram",
+                        chat_id=chat_id,
+                        user_ref="42",
+                        message_id=f"{chat_id}-{r}-{n}",
+                        **m,
+                    )
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(c, v)) for c, v in (("42", 2), ("-100", 5))]
     for t in threads:
         t.start()
@@ -114,8 +140,7 @@ def test_duplicate_deliveries_are_dropped(env, uow_factory):
     d, pid, poll = env
     chat = Chat(d, user="dup")
     start(chat, poll)
-    inc = Incoming(channel="console", chat_id="dup", user_ref="dup", message_id="same-id",
-                   button="pq:0:male")
+    inc = Incoming(channel="console", chat_id="dup", user_ref="dup", message_id="same-id", button="pq:0:male")
     first = d.handle(inc)
     again = d.handle(inc)
     assert not first.duplicate and again.duplicate and again.replies == []

@@ -1,4 +1,5 @@
 """The beneficiary's path through the real dispatcher, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -72,12 +73,15 @@ def test_the_whole_path_in_french(setup, uow_factory):
     assert len(r) == 1 and "déjà terminé" in chat.text(r) and "invitation" not in chat.text(r)
 
 
-@pytest.mark.parametrize("lang,consent,question,rtl", [
-    ("ar", "بدون هوية", "السؤال 1 من 10", True),
-    ("ary", "بلا سمية", "السؤال 1 من 10", True),
-    ("ary-Latn", "Bla smiya", "Soual 1 men 10", False),
-    ("fr", "Anonyme", "Question 1 sur 10", False),
-])
+@pytest.mark.parametrize(
+    "lang,consent,question,rtl",
+    [
+        ("ar", "بدون هوية", "السؤال 1 من 10", True),
+        ("ary", "بلا سمية", "السؤال 1 من 10", True),
+        ("ary-Latn", "Bla smiya", "Soual 1 men 10", False),
+        ("fr", "Anonyme", "Question 1 sur 10", False),
+    ],
+)
 def test_each_language_variant(setup, uow_factory, lang, consent, question, rtl):
     d, pid, poll = setup
     chat = Chat(d, user=f"u-{lang}")

@@ -1,4 +1,5 @@
 """`athar poll create|close|results` on a SQLite file."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def cli(tmp_path, monkeypatch):
 def test_create_results_and_close(cli, capsys):
     main, uow_factory = cli
     pid = make_project(uow_factory, publics=("youth", "women"))
-    assert main(["poll", "create", "--project", str(pid), "--wave", "baseline",
-                 "--modules", "wg,migrants"]) == 0
+    assert (
+        main(["poll", "create", "--project", str(pid), "--wave", "baseline", "--modules", "wg,migrants"]) == 0
+    )
     out = capsys.readouterr().out.strip().splitlines()
     poll_id = int(out[-1])
     assert any("t.me/AtharBot?start=p_" in line for line in out)
@@ -48,8 +50,9 @@ def test_create_results_and_close(cli, capsys):
     with uow_factory() as uow:
         assert uow.polls.get(poll_id).is_open is False
     assert main(["poll", "create", "--project", "999", "--wave", "baseline"]) == 2
-    assert main(["poll", "create", "--project", str(pid), "--wave", "follow-up",
-                 "--modules", "astrology"]) == 2
+    assert (
+        main(["poll", "create", "--project", str(pid), "--wave", "follow-up", "--modules", "astrology"]) == 2
+    )
     assert main(["poll", "create", "--project", str(pid), "--wave", "follow-up"]) == 0
     follow_id = int(capsys.readouterr().out.strip().splitlines()[-1])
     assert main(["poll", "results", str(follow_id)]) == 0
@@ -61,15 +64,40 @@ def test_custom_questions_breakdowns_and_indicators(cli, capsys):
     from tests.bot.helpers import Chat
     from tests.polls.helpers import poll_dispatcher
     from tests.polls.test_beneficiary import answer_all, start
+
     main, uow_factory = cli
     with uow_factory() as uow:
-        project = uow.projects.add(Project(commune_id="berkane", title="P", effects=[
-            Effect(statement="Les jeunes se sentent respectés", indicators=[
-                Indicator(label="% respectés", unit="%", poll_question="respect"),
-                Indicator(label="sans lien")])]))
+        project = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="P",
+                effects=[
+                    Effect(
+                        statement="Les jeunes se sentent respectés",
+                        indicators=[
+                            Indicator(label="% respectés", unit="%", poll_question="respect"),
+                            Indicator(label="sans lien"),
+                        ],
+                    )
+                ],
+            )
+        )
         uow.commit()
-    assert main(["poll", "create", "--project", str(project.id), "--wave", "baseline",
-                 "--question", "Le bus passe-t-il assez souvent ?"]) == 0
+    assert (
+        main(
+            [
+                "poll",
+                "create",
+                "--project",
+                str(project.id),
+                "--wave",
+                "baseline",
+                "--question",
+                "Le bus passe-t-il assez souvent ?",
+            ]
+        )
+        == 0
+    )
     poll_id = int(capsys.readouterr().out.strip().splitlines()[-1])
     with uow_factory() as uow:
         poll = uow.polls.get(poll_id)

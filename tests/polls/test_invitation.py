@@ -1,4 +1,5 @@
 """`athar poll invite`: the QR code PNG and the A4 poster PDF."""
+
 from __future__ import annotations
 
 import re
@@ -27,4 +28,3 @@ def test_invite_writes_a_qr_png_and_an_a4_pdf(cli, capsys, tmp_path):  # noqa: F
     assert box and abs(float(box.group(1)) - 595.4) < 1 and abs(float(box.group(2)) - 841.7) < 1
     assert b"DejaVu" in doc  # the embedded font that has Arabic glyphs
     assert main(["poll", "invite", "999", "-o", str(out_dir)]) == 2
-

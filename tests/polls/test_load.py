@@ -1,5 +1,6 @@
 """1,000 respondents answering at the same time through the dispatcher, on PostgreSQL:
 nothing lost, nothing duplicated, every duplicate delivery dropped."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,9 +21,16 @@ def test_a_thousand_respondents_at_once(uow_factory, db_url):
     n, refusers = 1000, 40
     res = burst(d.handle, poll, n, workers=12, refusers=refusers, duplicate_every=50)
     got = check(uow_factory, poll, n, refusers)
-    assert got == {"respondents": n - refusers, "expected_answers": (n - refusers) * len(poll.questions),
-                   "stored_answers": (n - refusers) * len(poll.questions), "missing": 0,
-                   "duplicated": 0, "wrong": 0, "stories": n - refusers, "refusals": refusers,
-                   "completed": n - refusers}
+    assert got == {
+        "respondents": n - refusers,
+        "expected_answers": (n - refusers) * len(poll.questions),
+        "stored_answers": (n - refusers) * len(poll.questions),
+        "missing": 0,
+        "duplicated": 0,
+        "wrong": 0,
+        "stories": n - refusers,
+        "refusals": refusers,
+        "completed": n - refusers,
+    }
     assert res.duplicates_sent > 0 and res.duplicates_dropped == res.duplicates_sent
     assert res.single_reply == res.answers  # one outgoing message per answer

@@ -1,5 +1,6 @@
 """A poll with a multi-answer question, integer questions and skip logic, answered through the
 real dispatcher with the fallback NLU (number words), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,14 +23,31 @@ def opt(value: str, fr: str, ar: str) -> dict:
 
 
 QUESTIONS = [
-    {"id": "trained", "kind": "yes_no", "text": four("Avez-vous suivi la formation ?", "هل تابعت التكوين؟"),
-     "options": [opt("yes", "Oui", "نعم"), opt("no", "Non", "لا")]},
-    {"id": "services", "kind": "multi", "relevant": "${trained} = 'yes'",
-     "text": four("Quels services avez-vous utilisés ?", "ما الخدمات التي استعملت؟"),
-     "options": [opt("job", "Emploi", "الشغل"), opt("health", "Santé", "الصحة"),
-                 opt("school", "École", "المدرسة")]},
-    {"id": "months", "kind": "integer", "min": 0, "max": 60, "relevant": "selected(${services}, 'job')",
-     "text": four("Depuis combien de mois travaillez-vous ?", "منذ كم شهراً تعمل؟")},
+    {
+        "id": "trained",
+        "kind": "yes_no",
+        "text": four("Avez-vous suivi la formation ?", "هل تابعت التكوين؟"),
+        "options": [opt("yes", "Oui", "نعم"), opt("no", "Non", "لا")],
+    },
+    {
+        "id": "services",
+        "kind": "multi",
+        "relevant": "${trained} = 'yes'",
+        "text": four("Quels services avez-vous utilisés ?", "ما الخدمات التي استعملت؟"),
+        "options": [
+            opt("job", "Emploi", "الشغل"),
+            opt("health", "Santé", "الصحة"),
+            opt("school", "École", "المدرسة"),
+        ],
+    },
+    {
+        "id": "months",
+        "kind": "integer",
+        "min": 0,
+        "max": 60,
+        "relevant": "selected(${services}, 'job')",
+        "text": four("Depuis combien de mois travaillez-vous ?", "منذ كم شهراً تعمل؟"),
+    },
     {"id": "children", "kind": "integer", "text": four("Combien d'enfants avez-vous ?", "كم عدد أطفالك؟")},
     {"id": "change", "kind": "text", "text": four("Qu'est-ce qui a changé ?", "ما الذي تغير؟")},
 ]
@@ -42,8 +60,7 @@ def setup(uow_factory):
     qs = [Question.model_validate(q) for q in QUESTIONS]
     check_questions(qs)
     with uow_factory() as uow:
-        poll = uow.polls.add(Poll(project_id=pid, token=new_token(),
-                                  questions=[q.model_dump() for q in qs]))
+        poll = uow.polls.add(Poll(project_id=pid, token=new_token(), questions=[q.model_dump() for q in qs]))
         uow.commit()
     return d, poll
 
@@ -133,8 +150,7 @@ def test_a_question_whose_condition_is_false_is_skipped(setup, uow_factory):
 
 def test_typed_option_numbers_and_results(setup, uow_factory):
     d, poll = setup
-    for user, (typed, months) in {"a": ("1 3", "24"), "b": ("1,2", "tlata"),
-                                  "c": ("٢ و ٣", None)}.items():
+    for user, (typed, months) in {"a": ("1 3", "24"), "b": ("1,2", "tlata"), "c": ("٢ و ٣", None)}.items():
         chat = Chat(d, user=user)
         start(chat, poll, lang="ary-Latn" if user == "b" else "fr")
         chat.press("pq:0:yes")
@@ -157,7 +173,12 @@ def test_typed_option_numbers_and_results(setup, uow_factory):
     assert "de 1 à 3" in r_bad.text(r)
     given = answers_of(uow_factory, poll)
     assert sorted(tuple(a.get("services") or ()) for a in given.values()) == [
-        (), (), ("health", "job"), ("health", "school"), ("job", "school")]
+        (),
+        (),
+        ("health", "job"),
+        ("health", "school"),
+        ("job", "school"),
+    ]
     with uow_factory() as uow:
         respondents = [r for r in uow.respondents.list(poll.id) if r.consent]
         res = poll_results(poll, respondents, uow.responses.for_poll(poll.id), min_group_size=2)
@@ -173,12 +194,18 @@ def test_typed_option_numbers_and_results(setup, uow_factory):
 def test_the_official_sees_shares_and_the_median(sqlite_uow_factory, tmp_path):
     from bot.poll_support import install
     from tests.polls.helpers import KEY
+
     d = poll_dispatcher(sqlite_uow_factory, nlu=make_nlu())
     install(d.services, None, "sqlite://", key=KEY, out_dir=tmp_path)
     pid = make_project(sqlite_uow_factory)
     with sqlite_uow_factory() as uow:
-        poll = uow.polls.add(Poll(project_id=pid, token=new_token(), questions=[
-            Question.model_validate(q).model_dump() for q in QUESTIONS]))
+        poll = uow.polls.add(
+            Poll(
+                project_id=pid,
+                token=new_token(),
+                questions=[Question.model_validate(q).model_dump() for q in QUESTIONS],
+            )
+        )
         uow.commit()
     for n, (typed, months) in enumerate([("1 2", "10"), ("1", "20"), ("2", None), ("1 3", "30")]):
         b = Chat(d, user=f"b{n}")

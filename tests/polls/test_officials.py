@@ -1,4 +1,5 @@
 """The officials' side in the bot: create a poll, get the invitation, results, close, MSC."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,8 +60,10 @@ def test_create_a_poll_from_the_bot(official, tmp_path):
     assert "wg_see" in ids and "public" in ids and "custom_1" in ids and ids[-1] == "change"
     assert "mig_home" not in ids
     custom = next(q for q in poll.questions if q["id"] == "custom_1")
-    assert custom["text"] == {"fr": "Le centre de jeunes vous est-il utile ?",
-                              "ar": "هل مركز الشباب مفيد لك؟"}
+    assert custom["text"] == {
+        "fr": "Le centre de jeunes vous est-il utile ?",
+        "ar": "هل مركز الشباب مفيد لك؟",
+    }
     # a follow-up copies the baseline's questions: no module question
     chat.press("menu:poll")
     chat.press("pa:new")
@@ -82,8 +85,12 @@ def test_results_close_and_most_significant_change(official):
     for n in range(6):
         b = Chat(d, user=f"b{n}")
         start(b, poll)
-        answer_all(b, poll, {"respect": 5 if n % 2 else 3, "sex": "female" if n < 3 else "male"},
-                   story=f"Histoire {n} : j'ai trouvé des amis au quartier")
+        answer_all(
+            b,
+            poll,
+            {"respect": 5 if n % 2 else 3, "sex": "female" if n < 3 else "male"},
+            story=f"Histoire {n} : j'ai trouvé des amis au quartier",
+        )
     chat.press("menu:poll")
     chat.press("pa:res")
     r = chat.press(f"pp:{poll.id}")
@@ -122,6 +129,7 @@ def test_results_close_and_most_significant_change(official):
 def test_an_official_only_sees_polls_of_their_commune(official):
     chat, uow_factory = official
     from domain.records import Project
+
     with uow_factory() as uow:
         other = uow.projects.add(Project(commune_id="tanger", title="Tanger"))
         uow.commit()

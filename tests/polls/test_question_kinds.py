@@ -1,4 +1,5 @@
 """Multi-answer and integer questions and skip logic in the pure poll domain."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,7 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from domain.polls import (
-    Question, check_questions, compare, poll_results, question_result, relevant_holds,
+    Question,
+    check_questions,
+    compare,
+    poll_results,
+    question_result,
+    relevant_holds,
 )
 from domain.records import Poll, Respondent, Response
 
@@ -21,8 +27,12 @@ def opt(value) -> dict:
 
 
 def multi(**kw) -> Question:
-    data = {"id": "services", "kind": "multi", "text": four("Services"),
-            "options": [opt("job"), opt("health"), opt("school")]}
+    data = {
+        "id": "services",
+        "kind": "multi",
+        "text": four("Services"),
+        "options": [opt("job"), opt("health"), opt("school")],
+    }
     return Question.model_validate({**data, **kw})
 
 
@@ -31,28 +41,33 @@ def integer(**kw) -> Question:
 
 
 def yes_no(qid="trained", **kw) -> Question:
-    return Question.model_validate({"id": qid, "kind": "yes_no", "text": four("Formé ?"),
-                                    "options": [opt("yes"), opt("no")], **kw})
+    return Question.model_validate(
+        {"id": qid, "kind": "yes_no", "text": four("Formé ?"), "options": [opt("yes"), opt("no")], **kw}
+    )
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"id": "m", "kind": "multi", "text": four("M")}, "needs options"),
-    ({"id": "m", "kind": "multi", "text": four("M"), "options": [opt("a b")]}, "without spaces"),
-    ({"id": "m", "kind": "multi", "text": four("M"), "options": [opt(1), opt(2)]}, "without spaces"),
-    ({"id": "n", "kind": "integer", "text": four("N"), "options": [opt("a")]}, "has no options"),
-    ({"id": "n", "kind": "integer", "text": four("N"), "min": 5, "max": 2}, "min is larger"),
-    ({"id": "n", "kind": "text", "text": four("N"), "min": 1}, "only an integer"),
-    ({"id": "n", "kind": "text", "text": four("N"), "relevant": "regex(${a}, 'x')"}, "not supported"),
-    ({"id": "n", "kind": "text", "text": four("N"), "relevant": "${n} = 'x'"}, "itself"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"id": "m", "kind": "multi", "text": four("M")}, "needs options"),
+        ({"id": "m", "kind": "multi", "text": four("M"), "options": [opt("a b")]}, "without spaces"),
+        ({"id": "m", "kind": "multi", "text": four("M"), "options": [opt(1), opt(2)]}, "without spaces"),
+        ({"id": "n", "kind": "integer", "text": four("N"), "options": [opt("a")]}, "has no options"),
+        ({"id": "n", "kind": "integer", "text": four("N"), "min": 5, "max": 2}, "min is larger"),
+        ({"id": "n", "kind": "text", "text": four("N"), "min": 1}, "only an integer"),
+        ({"id": "n", "kind": "text", "text": four("N"), "relevant": "regex(${a}, 'x')"}, "not supported"),
+        ({"id": "n", "kind": "text", "text": four("N"), "relevant": "${n} = 'x'"}, "itself"),
+    ],
+)
 def test_invalid_questions_are_refused(data, message):
     with pytest.raises(ValidationError, match=message):
         Question.model_validate(data)
 
 
 def test_skip_logic_may_only_read_earlier_questions():
-    later = Question.model_validate({"id": "q1", "kind": "text", "text": four("Q"),
-                                     "relevant": "${q2} = 'yes'"})
+    later = Question.model_validate(
+        {"id": "q1", "kind": "text", "text": four("Q"), "relevant": "${q2} = 'yes'"}
+    )
     with pytest.raises(ValueError, match="not an earlier question"):
         check_questions([later, yes_no("q2")])
     check_questions([yes_no("q2"), later])
@@ -79,7 +94,7 @@ def test_an_integer_answer_is_a_whole_number_in_range():
     assert isinstance(q.coerce("12"), int)
     for bad in (12.5, "12.5", "douze", -1, 61, True, None, [], "1e3"):
         assert q.coerce(bad) is None, bad
-    assert integer().coerce(-5) == -5 and integer().coerce(10 ** 12) is None
+    assert integer().coerce(-5) == -5 and integer().coerce(10**12) is None
 
 
 def test_relevant_conditions():
@@ -118,29 +133,44 @@ T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 
 def wave(poll_id: int, people: list[dict], wave_name="baseline", profiles=None):
-    qs = [yes_no(), multi(relevant="${trained} = 'yes'"),
-          integer(min=0, max=60, relevant="selected(${services}, 'job')")]
-    poll = Poll(id=poll_id, project_id=1, wave=wave_name, token=f"t{poll_id}",
-                questions=[q.model_dump() for q in qs])
+    qs = [
+        yes_no(),
+        multi(relevant="${trained} = 'yes'"),
+        integer(min=0, max=60, relevant="selected(${services}, 'job')"),
+    ]
+    poll = Poll(
+        id=poll_id, project_id=1, wave=wave_name, token=f"t{poll_id}", questions=[q.model_dump() for q in qs]
+    )
     respondents, responses = [], []
     for n, answers in enumerate(people):
         rid = poll_id * 100 + n
-        respondents.append(Respondent(id=rid, poll_id=poll_id, pseudonym=f"p{n}", consent=True,
-                                      consent_at=T0, completed_at=T0,
-                                      profile=(profiles or {}).get(n, {})))
+        respondents.append(
+            Respondent(
+                id=rid,
+                poll_id=poll_id,
+                pseudonym=f"p{n}",
+                consent=True,
+                consent_at=T0,
+                completed_at=T0,
+                profile=(profiles or {}).get(n, {}),
+            )
+        )
         responses += [Response(respondent_id=rid, question=k, value=v) for k, v in answers.items()]
     return poll, respondents, responses
 
 
 def test_skipped_by_the_condition_is_not_a_missing_answer():
-    poll, respondents, responses = wave(1, [
-        {"trained": "yes", "services": ["job"], "months": 10},
-        {"trained": "yes", "services": ["health"]},
-        {"trained": "yes", "services": None},  # asked, passed: a skip
-        {"trained": "no"},
-        # answered "yes" first, then went back and said "no": the stale answers do not count
-        {"trained": "no", "services": ["job", "school"], "months": 40},
-    ])
+    poll, respondents, responses = wave(
+        1,
+        [
+            {"trained": "yes", "services": ["job"], "months": 10},
+            {"trained": "yes", "services": ["health"]},
+            {"trained": "yes", "services": None},  # asked, passed: a skip
+            {"trained": "no"},
+            # answered "yes" first, then went back and said "no": the stale answers do not count
+            {"trained": "no", "services": ["job", "school"], "months": 40},
+        ],
+    )
     res = poll_results(poll, respondents, responses)
     by = {q.id: q for q in res.questions}
     assert by["trained"].n == 5

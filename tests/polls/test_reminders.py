@@ -1,6 +1,7 @@
 """Reminders to respondents who stopped half-way (`athar poll remind`): once each, with the
 question where they stopped, through the outbox, as a notice (WhatsApp's template outside the
 24-hour window); on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,15 @@ from tests.polls.helpers import make_project, make_short_poll, poll_dispatcher
 
 def _unsent(uow_factory, chat_id):
     from sqlalchemy import text
+
     with uow_factory() as uow:
-        rows = uow.session.execute(text(
-            "SELECT channel, payload FROM outbox WHERE chat_id = :c AND sent_at IS NULL "
-            "ORDER BY id"), {"c": chat_id}).all()
-    payloads = [(r.channel, r.payload if isinstance(r.payload, dict) else json.loads(r.payload))
-                for r in rows]
+        rows = uow.session.execute(
+            text("SELECT channel, payload FROM outbox WHERE chat_id = :c AND sent_at IS NULL ORDER BY id"),
+            {"c": chat_id},
+        ).all()
+    payloads = [
+        (r.channel, r.payload if isinstance(r.payload, dict) else json.loads(r.payload)) for r in rows
+    ]
     return [(channel, Reply.model_validate(p["reply"])) for channel, p in payloads]
 
 
@@ -38,6 +42,7 @@ def test_a_respondent_who_stopped_is_reminded_once_with_the_question(uow_factory
     console.press("lang:fr")
     console.press("pc:yes")
     from sqlalchemy import text
+
     with uow_factory() as uow:
         uow.session.execute(text("UPDATE outbox SET sent_at = created_at"))
         uow.commit()
@@ -72,8 +77,19 @@ def test_a_respondent_who_moved_on_is_not_reminded(uow_factory):
 
 def test_phone_numbers_are_read_in_international_form():
     from bot.poll_support import phone_numbers
-    lines = ["# a comment", "", "+212 600-000-001", "00212600000002", "212.600.000.003",
-             "(212) 600000004", "212600000001", "0600", "Amina", "2126000000011234567"]
+
+    lines = [
+        "# a comment",
+        "",
+        "+212 600-000-001",
+        "00212600000002",
+        "212.600.000.003",
+        "(212) 600000004",
+        "212600000001",
+        "0600",
+        "Amina",
+        "2126000000011234567",
+    ]
     numbers, bad = phone_numbers(lines)
     assert numbers == ["212600000001", "212600000002", "212600000003", "212600000004"]
     assert bad == ["0600", "Amina", "2126000000011234567"]

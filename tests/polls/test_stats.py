@@ -1,4 +1,5 @@
 """Pure statistics and poll rules, checked against values worked out by hand."""
+
 from __future__ import annotations
 
 import math
@@ -6,8 +7,17 @@ import math
 import pytest
 
 from domain.polls import (
-    GroupResult, Question, custom_question, disability_from_wg, mann_whitney_u, median,
-    pseudonym, sign_test, suppress, tag_story, wilcoxon_signed_rank,
+    GroupResult,
+    Question,
+    custom_question,
+    disability_from_wg,
+    mann_whitney_u,
+    median,
+    pseudonym,
+    sign_test,
+    suppress,
+    tag_story,
+    wilcoxon_signed_rank,
 )
 from knowledge.polls import load_question_bank
 
@@ -39,7 +49,7 @@ def test_wilcoxon_with_ties_uses_the_corrected_normal_approximation():
     # |d|: eight 1s (mid-rank 4.5) and two 2s (mid-rank 9.5)
     assert r.w_minus == pytest.approx(9.0) and r.w_plus == pytest.approx(46.0)
     n = 10
-    var = n * (n + 1) * (2 * n + 1) / 24 - ((8 ** 3 - 8) + (2 ** 3 - 2)) / 48
+    var = n * (n + 1) * (2 * n + 1) / 24 - ((8**3 - 8) + (2**3 - 2)) / 48
     z = (abs(46 - 27.5) - 0.5) / math.sqrt(var)
     assert r.p == pytest.approx(math.erfc(z / math.sqrt(2)))
 
@@ -60,16 +70,19 @@ def test_median():
 
 
 def test_suppression_hides_small_groups_and_one_more():
-    groups = [GroupResult(group="female", n=12, suppressed=False, median=4),
-              GroupResult(group="male", n=3, suppressed=False, median=2)]
+    groups = [
+        GroupResult(group="female", n=12, suppressed=False, median=4),
+        GroupResult(group="male", n=3, suppressed=False, median=2),
+    ]
     out = suppress(groups, 5)
     assert all(g.suppressed and g.n == 0 and g.median is None for g in out)
     three = [GroupResult(group=g, n=n, suppressed=False) for g, n in (("a", 2), ("b", 7), ("c", 9))]
     out = {g.group: g for g in suppress(three, 5)}
     assert out["a"].suppressed and out["b"].suppressed and not out["c"].suppressed
     assert out["c"].n == 9
-    fine = suppress([GroupResult(group="x", n=5, suppressed=False),
-                     GroupResult(group="y", n=6, suppressed=False)], 5)
+    fine = suppress(
+        [GroupResult(group="x", n=5, suppressed=False), GroupResult(group="y", n=6, suppressed=False)], 5
+    )
     assert not any(g.suppressed for g in fine)
 
 

@@ -1,6 +1,7 @@
 """Beneficiaries answering by typing, in every variant: skip, back, free answers mapped to the
 offered options, "don't know"; the poll's languages, and a custom question asked of its author in
 each of them (through the real dispatcher)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,12 @@ from tests.dialogues.helpers import registered_chat, text_of
 from tests.polls.helpers import make_poll, make_project, poll_dispatcher
 
 BANK = load_question_bank()
-SKIPS = {"fr": ["/skip", "passer", "Passer", "je passe"], "ar": ["تخطي", "التالي"],
-         "ary": ["دوز", "فوت"], "ary-Latn": ["dowz", "Dowz", "douz"]}
+SKIPS = {
+    "fr": ["/skip", "passer", "Passer", "je passe"],
+    "ar": ["تخطي", "التالي"],
+    "ary": ["دوز", "فوت"],
+    "ary-Latn": ["dowz", "Dowz", "douz"],
+}
 
 
 @pytest.fixture
@@ -53,12 +58,15 @@ def test_skip_by_typing_in_every_variant(setup, lang):
     assert set(answers(uf, poll).values()) == {None}  # skipped: seen, nothing answered
 
 
-@pytest.mark.parametrize("lang,sex,age,band", [
-    ("fr", "je suis une femme", "45 ans", "35-59"),
-    ("ar", "امرأة", "عمري 17 سنة", "15-17"),
-    ("ary", "أنا راجل", "عندي 23 عام", "18-24"),
-    ("ary-Latn", "ana mra", "62 3am", "60+"),
-])
+@pytest.mark.parametrize(
+    "lang,sex,age,band",
+    [
+        ("fr", "je suis une femme", "45 ans", "35-59"),
+        ("ar", "امرأة", "عمري 17 سنة", "15-17"),
+        ("ary", "أنا راجل", "عندي 23 عام", "18-24"),
+        ("ary-Latn", "ana mra", "62 3am", "60+"),
+    ],
+)
 def test_free_answers_are_mapped_to_the_options(setup, lang, sex, age, band):
     uf, d, pid, poll = setup
     chat = Chat(d, user=f"free-{lang}")
@@ -70,8 +78,10 @@ def test_free_answers_are_mapped_to_the_options(setup, lang, sex, age, band):
     assert got["age_band"] == band and got["sex"] in ("female", "male")
 
 
-@pytest.mark.parametrize("typed,value", [("beaucoup", 4), ("oui beaucoup", 4), ("bzaf bzaf", 5),
-                                         ("Bzaf", 4), ("un peu", 2), ("tout à fait", 5)])
+@pytest.mark.parametrize(
+    "typed,value",
+    [("beaucoup", 4), ("oui beaucoup", 4), ("bzaf bzaf", 5), ("Bzaf", 4), ("un peu", 2), ("tout à fait", 5)],
+)
 def test_a_scale_answered_in_words(setup, typed, value):
     uf, d, pid, poll = setup
     chat = Chat(d, user="scale")
@@ -82,8 +92,9 @@ def test_a_scale_answered_in_words(setup, typed, value):
     assert answers(uf, poll)["relations"] == value
 
 
-@pytest.mark.parametrize("typed", ["pas beaucoup", "ma bzafch", "ماشي بزاف", "beaucoup ou un peu",
-                                   "je dirais 3 ou 4", "bof"])
+@pytest.mark.parametrize(
+    "typed", ["pas beaucoup", "ma bzafch", "ماشي بزاف", "beaucoup ou un peu", "je dirais 3 ou 4", "bof"]
+)
 def test_an_unclear_answer_is_asked_again(setup, typed):
     uf, d, pid, poll = setup
     chat = Chat(d, user="unclear")
@@ -95,22 +106,32 @@ def test_an_unclear_answer_is_asked_again(setup, typed):
     assert "relations" not in answers(uf, poll)
 
 
-@pytest.mark.parametrize("lang,dk", [("fr", "je ne sais pas"), ("ar", "لا أعرف"),
-                                     ("ary", "ما عرفتش"), ("ary-Latn", "ma3reftch")])
+@pytest.mark.parametrize(
+    "lang,dk", [("fr", "je ne sais pas"), ("ar", "لا أعرف"), ("ary", "ما عرفتش"), ("ary-Latn", "ma3reftch")]
+)
 def test_dont_know(sqlite_uow_factory, lang, dk):
-    """"Don't know" picks such an option where there is one; elsewhere it says how to pass."""
+    """ "Don't know" picks such an option where there is one; elsewhere it says how to pass."""
     uf = sqlite_uow_factory
     d = poll_dispatcher(uf)
     pid = make_project(uf)
     four = {"fr": "Ne sait pas", "ar": "لا أعرف", "ary": "ما عرفتش", "ary-Latn": "Ma 3reftch"}
     yes = {"fr": "Oui", "ar": "نعم", "ary": "إيه", "ary-Latn": "Ah"}
     no = {"fr": "Non", "ar": "لا", "ary": "لا", "ary-Latn": "La"}
-    asked = Question(id="heard", kind="choice", text={"fr": "Avez-vous entendu parler du projet ?",
-                                                       "ar": "هل سمعت بالمشروع؟",
-                                                       "ary": "واش سمعتي بالمشروع؟",
-                                                       "ary-Latn": "Wach sme3ti b lmachrou3?"},
-                     options=[{"value": "yes", "label": yes}, {"value": "no", "label": no},
-                              {"value": "dk", "label": four}])
+    asked = Question(
+        id="heard",
+        kind="choice",
+        text={
+            "fr": "Avez-vous entendu parler du projet ?",
+            "ar": "هل سمعت بالمشروع؟",
+            "ary": "واش سمعتي بالمشروع؟",
+            "ary-Latn": "Wach sme3ti b lmachrou3?",
+        },
+        options=[
+            {"value": "yes", "label": yes},
+            {"value": "no", "label": no},
+            {"value": "dk", "label": four},
+        ],
+    )
     with uf() as uow:
         poll = create_poll(uow, BANK, uow.projects.get(pid), "baseline", [], custom=[asked])
         uow.commit()
@@ -147,12 +168,14 @@ def test_the_language_list_keeps_its_order(setup):
 
 # -- the officials' side: the poll's languages and a custom question in each ----------------------
 
+
 def test_a_custom_question_is_asked_of_its_author_in_the_polls_languages(sqlite_uow_factory):
     uf = sqlite_uow_factory
     pid = make_project(uf)
     official = registered_chat(uf, lang="fr")
     poll_dispatcher(uf)  # the same services as the official's dispatcher needs
     from bot.poll_support import install
+
     install(official.dispatcher.services, None, "sqlite://", key=b"k")
     official.press("menu:poll")
     official.press("pa:new")
@@ -164,11 +187,16 @@ def test_a_custom_question_is_asked_of_its_author_in_the_polls_languages(sqlite_
     official.press("pl:ary-Latn")
     official.press("pl:done")
     r = official.say("Le terrain est-il bien entretenu ?")
-    assert text_of("polls.official.ask_translation", "fr", language=text_of("langname.ary", "fr"),
-                   text="Le terrain est-il bien entretenu ?") in Chat.text(r)
+    assert text_of(
+        "polls.official.ask_translation",
+        "fr",
+        language=text_of("langname.ary", "fr"),
+        text="Le terrain est-il bien entretenu ?",
+    ) in Chat.text(r)
     r = official.say("wach terrain m9adem?")  # Darija in Latin letters where Arabic script is asked
-    assert text_of("polls.official.translation_script", "fr",
-                   language=text_of("langname.ary", "fr")) in Chat.text(r)
+    assert text_of(
+        "polls.official.translation_script", "fr", language=text_of("langname.ary", "fr")
+    ) in Chat.text(r)
     r = official.say("واش التيران منقي ومصون؟")
     text = Chat.text(r)
     assert "Français: Le terrain est-il bien entretenu ?" in text
@@ -178,8 +206,7 @@ def test_a_custom_question_is_asked_of_its_author_in_the_polls_languages(sqlite_
         (poll,) = uow.polls.list(pid)
     assert poll.languages == ["fr", "ary"]
     custom = next(q for q in questions_of(poll) if q.id == "custom_1")
-    assert custom.text == {"fr": "Le terrain est-il bien entretenu ?",
-                           "ary": "واش التيران منقي ومصون؟"}
+    assert custom.text == {"fr": "Le terrain est-il bien entretenu ?", "ary": "واش التيران منقي ومصون؟"}
     # a respondent sees only the poll's languages, in the usual order, and the question in Darija
     d = poll_dispatcher(uf)
     chat = Chat(d, user="resp")
@@ -197,8 +224,9 @@ def test_a_custom_question_is_asked_of_its_author_in_the_polls_languages(sqlite_
 def test_a_question_missing_in_the_respondents_language_says_so(sqlite_uow_factory):
     uf = sqlite_uow_factory
     pid = make_project(uf)
-    only_fr = Question(id="custom_1", kind="yes_no", text={"fr": "Le terrain est-il propre ?"},
-                       options=BANK.scales["yes_no"])
+    only_fr = Question(
+        id="custom_1", kind="yes_no", text={"fr": "Le terrain est-il propre ?"}, options=BANK.scales["yes_no"]
+    )
     with uf() as uow:
         poll = create_poll(uow, BANK, uow.projects.get(pid), "baseline", [], custom=[only_fr])
         uow.commit()
@@ -227,22 +255,34 @@ def test_a_poll_in_one_language_asks_no_language(sqlite_uow_factory):
     assert text_of("polls.consent_question", "ary") in Chat.text(r)
 
 
-@pytest.mark.parametrize("qid,typed,lang,want", [
-    ("age_band", "45 ans", "fr", "35-59"), ("age_band", "j'ai 15 ans", "fr", "15-17"),
-    ("age_band", "١٨", "ar", "18-24"), ("age_band", "12 ans", "fr", None),  # no band for 12
-    ("age_band", "vingt ans", "fr", None),  # words: the NLU's number, not guessed here
-    ("age_band", "3ndi 45 3am", "ary-Latn", "35-59"),  # the 3 of "3ndi" is a letter
-    ("age_band", "j'ai 45ans", "fr", "35-59"), ("age_band", "3omri 17", "ary-Latn", "15-17"),
-    ("sex", "je suis un homme", "fr", "male"), ("sex", "أنا امرأة", "ar", "female"),
-    ("sex", "mra w rajel", "ary-Latn", None),  # two options named: not clear
-    ("relations", "bzaf bzaf", "ary-Latn", 5), ("relations", "ماشي بزاف", "ary", None),
-    ("relations", "pas beaucoup", "fr", None), ("relations", "ma kaynach bzaf", "ary-Latn", None),
-    ("relations", "beaucoup beaucoup", "fr", 4), ("relations", "la", "fr", None),
-    # a part of one option's label only (seen in `athar chat`: "bzaf" at a frequency was refused)
-    ("contacts", "bzaf", "ary-Latn", 4), ("contacts", "بزاف", "ary", 4),
-    ("contacts", "ma bzafch", "ary-Latn", None), ("contacts", "merra", "ary-Latn", 3),
-    ("contacts", "de", "fr", None),
-])
+@pytest.mark.parametrize(
+    "qid,typed,lang,want",
+    [
+        ("age_band", "45 ans", "fr", "35-59"),
+        ("age_band", "j'ai 15 ans", "fr", "15-17"),
+        ("age_band", "١٨", "ar", "18-24"),
+        ("age_band", "12 ans", "fr", None),  # no band for 12
+        ("age_band", "vingt ans", "fr", None),  # words: the NLU's number, not guessed here
+        ("age_band", "3ndi 45 3am", "ary-Latn", "35-59"),  # the 3 of "3ndi" is a letter
+        ("age_band", "j'ai 45ans", "fr", "35-59"),
+        ("age_band", "3omri 17", "ary-Latn", "15-17"),
+        ("sex", "je suis un homme", "fr", "male"),
+        ("sex", "أنا امرأة", "ar", "female"),
+        ("sex", "mra w rajel", "ary-Latn", None),  # two options named: not clear
+        ("relations", "bzaf bzaf", "ary-Latn", 5),
+        ("relations", "ماشي بزاف", "ary", None),
+        ("relations", "pas beaucoup", "fr", None),
+        ("relations", "ma kaynach bzaf", "ary-Latn", None),
+        ("relations", "beaucoup beaucoup", "fr", 4),
+        ("relations", "la", "fr", None),
+        # a part of one option's label only (seen in `athar chat`: "bzaf" at a frequency was refused)
+        ("contacts", "bzaf", "ary-Latn", 4),
+        ("contacts", "بزاف", "ary", 4),
+        ("contacts", "ma bzafch", "ary-Latn", None),
+        ("contacts", "merra", "ary-Latn", 3),
+        ("contacts", "de", "fr", None),
+    ],
+)
 def test_match_free_table(qid, typed, lang, want):
     q = next(q for q in BANK.build() if q.id == qid)
     assert q.match_free(typed, lang) == want
@@ -251,7 +291,7 @@ def test_match_free_table(qid, typed, lang, want):
 
 
 def test_the_washington_group_items_read_the_right_way_in_darija():
-    """"Making yourself understood": others understand you, not you them (issue 12)."""
+    """ "Making yourself understood": others understand you, not you them (issue 12)."""
     talk = next(q for q in BANK.module_questions("wg") if q.id == "wg_talk")
     assert talk.text["ary"] == "باش الناس يفهموك ملي كتهضر:"
     assert talk.text["ary-Latn"] == "Bach nnas yfhmok mli kathder:"

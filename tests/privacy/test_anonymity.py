@@ -10,6 +10,7 @@ channels do (storage.delivery.DeliveryStore.finish), and then:
 - the beneficiary's chat id is nowhere in the database but in its own conversation row;
 - media sent before consent left no story and no audit row.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,8 +43,11 @@ class Driver:
         self.d, self.store, self.chat = dispatcher, store, chat
 
     def send(self, **kw) -> str:
-        out = self.d.handle(Incoming(channel="telegram", chat_id=self.chat, user_ref=self.chat,
-                                     message_id=f"u-{next(_ids)}", **kw))
+        out = self.d.handle(
+            Incoming(
+                channel="telegram", chat_id=self.chat, user_ref=self.chat, message_id=f"u-{next(_ids)}", **kw
+            )
+        )
         self.store.finish("telegram", [(None, out.outbox_ids)])
         return "\n".join(r.text for r in out.replies)
 
@@ -64,8 +68,11 @@ def _within(engine, a: str, b: str, seconds: float = 2.0) -> str:
 
 def _dump(engine) -> dict[str, list[dict]]:
     with engine.connect() as conn:
-        return {t: [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{t}"'))]
-                for t in inspect(engine).get_table_names() if t != "alembic_version"}
+        return {
+            t: [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{t}"'))]
+            for t in inspect(engine).get_table_names()
+            if t != "alembic_version"
+        }
 
 
 def test_no_join_links_a_beneficiary_chat_to_its_answers(db):
@@ -104,23 +111,39 @@ def test_no_join_links_a_beneficiary_chat_to_its_answers(db):
         answered = conn.execute(text("SELECT count(*) FROM responses")).scalar()
         assert answered == len(questions_of(poll))
         # the join that worked, on answers and on completion
-        by_answer = conn.execute(text(
-            "SELECT DISTINCT o.chat_id FROM outbox o JOIN responses r ON "
-            + within("o.created_at", "r.answered_at"))).all()
-        by_respondent = conn.execute(text(
-            "SELECT DISTINCT o.chat_id FROM outbox o JOIN respondents r ON "
-            + within("o.created_at", "r.completed_at") + " OR "
-            + within("o.created_at", "r.consent_at"))).all()
-        by_story = conn.execute(text(
-            "SELECT DISTINCT o.chat_id FROM outbox o JOIN stories s ON "
-            + within("o.created_at", "s.created_at") + " WHERE s.respondent_id IS NOT NULL")).all()
-        by_audit = conn.execute(text(
-            "SELECT DISTINCT a.id FROM audit_log a JOIN responses r ON "
-            + within("a.at", "r.answered_at"))).all()
+        by_answer = conn.execute(
+            text(
+                "SELECT DISTINCT o.chat_id FROM outbox o JOIN responses r ON "
+                + within("o.created_at", "r.answered_at")
+            )
+        ).all()
+        by_respondent = conn.execute(
+            text(
+                "SELECT DISTINCT o.chat_id FROM outbox o JOIN respondents r ON "
+                + within("o.created_at", "r.completed_at")
+                + " OR "
+                + within("o.created_at", "r.consent_at")
+            )
+        ).all()
+        by_story = conn.execute(
+            text(
+                "SELECT DISTINCT o.chat_id FROM outbox o JOIN stories s ON "
+                + within("o.created_at", "s.created_at")
+                + " WHERE s.respondent_id IS NOT NULL"
+            )
+        ).all()
+        by_audit = conn.execute(
+            text(
+                "SELECT DISTINCT a.id FROM audit_log a JOIN responses r ON " + within("a.at", "r.answered_at")
+            )
+        ).all()
         # the control: the same kind of join finds the official through their registration
-        control = conn.execute(text(
-            "SELECT DISTINCT o.chat_id FROM outbox o JOIN users u ON "
-            + within("o.created_at", "u.created_at"))).all()
+        control = conn.execute(
+            text(
+                "SELECT DISTINCT o.chat_id FROM outbox o JOIN users u ON "
+                + within("o.created_at", "u.created_at")
+            )
+        ).all()
         times = conn.execute(select(OutboxRow.chat_id)).scalars().all()
     assert (by_answer, by_respondent, by_story, by_audit) == ([], [], [], [])
     assert [r[0] for r in control] == [OFFICIAL]
@@ -143,7 +166,8 @@ def test_no_join_links_a_beneficiary_chat_to_its_answers(db):
     with uow_factory() as uow:
         [resp] = uow.respondents.list(poll.id)
         moments = [resp.consent_at, resp.completed_at] + [
-            r.answered_at for r in uow.responses.for_respondent(resp.id)]
+            r.answered_at for r in uow.responses.for_respondent(resp.id)
+        ]
     assert all(m.astimezone(timezone.utc).time().isoformat() == "00:00:00" for m in moments)
 
 
@@ -151,13 +175,15 @@ def test_private_items_leave_no_row_once_sent_or_given_up(db):
     engine, uow_factory = db
     store = DeliveryStore(engine)
     with uow_factory() as uow:
-        a, b, c, d = uow.outbox.add_many([
-            OutboxItem(channel="telegram", chat_id=CHAT, payload={"n": i}, private=p)
-            for i, p in ((1, True), (2, True), (3, True), (4, False))])
+        a, b, c, d = uow.outbox.add_many(
+            [
+                OutboxItem(channel="telegram", chat_id=CHAT, payload={"n": i}, private=p)
+                for i, p in ((1, True), (2, True), (3, True), (4, False))
+            ]
+        )
         uow.commit()
     with engine.connect() as conn:  # while unsent the chat id is needed to send it
-        assert conn.execute(select(OutboxRow.chat_id).where(OutboxRow.private)).all() \
-            == [(CHAT,)] * 3
+        assert conn.execute(select(OutboxRow.chat_id).where(OutboxRow.private)).all() == [(CHAT,)] * 3
     store.finish("telegram", [(None, [a.id, d.id])])
     store.give_up([b.id])
     with uow_factory() as uow:
@@ -175,20 +201,22 @@ def test_private_whatsapp_items_wait_for_their_delivery_status(db):
 
     from domain.records import utcnow
     from storage.whatsapp import WhatsAppStore
+
     engine, uow_factory = db
     store, wa = DeliveryStore(engine), WhatsAppStore(engine)
     with uow_factory() as uow:
-        a, b, c = uow.outbox.add_many([
-            OutboxItem(channel="whatsapp", chat_id="212600000001", payload={"n": i},
-                       private=True) for i in range(3)])
+        a, b, c = uow.outbox.add_many(
+            [
+                OutboxItem(channel="whatsapp", chat_id="212600000001", payload={"n": i}, private=True)
+                for i in range(3)
+            ]
+        )
         uow.commit()
     store.finish("whatsapp", [(None, [a.id, b.id, c.id])])
     wa.sent([("wamid.A", "212600000001", a.id), ("wamid.B", "212600000001", b.id)])
-    wa.statuses([("wamid.A", "212600000001", "delivered", None),
-                 ("wamid.B", "212600000001", "sent", None)])
+    wa.statuses([("wamid.A", "212600000001", "delivered", None), ("wamid.B", "212600000001", "sent", None)])
     with engine.connect() as conn:
-        assert conn.execute(select(OutboxRow.id).order_by(OutboxRow.id)).scalars().all() \
-            == [b.id, c.id]
+        assert conn.execute(select(OutboxRow.id).order_by(OutboxRow.id)).scalars().all() == [b.id, c.id]
     with uow_factory() as uow:  # a day later the housekeeping forgets them anyway
         assert uow.outbox.prune(utcnow() - timedelta(days=30), private_before=utcnow()) == 2
         uow.commit()

@@ -1,4 +1,5 @@
 """domain.privacy.mask_identifiers: the one masking function of stories and exports."""
+
 from __future__ import annotations
 
 import pytest
@@ -100,10 +101,13 @@ def test_none_and_empty():
 
 def test_day_of_keeps_only_the_utc_day():
     from datetime import datetime, timedelta, timezone
+
     casa = timezone(timedelta(hours=1))
-    assert day_of(datetime(2026, 3, 1, 0, 30, 12, 345, tzinfo=casa)) == \
-        datetime(2026, 2, 28, tzinfo=timezone.utc)
-    assert day_of(datetime(2026, 3, 1, 23, 59, tzinfo=timezone.utc)) == \
-        datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert day_of(datetime(2026, 3, 1, 0, 30, 12, 345, tzinfo=casa)) == datetime(
+        2026, 2, 28, tzinfo=timezone.utc
+    )
+    assert day_of(datetime(2026, 3, 1, 23, 59, tzinfo=timezone.utc)) == datetime(
+        2026, 3, 1, tzinfo=timezone.utc
+    )
     with pytest.raises(ValueError):
         day_of(datetime(2026, 3, 1))

@@ -3,6 +3,7 @@ masked when the story is stored (domain.privacy.mask_identifiers, by the Story r
 validator), the respondent is told before writing not to name anyone (in their language), and
 every export of the results carries only the masked text: `poll results --json` (which prints
 the stored text as it is), CSV, XLSX and FLOIP."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,11 @@ from tests.exports.readback import xlsx_text
 from tests.polls.helpers import make_poll, make_project, poll_dispatcher
 from tests.polls.test_cli import cli  # noqa: F401 - the fixture: a SQLite file and the CLI
 
-STORY = ("Grâce à l'atelier j'ai trouvé un emploi. Appelez-moi au 06 12 34 56 78 ou au "
-         "+212 661-223344, écrivez à amina.b@gmail.com (CIN AB123456, @amina_b).")
-SECRETS = ("06 12 34 56 78", "661-223344", "223344", "amina.b@gmail.com", "gmail",
-           "AB123456", "@amina_b")
+STORY = (
+    "Grâce à l'atelier j'ai trouvé un emploi. Appelez-moi au 06 12 34 56 78 ou au "
+    "+212 661-223344, écrivez à amina.b@gmail.com (CIN AB123456, @amina_b)."
+)
+SECRETS = ("06 12 34 56 78", "661-223344", "223344", "amina.b@gmail.com", "gmail", "AB123456", "@amina_b")
 
 
 def _clean(text: str) -> None:
@@ -66,15 +68,17 @@ def test_stories_are_masked_when_stored_and_in_every_export(cli, capsys, tmp_pat
     _clean(capsys.readouterr().out)
     for fmt, ext in (("csv", "csv"), ("xlsx", "xlsx"), ("floip", "zip")):
         path = tmp_path / f"results.{ext}"
-        assert main(["export", "results", "--poll", str(poll.id), "--format", fmt,
-                     "-o", str(path)]) == 0, fmt
+        assert main(["export", "results", "--poll", str(poll.id), "--format", fmt, "-o", str(path)]) == 0, fmt
         if ext == "xlsx":
             text = xlsx_text(path)
         elif ext == "zip":
             with zipfile.ZipFile(path) as z:  # JSON files: read as data (escapes undone)
-                text = "\n".join(json.dumps(json.loads(z.read(n)), ensure_ascii=False)
-                                 if n.endswith(".json") else z.read(n).decode("utf-8")
-                                 for n in z.namelist())
+                text = "\n".join(
+                    json.dumps(json.loads(z.read(n)), ensure_ascii=False)
+                    if n.endswith(".json")
+                    else z.read(n).decode("utf-8")
+                    for n in z.namelist()
+                )
         else:
             text = path.read_text(encoding="utf-8-sig")
         _clean(text)

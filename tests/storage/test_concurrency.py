@@ -1,5 +1,6 @@
 """Reliability under concurrency (DESIGN §3): a message delivered twice is handled once; two
 messages of one chat at the same time leave a consistent state. Real threads, real databases."""
+
 from __future__ import annotations
 
 import threading
@@ -79,6 +80,7 @@ def test_conversation_lock_blocks_the_second_until_commit(uow_factory):
 
 def test_first_lock_of_a_new_chat_by_two_workers(uow_factory):
     """Both create-if-missing at once: no duplicate-key error, one row."""
+
     def worker(i):
         with uow_factory() as uow:
             rec = uow.conversations.lock("telegram", "fresh")
@@ -94,6 +96,7 @@ def test_first_lock_of_a_new_chat_by_two_workers(uow_factory):
 def test_duplicate_delivery_at_the_same_time_is_handled_once(uow_factory):
     """The same message id delivered to two workers at once: exactly one sees it as new."""
     for n in range(10):
+
         def worker(_i, n=n):
             with uow_factory() as uow:
                 new = uow.inbox.record("telegram", f"msg-{n}")
@@ -113,6 +116,7 @@ def test_response_upsert_race(uow_factory):
         uow.commit()
     n = 4
     for q in range(5):
+
         def worker(i, q=q):
             with uow_factory() as uow:
                 r = uow.responses.upsert(Response(respondent_id=resp.id, question=f"q{q}", value=i))
@@ -149,8 +153,13 @@ def test_concurrent_saves_of_one_project_leave_one_whole_version(uow_factory):
     """Two officials edit the same project at once, each removing a different effect and adding
     one: no error, and the stored project is exactly one of the two versions (last wins)."""
     with uow_factory() as uow:
-        base = uow.projects.add(Project(commune_id="x", title="t", effects=[
-            Effect(statement=f"e{i}", indicators=[Indicator(label=f"i{i}")]) for i in range(4)]))
+        base = uow.projects.add(
+            Project(
+                commune_id="x",
+                title="t",
+                effects=[Effect(statement=f"e{i}", indicators=[Indicator(label=f"i{i}")]) for i in range(4)],
+            )
+        )
         uow.commit()
 
     def editor(i):

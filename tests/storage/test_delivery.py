@@ -1,5 +1,6 @@
 """The delivery runtime's SQL (storage/delivery.py): recording updates once (a bad one apart, as a
 dead letter), claiming outbox items once, holding and releasing them, the SQLite gate."""
+
 from __future__ import annotations
 
 import threading
@@ -13,6 +14,7 @@ from storage.delivery import GAVE_UP, HELD, DeliveryStore, Gate, is_transient
 
 def _store(url):
     from storage.db import make_engine
+
     engine = make_engine(url)
     return engine, DeliveryStore(engine)
 
@@ -35,6 +37,7 @@ def test_an_update_is_recorded_once_and_claims_are_exclusive(db_url):
     assert (dead["external_id"], dead["stage"], dead["attempts"]) == ("1", "handle", 3)
     assert dead["error"] == "RuntimeError: a bug" and '"update_id": 1' in dead["payload"]
     from storage.db import make_uow_factory
+
     with make_uow_factory(engine)() as uow:
         uow.outbox.add(OutboxItem(channel="telegram", chat_id="5", payload={}))
         uow.commit()
@@ -49,10 +52,10 @@ def test_concurrent_sweepers_never_claim_the_same_item(db_url):
     """Several workers sweeping at once: each unsent item is claimed by exactly one of them."""
     from concurrent.futures import ThreadPoolExecutor
     from storage.db import make_uow_factory
+
     engine, store = _store(db_url)
     with make_uow_factory(engine)() as uow:
-        uow.outbox.add_many([OutboxItem(channel="telegram", chat_id=str(i), payload={})
-                             for i in range(20)])
+        uow.outbox.add_many([OutboxItem(channel="telegram", chat_id=str(i), payload={}) for i in range(20)])
         uow.commit()
     due = store.due("telegram")
     barrier = threading.Barrier(4)
@@ -60,6 +63,7 @@ def test_concurrent_sweepers_never_claim_the_same_item(db_url):
     def sweeper(_):
         barrier.wait(10)
         return [item.id for item in due if store.claim(item)]
+
     with ThreadPoolExecutor(max_workers=4) as pool:
         claimed = [i for ids in pool.map(sweeper, range(4)) for i in ids]
     assert sorted(claimed) == sorted(item.id for item in due)
@@ -71,14 +75,17 @@ def test_a_batch_is_recorded_in_one_go_and_finished_in_one_go(db_url):
     p = {str(i): {"update_id": i, "message": {"chat": {"id": i % 3}}} for i in range(1, 8)}
     assert store.record("telegram", [("1", "1", p["1"]), ("2", "2", p["2"])]) == [True, True]
     # already recorded, new, the same new one twice in the batch, new
-    assert store.record("telegram", [("2", "2", p["2"]), ("3", "0", p["3"]), ("4", "1", p["4"]),
-                                     ("3", "0", p["3"]), ("5", "2", p["5"])]) == \
-        [False, True, True, False, True]
+    assert store.record(
+        "telegram",
+        [("2", "2", p["2"]), ("3", "0", p["3"]), ("4", "1", p["4"]), ("3", "0", p["3"]), ("5", "2", p["5"])],
+    ) == [False, True, True, False, True]
     assert _payloads(store) == [p[k] for k in "12345"]
     from storage.db import make_uow_factory
+
     with make_uow_factory(engine)() as uow:
-        a, b, c = uow.outbox.add_many([OutboxItem(channel="telegram", chat_id="1", payload={})
-                                       for _ in range(3)])
+        a, b, c = uow.outbox.add_many(
+            [OutboxItem(channel="telegram", chat_id="1", payload={}) for _ in range(3)]
+        )
         uow.commit()
     assert store.finish("telegram", [("1", [a.id, b.id]), ("4", []), (None, [c.id])]) == [None] * 3
     assert _payloads(store) == [p[k] for k in "235"]
@@ -105,6 +112,7 @@ def test_the_gate_lets_recording_go_first(sqlite_db_url):
         waiting.append("record")
         with gate.first():
             order.append("record")
+
     threads = [threading.Thread(target=ordinary, args=(f"t{i}",)) for i in range(3)]
     for t in threads:
         t.start()
@@ -115,6 +123,7 @@ def test_the_gate_lets_recording_go_first(sqlite_db_url):
     while len(waiting) < 4:
         pass
     import time
+
     deadline = time.monotonic() + 10
     while gate._urgent == 0 and time.monotonic() < deadline:  # the recorder is waiting
         time.sleep(0.01)
@@ -131,6 +140,7 @@ def test_the_gate_is_a_no_op_on_postgres():
     class E:
         class dialect:
             name = "postgresql"
+
     gate = Gate(E)
     assert not gate.enabled
     with gate, gate.first():
@@ -152,10 +162,11 @@ def test_a_bad_item_is_recorded_apart_and_the_others_go_in(db_url, monkeypatch):
         if any(p is poison for _, _, p in items):
             raise ValueError("the database refuses this payload")
         return insert(channel, items)
+
     monkeypatch.setattr(store, "_insert", refusing)
-    assert store.record("telegram", [("1", "1", good[0]), ("3", "3", poison),
-                                     ("2", "2", good[1]), ("2", "2", good[1])]) == \
-        [True, None, True, False]
+    assert store.record(
+        "telegram", [("1", "1", good[0]), ("3", "3", poison), ("2", "2", good[1]), ("2", "2", good[1])]
+    ) == [True, None, True, False]
     assert _payloads(store) == good
     (dead,) = store.dead_letters()
     assert (dead["external_id"], dead["stage"]) == ("3", "record")
@@ -163,6 +174,7 @@ def test_a_bad_item_is_recorded_apart_and_the_others_go_in(db_url, monkeypatch):
 
     def away(channel, items):
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
     monkeypatch.setattr(store, "_insert", away)
     with pytest.raises(OperationalError):
         store.record("telegram", [("4", "4", {"update_id": 4}), ("5", "5", {"update_id": 5})])
@@ -174,9 +186,8 @@ def test_dead_letters_keep_any_payload_as_text(db_url):
     """NUL, lone surrogates, NaN, raw bytes that are not UTF-8: kept as ASCII text, on both
     databases (PostgreSQL refuses NUL in text and JSONB)."""
     engine, store = _store(db_url)
-    store.dead_letter("telegram", None, "record", {"t": "a\x00b\ud800c", "n": float("nan")},
-                      "unstorable")
-    store.dead_letter("telegram", "9", "record", b"\xff\xfe{\"update_id\": 9, \x00", "unreadable")
+    store.dead_letter("telegram", None, "record", {"t": "a\x00b\ud800c", "n": float("nan")}, "unstorable")
+    store.dead_letter("telegram", "9", "record", b'\xff\xfe{"update_id": 9, \x00', "unreadable")
     texts = [d["payload"] for d in store.dead_letters()]
     assert all(t.isascii() and "\x00" not in t for t in texts)
     assert "\\xff" in texts[0] and "\\u0000" in texts[1] and "NaN" in texts[1]
@@ -197,19 +208,22 @@ def test_the_error_reply_goes_in_the_same_transaction_as_the_dead_letter(db_url)
 
 def test_held_items_wait_for_their_chat_and_given_up_ones_never_go(db_url):
     from storage.db import make_uow_factory
+
     engine, store = _store(db_url)
     with make_uow_factory(engine)() as uow:
-        a, b, c, d = uow.outbox.add_many([
-            OutboxItem(channel="whatsapp", chat_id=chat, payload={"n": n})
-            for n, chat in enumerate(["212600", "212600", "212700", "212600"])])
+        a, b, c, d = uow.outbox.add_many(
+            [
+                OutboxItem(channel="whatsapp", chat_id=chat, payload={"n": n})
+                for n, chat in enumerate(["212600", "212600", "212700", "212600"])
+            ]
+        )
         uow.commit()
     store.hold([a.id, b.id])
     store.give_up([c.id])
     assert [i.id for i in store.due("whatsapp")] == [d.id]  # the sweep skips them
     assert store.release("whatsapp", "212700") == []  # given up is not held
     released = store.release("whatsapp", "212600")
-    assert [(i.id, i.payload, i.attempts) for i in released] == [(a.id, {"n": 0}, 0),
-                                                                  (b.id, {"n": 1}, 0)]
+    assert [(i.id, i.payload, i.attempts) for i in released] == [(a.id, {"n": 0}, 0), (b.id, {"n": 1}, 0)]
     assert [i.id for i in store.due("whatsapp")] == [a.id, b.id, d.id]
     assert store.release("whatsapp", "212600") == []
     with engine.connect() as conn:
@@ -220,6 +234,7 @@ def test_held_items_wait_for_their_chat_and_given_up_ones_never_go(db_url):
 
 def test_which_database_errors_are_transient(sqlite_db_url):
     from sqlalchemy.exc import IntegrityError, ProgrammingError
+
     assert is_transient(OperationalError("SELECT 1", {}, Exception("database is locked")))
     assert not is_transient(IntegrityError("INSERT", {}, Exception("unique")))
     assert not is_transient(ProgrammingError("SELECT", {}, Exception("syntax")))

@@ -1,4 +1,5 @@
 """The project aggregate: add, get, save (children added, changed, removed, moved), delete."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,48 +7,84 @@ from datetime import date
 from sqlalchemy import func, select
 
 from domain.records import (
-    Effect, Indicator, Measurement, Poll, Project, Respondent, Response, Stakeholder, Story,
+    Effect,
+    Indicator,
+    Measurement,
+    Poll,
+    Project,
+    Respondent,
+    Response,
+    Stakeholder,
+    Story,
     TargetPublic,
 )
 from storage.tables import (
-    EffectRow, IndicatorRow, MeasurementRow, PollRow, RespondentRow, ResponseRow, StakeholderRow,
-    StoryRow, TargetPublicRow,
+    EffectRow,
+    IndicatorRow,
+    MeasurementRow,
+    PollRow,
+    RespondentRow,
+    ResponseRow,
+    StakeholderRow,
+    StoryRow,
+    TargetPublicRow,
 )
 
 
 def _full_project() -> Project:
     return Project(
-        commune_id="ait_baha", title="Espace jeunes", problem="Peu de lieux pour les jeunes",
-        activities=["ateliers", "sorties"], period_start=date(2026, 1, 1),
-        publics=[TargetPublic(category="youth", detail="15-24 ans", expected_number=120),
-                 TargetPublic(category="women")],
-        stakeholders=[Stakeholder(group="families", kind="indirect", how_affected="temps libre",
-                                  polarity="positive"),
-                      Stakeholder(group="non_selected_peers", polarity="negative")],
+        commune_id="ait_baha",
+        title="Espace jeunes",
+        problem="Peu de lieux pour les jeunes",
+        activities=["ateliers", "sorties"],
+        period_start=date(2026, 1, 1),
+        publics=[
+            TargetPublic(category="youth", detail="15-24 ans", expected_number=120),
+            TargetPublic(category="women"),
+        ],
+        stakeholders=[
+            Stakeholder(group="families", kind="indirect", how_affected="temps libre", polarity="positive"),
+            Stakeholder(group="non_selected_peers", polarity="negative"),
+        ],
         effects=[
-            Effect(statement="Les jeunes se sentent plus en confiance", domain="wellbeing",
-                   indicators=[
-                       Indicator(label="% de jeunes confiants", unit="%", baseline_value=20,
-                                 target_value=50, target_date=date(2027, 6, 30),
-                                 disaggregation=["sex", "age_band"],
-                                 measurements=[Measurement(period="2026-S1", value=25.5,
-                                                           disaggregated={"f": 30, "m": 21})]),
-                       Indicator(label="Nombre de visites", unit="visites"),
-                   ]),
-            Effect(statement="Tension avec les non-sélectionnés", expected=False,
-                   polarity="negative", party="non_selected_peers"),
+            Effect(
+                statement="Les jeunes se sentent plus en confiance",
+                domain="wellbeing",
+                indicators=[
+                    Indicator(
+                        label="% de jeunes confiants",
+                        unit="%",
+                        baseline_value=20,
+                        target_value=50,
+                        target_date=date(2027, 6, 30),
+                        disaggregation=["sex", "age_band"],
+                        measurements=[
+                            Measurement(period="2026-S1", value=25.5, disaggregated={"f": 30, "m": 21})
+                        ],
+                    ),
+                    Indicator(label="Nombre de visites", unit="visites"),
+                ],
+            ),
+            Effect(
+                statement="Tension avec les non-sélectionnés",
+                expected=False,
+                polarity="negative",
+                party="non_selected_peers",
+            ),
         ],
     )
 
 
 def _strip_ids(project: Project) -> dict:
     """The aggregate as data without any id, to compare content."""
+
     def walk(x):
         if isinstance(x, dict):
             return {k: walk(v) for k, v in x.items() if k != "id"}
         if isinstance(x, list):
             return [walk(v) for v in x]
         return x
+
     return walk(project.model_dump())
 
 
@@ -96,8 +133,9 @@ def test_save_adds_changes_and_removes_children(uow_factory):
     new.effects[1].indicators = [ind0.model_copy(deep=True)]  # ind1 removed
     new.effects[1].indicators[0].measurements.append(Measurement(period="2026-S2", value=31))
     new.effects[1].indicators[0].measurements[0].value = 26.0
-    new.effects.append(Effect(statement="Les familles participent",
-                              indicators=[Indicator(label="Parents présents")]))
+    new.effects.append(
+        Effect(statement="Les familles participent", indicators=[Indicator(label="Parents présents")])
+    )
     with uow_factory() as uow:
         result = uow.projects.save(new)
         uow.commit()
@@ -153,8 +191,7 @@ def test_save_empty_lists_removes_everything(uow_factory):
         saved = uow.projects.add(_full_project())
         uow.commit()
     with uow_factory() as uow:
-        uow.projects.save(saved.model_copy(update={"publics": [], "stakeholders": [],
-                                                   "effects": []}))
+        uow.projects.save(saved.model_copy(update={"publics": [], "stakeholders": [], "effects": []}))
         uow.commit()
     with uow_factory() as uow:
         got = uow.projects.get(saved.id)
@@ -184,10 +221,10 @@ def test_list_summaries(uow_factory):
         uow.commit()
     with uow_factory() as uow:
         summaries = uow.projects.list()
-        assert [(s.id, s.commune_id, s.title, s.phase, s.n_effects, s.n_indicators)
-                for s in summaries] == [
+        assert [(s.id, s.commune_id, s.title, s.phase, s.n_effects, s.n_indicators) for s in summaries] == [
             (a.id, "ait_baha", "Espace jeunes", "design", 2, 2),
-            (b.id, "tiznit", "B", "monitoring", 0, 0)]
+            (b.id, "tiznit", "B", "monitoring", 0, 0),
+        ]
         assert [s.id for s in uow.projects.list("tiznit")] == [b.id]
 
 

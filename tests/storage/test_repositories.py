@@ -1,4 +1,5 @@
 """Round trips through every repository, on SQLite and PostgreSQL (tests/conftest.py)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -7,7 +8,16 @@ import pytest
 
 from domain.ports import ConversationRecord, OutboxItem
 from domain.records import (
-    AuditEntry, Identity, Invite, LessonProgress, Poll, Project, Respondent, Response, Story, User,
+    AuditEntry,
+    Identity,
+    Invite,
+    LessonProgress,
+    Poll,
+    Project,
+    Respondent,
+    Response,
+    Story,
+    User,
 )
 
 UTC = timezone.utc
@@ -19,11 +29,13 @@ def _project(uow, commune="ait_baha") -> Project:
 
 # --- users, identities, invites ---------------------------------------------------------------
 
+
 def test_user_add_get_by_identity_and_save(uow_factory):
     with uow_factory() as uow:
-        user = uow.users.add(User(display_name="Samira", role="official", commune_id="ait_baha",
-                                  language="ary"),
-                             Identity(channel="telegram", external_id="1001", user_id=0))
+        user = uow.users.add(
+            User(display_name="Samira", role="official", commune_id="ait_baha", language="ary"),
+            Identity(channel="telegram", external_id="1001", user_id=0),
+        )
         uow.commit()
     assert user.id is not None
     with uow_factory() as uow:
@@ -31,7 +43,8 @@ def test_user_add_get_by_identity_and_save(uow_factory):
         assert found == user
         assert uow.users.by_identity("whatsapp", "1001") is None
         assert uow.users.identities(user.id) == [
-            Identity(channel="telegram", external_id="1001", user_id=user.id)]
+            Identity(channel="telegram", external_id="1001", user_id=user.id)
+        ]
         changed = uow.users.save(found.model_copy(update={"language": "fr", "unreachable": True}))
         uow.commit()
     with uow_factory() as uow:
@@ -65,15 +78,17 @@ def test_invite_round_trip(uow_factory):
     expires = datetime(2027, 1, 31, 12, 0, tzinfo=UTC)
     with uow_factory() as uow:
         user = uow.users.add(User())
-        invite = uow.invites.add(Invite(code="ABC123", commune_id="ait_baha", role="staff",
-                                        expires_at=expires))
+        invite = uow.invites.add(
+            Invite(code="ABC123", commune_id="ait_baha", role="staff", expires_at=expires)
+        )
         uow.commit()
     with uow_factory() as uow:
         got = uow.invites.by_code("ABC123")
         assert got == invite and got.expires_at == expires
         assert uow.invites.by_code("nope") is None
-        used = uow.invites.save(got.model_copy(update={"used_at": expires - timedelta(days=1),
-                                                       "used_by": user.id}))
+        used = uow.invites.save(
+            got.model_copy(update={"used_at": expires - timedelta(days=1), "used_by": user.id})
+        )
         uow.commit()
     with uow_factory() as uow:
         assert uow.invites.by_code("ABC123") == used
@@ -93,15 +108,23 @@ def test_timestamps_are_stored_in_utc(uow_factory):
 
 # --- conversations, inbox, outbox -------------------------------------------------------------
 
+
 def test_conversation_lock_creates_then_save_and_get(uow_factory):
     with uow_factory() as uow:
         assert uow.conversations.get("telegram", "42") is None
         rec = uow.conversations.lock("telegram", "42")
         assert (rec.channel, rec.chat_id, rec.state, rec.version) == ("telegram", "42", {}, 0)
         user = uow.users.add(User())
-        uow.conversations.save(rec.model_copy(update={
-            "state": {"dialogue": "project", "step": "title", "data": {"n": [1, 2]}},
-            "version": 1, "user_id": user.id, "language": "ary-Latn"}))
+        uow.conversations.save(
+            rec.model_copy(
+                update={
+                    "state": {"dialogue": "project", "step": "title", "data": {"n": [1, 2]}},
+                    "version": 1,
+                    "user_id": user.id,
+                    "language": "ary-Latn",
+                }
+            )
+        )
         uow.commit()
     with uow_factory() as uow:
         got = uow.conversations.lock("telegram", "42")
@@ -153,14 +176,16 @@ def test_inbox_prune(uow_factory):
 def _outbox(uow) -> list:
     from sqlalchemy import select
     from storage.tables import OutboxRow
+
     return list(uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
 
 
 def test_outbox_add_and_mark_sent(uow_factory):
     with uow_factory() as uow:
         a = uow.outbox.add(OutboxItem(channel="telegram", chat_id="1", payload={"text": "salam"}))
-        b = uow.outbox.add(OutboxItem(channel="whatsapp", chat_id="2", payload={"text": "bonjour",
-                                                                              "buttons": ["a"]}))
+        b = uow.outbox.add(
+            OutboxItem(channel="whatsapp", chat_id="2", payload={"text": "bonjour", "buttons": ["a"]})
+        )
         uow.commit()
     with uow_factory() as uow:
         uow.outbox.mark_sent(a.id)
@@ -188,14 +213,16 @@ def test_outbox_add_many_pairs_each_item_with_its_own_id(uow_factory):
 
 # --- polls, respondents, responses, refusals, stories, lessons, audit -------------------------
 
+
 def test_poll_round_trip(uow_factory):
-    questions = [{"id": "q1", "kind": "scale", "labels": {"fr": "Êtes-vous…", "ar": "هل"}},
-                 {"id": "q2", "kind": "choice", "options": ["a", "b"]}]
+    questions = [
+        {"id": "q1", "kind": "scale", "labels": {"fr": "Êtes-vous…", "ar": "هل"}},
+        {"id": "q2", "kind": "choice", "options": ["a", "b"]},
+    ]
     with uow_factory() as uow:
         project = _project(uow)
         other = _project(uow, "tiznit")
-        poll = uow.polls.add(Poll(project_id=project.id, questions=questions, token="tok-1",
-                                  title="Départ"))
+        poll = uow.polls.add(Poll(project_id=project.id, questions=questions, token="tok-1", title="Départ"))
         uow.polls.add(Poll(project_id=other.id, token="tok-2", wave="follow-up"))
         uow.commit()
     with uow_factory() as uow:
@@ -217,8 +244,15 @@ def _poll(uow) -> Poll:
 def test_respondent_round_trip_and_refusals(uow_factory):
     with uow_factory() as uow:
         poll = _poll(uow)
-        r = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="h1", consent=True,
-                                           language="ar", profile={"sex": "f", "age": "18-24"}))
+        r = uow.respondents.add(
+            Respondent(
+                poll_id=poll.id,
+                pseudonym="h1",
+                consent=True,
+                language="ar",
+                profile={"sex": "f", "age": "18-24"},
+            )
+        )
         uow.respondents.add_refusal(poll.id)
         uow.respondents.add_refusal(poll.id)
         uow.commit()
@@ -237,10 +271,8 @@ def test_respondent_round_trip_and_refusals(uow_factory):
 def test_respondent_add_twice_keeps_the_first(uow_factory):
     with uow_factory() as uow:
         poll = _poll(uow)
-        first = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="h", consent=True,
-                                               language="fr"))
-        second = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="h", consent=True,
-                                                language="ar"))
+        first = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="h", consent=True, language="fr"))
+        second = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="h", consent=True, language="ar"))
         uow.commit()
     assert second == first
     with uow_factory() as uow:
@@ -251,10 +283,12 @@ def test_respondent_purge_erases_answers_and_stories_keeps_refusals(uow_factory)
     now = datetime.now(UTC)
     with uow_factory() as uow:
         poll = _poll(uow)
-        old = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="old", consent=True,
-                                             consent_at=now - timedelta(days=400)))
-        new = uow.respondents.add(Respondent(poll_id=poll.id, pseudonym="new", consent=True,
-                                             consent_at=now - timedelta(days=10)))
+        old = uow.respondents.add(
+            Respondent(poll_id=poll.id, pseudonym="old", consent=True, consent_at=now - timedelta(days=400))
+        )
+        new = uow.respondents.add(
+            Respondent(poll_id=poll.id, pseudonym="new", consent=True, consent_at=now - timedelta(days=10))
+        )
         for r in (old, new):
             uow.responses.upsert(Response(respondent_id=r.id, question="q1", value=r.pseudonym))
             uow.stories.add(Story(project_id=poll.project_id, respondent_id=r.id, text=r.pseudonym))
@@ -290,23 +324,28 @@ def test_response_upsert_replaces(uow_factory):
         assert [(x.question, x.value) for x in mine] == [("q1", 5), ("q2", ["x", "y"])]
         by_poll = uow.responses.for_poll(poll.id)
         assert [(x.respondent_id, x.question, x.value) for x in by_poll] == [
-            (r1.id, "q1", 5), (r1.id, "q2", ["x", "y"]), (r2.id, "q1", {"k": "v"}),
-            (r2.id, "q3", None)]
+            (r1.id, "q1", 5),
+            (r1.id, "q2", ["x", "y"]),
+            (r2.id, "q1", {"k": "v"}),
+            (r2.id, "q3", None),
+        ]
         assert uow.responses.for_poll(poll.id + 1) == []
 
 
 def test_story_round_trip(uow_factory):
     with uow_factory() as uow:
         project = _project(uow)
-        s = uow.stories.add(Story(project_id=project.id, text="Daba kanl9a blasa", tags=["youth"],
-                                  polarity="positive"))
+        s = uow.stories.add(
+            Story(project_id=project.id, text="Daba kanl9a blasa", tags=["youth"], polarity="positive")
+        )
         uow.stories.add(Story(text="sans projet"))
         uow.commit()
     with uow_factory() as uow:
         assert uow.stories.list(project.id) == [s]
         assert len(uow.stories.list()) == 2
-        chosen = uow.stories.save(s.model_copy(update={"significant": True,
-                                                       "significance_reason": "lieu sûr"}))
+        chosen = uow.stories.save(
+            s.model_copy(update={"significant": True, "significance_reason": "lieu sûr"})
+        )
         uow.commit()
     with uow_factory() as uow:
         assert uow.stories.list(project.id) == [chosen]
@@ -320,10 +359,10 @@ def test_lesson_progress_upsert(uow_factory):
         uow.commit()
     with uow_factory() as uow:
         assert uow.lessons.get(user.id, "effects-101").step == 1
-        uow.lessons.save(LessonProgress(user_id=user.id, lesson_id="effects-101", step=4,
-                                        completed=True))
+        uow.lessons.save(LessonProgress(user_id=user.id, lesson_id="effects-101", step=4, completed=True))
         assert uow.lessons.get(user.id, "effects-101") == LessonProgress(
-            user_id=user.id, lesson_id="effects-101", step=4, completed=True)
+            user_id=user.id, lesson_id="effects-101", step=4, completed=True
+        )
         uow.commit()
 
 
@@ -331,13 +370,15 @@ def test_audit_newest_first(uow_factory):
     with uow_factory() as uow:
         user = uow.users.add(User())
         for i in range(3):
-            uow.audit.add(AuditEntry(user_id=user.id, action=f"a{i}", target="project:1",
-                                     detail={"i": i}))
+            uow.audit.add(AuditEntry(user_id=user.id, action=f"a{i}", target="project:1", detail={"i": i}))
         uow.commit()
     with uow_factory() as uow:
         entries = uow.audit.list()
-        assert [(e.action, e.detail) for e in entries] == [("a2", {"i": 2}), ("a1", {"i": 1}),
-                                                            ("a0", {"i": 0})]
+        assert [(e.action, e.detail) for e in entries] == [
+            ("a2", {"i": 2}),
+            ("a1", {"i": 1}),
+            ("a0", {"i": 0}),
+        ]
         assert [e.action for e in uow.audit.list(limit=1)] == ["a2"]
 
 
@@ -357,6 +398,7 @@ def test_user_delete_keeps_audit_and_drops_identities(uow_factory):
 
 
 # --- the unit of work ---------------------------------------------------------------------------
+
 
 def test_uow_without_commit_leaves_nothing(uow_factory):
     with uow_factory() as uow:
@@ -399,10 +441,20 @@ def test_naive_datetime_is_refused(uow_factory):
 
 def test_dates_round_trip(uow_factory):
     with uow_factory() as uow:
-        p = uow.projects.add(Project(commune_id="x", title="t", period_start=date(2026, 1, 1),
-                                     period_end=date(2027, 6, 30), activities=["a", "b"]))
+        p = uow.projects.add(
+            Project(
+                commune_id="x",
+                title="t",
+                period_start=date(2026, 1, 1),
+                period_end=date(2027, 6, 30),
+                activities=["a", "b"],
+            )
+        )
         uow.commit()
     with uow_factory() as uow:
         got = uow.projects.get(p.id)
     assert (got.period_start, got.period_end, got.activities) == (
-        date(2026, 1, 1), date(2027, 6, 30), ["a", "b"])
+        date(2026, 1, 1),
+        date(2027, 6, 30),
+        ["a", "b"],
+    )

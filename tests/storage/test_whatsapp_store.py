@@ -1,6 +1,7 @@
 """The WhatsApp channel's SQL (storage/whatsapp.py) on SQLite and PostgreSQL: the window opened by
 the user's messages and closed by WhatsApp, the "a reply waits" mark, a reply refused for the
 window held again, statuses that never go back."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,14 +15,16 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 def _stores(url):
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(url)
     return engine, make_uow_factory(engine), WhatsAppStore(engine), DeliveryStore(engine)
 
 
 def _outbox(uows, chat: str, n: int) -> list[int]:
     with uows() as uow:
-        items = uow.outbox.add_many([OutboxItem(channel="whatsapp", chat_id=chat,
-                                                payload={"n": i}) for i in range(n)])
+        items = uow.outbox.add_many(
+            [OutboxItem(channel="whatsapp", chat_id=chat, payload={"n": i}) for i in range(n)]
+        )
         uow.commit()
     return [i.id for i in items]
 
@@ -47,8 +50,14 @@ def test_a_reply_refused_for_the_window_is_held_again_with_its_parts_only(db_url
     engine, uows, wa, store = _stores(db_url)
     first, second, third, other = _outbox(uows, "212600", 3) + _outbox(uows, "212700", 1)
     # the first two replies went as one message (coalesced), the third as two messages
-    wa.sent([("wamid.1", "212600", first), ("wamid.2", "212600", third),
-             ("wamid.3", "212600", third), ("wamid.9", "212700", other)])
+    wa.sent(
+        [
+            ("wamid.1", "212600", first),
+            ("wamid.2", "212600", third),
+            ("wamid.3", "212600", third),
+            ("wamid.9", "212700", other),
+        ]
+    )
     store.finish("whatsapp", [(None, [first, second, third, other])])
     assert wa.statuses([("wamid.1", "212600", "failed", 131047)]) == [(first, True)]
     assert wa.hold_again("212600", first) == 2
@@ -67,8 +76,10 @@ def test_statuses_never_go_back_and_a_status_before_its_send_keeps_the_reply(db_
     assert wa.statuses([("wamid.A", "212600", "delivered", None)]) == [(None, True)]
     wa.sent([("wamid.A", "212600", item)])
     assert wa.status("wamid.A") == ("delivered", None)
-    assert wa.statuses([("wamid.A", "212600", "read", None),
-                        ("wamid.A", "212600", "sent", None)]) == [(item, True), (item, False)]
+    assert wa.statuses([("wamid.A", "212600", "read", None), ("wamid.A", "212600", "sent", None)]) == [
+        (item, True),
+        (item, False),
+    ]
     assert wa.status("wamid.A") == ("read", None)
     engine.dispose()
 
@@ -80,8 +91,8 @@ def test_held_means_the_runtime_hold_value(db_url):
     DeliveryStore(engine).finish("whatsapp", [(None, [item])])
     wa.hold_again("212600", item)
     from sqlalchemy import text
+
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT sent_at, attempts FROM outbox WHERE id = :i"),
-                           {"i": item}).one()
+        row = conn.execute(text("SELECT sent_at, attempts FROM outbox WHERE id = :i"), {"i": item}).one()
     assert row.sent_at is None and row.attempts == HELD
     engine.dispose()

@@ -2,6 +2,7 @@
 over HTTP, the real dispatcher and database) running against it in a background thread:
 `polling_bot` (long polling, as `athar telegram`) and `web_bot` (the webhook app under uvicorn,
 as `athar web`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,11 +31,16 @@ def emulator() -> Iterator[BotApiEmulator]:
 
 def make_settings(emulator: BotApiEmulator, db_url: str, **telegram: Any):
     from bot.settings import load_settings
+
     tg = {"api_url": emulator.api_url, "max_rate": 0, "max_retries": 3}
     tg.update(telegram)
-    return load_settings(database_url=db_url, telegram_token=TOKEN,
-                         telegram_webhook_secret=SECRET, nlu={"url": None},
-                         telegram=tg)
+    return load_settings(
+        database_url=db_url,
+        telegram_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+        nlu={"url": None},
+        telegram=tg,
+    )
 
 
 class PollingBot:
@@ -62,6 +68,7 @@ class PollingBot:
     async def _main(self) -> None:
         from bot.app import build_app
         from bot.channels.telegram import run_polling
+
         self.loop = asyncio.get_running_loop()
         self.stop_event = asyncio.Event()
         self.athar = build_app(self.settings, nlu=None, database_url=self.db_url)
@@ -69,9 +76,9 @@ class PollingBot:
         def ready(channel) -> None:
             self.channel = channel
             self.ready.set()
+
         try:
-            await run_polling(self.athar, self.settings, self.stop_event, ready=ready,
-                              **self.kwargs)
+            await run_polling(self.athar, self.settings, self.stop_event, ready=ready, **self.kwargs)
         except BaseException as exc:  # noqa: BLE001 - reported by stop()/start()
             self.error = exc
             self.ready.set()
@@ -111,6 +118,7 @@ class WebBot:
 
     def __init__(self, emulator, db_url, register=True, **runtime_kwargs):
         from bot.channels.web import create_app
+
         self.settings = make_settings(emulator, db_url)
         runtime_kwargs.setdefault("grace", 0.0)
         self.app = create_app(self.settings, runtime_kwargs=runtime_kwargs)
@@ -118,6 +126,7 @@ class WebBot:
         self.url = f"http://127.0.0.1:{self.server.port}/telegram"
         if register:
             from bot.commands.web import _prepare
+
             asyncio.run(_prepare(self.settings, self.url))
 
     @property

@@ -13,6 +13,7 @@ webhook URL with the secret token header, retried until the webhook answers 200,
 
 The server runs in its own thread and event loop; the methods used by tests are thread-safe.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456:TEST-token_for-the-emulator"
-BOT = {"id": 123456, "is_bot": True, "first_name": "Athar", "username": "AtharTestBot",
-       "can_join_groups": False, "can_read_all_group_messages": False,
-       "supports_inline_queries": False}
+BOT = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Athar",
+    "username": "AtharTestBot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 def free_port() -> int:
@@ -59,8 +66,15 @@ class ServerThread:
 
     def __init__(self, app: Any, port: int | None = None):
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", access_log=False, timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -101,10 +115,13 @@ class BotApiEmulator:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
         self._deliveries: asyncio.Queue | None = None
-        app = Starlette(routes=[
-            Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
-            Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
-        ], lifespan=self._lifespan)
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
         self.server = ServerThread(app)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -134,8 +151,9 @@ class BotApiEmulator:
                 emulator.loop = asyncio.get_running_loop()
                 emulator._new_update = asyncio.Event()
                 emulator._deliveries = asyncio.Queue()
-                emulator._deliverer = [asyncio.create_task(emulator._deliver_forever())
-                                       for _ in range(emulator.deliverers)]
+                emulator._deliverer = [
+                    asyncio.create_task(emulator._deliver_forever()) for _ in range(emulator.deliverers)
+                ]
 
             async def __aexit__(self_inner, *exc):
                 for task in emulator._deliverer:
@@ -144,18 +162,20 @@ class BotApiEmulator:
         return _Ctx()
 
     # -- faults -----------------------------------------------------------------------------
-    def inject(self, method: str, status: int, count: int = 1, retry_after: int = 1,
-               seconds: float | None = None) -> None:
+    def inject(
+        self, method: str, status: int, count: int = 1, retry_after: int = 1, seconds: float | None = None
+    ) -> None:
         """The next `count` calls of `method` fail with `status` (429, 403, 500, 502...); with
         `seconds`, every call for that long (an outage)."""
         with self._lock:
             if seconds is not None:
                 self.faults.setdefault(method, []).append(
-                    {"status": status, "retry_after": retry_after,
-                     "until": time.monotonic() + seconds})
+                    {"status": status, "retry_after": retry_after, "until": time.monotonic() + seconds}
+                )
                 return
             self.faults.setdefault(method, []).extend(
-                [{"status": status, "retry_after": retry_after}] * count)
+                [{"status": status, "retry_after": retry_after}] * count
+            )
 
     def _fault(self, method: str, params: dict[str, Any]) -> JSONResponse | None:
         with self._lock:
@@ -185,6 +205,7 @@ class BotApiEmulator:
     # -- the Bot API --------------------------------------------------------------------------
     async def _file(self, request: Request) -> Any:
         from starlette.responses import Response
+
         return Response(b"OggS-fake-voice-note", media_type="application/octet-stream")
 
     async def _params(self, request: Request) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
@@ -209,8 +230,9 @@ class BotApiEmulator:
     async def _api(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
         if request.path_params["token"] != self.token:
-            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"},
-                                status_code=401)
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         params, files = await self._params(request)
         fault = self._fault(method, params)
         self._record(Call(method, params, files, status=fault.status_code if fault else 200))
@@ -218,14 +240,18 @@ class BotApiEmulator:
             return fault
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
-            return JSONResponse({"ok": False, "error_code": 400,
-                                 "description": f"Bad Request: method {method} not found"},
-                                status_code=400)
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": f"Bad Request: method {method} not found"},
+                status_code=400,
+            )
         result = await handler(params, files)
         if method == "getUpdates" and any("_raw" in u for u in result):
             # updates pushed as raw JSON text (poison no encoder would write): spliced in
-            body = '{"ok":true,"result":[' + ",".join(
-                u["_raw"] if "_raw" in u else json.dumps(u) for u in result) + "]}"
+            body = (
+                '{"ok":true,"result":['
+                + ",".join(u["_raw"] if "_raw" in u else json.dumps(u) for u in result)
+                + "]}"
+            )
             return Response(body.encode("utf-8", "surrogatepass"), media_type="application/json")
         return JSONResponse({"ok": True, "result": result})
 
@@ -261,8 +287,11 @@ class BotApiEmulator:
 
     async def _m_getWebhookInfo(self, p, f):
         with self._lock:
-            return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": 0}
+            return {
+                "url": (self.webhook or {}).get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
 
     async def _m_getUpdates(self, p, f):
         offset = int(p.get("offset") or 0)
@@ -274,15 +303,14 @@ class BotApiEmulator:
                 if offset:
                     self.confirmed = max(self.confirmed, offset)
                 # updates are kept in update_id order: skip the confirmed ones without a scan
-                first = bisect.bisect_left(self.updates, self.confirmed,
-                                           key=lambda u: u["update_id"])
-                ready = self._again + self.updates[first:first + 100]
+                first = bisect.bisect_left(self.updates, self.confirmed, key=lambda u: u["update_id"])
+                ready = self._again + self.updates[first : first + 100]
                 self._again = []
                 if self.webhook is not None:
                     return []  # Telegram answers 409 here; the bot never polls with a webhook
             if ready:
                 limit = int(p.get("limit") or 100)
-                return ready[:max(1, min(limit, 100))]
+                return ready[: max(1, min(limit, 100))]
             left = deadline - time.monotonic()
             if left <= 0 or self.closing:
                 return []
@@ -293,9 +321,12 @@ class BotApiEmulator:
 
     def _message(self, p: dict[str, Any], **extra: Any) -> dict[str, Any]:
         chat = int(p["chat_id"])
-        msg = {"message_id": next(self._message_ids), "date": int(time.time()),
-               "chat": {"id": chat, "type": "private" if chat > 0 else "group"},
-               "from": {k: BOT[k] for k in ("id", "is_bot", "first_name", "username")}}
+        msg = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "group"},
+            "from": {k: BOT[k] for k in ("id", "is_bot", "first_name", "username")},
+        }
         if p.get("reply_markup"):
             msg["reply_markup"] = p["reply_markup"]
         msg.update(extra)
@@ -315,20 +346,36 @@ class BotApiEmulator:
 
     async def _m_sendDocument(self, p, f):
         name, size = f.get("document", (str(p.get("document")), 0))
-        return self._message(p, caption=p.get("caption"), document={
-            "file_id": f"doc{size}", "file_unique_id": f"udoc{size}", "file_name": name,
-            "file_size": size})
+        return self._message(
+            p,
+            caption=p.get("caption"),
+            document={
+                "file_id": f"doc{size}",
+                "file_unique_id": f"udoc{size}",
+                "file_name": name,
+                "file_size": size,
+            },
+        )
 
     async def _m_sendPhoto(self, p, f):
         name, size = f.get("photo", ("photo", 0))
-        return self._message(p, caption=p.get("caption"), photo=[{
-            "file_id": f"pho{size}", "file_unique_id": f"upho{size}", "width": 512,
-            "height": 512, "file_size": size}])
+        return self._message(
+            p,
+            caption=p.get("caption"),
+            photo=[
+                {
+                    "file_id": f"pho{size}",
+                    "file_unique_id": f"upho{size}",
+                    "width": 512,
+                    "height": 512,
+                    "file_size": size,
+                }
+            ],
+        )
 
     async def _m_getFile(self, p, f):
         fid = str(p.get("file_id"))
-        return {"file_id": fid, "file_unique_id": "u" + fid, "file_size": 20,
-                "file_path": f"voice/{fid}.oga"}
+        return {"file_id": fid, "file_unique_id": "u" + fid, "file_size": 20, "file_path": f"voice/{fid}.oga"}
 
     # -- webhook delivery -----------------------------------------------------------------------
     async def _deliver_forever(self) -> None:
@@ -347,7 +394,8 @@ class BotApiEmulator:
                     started = time.perf_counter()
                     answer = b""
                     body = (update["_raw"] if "_raw" in update else json.dumps(update)).encode(
-                        "utf-8", "surrogatepass")
+                        "utf-8", "surrogatepass"
+                    )
                     headers["Content-Type"] = "application/json"
                     try:
                         async with client.post(hook["url"], data=body, headers=headers) as r:
@@ -425,17 +473,26 @@ class BotApiEmulator:
         return {"id": uid, "is_bot": False, "first_name": f"U{uid}", "language_code": lang}
 
     def _msg(self, uid: int, lang: str, **extra: Any) -> dict[str, Any]:
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": {"id": uid, "type": "private", "first_name": f"U{uid}"},
-                "from": self.user(uid, lang), **extra}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": uid, "type": "private", "first_name": f"U{uid}"},
+            "from": self.user(uid, lang),
+            **extra,
+        }
 
     def text(self, uid: int, text: str, lang: str = "fr") -> dict[str, Any]:
         return self.push({"message": self._msg(uid, lang, text=text)})
 
     def command(self, uid: int, text: str, lang: str = "fr") -> dict[str, Any]:
         length = len(text.split()[0])
-        return self.push({"message": self._msg(uid, lang, text=text, entities=[
-            {"type": "bot_command", "offset": 0, "length": length}])})
+        return self.push(
+            {
+                "message": self._msg(
+                    uid, lang, text=text, entities=[{"type": "bot_command", "offset": 0, "length": length}]
+                )
+            }
+        )
 
     def press(self, uid: int, data: str, lang: str = "fr") -> dict[str, Any]:
         """Press the button `data` on the last bot message to `uid` that shows it."""
@@ -445,51 +502,114 @@ class BotApiEmulator:
                 if data in _button_data(call):
                     source = call
                     break
-        message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": {"id": uid, "type": "private"},
-                   "from": {k: BOT[k] for k in ("id", "is_bot", "first_name", "username")},
-                   "text": (source.params.get("text") if source else "") or "."}
-        return self.push({"callback_query": {
-            "id": f"cq{next(self._update_ids)}", "from": self.user(uid, lang),
-            "chat_instance": f"ci{uid}", "data": data, "message": message}})
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": uid, "type": "private"},
+            "from": {k: BOT[k] for k in ("id", "is_bot", "first_name", "username")},
+            "text": (source.params.get("text") if source else "") or ".",
+        }
+        return self.push(
+            {
+                "callback_query": {
+                    "id": f"cq{next(self._update_ids)}",
+                    "from": self.user(uid, lang),
+                    "chat_instance": f"ci{uid}",
+                    "data": data,
+                    "message": message,
+                }
+            }
+        )
 
     def voice(self, uid: int, file_id: str = "VOICE1", duration: int = 7, lang: str = "fr"):
-        return self.push({"message": self._msg(uid, lang, voice={
-            "file_id": file_id, "file_unique_id": "u" + file_id, "duration": duration,
-            "mime_type": "audio/ogg", "file_size": 12345})})
+        return self.push(
+            {
+                "message": self._msg(
+                    uid,
+                    lang,
+                    voice={
+                        "file_id": file_id,
+                        "file_unique_id": "u" + file_id,
+                        "duration": duration,
+                        "mime_type": "audio/ogg",
+                        "file_size": 12345,
+                    },
+                )
+            }
+        )
 
     def photo(self, uid: int, file_id: str = "PHOTO1", lang: str = "fr", caption: str | None = None):
         extra = {"caption": caption} if caption is not None else {}
-        return self.push({"message": self._msg(uid, lang, **extra, photo=[
-            {"file_id": file_id + "s", "file_unique_id": "us" + file_id, "width": 90,
-             "height": 90, "file_size": 1000},
-            {"file_id": file_id, "file_unique_id": "u" + file_id, "width": 800, "height": 800,
-             "file_size": 80000}])})
+        return self.push(
+            {
+                "message": self._msg(
+                    uid,
+                    lang,
+                    **extra,
+                    photo=[
+                        {
+                            "file_id": file_id + "s",
+                            "file_unique_id": "us" + file_id,
+                            "width": 90,
+                            "height": 90,
+                            "file_size": 1000,
+                        },
+                        {
+                            "file_id": file_id,
+                            "file_unique_id": "u" + file_id,
+                            "width": 800,
+                            "height": 800,
+                            "file_size": 80000,
+                        },
+                    ],
+                )
+            }
+        )
 
     def block(self, uid: int) -> dict[str, Any]:
         """The user blocks the bot: sends fail with 403 and a my_chat_member update arrives."""
         with self._lock:
             self.blocked.add(uid)
-        return self.push({"my_chat_member": {
-            "chat": {"id": uid, "type": "private"}, "from": self.user(uid),
-            "date": int(time.time()),
-            "old_chat_member": {"status": "member", "user": {k: BOT[k] for k in
-                                                             ("id", "is_bot", "first_name")}},
-            "new_chat_member": {"status": "kicked", "until_date": 0,
-                                "user": {k: BOT[k] for k in ("id", "is_bot", "first_name")}}}})
+        return self.push(
+            {
+                "my_chat_member": {
+                    "chat": {"id": uid, "type": "private"},
+                    "from": self.user(uid),
+                    "date": int(time.time()),
+                    "old_chat_member": {
+                        "status": "member",
+                        "user": {k: BOT[k] for k in ("id", "is_bot", "first_name")},
+                    },
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "until_date": 0,
+                        "user": {k: BOT[k] for k in ("id", "is_bot", "first_name")},
+                    },
+                }
+            }
+        )
 
     # -- reading what the bot did ---------------------------------------------------------------
     def calls_of(self, method: str, chat: int | None = None, ok: bool | None = True) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method == method
-                    and (chat is None or _chat(c) == chat)
-                    and (ok is None or (c.status == 200) == ok)]
+            return [
+                c
+                for c in self.calls
+                if c.method == method
+                and (chat is None or _chat(c) == chat)
+                and (ok is None or (c.status == 200) == ok)
+            ]
 
     def sent(self, chat: int) -> list[Call]:
         """Successful sendMessage/sendDocument/sendPhoto calls to `chat`, in order."""
         with self._lock:
-            return [c for c in self.calls if c.status == 200 and _chat(c) == chat
-                    and c.method in ("sendMessage", "sendDocument", "sendPhoto")]
+            return [
+                c
+                for c in self.calls
+                if c.status == 200
+                and _chat(c) == chat
+                and c.method in ("sendMessage", "sendDocument", "sendPhoto")
+            ]
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Block until `predicate()` holds; a bot that never gets there fails the test."""
@@ -498,8 +618,11 @@ class BotApiEmulator:
             while not predicate():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError("the bot never got there (emulator calls: " +
-                                         ", ".join(c.method for c in self.calls[-15:]) + ")")
+                    raise AssertionError(
+                        "the bot never got there (emulator calls: "
+                        + ", ".join(c.method for c in self.calls[-15:])
+                        + ")"
+                    )
                 self._changed.wait(min(left, 0.2))
 
     def wait_sent(self, chat: int, count: int, timeout: float = 30.0) -> list[Call]:

@@ -1,10 +1,18 @@
 """The Telegram adapter's pure parts: recorded updates → Incoming, text splitting, keyboards."""
+
 from __future__ import annotations
 
 import pytest
 
 from bot.channels.telegram import (
-    chat_key, file_url, keyboard, keyboard_json, layout, split_text, to_incoming, utf16_len,
+    chat_key,
+    file_url,
+    keyboard,
+    keyboard_json,
+    layout,
+    split_text,
+    to_incoming,
+    utf16_len,
 )
 from domain.messages import RenderedButton
 
@@ -17,34 +25,106 @@ def msg(**extra):
 
 
 CASES = [
-    ("text", {"update_id": 1, "message": msg(text="salam")},
-     dict(text="salam", chat_id="42", user_ref="42", message_id="1", lang_hint="ar")),
-    ("command", {"update_id": 2, "message": msg(text="/help", entities=[
-        {"type": "bot_command", "offset": 0, "length": 5}])}, dict(command="help", text=None)),
-    ("command with bot name", {"update_id": 3, "message": msg(text="/menu@AtharBot")},
-     dict(command="menu")),
-    ("deep link", {"update_id": 4, "message": msg(text="/start inv_AB12-x")},
-     dict(command="start", command_arg="inv_AB12-x")),
-    ("deep link with bad characters is dropped", {"update_id": 5,
-                                                   "message": msg(text="/start a b!c")},
-     dict(command="start", command_arg=None)),
-    ("callback", {"update_id": 6, "callback_query": {
-        "id": "q1", "from": FROM, "chat_instance": "c", "data": "menu:help",
-        "message": {"message_id": 9, "date": 1700000000, "chat": CHAT, "text": "x"}}},
-     dict(button="menu:help", chat_id="42", message_id="6")),
-    ("voice", {"update_id": 7, "message": msg(voice={
-        "file_id": "V1", "file_unique_id": "u", "duration": 12, "mime_type": "audio/ogg",
-        "file_size": 999})}, dict(media={"kind": "voice", "ref": "V1", "mime": "audio/ogg",
-                                         "size": 999, "duration": 12, "caption": None})),
-    ("photo: the largest size", {"update_id": 8, "message": msg(photo=[
-        {"file_id": "small", "file_unique_id": "a", "width": 90, "height": 90},
-        {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900,
-         "file_size": 5000}], caption="  Notre atelier  ")},
-     dict(media={"kind": "photo", "ref": "big", "mime": "image/jpeg", "size": 5000,
-                 "duration": None, "caption": "Notre atelier"})),
-    ("location", {"update_id": 9, "message": msg(location={"latitude": 34.9, "longitude": -2.3})},
-     dict(media={"kind": "location", "ref": "34.900000,-2.300000", "mime": None, "size": None,
-                 "duration": None, "caption": None})),
+    (
+        "text",
+        {"update_id": 1, "message": msg(text="salam")},
+        dict(text="salam", chat_id="42", user_ref="42", message_id="1", lang_hint="ar"),
+    ),
+    (
+        "command",
+        {
+            "update_id": 2,
+            "message": msg(text="/help", entities=[{"type": "bot_command", "offset": 0, "length": 5}]),
+        },
+        dict(command="help", text=None),
+    ),
+    ("command with bot name", {"update_id": 3, "message": msg(text="/menu@AtharBot")}, dict(command="menu")),
+    (
+        "deep link",
+        {"update_id": 4, "message": msg(text="/start inv_AB12-x")},
+        dict(command="start", command_arg="inv_AB12-x"),
+    ),
+    (
+        "deep link with bad characters is dropped",
+        {"update_id": 5, "message": msg(text="/start a b!c")},
+        dict(command="start", command_arg=None),
+    ),
+    (
+        "callback",
+        {
+            "update_id": 6,
+            "callback_query": {
+                "id": "q1",
+                "from": FROM,
+                "chat_instance": "c",
+                "data": "menu:help",
+                "message": {"message_id": 9, "date": 1700000000, "chat": CHAT, "text": "x"},
+            },
+        },
+        dict(button="menu:help", chat_id="42", message_id="6"),
+    ),
+    (
+        "voice",
+        {
+            "update_id": 7,
+            "message": msg(
+                voice={
+                    "file_id": "V1",
+                    "file_unique_id": "u",
+                    "duration": 12,
+                    "mime_type": "audio/ogg",
+                    "file_size": 999,
+                }
+            ),
+        },
+        dict(
+            media={
+                "kind": "voice",
+                "ref": "V1",
+                "mime": "audio/ogg",
+                "size": 999,
+                "duration": 12,
+                "caption": None,
+            }
+        ),
+    ),
+    (
+        "photo: the largest size",
+        {
+            "update_id": 8,
+            "message": msg(
+                photo=[
+                    {"file_id": "small", "file_unique_id": "a", "width": 90, "height": 90},
+                    {"file_id": "big", "file_unique_id": "b", "width": 900, "height": 900, "file_size": 5000},
+                ],
+                caption="  Notre atelier  ",
+            ),
+        },
+        dict(
+            media={
+                "kind": "photo",
+                "ref": "big",
+                "mime": "image/jpeg",
+                "size": 5000,
+                "duration": None,
+                "caption": "Notre atelier",
+            }
+        ),
+    ),
+    (
+        "location",
+        {"update_id": 9, "message": msg(location={"latitude": 34.9, "longitude": -2.3})},
+        dict(
+            media={
+                "kind": "location",
+                "ref": "34.900000,-2.300000",
+                "mime": None,
+                "size": None,
+                "duration": None,
+                "caption": None,
+            }
+        ),
+    ),
 ]
 
 
@@ -58,25 +138,38 @@ def test_updates_become_incoming_messages(name, payload, expected):
     assert chat_key(payload) == "42"
 
 
-@pytest.mark.parametrize("payload", [
-    {"update_id": 10, "edited_message": msg(text="edited")},
-    {"update_id": 11, "message": {**msg(text="hi"), "from": {**FROM, "is_bot": True}}},
-    {"update_id": 12, "message": msg(new_chat_title="x")},
-    {"update_id": 13, "my_chat_member": {
-        "chat": CHAT, "from": FROM, "date": 1700000000,
-        "old_chat_member": {"status": "member", "user": FROM},
-        "new_chat_member": {"status": "kicked", "user": FROM, "until_date": 0}}},
-], ids=["edited", "from a bot", "service message", "member change"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"update_id": 10, "edited_message": msg(text="edited")},
+        {"update_id": 11, "message": {**msg(text="hi"), "from": {**FROM, "is_bot": True}}},
+        {"update_id": 12, "message": msg(new_chat_title="x")},
+        {
+            "update_id": 13,
+            "my_chat_member": {
+                "chat": CHAT,
+                "from": FROM,
+                "date": 1700000000,
+                "old_chat_member": {"status": "member", "user": FROM},
+                "new_chat_member": {"status": "kicked", "user": FROM, "until_date": 0},
+            },
+        },
+    ],
+    ids=["edited", "from a bot", "service message", "member change"],
+)
 def test_updates_athar_ignores(payload):
     assert to_incoming(payload) is None
 
 
-@pytest.mark.parametrize("payload", [
-    {"update_id": 14, "callback_query": {"id": "q", "data": "menu:help"}},  # no sender
-    {"update_id": 15, "message": {**msg(text="hi"), "chat": "42"}},  # chat not an object
-    {"update_id": 16, "message": msg(voice={"duration": 3})},  # a voice note without file id
-    {"update_id": "17", "message": msg(text="hi")},  # not an integer id
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"update_id": 14, "callback_query": {"id": "q", "data": "menu:help"}},  # no sender
+        {"update_id": 15, "message": {**msg(text="hi"), "chat": "42"}},  # chat not an object
+        {"update_id": 16, "message": msg(voice={"duration": 3})},  # a voice note without file id
+        {"update_id": "17", "message": msg(text="hi")},  # not an integer id
+    ],
+)
 def test_malformed_updates_raise_and_are_not_guessed(payload):
     """The channel counts these as failed and drops them after a few attempts."""
     with pytest.raises((KeyError, TypeError, ValueError)):
@@ -119,6 +212,7 @@ def test_file_url_follows_the_api_url():
 
 def test_the_exact_api_url_variable_is_read(monkeypatch):
     from bot.settings import load_settings
+
     monkeypatch.setenv("ATHAR_TELEGRAM_API_URL", "http://127.0.0.1:9/bot")
     assert load_settings().telegram.api_url == "http://127.0.0.1:9/bot"
     monkeypatch.setenv("ATHAR_TELEGRAM__API_URL", "http://127.0.0.1:10/bot")
@@ -133,13 +227,16 @@ def test_plain_replies_are_joined_to_the_next_one_when_they_fit():
 
     def coalesce(replies, ids):
         return join(replies, ids, lambda text: utf16_len(text) <= 4096)
+
     a = Rendered(text="Aide.")
     b = Rendered(text="Commandes.")
     menu = Rendered(text="Menu ?", buttons=[RenderedButton(data="menu:x", label="X")])
     after = Rendered(text="Après le clavier.")
     out = coalesce([a, b, menu, after], [1, 2, 3, 4])
     assert [(r.text, ids) for r, ids in out] == [
-        ("Aide.\n\nCommandes.\n\nMenu ?", [1, 2, 3]), ("Après le clavier.", [4])]
+        ("Aide.\n\nCommandes.\n\nMenu ?", [1, 2, 3]),
+        ("Après le clavier.", [4]),
+    ]
     assert out[0][0].buttons == menu.buttons
     big = Rendered(text="x" * 3000)
     assert [ids for _, ids in coalesce([big, big], [1, 2])] == [[1], [2]]  # would not fit

@@ -1,5 +1,6 @@
 """Media both ways: voice notes and photos received and stored with an acknowledgement;
 documents and pictures sent."""
+
 from __future__ import annotations
 
 import time
@@ -20,6 +21,7 @@ def _register(emulator, uows, lang="fr"):
 def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot, sqlite_db_url):
     from bot.i18n import default_catalog
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(sqlite_db_url)
     uows = make_uow_factory(engine)
     bot = polling_bot(sqlite_db_url)
@@ -39,8 +41,10 @@ def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot,
         user = uow.users.by_identity("telegram", str(U))
     assert refs == {"telegram:voice:VOICE-abc", "telegram:photo:PHOTO-xyz"}
     # what the sender wrote with the photo is kept with it
-    assert captions == {"telegram:voice:VOICE-abc": None,
-                        "telegram:photo:PHOTO-xyz": "Atelier couture — الخياطة 🧵"}
+    assert captions == {
+        "telegram:voice:VOICE-abc": None,
+        "telegram:photo:PHOTO-xyz": "Atelier couture — الخياطة 🧵",
+    }
     assert {a.detail["kind"] for a in audit} == {"voice", "photo"}
     assert all(a.user_id == user.id for a in audit)
     assert [a.detail["duration"] for a in audit if a.detail["kind"] == "voice"] == [9]
@@ -49,17 +53,36 @@ def test_voice_note_and_photo_are_stored_and_acknowledged(emulator, polling_bot,
 
 def test_documents_and_pictures_are_sent(emulator, polling_bot, sqlite_db_url, tmp_path):
     from domain.messages import Rendered, RenderedButton
+
     bot = polling_bot(sqlite_db_url)
     doc = tmp_path / "cadre-logique.docx"
     doc.write_bytes(b"PK" + b"x" * 5000)
     png = tmp_path / "qr.png"
     png.write_bytes(b"\x89PNG" + b"y" * 300)
-    bot.run(lambda ch: ch.send(str(U), Rendered(
-        text="Votre document", attachment={"kind": "document", "path": str(doc),
-                                           "filename": "Cadre logique.docx", "caption": "v1"})))
-    bot.run(lambda ch: ch.send(str(U), Rendered(
-        text="", buttons=[RenderedButton(data="menu:x", label="Menu")],
-        attachment={"kind": "photo", "path": str(png), "caption": "QR"})))
+    bot.run(
+        lambda ch: ch.send(
+            str(U),
+            Rendered(
+                text="Votre document",
+                attachment={
+                    "kind": "document",
+                    "path": str(doc),
+                    "filename": "Cadre logique.docx",
+                    "caption": "v1",
+                },
+            ),
+        )
+    )
+    bot.run(
+        lambda ch: ch.send(
+            str(U),
+            Rendered(
+                text="",
+                buttons=[RenderedButton(data="menu:x", label="Menu")],
+                attachment={"kind": "photo", "path": str(png), "caption": "QR"},
+            ),
+        )
+    )
     docs = emulator.calls_of("sendDocument", chat=U)
     photos = emulator.calls_of("sendPhoto", chat=U)
     assert [c.files["document"] for c in docs] == [("Cadre logique.docx", 5002)]
@@ -69,13 +92,13 @@ def test_documents_and_pictures_are_sent(emulator, polling_bot, sqlite_db_url, t
     assert texts(emulator.calls_of("sendMessage", chat=U)) == ["Votre document"]
 
 
-def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_bot,
-                                                             sqlite_db_url, tmp_path):
+def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_bot, sqlite_db_url, tmp_path):
     """/export by button presses: the progress message is on the user's screen before the
     file is made (the job runs after it is sent), then the file comes as a document."""
     from bot.commands.demo import seed
     from bot.i18n import default_catalog
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(sqlite_db_url)
     uows = make_uow_factory(engine)
     with uows() as uow:
@@ -90,6 +113,7 @@ def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_b
     def timed_run(*args, **kwargs):  # when the file starts being made
         started.append(time.perf_counter())
         return run(*args, **kwargs)
+
     exporter.run = timed_run
     n = _register(emulator, uows)
 
@@ -98,14 +122,18 @@ def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_b
         emulator.wait(lambda: any(data in buttons(c) for c in emulator.sent(U)[n:]))
         emulator.press(U, data)
         emulator.wait(lambda: len(emulator.sent(U)) > k)
+
     emulator.command(U, "/export")
     for data in ("exp:w:logframe", f"prj:{done['berkane']}", "exp:f:docx", "exp:l:fr"):
         press_when_offered(data)
     emulator.wait(lambda: emulator.calls_of("sendDocument", chat=U), timeout=60)
     progress = default_catalog().text("export.progress", "fr")
     (doc,) = emulator.calls_of("sendDocument", chat=U)
-    told = [c for c in emulator.calls_of("sendMessage", chat=U)
-            if progress in c.params.get("text", "").translate(BIDI_CONTROLS)]
+    told = [
+        c
+        for c in emulator.calls_of("sendMessage", chat=U)
+        if progress in c.params.get("text", "").translate(BIDI_CONTROLS)
+    ]
     # on the user's screen before the file is even started, and the file after it
     assert told and len(started) == 1 and told[0].at < started[0] < doc.at
     name, size = doc.files["document"]

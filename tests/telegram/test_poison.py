@@ -2,6 +2,7 @@
 the webhook and long polling, on SQLite and PostgreSQL. Each is made storable and answered, or
 refused (400, a dead letter) when it can never be stored; every other user is answered meanwhile
 and nothing is left behind."""
+
 from __future__ import annotations
 
 import httpx
@@ -16,18 +17,22 @@ DEEP = 32_000
 def _raw(uid: int, text: str = '"salam"', date: str = "1700000000", **extra: str) -> str:
     """A message update as raw JSON text (`text`, `date` and extra fields as JSON tokens)."""
     more = "".join(f',"{k}":{v}' for k, v in extra.items())
-    return ('{"update_id":@ID@,"message":{"message_id":1,"date":%s,'
-            '"chat":{"id":%d,"type":"private"},'
-            '"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"fr"},'
-            '"text":%s%s}}' % (date, uid, uid, text, more))
+    return (
+        '{"update_id":@ID@,"message":{"message_id":1,"date":%s,'
+        '"chat":{"id":%d,"type":"private"},'
+        '"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"fr"},'
+        '"text":%s%s}}' % (date, uid, uid, text, more)
+    )
 
 
 def _photo(uid: int, caption: str) -> str:
-    return ('{"update_id":@ID@,"message":{"message_id":2,"date":1700000000,'
-            '"chat":{"id":%d,"type":"private"},'
-            '"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"fr"},'
-            '"photo":[{"file_id":"P1","file_unique_id":"u","width":9,"height":9}],'
-            '"caption":%s}}' % (uid, uid, caption))
+    return (
+        '{"update_id":@ID@,"message":{"message_id":2,"date":1700000000,'
+        '"chat":{"id":%d,"type":"private"},'
+        '"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"fr"},'
+        '"photo":[{"file_id":"P1","file_unique_id":"u","width":9,"height":9}],'
+        '"caption":%s}}' % (uid, uid, caption)
+    )
 
 
 def _deep(n: int) -> str:
@@ -35,15 +40,16 @@ def _deep(n: int) -> str:
 
 
 POISON = {  # user → raw update; every one of these users must be answered
-    701: _raw(701, text='"sa\\u0000lam"'),                     # NUL (PostgreSQL refuses it)
-    702: _raw(702, text='"x\\ud800y \\udfff"'),                # lone surrogates
-    703: _raw(703, date="NaN", edit_date="Infinity"),           # not JSON numbers
-    704: _photo(704, caption='"une photo\\u0000 \\ud83d"'),     # a caption, NUL and half an emoji
+    701: _raw(701, text='"sa\\u0000lam"'),  # NUL (PostgreSQL refuses it)
+    702: _raw(702, text='"x\\ud800y \\udfff"'),  # lone surrogates
+    703: _raw(703, date="NaN", edit_date="Infinity"),  # not JSON numbers
+    704: _photo(704, caption='"une photo\\u0000 \\ud83d"'),  # a caption, NUL and half an emoji
 }
 
 
 def _store(url):
     from storage.db import make_engine
+
     engine = make_engine(url)
     return engine, DeliveryStore(engine)
 
@@ -61,10 +67,10 @@ def test_poison_through_the_webhook(emulator, web_bot, db_url):
     codes = {uid: post(raw) for uid, raw in POISON.items()}
     assert codes == {uid: 200 for uid in POISON}
     # bodies that can never be stored are a bad request, not a server error (once 500 or 503)
-    assert post(_deep(DEEP)) == 400          # deeper than the JSON parser goes
-    assert post(_deep(40)) == 400            # parsed, but deeper than any real update
+    assert post(_deep(DEEP)) == 400  # deeper than the JSON parser goes
+    assert post(_deep(40)) == 400  # parsed, but deeper than any real update
     assert post('{"update_id": "7"}') == 400  # no integer id
-    emulator.command(705, "/start")          # someone else, meanwhile
+    emulator.command(705, "/start")  # someone else, meanwhile
     for uid in list(POISON) + [705]:
         sent = emulator.wait_sent(uid, 1)
         assert sent[0].params["text"]
@@ -111,11 +117,18 @@ def test_a_caption_with_nul_reaches_the_dispatcher_clean(db_url):
     from bot.app import build_app
     from bot.settings import get_settings
     from domain.messages import Incoming, Media
+
     app = build_app(get_settings(), nlu=None, database_url=db_url)
     try:
-        out = app.dispatcher.handle(Incoming(
-            channel="telegram", chat_id="708", user_ref="708", message_id="m708",
-            media=Media(kind="photo", ref="P", caption="a\x00b")))
+        out = app.dispatcher.handle(
+            Incoming(
+                channel="telegram",
+                chat_id="708",
+                user_ref="708",
+                message_id="m708",
+                media=Media(kind="photo", ref="P", caption="a\x00b"),
+            )
+        )
         assert out.replies
     finally:
         app.close()

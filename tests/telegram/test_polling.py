@@ -1,4 +1,5 @@
 """Polling mode end to end: the real python-telegram-bot application long-polls the emulator."""
+
 from __future__ import annotations
 
 from bot.channels.telegram import utf16_len
@@ -10,6 +11,7 @@ U = 501
 
 def _db(url):
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(url)
     return engine, make_uow_factory(engine)
 
@@ -21,6 +23,7 @@ def _last_buttons(emulator, chat):
 def _pending_outbox(url) -> int:
     from sqlalchemy import text
     from storage.db import make_engine
+
     engine = make_engine(url)
     try:
         with engine.connect() as c:
@@ -96,14 +99,13 @@ def test_the_same_update_delivered_twice_is_handled_once(emulator, polling_bot, 
     emulator.wait_sent(U, n + 1)
 
 
-def test_a_long_reply_is_split_cleanly_with_the_keyboard_last(emulator, polling_bot,
-                                                              sqlite_db_url):
+def test_a_long_reply_is_split_cleanly_with_the_keyboard_last(emulator, polling_bot, sqlite_db_url):
     from domain.messages import Rendered, RenderedButton
+
     bot = polling_bot(sqlite_db_url)
     paragraph = "سطر بالعربية مع Berkane و 2026 — ligne en français.\n"
     text = paragraph * 300  # ~ 15 000 characters
-    reply = Rendered(text=text, buttons=[RenderedButton(data="x:1", label="OK")], rtl=True,
-                     language="ar")
+    reply = Rendered(text=text, buttons=[RenderedButton(data="x:1", label="OK")], rtl=True, language="ar")
     bot.run(lambda ch: ch.send(str(U), reply))
     sent = emulator.sent(U)
     assert len(sent) >= 4
@@ -120,12 +122,23 @@ def test_athar_telegram_command_polls_with_the_exact_api_url_variable(emulator, 
     import subprocess
     import sys
     from tests.telegram.emulator import TOKEN
-    env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emulator.api_url,
-           "ATHAR_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "ATHAR_NLU__URL": "",
-           "NO_PROXY": "127.0.0.1,localhost"}
+
+    env = {
+        **os.environ,
+        "ATHAR_TELEGRAM_TOKEN": TOKEN,
+        "ATHAR_TELEGRAM_API_URL": emulator.api_url,
+        "ATHAR_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "ATHAR_NLU__URL": "",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     env.pop("ATHAR_TELEGRAM__API_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "telegram"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "telegram"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         emulator.command(U, "/start")
         sent = emulator.wait_sent(U, 1, timeout=60)
@@ -137,14 +150,22 @@ def test_athar_telegram_command_polls_with_the_exact_api_url_variable(emulator, 
     assert TOKEN not in err  # the token never appears in the logs
 
 
-PROJECT = [("press", "menu:new_project"), ("say", "Café des jeunes"),
-           ("say", "Pas de lieu pour se voir"), ("press", "pub:youth"), ("say", "15-25 ans"),
-           ("say", "80"), ("press", "pmore:no"), ("say", "ouvrir un café associatif"),
-           ("press", "act:done"), ("say", "2026"), ("press", "sys:confirm")]
+PROJECT = [
+    ("press", "menu:new_project"),
+    ("say", "Café des jeunes"),
+    ("say", "Pas de lieu pour se voir"),
+    ("press", "pub:youth"),
+    ("say", "15-25 ans"),
+    ("say", "80"),
+    ("press", "pmore:no"),
+    ("say", "ouvrir un café associatif"),
+    ("press", "act:done"),
+    ("say", "2026"),
+    ("press", "sys:confirm"),
+]
 
 
-def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling_bot,
-                                                               sqlite_db_url):
+def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling_bot, sqlite_db_url):
     """/start with an invitation, then a whole project by button presses and short answers,
     in Arabic with French names: the isolates that keep them in place reach Telegram intact."""
     engine, uows = _db(sqlite_db_url)
@@ -181,14 +202,14 @@ def test_a_full_project_dialogue_in_arabic_with_french_answers(emulator, polling
 
 def test_a_poll_invitation_deep_link_opens_the_poll(emulator, polling_bot, sqlite_db_url):
     from tests.polls.helpers import make_poll, make_project
+
     engine, uows = _db(sqlite_db_url)
     poll = make_poll(uows, make_project(uows))
     engine.dispose()
     bot = polling_bot(sqlite_db_url)
     assert len(poll.token) <= 64
     emulator.command(U, f"/start {poll.token}", lang="ar")
-    emulator.wait(lambda: any("lang:ary" in buttons(c) or "pc:yes" in buttons(c)
-                              for c in emulator.sent(U)))
+    emulator.wait(lambda: any("lang:ary" in buttons(c) or "pc:yes" in buttons(c) for c in emulator.sent(U)))
     if not any("pc:yes" in buttons(c) for c in emulator.sent(U)):
         emulator.press(U, "lang:ary", lang="ar")
         emulator.wait(lambda: any("pc:yes" in buttons(c) for c in emulator.sent(U)))
@@ -199,6 +220,7 @@ def test_a_poll_invitation_deep_link_opens_the_poll(emulator, polling_bot, sqlit
 
 def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
     from bot.i18n import default_catalog
+
     engine, uows = _db(sqlite_db_url)
     code = invite(uows)
     engine.dispose()
@@ -206,8 +228,12 @@ def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
     cat = default_catalog()
     emulator.command(U, f"/start inv_{code}")
     emulator.wait(lambda: any("menu:help" in buttons(c) for c in emulator.sent(U)))
-    expected = {"/help": "help.commands", "/language": "language.ask",
-                "/cancel": "nav.nothing_to_cancel", "/menu": "menu.title"}
+    expected = {
+        "/help": "help.commands",
+        "/language": "language.ask",
+        "/cancel": "nav.nothing_to_cancel",
+        "/menu": "menu.title",
+    }
     for command, key in expected.items():
         n = len(emulator.sent(U))
         emulator.command(U, command)
@@ -216,9 +242,17 @@ def test_the_commands_of_the_menu(emulator, polling_bot, sqlite_db_url):
         said = "\n".join(texts(emulator.sent(U)[n:]))
         assert cat.text(key, "fr") in said, command
     # the command menu, in French and Arabic, from the catalog
-    calls = {c.params.get("language_code"): c.params["commands"]
-             for c in emulator.calls_of("setMyCommands")}
+    calls = {c.params.get("language_code"): c.params["commands"] for c in emulator.calls_of("setMyCommands")}
     assert [c["command"] for c in calls["ar"]] == [
-        "start", "menu", "help", "export", "poll", "learn", "dashboard", "language", "cancel"]
+        "start",
+        "menu",
+        "help",
+        "export",
+        "poll",
+        "learn",
+        "dashboard",
+        "language",
+        "cancel",
+    ]
     assert calls["ar"][2]["description"] == cat.text("telegram.commands.help", "ar")
     assert calls["fr"][2]["description"] == cat.text("telegram.commands.help", "fr")

@@ -2,6 +2,7 @@
 registering and writing, a beneficiary answering a poll with a voice note before consent and a
 story with a phone number) at DEBUG, every log record scanned for the chat and user ids, the
 names and the phone number used. Chats are correlated by a keyed tag (bot.logs.tag) instead."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,7 @@ from tests.polls.helpers import make_poll, make_project
 from tests.telegram.emulator import buttons
 
 OFFICIAL, BENEFICIARY = 4440009876, 5550001234
-NAMES = {OFFICIAL: ("Amina", "Benali", "amina_benali"),
-         BENEFICIARY: ("Fatima", "Zahra", "fatima_zahra88")}
+NAMES = {OFFICIAL: ("Amina", "Benali", "amina_benali"), BENEFICIARY: ("Fatima", "Zahra", "fatima_zahra88")}
 PHONE = "06 12 34 56 78"
 _message_ids = itertools.count(1)
 _STANDARD = set(vars(logging.LogRecord("x", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -58,16 +58,25 @@ def debug_logs():
 
 def _person(uid: int) -> dict:
     first, last, username = NAMES[uid]
-    return {"id": uid, "is_bot": False, "first_name": first, "last_name": last,
-            "username": username, "language_code": "fr"}
+    return {
+        "id": uid,
+        "is_bot": False,
+        "first_name": first,
+        "last_name": last,
+        "username": username,
+        "language_code": "fr",
+    }
 
 
 def _message(uid: int, **extra) -> dict:
     first, last, username = NAMES[uid]
-    return {"message_id": next(_message_ids), "date": int(time.time()),
-            "chat": {"id": uid, "type": "private", "first_name": first, "last_name": last,
-                     "username": username},
-            "from": _person(uid), **extra}
+    return {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": {"id": uid, "type": "private", "first_name": first, "last_name": last, "username": username},
+        "from": _person(uid),
+        **extra,
+    }
 
 
 def _say(emulator, uid: int, words: str) -> None:
@@ -78,16 +87,40 @@ def _say(emulator, uid: int, words: str) -> None:
 
 
 def _press(emulator, uid: int, data: str) -> None:
-    emulator.push({"callback_query": {
-        "id": f"cq-{next(_message_ids)}", "from": _person(uid), "chat_instance": "ci",
-        "data": data, "message": {"message_id": next(_message_ids), "date": int(time.time()),
-                                  "chat": {"id": uid, "type": "private"}, "text": "."}}})
+    emulator.push(
+        {
+            "callback_query": {
+                "id": f"cq-{next(_message_ids)}",
+                "from": _person(uid),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": next(_message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": uid, "type": "private"},
+                    "text": ".",
+                },
+            }
+        }
+    )
 
 
 def _voice(emulator, uid: int, file_id: str) -> None:
-    emulator.push({"message": _message(uid, voice={
-        "file_id": file_id, "file_unique_id": "u" + file_id, "duration": 5,
-        "mime_type": "audio/ogg", "file_size": 2345}, caption=f"Appelez {PHONE}")})
+    emulator.push(
+        {
+            "message": _message(
+                uid,
+                voice={
+                    "file_id": file_id,
+                    "file_unique_id": "u" + file_id,
+                    "duration": 5,
+                    "mime_type": "audio/ogg",
+                    "file_size": 2345,
+                },
+                caption=f"Appelez {PHONE}",
+            )
+        }
+    )
 
 
 sent = 0
@@ -103,8 +136,10 @@ def _turn(emulator, uid: int, act) -> None:
 
 
 def test_a_whole_conversation_at_debug_logs_no_id_name_or_phone(
-        emulator, polling_bot, sqlite_db_url, monkeypatch, debug_logs):
+    emulator, polling_bot, sqlite_db_url, monkeypatch, debug_logs
+):
     from storage.db import make_engine, make_uow_factory
+
     global sent
     sent = 0
     monkeypatch.setenv("ATHAR_PSEUDONYM_KEY", "log-test-key")
@@ -139,28 +174,47 @@ def test_a_whole_conversation_at_debug_logs_no_id_name_or_phone(
     # update's bookkeeping) may come a little after the last reply: wait for it, up to 10 s
     def left() -> int:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM outbox WHERE chat_id = :c"),
-                                {"c": str(b)}).scalar()
+            return conn.execute(
+                text("SELECT count(*) FROM outbox WHERE chat_id = :c"), {"c": str(b)}
+            ).scalar()
+
     deadline = time.monotonic() + 10
     while left() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left() == 0
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM outbox WHERE chat_id = :c"),
-                            {"c": str(OFFICIAL)}).scalar() > 0  # an official's are kept
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM outbox WHERE chat_id = :c"), {"c": str(OFFICIAL)}
+            ).scalar()
+            > 0
+        )  # an official's are kept
         assert conn.execute(text("SELECT count(*) FROM stories")).scalar() == 2
     bot.run(lambda ch: ch.runtime.drain())
     engine.dispose()
 
-    needles = [str(OFFICIAL), str(BENEFICIARY), PHONE, PHONE.replace(" ", ""),
-               *NAMES[OFFICIAL], *NAMES[BENEFICIARY]]
+    needles = [
+        str(OFFICIAL),
+        str(BENEFICIARY),
+        PHONE,
+        PHONE.replace(" ", ""),
+        *NAMES[OFFICIAL],
+        *NAMES[BENEFICIARY],
+    ]
     records = debug_logs.records
     handled = [r for r in records if r.name == "athar.dispatcher" and r.levelno == logging.DEBUG]
     assert len(handled) >= sent  # a DEBUG line for every message handled
     for record in records:
         extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
-        raw = " ".join([str(record.msg), repr(record.args), repr(extras),
-                        record.exc_text or "", repr(record.exc_info) if record.exc_info else ""])
+        raw = " ".join(
+            [
+                str(record.msg),
+                repr(record.args),
+                repr(extras),
+                record.exc_text or "",
+                repr(record.exc_info) if record.exc_info else "",
+            ]
+        )
         found = [n for n in needles if n.lower() in raw.lower()]
         assert not found, f"{found} in a log record of {record.name}: {raw[:300]}"
     for line in debug_logs.lines:

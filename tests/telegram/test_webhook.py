@@ -1,5 +1,6 @@
 """Webhook mode: the ASGI app under uvicorn on 127.0.0.1; the emulator plays Telegram and POSTs
 updates with the secret token given to setWebhook."""
+
 from __future__ import annotations
 
 import httpx
@@ -18,6 +19,7 @@ def _client():
 def _inbound(db_url) -> int:
     from storage.delivery import DeliveryStore
     from storage.db import make_engine
+
     engine = make_engine(db_url)
     try:
         return DeliveryStore(engine).count_pending("telegram")
@@ -27,6 +29,7 @@ def _inbound(db_url) -> int:
 
 def test_a_dialogue_through_the_webhook(emulator, web_bot, db_url):
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(db_url)
     code = invite(make_uow_factory(engine), role="official", commune="Berkane")
     engine.dispose()
@@ -47,21 +50,40 @@ def test_a_dialogue_through_the_webhook(emulator, web_bot, db_url):
 
 def test_the_secret_is_required(emulator, web_bot, sqlite_db_url):
     bot = web_bot(sqlite_db_url)
-    update = {"update_id": 5, "message": {
-        "message_id": 1, "date": 1700000000, "chat": {"id": U, "type": "private"},
-        "from": {"id": U, "is_bot": False, "first_name": "A"}, "text": "/start"}}
+    update = {
+        "update_id": 5,
+        "message": {
+            "message_id": 1,
+            "date": 1700000000,
+            "chat": {"id": U, "type": "private"},
+            "from": {"id": U, "is_bot": False, "first_name": "A"},
+            "text": "/start",
+        },
+    }
     with _client() as c:
         assert c.post(bot.url, json=update).status_code == 403
-        assert c.post(bot.url, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
-        assert c.post(bot.url, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}).status_code == 403
-        assert c.post(bot.url, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": "é".encode("latin-1")}).status_code == 403
+        assert (
+            c.post(bot.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code
+            == 403
+        )
+        assert (
+            c.post(
+                bot.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}
+            ).status_code
+            == 403
+        )
+        assert (
+            c.post(
+                bot.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "é".encode("latin-1")}
+            ).status_code
+            == 403
+        )
     assert _inbound(sqlite_db_url) == 0 and emulator.sent(U) == []
     with _client() as c:
-        assert c.post(bot.url, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
+        assert (
+            c.post(bot.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code
+            == 200
+        )
     emulator.wait_sent(U, 1)
 
 
@@ -72,7 +94,8 @@ def test_big_or_broken_bodies_are_refused_before_parsing(emulator, web_bot, sqli
 
     def chunks():  # no Content-Length: the body is counted while it is read
         for i in range(0, len(big), 8192):
-            yield big[i:i + 8192]
+            yield big[i : i + 8192]
+
     with _client() as c:
         assert c.post(bot.url, content=big, headers=headers).status_code == 413
         assert c.post(bot.url, content=chunks(), headers=headers).status_code == 413
@@ -122,18 +145,33 @@ def test_athar_web_serves_the_webhook(emulator, tmp_path):
     import subprocess
     import sys
     from tests.telegram.emulator import TOKEN, free_port
+
     port = free_port()
-    env = {**os.environ, "ATHAR_TELEGRAM_TOKEN": TOKEN, "ATHAR_TELEGRAM_API_URL": emulator.api_url,
-           "ATHAR_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}", "ATHAR_NLU__URL": "",
-           "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        **os.environ,
+        "ATHAR_TELEGRAM_TOKEN": TOKEN,
+        "ATHAR_TELEGRAM_API_URL": emulator.api_url,
+        "ATHAR_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "ATHAR_NLU__URL": "",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     env.pop("ATHAR_TELEGRAM_WEBHOOK_SECRET", None)
-    cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port),
-           "--webhook-url", f"http://127.0.0.1:{port}/telegram"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "web",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--webhook-url",
+        f"http://127.0.0.1:{port}/telegram",
+    ]
     refused = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "ATHAR_TELEGRAM_WEBHOOK_SECRET" in refused.stderr
     env["ATHAR_TELEGRAM_WEBHOOK_SECRET"] = SECRET
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         emulator.wait(lambda: emulator.webhook is not None, timeout=60)
         assert emulator.webhook == {"url": f"http://127.0.0.1:{port}/telegram", "secret": SECRET}

@@ -1,5 +1,6 @@
 """Fixtures of the WhatsApp tests: the Graph API emulator (with its signed-webhook sender) and
 the real `athar web` process serving /whatsapp against it."""
+
 from __future__ import annotations
 
 import os
@@ -30,16 +31,25 @@ def graph() -> Iterator[GraphApiEmulator]:
 
 
 def whatsapp_env(graph: GraphApiEmulator, db_url: str, media_dir: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ATHAR_") or k == "ATHAR_TEST_PG_URL"}
-    env.update({
-        "ATHAR_WHATSAPP_TOKEN": TOKEN, "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
-        "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-        "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE, "ATHAR_WHATSAPP_API_URL": graph.api_url,
-        "ATHAR_DATABASE_URL": db_url, "ATHAR_NLU__URL": "", "ATHAR_PSEUDONYM_KEY": "k" * 32,
-        "ATHAR_WHATSAPP__MEDIA_DIR": media_dir, "ATHAR_WHATSAPP__GRACE_SECONDS": "0",
-        "ATHAR_WHATSAPP__SWEEP_SECONDS": "1",
-        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATHAR_") or k == "ATHAR_TEST_PG_URL"}
+    env.update(
+        {
+            "ATHAR_WHATSAPP_TOKEN": TOKEN,
+            "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
+            "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+            "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE,
+            "ATHAR_WHATSAPP_API_URL": graph.api_url,
+            "ATHAR_DATABASE_URL": db_url,
+            "ATHAR_NLU__URL": "",
+            "ATHAR_PSEUDONYM_KEY": "k" * 32,
+            "ATHAR_WHATSAPP__MEDIA_DIR": media_dir,
+            "ATHAR_WHATSAPP__GRACE_SECONDS": "0",
+            "ATHAR_WHATSAPP__SWEEP_SECONDS": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+    )
     env.update(extra)
     return env
 
@@ -57,10 +67,10 @@ class AtharWeb:
         self.log: str | None = None  # its stderr, once stopped
 
     def start(self) -> "AtharWeb":
-        cmd = [sys.executable, "-m", "bot.cli", self.command, "--host", "127.0.0.1",
-               "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        cmd = [sys.executable, "-m", "bot.cli", self.command, "--host", "127.0.0.1", "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 60
         with httpx.Client(trust_env=False, timeout=2) as c:
             while True:

@@ -19,6 +19,7 @@ sent when `statuses` is on.
 
 The server runs in its own thread and event loop; the methods used by tests are thread-safe.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -153,8 +154,15 @@ def _limits(body: dict[str, Any]) -> str | None:  # noqa: C901
 
 
 class GraphApiEmulator:
-    def __init__(self, *, token: str = TOKEN, app_secret: str = APP_SECRET,
-                 statuses: bool = True, window_errors: str = "async", deliverers: int = 4):
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        app_secret: str = APP_SECRET,
+        statuses: bool = True,
+        window_errors: str = "async",
+        deliverers: int = 4,
+    ):
         self.token = token
         self.app_secret = app_secret.encode()
         self.statuses = statuses  # post sent/delivered/read statuses after each message
@@ -176,12 +184,15 @@ class GraphApiEmulator:
         self._ids = itertools.count(1)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
-        app = Starlette(routes=[
-            Route("/{version}/{phone}/messages", self._messages, methods=["POST"]),
-            Route("/{version}/{phone}/media", self._upload, methods=["POST"]),
-            Route("/download/{media_id}", self._download, methods=["GET"]),
-            Route("/{version}/{media_id}", self._media_url, methods=["GET"]),
-        ], lifespan=self._lifespan)
+        app = Starlette(
+            routes=[
+                Route("/{version}/{phone}/messages", self._messages, methods=["POST"]),
+                Route("/{version}/{phone}/media", self._upload, methods=["POST"]),
+                Route("/download/{media_id}", self._download, methods=["GET"]),
+                Route("/{version}/{media_id}", self._media_url, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
         self.server = ServerThread(app)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -207,8 +218,7 @@ class GraphApiEmulator:
             async def __aenter__(self_inner):
                 emu.loop = asyncio.get_running_loop()
                 emu._queue = asyncio.Queue()
-                emu._workers = [asyncio.create_task(emu._deliver_forever())
-                                for _ in range(emu.deliverers)]
+                emu._workers = [asyncio.create_task(emu._deliver_forever()) for _ in range(emu.deliverers)]
 
             async def __aexit__(self_inner, *exc):
                 for task in emu._workers:
@@ -217,8 +227,7 @@ class GraphApiEmulator:
         return _Ctx()
 
     # -- faults and the window --------------------------------------------------------------
-    def inject(self, code: int | None, count: int = 1, status: int = 400,
-               to: str | None = None) -> None:
+    def inject(self, code: int | None, count: int = 1, status: int = 400, to: str | None = None) -> None:
         """The next `count` sends (to `to`, or anyone) fail: a Graph API error `code` with HTTP
         `status`, or a bare HTTP `status` (500, 502, 503) when `code` is None."""
         with self._lock:
@@ -239,13 +248,24 @@ class GraphApiEmulator:
     @staticmethod
     def _error(status: int, code: int | None, message: str) -> JSONResponse:
         if code is None:
-            return JSONResponse({"error": {"message": message, "type": "OAuthException",
-                                           "code": 1}} if status < 500 else
-                                {"error": {"message": "Service temporarily unavailable",
-                                           "code": 2}}, status_code=status)
-        return JSONResponse({"error": {"message": message, "type": "OAuthException",
-                                       "code": code, "error_data": {"details": message},
-                                       "fbtrace_id": "Aemu"}}, status_code=status)
+            return JSONResponse(
+                {"error": {"message": message, "type": "OAuthException", "code": 1}}
+                if status < 500
+                else {"error": {"message": "Service temporarily unavailable", "code": 2}},
+                status_code=status,
+            )
+        return JSONResponse(
+            {
+                "error": {
+                    "message": message,
+                    "type": "OAuthException",
+                    "code": code,
+                    "error_data": {"details": message},
+                    "fbtrace_id": "Aemu",
+                }
+            },
+            status_code=status,
+        )
 
     def _authorised(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -278,17 +298,32 @@ class GraphApiEmulator:
             return self._error(400, 131047, "Re-engagement message")
         self._record(Call("messages", body, wamid=wamid))
         if closed:
-            self._status(wamid, to, "failed", errors=[{
-                "code": 131047, "title": "Re-engagement message",
-                "message": "Re-engagement message",
-                "error_data": {"details": "Message failed to send because more than 24 hours "
-                                          "have passed since the customer last replied."}}])
+            self._status(
+                wamid,
+                to,
+                "failed",
+                errors=[
+                    {
+                        "code": 131047,
+                        "title": "Re-engagement message",
+                        "message": "Re-engagement message",
+                        "error_data": {
+                            "details": "Message failed to send because more than 24 hours "
+                            "have passed since the customer last replied."
+                        },
+                    }
+                ],
+            )
         elif self.statuses:
             for status in ("sent", "delivered", "read"):
                 self._status(wamid, to, status)
-        return JSONResponse({"messaging_product": "whatsapp",
-                             "contacts": [{"input": to, "wa_id": to}],
-                             "messages": [{"id": wamid}]})
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": wamid}],
+            }
+        )
 
     async def _upload(self, request: Request) -> Response:
         if not self._authorised(request):
@@ -301,8 +336,17 @@ class GraphApiEmulator:
         media_id = f"{next(self._ids) + 9_000_000_000}"
         with self._lock:
             self.media[media_id] = (data, str(form.get("type")))
-        self._record(Call("media", {"type": str(form.get("type")), "filename": upload.filename,
-                                    "size": len(data), "id": media_id}))
+        self._record(
+            Call(
+                "media",
+                {
+                    "type": str(form.get("type")),
+                    "filename": upload.filename,
+                    "size": len(data),
+                    "id": media_id,
+                },
+            )
+        )
         return JSONResponse({"id": media_id})
 
     async def _media_url(self, request: Request) -> Response:
@@ -318,9 +362,16 @@ class GraphApiEmulator:
         if found is None:
             return self._error(400, 100, "Unsupported get request")
         data, mime = found
-        return JSONResponse({"messaging_product": "whatsapp", "id": media_id, "mime_type": mime,
-                             "sha256": hashlib.sha256(data).hexdigest(), "file_size": len(data),
-                             "url": f"{self.base}/download/{media_id}?ext=1"})
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "id": media_id,
+                "mime_type": mime,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": len(data),
+                "url": f"{self.base}/download/{media_id}?ext=1",
+            }
+        )
 
     async def _download(self, request: Request) -> Response:
         if not self._authorised(request):
@@ -345,11 +396,24 @@ class GraphApiEmulator:
         return "sha256=" + hmac.new(self.app_secret, body, hashlib.sha256).hexdigest()
 
     def notification(self, value: dict[str, Any]) -> dict[str, Any]:
-        return {"object": "whatsapp_business_account", "entry": [{
-            "id": "102290129340398", "changes": [{"field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": PHONE, "phone_number_id": PHONE_ID},
-                **value}}]}]}
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": PHONE, "phone_number_id": PHONE_ID},
+                                **value,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
 
     def post(self, body: dict[str, Any] | bytes, *, key: str = "") -> None:
         """Deliver a notification to the webhook (signed), retried until it answers 200."""
@@ -387,29 +451,45 @@ class GraphApiEmulator:
                         break  # Meta gives up on a refusal; tests read it in `deliveries`
                     await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
 
-    def _status(self, wamid: str, to: str | None, status: str,
-                errors: list[dict[str, Any]] | None = None) -> None:
-        s: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(time.time())),
-                             "recipient_id": to}
+    def _status(
+        self, wamid: str, to: str | None, status: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        s: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": to,
+        }
         if errors:
             s["errors"] = errors
         if self.webhook_url is not None:
             self.post(self.notification({"statuses": [s]}), key=f"{status}:{wamid}")
 
-    def message(self, user: str, kind: str, part: dict[str, Any] | None = None,
-                context: str | None = None, at: float | None = None) -> dict[str, Any]:
+    def message(
+        self,
+        user: str,
+        kind: str,
+        part: dict[str, Any] | None = None,
+        context: str | None = None,
+        at: float | None = None,
+    ) -> dict[str, Any]:
         """A user's message as the Cloud API sends it, delivered; returns the notification."""
         now = at if at is not None else time.time()
         with self._lock:
             self.last_seen[user] = max(self.last_seen.get(user, 0.0), now)
-        m: dict[str, Any] = {"from": user, "id": f"wamid.IN{next(self._ids):010d}",
-                             "timestamp": str(int(now)), "type": kind}
+        m: dict[str, Any] = {
+            "from": user,
+            "id": f"wamid.IN{next(self._ids):010d}",
+            "timestamp": str(int(now)),
+            "type": kind,
+        }
         if part is not None:
             m[kind] = part
         if context:
             m["context"] = {"from": PHONE, "id": context}
-        body = self.notification({"contacts": [{"profile": {"name": f"U{user[-3:]}"},
-                                                "wa_id": user}], "messages": [m]})
+        body = self.notification(
+            {"contacts": [{"profile": {"name": f"U{user[-3:]}"}, "wa_id": user}], "messages": [m]}
+        )
         self.post(body, key=m["id"])
         return body
 
@@ -443,8 +523,11 @@ class GraphApiEmulator:
         media_id = f"{next(self._ids) + 5_000_000_000}"
         with self._lock:
             self.media[media_id] = (data, mime)
-        return self.message(user, "audio", {"mime_type": mime, "sha256": hashlib.sha256(data).hexdigest(),
-                                            "id": media_id, "voice": True})
+        return self.message(
+            user,
+            "audio",
+            {"mime_type": mime, "sha256": hashlib.sha256(data).hexdigest(), "id": media_id, "voice": True},
+        )
 
     def image(self, user: str, data: bytes = b"\xff\xd8\xff\xe0image", caption: str | None = None):
         media_id = f"{next(self._ids) + 6_000_000_000}"
@@ -456,8 +539,7 @@ class GraphApiEmulator:
         return self.message(user, "image", part)
 
     def location(self, user: str, lat: float = 34.9186, lon: float = -2.3199):
-        return self.message(user, "location", {"latitude": lat, "longitude": lon,
-                                               "name": "Berkane"})
+        return self.message(user, "location", {"latitude": lat, "longitude": lon, "name": "Berkane"})
 
     def sticker(self, user: str):
         return self.message(user, "sticker", {"mime_type": "image/webp", "id": "1234", "animated": False})
@@ -469,13 +551,15 @@ class GraphApiEmulator:
     def sent(self, user: str) -> list[Call]:
         """Messages accepted for `user`, in order."""
         with self._lock:
-            return [c for c in self.calls if c.method == "messages" and c.status == 200
-                    and c.to == user]
+            return [c for c in self.calls if c.method == "messages" and c.status == 200 and c.to == user]
 
     def refused(self, user: str | None = None) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method == "messages" and c.status != 200
-                    and (user is None or c.to == user)]
+            return [
+                c
+                for c in self.calls
+                if c.method == "messages" and c.status != 200 and (user is None or c.to == user)
+            ]
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -483,8 +567,11 @@ class GraphApiEmulator:
             while not predicate():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError("the bot never got there (last calls: " + ", ".join(
-                        f"{c.method}:{c.type}:{c.status}" for c in self.calls[-12:]) + ")")
+                    raise AssertionError(
+                        "the bot never got there (last calls: "
+                        + ", ".join(f"{c.method}:{c.type}:{c.status}" for c in self.calls[-12:])
+                        + ")"
+                    )
                 self._changed.wait(min(left, 0.2))
 
     def wait_sent(self, user: str, count: int, timeout: float = 30.0) -> list[Call]:

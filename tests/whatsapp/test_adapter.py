@@ -1,5 +1,6 @@
 """The WhatsApp adapter's own parts, table-driven on notifications in the Cloud API's shapes:
 signatures, events, Incoming messages, statuses, rendering within WhatsApp's limits."""
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,14 @@ def note(messages=(), statuses=(), contacts=True) -> dict:
         value["messages"] = list(messages)
     if statuses:
         value["statuses"] = list(statuses)
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "1022", "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1022", "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
 def m(kind, part=None, **extra) -> dict:
-    out = {"from": "212600000001", "id": "wamid.HBgMMjEy", "timestamp": "1764750000",
-           "type": kind, **extra}
+    out = {"from": "212600000001", "id": "wamid.HBgMMjEy", "timestamp": "1764750000", "type": kind, **extra}
     if part is not None:
         out[kind] = part
     return out
@@ -52,44 +54,77 @@ CASES = [
     ("text", m("text", {"body": "Bonjour, 3afak"}), dict(text="Bonjour, 3afak")),
     ("arabic text", m("text", {"body": "السلام عليكم"}), dict(text="السلام عليكم")),
     ("command", m("text", {"body": "/menu"}), dict(command="menu")),
-    ("wa.me poll link", m("text", {"body": "start p_Ab3-xY_9zQwErTyUiOpAsD"}),
-     dict(command="start", command_arg="p_Ab3-xY_9zQwErTyUiOpAsD")),
-    ("wa.me invite link", m("text", {"body": "START inv_K7QP2MXA"}),
-     dict(command="start", command_arg="inv_K7QP2MXA")),
-    ("start with a bad payload", m("text", {"body": "/start <script>"}),
-     dict(command="start", command_arg=None)),
-    ("button reply", m("interactive", {"type": "button_reply",
-                                       "button_reply": {"id": "sys:yes", "title": "Oui"}}),
-     dict(button="sys:yes")),
-    ("list reply", m("interactive", {"type": "list_reply", "list_reply": {
-        "id": "prj:12", "title": "Ateliers emploi", "description": "Berkane"}},
-        context={"from": "212522000000", "id": "wamid.OUT"}), dict(button="prj:12")),
-    ("template quick reply", m("button", {"payload": "wa:resume", "text": "Voir"}),
-     dict(button="wa:resume")),
-    ("template button with a poll", m("button", {"payload": "p_Ab3-xY_9zQwErTyUiOpAsD",
-                                                 "text": "Commencer"}),
-     dict(command="start", command_arg="p_Ab3-xY_9zQwErTyUiOpAsD")),
-    ("voice note", m("audio", {"mime_type": "audio/ogg; codecs=opus", "sha256": "x",
-                               "id": "1234567", "voice": True}),
-     dict(media=("voice", "1234567", None))),
-    ("audio file", m("audio", {"mime_type": "audio/mpeg", "id": "99", "voice": False}),
-     dict(media=("audio", "99", None))),
-    ("image with caption", m("image", {"mime_type": "image/jpeg", "id": "77",
-                                       "caption": "  Atelier couture 🧵 "}),
-     dict(media=("photo", "77", "Atelier couture 🧵"))),
-    ("document", m("document", {"mime_type": "application/pdf", "id": "55",
-                                "filename": "rapport.pdf"}), dict(media=("document", "55", None))),
-    ("location", m("location", {"latitude": 34.9186, "longitude": -2.3199, "name": "Berkane"}),
-     dict(media=("location", "34.918600,-2.319900", None))),
-    ("sticker", m("sticker", {"id": "5", "mime_type": "image/webp"}),
-     dict(media=("other", "sticker", None))),
-    ("contacts", m("contacts", [{"name": {"formatted_name": "X"}}]),
-     dict(media=("other", "contacts", None))),
-    ("unsupported", m("unsupported", None, errors=[{"code": 131051,
-                                                    "title": "Message type unknown"}]),
-     dict(media=("other", "unsupported", None))),
-    ("a type that does not exist yet", m("hologram", {"x": 1}),
-     dict(media=("other", "hologram", None))),
+    (
+        "wa.me poll link",
+        m("text", {"body": "start p_Ab3-xY_9zQwErTyUiOpAsD"}),
+        dict(command="start", command_arg="p_Ab3-xY_9zQwErTyUiOpAsD"),
+    ),
+    (
+        "wa.me invite link",
+        m("text", {"body": "START inv_K7QP2MXA"}),
+        dict(command="start", command_arg="inv_K7QP2MXA"),
+    ),
+    (
+        "start with a bad payload",
+        m("text", {"body": "/start <script>"}),
+        dict(command="start", command_arg=None),
+    ),
+    (
+        "button reply",
+        m("interactive", {"type": "button_reply", "button_reply": {"id": "sys:yes", "title": "Oui"}}),
+        dict(button="sys:yes"),
+    ),
+    (
+        "list reply",
+        m(
+            "interactive",
+            {
+                "type": "list_reply",
+                "list_reply": {"id": "prj:12", "title": "Ateliers emploi", "description": "Berkane"},
+            },
+            context={"from": "212522000000", "id": "wamid.OUT"},
+        ),
+        dict(button="prj:12"),
+    ),
+    ("template quick reply", m("button", {"payload": "wa:resume", "text": "Voir"}), dict(button="wa:resume")),
+    (
+        "template button with a poll",
+        m("button", {"payload": "p_Ab3-xY_9zQwErTyUiOpAsD", "text": "Commencer"}),
+        dict(command="start", command_arg="p_Ab3-xY_9zQwErTyUiOpAsD"),
+    ),
+    (
+        "voice note",
+        m("audio", {"mime_type": "audio/ogg; codecs=opus", "sha256": "x", "id": "1234567", "voice": True}),
+        dict(media=("voice", "1234567", None)),
+    ),
+    (
+        "audio file",
+        m("audio", {"mime_type": "audio/mpeg", "id": "99", "voice": False}),
+        dict(media=("audio", "99", None)),
+    ),
+    (
+        "image with caption",
+        m("image", {"mime_type": "image/jpeg", "id": "77", "caption": "  Atelier couture 🧵 "}),
+        dict(media=("photo", "77", "Atelier couture 🧵")),
+    ),
+    (
+        "document",
+        m("document", {"mime_type": "application/pdf", "id": "55", "filename": "rapport.pdf"}),
+        dict(media=("document", "55", None)),
+    ),
+    (
+        "location",
+        m("location", {"latitude": 34.9186, "longitude": -2.3199, "name": "Berkane"}),
+        dict(media=("location", "34.918600,-2.319900", None)),
+    ),
+    ("sticker", m("sticker", {"id": "5", "mime_type": "image/webp"}), dict(media=("other", "sticker", None))),
+    ("contacts", m("contacts", [{"name": {"formatted_name": "X"}}]), dict(media=("other", "contacts", None))),
+    (
+        "unsupported",
+        m("unsupported", None, errors=[{"code": 131051, "title": "Message type unknown"}]),
+        dict(media=("other", "unsupported", None)),
+    ),
+    ("a type that does not exist yet", m("hologram", {"x": 1}), dict(media=("other", "hologram", None))),
     ("reaction", m("reaction", {"message_id": "wamid.OUT", "emoji": "👍"}), None),
     ("system", m("system", {"body": "changed number", "type": "user_changed_number"}), None),
 ]
@@ -117,23 +152,40 @@ def test_messages_become_incoming(name, message, expected):
 
 
 def test_several_events_in_one_notification_and_statuses():
-    body = note([m("text", {"body": "a"}), m("text", {"body": "b"}, id="wamid.2")],
-                statuses=[{"id": "wamid.OUT1", "status": "delivered", "timestamp": "1764750001",
-                           "recipient_id": "212600000002"},
-                          {"id": "wamid.OUT2", "status": "failed", "timestamp": "1764750002",
-                           "recipient_id": "212600000002",
-                           "errors": [{"code": 131047, "title": "Re-engagement message"}]}])
+    body = note(
+        [m("text", {"body": "a"}), m("text", {"body": "b"}, id="wamid.2")],
+        statuses=[
+            {
+                "id": "wamid.OUT1",
+                "status": "delivered",
+                "timestamp": "1764750001",
+                "recipient_id": "212600000002",
+            },
+            {
+                "id": "wamid.OUT2",
+                "status": "failed",
+                "timestamp": "1764750002",
+                "recipient_id": "212600000002",
+                "errors": [{"code": 131047, "title": "Re-engagement message"}],
+            },
+        ],
+    )
     body["entry"].append({"id": "1023", "changes": [{"field": "account_update", "value": {}}]})
     evs = wa.events(body)
-    assert [e.key for e in evs] == ["wamid.HBgMMjEy", "wamid.2", "status:wamid.OUT1:delivered",
-                                    "status:wamid.OUT2:failed"]
+    assert [e.key for e in evs] == [
+        "wamid.HBgMMjEy",
+        "wamid.2",
+        "status:wamid.OUT1:delivered",
+        "status:wamid.OUT2:failed",
+    ]
     assert wa.status_of(evs[2].payload)[:3] == ("wamid.OUT1", "delivered", None)
     wamid, status, code, at = wa.status_of(evs[3].payload)
     assert (wamid, status, code, at.year) == ("wamid.OUT2", "failed", 131047, 2025)
 
 
-@pytest.mark.parametrize("body", [[], {"object": "page", "entry": []}, {"object": "whatsapp_business_account"},
-                                  "x", None])
+@pytest.mark.parametrize(
+    "body", [[], {"object": "page", "entry": []}, {"object": "whatsapp_business_account"}, "x", None]
+)
 def test_not_a_whatsapp_notification(body):
     with pytest.raises(ValueError):
         wa.events(body)
@@ -146,8 +198,13 @@ def test_malformed_messages_are_skipped_or_refused():
         wa.to_incoming(event.payload)
 
 
-LABELS = wa.Labels(choose="Choisissez :", list_button="Voir les choix", more="Suite ▶",
-                   more_description="Page {page} sur {pages}", first="↩ Début")
+LABELS = wa.Labels(
+    choose="Choisissez :",
+    list_button="Voir les choix",
+    more="Suite ▶",
+    more_description="Page {page} sur {pages}",
+    first="↩ Début",
+)
 
 
 def B(data, label, short=None):
@@ -158,14 +215,23 @@ def test_a_long_text_is_split_under_4096():
     text = ("Un paragraphe assez long. " * 60 + "\n\n") * 6
     out = wa.render(Rendered(text=text), LABELS)
     assert len(out) > 1 and all(len(x["text"]["body"]) <= 4096 for x in out)
-    assert "".join(x["text"]["body"] for x in out).replace("\n", "").replace(" ", "") == \
-        text.replace("\n", "").replace(" ", "")
+    assert "".join(x["text"]["body"] for x in out).replace("\n", "").replace(" ", "") == text.replace(
+        "\n", ""
+    ).replace(" ", "")
 
 
 def test_three_options_are_buttons_with_short_titles():
-    (msg,) = wa.render(Rendered(text="Est-ce juste ?", buttons=[
-        B("sys:confirm", "✅ Confirmer"), B("sys:edit", "✏️ Modifier les réponses", "✏️ Modifier"),
-        B("sys:cancel", "✖️ Annuler tout ce qui a été saisi")]), LABELS)
+    (msg,) = wa.render(
+        Rendered(
+            text="Est-ce juste ?",
+            buttons=[
+                B("sys:confirm", "✅ Confirmer"),
+                B("sys:edit", "✏️ Modifier les réponses", "✏️ Modifier"),
+                B("sys:cancel", "✖️ Annuler tout ce qui a été saisi"),
+            ],
+        ),
+        LABELS,
+    )
     inter = msg["interactive"]
     assert inter["type"] == "button" and inter["body"]["text"] == "Est-ce juste ?"
     titles = [b["reply"]["title"] for b in inter["action"]["buttons"]]
@@ -174,15 +240,19 @@ def test_three_options_are_buttons_with_short_titles():
 
 
 def test_four_to_ten_options_are_a_list_with_descriptions():
-    buttons = [B(f"o:{i}", f"Option numéro {i} qui est plutôt longue à lire", f"Option {i}")
-               for i in range(7)]
+    buttons = [
+        B(f"o:{i}", f"Option numéro {i} qui est plutôt longue à lire", f"Option {i}") for i in range(7)
+    ]
     (msg,) = wa.render(Rendered(text="", buttons=buttons), LABELS)
     inter = msg["interactive"]
     assert inter["type"] == "list" and inter["body"]["text"] == "Choisissez :"
     rows = inter["action"]["sections"][0]["rows"]
     assert [r["id"] for r in rows] == [f"o:{i}" for i in range(7)]
-    assert rows[0] == {"id": "o:0", "title": "Option 0",
-                       "description": "Option numéro 0 qui est plutôt longue à lire"}
+    assert rows[0] == {
+        "id": "o:0",
+        "title": "Option 0",
+        "description": "Option numéro 0 qui est plutôt longue à lire",
+    }
 
 
 def test_more_than_ten_options_come_in_pages():
@@ -196,8 +266,9 @@ def test_more_than_ten_options_come_in_pages():
     assert shown[0][:9] == [f"c:{i}" for i in range(9)] and shown[0][9] == "wa:more:1"
     assert shown[1][-1] == "wa:more:2" and shown[2][-1] == "wa:more:0"  # back to the start
     assert shown[3] == shown[0]
-    assert sorted({d for page in shown[:3] for d in page if not d.startswith("wa:")}) == \
-        sorted(b.data for b in buttons)
+    assert sorted({d for page in shown[:3] for d in page if not d.startswith("wa:")}) == sorted(
+        b.data for b in buttons
+    )
 
 
 def test_a_long_body_goes_ahead_as_text():
@@ -210,8 +281,10 @@ def test_a_long_body_goes_ahead_as_text():
 
 
 def test_duplicate_titles_fall_back_to_a_list():
-    buttons = [B("a", "Un titre bien trop long pour un bouton A"),
-               B("b", "Un titre bien trop long pour un bouton B")]
+    buttons = [
+        B("a", "Un titre bien trop long pour un bouton A"),
+        B("b", "Un titre bien trop long pour un bouton B"),
+    ]
     (msg,) = wa.render(Rendered(text="?", buttons=buttons), LABELS)
     assert msg["interactive"]["type"] == "list"
     rows = msg["interactive"]["action"]["sections"][0]["rows"]
@@ -219,16 +292,22 @@ def test_duplicate_titles_fall_back_to_a_list():
 
 
 def test_attachments_are_uploaded_media_with_a_caption():
-    out = wa.render(Rendered(text="Votre document", attachment={
-        "kind": "document", "path": "/tmp/x.docx", "filename": "Cadre.docx", "caption": "v1"}),
-        LABELS)
-    assert out == [{"type": "text", "text": {"body": "Votre document"}},
-                   {"type": "document", "upload": {"path": "/tmp/x.docx", "filename": "Cadre.docx"},
-                    "caption": "v1"}]
+    out = wa.render(
+        Rendered(
+            text="Votre document",
+            attachment={"kind": "document", "path": "/tmp/x.docx", "filename": "Cadre.docx", "caption": "v1"},
+        ),
+        LABELS,
+    )
+    assert out == [
+        {"type": "text", "text": {"body": "Votre document"}},
+        {"type": "document", "upload": {"path": "/tmp/x.docx", "filename": "Cadre.docx"}, "caption": "v1"},
+    ]
 
 
 def test_template_message_and_window():
     from datetime import datetime, timedelta, timezone
+
     body = wa.template_message("athar_poll_reminder", "ar", ["Sondage jeunes"], "wa:resume")
     assert body["template"]["language"] == {"code": "ar"}
     assert body["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Sondage jeunes"}]
@@ -239,6 +318,7 @@ def test_template_message_and_window():
     assert not wa.window_open(now - timedelta(hours=25), now)
     assert not wa.window_open(None, now)
     from bot.handlers.polls import whatsapp_link
+
     link = whatsapp_link("212522000000", "p_Ab3-xY_9zQwErTyUiOpAsD")
     assert link == "https://wa.me/212522000000?text=start%20p_Ab3-xY_9zQwErTyUiOpAsD"
     # what WhatsApp types in for the user is read as the poll's /start
@@ -259,6 +339,7 @@ def test_the_pacer_spaces_sends_without_catching_up_in_a_burst():
                 time.sleep(0.2)  # the event loop stalls (blocking work)
             await pacer.wait()
             times.append(time.monotonic())
+
         await asyncio.gather(*(one(i) for i in range(40)))
         return times
 

@@ -1,5 +1,6 @@
 """The WhatsApp channel end to end: the real `athar web` process, the Graph API emulator and
 its signed-webhook sender, the real dispatcher and database (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ U = "212600000101"
 
 def _uows(db_url):
     from storage.db import make_engine, make_uow_factory
+
     engine = make_engine(db_url)
     return engine, make_uow_factory(engine)
 
@@ -26,6 +28,7 @@ def said(calls) -> str:
 def tap(graph, user: str, label: str, after: int = 0):
     """Press the button (or pick the list row) whose title or description starts with `label`,
     on the last message to `user` that shows one, as a person would; waits for it."""
+
     def find():
         for call in reversed(graph.sent(user)[after:]):
             rows = []
@@ -38,6 +41,7 @@ def tap(graph, user: str, label: str, after: int = 0):
                 if r["title"].translate(BIDI_CONTROLS).startswith(label) or label in text:
                     return r["id"]
         return None
+
     graph.wait(lambda: find() is not None)
     n = len(graph.sent(user))
     graph.press(user, find())
@@ -56,13 +60,24 @@ def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_we
     athar_web(db_url)
     # the handshake Meta does once
     import httpx
+
     with httpx.Client(trust_env=False) as c:
         url = graph.webhook_url
-        ok = c.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me-42",
-                                "hub.challenge": "1158201444"})
+        ok = c.get(
+            url,
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": "verify-me-42",
+                "hub.challenge": "1158201444",
+            },
+        )
         assert (ok.status_code, ok.text) == (200, "1158201444")
-        assert c.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope",
-                                  "hub.challenge": "1"}).status_code == 403
+        assert (
+            c.get(
+                url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}
+            ).status_code
+            == 403
+        )
     graph.text(U, "Salam")
     first = graph.wait_sent(U, 1)[0]
     assert first.body["interactive"]["type"] == "list"  # four languages: a list
@@ -76,11 +91,17 @@ def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_we
     graph.press(U, "wa:more:1")  # the menu's next page
     graph.wait_for(U, "menu:help", after=n)
     tap(graph, U, "📝")
-    steps = [("text", "Ateliers emploi jeunes"),
-             ("text", "Beaucoup de jeunes du quartier sont sans travail après le bac"),
-             ("tap", "Jeunes"), ("text", "18-30 ans, Hay Salam"), ("text", "120"),
-             ("tap", "➡️"), ("text", "organiser 10 ateliers; visites d'entreprises"),
-             ("tap", "✅"), ("text", "2025-2026")]
+    steps = [
+        ("text", "Ateliers emploi jeunes"),
+        ("text", "Beaucoup de jeunes du quartier sont sans travail après le bac"),
+        ("tap", "Jeunes"),
+        ("text", "18-30 ans, Hay Salam"),
+        ("text", "120"),
+        ("tap", "➡️"),
+        ("text", "organiser 10 ateliers; visites d'entreprises"),
+        ("tap", "✅"),
+        ("text", "2025-2026"),
+    ]
     for kind, value in steps:
         before = len(graph.sent(U))
         graph.wait_sent(U, before)
@@ -97,6 +118,7 @@ def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_we
     n = tap(graph, U, "✅ Confirmer")
     graph.wait(lambda: "est enregistré" in said(graph.sent(U)[n:]))
     from sqlalchemy import text
+
     with uows() as uow:
         user = uow.users.by_identity("whatsapp", U)
     with engine.connect() as conn:
@@ -110,11 +132,22 @@ def test_onboarding_by_invite_and_a_project_by_buttons_and_lists(graph, athar_we
 
 def test_signatures_are_required(graph, athar_web, sqlite_db_url):
     web = athar_web(sqlite_db_url)
-    body = json.dumps(graph.notification({"contacts": [{"wa_id": U, "profile": {"name": "A"}}],
-                                          "messages": [{"from": U, "id": "wamid.SIG1",
-                                                        "timestamp": str(int(time.time())),
-                                                        "type": "text",
-                                                        "text": {"body": "bonjour"}}]})).encode()
+    body = json.dumps(
+        graph.notification(
+            {
+                "contacts": [{"wa_id": U, "profile": {"name": "A"}}],
+                "messages": [
+                    {
+                        "from": U,
+                        "id": "wamid.SIG1",
+                        "timestamp": str(int(time.time())),
+                        "type": "text",
+                        "text": {"body": "bonjour"},
+                    }
+                ],
+            }
+        )
+    ).encode()
     good = graph.sign(body)
     one_off = good[:-1] + ("0" if good[-1] != "0" else "1")
     assert web.post(body).status_code == 403  # missing
@@ -167,8 +200,9 @@ def test_a_user_who_cannot_be_reached_is_marked(graph, athar_web, sqlite_db_url)
     graph.text(U, "bonjour")
     graph.wait(lambda: len(graph.refused(U)) == 1)
     from storage.whatsapp import WhatsAppStore
+
     store = WhatsAppStore(engine)
-    graph.wait(lambda: (store.chat(U) is not None and store.chat(U).unreachable))
+    graph.wait(lambda: store.chat(U) is not None and store.chat(U).unreachable)
     time.sleep(1.5)  # two sweeps: nothing is tried again
     assert len(graph.refused(U)) == 1 and graph.sent(U) == []
     graph.text(U, "bonjour encore")  # writing again makes them reachable
@@ -179,6 +213,7 @@ def test_a_user_who_cannot_be_reached_is_marked(graph, athar_web, sqlite_db_url)
 
 def test_voice_notes_and_images_are_downloaded_and_kept(graph, athar_web, sqlite_db_url, tmp_path):
     import hashlib
+
     engine, uows = _uows(sqlite_db_url)
     code = invite(uows, role="official", commune="Berkane")
     athar_web(sqlite_db_url)
@@ -193,6 +228,7 @@ def test_voice_notes_and_images_are_downloaded_and_kept(graph, athar_web, sqlite
     graph.sticker(U)
     graph.wait(lambda: "📷" in said(graph.sent(U)[n:]))
     from bot.i18n import default_catalog
+
     cat = default_catalog()
     graph.wait(lambda: cat.text("media.location", "fr") in said(graph.sent(U)[n:]))
     graph.wait(lambda: cat.text("media.unsupported", "fr") in said(graph.sent(U)[n:]))
@@ -213,14 +249,14 @@ def test_statuses_are_recorded(graph, athar_web, sqlite_db_url):
     graph.text(U, "bonjour")
     (sent,) = graph.wait_sent(U, 1)
     from storage.whatsapp import WhatsAppStore
+
     store = WhatsAppStore(engine)
     graph.wait(lambda: store.status(sent.wamid) == ("read", None))
     engine.dispose()
 
 
 @pytest.mark.parametrize("case", ["late", "async", "sync"])
-def test_a_closed_window_sends_the_template_and_the_reply_waits(graph, athar_web,
-                                                                 sqlite_db_url, case):
+def test_a_closed_window_sends_the_template_and_the_reply_waits(graph, athar_web, sqlite_db_url, case):
     """The reply cannot go as it is: the message reached Athar 25 hours after it was written
     (Meta retries deliveries for days), or WhatsApp says the window is closed (131047, in a
     failed status or at once). The user gets the "a reply waits" template, once, and the reply
@@ -253,6 +289,7 @@ def test_a_poll_answered_through_a_wa_me_invitation(graph, athar_web, db_url):
     sends it and answers every question with buttons and lists; the answers are stored."""
     from bot.handlers.polls import whatsapp_link
     from tests.polls.helpers import make_project, make_short_poll
+
     engine, uows = _uows(db_url)
     poll = make_short_poll(uows, make_project(uows))
     athar_web(db_url)
@@ -264,8 +301,9 @@ def test_a_poll_answered_through_a_wa_me_invitation(graph, athar_web, db_url):
         before = len(graph.sent(U))
         last = graph.sent(U)[-1]
         ids = [i for i in last.ids if not i.startswith("wa:")]
-        choice = next((i for i in ids if i in ("lang:fr", "pc:yes")), None) or \
-            next((i for i in ids if i.startswith("pq:") and i not in ("pq:skip", "pq:prev")), None)
+        choice = next((i for i in ids if i in ("lang:fr", "pc:yes")), None) or next(
+            (i for i in ids if i.startswith("pq:") and i not in ("pq:skip", "pq:prev")), None
+        )
         if choice is None:
             break
         graph.press(U, choice)
@@ -274,6 +312,7 @@ def test_a_poll_answered_through_a_wa_me_invitation(graph, athar_web, db_url):
     else:
         raise AssertionError("the poll never ended")
     from sqlalchemy import text
+
     with engine.connect() as conn:
         answers = conn.execute(text("SELECT count(*) FROM responses")).scalar()
         people = conn.execute(text("SELECT count(*) FROM respondents")).scalar()
@@ -300,6 +339,7 @@ def test_nothing_acknowledged_is_lost_across_kill_9(graph, athar_web, sqlite_db_
     graph.wait(lambda: all(graph.sent(u) for u in users), timeout=60)
     from storage.delivery import DeliveryStore
     from storage.db import make_engine
+
     engine = make_engine(sqlite_db_url)
     graph.wait(lambda: DeliveryStore(engine).count_pending("whatsapp") == 0)
     engine.dispose()
@@ -308,8 +348,7 @@ def test_nothing_acknowledged_is_lost_across_kill_9(graph, athar_web, sqlite_db_
 
 
 @pytest.mark.parametrize("refusal", ["async", "sync"])
-def test_a_poll_reminder_outside_the_window_goes_as_its_template(graph, athar_web, sqlite_db_url,
-                                                                 refusal):
+def test_a_poll_reminder_outside_the_window_goes_as_its_template(graph, athar_web, sqlite_db_url, refusal):
     """A respondent stopped on a question; a day later `athar poll remind` writes to them.
     Athar's own records still think the window open, WhatsApp does not (131047, in a failed
     status or at once): the reminder goes as the poll_reminder template, and its button brings
@@ -317,6 +356,7 @@ def test_a_poll_reminder_outside_the_window_goes_as_its_template(graph, athar_we
     import subprocess
     import sys
     from tests.polls.helpers import make_project, make_short_poll
+
     engine, uows = _uows(sqlite_db_url)
     poll = make_short_poll(uows, make_project(uows))
     graph.window_errors = refusal
@@ -330,9 +370,13 @@ def test_a_poll_reminder_outside_the_window_goes_as_its_template(graph, athar_we
     question = graph.sent(U)[-1]
     assert any(i.startswith("pq:0:") for i in question.ids)
     graph.age(U, 25)  # they put the phone down; the window closed for WhatsApp
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "poll", "remind", str(poll.id),
-                           "--after", "0"], env=web.env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "poll", "remind", str(poll.id), "--after", "0"],
+        env=web.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "1 reminder(s) queued" in done.stdout, done.stderr
     graph.wait(lambda: any(c.type == "template" for c in graph.sent(U)))
     (template,) = [c for c in graph.sent(U) if c.type == "template"]
@@ -362,16 +406,17 @@ def test_the_number_sends_at_most_its_rate(graph, athar_web, sqlite_db_url):
     assert times[-1] - times[0] >= (len(times) - 1) / 10 * 0.8
 
 
-def test_make_run_serves_whatsapp_and_polls_telegram_in_one_process(graph, athar_web,
-                                                                    sqlite_db_url):
+def test_make_run_serves_whatsapp_and_polls_telegram_in_one_process(graph, athar_web, sqlite_db_url):
     """`athar run` (what `make run` starts) with the WhatsApp settings and a Telegram token:
     the /whatsapp webhook and Telegram's long polling, one process, one delivery runtime; it
     stops cleanly on SIGTERM."""
     from tests.telegram.emulator import TOKEN as TG_TOKEN, BotApiEmulator, buttons
+
     tg = BotApiEmulator().start()
     try:
-        web = athar_web(sqlite_db_url, "run", ATHAR_TELEGRAM_TOKEN=TG_TOKEN,
-                        ATHAR_TELEGRAM_API_URL=tg.api_url)
+        web = athar_web(
+            sqlite_db_url, "run", ATHAR_TELEGRAM_TOKEN=TG_TOKEN, ATHAR_TELEGRAM_API_URL=tg.api_url
+        )
         graph.text(U, "bonjour")
         (greeting,) = graph.wait_sent(U, 1)
         assert "lang:fr" in greeting.ids
@@ -386,14 +431,15 @@ def test_make_run_serves_whatsapp_and_polls_telegram_in_one_process(graph, athar
         tg.stop()
 
 
-def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(graph, athar_web,
-                                                                            sqlite_db_url,
-                                                                            tmp_path):
+def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(
+    graph, athar_web, sqlite_db_url, tmp_path
+):
     """`athar poll invite --whatsapp --send-to FILE`: people who never wrote to Athar get the
     poll_invitation template (title, commune); its button starts the poll."""
     import subprocess
     import sys
     from tests.polls.helpers import make_project, make_short_poll
+
     engine, uows = _uows(sqlite_db_url)
     poll = make_short_poll(uows, make_project(uows))
     web = athar_web(sqlite_db_url)
@@ -402,13 +448,23 @@ def test_numbers_invited_to_a_poll_get_its_template_and_its_button_starts_it(gra
     numbers.write_text(f"# beneficiaries who agreed to be invited\n+{a}\n00 {b[:3]} {b[3:]}\n{a}\n")
     bad = tmp_path / "bad.txt"
     bad.write_text(f"{a}\nAmina 0600\n")
-    cmd = [sys.executable, "-m", "bot.cli", "poll", "invite", str(poll.id), "--whatsapp",
-           "-o", str(tmp_path), "--lang", "ar", "--send-to"]
-    refused = subprocess.run(cmd + [str(bad)], env=web.env, capture_output=True, text=True,
-                             timeout=120)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "poll",
+        "invite",
+        str(poll.id),
+        "--whatsapp",
+        "-o",
+        str(tmp_path),
+        "--lang",
+        "ar",
+        "--send-to",
+    ]
+    refused = subprocess.run(cmd + [str(bad)], env=web.env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "nothing sent" in refused.stderr
-    done = subprocess.run(cmd + [str(numbers)], env=web.env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(cmd + [str(numbers)], env=web.env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "2 invitation(s) queued" in done.stdout, done.stderr
     for user in (a, b):
         graph.wait(lambda user=user: any(c.type == "template" for c in graph.sent(user)))
@@ -428,6 +484,7 @@ def poison_conversation(db_url: str, channel: str, chat: str, language: str) -> 
     conversation (in `language`) cannot be saved any more (a trigger refuses it), as a bug or a
     broken row would. Nothing else is touched: the error reply and the dead letter still go."""
     from sqlalchemy import text
+
     engine, uows = _uows(db_url)
     with uows() as uow:
         conv = uow.conversations.lock(channel, chat)
@@ -436,26 +493,38 @@ def poison_conversation(db_url: str, channel: str, chat: str, language: str) -> 
         uow.commit()
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
-            conn.execute(text(
-                f"CREATE TRIGGER poisoned BEFORE UPDATE ON conversations WHEN OLD.chat_id = '{chat}' "
-                "BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END"))
+            conn.execute(
+                text(
+                    f"CREATE TRIGGER poisoned BEFORE UPDATE ON conversations WHEN OLD.chat_id = '{chat}' "
+                    "BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END"
+                )
+            )
         else:
-            conn.execute(text(
-                "CREATE FUNCTION poisoned() RETURNS trigger AS $$ BEGIN "
-                f"IF OLD.chat_id = '{chat}' THEN RAISE EXCEPTION 'poisoned by the test'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER poisoned BEFORE UPDATE ON conversations "
-                              "FOR EACH ROW EXECUTE FUNCTION poisoned()"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION poisoned() RETURNS trigger AS $$ BEGIN "
+                    f"IF OLD.chat_id = '{chat}' THEN RAISE EXCEPTION 'poisoned by the test'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER poisoned BEFORE UPDATE ON conversations "
+                    "FOR EACH ROW EXECUTE FUNCTION poisoned()"
+                )
+            )
     engine.dispose()
 
 
 def test_a_message_whose_handling_keeps_failing_is_a_dead_letter_and_its_sender_told(
-        graph, athar_web, db_url):
+    graph, athar_web, db_url
+):
     """Issue 14: a message that fails every time it is handled is tried a few times, then
     kept as a dead letter, and its sender gets the error message in their language (here
     Arabic); other users are answered meanwhile, and the poisoned one is not tried for ever."""
     from bot.i18n import default_catalog
     from storage.delivery import DeliveryStore
+
     broken, fine = "212600000201", "212600000202"
     poison_conversation(db_url, "whatsapp", broken, "ar")
     web = athar_web(db_url)
@@ -463,8 +532,9 @@ def test_a_message_whose_handling_keeps_failing_is_a_dead_letter_and_its_sender_
     graph.text(fine, "bonjour")
     graph.wait_sent(fine, 1)
     (told,) = graph.wait_sent(broken, 1, timeout=60)
-    assert told.text.translate(BIDI_CONTROLS) == \
-        default_catalog().text("common.error", "ar").translate(BIDI_CONTROLS)
+    assert told.text.translate(BIDI_CONTROLS) == default_catalog().text("common.error", "ar").translate(
+        BIDI_CONTROLS
+    )
     engine, _ = _uows(db_url)
     store = DeliveryStore(engine)
     graph.wait(lambda: len(store.dead_letters("whatsapp")) == 1)

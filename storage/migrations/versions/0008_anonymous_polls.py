@@ -16,6 +16,7 @@ Revision ID: 0008_anonymous_polls
 Revises: 0007_lesson_progress
 Create Date: 2026-12-03 15:00:00
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -25,13 +26,17 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = '0008_anonymous_polls'
-down_revision: Union[str, None] = '0007_lesson_progress'
+revision: str = "0008_anonymous_polls"
+down_revision: Union[str, None] = "0007_lesson_progress"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-_TIMES = (("respondents", ("consent_at", "completed_at")), ("responses", ("answered_at",)),
-          ("stories", ("created_at",)), ("poll_refusals", ("at",)))
+_TIMES = (
+    ("respondents", ("consent_at", "completed_at")),
+    ("responses", ("answered_at",)),
+    ("stories", ("created_at",)),
+    ("poll_refusals", ("at",)),
+)
 
 
 def _day(value: datetime | None, sqlite: bool) -> datetime | None:
@@ -45,23 +50,28 @@ def _day(value: datetime | None, sqlite: bool) -> datetime | None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('outbox') as batch:
-        batch.add_column(sa.Column('private', sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()))
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     bind.execute(sa.text("DELETE FROM outbox WHERE sent_at IS NOT NULL"))
     bind.execute(sa.text("DELETE FROM conversations WHERE channel = 'poll-lock'"))
     for table, columns in _TIMES:
-        t = sa.table(table, sa.column("id", sa.Integer),
-                     *(sa.column(c, sa.DateTime(timezone=True)) for c in columns))
+        t = sa.table(
+            table, sa.column("id", sa.Integer), *(sa.column(c, sa.DateTime(timezone=True)) for c in columns)
+        )
         for row in bind.execute(sa.select(t)).all():
             values = {c: _day(getattr(row, c), sqlite) for c in columns}
             if any(values[c] != getattr(row, c) for c in columns):
                 bind.execute(sa.update(t).where(t.c.id == row.id).values(**values))
-    audit = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("user_id", sa.Integer),
-                     sa.column("action", sa.String), sa.column("target", sa.Text),
-                     sa.column("detail", sa.JSON().with_variant(JSONB(), "postgresql")))
+    audit = sa.table(
+        "audit_log",
+        sa.column("id", sa.Integer),
+        sa.column("user_id", sa.Integer),
+        sa.column("action", sa.String),
+        sa.column("target", sa.Text),
+        sa.column("detail", sa.JSON().with_variant(JSONB(), "postgresql")),
+    )
     stories = sa.table("stories", sa.column("id", sa.Integer))
     for row in bind.execute(sa.select(audit).where(audit.c.action == "media.received")).all():
         if row.user_id is None:  # someone not registered: nothing of theirs is kept
@@ -76,5 +86,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # the times and rows removed cannot come back; only the column goes
-    with op.batch_alter_table('outbox') as batch:
-        batch.drop_column('private')
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("private")

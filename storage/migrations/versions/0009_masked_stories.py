@@ -6,6 +6,7 @@ Revision ID: 0009_masked_stories
 Revises: 0008_anonymous_polls
 Create Date: 2026-12-03 16:00:00
 """
+
 from __future__ import annotations
 
 from typing import Sequence, Union
@@ -15,8 +16,8 @@ from alembic import op
 
 from domain.privacy import mask_identifiers
 
-revision: str = '0009_masked_stories'
-down_revision: Union[str, None] = '0008_anonymous_polls'
+revision: str = "0009_masked_stories"
+down_revision: Union[str, None] = "0008_anonymous_polls"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
