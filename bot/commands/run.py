@@ -64,7 +64,7 @@ def serve(settings, host: str, port: int) -> int:
     telegram = " and Telegram (long polling)" if settings.telegram_token is not None else ""
     print(
         f"Athar is listening on WhatsApp at http://{host}:{port}/whatsapp{telegram}. Expose it "
-        "over HTTPS and register it in Meta's developer console (README, WhatsApp). Ctrl-C to "
+        "over HTTPS and register it in Meta's developer console (docs/channels.md). Ctrl-C to "
         "stop.",
         file=sys.stderr,
     )

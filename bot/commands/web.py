@@ -5,7 +5,7 @@ and the coordinators' dashboard (/dashboard, always).
 The ASGI app is bot.channels.web. Before the workers start, this command migrates the database
 and, for Telegram, sets the command menu and, when a public URL is given (--webhook-url or
 telegram.webhook_url), registers the webhook with the secret token. WhatsApp's webhook is
-registered once in Meta's developer console (see README).
+registered once in Meta's developer console (see docs/channels.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The conversation corpus on the real Rasa: every exchange stores what it should, and typed
-answers are understood at the first try often enough in each variant (figures in the README:
+answers are understood at the first try often enough in each variant (figures in docs/nlu.md:
 `.venv/bin/python -m pytest tests/conversations -q -s` prints them)."""
 
 from __future__ import annotations

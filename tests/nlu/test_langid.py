@@ -59,7 +59,7 @@ def test_heldout_accuracy_per_variant(heldout):
 
 def test_real_chat_lines_of_the_train_split():
     """The team's real dev lines (nlu/eval/real/langid.jsonl), train split: >= 0.95 per variant
-    (the test split's figure is in the README, from `athar nlu eval --real test`)."""
+    (the test split's figure is in docs/nlu.md, from `athar nlu eval --real test`)."""
     from nlu import realset
 
     n, ok = Counter(), Counter()
