@@ -15,7 +15,7 @@ def seed(
     """Store the demo in this unit of work (not committed). Returns (commune, project id or None
     when skipped, poll ids) per commune."""
     from bot.commands._demo_data import DEMO_COMMUNES, UowStore, build_demo, materialise
-    from bot.handlers.polls import new_token
+    from bot.services.polls import new_token
 
     class Store(UowStore):
         def add_poll(self, p):

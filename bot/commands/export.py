@@ -218,7 +218,7 @@ def _import_xlsform(args: argparse.Namespace) -> int:
     from exports.xlsform import XLSFormError, read_xlsform
     from pydantic import ValidationError
 
-    from bot.handlers.polls import new_token
+    from bot.services.polls import new_token
 
     try:
         form = read_xlsform(Path(args.file))

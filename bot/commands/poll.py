@@ -109,9 +109,8 @@ def _app() -> Any:
 
 
 def create(args: argparse.Namespace) -> int:
-    from bot.handlers.polls import create_poll, invitation_link
+    from bot.services.polls import invitation_link, publish_poll
     from domain.polls import custom_question
-    from domain.records import AuditEntry
 
     app = _app()
     try:
@@ -148,15 +147,8 @@ def create(args: argparse.Namespace) -> int:
                 for i, text in enumerate(args.question, 1)
                 if text.strip()
             ]
-            poll = create_poll(
+            poll = publish_poll(
                 uow, bank, project, args.wave, modules, custom=custom, title=args.title, languages=languages
-            )
-            uow.audit.add(
-                AuditEntry(
-                    action="poll.created",
-                    target=str(poll.id),
-                    detail={"project": project.id, "wave": poll.wave},
-                )
             )
             uow.commit()
         if "pseudonym_key" not in app.services.extras:
@@ -173,7 +165,7 @@ def create(args: argparse.Namespace) -> int:
 
 
 def close(args: argparse.Namespace) -> int:
-    from domain.records import AuditEntry
+    from bot.services.polls import close_poll
 
     app = _app()
     try:
@@ -182,9 +174,7 @@ def close(args: argparse.Namespace) -> int:
             if poll is None:
                 print(f"athar: no poll {args.poll_id}", file=sys.stderr)
                 return 2
-            poll.is_open = False
-            uow.polls.save(poll)
-            uow.audit.add(AuditEntry(action="poll.closed", target=str(poll.id)))
+            close_poll(uow, poll)
             uow.commit()
         print(f"Poll {args.poll_id} is closed.")
         return 0
@@ -221,7 +211,7 @@ def remind(args: argparse.Namespace) -> int:
 
 
 def invite(args: argparse.Namespace) -> int:
-    from bot.handlers.polls import invitation_link, whatsapp_link
+    from bot.services.polls import invitation_link, whatsapp_link
     from bot.poll_support import make_invitation
 
     app = _app()
@@ -296,7 +286,7 @@ def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str, 
 
 
 def results(args: argparse.Namespace) -> int:
-    from bot.handlers.polls import comparison_of, results_of
+    from bot.services.polls import comparison_of, record_indicators, results_of
 
     app = _app()
     try:
@@ -323,31 +313,6 @@ def results(args: argparse.Namespace) -> int:
         return 0
     finally:
         app.close()
-
-
-def record_indicators(uow: Any, poll: Any, res: Any) -> list[tuple[str, Any]]:
-    """Append the poll's results to the project's indicators linked to one of its questions
-    (one measurement per indicator and poll: recording again replaces it)."""
-    from domain.polls import measurement_from_results
-
-    project = uow.projects.get(poll.project_id)
-    if project is None:
-        return []
-    period = f"{poll.wave} {poll.created_at:%Y-%m}"
-    source = f"poll:{poll.id}:{poll.wave}"
-    out = []
-    for effect in project.effects:
-        for ind in effect.indicators:
-            if not ind.poll_question:
-                continue
-            m = measurement_from_results(ind, res, period)
-            if m is None:
-                continue
-            ind.measurements = [x for x in ind.measurements if x.source != source] + [m]
-            out.append((ind.label, m))
-    if out:
-        uow.projects.save(project)
-    return out
 
 
 def _f(x: float | None, digits: int = 1) -> str:

@@ -36,7 +36,6 @@ poll, get its invitation, and pick the most significant story with a reason.
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -58,22 +57,29 @@ from domain.text import ASCII_DIGITS
 from domain.polls import (
     Question,
     asked_ids,
-    compare,
     custom_question,
-    poll_results,
     profile_update,
     pseudonym,
     questions_of,
     tag_story,
 )
-from domain.records import AuditEntry, Poll, Respondent, Response, Story
+from domain.records import Poll, Respondent, Response, Story
 
 from bot.handlers import Handlers, MenuEntry, with_moment
+from bot.services.polls import (
+    TOKEN_PREFIX,
+    close_poll,
+    comparison_of,
+    invitation_link,
+    mark_significant,
+    publish_poll,
+    results_of,
+    whatsapp_link,
+)
 from bot.handlers._projects import choose_project_step, load_project, visible_projects
 from bot.handlers.onboarding import language_options
 from bot.handlers.project import matches_label, matches_words, means
 
-TOKEN_PREFIX = "p_"
 ANSWER = "pq:"  # pq:<index>:<value>
 SKIP = "pq:skip"
 PREVIOUS = "pq:prev"
@@ -83,21 +89,6 @@ CONSENT_NO = "pc:no"
 MAX_STORY = 2000
 LOCKED_KINDS = ("sex", "age_band", "public", "wg4", "text", "multi")
 DEFAULT_RETENTION_MONTHS = 36
-
-
-def new_token() -> str:
-    """An unguessable invitation token (128 random bits), valid as a /start payload."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(16)
-
-
-def invitation_link(bot_username: str, token: str) -> str:
-    return f"https://t.me/{bot_username}?start={token}"
-
-
-def whatsapp_link(phone_number: str, token: str) -> str:
-    """A wa.me link: WhatsApp opens a chat with Athar's number, "start <token>" typed in;
-    sending it starts the poll (the WhatsApp channel reads it as /start <token>)."""
-    return f"https://wa.me/{phone_number}?text=start%20{token}"
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -651,84 +642,6 @@ def setup(h: Handlers) -> None:
     )
 
 
-# -- services shared with the CLI ----------------------------------------------------------------
-def baseline_for(uow: Any, poll: Poll) -> Poll | None:
-    """The baseline a follow-up poll is compared with: the project's latest baseline poll
-    created before it."""
-    if poll.wave != "follow-up":
-        return None
-    earlier = [
-        p for p in uow.polls.list(poll.project_id) if p.wave == "baseline" and (p.id or 0) < (poll.id or 0)
-    ]
-    return earlier[-1] if earlier else None
-
-
-def create_poll(
-    uow: Any,
-    bank: Any,
-    project: Any,
-    wave: str,
-    modules: list[str] | None = None,
-    custom: list[Question] | None = None,
-    title: str | None = None,
-    languages: list[str] | None = None,
-) -> Poll:
-    """A new open poll for a project, in `languages` (all four when None). A follow-up without
-    an explicit module choice copies the questions (and languages) of the project's latest
-    baseline, so that the two waves are comparable."""
-    questions: list[Question] | None = None
-    if wave == "follow-up" and modules is None and not custom:
-        baselines = [p for p in uow.polls.list(project.id) if p.wave == "baseline"]
-        if baselines:
-            questions = questions_of(baselines[-1])
-            languages = languages or baselines[-1].languages
-    if questions is None:
-        publics = [p.category for p in getattr(project, "publics", [])]
-        questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)), custom=custom or [])
-    token = new_token()
-    while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
-        token = new_token()
-    all_four = [lang.value for lang in ALL_LANGS]
-    chosen = [t for t in all_four if t in (languages or [])]
-    return uow.polls.add(
-        Poll(
-            project_id=project.id,
-            wave=wave,
-            title=title or project.title,  # type: ignore[arg-type]
-            questions=[q.model_dump() for q in questions],
-            token=token,
-            languages=[] if chosen in ([], all_four) else chosen,
-        )
-    )
-
-
-def results_of(uow: Any, poll: Poll, min_group_size: int) -> Any:
-    respondents = [r for r in uow.respondents.list(poll.id) if r.consent]
-    stories = uow.stories.list(poll.project_id)
-    return poll_results(
-        poll,
-        respondents,
-        uow.responses.for_poll(poll.id),
-        stories,
-        uow.respondents.count_refusals(poll.id),
-        min_group_size,
-    )
-
-
-def comparison_of(uow: Any, poll: Poll) -> Any:
-    base = baseline_for(uow, poll)
-    if base is None:
-        return None
-    return compare(
-        base,
-        [r for r in uow.respondents.list(base.id) if r.consent],
-        uow.responses.for_poll(base.id),
-        poll,
-        [r for r in uow.respondents.list(poll.id) if r.consent],
-        uow.responses.for_poll(poll.id),
-    )
-
-
 # == officials ====================================================================================
 MENU = "menu:poll"
 ACT_NEW, ACT_RESULTS, ACT_INVITE, ACT_CLOSE, ACT_MSC = "pa:new", "pa:res", "pa:inv", "pa:close", "pa:msc"
@@ -916,7 +829,7 @@ def _create(ctx: Ctx) -> list[Reply]:
         text = dict(data.get("custom_texts") or {ctx.lang: str(data["custom"])})
         custom.append(custom_question("custom_1", text, "scale5", bank))
     reuse = data.get("wave") == "follow-up" and data.get("modules") is None and not custom
-    poll = create_poll(
+    poll = publish_poll(
         ctx.uow,
         bank,
         project,
@@ -924,14 +837,7 @@ def _create(ctx: Ctx) -> list[Reply]:
         None if reuse else list(data.get("modules") or []),
         custom=custom,
         languages=_chosen_languages(ctx),
-    )
-    ctx.uow.audit.add(
-        AuditEntry(
-            user_id=ctx.user.id if ctx.user else None,
-            action="poll.created",
-            target=str(poll.id),
-            detail={"project": project.id, "wave": poll.wave},
-        )
+        user_id=ctx.user.id if ctx.user else None,
     )
     return [
         Reply.of("polls.official.created", id=poll.id, n=len(poll.questions), title=project.title)
@@ -1017,11 +923,7 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if action == ACT_MSC:
         return Start("poll_msc", {"poll": poll.id})
     if action == ACT_CLOSE:
-        poll.is_open = False
-        ctx.uow.polls.save(poll)
-        ctx.uow.audit.add(
-            AuditEntry(user_id=ctx.user.id if ctx.user else None, action="poll.closed", target=str(poll.id))
-        )
+        close_poll(ctx.uow, poll, ctx.user.id if ctx.user else None)
         ctx.notes.append(Reply.of("polls.official.closed_now", id=poll.id))
     elif action == ACT_INVITE:
         ctx.notes.extend(_invitation_replies(ctx, poll, project))
@@ -1173,14 +1075,7 @@ def _mark(ctx: Ctx) -> list[Reply]:
     story = next((s for s in _stories(ctx) if s.id == data.get("story")), None)
     if story is None:
         return [Reply.of("polls.official.no_stories")]
-    story.significant = True
-    story.significance_reason = str(data.get("reason") or "")
-    ctx.uow.stories.save(story)
-    ctx.uow.audit.add(
-        AuditEntry(
-            user_id=ctx.user.id if ctx.user else None, action="story.significant", target=str(story.id)
-        )
-    )
+    mark_significant(ctx.uow, story, str(data.get("reason") or ""), ctx.user.id if ctx.user else None)
     return [Reply.of("polls.official.marked")]
 
 

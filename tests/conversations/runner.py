@@ -25,7 +25,7 @@ from domain.records import Effect, Indicator, Project, TargetPublic
 from bot.commands.admin import create_invite
 from bot.dispatcher import Dispatcher, Services
 from bot.handlers import load_handlers
-from bot.handlers.polls import create_poll
+from bot.services.polls import create_poll
 from bot.i18n import default_catalog
 from bot.poll_support import install
 from knowledge.loader import load_communes, load_knowledge

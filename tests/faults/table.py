@@ -412,7 +412,7 @@ def _other_commune_records(db_url: str) -> tuple[int, int, int]:
     from domain.records import Project, TargetPublic
     from knowledge.polls import load_question_bank
     from storage.db import make_engine, make_uow_factory
-    from bot.handlers.polls import create_poll
+    from bot.services.polls import create_poll
 
     engine = make_engine(db_url)
     try:

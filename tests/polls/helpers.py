@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.records import Project, TargetPublic
 
-from bot.handlers.polls import create_poll
+from bot.services.polls import create_poll
 from bot.poll_support import install
 from knowledge.polls import load_question_bank
 from tests.bot.helpers import make_dispatcher
@@ -40,7 +40,7 @@ def make_poll(uow_factory, project_id: int, wave="baseline", modules=None):
 def make_short_poll(uow_factory, project_id: int, ids=("sex", "relations", "respect", "change")):
     """A poll with only some of the default questions (load tests and benchmarks)."""
     from domain.records import Poll
-    from bot.handlers.polls import new_token
+    from bot.services.polls import new_token
 
     by_id = {q.id: q for q in load_question_bank().build()}
     with uow_factory() as uow:

@@ -6,7 +6,7 @@ import pytest
 
 from domain.polls import pseudonym, questions_of
 
-from bot.handlers.polls import comparison_of, results_of
+from bot.services.polls import comparison_of, results_of
 from tests.bot.helpers import Chat
 from tests.polls.helpers import KEY, make_poll, make_project, poll_dispatcher
 

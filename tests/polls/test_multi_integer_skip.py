@@ -8,7 +8,7 @@ import pytest
 from domain.polls import Question, check_questions, poll_results
 from domain.records import Poll
 
-from bot.handlers.polls import new_token
+from bot.services.polls import new_token
 from tests.bot.helpers import Chat
 from tests.dialogues.helpers import make_nlu
 from tests.polls.helpers import make_project, poll_dispatcher

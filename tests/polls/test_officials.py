@@ -9,7 +9,7 @@ import pytest
 from domain.polls import measurement_from_results
 from domain.records import Indicator
 
-from bot.handlers.polls import results_of
+from bot.services.polls import results_of
 from bot.poll_support import install
 from tests.bot.helpers import Chat
 from tests.polls.helpers import KEY, make_poll, make_project, poll_dispatcher

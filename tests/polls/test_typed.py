@@ -8,7 +8,7 @@ import pytest
 
 from domain.polls import Question, questions_of
 
-from bot.handlers.polls import create_poll
+from bot.services.polls import create_poll
 from knowledge.polls import load_question_bank
 from tests.bot.helpers import Chat
 from tests.dialogues.helpers import registered_chat, text_of

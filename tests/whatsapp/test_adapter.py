@@ -317,7 +317,7 @@ def test_template_message_and_window():
     assert not wa.window_open(now - timedelta(hours=23, minutes=59), now)  # the margin
     assert not wa.window_open(now - timedelta(hours=25), now)
     assert not wa.window_open(None, now)
-    from bot.handlers.polls import whatsapp_link
+    from bot.services.polls import whatsapp_link
 
     link = whatsapp_link("212522000000", "p_Ab3-xY_9zQwErTyUiOpAsD")
     assert link == "https://wa.me/212522000000?text=start%20p_Ab3-xY_9zQwErTyUiOpAsD"

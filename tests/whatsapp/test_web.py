@@ -287,7 +287,7 @@ def test_a_closed_window_sends_the_template_and_the_reply_waits(graph, athar_web
 def test_a_poll_answered_through_a_wa_me_invitation(graph, athar_web, db_url):
     """The official's invitation link opens WhatsApp with "start p_…" typed in; the beneficiary
     sends it and answers every question with buttons and lists; the answers are stored."""
-    from bot.handlers.polls import whatsapp_link
+    from bot.services.polls import whatsapp_link
     from tests.polls.helpers import make_project, make_short_poll
 
     engine, uows = _uows(db_url)

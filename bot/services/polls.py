@@ -1,0 +1,189 @@
+"""Poll operations: create, close, read the results and compare with the baseline, record them
+as indicator measurements, mark a significant story; invitation tokens and links.
+
+Used alike by the officials' dialogue (`bot.handlers.polls`), `athar poll` (`bot.commands.poll`)
+and the tests; the caller commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from domain.language import ALL_LANGS
+from domain.polls import (
+    Comparison,
+    PollResults,
+    Question,
+    QuestionBank,
+    compare,
+    measurement_from_results,
+    poll_results,
+    questions_of,
+)
+from domain.ports import UnitOfWork
+from domain.records import AuditEntry, Measurement, Poll, Project, Story, Wave
+
+TOKEN_PREFIX = "p_"
+
+
+def saved_id(record_id: int | None, what: str = "record") -> int:
+    """The id of a stored record; a record that was never saved has none to read answers by."""
+    if record_id is None:
+        raise ValueError(f"this {what} was never saved")
+    return record_id
+
+
+def new_token() -> str:
+    """An unguessable invitation token (128 random bits), valid as a /start payload."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(16)
+
+
+def invitation_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+def whatsapp_link(phone_number: str, token: str) -> str:
+    """A wa.me link: WhatsApp opens a chat with Athar's number, "start <token>" typed in;
+    sending it starts the poll (the WhatsApp channel reads it as /start <token>)."""
+    return f"https://wa.me/{phone_number}?text=start%20{token}"
+
+
+def baseline_for(uow: UnitOfWork, poll: Poll) -> Poll | None:
+    """The baseline a follow-up poll is compared with: the project's latest baseline poll
+    created before it."""
+    if poll.wave != "follow-up":
+        return None
+    earlier = [
+        p for p in uow.polls.list(poll.project_id) if p.wave == "baseline" and (p.id or 0) < (poll.id or 0)
+    ]
+    return earlier[-1] if earlier else None
+
+
+def create_poll(
+    uow: UnitOfWork,
+    bank: QuestionBank,
+    project: Project,
+    wave: Wave,
+    modules: list[str] | None = None,
+    custom: list[Question] | None = None,
+    title: str | None = None,
+    languages: list[str] | None = None,
+) -> Poll:
+    """A new open poll for a project, in `languages` (all four when None). A follow-up without
+    an explicit module choice copies the questions (and languages) of the project's latest
+    baseline, so that the two waves are comparable."""
+    questions: list[Question] | None = None
+    if wave == "follow-up" and modules is None and not custom:
+        baselines = [p for p in uow.polls.list(project.id) if p.wave == "baseline"]
+        if baselines:
+            questions = questions_of(baselines[-1])
+            languages = languages or baselines[-1].languages
+    if questions is None:
+        publics = [p.category for p in getattr(project, "publics", [])]
+        questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)), custom=custom or [])
+    token = new_token()
+    while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
+        token = new_token()
+    all_four = [lang.value for lang in ALL_LANGS]
+    chosen = [t for t in all_four if t in (languages or [])]
+    return uow.polls.add(
+        Poll(
+            project_id=saved_id(project.id, "project"),
+            wave=wave,
+            title=title or project.title,
+            questions=[q.model_dump() for q in questions],
+            token=token,
+            languages=[] if chosen in ([], all_four) else chosen,
+        )
+    )
+
+
+def publish_poll(
+    uow: UnitOfWork,
+    bank: QuestionBank,
+    project: Project,
+    wave: Wave,
+    modules: list[str] | None = None,
+    custom: list[Question] | None = None,
+    title: str | None = None,
+    languages: list[str] | None = None,
+    user_id: int | None = None,
+) -> Poll:
+    """`create_poll`, and the audit entry saying who created it (None: the command line)."""
+    poll = create_poll(uow, bank, project, wave, modules, custom=custom, title=title, languages=languages)
+    uow.audit.add(
+        AuditEntry(
+            user_id=user_id,
+            action="poll.created",
+            target=str(poll.id),
+            detail={"project": project.id, "wave": poll.wave},
+        )
+    )
+    return poll
+
+
+def close_poll(uow: UnitOfWork, poll: Poll, user_id: int | None = None) -> None:
+    """No more answers to `poll`; audited."""
+    poll.is_open = False
+    uow.polls.save(poll)
+    uow.audit.add(AuditEntry(user_id=user_id, action="poll.closed", target=str(poll.id)))
+
+
+def results_of(uow: UnitOfWork, poll: Poll, min_group_size: int) -> PollResults:
+    poll_id = saved_id(poll.id, "poll")
+    respondents = [r for r in uow.respondents.list(poll_id) if r.consent]
+    stories = uow.stories.list(poll.project_id)
+    return poll_results(
+        poll,
+        respondents,
+        uow.responses.for_poll(poll_id),
+        stories,
+        uow.respondents.count_refusals(poll_id),
+        min_group_size,
+    )
+
+
+def comparison_of(uow: UnitOfWork, poll: Poll) -> Comparison | None:
+    base = baseline_for(uow, poll)
+    if base is None:
+        return None
+    base_id, poll_id = saved_id(base.id, "poll"), saved_id(poll.id, "poll")
+    return compare(
+        base,
+        [r for r in uow.respondents.list(base_id) if r.consent],
+        uow.responses.for_poll(base_id),
+        poll,
+        [r for r in uow.respondents.list(poll_id) if r.consent],
+        uow.responses.for_poll(poll_id),
+    )
+
+
+def record_indicators(uow: UnitOfWork, poll: Poll, res: PollResults) -> list[tuple[str, Measurement]]:
+    """Append the poll's results to the project's indicators linked to one of its questions
+    (one measurement per indicator and poll: recording again replaces it)."""
+    project = uow.projects.get(poll.project_id)
+    if project is None:
+        return []
+    period = f"{poll.wave} {poll.created_at:%Y-%m}"
+    source = f"poll:{poll.id}:{poll.wave}"
+    out = []
+    for effect in project.effects:
+        for ind in effect.indicators:
+            if not ind.poll_question:
+                continue
+            m = measurement_from_results(ind, res, period)
+            if m is None:
+                continue
+            ind.measurements = [x for x in ind.measurements if x.source != source] + [m]
+            out.append((ind.label, m))
+    if out:
+        uow.projects.save(project)
+    return out
+
+
+def mark_significant(uow: UnitOfWork, story: Story, reason: str, user_id: int | None = None) -> None:
+    """The story an official picked as the most significant change, with their reason; audited."""
+    story.significant = True
+    story.significance_reason = reason
+    uow.stories.save(story)
+    uow.audit.add(AuditEntry(user_id=user_id, action="story.significant", target=str(story.id)))
