@@ -170,12 +170,61 @@ def _bool(v: Any) -> bool:
     return _text(v) != ""
 
 
+def _chosen(v: Any) -> list[str]:
+    """The values ticked in a select-multiple answer (a list, or XLSForm's space-separated text)."""
+    return [str(x) for x in v] if isinstance(v, (list, tuple)) else _text(v).split()
+
+
+# XPath functions of the subset, on their evaluated arguments; any other name is true() or false()
+CALLS: dict[str, Callable[[list[Any]], Any]] = {
+    "selected": lambda args: _text(args[1]).strip() in _chosen(args[0]),
+    "count-selected": lambda args: float(len(_chosen(args[0]))),
+    "not": lambda args: not _bool(args[0]),
+    "string-length": lambda args: float(len(_text(args[0]))),
+    "number": lambda args: _number(args[0]),
+}
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """XPath's `=`: as booleans when either side is one, else as numbers when either is, else as text."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return _bool(a) == _bool(b)
+    if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+        return _number(a) == _number(b)
+    return _text(a) == _text(b)
+
+
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+
+NAN = float("nan")
+
+ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "div": lambda x, y: x / y if y else NAN,
+    "mod": lambda x, y: x % y if y else NAN,
+}
+
+
+def _binary(kind: str, a: Any, b: Any) -> Any:
+    """An operator on both evaluated sides (`and` and `or` evaluate both, as they always did)."""
+    if kind == "or":
+        return _bool(a) or _bool(b)
+    if kind == "and":
+        return _bool(a) and _bool(b)
+    if kind == "=":
+        return _equal(a, b)
+    if kind == "!=":
+        return not _equal(a, b)
+    if kind in COMPARE:
+        return COMPARE[kind](_number(a), _number(b))
+    return ARITHMETIC.get(kind, ARITHMETIC["mod"])(_number(a), _number(b))
 
 
 @dataclass(frozen=True)
@@ -204,7 +253,7 @@ class Expr:
     def holds(self, answers: dict[str, Any]) -> bool:
         return _bool(self._eval(self.tree, answers))
 
-    def _eval(self, n: Node, answers: dict[str, Any]) -> Any:  # noqa: C901
+    def _eval(self, n: Node, answers: dict[str, Any]) -> Any:
         kind = n[0]
         if kind == "lit":
             return n[1]
@@ -213,50 +262,10 @@ class Expr:
         if kind == "neg":
             return -_number(self._eval(n[1], answers))
         if kind == "call":
-            name, args = n[1], [self._eval(a, answers) for a in n[2]]
-            if name == "selected":
-                chosen = (
-                    [str(x) for x in args[0]]
-                    if isinstance(args[0], (list, tuple))
-                    else _text(args[0]).split()
-                )
-                return _text(args[1]).strip() in chosen
-            if name == "count-selected":
-                return float(
-                    len(args[0]) if isinstance(args[0], (list, tuple)) else len(_text(args[0]).split())
-                )
-            if name == "not":
-                return not _bool(args[0])
-            if name == "string-length":
-                return float(len(_text(args[0])))
-            if name == "number":
-                return _number(args[0])
-            return name == "true"
-        a, b = self._eval(n[1], answers), self._eval(n[2], answers)
-        if kind == "or":
-            return _bool(a) or _bool(b)
-        if kind == "and":
-            return _bool(a) and _bool(b)
-        if kind in ("=", "!="):
-            if isinstance(a, bool) or isinstance(b, bool):
-                same = _bool(a) == _bool(b)
-            elif isinstance(a, (int, float)) or isinstance(b, (int, float)):
-                same = _number(a) == _number(b)
-            else:
-                same = _text(a) == _text(b)
-            return same if kind == "=" else not same
-        if kind in COMPARE:
-            return COMPARE[kind](_number(a), _number(b))
-        x, y = _number(a), _number(b)
-        if kind == "+":
-            return x + y
-        if kind == "-":
-            return x - y
-        if kind == "*":
-            return x * y
-        if kind == "div":
-            return x / y if y else float("nan")
-        return x % y if y else float("nan")  # mod
+            args = [self._eval(a, answers) for a in n[2]]
+            call = CALLS.get(n[1])
+            return call(args) if call is not None else n[1] == "true"
+        return _binary(kind, self._eval(n[1], answers), self._eval(n[2], answers))
 
 
 _CACHE: dict[str, Expr] = {}
