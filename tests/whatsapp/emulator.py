@@ -96,61 +96,90 @@ class Call:
         return out
 
 
-def _limits(body: dict[str, Any]) -> str | None:  # noqa: C901
+def _text_limits(body: dict[str, Any]) -> str | None:
+    text = (body.get("text") or {}).get("body")
+    if not isinstance(text, str) or not text.strip() or len(text) > 4096:
+        return "text.body must have 1 to 4096 characters"
+    return None
+
+
+def _button_limits(action: dict[str, Any]) -> str | None:
+    buttons = action.get("buttons") or []
+    titles = [b["reply"]["title"] for b in buttons]
+    if not 1 <= len(buttons) <= 3:
+        return "1 to 3 buttons"
+    if any(not t.strip() or len(t) > 20 for t in titles) or len(set(titles)) < len(titles):
+        return "button titles: 1 to 20 characters, unique"
+    if any(len(b["reply"]["id"]) > 256 for b in buttons):
+        return "button ids: at most 256 characters"
+    return None
+
+
+def _list_limits(action: dict[str, Any]) -> str | None:
+    label = action.get("button") or ""
+    rows = [r for s in action.get("sections") or [] for r in s.get("rows") or []]
+    if not label.strip() or len(label) > 20:
+        return "list button: 1 to 20 characters"
+    if not 1 <= len(rows) <= 10:
+        return "1 to 10 rows"
+    if any(not r["title"].strip() or len(r["title"]) > 24 for r in rows):
+        return "row titles: 1 to 24 characters"
+    if any(len(r.get("description") or "") > 72 for r in rows):
+        return "row descriptions: at most 72 characters"
+    ids = [r["id"] for r in rows]
+    if len(set(ids)) < len(ids) or any(len(i) > 200 for i in ids):
+        return "row ids: unique, at most 200 characters"
+    return None
+
+
+def _interactive_limits(body: dict[str, Any]) -> str | None:
+    inter = body["interactive"]
+    text = (inter.get("body") or {}).get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > 1024:
+        return "interactive.body.text must have 1 to 1024 characters"
+    action = inter.get("action") or {}
+    if inter.get("type") == "button":
+        return _button_limits(action)
+    if inter.get("type") == "list":
+        return _list_limits(action)
+    return "unknown interactive type"
+
+
+def _media_limits(body: dict[str, Any]) -> str | None:
+    kind = body["type"]
+    part = body.get(kind) or {}
+    if not part.get("id") and not part.get("link"):
+        return f"{kind}.id or {kind}.link is required"
+    if len(part.get("caption") or "") > 1024:
+        return "caption: at most 1024 characters"
+    return None
+
+
+def _template_limits(body: dict[str, Any]) -> str | None:
+    t = body.get("template") or {}
+    if not t.get("name") or not (t.get("language") or {}).get("code"):
+        return "template name and language are required"
+    return None
+
+
+_LIMITS_OF_TYPE: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "text": _text_limits,
+    "interactive": _interactive_limits,
+    "image": _media_limits,
+    "document": _media_limits,
+    "template": _template_limits,
+}
+
+
+def _limits(body: dict[str, Any]) -> str | None:
     """What breaks WhatsApp's limits in a message body (None when it is fine)."""
     kind = body.get("type")
     if body.get("messaging_product") != "whatsapp" or not body.get("to"):
         return "messaging_product and to are required"
-    if kind == "text":
-        text = (body.get("text") or {}).get("body")
-        if not isinstance(text, str) or not text.strip() or len(text) > 4096:
-            return "text.body must have 1 to 4096 characters"
-        return None
-    if kind == "interactive":
-        inter = body["interactive"]
-        text = (inter.get("body") or {}).get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > 1024:
-            return "interactive.body.text must have 1 to 1024 characters"
-        action = inter.get("action") or {}
-        if inter.get("type") == "button":
-            buttons = action.get("buttons") or []
-            titles = [b["reply"]["title"] for b in buttons]
-            if not 1 <= len(buttons) <= 3:
-                return "1 to 3 buttons"
-            if any(not t.strip() or len(t) > 20 for t in titles) or len(set(titles)) < len(titles):
-                return "button titles: 1 to 20 characters, unique"
-            if any(len(b["reply"]["id"]) > 256 for b in buttons):
-                return "button ids: at most 256 characters"
-            return None
-        if inter.get("type") == "list":
-            label = action.get("button") or ""
-            rows = [r for s in action.get("sections") or [] for r in s.get("rows") or []]
-            if not label.strip() or len(label) > 20:
-                return "list button: 1 to 20 characters"
-            if not 1 <= len(rows) <= 10:
-                return "1 to 10 rows"
-            if any(not r["title"].strip() or len(r["title"]) > 24 for r in rows):
-                return "row titles: 1 to 24 characters"
-            if any(len(r.get("description") or "") > 72 for r in rows):
-                return "row descriptions: at most 72 characters"
-            ids = [r["id"] for r in rows]
-            if len(set(ids)) < len(ids) or any(len(i) > 200 for i in ids):
-                return "row ids: unique, at most 200 characters"
-            return None
-        return "unknown interactive type"
-    if kind in ("image", "document"):
-        part = body.get(kind) or {}
-        if not part.get("id") and not part.get("link"):
-            return f"{kind}.id or {kind}.link is required"
-        if len(part.get("caption") or "") > 1024:
-            return "caption: at most 1024 characters"
-        return None
-    if kind == "template":
-        t = body.get("template") or {}
-        if not t.get("name") or not (t.get("language") or {}).get("code"):
-            return "template name and language are required"
-        return None
-    return f"unsupported message type {kind!r}"
+    check = _LIMITS_OF_TYPE.get(kind) if isinstance(kind, str) else None
+    if check is None:
+        return f"unsupported message type {kind!r}"
+    return check(body)
 
 
 class GraphApiEmulator:
