@@ -130,13 +130,22 @@ def _properties(d, doc: Document) -> None:
     cp.keywords = cp.comments = cp.category = ""
 
 
-def write_docx(doc: Document, path: Path) -> None:  # noqa: C901
-    from exports.labels import Labels
-
+def write_docx(doc: Document, path: Path) -> None:
     d = new_docx()
     _properties(d, doc)
-    rtl = doc.rtl
-    _style_fonts(d, rtl)
+    _style_fonts(d, doc.rtl)
+    usable = _page_setup(d, doc)
+    _title_block(d, doc)
+    for b in doc.blocks:
+        _block(d, b, doc.rtl, usable)
+    d.save(str(path))
+
+
+def _page_setup(d, doc: Document) -> Emu:
+    """A4 (landscape when the document is), margins, direction and the page-number footer; the
+    usable width between the margins."""
+    from exports.labels import Labels
+
     sec = d.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
     if doc.landscape:
@@ -146,10 +155,15 @@ def write_docx(doc: Document, path: Path) -> None:  # noqa: C901
     sec.left_margin = sec.right_margin = margin
     sec.top_margin = sec.bottom_margin = Cm(1.5)
     usable = Emu(sec.page_width - sec.left_margin - sec.right_margin)
-    if rtl:
+    if doc.rtl:
         _set(sec._sectPr, "w:bidi")
-    _page_number_footer(sec, Labels(doc.lang).t("doc.page"), rtl)
+    _page_number_footer(sec, Labels(doc.lang).t("doc.page"), doc.rtl)
+    return usable
 
+
+def _title_block(d, doc: Document) -> None:
+    """The title, the subtitle and the document's meta lines ("Commune : Berkane")."""
+    rtl = doc.rtl
     p = d.add_paragraph(doc.title, style="Title")
     p.runs[0].font.size = Pt(18)
     _rtl_paragraph(p, rtl)
@@ -163,42 +177,51 @@ def write_docx(doc: Document, path: Path) -> None:  # noqa: C901
         p.paragraph_format.space_after = Pt(0)
         _rtl_paragraph(p, rtl)
 
-    for b in doc.blocks:
-        if isinstance(b, Heading):
-            p = d.add_heading(b.text, level=min(b.level, 3))
-            _rtl_paragraph(p, rtl)
-        elif isinstance(b, Para):
-            p = d.add_paragraph(b.text)
-            if b.style in ("note", "meta"):
-                for r in p.runs:
-                    r.italic = True
-                    r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
-            if b.style == "placeholder":
-                for r in p.runs:
-                    r.font.color.rgb = RGBColor(0x77, 0x77, 0x77)
-                for _ in range(3):
-                    _rtl_paragraph(d.add_paragraph(""), rtl)
-            _rtl_paragraph(p, rtl)
-        elif isinstance(b, Bullets):
-            for it in b.items:
-                p = d.add_paragraph(it, style="List Bullet")
-                _rtl_paragraph(p, rtl)
-        elif isinstance(b, Table):
-            _table(d, b, rtl, usable)
-        elif isinstance(b, Image):
-            d.add_picture(str(b.path), width=Cm(min(b.width_cm, usable.cm)))
-            pic = d.paragraphs[-1]
-            pic.alignment = 1  # centre
-            if b.caption:
-                p = d.add_paragraph(b.caption)
-                p.alignment = 1
-                for r in p.runs:
-                    r.italic = True
-                    r.font.size = Pt(8)
-                _rtl_paragraph(p, rtl)
-        elif isinstance(b, PageBreak):
-            d.add_page_break()
-    d.save(str(path))
+
+def _block(d, b, rtl: bool, usable: Emu) -> None:
+    if isinstance(b, Heading):
+        _rtl_paragraph(d.add_heading(b.text, level=min(b.level, 3)), rtl)
+    elif isinstance(b, Para):
+        _para(d, b, rtl)
+    elif isinstance(b, Bullets):
+        for it in b.items:
+            _rtl_paragraph(d.add_paragraph(it, style="List Bullet"), rtl)
+    elif isinstance(b, Table):
+        _table(d, b, rtl, usable)
+    elif isinstance(b, Image):
+        _image(d, b, rtl, usable)
+    elif isinstance(b, PageBreak):
+        d.add_page_break()
+
+
+def _para(d, b: Para, rtl: bool) -> None:
+    """A paragraph: notes and meta in grey italics; a placeholder in grey, with three empty lines
+    to write in."""
+    p = d.add_paragraph(b.text)
+    if b.style in ("note", "meta"):
+        for r in p.runs:
+            r.italic = True
+            r.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    if b.style == "placeholder":
+        for r in p.runs:
+            r.font.color.rgb = RGBColor(0x77, 0x77, 0x77)
+        for _ in range(3):
+            _rtl_paragraph(d.add_paragraph(""), rtl)
+    _rtl_paragraph(p, rtl)
+
+
+def _image(d, b: Image, rtl: bool, usable: Emu) -> None:
+    """A picture, centred, at most the usable width, with its caption in small italics."""
+    d.add_picture(str(b.path), width=Cm(min(b.width_cm, usable.cm)))
+    pic = d.paragraphs[-1]
+    pic.alignment = 1  # centre
+    if b.caption:
+        p = d.add_paragraph(b.caption)
+        p.alignment = 1
+        for r in p.runs:
+            r.italic = True
+            r.font.size = Pt(8)
+        _rtl_paragraph(p, rtl)
 
 
 def _table(d, b: Table, rtl: bool, usable) -> None:
