@@ -29,6 +29,7 @@ from domain.dialogue import (
     fold,
     has_words,
 )
+from domain.dialogue import Outcome as Move  # a hook's result (this module's Outcome is a message's)
 from domain.language import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, Button, Incoming, Msg, Notice, Rendered, Reply, msg
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
@@ -326,7 +327,7 @@ class Dispatcher:
                 return self.engine.skip(ctx)
             anywhere = self.services.handlers.button_handler(b)
             if anywhere is not None:  # a note's button (a lesson offered earlier), pressed now
-                return anywhere(ctx, b)
+                return self._carry_out(ctx, anywhere(ctx, b))
             if st.dialogue is None:
                 return self._default(ctx)
             return self.engine.answer(ctx, Answer(button=b))
@@ -363,6 +364,11 @@ class Dispatcher:
             return self._set_language(ctx, lang_choice, incoming)
         return self.engine.answer(ctx, Answer(text=text, understanding=u))
 
+    def _carry_out(self, ctx: Ctx, result: list[Reply] | Move) -> list[Reply]:
+        """What a payload or button handler returned: its replies, or where the conversation
+        goes, which the engine carries out."""
+        return result if isinstance(result, list) else self.engine.go(ctx, result)
+
     def _is_global(self, u: Understanding, text: str) -> bool:
         """A command typed in words: the NLU is sure, and the message is nothing but the
         command ("l'association Tanger Accueil" mentions "accueil" but is an answer)."""
@@ -379,7 +385,7 @@ class Dispatcher:
                 for handler in self.services.handlers.payloads:
                     replies = handler(ctx, arg)
                     if replies is not None:
-                        return replies
+                        return self._carry_out(ctx, replies)
             if ctx.state.dialogue:
                 return self.engine.prompt(ctx)
             return self._default(ctx)

@@ -3,8 +3,18 @@
 Back, skip, edit and the summary-and-confirm ending live here, not in every handler. The state is
 a JSON-serialisable `DialogueState`, stored with the conversation and read on every message.
 
-A step turns an `Answer` into a value with its `parse` hook, or refuses it with `Invalid` (a catalog
-message explaining why; the step is asked again). Hooks may read and change `ctx.state.data`.
+The engine alone moves the conversation: it starts, ends, goes back and skips. Hooks never call
+it and never set the dialogue or the step; they return an `Outcome` that the engine carries out:
+
+- a step's `parse` turns an `Answer` into `Next(value)` (a plain value is short for it), or
+  `Invalid(reason)` (a catalog message; the step is asked again), `Goto(step)`, `Start(dialogue)`,
+  `Restore(saved)` (back to a conversation saved earlier) or `Stay()`;
+- a dialogue's `on_start` returns None to begin at its first step, or an outcome (`Start("menu")`
+  when there is nothing to do here);
+- its `on_complete` returns the replies to its end (then the dialogue's `then` starts), or an
+  outcome (`Start` the follow-up dialogue; what it says goes to `ctx.say`).
+
+Hooks may read and change `ctx.state.data`.
 """
 
 from __future__ import annotations
@@ -92,20 +102,55 @@ class Invalid:
 
 
 @dataclass(frozen=True)
+class Next:
+    """The step is answered: `value` is stored (when the step stores), then the following step."""
+
+    value: Any = None
+
+
+@dataclass(frozen=True)
 class Start:
-    """Returned by a hook: leave this dialogue and start another one."""
+    """Leave this dialogue and start another one (or the same one afresh)."""
 
     dialogue: str
     data: dict[str, Any] | None = None
     then: str | None = None
+    # open it on its summary, filled in with `data` (a record to mend): Confirm saves, Edit
+    # changes one field, Back walks through `history` (by default the steps the dialogue would
+    # have asked for this data) as if they had been answered
+    review: bool = False
+    history: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Goto:
-    """Returned by a hook: jump to another step of the same dialogue (the answer is stored)."""
+    """Jump to another step of the same dialogue (`value` is stored as the step's answer)."""
 
     step: str
     value: Any = None
+
+
+@dataclass(frozen=True)
+class Restore:
+    """Put back a conversation saved earlier (a `DialogueState` as JSON: a module opened in the
+    middle of a dialogue returns to it) and ask its question again."""
+
+    saved: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Nothing moves: the current question is asked again (none when no dialogue runs)."""
+
+
+Outcome = Next | Goto | Start | Restore | Stay | Invalid
+
+
+def outcome(value: Any) -> Outcome:
+    """What a parse hook returned, as an outcome: a plain value is `Next(value)`."""
+    if isinstance(value, (Next, Goto, Start, Restore, Stay, Invalid)):
+        return value
+    return Next(value)
 
 
 @dataclass(frozen=True)
@@ -136,7 +181,7 @@ class Step:
     prompt: Prompt
     kind: Literal["text", "choice", "number", "any"] = "text"
     options: Options = ()
-    parse: Callable[["Ctx", Answer, Any], Any] | None = None  # (ctx, answer, preparsed) -> value | Invalid
+    parse: Callable[["Ctx", Answer, Any], Any] | None = None  # (ctx, answer, preparsed) -> value | Outcome
     optional: bool = False
     max_len: int = 500
     min_value: float | None = None
@@ -170,10 +215,12 @@ class Step:
 class Dialogue:
     id: str
     steps: list[Step]
-    on_complete: Callable[["Ctx"], list[Reply]] | None = None
+    # its end: the replies (then `then` starts), or an outcome (the follow-up dialogue)
+    on_complete: Callable[["Ctx"], "list[Reply] | Outcome"] | None = None
     confirm: bool = True  # end with a summary the user confirms or edits
     summary_title: Msg | None = None
-    on_start: Callable[["Ctx"], None] | None = None
+    # before its first step: None to begin, or an outcome (elsewhere, e.g. Start("menu"))
+    on_start: Callable[["Ctx"], "Outcome | None"] | None = None
     then: str | None = "menu"  # where the user lands when it ends
     title: Msg | None = None  # its name for the user ("leave «New project»?"), e.g. its menu label
 
@@ -325,6 +372,36 @@ class Engine:
         self._meanings: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- navigation ------------------------------------------------------------------------
+    def go(self, ctx: Ctx, result: Outcome) -> list[Reply]:
+        """Carry out an outcome a hook returned, from where the conversation stands (a step's
+        answer is handled by `answer`, which stores it first)."""
+        st = ctx.state
+        if isinstance(result, Start):
+            if result.review:
+                return self._review(ctx, result)
+            return self.start(ctx, result.dialogue, result.data, then=result.then)
+        if isinstance(result, Restore):
+            saved = DialogueState.model_validate(result.saved)
+            for name in DialogueState.model_fields:
+                setattr(st, name, getattr(saved, name))
+            return self.prompt(ctx)
+        if isinstance(result, Invalid):
+            ctx.refused()
+            reasons = result.reason if isinstance(result.reason, list) else [result.reason]
+            return [Reply(lines=reasons)] + (self.prompt(ctx) if result.reprompt else [])
+        if isinstance(result, Goto) and st.dialogue is not None and st.step is not None:
+            if st.step != result.step:
+                st.history.append(st.step)
+            st.step = result.step
+        if (
+            isinstance(result, Next)
+            and st.dialogue is not None
+            and st.step not in (None, SUMMARY, EDIT, RESUME)
+        ):
+            d = self.registry.get(st.dialogue)
+            return self._advance(ctx, d, d.step(st.step or ""))
+        return self.prompt(ctx)
+
     def start(
         self,
         ctx: Ctx,
@@ -352,13 +429,26 @@ class Engine:
         st.data = dict(data or {})
         st.then = then if then is not None else d.then
         if d.on_start:
-            d.on_start(ctx)
-            if st.dialogue != d.id:  # on_start switched elsewhere
-                return self.prompt(ctx)
+            elsewhere = d.on_start(ctx)
+            if elsewhere is not None:
+                return self.go(ctx, elsewhere)
         first = self._next_from(ctx, d, -1)
         if first is None:
             return self._finish(ctx, d)
         st.step = first
+        return self.prompt(ctx)
+
+    def _review(self, ctx: Ctx, start: Start) -> list[Reply]:
+        """Open a dialogue on its summary, filled in with the start's data."""
+        d = self.registry.get(start.dialogue)
+        st = ctx.state
+        st.reset()
+        st.dialogue, st.data, st.step = d.id, dict(start.data or {}), SUMMARY
+        st.then = start.then if start.then is not None else d.then
+        if start.history is None:
+            st.history = [s.id for s in d.steps if s.store and (s.when is None or s.when(ctx))]
+        else:
+            st.history = list(start.history)
         return self.prompt(ctx)
 
     def has_input(self, ctx: Ctx) -> bool:
@@ -489,28 +579,14 @@ class Engine:
             value: Any = step.foreign or Invalid(msg("common.button_expired"))
         else:
             value = self._parse(ctx, step, answer)
-        if isinstance(value, Start):
-            return self.start(ctx, value.dialogue, value.data, then=value.then)
-        if isinstance(value, Goto):
-            if step.store:
-                st.data[step.id] = value.value
-            if value.step != step.id:
-                st.history.append(step.id)
-            st.step = value.step
-            return self.prompt(ctx)
-        if isinstance(value, Invalid):
-            ctx.refused()
-            reasons = value.reason if isinstance(value.reason, list) else [value.reason]
-            out = [Reply(lines=reasons)]
-            return out + (self.prompt(ctx) if value.reprompt else [])
-        if st.dialogue != d.id or st.step != step.id:
-            # the hook moved the conversation (started another dialogue, jumped to a step)
-            return self.prompt(ctx) if st.dialogue else []
-        if reading is not None and not reading.literal:
-            ctx.understood(reading.shown())
-        if step.store:
-            st.data[step.id] = value
-        return self._advance(ctx, d, step)
+        result = outcome(value)
+        if isinstance(result, (Goto, Next)) and step.store:
+            st.data[step.id] = result.value
+        if isinstance(result, Next):
+            if reading is not None and not reading.literal:
+                ctx.understood(reading.shown())
+            return self._advance(ctx, d, step)
+        return self.go(ctx, result)
 
     def accepts(self, ctx: Ctx, step: Step, data: str) -> bool:
         """Whether button data is one of the step's buttons as it stands now (its options, its
@@ -849,14 +925,14 @@ class Engine:
     def _finish(self, ctx: Ctx, d: Dialogue) -> list[Reply]:
         st = ctx.state
         then = st.then
-        replies = d.on_complete(ctx) if d.on_complete else []
-        if st.dialogue == d.id:  # on_complete did not start another dialogue
+        ended = d.on_complete(ctx) if d.on_complete else []
+        if not isinstance(ended, list):  # on_complete goes on elsewhere (a follow-up dialogue)
             st.reset()
-            if then and then in self.registry:
-                replies += self.start(ctx, then)
-        else:
-            replies += self.prompt(ctx) if not replies else []
-        return replies
+            return self.go(ctx, ended)
+        st.reset()
+        if then and then in self.registry:
+            ended += self.start(ctx, then)
+        return ended
 
     # -- helpers ---------------------------------------------------------------------------
     def _prompt_lines(self, ctx: Ctx, step: Step) -> list[Msg]:

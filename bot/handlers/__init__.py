@@ -13,7 +13,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from domain.dialogue import Ctx, Registry
+from domain.dialogue import Ctx, Outcome, Registry
 from domain.messages import Msg, Reply
 
 
@@ -27,8 +27,9 @@ class MenuEntry:
     intent: str | None = None  # the NLU intent that asks for it in words (domain.nlu.FEATURE_INTENTS)
 
 
-# A /start payload handler: returns replies if it recognises the payload, else None.
-PayloadHandler = Callable[[Ctx, str], "list[Reply] | None"]
+# A /start payload handler: returns replies, or where the conversation goes (an outcome the
+# engine carries out), if it recognises the payload; else None.
+PayloadHandler = Callable[[Ctx, str], "list[Reply] | Outcome | None"]
 # A job runner (see domain.messages.Job): (services, read-only unit of work, params) → the reply
 # to send in place of the one that carried the job. It may take seconds; it must not write.
 JobRunner = Callable[[Any, Any, dict], Reply]
@@ -37,8 +38,9 @@ JobRunner = Callable[[Any, Any, dict], Reply]
 # changes the running dialogue.
 MomentHook = Callable[[Ctx, str], None]
 # A button that works whatever the running dialogue (a note's button, pressed now or later):
-# (ctx, button data) → the replies.
-ButtonHandler = Callable[[Ctx, str], "list[Reply]"]
+# (ctx, button data) → the replies, or where the conversation goes (an outcome the engine
+# carries out; what it says before goes to ctx.say).
+ButtonHandler = Callable[[Ctx, str], "list[Reply] | Outcome"]
 
 
 @dataclass
@@ -91,16 +93,16 @@ class Handlers:
 
 
 def with_moment(
-    on_start: Callable[[Ctx], None] | None, dialogue_id: str, moment: str
-) -> Callable[[Ctx], None]:
+    on_start: Callable[[Ctx], Outcome | None] | None, dialogue_id: str, moment: str
+) -> Callable[[Ctx], Outcome | None]:
     """A dialogue's on_start that also reports `moment` once the dialogue really starts (not
-    when on_start sent the user elsewhere, e.g. to the menu for want of a project)."""
+    when on_start sends the user elsewhere, e.g. to the menu for want of a project)."""
 
-    def start(ctx: Ctx) -> None:
-        if on_start is not None:
-            on_start(ctx)
-        if ctx.state.dialogue == dialogue_id:
+    def start(ctx: Ctx) -> Outcome | None:
+        elsewhere = on_start(ctx) if on_start is not None else None
+        if elsewhere is None:
             reached(ctx, moment)
+        return elsewhere
 
     return start
 

@@ -111,7 +111,7 @@ def current_project(ctx: Ctx) -> Project | None:
     return load_project(ctx, ctx.state.data.get("project_id"))
 
 
-def check_project_on_start(ctx: Ctx) -> None:
+def check_project_on_start(ctx: Ctx) -> Start | None:
     """A dialogue started with {"project_id": id} the user may not see asks for a project instead
     (the same answer whether the id is forbidden or does not exist); with no project at all, the
     user is told so and lands on the menu."""
@@ -121,7 +121,8 @@ def check_project_on_start(ctx: Ctx) -> None:
         ctx.say("projects.not_found")
     if ctx.state.data.get("project_id") is None and not visible_projects(ctx):
         ctx.say("projects.none")
-        ctx.services.engine.start(ctx, "menu")
+        return Start("menu")
+    return None
 
 
 def project_public_ids(project: Project | None) -> list[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import SUMMARY, Answer, Ctx, Invalid, Option, Step
-from domain.messages import Reply, msg
+from domain.dialogue import Answer, Ctx, Invalid, Option, Start, Step
+from domain.messages import msg
 from domain.ports import ProjectSummary
 from domain.records import AuditEntry, Project
 
@@ -56,19 +56,11 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return project.id
 
 
-def open_on_summary(
-    ctx: Ctx, dialogue_id: str, data: dict[str, Any], history: list[str] | None = None
-) -> None:
+def open_on_summary(dialogue_id: str, data: dict[str, Any], history: list[str] | None = None) -> Start:
     """Open a dialogue on its summary, filled in with `data` (a record to mend): Confirm saves,
     Edit changes one field, Back walks through the steps as if they had been answered (by
     default the steps the dialogue would have asked for this data)."""
-    dialogue = ctx.services.handlers.registry.get(dialogue_id)
-    st = ctx.state
-    st.reset()
-    st.dialogue, st.data, st.then, st.step = dialogue.id, dict(data), dialogue.then, SUMMARY
-    if history is None:
-        history = [s.id for s in dialogue.steps if s.store and (s.when is None or s.when(ctx))]
-    st.history = list(history)
+    return Start(dialogue_id, dict(data), review=True, history=None if history is None else tuple(history))
 
 
 def editing(ctx: Ctx) -> bool:
@@ -76,7 +68,7 @@ def editing(ctx: Ctx) -> bool:
     return ctx.state.data.get("record_id") is not None
 
 
-def mended(ctx: Ctx, project: Project, kind: str, record_id: Any) -> list[Reply]:
+def mended(ctx: Ctx, project: Project, kind: str, record_id: Any) -> Start:
     """Save a project with one mended record (an effect, indicator or measurement), note it in
     the audit log, say so and go back to where the edit was started."""
     ctx.uow.projects.save(project)
@@ -91,15 +83,14 @@ def mended(ctx: Ctx, project: Project, kind: str, record_id: Any) -> list[Reply]
     return after_edit(ctx, f"records.updated.{kind}")
 
 
-def after_edit(ctx: Ctx, saved_key: str) -> list[Reply]:
+def after_edit(ctx: Ctx, saved_key: str) -> Start:
     """Once an edit is over (saved, or its record gone): say so and go back to where it was
     started."""
     ctx.say(saved_key)
     back = ctx.state.data.get("return_to")
-    engine = ctx.services.engine
     if isinstance(back, dict) and "records" in ctx.services.handlers.registry:
-        return engine.start(ctx, "records", back)
-    return engine.start(ctx, "menu")
+        return Start("records", back)
+    return Start("menu")
 
 
 def choose_project_step(step_id: str = "project_id") -> Step:

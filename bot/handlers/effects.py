@@ -29,6 +29,7 @@ from domain.dialogue import (
     Goto,
     Invalid,
     Option,
+    Start,
     Step,
 )
 from domain.effects import (
@@ -599,7 +600,7 @@ def edit_data(project: Any, effect: Effect) -> dict[str, Any]:
     }
 
 
-def _update(ctx: Ctx, project: Any) -> list[Reply]:
+def _update(ctx: Ctx, project: Any) -> Start:
     d = ctx.state.data
     effect = find_effect(project, d.get("record_id"))
     if effect is None or not effect.expected:
@@ -616,7 +617,7 @@ def _update(ctx: Ctx, project: Any) -> list[Reply]:
 
 
 # -- saving ----------------------------------------------------------------------------------------
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     d = ctx.state.data
     project = current_project(ctx)
     if project is None:
@@ -636,11 +637,11 @@ def _save(ctx: Ctx) -> list[Reply]:
     project.effects.append(effect)
     saved = ctx.uow.projects.save(project)
     ctx.say("effects.saved", title=project.title, n=len(saved.effects))
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": saved.id, "effect_id": saved.effects[-1].id})
+    return Start(NEXT, {"project_id": saved.id, "effect_id": saved.effects[-1].id})
 
 
-def _on_start(ctx: Ctx) -> None:
-    check_project_on_start(ctx)
+def _on_start(ctx: Ctx) -> Start | None:
+    return check_project_on_start(ctx)
 
 
 def setup(h: Handlers) -> None:

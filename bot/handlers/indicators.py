@@ -637,7 +637,7 @@ def edit_data(ctx: Ctx, project: Project, effect: Effect, ind: Indicator) -> dic
     return data
 
 
-def _update(ctx: Ctx, project: Project, effect: Effect) -> list[Reply]:
+def _update(ctx: Ctx, project: Project, effect: Effect) -> Start:
     rid = _d(ctx).get("record_id")
     index = next((k for k, i in enumerate(effect.indicators) if i.id == rid), None)
     if index is None:
@@ -653,7 +653,7 @@ def _update(ctx: Ctx, project: Project, effect: Effect) -> list[Reply]:
 
 
 # -- saving ------------------------------------------------------------------------------------------
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     project = current_project(ctx)
     effect = find_effect(project, _d(ctx).get("effect_id"))
     if project is None or effect is None:
@@ -663,13 +663,14 @@ def _save(ctx: Ctx) -> list[Reply]:
     effect.indicators.append(draft(ctx))
     ctx.uow.projects.save(project)
     ctx.say("indicators.saved", n=len(effect.indicators))
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "effect_id": effect.id})
+    return Start(NEXT, {"project_id": project.id, "effect_id": effect.id})
 
 
-def _on_start(ctx: Ctx) -> None:
-    check_project_on_start(ctx)
-    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("effect_id") is not None and _effect(ctx) is None:
+def _on_start(ctx: Ctx) -> Start | None:
+    elsewhere = check_project_on_start(ctx)
+    if elsewhere is None and _d(ctx).get("effect_id") is not None and _effect(ctx) is None:
         _d(ctx)["effect_id"] = None
+    return elsewhere
 
 
 def _when_own(ctx: Ctx) -> bool:

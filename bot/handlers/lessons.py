@@ -27,7 +27,20 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Dialogue, DialogueState, Goto, Invalid, Option, Start, Step
+from domain.dialogue import (
+    Answer,
+    Ctx,
+    Dialogue,
+    DialogueState,
+    Goto,
+    Invalid,
+    Option,
+    Outcome,
+    Restore,
+    Start,
+    Stay,
+    Step,
+)
 from domain.messages import Button, Job, Msg, Reply, msg
 from domain.records import LessonProgress, Project
 
@@ -112,9 +125,8 @@ def _registered(ctx: Ctx) -> bool:
     return ctx.user is not None and ctx.user.registered and ctx.user.id is not None
 
 
-def _current(ctx: Ctx) -> list[Reply]:
-    engine = ctx.services.engine
-    return engine.prompt(ctx) if ctx.state.dialogue else engine.start(ctx, "menu")
+def _current(ctx: Ctx) -> Outcome:
+    return Stay() if ctx.state.dialogue else Start("menu")
 
 
 def _snapshot(ctx: Ctx) -> dict[str, Any] | None:
@@ -127,60 +139,53 @@ def _snapshot(ctx: Ctx) -> dict[str, Any] | None:
     return st.model_dump(mode="json")
 
 
-def _go(ctx: Ctx, data: str) -> list[Reply]:
+def _go(ctx: Ctx, data: str) -> Outcome:
     lesson = kb(ctx).lesson(data[len(GO) :])
     if lesson is None or not _registered(ctx):
-        return [Reply.of("common.button_expired")] + (ctx.services.engine.prompt(ctx))
+        ctx.say("common.button_expired")
+        return Stay()
     pid = ctx.state.data.get("project_id") if ctx.state.dialogue not in NOT_RESUMED else None
     start: dict[str, Any] = {"lesson": lesson.id, "resume": _snapshot(ctx)}
     if load_project(ctx, pid) is not None:
         start["project_id"] = int(pid)
-    return ctx.services.engine.start(ctx, DIALOGUE, start)
+    return Start(DIALOGUE, start)
 
 
-def _later(ctx: Ctx, data: str) -> list[Reply]:
+def _later(ctx: Ctx, data: str) -> Outcome:
     if kb(ctx).lesson(data[len(LATER) :]) is None or not _registered(ctx):
-        return [Reply.of("common.button_expired")] + ctx.services.engine.prompt(ctx)
-    return [Reply.of("lessons.later")] + _current(ctx)
+        ctx.say("common.button_expired")
+        return Stay()
+    ctx.say("lessons.later")
+    return _current(ctx)
 
 
-def _restore(ctx: Ctx, snapshot: Any) -> bool:
-    """Put back the conversation a module interrupted (False if there is none to put back)."""
+def _restorable(ctx: Ctx, snapshot: Any) -> dict[str, Any] | None:
+    """The conversation a module interrupted, to put back (None if there is none)."""
     try:
         saved = DialogueState.model_validate(snapshot) if snapshot else None
     except ValueError:
-        return False
+        return None
     if saved is None or saved.dialogue not in ctx.services.handlers.registry or saved.step is None:
-        return False
-    st = ctx.state
-    for name in DialogueState.model_fields:
-        setattr(st, name, getattr(saved, name))
-    return True
+        return None
+    return saved.model_dump(mode="json")
 
 
-def _leave(ctx: Ctx) -> Any:
-    """From a step: back to the interrupted conversation, else to the learning menu."""
-    if _restore(ctx, ctx.state.data.get("resume")):
+def _leave(ctx: Ctx) -> Outcome:
+    """Back to the interrupted conversation, else to the learning menu."""
+    saved = _restorable(ctx, ctx.state.data.get("resume"))
+    if saved is not None:
         ctx.say("lessons.back_to_work")
-        return "left"
+        return Restore(saved)
     return Start(MENU)
 
 
-def _continue(ctx: Ctx) -> list[Reply]:
-    """When a module ends: the same, as replies."""
-    if _restore(ctx, ctx.state.data.get("resume")):
-        return [Reply.of("lessons.back_to_work")] + ctx.services.engine.prompt(ctx)
-    return ctx.services.engine.start(ctx, MENU)
-
-
 # -- the module -----------------------------------------------------------------------------------
-def _on_start(ctx: Ctx) -> None:
+def _on_start(ctx: Ctx) -> Start | None:
     d = ctx.state.data
     lesson = _lesson(ctx)
     if lesson is None or not _registered(ctx):
         ctx.say("lessons.unknown")
-        ctx.services.engine.start(ctx, MENU if _registered(ctx) else "menu")
-        return
+        return Start(MENU if _registered(ctx) else "menu")
     p = progress_of(ctx, lesson.id)
     project = load_project(ctx, d.get("project_id") if d.get("project_id") is not None else p.project_id)
     if project is None:
@@ -203,6 +208,7 @@ def _on_start(ctx: Ctx) -> None:
     if project is not None:
         p.project_id = project.id
     ctx.uow.lessons.save(p)
+    return None
 
 
 def _at(position: int):
@@ -404,7 +410,7 @@ def _review_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return choice_error(answer, 3)
 
 
-def _complete(ctx: Ctx) -> list[Reply]:
+def _complete(ctx: Ctx) -> Outcome:
     d = ctx.state.data
     replies: list[Reply] = []
     if d.get("fmt"):
@@ -425,7 +431,8 @@ def _complete(ctx: Ctx) -> list[Reply]:
                 ),
             ),
         ]
-    return replies + _continue(ctx)
+    ctx.notes.extend(replies)  # said before the conversation it goes back to
+    return _leave(ctx)
 
 
 # -- the learning menu ----------------------------------------------------------------------------

@@ -455,7 +455,7 @@ def edit_data(project: Project, ind: Indicator, m: Measurement) -> dict[str, Any
 
 
 # -- saving -----------------------------------------------------------------------------------------
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     d = _d(ctx)
     project = current_project(ctx)
     ind = next(
@@ -486,7 +486,7 @@ def _save(ctx: Ctx) -> list[Reply]:
     ctx.uow.projects.save(project)
     ctx.say("measures.saved_baseline" if m.baseline else "measures.saved")
     ctx.notes.append(Reply(lines=progress_lines(ind)))
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id, "indicator_id": ind.id})
+    return Start(NEXT, {"project_id": project.id, "indicator_id": ind.id})
 
 
 def _mended(ctx: Ctx, project: Project, ind: Indicator, dis: dict[str, Any]) -> Measurement | None:
@@ -516,10 +516,11 @@ def _mended(ctx: Ctx, project: Project, ind: Indicator, dis: dict[str, Any]) -> 
     return m
 
 
-def _on_start(ctx: Ctx) -> None:
-    check_project_on_start(ctx)
-    if ctx.state.dialogue == DIALOGUE and _d(ctx).get("indicator_id") is not None and _indicator(ctx) is None:
+def _on_start(ctx: Ctx) -> Start | None:
+    elsewhere = check_project_on_start(ctx)
+    if elsewhere is None and _d(ctx).get("indicator_id") is not None and _indicator(ctx) is None:
         _d(ctx)["indicator_id"] = None
+    return elsewhere
 
 
 def setup(h: Handlers) -> None:

@@ -65,17 +65,18 @@ def _invite(ctx: Ctx, text: str, sure: bool) -> Any:
     return invite
 
 
-def _on_start(ctx: Ctx) -> None:
+def _on_start(ctx: Ctx) -> Start | None:
     """The first message is already the code: welcome, in the language guessed (or the hint)."""
     text = ctx.chat.text if ctx.chat is not None else None
     if not text or ctx.state.data.get("language_chosen"):
-        return
+        return None
     found = _invite(ctx, text, sure=False)
     if isinstance(found, Invalid):
         ctx.notes.append(Reply(lines=_reasons(found)))
     elif found is not None:
         redeem(ctx, found)
-        ctx.services.engine.start(ctx, "menu")
+        return Start("menu")
+    return None
 
 
 def _reasons(invalid: Invalid) -> list[Any]:
@@ -188,13 +189,13 @@ def setup(h: Handlers) -> None:
 INVITE_PAYLOAD = "inv_"
 
 
-def invite_payload(ctx: Ctx, payload: str) -> list[Reply] | None:
+def invite_payload(ctx: Ctx, payload: str) -> Start | None:
     """/start inv_<code>: a deep link that carries the invite code."""
     if not payload.startswith(INVITE_PAYLOAD):
         return None
     code = payload[len(INVITE_PAYLOAD) :]
-    engine = ctx.services.engine
     result = _code(ctx, Answer(text=code), code)
     if isinstance(result, Invalid):
-        return [Reply(lines=_reasons(result))] + engine.start(ctx, "onboarding", {"guess": ctx.lang})
-    return engine.start(ctx, "menu")
+        ctx.notes.append(Reply(lines=_reasons(result)))
+        return Start("onboarding", {"guess": ctx.lang})
+    return Start("menu")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
+from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Effect, Project, Stakeholder
 
@@ -106,19 +106,19 @@ def prefill(ctx: Ctx, project: Project) -> None:
     ctx.state.data["title"] = project.title
 
 
-def _start(ctx: Ctx) -> None:
+def _start(ctx: Ctx) -> Start | None:
     pid = ctx.state.data.get("project_id")
     if pid is None:
         if not visible_projects(ctx):
             ctx.say("projects.none")
-            ctx.services.engine.start(ctx, "menu")
-        return
+            return Start("menu")
+        return None
     project = load_project(ctx, pid)
     if project is None or not parties(ctx):
         ctx.say("projects.not_found")
-        ctx.services.engine.start(ctx, "menu")
-        return
+        return Start("menu")
     prefill(ctx, project)
+    return None
 
 
 _choose_step = choose_project_step("project_id")
@@ -329,7 +329,7 @@ def stakeholders_for(party: Any, a: dict[str, Any]) -> list[Stakeholder]:
     ]
 
 
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     d = ctx.state.data
     project = load_project(ctx, d.get("project_id"))
     if project is None:

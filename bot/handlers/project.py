@@ -532,7 +532,7 @@ def prefill(project: Project) -> dict[str, Any]:
     }
 
 
-def open_for_edit(ctx: Ctx, project: Project) -> None:
+def open_for_edit(ctx: Ctx, project: Project) -> Start:
     """Open the project dialogue on its summary, filled with the project's values; Back walks
     through the steps as if they had been answered."""
     data = prefill(project)
@@ -546,10 +546,10 @@ def open_for_edit(ctx: Ctx, project: Project) -> None:
             "public_more",
         ]
     history += ["activities", "period"]
-    open_on_summary(ctx, DIALOGUE, data, history)
+    return open_on_summary(DIALOGUE, data, history)
 
 
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     d = ctx.state.data
     user = ctx.user
     commune = d.get("commune") if is_programme_wide(ctx) else user.commune_id
@@ -615,13 +615,15 @@ def next_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(NEXT_MENU, msg("project.next_menu"), intent="menu")]
 
 
-def offer_next(ctx: Ctx, project_id: int, after: str | None = None) -> list[Reply]:
-    """After saving: offer the follow-up dialogues of the project, or the menu if none."""
-    engine = ctx.services.engine
-    replies = engine.start(ctx, NEXT_DIALOGUE, {"project_id": project_id, "after": after})
-    if [o.data for o in next_options(ctx)] == [NEXT_MENU]:
-        return engine.start(ctx, "menu")
-    return replies
+def offer_next(ctx: Ctx, project_id: int, after: str | None = None) -> Start:
+    """After saving: offer the follow-up dialogues of the project, or the menu if none (the
+    follow-up dialogue's start sends there)."""
+    return Start(NEXT_DIALOGUE, {"project_id": project_id, "after": after})
+
+
+def _next_start(ctx: Ctx) -> Start | None:
+    """Nothing to offer after the project but the menu: the menu itself."""
+    return Start("menu") if [o.data for o in next_options(ctx)] == [NEXT_MENU] else None
 
 
 def _next_prompt(ctx: Ctx) -> Msg:
@@ -750,6 +752,7 @@ def setup(h: Handlers) -> None:
             id=NEXT_DIALOGUE,
             confirm=False,
             then=None,
+            on_start=_next_start,
             steps=[
                 Step(
                     "choice",

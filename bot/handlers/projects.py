@@ -38,10 +38,11 @@ MORE = "prj:more"
 PAGE = 8  # projects per page: fits a WhatsApp list with "more" and "back"
 
 
-def _start(ctx: Ctx) -> None:
+def _start(ctx: Ctx) -> Start | None:
     if not visible_projects(ctx):
         ctx.say("projects.none")
-        ctx.services.engine.start(ctx, "menu")
+        return Start("menu")
+    return None
 
 
 def list_options(ctx: Ctx) -> list[Option]:
@@ -140,8 +141,7 @@ def _card(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return choice_error(answer, len(card_options(ctx)))
     if choice == EDIT:
-        open_for_edit(ctx, project)
-        return None  # the conversation moved to the project dialogue's summary
+        return open_for_edit(ctx, project)  # the project dialogue, on its summary
     if choice == DELETE:
         return choice
     if choice == PARTIES:

@@ -315,12 +315,11 @@ def _act(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("measures", {"project_id": project.id, "indicator_id": record.id})
     if choice == EDIT:
         back = {**_list_data(ctx), "record_id": record.id}
-        _open_editor(ctx, project, kind, record, back)
-        return None  # the conversation moved to the record's dialogue, on its summary
+        return _open_editor(ctx, project, kind, record, back)  # on the record dialogue's summary
     return choice_error(answer, len(card_options(ctx)))
 
 
-def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[str, Any]) -> None:
+def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[str, Any]) -> Start:
     if kind == "effect" and record.expected:
         dialogue, data = effects_dialogue.DIALOGUE, effects_dialogue.edit_data(project, record)
     elif kind == "effect":
@@ -334,7 +333,7 @@ def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[
     else:
         ind = _indicator_of(project, record)
         dialogue, data = measures_dialogue.DIALOGUE, measures_dialogue.edit_data(project, ind, record)
-    open_on_summary(ctx, dialogue, {**data, "return_to": back})
+    return open_on_summary(dialogue, {**data, "return_to": back})
 
 
 # -- deleting ----------------------------------------------------------------------------------------
@@ -415,11 +414,12 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return Start(DIALOGUE, _list_data(ctx))
 
 
-def _start(ctx: Ctx) -> None:
+def _start(ctx: Ctx) -> Start | None:
     d = _d(ctx)
     if d.get("kind") not in KINDS or current_project(ctx) is None:
         ctx.say("projects.not_found")
-        ctx.services.engine.start(ctx, "menu")
+        return Start("menu")
+    return None
 
 
 def setup(h: Handlers) -> None:

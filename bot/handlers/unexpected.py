@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Step
+from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Project
 
@@ -168,7 +168,7 @@ def edit_data(ctx: Ctx, project: Project, effect: Effect) -> dict[str, Any]:
     }
 
 
-def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> list[Reply]:
+def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> Start:
     d = _d(ctx)
     effect = find_effect(project, d.get("record_id"))
     if effect is None or effect.expected:
@@ -183,7 +183,7 @@ def _update(ctx: Ctx, project: Project, what: str, party: str, when: Any) -> lis
     return mended(ctx, project, "effect", effect.id)
 
 
-def _save(ctx: Ctx) -> list[Reply]:
+def _save(ctx: Ctx) -> list[Reply] | Start:
     d = _d(ctx)
     project = current_project(ctx)
     if project is None:
@@ -207,7 +207,7 @@ def _save(ctx: Ctx) -> list[Reply]:
     )
     ctx.uow.projects.save(project)
     ctx.say("unexpected.saved_happened" if when not in (None, "possible") else "unexpected.saved_possible")
-    return ctx.services.engine.start(ctx, NEXT, {"project_id": project.id})
+    return Start(NEXT, {"project_id": project.id})
 
 
 def setup(h: Handlers) -> None:
