@@ -31,7 +31,7 @@ from domain.dialogue import (
 )
 from domain.dialogue import Outcome as Move  # a hook's result (this module's Outcome is a message's)
 from domain.language import ALL_LANGS, Lang
-from domain.messages import MAX_TEXT, Button, Incoming, Msg, Notice, Rendered, Reply, msg
+from domain.messages import MAX_TEXT, REMINDED, Button, Incoming, Msg, Notice, Rendered, Reply, msg
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
 from domain.ports import OutboxItem, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
@@ -60,7 +60,6 @@ MEDIA_ACK = {
     "video": "media.stored_file",
 }
 NOT_KEPT = {"location": "media.location", "other": "media.unsupported"}
-REMINDED = "reminded"  # a dialogue's data: a reminder was sent (Dispatcher.remind)
 NOT_GIVEN: Any = object()  # `handle` without an understanding asks the NLU itself
 
 

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
-from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 log = logging.getLogger("athar.polls")
 
 VAR = Path(__file__).resolve().parent.parent / "var"
 KEY_FILE = VAR / "pseudonym.key"
 OUT_DIR = VAR / "polls"  # QR codes, posters and charts sent by the bot
-POLL_DIALOGUE = "poll_q"  # the dialogue of a respondent answering questions (bot.handlers.polls)
 
 
 def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY_FILE) -> bytes | None:
@@ -132,93 +129,3 @@ def make_invitation(
     header = catalog.text("polls.poster.header", "fr", commune=commune, title=title) if commune else ""
     pdf = poster_pdf(outdir / f"poll-{poll.id}-poster.pdf", link, [block("fr"), block("ar")], header=header)
     return [png, pdf]
-
-
-REMINDABLE = ("telegram", "whatsapp")  # channels that can write first (not the terminal)
-
-
-def remind_respondents(uow_factory: Any, dispatcher: Any, poll: Any, idle_for: timedelta) -> int:
-    """Each respondent who stopped on a question of `poll` at least `idle_for` ago gets, once,
-    a reminder and that question again (Dispatcher.remind), through the outbox: the running bot
-    sends them within its sweep's grace period, on WhatsApp as the `poll_reminder` template
-    when the user's 24-hour window is closed. How many were written."""
-    from bot.dispatcher import REMINDED
-    from domain.messages import Notice, msg
-    from domain.records import utcnow
-
-    def in_poll(state: dict[str, Any]) -> bool:
-        try:
-            return int((state.get("data") or {}).get("poll") or 0) == poll.id
-        except (TypeError, ValueError):
-            return False
-
-    with uow_factory() as uow:
-        idle = [
-            c
-            for c in uow.conversations.idle_in(POLL_DIALOGUE, utcnow() - idle_for)
-            if c.channel in REMINDABLE and in_poll(c.state) and not (c.state.get("data") or {}).get(REMINDED)
-        ]
-        project = uow.projects.get(poll.project_id)
-        uow.rollback()
-    title = poll.title or (project.title if project is not None else "")
-    return sum(
-        dispatcher.remind(
-            c.channel,
-            c.chat_id,
-            msg("polls.reminder", title=title),
-            Notice(kind="poll_reminder", params={"title": title}),
-            lambda state: state.dialogue == POLL_DIALOGUE and in_poll(state.model_dump()),
-        )
-        for c in idle
-    )
-
-
-PHONE = re.compile(r"\d{8,15}")
-
-
-def phone_numbers(lines: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(numbers in international digits, each once, in order; lines that are not a number).
-    Spaces, dashes, dots, brackets and a leading + or 00 are allowed; blank lines and lines
-    starting with # are skipped."""
-    numbers: list[str] = []
-    bad: list[str] = []
-    for line in lines:
-        raw = line.strip()
-        if not raw or raw.startswith("#"):
-            continue
-        digits = re.sub(r"[\s().-]", "", raw)
-        digits = digits[1:] if digits.startswith("+") else digits[2:] if digits.startswith("00") else digits
-        if PHONE.fullmatch(digits):
-            if digits not in numbers:
-                numbers.append(digits)
-        else:
-            bad.append(raw)
-    return numbers, bad
-
-
-def invite_numbers(
-    uow_factory: Any, poll: Any, numbers: list[str], link: str, commune: str, lang: str
-) -> int:
-    """Invite WhatsApp numbers to a poll: for each, an invitation in the outbox (any worker's
-    sweep sends it): the `poll_invitation` template (title, commune, a button that starts the
-    poll), or the same words with the `wa.me` link when the person wrote to Athar in the last
-    24 hours. The numbers are kept nowhere else: the invitations are private outbox items,
-    deleted once sent."""
-    from domain.messages import Notice, Reply, msg
-    from domain.ports import OutboxItem
-
-    with uow_factory() as uow:
-        project = uow.projects.get(poll.project_id)
-        title = poll.title or (project.title if project is not None else "")
-        reply = Reply(
-            lines=[msg("polls.invitation", commune=commune, title=title, link=link)],
-            notice=Notice(
-                kind="poll_invitation", params={"title": title, "commune": commune}, payload=poll.token
-            ),
-        )
-        payload = {"reply": reply.model_dump(mode="json"), "language": lang}
-        uow.outbox.add_many(
-            [OutboxItem(channel="whatsapp", chat_id=n, payload=payload, private=True) for n in numbers]
-        )
-        uow.commit()
-    return len(numbers)

@@ -79,6 +79,9 @@ class Notice(BaseModel):
     payload: str | None = None
 
 
+REMINDED = "reminded"  # a dialogue's data: a reminder was sent in it (Dispatcher.remind)
+
+
 class Reply(BaseModel):
     lines: list[Msg]
     buttons: list[Button] = Field(default_factory=list)

@@ -87,6 +87,10 @@ class ConversationRepo(Protocol):
 
     def save(self, record: ConversationRecord) -> None: ...
     def get(self, channel: str, chat_id: str) -> ConversationRecord | None: ...
+    def idle_in(self, dialogue: str, before: datetime) -> list[ConversationRecord]:
+        """The conversations waiting in `dialogue` (on one of its questions), untouched since
+        `before`, oldest first (reminders)."""
+        ...
 
 
 class InboxRepo(Protocol):

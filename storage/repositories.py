@@ -338,8 +338,8 @@ class SqlConversationRepo(_Repo):
         return _rowcount(result)
 
     def idle_in(self, dialogue: str, before: datetime) -> list[ConversationRecord]:
-        """Not in the port: the conversations waiting in `dialogue` (on one of its questions),
-        untouched since `before`, oldest first (reminders)."""
+        """The conversations waiting in `dialogue` (on one of its questions), untouched since
+        `before`, oldest first (reminders)."""
         rows = self.session.scalars(
             select(ConversationRow)
             .where(

@@ -185,7 +185,7 @@ def close(args: argparse.Namespace) -> int:
 def remind(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.poll_support import remind_respondents
+    from bot.services.polls import remind_respondents
     from domain.records import AuditEntry
 
     app = _app()
@@ -254,7 +254,7 @@ def invite(args: argparse.Namespace) -> int:
 
 
 def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str, project: Any) -> int:
-    from bot.poll_support import invite_numbers, phone_numbers
+    from bot.services.polls import invite_numbers, phone_numbers
     from domain.records import AuditEntry
 
     if not poll.is_open:

@@ -2,14 +2,20 @@
 as indicator measurements, mark a significant story; invitation tokens and links.
 
 Used alike by the officials' dialogue (`bot.handlers.polls`), `athar poll` (`bot.commands.poll`)
-and the tests; the caller commits.
+and the tests; the caller commits. Reminders and WhatsApp invitations go through the outbox and
+open their own units of work (`remind_respondents`, `invite_numbers`).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import timedelta
+from typing import Any, Callable, Iterable, Protocol
 
+from domain.dialogue import DialogueState
 from domain.language import ALL_LANGS
+from domain.messages import REMINDED, Msg, Notice, Reply, msg
 from domain.polls import (
     Comparison,
     PollResults,
@@ -20,10 +26,13 @@ from domain.polls import (
     poll_results,
     questions_of,
 )
-from domain.ports import UnitOfWork
-from domain.records import AuditEntry, Measurement, Poll, Project, Story, Wave
+from domain.ports import OutboxItem, UnitOfWork, UnitOfWorkFactory
+from domain.records import AuditEntry, Measurement, Poll, Project, Story, Wave, utcnow
 
 TOKEN_PREFIX = "p_"
+POLL_DIALOGUE = "poll_q"  # the dialogue of a respondent answering questions (bot.handlers.polls)
+REMINDABLE = ("telegram", "whatsapp")  # channels that can write first (not the terminal)
+PHONE = re.compile(r"\d{8,15}")
 
 
 def saved_id(record_id: int | None, what: str = "record") -> int:
@@ -187,3 +196,91 @@ def mark_significant(uow: UnitOfWork, story: Story, reason: str, user_id: int | 
     story.significance_reason = reason
     uow.stories.save(story)
     uow.audit.add(AuditEntry(user_id=user_id, action="story.significant", target=str(story.id)))
+
+
+class Reminders(Protocol):
+    """What writes a reminder into a waiting conversation (bot.dispatcher.Dispatcher)."""
+
+    def remind(
+        self, channel: str, chat_id: str, lead: Msg, notice: Notice, still: Callable[[DialogueState], bool]
+    ) -> bool: ...
+
+
+def remind_respondents(
+    uow_factory: UnitOfWorkFactory, dispatcher: Reminders, poll: Poll, idle_for: timedelta
+) -> int:
+    """Each respondent who stopped on a question of `poll` at least `idle_for` ago gets, once,
+    a reminder and that question again (Dispatcher.remind), through the outbox: the running bot
+    sends them within its sweep's grace period, on WhatsApp as the `poll_reminder` template
+    when the user's 24-hour window is closed. How many were written."""
+
+    def in_poll(state: dict[str, Any]) -> bool:
+        try:
+            return int((state.get("data") or {}).get("poll") or 0) == poll.id
+        except (TypeError, ValueError):
+            return False
+
+    with uow_factory() as uow:
+        idle = [
+            c
+            for c in uow.conversations.idle_in(POLL_DIALOGUE, utcnow() - idle_for)
+            if c.channel in REMINDABLE and in_poll(c.state) and not (c.state.get("data") or {}).get(REMINDED)
+        ]
+        project = uow.projects.get(poll.project_id)
+        uow.rollback()
+    title = poll.title or (project.title if project is not None else "")
+    return sum(
+        dispatcher.remind(
+            c.channel,
+            c.chat_id,
+            msg("polls.reminder", title=title),
+            Notice(kind="poll_reminder", params={"title": title}),
+            lambda state: state.dialogue == POLL_DIALOGUE and in_poll(state.model_dump()),
+        )
+        for c in idle
+    )
+
+
+def phone_numbers(lines: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(numbers in international digits, each once, in order; lines that are not a number).
+    Spaces, dashes, dots, brackets and a leading + or 00 are allowed; blank lines and lines
+    starting with # are skipped."""
+    numbers: list[str] = []
+    bad: list[str] = []
+    for line in lines:
+        raw = line.strip()
+        if not raw or raw.startswith("#"):
+            continue
+        digits = re.sub(r"[\s().-]", "", raw)
+        digits = digits[1:] if digits.startswith("+") else digits[2:] if digits.startswith("00") else digits
+        if PHONE.fullmatch(digits):
+            if digits not in numbers:
+                numbers.append(digits)
+        else:
+            bad.append(raw)
+    return numbers, bad
+
+
+def invite_numbers(
+    uow_factory: UnitOfWorkFactory, poll: Poll, numbers: list[str], link: str, commune: str, lang: str
+) -> int:
+    """Invite WhatsApp numbers to a poll: for each, an invitation in the outbox (any worker's
+    sweep sends it): the `poll_invitation` template (title, commune, a button that starts the
+    poll), or the same words with the `wa.me` link when the person wrote to Athar in the last
+    24 hours. The numbers are kept nowhere else: the invitations are private outbox items,
+    deleted once sent."""
+    with uow_factory() as uow:
+        project = uow.projects.get(poll.project_id)
+        title = poll.title or (project.title if project is not None else "")
+        reply = Reply(
+            lines=[msg("polls.invitation", commune=commune, title=title, link=link)],
+            notice=Notice(
+                kind="poll_invitation", params={"title": title, "commune": commune}, payload=poll.token
+            ),
+        )
+        payload = {"reply": reply.model_dump(mode="json"), "language": lang}
+        uow.outbox.add_many(
+            [OutboxItem(channel="whatsapp", chat_id=n, payload=payload, private=True) for n in numbers]
+        )
+        uow.commit()
+    return len(numbers)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.poll_support import remind_respondents
+from bot.services.polls import remind_respondents
 from domain.messages import Reply
 from tests.bot.helpers import Chat
 from tests.polls.helpers import make_project, make_short_poll, poll_dispatcher
@@ -76,7 +76,7 @@ def test_a_respondent_who_moved_on_is_not_reminded(uow_factory):
 
 
 def test_phone_numbers_are_read_in_international_form():
-    from bot.poll_support import phone_numbers
+    from bot.services.polls import phone_numbers
 
     lines = [
         "# a comment",
