@@ -25,7 +25,7 @@ def _timed(fn: Callable[[], Any], repeat: int = 2) -> tuple[float, Any]:
 
 def main() -> None:
     from bot.commands._demo_data import UowStore, build_demo, materialise
-    from bot.exporting import Exporter, ExportJob
+    from bot.services.exports import Exporter, ExportJob
     from knowledge.loader import load_communes
     from storage.db import make_engine, make_uow_factory
     from storage.migrate import upgrade

@@ -73,7 +73,7 @@ def build_app(
     from bot.poll_support import install as install_polls
 
     install_polls(services, settings, url)
-    from bot.exporting import install as install_exports
+    from bot.services.exports import install as install_exports
 
     install_exports(services, settings)
     dispatcher = Dispatcher(

@@ -270,7 +270,7 @@ class WebJob(Record):
     id: int | None = None
     public_id: str = Field(min_length=16, max_length=64)
     user_id: int
-    params: dict[str, Any] = Field(default_factory=dict)  # bot.exporting.ExportJob fields
+    params: dict[str, Any] = Field(default_factory=dict)  # bot.services.exports.ExportJob fields
     status: Literal["queued", "running", "done", "failed"] = "queued"
     path: str | None = None  # the file, once done
     error: str | None = None  # a catalog key (export.no_poll, export.too_few...), once failed

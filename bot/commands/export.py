@@ -49,7 +49,7 @@ def output_problem(output: str | None) -> str | None:
 
 
 def _run(job, output: str | None, to_stdout: bool = False) -> int:
-    from bot.exporting import ExportError
+    from bot.services.exports import ExportError
 
     problem = output_problem(output)
     if problem:
@@ -79,7 +79,7 @@ def _run(job, output: str | None, to_stdout: bool = False) -> int:
 
 
 def _logframe(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
 
     # JSON goes to standard output unless a file is named; "-o -" prints any text format
     if args.output == "-" and args.format not in TEXT_FORMATS:
@@ -94,7 +94,7 @@ def _logframe(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
 
     if args.poll is None and args.project is None:
         print("athar: give --poll ID or --project ID", file=sys.stderr)
@@ -113,7 +113,7 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def _xlsform(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
 
     if args.poll is None and args.project is None:
         print("athar: give --poll ID or --project ID", file=sys.stderr)
@@ -132,7 +132,7 @@ def _period_problem(args: argparse.Namespace) -> bool:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
 
     if _period_problem(args):
         return 2
@@ -171,7 +171,7 @@ def _commune_id(args: argparse.Namespace) -> tuple[str | None, int]:
 
 
 def _learning(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
 
     if _period_problem(args):
         return 2
@@ -193,7 +193,7 @@ def _learning(args: argparse.Namespace) -> int:
 
 
 def _artefact(args: argparse.Namespace) -> int:
-    from bot.exporting import ExportJob
+    from bot.services.exports import ExportJob
     from knowledge.loader import load_lessons
 
     ids = [m.id for m in load_lessons()]
@@ -278,7 +278,7 @@ def _import_xlsform(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bot.exporting import FORMATS
+    from bot.services.exports import FORMATS
 
     p = sub.add_parser("export", help="export logframes, poll results, reports and forms to files")
     esub = p.add_subparsers(dest="export_command", metavar="WHAT")

@@ -1,6 +1,6 @@
 """Downloads from the dashboard: every export (logframe, poll results, poll chart, XLSForm,
 semester and final reports, learning figures) made by the same exporter as the chat and the CLI
-(bot.exporting.Exporter), as a job.
+(bot.services.exports.Exporter), as a job.
 
 A form on a page names the export; `job_for` checks it against what the viewer may have (their
 commune's records; the whole programme and row-level poll results for coordinators only; the
@@ -24,7 +24,7 @@ from typing import Any, Callable
 from domain.access import sees_everything
 from domain.records import User, WebJob, utcnow
 
-from bot.exporting import ExportError, ExportJob
+from bot.services.exports import ExportError, ExportJob
 
 log = logging.getLogger("athar.dashboard")
 

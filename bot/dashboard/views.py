@@ -161,7 +161,7 @@ class PollPage:
 
 @dataclass
 class Dashboard:
-    """The pages, from a unit of work and the exporter's loaders (bot.exporting.Exporter)."""
+    """The pages, from a unit of work and the exporter's loaders (bot.services.exports.Exporter)."""
 
     exporter: Any
     today: date

@@ -2,7 +2,7 @@
 or the whole programme, for coordinators; officials get their own commune) → project and poll
 when needed → format → language → a progress message, then the file as a document.
 
-Generation runs in `generate()` through `services.extras["exporter"]` (bot/exporting.py), so this
+Generation runs in `generate()` through `services.extras["exporter"]` (bot/services/exports.py), so this
 module never imports the writers; the dispatcher is synchronous, so it runs in the handler for
 now, and a channel may call the same exporter off its event loop.
 """

@@ -10,7 +10,7 @@ import pytest
 from bot.dashboard.render import Page, Texts, render, texts
 from bot.dashboard.views import Dashboard, Forbidden, NotFound
 from domain.access import may_use
-from bot.exporting import Exporter
+from bot.services.exports import Exporter
 from domain.figures import value_at
 from domain.records import User
 from exports.labels import problems

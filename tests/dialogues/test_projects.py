@@ -187,7 +187,7 @@ def test_a_long_list_comes_in_pages(sqlite_uow_factory):
 
 
 def _with_exporter(chat, tmp_path):
-    from bot.exporting import Exporter
+    from bot.services.exports import Exporter
     from knowledge.loader import load_communes
 
     chat.dispatcher.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out")

@@ -196,7 +196,7 @@ class World:
 
 
 def make_world(uow_factory, db_url: str, out_dir: Any) -> World:
-    from bot.exporting import Exporter
+    from bot.services.exports import Exporter
     from bot.poll_support import install
     from knowledge.loader import load_communes, load_knowledge
     from tests.dialogues.helpers import make_nlu

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands.demo import seed
-from bot.exporting import Exporter
+from bot.services.exports import Exporter
 from knowledge.loader import load_communes
 
 from tests.bot.helpers import Chat, make_dispatcher
@@ -164,7 +164,7 @@ def test_row_level_results_are_for_coordinators_only(world, sqlite_uow_factory):
     out = chat.press(f"exp:p:{polls[1]}")
     assert not [b for b in Chat.buttons(out) if b.startswith("exp:f:")]  # the chart only: no question
     assert attachment(chat.press("exp:l:fr")).suffix == ".png"
-    from bot.exporting import ExportError, ExportJob
+    from bot.services.exports import ExportError, ExportJob
 
     exporter = d.services.extras["exporter"]
     with sqlite_uow_factory() as uow, pytest.raises(ExportError) as err:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.exporting import Exporter, ExportJob
+from bot.services.exports import Exporter, ExportJob
 from knowledge.loader import load_communes, load_knowledge
 
 from tests.bot.helpers import BIDI_CONTROLS, Chat

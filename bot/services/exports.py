@@ -1,8 +1,9 @@
-"""Export jobs: load the records through the ports, call the pure writers of `exports/`.
+"""Export operations: load the records through the ports, call the pure writers of `exports/`.
 
-Used by the `athar export` CLI and by the /export dialogue (through `services.extras["exporter"]`,
-so handlers never import the writers). `Exporter.run(uow, job)` is synchronous and only reads:
-the Telegram channel may run it in a worker thread with its own unit of work.
+One `Exporter` makes every file: the /export dialogue's (through `services.extras["exporter"]`,
+so handlers never import the writers), `athar export …` and the dashboard's downloads.
+`Exporter.run(uow, job)` is synchronous and only reads: a channel or the dashboard may run it in a
+worker thread with its own unit of work (`run_with`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from domain.commune import Commune
 from domain.ports import UnitOfWork
 from domain.records import Poll
 
+from bot.services.polls import saved_id
 from bot.settings import ROOT
 
 EXPORT_DIR = ROOT / "var" / "exports"
@@ -278,7 +280,7 @@ class Exporter:
         communes = self.scope_data(uow, job.programme, job.commune_id)
         if not any(c.projects for c in communes):
             raise ExportError("export.nothing", "no project to report on")
-        kind = "final" if job.what == "report_final" else "semester"
+        kind: Literal["semester", "final"] = "final" if job.what == "report_final" else "semester"
         data = ReportInput(
             kind=kind,
             communes=communes,
@@ -354,12 +356,13 @@ class Exporter:
             return None
         polls = []
         for poll in uow.polls.list(project.id):
+            poll_id = saved_id(poll.id, "poll")
             polls.append(
                 PollData(
                     poll,
-                    uow.respondents.list(poll.id),
-                    uow.responses.for_poll(poll.id) if responses else [],
-                    uow.respondents.count_refusals(poll.id),
+                    uow.respondents.list(poll_id),
+                    uow.responses.for_poll(poll_id) if responses else [],
+                    uow.respondents.count_refusals(poll_id),
                 )
             )
         return ProjectData(project, polls, uow.stories.list(project.id))
