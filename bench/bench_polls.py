@@ -91,23 +91,12 @@ def run_dispatcher(respondents: int, threads: int) -> bool:
     return ok
 
 
-def run_telegram(respondents: int) -> bool | None:  # noqa: C901
-    try:
-        from tests.telegram.emulator import TOKEN, BotApiEmulator
-    except ImportError:
-        print("telegram: skipped (the Telegram channel and its emulator are not installed here)")
-        return None
-    import subprocess
-    import tempfile
-
+def _scripts(poll, respondents: int, base_uid: int) -> dict[int, list[tuple[str, str]]]:
+    """Each respondent's script after /start: language, consent, then the 8 answers."""
     from domain.polls import questions_of
-    from tests.polls.load import check, expected_value
+    from tests.polls.load import expected_value
 
-    name, url = new_schema("athar_bench_polls")
-    engine, uows, poll = _setup(url)
     qs = questions_of(poll)
-    base_uid = 500_000
-    # each respondent's script after /start: language, consent, then the 8 answers
     scripts: dict[int, list[tuple[str, str]]] = {}
     for n in range(respondents):
         steps = [("press", f"lang:{('fr', 'ar', 'ary', 'ary-Latn')[n % 4]}"), ("press", "pc:yes")]
@@ -116,37 +105,79 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
                 ("text", f"story {n}") if q.kind == "text" else ("press", f"pq:{i}:{expected_value(n, i, q)}")
             )
         scripts[base_uid + n] = steps
-    lock = threading.Lock()
-    pos = {uid: -1 for uid in scripts}  # index of the step in flight (-1: /start)
-    sent_at: dict[int, float] = {}
-    out_count: dict[int, int] = {uid: 0 for uid in scripts}
-    latencies: list[float] = []
-    per_answer: list[int] = []
-    ready: list[int] = []
-    finished = [0]
+    return scripts
 
-    emu = BotApiEmulator(deliverers=16).start()
 
-    def on_call(call) -> None:
+class _Burst:
+    """The respondents' side of the Telegram run: each sends their next step as soon as the bot's
+    answer to the previous one arrives (the emulator's listener marks them ready)."""
+
+    def __init__(self, scripts: dict[int, list[tuple[str, str]]]):
+        self.scripts = scripts
+        self.lock = threading.Lock()
+        self.pos = {uid: -1 for uid in scripts}  # index of the step in flight (-1: /start)
+        self.sent_at: dict[int, float] = {}
+        self.out_count: dict[int, int] = {uid: 0 for uid in scripts}
+        self.latencies: list[float] = []
+        self.per_answer: list[int] = []
+        self.ready: list[int] = []
+        self.finished = 0
+
+    def on_call(self, call) -> None:
         if call.status != 200 or call.method not in ("sendMessage", "editMessageText"):
             return
         chat = int(call.params.get("chat_id", 0) or 0)
-        with lock:
-            if chat not in pos:
+        with self.lock:
+            if chat not in self.pos:
                 return
-            out_count[chat] += 1
-            k = pos[chat]
-            if chat in sent_at:
+            self.out_count[chat] += 1
+            k = self.pos[chat]
+            if chat in self.sent_at:
                 if k >= 2:  # an answer (not the link, language or consent)
-                    latencies.append(call.at - sent_at[chat])
-                del sent_at[chat]
-                ready.append(chat)
+                    self.latencies.append(call.at - self.sent_at[chat])
+                del self.sent_at[chat]
+                self.ready.append(chat)
 
-    emu.listeners.append(on_call)
-    env = {
+    def start(self, emu, token: str) -> None:
+        for uid in self.scripts:
+            with self.lock:
+                self.sent_at[uid] = time.perf_counter()
+                self.out_count[uid] = 0
+            emu.command(uid, f"/start {token}")
+
+    def drive(self, emu, deadline: float) -> None:
+        while self.finished < len(self.scripts) and time.monotonic() < deadline:
+            with self.lock:
+                batch, self.ready[:] = list(self.ready), []
+            if not batch:
+                time.sleep(0.002)
+                continue
+            for uid in batch:
+                self._next(emu, uid)
+
+    def _next(self, emu, uid: int) -> None:
+        with self.lock:
+            if self.pos[uid] >= 2:
+                self.per_answer.append(self.out_count[uid])
+            self.pos[uid] += 1
+            k = self.pos[uid]
+            if k >= len(self.scripts[uid]):
+                self.finished += 1
+                return
+            self.out_count[uid] = 0
+            self.sent_at[uid] = time.perf_counter()
+        kind, value = self.scripts[uid][k]
+        if kind == "press":
+            emu.press(uid, value)
+        else:
+            emu.text(uid, value)
+
+
+def _bot_env(api_url: str, token: str, url: str) -> dict[str, str]:
+    return {
         **os.environ,
-        "ATHAR_TELEGRAM_TOKEN": TOKEN,
-        "ATHAR_TELEGRAM_API_URL": emu.api_url,
+        "ATHAR_TELEGRAM_TOKEN": token,
+        "ATHAR_TELEGRAM_API_URL": api_url,
         "ATHAR_DATABASE_URL": url,
         "ATHAR_TELEGRAM__MAX_RATE": "0",
         "ATHAR_LOGGING__LEVEL": "WARNING",
@@ -155,69 +186,69 @@ def run_telegram(respondents: int) -> bool | None:  # noqa: C901
         "ATHAR_NLU__AUTOSTART": "false",
         "ATHAR_NLU__URL": "",
     }
+
+
+def _report_telegram(burst: _Burst, got: dict, respondents: int, seconds: float) -> bool:
+    answers = len(burst.latencies)
+    xs = sorted(burst.latencies)
+    p = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0  # noqa: E731
+    single = sum(1 for c in burst.per_answer if c == 1)
+    ok = (
+        burst.finished == respondents
+        and got["missing"] == 0
+        and got["duplicated"] == 0
+        and got["wrong"] == 0
+        and single == len(burst.per_answer)
+    )
+    print(
+        f"telegram emulator (athar telegram, polling), PostgreSQL: {respondents} respondents × "
+        f"{len(QUESTIONS)} answers, each sending the next answer when the question arrives"
+    )
+    print(f"  throughput      {answers / seconds:.0f} answers/s ({seconds:.1f} s)")
+    print(f"  answer → next   p50 {_ms(p(0.50))}  p95 {_ms(p(0.95))}  max {_ms(p(1.0))}")
+    print(f"  one message per answer: {single}/{len(burst.per_answer)}")
+    print(
+        f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
+        f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}"
+    )
+    print(f"  {'OK' if ok else 'FAILED'}")
+    return ok
+
+
+def run_telegram(respondents: int) -> bool | None:
+    try:
+        from tests.telegram.emulator import TOKEN, BotApiEmulator
+    except ImportError:
+        print("telegram: skipped (the Telegram channel and its emulator are not installed here)")
+        return None
+    import subprocess
+    import tempfile
+
+    from tests.polls.load import check
+
+    name, url = new_schema("athar_bench_polls")
+    engine, uows, poll = _setup(url)
+    burst = _Burst(_scripts(poll, respondents, base_uid=500_000))
+    emu = BotApiEmulator(deliverers=16).start()
+    emu.listeners.append(burst.on_call)
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-polls-")
     log = open(Path(tmp.name) / "bot.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "telegram"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "bot.cli", "telegram"],
+        env=_bot_env(emu.api_url, TOKEN, url),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     ok = False
     try:
         emu.wait(lambda: bool(emu.calls_of("getUpdates")), timeout=120)
         t0 = time.perf_counter()
-        for uid in scripts:
-            with lock:
-                sent_at[uid] = time.perf_counter()
-                out_count[uid] = 0
-            emu.command(uid, f"/start {poll.token}")
-        deadline = time.monotonic() + 1800
-        while finished[0] < respondents and time.monotonic() < deadline:
-            with lock:
-                batch, ready[:] = list(ready), []
-            if not batch:
-                time.sleep(0.002)
-                continue
-            for uid in batch:
-                with lock:
-                    if pos[uid] >= 2:
-                        per_answer.append(out_count[uid])
-                    pos[uid] += 1
-                    k = pos[uid]
-                    if k >= len(scripts[uid]):
-                        finished[0] += 1
-                        continue
-                    out_count[uid] = 0
-                    sent_at[uid] = time.perf_counter()
-                kind, value = scripts[uid][k]
-                if kind == "press":
-                    emu.press(uid, value)
-                else:
-                    emu.text(uid, value)
+        burst.start(emu, poll.token)
+        burst.drive(emu, deadline=time.monotonic() + 1800)
         seconds = time.perf_counter() - t0
         time.sleep(1.0)  # late extra messages, if any, would show in out_count
-        got = check(uows, poll, respondents)
-        answers = len(latencies)
-        xs = sorted(latencies)
-        p = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0  # noqa: E731
-        single = sum(1 for c in per_answer if c == 1)
-        ok = (
-            finished[0] == respondents
-            and got["missing"] == 0
-            and got["duplicated"] == 0
-            and got["wrong"] == 0
-            and single == len(per_answer)
-        )
-        print(
-            f"telegram emulator (athar telegram, polling), PostgreSQL: {respondents} respondents × "
-            f"{len(QUESTIONS)} answers, each sending the next answer when the question arrives"
-        )
-        print(f"  throughput      {answers / seconds:.0f} answers/s ({seconds:.1f} s)")
-        print(f"  answer → next   p50 {_ms(p(0.50))}  p95 {_ms(p(0.95))}  max {_ms(p(1.0))}")
-        print(f"  one message per answer: {single}/{len(per_answer)}")
-        print(
-            f"  database: expected {got['expected_answers']}, stored {got['stored_answers']}, "
-            f"lost {got['missing']}, duplicated {got['duplicated']}, wrong {got['wrong']}"
-        )
-        print(f"  {'OK' if ok else 'FAILED'}")
+        ok = _report_telegram(burst, check(uows, poll, respondents), respondents, seconds)
     finally:
         proc.terminate()
         try:
