@@ -74,7 +74,7 @@ def parse_json(body: bytes) -> Any:
         return None
 
 
-def create_app(  # noqa: C901
+def create_app(
     settings: Any = None,
     *,
     athar: Any = None,
@@ -96,7 +96,6 @@ def create_app(  # noqa: C901
     dashboard = DashboardApp(settings)
     if webhook_on and settings.telegram_webhook_secret is None:
         raise SettingsError("ATHAR_TELEGRAM_WEBHOOK_SECRET is not set: webhooks need a secret")
-    expected = settings.telegram_webhook_secret.get_secret_value().encode() if webhook_on else b""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -109,19 +108,8 @@ def create_app(  # noqa: C901
         dashboard.attach(a)
         app.state.runtime = app.state.telegram = app.state.whatsapp = None
         try:
-            adapters: list[Any] = []
             kwargs = dict(runtime_kwargs or {})
-            if telegram_on:
-                from bot.channels.telegram import TelegramChannel
-
-                app.state.telegram = TelegramChannel.build(settings, a.services.catalog)
-                adapters.append(app.state.telegram)
-            if whatsapp_on:
-                from bot.channels.whatsapp import WhatsAppChannel
-
-                app.state.whatsapp = WhatsAppChannel(a, settings, **(whatsapp_kwargs or {}))
-                adapters.append(app.state.whatsapp)
-                kwargs.update(_recovery(settings.whatsapp, kwargs))
+            adapters = _channels(app, a, settings, kwargs, whatsapp_kwargs)
             app.state.runtime = Runtime(a, adapters, **kwargs)
             # long polling: the only process that reads Telegram's updates, so it takes over
             # everything left at once
@@ -141,6 +129,51 @@ def create_app(  # noqa: C901
             if own:
                 a.close()
 
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    routes = [Route("/healthz", health, methods=["GET"])]
+    if webhook_on:
+        routes.append(telegram_route(settings.telegram_webhook_secret.get_secret_value().encode()))
+    if whatsapp_on:
+        routes.extend(whatsapp_routes(settings))
+    routes.extend(dashboard.routes())
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _channels(
+    app: Starlette, a: Any, settings: Any, kwargs: dict[str, Any], whatsapp_kwargs: dict[str, Any] | None
+) -> list[Any]:
+    """The adapters of the configured channels, kept on app.state (telegram, whatsapp); WhatsApp's
+    recovery timings go into the runtime's `kwargs` unless given."""
+    adapters: list[Any] = []
+    if settings.telegram_token is not None:
+        from bot.channels.telegram import TelegramChannel
+
+        app.state.telegram = TelegramChannel.build(settings, a.services.catalog)
+        adapters.append(app.state.telegram)
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppChannel
+
+        app.state.whatsapp = WhatsAppChannel(a, settings, **(whatsapp_kwargs or {}))
+        adapters.append(app.state.whatsapp)
+        kwargs.update(_recovery(settings.whatsapp, kwargs))
+    return adapters
+
+
+def _is_update(payload: Any) -> bool:
+    """A Telegram update's shape: an object with an integer update_id."""
+    return (
+        isinstance(payload, dict)
+        and isinstance(payload.get("update_id"), int)
+        and not isinstance(payload.get("update_id"), bool)
+    )
+
+
+def telegram_route(expected: bytes) -> Route:
+    """POST /telegram, checked, recorded and acknowledged as the module's docstring says;
+    `expected` is the webhook's secret token."""
+
     async def telegram_update(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER)
         if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
@@ -150,11 +183,7 @@ def create_app(  # noqa: C901
         if body is None:
             return Response(status_code=413)
         payload = parse_json(body)
-        if (
-            not isinstance(payload, dict)
-            or not isinstance(payload.get("update_id"), int)
-            or isinstance(payload.get("update_id"), bool)
-        ):
+        if not _is_update(payload):
             return Response(status_code=400)
         telegram = request.app.state.telegram
         call = telegram.answer_in_response(payload)
@@ -171,16 +200,7 @@ def create_app(  # noqa: C901
             return JSONResponse(call)
         return Response(status_code=200)
 
-    async def health(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    routes = [Route("/healthz", health, methods=["GET"])]
-    if webhook_on:
-        routes.append(Route(PATH, telegram_update, methods=["POST"]))
-    if whatsapp_on:
-        routes.extend(whatsapp_routes(settings))
-    routes.extend(dashboard.routes())
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Route(PATH, telegram_update, methods=["POST"])
 
 
 def whatsapp_routes(settings: Any) -> list[Route]:
