@@ -214,11 +214,10 @@ def _artefact(args: argparse.Namespace) -> int:
 
 def _import_xlsform(args: argparse.Namespace) -> int:
     from domain.polls import Question, check_questions
-    from domain.records import AuditEntry, Poll
     from exports.xlsform import XLSFormError, read_xlsform
     from pydantic import ValidationError
 
-    from bot.services.polls import new_token
+    from bot.services.polls import import_poll
 
     try:
         form = read_xlsform(Path(args.file))
@@ -252,22 +251,8 @@ def _import_xlsform(args: argparse.Namespace) -> int:
             if project is None:
                 print(f"athar: no project {args.project}", file=sys.stderr)
                 return 2
-            token = new_token()
-            poll = uow.polls.add(
-                Poll(
-                    project_id=project.id,
-                    wave=args.wave,
-                    questions=checked,
-                    title=args.title or form.title or None,
-                    token=token,
-                )
-            )
-            uow.audit.add(
-                AuditEntry(
-                    action="poll.imported",
-                    target=str(poll.id),
-                    detail={"project": project.id, "file": Path(args.file).name},
-                )
+            poll = import_poll(
+                uow, project, args.wave, checked, args.title or form.title or None, Path(args.file).name
             )
             uow.commit()
         print(f"Poll {poll.id} ({poll.wave}) for project {project.id}: {len(checked)} questions.")

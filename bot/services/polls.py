@@ -57,6 +57,14 @@ def whatsapp_link(phone_number: str, token: str) -> str:
     return f"https://wa.me/{phone_number}?text=start%20{token}"
 
 
+def fresh_token(uow: UnitOfWork) -> str:
+    """A token no poll has yet."""
+    token = new_token()
+    while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
+        token = new_token()
+    return token
+
+
 def baseline_for(uow: UnitOfWork, poll: Poll) -> Poll | None:
     """The baseline a follow-up poll is compared with: the project's latest baseline poll
     created before it."""
@@ -90,9 +98,7 @@ def create_poll(
     if questions is None:
         publics = [p.category for p in getattr(project, "publics", [])]
         questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)), custom=custom or [])
-    token = new_token()
-    while uow.polls.by_token(token) is not None:  # pragma: no cover - 128 random bits
-        token = new_token()
+    token = fresh_token(uow)
     all_four = [lang.value for lang in ALL_LANGS]
     chosen = [t for t in all_four if t in (languages or [])]
     return uow.polls.add(
@@ -126,6 +132,35 @@ def publish_poll(
             action="poll.created",
             target=str(poll.id),
             detail={"project": project.id, "wave": poll.wave},
+        )
+    )
+    return poll
+
+
+def import_poll(
+    uow: UnitOfWork,
+    project: Project,
+    wave: Wave,
+    questions: list[dict[str, Any]],
+    title: str | None,
+    file_name: str,
+) -> Poll:
+    """A new open poll with checked questions read from a form (`athar export import-xlsform`),
+    in all four languages; audited with the file's name."""
+    poll = uow.polls.add(
+        Poll(
+            project_id=saved_id(project.id, "project"),
+            wave=wave,
+            questions=questions,
+            title=title,
+            token=fresh_token(uow),
+        )
+    )
+    uow.audit.add(
+        AuditEntry(
+            action="poll.imported",
+            target=str(poll.id),
+            detail={"project": project.id, "file": file_name},
         )
     )
     return poll
