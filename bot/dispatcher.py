@@ -15,7 +15,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from domain.dialogue import (
     BACK_DATA,
@@ -33,13 +33,20 @@ from domain.dialogue import Outcome as Move  # a hook's result (this module's Ou
 from domain.language import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, REMINDED, Button, Incoming, Msg, Notice, Rendered, Reply, msg
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
-from domain.ports import OutboxItem, UnitOfWorkFactory
+from domain.commune import Commune
+from domain.knowledge import KnowledgeBase
+from domain.polls import QuestionBank
+from domain.ports import OutboxItem, PollChartMaker, PollInvitationMaker, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
 from domain.text import ASCII_DIGITS
 
 from bot.handlers import Handlers
 from bot.i18n import Catalog
 from bot.logs import tag
+
+if TYPE_CHECKING:
+    from bot.services.exports import Exporter
+    from bot.settings import Settings
 
 log = logging.getLogger("athar.dispatcher")
 
@@ -80,10 +87,15 @@ class Services:
     handlers: Handlers
     catalog: Catalog
     nlu: NLU | None = None
-    communes: tuple[Any, ...] = ()
-    settings: Any = None
-    knowledge: Any = None  # knowledge.loader's KnowledgeBase, when loaded
-    extras: dict[str, Any] = field(default_factory=dict)
+    communes: tuple[Commune, ...] = ()
+    settings: Settings | None = None
+    knowledge: KnowledgeBase | None = None  # knowledge.loader.load_knowledge(), when loaded
+    # installed by the composition root (bot.services.exports.install, bot.poll_support.install)
+    exporter: Exporter | None = None
+    poll_bank: QuestionBank | None = None
+    pseudonym_key: bytes | None = None  # keys respondents' pseudonyms (domain.polls)
+    poll_invitation: PollInvitationMaker | None = None
+    poll_chart: PollChartMaker | None = None
 
     def commune_name(self, commune_id: str | None, lang: str) -> str:
         for c in self.communes:

@@ -1,5 +1,5 @@
 """Wiring for polls: the pseudonymisation key and the question bank, put into
-`Services.extras` by the composition root (handlers never read files or the environment).
+`Services` by the composition root (handlers never read files or the environment).
 
 The key (ATHAR_PSEUDONYM_KEY) turns a channel identity into a respondent's pseudonym; if it
 changed, baseline and follow-up answers could no longer be linked. Policy when it is missing:
@@ -55,15 +55,15 @@ def resolve_pseudonym_key(settings: Any, database_url: str, key_file: Path = KEY
 def install(
     services: Any, settings: Any, database_url: str, key: bytes | None = None, out_dir: Path = OUT_DIR
 ) -> None:
-    """Put the poll services into services.extras: the question bank, the key, and the makers
+    """Put the poll services into services: the question bank, the key, and the makers
     of invitations (QR + poster) and charts used by the officials' dialogue."""
     from knowledge.polls import load_question_bank
 
-    services.extras["poll_bank"] = load_question_bank()
+    services.poll_bank = load_question_bank()
     if key is None and settings is not None:
         key = resolve_pseudonym_key(settings, database_url)
     if key is not None:
-        services.extras["pseudonym_key"] = key
+        services.pseudonym_key = key
     catalog = services.catalog
 
     def invitation(poll: Any, link: str, commune: str, title: str) -> list[Path]:
@@ -72,8 +72,8 @@ def install(
     def chart(poll: Any, results: Any, lang: str, render: Any) -> Path:
         return make_chart(catalog, poll, results, lang, Path(out_dir))
 
-    services.extras["poll_invitation"] = invitation
-    services.extras["poll_chart"] = chart
+    services.poll_invitation = invitation
+    services.poll_chart = chart
 
 
 def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -> Path:

@@ -22,14 +22,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, Field
 
 from domain.matching import MEANINGS, Choice, Matcher, fold
-from domain.messages import Button, Media, Msg, Reply, msg
+from domain.messages import Button, Incoming, Media, Msg, Reply, msg
 from domain.nlu import Understanding
+from domain.ports import BareServices
+from domain.records import User
 from domain.text import ASCII_DIGITS
+
+if TYPE_CHECKING:
+    from domain.ports import AppServices, UnitOfWork
 
 __all__ = ["fold"]  # re-exported: handlers match typed text with the same key
 
@@ -240,12 +245,12 @@ class Ctx:
 
     state: DialogueState
     lang: str
-    uow: Any  # domain.ports.UnitOfWork
-    user: Any = None  # domain.records.User | None
-    services: Any = None
+    uow: UnitOfWork
+    user: User | None = None
+    services: AppServices = field(default_factory=BareServices)
     render: Callable[[Msg], str] = lambda m: m.key
     variants: Callable[[Msg], list[str]] | None = None  # a text in every language variant
-    chat: Any = None  # the Incoming being handled
+    chat: Incoming | None = None  # the message being handled
     extra: dict[str, Any] = field(default_factory=dict)
     notes: list[Reply] = field(default_factory=list)  # said before the next question
 

@@ -7,11 +7,17 @@ the dispatcher commits once. Repositories never commit.
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from pydantic import BaseModel, Field
 
+from domain.commune import Commune
+from domain.knowledge import KnowledgeBase
+from domain.messages import Msg
+from domain.polls import PollResults, QuestionBank
 from domain.records import (
     AuditEntry,
     Identity,
@@ -27,6 +33,9 @@ from domain.records import (
     WebToken,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from domain.dialogue import Engine, Registry
 
 
 class ConversationRecord(BaseModel):
@@ -237,3 +246,103 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# -- what handlers may use besides the unit of work (ctx.services) -----------------------------
+# The composition root (bot.dispatcher.Services) provides them; the members are read-only here so
+# that an implementation may hold narrower types.
+
+
+class TextCatalog(Protocol):
+    def render_msg(self, m: Msg, lang: str) -> str: ...
+
+
+class MenuChoice(Protocol):
+    """A main-menu entry: its button data and the dialogue it starts."""
+
+    @property
+    def data(self) -> str: ...
+    @property
+    def dialogue(self) -> str: ...
+
+
+class HandlerIndex(Protocol):
+    """The registered dialogues and the main menu."""
+
+    @property
+    def registry(self) -> Registry: ...
+    def menu_for(self, role: str | None) -> Sequence[MenuChoice]: ...
+
+
+class ExporterPort(Protocol):
+    """Makes the export files (bot.services.exports.Exporter)."""
+
+    def formats(self, what: str, coordinator: bool = True) -> tuple[str, ...]: ...
+    def semesters(self, uow: UnitOfWork, programme: bool, commune_id: str | None) -> list[str]: ...
+    def run(self, uow: UnitOfWork, job: dict[str, Any], path: Path | None = None) -> Path: ...
+
+
+# (poll, link, commune name, title) -> the invitation's files (QR code PNG, poster PDF)
+PollInvitationMaker = Callable[[Poll, str, str, str], Sequence[Path]]
+# (poll, results, language, render) -> a chart (PNG)
+PollChartMaker = Callable[[Poll, PollResults, str, Callable[[Msg], str]], Path]
+
+
+class AppServices(Protocol):
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def handlers(self) -> HandlerIndex: ...
+    @property
+    def catalog(self) -> TextCatalog: ...
+    @property
+    def communes(self) -> Sequence[Commune]: ...
+    @property
+    def settings(self) -> object:
+        """bot.settings.Settings, or None: handlers read it with defaults (getattr)."""
+        ...
+
+    @property
+    def knowledge(self) -> KnowledgeBase | None: ...
+
+    @property
+    def exporter(self) -> ExporterPort | None: ...
+    @property
+    def poll_bank(self) -> QuestionBank | None: ...
+    @property
+    def pseudonym_key(self) -> bytes | None: ...
+    @property
+    def poll_invitation(self) -> PollInvitationMaker | None: ...
+    @property
+    def poll_chart(self) -> PollChartMaker | None: ...
+    def commune_name(self, commune_id: str | None, lang: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class BareServices:
+    """The services of a context made without them (an engine test): nothing is loaded, and
+    asking for the engine, the handlers or the catalog is a bug."""
+
+    communes: tuple[Commune, ...] = ()
+    settings: object = None
+    knowledge: KnowledgeBase | None = None
+    exporter: ExporterPort | None = None
+    poll_bank: QuestionBank | None = None
+    pseudonym_key: bytes | None = None
+    poll_invitation: PollInvitationMaker | None = None
+    poll_chart: PollChartMaker | None = None
+
+    @property
+    def engine(self) -> Engine:
+        raise LookupError("this context has no dialogue engine")
+
+    @property
+    def handlers(self) -> HandlerIndex:
+        raise LookupError("this context has no handlers")
+
+    @property
+    def catalog(self) -> TextCatalog:
+        raise LookupError("this context has no catalog")
+
+    def commune_name(self, commune_id: str | None, lang: str) -> str:
+        return commune_id or ""

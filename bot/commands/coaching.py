@@ -22,7 +22,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Iterable
 
 LEVELS = ("activity", "output", "effect")
@@ -32,12 +31,9 @@ ANSWERS = Path(__file__).resolve().parents[2] / "nlu" / "eval" / "clarify_answer
 
 def _coach(kb) -> tuple[Any, Any]:
     """The coaching lexicon and calibrated thresholds, as the dialogues build them."""
-    from domain.dialogue import Ctx, DialogueState
+    from bot.handlers._coaching import confidence_of, lexicon_of
 
-    from bot.handlers._coaching import confidence, lexicon
-
-    ctx = Ctx(state=DialogueState(), lang="fr", uow=None, services=SimpleNamespace(knowledge=kb))
-    return lexicon(ctx), confidence(ctx)
+    return lexicon_of(kb), confidence_of(kb)
 
 
 def _probabilities(nlu, text: str, lang: str | None) -> dict[str, float] | None:

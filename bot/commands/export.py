@@ -57,7 +57,9 @@ def _run(job, output: str | None, to_stdout: bool = False) -> int:
         return 2
     app = _app()
     try:
-        exporter = app.services.extras["exporter"]
+        exporter = app.services.exporter
+        if exporter is None:
+            raise LookupError("the exporter is not installed (bot.services.exports.install)")
         with app.uow_factory() as uow:
             try:
                 if to_stdout:  # a text format printed instead of written to a file

@@ -114,7 +114,9 @@ def create(args: argparse.Namespace) -> int:
 
     app = _app()
     try:
-        bank = app.services.extras["poll_bank"]
+        bank = app.services.poll_bank
+        if bank is None:
+            raise LookupError("the question bank is not installed (bot.poll_support.install)")
         modules = None
         if args.modules is not None:
             modules = [m.strip() for m in args.modules.split(",") if m.strip()]
@@ -151,7 +153,7 @@ def create(args: argparse.Namespace) -> int:
                 uow, bank, project, args.wave, modules, custom=custom, title=args.title, languages=languages
             )
             uow.commit()
-        if "pseudonym_key" not in app.services.extras:
+        if app.services.pseudonym_key is None:
             print(
                 "athar: warning: ATHAR_PSEUDONYM_KEY is not set: the bot will refuse answers until it is",
                 file=sys.stderr,

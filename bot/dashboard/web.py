@@ -179,7 +179,10 @@ class DashboardApp:
         self.athar = athar
         knowledge = athar.services.knowledge
         self.lesson_ids = tuple(m.id for m in knowledge.lessons) if knowledge is not None else ()
-        self.exporter = athar.services.extras["exporter"]
+        exporter = athar.services.exporter
+        if exporter is None:
+            raise LookupError("the exporter is not installed (bot.services.exports.install)")
+        self.exporter = exporter
         self.jobs = Jobs(
             athar.uow_factory, athar.dispatcher.read_uow_factory, self.exporter, clock=self.clock
         )

@@ -12,6 +12,7 @@ from typing import Any
 from domain import wording
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import DIRECTIONS, LEVELS, Confidence, Lexicon, statement_probabilities
+from domain.knowledge import KnowledgeBase
 from domain.language import ALL_LANGS
 from domain.messages import Msg, msg
 from domain.records import Effect, Project
@@ -24,9 +25,9 @@ PUBLIC_IDS = ("youth", "women", "disability", "migrants", "children", "elderly",
 _LEXICONS: dict[int, Lexicon] = {}
 
 
-def kb(ctx: Ctx) -> Any:
+def kb(ctx: Ctx) -> KnowledgeBase:
     """The knowledge base (knowledge.loader.load_knowledge()), set by the composition root."""
-    knowledge = getattr(ctx.services, "knowledge", None) if ctx.services is not None else None
+    knowledge = ctx.services.knowledge
     if knowledge is None:
         raise RuntimeError("the knowledge base is not loaded (Services.knowledge)")
     return knowledge
@@ -43,7 +44,11 @@ def _all(terms: Any) -> list[str]:
 
 def lexicon(ctx: Ctx) -> Lexicon:
     """The coaching lexicon with the four variants merged (people mix them in one message)."""
-    base = kb(ctx)
+    return lexicon_of(kb(ctx))
+
+
+def lexicon_of(base: KnowledgeBase) -> Lexicon:
+    """The coaching lexicon of a knowledge base (knowledge.loader.load_knowledge())."""
     key = id(base)
     if key not in _LEXICONS:
         co = base.coaching
@@ -67,7 +72,12 @@ def lexicon(ctx: Ctx) -> Lexicon:
 
 def confidence(ctx: Ctx) -> Confidence:
     """The coach's calibrated verdict thresholds (knowledge/coaching.yml `confidence`)."""
-    c = kb(ctx).coaching.confidence
+    return confidence_of(kb(ctx))
+
+
+def confidence_of(base: KnowledgeBase) -> Confidence:
+    """The calibrated verdict thresholds of a knowledge base."""
+    c = base.coaching.confidence
     return Confidence(
         alone=c.alone,
         agree=c.agree,
@@ -163,7 +173,10 @@ def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
         if detail:
             fr = detail if _DETERMINERS.match(detail) else f"les {detail[:1].lower()}{detail[1:]}"
             return wording.forms({tag: {"": fr if tag == "fr" else detail} for tag in LANGS})
-    return kb(ctx).public(pid).who_forms()
+    known = kb(ctx).public(pid)
+    if known is None:
+        raise LookupError(f"public {pid!r} is not in the knowledge base")
+    return known.who_forms()
 
 
 def domain_options(ctx: Ctx) -> list[Option]:

@@ -489,7 +489,8 @@ def compose(ctx: Ctx) -> str:
     h = Horizon.parse(d.get("horizon"))
     if not h.known:
         h = Horizon(months=12)
-    hid, hvals = horizon_template(h)
+    hid, months = horizon_template(h)
+    hvals: dict[str, str | int] = dict(months)
     change = str(d.get("change") or "")
     if d.get("direction_chosen") and d.get("direction"):
         change = ctx.render(msg(f"effects.direction_phrase.{d['direction']}", what=change))

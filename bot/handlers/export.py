@@ -2,7 +2,7 @@
 or the whole programme, for coordinators; officials get their own commune) → project and poll
 when needed → format → language → a progress message, then the file as a document.
 
-Generation runs in `generate()` through `services.extras["exporter"]` (bot/services/exports.py), so this
+Generation runs in `generate()` through `services.exporter` (bot/services/exports.py), so this
 module never imports the writers; the dispatcher is synchronous, so it runs in the handler for
 now, and a channel may call the same exporter off its event loop.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
 from domain.messages import Attachment, Job, Reply, msg
+from domain.ports import AppServices, ExporterPort, UnitOfWork
 
 from bot.handlers import Handlers, MenuEntry, reached
 from bot.handlers._projects import choose_project_step, load_project
@@ -43,8 +44,8 @@ def _data(ctx: Ctx) -> dict[str, Any]:
     return ctx.state.data
 
 
-def _exporter(ctx: Ctx) -> Any:
-    return (ctx.services.extras or {}).get("exporter") if ctx.services is not None else None
+def _exporter(ctx: Ctx) -> ExporterPort | None:
+    return ctx.services.exporter
 
 
 def _coordinator(ctx: Ctx) -> bool:
@@ -125,7 +126,7 @@ def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def format_options(ctx: Ctx) -> list[Option]:
     exporter = _exporter(ctx)
-    formats = exporter.formats(_data(ctx).get("what"), _coordinator(ctx)) if exporter else ()
+    formats = exporter.formats(_data(ctx).get("what", ""), _coordinator(ctx)) if exporter else ()
     return [Option(P_FMT + f, msg(f"export.fmt.{f}")) for f in formats]
 
 
@@ -170,7 +171,7 @@ def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     exporter = _exporter(ctx)
     return (
         value
-        if exporter and value in exporter.formats(_data(ctx).get("what"), _coordinator(ctx))
+        if exporter and value in exporter.formats(_data(ctx).get("what", ""), _coordinator(ctx))
         else Invalid(msg("common.button_expired"))
     )
 
@@ -272,7 +273,7 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
     return job
 
 
-def generate(exporter: Any, uow: Any, job: dict[str, Any]) -> Path:
+def generate(exporter: ExporterPort, uow: UnitOfWork, job: dict[str, Any]) -> Path:
     """Produce the file of a job (synchronous: call it in a worker thread when needed)."""
     return exporter.run(uow, dict(job))
 
@@ -296,9 +297,9 @@ def _complete(ctx: Ctx) -> list[Reply]:
     return [Reply.of("export.progress"), Reply(lines=[], job=Job(kind=JOB, params=job))]
 
 
-def run_job(services: Any, uow: Any, job: dict[str, Any]) -> Reply:
+def run_job(services: AppServices, uow: UnitOfWork, job: dict[str, Any]) -> Reply:
     """The export job's runner: the file as a document, or why there is none."""
-    exporter = services.extras.get("exporter")
+    exporter = services.exporter
     if exporter is None:
         return Reply.of("export.unavailable")
     try:

@@ -127,9 +127,12 @@ def redeem(ctx: Ctx, invite: Any) -> str:
         ctx.say("onboarding.already_registered")
         return invite.code
     if user is None:
+        if chat is None:
+            raise LookupError("an invite is redeemed for the sender of a message (ctx.chat)")
+        identity = {"channel": chat.channel, "external_id": chat.user_ref, "user_id": 0}
         user = ctx.uow.users.add(
             User(role=invite.role, commune_id=invite.commune_id, language=ctx.lang),
-            Identity(channel=chat.channel, external_id=chat.user_ref, user_id=0),
+            Identity.model_validate(identity),
         )
     else:
         user.role, user.commune_id, user.language = invite.role, invite.commune_id, ctx.lang

@@ -56,6 +56,7 @@ from domain.messages import Attachment, Msg, Reply, msg
 from domain.text import ASCII_DIGITS
 from domain.polls import (
     Question,
+    QuestionBank,
     asked_ids,
     custom_question,
     profile_update,
@@ -94,9 +95,9 @@ DEFAULT_RETENTION_MONTHS = 36
 # -- helpers -----------------------------------------------------------------------------------
 def _key(ctx: Ctx) -> bytes | None:
     services = ctx.services
-    key = services.extras.get("pseudonym_key") if services is not None else None
+    key = services.pseudonym_key
     if key:
-        return key if isinstance(key, bytes) else str(key).encode("utf-8")
+        return key
     settings = getattr(services, "settings", None)
     secret = getattr(settings, "pseudonym_key", None)
     if secret is not None and secret.get_secret_value():
@@ -104,10 +105,9 @@ def _key(ctx: Ctx) -> bytes | None:
     return None
 
 
-def _bank(ctx: Ctx) -> Any:
-    """The question bank (domain.polls.QuestionBank), installed by the composition root."""
-    services = ctx.services
-    return services.extras.get("poll_bank") if services is not None else None
+def _bank(ctx: Ctx) -> QuestionBank | None:
+    """The question bank, installed by the composition root."""
+    return ctx.services.poll_bank
 
 
 def _retention(ctx: Ctx) -> int:
@@ -856,7 +856,7 @@ def _link(ctx: Ctx, poll: Poll) -> str:
 
 def _invitation_replies(ctx: Ctx, poll: Poll, project: Any) -> list[Reply]:
     link = _link(ctx, poll)
-    make = ctx.services.extras.get("poll_invitation") if ctx.services else None
+    make = ctx.services.poll_invitation
     if make is None:
         return [Reply.of("polls.official.link", link=link)]
     commune = ctx.services.commune_name(project.commune_id, "fr") if project else ""
@@ -1004,7 +1004,7 @@ def _results_replies(ctx: Ctx, poll: Poll) -> list[Reply]:
                     )
                 )
     replies = [Reply(lines=lines)]
-    chart = ctx.services.extras.get("poll_chart") if ctx.services else None
+    chart = ctx.services.poll_chart
     if chart is not None and res.respondents:
         try:
             path = chart(poll, res, ctx.lang, ctx.render)

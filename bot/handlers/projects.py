@@ -183,13 +183,13 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice != DEL_YES:  # deleting needs the button (or its number): never a guess
         return choice_error(answer, 2)
     project = _project(ctx)
-    if project is None:
+    if project is None or project.id is None:
         ctx.say("projects.not_found")
         return Start("menu")
     ctx.uow.projects.delete(project.id)
     ctx.uow.audit.add(
         AuditEntry(
-            user_id=ctx.user.id,
+            user_id=ctx.user.id if ctx.user is not None else None,
             action="project.deleted",
             target=f"project:{project.id}",
             detail={"commune": project.commune_id, "title": project.title},

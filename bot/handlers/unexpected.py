@@ -42,7 +42,7 @@ def _d(ctx: Ctx) -> dict[str, Any]:
 
 
 def _party_ids(ctx: Ctx) -> list[str]:
-    known = [p.id for p in kb(ctx).parties]
+    known: list[str] = [p.id for p in kb(ctx).parties]
     project = current_project(ctx)
     first = [s.group for s in (project.stakeholders if project else []) if s.group in known]
     ordered = list(dict.fromkeys(first))
@@ -53,6 +53,8 @@ def _party_options(ctx: Ctx) -> list[Option]:
     opts = []
     for pid in _party_ids(ctx):
         party = kb(ctx).party(pid)
+        if party is None:
+            raise LookupError(f"party {pid!r} is not in the knowledge base")
         opts.append(kb_option(ctx, f"party:{pid}", party.label))
     return opts + [Option(OTHER, msg("unexpected.other_group"))]
 

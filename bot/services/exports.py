@@ -1,6 +1,6 @@
 """Export operations: load the records through the ports, call the pure writers of `exports/`.
 
-One `Exporter` makes every file: the /export dialogue's (through `services.extras["exporter"]`,
+One `Exporter` makes every file: the /export dialogue's (through `services.exporter`,
 so handlers never import the writers), `athar export …` and the dashboard's downloads.
 `Exporter.run(uow, job)` is synchronous and only reads: a channel or the dashboard may run it in a
 worker thread with its own unit of work (`run_with`).
@@ -369,9 +369,9 @@ class Exporter:
 
 
 def install(services: Any, settings: Any) -> None:
-    """Put the exporter where handlers find it (services.extras["exporter"])."""
+    """Put the exporter where handlers find it (services.exporter)."""
     polls = getattr(settings, "polls", None)
-    services.extras["exporter"] = Exporter(
+    services.exporter = Exporter(
         services.communes,
         min_group_size=getattr(polls, "min_group_size", 5) if polls else 5,
         knowledge=services.knowledge,

@@ -190,7 +190,7 @@ def _with_exporter(chat, tmp_path):
     from bot.services.exports import Exporter
     from knowledge.loader import load_communes
 
-    chat.dispatcher.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out")
+    chat.dispatcher.services.exporter = Exporter(load_communes(), out_dir=tmp_path / "out")
     return chat
 
 

@@ -204,7 +204,7 @@ def make_world(uow_factory, db_url: str, out_dir: Any) -> World:
 
     d = make_dispatcher(uow_factory, nlu=make_nlu())
     install(d.services, None, "sqlite://", key=KEY)
-    d.services.extras["exporter"] = Exporter(
+    d.services.exporter = Exporter(
         load_communes(), out_dir=out_dir, min_group_size=5, knowledge=load_knowledge(), retention_months=24
     )
     w = World(uow_factory, db_url, d)

@@ -24,7 +24,7 @@ def world(sqlite_uow_factory, tmp_path):
         }
         uow.commit()
     d = make_dispatcher(sqlite_uow_factory)
-    d.services.extras["exporter"] = Exporter(load_communes(), out_dir=tmp_path / "out", min_group_size=5)
+    d.services.exporter = Exporter(load_communes(), out_dir=tmp_path / "out", min_group_size=5)
     return d, done
 
 
@@ -166,7 +166,7 @@ def test_row_level_results_are_for_coordinators_only(world, sqlite_uow_factory):
     assert attachment(chat.press("exp:l:fr")).suffix == ".png"
     from bot.services.exports import ExportError, ExportJob
 
-    exporter = d.services.extras["exporter"]
+    exporter = d.services.exporter
     with sqlite_uow_factory() as uow, pytest.raises(ExportError) as err:
         exporter.run(uow, ExportJob("results", "csv", poll_id=polls[1], coordinator=False))
     assert err.value.key == "export.coordinators_only"

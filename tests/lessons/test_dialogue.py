@@ -50,7 +50,7 @@ def world(sqlite_uow_factory, tmp_path):
 
     def chat(lang="fr", role="official", commune="Berkane", user="u1") -> Chat:
         c = registered_chat(sqlite_uow_factory, lang=lang, role=role, commune=commune, user=user)
-        c.dispatcher.services.extras["exporter"] = exporter
+        c.dispatcher.services.exporter = exporter
         return c
 
     return chat, exporter, berkane, tanger

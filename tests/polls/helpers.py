@@ -16,7 +16,7 @@ def poll_dispatcher(uow_factory, nlu=None, key: bytes | None = KEY):
     d = make_dispatcher(uow_factory, nlu=nlu)
     install(d.services, None, "sqlite://", key=key)
     if key is None:
-        d.services.extras.pop("pseudonym_key", None)
+        d.services.pseudonym_key = None
     return d
 
 

@@ -105,7 +105,7 @@ def test_export_says_it_is_preparing_then_sends_the_document(emulator, polling_b
         done = {cid: pid for cid, pid, _ in seed(uow, respondents=12)}
         uow.commit()
     bot = polling_bot(sqlite_db_url)
-    exporter = bot.athar.services.extras["exporter"]
+    exporter = bot.athar.services.exporter
     exporter.out_dir = tmp_path / "out"
     started: list[float] = []
     run = exporter.run
