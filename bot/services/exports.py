@@ -15,14 +15,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from domain.commune import Commune
-from domain.ports import UnitOfWork
-from domain.records import Poll
+from domain.knowledge import KnowledgeBase, Lesson
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.records import Poll, Project
 
 from bot.services.polls import saved_id
 from bot.settings import ROOT
+
+if TYPE_CHECKING:  # the writers load when a file is made, not when the bot starts
+    from exports.reports import CommuneData, ProjectData
 
 EXPORT_DIR = ROOT / "var" / "exports"
 REPORTS = ("report_semester", "report_final")
@@ -81,7 +85,7 @@ class Exporter:
         communes: tuple[Commune, ...] | list[Commune],
         out_dir: Path | None = None,
         min_group_size: int = 5,
-        knowledge: Any = None,
+        knowledge: KnowledgeBase | None = None,
         retention_months: int | None = None,
     ):
         self.communes = {c.id: c for c in communes}
@@ -141,7 +145,7 @@ class Exporter:
             return self._learning(uow, job, path)
         return self._report(uow, job, path)
 
-    def run_with(self, uow_factory: Any, job: ExportJob, path: Path | None = None) -> Path:
+    def run_with(self, uow_factory: UnitOfWorkFactory, job: ExportJob, path: Path | None = None) -> Path:
         """The same job in its own read-only unit of work (for a worker thread)."""
         with uow_factory() as uow:
             try:
@@ -150,7 +154,7 @@ class Exporter:
                 uow.rollback()
 
     # -- jobs ----------------------------------------------------------------------------------
-    def _project(self, uow: UnitOfWork, project_id: Any):
+    def _project(self, uow: UnitOfWork, project_id: Any) -> Project:
         project = uow.projects.get(int(project_id or 0))
         if project is None:
             raise ExportError("export.no_project", f"no project {project_id}")
@@ -239,7 +243,7 @@ class Exporter:
         commune_id: str | None,
         answers: bool = True,
         responses: bool = True,
-    ) -> list[Any]:
+    ) -> list[CommuneData]:
         """The communes of a report (exports.reports.CommuneData) with their projects' records
         (without the polls and stories when `answers` is False: the projects' dates only;
         without the polls' answers when `responses` is False: who answered, not what)."""
@@ -300,10 +304,13 @@ class Exporter:
         return export_report(data, job.fmt, job.lang, path)
 
     # -- learning ------------------------------------------------------------------------------------
-    def _lessons(self) -> tuple[Any, ...]:
+    def _knowledge(self) -> KnowledgeBase:
         if self.knowledge is None:
             raise ExportError("export.unavailable", "the knowledge base is not loaded")
-        return tuple(self.knowledge.lessons)
+        return self.knowledge
+
+    def _lessons(self) -> tuple[Lesson, ...]:
+        return tuple(self._knowledge().lessons)
 
     def _lesson_ids(self) -> tuple[str, ...]:
         return tuple(m.id for m in self.knowledge.lessons) if self.knowledge is not None else ()
@@ -318,9 +325,8 @@ class Exporter:
             raise ExportError("export.failed", f"no lesson {job.options.get('lesson')!r}")
         project = self._project(uow, job.project_id) if job.project_id is not None else None
         path = path or self.default_path(job, f"{lesson.id}-{project.title if project else ''}")
-        doc = artefact_document(
-            lesson, self.project_data(uow, project), self.knowledge, job.lang, today(), self.retention_months
-        )
+        data = self.project_data(uow, project) if project is not None else None
+        doc = artefact_document(lesson, data, self._knowledge(), job.lang, today(), self.retention_months)
         return write(doc, job.fmt, path)
 
     def _learning(self, uow: UnitOfWork, job: ExportJob, path: Path | None) -> Path:
@@ -347,13 +353,11 @@ class Exporter:
             return path
         return write(learning_document(figures, names, lessons, job.lang, job.period, today()), job.fmt, path)
 
-    def project_data(self, uow: UnitOfWork, project, responses: bool = True) -> Any:
+    def project_data(self, uow: UnitOfWork, project: Project, responses: bool = True) -> ProjectData:
         """A project's records for the reports; `responses` False leaves out the polls' answers
         (the counts of people who answered, the statuses and the stories do not need them)."""
         from exports.reports import PollData, ProjectData
 
-        if project is None:
-            return None
         polls = []
         for poll in uow.polls.list(project.id):
             poll_id = saved_id(poll.id, "poll")
