@@ -582,120 +582,124 @@ def _combine(values: list[float]) -> float:
     return total + current
 
 
-def extract(text: str) -> list[Quantity]:  # noqa: C901
-    """Every number, percent and duration in `text`, with spans in the original text."""
-    norm, mapping = normalize_with_map(text or "")
-    toks = _tokens(norm)
-    out: list[Quantity] = []
-    i = 0
-    n = len(toks)
-    while i < n:
-        tok, s, e = toks[i]
-        if tok in _APPROX:
-            start, value = s, float(_APPROX[tok])
-            prev = toks[i - 1] if i > 0 else None
-            if prev is not None and prev[0] in ("un", "une", "des", "quelques"):
-                start = prev[1]
-            elif prev is not None and (_digit_value(prev[0]) or _word_value(prev[0])) and tok.endswith("s"):
-                start, value = prev[1], (_digit_value(prev[0]) or _word_value(prev[0]) or 1) * value
-            if out and out[-1].start >= map_span(mapping, start, start + 1)[0]:
-                out.pop()  # "deux" read as a number a moment ago is part of "deux centaines"
-            a, b = map_span(mapping, start, e)
-            out.append(Quantity("number", value, a, b))
-            out.append(Quantity("qualifier", "about", a, b))
-            i += 1
-            continue
-        dv = _digit_value(tok)
-        if dv is not None:
-            value, j = dv, i + 1
-        else:
-            wv = _word_value(tok)
-            if wv is None:
-                # A bare unit word that carries its own count ("3am", "عامين", "شهرين").
-                if tok in _SELF_DURATION and tok in _BARE_UNIT_OK:
-                    prev = toks[i - 1][0] if i > 0 else ""
-                    if tok in (
-                        "3am",
-                        "l3am",
-                        "عام",
-                        "سنه",
-                        "sna",
-                        "sana",
-                        "شهر",
-                        "chhar",
-                        "chahr",
-                    ) and prev in (
-                        "had",
-                        "هاد",
-                        "هذا",
-                        "هذه",
-                        "هذه",
-                        "ce",
-                        "cette",
-                        "l",
-                        "dial",
-                        "ديال",
-                        "nfs",
-                    ):
-                        i += 1
-                        continue
-                    a, b = map_span(mapping, s, e)
-                    out.append(Quantity("duration", float(_SELF_DURATION[tok]), a, b))
-                i += 1
-                continue
-            vals = [wv]
-            j = i + 1
-            while j < n:
-                t2 = toks[j][0]
-                if t2 in _CONJ:
-                    k = j
-                    while k < n and toks[k][0] in _CONJ:
-                        k += 1
-                    if k < n and _word_value(toks[k][0]) is not None and k - j <= 3:
-                        vals.append(_word_value(toks[k][0]))  # type: ignore[arg-type]
-                        j = k + 1
-                        continue
-                    break
-                v2 = _word_value(t2)
-                if v2 is not None:
-                    vals.append(v2)
-                    j += 1
+# a bare unit word after these is "this year", "the same month", not a count of one
+_THIS_UNIT = ("3am", "l3am", "عام", "سنه", "sna", "sana", "شهر", "chhar", "chahr")
+_THIS = ("had", "هاد", "هذا", "هذه", "ce", "cette", "l", "dial", "ديال", "nfs")
+
+
+@dataclass
+class _Scan:
+    """One pass of `extract` over the tokens of a normalised text; each reader takes the index of
+    the token where a quantity may start and returns the index where the next one may."""
+
+    norm: str
+    mapping: list[int]
+    toks: list[tuple[str, int, int]]
+    out: list[Quantity]
+
+    def add(self, entity: str, value: float | str, start: int, end: int) -> None:
+        a, b = map_span(self.mapping, start, end)
+        self.out.append(Quantity(entity, value, a, b))
+
+    def approximation(self, i: int) -> int:
+        """ "une trentaine", "des centaines", "deux centaines": a number and the qualifier "about"."""
+        tok, s, e = self.toks[i]
+        start, value = s, float(_APPROX[tok])
+        prev = self.toks[i - 1] if i > 0 else None
+        if prev is not None and prev[0] in ("un", "une", "des", "quelques"):
+            start = prev[1]
+        elif prev is not None and (_digit_value(prev[0]) or _word_value(prev[0])) and tok.endswith("s"):
+            start, value = prev[1], (_digit_value(prev[0]) or _word_value(prev[0]) or 1) * value
+        if self.out and self.out[-1].start >= map_span(self.mapping, start, start + 1)[0]:
+            self.out.pop()  # "deux" read as a number a moment ago is part of "deux centaines"
+        self.add("number", value, start, e)
+        self.add("qualifier", "about", start, e)
+        return i + 1
+
+    def bare_unit(self, i: int) -> int:
+        """A bare unit word that carries its own count ("3am", "عامين", "شهرين"), unless it is
+        "this year" ("had l3am")."""
+        tok, s, e = self.toks[i]
+        if tok in _SELF_DURATION and tok in _BARE_UNIT_OK:
+            prev = self.toks[i - 1][0] if i > 0 else ""
+            if not (tok in _THIS_UNIT and prev in _THIS):
+                self.add("duration", float(_SELF_DURATION[tok]), s, e)
+        return i + 1
+
+    def word_number(self, i: int, first: float) -> tuple[float, int] | None:
+        """The value of the number words from token i ("cent vingt", "tlata w 3echrin") and the
+        index after them; None for an article alone ("un atelier")."""
+        toks, n = self.toks, len(self.toks)
+        vals = [first]
+        j = i + 1
+        while j < n:
+            t2 = toks[j][0]
+            if t2 in _CONJ:
+                k = j
+                while k < n and toks[k][0] in _CONJ:
+                    k += 1
+                after = _word_value(toks[k][0]) if k < n else None
+                if after is not None and k - j <= 3:
+                    vals.append(after)
+                    j = k + 1
                     continue
                 break
-            value = _combine(vals)
-            if len(vals) == 1 and tok in _ARTICLES:
-                nxt = toks[j][0] if j < n else ""
-                alone = n == 1
-                if not alone and nxt not in _UNITS and not _PERCENT_RE.match(norm[e:]):
-                    i += 1
-                    continue
-        start, end = s, toks[j - 1][2]
-        rest = norm[end:]
-        pm = _PERCENT_RE.match(rest)
+            v2 = _word_value(t2)
+            if v2 is None:
+                break
+            vals.append(v2)
+            j += 1
+        if len(vals) == 1 and toks[i][0] in _ARTICLES:
+            nxt = toks[j][0] if j < n else ""
+            if n != 1 and nxt not in _UNITS and not _PERCENT_RE.match(self.norm[toks[i][2] :]):
+                return None
+        return _combine(vals), j
+
+    def quantity(self, i: int, j: int, value: float) -> int:
+        """The value read from tokens i..j-1 as a percent, a duration (a unit after it, unless it
+        closes an age range: "entre 15 et 25 ans") or a plain number."""
+        toks, n = self.toks, len(self.toks)
+        start, end = toks[i][1], toks[j - 1][2]
+        pm = _PERCENT_RE.match(self.norm[end:])
         if pm:
-            a, b = map_span(mapping, start, end + pm.end())
-            out.append(Quantity("percent", value, a, b))
-            # skip tokens covered by the percent sign words
             stop = end + pm.end()
-            while j < n and toks[j][1] < stop:
+            self.add("percent", value, start, stop)
+            while j < n and toks[j][1] < stop:  # the tokens of the percent words
                 j += 1
-            i = j
-            continue
+            return j
         unit = toks[j][0] if j < n else None
         if unit is not None and unit in _UNITS:
             prev = toks[i - 1][0] if i > 0 else ""
             prev2 = toks[i - 2][0] if i > 1 else ""
             is_age_range = prev in _RANGE_WORDS and (prev2[:1].isdigit() or _word_value(prev2) is not None)
-            nxt_is_range = j + 1 < n and False
-            if not is_age_range and not nxt_is_range:
-                a, b = map_span(mapping, start, toks[j][2])
-                out.append(Quantity("duration", round(value * _UNITS[unit], 2), a, b))
-                i = j + 1
-                continue
-        a, b = map_span(mapping, start, end)
-        out.append(Quantity("number", value, a, b))
-        i = j
-    return _qualify(norm, mapping, out)
+            if not is_age_range:
+                self.add("duration", round(value * _UNITS[unit], 2), start, toks[j][2])
+                return j + 1
+        self.add("number", value, start, end)
+        return j
+
+
+def extract(text: str) -> list[Quantity]:
+    """Every number, percent and duration in `text`, with spans in the original text."""
+    norm, mapping = normalize_with_map(text or "")
+    scan = _Scan(norm, mapping, _tokens(norm), [])
+    i = 0
+    while i < len(scan.toks):
+        tok = scan.toks[i][0]
+        if tok in _APPROX:
+            i = scan.approximation(i)
+            continue
+        dv = _digit_value(tok)
+        if dv is not None:
+            i = scan.quantity(i, i + 1, dv)
+            continue
+        wv = _word_value(tok)
+        read = scan.word_number(i, wv) if wv is not None else None
+        if read is None:
+            i = scan.bare_unit(i) if wv is None else i + 1
+            continue
+        i = scan.quantity(i, read[1], read[0])
+    return _qualify(norm, mapping, scan.out)
 
 
 def _qualify(norm: str, mapping: list[int], found: list[Quantity]) -> list[Quantity]:
