@@ -228,7 +228,7 @@ class FallbackNLU:
             self._nb = _shared_classifier()
         return self._nb
 
-    def classify(self, text: str) -> tuple[str, float]:  # noqa: C901
+    def classify(self, text: str) -> tuple[str, float]:
         norm = normalize(text)
         stripped = _strip(norm)
         words = stripped.split()
@@ -236,27 +236,39 @@ class FallbackNLU:
             return "nlu_fallback", 0.0
         if stripped in self._phrases:
             return self._phrases[stripped], 0.95
-        short = len(words) <= 6
-        padded = f" {stripped} "
-        contained = None
-        if short:
-            for key in self._by_len:
-                if len(key) >= 3 and f" {key} " in padded:
-                    if len(key) >= 0.6 * len(stripped):
-                        return self._phrases[key], 0.85
-                    if contained is None and len(key) >= 4:
-                        contained = self._phrases[key]
-        if len(words) <= 6:
-            for intent, rx in _PATTERNS:
-                m = rx.search(stripped)
-                if m:
-                    if (m.end() - m.start()) >= 0.5 * len(stripped) and len(words) <= 5:
-                        return intent, 0.8
-                    contained = contained or intent
+        sure, contained = self._phrase_inside(stripped, len(words))
+        if sure is not None:
+            return sure
         if contained is not None:
             # a known phrase inside a short message: likely, but not sure enough to be taken as a
             # command by the dispatcher (which needs 0.8) - "Accueil et orientation Tanger" is a title
             return contained, 0.65
+        return self._guess(norm, words)
+
+    def _phrase_inside(self, stripped: str, nwords: int) -> tuple[tuple[str, float] | None, str | None]:
+        """In a short message (six words at most): a phrase or a pattern that makes most of it
+        (a sure reading), else the intent of one found inside it (a likely one)."""
+        if nwords > 6:
+            return None, None
+        contained = None
+        padded = f" {stripped} "
+        for key in self._by_len:
+            if len(key) >= 3 and f" {key} " in padded:
+                if len(key) >= 0.6 * len(stripped):
+                    return (self._phrases[key], 0.85), None
+                if contained is None and len(key) >= 4:
+                    contained = self._phrases[key]
+        for intent, rx in _PATTERNS:
+            m = rx.search(stripped)
+            if m:
+                if (m.end() - m.start()) >= 0.5 * len(stripped) and nwords <= 5:
+                    return (intent, 0.8), None
+                contained = contained or intent
+        return None, contained
+
+    def _guess(self, norm: str, words: list[str]) -> tuple[str, float]:
+        """The naive Bayes' reading, for statements only; a dialogue act is never guessed."""
+        short = len(words) <= 6
         nb = self._classifier()
         known = sum(1 for w in words if nb.knows(w))
         if known == 0 or (short and known < 0.34 * len(words)):
