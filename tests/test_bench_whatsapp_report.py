@@ -1,7 +1,8 @@
 """The WhatsApp benchmark's verdict (bench.bench_whatsapp.report): a send the schedule had to drop
-for want of a free user, or an event never answered, is a miss that fails the run, as in the
-Telegram benchmark; a run that meets every aim passes. The figures are made up here: the
-benchmark itself runs in `make bench`, never in the tests."""
+for want of a free user, an event never answered, or a text the fallback parser answered because
+Rasa failed is a miss that fails the run, as in the Telegram benchmark; a run that meets every aim
+passes. The figures are made up here: the benchmark itself runs in `make bench`, never in the
+tests."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ MET = {
     "busiest_second": 80,
     "refused": 0,
     "cpu": {"bot_ms_per_event": 3.1, "emulator_ms_per_event": 1.2},
+    "fallbacks": [],
 }
 
 
@@ -50,6 +52,22 @@ def test_an_event_never_answered_is_a_miss(capsys):
     r["unfinished"] = 2
     assert report(r, ARGS) is False
     assert "MISS: 2 events never answered" in capsys.readouterr().out
+
+
+def test_a_rasa_failure_in_the_bot_log_is_a_miss(capsys, tmp_path):
+    from bench.bench_whatsapp import _fallbacks
+
+    log = tmp_path / "bot.log"
+    log.write_text(
+        "WARNING athar.web started\n"
+        "WARNING nlu.service Rasa unavailable (timeout); using the fallback parser\n",
+        encoding="utf-8",
+    )
+    r = copy.deepcopy(MET)
+    r["fallbacks"] = _fallbacks(log)
+    assert len(r["fallbacks"]) == 1
+    assert report(r, ARGS) is False
+    assert "MISS: 1 Rasa failures (texts answered by the fallback parser)" in capsys.readouterr().out
 
 
 def test_an_aim_missed_fails_without_a_miss_line(capsys):
