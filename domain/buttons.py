@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Collection
+from dataclasses import dataclass
+from typing import ClassVar, Collection, Self
 
 MAX_DATA = 64  # bytes: Telegram's limit on callback data, and ours everywhere
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
@@ -63,3 +64,352 @@ def number(data: object, prefix: str, lo: float, hi: float, suffix: str = "") ->
     if not math.isfinite(x) or x < lo or x > hi:
         return None
     return x
+
+
+# -- the codec: one frozen dataclass per kind of button that carries a value ------------------
+# Every handler builds its button data with `Kind(value).encode()` and reads it back with
+# `Kind.read(data)` (or `decode(data)` when a step takes several kinds): no handler slices
+# strings. The wire format is the one the bot has always sent ("prj:12", "hz:y2027",
+# "pq:3:yes"...), so keyboards already in chats keep working. Buttons without a value ("eff:ok",
+# "sys:back") are constants compared as they are.
+
+_CODE = re.compile(r"[^\s\x00-\x1f\x7f]+")  # one word: no spaces, no control characters
+_KINDS: list[type[ButtonData]] = []
+
+
+def _fits(data: str) -> bool:
+    return len(data.encode("utf-8", "surrogatepass")) <= MAX_DATA
+
+
+def clip(data: str) -> str:
+    """`data` cut to MAX_DATA bytes on a character boundary (a knowledge id or a poll value too
+    long for Telegram: the button is matched by its clipped data, as it was offered)."""
+    out = data.encode("utf-8", "surrogatepass")[:MAX_DATA]
+    return out.decode("utf-8", "ignore")
+
+
+class ButtonData:
+    """A kind of button data: `PREFIX` + the value. Subclasses are frozen dataclasses."""
+
+    PREFIX: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__()
+        if cls.PREFIX and not cls.__name__.startswith("_"):
+            if any(k.PREFIX == cls.PREFIX for k in _KINDS):
+                raise ValueError(f"two button kinds share the prefix {cls.PREFIX!r}")
+            _KINDS.append(cls)
+            _KINDS.sort(key=lambda k: -len(k.PREFIX))  # "hz:y" before "hz:"
+
+    def tail(self) -> str:
+        raise NotImplementedError
+
+    def encode(self) -> str:
+        data = self.PREFIX + self.tail()
+        if not _fits(data):
+            raise ValueError(f"button data over {MAX_DATA} bytes: {data!r}")
+        return data
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        """The button of well-formed `tail` (what follows the prefix), else None; never raises."""
+        raise NotImplementedError
+
+    @classmethod
+    def read(cls, data: object) -> Self | None:
+        """The button of this kind that `data` encodes, else None (never raises)."""
+        found = decode(data)
+        return found if isinstance(found, cls) else None
+
+
+def decode(data: object) -> ButtonData | None:
+    """The typed button that `data` encodes, or None for anything else (a constant button, an
+    unknown prefix, a malformed or out-of-range value, over 64 bytes, not a string)."""
+    if not isinstance(data, str) or not _fits(data):
+        return None
+    for kind in _KINDS:
+        if data.startswith(kind.PREFIX):
+            rest = data[len(kind.PREFIX) :]
+            found = kind.parse(rest) if rest else None
+            if found is not None:
+                return found
+    return None
+
+
+@dataclass(frozen=True)
+class _Code(ButtonData):
+    """A code: one word (an id from the knowledge base, a language tag, a format...). Which
+    codes exist is the handler's check (a step only takes what it offered)."""
+
+    code: str
+
+    def tail(self) -> str:
+        return self.code
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        return cls(tail) if _CODE.fullmatch(tail) else None
+
+
+@dataclass(frozen=True)
+class _Id(ButtonData):
+    """A stored record's id (ownership is the caller's check, never implied by the id)."""
+
+    id: int
+
+    def tail(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        n = integer(tail, "")
+        return cls(n) if n is not None and 1 <= n <= MAX_ID else None
+
+
+@dataclass(frozen=True)
+class _Clipped(_Code):
+    """A code clipped to the data limit when offered (`encode` never fails); read back only by
+    comparing the clipped data with what was offered."""
+
+    def encode(self) -> str:
+        return clip(self.PREFIX + self.code)
+
+
+# records, by id
+class ProjectPick(_Id):
+    PREFIX = "prj:"
+
+
+class RecordPick(_Id):
+    PREFIX = "rec:"  # an effect, an indicator, a party... of the records browser
+
+
+class EffectPick(_Id):
+    PREFIX = "eff:"
+
+
+class IndicatorPick(_Id):
+    PREFIX = "mi:"  # an indicator to measure
+
+
+class PollPick(_Id):
+    PREFIX = "pp:"
+
+
+class StoryPick(_Id):
+    PREFIX = "ps:"
+
+
+class ExportPoll(_Id):
+    PREFIX = "exp:p:"
+
+
+# codes
+class LanguagePick(_Code):
+    PREFIX = "lang:"
+
+
+class PollLanguage(_Code):
+    PREFIX = "pl:"
+
+
+class PollModule(_Code):
+    PREFIX = "pm:"
+
+
+class CommunePick(_Code):
+    PREFIX = "com:"
+
+
+class PublicPick(_Code):
+    PREFIX = "pub:"
+
+
+class DomainPick(_Code):
+    PREFIX = "dom:"
+
+
+class DirectionPick(_Code):
+    PREFIX = "dir:"
+
+
+class PartyPick(_Code):
+    PREFIX = "party:"
+
+
+class LevelPick(_Code):
+    PREFIX = "lvl:"  # a practice's level question
+
+
+class LevelClarify(_Code):
+    PREFIX = "lvc:"  # a practice's answer to the coach's clarifying question
+
+
+class EffectClarify(_Code):
+    PREFIX = "clr:"  # the effects dialogue's answer to the clarifying question
+
+
+class PracticeChoice(_Code):
+    PREFIX = "opt:"
+
+
+class SmartGroup(_Code):
+    PREFIX = "sm:"
+
+
+class Preset(_Code):
+    PREFIX = "pre:"
+
+
+class UnitPick(_Code):
+    PREFIX = "unit:"
+
+
+class FrequencyPick(_Code):
+    PREFIX = "freq:"
+
+
+class DayPick(_Code):
+    PREFIX = "day:"  # an ISO date
+
+
+class Disaggregation(_Code):
+    PREFIX = "dis:"
+
+
+class SmartFix(_Code):
+    PREFIX = "fix:"
+
+
+class PeriodPick(_Code):
+    PREFIX = "per:"
+
+
+class WhenPick(_Code):
+    PREFIX = "when:"
+
+
+class ExportWhat(_Code):
+    PREFIX = "exp:w:"
+
+
+class ExportScope(_Code):
+    PREFIX = "exp:s:"
+
+
+class ExportCommune(_Code):
+    PREFIX = "exp:c:"
+
+
+class ExportFormat(_Code):
+    PREFIX = "exp:f:"
+
+
+class ExportLanguage(_Code):
+    PREFIX = "exp:l:"
+
+
+class LessonGo(_Code):
+    PREFIX = "lsn:go:"
+
+
+class LessonLater(_Code):
+    PREFIX = "lsn:no:"
+
+
+class LessonFormat(_Code):
+    PREFIX = "lsn:fmt:"
+
+
+class LessonPick(_Code):
+    PREFIX = "lsn:m:"
+
+
+class ExamplePick(_Clipped):
+    PREFIX = "ex:"
+
+
+class IndicatorSuggestion(_Clipped):
+    PREFIX = "ind:"
+
+
+# values
+@dataclass(frozen=True)
+class HorizonMonths(ButtonData):
+    PREFIX = "hz:"
+    months: int
+
+    def tail(self) -> str:
+        return str(self.months)
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        n = integer(tail, "", lo=1, hi=120)
+        return cls(n) if n is not None else None
+
+
+@dataclass(frozen=True)
+class HorizonYear(ButtonData):
+    PREFIX = "hz:y"
+    year: int
+
+    def tail(self) -> str:
+        return str(self.year)
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        n = integer(tail, "", lo=2000, hi=2100)
+        return cls(n) if n is not None else None
+
+
+@dataclass(frozen=True)
+class TargetShare(ButtonData):
+    """A target as a share in percent ("tg:30p")."""
+
+    PREFIX = "tg:"
+    percent: float
+
+    def tail(self) -> str:
+        return f"{self.percent:g}p"
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        x = number(tail, "", lo=1, hi=100, suffix="p")
+        return cls(x) if x is not None else None
+
+
+@dataclass(frozen=True)
+class YesNo(ButtonData):
+    PREFIX = "yn:"
+    yes: bool
+
+    def tail(self) -> str:
+        return "1" if self.yes else "0"
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        return cls(tail == "1") if tail in ("0", "1") else None
+
+
+@dataclass(frozen=True)
+class PollAnswer(ButtonData):
+    """An option of a poll question: the question's index in the poll and the option's value
+    ("pq:3:yes"); clipped to the data limit when offered, like the value it stands for."""
+
+    PREFIX = "pq:"
+    index: int
+    value: str
+
+    def tail(self) -> str:
+        return f"{self.index}:{self.value}"
+
+    def encode(self) -> str:
+        return clip(self.PREFIX + self.tail())
+
+    @classmethod
+    def parse(cls, tail: str) -> Self | None:
+        head, sep, value = tail.partition(":")
+        index = integer(head, "", lo=0, hi=10_000)
+        if not sep or index is None or not value or not _CODE.fullmatch(value):
+            return None
+        return cls(index, value)
