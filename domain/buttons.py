@@ -105,9 +105,13 @@ class ButtonData:
         raise NotImplementedError
 
     def encode(self) -> str:
+        """The data sent with the button; refused (ValueError) when over 64 bytes or when it
+        would not read back as this button (a code with a space, an id out of range...)."""
         data = self.PREFIX + self.tail()
         if not _fits(data):
             raise ValueError(f"button data over {MAX_DATA} bytes: {data!r}")
+        if decode(data) != self:
+            raise ValueError(f"button data that would not read back: {data!r}")
         return data
 
     @classmethod

@@ -79,9 +79,13 @@ def test_a_kind_reads_only_its_own_data():
     assert b.HorizonYear.read("hz:y2027") == b.HorizonYear(2027)
 
 
-def test_encode_refuses_data_over_64_bytes():
+@pytest.mark.parametrize(
+    "button",
+    [b.PublicPick("é" * 40), b.PublicPick("a b"), b.PublicPick(""), b.ProjectPick(0), b.HorizonMonths(121)],
+)
+def test_encode_refuses_data_that_would_not_read_back(button):
     with pytest.raises(ValueError):
-        b.PublicPick("é" * 40).encode()
+        button.encode()
 
 
 def test_clipped_kinds_stay_within_64_bytes():

@@ -10,6 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from domain import wording
+from domain.buttons import DomainPick, PublicPick
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import DIRECTIONS, LEVELS, Confidence, Lexicon, statement_probabilities
 from domain.knowledge import KnowledgeBase
@@ -149,9 +150,9 @@ def public_options(ctx: Ctx, project: Project | None) -> list[Option]:
     for pid in ids:
         pub = kb(ctx).public(pid)
         out.append(
-            kb_option(ctx, f"pub:{pid}", pub.label)
+            kb_option(ctx, PublicPick(pid).encode(), pub.label)
             if pub
-            else Option(f"pub:{pid}", msg("common.raw", text=pid))
+            else Option(PublicPick(pid).encode(), msg("common.raw", text=pid))
         )
     return out
 
@@ -180,7 +181,7 @@ def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
 
 
 def domain_options(ctx: Ctx) -> list[Option]:
-    return [kb_option(ctx, f"dom:{d.id}", d.label) for d in kb(ctx).domains]
+    return [kb_option(ctx, DomainPick(d.id).encode(), d.label) for d in kb(ctx).domains]
 
 
 def find_effect(project: Project | None, effect_id: Any) -> Effect | None:

@@ -18,7 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domain import buttons
+from domain.buttons import (
+    DirectionPick,
+    DomainPick,
+    EffectClarify,
+    ExamplePick,
+    HorizonMonths,
+    HorizonYear,
+    PublicPick,
+    TargetShare,
+    decode,
+)
 from domain.dates import read_date
 from domain.dialogue import (
     EDIT,
@@ -78,7 +88,6 @@ NEXT = "effects_next"
 DONT_KNOW = "eff:dk"
 WRITE_OWN = "eff:own"
 OK, EDIT_WORDING, FIGURE = "eff:ok", "eff:edit", "eff:fig"
-CLARIFY = "clr:"  # + a level: the answer to the clarifying question
 MAX_EXAMPLES = 3
 DONT_KNOW_MAX_WORDS = 6  # a longer sentence is a statement, even with "3arfin" or "je ne sais" in it
 ENTITIES = ("public", "domain", "duration", "percent")
@@ -145,7 +154,7 @@ def _statement_prompt(ctx: Ctx) -> Msg | list[Msg]:
 
 def _statement_options(ctx: Ctx) -> list[Option]:
     if ctx.state.data.get("pending"):
-        return [Option(CLARIFY + level, msg(f"effects.clarify.{level}")) for level in LEVELS]
+        return [Option(EffectClarify(level).encode(), msg(f"effects.clarify.{level}")) for level in LEVELS]
     return [Option(DONT_KNOW, msg("effects.dont_know"))]
 
 
@@ -186,9 +195,10 @@ def _clarified(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     pending = d["pending"]
     level: str | None = None
     if answer.button:
-        if not answer.button.startswith(CLARIFY) or answer.button[len(CLARIFY) :] not in LEVELS:
+        clarified = EffectClarify.read(answer.button)
+        if clarified is None or clarified.code not in LEVELS:
             return Invalid(msg("common.button_expired"))
-        level = answer.button[len(CLARIFY) :]
+        level = clarified.code
     elif txt:
         if len(txt.split()) > DONT_KNOW_MAX_WORDS:
             return None
@@ -291,7 +301,7 @@ def _examples_prompt(ctx: Ctx) -> list[Msg]:
 
 def _example_options(ctx: Ctx) -> list[Option]:
     opts = [
-        Option(f"ex:{ex.id}"[:64], msg("effects.example_pick", n=i))
+        Option(ExamplePick(ex.id).encode(), msg("effects.example_pick", n=i))
         for i, ex in enumerate(_shown_examples(ctx), 1)
     ]
     return opts + [Option(WRITE_OWN, msg("effects.write_own"))]
@@ -305,7 +315,7 @@ def _parse_example(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         d["show_examples"] = False
         d["coach"] = None
         return Goto("statement")
-    ex = next((e for e in _shown_examples(ctx) if f"ex:{e.id}"[:64] == choice), None)
+    ex = next((e for e in _shown_examples(ctx) if ExamplePick(e.id).encode() == choice), None)
     if ex is None:
         return Invalid(msg("common.button_expired"))
     h = find_horizon(text(ctx, ex.effect), today=today())
@@ -381,14 +391,17 @@ def _only_a_time(answer: Answer, txt: str) -> str | None:
 
 
 def _direction_options(ctx: Ctx) -> list[Option]:
-    return [kb_option(ctx, f"dir:{x.id}", x.label) for x in kb(ctx).templates.directions]
+    return [kb_option(ctx, DirectionPick(x.id).encode(), x.label) for x in kb(ctx).templates.directions]
 
 
 def _parse_direction(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_direction_options(ctx))))
+    direction = DirectionPick.read(choice)
+    if direction is None:
+        return Invalid(msg("common.button_expired"))
     ctx.state.data["direction_chosen"] = True
-    return str(choice)[4:]
+    return direction.code
 
 
 def _end_year(ctx: Ctx) -> int:
@@ -401,19 +414,21 @@ def _end_year(ctx: Ctx) -> int:
 
 def _horizon_options(ctx: Ctx) -> list[Option]:
     return [
-        Option("hz:6", msg("effects.horizon_months", n=6)),
-        Option("hz:12", msg("effects.horizon_months", n=12)),
-        Option(f"hz:y{_end_year(ctx)}", msg("effects.horizon_year", year=_end_year(ctx))),
+        Option(HorizonMonths(6).encode(), msg("effects.horizon_months", n=6)),
+        Option(HorizonMonths(12).encode(), msg("effects.horizon_months", n=12)),
+        Option(HorizonYear(_end_year(ctx)).encode(), msg("effects.horizon_year", year=_end_year(ctx))),
     ]
 
 
 def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is not None:
-        year = buttons.integer(choice, "hz:y", lo=2000, hi=2100)
-        months = buttons.integer(choice, "hz:", lo=1, hi=120)
-        if year is None and months is None:
+        pressed = decode(choice)
+        if isinstance(pressed, HorizonYear):
+            h = Horizon(year=pressed.year)
+        elif isinstance(pressed, HorizonMonths):
+            h = Horizon(months=pressed.months)
+        else:
             return Invalid(msg("common.button_expired"))
-        h = Horizon(year=year) if year is not None else Horizon(months=months)
     else:
         if answer.button:
             return Invalid(msg("common.button_expired"))
@@ -449,21 +464,20 @@ def _show_horizon(ctx: Ctx, value: Any) -> Msg:
 
 
 # -- the figure ------------------------------------------------------------------------------------
-TARGET_BUTTONS = ("30", "50")
-TARGET = "tg:"  # a share in percent: "tg:30p"
+TARGET_BUTTONS = (30, 50)  # shares in percent
 
 
 def _target_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{TARGET}{v}p", msg("effects.target_share", n=v)) for v in TARGET_BUTTONS]
+    return [Option(TargetShare(v).encode(), msg("effects.target_share", n=str(v))) for v in TARGET_BUTTONS]
 
 
 def _parse_target(ctx: Ctx, answer: Answer, number: Any) -> Any:
     d = ctx.state.data
     if answer.button:
-        share = buttons.number(answer.button, TARGET, lo=1, hi=100, suffix="p")
-        if share is None:
+        pressed = TargetShare.read(answer.button)
+        if pressed is None:
             return Invalid(msg("common.button_expired"))
-        d["target"], d["target_share"] = share, True
+        d["target"], d["target_share"] = pressed.percent, True
         return d["target"]
     if number is None:
         return Invalid(msg("common.need_number"))
@@ -557,15 +571,21 @@ def _parse_own(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
 def _parse_domain(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(domain_options(ctx))))
-    ctx.state.data["domain"] = str(choice)[4:]
-    return ctx.state.data["domain"]
+    domain = DomainPick.read(choice)
+    if domain is None:
+        return Invalid(msg("common.button_expired"))
+    ctx.state.data["domain"] = domain.code
+    return domain.code
 
 
 def _parse_public(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(public_options(ctx, current_project(ctx)))))
-    ctx.state.data["public"] = str(choice)[4:]
-    return ctx.state.data["public"]
+    public = PublicPick.read(choice)
+    if public is None:
+        return Invalid(msg("common.button_expired"))
+    ctx.state.data["public"] = public.code
+    return public.code
 
 
 def _when_public(ctx: Ctx) -> bool:
