@@ -11,7 +11,7 @@ import sys
 
 def seed(
     uow, communes: tuple[str, ...] | list[str] | None = None, respondents: int = 28, force: bool = False
-) -> list[tuple[str, int | None, list[int]]]:
+) -> list[tuple[str, int | None, list[int | None]]]:
     """Store the demo in this unit of work (not committed). Returns (commune, project id or None
     when skipped, poll ids) per commune."""
     from bot.commands._demo_data import DEMO_COMMUNES, UowStore, build_demo, materialise
@@ -21,7 +21,7 @@ def seed(
         def add_poll(self, p):
             return super().add_poll(p.model_copy(update={"token": new_token()}))
 
-    out = []
+    out: list[tuple[str, int | None, list[int | None]]] = []
     for cid in communes or DEMO_COMMUNES:
         demo = build_demo(cid, n_respondents=respondents)
         existing = [s for s in uow.projects.list(cid) if s.title == demo.project.title]

@@ -267,7 +267,7 @@ class Dashboard:
             project=pd.project,
             commune_name=self.commune_name(pd.project.commune_id),
             poll=poll_row(chosen),
-            baseline=poll_row(f.baseline) if f.comparison else None,
+            baseline=poll_row(f.baseline) if f.comparison and f.baseline is not None else None,
             lines=lines,
             distributions=distributions(chosen, self.lang, self.minimum),
             compared=f.comparison is not None,
