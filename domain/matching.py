@@ -261,6 +261,12 @@ class Matcher:
         part = [c for c in choices if any(_inside(content, w) for w in self._words(c, True))]
         if len(part) == 1:
             return part[0].data
+        # "ybdaw" is a word of "Ybdaw ydiro chi 7aja" and, with one typo, of "Yb9aw 3liha": the
+        # option whose label has the very words typed wins over those matched through a typo
+        if len(part) > 1:
+            exact_part = [c for c in part if any(set(content) <= set(w) for w in self._words(c, True))]
+            if len(exact_part) == 1:
+                return exact_part[0].data
         if part or not around:
             return None
         # the label sharing the most words with the answer, two at least ("le projet emploi

@@ -147,3 +147,17 @@ def test_a_whole_label_choice_is_never_made_by_a_bare_yes():
     assert MATCHER.match("oui", delete, loose=True) is None
     assert MATCHER.match("Oui, supprimer", delete, loose=True) == "del"
     assert MATCHER.match("non", delete, loose=True) == "keep"
+
+
+def test_a_word_typed_exactly_beats_a_label_it_only_resembles():
+    # the coach's direction step in Arabizi: "ybdaw" is one letter away from "yb9aw"
+    directions = [
+        Choice("start", ("Commencer à faire", "Ybdaw ydiro chi 7aja")),
+        Choice("stop", ("Arrêter de faire", "Y7bsso chi 7aja")),
+        Choice("keep", ("Continuer, maintenir", "Yb9aw 3liha")),
+    ]
+    assert MATCHER.match("ybdaw", directions, loose=True) == "start"
+    assert MATCHER.match("yb9aw", directions, loose=True) == "keep"
+    # two labels with the very word typed stay a question
+    twins = [Choice("a", ("Ybdaw ydiro",)), Choice("b", ("Ybdaw y9raw",))]
+    assert MATCHER.match("ybdaw", twins, loose=True) is None
