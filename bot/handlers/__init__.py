@@ -29,7 +29,7 @@ class MenuEntry:
 
 # A /start payload handler: returns replies, or where the conversation goes (an outcome the
 # engine carries out), if it recognises the payload; else None.
-PayloadHandler = Callable[[Ctx, str], "list[Reply] | Outcome | None"]
+PayloadHandler = Callable[[Ctx, str], list[Reply] | Outcome | None]
 # A job runner (see domain.messages.Job): (services, read-only unit of work, params) → the reply
 # to send in place of the one that carried the job. It may take seconds; it must not write.
 JobRunner = Callable[[Any, Any, dict], Reply]
@@ -40,7 +40,7 @@ MomentHook = Callable[[Ctx, str], None]
 # A button that works whatever the running dialogue (a note's button, pressed now or later):
 # (ctx, button data) → the replies, or where the conversation goes (an outcome the engine
 # carries out; what it says before goes to ctx.say).
-ButtonHandler = Callable[[Ctx, str], "list[Reply] | Outcome"]
+ButtonHandler = Callable[[Ctx, str], list[Reply] | Outcome]
 
 
 @dataclass
