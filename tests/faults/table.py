@@ -681,7 +681,50 @@ def _forge(data: str, rnd: random.Random, prefixes: list[str]) -> str:
     return rnd.choice(prefixes) + tail
 
 
-def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
+# button data prefixes the fuzz forges from the start (it learns more from the keyboards it sees)
+FUZZ_PREFIXES = (
+    "menu:",
+    "prj:",
+    "pp:",
+    "pq:",
+    "pc:",
+    "lang:",
+    "exp:w:",
+    "card:",
+    "tg:",
+    "eff:",
+    "ind:",
+    "per:",
+    "day:",
+    "pub:",
+    "party:",
+    "dir:",
+)
+
+
+def _send(emu, uid: int, kind: str, value: str) -> None:
+    if kind == "command":
+        emu.command(uid, value)
+    elif kind == "press":
+        emu.press(uid, value)
+    else:
+        emu.text(uid, value)
+
+
+def _fuzz_next(rnd: random.Random, data: list[str], prefixes: list[str]) -> tuple[str, str]:
+    """The fuzz's next message: a button of the keyboard shown (6 in 10), forged button data,
+    a stray command or junk text."""
+    r = rnd.random()
+    if data and r < 0.6:
+        return "press", rnd.choice(data)
+    if r < 0.85:
+        return "press", _forge(rnd.choice(data) if data else "menu:x", rnd, prefixes)
+    if r < 0.9:
+        return "command", rnd.choice(["/menu", "/help", "/back", "/cancel"])
+    return "text", rnd.choice(JUNK_TEXTS)
+
+
+def fault_fuzz_every_step(run: Run) -> Row:
     """Officials and poll respondents walk the dialogues by their buttons, and at random
     steps send what no button or person would: forged button data (numbers out of range,
     NaN, other prefixes, cut or padded data), 10,000 characters, emoji, mixed scripts,
@@ -704,24 +747,7 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
     errors = error_texts()
     steps = run.n(40, 150)
     counts = collections.Counter()
-    seen_prefixes: set[str] = {
-        "menu:",
-        "prj:",
-        "pp:",
-        "pq:",
-        "pc:",
-        "lang:",
-        "exp:w:",
-        "card:",
-        "tg:",
-        "eff:",
-        "ind:",
-        "per:",
-        "day:",
-        "pub:",
-        "party:",
-        "dir:",
-    }
+    seen_prefixes: set[str] = set(FUZZ_PREFIXES)
     lock = threading.Lock()
 
     inbox = Inbox(emu)
@@ -740,12 +766,7 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
         kind, value = start
         for _ in range(steps):
             before = len(inbox.sent(uid))
-            if kind == "command":
-                emu.command(uid, value)
-            elif kind == "press":
-                emu.press(uid, value)
-            else:
-                emu.text(uid, value)
+            _send(emu, uid, kind, value)
             answered = inbox.wait_more(uid, before, timeout=30)
             time.sleep(0.05)
             got = inbox.sent(uid)[before:]
@@ -759,15 +780,7 @@ def fault_fuzz_every_step(run: Run) -> Row:  # noqa: C901
             with lock:
                 seen_prefixes.update(d.rsplit(":", 1)[0] + ":" for d in data if ":" in d)
                 prefixes = sorted(seen_prefixes)
-            r = rnd.random()
-            if data and r < 0.6:
-                kind, value = "press", rnd.choice(data)
-            elif r < 0.85:
-                kind, value = "press", _forge(rnd.choice(data) if data else "menu:x", rnd, prefixes)
-            elif r < 0.9:
-                kind, value = "command", rnd.choice(["/menu", "/help", "/back", "/cancel"])
-            else:
-                kind, value = "text", rnd.choice(JUNK_TEXTS)
+            kind, value = _fuzz_next(rnd, data, prefixes)
 
     starts = [(u, ("command", "/menu")) for u in officials] + [
         (u, ("command", f"/start {poll.token}")) for u in respondents
