@@ -313,12 +313,27 @@ def _both(conditions: list[str]) -> str | None:
     return " and ".join(f"({c})" for c in conds)
 
 
-def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> ImportedForm:  # noqa: C901
+def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> ImportedForm:
     """The questions of an XLSForm, read by pyxform's own reader: groups (their path and their
     `relevant` kept), labels in any language, skip logic checked by `domain.skiplogic`. A
     repeat and the types the chat cannot ask are listed in `unsupported`. In an anonymous poll a
     question asking for a name, a phone number, an address or an id is refused. Every error
     names the survey row."""
+    survey, rows = _parse_form(source)
+    default = _lang_tag(str(survey.get("default_language") or "default"), "fr") or "fr"
+    if default not in LANGS:
+        default = "fr"
+    reader = _FormReader(
+        ImportedForm(title=str(survey.get("title") or ""), questions=[]), rows, default, anonymous
+    )
+    reader.walk(survey.get("children") or [], [], [])
+    if not reader.out.questions:
+        raise XLSFormError("the form has no question Athar can ask")
+    return reader.out
+
+
+def _parse_form(source: str | Path | bytes) -> tuple[dict[str, Any], dict[str, int]]:
+    """pyxform's reading of the workbook, and the survey sheet's row of every name."""
     import tempfile
 
     from pyxform.errors import PyXFormError
@@ -337,105 +352,125 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
             raise XLSFormError(" ".join(str(exc).split())) from exc
         except Exception as exc:  # noqa: BLE001 - any unreadable file
             raise XLSFormError(f"not an XLSForm workbook: {exc}") from exc
-    default = _lang_tag(str(survey.get("default_language") or "default"), "fr") or "fr"
-    if default not in LANGS:
-        default = "fr"
-    out = ImportedForm(title=str(survey.get("title") or ""), questions=[])
-    seen: set[str] = set()
+    return survey, rows
 
-    def where(name: str) -> str:
-        return f"survey row {rows[name]}" if name in rows else f"question {name!r}"
 
-    def walk(children: list[dict[str, Any]], path: list[str], conditions: list[str]) -> None:  # noqa: C901
+@dataclass
+class _FormReader:
+    """The walk over pyxform's survey tree: every question the chat can ask, in order, with
+    the group path and the conditions of the groups it is in."""
+
+    out: ImportedForm
+    rows: dict[str, int]
+    default: str
+    anonymous: bool
+    seen: set[str] = field(default_factory=set)
+
+    def where(self, name: str) -> str:
+        return f"survey row {self.rows[name]}" if name in self.rows else f"question {name!r}"
+
+    def walk(self, children: list[dict[str, Any]], path: list[str], conditions: list[str]) -> None:
         for child in children:
             kind = str(child.get("type") or "")
             name = str(child.get("name") or "")
             relevant = str((child.get("bind") or {}).get("relevant") or "").strip()
             if kind == "group":
-                if (child.get("control") or {}).get("bodyless"):
-                    continue  # pyxform's own meta group (instanceID)
-                walk(child.get("children") or [], path + [name], conditions + [relevant])
-                continue
-            if kind == "repeat":
-                out.unsupported.append(name)
-                out.warnings.append(
-                    f"{where(name)}: {name}: a repeat is asked once per item, "
-                    "which the chat cannot do; left out"
+                if not (child.get("control") or {}).get("bodyless"):  # pyxform's own meta group
+                    self.walk(child.get("children") or [], path + [name], conditions + [relevant])
+            elif kind == "repeat":
+                self._leave_out(
+                    name, f"{name}: a repeat is asked once per item, which the chat cannot do; left out"
                 )
-                continue
-            if kind in SILENT:
-                continue
-            texts = _texts(child.get("label"), default)
-            if anonymous and (kind in PHONE_TYPES or _identifying(name, texts)):
-                raise XLSFormError(
-                    f"{where(name)}: {name!r} asks who the person is (a name, a "
-                    "phone number, an address or an id): the poll is anonymous"
-                )
-            if kind not in ASKED:
-                out.unsupported.append(name)
-                out.warnings.append(
-                    f"{where(name)}: {name}: type {kind!r} is not supported, question left out"
-                )
-                continue
-            if name in seen:
-                raise XLSFormError(f"{where(name)}: question {name!r} appears twice")
-            if not texts:
-                raise XLSFormError(f"{where(name)}: question {name!r} has no label in any language")
-            q: dict[str, Any] = {"id": name, "module": "custom", "text": texts}
-            if path:
-                q["group"] = "/".join(path)
-            if kind in (SELECT_ONE, SELECT_MULTIPLE):
-                opts = [
-                    {"value": str(c.get("name")), "label": _texts(c.get("label"), default)}
-                    for c in child.get("choices") or []
-                ]
-                if not opts:
-                    raise XLSFormError(f"{where(name)}: the choice list of {name!r} is missing")
-                for o in opts:
-                    if not o["label"]:
-                        raise XLSFormError(f"{where(name)}: option {o['value']!r} of {name!r} has no label")
-                values = [o["value"] for o in opts]
-                if kind == SELECT_MULTIPLE:
-                    q["kind"] = "multi"
-                elif values == ["1", "2", "3", "4", "5"]:
-                    q["kind"], q["scale"] = "scale5", str(child.get("list_name") or name)
-                    for o in opts:
-                        o["value"] = int(o["value"])
-                elif sorted(values) == ["no", "yes"]:
-                    q["kind"] = "yes_no"
-                else:
-                    q["kind"] = "choice"
-                q["options"] = opts
-            else:
-                q["kind"] = kind
-            constraint = str((child.get("bind") or {}).get("constraint") or "").strip()
-            if q["kind"] == "integer" and constraint:
-                bounds = bounds_of(constraint)
-                if bounds is None:
-                    out.warnings.append(
-                        f"{where(name)}: {name}: constraint {constraint!r} is not a simple range, not checked"
-                    )
-                else:
-                    lo, hi = bounds
-                    if lo is not None and hi is not None and lo > hi:
-                        raise XLSFormError(f"{where(name)}: constraint {constraint!r} accepts no number")
-                    q.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
-            condition = _both(conditions + [relevant])
-            if condition:
-                try:
-                    refs = parse_relevant(condition).refs()
-                except SkipLogicError as exc:
-                    raise XLSFormError(f"{where(name)}: relevant {condition!r}: {exc}") from exc
-                missing = [r for r in refs if r not in seen]
-                if missing:
-                    raise XLSFormError(
-                        f"{where(name)}: relevant refers to {missing[0]!r}, which is not an earlier question"
-                    )
-                q["relevant"] = condition
-            seen.add(name)
-            out.questions.append(q)
+            elif kind not in SILENT:
+                self._question(child, kind, name, path, conditions + [relevant])
 
-    walk(survey.get("children") or [], [], [])
-    if not out.questions:
-        raise XLSFormError("the form has no question Athar can ask")
-    return out
+    def _leave_out(self, name: str, why: str) -> None:
+        self.out.unsupported.append(name)
+        self.out.warnings.append(f"{self.where(name)}: {why}")
+
+    def _question(
+        self, child: dict[str, Any], kind: str, name: str, path: list[str], conditions: list[str]
+    ) -> None:
+        where = self.where(name)
+        texts = _texts(child.get("label"), self.default)
+        if self.anonymous and (kind in PHONE_TYPES or _identifying(name, texts)):
+            raise XLSFormError(
+                f"{where}: {name!r} asks who the person is (a name, a "
+                "phone number, an address or an id): the poll is anonymous"
+            )
+        if kind not in ASKED:
+            self._leave_out(name, f"{name}: type {kind!r} is not supported, question left out")
+            return
+        if name in self.seen:
+            raise XLSFormError(f"{where}: question {name!r} appears twice")
+        if not texts:
+            raise XLSFormError(f"{where}: question {name!r} has no label in any language")
+        q: dict[str, Any] = {"id": name, "module": "custom", "text": texts}
+        if path:
+            q["group"] = "/".join(path)
+        if kind in (SELECT_ONE, SELECT_MULTIPLE):
+            q.update(self._choices(child, kind, name))
+        else:
+            q["kind"] = kind
+        if q["kind"] == "integer":
+            self._range(q, child, name)
+        condition = _both(conditions)
+        if condition:
+            q["relevant"] = self._relevant(condition, name)
+        self.seen.add(name)
+        self.out.questions.append(q)
+
+    def _choices(self, child: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+        """A select question's kind (multi, scale5, yes_no or choice) and options."""
+        opts = [
+            {"value": str(c.get("name")), "label": _texts(c.get("label"), self.default)}
+            for c in child.get("choices") or []
+        ]
+        if not opts:
+            raise XLSFormError(f"{self.where(name)}: the choice list of {name!r} is missing")
+        for o in opts:
+            if not o["label"]:
+                raise XLSFormError(f"{self.where(name)}: option {o['value']!r} of {name!r} has no label")
+        values = [o["value"] for o in opts]
+        q: dict[str, Any] = {}
+        if kind == SELECT_MULTIPLE:
+            q["kind"] = "multi"
+        elif values == ["1", "2", "3", "4", "5"]:
+            q["kind"], q["scale"] = "scale5", str(child.get("list_name") or name)
+            for o in opts:
+                o["value"] = int(o["value"])
+        elif sorted(values) == ["no", "yes"]:
+            q["kind"] = "yes_no"
+        else:
+            q["kind"] = "choice"
+        q["options"] = opts
+        return q
+
+    def _range(self, q: dict[str, Any], child: dict[str, Any], name: str) -> None:
+        """An integer question's `constraint` as its min and max, when it is a simple range."""
+        constraint = str((child.get("bind") or {}).get("constraint") or "").strip()
+        if not constraint:
+            return
+        bounds = bounds_of(constraint)
+        if bounds is None:
+            self.out.warnings.append(
+                f"{self.where(name)}: {name}: constraint {constraint!r} is not a simple range, not checked"
+            )
+            return
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            raise XLSFormError(f"{self.where(name)}: constraint {constraint!r} accepts no number")
+        q.update({k: v for k, v in (("min", lo), ("max", hi)) if v is not None})
+
+    def _relevant(self, condition: str, name: str) -> str:
+        """The question's condition, checked: in the subset, and about earlier questions only."""
+        try:
+            refs = parse_relevant(condition).refs()
+        except SkipLogicError as exc:
+            raise XLSFormError(f"{self.where(name)}: relevant {condition!r}: {exc}") from exc
+        missing = [r for r in refs if r not in self.seen]
+        if missing:
+            raise XLSFormError(
+                f"{self.where(name)}: relevant refers to {missing[0]!r}, which is not an earlier question"
+            )
+        return condition
