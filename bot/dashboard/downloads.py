@@ -54,28 +54,21 @@ def job_for(form: dict[str, str], viewer: User, uow: Any, exporter: Any) -> Expo
         return None
     job = ExportJob(what=what, fmt=fmt, lang=lang, coordinator=coordinator)
     if what == "logframe":
-        project = uow.projects.get(_int(form.get("project")) or 0)
-        if project is None or not viewer.can_see_commune(project.commune_id):
-            return None
-        job.project_id = project.id
-        return job
-    if what in ("results", "xlsform"):
+        job.project_id = _int(form.get("project")) or 0
+    elif what in ("results", "xlsform"):
         poll = uow.polls.get(_int(form.get("poll")) or 0)
-        project = uow.projects.get(poll.project_id) if poll is not None else None
-        if project is None or not viewer.can_see_commune(project.commune_id):
+        if poll is None:
             return None
-        job.poll_id, job.project_id = poll.id, project.id
-        return job
-    commune = form.get("commune") or None
-    if commune is None:  # the whole programme
-        if not coordinator:
+        job.poll_id, job.project_id = poll.id, poll.project_id
+    else:
+        job.commune_id = form.get("commune") or None
+        job.programme = job.commune_id is None  # no commune: the whole programme
+        if job.commune_id is not None and exporter.commune(job.commune_id) is None:
             return None
-        job.programme = True
-    elif exporter.commune(commune) is None or not viewer.can_see_commune(commune):
+    if exporter.refusal(uow, viewer, job) is not None:
         return None
-    job.commune_id = commune
     if what == "report_semester" and form.get("period"):
-        if form["period"] not in exporter.semesters(uow, job.programme, commune):
+        if form["period"] not in exporter.semesters(uow, job.programme, job.commune_id):
             return None
         job.period = form["period"]
     return job

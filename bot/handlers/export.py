@@ -19,7 +19,7 @@ from domain.messages import Attachment, Job, Reply, msg
 from domain.ports import AppServices, ExporterPort, UnitOfWork
 
 from bot.handlers import Handlers, MenuEntry, reached
-from bot.handlers._projects import choose_project_step, load_project
+from bot.handlers._projects import choose_project_step
 
 WHAT = ("logframe", "results", "report_semester", "report_final", "xlsform")
 WHAT_LABEL = {
@@ -283,14 +283,9 @@ def _complete(ctx: Ctx) -> list[Reply]:
     if exporter is None:
         return [Reply.of("export.unavailable")]
     job = job_of(ctx)
-    if job.get("project_id") is not None and load_project(ctx, job["project_id"]) is None:
-        return [Reply.of("export.no_project")]
-    if (
-        job["what"] in REPORTS
-        and not job["programme"]
-        and (not job.get("commune_id") or ctx.user is None or not ctx.user.can_see_commune(job["commune_id"]))
-    ):
-        return [Reply.of("export.failed")]
+    refusal = exporter.refusal(ctx.uow, ctx.user, job)
+    if refusal is not None:
+        return [Reply.of(refusal)]
     if job["what"] in REPORTS:
         reached(ctx, "report")
     # The file is made by the channel once "preparing…" is on the user's screen (Job).

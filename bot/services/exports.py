@@ -17,10 +17,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from domain.access import sees_everything
 from domain.commune import Commune
 from domain.knowledge import KnowledgeBase, Lesson
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.records import Poll, Project
+from domain.records import Poll, Project, User
 
 from bot.services.polls import saved_id
 from bot.settings import ROOT
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # the writers load when a file is made, not when the bot star
 
 EXPORT_DIR = ROOT / "var" / "exports"
 REPORTS = ("report_semester", "report_final")
+SCOPED = REPORTS + ("learning",)  # about a commune, or the whole programme
 FORMATS: dict[str, tuple[str, ...]] = {
     "logframe": ("xlsx", "docx", "odt", "pdf", "md", "json"),
     "results": ("xlsx", "csv", "floip", "png"),
@@ -104,6 +106,32 @@ class Exporter:
         if what == "results" and not coordinator:
             out = tuple(f for f in out if f not in ROW_LEVEL)
         return out
+
+    def refusal(self, uow: UnitOfWork, viewer: User | None, job: ExportJob | dict[str, Any]) -> str | None:
+        """Why `viewer` may not have this export (a catalog key), or None when they may: its
+        project, and its poll's project, in a commune they see; a commune's report or figures
+        theirs to see; the whole programme only for those who see everything. The one check of
+        the /export dialogue and the dashboard's downloads (the command line is the
+        coordinator's); which formats a viewer gets is `formats`."""
+        if isinstance(job, dict):
+            job = ExportJob(**job)
+
+        def sees(project: Project | None) -> bool:
+            return project is not None and viewer is not None and viewer.can_see_commune(project.commune_id)
+
+        if job.project_id is not None and not sees(uow.projects.get(_id(job.project_id))):
+            return "export.no_project"
+        if job.poll_id is not None:
+            poll = uow.polls.get(_id(job.poll_id))
+            if poll is None or not sees(uow.projects.get(poll.project_id)):
+                return "export.no_poll"
+        if job.what in SCOPED:
+            if job.programme:
+                if not sees_everything(viewer):
+                    return "export.failed"
+            elif not job.commune_id or viewer is None or not viewer.can_see_commune(job.commune_id):
+                return "export.failed"
+        return None
 
     def default_path(self, job: ExportJob, stem: str) -> Path:
         self.prune()
@@ -381,6 +409,14 @@ def install(services: Any, settings: Any) -> None:
         knowledge=services.knowledge,
         retention_months=getattr(polls, "retention_months", None),
     )
+
+
+def _id(value: Any) -> int:
+    """A record id from a job (0, which no record has, when it is not a number)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def today() -> date:
