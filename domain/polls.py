@@ -134,9 +134,20 @@ class Question(_Model):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "Question":  # noqa: C901
+    def _check(self) -> "Question":
         if not any((self.text.get(t) or "").strip() for t in LANGS):
             raise ValueError(f"question {self.id}: no text")
+        self._check_options()
+        self._check_bounds()
+        if self.relevant is not None:
+            self.relevant = self.relevant.strip() or None
+        if self.relevant:
+            self._check_relevant(self.relevant)
+        self._check_values()
+        return self
+
+    def _check_options(self) -> None:
+        """Options where the kind has them, none elsewhere; a multi question's values are words."""
         if self.kind not in NO_OPTION_KINDS and not self.options:
             raise ValueError(f"question {self.id}: a {self.kind} question needs options")
         if self.kind in NO_OPTION_KINDS and self.options:
@@ -152,6 +163,9 @@ class Question(_Model):
                     f"question {self.id}: the option values of a multi question are "
                     f"words without spaces ({bad[0]!r})"
                 )
+
+    def _check_bounds(self) -> None:
+        """min and max: an integer question's only, within the limit, in order."""
         if (self.min is not None or self.max is not None) and self.kind != "integer":
             raise ValueError(f"question {self.id}: only an integer question has min and max")
         for bound in (self.min, self.max):
@@ -159,15 +173,18 @@ class Question(_Model):
                 raise ValueError(f"question {self.id}: min and max are within ±{INTEGER_LIMIT}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"question {self.id}: min is larger than max")
-        if self.relevant is not None:
-            self.relevant = self.relevant.strip() or None
-        if self.relevant:
-            try:
-                parse_relevant(self.relevant)
-            except SkipLogicError as exc:
-                raise ValueError(f"question {self.id}: relevant {self.relevant!r}: {exc}") from exc
-            if self.id in relevant_refs(self.relevant):
-                raise ValueError(f"question {self.id}: relevant refers to the question itself")
+
+    def _check_relevant(self, relevant: str) -> None:
+        """Skip logic in the subset domain.skiplogic reads, never about the question itself."""
+        try:
+            parse_relevant(relevant)
+        except SkipLogicError as exc:
+            raise ValueError(f"question {self.id}: relevant {relevant!r}: {exc}") from exc
+        if self.id in relevant_refs(relevant):
+            raise ValueError(f"question {self.id}: relevant refers to the question itself")
+
+    def _check_values(self) -> None:
+        """The fixed values of the scales (1..5, Washington Group 1..4) and no value twice."""
         if self.kind == "scale5" and [o.value for o in self.options] != [1, 2, 3, 4, 5]:
             raise ValueError(f"question {self.id}: a scale5 question has the values 1..5")
         if self.kind == "wg4" and [o.value for o in self.options] != [1, 2, 3, 4]:
@@ -175,7 +192,6 @@ class Question(_Model):
         values = [o.value for o in self.options]
         if len(set(values)) != len(values):
             raise ValueError(f"question {self.id}: duplicate option values")
-        return self
 
     # -- reading ---------------------------------------------------------------------------
     def text_in(self, lang: str) -> str:
