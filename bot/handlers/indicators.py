@@ -26,6 +26,16 @@ from domain.dialogue import (
     Step,
     read_number,
 )
+from domain.buttons import (
+    DayPick,
+    Disaggregation,
+    EffectPick,
+    FrequencyPick,
+    IndicatorSuggestion,
+    Preset,
+    SmartFix,
+    UnitPick,
+)
 from domain.dates import add_months, parse_day, read_date
 from domain.effects import smart_check, wanted_direction
 from domain.knowledge import suggest_indicators
@@ -77,7 +87,11 @@ def _library(ctx: Ctx) -> Any:
 def _effect_options(ctx: Ctx) -> list[Option]:
     project = current_project(ctx)
     effects = sorted(project.effects if project else [], key=lambda e: not e.expected)
-    opts = [Option(f"eff:{e.id}", msg("common.raw", text=_short(e.statement))) for e in effects]
+    opts = [
+        Option(EffectPick(e.id).encode(), msg("common.raw", text=_short(e.statement)))
+        for e in effects
+        if e.id is not None
+    ]
     if not opts:
         opts.append(Option("go:effects", msg("indicators.describe_effect")))
     return opts
@@ -97,7 +111,8 @@ def _parse_effect(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("effects", {"project_id": _d(ctx).get("project_id")})
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_effect_options(ctx))))
-    effect = find_effect(current_project(ctx), str(choice)[4:])
+    pick = EffectPick.read(choice)
+    effect = find_effect(current_project(ctx), pick.id) if pick is not None else None
     if effect is None:
         return Invalid(msg("common.button_expired"))
     return effect.id
@@ -129,7 +144,7 @@ def _pick_prompt(ctx: Ctx) -> list[Msg]:
 
 def _pick_options(ctx: Ctx) -> list[Option]:
     opts = [
-        Option(f"ind:{ind.id}"[:64], msg("indicators.pick", n=i))
+        Option(IndicatorSuggestion(ind.id).encode(), msg("indicators.pick", n=i))
         for i, ind in enumerate(_suggestions(ctx), 1)
     ]
     return opts + [Option(OWN, msg("indicators.write_own"))]
@@ -144,7 +159,7 @@ def _parse_pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == OWN:
         d.update(library_id=None, own=True, disaggregation=[], direction=None)
         return choice
-    ind = next((i for i in _suggestions(ctx) if f"ind:{i.id}"[:64] == choice), None)
+    ind = next((i for i in _suggestions(ctx) if IndicatorSuggestion(i.id).encode() == choice), None)
     if ind is None:
         return Invalid(msg("common.button_expired"))
     calc = text(ctx, ind.calculation.numerator)
@@ -209,16 +224,16 @@ PRESETS = {
 
 def _preset_options(field: str):
     def options(ctx: Ctx) -> list[Option]:
-        opts = [Option(f"pre:{p}", msg(f"indicators.preset.{field}.{p}")) for p in PRESETS[field]]
+        opts = [Option(Preset(p).encode(), msg(f"indicators.preset.{field}.{p}")) for p in PRESETS[field]]
         return _keep_or(ctx, field, opts)
 
     return options
 
 
 def _button_text(ctx: Ctx, field: str, button: str) -> Any:
-    p = button[4:] if button.startswith("pre:") else None
-    if p in PRESETS.get(field, ()):
-        return ctx.render(msg(f"indicators.preset.{field}.{p}"))
+    preset = Preset.read(button)
+    if preset is not None and preset.code in PRESETS.get(field, ()):
+        return ctx.render(msg(f"indicators.preset.{field}.{preset.code}"))
     return Invalid(msg("common.button_expired"))
 
 
@@ -231,7 +246,9 @@ def _parse_label(ctx: Ctx, answer: Answer, txt: Any) -> Any:
 def _unit_options(ctx: Ctx) -> list[Option]:
     # "✔️ Oui / non" names a unit, it does not say yes (or no): "ok" is Keep
     return _keep_or(
-        ctx, "unit", [Option(f"unit:{u}", msg(f"indicators.unit.{u}"), means=("unit",)) for u in UNITS]
+        ctx,
+        "unit",
+        [Option(UnitPick(u).encode(), msg(f"indicators.unit.{u}"), means=("unit",)) for u in UNITS],
     )
 
 
@@ -240,7 +257,8 @@ def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return _d(ctx).get("unit")
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_unit_options(ctx))))
-    return str(choice)[5:]
+    unit = UnitPick.read(choice)
+    return unit.code if unit is not None else Invalid(msg("common.button_expired"))
 
 
 def _frequency_options(ctx: Ctx) -> list[Option]:
@@ -249,7 +267,9 @@ def _frequency_options(ctx: Ctx) -> list[Option]:
         "frequency",
         [
             Option(
-                f"freq:{f}", msg(f"indicators.frequency.{f}"), words=msg(f"indicators.frequency_words.{f}")
+                FrequencyPick(f).encode(),
+                msg(f"indicators.frequency.{f}"),
+                words=msg(f"indicators.frequency_words.{f}"),
             )
             for f in FREQUENCIES
         ],
@@ -261,7 +281,8 @@ def _parse_frequency(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return _d(ctx).get("frequency")
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_frequency_options(ctx))))
-    return str(choice)[5:]
+    frequency = FrequencyPick.read(choice)
+    return frequency.code if frequency is not None else Invalid(msg("common.button_expired"))
 
 
 # -- baseline and target -----------------------------------------------------------------------------
@@ -357,15 +378,16 @@ def _date_options(kind: str):
         now = today()
         if kind == "baseline":
             return [
-                Option(f"day:{now.replace(day=1).isoformat()}", msg("indicators.this_month")),
+                Option(DayPick(now.replace(day=1).isoformat()).encode(), msg("indicators.this_month")),
                 Option(
-                    f"day:{date(now.year, 1, 1).isoformat()}", msg("indicators.start_of_year", year=now.year)
+                    DayPick(date(now.year, 1, 1).isoformat()).encode(),
+                    msg("indicators.start_of_year", year=now.year),
                 ),
             ]
         end = _project_end(ctx)
         return [
-            Option(f"day:{end.isoformat()}", msg("indicators.end_of_year", year=end.year)),
-            Option(f"day:{add_months(now, 12).isoformat()}", msg("indicators.in_months", n=12)),
+            Option(DayPick(end.isoformat()).encode(), msg("indicators.end_of_year", year=end.year)),
+            Option(DayPick(add_months(now, 12).isoformat()).encode(), msg("indicators.in_months", n=12)),
         ]
 
     return options
@@ -382,7 +404,8 @@ def _project_end(ctx: Ctx) -> date:
 def _date_parser(kind: str):
     def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         if choice is not None:
-            return str(choice)[4:]
+            pressed = DayPick.read(choice)
+            return pressed.code if pressed is not None else Invalid(msg("common.button_expired"))
         if answer.button:
             return Invalid(msg("common.button_expired"))
         day, in_words = read_date(
@@ -432,7 +455,7 @@ def _dis_options(ctx: Ctx) -> list[Option]:
     chosen = _d(ctx).get("disaggregation") or []
     opts = [
         Option(
-            f"dis:{x}",
+            Disaggregation(x).encode(),
             msg(
                 "common.raw", text=("✅ " if x in chosen else "⬜ ") + ctx.render(msg(f"indicators.dis.{x}"))
             ),
@@ -449,7 +472,11 @@ def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == DONE:
         return chosen
     if choice is None and answer.text:  # one name ticks it; several ("sexe et âge"): just these
-        named = [str(c)[4:] for c in ctx.services.engine.pick_many(ctx, _dis_options(ctx)[:-1], answer.text)]
+        picked = [
+            Disaggregation.read(c)
+            for c in ctx.services.engine.pick_many(ctx, _dis_options(ctx)[:-1], answer.text)
+        ]
+        named = [p.code for p in picked if p is not None]
         if named:
             for x in named:
                 if x not in chosen:
@@ -458,7 +485,10 @@ def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             return Goto("disaggregation", [c for c in DISAGGREGATIONS if c in keep])
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(DISAGGREGATIONS) + 1))
-    x = str(choice)[4:]
+    ticked = Disaggregation.read(choice)
+    if ticked is None:
+        return Invalid(msg("common.button_expired"))
+    x = ticked.code
     if x in chosen:
         chosen.remove(x)
     else:
@@ -550,7 +580,7 @@ def _smart_options(ctx: Ctx) -> list[Option]:
     if not found:
         return [Option("smart:go", msg("indicators.smart_continue"))]
     return [
-        Option(f"fix:{found[0].field}", msg("indicators.smart_fix")),
+        Option(SmartFix(found[0].field).encode(), msg("indicators.smart_fix")),
         Option("smart:go", msg("indicators.smart_anyway")),
     ]
 
@@ -558,8 +588,9 @@ def _smart_options(ctx: Ctx) -> list[Option]:
 def _parse_smart(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_smart_options(ctx))))
-    if str(choice).startswith("fix:"):
-        step = FIX_STEP.get(str(choice)[4:], "unit")
+    fix = SmartFix.read(choice)
+    if fix is not None:
+        step = FIX_STEP.get(fix.code, "unit")
         # fix one field, then straight to the summary (which shows the check again)
         ctx.state.editing = step != "baseline"
         return Goto(step, None)
