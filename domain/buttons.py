@@ -285,6 +285,10 @@ class SmartFix(_Code):
     PREFIX = "fix:"
 
 
+class PolarityPick(_Code):
+    PREFIX = "pol:"  # positive | negative | both
+
+
 class PeriodPick(_Code):
     PREFIX = "per:"
 

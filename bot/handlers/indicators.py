@@ -35,6 +35,7 @@ from domain.buttons import (
     Preset,
     SmartFix,
     UnitPick,
+    YesNo,
 )
 from domain.dates import add_months, parse_day, read_date
 from domain.effects import smart_check, wanted_direction
@@ -346,10 +347,9 @@ def _check_value(ctx: Ctx, value: float) -> Any:
 
 
 def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
-    if answer.button == "yn:1":
-        return 1.0
-    if answer.button == "yn:0":
-        return 0.0
+    pressed = YesNo.read(answer.button)
+    if pressed is not None:
+        return 1.0 if pressed.yes else 0.0
     if number is None:
         return Invalid(msg("common.need_number"))
     if ctx.state.step == "target_value":  # "au moins 1500": the target's direction, said
@@ -360,7 +360,10 @@ def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
 
 def _value_options(ctx: Ctx) -> list[Option]:
     if _d(ctx).get("unit") == "yes_no":
-        return [Option("yn:1", msg("indicators.answer_yes")), Option("yn:0", msg("indicators.answer_no"))]
+        return [
+            Option(YesNo(True).encode(), msg("indicators.answer_yes")),
+            Option(YesNo(False).encode(), msg("indicators.answer_no")),
+        ]
     return []
 
 

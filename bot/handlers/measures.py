@@ -18,7 +18,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from domain import buttons
+from domain.buttons import IndicatorPick, PeriodPick, YesNo
 from domain.dialogue import (
     EDIT,
     SUMMARY,
@@ -83,7 +83,11 @@ def _short(s: str, n: int = 60) -> str:
 
 
 def _indicator_options(ctx: Ctx) -> list[Option]:
-    opts = [Option(f"mi:{i.id}", msg("common.raw", text=_short(i.label))) for _, i in _indicators(ctx)]
+    opts = [
+        Option(IndicatorPick(i.id).encode(), msg("common.raw", text=_short(i.label)))
+        for _, i in _indicators(ctx)
+        if i.id is not None
+    ]
     if not opts:
         opts.append(Option("go:indicators", msg("measures.choose_indicators")))
     return opts
@@ -98,11 +102,9 @@ def _parse_indicator(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start("indicators", {"project_id": _d(ctx).get("project_id")})
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_indicator_options(ctx))))
-    try:
-        iid = int(str(choice)[3:])
-    except ValueError:
-        return Invalid(msg("common.button_expired"))
-    if not any(i.id == iid for _, i in _indicators(ctx)):
+    pick = IndicatorPick.read(choice)
+    iid = pick.id if pick is not None else None
+    if iid is None or not any(i.id == iid for _, i in _indicators(ctx)):
         return Invalid(msg("common.button_expired"))
     return iid
 
@@ -140,15 +142,16 @@ def _period_options(ctx: Ctx) -> list[Option]:
     semester = f"{now.year}-S{1 if now.month <= 6 else 2}"
     month = f"{now.year}-{now.month:02d}"
     return [
-        Option(f"per:{month}", msg("measures.period_month", period=month)),
-        Option(f"per:{semester}", msg("measures.period_semester", period=semester)),
-        Option(f"per:{now.year}", msg("measures.period_year", period=str(now.year))),
+        Option(PeriodPick(month).encode(), msg("measures.period_month", period=month)),
+        Option(PeriodPick(semester).encode(), msg("measures.period_semester", period=semester)),
+        Option(PeriodPick(str(now.year)).encode(), msg("measures.period_year", period=str(now.year))),
     ]
 
 
 def _parse_period(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is not None:
-        return str(choice)[4:]
+        period = PeriodPick.read(choice)
+        return period.code if period is not None else Invalid(msg("common.button_expired"))
     if answer.button:
         return Invalid(msg("common.button_expired"))
     p = (answer.text or "").strip().upper().replace(" ", "")
@@ -183,8 +186,8 @@ def _check(ctx: Ctx, v: float) -> Any:
 
 def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
     if answer.button:
-        yes_no = buttons.integer(answer.button, "yn:", lo=0, hi=1)
-        return float(yes_no) if yes_no is not None else Invalid(msg("common.button_expired"))
+        pressed = YesNo.read(answer.button)
+        return (1.0 if pressed.yes else 0.0) if pressed is not None else Invalid(msg("common.button_expired"))
     if number is None:
         return Invalid(msg("common.need_number"))
     return _check(ctx, float(number))
@@ -193,7 +196,10 @@ def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
 def _value_options(ctx: Ctx) -> list[Option]:
     ind = _indicator(ctx)
     if ind is not None and ind.unit == "yes_no":
-        return [Option("yn:1", msg("indicators.answer_yes")), Option("yn:0", msg("indicators.answer_no"))]
+        return [
+            Option(YesNo(True).encode(), msg("indicators.answer_yes")),
+            Option(YesNo(False).encode(), msg("indicators.answer_no")),
+        ]
     return []
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.buttons import PolarityPick
 from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Effect, Project, Stakeholder
@@ -32,7 +33,7 @@ from bot.handlers.project import choice_error, has_letters, offer_next
 
 DIALOGUE = "parties"
 YES, NO, UNKNOWN, DONE = "party:yes", "party:no", "party:unknown", "party:done"
-POSITIVE, NEGATIVE, BOTH = "pol:positive", "pol:negative", "pol:both"
+POSITIVE, NEGATIVE, BOTH = (PolarityPick(p).encode() for p in ("positive", "negative", "both"))
 KEEP, DROP = "unexp:yes", "unexp:no"
 KIND = {  # fallback when the knowledge base gives no kind
     "participants": "direct",
@@ -250,7 +251,10 @@ def _polarity_prompt(ctx: Ctx) -> list[Msg]:
 def _polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return choice_error(answer, 3)
-    value = str(choice).split(":", 1)[1]
+    polarity = PolarityPick.read(choice)
+    if polarity is None:
+        return choice_error(answer, 3)
+    value = polarity.code
     _answer(ctx)["polarity"] = value
     return value
 

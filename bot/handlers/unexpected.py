@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.buttons import PartyPick, PolarityPick, WhenPick
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Project
@@ -33,7 +34,7 @@ from bot.handlers._projects import after_edit, choose_project_step, editing, men
 
 DIALOGUE = "unexpected"
 NEXT = "unexpected_next"
-OTHER = "party:other"
+OTHER = PartyPick("other").encode()
 ANOTHER = "unx:another"
 
 
@@ -55,7 +56,7 @@ def _party_options(ctx: Ctx) -> list[Option]:
         party = kb(ctx).party(pid)
         if party is None:
             raise LookupError(f"party {pid!r} is not in the knowledge base")
-        opts.append(kb_option(ctx, f"party:{pid}", party.label))
+        opts.append(kb_option(ctx, PartyPick(pid).encode(), party.label))
     return opts + [Option(OTHER, msg("unexpected.other_group"))]
 
 
@@ -69,7 +70,8 @@ def _parse_party(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         d["party_other"] = " ".join(typed.split())[:100]
         return "other"
     d["party_other"] = None
-    return str(choice)[6:]
+    party = PartyPick.read(choice)
+    return party.code if party is not None else Invalid(msg("common.button_expired"))
 
 
 def _party(ctx: Ctx) -> Any:
@@ -115,30 +117,32 @@ def _parse_what(ctx: Ctx, answer: Answer, txt: Any) -> Any:
 
 def _polarity_options(ctx: Ctx) -> list[Option]:
     return [
-        Option("pol:positive", msg("unexpected.positive")),
-        Option("pol:negative", msg("unexpected.negative")),
+        Option(PolarityPick("positive").encode(), msg("unexpected.positive")),
+        Option(PolarityPick("negative").encode(), msg("unexpected.negative")),
     ]
 
 
 def _parse_polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=2))
-    return str(choice)[4:]
+    polarity = PolarityPick.read(choice)
+    return polarity.code if polarity is not None else Invalid(msg("common.button_expired"))
 
 
 def _when_options(ctx: Ctx) -> list[Option]:
     now = today()
     return [
-        Option(f"when:{now.year}-{now.month:02d}", msg("unexpected.when_month")),
-        Option(f"when:{now.year}", msg("unexpected.when_year")),
-        Option("when:possible", msg("unexpected.when_possible")),
+        Option(WhenPick(f"{now.year}-{now.month:02d}").encode(), msg("unexpected.when_month")),
+        Option(WhenPick(str(now.year)).encode(), msg("unexpected.when_year")),
+        Option(WhenPick("possible").encode(), msg("unexpected.when_possible")),
     ]
 
 
 def _parse_when(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=3))
-    return str(choice)[5:]
+    when = WhenPick.read(choice)
+    return when.code if when is not None else Invalid(msg("common.button_expired"))
 
 
 def _show_party(ctx: Ctx, value: Any) -> Msg:
