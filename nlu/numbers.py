@@ -324,6 +324,77 @@ _BARE_UNIT_OK = {
 _RANGE_WORDS = {"a", "-", "ila", "الى", "ل", "l", "au", "jusqu'a"}
 
 
+# Fractions: "la moitié", "nos", "النصف", "ثلثي", "un quart", "tlt rbo3". Followed by a unit
+# they are a duration ("nos 3am" = 6 months), else a share of people, read as a percent ("ness
+# dyal l3yalat" = 50 %). Normalised spellings.
+_FRACTIONS: dict[str, float] = {
+    "moitie": 1 / 2,
+    "نصف": 1 / 2,
+    "النصف": 1 / 2,
+    "بالنصف": 1 / 2,
+    "ثلث": 1 / 3,
+    "الثلث": 1 / 3,
+    "ثلثي": 2 / 3,
+    "ثلثا": 2 / 3,
+    "ربع": 1 / 4,
+    "الربع": 1 / 4,
+    "tolt": 1 / 3,
+    "toult": 1 / 3,
+    "ltolt": 1 / 3,
+    "التلت": 1 / 3,
+    "rob3": 1 / 4,
+    "rbo3": 1 / 4,
+    "rba3": 1 / 4,
+    "rb3": 1 / 4,
+    "lrob3": 1 / 4,
+    "lrb3": 1 / 4,
+}
+# "nos" is also French ("nos jeunes"), "نص" also "text": a half only where nothing follows, or a
+# unit, "of" or a qualifier.
+_HALF_AMBIGUOUS = {"nos", "nss", "ness", "nes", "nous", "نص", "النص", "lnos", "nnos", "nnss"}
+_HALF_FOLLOWERS = {
+    "dyal",
+    "dial",
+    "d",
+    "mn",
+    "men",
+    "ديال",
+    "د",
+    "من",
+    "ta9riban",
+    "taqriban",
+    "تقريبا",
+    "تقريبن",
+    "b",
+    "w",
+    "و",
+}
+# Counted fractions: "deux tiers", "trois quarts", "tlt rbo3", "ثلاثة ارباع" (per one of the unit).
+_FRACTION_UNITS = {
+    "tiers": 1 / 3,
+    "quart": 1 / 4,
+    "quarts": 1 / 4,
+    "ارباع": 1 / 4,
+    "رباع": 1 / 4,
+    "ربع": 1 / 4,
+    "rbo3": 1 / 4,
+    "rob3": 1 / 4,
+    "rba3": 1 / 4,
+    "rb3": 1 / 4,
+}
+_FRACTION_COUNTS = {
+    "un": 1,
+    "une": 1,
+    "le": 1,
+    "deux": 2,
+    "trois": 3,
+    "tlt": 3,
+    "تلت": 3,
+    "ثلاث": 3,
+    "ثلاثه": 3,
+}
+
+
 # Approximate counts ("une trentaine" = about 30); "deux centaines" = about 200.
 _APPROX: dict[str, float] = {
     "dizaine": 10,
@@ -655,6 +726,47 @@ class _Scan:
                 return None
         return _combine(vals), j
 
+    def fraction(self, i: int) -> int | None:
+        """A fraction from token i ("la moitié", "nos", "deux tiers", "tlt rbo3"): a duration
+        before a unit ("nos 3am"), else a percent; None when token i starts none."""
+        toks, n = self.toks, len(self.toks)
+        tok, s, e = toks[i]
+        nxt = toks[i + 1][0] if i + 1 < n else None
+        value: float | None = None
+        j = i + 1
+        if tok in _FRACTION_COUNTS and nxt in _FRACTION_UNITS:
+            value, j, e = _FRACTION_COUNTS[tok] * _FRACTION_UNITS[nxt], i + 2, toks[i + 1][2]
+        elif tok in _FRACTIONS:
+            value = _FRACTIONS[tok]
+        elif tok in _HALF_AMBIGUOUS and (nxt is None or nxt in _HALF_FOLLOWERS or nxt in _UNITS):
+            value = 1 / 2
+        elif tok in ("demi", "demie", "ونصف", "ونص", "wnos", "wnss"):
+            value = 1 / 2
+        if value is None:
+            return None
+        # "3am w nos", "2 ans et demi", "عام ونصف": half of the unit just read, added to it
+        glued = tok in ("ونصف", "ونص", "wnos", "wnss")
+        before = toks[i - (1 if glued else 2)][0] if i > (0 if glued else 1) else None
+        joined = glued or toks[i - 1][0] in ("w", "et", "و", "o")
+        if before in _UNITS and joined and self.out:
+            last = self.out[-1]
+            if last.entity == "duration":
+                a, b = map_span(self.mapping, e - 1, e)
+                self.out[-1] = Quantity(
+                    "duration", round(float(last.value) + value * _UNITS[before], 2), last.start, b
+                )
+                return j
+        if tok in ("demi", "demie", "ونصف", "ونص", "wnos", "wnss"):
+            return None
+        if tok == "moitie" and i > 0 and toks[i - 1][0] == "la":  # "au moins la moitié"
+            s = toks[i - 1][1]
+        unit = toks[j][0] if j < n else None
+        if unit is not None and unit in _UNITS:
+            self.add("duration", round(value * _UNITS[unit], 2), s, toks[j][2])
+            return j + 1
+        self.add("percent", round(value * 100, 1), s, e)
+        return j
+
     def quantity(self, i: int, j: int, value: float) -> int:
         """The value read from tokens i..j-1 as a percent, a duration (a unit after it, unless it
         closes an age range: "entre 15 et 25 ans") or a plain number."""
@@ -688,6 +800,10 @@ def extract(text: str) -> list[Quantity]:
         tok = scan.toks[i][0]
         if tok in _APPROX:
             i = scan.approximation(i)
+            continue
+        after_fraction = scan.fraction(i)
+        if after_fraction is not None:
+            i = after_fraction
             continue
         dv = _digit_value(tok)
         if dv is not None:

@@ -100,3 +100,40 @@ def test_qualifiers_around_numbers(text, kind, value):
 )
 def test_thousands_written_with_spaces(text, value):
     assert [q.value for q in extract(text) if q.entity == "number"] == ([value] if value else [])
+
+
+FRACTIONS = [
+    # a share of people, read as a percent
+    ("la moitié", [("percent", 50, "la moitié")]),
+    ("nos", [("percent", 50, "nos")]),
+    ("ness dyal l3yalat", [("percent", 50, "ness")]),
+    ("النصف", [("percent", 50, "النصف")]),
+    ("الثلث", [("percent", 33.3, "الثلث")]),
+    ("ثلثي المستفيدات", [("percent", 66.7, "ثلثي")]),
+    ("deux tiers", [("percent", 66.7, "deux tiers")]),
+    ("trois quarts des femmes", [("percent", 75, "trois quarts")]),
+    ("tlt rbo3", [("percent", 75, "tlt rbo3")]),
+    ("ثلاثة أرباع", [("percent", 75, "ثلاثة أرباع")]),
+    ("rob3", [("percent", 25, "rob3")]),
+    # before a unit, a duration; after one, half of it added
+    ("nos 3am", [("duration", 6, "nos 3am")]),
+    ("نصف سنة", [("duration", 6, "نصف سنة")]),
+    ("3am w nos", [("duration", 18, "3am w nos")]),
+    ("عام ونصف", [("duration", 18, "عام ونصف")]),
+    ("2 ans et demi", [("duration", 30, "2 ans et demi")]),
+    # French "nos" is "our"; "tlt" alone stays three
+    ("nos jeunes", []),
+    ("nos bénéficiaires ont un emploi", []),
+    ("tlt", [("number", 3, "tlt")]),
+]
+
+
+@pytest.mark.parametrize("text, expected", FRACTIONS, ids=[c[0] for c in FRACTIONS])
+def test_fractions_in_words(text, expected):
+    got = [(q.entity, q.value, text[q.start : q.end]) for q in extract(text) if q.entity != "qualifier"]
+    assert got == [(e, float(v), s) for e, v, s in expected]
+
+
+def test_a_qualifier_before_a_fraction():
+    kinds = [(q.entity, q.value) for q in extract("au moins la moitié des jeunes")]
+    assert kinds == [("qualifier", "at_least"), ("percent", 50.0)]
