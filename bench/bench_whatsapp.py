@@ -137,7 +137,147 @@ def _seed(db_url: str, numbers: list[str]) -> None:
     engine.dispose()
 
 
-def run_database(  # noqa: C901
+class _Load:
+    """The users' side: who is free to send, who waits for a reply (since when), the "next page"
+    row each one sees, and the time of every send the emulator accepted."""
+
+    def __init__(self, kinds: list[Kind]):
+        self.lock = threading.Lock()
+        self.inflight: dict[str, tuple[float, Kind]] = {}
+        self.free = {k.name: collections.deque(k.users) for k in kinds}
+        self.warm: set[str] = set()
+        self.shown: dict[str, str] = {}  # user → the "next page" row of the menu they see
+        self.sends: list[float] = []
+
+    def on_call(self, call) -> None:
+        if call.method != "messages" or call.status != 200:
+            return
+        with self.lock:
+            self.sends.append(call.at)
+            more = [i for i in call.ids if i.startswith(MORE)]
+            if not more:
+                return
+            self.shown[call.to] = more[0]
+            self.warm.add(call.to)
+            started = self.inflight.pop(call.to, None)
+            if started is not None:
+                t0, kind = started
+                kind.latencies.append(call.at - t0)
+                self.free[kind.name].append(call.to)
+
+    def send(self, emu, user: str, kind: Kind, text: str) -> None:
+        """A list pick of the row the user sees, or the free text."""
+        if kind.name == "button":
+            emu.press(user, self.shown[user])
+        else:
+            emu.text(user, text)
+
+
+def _bot_env(emu, db_url: str, max_rate: float, tmp: Path) -> dict[str, str]:
+    from tests.whatsapp.emulator import APP_SECRET, PHONE, PHONE_ID, TOKEN, VERIFY_TOKEN
+
+    env = {
+        **os.environ,
+        "ATHAR_WHATSAPP_TOKEN": TOKEN,
+        "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
+        "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+        "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE,
+        "ATHAR_WHATSAPP_API_URL": emu.api_url,
+        "ATHAR_WHATSAPP__MAX_RATE": str(max_rate),
+        "ATHAR_DATABASE_URL": db_url,
+        "ATHAR_WHATSAPP__MEDIA_DIR": str(tmp / "media"),
+        "ATHAR_LOGGING__LEVEL": "WARNING",
+        "ATHAR_NLU__AUTOSTART": "false",
+        "ATHAR_PSEUDONYM_KEY": "b" * 32,
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    for k in ("ATHAR_TELEGRAM_TOKEN", "ATHAR_TELEGRAM_WEBHOOK_SECRET"):
+        env.pop(k, None)
+    return env
+
+
+def _wait_healthy(proc: subprocess.Popen, port: int) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    with httpx.Client(trust_env=False, timeout=2) as c:
+        while True:
+            try:
+                if c.get(f"http://127.0.0.1:{port}/healthz").text == "ok":
+                    return
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("athar web did not start: see its log")
+            time.sleep(0.2)
+
+
+def _solo(emu, load: _Load, kinds: list[Kind]) -> dict:
+    """One message at a time (no queueing): the latency of the path itself."""
+    solo = {"button": Kind("button", 0, []), "text": Kind("text", 0, [])}
+    rnd0 = random.Random(4)
+    for i in range(30):
+        k = solo["button" if i % 2 == 0 else "text"]
+        user = kinds[0].users[0] if k.name == "button" else kinds[1].users[0]
+        with load.lock:
+            load.free[kinds[0].name if k.name == "button" else kinds[1].name].remove(user)
+            load.inflight[user] = (time.perf_counter(), k)
+        load.send(emu, user, k, _free_text(i, rnd0) if k.name != "button" else "")
+        emu.wait(lambda user=user: user not in load.inflight, timeout=60)
+        time.sleep(0.05)
+    return {
+        "solo_" + k.name: {
+            "p50_ms": round(_pct(k.latencies, 50), 1),
+            "p95_ms": round(_pct(k.latencies, 95), 1),
+        }
+        for k in solo.values()
+    }
+
+
+def _schedule(emu, load: _Load, kinds: list[Kind], seconds: float) -> tuple[float, float]:
+    """The measured run: two open-loop schedules, each user one message at a time; a send with
+    no free user is dropped (and counted). Returns when it started and when it stopped sending."""
+    rnd = random.Random(5)
+    start = time.perf_counter()
+    nxt = {k.name: start for k in kinds}
+    end = start + seconds
+    while True:
+        now = time.perf_counter()
+        if now >= end:
+            break
+        k = min(kinds, key=lambda k: nxt[k.name])
+        wait = nxt[k.name] - now
+        if wait > 0:
+            time.sleep(wait)
+        nxt[k.name] += 1.0 / k.rate
+        with load.lock:
+            if not load.free[k.name]:
+                k.dropped += 1
+                continue
+            user = load.free[k.name].popleft()
+            load.inflight[user] = (time.perf_counter(), k)
+        load.send(emu, user, k, _free_text(k.sent, rnd) if k.name != "button" else "")
+        k.sent += 1
+    return start, time.perf_counter()
+
+
+def _figures(kinds: list[Kind], elapsed: float) -> dict:
+    return {
+        k.name: {
+            "target_per_s": k.rate,
+            "sent": k.sent,
+            "done": len(k.latencies),
+            "per_s": round(len(k.latencies) / elapsed, 1),
+            "p50_ms": round(_pct(k.latencies, 50), 1),
+            "p95_ms": round(_pct(k.latencies, 95), 1),
+            "dropped": k.dropped,
+        }
+        for k in kinds
+    }
+
+
+def run_database(
     database: str,
     seconds: float,
     button_rate: float,
@@ -145,14 +285,7 @@ def run_database(  # noqa: C901
     max_rate: float,
 ) -> dict:
     from tests.telegram.emulator import free_port
-    from tests.whatsapp.emulator import (
-        APP_SECRET,
-        PHONE,
-        PHONE_ID,
-        TOKEN,
-        VERIFY_TOKEN,
-        GraphApiEmulator,
-    )
+    from tests.whatsapp.emulator import GraphApiEmulator
 
     n_buttons = max(20, int(button_rate * 1.5))
     n_texts = max(10, int(text_rate * 2))
@@ -167,130 +300,40 @@ def run_database(  # noqa: C901
     _seed(db_url, numbers)
 
     emu = GraphApiEmulator(deliverers=32).start()
-    lock = threading.Lock()
-    inflight: dict[str, tuple[float, Kind]] = {}
-    free = {k.name: collections.deque(k.users) for k in kinds}
-    warm: set[str] = set()
-    shown: dict[str, str] = {}  # user → the "next page" row of the menu they see
-    sends: list[float] = []
-
-    def on_call(call) -> None:
-        if call.method != "messages" or call.status != 200:
-            return
-        with lock:
-            sends.append(call.at)
-            more = [i for i in call.ids if i.startswith(MORE)]
-            if not more:
-                return
-            shown[call.to] = more[0]
-            warm.add(call.to)
-            started = inflight.pop(call.to, None)
-            if started is not None:
-                t0, kind = started
-                kind.latencies.append(call.at - t0)
-                free[kind.name].append(call.to)
-
-    emu.listeners.append(on_call)
+    load = _Load(kinds)
+    emu.listeners.append(load.on_call)
     port = free_port()
-    env = {
-        **os.environ,
-        "ATHAR_WHATSAPP_TOKEN": TOKEN,
-        "ATHAR_WHATSAPP_APP_SECRET": APP_SECRET,
-        "ATHAR_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "ATHAR_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-        "ATHAR_WHATSAPP_PHONE_NUMBER": PHONE,
-        "ATHAR_WHATSAPP_API_URL": emu.api_url,
-        "ATHAR_WHATSAPP__MAX_RATE": str(max_rate),
-        "ATHAR_DATABASE_URL": db_url,
-        "ATHAR_WHATSAPP__MEDIA_DIR": str(Path(tmp.name) / "media"),
-        "ATHAR_LOGGING__LEVEL": "WARNING",
-        "ATHAR_NLU__AUTOSTART": "false",
-        "ATHAR_PSEUDONYM_KEY": "b" * 32,
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    for k in ("ATHAR_TELEGRAM_TOKEN", "ATHAR_TELEGRAM_WEBHOOK_SECRET"):
-        env.pop(k, None)
     cmd = [sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)]
     log_path = Path(tmp.name) / "bot.log"
     log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        env=_bot_env(emu, db_url, max_rate, Path(tmp.name)),
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     result: dict = {"database": database}
     try:
-        import httpx
-
-        deadline = time.monotonic() + 120
-        with httpx.Client(trust_env=False, timeout=2) as c:
-            while True:
-                try:
-                    if c.get(f"http://127.0.0.1:{port}/healthz").text == "ok":
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("athar web did not start: see its log")
-                time.sleep(0.2)
+        _wait_healthy(proc, port)
         emu.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
         # warm-up: everyone opens the menu (not measured)
         for n in numbers:
             emu.text(n, "/menu")
-        emu.wait(lambda: len(warm) == len(numbers), timeout=300)
+        emu.wait(lambda: len(load.warm) == len(numbers), timeout=300)
         time.sleep(1.0)  # the warm-up's statuses
         emu.ack_latencies.clear()
-        # one message at a time (no queueing): the latency of the path itself
-        solo = {"button": Kind("button", 0, []), "text": Kind("text", 0, [])}
-        rnd0 = random.Random(4)
-        for i in range(30):
-            k = solo["button" if i % 2 == 0 else "text"]
-            user = kinds[0].users[0] if k.name == "button" else kinds[1].users[0]
-            with lock:
-                free[kinds[0].name if k.name == "button" else kinds[1].name].remove(user)
-                inflight[user] = (time.perf_counter(), k)
-            if k.name == "button":
-                emu.press(user, shown[user])
-            else:
-                emu.text(user, _free_text(i, rnd0))
-            emu.wait(lambda user=user: user not in inflight, timeout=60)
-            time.sleep(0.05)
-        for k in solo.values():
-            result["solo_" + k.name] = {
-                "p50_ms": round(_pct(k.latencies, 50), 1),
-                "p95_ms": round(_pct(k.latencies, 95), 1),
-            }
+        result.update(_solo(emu, load, kinds))
         time.sleep(0.5)
         emu.ack_latencies.clear()
-        # the measured run: two open-loop schedules, each user one message at a time
-        rnd = random.Random(5)
         cpu_bot, cpu_here = _tree_cpu_seconds(proc.pid), time.process_time()
-        with lock:
-            sends.clear()
-        start = time.perf_counter()
-        nxt = {k.name: start for k in kinds}
-        end = start + seconds
-        while True:
-            now = time.perf_counter()
-            if now >= end:
-                break
-            k = min(kinds, key=lambda k: nxt[k.name])
-            wait = nxt[k.name] - now
-            if wait > 0:
-                time.sleep(wait)
-            nxt[k.name] += 1.0 / k.rate
-            with lock:
-                if not free[k.name]:
-                    k.dropped += 1
-                    continue
-                user = free[k.name].popleft()
-                inflight[user] = (time.perf_counter(), k)
-            if k.name == "button":
-                emu.press(user, shown[user])
-            else:
-                emu.text(user, _free_text(k.sent, rnd))
-            k.sent += 1
-        sent_until = time.perf_counter()
+        with load.lock:
+            load.sends.clear()
+        start, sent_until = _schedule(emu, load, kinds, seconds)
         try:
-            emu.wait(lambda: not inflight, timeout=120)
+            emu.wait(lambda: not load.inflight, timeout=120)
         except AssertionError:
-            result["unfinished"] = len(inflight)
+            result["unfinished"] = len(load.inflight)
         elapsed = max(time.perf_counter() - start, sent_until - start)
         done = sum(len(k.latencies) for k in kinds)
         time.sleep(1.0)  # the last statuses
@@ -298,18 +341,9 @@ def run_database(  # noqa: C901
             "bot_ms_per_event": round((_tree_cpu_seconds(proc.pid) - cpu_bot) / max(done, 1) * 1000, 2),
             "emulator_ms_per_event": round((time.process_time() - cpu_here) / max(done, 1) * 1000, 2),
         }
-        for k in kinds:
-            result[k.name] = {
-                "target_per_s": k.rate,
-                "sent": k.sent,
-                "done": len(k.latencies),
-                "per_s": round(len(k.latencies) / elapsed, 1),
-                "p50_ms": round(_pct(k.latencies, 50), 1),
-                "p95_ms": round(_pct(k.latencies, 95), 1),
-                "dropped": k.dropped,
-            }
-        with lock:
-            ts = sorted(sends)
+        result.update(_figures(kinds, elapsed))
+        with load.lock:
+            ts = sorted(load.sends)
         result["busiest_second"] = max((sum(1 for t in ts if s <= t < s + 1.0) for s in ts), default=0)
         acks = list(emu.ack_latencies)
         result["ack"] = {
