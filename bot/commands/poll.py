@@ -14,7 +14,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from domain.polls import Comparison, PollResults
+    from domain.records import Poll, Project
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -101,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
-def _app() -> Any:
+def _app() -> App:
     from bot.app import build_app
     from bot.settings import get_settings
 
@@ -236,7 +241,7 @@ def invite(args: argparse.Namespace) -> int:
             return 2
         link = (
             whatsapp_link(phone, poll.token)
-            if args.whatsapp
+            if args.whatsapp and phone  # (no phone with --whatsapp was refused above)
             else invitation_link(app.settings.telegram.bot_username, poll.token)
         )
         commune = app.services.commune_name(project.commune_id if project else None, "fr")
@@ -255,7 +260,9 @@ def invite(args: argparse.Namespace) -> int:
         app.close()
 
 
-def _send_invitations(app: Any, poll: Any, args: argparse.Namespace, link: str, project: Any) -> int:
+def _send_invitations(
+    app: App, poll: Poll, args: argparse.Namespace, link: str, project: Project | None
+) -> int:
     from bot.services.polls import invite_numbers, phone_numbers
     from domain.records import AuditEntry
 
@@ -325,7 +332,7 @@ def _p(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-def format_results(res: Any, cmp: Any) -> str:
+def format_results(res: PollResults, cmp: Comparison | None) -> str:
     lines = [
         f"Poll {res.poll_id} ({res.wave}, {'open' if res.is_open else 'closed'}): "
         f"{res.respondents} respondents, {res.completed} completed, {res.refusals} refusals"

@@ -19,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
+from concurrent.futures import Future
 from typing import Any, Callable
 
 from domain.access import sees_everything
+from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.records import User, WebJob, utcnow
 
-from bot.services.exports import ExportError, ExportJob
+from bot.services.exports import ExportError, Exporter, ExportJob
 
 log = logging.getLogger("athar.dashboard")
 
@@ -46,7 +48,7 @@ def _int(v: str | None) -> int | None:
     return int(v) if v is not None and v.isdigit() and len(v) < 12 else None
 
 
-def job_for(form: dict[str, str], viewer: User, uow: Any, exporter: Any) -> ExportJob | None:
+def job_for(form: dict[str, str], viewer: User, uow: UnitOfWork, exporter: Exporter) -> ExportJob | None:
     """The export a form asks for, if the viewer may have it; None otherwise."""
     what, fmt, lang = form.get("what", ""), form.get("fmt", ""), form.get("lang", "")
     coordinator = sees_everything(viewer)
@@ -79,9 +81,9 @@ class Jobs:
 
     def __init__(
         self,
-        uow_factory: Callable[[], Any],
-        read_uow_factory: Callable[[], Any],
-        exporter: Any,
+        uow_factory: UnitOfWorkFactory,
+        read_uow_factory: UnitOfWorkFactory,
+        exporter: Exporter,
         workers: int = 2,
         clock: Callable[[], datetime] = utcnow,
     ):
@@ -94,7 +96,7 @@ class Jobs:
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def submit(self, uow: Any, user: User, job: ExportJob) -> WebJob:
+    def submit(self, uow: UnitOfWork, user: User, job: ExportJob) -> WebJob:
         """Store the job (the caller commits, then `start`s it)."""
         return uow.web.add_job(
             WebJob(
@@ -105,7 +107,7 @@ class Jobs:
             )
         )
 
-    def start(self, public_id: str) -> Any:
+    def start(self, public_id: str) -> Future[None]:
         """Run a committed job in a worker thread; returns its future."""
         return self.pool.submit(self.run, public_id)
 
