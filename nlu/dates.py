@@ -179,6 +179,7 @@ RELATIVE: dict[str, list[str]] = {
     ],
     "M+1": [
         "le mois prochain",
+        "du mois prochain",
         "mois prochain",
         "الشهر المقبل",
         "الشهر القادم",

@@ -37,6 +37,7 @@ from domain.records import AuditEntry, Project, TargetPublic
 from domain.text import ASCII_DIGITS
 
 from bot.handlers import Handlers, MenuEntry
+from bot.handlers._coaching import today as _today
 from bot.handlers._projects import load_project, open_on_summary
 
 DIALOGUE = "project"
@@ -417,19 +418,35 @@ def _show_activities(ctx: Ctx, value: Any) -> Msg:
 
 # -- period ------------------------------------------------------------------------------------
 def parse_period(
-    text: str, dates: Sequence[tuple[int, int, str]] = ()
+    text: str, dates: Sequence[tuple[int, int, str]] = (), today: date | None = None
 ) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """Start and end (year, month) read from "2025-2026", "03/2025 - 06/2026", "mars 2025 à
     juin 2026", "2026"... `dates`: the NLU's `date` entities (start, end, value: nlu/dates.py)
-    for months said in words. A bare year starts in January and ends in December. (None, None)
-    when no year is found."""
+    for months said in words, also relative ("l'année prochaine", "le mois prochain") and
+    without a year ("de janvier à décembre l'année prochaine", "de septembre à juin 2027": a
+    month takes the year said nearest to it; with no year said, the next such month from
+    `today`). A bare year starts in January and ends in December. (None, None) when no year
+    is found and none can be inferred."""
     t = text.translate(ASCII_DIGITS)
     tokens: list[tuple[int, int, int, bool]] = []  # (position, year, month, month_given)
+    months_only: list[tuple[int, int]] = []  # (position, month) of a month said without a year
     for start, end, value in dates:
-        m = re.fullmatch(r"(?:\w+:)?(\d{4})(?:-(\d\d))?(?:-\d\d)?", str(value))
+        v = re.sub(r"^\w+:", "", str(value))
+        m = re.fullmatch(r"(\d{4})(?:-(\d\d))?(?:-\d\d)?", v)
+        rel = re.fullmatch(r"([YM])([+-]\d+)", v)
+        only = re.fullmatch(r"--(\d\d)(?:-\d\d)?", v)
         if m:
             t = t[:start] + " " * (end - start) + t[end:]  # the digits in it are read here
             tokens.append((start, int(m.group(1)), int(m.group(2) or 0), m.group(2) is not None))
+        elif rel and today is not None:
+            n = int(rel.group(2))
+            if rel.group(1) == "Y":
+                tokens.append((start, today.year + n, 0, False))
+            else:
+                y, mo = divmod(today.month - 1 + n, 12)
+                tokens.append((start, today.year + y, mo + 1, True))
+        elif only:
+            months_only.append((start, int(only.group(1))))
     pattern = re.compile(
         r"(?<!\d)(?P<m1>\d{1,2})\s*[/.\-]\s*(?P<y1>\d{4})(?!\d)"  # 03/2025
         r"|(?<!\d)(?P<y2>\d{4})\s*[/.\-]\s*(?P<m2>\d{1,2})(?!\d)"  # 2025-03
@@ -442,7 +459,8 @@ def parse_period(
             tokens.append((m.start(), int(m.group("y2")), int(m.group("m2")), True))
         else:
             tokens.append((m.start(), int(m.group("y4")), 0, False))
-    found = [tok[1:] for tok in sorted(tokens) if YEARS[0] <= tok[1] <= YEARS[1] and 0 <= tok[2] <= 12]
+    tokens = _with_months_said_alone(sorted(tokens), months_only, today)
+    found = [tok[1:] for tok in tokens if YEARS[0] <= tok[1] <= YEARS[1] and 0 <= tok[2] <= 12]
     if not found:
         return None, None
     y1, m1, given1 = found[0]
@@ -454,11 +472,40 @@ def parse_period(
     return start, (y2, m2 if given2 and m2 else 12)
 
 
+def _with_months_said_alone(
+    tokens: list[tuple[int, int, int, bool]], months: list[tuple[int, int]], today: date | None
+) -> list[tuple[int, int, int, bool]]:
+    """The period's tokens with each month said without a year given one: the year said right
+    after it ("de janvier à décembre 2027", "de novembre à mars 2027": November of 2026), else
+    the first after the month before it ("septembre 2026 à juin"), else the next such month
+    from `today` ("de mars à juin")."""
+    if not months:
+        return tokens
+    yearless = [(pos, month) for pos, month in months if not any(p == pos for p, *_ in tokens)]
+    out = list(tokens)
+    for pos, month in sorted(yearless):
+        later = [tok for tok in out if tok[0] > pos]
+        earlier = [tok for tok in out if tok[0] < pos]
+        if earlier and (earlier[-1][2] or not later):
+            y, m = earlier[-1][1], earlier[-1][2] or 1
+            year = y if month >= m else y + 1
+        elif later:
+            y, m = later[0][1], later[0][2] or 12
+            year = y if month <= m else y - 1
+        elif today is not None:
+            year = today.year if month >= today.month else today.year + 1
+        else:
+            continue
+        out.append((pos, year, month, True))
+        out.sort()
+    return out
+
+
 def _period(ctx: Ctx, answer: Answer, text: Any) -> Any:
     raw = " ".join(str(text).split())
     u = answer.understanding
     dates = [(e.start, e.end, str(e.value)) for e in u.entities if e.entity == "date"] if u else []
-    start, end = parse_period(answer.text or "", dates)
+    start, end = parse_period(answer.text or "", dates, _today())
     if start is None:
         # no year: keep a free text that still speaks of time ("18 mois", "3 ans"), refuse a
         # bare number ("5") or words without any figure ("beaucoup")

@@ -400,3 +400,26 @@ def test_split_activities():
     assert split_activities("a; b\n- c\n2) d ;; \n 🙂") == ["a", "b", "c", "d"]
     assert split_activities("تنظيم ورشات؛ زيارات") == ["تنظيم ورشات", "زيارات"]
     assert split_activities("42") == []
+
+
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("de janvier a decembre l'annee prochaine", (2027, 1), (2027, 12)),
+        ("من يناير إلى دجنبر العام المقبل", (2027, 1), (2027, 12)),
+        ("l3am jay", (2027, 1), (2027, 12)),
+        ("de janvier à décembre 2027", (2027, 1), (2027, 12)),
+        ("de novembre à mars 2027", (2026, 11), (2027, 3)),
+        ("mn chtenber 2026 7ta yonyo", (2026, 9), (2027, 6)),
+        ("de mars à juin", (2027, 3), (2027, 6)),
+        ("du mois prochain à juin 2027", (2027, 1), (2027, 6)),
+        ("mn chhar jay 7ta yonyo 2027", (2027, 1), (2027, 6)),
+    ],
+)
+def test_parse_period_with_months_without_a_year_and_relative_years(text, start, end):
+    from datetime import date
+
+    from nlu.dates import extract
+
+    dates = [(d.start, d.end, d.value) for d in extract(text)]
+    assert parse_period(text, dates, date(2026, 12, 3)) == (start, end)
