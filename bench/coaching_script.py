@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from domain.buttons import PublicPick
 from domain.dialogue import BACK_DATA, CANCEL_DATA, CONFIRM_DATA, EDIT_DATA, SKIP_DATA
 
 from bot.handlers import parties as pa
@@ -84,9 +85,10 @@ def build(menu: tuple[str, ...]) -> list[Step]:
         Step(
             t,
             "problem",
-            tuple(pr.PUB + p for p in ("youth", "women", "disability", "migrants", "other")) + (BACK_DATA,),
+            tuple(PublicPick(p).encode() for p in ("youth", "women", "disability", "migrants", "other"))
+            + (BACK_DATA,),
         ),
-        Step(b, pr.PUB + "youth", (SKIP_DATA, BACK_DATA)),
+        Step(b, PublicPick("youth").encode(), (SKIP_DATA, BACK_DATA)),
         Step(b, SKIP_DATA, (pr.NUMBER_UNKNOWN, SKIP_DATA, BACK_DATA)),
         Step(b, pr.NUMBER_UNKNOWN, (pr.MORE_YES, pr.MORE_NO, BACK_DATA)),
         Step(b, pr.MORE_NO, (BACK_DATA,), says_key="project.ask_activities"),

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from domain.buttons import LanguagePick
 from domain.dialogue import (
     BACK_DATA,
     CANCEL_DATA,
@@ -58,7 +59,6 @@ GLOBAL_MAX_WORDS = 5
 LEAVING = {"menu", "restart", "cancel"}  # typed inside a dialogue with input: asked first
 FEATURE_MAX_WORDS = 6  # "bghit nzid indicateur 3afak": a request for a menu entry, not an answer
 LEAVE_DATA, STAY_DATA, ANSWER_DATA = "sys:leave", "sys:stay", "sys:answer"
-LANG_PREFIX = "lang:"
 MEDIA_ACK = {
     "voice": "media.stored_voice",
     "audio": "media.stored_voice",
@@ -328,8 +328,9 @@ class Dispatcher:
         # 2. buttons that work everywhere
         if incoming.button:
             b = incoming.button
-            if b.startswith(LANG_PREFIX):
-                return self._set_language(ctx, b[len(LANG_PREFIX) :], incoming)
+            if b.startswith(LanguagePick.PREFIX):  # a malformed one is refused as an unknown language
+                pick = LanguagePick.read(b)
+                return self._set_language(ctx, pick.code if pick is not None else "", incoming)
             if b == CANCEL_DATA:
                 return self._cancel(ctx)
             if b == BACK_DATA:
@@ -540,9 +541,10 @@ class Dispatcher:
         if st.dialogue and st.step == "language":  # the step's own parse sets the language,
             # when the button is one it offers (a poll offers only its own languages)
             step = self.services.handlers.registry.get(st.dialogue).step(st.step)
-            if self.engine.accepts(ctx, step, LANG_PREFIX + tag):
+            data = LanguagePick(tag).encode()
+            if self.engine.accepts(ctx, step, data):
                 st.data["language_chosen"] = True
-            return self.engine.answer(ctx, Answer(button=LANG_PREFIX + tag))
+            return self.engine.answer(ctx, Answer(button=data))
         ctx.lang = tag
         return [Reply.of("language.changed")] + self._prompt_or_default(ctx, language_chosen=True)
 

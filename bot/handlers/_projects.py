@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.buttons import ProjectPick
 from domain.dialogue import Answer, Ctx, Invalid, Option, Start, Step
 from domain.messages import msg
 from domain.ports import ProjectSummary
 from domain.records import AuditEntry, Project
 
-PROJECT_PREFIX = "prj:"
 MAX_LISTED = 30
 
 
@@ -41,7 +41,7 @@ def load_project(ctx: Ctx, project_id: Any) -> Project | None:
 
 def project_options(ctx: Ctx) -> list[Option]:
     return [
-        Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=p.title[:60]))
+        Option(ProjectPick(p.id).encode(), msg("common.raw", text=p.title[:60]))
         for p in visible_projects(ctx)[:MAX_LISTED]
     ]
 
@@ -50,7 +50,8 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         n = len(project_options(ctx))
         return Invalid(msg("projects.none") if n == 0 else msg("common.choose_option", n=n))
-    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX) :])
+    pick = ProjectPick.read(choice)
+    project = load_project(ctx, pick.id) if pick is not None else None
     if project is None:
         return Invalid(msg("projects.not_found"))
     return project.id

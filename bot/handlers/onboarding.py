@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from domain.buttons import LanguagePick
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.language import ALL_LANGS
 from domain.messages import Reply, msg
@@ -36,7 +37,9 @@ def language_options(ctx: Ctx, tags: list[str] | None = None) -> list[Option]:
     the list showed the first time); the guess shows in the language of the question."""
     return [
         Option(
-            f"lang:{lang.value}", msg(f"langname.{lang.value}"), words=msg(f"langwords.{lang.value}")
+            LanguagePick(lang.value).encode(),
+            msg(f"langname.{lang.value}"),
+            words=msg(f"langwords.{lang.value}"),
         )  # "arabizi", "بالدارجة"...
         for lang in ALL_LANGS
         if tags is None or lang.value in tags
@@ -96,7 +99,10 @@ def _language(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             return Start("menu")
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(ALL_LANGS)))
-    ctx.lang = choice.split(":", 1)[1]
+    pick = LanguagePick.read(choice)
+    if pick is None:
+        return Invalid(msg("common.button_expired"))
+    ctx.lang = pick.code
     return ctx.lang
 
 

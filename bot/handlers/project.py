@@ -17,6 +17,7 @@ import unicodedata
 from datetime import date
 from typing import Any, Sequence
 
+from domain.buttons import CommunePick, PublicPick
 from domain.dialogue import (
     INTENT_MEANS,
     SUMMARY,
@@ -48,8 +49,6 @@ MAX_PUBLICS = 8
 MAX_ACTIVITIES = 20
 MAX_ACTIVITY_LEN = 300
 MAX_NUMBER = 1_000_000
-PUB = "pub:"
-COM = "com:"
 MORE_YES, MORE_NO = "pmore:yes", "pmore:no"
 NUMBER_UNKNOWN = "pnum:unknown"
 KEEP_DETAIL = "pdet:keep"
@@ -151,7 +150,10 @@ def _current(ctx: Ctx) -> dict[str, Any]:
 
 # -- commune (coordinators only) ---------------------------------------------------------------
 def commune_options(ctx: Ctx) -> list[Option]:
-    return [Option(f"{COM}{c.id}", msg("common.raw", text=c.name(ctx.lang))) for c in ctx.services.communes]
+    return [
+        Option(CommunePick(c.id).encode(), msg("common.raw", text=c.name(ctx.lang)))
+        for c in ctx.services.communes
+    ]
 
 
 def _commune(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -160,10 +162,11 @@ def _commune(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         key = fold(answer.text)
         found = [c for c in communes if key in (fold(c.names.fr), fold(c.names.ar), fold(c.id))]
         if found:
-            choice = f"{COM}{found[0].id}"
+            return found[0].id
     if choice is None:
         return choice_error(answer, len(communes))
-    return str(choice)[len(COM) :]
+    commune = CommunePick.read(choice)
+    return commune.code if commune is not None else Invalid(msg("common.button_expired"))
 
 
 def _show_commune(ctx: Ctx, value: Any) -> Msg:
@@ -195,7 +198,7 @@ def public_options(ctx: Ctx) -> list[Option]:
             synonyms[str(p.id)] = [w for lang in ALL_LANGS for w in syn.get(lang.value)]
     return [
         Option(
-            f"{PUB}{c}",
+            PublicPick(c).encode(),
             public_label(c),
             words=msg("common.raw", text="|".join(synonyms[c])) if synonyms.get(c) else None,
         )
@@ -236,7 +239,11 @@ def _guess_public(ctx: Ctx, answer: Answer) -> str | None:
 
 def _public_cat(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     st = ctx.state
-    category = str(choice)[len(PUB) :] if choice else _guess_public(ctx, answer)
+    if choice:
+        pick = PublicPick.read(choice)
+        category = pick.code if pick is not None else None
+    else:
+        category = _guess_public(ctx, answer)
     if category is None or category not in ALL_PUBLICS:
         return choice_error(answer, len(PUBLICS_OFFERED))
     if st.editing:  # "edit publics" from the summary: walk the list again from the first one

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.buttons import ProjectPick
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, msg
 from domain.records import AuditEntry, Project
 
 from bot.handlers import Handlers, MenuEntry
-from bot.handlers._projects import PROJECT_PREFIX, load_project, visible_projects
+from bot.handlers._projects import load_project, visible_projects
 from bot.handlers.project import (
     choice_error,
     is_programme_wide,
@@ -57,7 +58,7 @@ def list_options(ctx: Ctx) -> list[Option]:
         title = p.title[:50]
         if wide:
             title = f"{title} · {ctx.services.commune_name(p.commune_id, ctx.lang)}"
-        out.append(Option(f"{PROJECT_PREFIX}{p.id}", msg("common.raw", text=title)))
+        out.append(Option(ProjectPick(p.id).encode(), msg("common.raw", text=title)))
     if len(projects) > PAGE:
         out.append(Option(MORE, msg("myprojects.more")))
     return out
@@ -74,7 +75,8 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         page = int(ctx.state.data.get("page") or 0) + 1
         ctx.state.data["page"] = page if page * PAGE < len(visible_projects(ctx)) else 0
         return Goto("project_id", None)
-    project = load_project(ctx, str(choice)[len(PROJECT_PREFIX) :])
+    pick = ProjectPick.read(choice)
+    project = load_project(ctx, pick.id) if pick is not None else None
     if project is None:
         return Invalid(msg("projects.not_found"))
     return project.id

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.buttons import RecordPick
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import period_key, progress
 from domain.messages import Msg, msg
@@ -33,7 +34,6 @@ from bot.handlers.project import choice_error, said
 
 DIALOGUE = "records"
 KINDS = ("effect", "indicator", "measurement")
-ITEM = "rec:"  # rec:<id>
 ADD, ADD_UNEXPECTED, MORE, UP = "rec:add", "rec:add_unx", "rec:more", "rec:up"
 EDIT, DELETE, CHILDREN, MEASURE = "rac:edit", "rac:delete", "rac:children", "rac:measure"
 DEL_YES, DEL_NO = "rdel:yes", "rdel:no"
@@ -159,8 +159,9 @@ def list_options(ctx: Ctx) -> list[Option]:
     if page * PAGE >= len(found):
         page = 0
     opts = [
-        Option(f"{ITEM}{r.id}", msg("common.raw", text=_label(ctx, project, r)))
+        Option(RecordPick(r.id).encode(), msg("common.raw", text=_label(ctx, project, r)))
         for r in found[page * PAGE : (page + 1) * PAGE]
+        if r.id is not None
     ]
     if len(found) > PAGE:
         opts.append(Option(MORE, msg("records.more")))
@@ -191,7 +192,8 @@ def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Start(DIALOGUE, {**_list_data(ctx), "page": d["page"]})
     if choice in (ADD, ADD_UNEXPECTED):
         return _add(ctx, project, choice)
-    record = _find(project, str(d.get("kind")), str(choice)[len(ITEM) :])
+    pick = RecordPick.read(choice)
+    record = _find(project, str(d.get("kind")), pick.id) if pick is not None else None
     if record is None or record not in records_of(ctx, project):
         return Invalid(msg("records.not_found"))
     return record.id
