@@ -3,7 +3,9 @@ poll, as `athar demo seed`), `athar web`'s app served by uvicorn on a loopback p
 
 Server time is what the app reports in `Server-Timing: app;dur=` (bot/dashboard/web.py: from the
 request reaching the route to the response built, database reads, figures, template and the
-audit row included). Aim: every page ≤ 300 ms (p95 of 20 requests after 2 warm-ups).
+audit row included). Aim: every page ≤ 300 ms (p95 of 20 requests after 2 warm-ups). A page over
+the aim, or answering another status than it should (200; 403 for another commune's page), is a
+miss: the run fails (exit status 1), as the other benchmarks.
 
     make bench BENCH_ARGS=dashboard        (or: .venv/bin/python -m bench dashboard [--pg])
 """
@@ -102,7 +104,18 @@ def measure(client, path: str) -> tuple[list[float], int]:
     return times, status
 
 
-def main() -> None:
+def misses(rows: list[tuple[str, int, int, float]]) -> list[str]:
+    """What fails the run, from (page, status, expected status, p95 ms) rows."""
+    out = [
+        f"{name}: answered {status}, not {expected}"
+        for name, status, expected, _ in rows
+        if status != expected
+    ]
+    out += [f"{name}: p95 {p95:.1f} ms > {AIM_MS:.0f} ms" for name, _, _, p95 in rows if p95 > AIM_MS]
+    return out
+
+
+def main() -> int:
     import httpx
 
     from bench.common import drop_schema, new_schema, percentile
@@ -125,29 +138,34 @@ def main() -> None:
             sign_in(coordinator, athar, "coordinator", None)
             sign_in(official, athar, "official", "berkane")
             pages = [
-                ("overview, 10 communes (coordinator)", coordinator, "/dashboard"),
-                ("commune (official)", official, "/dashboard/commune/berkane"),
-                ("commune (coordinator)", coordinator, "/dashboard/commune/tanger"),
-                ("project", official, f"/dashboard/project/{project}"),
+                ("overview, 10 communes (coordinator)", coordinator, "/dashboard", 200),
+                ("commune (official)", official, "/dashboard/commune/berkane", 200),
+                ("commune (coordinator)", coordinator, "/dashboard/commune/tanger", 200),
+                ("project", official, f"/dashboard/project/{project}", 200),
             ]
-            pages += [(f"poll, {p.wave}", official, f"/dashboard/poll/{p.id}") for p in polls]
-            pages += [("refused: another commune", official, "/dashboard/commune/tanger")]
+            pages += [(f"poll, {p.wave}", official, f"/dashboard/poll/{p.id}", 200) for p in polls]
+            pages += [("refused: another commune", official, "/dashboard/commune/tanger", 403)]
             print(
                 f"{'page':40} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  aim ≤ {AIM_MS:.0f} ms"
             )
-            worst = 0.0
-            for name, client, path in pages:
+            rows = []
+            for name, client, path, expected in pages:
                 times, status = measure(client, path)
                 p95 = percentile(times, 0.95)
-                worst = max(worst, p95)
+                rows.append((name, status, expected, p95))
                 print(
                     f"{name:40} {status:>6} {percentile(times, 0.5):8.1f} {p95:8.1f} "
                     f"{max(times):8.1f}  {'ok' if p95 <= AIM_MS else 'OVER'}"
                 )
+            worst = max(p95 for *_, p95 in rows)
             print(
                 f"every page ≤ {AIM_MS:.0f} ms (p95): {'yes' if worst <= AIM_MS else 'NO'} "
                 f"({'PostgreSQL' if pg else 'SQLite'})"
             )
+            missed = misses(rows)
+            for miss in missed:
+                print(f"MISS: {miss}")
+            print(f"aims {'NOT met' if missed else 'met'}")
             coordinator.close()
             official.close()
         finally:
@@ -156,7 +174,8 @@ def main() -> None:
             athar.close()
             if schema:
                 drop_schema(schema)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
