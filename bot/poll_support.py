@@ -15,7 +15,14 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from domain.messages import Msg
+
+if TYPE_CHECKING:
+    from bot.i18n import Catalog
+    from domain.polls import PollResults
+    from domain.records import Poll
 
 log = logging.getLogger("athar.polls")
 
@@ -66,17 +73,17 @@ def install(
         services.pseudonym_key = key
     catalog = services.catalog
 
-    def invitation(poll: Any, link: str, commune: str, title: str) -> list[Path]:
+    def invitation(poll: Poll, link: str, commune: str, title: str) -> list[Path]:
         return make_invitation(catalog, poll, link, Path(out_dir), commune=commune, title=title)
 
-    def chart(poll: Any, results: Any, lang: str, render: Any) -> Path:
+    def chart(poll: Poll, results: PollResults, lang: str, render: Callable[[Msg], str]) -> Path:
         return make_chart(catalog, poll, results, lang, Path(out_dir))
 
     services.poll_invitation = invitation
     services.poll_chart = chart
 
 
-def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -> Path:
+def make_chart(catalog: Catalog, poll: Poll, results: PollResults, lang: str, outdir: Path) -> Path:
     """A bar chart (PNG) of the answers to the emoji-scale questions of a poll."""
     from domain.polls import questions_of
     from exports.charts import DistributionRow, distribution_chart
@@ -108,7 +115,7 @@ def make_chart(catalog: Any, poll: Any, results: Any, lang: str, outdir: Path) -
 
 
 def make_invitation(
-    catalog: Any, poll: Any, link: str, outdir: Path, commune: str = "", title: str = ""
+    catalog: Catalog, poll: Poll, link: str, outdir: Path, commune: str = "", title: str = ""
 ) -> list[Path]:
     """The QR code PNG and the A4 poster PDF (French and Arabic) of a poll, in outdir."""
     from exports.poll_poster import PosterText, poster_pdf, qr_png
