@@ -1,8 +1,9 @@
-"""Poll operations: create, close, read the results and compare with the baseline, record them
-as indicator measurements, mark a significant story; invitation tokens and links.
+"""Poll operations: create (or import from a form) and publish, close, read the results and
+compare with the baseline, record them as indicator measurements, mark a significant story,
+remind the respondents who stopped, invite WhatsApp numbers; invitation tokens and links.
 
-Used alike by the officials' dialogue (`bot.handlers.polls`), `athar poll` (`bot.commands.poll`)
-and the tests; the caller commits. Reminders and WhatsApp invitations go through the outbox and
+Used alike by the officials' dialogue (`bot.handlers.polls`), `athar poll` (`bot.commands.poll`),
+`athar export import-xlsform` and the tests; the caller commits. Reminders and WhatsApp invitations go through the outbox and
 open their own units of work (`remind_respondents`, `invite_numbers`).
 """
 
