@@ -416,8 +416,20 @@ def _horizon_options(ctx: Ctx) -> list[Option]:
     return [
         Option(HorizonMonths(6).encode(), msg("effects.horizon_months", n=6)),
         Option(HorizonMonths(12).encode(), msg("effects.horizon_months", n=12)),
-        Option(HorizonYear(_end_year(ctx)).encode(), msg("effects.horizon_year", year=_end_year(ctx))),
+        Option(
+            HorizonYear(_end_year(ctx)).encode(),
+            msg("effects.horizon_year", year=_end_year(ctx)),
+            # "d'ici la fin du projet" is this button when the project's end is that year
+            words=msg("effects.horizon_project_end") if _project_ends(ctx) else None,
+        ),
     ]
+
+
+def _project_ends(ctx: Ctx) -> bool:
+    project = current_project(ctx)
+    return (
+        project is not None and project.period_end is not None and project.period_end.year == _end_year(ctx)
+    )
 
 
 def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:

@@ -376,3 +376,47 @@ def test_forged_figure_buttons_are_refused_and_change_nothing(sqlite_uow_factory
         ), data
     r = chat.press("tg:50p")  # the real button still works
     assert "50" in chat.text(r) and chat.state()["data"]["target"] == 50.0
+
+
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        ("fr", "d'ici la fin du projet"),
+        ("ar", "في نهاية المشروع"),
+        ("ary", "فآخر المشروع"),
+        ("ary-Latn", "f akhir lmachrou3"),
+    ],
+)
+def test_the_end_of_the_project_said_in_words_is_its_end_year(sqlite_uow_factory, lang, said):
+    from datetime import date
+
+    from domain.records import Project, TargetPublic
+
+    end = date(date.today().year + 1, 12, 31)
+    with sqlite_uow_factory() as uow:
+        pid = uow.projects.add(
+            Project(
+                commune_id="berkane",
+                title="Ateliers emploi jeunes",
+                problem="chômage des jeunes après le bac",
+                publics=[TargetPublic(category="youth", expected_number=120)],
+                period_start=date(date.today().year, 1, 1),
+                period_end=end,
+            )
+        ).id
+        uow.commit()
+    chat = registered_chat(sqlite_uow_factory, lang)
+    start_effects(chat, pid)
+    chat.say(FLOWS[lang][4])  # an effect without a horizon
+    assert chat.state()["step"] == "horizon"
+    chat.say(said)
+    assert chat.state()["step"] == "proposal" and chat.state()["data"]["horizon"] == str(end.year)
+
+
+def test_the_end_of_a_project_without_a_period_is_not_guessed(sqlite_uow_factory):
+    pid = make_project(sqlite_uow_factory)
+    chat = registered_chat(sqlite_uow_factory, "fr")
+    start_effects(chat, pid)
+    chat.say("les jeunes trouvent plus souvent un emploi")
+    r = chat.say("d'ici la fin du projet")
+    assert chat.state()["step"] == "horizon" and "échéance" in chat.text(r)
