@@ -95,7 +95,7 @@ class ButtonData:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__()
-        if cls.PREFIX and not cls.__name__.startswith("_"):
+        if cls.PREFIX:  # a kind (the bases have none)
             if any(k.PREFIX == cls.PREFIX for k in _KINDS):
                 raise ValueError(f"two button kinds share the prefix {cls.PREFIX!r}")
             _KINDS.append(cls)
@@ -141,7 +141,7 @@ def decode(data: object) -> ButtonData | None:
 
 
 @dataclass(frozen=True)
-class _Code(ButtonData):
+class CodeButton(ButtonData):
     """A code: one word (an id from the knowledge base, a language tag, a format...). Which
     codes exist is the handler's check (a step only takes what it offered)."""
 
@@ -156,7 +156,7 @@ class _Code(ButtonData):
 
 
 @dataclass(frozen=True)
-class _Id(ButtonData):
+class IdButton(ButtonData):
     """A stored record's id (ownership is the caller's check, never implied by the id)."""
 
     id: int
@@ -171,7 +171,7 @@ class _Id(ButtonData):
 
 
 @dataclass(frozen=True)
-class _Clipped(_Code):
+class ClippedButton(CodeButton):
     """A code clipped to the data limit when offered (`encode` never fails); read back only by
     comparing the clipped data with what was offered."""
 
@@ -180,164 +180,168 @@ class _Clipped(_Code):
 
 
 # records, by id
-class ProjectPick(_Id):
+class ProjectPick(IdButton):
     PREFIX = "prj:"
 
 
-class RecordPick(_Id):
+class RecordPick(IdButton):
     PREFIX = "rec:"  # an effect, an indicator, a party... of the records browser
 
 
-class EffectPick(_Id):
+class EffectPick(IdButton):
     PREFIX = "eff:"
 
 
-class IndicatorPick(_Id):
+class IndicatorPick(IdButton):
     PREFIX = "mi:"  # an indicator to measure
 
 
-class PollPick(_Id):
+class PollPick(IdButton):
     PREFIX = "pp:"
 
 
-class StoryPick(_Id):
+class StoryPick(IdButton):
     PREFIX = "ps:"
 
 
-class ExportPoll(_Id):
+class ExportPoll(IdButton):
     PREFIX = "exp:p:"
 
 
 # codes
-class LanguagePick(_Code):
+class LanguagePick(CodeButton):
     PREFIX = "lang:"
 
 
-class PollLanguage(_Code):
+class PollLanguage(CodeButton):
     PREFIX = "pl:"
 
 
-class PollModule(_Code):
+class PollModule(CodeButton):
     PREFIX = "pm:"
 
 
-class CommunePick(_Code):
+class CommunePick(CodeButton):
     PREFIX = "com:"
 
 
-class PublicPick(_Code):
+class PublicPick(CodeButton):
     PREFIX = "pub:"
 
 
-class DomainPick(_Code):
+class DomainPick(CodeButton):
     PREFIX = "dom:"
 
 
-class DirectionPick(_Code):
+class DirectionPick(CodeButton):
     PREFIX = "dir:"
 
 
-class PartyPick(_Code):
+class PartyPick(CodeButton):
     PREFIX = "party:"
 
 
-class LevelPick(_Code):
+class LevelPick(CodeButton):
     PREFIX = "lvl:"  # a practice's level question
 
 
-class LevelClarify(_Code):
+class LevelClarify(CodeButton):
     PREFIX = "lvc:"  # a practice's answer to the coach's clarifying question
 
 
-class EffectClarify(_Code):
+class EffectClarify(CodeButton):
     PREFIX = "clr:"  # the effects dialogue's answer to the clarifying question
 
 
-class PracticeChoice(_Code):
+class PracticeChoice(CodeButton):
     PREFIX = "opt:"
 
 
-class SmartGroup(_Code):
+class SmartGroup(CodeButton):
     PREFIX = "sm:"
 
 
-class Preset(_Code):
+class Preset(CodeButton):
     PREFIX = "pre:"
 
 
-class UnitPick(_Code):
+class UnitPick(CodeButton):
     PREFIX = "unit:"
 
 
-class FrequencyPick(_Code):
+class FrequencyPick(CodeButton):
     PREFIX = "freq:"
 
 
-class DayPick(_Code):
+class DayPick(CodeButton):
     PREFIX = "day:"  # an ISO date
 
 
-class Disaggregation(_Code):
+class Disaggregation(CodeButton):
     PREFIX = "dis:"
 
 
-class SmartFix(_Code):
+class SmartFix(CodeButton):
     PREFIX = "fix:"
 
 
-class PolarityPick(_Code):
+class PolarityPick(CodeButton):
     PREFIX = "pol:"  # positive | negative | both
 
 
-class PeriodPick(_Code):
+class PeriodPick(CodeButton):
     PREFIX = "per:"
 
 
-class WhenPick(_Code):
+class WhenPick(CodeButton):
     PREFIX = "when:"
 
 
-class ExportWhat(_Code):
+class ExportWhat(CodeButton):
     PREFIX = "exp:w:"
 
 
-class ExportScope(_Code):
+class ExportScope(CodeButton):
     PREFIX = "exp:s:"
 
 
-class ExportCommune(_Code):
+class ExportCommune(CodeButton):
     PREFIX = "exp:c:"
 
 
-class ExportFormat(_Code):
+class ExportPeriod(CodeButton):
+    PREFIX = "exp:t:"  # a semester of a report: 2026-S1
+
+
+class ExportFormat(CodeButton):
     PREFIX = "exp:f:"
 
 
-class ExportLanguage(_Code):
+class ExportLanguage(CodeButton):
     PREFIX = "exp:l:"
 
 
-class LessonGo(_Code):
+class LessonGo(CodeButton):
     PREFIX = "lsn:go:"
 
 
-class LessonLater(_Code):
+class LessonLater(CodeButton):
     PREFIX = "lsn:no:"
 
 
-class LessonFormat(_Code):
+class LessonFormat(CodeButton):
     PREFIX = "lsn:fmt:"
 
 
-class LessonPick(_Code):
+class LessonPick(CodeButton):
     PREFIX = "lsn:m:"
 
 
-class ExamplePick(_Clipped):
+class ExamplePick(ClippedButton):
     PREFIX = "ex:"
 
 
-class IndicatorSuggestion(_Clipped):
+class IndicatorSuggestion(ClippedButton):
     PREFIX = "ind:"
 
 

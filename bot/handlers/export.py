@@ -12,8 +12,18 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from domain.buttons import (
+    CodeButton,
+    ExportCommune,
+    ExportFormat,
+    ExportLanguage,
+    ExportPeriod,
+    ExportPoll,
+    ExportScope,
+    ExportWhat,
+)
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
 from domain.messages import Attachment, Job, Reply, msg
 from domain.ports import AppServices, ExporterPort, UnitOfWork
@@ -35,8 +45,6 @@ NO_LANGUAGE = ("csv", "json")
 COORDINATORS = ("coordinator", "admin")
 log = logging.getLogger("athar.export")
 JOB = "export"
-P_WHAT, P_SCOPE, P_COMMUNE, P_POLL, P_FMT, P_LANG = "exp:w:", "exp:s:", "exp:c:", "exp:p:", "exp:f:", "exp:l:"
-P_PERIOD = "exp:t:"
 MAX_SEMESTERS = 6  # the newest ones offered as buttons
 
 
@@ -52,33 +60,39 @@ def _coordinator(ctx: Ctx) -> bool:
     return ctx.user is not None and ctx.user.role in COORDINATORS
 
 
-def _tail(prefix: str):
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-        if choice is None:
+def _code(kind: type[CodeButton]) -> Callable[[Ctx, Answer, Any], str | Invalid]:
+    """The parse of a step whose buttons are all of one kind: the code pressed."""
+
+    def parse(ctx: Ctx, answer: Answer, choice: Any) -> str | Invalid:
+        pressed = kind.read(choice)
+        if pressed is None:
             return Invalid(
                 msg("common.button_expired")
-                if answer.button
+                if answer.button or choice is not None
                 else msg("common.choose_option", n=len(ctx.state.offered) or 1)
             )
-        return str(choice)[len(prefix) :]
+        return pressed.code
 
     return parse
 
 
 # -- steps ----------------------------------------------------------------------------------------
 def what_options(ctx: Ctx) -> list[Option]:
-    return [Option(P_WHAT + w, msg(WHAT_LABEL[w])) for w in WHAT]
+    return [Option(ExportWhat(w).encode(), msg(WHAT_LABEL[w])) for w in WHAT]
 
 
 def scope_options(ctx: Ctx) -> list[Option]:
     return [
-        Option(P_SCOPE + "commune", msg("export.scope_commune")),
-        Option(P_SCOPE + "all", msg("export.scope_all")),
+        Option(ExportScope("commune").encode(), msg("export.scope_commune")),
+        Option(ExportScope("all").encode(), msg("export.scope_all")),
     ]
 
 
 def commune_options(ctx: Ctx) -> list[Option]:
-    return [Option(P_COMMUNE + c.id, msg("common.raw", text=c.name(ctx.lang))) for c in ctx.services.communes]
+    return [
+        Option(ExportCommune(c.id).encode(), msg("common.raw", text=c.name(ctx.lang)))
+        for c in ctx.services.communes
+    ]
 
 
 def _polls(ctx: Ctx) -> list[Any]:
@@ -89,9 +103,11 @@ def _polls(ctx: Ctx) -> list[Any]:
 def poll_options(ctx: Ctx) -> list[Option]:
     return [
         Option(
-            f"{P_POLL}{p.id}", msg("common.raw", text=f"{(p.title or p.wave)[:50]} ({p.created_at:%d/%m/%Y})")
+            ExportPoll(p.id).encode(),
+            msg("common.raw", text=f"{(p.title or p.wave)[:50]} ({p.created_at:%d/%m/%Y})"),
         )
         for p in sorted(_polls(ctx), key=lambda p: p.created_at)
+        if p.id is not None
     ]
 
 
@@ -114,11 +130,14 @@ def _semesters(ctx: Ctx) -> list[str]:
 
 
 def period_options(ctx: Ctx) -> list[Option]:
-    return [Option(P_PERIOD + s, msg(f"export.semester.s{s[-1]}", year=s[:4])) for s in _semesters(ctx)]
+    return [
+        Option(ExportPeriod(s).encode(), msg(f"export.semester.s{s[-1]}", year=s[:4]))
+        for s in _semesters(ctx)
+    ]
 
 
 def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    value = _tail(P_PERIOD)(ctx, answer, choice)
+    value = _code(ExportPeriod)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
     return value if value in _semesters(ctx) else Invalid(msg("export.bad_period"))
@@ -127,12 +146,12 @@ def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 def format_options(ctx: Ctx) -> list[Option]:
     exporter = _exporter(ctx)
     formats = exporter.formats(_data(ctx).get("what", ""), _coordinator(ctx)) if exporter else ()
-    return [Option(P_FMT + f, msg(f"export.fmt.{f}")) for f in formats]
+    return [Option(ExportFormat(f).encode(), msg(f"export.fmt.{f}")) for f in formats]
 
 
 def lang_options(ctx: Ctx) -> list[Option]:
     langs = ["ar", "fr"] if ctx.lang in ("ar", "ary") else ["fr", "ar"]
-    return [Option(P_LANG + x, msg(f"export.lang_{x}")) for x in langs]
+    return [Option(ExportLanguage(x).encode(), msg(f"export.lang_{x}")) for x in langs]
 
 
 def _project_parse(base: Step):
@@ -148,15 +167,19 @@ def _project_parse(base: Step):
 
 
 def _poll_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    value = _tail(P_POLL)(ctx, answer, choice)
-    if isinstance(value, Invalid):
-        return value
-    ids = {str(p.id) for p in _polls(ctx)}
-    return int(value) if value in ids else Invalid(msg("common.button_expired"))
+    if choice is None:
+        return Invalid(
+            msg("common.button_expired")
+            if answer.button
+            else msg("common.choose_option", n=len(ctx.state.offered) or 1)
+        )
+    pressed = ExportPoll.read(choice)
+    ids = {p.id for p in _polls(ctx)}
+    return pressed.id if pressed is not None and pressed.id in ids else Invalid(msg("common.button_expired"))
 
 
 def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    value = _tail(P_COMMUNE)(ctx, answer, choice)
+    value = _code(ExportCommune)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
     return (
@@ -165,7 +188,7 @@ def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 
 def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
-    value = _tail(P_FMT)(ctx, answer, choice)
+    value = _code(ExportFormat)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
     exporter = _exporter(ctx)
@@ -188,13 +211,13 @@ def steps() -> list[Step]:
         when=lambda ctx: _data(ctx).get("what") not in REPORTS and (base.when is None or base.when(ctx)),
     )
     return [
-        Step("what", prompt=msg("export.what"), kind="choice", options=what_options, parse=_tail(P_WHAT)),
+        Step("what", prompt=msg("export.what"), kind="choice", options=what_options, parse=_code(ExportWhat)),
         Step(
             "scope",
             prompt=msg("export.scope"),
             kind="choice",
             options=scope_options,
-            parse=_tail(P_SCOPE),
+            parse=_code(ExportScope),
             when=lambda ctx: _is(*REPORTS)(ctx) and _coordinator(ctx),
         ),
         Step(
@@ -237,7 +260,7 @@ def steps() -> list[Step]:
             prompt=msg("export.lang"),
             kind="choice",
             options=lang_options,
-            parse=_tail(P_LANG),
+            parse=_code(ExportLanguage),
             when=lambda ctx: _chosen_format(ctx) not in NO_LANGUAGE,
         ),
     ]
@@ -248,7 +271,8 @@ def _chosen_format(ctx: Ctx) -> str | None:
     if fmt is None:
         opts = format_options(ctx)
         if len(opts) == 1:
-            fmt = opts[0].data[len(P_FMT) :]
+            only = ExportFormat.read(opts[0].data)
+            fmt = only.code if only is not None else None
     return fmt
 
 
