@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.buttons import LevelClarify, LevelPick, PracticeChoice, SmartGroup
 from domain.dialogue import Answer, Ctx, Option
 from domain.effects import LEVELS, check_effect, classify, placed_by_answer, smart_check
 from domain.knowledge import indicator_draft, suggest_indicators
@@ -33,10 +34,6 @@ from bot.handlers._coaching import (
     who,
 )
 
-LEVEL = "lvl:"  # + activity | output | effect
-CLARIFY = "lvc:"  # + a level: the answer to the coach's clarifying question
-CHOICE = "opt:"  # + an option id of the module's practice
-SMART = "sm:"  # + a group of SMART findings, or "complete"
 MAX_TRIES = 3  # written answers coached before the module shows an example and moves on
 # The fields smart_check names, grouped as a person would say what is missing.
 SMART_GROUPS: dict[str, tuple[str, ...]] = {
@@ -311,15 +308,15 @@ def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
 def options(ctx: Ctx, lesson: Any, data: dict[str, Any]) -> list[Option]:
     kind = lesson.practice.kind
     if kind == "level":
-        return [Option(LEVEL + level, msg(f"effects.clarify.{level}")) for level in LEVELS]
+        return [Option(LevelPick(level).encode(), msg(f"effects.clarify.{level}")) for level in LEVELS]
     if kind == "choice":
-        return [Option(CHOICE + o.id, raw(ctx, o.label)) for o in lesson.practice.options]
+        return [Option(PracticeChoice(o.id).encode(), raw(ctx, o.label)) for o in lesson.practice.options]
     if kind == "smart":
-        return [Option(SMART + g, msg(f"lessons.smart.{g}")) for g in SMART_GROUPS] + [
-            Option(SMART + "complete", msg("lessons.smart.complete"))
+        return [Option(SmartGroup(g).encode(), msg(f"lessons.smart.{g}")) for g in SMART_GROUPS] + [
+            Option(SmartGroup("complete").encode(), msg("lessons.smart.complete"))
         ]
     if data.get("pending"):  # a written change the coach is not sure of: it asks first
-        return [Option(CLARIFY + level, msg(f"effects.clarify.{level}")) for level in LEVELS]
+        return [Option(LevelClarify(level).encode(), msg(f"effects.clarify.{level}")) for level in LEVELS]
     return []
 
 
@@ -368,7 +365,8 @@ def _level_line(ctx: Ctx, level: str, statement: str) -> list[Msg]:
 
 
 def _judge_level(ctx: Ctx, data: dict[str, Any], answer: Answer, pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(LEVEL) :] if isinstance(pre, str) and pre.startswith(LEVEL) else None
+    pressed = LevelPick.read(pre)
+    chosen = pressed.code if pressed is not None else None
     if chosen is None and answer.text and not answer.button:
         chosen = placed_by_answer(answer.text, lexicon(ctx))  # "c'est nous qui le faisons"
     if chosen not in LEVELS:
@@ -380,7 +378,8 @@ def _judge_level(ctx: Ctx, data: dict[str, Any], answer: Answer, pre: Any) -> Ve
 
 
 def _judge_choice(ctx: Ctx, lesson: Any, pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(CHOICE) :] if isinstance(pre, str) and pre.startswith(CHOICE) else None
+    pressed = PracticeChoice.read(pre)
+    chosen = pressed.code if pressed is not None else None
     option = next((o for o in lesson.practice.options if o.id == chosen), None)
     if option is None:
         return None
@@ -392,7 +391,8 @@ def _judge_choice(ctx: Ctx, lesson: Any, pre: Any) -> Verdict | None:
 
 
 def _judge_smart(ctx: Ctx, data: dict[str, Any], pre: Any) -> Verdict | None:
-    chosen = str(pre)[len(SMART) :] if isinstance(pre, str) and pre.startswith(SMART) else None
+    pressed = SmartGroup.read(pre)
+    chosen = pressed.code if pressed is not None else None
     if chosen not in tuple(SMART_GROUPS) + ("complete",):
         return None
     it = data["item"]
@@ -419,8 +419,9 @@ def _judge_change(
     statement: str | None
     if data.get("pending"):
         level = None
-        if answer.button and answer.button.startswith(CLARIFY):
-            level = answer.button[len(CLARIFY) :]
+        clarified = LevelClarify.read(answer.button)
+        if clarified is not None:
+            level = clarified.code
         elif answer.text and len(answer.text.split()) <= 6:
             level = placed_by_answer(answer.text, lex)
         if level in LEVELS:

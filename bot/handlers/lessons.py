@@ -27,6 +27,7 @@ import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
+from domain.buttons import LessonFormat, LessonGo, LessonLater, LessonPick
 from domain.dialogue import (
     Answer,
     Ctx,
@@ -52,11 +53,11 @@ from bot.handlers.project import choice_error, said
 
 DIALOGUE = "lesson"
 MENU = "learn"
-GO, LATER = "lsn:go:", "lsn:no:"  # a note's buttons (+ a lesson id): work whatever runs
 NEXT, PAUSE = "lsn:next", "lsn:pause"
 REVIEW_DOC, REVIEW_READ, REVIEW_BACK = "lsn:doc", "lsn:read", "lsn:back"
-FMT, CONTINUE = "lsn:fmt:", "lsn:cont"
-PICK, HOME = "lsn:m:", "lsn:home"
+GO = LessonGo.PREFIX  # + a lesson id: a note's button, works whatever runs (as "lsn:no:")
+CONTINUE = "lsn:cont"
+HOME = "lsn:home"
 MAX_CARDS = 5  # domain.knowledge.Lesson allows five at most
 LEARNERS = ("official", "staff")  # offered modules at moments of need (all roles have /learn)
 OFFER_AFTER = {"activity_as_effect": 2}  # times a need is seen before the module is offered
@@ -114,8 +115,8 @@ def _moment(ctx: Ctx, moment: str) -> None:
             number=lesson.number,
             title=text(ctx, lesson.title),
             buttons=[
-                Button(data=GO + lesson.id, label=msg("lessons.offer_yes")),
-                Button(data=LATER + lesson.id, label=msg("lessons.offer_later")),
+                Button(data=LessonGo(lesson.id).encode(), label=msg("lessons.offer_yes")),
+                Button(data=LessonLater(lesson.id).encode(), label=msg("lessons.offer_later")),
             ],
         )
     ctx.uow.lessons.save(p)
@@ -140,7 +141,8 @@ def _snapshot(ctx: Ctx) -> dict[str, Any] | None:
 
 
 def _go(ctx: Ctx, data: str) -> Outcome:
-    lesson = kb(ctx).lesson(data[len(GO) :])
+    pressed = LessonGo.read(data)
+    lesson = kb(ctx).lesson(pressed.code) if pressed is not None else None
     if lesson is None or not _registered(ctx):
         ctx.say("common.button_expired")
         return Stay()
@@ -152,7 +154,8 @@ def _go(ctx: Ctx, data: str) -> Outcome:
 
 
 def _later(ctx: Ctx, data: str) -> Outcome:
-    if kb(ctx).lesson(data[len(LATER) :]) is None or not _registered(ctx):
+    pressed = LessonLater.read(data)
+    if pressed is None or kb(ctx).lesson(pressed.code) is None or not _registered(ctx):
         ctx.say("common.button_expired")
         return Stay()
     ctx.say("lessons.later")
@@ -379,7 +382,7 @@ def _formats(ctx: Ctx) -> tuple[str, ...]:
 
 
 def _artefact_options(ctx: Ctx) -> list[Option]:
-    return [Option(FMT + f, msg(f"export.fmt.{f}")) for f in _formats(ctx)] + [
+    return [Option(LessonFormat(f).encode(), msg(f"export.fmt.{f}")) for f in _formats(ctx)] + [
         Option(CONTINUE, msg("lessons.continue"))
     ]
 
@@ -390,10 +393,10 @@ def _artefact_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == CONTINUE:
         ctx.state.data["fmt"] = None
         return choice
-    fmt = str(choice or "")[len(FMT) :]
-    if not str(choice or "").startswith(FMT) or fmt not in _formats(ctx):
+    pressed = LessonFormat.read(choice)
+    if pressed is None or pressed.code not in _formats(ctx):
         return choice_error(answer, len(_artefact_options(ctx)))
-    ctx.state.data["fmt"] = fmt
+    ctx.state.data["fmt"] = pressed.code
     return choice
 
 
@@ -465,14 +468,15 @@ def _menu_options(ctx: Ctx) -> list[Option]:
             )
         else:
             label = msg("lessons.learn.new", number=m.number, title=title)
-        out.append(Option(PICK + m.id, label))
+        out.append(Option(LessonPick(m.id).encode(), label))
     return out + [Option(HOME, msg("nav.menu"))]
 
 
 def _menu_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == HOME:
         return Start("menu")
-    lesson = kb(ctx).lesson(str(choice or "")[len(PICK) :]) if choice else None
+    pressed = LessonPick.read(choice)
+    lesson = kb(ctx).lesson(pressed.code) if pressed is not None else None
     if lesson is None:
         return choice_error(answer, len(_menu_options(ctx)))
     return Start(DIALOGUE, {"lesson": lesson.id})
@@ -480,8 +484,8 @@ def _menu_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 def setup(h: Handlers) -> None:
     h.moments.append(_moment)
-    h.add_button(GO, _go)
-    h.add_button(LATER, _later)
+    h.add_button(LessonGo.PREFIX, _go)
+    h.add_button(LessonLater.PREFIX, _later)
     n = lambda ctx: _n(ctx)  # noqa: E731
     h.registry.add(
         Dialogue(
