@@ -625,7 +625,7 @@ class Dispatcher:
         # cancelling a poll) is not sent to the officials' onboarding
         leave = self.services.handlers.on_leave.get(ctx.extra.pop("left", None) or "")
         if leave is not None:
-            return leave(ctx)
+            return self._carry_out(ctx, leave(ctx))
         data = {"guess": ctx.lang}
         if language_chosen:
             data["language_chosen"] = True

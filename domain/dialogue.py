@@ -7,12 +7,21 @@ The engine alone moves the conversation: it starts, ends, goes back and skips. H
 it and never set the dialogue or the step; they return an `Outcome` that the engine carries out:
 
 - a step's `parse` turns an `Answer` into `Next(value)` (a plain value is short for it), or
-  `Invalid(reason)` (a catalog message; the step is asked again), `Goto(step)`, `Start(dialogue)`,
-  `Restore(saved)` (back to a conversation saved earlier) or `Stay()`;
+  `Invalid(reason)` (a catalog message; the step is asked again), `Stay()` (asked again, the
+  hook having said why), `Goto(step)`, `Back()` / `Skip()` (as the buttons: "question d'avant"
+  typed), `Start(dialogue)` (also on a record's summary: `review=True`), `Restore(saved)` (back
+  to a conversation saved earlier) or `End()`;
 - a dialogue's `on_start` returns None to begin at its first step, or an outcome (`Start("menu")`
-  when there is nothing to do here);
+  when there is nothing to do here, `Goto(step)` to begin further on);
 - its `on_complete` returns the replies to its end (then the dialogue's `then` starts), or an
-  outcome (`Start` the follow-up dialogue; what it says goes to `ctx.say`).
+  outcome (`Start` the follow-up dialogue; what it says goes to `ctx.say`);
+- a step's `on_skip` does what passing it over means besides moving on (None), or returns an
+  outcome instead;
+- button and /start-payload handlers (bot.handlers) return replies or an outcome likewise.
+
+Steps are passed over when their `when` is False. A dialogue that `remembers` nothing (a poll's
+questionnaire: the path through its conditions would tell the answers) has no history: Back
+goes to the nearest earlier step whose `when` holds.
 
 Hooks may read and change `ctx.state.data`.
 """
@@ -120,6 +129,7 @@ class Start:
     dialogue: str
     data: dict[str, Any] | None = None
     then: str | None = None
+    said: tuple[Reply, ...] = ()  # replies before its first question
     # open it on its summary, filled in with `data` (a record to mend): Confirm saves, Edit
     # changes one field, Back walks through `history` (by default the steps the dialogue would
     # have asked for this data) as if they had been answered
@@ -148,12 +158,28 @@ class Stay:
     """Nothing moves: the current question is asked again (none when no dialogue runs)."""
 
 
-Outcome = Next | Goto | Start | Restore | Stay | Invalid
+@dataclass(frozen=True)
+class Back:
+    """Back to the previous question, as the Back button does ("question d'avant" typed)."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Pass the question over, as the Skip button does ("passer" typed)."""
+
+
+@dataclass(frozen=True)
+class End:
+    """Leave the running dialogue (nothing kept, nothing asked after)."""
+
+
+Outcome = Next | Goto | Start | Restore | Stay | Back | Skip | End | Invalid
+OUTCOMES = (Next, Goto, Start, Restore, Stay, Back, Skip, End, Invalid)
 
 
 def outcome(value: Any) -> Outcome:
     """What a parse hook returned, as an outcome: a plain value is `Next(value)`."""
-    if isinstance(value, (Next, Goto, Start, Restore, Stay, Invalid)):
+    if isinstance(value, OUTCOMES):
         return value
     return Next(value)
 
@@ -214,6 +240,9 @@ class Step:
     # button data the step takes besides its own buttons, which its parse then checks (the
     # "what next?" question takes a main-menu button pressed on an older keyboard)
     takes: Callable[["Ctx", str], bool] | None = None
+    # what passing an optional step over does besides moving on (a poll notes the question as
+    # seen): None to move on, or an outcome instead (the poll was closed meanwhile)
+    on_skip: Callable[["Ctx"], "Outcome | None"] | None = None
 
 
 @dataclass
@@ -228,6 +257,12 @@ class Dialogue:
     on_start: Callable[["Ctx"], "Outcome | None"] | None = None
     then: str | None = "menu"  # where the user lands when it ends
     title: Msg | None = None  # its name for the user ("leave «New project»?"), e.g. its menu label
+    # False: the steps passed are not recorded (the path through a questionnaire's conditions
+    # would tell its answers); Back goes to the nearest earlier step whose `when` holds
+    remembers: bool = True
+    # its own Skip and Back buttons (data and label) in place of the engine's
+    skip_button: Option | None = None
+    back_button: Option | None = None
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -382,9 +417,17 @@ class Engine:
         answer is handled by `answer`, which stores it first)."""
         st = ctx.state
         if isinstance(result, Start):
+            said = list(result.said)
             if result.review:
-                return self._review(ctx, result)
-            return self.start(ctx, result.dialogue, result.data, then=result.then)
+                return said + self._review(ctx, result)
+            return said + self.start(ctx, result.dialogue, result.data, then=result.then)
+        if isinstance(result, Back):
+            return self.back(ctx)
+        if isinstance(result, Skip):
+            return self.skip(ctx)
+        if isinstance(result, End):
+            st.reset()
+            return []
         if isinstance(result, Restore):
             saved = DialogueState.model_validate(result.saved)
             for name in DialogueState.model_fields:
@@ -394,8 +437,9 @@ class Engine:
             ctx.refused()
             reasons = result.reason if isinstance(result.reason, list) else [result.reason]
             return [Reply(lines=reasons)] + (self.prompt(ctx) if result.reprompt else [])
-        if isinstance(result, Goto) and st.dialogue is not None and st.step is not None:
-            if st.step != result.step:
+        if isinstance(result, Goto) and st.dialogue is not None:
+            # from a step, or from the start (on_start: a questionnaire resumed where it was left)
+            if st.step is not None and st.step != result.step and self.registry.get(st.dialogue).remembers:
                 st.history.append(st.step)
             st.step = result.step
         if (
@@ -520,9 +564,16 @@ class Engine:
             else:
                 st.step = d.steps[-1].id
             return self.prompt(ctx)
-        step = self.registry.get(st.dialogue).step(st.step or "")
+        d = self.registry.get(st.dialogue)
+        step = d.step(st.step or "")
         if step.back_as is not None:
             return self.answer(ctx, Answer(button=step.back_as))
+        if not d.remembers:
+            earlier = self._previous(ctx, d, step)
+            if earlier is None:  # its own Back is not offered here (an old keyboard's): asked again
+                return self.prompt(ctx)
+            st.step = earlier
+            return self.prompt(ctx)
         if not st.history:
             return [Reply.of("nav.at_first_step")] + self.prompt(ctx)
         st.step = st.history.pop()
@@ -539,6 +590,10 @@ class Engine:
             return self.answer(ctx, Answer(button=step.skip_as))
         if not step.optional:
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)
+        if step.on_skip is not None:
+            elsewhere = step.on_skip(ctx)
+            if elsewhere is not None:
+                return self.go(ctx, elsewhere)
         if step.store:
             st.data[step.id] = None
         return self._advance(ctx, d, step)
@@ -575,9 +630,9 @@ class Engine:
             if isinstance(read, list):
                 return read  # a clarifying question
             answer = read
-        if answer.button == SKIP_DATA:
+        if answer.button is not None and answer.button in (SKIP_DATA, d.skip_button and d.skip_button.data):
             return self.skip(ctx)
-        if answer.button == BACK_DATA:
+        if answer.button is not None and answer.button in (BACK_DATA, d.back_button and d.back_button.data):
             return self.back(ctx)
         reading = read_number(answer) if self._kind(ctx, step) == "number" and not answer.button else None
         if answer.button is not None and not self.accepts(ctx, step, answer.button):
@@ -807,7 +862,8 @@ class Engine:
                     nxt = self._next_from(ctx, d, d.index(nxt))
         else:
             nxt = self._next_from(ctx, d, d.index(step.id))
-        st.history.append(step.id)
+        if d.remembers:
+            st.history.append(step.id)
         if nxt is None or nxt == SUMMARY:
             if d.confirm:
                 st.step = SUMMARY
@@ -818,6 +874,13 @@ class Engine:
 
     def _next_from(self, ctx: Ctx, d: Dialogue, index: int) -> str | None:
         for s in d.steps[index + 1 :]:
+            if s.when is None or s.when(ctx):
+                return s.id
+        return None
+
+    def _previous(self, ctx: Ctx, d: Dialogue, step: Step) -> str | None:
+        """The nearest earlier step asked as things stand (a dialogue that keeps no path)."""
+        for s in reversed(d.steps[: d.index(step.id)]):
             if s.when is None or s.when(ctx):
                 return s.id
         return None
@@ -949,12 +1012,19 @@ class Engine:
 
     def _nav(self, ctx: Ctx, step: Step) -> list[Option]:
         """Skip (optional steps) and Back (after the first answer), offered after the step's
-        own buttons."""
+        own buttons (the dialogue's own, when it has them)."""
+        name = ctx.state.dialogue
+        d = self.registry.get(name) if name is not None and name in self.registry else None
         nav = []
         if step.optional:
-            nav.append(Option(SKIP_DATA, msg("nav.skip"), means=("skip",)))
-        if ctx.state.history:
-            nav.append(Option(BACK_DATA, msg("nav.back"), means=("back",)))
+            own = d.skip_button if d is not None else None
+            nav.append(own or Option(SKIP_DATA, msg("nav.skip"), means=("skip",)))
+        if d is not None and not d.remembers:
+            if self._previous(ctx, d, step) is not None:
+                nav.append(d.back_button or Option(BACK_DATA, msg("nav.back"), means=("back",)))
+        elif ctx.state.history:
+            own = d.back_button if d is not None else None
+            nav.append(own or Option(BACK_DATA, msg("nav.back"), means=("back",)))
         return nav
 
 

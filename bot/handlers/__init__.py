@@ -53,7 +53,7 @@ class Handlers:
     actions: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
     # dialogue id -> replies for an unregistered user who cancels or leaves it (instead of the
     # onboarding), e.g. a beneficiary leaving a poll
-    on_leave: dict[str, Callable[[Ctx], "list[Reply]"]] = field(default_factory=dict)
+    on_leave: dict[str, Callable[[Ctx], "list[Reply] | Outcome"]] = field(default_factory=dict)
     jobs: dict[str, JobRunner] = field(default_factory=dict)  # Job.kind -> its runner
     moments: list[MomentHook] = field(default_factory=list)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)  # data prefix -> handler

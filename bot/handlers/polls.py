@@ -13,6 +13,11 @@ conversation state, so the chat is never linked to its answers in the database.
 Each answer gets exactly one outgoing message (the next question, notes folded into it), which
 fits Telegram's one-message-per-second-per-chat limit.
 
+The questionnaire is one engine step per question (`poll_q`: "q0", "q1"…): the engine asks them
+in order, passes over those whose skip logic does not hold (`Step.when`), and runs Skip
+(`Step.on_skip` notes the question as seen) and "previous question" itself; the dialogue keeps
+no path (`Dialogue.remembers`), so Back is the nearest earlier question asked as things stand.
+
 Typed answers: "passer", "دوز", "dowz", "/skip"… skip in every variant, "question d'avant" or
 "/back" goes back; a free answer becomes an option when it is unambiguous ("45 ans" → the age
 band, "je suis une femme", "bzaf"), "je ne sais pas" / "ma3reftch" the question's don't-know
@@ -43,18 +48,25 @@ from domain import buttons
 from domain.dialogue import (
     SUMMARY,
     Answer,
+    Back,
     Ctx,
     Dialogue,
+    End,
     Goto,
     Invalid,
+    Next,
     Option,
+    Outcome,
+    Skip,
     Start,
+    Stay,
     Step,
 )
 from domain.language import ALL_LANGS, Lang
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.text import ASCII_DIGITS
 from domain.polls import (
+    MAX_QUESTIONS,
     Question,
     QuestionBank,
     asked_ids,
@@ -133,13 +145,13 @@ def _respondent(ctx: Ctx, poll: Poll, lock: bool = False) -> Respondent | None:
     return ctx.uow.respondents.find(poll.id, p, lock=lock)
 
 
-def _end(ctx: Ctx, *lines: Msg) -> list[Reply]:
+def _end(ctx: Ctx, *lines: Msg) -> Start:
     """Park the chat in the neutral end state (the same after a refusal and after finishing);
     a registered user goes back to the menu."""
     if ctx.user is not None and ctx.user.registered:
-        return [Reply(lines=[line]) for line in lines] + ctx.services.engine.start(ctx, "menu")
+        return Start("menu", said=tuple(Reply(lines=[line]) for line in lines))
     ctx.extra["poll_end_lines"] = list(lines)
-    return ctx.services.engine.start(ctx, "poll_end")
+    return Start("poll_end")
 
 
 def _now() -> datetime:
@@ -147,24 +159,22 @@ def _now() -> datetime:
 
 
 # -- the deep link -------------------------------------------------------------------------------
-def poll_payload(ctx: Ctx, payload: str) -> list[Reply] | None:
+def poll_payload(ctx: Ctx, payload: str) -> Outcome | None:
     if not payload.startswith(TOKEN_PREFIX):
         return None
     poll = ctx.uow.polls.by_token(payload[:64])
     if poll is None:
-        ctx.state.reset()
-        return [Reply.of("polls.link_unknown")]
+        ctx.say("polls.link_unknown")
+        return End()
     if not poll.is_open:
         return _end(ctx, msg("polls.closed"))
     if _key(ctx) is None:
-        ctx.state.reset()
-        return [Reply.of("polls.unavailable")]
+        ctx.say("polls.unavailable")
+        return End()
     langs = poll_languages(poll)
     if len(langs) == 1:  # one language: no question about it
         ctx.lang = langs[0]
-    return ctx.services.engine.start(
-        ctx, "poll_answer", {"poll": poll.id, "guess": ctx.lang, "languages": langs}
-    )
+    return Start("poll_answer", {"poll": poll.id, "guess": ctx.lang, "languages": langs})
 
 
 def poll_languages(poll: Poll) -> list[str]:
@@ -242,7 +252,12 @@ def _end_start(ctx: Ctx, *lines: Msg) -> Start:
 
 
 # -- the questions -------------------------------------------------------------------------------
-def _current(ctx: Ctx) -> tuple[Poll | None, list[Question], int]:
+# One step per question ("q0", "q1"…, up to domain.polls.MAX_QUESTIONS): the engine asks them in
+# order, passes over those whose skip logic does not hold for this person's stored answers (the
+# step's `when`), and runs Skip and Back ("previous question") itself. The dialogue records no
+# path (Dialogue.remembers): which questions were asked would tell the answers; Back goes to
+# the nearest earlier question asked as things stand.
+def _poll(ctx: Ctx) -> tuple[Poll | None, list[Question]]:
     pid = int(ctx.state.data.get("poll", 0) or 0)
     cached = ctx.extra.get("poll_cache")
     if cached is None or cached[0] != pid:
@@ -250,8 +265,43 @@ def _current(ctx: Ctx) -> tuple[Poll | None, list[Question], int]:
         cached = (pid, poll, questions_of(poll) if poll is not None else [])
         ctx.extra["poll_cache"] = cached
     _, poll, qs = cached
-    i = int(ctx.state.data.get("i", 0) or 0)
+    return poll, qs
+
+
+def _current(ctx: Ctx, i: int) -> tuple[Poll | None, list[Question], int]:
+    poll, qs = _poll(ctx)
     return poll, qs, min(max(i, 0), max(len(qs) - 1, 0))
+
+
+def _asked(ctx: Ctx, i: int) -> bool:
+    """Question i is asked of this person: it exists and its skip logic holds for the answers
+    stored so far (read once per message, again after each write)."""
+    poll, qs = _poll(ctx)
+    if poll is None or i >= len(qs):
+        return False
+    if not qs[i].relevant:
+        return True
+    given = ctx.extra.get("poll_given")
+    if given is None:
+        given = ctx.extra["poll_given"] = _given(ctx, poll)
+    return qs[i].id in asked_ids(qs, given)
+
+
+def _changed(ctx: Ctx) -> None:
+    """This person's answers were written: read them again for the skip logic."""
+    ctx.extra.pop("poll_given", None)
+
+
+def _questions_start(ctx: Ctx) -> Goto:
+    """The questionnaire begins at the question it was started with (where a person who
+    stopped earlier left off); nothing of it stays in the conversation state."""
+    _, qs = _poll(ctx)
+    i = int(ctx.state.data.pop("i", 0) or 0)
+    return Goto(_step_id(min(max(i, 0), max(len(qs) - 1, 0))))
+
+
+def _step_id(i: int) -> str:
+    return f"q{i}"
 
 
 def _option_text(o: Any, lang: str) -> str:
@@ -271,15 +321,15 @@ def _given(ctx: Ctx, poll: Poll) -> dict[str, Any]:
     return {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
 
 
-def _kind(ctx: Ctx) -> str:
+def _kind(ctx: Ctx, i: int) -> str:
     """How the engine reads a typed answer: a number for integer questions (so that a typed
     number is not taken as a button), otherwise anything."""
-    _, qs, i = _current(ctx)
+    _, qs, i = _current(ctx, i)
     return "number" if qs and qs[i].kind == "integer" else "any"
 
 
-def _question_prompt(ctx: Ctx) -> list[Msg]:
-    _, qs, i = _current(ctx)
+def _question_prompt(ctx: Ctx, i: int) -> list[Msg]:
+    _, qs, i = _current(ctx, i)
     lines: list[Msg] = list(ctx.extra.pop("poll_lines", []))
     if not qs:
         return lines + [msg("polls.closed")]
@@ -305,8 +355,9 @@ def _question_prompt(ctx: Ctx) -> list[Msg]:
     return lines
 
 
-def _question_options(ctx: Ctx) -> list[Option]:
-    poll, qs, i = _current(ctx)
+def _question_options(ctx: Ctx, i: int) -> list[Option]:
+    """The answer buttons (and Done for several answers); the engine adds Skip and Back."""
+    poll, qs, i = _current(ctx, i)
     if not qs:
         return []
     q = qs[i]
@@ -319,17 +370,14 @@ def _question_options(ctx: Ctx) -> list[Option]:
     ]
     if q.kind == "multi":
         opts.append(Option(DONE, msg("polls.multi_done")))
-    opts.append(Option(SKIP, msg("polls.skip")))
-    if i > 0:
-        opts.append(Option(PREVIOUS, msg("polls.previous")))
     return opts
 
 
-def _again(ctx: Ctx, *lines: Msg) -> Goto:
+def _again(ctx: Ctx, *lines: Msg) -> Stay:
     """The same question again, after `lines` saying why: the message was not taken."""
     ctx.extra["poll_lines"] = list(lines)
     ctx.refused()
-    return Goto("q")
+    return Stay()
 
 
 def _typed_multi(q: Question, text: str, lang: str) -> list[str] | None:
@@ -349,7 +397,7 @@ def _typed_multi(q: Question, text: str, lang: str) -> list[str] | None:
     return q.coerce(values)
 
 
-def _typed_integer(ctx: Ctx, q: Question, number: Any) -> int | Goto:
+def _typed_integer(ctx: Ctx, q: Question, number: Any) -> int | Stay:
     """The whole number of a typed answer (the engine read it from the NLU's `number` entity
     or the digits), or the message asking again."""
     if number is None:
@@ -417,49 +465,44 @@ def _typed_choice(ctx: Ctx, q: Question, answer: Answer) -> Any:
     return value
 
 
-def _next_index(qs: list[Question], i: int, given: dict[str, Any]) -> int | None:
-    """The next question after i that this person is asked (its skip logic holds)."""
-    asked = asked_ids(qs, given)
-    return next((k for k in range(i + 1, len(qs)) if qs[k].id in asked), None)
-
-
-def _previous_index(qs: list[Question], i: int, given: dict[str, Any]) -> int:
-    asked = asked_ids(qs, given)
-    return next((k for k in range(i - 1, -1, -1) if qs[k].id in asked), 0)
-
-
 def _may_be_last(qs: list[Question], i: int) -> bool:
     return all(q.relevant for q in qs[i + 1 :])
 
 
-def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
-    poll, qs, i = _current(ctx)
-    if poll is None or not qs:
-        return _end_start(ctx, msg("polls.closed"))
-    if not poll.is_open:
+def _open_poll(ctx: Ctx, i: int, lock: bool = False) -> tuple[Poll, Question, Respondent] | Start:
+    """The poll, question i and this person's respondent row, or the end when the poll closed
+    meanwhile or this person has not consented in this conversation (or the key changed)."""
+    poll, qs, i = _current(ctx, i)
+    if poll is None or not qs or not poll.is_open:
         return _end_start(ctx, msg("polls.closed"))
     q = qs[i]
     # read-modify-write answers (profile, story, ticked options) are serialised per person; a
     # plain scale answer is a single atomic upsert and needs no lock
-    respondent = _respondent(ctx, poll, lock=q.kind in LOCKED_KINDS or _may_be_last(qs, i))
-    if respondent is None:  # consent was not given in this conversation (or the key changed)
+    respondent = _respondent(ctx, poll, lock=lock and (q.kind in LOCKED_KINDS or _may_be_last(qs, i)))
+    if respondent is None:
         return _end_start(ctx, msg("polls.unavailable"))
+    return poll, q, respondent
+
+
+def _answer(ctx: Ctx, i: int, answer: Answer, pre: Any) -> Any:  # noqa: C901
+    found = _open_poll(ctx, i, lock=True)
+    if isinstance(found, Start):
+        return found
+    poll, q, respondent = found
     button = answer.button or _typed_button(ctx, q, answer)
     if button is None and q.kind not in ("text", "integer") and means(ctx, answer, "dont_know"):
         dk = _dont_know_option(ctx, q)
         if dk is None:  # no such answer to give: say how to pass, never guess one
             return _again(ctx, msg("polls.dk_hint"))
         button = f"{ANSWER}{i}:{dk}"
-    if button == PREVIOUS:
-        given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
-        ctx.state.data["i"] = _previous_index(qs, i, given)
-        return Goto("q")
+    if button == PREVIOUS:  # typed: the engine goes back, as for the button
+        return Back()
+    if button == SKIP:
+        return Skip()
     value: Any = None
     story: tuple[str | None, str | None] | None = None
-    skipped = button == SKIP
-    if button == SKIP:
-        value = None
-    elif button == DONE and q.kind == "multi":
+    skipped = False
+    if button == DONE and q.kind == "multi":
         given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
         value = q.coerce(given.get(q.id))
         skipped = value is None  # "done" with nothing ticked: as if passed
@@ -475,7 +518,8 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
             given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
             ticked = q.toggled(given.get(q.id), raw)
             ctx.uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id, value=ticked))
-            return Goto("q")  # the same question again, with the ticks
+            _changed(ctx)
+            return Stay()  # the same question again, with the ticks
         value = q.coerce(raw)
         if value is None:  # forged or out-of-range button data
             return _again(ctx, msg("polls.use_buttons"))
@@ -489,7 +533,7 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
         story = (text or None, media)
     elif q.kind == "integer":
         got = _typed_integer(ctx, q, pre)
-        if isinstance(got, Goto):
+        if isinstance(got, Stay):
             return got
         value = got
     elif q.kind == "multi":
@@ -501,15 +545,48 @@ def _answer(ctx: Ctx, answer: Answer, pre: Any) -> Any:  # noqa: C901
         if value is None:
             return _again(ctx, msg("polls.use_buttons"))
     _store(ctx, poll, respondent, q, value, story, skipped=skipped)
-    given = {r.question: r.value for r in ctx.uow.responses.for_respondent(respondent.id)}
-    nxt = _next_index(qs, i, given)
-    if nxt is None:
+    return Next()  # the engine asks the next question this person is asked, or ends
+
+
+def _skip(ctx: Ctx, i: int) -> Start | None:
+    """Skip (the button, /skip or a word for it): the question is noted as seen, never an
+    earlier answer erased; then the engine moves on."""
+    found = _open_poll(ctx, i, lock=True)
+    if isinstance(found, Start):
+        return found
+    poll, q, respondent = found
+    _store(ctx, poll, respondent, q, None, None, skipped=True)
+    return None
+
+
+def _finished(ctx: Ctx) -> Start:
+    """After the last question this person is asked: done, thanked, parked."""
+    poll, _ = _poll(ctx)
+    respondent = _respondent(ctx, poll) if poll is not None else None
+    if respondent is not None:
         respondent = ctx.uow.respondents.get(respondent.id) or respondent
         respondent.completed_at = _now()
         ctx.uow.respondents.save(respondent)
-        return _end_start(ctx, msg("polls.thanks"))
-    ctx.state.data["i"] = nxt
-    return Goto("q")
+    return _end_start(ctx, msg("polls.thanks"))
+
+
+def _question_step(i: int) -> Step:
+    return Step(
+        _step_id(i),
+        prompt=lambda ctx: _question_prompt(ctx, i),
+        kind="any",
+        options=lambda ctx: _question_options(ctx, i),
+        parse=lambda ctx, answer, pre: _answer(ctx, i, answer, pre),
+        store=False,
+        optional=True,
+        on_skip=lambda ctx: _skip(ctx, i),
+        when=lambda ctx: _asked(ctx, i),
+        max_len=MAX_STORY,
+        kind_of=lambda ctx: _kind(ctx, i),
+        foreign=Invalid(msg("polls.expired")),
+        # an answer button of any question: _answer checks which one, and its value
+        takes=lambda ctx, data: data.startswith(ANSWER),
+    )
 
 
 def _store(
@@ -528,6 +605,7 @@ def _store(
         if q.id in previous:
             return
         uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id, value=None))
+        _changed(ctx)
         return
     if story is not None:
         text, media = story
@@ -549,6 +627,7 @@ def _store(
         )
         value = {"story": saved.id}
     uow.responses.upsert(Response(respondent_id=respondent.id, question=q.id, value=value))
+    _changed(ctx)
     if q.kind in ("sex", "age_band", "public", "wg4"):
         answers = {r.question: r.value for r in uow.responses.for_respondent(respondent.id)}
         profile = profile_update(respondent.profile, q, value, answers)
@@ -604,23 +683,12 @@ def setup(h: Handlers) -> None:
             id="poll_q",
             confirm=False,
             then=None,
-            steps=[
-                Step(
-                    "q",
-                    prompt=_question_prompt,
-                    kind="any",
-                    options=_question_options,
-                    parse=_answer,
-                    store=False,
-                    max_len=MAX_STORY,
-                    kind_of=_kind,
-                    skip_as=SKIP,
-                    back_as=PREVIOUS,
-                    foreign=Invalid(msg("polls.expired")),
-                    # an answer button of any question: _answer checks which one, and its value
-                    takes=lambda ctx, data: data.startswith(ANSWER),
-                )
-            ],
+            on_start=_questions_start,
+            on_complete=_finished,
+            remembers=False,
+            skip_button=Option(SKIP, msg("polls.skip")),
+            back_button=Option(PREVIOUS, msg("polls.previous")),
+            steps=[_question_step(i) for i in range(MAX_QUESTIONS)],
         )
     )
     h.registry.add(

@@ -152,6 +152,17 @@ def unreachable(w: World) -> dict[tuple[str, str], str]:
     out = {
         ("lesson", f"card{i}"): f"no lesson has more than {longest} cards" for i in range(longest, MAX_CARDS)
     }
+    from domain.polls import MAX_QUESTIONS, questions_of
+
+    with w.uow_factory() as uow:
+        poll = uow.polls.by_token(w.poll_token)
+        asked = len(questions_of(poll)) if poll is not None else 0
+    # one step per poll question, all made by the same function (bot.handlers.polls): those
+    # past the walk's poll differ from the ones it reaches only by their number
+    out |= {
+        ("poll_q", f"q{i}"): f"the walk's poll has {asked} questions (a poll has at most {MAX_QUESTIONS})"
+        for i in range(asked, MAX_QUESTIONS)
+    }
     out[("parties", "project_id")] = (
         "the circle of effects always starts with its project (from "
         "the project card, or once a project is saved)"
