@@ -683,6 +683,8 @@ class Engine:
             and u.intent.name in INTENT_MEANS
             and u.intent.confidence >= SURE
             and len(text.split()) <= SHORT
+            # a figure is a value, never a yes ("تلت ربع", three quarters, was read as affirm)
+            and not any(e.entity in ("number", "percent") for e in u.entities)
         ):
             meaning = INTENT_MEANS[u.intent.name]
             hits = [c.data for c in choices if meaning in c.means]

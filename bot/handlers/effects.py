@@ -39,8 +39,10 @@ from domain.dialogue import (
     Goto,
     Invalid,
     Option,
+    Reading,
     Start,
     Step,
+    read_number,
 )
 from domain.effects import (
     LEVELS,
@@ -546,8 +548,20 @@ def _proposal_options(ctx: Ctx) -> list[Option]:
     opts = [Option(OK, msg("effects.ok")), Option(EDIT_WORDING, msg("effects.edit"))]
     if not d.get("from_example") and not d.get("own_text"):
         label = "effects.change_figure" if d.get("target") is not None else "effects.add_figure"
-        opts.append(Option(FIGURE, msg(label)))
+        opts.append(Option(FIGURE, msg(label), words=msg("effects.figure_words")))
     return opts
+
+
+def _figure_typed(ctx: Ctx, answer: Answer) -> Reading | None:
+    """A figure typed at the proposal ("70%", "tlt rbo3", "النصف", "mitin"): a share, or a
+    count beyond the buttons' numbers, in a short answer (a sentence is a new statement)."""
+    text = (answer.text or "").strip()
+    if answer.button or not text or len(text.split()) > 5:
+        return None
+    reading = read_number(answer)
+    if reading is None or not (reading.percent or reading.value > len(_proposal_options(ctx))):
+        return None
+    return reading
 
 
 def _parse_proposal(ctx: Ctx, answer: Answer, choice: Any) -> Any:
@@ -561,7 +575,16 @@ def _parse_proposal(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice == FIGURE:
         d["want_target"] = True
         return Goto("target", choice)
-    if answer.intent == "affirm":
+    figure = _figure_typed(ctx, answer) if choice is None else None
+    if figure is not None:  # the figure itself, without pressing "add a figure" first
+        verdict = _parse_target(ctx, answer, figure.value)
+        if isinstance(verdict, Invalid):
+            return verdict
+        d["want_target"] = True
+        if not figure.literal:
+            ctx.understood(figure.shown())
+        return Goto("proposal", FIGURE)
+    if answer.intent == "affirm" and read_number(answer) is None:
         return OK
     return Invalid(msg("common.choose_option", n=len(_proposal_options(ctx))))
 

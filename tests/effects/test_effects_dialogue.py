@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bot.helpers import Chat, make_dispatcher
 from tests.effects.fakes import make_project, registered_chat
 
 # (lang, activity, output, effect, the coaching words expected, a word of the proposal)
@@ -420,3 +421,59 @@ def test_the_end_of_a_project_without_a_period_is_not_guessed(sqlite_uow_factory
     chat.say("les jeunes trouvent plus souvent un emploi")
     r = chat.say("d'ici la fin du projet")
     assert chat.state()["step"] == "horizon" and "échéance" in chat.text(r)
+
+
+class _AffirmingNLU:
+    """The worst case seen with the real Rasa: "تلت ربع" (three quarters) read as `affirm`."""
+
+    def parse(self, text, *, hint=None):
+        from domain.nlu import Entity, Intent, Understanding
+        from nlu.numbers import extract
+
+        ents = [
+            Entity(entity=q.entity, value=q.value, start=q.start, end=q.end)
+            for q in extract(text)
+            if q.entity in ("number", "percent", "qualifier", "duration")
+        ]
+        return Understanding(
+            text=text,
+            language="ary",
+            intent=Intent(name="affirm", confidence=0.9),
+            entities=ents,
+            engine="rasa",
+        )
+
+
+@pytest.mark.parametrize(
+    "typed, target",
+    [("تلت ربع", 75.0), ("النصف", 50.0), ("70%", 70.0), ("sab3in f lmya", 70.0), ("la moitié", 50.0)],
+)
+def test_a_figure_typed_at_the_proposal_is_the_figure_not_a_yes(sqlite_uow_factory, typed, target):
+    pid = make_project(sqlite_uow_factory)
+    chat = Chat(make_dispatcher(sqlite_uow_factory, nlu=_AffirmingNLU()), user="u9")
+    chat.register(sqlite_uow_factory, "official", "Berkane", "ary")
+    start_effects(chat, pid)
+    while chat.state()["step"] != "proposal":  # the dialogue's own questions, answered by buttons
+        step = chat.state()["step"]
+        if step == "statement":
+            chat.say(FLOWS["ary"][4])
+        elif step == "horizon":
+            chat.press("hz:12")
+        else:
+            pytest.fail(f"unexpected step {step}")
+    chat.say(typed)
+    data = chat.state()["data"]
+    assert chat.state()["step"] == "proposal" and data["target"] == target and data["target_share"] is True
+    chat.say("واخا")  # a real yes still accepts the proposal
+    assert chat.state()["step"] != "proposal"
+
+
+def test_the_figure_button_typed_in_other_words(sqlite_uow_factory):
+    pid = make_project(sqlite_uow_factory)
+    chat = registered_chat(sqlite_uow_factory, "ary")
+    start_effects(chat, pid)
+    chat.say(FLOWS["ary"][4])
+    chat.press("hz:12")
+    assert chat.state()["step"] == "proposal"
+    chat.say("زيد رقم")
+    assert chat.state()["step"] == "target"
