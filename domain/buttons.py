@@ -217,6 +217,10 @@ class PollLanguage(CodeButton):
     PREFIX = "pl:"
 
 
+class PollWave(CodeButton):
+    PREFIX = "pw:"  # baseline | follow-up
+
+
 class PollModule(CodeButton):
     PREFIX = "pm:"
 

@@ -44,7 +44,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from domain import buttons
+from domain.buttons import LanguagePick, PollLanguage, PollModule, PollPick, PollWave, StoryPick
 from domain.dialogue import (
     SUMMARY,
     Answer,
@@ -191,7 +191,10 @@ def _poll_language_options(ctx: Ctx) -> list[Option]:
 def _language(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("polls.use_buttons"))
-    ctx.lang = str(choice).split(":", 1)[1]
+    pick = LanguagePick.read(choice)
+    if pick is None:
+        return Invalid(msg("common.button_expired"))
+    ctx.lang = pick.code
     return ctx.lang
 
 
@@ -713,10 +716,9 @@ def setup(h: Handlers) -> None:
 # == officials ====================================================================================
 MENU = "menu:poll"
 ACT_NEW, ACT_RESULTS, ACT_INVITE, ACT_CLOSE, ACT_MSC = "pa:new", "pa:res", "pa:inv", "pa:close", "pa:msc"
-WAVE_BASE, WAVE_FOLLOW = "pw:baseline", "pw:follow-up"
-MOD_PREFIX, MOD_DONE = "pm:", "pm:done"
-LANG_PREFIX, LANGS_DONE, TR_SKIP = "pl:", "pl:done", "ptr:skip"
-POLL_PREFIX, STORY_PREFIX = "pp:", "ps:"
+WAVE_BASE, WAVE_FOLLOW = PollWave("baseline").encode(), PollWave("follow-up").encode()
+MOD_DONE = "pm:done"
+LANGS_DONE, TR_SKIP = "pl:done", "ptr:skip"
 MAX_POLLS_LISTED, MAX_STORIES_LISTED = 20, 12
 
 
@@ -731,7 +733,8 @@ def _action(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 def _wave(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=2))
-    return choice.split(":", 1)[1]
+    wave = PollWave.read(choice)
+    return wave.code if wave is not None else Invalid(msg("common.button_expired"))
 
 
 def _has_baseline(ctx: Ctx) -> bool:
@@ -744,7 +747,7 @@ def _module_options(ctx: Ctx) -> list[Option]:
     chosen = ctx.state.data.get("chosen") or []
     opts = [
         Option(
-            f"{MOD_PREFIX}{m}",
+            PollModule(m).encode(),
             msg(
                 "polls.official.module_on" if m in chosen else "polls.official.module_off",
                 name=msg(f"polls.official.module.{m}"),
@@ -760,7 +763,10 @@ def _modules(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return Invalid(msg("common.choose_option", n=len(_module_options(ctx))))
     if choice == MOD_DONE:
         return list(ctx.state.data.get("chosen") or [])
-    m = choice[len(MOD_PREFIX) :]
+    module = PollModule.read(choice)
+    if module is None:
+        return Invalid(msg("common.button_expired"))
+    m = module.code
     chosen = list(ctx.state.data.get("chosen") or [])
     chosen.remove(m) if m in chosen else chosen.append(m)
     ctx.state.data["chosen"] = chosen
@@ -777,7 +783,7 @@ def _language_choices(ctx: Ctx) -> list[Option]:
     chosen = _chosen_languages(ctx)
     opts = [
         Option(
-            f"{LANG_PREFIX}{lang.value}",
+            PollLanguage(lang.value).encode(),
             msg(
                 "polls.official.module_on" if lang.value in chosen else "polls.official.module_off",
                 name=msg(f"langname.{lang.value}"),
@@ -800,7 +806,10 @@ def _languages(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             ctx.state.editing = False  # a new language: ask the question in it too
             return Goto("custom_tr", chosen)
         return chosen
-    tag = str(choice)[len(LANG_PREFIX) :]
+    pressed = PollLanguage.read(choice)
+    if pressed is None:
+        return Invalid(msg("common.button_expired"))
+    tag = pressed.code
     chosen = [t for t in chosen if t != tag] if tag in chosen else chosen + [tag]
     data["languages"] = [lang.value for lang in ALL_LANGS if lang.value in chosen]
     return Goto("languages", data["languages"])
@@ -958,7 +967,7 @@ def _visible_polls(ctx: Ctx) -> list[tuple[Poll, str]]:
 def _poll_options(ctx: Ctx) -> list[Option]:
     return [
         Option(
-            f"{POLL_PREFIX}{poll.id}",
+            PollPick(poll.id).encode(),
             msg(
                 "polls.official.poll_label",
                 id=poll.id,
@@ -968,6 +977,7 @@ def _poll_options(ctx: Ctx) -> list[Option]:
             ),
         )
         for poll, title in _visible_polls(ctx)
+        if poll.id is not None
     ]
 
 
@@ -984,7 +994,8 @@ def _pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice is None:
         n = len(_poll_options(ctx))
         return Invalid(msg("polls.official.no_polls") if n == 0 else msg("common.choose_option", n=n))
-    poll, project = _load_poll(ctx, choice[len(POLL_PREFIX) :])
+    pressed = PollPick.read(choice)
+    poll, project = _load_poll(ctx, pressed.id) if pressed is not None else (None, None)
     if poll is None:
         return Invalid(msg("polls.official.no_polls"))
     action = ctx.state.data.get("action")
@@ -1123,8 +1134,9 @@ def _story_prompt(ctx: Ctx) -> list[Msg]:
 
 def _story_options(ctx: Ctx) -> list[Option]:
     return [
-        Option(f"{STORY_PREFIX}{s.id}", msg("common.raw", text=f"{n}"))
+        Option(StoryPick(s.id).encode(), msg("common.raw", text=f"{n}"))
         for n, s in enumerate(_stories(ctx)[:MAX_STORIES_LISTED], 1)
+        if s.id is not None
     ]
 
 
@@ -1134,8 +1146,8 @@ def _story(ctx: Ctx, answer: Answer, choice: Any) -> Any:
             ctx.notes.append(Reply.of("polls.official.no_stories"))
             return Start("menu")
         return Invalid(msg("common.choose_option", n=len(_story_options(ctx))))
-    story = buttons.record_id(choice, STORY_PREFIX)
-    return story if story is not None else Invalid(msg("common.button_expired"))
+    story = StoryPick.read(choice)
+    return story.id if story is not None else Invalid(msg("common.button_expired"))
 
 
 def _mark(ctx: Ctx) -> list[Reply]:
