@@ -245,7 +245,7 @@ def next_dialogue(h: Any, dialogue_id: str, prompt: Msg, choices: list[NextChoic
             Option("nx:menu", msg("nav.menu"), intent="menu")
         ]
 
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    def parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
         if choice is None:
             return Invalid(msg("common.choose_option", n=len(options(ctx))))
         for c in offered(ctx):

@@ -46,7 +46,7 @@ def project_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _choose(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         n = len(project_options(ctx))
         return Invalid(msg("projects.none") if n == 0 else msg("common.choose_option", n=n))

@@ -309,7 +309,7 @@ def _example_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(WRITE_OWN, msg("effects.write_own"))]
 
 
-def _parse_example(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_example(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     d = ctx.state.data
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_example_options(ctx))))
@@ -396,7 +396,7 @@ def _direction_options(ctx: Ctx) -> list[Option]:
     return [kb_option(ctx, DirectionPick(x.id).encode(), x.label) for x in kb(ctx).templates.directions]
 
 
-def _parse_direction(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_direction(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_direction_options(ctx))))
     direction = DirectionPick.read(choice)
@@ -434,7 +434,7 @@ def _project_ends(ctx: Ctx) -> bool:
     )
 
 
-def _parse_horizon(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_horizon(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is not None:
         pressed = decode(choice)
         if isinstance(pressed, HorizonYear):
@@ -485,7 +485,7 @@ def _target_options(ctx: Ctx) -> list[Option]:
     return [Option(TargetShare(v).encode(), msg("effects.target_share", n=str(v))) for v in TARGET_BUTTONS]
 
 
-def _parse_target(ctx: Ctx, answer: Answer, number: Any) -> Any:
+def _parse_target(ctx: Ctx, answer: Answer, number: float | None) -> Any:
     d = ctx.state.data
     if answer.button:
         pressed = TargetShare.read(answer.button)
@@ -564,7 +564,7 @@ def _figure_typed(ctx: Ctx, answer: Answer) -> Reading | None:
     return reading
 
 
-def _parse_proposal(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_proposal(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     d = ctx.state.data
     if choice == OK:
         d["own"] = False
@@ -603,7 +603,7 @@ def _parse_own(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     return txt
 
 
-def _parse_domain(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_domain(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(domain_options(ctx))))
     domain = DomainPick.read(choice)
@@ -613,7 +613,7 @@ def _parse_domain(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return domain.code
 
 
-def _parse_public(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_public(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(public_options(ctx, current_project(ctx)))))
     public = PublicPick.read(choice)

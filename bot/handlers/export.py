@@ -63,7 +63,7 @@ def _coordinator(ctx: Ctx) -> bool:
 def _code(kind: type[CodeButton]) -> Callable[[Ctx, Answer, Any], str | Invalid]:
     """The parse of a step whose buttons are all of one kind: the code pressed."""
 
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> str | Invalid:
+    def parse(ctx: Ctx, answer: Answer, choice: str | None) -> str | Invalid:
         pressed = kind.read(choice)
         if pressed is None:
             return Invalid(
@@ -136,7 +136,7 @@ def period_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _period_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _period_parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     value = _code(ExportPeriod)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
@@ -166,7 +166,7 @@ def _project_parse(base: Step):
     return parse
 
 
-def _poll_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _poll_parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(
             msg("common.button_expired")
@@ -178,7 +178,7 @@ def _poll_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return pressed.id if pressed is not None and pressed.id in ids else Invalid(msg("common.button_expired"))
 
 
-def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _commune_parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     value = _code(ExportCommune)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value
@@ -187,7 +187,7 @@ def _commune_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     )
 
 
-def _fmt_parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _fmt_parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     value = _code(ExportFormat)(ctx, answer, choice)
     if isinstance(value, Invalid):
         return value

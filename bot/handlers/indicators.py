@@ -107,7 +107,7 @@ def _effect_prompt(ctx: Ctx) -> Msg:
     return msg("indicators.ask_effect" if project and project.effects else "indicators.no_effects")
 
 
-def _parse_effect(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_effect(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice == "go:effects":
         return Start("effects", {"project_id": _d(ctx).get("project_id")})
     if choice is None:
@@ -151,7 +151,7 @@ def _pick_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(OWN, msg("indicators.write_own"))]
 
 
-def _parse_pick(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_pick(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     d = _d(ctx)
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_pick_options(ctx))))
@@ -204,7 +204,7 @@ def _with_current(ctx: Ctx, field: str, key: str) -> list[Msg]:
 
 
 def _text_field(field: str):
-    def parse(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+    def parse(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
         if answer.button == KEEP and _suggested(ctx, field):
             return _d(ctx).get(field)
         if answer.button:
@@ -238,7 +238,7 @@ def _button_text(ctx: Ctx, field: str, button: str) -> Any:
     return Invalid(msg("common.button_expired"))
 
 
-def _parse_label(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+def _parse_label(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     if txt is None:
         return Invalid(msg("common.button_expired"))
     return txt
@@ -253,7 +253,7 @@ def _unit_options(ctx: Ctx) -> list[Option]:
     )
 
 
-def _parse_unit(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_unit(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice == KEEP:
         return _d(ctx).get("unit")
     if choice is None:
@@ -277,7 +277,7 @@ def _frequency_options(ctx: Ctx) -> list[Option]:
     )
 
 
-def _parse_frequency(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_frequency(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice == KEEP:
         return _d(ctx).get("frequency")
     if choice is None:
@@ -295,7 +295,7 @@ def _baseline_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _parse_baseline(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_baseline(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice == HELP or answer.intent == "dont_know":
         return Invalid(msg("indicators.baseline_explained"))
     if choice is None and not answer.button:  # the value itself: "5 %", "sab3in f lmya"
@@ -346,7 +346,7 @@ def _check_value(ctx: Ctx, value: float) -> Any:
     return value
 
 
-def _parse_value(ctx: Ctx, answer: Answer, number: Any) -> Any:
+def _parse_value(ctx: Ctx, answer: Answer, number: float | None) -> Any:
     pressed = YesNo.read(answer.button)
     if pressed is not None:
         return 1.0 if pressed.yes else 0.0
@@ -405,7 +405,7 @@ def _project_end(ctx: Ctx) -> date:
 
 
 def _date_parser(kind: str):
-    def parse(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    def parse(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
         if choice is not None:
             pressed = DayPick.read(choice)
             return pressed.code if pressed is not None else Invalid(msg("common.button_expired"))
@@ -470,7 +470,7 @@ def _dis_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(DONE, msg("indicators.dis_done"))]
 
 
-def _parse_dis(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_dis(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     chosen = list(_d(ctx).get("disaggregation") or [])
     if choice == DONE:
         return chosen
@@ -588,7 +588,7 @@ def _smart_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _parse_smart(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_smart(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=len(_smart_options(ctx))))
     fix = SmartFix.read(choice)

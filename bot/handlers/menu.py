@@ -29,7 +29,7 @@ def setup(h: Handlers) -> None:
             Option(LANGUAGE, msg("menu.language"), intent="change_language"),
         ]
 
-    def choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+    def choose(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
         if choice is None:
             return Invalid(msg("menu.not_understood"))
         if choice == HELP:

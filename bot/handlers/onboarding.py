@@ -86,7 +86,7 @@ def _reasons(invalid: Invalid) -> list[Any]:
     return invalid.reason if isinstance(invalid.reason, list) else [invalid.reason]
 
 
-def _language(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _language(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None and answer.text:
         found = _invite(ctx, answer.text, sure=False)
         if isinstance(found, Invalid):  # a code, but not a good one: keep the guess, ask again

@@ -68,7 +68,7 @@ def _list_prompt(ctx: Ctx) -> Msg:
     return msg("myprojects.list", n=len(visible_projects(ctx)))
 
 
-def _choose(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _choose(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return choice_error(answer, len(list_options(ctx)))
     if choice == MORE:
@@ -135,7 +135,7 @@ def card_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(DELETE, msg("myprojects.delete"))]
 
 
-def _card(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _card(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     project = _project(ctx)
     if project is None:
         ctx.say("projects.not_found")
@@ -176,7 +176,7 @@ def delete_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _delete(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None and said(answer, "deny"):
         choice = DEL_NO
     if choice == DEL_NO:

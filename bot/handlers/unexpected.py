@@ -60,7 +60,7 @@ def _party_options(ctx: Ctx) -> list[Option]:
     return opts + [Option(OTHER, msg("unexpected.other_group"))]
 
 
-def _parse_party(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_party(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     d = _d(ctx)
     typed = (answer.text or "").strip()
     if choice is None and not any(c.isalpha() for c in typed):
@@ -103,7 +103,7 @@ def _what_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _parse_what(ctx: Ctx, answer: Answer, txt: Any) -> Any:
+def _parse_what(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
     d = _d(ctx)
     if answer.button == ANOTHER:
         return Goto("party")
@@ -122,7 +122,7 @@ def _polarity_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _parse_polarity(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_polarity(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=2))
     polarity = PolarityPick.read(choice)
@@ -138,7 +138,7 @@ def _when_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _parse_when(ctx: Ctx, answer: Answer, choice: Any) -> Any:
+def _parse_when(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
     if choice is None:
         return Invalid(msg("common.choose_option", n=3))
     when = WhenPick.read(choice)
