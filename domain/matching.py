@@ -189,7 +189,7 @@ class Matcher:
                     found.append(m)
         return tuple(m for m in MEANINGS if m in found)
 
-    def match(  # noqa: C901
+    def match(
         self,
         text: str,
         choices: Sequence[Choice],
@@ -203,22 +203,52 @@ class Matcher:
             return None
         sym = symbols(text)
         if sym:
-            hits = [c for c in choices if any(leading_symbols(lb) == sym for lb in c.labels)]
-            if len(hits) == 1:
-                return hits[0].data
-            for m in MEANINGS:
-                if sym in self.emoji.get(m, ()):
-                    return self._by_meaning(m, choices)
-            return None
+            return self._by_symbol(sym, choices)
         k = key(text)
         if not k:
             return None
+        decided, found = self._whole(text, k, choices, loose)
+        if decided or not loose:
+            return found
+        return self._loose(text, choices, around)
+
+    def _by_symbol(self, sym: str, choices: Sequence[Choice]) -> str | None:
+        """An emoji alone: the one label that starts with it, else the option of its meaning."""
+        hits = [c for c in choices if any(leading_symbols(lb) == sym for lb in c.labels)]
+        if len(hits) == 1:
+            return hits[0].data
+        for m in MEANINGS:
+            if sym in self.emoji.get(m, ()):
+                return self._by_meaning(m, choices)
+        return None
+
+    def _whole(self, text: str, k: str, choices: Sequence[Choice], loose: bool) -> tuple[bool, str | None]:
+        """What the whole answer selects on any step: a label typed exactly, words of a meaning,
+        a meaning word and a few words after it, a label with light typos. (True, data or None)
+        when that decides; (False, None) when a loose step may still read it."""
         j = _joined(text)  # "cest tout" is "c'est tout"
         exact = [c for c in choices if any(j == _joined(lb) for lb in c.labels + c.also)]
-        if len(exact) == 1:
-            return exact[0].data
         if exact:
-            return None
+            return True, exact[0].data if len(exact) == 1 else None
+        found = self._said(j, k, choices, loose)
+        if found is not None:
+            return True, found
+        if k.isdigit():
+            return True, None  # a number is a value or a position, never part of a label
+        typed = words(text)
+        typos = [
+            c
+            for c in choices
+            if any(len(w) == len(typed) and _inside(typed, w) for w in map(words, c.labels + c.also))
+            or (len(typed) == 1 and any(same_word(j, _joined(lb), short=True) for lb in c.labels + c.also))
+        ]
+        if len(typos) == 1:
+            return True, typos[0].data
+        return False, None
+
+    def _said(self, j: str, k: str, choices: Sequence[Choice], loose: bool) -> str | None:
+        """The option of a meaning the answer says: a phrase of it ("c'est bon"), only meaning
+        words ("la safi", "wakha wakha"), or a meaning word first and a few words after."""
         for m in MEANINGS:
             if j in self.synonyms.get(m, ()):
                 found = self._by_meaning(m, choices)
@@ -233,22 +263,12 @@ class Matcher:
         # step taking free text only "that's all": "c'est tout pour les activités")
         lead = self._leading_meaning(k)
         if lead is not None and (loose or lead == "done"):
-            found = self._by_meaning(lead, choices)
-            if found is not None:
-                return found
-        if k.isdigit():
-            return None  # a number is a value or a position, never part of a label
-        typed = words(text)
-        typos = [
-            c
-            for c in choices
-            if any(len(w) == len(typed) and _inside(typed, w) for w in map(words, c.labels + c.also))
-            or (len(typed) == 1 and any(same_word(j, _joined(lb), short=True) for lb in c.labels + c.also))
-        ]
-        if len(typos) == 1:
-            return typos[0].data
-        if not loose:
-            return None
+            return self._by_meaning(lead, choices)
+        return None
+
+    def _loose(self, text: str, choices: Sequence[Choice], around: bool) -> str | None:
+        """On a choice step: an ordinal, a part of a single label, or a label with a few words
+        around it (`around`)."""
         content = words(text, self.stop)
         if content in self.ordinals:
             i = self.ordinals[content]
@@ -269,8 +289,12 @@ class Matcher:
                 return exact_part[0].data
         if part or not around:
             return None
-        # the label sharing the most words with the answer, two at least ("le projet emploi
-        # jeunes" for "Ateliers emploi jeunes")
+        return self._most_shared(content, choices)
+
+    def _most_shared(self, content: tuple[str, ...], choices: Sequence[Choice]) -> str | None:
+        """The label sharing the most words with the answer, two at least and more than half of
+        them ("le projet emploi jeunes" for "Ateliers emploi jeunes"); else the one label found
+        whole among at most three more words."""
         scores = sorted(
             (
                 (sum(1 for x in content if any(same_word(x, y) for y in w)), c.data)
