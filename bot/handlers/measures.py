@@ -280,11 +280,11 @@ def _named(ctx: Ctx, dimension: str, text: str) -> tuple[dict[str, float] | None
     mentioned = any(group_of(w) for w in re.findall(r"[^\W\d_][\w']*", _plain(text)))
     values: dict[str, float] = {}
     for word, number in pairs:
-        g = group_of(word)
-        if g is not None:
-            if g in values:
+        group = group_of(word)
+        if group is not None:
+            if group in values:
                 return None, True
-            values[g] = float(number.replace(",", "."))
+            values[group] = float(number.replace(",", "."))
     complete = set(values) == set(GROUPS[dimension]) and len(_NUMBER.findall(text)) == len(values)
     if not complete:
         return None, mentioned

@@ -100,9 +100,14 @@ def prefill(ctx: Ctx, project: Project) -> None:
         if a["polarity"] and s.polarity and a["polarity"] != s.polarity:
             a["polarity"] = "both"
     for e in project.effects:
-        a = answers.get(e.party or "")
-        if a is not None and not e.expected and e.polarity == "negative" and e.statement == a.get("how"):
-            a.update(unexpected=True, unexpected_id=e.id)
+        given = answers.get(e.party or "")
+        if (
+            given is not None
+            and not e.expected
+            and e.polarity == "negative"
+            and e.statement == given.get("how")
+        ):
+            given.update(unexpected=True, unexpected_id=e.id)
     ctx.state.data["answers"] = answers
     ctx.state.data["title"] = project.title
 
@@ -327,8 +332,10 @@ def stakeholders_for(party: Any, a: dict[str, Any]) -> list[Stakeholder]:
         return []
     pol = a.get("polarity")
     polarities = ["positive", "negative"] if pol == "both" else [pol]
-    return [
-        Stakeholder(group=party.id, kind=kind_of(party), how_affected=a.get("how"), polarity=p)
+    return [  # validated: a polarity is positive, negative or none
+        Stakeholder.model_validate(
+            {"group": party.id, "kind": kind_of(party), "how_affected": a.get("how"), "polarity": p}
+        )
         for p in polarities
     ]
 
@@ -370,10 +377,12 @@ def _save(ctx: Ctx) -> list[Reply] | Start:
             Effect(statement=a["how"], level="outcome", expected=False, polarity="negative", party=group)
         )
         added += 1
-    ctx.uow.projects.save(project)
+    saved = ctx.uow.projects.save(project)
+    if saved.id is None:
+        raise LookupError("a saved project has an id")
     ctx.uow.audit.add(
         AuditEntry(
-            user_id=ctx.user.id,
+            user_id=ctx.user.id if ctx.user is not None else None,
             action="project.parties_updated",
             target=f"project:{project.id}",
             detail={
@@ -384,7 +393,7 @@ def _save(ctx: Ctx) -> list[Reply] | Start:
     )
     n = len({s.group for s in project.stakeholders})
     ctx.say("parties.saved", n=n, k=added)
-    return offer_next(ctx, project.id, after=DIALOGUE)
+    return offer_next(ctx, saved.id, after=DIALOGUE)
 
 
 def setup(h: Handlers) -> None:
