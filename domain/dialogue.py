@@ -421,10 +421,10 @@ class Engine:
             if result.review:
                 return said + self._review(ctx, result)
             return said + self.start(ctx, result.dialogue, result.data, then=result.then)
-        if isinstance(result, Back):
-            return self.back(ctx)
+        if isinstance(result, Back):  # a step's own way back already led here: the engine's
+            return self.back(ctx, own=False)
         if isinstance(result, Skip):
-            return self.skip(ctx)
+            return self.skip(ctx, own=False)
         if isinstance(result, End):
             st.reset()
             return []
@@ -551,7 +551,8 @@ class Engine:
         st.expects = "number" if step.values == "number" else kind
         return [Reply(lines=lines, buttons=buttons + nav)]
 
-    def back(self, ctx: Ctx) -> list[Reply]:
+    def back(self, ctx: Ctx, own: bool = True) -> list[Reply]:
+        """The previous question (`own`: through the step's `back_as` button when it has one)."""
         st = ctx.state
         if st.dialogue is None:
             return [Reply.of("nav.nothing_to_undo")]
@@ -566,7 +567,7 @@ class Engine:
             return self.prompt(ctx)
         d = self.registry.get(st.dialogue)
         step = d.step(st.step or "")
-        if step.back_as is not None:
+        if own and step.back_as is not None:
             return self.answer(ctx, Answer(button=step.back_as))
         if not d.remembers:
             earlier = self._previous(ctx, d, step)
@@ -579,14 +580,15 @@ class Engine:
         st.step = st.history.pop()
         return self.prompt(ctx)
 
-    def skip(self, ctx: Ctx) -> list[Reply]:
+    def skip(self, ctx: Ctx, own: bool = True) -> list[Reply]:
+        """Pass the question over (`own`: through the step's `skip_as` button when it has one)."""
         st = ctx.state
         if st.dialogue is None or st.step in (None, SUMMARY, EDIT, RESUME):
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)
         st.pending = None
         d = self.registry.get(st.dialogue)
         step = d.step(st.step)
-        if step.skip_as is not None:
+        if own and step.skip_as is not None:
             return self.answer(ctx, Answer(button=step.skip_as))
         if not step.optional:
             return [Reply.of("nav.cannot_skip")] + self.prompt(ctx)

@@ -246,3 +246,36 @@ def test_a_questionnaire_keeps_no_path_and_runs_its_own_skip_and_back():
     e.skip(c)
     e.skip(c)
     assert c.state.dialogue is None  # skipping the last question ends it
+
+
+def test_skip_and_back_returned_for_a_steps_own_button_do_not_loop():
+    reg = Registry()
+    reg.add(
+        Dialogue(
+            id="own",
+            confirm=False,
+            then=None,
+            steps=[
+                Step("a", prompt=msg("t.a")),
+                Step(
+                    "b",
+                    prompt=msg("t.b"),
+                    kind="any",
+                    optional=True,
+                    skip_as="own:skip",
+                    back_as="own:back",
+                    parse=lambda ctx, a, v: Skip() if a.button == "own:skip" else Back(),
+                ),
+                Step("c", prompt=msg("t.c")),
+            ],
+        )
+    )
+    e = Engine(reg)
+    c = ctx()
+    e.start(c, "own")
+    e.answer(c, Answer(text="un"))
+    e.skip(c)  # /skip presses own:skip, whose parse asks the engine to skip: it does, once
+    assert c.state.step == "c" and c.state.data["b"] is None
+    e.back(c)
+    e.back(c)  # /back presses own:back, whose parse asks the engine to go back
+    assert c.state.step == "a"
