@@ -773,12 +773,28 @@ class Engine:
         comes before a global command read in the same words: "ليس بعد" is a button's label
         before it is "skip")."""
         st = ctx.state
-        if st.dialogue is None or st.step in (None, SUMMARY, EDIT, RESUME) or st.pending:
-            return None
-        step = self.registry.get(st.dialogue).step(st.step)
-        kind = self._kind(ctx, step)
         text = (answer.text or "").strip()
-        if kind == "any" or not text or re.fullmatch(r"\d{1,3}", text.translate(ASCII_DIGITS)):
+        if st.dialogue is None or st.step is None or not text:
+            return None
+        if re.fullmatch(r"\d{1,3}", text.translate(ASCII_DIGITS)):
+            return None
+        d = self.registry.get(st.dialogue)
+        # the engine's own questions: "🆕 N3awdo mn lowl" typed at "resume the draft?" is that
+        # button, not the command "restart"
+        if st.step == RESUME and (st.pending or {}).get("kind") == "resume":
+            return self.match(ctx, self._resume_options(), answer, loose=True)
+        if st.pending:
+            return None
+        if st.step == SUMMARY:
+            return self.match(ctx, self._summary_options(), answer, loose=True)
+        if st.step == EDIT:
+            back = Option(BACK_DATA, msg("nav.back"))
+            return self.match(ctx, self._edit_options(ctx, d) + [back], answer, loose=True)
+        if st.step == RESUME:
+            return None
+        step = d.step(st.step)
+        kind = self._kind(ctx, step)
+        if kind == "any":
             return None
         return self.match(
             ctx, list(self._options(ctx, step)), answer, loose=kind == "choice", around=not step.values

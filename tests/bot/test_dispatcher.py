@@ -255,3 +255,37 @@ def test_a_slow_job_reads_apart_and_does_not_hold_up_other_messages(db_url):
     finally:
         release.set()
         app.close()
+
+
+@pytest.mark.parametrize(
+    "typed, intent, step",
+    [
+        ("Recommencer", "restart", "title"),  # "🆕 Recommencer" typed at "resume the draft?"
+        ("Reprendre", "restart", "problem"),
+    ],
+)
+def test_a_label_typed_at_the_engines_own_questions_beats_a_command(uow_factory, typed, intent, step):
+    """The NLU reads "N3awdo mn lowl" / "Recommencer" as `restart` at 0.98; typed at the resume
+    question it is that question's button, not the command that drops everything."""
+
+    class SureCommand(KeywordNLU):
+        def parse(self, text, *, hint=None):
+            if text == typed:
+                return Understanding(
+                    text=text, language="fr", intent=Intent(name=intent, confidence=0.98), command_only=True
+                )
+            return super().parse(text, hint=hint)
+
+    chat = Chat(make_dispatcher(uow_factory, nlu=SureCommand()))
+    chat.press("lang:fr")
+    chat.say(invite(uow_factory))
+    chat.press("menu:new_project")
+    chat.say("Ateliers emploi jeunes")
+    assert chat.state()["step"] == "problem"
+    r = chat.say("menu")  # leaving with an answer given: asked first
+    if chat.state()["dialogue"] != "menu":
+        chat.press(chat.buttons(r)[0])
+    chat.press("menu:new_project")
+    assert chat.state()["step"] == "__resume__"
+    chat.say(typed)
+    assert chat.state()["dialogue"] == "project" and chat.state()["step"] == step
