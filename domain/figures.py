@@ -16,8 +16,10 @@ Indicators
     (never taken as 0 when missing); `indicator_figure(indicator, project, period, today)`
     bundles them for one report period.
 Poll waves
+    `baseline_of(followup, polls)`: the one baseline a follow-up is compared with, wherever it is
+    shown (the bot's results message, `athar poll results`, reports, dashboard, results PNG);
     `choose_waves(polls, period)`: the follow-up analysed for a period (the one with the most
-    people who answered in it) and the baseline it is compared with.
+    people who answered in it) and its baseline.
 
 Statuses: achieved, on_track, behind, not_achieved (the deadline has passed), worse (moved
 away from the target), no_baseline, no_target, no_data, in_progress (no dates to judge a pace).
@@ -279,12 +281,41 @@ class WaveChoice(Generic[P]):
     followup: P | None
 
 
+def baseline_of(followup: Poll, polls: Iterable[tuple[P, Poll, int]]) -> P | None:
+    """The baseline a follow-up poll is compared with, from (item, poll, consenting respondents)
+    triples; the one rule every reader of a follow-up uses. Among the baseline polls of the
+    follow-up's project created before it (by creation time, then id), the one with the most
+    consenting respondents; ties: the newest. When none has answers yet, the newest of them (so
+    the official reads "compared with baseline N: 0 linked" rather than nothing). None for a
+    poll that is not a follow-up, or without an earlier baseline.
+
+    A new follow-up copies the questions of the baseline this rule gives it at its creation
+    (`bot.services.polls.create_poll`), so the two waves share their questions."""
+    if followup.wave != "follow-up":
+        return None
+
+    def created(p: Poll) -> tuple[datetime, int]:
+        return (p.created_at, p.id or 0)
+
+    earlier = [
+        (item, poll, n)
+        for item, poll, n in polls
+        if poll.wave == "baseline"
+        and poll.project_id == followup.project_id
+        and created(poll) <= created(followup)
+    ]
+    if not earlier:
+        return None
+    return max(earlier, key=lambda c: (c[2], *created(c[1])))[0]
+
+
 def choose_waves(polls: Sequence[tuple[P, Poll, Sequence[Respondent]]], period: str | None) -> WaveChoice[P]:
     """The waves a period is about, from (item, poll, respondents) triples: the follow-up with
-    the most people who consented in the period (ties: the newest), and the baseline it is
-    compared with (created before it, the most people; ties: the newest). Without a follow-up in
-    the period, the baseline with the most people in the period. A poll nobody answered in the
-    period is not chosen, whatever its date."""
+    the most people who consented in the period (ties: the newest), and its baseline
+    (`baseline_of`, over all the baseline's answers), None when that baseline has no answers (a
+    report has no figures to show for it). Without a follow-up in the period, the baseline with
+    the most people in the period. A poll nobody answered in the period is not chosen, whatever
+    its date."""
 
     def n_in(rs: Sequence[Respondent]) -> int:
         return sum(1 for r in rs if r.consent and in_period(r.consent_at, period))
@@ -301,6 +332,11 @@ def choose_waves(polls: Sequence[tuple[P, Poll, Sequence[Respondent]]], period: 
     if follow is None:
         base = best([c for c in polls if c[1].wave == "baseline"], n_in)
         return WaveChoice(base[0] if base else None, None)
-    earlier = [c for c in polls if c[1].wave == "baseline" and c[1].created_at <= follow[1].created_at]
-    base = best(earlier, lambda rs: sum(1 for r in rs if r.consent))
-    return WaveChoice(base[0] if base else None, follow[0])
+    return WaveChoice(baseline_with_answers(follow[1], polls), follow[0])
+
+
+def baseline_with_answers(followup: Poll, polls: Iterable[tuple[P, Poll, Sequence[Respondent]]]) -> P | None:
+    """`baseline_of` from (item, poll, respondents) triples, None when the baseline it gives has no
+    consenting respondent: what reports and the dashboard compare a follow-up with."""
+    counted = [(item, poll, sum(1 for r in rs if r.consent)) for item, poll, rs in polls]
+    return baseline_of(followup, [c for c in counted if c[2] > 0])

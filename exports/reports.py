@@ -27,6 +27,7 @@ from typing import Literal
 from domain.commune import Commune
 from domain.figures import (
     IndicatorFigure,
+    baseline_with_answers,
     choose_waves,
     in_period,
     indicator_figure,
@@ -299,8 +300,9 @@ def distributions(pl: PollData, lang: str, minimum: int) -> list[Distribution]:
 
 def focus_figures(pd: ProjectData, poll_id: int, today: date) -> ProjectFigures | None:
     """A project's figures about one of its polls (over the whole project): a baseline on its
-    own; a follow-up against the baseline the project's figures compare it with. None when the
-    poll is not the project's."""
+    own; a follow-up against its own baseline (`domain.figures.baseline_of`, the bot's rule too),
+    whether or not it is the follow-up the project's figures analyse. None when the poll is not
+    the project's."""
     f = project_figures(pd, None, today)
     chosen = next((p for p in pd.polls if p.poll.id == poll_id), None)
     if chosen is None:
@@ -308,8 +310,8 @@ def focus_figures(pd: ProjectData, poll_id: int, today: date) -> ProjectFigures 
     if chosen.poll.wave == "baseline":
         f.baseline, f.followup, f.comparison = chosen, None, None
     elif chosen is not f.followup:
-        base = f.baseline
-        f.followup = chosen
+        base = baseline_with_answers(chosen.poll, [(pl, pl.poll, pl.respondents) for pl in pd.polls])
+        f.baseline, f.followup = base, chosen
         f.comparison = (
             compare(
                 base.poll, base.consenting, base.responses, chosen.poll, chosen.consenting, chosen.responses

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable, Iterable, Protocol
 
 from domain.dialogue import DialogueState
+from domain.figures import baseline_of
 from domain.language import ALL_LANGS
 from domain.messages import REMINDED, Msg, Notice, Reply, msg
 from domain.polls import (
@@ -67,14 +68,19 @@ def fresh_token(uow: UnitOfWork) -> str:
 
 
 def baseline_for(uow: UnitOfWork, poll: Poll) -> Poll | None:
-    """The baseline a follow-up poll is compared with: the project's latest baseline poll
-    created before it."""
+    """The baseline a follow-up poll is compared with (`domain.figures.baseline_of`: of the
+    project's baselines created before it, the one most people answered; ties and none answered:
+    the newest). None for a baseline, or a follow-up without an earlier baseline."""
     if poll.wave != "follow-up":
         return None
-    earlier = [
-        p for p in uow.polls.list(poll.project_id) if p.wave == "baseline" and (p.id or 0) < (poll.id or 0)
-    ]
-    return earlier[-1] if earlier else None
+    return baseline_of(
+        poll, _counted(uow, [p for p in uow.polls.list(poll.project_id) if p.wave == "baseline"])
+    )
+
+
+def _counted(uow: UnitOfWork, polls: list[Poll]) -> list[tuple[Poll, Poll, int]]:
+    """(poll, poll, consenting respondents) for `baseline_of`."""
+    return [(p, p, sum(1 for r in uow.respondents.list(saved_id(p.id, "poll")) if r.consent)) for p in polls]
 
 
 def create_poll(
@@ -88,14 +94,17 @@ def create_poll(
     languages: list[str] | None = None,
 ) -> Poll:
     """A new open poll for a project, in `languages` (all four when None). A follow-up without
-    an explicit module choice copies the questions (and languages) of the project's latest
-    baseline, so that the two waves are comparable."""
+    an explicit module choice copies the questions (and languages) of the baseline it will be
+    compared with (`baseline_of` for a follow-up created now: the baseline most people answered,
+    ties and none answered: the newest), so that the two waves are comparable."""
     questions: list[Question] | None = None
     if wave == "follow-up" and modules is None and not custom:
         baselines = [p for p in uow.polls.list(project.id) if p.wave == "baseline"]
-        if baselines:
-            questions = questions_of(baselines[-1])
-            languages = languages or baselines[-1].languages
+        now = Poll(project_id=saved_id(project.id, "project"), wave="follow-up", token="", id=None)
+        base = baseline_of(now, _counted(uow, baselines))
+        if base is not None:
+            questions = questions_of(base)
+            languages = languages or base.languages
     if questions is None:
         publics = [p.category for p in getattr(project, "publics", [])]
         questions = bank.build(modules or [], publics=list(dict.fromkeys(publics)), custom=custom or [])

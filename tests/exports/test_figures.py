@@ -10,6 +10,8 @@ import pytest
 
 from bot.commands._demo_data import DEMO_COMMUNES, MemoryStore, build_demo, materialise, project_data
 from domain.figures import (
+    baseline_of,
+    baseline_with_answers,
     choose_waves,
     favourable,
     indicator_figure,
@@ -139,6 +141,56 @@ def test_the_period_chooses_the_waves_not_the_newest_poll():
     only_base = choose_waves(polls, "2025-S1")
     assert (only_base.baseline, only_base.followup) == (1, None)
     assert choose_waves(polls, "2025-S2") == choose_waves([], None)
+
+
+def _wave(pid: int, wave: str, day: int, project: int = 1) -> Poll:
+    return Poll(
+        id=pid,
+        project_id=project,
+        wave=wave,
+        token=f"t{pid}",
+        created_at=datetime(2026, 1, day, tzinfo=timezone.utc),
+    )
+
+
+# (what it shows, [(id, wave, day created, consenting people, project)], the follow-up's id, its baseline)
+BASELINE_CASES = [
+    ("the most answers, not the newest", [(1, "baseline", 1, 30, 1), (2, "baseline", 2, 3, 1)], 1),
+    ("ties: the newest", [(1, "baseline", 1, 5, 1), (2, "baseline", 2, 5, 1)], 2),
+    ("nobody answered: the newest", [(1, "baseline", 1, 0, 1), (2, "baseline", 2, 0, 1)], 2),
+    ("one created after is not its baseline", [(1, "baseline", 1, 3, 1), (4, "baseline", 4, 50, 1)], 1),
+    (
+        "created the same day: the lower id is before",
+        [(7, "baseline", 3, 1, 1), (9, "baseline", 3, 50, 1)],
+        7,
+    ),
+    ("another project's is not", [(1, "baseline", 1, 1, 1), (2, "baseline", 2, 50, 2)], 1),
+    ("a follow-up is never a baseline", [(1, "baseline", 1, 1, 1), (2, "follow-up", 2, 50, 1)], 1),
+    ("none created before", [(4, "baseline", 4, 50, 1)], None),
+    ("none at all", [], None),
+]
+
+
+@pytest.mark.parametrize(
+    "polls, expected", [c[1:] for c in BASELINE_CASES], ids=[c[0] for c in BASELINE_CASES]
+)
+def test_the_baseline_of_a_follow_up(polls, expected):
+    follow = _wave(8, "follow-up", 3)  # created on day 3, id 8
+    triples = [(pid, _wave(pid, wave, day, project), n) for pid, wave, day, n, project in polls]
+    assert baseline_of(follow, triples) == expected
+    assert baseline_of(follow, list(reversed(triples))) == expected  # the order given does not matter
+    # reports and the dashboard: the same baseline, none when it has no answers to show
+    with_people = [
+        (pid, poll, [Respondent(poll_id=pid, pseudonym=f"p{i}", consent=True) for i in range(n)])
+        for pid, poll, n in triples
+    ]
+    shown = expected if expected is not None and dict((t[0], t[2]) for t in triples)[expected] else None
+    assert baseline_with_answers(follow, with_people) == shown
+
+
+def test_a_baseline_is_compared_with_nothing():
+    base = _wave(1, "baseline", 1)
+    assert baseline_of(_wave(8, "baseline", 3), [(1, base, 30)]) is None
 
 
 def test_an_imported_small_follow_up_does_not_replace_the_real_one(demo, communes_by_id, tmp_path):

@@ -49,3 +49,37 @@ def make_short_poll(uow_factory, project_id: int, ids=("sex", "relations", "resp
         )
         uow.commit()
         return poll
+
+
+def answered(uow_factory, poll_id: int, consenting: int, refusing: int = 0) -> None:
+    """`consenting` respondents who agreed to answer `poll_id` (no answers yet) and `refusing` who
+    did not."""
+    from domain.records import Respondent
+
+    with uow_factory() as uow:
+        for n in range(consenting + refusing):
+            uow.respondents.add(
+                Respondent(poll_id=poll_id, pseudonym=f"r{poll_id}-{n}", consent=n < consenting)
+            )
+        uow.commit()
+
+
+def two_baselines(uow_factory, project_id: int) -> dict:
+    """A project whose follow-ups have more than one baseline to be compared with, created in
+    this order: `big` baseline (30 people consented), `rerun` baseline (3 consented, 20 refused;
+    other modules), `early` follow-up (2), `late_base` baseline (50; other modules again, created
+    after `early`), `main` follow-up (10, the one the project's figures analyse).
+    By the one rule (`domain.figures.baseline_of`) `early` is compared with `big` and `main` with
+    `late_base`; the rules this replaced gave `early` `rerun` (the bot: newest before it) and
+    `late_base` (the dashboard: the main follow-up's baseline, created after it)."""
+    polls = {}
+    for name, wave, modules, consenting, refusing in (
+        ("big", "baseline", None, 30, 0),
+        ("rerun", "baseline", ["wg"], 3, 20),
+        ("early", "follow-up", None, 2, 0),
+        ("late_base", "baseline", ["migrants"], 50, 0),
+        ("main", "follow-up", None, 10, 0),
+    ):
+        polls[name] = make_poll(uow_factory, project_id, wave, modules)
+        answered(uow_factory, polls[name].id, consenting, refusing)
+    return polls

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.polls.helpers import make_project
+from tests.polls.helpers import make_project, two_baselines
 
 
 @pytest.fixture
@@ -120,3 +120,13 @@ def test_custom_questions_breakdowns_and_indicators(cli, capsys):
     assert json.loads(capsys.readouterr().out)["recorded"][0]["value"] == 57.1
     with uow_factory() as uow:
         assert len(uow.projects.get(project.id).effects[0].indicators[0].measurements) == 1
+
+
+def test_results_compare_a_follow_up_with_the_baseline_most_people_answered(cli, capsys):
+    main, uow_factory = cli
+    polls = two_baselines(uow_factory, make_project(uow_factory))
+    for follow, base in (("early", "big"), ("main", "late_base")):
+        assert main(["poll", "results", str(polls[follow].id), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["comparison"]["baseline_poll_id"] == polls[base].id
+        assert main(["poll", "results", str(polls[follow].id)]) == 0
+        assert f"Compared with baseline poll {polls[base].id}:" in capsys.readouterr().out

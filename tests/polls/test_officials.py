@@ -12,7 +12,7 @@ from domain.records import Indicator
 from bot.services.polls import results_of
 from bot.poll_support import install
 from tests.bot.helpers import Chat
-from tests.polls.helpers import KEY, make_poll, make_project, poll_dispatcher
+from tests.polls.helpers import KEY, make_poll, make_project, poll_dispatcher, two_baselines
 from tests.polls.test_beneficiary import answer_all, start
 
 
@@ -145,3 +145,17 @@ def test_the_poll_command(official):
     chat, uow_factory = official
     r = chat.command("poll")
     assert "pa:new" in chat.buttons(r)
+
+
+def test_the_results_message_compares_a_follow_up_with_the_baseline_most_people_answered(official):
+    """The bot's rule is the reports' and the dashboard's (tests/polls/test_baseline.py sees them
+    give the same baselines for the same polls)."""
+    chat, uow_factory = official
+    polls = two_baselines(uow_factory, make_project(uow_factory))
+    assert polls["early"].questions == polls["big"].questions != polls["rerun"].questions
+    assert polls["main"].questions == polls["late_base"].questions
+    for follow, base in (("early", "big"), ("main", "late_base")):
+        chat.press("menu:poll")
+        chat.press("pa:res")
+        r = chat.press(f"pp:{polls[follow].id}")
+        assert f"Par rapport au départ (sondage n° {polls[base].id})" in chat.text(r)
