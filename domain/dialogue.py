@@ -139,10 +139,13 @@ class Start:
 
 @dataclass(frozen=True)
 class Goto:
-    """Jump to another step of the same dialogue (`value` is stored as the step's answer)."""
+    """Jump to another step of the same dialogue (`value` is stored as the step's answer). From
+    `on_start`, `history` gives the steps Back walks through as if they had been answered (a
+    module resumed at its fourth card)."""
 
     step: str
     value: Any = None
+    history: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -441,6 +444,8 @@ class Engine:
             # from a step, or from the start (on_start: a questionnaire resumed where it was left)
             if st.step is not None and st.step != result.step and self.registry.get(st.dialogue).remembers:
                 st.history.append(st.step)
+            if result.history is not None:
+                st.history = list(result.history)
             st.step = result.step
         if (
             isinstance(result, Next)

@@ -279,3 +279,25 @@ def test_skip_and_back_returned_for_a_steps_own_button_do_not_loop():
     e.back(c)
     e.back(c)  # /back presses own:back, whose parse asks the engine to go back
     assert c.state.step == "a"
+
+
+def test_on_start_may_begin_further_on_with_the_steps_before_as_answered():
+    reg = Registry()
+    reg.add(
+        Dialogue(
+            id="cards",
+            confirm=False,
+            then=None,
+            on_start=lambda ctx: Goto("c", history=("a", "b")) if ctx.state.data.get("resume") else None,
+            steps=[Step(s, prompt=msg(f"t.{s}"), kind="any", store=False) for s in "abc"],
+        )
+    )
+    e = Engine(reg)
+    c = ctx()
+    r = e.start(c, "cards", {"resume": True})
+    assert c.state.step == "c" and c.state.history == ["a", "b"] and keys(r) == ["t.c"]
+    e.back(c)
+    assert c.state.step == "b" and c.state.history == ["a"]
+    c = ctx()
+    e.start(c, "cards")
+    assert c.state.step == "a" and c.state.history == []

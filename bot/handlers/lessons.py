@@ -183,7 +183,7 @@ def _leave(ctx: Ctx) -> Outcome:
 
 
 # -- the module -----------------------------------------------------------------------------------
-def _on_start(ctx: Ctx) -> Start | None:
+def _on_start(ctx: Ctx) -> Start | Goto | None:
     d = ctx.state.data
     lesson = _lesson(ctx)
     if lesson is None or not _registered(ctx):
@@ -198,20 +198,22 @@ def _on_start(ctx: Ctx) -> Start | None:
         d["no_project"] = not visible
     d["project_id"] = project.id if project is not None else None
     n = len(lesson.cards)
+    resumed: Goto | None = None
     if p.completed:
         d["review"], d["from"] = True, n + 2  # only the "done" step: its document, or again
     else:
         start = min(p.step, n)
         d["from"] = d["start"] = start
-        if start and project is not None:
+        if start and project is not None:  # where it was left (Back walks through the cards read)
             ctx.say("lessons.resumed")
-            ctx.state.history = [f"card{i}" for i in range(min(start, n))]
+            at = f"card{start}" if start < n else "practice"
+            resumed = Goto(at, history=tuple(f"card{i}" for i in range(start)))
         if p.started_at is None:
             p.started_at = _now()
     if project is not None:
         p.project_id = project.id
     ctx.uow.lessons.save(p)
-    return None
+    return resumed
 
 
 def _at(position: int):
