@@ -388,12 +388,25 @@ def _date_options(kind: str):
                 ),
             ]
         end = _project_end(ctx)
+        ends = _ends_with_project(ctx)
         return [
-            Option(DayPick(end.isoformat()).encode(), msg("indicators.end_of_year", year=end.year)),
+            Option(
+                DayPick(end.isoformat()).encode(),
+                # the project's own end is named so ("Fin du projet (06/2027)"), never "fin 2027"
+                msg("indicators.end_of_project", date=end.strftime("%m/%Y"))
+                if ends
+                else msg("indicators.end_of_year", year=end.year),
+                words=msg("effects.horizon_project_end") if ends else None,
+            ),
             Option(DayPick(add_months(now, 12).isoformat()).encode(), msg("indicators.in_months", n=12)),
         ]
 
     return options
+
+
+def _ends_with_project(ctx: Ctx) -> bool:
+    project = current_project(ctx)
+    return project is not None and project.period_end is not None and project.period_end > today()
 
 
 def _project_end(ctx: Ctx) -> date:

@@ -439,3 +439,44 @@ def test_effects_and_indicators_of_another_project_are_out_of_reach(sqlite_uow_f
     chat.press("menu:measures")
     r = chat.press(f"prj:{other}")
     assert chat.state()["data"].get("project_id") is None
+
+
+@pytest.mark.parametrize(
+    "lang, said, label",
+    [
+        ("fr", "d'ici la fin du projet", "Fin du projet (06/2031)"),
+        ("ary-Latn", "f akhir lmachrou3", "Akhir lmachrou3 (06/2031)"),
+        ("ar", "في نهاية المشروع", "نهاية المشروع"),
+    ],
+)
+def test_the_target_date_at_the_end_of_the_project(sqlite_uow_factory, lang, said, label):
+    """The first target-date button is the project's end, named so (it said "Fin 2031" for a
+    project ending in June 2031), and "d'ici la fin du projet" typed selects it."""
+    uf = sqlite_uow_factory
+    pid = make_project(uf)
+    with uf() as uow:
+        p = uow.projects.get(pid)
+        p.period_start, p.period_end = date(2026, 1, 1), date(2031, 6, 30)
+        uow.projects.save(p)
+        uow.commit()
+    chat = registered_chat(uf, lang)
+    chat.press("menu:effects")
+    chat.press(f"prj:{pid}")
+    chat.say(EFFECTS[lang])
+    chat.press("eff:ok")
+    chat.press("sys:confirm")
+    r = chat.press("nx:indicators")
+    suggested = [b for b in chat.buttons(r) if b.startswith("ind:") and b != "ind:own"]
+    chat.press(suggested[0])
+    for _ in range(3):
+        chat.press("keep")
+    chat.press("base:known")
+    chat.say("12")
+    chat.say("01/2026")
+    chat.press("pre:survey")
+    r = chat.say("30")
+    assert chat.state()["step"] == "target_date"
+    labels = [b.label for reply in r for b in reply.buttons]
+    assert any(label in lb for lb in labels), labels
+    chat.say(said)
+    assert chat.state()["data"]["target_date"] == "2031-06-30"
