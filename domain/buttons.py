@@ -74,6 +74,7 @@ def number(data: object, prefix: str, lo: float, hi: float, suffix: str = "") ->
 # "sys:back") are constants compared as they are.
 
 _CODE = re.compile(r"[^\s\x00-\x1f\x7f]+")  # one word: no spaces, no control characters
+_VALUE = re.compile(r"[^\x00-\x1f\x7f]+")  # no control characters
 _KINDS: list[type[ButtonData]] = []
 
 
@@ -426,6 +427,8 @@ class PollAnswer(ButtonData):
     def parse(cls, tail: str) -> Self | None:
         head, sep, value = tail.partition(":")
         index = integer(head, "", lo=0, hi=10_000)
-        if not sep or index is None or not value or not _CODE.fullmatch(value):
+        # the index as it is written ("03" is not question 3); the value as the poll has it (a
+        # choice imported from a form may hold a space), which the question checks
+        if not sep or index is None or head != str(index) or not value or not _VALUE.fullmatch(value):
             return None
         return cls(index, value)

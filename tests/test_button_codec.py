@@ -29,6 +29,7 @@ from domain import buttons as b
         (b.YesNo(True), "yn:1"),
         (b.YesNo(False), "yn:0"),
         (b.PollAnswer(3, "yes"), "pq:3:yes"),
+        (b.PollAnswer(0, "a b"), "pq:0:a b"),  # a choice imported from a form may hold a space
         (b.DayPick("2026-01-01"), "day:2026-01-01"),
     ],
 )
@@ -56,7 +57,8 @@ def test_wire_format_and_round_trip(button, wire):
         "pq:skip",
         "pq:3:",
         "pq::yes",
-        "pq:3:a b",
+        "pq:03:yes",  # the index as written
+        "pq:3:yes\n",
         "lang:",
         "lang:fr ar",
         "lang:fr\n",

@@ -44,7 +44,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from domain.buttons import LanguagePick, PollLanguage, PollModule, PollPick, PollWave, StoryPick
+from domain.buttons import LanguagePick, PollAnswer, PollLanguage, PollModule, PollPick, PollWave, StoryPick
 from domain.dialogue import (
     SUMMARY,
     Answer,
@@ -93,7 +93,6 @@ from bot.handlers._projects import choose_project_step, load_project, visible_pr
 from bot.handlers.onboarding import language_options
 from bot.handlers.project import matches_label, matches_words, means
 
-ANSWER = "pq:"  # pq:<index>:<value>
 SKIP = "pq:skip"
 PREVIOUS = "pq:prev"
 DONE = "pq:done"  # a multi question: the ticked options are the answer
@@ -368,7 +367,7 @@ def _question_options(ctx: Ctx, i: int) -> list[Option]:
     if q.kind == "multi" and poll is not None:
         ticked = q.coerce(_given(ctx, poll).get(q.id)) or []
     opts = [
-        Option(f"{ANSWER}{i}:{o.value}"[:64], _option_label(q, o, ctx.lang, o.value in ticked))
+        Option(PollAnswer(i, str(o.value)).encode(), _option_label(q, o, ctx.lang, o.value in ticked))
         for o in q.options
     ]
     if q.kind == "multi":
@@ -497,7 +496,7 @@ def _answer(ctx: Ctx, i: int, answer: Answer, pre: Any) -> Any:  # noqa: C901
         dk = _dont_know_option(ctx, q)
         if dk is None:  # no such answer to give: say how to pass, never guess one
             return _again(ctx, msg("polls.dk_hint"))
-        button = f"{ANSWER}{i}:{dk}"
+        button = PollAnswer(i, str(dk)).encode()
     if button == PREVIOUS:  # typed: the engine goes back, as for the button
         return Back()
     if button == SKIP:
@@ -510,11 +509,10 @@ def _answer(ctx: Ctx, i: int, answer: Answer, pre: Any) -> Any:  # noqa: C901
         value = q.coerce(given.get(q.id))
         skipped = value is None  # "done" with nothing ticked: as if passed
     elif button is not None:
-        if not button.startswith(ANSWER):
+        pressed = PollAnswer.read(button)
+        if pressed is None or pressed.index != i:
             return _again(ctx, msg("polls.expired"))
-        idx, _, raw = button[len(ANSWER) :].partition(":")
-        if idx != str(i):
-            return _again(ctx, msg("polls.expired"))
+        raw = pressed.value
         if q.kind == "multi":
             if raw not in q.values():  # forged button data
                 return _again(ctx, msg("polls.use_buttons"))
@@ -588,7 +586,7 @@ def _question_step(i: int) -> Step:
         kind_of=lambda ctx: _kind(ctx, i),
         foreign=Invalid(msg("polls.expired")),
         # an answer button of any question: _answer checks which one, and its value
-        takes=lambda ctx, data: data.startswith(ANSWER),
+        takes=lambda ctx, data: data.startswith(PollAnswer.PREFIX),
     )
 
 
