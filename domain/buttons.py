@@ -1,11 +1,11 @@
-"""Reading button data: small parsers, one per kind of value, each returning the typed value or
-None for anything else.
+"""Button data: one frozen dataclass per kind of button that carries a value (`ProjectPick(12)`
+is "prj:12"), built with `encode()` and read with `Kind.read(data)` or `decode(data)`.
 
 Button data comes back from the user's device: a client may send any string (a forged callback,
 an old keyboard, a typed "button"). The engine refuses data that is not one of the current
-step's buttons (Engine.answer); the handler that reads the value still checks its type and range
-with these parsers, so that nothing but a well-formed value reaches a record. Every parser is
-total: it never raises.
+step's buttons (Engine.answer); the handler that reads the value still reads it through its
+kind, which checks its form and range, so that nothing but a well-formed value reaches a record.
+Reading is total: it never raises. Encoding refuses data over Telegram's 64 bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Collection, Self
+from typing import ClassVar, Self
 
 MAX_DATA = 64  # bytes: Telegram's limit on callback data, and ours everywhere
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds
@@ -30,12 +30,6 @@ def tail(data: object, prefix: str, suffix: str = "") -> str | None:
     return data[len(prefix) : len(data) - len(suffix)] if suffix else data[len(prefix) :]
 
 
-def one_of(data: object, prefix: str, allowed: Collection[str]) -> str | None:
-    """The tail when it is one of `allowed` (a code from a fixed list: a level, a unit...)."""
-    value = tail(data, prefix)
-    return value if value is not None and value in allowed else None
-
-
 def integer(
     data: object, prefix: str, lo: int | None = None, hi: int | None = None, suffix: str = ""
 ) -> int | None:
@@ -47,12 +41,6 @@ def integer(
     if (lo is not None and n < lo) or (hi is not None and n > hi):
         return None
     return n
-
-
-def record_id(data: object, prefix: str) -> int | None:
-    """The id of a stored record: a positive integer a database can hold. Whether the user may
-    see that record is the caller's check (ownership), never implied by the id."""
-    return integer(data, prefix, lo=1, hi=MAX_ID)
 
 
 def number(data: object, prefix: str, lo: float, hi: float, suffix: str = "") -> float | None:
