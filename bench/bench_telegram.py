@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 from bench.common import drop_schema, new_schema, percentile  # noqa: E402
 from bench import coaching_script as cs  # noqa: E402
+from domain.languages import LANG_TAGS  # noqa: E402
 
 KINDS = ("button", "text")
 FALLBACK_SIGNS = ("using the fallback parser", "NLU failed")  # nlu/service.py's log lines
@@ -402,7 +403,7 @@ def run_mode(
     rate = {"button": button_rate, "text": text_rate}
     n_users = USERS_PER_STEP * len(cs.build(())) * max(1.0, (button_rate + text_rate) / 250)
     ids = list(range(10_000, 10_000 + int(n_users)))
-    users = {uid: cs.Round(lang=cs.LANGS[i % len(cs.LANGS)]) for i, uid in enumerate(ids)}
+    users = {uid: cs.Round(lang=LANG_TAGS[i % len(LANG_TAGS)]) for i, uid in enumerate(ids)}
     tmp = tempfile.TemporaryDirectory(prefix="athar-bench-")
     schema = None
     if pg:

@@ -24,7 +24,6 @@ from domain.dialogue import BACK_DATA, CANCEL_DATA, CONFIRM_DATA, EDIT_DATA, SKI
 from bot.handlers import parties as pa
 from bot.handlers import project as pr
 
-LANGS = ("fr", "ar", "ary", "ary-Latn")
 # What an official types, in the user's language; {n} makes every text different (no cache of
 # the bot's or of the NLU's sees the same text twice).
 TEXTS: dict[str, dict[str, str]] = {

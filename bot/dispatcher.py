@@ -31,7 +31,7 @@ from domain.dialogue import (
     has_words,
 )
 from domain.dialogue import Outcome as Move  # a hook's result (this module's Outcome is a message's)
-from domain.language import ALL_LANGS, Lang
+from domain.languages import ALL_LANGS, Lang
 from domain.messages import MAX_TEXT, REMINDED, Button, Incoming, Msg, Notice, Rendered, Reply, msg
 from domain.nlu import FEATURE_INTENTS, NLU, Understanding
 from domain.commune import Commune

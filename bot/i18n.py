@@ -36,12 +36,11 @@ import yaml
 from babel import Locale
 
 from domain import wording
-from domain.language import ALL_LANGS, Lang
+from domain.languages import LANG_TAGS, is_rtl, pick, variant
 from domain.messages import Msg, Rendered, RenderedButton, Reply
 from domain.text import FSI, PDI, RLM
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
-LANG_TAGS = tuple(lang.value for lang in ALL_LANGS)
 SHORT = "short."  # `short.<key>`: the short form of the label `<key>` (bot/catalogs/short.yml)
 
 
@@ -49,14 +48,10 @@ class CatalogError(ValueError):
     pass
 
 
-# CLDR has no plural rules of its own for Darija: it agrees like Arabic (Moroccan Arabic's locale)
-PLURAL_LOCALES = {"fr": "fr", "ar": "ar", "ary": "ar_MA", "ary-Latn": "ar_MA"}
-
-
 @lru_cache(maxsize=None)
 def plural_rule(lang: str) -> Callable[[float], str]:
     """The CLDR category (zero, one, two, few, many, other) of a number in a language variant."""
-    return Locale.parse(PLURAL_LOCALES.get(lang, "fr")).plural_form
+    return Locale.parse(variant(lang).plural_locale).plural_form
 
 
 def plural_categories(lang: str) -> tuple[str, ...]:
@@ -150,7 +145,7 @@ class Catalog:
         # what a key renders to in a language when it has no placeholders (most do not):
         # rendered once, then reused
         self._fixed: dict[tuple[str, str], str] = {}
-        self._rtl = {tag: Lang(tag).rtl for tag in LANG_TAGS}
+        self._rtl = {tag: is_rtl(tag) for tag in LANG_TAGS}
 
     def __contains__(self, key: str) -> bool:
         return key in self.entries
@@ -165,7 +160,7 @@ class Catalog:
         variants = self.entries.get(key)
         if variants is None:
             raise KeyError(f"catalog key {key!r} is missing")
-        template = variants.get(lang) or variants[Lang.FR.value]
+        template = pick(variants, lang)
         rtl = self._rtl.get(lang, False)
 
         def shown(raw: Any, form: str) -> str:

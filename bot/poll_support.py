@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from domain.polls import PollResults
     from domain.records import Poll
 
+from domain.languages import is_rtl
+
 log = logging.getLogger("athar.polls")
 
 VAR = Path(__file__).resolve().parent.parent / "var"
@@ -110,7 +112,7 @@ def make_chart(catalog: Catalog, poll: Poll, results: PollResults, lang: str, ou
         rows,
         title=clean(title),
         legend=legend or [],
-        rtl=lang in ("ar", "ary"),
+        rtl=is_rtl(lang),
     )
 
 
@@ -130,7 +132,7 @@ def make_invitation(
         return PosterText(
             title=t("polls.poster.title"),
             lines=[t("polls.poster.step1"), t(step2), t("polls.poster.step3")],
-            rtl=lang in ("ar", "ary"),
+            rtl=is_rtl(lang),
         )
 
     header = catalog.text("polls.poster.header", "fr", commune=commune, title=title) if commune else ""

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from domain.language import Lang
+from domain.languages import Lang, document_language
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yml"
@@ -75,7 +75,7 @@ class WhatsAppTemplate(_Section):
     def language_code(self, lang: str) -> str:
         """The template language for a user's language: Darija users get the Arabic one
         (templates exist in French and Arabic), anyone else the French one."""
-        wanted = {"ary": "ar", "ary-Latn": "fr"}.get(lang, lang)
+        wanted = document_language(lang)
         for key, code in self.languages.items():
             if key.value == wanted:
                 return code

@@ -7,6 +7,8 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.languages import document_language
+
 
 class CommuneNames(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -24,7 +26,7 @@ class Commune(BaseModel):
     partner_to_confirm: bool = False
 
     def name(self, lang: str) -> str:
-        return self.names.ar if lang in ("ar", "ary") else self.names.fr
+        return self.names.ar if document_language(lang) == "ar" else self.names.fr
 
 
 def slug(text: str) -> str:

@@ -20,12 +20,10 @@ from pydantic import (
 )
 
 from domain import wording
-from domain.language import Lang
+from domain.languages import LANG_TAGS, Lang, fallback
 from domain.nlu import DOMAINS, PUBLICS
 from domain.records import Indicator as RecordIndicator
 from domain.wording import PluralRule
-
-LANG_TAGS: tuple[str, ...] = tuple(lang.value for lang in Lang)
 
 # Contract enums. Publics and domains follow the NLU contract; "other" is a public the
 # dialogues offer as a button although the NLU never extracts it.
@@ -132,7 +130,8 @@ class _Strict(BaseModel):
 
 class Text(_Strict):
     """A text in French and MSA at least; Darija variants are optional and fall back
-    (ary -> ar, ary-Latn -> fr) when missing. Used for reference-sheet prose."""
+    (domain.languages.fallback: ary -> ar, ary-Latn -> fr) when missing. Used for reference-sheet
+    prose."""
 
     fr: NonEmpty
     ar: NonEmpty
@@ -153,14 +152,8 @@ class Text(_Strict):
         return out
 
     def get(self, lang: Lang | str) -> str:
-        tag = _lang_tag(lang)
-        if tag == "fr":
-            return self.fr
-        if tag == "ar":
-            return self.ar
-        if tag == "ary":
-            return self.ary or self.ar
-        return self.ary_latn or self.fr
+        variants = self._variants()
+        return next(variants[t] for t in fallback(_lang_tag(lang)) if t in variants)
 
     def render(self, lang: Lang | str, plural: PluralRule | None = None, **values: Any) -> str:
         """The text in `lang` with its placeholders filled (plurals by `plural`)."""

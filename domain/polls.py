@@ -39,9 +39,9 @@ from domain.figures import favourable
 from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
+from domain.languages import LANG_TAGS, pick
 from domain.text import ASCII_DIGITS
 
-LANGS = ("fr", "ar", "ary", "ary-Latn")
 QuestionKind = Literal[
     "scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text", "multi", "integer"
 ]
@@ -87,10 +87,10 @@ def asked_ids(questions: Sequence[Any], answers: dict[str, Any]) -> set[str]:
 
 
 def _four(v: dict[str, str], what: str) -> dict[str, str]:
-    missing = [t for t in LANGS if not (v.get(t) or "").strip()]
+    missing = [t for t in LANG_TAGS if not (v.get(t) or "").strip()]
     if missing:
         raise ValueError(f"{what}: missing variant(s) {', '.join(missing)}")
-    extra = set(v) - set(LANGS)
+    extra = set(v) - set(LANG_TAGS)
     if extra:
         raise ValueError(f"{what}: unknown variant(s) {sorted(extra)}")
     return v
@@ -135,7 +135,7 @@ class Question(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> "Question":
-        if not any((self.text.get(t) or "").strip() for t in LANGS):
+        if not any((self.text.get(t) or "").strip() for t in LANG_TAGS):
             raise ValueError(f"question {self.id}: no text")
         self._check_options()
         self._check_bounds()
@@ -195,17 +195,17 @@ class Question(_Model):
 
     # -- reading ---------------------------------------------------------------------------
     def text_in(self, lang: str) -> str:
-        return _pick(self.text, lang)
+        return pick(self.text, lang)
 
     def shown_language(self, lang: str) -> str:
         """The variant `text_in(lang)` shows: lang itself, or the one it falls back to."""
         if (self.text.get(lang) or "").strip():
             return lang
         shown = self.text_in(lang)
-        return next((t for t in LANGS if self.text.get(t) == shown), lang)
+        return next((t for t in LANG_TAGS if self.text.get(t) == shown), lang)
 
     def short_in(self, lang: str) -> str:
-        return _pick(self.short, lang) if self.short else self.text_in(lang)
+        return pick(self.short, lang) if self.short else self.text_in(lang)
 
     @property
     def ordinal(self) -> bool:
@@ -373,15 +373,6 @@ def check_questions(questions: Sequence[Question]) -> None:
                 f"question {q.id}: relevant refers to {missing[0]!r}, which is not an earlier question"
             )
         seen.add(q.id)
-
-
-def _pick(variants: dict[str, str], lang: str) -> str:
-    if variants.get(lang):
-        return variants[lang]
-    fallback = {"ary": "ar", "ary-Latn": "fr", "ar": "ary", "fr": "ary-Latn"}.get(lang)
-    if fallback and variants.get(fallback):
-        return variants[fallback]
-    return next((v for v in variants.values() if v), "")
 
 
 def fold(text: str) -> str:

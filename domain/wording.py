@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Union
 
+from domain.languages import fallback
+
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 PluralRule = Callable[[float], str]  # a number -> its CLDR category
 
@@ -67,9 +69,11 @@ def is_forms(value: Any) -> bool:
 
 def pick_form(value: dict[str, Any], lang: str, form: str = "") -> str:
     """One form of an inflected value in a language (its default form when the form is not
-    given; French when the language is missing)."""
+    given; when the language is missing, the variant its readers read next: domain.languages)."""
     variants = value["forms"]
-    chosen: dict[str, Any] = variants.get(lang) or variants.get("fr") or next(iter(variants.values()), {})
+    chosen: dict[str, Any] = next(
+        (variants[t] for t in fallback(lang) if variants.get(t)), next(iter(variants.values()), {})
+    )
     return str(chosen.get(form) or chosen.get("") or "")
 
 

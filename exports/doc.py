@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from domain.languages import is_rtl
 from domain.text import FSI, PDI  # first-strong isolate: keeps "2026-S1" whole in Arabic
-
-RTL_LANGS = ("ar", "ary")
 
 
 def text_dir(text: str) -> str | None:
@@ -170,7 +169,7 @@ class Document:
 
     @property
     def rtl(self) -> bool:
-        return self.lang in RTL_LANGS
+        return is_rtl(self.lang)
 
     def add(self, *blocks: Block) -> "Document":
         self.blocks.extend(blocks)

@@ -8,7 +8,7 @@ plural rule of the language. Every code shown to a reader (unit, frequency, wave
 party, public…) goes through `opt`/`t`.
 
 Documents are written in French or Modern Standard Arabic; a Darija user gets the Arabic document
-and an Arabizi user the French one (`doc_lang`). Numbers follow the locale (fr_MA: `1 234,5`,
+and an Arabizi user the French one (`domain.languages.document_language`). Numbers follow the locale (fr_MA: `1 234,5`,
 `34 %`; ar_MA: Western digits, as Moroccan administration writes them, `1.234,5`, `34%`).
 """
 
@@ -26,10 +26,10 @@ from babel.numbers import format_decimal
 
 from domain import wording
 from domain.figures import SEMESTER
+from domain.languages import DOCUMENT_LANGS, document_language, is_rtl
 from exports.doc import isolate
 
 HERE = Path(__file__).resolve().parent
-DOC_LANGS = ("fr", "ar")
 LOCALES = {"fr": "fr_MA", "ar": "ar_MA"}
 # "2022-2026" after Arabic letters would read "2026-2022" (the digits become Arabic numbers, the
 # hyphen between them stays neutral): isolated in Arabic texts
@@ -37,16 +37,11 @@ NUMBER_RANGE = re.compile(r"\d+(?:[-–/]\d+)+")
 UNIT_CODES = ("number", "percent", "score", "yes_no", "days", "mad")
 
 
-def doc_lang(lang: str | None) -> str:
-    """The document language for a user language tag."""
-    return "ar" if lang in ("ar", "ary") else "fr"
-
-
 def _is_leaf(node: Any) -> bool:
     return (
         isinstance(node, dict)
         and bool(node)
-        and set(node) <= set(DOC_LANGS)
+        and set(node) <= set(DOCUMENT_LANGS)
         and all(isinstance(v, str) for v in node.values())
     )
 
@@ -85,7 +80,7 @@ def problems(labels: dict[str, dict[str, Any]] | None = None) -> list[str]:
     found = []
     for key, v in sorted((entries() if labels is None else labels).items()):
         seen = set()
-        for lang in DOC_LANGS:
+        for lang in DOCUMENT_LANGS:
             value = v.get(lang) or ""
             if not value.strip():
                 found.append(f"{key}: missing {lang}")
@@ -107,11 +102,11 @@ class Labels:
     """`t("logframe.title")` in one document language."""
 
     def __init__(self, lang: str):
-        self.lang = doc_lang(lang)
+        self.lang = document_language(lang)
 
     @property
     def rtl(self) -> bool:
-        return self.lang == "ar"
+        return is_rtl(self.lang)
 
     @property
     def locale(self) -> Locale:

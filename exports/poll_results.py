@@ -39,6 +39,7 @@ import secrets
 
 from domain.polls import GroupResult, asked_ids, suppress
 from domain.privacy import mask_identifiers
+from domain.languages import is_rtl, pick, variant
 from domain.records import Poll, Respondent, Response, Story
 
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
@@ -46,24 +47,14 @@ MULTI_KINDS = ("select_multiple", "multi")
 NUMBER_KINDS = ("integer", "decimal", "number")
 BREAKDOWN_KINDS = ("sex", "age_band", "public")  # answers that single people out in small groups
 FLOIP_VERSION = "1.1.0"
-FALLBACK = {
-    "ar": ("ar", "ary", "fr"),
-    "fr": ("fr", "ary-Latn", "ar"),
-    "ary": ("ary", "ar", "fr"),
-    "ary-Latn": ("ary-Latn", "fr", "ar"),
-}
 NAMESPACE = uuid.UUID("6f1c2a52-5e0c-4d1e-9a7b-1f2e3d4c5b6a")  # Athar submissions (uuid5)
 
 
-def pick(variants: Any, lang: str) -> str:
+def text_in(variants: Any, lang: str) -> str:
+    """A text given as one string or per language variant, in `lang` (domain.languages.pick)."""
     if isinstance(variants, str):
         return variants
-    if not isinstance(variants, dict):
-        return ""
-    for tag in FALLBACK.get(lang, (lang, "fr", "ar")):
-        if variants.get(tag):
-            return str(variants[tag])
-    return next((str(v) for v in variants.values() if v), "")
+    return pick(variants, lang) if isinstance(variants, dict) else ""
 
 
 def qid(q: dict[str, Any]) -> str:
@@ -76,8 +67,8 @@ def qkind(q: dict[str, Any]) -> str:
 
 def qlabel(q: dict[str, Any], lang: str, short: bool = False) -> str:
     if short and q.get("short"):
-        return pick(q["short"], lang)
-    return pick(q.get("text") or q.get("label") or {}, lang)
+        return text_in(q["short"], lang)
+    return text_in(q.get("text") or q.get("label") or {}, lang)
 
 
 def options(q: dict[str, Any]) -> list[dict[str, Any]]:
@@ -89,7 +80,7 @@ def ovalue(o: dict[str, Any]) -> str:
 
 
 def olabel(o: dict[str, Any], lang: str) -> str:
-    return pick(o.get("label") or {}, lang)
+    return text_in(o.get("label") or {}, lang)
 
 
 def is_select_one(q: dict[str, Any]) -> bool:
@@ -296,7 +287,7 @@ def write_kobo_xlsx(
         ws.append([_cell(v) for v in row])
     ws.freeze_panes = "A2"
     lab = wb.create_sheet("labels")
-    lab.sheet_view.rightToLeft = lang in ("ar", "ary")
+    lab.sheet_view.rightToLeft = is_rtl(lang)
     if labels.get("notice"):
         lab.append([labels["notice"]])
         lab["A1"].font = Font(bold=True)
@@ -340,7 +331,6 @@ FLOIP_FIELDS = [
     {"name": "response", "title": "Response", "type": "any"},
     {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
 ]
-ISO639_3 = {"fr": "fra", "ar": "ara", "ary": "ary", "ary-Latn": "ary"}
 
 
 def floip_question(q: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -447,7 +437,7 @@ def floip_package(
                 "mediatype": "application/json",
                 "encoding": "utf-8",
                 "schema": {
-                    "language": ISO639_3.get(lang, "fra"),
+                    "language": variant(lang).iso639_3,
                     "fields": FLOIP_FIELDS,
                     "questions": questions,
                 },

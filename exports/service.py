@@ -14,7 +14,7 @@ from domain.commune import Commune
 from domain.privacy import mask_identifiers
 from domain.records import Project
 
-from exports.labels import doc_lang
+from domain.languages import document_language
 from exports.logframe import logframe_dict, logframe_document
 from exports.writers import atomic_path, write
 
@@ -34,7 +34,7 @@ def export_logframe(
                 encoding="utf-8",
             )
         return path
-    return write(logframe_document(project, doc_lang(lang), commune, typed=fmt == "xlsx"), fmt, path)
+    return write(logframe_document(project, document_language(lang), commune, typed=fmt == "xlsx"), fmt, path)
 
 
 def masked_data(value: Any) -> Any:

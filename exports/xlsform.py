@@ -22,17 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from domain.languages import LANG_TAGS, VARIANTS, fallback, pick
 from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 
-LANGS = ("fr", "ar", "ary", "ary-Latn")
-LANG_NAMES = {"fr": "French", "ar": "Arabic", "ary": "Moroccan Arabic", "ary-Latn": "Moroccan Arabic Latin"}
-NEAREST = {
-    "fr": ("fr", "ary-Latn", "ar", "ary"),
-    "ar": ("ar", "ary", "fr", "ary-Latn"),
-    "ary": ("ary", "ar", "ary-Latn", "fr"),
-    "ary-Latn": ("ary-Latn", "fr", "ary", "ar"),
-}
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
 MULTI_KINDS = ("multi", "select_multiple")
 _BOUND = r"\.\s*(>=|<=|>|<)\s*(-?\d{1,10})"
@@ -44,16 +37,13 @@ class XLSFormError(ValueError):
 
 
 def lang_column(prefix: str, lang: str) -> str:
-    return f"{prefix}::{LANG_NAMES[lang]} ({lang})"
+    return f"{prefix}::{VARIANTS[lang].english} ({lang})"
 
 
 def _text(variants: Any, lang: str) -> str:
     if isinstance(variants, str):
         return variants
-    for tag in NEAREST.get(lang, (lang,)):
-        if (variants or {}).get(tag):
-            return str(variants[tag])
-    return ""
+    return pick(variants, lang)
 
 
 # -- out --------------------------------------------------------------------------------------------
@@ -61,9 +51,11 @@ def xlsform_rows(
     questions: list[dict[str, Any]], title: str, form_id: str, default_lang: str = "fr"
 ) -> dict[str, list[list[Any]]]:
     survey = [
-        ["type", "name"] + [lang_column("label", t) for t in LANGS] + ["relevant", "constraint", "required"]
+        ["type", "name"]
+        + [lang_column("label", t) for t in LANG_TAGS]
+        + ["relevant", "constraint", "required"]
     ]
-    choices = [["list_name", "name"] + [lang_column("label", t) for t in LANGS]]
+    choices = [["list_name", "name"] + [lang_column("label", t) for t in LANG_TAGS]]
     lists: dict[tuple, str] = {}
     width = len(survey[0])
     open_groups: list[str] = []
@@ -79,14 +71,14 @@ def xlsform_rows(
             survey.append(["end group"] + [None] * (width - 1))
         for g in path[keep:]:
             open_groups.append(g)
-            survey.append(["begin group", g] + [g] * len(LANGS) + [None] * (width - 2 - len(LANGS)))
+            survey.append(["begin group", g] + [g] * len(LANG_TAGS) + [None] * (width - 2 - len(LANG_TAGS)))
 
     for q in questions:
         kind, qid = q["kind"], q["id"]
         into(q.get("group"))
         opts = q.get("options") or []
         if kind in SELECT_ONE_KINDS or kind in MULTI_KINDS:
-            key = tuple((str(o["value"]), tuple(_text(o.get("label"), t) for t in LANGS)) for o in opts)
+            key = tuple((str(o["value"]), tuple(_text(o.get("label"), t) for t in LANG_TAGS)) for o in opts)
             name = lists.get(key)
             if name is None:
                 name = re.sub(r"[^A-Za-z0-9_]", "_", q.get("scale") or qid)
@@ -94,7 +86,7 @@ def xlsform_rows(
                     name += "_"
                 lists[key] = name
                 for o in opts:
-                    choices.append([name, str(o["value"])] + [_text(o.get("label"), t) for t in LANGS])
+                    choices.append([name, str(o["value"])] + [_text(o.get("label"), t) for t in LANG_TAGS])
             xtype = f"{'select_multiple' if kind in MULTI_KINDS else 'select_one'} {name}"
         elif kind in ("integer", "decimal"):
             xtype = kind
@@ -102,14 +94,14 @@ def xlsform_rows(
             xtype = "text"
         survey.append(
             [xtype, qid]
-            + [_text(q.get("text"), t) for t in LANGS]
+            + [_text(q.get("text"), t) for t in LANG_TAGS]
             + [q.get("relevant") or None, constraint_of(q), None]
         )
     into(None)
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     settings = [
         ["form_title", "form_id", "version", "default_language"],
-        [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"],
+        [title, form_id, version, f"{VARIANTS[default_lang].english} ({default_lang})"],
     ]
     return {"survey": survey, "choices": choices, "settings": settings}
 
@@ -228,10 +220,10 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
     rest = c[len(prefix) + 2 :].strip()
     m = re.search(r"\(([A-Za-z-]+)\)\s*$", rest)
     code = m.group(1) if m else rest
-    for tag in LANGS:
+    for tag in LANG_TAGS:
         if code.lower() == tag.lower():
             return tag
-    named = {v.lower(): k for k, v in LANG_NAMES.items()}
+    named = {v.english.lower(): k for k, v in VARIANTS.items()}
     if rest.lower() in named:
         return named[rest.lower()]
     if code.lower().startswith("fr") or rest.lower().startswith("fran"):
@@ -283,7 +275,7 @@ def _texts(label: Any, default: str) -> dict[str, str]:
         found = {default: other}
     if not found:
         return {}
-    return {t: next(found[x] for x in NEAREST[t] if x in found) for t in LANGS}
+    return {t: next(found[x] for x in fallback(t) if x in found) for t in LANG_TAGS}
 
 
 def _survey_rows(path: Path) -> dict[str, int]:
@@ -321,7 +313,7 @@ def read_xlsform(source: str | Path | bytes, anonymous: bool = True) -> Imported
     names the survey row."""
     survey, rows = _parse_form(source)
     default = _lang_tag(str(survey.get("default_language") or "default"), "fr") or "fr"
-    if default not in LANGS:
+    if default not in LANG_TAGS:
         default = "fr"
     reader = _FormReader(
         ImportedForm(title=str(survey.get("title") or ""), questions=[]), rows, default, anonymous

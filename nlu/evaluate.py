@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.nlu import NLU
-
-LANGS = ("fr", "ar", "ary", "ary-Latn")
+from domain.languages import LANG_TAGS
 
 
 @dataclass
@@ -149,7 +148,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def format_report(rep: Report) -> str:
-    langs = [lang for lang in LANGS if rep.n[lang]] + [lang for lang in rep.n if lang not in LANGS]
+    langs = [lang for lang in LANG_TAGS if rep.n[lang]] + [lang for lang in rep.n if lang not in LANG_TAGS]
     out = []
     rows = [
         ["variant", "n", "intent acc", "lang-id acc", "public P/R/F1", "domain P/R/F1", "statement level acc"]

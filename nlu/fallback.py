@@ -22,6 +22,7 @@ import threading
 from collections import Counter
 
 from domain.nlu import STATEMENT_INTENTS, Entity, Intent, Understanding
+from domain.languages import is_rtl
 from nlu import dates, lexicon, numbers, trainingdata
 from nlu.features import WORD_RE, ngram_features
 from nlu.langid import identify
@@ -343,7 +344,7 @@ def _script_ok(hint: str, text: str) -> bool:
     from nlu.normalize import is_arabic_char
 
     arabic = any(is_arabic_char(c) and c.isalpha() for c in text)
-    return (hint in ("ar", "ary")) == arabic
+    return is_rtl(hint) == arabic
 
 
 def extract_entities(text: str) -> list[Entity]:

@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from domain.languages import LANG_TAGS
+
 REAL_DIR = Path(__file__).resolve().parent / "eval" / "real"
 LABELS = ("activity", "output", "effect")
 SPLITS = ("train", "test")
 STATEMENT_LANGS = ("fr", "ar", "ary")
 RENDERING_LANGS = ("ary", "ary-Latn")
-LANGID_LANGS = ("fr", "ar", "ary", "ary-Latn")
+LANGID_LANGS = LANG_TAGS
 _SPLIT_SALT = "athar-real-v1:"
 # query parameters that never identify a document (tracking, AMP, print views)
 _NOISE_PARAMS = {"amp", "s", "fbclid", "output", "lang", "hl", "print"}

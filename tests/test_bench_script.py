@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bench import coaching_script as cs
+from domain.languages import LANG_TAGS
 from domain.messages import Incoming
 from domain.records import Identity, User
 from knowledge.loader import load_communes, load_knowledge
@@ -35,7 +36,7 @@ def test_two_rounds_in_every_language(sqlite_uow_factory, rasa_nlu):
     groups = len(load_knowledge().parties)
     ids, numbers = itertools.count(1), itertools.count(1)
     confirmed: dict[str, list[str]] = {"project": [], "circle": []}
-    for lang in cs.LANGS:
+    for lang in LANG_TAGS:
         chat = _user(sqlite_uow_factory, lang)
 
         def send(chat: str = chat, **kw):

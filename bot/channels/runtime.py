@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Protocol, Sequence
 
-from domain.language import Lang
+from domain.languages import Lang
 from domain.messages import Incoming, Rendered, Reply
 from domain.ports import OutboxItem
 from storage.delivery import DeliveryStore, is_transient

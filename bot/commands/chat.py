@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from domain.language import ALL_LANGS
+from domain.languages import ALL_LANGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from domain.languages import LANG_TAGS
+
 LEVELS = ("activity", "output", "effect")
-LANGS = ("fr", "ar", "ary", "ary-Latn")
 ANSWERS = Path(__file__).resolve().parents[2] / "nlu" / "eval" / "clarify_answers.jsonl"
 
 
@@ -52,9 +53,9 @@ def evaluate(kb, nlu=None) -> dict[str, Counter]:
     from domain.effects import classify
 
     lex, conf = _coach(kb)
-    out: dict[str, Counter] = {lang: Counter() for lang in LANGS}
+    out: dict[str, Counter] = {lang: Counter() for lang in LANG_TAGS}
     for ex in kb.effect_examples:
-        for lang in LANGS:
+        for lang in LANG_TAGS:
             for level in LEVELS:
                 text = getattr(ex, level).get(lang)
                 out[lang][(level, classify(text, lex, _probabilities(nlu, text, lang), conf).kind)] += 1
@@ -167,7 +168,7 @@ def format_real(figures: dict[str, RealFigures], split: str) -> str:
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f} %"
 
-    for lang in [lg for lg in LANGS if lg in figures] + [lg for lg in figures if lg not in LANGS]:
+    for lang in [lg for lg in LANG_TAGS if lg in figures] + [lg for lg in figures if lg not in LANG_TAGS]:
         f = figures[lang]
         d = f.to_dict()
         rows.append(

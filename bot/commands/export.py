@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-LANGS = ("fr", "ar")
+from domain.languages import DOCUMENT_LANGS
+
 TEXT_FORMATS = ("json", "md")
 
 
@@ -272,7 +273,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def common(q: argparse.ArgumentParser, what: str, default: str) -> None:
         q.add_argument("--format", default=default, choices=FORMATS[what])
-        q.add_argument("--lang", default="fr", choices=LANGS)
+        q.add_argument("--lang", default="fr", choices=DOCUMENT_LANGS)
         q.add_argument("-o", "--output", default=None, help="file to write (default: var/exports/…)")
 
     lf = esub.add_parser("logframe", help="the logframe (cadre logique) of a project")
@@ -304,7 +305,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     xf = esub.add_parser("xlsform", help="a poll's questionnaire as an XLSForm")
     xf.add_argument("--poll", type=int, default=None)
     xf.add_argument("--project", type=int, default=None)
-    xf.add_argument("--lang", default="fr", choices=LANGS, help="default language of the form")
+    xf.add_argument("--lang", default="fr", choices=DOCUMENT_LANGS, help="default language of the form")
     xf.add_argument("-o", "--output", default=None)
     xf.set_defaults(func=_xlsform)
 

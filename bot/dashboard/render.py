@@ -24,7 +24,6 @@ from bot.dashboard.views import IndicatorView
 from exports.labels import Labels, load_labels
 
 HERE = Path(__file__).resolve().parent
-LANGS = ("fr", "ar")
 
 
 @lru_cache(maxsize=1)

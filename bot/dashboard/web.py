@@ -49,6 +49,7 @@ from domain.access import (
     sees_everything,
 )
 from domain.records import AuditEntry, User, utcnow
+from domain.languages import document_language
 
 from bot.dashboard.downloads import WAIT, WHAT, Jobs, job_for
 from bot.dashboard.render import Page, render
@@ -155,7 +156,7 @@ def _back(path: str | None) -> str:
 
 def page_lang(lang: str | None) -> str:
     """The page language for a stored choice or a chat language."""
-    return "ar" if lang in ("ar", "ary") else "fr"
+    return document_language(lang)
 
 
 def browser_lang(request: Request) -> str:

@@ -14,14 +14,13 @@ from domain.buttons import DomainPick, PublicPick
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Start, Step
 from domain.effects import DIRECTIONS, LEVELS, Confidence, Lexicon, statement_probabilities
 from domain.knowledge import KnowledgeBase
-from domain.language import ALL_LANGS
+from domain.languages import LANG_TAGS
 from domain.messages import Msg, msg
 from domain.records import Effect, Project
 from nlu.numbers import QUALIFIERS
 
 from bot.handlers._projects import load_project, visible_projects
 
-LANGS = tuple(lang.value for lang in ALL_LANGS)
 PUBLIC_IDS = ("youth", "women", "disability", "migrants", "children", "elderly", "other")
 _LEXICONS: dict[int, Lexicon] = {}
 
@@ -38,7 +37,7 @@ def _all(terms: Any) -> list[str]:
     if terms is None:
         return []
     out: list[str] = []
-    for tag in LANGS:
+    for tag in LANG_TAGS:
         out.extend(terms.get(tag))
     return out
 
@@ -99,7 +98,7 @@ def _directions(words: Any) -> dict[str, list[str]]:
 
 def text(ctx: Ctx, t: Any) -> str:
     """A knowledge-base text (Text / Text4) in the conversation's language."""
-    return t.get(ctx.lang if ctx.lang in LANGS else "fr")
+    return t.get(ctx.lang if ctx.lang in LANG_TAGS else "fr")
 
 
 def raw(ctx: Ctx, t: Any) -> Msg:
@@ -109,7 +108,10 @@ def raw(ctx: Ctx, t: Any) -> Msg:
 def kb_option(ctx: Ctx, data: str, t: Any) -> Option:
     """A button labelled with a knowledge-base text, which typed in any variant selects."""
     return Option(
-        data, raw(ctx, t), words=msg("common.raw", text="|".join(t.get(tag) for tag in LANGS)), as_labels=True
+        data,
+        raw(ctx, t),
+        words=msg("common.raw", text="|".join(t.get(tag) for tag in LANG_TAGS)),
+        as_labels=True,
     )
 
 
@@ -173,7 +175,7 @@ def who(ctx: Ctx, public: str | None) -> dict[str, Any]:
         )
         if detail:
             fr = detail if _DETERMINERS.match(detail) else f"les {detail[:1].lower()}{detail[1:]}"
-            return wording.forms({tag: {"": fr if tag == "fr" else detail} for tag in LANGS})
+            return wording.forms({tag: {"": fr if tag == "fr" else detail} for tag in LANG_TAGS})
     known = kb(ctx).public(pid)
     if known is None:
         raise LookupError(f"public {pid!r} is not in the knowledge base")

@@ -25,6 +25,7 @@ from domain.buttons import (
     ExportWhat,
 )
 from domain.dialogue import Answer, Ctx, Dialogue, Invalid, Option, Step
+from domain.languages import DOCUMENT_LANGS, document_language
 from domain.messages import Attachment, Job, Reply, msg
 from domain.ports import AppServices, ExporterPort, UnitOfWork
 
@@ -150,7 +151,8 @@ def format_options(ctx: Ctx) -> list[Option]:
 
 
 def lang_options(ctx: Ctx) -> list[Option]:
-    langs = ["ar", "fr"] if ctx.lang in ("ar", "ary") else ["fr", "ar"]
+    first = document_language(ctx.lang)
+    langs = [first] + [x for x in DOCUMENT_LANGS if x != first]
     return [Option(ExportLanguage(x).encode(), msg(f"export.lang_{x}")) for x in langs]
 
 
@@ -284,7 +286,7 @@ def job_of(ctx: Ctx) -> dict[str, Any]:
     job: dict[str, Any] = {
         "what": what,
         "fmt": _chosen_format(ctx),
-        "lang": d.get("lang") or ("ar" if ctx.lang in ("ar", "ary") else "fr"),
+        "lang": d.get("lang") or document_language(ctx.lang),
     }
     if what in REPORTS:
         job["programme"], job["commune_id"] = _report_scope(ctx)

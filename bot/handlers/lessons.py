@@ -42,6 +42,7 @@ from domain.dialogue import (
     Stay,
     Step,
 )
+from domain.languages import document_language
 from domain.messages import Button, Job, Msg, Reply, msg
 from domain.records import LessonProgress, Project
 
@@ -419,7 +420,7 @@ def _complete(ctx: Ctx) -> Outcome:
     d = ctx.state.data
     replies: list[Reply] = []
     if d.get("fmt"):
-        lang = "ar" if ctx.lang in ("ar", "ary") else "fr"
+        lang = document_language(ctx.lang)
         replies += [
             Reply.of("export.progress"),
             Reply(

@@ -33,12 +33,12 @@ from domain.dialogue import (
 from domain.dates import period_of
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
+from domain.languages import LANG_TAGS
 from domain.text import ASCII_DIGITS
 from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
 from bot.handlers._coaching import (
-    LANGS,
     NextChoice,
     check_project_on_start,
     current_project,
@@ -262,7 +262,7 @@ def _named(ctx: Ctx, dimension: str, text: str) -> tuple[dict[str, float] | None
     catalog = ctx.services.catalog
     names: list[tuple[str, str]] = []
     for g in GROUPS[dimension]:
-        for lang in LANGS:
+        for lang in LANG_TAGS:
             for word in _plain(catalog.render_msg(group_label(dimension, g), lang)).split():
                 if len(word) >= 3:
                     names.append((_stem(word), g))

@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.buttons import LanguagePick
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
-from domain.language import ALL_LANGS
+from domain.languages import ALL_LANGS
 from domain.messages import Reply, msg
 from domain.records import AuditEntry, Identity, User
 

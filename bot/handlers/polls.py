@@ -62,7 +62,7 @@ from domain.dialogue import (
     Stay,
     Step,
 )
-from domain.language import ALL_LANGS, Lang
+from domain.languages import ALL_LANGS, Lang
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.text import ASCII_DIGITS
 from domain.polls import (

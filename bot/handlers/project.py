@@ -32,7 +32,7 @@ from domain.dialogue import (
     fold,
     parse_number,
 )
-from domain.language import ALL_LANGS
+from domain.languages import ALL_LANGS
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Project, TargetPublic
 from domain.text import ASCII_DIGITS

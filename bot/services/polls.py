@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from domain.dialogue import DialogueState
 from domain.figures import baseline_of
-from domain.language import ALL_LANGS
+from domain.languages import ALL_LANGS
 from domain.messages import REMINDED, Msg, Notice, Reply, msg
 from domain.polls import (
     Comparison,

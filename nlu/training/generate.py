@@ -17,13 +17,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from domain.languages import LANG_TAGS, is_rtl
+
 from nlu.lexicon import find_entities, lookup_forms
 from nlu.normalize import map_span, normalize, normalize_with_map
 from nlu.numbers import number_words
 from nlu.training import statements as S
 from nlu.training.phrases import DIALOGUE, PREFIXES, SUFFIXES
 
-LANGS = ("fr", "ar", "ary", "ary-Latn")
 NLU_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = NLU_DIR / "rasa" / "data"
 HELDOUT = NLU_DIR / "eval" / "heldout.jsonl"
@@ -46,7 +47,7 @@ def _dialogue(rng: random.Random, lang: str, intent: str) -> list[str]:
         p = rng.choice(PREFIXES[lang]) if rng.random() < 0.5 else ""
         s = rng.choice(SUFFIXES[lang]) if rng.random() < 0.6 or not p else ""
         t = p + c + s
-        if rng.random() < 0.2 and lang in ("fr", "ary-Latn"):
+        if rng.random() < 0.2 and not is_rtl(lang):
             t = t.capitalize()
         if t not in out:
             out.append(t)
@@ -82,7 +83,7 @@ def _fill(rng: random.Random, lang: str, template: str) -> tuple[str, list[dict]
     if "{pct}" in text:
         text = text.replace("{pct}", rng.choice(S.PCT[lang]))
     text = re.sub(r"\s+", " ", text).strip()
-    if lang in ("ar", "ary"):
+    if is_rtl(lang):
         text = re.sub(r"(?<!\S)لال", "لل", text)  # li- before the article: "ل" + "الناس" = "للناس"
     uniq = []
     for e in ents:
@@ -123,7 +124,7 @@ def _real_style(rng: random.Random, lang: str, intent: str) -> list[tuple[str, l
 
 def _oos(rng: random.Random, lang: str) -> list[str]:
     out: list[str] = []
-    cities = S.CITIES_AR if lang in ("ar", "ary") else S.CITIES
+    cities = S.CITIES_AR if is_rtl(lang) else S.CITIES
     tries = 0
     while len(out) < OOS_TARGET and tries < 3000:
         tries += 1
@@ -140,7 +141,7 @@ def _oos(rng: random.Random, lang: str) -> list[str]:
 def build() -> list[Example]:
     rng = random.Random(SEED)
     examples: list[Example] = []
-    for lang in LANGS:
+    for lang in LANG_TAGS:
         for intent in DIALOGUE:
             for t in _dialogue(rng, lang, intent):
                 examples.append({"text": t, "language": lang, "intent": intent, "entities": []})
@@ -236,7 +237,7 @@ def write(
     held = [e for e in examples if is_heldout(e["text"])]
     seen = {normalize(e["text"]) for e in examples}
     train += [e for e in real if normalize(e["text"]) not in seen]
-    for lang in LANGS:
+    for lang in LANG_TAGS:
         by_intent: dict[str, list[str]] = {}
         for e in train:
             if e["language"] == lang:

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.language import ALL_LANGS
+from domain.languages import ALL_LANGS
 
 from tests.dialogues.helpers import in_language
 from tests.dialogues.walk import Snapshot, World, covered, expected_steps, make_world, walk
