@@ -71,7 +71,6 @@ class Variant:
     fallback: tuple[str, ...]  # the variant itself first, then where a missing text is taken from
     document: str  # the language of a document, a report or a page written for this variant
     iso639_3: str  # FLOIP's language code
-    english: str  # the name in English (XLSForm's column `label::<english> (<tag>)`)
     plural_locale: str  # the CLDR locale whose plural rules the variant follows
 
     @property
@@ -91,13 +90,11 @@ class Variant:
 VARIANTS: dict[str, Variant] = {
     v.tag: v
     for v in (
-        Variant("fr", "Latn", ("fr", "ary-Latn", "ar", "ary"), "fr", "fra", "French", "fr"),
-        Variant("ar", "Arab", ("ar", "ary", "fr", "ary-Latn"), "ar", "ara", "Arabic", "ar"),
+        Variant("fr", "Latn", ("fr", "ary-Latn", "ar", "ary"), "fr", "fra", "fr"),
+        Variant("ar", "Arab", ("ar", "ary", "fr", "ary-Latn"), "ar", "ara", "ar"),
         # CLDR has no plural rules of its own for Darija: it agrees like Arabic (Moroccan Arabic's locale)
-        Variant("ary", "Arab", ("ary", "ar", "ary-Latn", "fr"), "ar", "ary", "Moroccan Arabic", "ar_MA"),
-        Variant(
-            "ary-Latn", "Latn", ("ary-Latn", "fr", "ary", "ar"), "fr", "ary", "Moroccan Arabic Latin", "ar_MA"
-        ),
+        Variant("ary", "Arab", ("ary", "ar", "ary-Latn", "fr"), "ar", "ary", "ar_MA"),
+        Variant("ary-Latn", "Latn", ("ary-Latn", "fr", "ary", "ar"), "fr", "ary", "ar_MA"),
     )
 }
 ALL_LANGS: tuple[Lang, ...] = (Lang.FR, Lang.AR, Lang.ARY, Lang.ARY_LATN)

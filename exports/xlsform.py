@@ -22,10 +22,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from domain.languages import LANG_TAGS, VARIANTS, fallback, pick
+from domain.languages import LANG_TAGS, fallback, pick
 from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 
+# the column names of the languages (`label::French (fr)`): pyxform's convention, English name and code
+LANG_NAMES = {"fr": "French", "ar": "Arabic", "ary": "Moroccan Arabic", "ary-Latn": "Moroccan Arabic Latin"}
 SELECT_ONE_KINDS = ("scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "select_one")
 MULTI_KINDS = ("multi", "select_multiple")
 _BOUND = r"\.\s*(>=|<=|>|<)\s*(-?\d{1,10})"
@@ -37,7 +39,7 @@ class XLSFormError(ValueError):
 
 
 def lang_column(prefix: str, lang: str) -> str:
-    return f"{prefix}::{VARIANTS[lang].english} ({lang})"
+    return f"{prefix}::{LANG_NAMES[lang]} ({lang})"
 
 
 def _text(variants: Any, lang: str) -> str:
@@ -101,7 +103,7 @@ def xlsform_rows(
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     settings = [
         ["form_title", "form_id", "version", "default_language"],
-        [title, form_id, version, f"{VARIANTS[default_lang].english} ({default_lang})"],
+        [title, form_id, version, f"{LANG_NAMES[default_lang]} ({default_lang})"],
     ]
     return {"survey": survey, "choices": choices, "settings": settings}
 
@@ -223,7 +225,7 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
     for tag in LANG_TAGS:
         if code.lower() == tag.lower():
             return tag
-    named = {v.english.lower(): k for k, v in VARIANTS.items()}
+    named = {v.lower(): k for k, v in LANG_NAMES.items()}
     if rest.lower() in named:
         return named[rest.lower()]
     if code.lower().startswith("fr") or rest.lower().startswith("fran"):
