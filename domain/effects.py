@@ -251,13 +251,19 @@ class Lexicon:
         ]
 
     def direction_in(self, text: str) -> str | None:
-        """The direction its words give ("augmente", "davantage"), else the direction of a bound
-        on a figure ("moins de décrochage" → decrease, "au moins 30 %" → increase: never read
-        as "moins" = decrease)."""
+        """The direction its words give ("augmente", "davantage"; the longest phrase wins: "n'ont
+        plus" is stop, not "plus"), else the direction of a bound on a figure ("moins de
+        décrochage" → decrease, "au moins 30 %" → increase: never read as "moins" = decrease)."""
         t = self._without_bounds(plain(text))
-        for did in DIRECTIONS:
-            if any(r.search(t) for r in self._compiled("dir:" + did, self.directions.get(did, ()))):
-                return did
+        hits = [
+            (m.end() - m.start(), -i, did)
+            for i, did in enumerate(DIRECTIONS)
+            for r in self._compiled("dir:" + did, self.directions.get(did, ()))
+            for m in [r.search(t)]
+            if m
+        ]
+        if hits:
+            return max(hits)[2]
         return BOUND_DIRECTION.get(self.bound_in(text) or "")
 
     def bound_in(self, text: str) -> str | None:

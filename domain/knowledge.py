@@ -584,6 +584,10 @@ class CoachConfidence(_Strict):
 
 
 class CoachingLexicon(_Strict):
+    """The coach's words (knowledge/coaching.yml). The bot matches them through
+    `domain.effects.Lexicon`, the four variants merged (bot.handlers._coaching.lexicon); here only
+    `arabic_proclitics` is read, by the glossary's traps (`KnowledgeBase.traps_in`)."""
+
     # regex of the short words Arabic and Darija glue to the next word (wa-, fa-, bi-, li-, al-)
     arabic_proclitics: str
     arabic_suffixes: str  # regex: inflections and pronouns after a form (domain.effects._word_re)
@@ -592,8 +596,6 @@ class CoachingLexicon(_Strict):
     actor_subjects: Terms
     change_verbs: Terms
     direction_words: DirectionWords
-    horizon_patterns: Terms  # regexes: "d'ici fin 2026", "dans 6 mois", "بحلول"...
-    means_words: Terms  # "grâce à...": the means belong to the activities, not to the effect
     # pronouns dropped at the start of a change clause when a wording is proposed (optional)
     subject_pronouns: Terms | None = None
     # the project as the subject of a change it caused ("a permis", "ساهم في")
@@ -602,17 +604,6 @@ class CoachingLexicon(_Strict):
     subject_blockers: Terms
     answer_cues: AnswerCues
     confidence: CoachConfidence
-
-    @field_validator("horizon_patterns")
-    @classmethod
-    def _horizon_compile(cls, v: Terms) -> Terms:
-        for tag in LANG_TAGS:
-            for p in v.get(tag):
-                try:
-                    re.compile(p)
-                except re.error as exc:
-                    raise ValueError(f"{tag} pattern {p!r} is not a valid regex: {exc}") from exc
-        return v
 
     @field_validator("arabic_proclitics", "arabic_suffixes")
     @classmethod
@@ -628,43 +619,6 @@ class CoachingLexicon(_Strict):
         _require_unique_ids(self.activity_verbs, "activity verb")
         _require_unique_ids(self.output_patterns, "output pattern")
         return self
-
-    def activity_verbs_in(self, text: str, lang: Lang | str) -> list[str]:
-        """Ids of activity verbs whose forms occur as words in `text` (case-insensitive)."""
-        low = _fold(text)
-        found = []
-        for verb in self.activity_verbs:
-            if any(_has_word(low, _fold(form), self.arabic_proclitics) for form in verb.forms.get(lang)):
-                found.append(verb.id)
-        return found
-
-    def output_match(self, text: str, lang: Lang | str) -> str | None:
-        """Id of the first output pattern matching `text`, or None."""
-        for pat in self.output_patterns:
-            if any(re.search(p, text, re.IGNORECASE) for p in pat.patterns.get(lang)):
-                return pat.id
-        return None
-
-    def _any_word(self, text: str, words: list[str]) -> bool:
-        low = _fold(text)
-        return any(_has_word(low, _fold(w), self.arabic_proclitics) for w in words)
-
-    def has_change_verb(self, text: str, lang: Lang | str) -> bool:
-        return self._any_word(text, self.change_verbs.get(lang))
-
-    def has_actor_subject(self, text: str, lang: Lang | str) -> bool:
-        """The sentence names us (the commune, the project) rather than the people who change."""
-        return self._any_word(text, self.actor_subjects.get(lang))
-
-    def directions_in(self, text: str, lang: Lang | str) -> list[str]:
-        """Directions of change the text expresses (ids of DIRECTIONS, in that order)."""
-        return [d for d in DIRECTIONS if self._any_word(text, getattr(self.direction_words, d).get(lang))]
-
-    def has_horizon(self, text: str, lang: Lang | str) -> bool:
-        return any(re.search(p, text, re.IGNORECASE) for p in self.horizon_patterns.get(lang))
-
-    def has_means(self, text: str, lang: Lang | str) -> bool:
-        return self._any_word(text, self.means_words.get(lang))
 
 
 def _fold(text: str) -> str:
@@ -800,20 +754,18 @@ def suggest_indicators(
     return [ind for _, _, ind in scored[:limit]]
 
 
-def indicator_draft(kb: KnowledgeBase, indicator: Indicator, lang: Lang | str) -> RecordIndicator:
+def indicator_draft(indicator: Indicator, lang: Lang | str) -> RecordIndicator:
     """A project indicator (domain.records.Indicator) pre-filled from a library indicator, in the
-    user's language; baseline and target stay empty for the user to fill (SMART dialogue)."""
+    user's language; baseline and target stay empty for the user to fill (SMART dialogue). The
+    unit stays a code (UNITS), as the indicator dialogue stores it and `smart_check` reads it."""
     tag = _lang_tag(lang)
     num = indicator.calculation.numerator.get(tag)
     den = indicator.calculation.denominator
     calculation = num if den is None else f"{num} / {den.get(tag)}"
-    unit = {"percent": "%", "mad": "MAD"}.get(indicator.unit)
-    if indicator.unit == "days":
-        unit = kb.labels.label("units", "days", tag).lower()
     return RecordIndicator(
         label=indicator.label.get(tag),
         definition=indicator.definition.get(tag),
-        unit=unit,
+        unit=indicator.unit,
         calculation=calculation,
         source=indicator.source.get(tag),
         frequency=indicator.frequency,

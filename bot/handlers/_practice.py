@@ -293,7 +293,7 @@ def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
             )
             or kb(ctx).indicators[0]
         )
-        ind = indicator_draft(kb(ctx), lib, ctx.lang or "fr")
+        ind = indicator_draft(lib, ctx.lang or "fr")
         found = _findings(ctx, ind, effect)
     problems = [f for f in found if f.severity == "problem"]
     return {

@@ -81,18 +81,22 @@ def test_real_library_youth_employment_example():
 
 
 def test_indicator_draft_prefills_a_project_indicator():
+    from domain.effects import smart_check
     from domain.knowledge import indicator_draft
 
     kb = load_knowledge()
     ind = kb.indicator("trainees_in_work_6_months")
-    draft = indicator_draft(kb, ind, "ary")
+    draft = indicator_draft(ind, "ary")
     assert draft.library_id == ind.id and draft.label == ind.label.ary
-    assert draft.definition == ind.definition.ary and draft.unit == "%"
+    # the unit stays a code, as the indicator dialogue stores it (it was drafted as "%")
+    assert draft.definition == ind.definition.ary and draft.unit == "percent"
+    over = draft.model_copy(update={"target_value": 150.0})  # the SMART check reads it as a percentage
+    assert "percent_out_of_range" in [f.code for f in smart_check(over)]
     assert ind.calculation.denominator.ary in draft.calculation  # in Darija, not MSA
-    latn = indicator_draft(kb, ind, "ary-Latn")  # and in Latin letters, never French
+    latn = indicator_draft(ind, "ary-Latn")  # and in Latin letters, never French
     assert ind.calculation.denominator.ary_latn in latn.calculation
     assert draft.disaggregation == ind.disaggregation and draft.baseline_value is None
-    days = indicator_draft(kb, kb.indicator("days_to_get_document_disability"), "fr")
-    assert days.unit == "jours" and days.poll_question is None
-    linked = indicator_draft(kb, kb.indicator("feel_accepted_in_neighbourhood"), "fr")
+    days = indicator_draft(kb.indicator("days_to_get_document_disability"), "fr")
+    assert days.unit == "days" and days.poll_question is None
+    linked = indicator_draft(kb.indicator("feel_accepted_in_neighbourhood"), "fr")
     assert linked.poll_question == "respect"

@@ -1,16 +1,29 @@
-"""Effect templates render in every variant; the coaching lexicon spots activities and outputs."""
+"""Effect templates render in every variant; the coaching lexicon of knowledge/coaching.yml, as the
+bot reads it (bot.handlers._coaching.lexicon: the four variants merged), spots activities and outputs."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from domain.knowledge import LANG_TAGS, EffectTemplate, placeholders
+from domain.dialogue import Ctx, DialogueState
+from domain.effects import classify
+from domain.knowledge import EffectTemplate, placeholders
+from domain.languages import LANG_TAGS
 from knowledge.loader import load_knowledge
+
+from bot.handlers._coaching import lexicon
 
 
 @pytest.fixture(scope="module")
 def kb():
     return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def lex(kb):
+    return lexicon(Ctx(state=DialogueState(), lang="fr", uow=None, services=SimpleNamespace(knowledge=kb)))
 
 
 def test_propose_a_rewrite_in_french(kb):
@@ -90,8 +103,8 @@ def test_directions_cover_the_five_ways_to_change(kb):
         ("ary-Latn", "ghadi nkawno chabab f l informatique", "former"),
     ],
 )
-def test_activity_verbs_are_spotted(kb, lang, text, verb):
-    assert verb in kb.coaching.activity_verbs_in(text, lang)
+def test_activity_verbs_are_spotted(lex, lang, text, verb):
+    assert verb in lex.activity_verbs_in(text)
 
 
 @pytest.mark.parametrize(
@@ -110,8 +123,8 @@ def test_activity_verbs_are_spotted(kb, lang, text, verb):
         ("ary-Latn", "rampe tbnat"),
     ],
 )
-def test_outputs_are_spotted(kb, lang, text):
-    assert kb.coaching.output_match(text, lang) is not None
+def test_outputs_are_spotted(lex, lang, text):
+    assert lex.output_pattern_in(text) is not None
 
 
 @pytest.mark.parametrize(
@@ -124,23 +137,27 @@ def test_outputs_are_spotted(kb, lang, text):
         ("ary-Latn", "chabab ghadi yl9aw khedma"),
     ],
 )
-def test_effects_are_neither_activity_nor_output_and_have_a_change_verb(kb, lang, text):
-    assert kb.coaching.activity_verbs_in(text, lang) == []
-    assert kb.coaching.output_match(text, lang) is None
-    assert kb.coaching.has_change_verb(text, lang)
+def test_effects_are_neither_activity_nor_output_and_have_a_change_verb(lex, lang, text):
+    assert lex.activity_verbs_in(text) == []
+    assert lex.output_pattern_in(text) is None
+    assert lex.change_verb_span(text) is not None
 
 
-def test_arabic_forms_do_not_match_inside_other_words(kb):
+def test_arabic_forms_do_not_match_inside_other_words(lex):
     # "وضعية" (situation) must not look like an activity, nor "الجمعيات" (associations).
-    assert kb.coaching.activity_verbs_in("الناس في وضعية إعاقة والجمعيات", "ar") == []
+    assert lex.activity_verbs_in("الناس في وضعية إعاقة والجمعيات") == []
 
 
-def test_every_example_ladder_is_classified_consistently(kb):
-    """The teaching ladders double as fixtures: the effect rung never looks like an output."""
+def test_every_example_ladder_is_classified_consistently(kb, lex):
+    """The teaching ladders double as fixtures: the rules are never sure that the effect rung is
+    an activity or an output, and they find the activity rung's verb. (The merged lexicon may see
+    a counted output in an effect, "30 % des jeunes formés": Arabizi takes French participles;
+    the change it names outweighs it.)"""
     for ex in kb.effect_examples:
         for tag in LANG_TAGS:
-            assert kb.coaching.output_match(ex.effect.get(tag), tag) is None, (ex.id, tag)
-            assert kb.coaching.activity_verbs_in(ex.activity.get(tag), tag), (ex.id, tag)
+            c = classify(ex.effect.get(tag), lex)
+            assert c.kind == "effect" or not c.sure, (ex.id, tag, c)
+            assert lex.activity_verbs_in(ex.activity.get(tag)), (ex.id, tag)
 
 
 @pytest.mark.parametrize(
@@ -157,45 +174,17 @@ def test_every_example_ladder_is_classified_consistently(kb):
         ("ary-Latn", "lbi3a katzid", "increase"),
     ],
 )
-def test_direction_of_change_is_found(kb, lang, text, direction):
-    assert direction in kb.coaching.directions_in(text, lang)
+def test_direction_of_change_is_found(lex, lang, text, direction):
+    assert lex.direction_in(text) == direction
 
 
-def test_no_direction_in_a_flat_statement(kb):
-    assert kb.coaching.directions_in("Les jeunes et l'emploi", "fr") == []
+def test_no_direction_in_a_flat_statement(lex):
+    assert lex.direction_in("Les jeunes et l'emploi") is None
 
 
-@pytest.mark.parametrize(
-    "lang, text, expected",
-    [
-        ("fr", "D'ici fin 2026, les jeunes formés ont un emploi", True),
-        ("fr", "Dans 6 mois, les femmes lisent une ordonnance", True),
-        ("fr", "Les jeunes ont un emploi", False),
-        ("ar", "بحلول نهاية 2026، يجد الشباب عملا", True),
-        ("ary", "من هنا 6 شهور، الشباب يلقاو خدمة", True),
-        ("ary", "الشباب يلقاو خدمة", False),
-        ("ary-Latn", "men hna 6 chhor, chabab yl9aw khedma", True),
-        ("ary-Latn", "chabab yl9aw khedma", False),
-    ],
-)
-def test_horizon_is_detected(kb, lang, text, expected):
-    assert kb.coaching.has_horizon(text, lang) is expected
-
-
-def test_means_and_actor_subject(kb):
-    assert kb.coaching.has_means("Grâce à la formation, les jeunes trouvent un emploi", "fr")
-    assert kb.coaching.has_means("بفضل التكوين، الشباب لقاو خدمة", "ary")
-    assert not kb.coaching.has_means("Les jeunes trouvent un emploi", "fr")
-    assert kb.coaching.has_actor_subject("La commune va organiser 10 ateliers", "fr")
-    assert kb.coaching.has_actor_subject("7na ghadi ndiro 10 dyal les ateliers", "ary-Latn")
-    assert not kb.coaching.has_actor_subject("Les jeunes trouvent un emploi", "fr")
-
-
-def test_every_template_proposal_has_a_horizon(kb):
-    """What the bot proposes passes its own horizon check, in every variant."""
-    for hz in kb.templates.horizons:
-        for tag in LANG_TAGS:
-            out = kb.templates.propose(
-                tag, "basic", hz.id, {"year": 2026, "months": 6, "date": "06/2026"}, who="W", change="C"
-            )
-            assert kb.coaching.has_horizon(out, tag), (hz.id, tag, out)
+def test_actor_subject(lex):
+    assert lex.has_actor_subject("La commune va organiser 10 ateliers")
+    assert lex.has_actor_subject("7na ghadi ndiro 10 dyal les ateliers")
+    assert not lex.has_actor_subject("Les jeunes trouvent un emploi")
+    # the means of a change ("grâce à", "بفضل") are not its subject
+    assert not lex.has_actor_subject("Les jeunes trouvent un emploi grâce à la commune")
