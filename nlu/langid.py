@@ -22,12 +22,12 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+from domain.languages import LANG_TAGS
 from nlu import trainingdata
 from nlu.features import WORD_RE, ngram_features
 from nlu.normalize import is_arabic_char, normalize
 
 DATA_DIR = trainingdata.DATA_DIR
-TAGS = ("fr", "ar", "ary", "ary-Latn")
 
 ARY_MARKERS = {
     "ديال",
@@ -492,7 +492,7 @@ _ARY_NOT = ("كتاب", "كتب", "كتيب", "كيفي", "كيان", "كيمي"
 
 def load_examples(data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
     """Training examples per language tag (annotations removed)."""
-    out: dict[str, list[str]] = {t: [] for t in TAGS}
+    out: dict[str, list[str]] = {t: [] for t in LANG_TAGS}
     for ex in trainingdata.load(data_dir):
         out[ex.language].append(ex.text)
     return out

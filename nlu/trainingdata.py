@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from domain.languages import LANG_TAGS
+
 DATA_DIR = Path(__file__).resolve().parent / "rasa" / "data"
-TAGS = ("fr", "ar", "ary", "ary-Latn")
 ANNOT_RE = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 
 
@@ -29,7 +30,7 @@ def load(data_dir: Path = DATA_DIR) -> tuple[Example, ...]:
     import yaml
 
     out: list[Example] = []
-    for tag in TAGS:
+    for tag in LANG_TAGS:
         path = data_dir / f"nlu_{tag}.yml"
         if not path.exists():
             continue
