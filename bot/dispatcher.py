@@ -27,7 +27,6 @@ from domain.dialogue import (
     DialogueState,
     Engine,
     Option,
-    fold,
     has_words,
 )
 from domain.dialogue import Outcome as Move  # a hook's result (this module's Outcome is a message's)
@@ -39,7 +38,7 @@ from domain.knowledge import KnowledgeBase
 from domain.polls import QuestionBank
 from domain.ports import OutboxItem, PollChartMaker, PollInvitationMaker, UnitOfWorkFactory
 from domain.records import AuditEntry, Story
-from domain.text import ASCII_DIGITS
+from domain.text import ASCII_DIGITS, fold
 
 from bot.handlers import Handlers
 from bot.i18n import Catalog
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("athar.dispatcher")
 
-GLOBAL_COMMANDS = {"help", "cancel", "back", "skip", "menu", "language", "start", "restart"}
 # Free text is read as a global intent only when it is short and the NLU is sure.
 GLOBAL_INTENTS = {"help", "cancel", "back", "skip", "menu", "change_language", "restart"}
 GLOBAL_MIN_CONFIDENCE = 0.80

@@ -27,7 +27,6 @@ Latin words in an Arabic sentence, Arabic words in a French one) are wrapped in 
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -38,7 +37,7 @@ from babel import Locale
 from domain import wording
 from domain.languages import LANG_TAGS, is_rtl, pick, variant
 from domain.messages import Msg, Rendered, RenderedButton, Reply
-from domain.text import FSI, PDI, RLM
+from domain.text import RLM, direction, isolate
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 SHORT = "short."  # `short.<key>`: the short form of the label `<key>` (bot/catalogs/short.yml)
@@ -119,23 +118,6 @@ def check_entries(entries: dict[str, dict[str, str]]) -> list[str]:
     return problems
 
 
-def _strong_dir(text: str) -> str | None:
-    for ch in text:
-        bidi = unicodedata.bidirectional(ch)
-        if bidi == "L":
-            return "ltr"
-        if bidi in ("R", "AL"):
-            return "rtl"
-    return None
-
-
-def needs_isolate(value: str, rtl: bool) -> bool:
-    if rtl:
-        # digits and Latin inside Arabic text
-        return any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
-    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
-
-
 class Catalog:
     def __init__(self, entries: dict[str, dict[str, str]]):
         problems = check_entries(entries)
@@ -165,12 +147,13 @@ class Catalog:
 
         def shown(raw: Any, form: str) -> str:
             value = self._value(raw, lang, form)
-            return f"{FSI}{value}{PDI}" if value and needs_isolate(value, rtl) else value
+            return isolate(value, rtl)
 
         out = wording.render(template, params, shown, plural_rule(lang), lambda n: shown(n, ""))
         if rtl:
             out = "\n".join(
-                RLM + line if line and _strong_dir(line) != "rtl" else line for line in out.split("\n")
+                RLM + line if line and direction(line, skip_isolates=False) != "rtl" else line
+                for line in out.split("\n")
             )
         if all(isinstance(p, str) for p in wording.parse(template)):  # nothing to fill in
             self._fixed[(key, lang)] = out

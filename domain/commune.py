@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.languages import document_language
+from domain.text import ascii_slug
 
 
 class CommuneNames(BaseModel):
@@ -31,8 +30,7 @@ class Commune(BaseModel):
 
 def slug(text: str) -> str:
     """A loose key to match a commune typed by a user ("Ait-Baha", "AÏT BAHA")."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "", t)
+    return ascii_slug(text, "")
 
 
 def find_commune(communes: list[Commune], text: str) -> Commune | None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, Field
 
-from domain.matching import MEANINGS, Choice, Matcher, fold
+from domain.matching import MEANINGS, Choice, Matcher
 from domain.messages import Button, Incoming, Media, Msg, Reply, msg
 from domain.nlu import Understanding
 from domain.ports import BareServices
@@ -45,7 +45,6 @@ from domain.text import ASCII_DIGITS
 if TYPE_CHECKING:
     from domain.ports import AppServices, UnitOfWork
 
-__all__ = ["fold"]  # re-exported: handlers match typed text with the same key
 
 SUMMARY = "__summary__"
 EDIT = "__edit__"
@@ -54,8 +53,6 @@ EDIT_DATA = "sys:edit"
 SKIP_DATA = "sys:skip"
 BACK_DATA = "sys:back"
 CANCEL_DATA = "sys:cancel"
-YES_DATA = "sys:yes"
-NO_DATA = "sys:no"
 RESUME = "__resume__"  # pseudo-step: "resume the draft you left?"
 RESUME_DATA = "sys:resume"
 RESTART_DATA = "sys:restart"

@@ -628,9 +628,6 @@ class Finding:
     severity: Severity = "problem"
 
 
-PEOPLE_UNITS = ("number", "percent", "score")
-
-
 # a negative effect is followed to see it recede: what it makes grow, start or last should
 # fall; what it makes fall or stop should come back
 AGAINST = {

@@ -35,17 +35,6 @@ from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
 from domain.records import Indicator, Measurement, Poll, Project, Respondent
 
-STATUSES = (
-    "achieved",
-    "on_track",
-    "behind",
-    "not_achieved",
-    "worse",
-    "no_baseline",
-    "no_target",
-    "no_data",
-    "in_progress",
-)
 GOOD_STATUSES = ("achieved", "on_track")
 LATE_STATUSES = ("behind", "not_achieved", "worse")
 # how the dashboard and the overview tables count statuses: good (achieved, on track), late

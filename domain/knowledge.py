@@ -21,6 +21,7 @@ from pydantic import (
 
 from domain import wording
 from domain.languages import LANG_TAGS, Lang, fallback
+from domain.text import fold
 from domain.nlu import DOMAINS, PUBLICS
 from domain.records import Indicator as RecordIndicator
 from domain.wording import PluralRule
@@ -53,15 +54,6 @@ PARTY_IDS: tuple[str, ...] = (
 # The sections of the starter library (DOMAIN.md §3.4 A-J), K = living environment (ours), and
 # the institutional set.
 INDICATOR_GROUPS: tuple[str, ...] = tuple("ABCDEFGHIJK") + ("institutional",)
-GLOSSARY_LEVELS: tuple[str, ...] = (
-    "input",
-    "activity",
-    "output",
-    "outcome",
-    "impact",
-    "result",
-    "method",
-)
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "start", "stop", "keep")
 
 Level = Literal["output", "outcome", "impact"]
@@ -621,10 +613,6 @@ class CoachingLexicon(_Strict):
         return self
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def _is_arabic(text: str) -> bool:
     return bool(text) and 0x0600 <= ord(text[0]) <= 0x06FF
 
@@ -712,12 +700,12 @@ class KnowledgeBase(_Strict):
 
     def traps_in(self, text: str) -> list[GlossaryTerm]:
         """Glossary terms with a trap whose trigger word appears in `text`."""
-        low = _fold(text)
+        low = fold(text)
         return [
             t
             for t in self.glossary
             if t.trap is not None
-            and any(_has_word(low, _fold(w), self.coaching.arabic_proclitics) for w in t.triggers)
+            and any(_has_word(low, fold(w), self.coaching.arabic_proclitics) for w in t.triggers)
         ]
 
     def examples_for(self, *, domain: str | None = None, public: str | None = None) -> list[EffectExample]:

@@ -3,7 +3,7 @@
 Pure text rules, no language knowledge of their own: the labels (in every variant) and the words
 people type for a meaning ("safi", "c'est bon", "هادشي هو", "👍") come in as data.
 
-- `fold`: case, accents, Arabic diacritics and letter variants (hamza and madda forms of alef, alef
+- `fold` (domain.text): case, accents, Arabic diacritics and letter variants (hamza and madda forms of alef, alef
   maqsura, taa marbuta, hamza on waw/yaa), tatweel, letter elongation and punctuation do not count.
 - `Matcher.match`: in order, an emoji alone that a single label carries; a label typed exactly
   (in any variant); a word of a meaning ("done", "yes"...) when a single option has that meaning;
@@ -17,39 +17,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
-from domain.text import DIGIT_MAP
-
-# Arabic letter variants, mapped after NFKD (which already splits hamza and madda off alef, waw
-# and yaa): alef maqsura → yaa, taa marbuta → haa, Farsi yeh and kaf, Arabic-Indic digits.
-_LETTERS = str.maketrans(
-    {
-        0x0649: 0x064A,
-        0x0629: 0x0647,
-        0x06CC: 0x064A,
-        0x06A9: 0x0643,
-        0x0671: 0x0627,
-        0x0640: None,
-        **DIGIT_MAP,
-    }
-)
-_RUNS = re.compile(r"(\w)\1{2,}")  # elongation: "merciiii", "شكراااا"
-_NON_WORD = re.compile(r"[\s\W_]+")
+from domain.text import fold
 
 # the meanings a button may carry, most specific first: when typed words fit several meanings
 # ("safi" is both "done" and "yes"), the first one offered wins
 MEANINGS: tuple[str, ...] = ("done", "dont_know", "no", "yes", "skip", "back")
-
-
-@lru_cache(maxsize=8192)
-def fold(text: str) -> str:
-    """Case-, accent-, Arabic-variant- and space-insensitive key for matching typed text."""
-    t = unicodedata.normalize("NFKD", text or "").casefold()
-    t = "".join(c for c in t if not unicodedata.combining(c)).translate(_LETTERS)
-    t = _RUNS.sub(r"\1", t)
-    return _NON_WORD.sub(" ", t).strip()
 
 
 def key(text: str) -> str:

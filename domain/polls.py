@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from statistics import median as _median
 from typing import Any, Iterable, Literal, Sequence
@@ -40,7 +39,7 @@ from domain.skiplogic import SkipLogicError
 from domain.skiplogic import parse as parse_relevant
 from domain.records import Indicator, Measurement, Poll, Respondent, Response, Story
 from domain.languages import LANG_TAGS, pick
-from domain.text import ASCII_DIGITS
+from domain.text import ASCII_DIGITS, fold
 
 QuestionKind = Literal[
     "scale5", "yes_no", "choice", "wg4", "sex", "age_band", "public", "text", "multi", "integer"
@@ -52,7 +51,6 @@ KIND_SCALE = {"wg4": "wg4", "yes_no": "yes_no", "sex": "sex", "age_band": "age_b
 BREAKDOWN_KEYS = ("sex", "age_band", "disability", "public")
 MAX_QUESTIONS = 30
 QUESTION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")  # an XLSForm name, as written
-SCALE5_EMOJI = ("😞", "🙁", "😐", "🙂", "😀")
 MULTI_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")  # no spaces: Kobo joins them with spaces
 INTEGER_LIMIT = 10**9
 
@@ -373,12 +371,6 @@ def check_questions(questions: Sequence[Question]) -> None:
                 f"question {q.id}: relevant refers to {missing[0]!r}, which is not an earlier question"
             )
         seen.add(q.id)
-
-
-def fold(text: str) -> str:
-    t = unicodedata.normalize("NFKD", text).casefold()
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    return re.sub(r"[\s\W_]+", " ", t).strip()
 
 
 # negation words of the four variants (folded), and Darija's ma…ch / ما…ش around a verb

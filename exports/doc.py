@@ -7,51 +7,17 @@ content is written once, and French and Arabic (right-to-left) are handled once 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 from domain.languages import is_rtl
-from domain.text import FSI, PDI  # first-strong isolate: keeps "2026-S1" whole in Arabic
-
-
-def text_dir(text: str) -> str | None:
-    """ "rtl" or "ltr" after the first strong character (the Unicode paragraph rule, which skips
-    isolated runs: a French title inside an Arabic sentence does not make it left-to-right)."""
-    depth = 0
-    for ch in str(text):
-        bidi = unicodedata.bidirectional(ch)
-        if bidi in ("FSI", "LRI", "RLI"):
-            depth += 1
-        elif bidi == "PDI":
-            depth = max(0, depth - 1)
-        elif depth:
-            continue
-        elif bidi == "L":
-            return "ltr"
-        if bidi in ("R", "AL"):
-            return "rtl"
-    return None
+from domain.text import FSI, PDI, direction
 
 
 def is_rtl_text(text: str, default: bool) -> bool:
-    d = text_dir(text)
+    d = direction(text)
     return default if d is None else d == "rtl"
-
-
-def isolate(value: str, rtl: bool) -> str:
-    """Wrap a value of the other direction (numbers, Latin words in Arabic; Arabic in French).
-    A value that already reads in the document's direction (an Arabic phrase with its own
-    isolated number) is not wrapped again: nested isolates confuse LibreOffice's layout."""
-    if not value:
-        return value
-    own = text_dir(value)
-    if rtl:
-        needs = own != "rtl" and any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value)
-    else:
-        needs = own != "ltr" and any(unicodedata.bidirectional(c) in ("R", "AL") for c in value)
-    return f"{FSI}{value}{PDI}" if needs else value
 
 
 def segments(text: str, rtl: bool) -> list[tuple[str, str | None]]:
@@ -72,7 +38,7 @@ def segments(text: str, rtl: bool) -> list[tuple[str, str | None]]:
         elif ch == PDI and depth:
             depth -= 1
             if depth == 0:
-                d = text_dir(buf) or ("ltr" if rtl else "rtl")
+                d = direction(buf) or ("ltr" if rtl else "rtl")
                 out.append((buf, d))
                 buf = ""
             else:
@@ -80,7 +46,7 @@ def segments(text: str, rtl: bool) -> list[tuple[str, str | None]]:
         else:
             buf += ch
     if buf:
-        out.append((buf, None if depth == 0 else (text_dir(buf) or ("ltr" if rtl else "rtl"))))
+        out.append((buf, None if depth == 0 else (direction(buf) or ("ltr" if rtl else "rtl"))))
     return out
 
 

@@ -27,7 +27,7 @@ from babel.numbers import format_decimal
 from domain import wording
 from domain.figures import SEMESTER
 from domain.languages import DOCUMENT_LANGS, document_language, is_rtl
-from exports.doc import isolate
+from domain.text import isolate
 
 HERE = Path(__file__).resolve().parent
 LOCALES = {"fr": "fr_MA", "ar": "ar_MA"}
@@ -120,15 +120,15 @@ class Labels:
             raise KeyError(f"export label {key!r} is missing")
         text = v[self.lang]
         if self.rtl:
-            text = NUMBER_RANGE.sub(lambda m: isolate(m.group(0), True), text)
+            text = NUMBER_RANGE.sub(lambda m: isolate(m.group(0), True, nest=False), text)
         if not params and "{" not in text:
             return text
         return wording.render(
             text,
             params,
-            lambda value, form: isolate(self._shown(value), self.rtl),
+            lambda value, form: isolate(self._shown(value), self.rtl, nest=False),
             self.locale.plural_form,
-            lambda n: isolate(self.number(n), self.rtl),
+            lambda n: isolate(self.number(n), self.rtl, nest=False),
         )
 
     def _shown(self, value: Any) -> str:

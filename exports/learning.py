@@ -51,7 +51,6 @@ FINDING_FIELD = {
     "target_value": "target",
     "target_date": "target",
 }
-LEARNING_FORMATS = ("xlsx", "csv")
 CSV_COLUMNS = (
     "commune_id",
     "commune",

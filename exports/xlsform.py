@@ -24,6 +24,7 @@ from typing import Any
 
 from domain.languages import LANG_TAGS, fallback, pick
 from domain.skiplogic import SkipLogicError
+from domain.text import ascii_slug, without_marks
 from domain.skiplogic import parse as parse_relevant
 
 # the column names of the languages (`label::French (fr)`): pyxform's convention, English name and code
@@ -163,10 +164,7 @@ def write_xlsform(
 
 
 def form_id_for(title: str, poll_id: int | None) -> str:
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    base = re.sub(r"[^a-z0-9]+", "_", t).strip("_")[:30] or "poll"
+    base = ascii_slug(title, "_")[:30] or "poll"
     return f"athar_{base}_{poll_id or 0}"
 
 
@@ -236,11 +234,7 @@ def _lang_of(column: str, prefix: str, default: str) -> str | None:
 
 
 def _fold(text: str) -> str:
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", text).casefold()
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    return re.sub(r"[\s\-.'’]+", "_", t)
+    return re.sub(r"[\s\-.'’]+", "_", without_marks(text).casefold())
 
 
 def _identifying(name: str, labels: dict[str, str]) -> bool:

@@ -135,14 +135,6 @@ class RasaClient:
             raise RasaError("answer is not JSON") from exc
         return validate(body)
 
-    def ping(self, timeout: float | None = None) -> bool:
-        """True when a Rasa server answers on the root URL."""
-        try:
-            status, data = self._transport.request("GET", "/", None, timeout or self.timeout)
-        except (OSError, http.client.HTTPException):
-            return False
-        return status == 200 and b"rasa" in data.lower()
-
     def close(self) -> None:
         """Close the connections; a later parse raises RasaError. Closing twice is harmless."""
         self._transport.close()

@@ -125,10 +125,6 @@ def _insert(session: Session, table: type[Base]) -> Any:
     raise NotImplementedError(f"ON CONFLICT is not implemented for {dialect}")
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 class _Repo:
     def __init__(self, session: Session):
         self.session = session
@@ -358,15 +354,6 @@ class SqlConversationRepo(_Repo):
             )
         )
         return _rowcount(result)
-
-    def for_user(self, user_id: int) -> list[ConversationRecord]:
-        """Not in the port: the conversations of a user (to reach them on their channels)."""
-        rows = self.session.scalars(
-            select(ConversationRow)
-            .where(ConversationRow.user_id == user_id)
-            .order_by(ConversationRow.updated_at.desc())
-        )
-        return [_record(ConversationRecord, r) for r in rows]
 
 
 class SqlInboxRepo(_Repo):

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import (
-    FSI,
-    LANG_TAGS,
-    PDI,
-    RLM,
     Catalog,
     CatalogError,
     check_entries,
     default_catalog,
     load_entries,
 )
+from domain.languages import LANG_TAGS
 from domain.messages import msg
+from domain.text import FSI, PDI, RLM
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.matching import Choice, Matcher, fold, key, symbols
+from domain.matching import Choice, Matcher, key, symbols
+from domain.text import fold
 
 from bot.i18n import default_catalog
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import (
-    FSI,
-    PDI,
     Catalog,
     check_entries,
     default_catalog,
@@ -16,6 +14,7 @@ from bot.i18n import (
     plural_rule,
 )
 from domain import wording
+from domain.text import FSI, PDI
 from knowledge.loader import load_knowledge
 
 CAT = default_catalog()

@@ -14,7 +14,6 @@ logframe and the SMART check see it; there is one per indicator. Opened from "my
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -34,7 +33,7 @@ from domain.dates import period_of
 from domain.effects import period_key, progress
 from domain.messages import Msg, Reply, msg
 from domain.languages import LANG_TAGS
-from domain.text import ASCII_DIGITS
+from domain.text import ASCII_DIGITS, without_marks
 from domain.records import Indicator, Measurement, Project
 
 from bot.handlers import Handlers, MenuEntry, with_moment
@@ -244,8 +243,7 @@ def _dis_prompt(dimension: str):
 
 
 def _plain(text: str) -> str:
-    t = unicodedata.normalize("NFKD", text).casefold()
-    return "".join(c for c in t if not unicodedata.combining(c))
+    return without_marks(text).casefold()
 
 
 _ARTICLE = re.compile("^(?:" + chr(0x0627) + chr(0x0644) + r"|l(?=\w{3}))")  # al-, l-

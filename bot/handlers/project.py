@@ -29,13 +29,12 @@ from domain.dialogue import (
     Option,
     Start,
     Step,
-    fold,
     parse_number,
 )
 from domain.languages import ALL_LANGS
 from domain.messages import Msg, Reply, msg
 from domain.records import AuditEntry, Project, TargetPublic
-from domain.text import ASCII_DIGITS
+from domain.text import ASCII_DIGITS, fold
 
 from bot.handlers import Handlers, MenuEntry
 from bot.handlers._coaching import today as _today

@@ -8,9 +8,7 @@ worker thread with its own unit of work (`run_with`).
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -22,6 +20,7 @@ from domain.commune import Commune
 from domain.knowledge import KnowledgeBase, Lesson
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.records import Poll, Project, User
+from domain.text import ascii_slug
 
 from bot.services.polls import saved_id
 from bot.settings import ROOT
@@ -69,8 +68,7 @@ class ExportJob:
 
 
 def slug(text: str) -> str:
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:40] or "export"
+    return ascii_slug(text)[:40] or "export"
 
 
 def latest_poll(polls: list[Poll]) -> Poll | None:

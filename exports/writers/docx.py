@@ -14,6 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
+from domain.text import direction
 from exports.doc import (
     Bullets,
     Document,
@@ -24,7 +25,6 @@ from exports.doc import (
     Table,
     fitted_widths,
     plain,
-    text_dir,
 )
 
 CHAR_CM = 0.19  # the width of a character of 8.5 pt bold Arial, about
@@ -48,12 +48,12 @@ def _rtl_paragraph(p, rtl: bool) -> None:
     if not rtl:
         return
     pPr = p._p.get_or_add_pPr()
-    if text_dir(p.text) == "ltr":
+    if direction(p.text) == "ltr":
         _set(pPr, "w:bidi", **{"w:val": "0"})
     else:
         _set(pPr, "w:bidi")
     for r in p.runs:
-        if text_dir(r.text) != "ltr":
+        if direction(r.text) != "ltr":
             _rtl_run(r)
 
 

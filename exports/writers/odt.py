@@ -9,6 +9,7 @@ from pathlib import Path
 from odf import draw, style, table, text
 from odf.opendocument import OpenDocumentText
 
+from domain.text import direction
 from exports.doc import (
     Bullets,
     Document,
@@ -18,7 +19,6 @@ from exports.doc import (
     Para,
     Table,
     fitted_widths,
-    text_dir,
 )
 
 FONT = "DejaVu Sans"
@@ -149,7 +149,7 @@ def _pick(st: dict, key: str, line: str):
     """The style `key`, or its left-to-right twin for a Latin line in an Arabic document."""
     s = st[key]
     twin = st["_ltr"].get(s.getAttribute("name"))
-    return twin if twin is not None and text_dir(line) == "ltr" else s
+    return twin if twin is not None and direction(line) == "ltr" else s
 
 
 def _paragraphs(parent, value: str, st: dict, key: str) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from domain.dialogue import Engine, fold
+from domain.dialogue import Engine
+from domain.text import fold
 from domain.messages import Incoming, Rendered
 from domain.records import Effect, Indicator, Project, TargetPublic
 
