@@ -559,7 +559,7 @@ class Dispatcher:
     def _typed_language(self, text: str) -> str | None:
         key = fold(text)
         for lang in ALL_LANGS:
-            if key == fold(self.catalog.render_msg(msg(f"langname.{lang.value}"), lang.value)):
+            if key == fold(self.catalog.render_msg(msg(lang.variant.name_key), lang.value)):
                 return lang.value
         return None
 

@@ -8,7 +8,8 @@
 | `ary-Latn` | Moroccan Darija, Latin "Arabizi" | Latn | ltr       | ary-Latn, fr, ary, ar     | fr        |
 
 Tags are the NLU contract's (docs/NLU.md). A variant's name, as a user reads it, is the catalog
-text `langname.<tag>` (`name_key`).
+text `langname.<tag>` (`name_key`), the words people type to choose it `langwords.<tag>`
+(`words_key`).
 
 Fallback order (`fallback`, `pick`): a text missing in a variant is taken from the one a reader of
 that variant reads next. First the other variant in the same script (whoever reads Arabizi reads
@@ -84,7 +85,12 @@ class Variant:
     @property
     def name_key(self) -> str:
         """The catalog key of the variant's name ("Darija (Arabizi)", "الدارجة")."""
-        return f"langname.{self.tag}"
+        return name_key(self.tag)
+
+    @property
+    def words_key(self) -> str:
+        """The catalog key of the words people type to choose it ("arabizi", "بالدارجة")."""
+        return f"langwords.{self.tag}"
 
 
 VARIANTS: dict[str, Variant] = {
@@ -106,6 +112,11 @@ DOCUMENT_LANGS: tuple[str, ...] = ("fr", "ar")  # the languages exports, reports
 def variant(tag: str | None) -> Variant:
     """The variant of a tag; the default one (French) for no tag or an unknown one."""
     return VARIANTS.get(tag or "") or VARIANTS[DEFAULT_LANG.value]
+
+
+def name_key(tag: str) -> str:
+    """The catalog key of a variant's name (`langname.<tag>`)."""
+    return f"langname.{tag}"
 
 
 def is_rtl(tag: str | None) -> bool:

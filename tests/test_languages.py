@@ -3,8 +3,11 @@ fallback order, direction or document language through it."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from bot.dashboard.web import browser_lang, page_lang
 from bot.i18n import default_catalog, plural_rule
 from bot.settings import WhatsAppTemplate
 from domain import wording
@@ -18,6 +21,7 @@ from domain.languages import (
     document_language,
     fallback,
     is_rtl,
+    name_key,
     pick,
     variant,
 )
@@ -43,7 +47,8 @@ def test_the_registry_holds_the_four_variants_in_the_contract_order():
 def test_every_variant_has_a_name_in_the_catalog_in_every_variant():
     cat = default_catalog()
     for t in LANG_TAGS:
-        assert variant(t).name_key in cat
+        assert variant(t).name_key in cat and variant(t).words_key in cat
+        assert name_key(t) == variant(t).name_key
         names = {cat.text(variant(t).name_key, other) for other in LANG_TAGS}
         assert all(n.strip() for n in names)
 
@@ -97,6 +102,13 @@ def test_exports_and_pages_follow_the_document_language(tag):
     assert commune.name(tag) == ("آيت باها" if doc == "ar" else "Aït Baha")
     template = WhatsAppTemplate(name="t")
     assert template.language_code(tag) == doc
+
+
+def test_the_dashboard_page_language():
+    for tag in LANG_TAGS:
+        assert page_lang(tag) == document_language(tag)
+    for accept, lang in [("ar-MA,ar;q=0.9", "ar"), ("fr-FR,fr;q=0.8", "fr"), ("en-US", "fr"), ("", "fr")]:
+        assert browser_lang(SimpleNamespace(headers={"accept-language": accept})) == lang
 
 
 def test_plural_rules_follow_the_registry():

@@ -49,7 +49,7 @@ from domain.access import (
     sees_everything,
 )
 from domain.records import AuditEntry, User, utcnow
-from domain.languages import document_language
+from domain.languages import Lang, document_language
 
 from bot.dashboard.downloads import WAIT, WHAT, Jobs, job_for
 from bot.dashboard.render import Page, render
@@ -161,8 +161,8 @@ def page_lang(lang: str | None) -> str:
 
 def browser_lang(request: Request) -> str:
     accept = request.headers.get("accept-language", "")
-    first = accept.split(",")[0].strip().lower()
-    return "ar" if first.startswith("ar") else "fr"
+    lang = Lang.parse(accept.split(",")[0].split(";")[0])
+    return document_language(lang.value if lang else None)
 
 
 class DashboardApp:

@@ -38,8 +38,8 @@ def language_options(ctx: Ctx, tags: list[str] | None = None) -> list[Option]:
     return [
         Option(
             LanguagePick(lang.value).encode(),
-            msg(f"langname.{lang.value}"),
-            words=msg(f"langwords.{lang.value}"),
+            msg(lang.variant.name_key),
+            words=msg(lang.variant.words_key),
         )  # "arabizi", "بالدارجة"...
         for lang in ALL_LANGS
         if tags is None or lang.value in tags

@@ -62,7 +62,7 @@ from domain.dialogue import (
     Stay,
     Step,
 )
-from domain.languages import ALL_LANGS, Lang
+from domain.languages import ALL_LANGS, Lang, name_key
 from domain.messages import Attachment, Msg, Reply, msg
 from domain.text import ASCII_DIGITS
 from domain.polls import (
@@ -339,7 +339,7 @@ def _question_prompt(ctx: Ctx, i: int) -> list[Msg]:
     lines.append(msg("polls.progress", i=i + 1, n=len(qs)))
     shown = q.shown_language(ctx.lang)
     if shown != ctx.lang:  # never another language without a word
-        lines.append(msg("polls.other_language", language=msg(f"langname.{shown}")))
+        lines.append(msg("polls.other_language", language=msg(name_key(shown))))
     if q.kind == "wg4":
         lines.append(msg("polls.wg_lead"))
     lines.append(msg("common.raw", text=q.text_in(ctx.lang)))
@@ -784,7 +784,7 @@ def _language_choices(ctx: Ctx) -> list[Option]:
             PollLanguage(lang.value).encode(),
             msg(
                 "polls.official.module_on" if lang.value in chosen else "polls.official.module_off",
-                name=msg(f"langname.{lang.value}"),
+                name=msg(lang.variant.name_key),
             ),
         )
         for lang in ALL_LANGS
@@ -814,7 +814,7 @@ def _languages(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 
 def _show_languages(ctx: Ctx, value: Any) -> Msg:
-    return msg("common.raw", text=", ".join(ctx.render(msg(f"langname.{t}")) for t in _chosen_languages(ctx)))
+    return msg("common.raw", text=", ".join(ctx.render(msg(name_key(t))) for t in _chosen_languages(ctx)))
 
 
 def _custom(ctx: Ctx, answer: Answer, text: Any) -> Any:
@@ -844,7 +844,7 @@ def _tr_prompt(ctx: Ctx) -> list[Msg]:
     return [
         msg(
             "polls.official.ask_translation",
-            language=msg(f"langname.{tag}"),
+            language=msg(name_key(tag)),
             text=str(ctx.state.data.get("custom") or ""),
         )
     ]
@@ -860,7 +860,7 @@ def _translation(ctx: Ctx, answer: Answer, text: Any) -> Any:
     elif answer.button:
         return Invalid(msg("common.button_expired"))
     elif _arabic_script(str(text)) != Lang(tag).rtl:  # Darija in Latin letters for French...
-        return Invalid(msg("polls.official.translation_script", language=msg(f"langname.{tag}")))
+        return Invalid(msg("polls.official.translation_script", language=msg(name_key(tag))))
     else:
         data["custom_texts"] = {**(data.get("custom_texts") or {}), tag: str(text)}
     return Goto("custom_tr") if _untranslated(ctx) else Goto(SUMMARY)
@@ -878,7 +878,7 @@ def _show_custom(ctx: Ctx, value: Any) -> Msg:
     return msg(
         "common.raw",
         text=" / ".join(
-            f"{ctx.render(msg(f'langname.{t}'))}: {texts[t]}" for t in _chosen_languages(ctx) if t in texts
+            f"{ctx.render(msg(name_key(t)))}: {texts[t]}" for t in _chosen_languages(ctx) if t in texts
         ),
     )
 
