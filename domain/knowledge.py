@@ -577,7 +577,7 @@ class CoachConfidence(_Strict):
 
 class CoachingLexicon(_Strict):
     """The coach's words (knowledge/coaching.yml). The bot matches them through
-    `domain.effects.Lexicon`, the four variants merged (bot.handlers._coaching.lexicon); here only
+    `domain.effects.Lexicon`, the four variants merged (bot.handlers._coaching.lexicon_of); here only
     `arabic_proclitics` is read, by the glossary's traps (`KnowledgeBase.traps_in`)."""
 
     # regex of the short words Arabic and Darija glue to the next word (wa-, fa-, bi-, li-, al-)

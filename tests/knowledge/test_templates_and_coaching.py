@@ -1,19 +1,16 @@
 """Effect templates render in every variant; the coaching lexicon of knowledge/coaching.yml, as the
-bot reads it (bot.handlers._coaching.lexicon: the four variants merged), spots activities and outputs."""
+bot reads it (bot.handlers._coaching.lexicon_of: the four variants merged), spots activities and outputs."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from domain.dialogue import Ctx, DialogueState
 from domain.effects import classify
 from domain.knowledge import EffectTemplate, placeholders
 from domain.languages import LANG_TAGS
 from knowledge.loader import load_knowledge
 
-from bot.handlers._coaching import lexicon
+from bot.handlers._coaching import lexicon_of
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +20,7 @@ def kb():
 
 @pytest.fixture(scope="module")
 def lex(kb):
-    return lexicon(Ctx(state=DialogueState(), lang="fr", uow=None, services=SimpleNamespace(knowledge=kb)))
+    return lexicon_of(kb)
 
 
 def test_propose_a_rewrite_in_french(kb):
