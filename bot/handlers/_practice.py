@@ -94,7 +94,7 @@ def own_lines(ctx: Ctx, lesson: Any, project: Project | None) -> list[Msg]:
 
 def _own_ladder(ctx: Ctx, project: Project | None) -> list[Msg]:
     activity = next(iter(project.activities), None) if project else None
-    if not activity:
+    if not activity or project is None:
         ex = _library_example(ctx, project)
         return [
             msg(
@@ -176,7 +176,7 @@ def _own_publics(ctx: Ctx, project: Project | None) -> list[Msg]:
     if project is None:
         return []
     base = kb(ctx)
-    names = [text(ctx, base.public(p).label) for p in project_public_ids(project) if base.public(p)]
+    names = [text(ctx, pub.label) for p in project_public_ids(project) if (pub := base.public(p)) is not None]
     polls = ctx.uow.polls.list(project.id)
     lines = [
         msg(
@@ -281,12 +281,12 @@ def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
         found = _findings(ctx, ind, effect)
     else:
         public = _public(project)
-        effect = next(iter(_expected(project)), None)
+        expected = next(iter(_expected(project)), None)
         lib = (
             next(
                 iter(
                     suggest_indicators(
-                        kb(ctx), effect.domain if effect else None, public or "youth", "outcome", limit=1
+                        kb(ctx), expected.domain if expected else None, public or "youth", "outcome", limit=1
                     )
                 ),
                 None,
@@ -294,7 +294,7 @@ def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
             or kb(ctx).indicators[0]
         )
         ind = indicator_draft(lib, ctx.lang or "fr")
-        found = _findings(ctx, ind, effect)
+        found = _findings(ctx, ind, expected)
     problems = [f for f in found if f.severity == "problem"]
     return {
         "label": ind.label,
