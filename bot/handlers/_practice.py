@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.knowledge import Lesson
 from domain.buttons import LevelClarify, LevelPick, PracticeChoice, SmartGroup
 from domain.dialogue import Answer, Ctx, Option
 from domain.effects import LEVELS, check_effect, classify, placed_by_answer, smart_check
 from domain.knowledge import indicator_draft, suggest_indicators
 from domain.messages import Msg, msg
-from domain.records import Project
+from domain.records import Effect, Project
 
 from bot.handlers._coaching import (
     confidence,
@@ -62,7 +63,7 @@ def _public(project: Project | None) -> str | None:
     return ids[0] if ids else None
 
 
-def _expected(project: Project | None) -> list[Any]:
+def _expected(project: Project | None) -> list[Effect]:
     return [e for e in (project.effects if project else []) if e.expected and e.level != "output"]
 
 
@@ -86,7 +87,7 @@ def _library_example(ctx: Ctx, project: Project | None) -> Any:
     return examples[0]
 
 
-def own_lines(ctx: Ctx, lesson: Any, project: Project | None) -> list[Msg]:
+def own_lines(ctx: Ctx, lesson: Lesson, project: Project | None) -> list[Msg]:
     """The module on the user's project, in a few lines (nothing when it has nothing to show)."""
     builder = OWN.get(lesson.id)
     return builder(ctx, project) if builder is not None else []
@@ -239,7 +240,7 @@ OWN = {
 
 
 # -- what the practice is about -----------------------------------------------------------------
-def item(ctx: Ctx, lesson: Any, project: Project | None) -> dict[str, Any]:
+def item(ctx: Ctx, lesson: Lesson, project: Project | None) -> dict[str, Any]:
     """The subject of the practice question, chosen once per run (kept in the dialogue data):
     for `level`, a statement of the project whose level the coach's rules are sure of (else a
     rung of a library ladder for its public); for `smart`, the project's indicator with the
@@ -305,7 +306,7 @@ def _smart_item(ctx: Ctx, project: Project | None) -> dict[str, Any]:
 
 
 # -- the question's buttons -----------------------------------------------------------------------
-def options(ctx: Ctx, lesson: Any, data: dict[str, Any]) -> list[Option]:
+def options(ctx: Ctx, lesson: Lesson, data: dict[str, Any]) -> list[Option]:
     kind = lesson.practice.kind
     if kind == "level":
         return [Option(LevelPick(level).encode(), msg(f"effects.clarify.{level}")) for level in LEVELS]
@@ -320,7 +321,7 @@ def options(ctx: Ctx, lesson: Any, data: dict[str, Any]) -> list[Option]:
     return []
 
 
-def question(ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any]) -> Msg:
+def question(ctx: Ctx, lesson: Lesson, project: Project | None, data: dict[str, Any]) -> Msg:
     from bot.i18n import plural_rule
 
     lang = ctx.lang or "fr"
@@ -339,7 +340,7 @@ def question(ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any
 
 # -- judging --------------------------------------------------------------------------------------
 def judge(
-    ctx: Ctx, lesson: Any, project: Project | None, data: dict[str, Any], answer: Answer, pre: Any
+    ctx: Ctx, lesson: Lesson, project: Project | None, data: dict[str, Any], answer: Answer, pre: Any
 ) -> Verdict | None:
     """The verdict on an answer, or None when it is not an answer to this question (an unknown
     button, words that point to no option: the question is asked again)."""
@@ -377,7 +378,7 @@ def _judge_level(ctx: Ctx, data: dict[str, Any], answer: Answer, pre: Any) -> Ve
     return Verdict(right=chosen == expected, lines=[lead] + _level_line(ctx, expected, statement), done=True)
 
 
-def _judge_choice(ctx: Ctx, lesson: Any, pre: Any) -> Verdict | None:
+def _judge_choice(ctx: Ctx, lesson: Lesson, pre: Any) -> Verdict | None:
     pressed = PracticeChoice.read(pre)
     chosen = pressed.code if pressed is not None else None
     option = next((o for o in lesson.practice.options if o.id == chosen), None)

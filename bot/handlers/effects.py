@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domain.knowledge import EffectExample
 from domain.buttons import (
     DirectionPick,
     DomainPick,
@@ -57,7 +58,7 @@ from domain.effects import (
     placed_by_answer,
 )
 from domain.messages import Msg, Reply, msg
-from domain.records import Effect
+from domain.records import Effect, Project
 
 from bot.handlers import Handlers, MenuEntry, reached, with_moment
 from bot.handlers._coaching import (
@@ -113,7 +114,7 @@ def _flag_or_review(name: str):
     return lambda ctx: ctx.state.step in (SUMMARY, EDIT) or bool(ctx.state.data.get(name))
 
 
-def _examples(ctx: Ctx, domain: str | None = None) -> list[Any]:
+def _examples(ctx: Ctx, domain: str | None = None) -> list[EffectExample]:
     base = kb(ctx)
     public = _public(ctx)
     out = list(base.examples_for(public=public, domain=domain)) if domain else []
@@ -290,7 +291,7 @@ def _percent(v: Any) -> float | None:
 
 
 # -- examples (when the user does not know) ----------------------------------------------------
-def _shown_examples(ctx: Ctx) -> list[Any]:
+def _shown_examples(ctx: Ctx) -> list[EffectExample]:
     return _examples(ctx, ctx.state.data.get("domain"))[:MAX_EXAMPLES]
 
 
@@ -640,7 +641,7 @@ def _show_domain(ctx: Ctx, value: Any) -> Msg:
 
 
 # -- mending a recorded effect ----------------------------------------------------------------------
-def edit_data(project: Any, effect: Effect) -> dict[str, Any]:
+def edit_data(project: Project, effect: Effect) -> dict[str, Any]:
     """The dialogue's data for mending a recorded expected effect (opened on its summary): its
     wording is kept as the user's own, so confirming without a change changes nothing."""
     return {
@@ -656,7 +657,7 @@ def edit_data(project: Any, effect: Effect) -> dict[str, Any]:
     }
 
 
-def _update(ctx: Ctx, project: Any) -> Start:
+def _update(ctx: Ctx, project: Project) -> Start:
     d = ctx.state.data
     effect = find_effect(project, d.get("record_id"))
     if effect is None or not effect.expected:

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
+from domain.records import Poll
 from domain.buttons import (
     CodeButton,
     ExportCommune,
@@ -96,7 +97,7 @@ def commune_options(ctx: Ctx) -> list[Option]:
     ]
 
 
-def _polls(ctx: Ctx) -> list[Any]:
+def _polls(ctx: Ctx) -> list[Poll]:
     pid = _data(ctx).get("project_id")
     return ctx.uow.polls.list(int(pid)) if pid is not None else []
 

@@ -17,7 +17,7 @@ from domain.buttons import LanguagePick
 from domain.dialogue import Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.languages import ALL_LANGS
 from domain.messages import Reply, msg
-from domain.records import AuditEntry, Identity, User
+from domain.records import AuditEntry, Identity, Invite, User
 
 from bot.handlers import Handlers
 from bot.handlers.project import matches_words, said
@@ -125,7 +125,7 @@ def _code(ctx: Ctx, answer: Answer, text: Any) -> Any:
     return redeem(ctx, found)
 
 
-def redeem(ctx: Ctx, invite: Any) -> str:
+def redeem(ctx: Ctx, invite: Invite) -> str:
     """Bind the sender to the invite's commune and role; the invite is spent."""
     chat = ctx.chat
     user = ctx.user

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.knowledge import Party
 from domain.buttons import PolarityPick
 from domain.dialogue import SUMMARY, Answer, Ctx, Dialogue, Goto, Invalid, Option, Start, Step
 from domain.messages import Msg, Reply, msg
@@ -47,7 +48,7 @@ KIND = {  # fallback when the knowledge base gives no kind
 }
 
 
-def parties(ctx: Ctx) -> list[Any]:
+def parties(ctx: Ctx) -> list[Party]:
     kb = getattr(ctx.services, "knowledge", None)
     return list(getattr(kb, "parties", ()) or ())
 
@@ -71,7 +72,7 @@ def _answer(ctx: Ctx, at_affected: bool = False) -> dict[str, Any]:
     return _answers(ctx).setdefault(_party(ctx, at_affected).id, {})
 
 
-def _label(ctx: Ctx, party: Any) -> str:
+def _label(ctx: Ctx, party: Party) -> str:
     return party.label.get(ctx.lang or "fr")
 
 
@@ -294,7 +295,7 @@ def _unexpected(ctx: Ctx, answer: Answer, choice: Any) -> Any:
 
 
 # -- summary and saving --------------------------------------------------------------------
-def _summary_line(ctx: Ctx, party: Any, a: dict[str, Any]) -> str:
+def _summary_line(ctx: Ctx, party: Party, a: dict[str, Any]) -> str:
     render = ctx.render
     if a.get("affected") == "no":
         return render(msg("parties.s_no"))
@@ -322,11 +323,11 @@ def _show_circle(ctx: Ctx, value: Any) -> Msg:
     return msg("common.raw", text="".join(lines))
 
 
-def kind_of(party: Any) -> str | None:
+def kind_of(party: Party) -> str | None:
     return getattr(party, "kind", None) or KIND.get(party.id)
 
 
-def stakeholders_for(party: Any, a: dict[str, Any]) -> list[Stakeholder]:
+def stakeholders_for(party: Party, a: dict[str, Any]) -> list[Stakeholder]:
     """The stakeholder records of one answered group ("both" gives a positive and a negative)."""
     if a.get("affected") != "yes":
         return []
