@@ -22,11 +22,11 @@ PATH = "/dashboard/signin/"
 
 def send_link(ctx: Ctx) -> list[Reply]:
     user = ctx.user
-    if not may_use(user) or user.id is None:
+    if user is None or not may_use(user) or user.id is None:
         return [Reply.of("dashboard.not_allowed")]
     from bot.settings import DashboardSettings
 
-    settings = getattr(getattr(ctx.services, "settings", None), "dashboard", None) or DashboardSettings()
+    settings = getattr(ctx.services.settings, "dashboard", None) or DashboardSettings.model_validate({})
     secret, token = new_token("link", user.id, utcnow(), timedelta(minutes=settings.link_minutes))
     ctx.uow.web.add_token(token)
     ctx.uow.audit.add(
