@@ -33,6 +33,7 @@ from domain.dialogue import (
 )
 from domain.languages import ALL_LANGS
 from domain.messages import Msg, Reply, msg
+from domain.ports import MenuChoice
 from domain.records import AuditEntry, Project, TargetPublic
 from domain.text import ASCII_DIGITS, fold
 
@@ -470,12 +471,11 @@ def parse_period(
     if not found:
         return None, None
     y1, m1, given1 = found[0]
-    start = (y1, m1 if given1 and m1 else 1)
+    first = (y1, m1 if given1 and m1 else 1)
     if len(found) == 1:
-        end = (y1, 12) if not given1 else None
-        return start, end
+        return first, (y1, 12) if not given1 else None
     y2, m2, given2 = found[1]
-    return start, (y2, m2 if given2 and m2 else 12)
+    return first, (y2, m2 if given2 and m2 else 12)
 
 
 def _with_months_said_alone(
@@ -605,6 +605,9 @@ def open_for_edit(ctx: Ctx, project: Project) -> Start:
 def _save(ctx: Ctx) -> list[Reply] | Start:
     d = ctx.state.data
     user = ctx.user
+    if user is None:  # a project is saved by a registered user only
+        ctx.say("projects.not_found")
+        return []
     commune = d.get("commune") if is_programme_wide(ctx) else user.commune_id
     if commune is None or not user.can_see_commune(commune):
         ctx.say("projects.not_found")
@@ -653,6 +656,8 @@ def _save(ctx: Ctx) -> list[Reply] | Start:
         )
     )
     ctx.say("project.saved" if old is None else "project.updated", title=saved.title)
+    if saved.id is None:
+        raise LookupError("a saved project has an id")
     return offer_next(ctx, saved.id)
 
 
@@ -698,7 +703,7 @@ def _next(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     return choice_error(answer, len(next_options(ctx)))
 
 
-def _menu_entry(ctx: Ctx, data: str | None) -> MenuEntry | None:
+def _menu_entry(ctx: Ctx, data: str | None) -> MenuChoice | None:
     """The main-menu entry of button data, when the user's role has it."""
     role = ctx.user.role if ctx.user is not None else None
     return next((e for e in ctx.services.handlers.menu_for(role) if e.data == data), None)
