@@ -38,7 +38,8 @@ from domain.buttons import (
     YesNo,
 )
 from domain.dates import add_months, parse_day, read_date
-from domain.effects import smart_check, wanted_direction
+from domain.effects import Finding, smart_check, wanted_direction
+from domain.knowledge import Indicator as LibraryIndicator
 from domain.knowledge import suggest_indicators
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Indicator, Project
@@ -120,7 +121,7 @@ def _parse_effect(ctx: Ctx, answer: Answer, choice: str | None) -> Any:
 
 
 # -- suggestions --------------------------------------------------------------------------------------
-def _suggestions(ctx: Ctx) -> list[Any]:
+def _suggestions(ctx: Ctx) -> list[LibraryIndicator]:
     effect = _effect(ctx)
     if effect is None:
         return []
@@ -559,7 +560,7 @@ def _direction(ctx: Ctx) -> str:
     )
 
 
-def findings(ctx: Ctx) -> list[Any]:
+def findings(ctx: Ctx) -> list[Finding]:
     ind = draft(ctx)
     lib = _library(ctx)
     people = bool(lib.publics) if lib is not None else True
