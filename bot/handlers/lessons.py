@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from domain.buttons import LessonFormat, LessonGo, LessonLater, LessonPick
 from domain.dialogue import (
@@ -73,7 +73,9 @@ def _now() -> datetime:
 
 # -- progress -------------------------------------------------------------------------------------
 def progress_of(ctx: Ctx, lesson_id: str) -> LessonProgress:
-    user_id = ctx.user.id
+    user_id = _user_id(ctx)
+    if user_id is None:
+        raise LookupError("a module's progress is kept for a stored user")
     return ctx.uow.lessons.get(user_id, lesson_id) or LessonProgress(user_id=user_id, lesson_id=lesson_id)
 
 
@@ -127,6 +129,10 @@ def _registered(ctx: Ctx) -> bool:
     return ctx.user is not None and ctx.user.registered and ctx.user.id is not None
 
 
+def _user_id(ctx: Ctx) -> int | None:
+    return ctx.user.id if ctx.user is not None else None
+
+
 def _current(ctx: Ctx) -> Outcome:
     return Stay() if ctx.state.dialogue else Start("menu")
 
@@ -149,8 +155,9 @@ def _go(ctx: Ctx, data: str) -> Outcome:
         return Stay()
     pid = ctx.state.data.get("project_id") if ctx.state.dialogue not in NOT_RESUMED else None
     start: dict[str, Any] = {"lesson": lesson.id, "resume": _snapshot(ctx)}
-    if load_project(ctx, pid) is not None:
-        start["project_id"] = int(pid)
+    project = load_project(ctx, pid)
+    if project is not None:
+        start["project_id"] = project.id
     return Start(DIALOGUE, start)
 
 
@@ -169,7 +176,12 @@ def _restorable(ctx: Ctx, snapshot: Any) -> dict[str, Any] | None:
         saved = DialogueState.model_validate(snapshot) if snapshot else None
     except ValueError:
         return None
-    if saved is None or saved.dialogue not in ctx.services.handlers.registry or saved.step is None:
+    if (
+        saved is None
+        or saved.dialogue is None
+        or saved.dialogue not in ctx.services.handlers.registry
+        or saved.step is None
+    ):
         return None
     return saved.model_dump(mode="json")
 
@@ -217,7 +229,7 @@ def _on_start(ctx: Ctx) -> Start | Goto | None:
     return resumed
 
 
-def _at(position: int):
+def _at(position: Callable[[Ctx], int]) -> Callable[[Ctx], bool]:
     """A step is passed over before the position the module resumes at."""
     return lambda ctx: (
         not ctx.state.data.get("review") and position(ctx) >= int(ctx.state.data.get("from") or 0)
@@ -444,7 +456,9 @@ def _complete(ctx: Ctx) -> Outcome:
 # -- the learning menu ----------------------------------------------------------------------------
 def _menu_prompt(ctx: Ctx) -> list[Msg]:
     done = (
-        {p.lesson_id for p in ctx.uow.lessons.list(ctx.user.id) if p.completed} if _registered(ctx) else set()
+        {p.lesson_id for p in ctx.uow.lessons.list(uid) if p.completed}
+        if _registered(ctx) and (uid := _user_id(ctx)) is not None
+        else set()
     )
     lessons = kb(ctx).lessons
     return [
@@ -454,7 +468,11 @@ def _menu_prompt(ctx: Ctx) -> list[Msg]:
 
 
 def _menu_options(ctx: Ctx) -> list[Option]:
-    mine = {p.lesson_id: p for p in ctx.uow.lessons.list(ctx.user.id)} if _registered(ctx) else {}
+    mine = (
+        {p.lesson_id: p for p in ctx.uow.lessons.list(uid)}
+        if _registered(ctx) and (uid := _user_id(ctx)) is not None
+        else {}
+    )
     out = []
     for m in kb(ctx).lessons:
         p = mine.get(m.id)
