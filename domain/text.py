@@ -121,6 +121,8 @@ def isolate(value: str, rtl: bool, nest: bool = True) -> str:
     number) is left as it is: nested isolates confuse LibreOffice's layout."""
     if not value or not other_direction(value, rtl):
         return value
+    if "\n" in value:  # an isolate ends at a paragraph break: each line is isolated on its own
+        return "\n".join(isolate(line, rtl, nest) for line in value.split("\n"))
     if not nest and direction(value) == ("rtl" if rtl else "ltr"):
         return value
     return f"{FSI}{value}{PDI}"

@@ -98,3 +98,10 @@ def test_direction_and_isolation():
     # as it is in a document (nested isolates confuse LibreOffice)
     assert isolate("بعد 6 أشهر", rtl=True) == f"{FSI}بعد 6 أشهر{PDI}"
     assert isolate("بعد 6 أشهر", rtl=True, nest=False) == "بعد 6 أشهر"
+
+
+def test_a_value_of_several_lines_is_isolated_line_by_line():
+    # an isolate ends at a paragraph break (UBA): "⁨1. …\n2. …⁩" left line 2's PDI unmatched
+    listing = "1. تنظيم دورات تكوينية\n2. اقتناء 15 حاسوب"
+    assert isolate(listing, rtl=True) == f"{FSI}1. تنظيم دورات تكوينية{PDI}\n{FSI}2. اقتناء 15 حاسوب{PDI}"
+    assert isolate("Rabat\nسلا", rtl=False) == f"Rabat\n{FSI}سلا{PDI}"
