@@ -50,6 +50,13 @@ def _short(text: str, n: int = SHORT) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _id(project: Project) -> int:
+    """A stored project's id (every project these lists show was loaded from storage)."""
+    if project.id is None:
+        raise LookupError("a stored project has an id")
+    return project.id
+
+
 def start_data(project_id: int, kind: str, **filters: Any) -> dict[str, Any]:
     """The data to open this dialogue on a list (filters: effect_id, indicator_id) or, with
     record_id, on one record's card."""
@@ -161,7 +168,7 @@ def list_options(ctx: Ctx) -> list[Option]:
     opts = [
         Option(RecordPick(r.id).encode(), msg("common.raw", text=_label(ctx, project, r)))
         for r in found[page * PAGE : (page + 1) * PAGE]
-        if r.id is not None
+        if r.id is not None and project is not None
     ]
     if len(found) > PAGE:
         opts.append(Option(MORE, msg("records.more")))
@@ -211,9 +218,9 @@ def _up(ctx: Ctx, project: Project) -> Start:
     project card."""
     d = _d(ctx)
     if d.get("kind") == "indicator" and d.get("effect_id") is not None:
-        return Start(DIALOGUE, start_data(project.id, "effect", record_id=d["effect_id"]))
+        return Start(DIALOGUE, start_data(_id(project), "effect", record_id=d["effect_id"]))
     if d.get("kind") == "measurement" and d.get("indicator_id") is not None:
-        return Start(DIALOGUE, start_data(project.id, "indicator", record_id=d["indicator_id"]))
+        return Start(DIALOGUE, start_data(_id(project), "indicator", record_id=d["indicator_id"]))
     return Start("projects", {"project_id": project.id})
 
 
@@ -235,7 +242,7 @@ def _record(ctx: Ctx) -> tuple[Project | None, Any]:
 
 def _card_prompt(ctx: Ctx) -> list[Msg]:
     project, record = _record(ctx)
-    if record is None:
+    if record is None or project is None:  # (no record without its project)
         return [msg("records.not_found")]
     return card_lines(ctx, project, record) + [msg("records.what_now")]
 
@@ -299,7 +306,7 @@ def card_options(ctx: Ctx) -> list[Option]:
 def _act(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     project, record = _record(ctx)
     d = _d(ctx)
-    if record is None:
+    if record is None or project is None:  # (no record without its project)
         ctx.say("records.not_found")
         return Start(DIALOGUE, _list_data(ctx)) if project is not None else Start("menu")
     if choice == UP or answer.button == UP:  # also "/back" (back_as): to the list
@@ -311,8 +318,8 @@ def _act(ctx: Ctx, answer: Answer, choice: Any) -> Any:
         return choice
     if choice == CHILDREN:
         if kind == "effect":
-            return Start(DIALOGUE, start_data(project.id, "indicator", effect_id=record.id))
-        return Start(DIALOGUE, start_data(project.id, "measurement", indicator_id=record.id))
+            return Start(DIALOGUE, start_data(_id(project), "indicator", effect_id=record.id))
+        return Start(DIALOGUE, start_data(_id(project), "measurement", indicator_id=record.id))
     if choice == MEASURE and kind == "indicator":
         return Start("measures", {"project_id": project.id, "indicator_id": record.id})
     if choice == EDIT:
@@ -328,12 +335,16 @@ def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[
         dialogue, data = unexpected_dialogue.DIALOGUE, unexpected_dialogue.edit_data(ctx, project, record)
     elif kind == "indicator":
         effect = _effect_of(project, record)
+        if effect is None:
+            raise LookupError("an indicator of the project belongs to one of its effects")
         dialogue, data = (
             indicators_dialogue.DIALOGUE,
             indicators_dialogue.edit_data(ctx, project, effect, record),
         )
     else:
         ind = _indicator_of(project, record)
+        if ind is None:
+            raise LookupError("a measurement of the project belongs to one of its indicators")
         dialogue, data = measures_dialogue.DIALOGUE, measures_dialogue.edit_data(project, ind, record)
     return open_on_summary(dialogue, {**data, "return_to": back})
 
@@ -341,7 +352,7 @@ def _open_editor(ctx: Ctx, project: Project, kind: str, record: Any, back: dict[
 # -- deleting ----------------------------------------------------------------------------------------
 def _delete_prompt(ctx: Ctx) -> list[Msg]:
     project, record = _record(ctx)
-    if record is None:
+    if record is None or project is None:  # (no record without its project)
         return [msg("records.not_found")]
     kind = _d(ctx)["kind"]
     if kind == "effect":
@@ -382,7 +393,7 @@ def _delete(ctx: Ctx, answer: Answer, choice: Any) -> Any:
     if choice != DEL_YES:  # deleting needs the button (or its number): never a guess
         return choice_error(answer, 2)
     project, record = _record(ctx)
-    if record is None:
+    if record is None or project is None:  # (no record without its project)
         ctx.say("records.not_found")
         return Start(DIALOGUE, _list_data(ctx)) if project is not None else Start("menu")
     kind = _d(ctx)["kind"]
