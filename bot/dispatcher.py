@@ -301,19 +301,14 @@ class Dispatcher:
             log.exception("NLU failed")
             return None
 
-    def _route(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply]:  # noqa: C901
+    def _route(self, ctx: Ctx, incoming: Incoming, u: Understanding | None) -> list[Reply]:
         st = ctx.state
         first_contact = not ctx.lang
         if first_contact:
             guess = (u.language if u else None) or _hint(incoming.lang_hint) or self.default_language
             ctx.lang = guess
             st.data.setdefault("guess", guess)
-
-        # a typed number selects an offered button, unless the question expects a number
-        if incoming.text and not incoming.button and st.offered and st.expects != "number":
-            digits = incoming.text.strip().translate(ASCII_DIGITS)
-            if re.fullmatch(r"\d{1,2}", digits) and 1 <= int(digits) <= len(st.offered):
-                incoming = incoming.model_copy(update={"button": st.offered[int(digits) - 1], "text": None})
+        incoming = _number_as_button(st, incoming)
         # 1. commands
         if incoming.command:
             st.pending = None
@@ -325,28 +320,40 @@ class Dispatcher:
                 return replies
         # 2. buttons that work everywhere
         if incoming.button:
-            b = incoming.button
-            if b.startswith(LanguagePick.PREFIX):  # a malformed one is refused as an unknown language
-                pick = LanguagePick.read(b)
-                return self._set_language(ctx, pick.code if pick is not None else "", incoming)
-            if b == CANCEL_DATA:
-                return self._cancel(ctx)
-            if b == BACK_DATA:
-                return self.engine.back(ctx)
-            if b == SKIP_DATA:
-                return self.engine.skip(ctx)
-            anywhere = self.services.handlers.button_handler(b)
-            if anywhere is not None:  # a note's button (a lesson offered earlier), pressed now
-                return self._carry_out(ctx, anywhere(ctx, b))
-            if st.dialogue is None:
-                return self._default(ctx)
-            return self.engine.answer(ctx, Answer(button=b))
+            return self._button(ctx, incoming, incoming.button)
         # 3. media
         if incoming.media is not None and not incoming.text:
             if st.dialogue and st.step and self._step_accepts_media(st):
                 return self.engine.answer(ctx, Answer(media=incoming.media, text=incoming.media.caption))
             return self._keep_media(ctx, incoming) + self._prompt_or_default(ctx)
         # 4. free text
+        return self._text(ctx, incoming, u, first_contact)
+
+    def _button(self, ctx: Ctx, incoming: Incoming, b: str) -> list[Reply]:
+        """A pressed button: the language, cancel, back and skip anywhere, a note's button
+        (a lesson offered earlier), else the current step's."""
+        if b.startswith(LanguagePick.PREFIX):  # a malformed one is refused as an unknown language
+            pick = LanguagePick.read(b)
+            return self._set_language(ctx, pick.code if pick is not None else "", incoming)
+        if b == CANCEL_DATA:
+            return self._cancel(ctx)
+        if b == BACK_DATA:
+            return self.engine.back(ctx)
+        if b == SKIP_DATA:
+            return self.engine.skip(ctx)
+        anywhere = self.services.handlers.button_handler(b)
+        if anywhere is not None:  # a note's button (a lesson offered earlier), pressed now
+            return self._carry_out(ctx, anywhere(ctx, b))
+        if ctx.state.dialogue is None:
+            return self._default(ctx)
+        return self.engine.answer(ctx, Answer(button=b))
+
+    def _text(
+        self, ctx: Ctx, incoming: Incoming, u: Understanding | None, first_contact: bool
+    ) -> list[Reply]:
+        """Free text: a command in words, a feature named in words, a language named, else the
+        current step's answer."""
+        st = ctx.state
         text = (incoming.text or "").strip()
         if st.dialogue is None:
             if first_contact or not text:
@@ -645,3 +652,12 @@ def _hint(code: str | None) -> str | None:
 def _key(incoming: Incoming) -> str:
     """The chat, as log lines name it: a keyed hash (bot.logs.tag), never its id."""
     return tag(incoming.channel, incoming.chat_id)
+
+
+def _number_as_button(st: DialogueState, incoming: Incoming) -> Incoming:
+    """A typed number selects an offered button, unless the question expects a number."""
+    if incoming.text and not incoming.button and st.offered and st.expects != "number":
+        digits = incoming.text.strip().translate(ASCII_DIGITS)
+        if re.fullmatch(r"\d{1,2}", digits) and 1 <= int(digits) <= len(st.offered):
+            return incoming.model_copy(update={"button": st.offered[int(digits) - 1], "text": None})
+    return incoming
