@@ -56,6 +56,7 @@ from domain.effects import (
     horizon_template,
     level_for,
     placed_by_answer,
+    rule_clues,
 )
 from domain.messages import Msg, Reply, msg
 from domain.records import Effect, Project
@@ -349,7 +350,10 @@ def _parse_change(ctx: Ctx, answer: Answer, txt: str | None) -> Any:
         return Invalid(msg("common.button_expired"))
     lex = lexicon(ctx)
     c = classify(txt, lex, statement_probs(answer), confidence(ctx))
-    if c.sure and c.kind in ("activity", "output"):  # asked for a change: only a sure verdict refuses
+    # asked for a change: only a sure verdict refuses, and the answer is a clause whose subject the
+    # question gave (the people); the bars were calibrated on whole statements, so on a clause the
+    # model alone does not refuse: a lexicon clue of an activity or an output must be there too
+    if c.sure and c.kind in ("activity", "output") and rule_clues(txt, lex)[0] in ("activity", "output"):
         return Invalid(_coach_lines(ctx, c.kind, txt, _entities(answer)))
     chk = check_effect(txt, lex, kind=c.kind, durations=entity_values(answer, "duration"), today=today())
     when = _only_a_time(answer, txt)

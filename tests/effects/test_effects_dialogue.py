@@ -477,3 +477,22 @@ def test_the_figure_button_typed_in_other_words(sqlite_uow_factory):
     assert chat.state()["step"] == "proposal"
     chat.say("زيد رقم")
     assert chat.state()["step"] == "target"
+
+
+def test_where_the_change_is_asked_only_a_clear_activity_is_refused(sqlite_uow_factory):
+    """At the change step the answer is a clause whose subject the question gave: a refusal needs
+    the lexicon's reading of an activity beside a sure model, so a clear activity is still
+    refused and a change is taken (the corpus' "يواظبون على الحضور", which the model alone was
+    sure of, is the other side)."""
+    uf = sqlite_uow_factory
+    pid = make_project(uf, publics=("women",))
+    chat = registered_chat(uf, "fr")
+    start_effects(chat, pid)
+    chat.say("la situation des femmes")
+    chat.press("clr:effect")
+    assert chat.state()["step"] == "change"
+    r = chat.say("nous organisons des ateliers de couture")  # us, an activity verb: refused
+    assert chat.state()["step"] == "change" and "activité" in chat.text(r)
+    assert "ateliers" not in (chat.state()["data"].get("change") or "")
+    chat.say("elles gagnent un revenu régulier")
+    assert chat.state()["step"] != "change" and "revenu" in chat.state()["data"]["change"]

